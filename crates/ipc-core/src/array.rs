@@ -1,0 +1,313 @@
+//! `Array<T>`: a fixed-length list of numbers in shared memory, like
+//! Python's `multiprocessing.Array`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::name::IpcName;
+use crate::plain::{Plain, PyList, Slots};
+use crate::sync::{LockError, guard_with};
+use crate::value::Locked;
+
+/// `len` values of `T` in anonymous shared memory, behind one robust lock.
+///
+/// Make it before forking; the children share it. Each of `get`, `set` and
+/// [`Array::to_list`] takes the lock once; [`Array::lock`] holds it across
+/// several operations.
+///
+/// ```
+/// use ipc_core::{Array, Process};
+///
+/// // Seed 002, Example 2: a child squares 0..9 in place.
+/// let arr = Array::from_slice(&(0..10).collect::<Vec<i32>>()).unwrap();
+/// let mut p = Process::spawn("p", || {
+///     let a = arr.lock()?;
+///     for i in 0..a.len() {
+///         a.set(i, a.get(i) * a.get(i));
+///     }
+///     Ok::<(), ipc_core::Error>(())
+/// })
+/// .unwrap();
+/// assert!(p.join().unwrap().success());
+/// assert_eq!(
+///     arr.to_list().unwrap().to_string(),
+///     "[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"
+/// );
+/// ```
+#[derive(Clone)]
+pub struct Array<T: Plain> {
+    inner: Arc<Locked<T>>,
+}
+
+impl<T: Plain> Array<T> {
+    /// `len` zeros (Python's `Array('i', len)`).
+    ///
+    /// # Errors
+    /// [`crate::Error::Sys`] naming `mmap` or a `pthread_mutex*` call.
+    pub fn new(len: usize) -> Result<Self> {
+        Ok(Array {
+            inner: Arc::new(Locked::anonymous(len)?),
+        })
+    }
+
+    /// A copy of `values` (Python's `Array('i', [-1] * 10)`).
+    ///
+    /// # Errors
+    /// As [`Array::new`].
+    pub fn from_slice(values: &[T]) -> Result<Self> {
+        let array = Array::new(values.len())?;
+        for (i, &value) in values.iter().enumerate() {
+            array.inner.slots.set(i, value);
+        }
+        Ok(array)
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.inner.slots.len()
+    }
+
+    /// True for an array of no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes the lock and returns a guard that reads and writes elements.
+    ///
+    /// # Errors
+    /// As [`crate::Value::lock`].
+    pub fn lock(&self) -> std::result::Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
+        guard_with(self.inner.mutex.lock(), || self.guard())
+    }
+
+    /// As [`Array::lock`], giving up after `timeout` with
+    /// [`crate::Error::Timeout`].
+    ///
+    /// # Errors
+    /// As [`Array::lock`], plus the timeout.
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
+        guard_with(self.inner.mutex.lock_timeout(timeout), || self.guard())
+    }
+
+    /// Reads element `index` under the lock.
+    ///
+    /// # Errors
+    /// As [`Array::lock`], converted to [`crate::Error`].
+    ///
+    /// # Panics
+    /// If `index >= len()`, as slice indexing does.
+    pub fn get(&self, index: usize) -> Result<T> {
+        Ok(self.lock()?.get(index))
+    }
+
+    /// Writes element `index` under the lock.
+    ///
+    /// # Errors
+    /// As [`Array::get`].
+    ///
+    /// # Panics
+    /// If `index >= len()`.
+    pub fn set(&self, index: usize, value: T) -> Result<()> {
+        self.lock()?.set(index, value);
+        Ok(())
+    }
+
+    /// A copy of every element, taken under the lock (Python's `arr[:]`);
+    /// it prints like a Python list.
+    ///
+    /// # Errors
+    /// As [`Array::get`].
+    pub fn to_list(&self) -> Result<PyList<T>> {
+        Ok(self.lock()?.to_list())
+    }
+
+    fn guard(&self) -> ArrayGuard<'_, T> {
+        ArrayGuard { inner: &self.inner }
+    }
+}
+
+impl<T: Plain> fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Array")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lock of an [`Array`], held until dropped.
+#[derive(Debug)]
+pub struct ArrayGuard<'a, T: Plain> {
+    inner: &'a Locked<T>,
+}
+
+impl<T: Plain> ArrayGuard<'_, T> {
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.inner.slots.len()
+    }
+
+    /// True for an array of no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads element `index`.
+    ///
+    /// # Panics
+    /// If `index >= len()`.
+    pub fn get(&self, index: usize) -> T {
+        self.inner.slots.get(index)
+    }
+
+    /// Writes element `index`.
+    ///
+    /// # Panics
+    /// If `index >= len()`.
+    pub fn set(&self, index: usize, value: T) {
+        self.inner.slots.set(index, value);
+    }
+
+    /// A copy of every element.
+    pub fn to_list(&self) -> PyList<T> {
+        PyList(self.inner.slots.to_vec())
+    }
+
+    /// After [`LockError::OwnerDied`]: declares the elements repaired so
+    /// the lock can be used again.
+    ///
+    /// # Errors
+    /// [`crate::Error::Sys`] naming `pthread_mutex_consistent`.
+    pub fn make_consistent(&self) -> Result<()> {
+        self.inner.mutex.make_consistent()
+    }
+}
+
+impl<T: Plain> Drop for ArrayGuard<'_, T> {
+    fn drop(&mut self) {
+        self.inner.mutex.unlock();
+    }
+}
+
+/// `len` values of `T` in shared memory without a lock (Python's
+/// `RawArray`); it prints like a Python list.
+///
+/// Each element is read and written atomically, but nothing orders
+/// operations across elements or makes a read-modify-write atomic. It can
+/// also fill a named segment ([`RawArray::create`], [`RawArray::open`]),
+/// elements packed from offset 0 in native byte order.
+///
+/// ```
+/// let a = ipc_core::RawArray::from_slice(&[-1_i32; 3]).unwrap();
+/// a.set(0, 1);
+/// assert_eq!(a.to_string(), "[1, -1, -1]");
+/// ```
+pub struct RawArray<T: Plain> {
+    slots: Arc<Slots<T>>,
+}
+
+impl<T: Plain> RawArray<T> {
+    /// `len` zeros in anonymous shared memory.
+    ///
+    /// # Errors
+    /// [`crate::Error::Sys`] naming `mmap`.
+    pub fn new(len: usize) -> Result<Self> {
+        Ok(RawArray {
+            slots: Arc::new(Slots::anonymous(0, len)?),
+        })
+    }
+
+    /// A copy of `values` in anonymous shared memory.
+    ///
+    /// # Errors
+    /// As [`RawArray::new`].
+    pub fn from_slice(values: &[T]) -> Result<Self> {
+        let array = RawArray::new(values.len())?;
+        for (i, &value) in values.iter().enumerate() {
+            array.set(i, value);
+        }
+        Ok(array)
+    }
+
+    /// Creates the named segment `name` holding a copy of `values`; it is
+    /// unlinked when the creator drops it.
+    ///
+    /// # Errors
+    /// As [`crate::SharedMemory::create`].
+    pub fn create(name: &IpcName, values: &[T]) -> Result<Self> {
+        let array = RawArray {
+            slots: Arc::new(Slots::create(name, values.len())?),
+        };
+        for (i, &value) in values.iter().enumerate() {
+            array.set(i, value);
+        }
+        Ok(array)
+    }
+
+    /// Attaches to `len` elements at the start of the existing segment
+    /// `name`.
+    ///
+    /// # Errors
+    /// As [`crate::SharedMemory::open`]; [`crate::Error::TooSmall`] when the
+    /// segment cannot hold `len` elements.
+    pub fn open(name: &IpcName, len: usize) -> Result<Self> {
+        Ok(RawArray {
+            slots: Arc::new(Slots::open(name, len)?),
+        })
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True for an array of no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads element `index`.
+    ///
+    /// # Panics
+    /// If `index >= len()`.
+    pub fn get(&self, index: usize) -> T {
+        self.slots.get(index)
+    }
+
+    /// Writes element `index`.
+    ///
+    /// # Panics
+    /// If `index >= len()`.
+    pub fn set(&self, index: usize, value: T) {
+        self.slots.set(index, value);
+    }
+
+    /// A copy of every element, read one by one.
+    pub fn to_list(&self) -> PyList<T> {
+        PyList(self.slots.to_vec())
+    }
+}
+
+impl<T: Plain> Clone for RawArray<T> {
+    fn clone(&self) -> Self {
+        RawArray {
+            slots: Arc::clone(&self.slots),
+        }
+    }
+}
+
+impl<T: Plain> fmt::Display for RawArray<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_list().fmt(f)
+    }
+}
+
+impl<T: Plain> fmt::Debug for RawArray<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawArray({self})")
+    }
+}

@@ -1,0 +1,215 @@
+//! One error type for the whole library.
+//!
+//! Every failure names what failed and on which object, so that a message
+//! such as `shm_open /ipc-lab-x: File exists` tells a student exactly which
+//! call to look up in its man page.
+
+use std::fmt;
+
+use nix::errno::Errno;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in ipc-core.
+///
+/// The variants are precise so that callers can react to one case (a name
+/// that does not exist, a dead lock owner) without parsing messages.
+/// [`Error::exit_code`] maps each variant to the exit code the experiments
+/// use: 2 for bad input, 1 for a failure at run time.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A system call failed.
+    Sys {
+        /// The call, as in its man page (`shm_open`, `mmap`, `fork`).
+        call: &'static str,
+        /// The object it was called on (`/ipc-lab-counter`), if any.
+        object: Option<String>,
+        /// What the kernel said.
+        errno: Errno,
+    },
+    /// A name was rejected before any system call was made.
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An argument was out of its allowed range.
+    InvalidArgument(String),
+    /// An existing object is smaller than what the caller needs.
+    TooSmall {
+        /// The object (`/ipc-lab-counter`).
+        object: String,
+        /// How many bytes the caller needs.
+        needed: usize,
+        /// How many bytes the object has.
+        actual: usize,
+    },
+    /// The holder of a robust lock died while holding it. The lock was
+    /// acquired by somebody else afterwards and must be made consistent.
+    OwnerDied,
+    /// A robust lock whose dead holder's state was never repaired; it can
+    /// never be locked again.
+    NotRecoverable,
+    /// A blocking call was interrupted by SIGINT or SIGTERM (see
+    /// [`crate::signal`]).
+    Interrupted,
+    /// A bounded wait ran out.
+    Timeout,
+    /// A message could not be encoded or decoded.
+    Message(String),
+    /// A message is larger than the limit of the channel.
+    MessageTooLarge {
+        /// The size of the message in bytes.
+        size: usize,
+        /// The largest size the channel accepts.
+        limit: usize,
+    },
+    /// The other end of a channel is gone.
+    Disconnected,
+    /// `fork` was refused because the process has several threads: the
+    /// child would inherit only the calling thread, and any lock another
+    /// thread held would stay locked forever.
+    MultiThreaded {
+        /// How many threads the process has.
+        threads: usize,
+    },
+    /// A child process ended with a failure.
+    ChildFailed {
+        /// The child's name, as given to [`crate::process::Process::spawn`].
+        name: String,
+        /// Its exit status.
+        status: crate::process::ExitStatus,
+    },
+}
+
+impl Error {
+    /// A failed system call on an object.
+    pub fn sys(call: &'static str, object: impl Into<String>, errno: Errno) -> Self {
+        Error::Sys {
+            call,
+            object: Some(object.into()),
+            errno,
+        }
+    }
+
+    /// A failed system call that has no object to name.
+    pub fn call(call: &'static str, errno: Errno) -> Self {
+        Error::Sys {
+            call,
+            object: None,
+            errno,
+        }
+    }
+
+    /// The errno of a failed system call, if that is what this error is.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Sys { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+
+    /// True when a named object does not exist (`ENOENT`).
+    pub fn is_not_found(&self) -> bool {
+        self.errno() == Some(Errno::ENOENT)
+    }
+
+    /// The exit code an experiment should end with for this error:
+    /// 2 for bad input (a bad name or argument), 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::InvalidName { .. } | Error::InvalidArgument(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Sys {
+                call,
+                object: Some(object),
+                errno,
+            } => write!(f, "{call} {object}: {}", errno.desc()),
+            Error::Sys {
+                call,
+                object: None,
+                errno,
+            } => write!(f, "{call}: {}", errno.desc()),
+            Error::InvalidName { name, reason } => write!(f, "invalid name {name:?}: {reason}"),
+            Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Error::TooSmall {
+                object,
+                needed,
+                actual,
+            } => write!(
+                f,
+                "{object}: has {actual} bytes, but {needed} bytes are needed"
+            ),
+            Error::OwnerDied => f.write_str("lock: the previous owner died while holding it"),
+            Error::NotRecoverable => f.write_str(
+                "lock: not recoverable (its owner died and the state was never made consistent)",
+            ),
+            Error::Interrupted => f.write_str("interrupted by a signal"),
+            Error::Timeout => f.write_str("timed out"),
+            Error::Message(what) => write!(f, "message: {what}"),
+            Error::MessageTooLarge { size, limit } => {
+                write!(
+                    f,
+                    "message of {size} bytes is larger than the limit of {limit} bytes"
+                )
+            }
+            Error::Disconnected => f.write_str("the other end is gone"),
+            Error::MultiThreaded { threads } => write!(
+                f,
+                "fork: refused in a process with {threads} threads (fork only from a single-threaded program)"
+            ),
+            Error::ChildFailed { name, status } => write!(f, "process {name} failed: {status}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Sys { errno, .. } => Some(errno),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_call_and_the_object() {
+        let e = Error::sys("shm_open", "/ipc-lab-x", Errno::EEXIST);
+        assert_eq!(e.to_string(), "shm_open /ipc-lab-x: File exists");
+        assert_eq!(e.exit_code(), 1);
+        assert!(!e.is_not_found());
+    }
+
+    #[test]
+    fn a_call_without_object() {
+        assert_eq!(
+            Error::call("fork", Errno::EPERM).to_string(),
+            "fork: Operation not permitted"
+        );
+    }
+
+    #[test]
+    fn bad_input_exits_with_two() {
+        let e = Error::InvalidName {
+            name: "a/b".into(),
+            reason: "contains '/'",
+        };
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.to_string(), "invalid name \"a/b\": contains '/'");
+        assert!(Error::sys("shm_open", "/ipc-lab-y", Errno::ENOENT).is_not_found());
+    }
+}

@@ -1,0 +1,67 @@
+//! # ipc-core
+//!
+//! The one library behind every ipc-lab experiment: Python's
+//! `multiprocessing` ported to real Linux IPC, one module per mechanism.
+//!
+//! | module | what | Python twin |
+//! | --- | --- | --- |
+//! | [`process`] | fork a child that runs a closure; join, terminate | `Process` |
+//! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
+//! | [`value`], [`array`] | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
+//! | [`sync`] | a robust process-shared lock | `Lock` |
+//! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
+//! | [`name`] | validated `ipc-lab-…` names | |
+//! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
+//! | [`error`] | one error type that names the failed call and object | exceptions |
+//!
+//! ```
+//! use ipc_core::{Array, Process, Value};
+//!
+//! // Seed 000, choice 1: a child squares a list into shared memory.
+//! let mylist = [1, 2, 3, 4];
+//! let result = Array::<i32>::new(4).unwrap();
+//! let square_sum = Value::new(0_i32).unwrap();
+//! let mut p1 = Process::spawn("p1", || {
+//!     for (idx, num) in mylist.iter().enumerate() {
+//!         result.set(idx, num * num)?;
+//!     }
+//!     square_sum.set(result.to_list()?.iter().sum())
+//! })
+//! .unwrap();
+//! assert!(p1.join().unwrap().success());
+//! assert_eq!(result.to_list().unwrap().to_string(), "[1, 4, 9, 16]");
+//! assert_eq!(square_sum.get().unwrap(), 30);
+//! ```
+//!
+//! `unsafe` code lives only in this crate, each block with the invariant it
+//! relies on; the experiments contain none.
+
+#![warn(missing_docs)]
+
+pub mod array;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod logging;
+pub mod name;
+#[allow(unsafe_code)]
+mod plain;
+#[allow(unsafe_code)]
+pub mod process;
+#[allow(unsafe_code)]
+pub mod shm;
+#[allow(unsafe_code)]
+pub mod signal;
+#[allow(unsafe_code)]
+pub mod sync;
+#[allow(unsafe_code)]
+pub mod value;
+
+pub use array::{Array, ArrayGuard, RawArray};
+pub use error::{Error, Result};
+pub use name::IpcName;
+pub use plain::{Plain, PyList};
+pub use process::{ExitStatus, Process, join_all};
+pub use shm::SharedMemory;
+pub use sync::{Lock, LockError, LockGuard};
+pub use value::{RawValue, Value, ValueGuard};

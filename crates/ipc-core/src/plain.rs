@@ -1,0 +1,259 @@
+//! Plain data in shared memory, read and written through atomics.
+//!
+//! [`Plain`] marks the types that [`crate::Value`] and [`crate::Array`] can
+//! hold: integers and floats, whose every bit pattern is valid, so that
+//! nothing another process writes can make a value invalid. Every access
+//! to them is an atomic load (`Acquire`) or store (`Release`) of the same
+//! width: on x86-64 and aarch64 that is the same plain `mov` a C program
+//! would use, but it is defined behaviour even when another process writes
+//! at the same moment. An unlocked read-modify-write (a load, then a store)
+//! still loses updates, which is exactly what `exp11-value --no-lock`
+//! shows.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of, transmute_copy};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
+
+use crate::error::Result;
+use crate::name::IpcName;
+use crate::shm::SharedMemory;
+
+/// A type that can live in shared memory: a Python typecode's C type.
+///
+/// | Python typecode | Rust |
+/// | --- | --- |
+/// | `'b'`, `'h'`, `'i'`, `'q'` | `i8`, `i16`, `i32`, `i64` |
+/// | `'B'`, `'H'`, `'I'`, `'Q'` | `u8`, `u16`, `u32`, `u64` |
+/// | `'f'`, `'d'` | `f32`, `f64` |
+///
+/// # Safety
+/// Implementors must be 1, 2, 4 or 8 bytes long, aligned to their size, and
+/// valid for every bit pattern. The trait is implemented for the types in
+/// the table; there is no need to implement it elsewhere.
+pub unsafe trait Plain: Copy + Send + Sync + fmt::Debug + 'static {
+    /// Writes the value the way Python prints it (`2.678`, `0.0`, `16`).
+    fn fmt_py(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+macro_rules! plain {
+    ($how:literal: $($t:ty),*) => {$(
+        // SAFETY: a primitive integer or float: 1, 2, 4 or 8 bytes, aligned
+        // to its size on the supported targets, every bit pattern valid.
+        unsafe impl Plain for $t {
+            fn fmt_py(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, $how, self)
+            }
+        }
+        const _: () = assert!(size_of::<$t>() == align_of::<$t>());
+    )*};
+}
+plain!("{}": i8, i16, i32, i64, u8, u16, u32, u64);
+// Debug formatting keeps the `.0` Python shows for whole floats.
+plain!("{:?}": f32, f64);
+
+/// Reads `*at` with one atomic load of its width.
+///
+/// # Safety
+/// `at` must be valid for reads and aligned, in memory that every process
+/// accesses only atomically.
+unsafe fn load<T: Plain>(at: *const T) -> T {
+    let at = at.cast_mut();
+    // SAFETY (for each arm): `at` is valid and aligned (the caller's
+    // contract), `T` has exactly the atomic's size (the `match`), and every
+    // bit pattern is a valid `T` (`Plain`'s contract).
+    unsafe {
+        match size_of::<T>() {
+            1 => transmute_copy(&AtomicU8::from_ptr(at.cast()).load(Ordering::Acquire)),
+            2 => transmute_copy(&AtomicU16::from_ptr(at.cast()).load(Ordering::Acquire)),
+            4 => transmute_copy(&AtomicU32::from_ptr(at.cast()).load(Ordering::Acquire)),
+            8 => transmute_copy(&AtomicU64::from_ptr(at.cast()).load(Ordering::Acquire)),
+            _ => unreachable!("Plain types are 1, 2, 4 or 8 bytes"),
+        }
+    }
+}
+
+/// Writes `value` to `*at` with one atomic store of its width.
+///
+/// # Safety
+/// As [`load`], for writes.
+unsafe fn store<T: Plain>(at: *mut T, value: T) {
+    // SAFETY (for each arm): as in `load`; the integer made by
+    // `transmute_copy` has `T`'s size, so no byte is invented or lost.
+    unsafe {
+        match size_of::<T>() {
+            1 => AtomicU8::from_ptr(at.cast()).store(transmute_copy(&value), Ordering::Release),
+            2 => AtomicU16::from_ptr(at.cast()).store(transmute_copy(&value), Ordering::Release),
+            4 => AtomicU32::from_ptr(at.cast()).store(transmute_copy(&value), Ordering::Release),
+            8 => AtomicU64::from_ptr(at.cast()).store(transmute_copy(&value), Ordering::Release),
+            _ => unreachable!("Plain types are 1, 2, 4 or 8 bytes"),
+        }
+    }
+}
+
+/// `len` slots of `T` in a shared mapping, starting `offset` bytes in.
+#[derive(Debug)]
+pub(crate) struct Slots<T> {
+    memory: SharedMemory,
+    offset: usize,
+    len: usize,
+    _type: PhantomData<T>,
+}
+
+impl<T: Plain> Slots<T> {
+    /// Bytes needed for `len` slots after `offset`.
+    pub(crate) fn bytes(offset: usize, len: usize) -> usize {
+        offset + len.max(1) * size_of::<T>()
+    }
+
+    /// Anonymous memory for `len` slots after `offset`, all zero.
+    pub(crate) fn anonymous(offset: usize, len: usize) -> Result<Self> {
+        Ok(Self::new(
+            SharedMemory::anonymous(Self::bytes(offset, len))?,
+            offset,
+            len,
+        ))
+    }
+
+    /// A new named segment holding `len` zeroed slots at offset 0.
+    pub(crate) fn create(name: &IpcName, len: usize) -> Result<Self> {
+        Ok(Self::new(
+            SharedMemory::create(name, Self::bytes(0, len))?,
+            0,
+            len,
+        ))
+    }
+
+    /// An existing named segment holding at least `len` slots at offset 0.
+    pub(crate) fn open(name: &IpcName, len: usize) -> Result<Self> {
+        Ok(Self::new(
+            SharedMemory::open(name, Self::bytes(0, len))?,
+            0,
+            len,
+        ))
+    }
+
+    fn new(memory: SharedMemory, offset: usize, len: usize) -> Self {
+        assert!(offset % align_of::<T>() == 0 && Self::bytes(offset, len) <= memory.len());
+        Slots {
+            memory,
+            offset,
+            len,
+            _type: PhantomData,
+        }
+    }
+
+    pub(crate) fn memory(&self) -> &SharedMemory {
+        &self.memory
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn slot(&self, index: usize) -> *mut T {
+        assert!(
+            index < self.len,
+            "index {index} out of range for length {}",
+            self.len
+        );
+        // SAFETY: `index < len`, and `new` checked that `len` slots after
+        // `offset` fit in the mapping.
+        unsafe { self.memory.as_ptr().add(self.offset).cast::<T>().add(index) }
+    }
+
+    /// # Panics
+    /// If `index >= len`.
+    pub(crate) fn get(&self, index: usize) -> T {
+        // SAFETY: the slot is in the mapping, aligned (page-aligned base,
+        // offset checked in `new`), and only ever accessed atomically.
+        unsafe { load(self.slot(index)) }
+    }
+
+    /// # Panics
+    /// If `index >= len`.
+    pub(crate) fn set(&self, index: usize, value: T) {
+        // SAFETY: as in `get`.
+        unsafe { store(self.slot(index), value) }
+    }
+
+    pub(crate) fn to_vec(&self) -> Vec<T> {
+        (0..self.len).map(|i| self.get(i)).collect()
+    }
+}
+
+/// A list of values that prints like a Python list: `[1, 4, 9, 16]`.
+///
+/// It is what [`crate::Array::to_list`] returns, a copy taken under the
+/// lock; it dereferences to a slice.
+///
+/// ```
+/// use ipc_core::PyList;
+///
+/// assert_eq!(PyList(vec![1, 4, 9]).to_string(), "[1, 4, 9]");
+/// assert_eq!(PyList(vec![0.0, 2.5]).to_string(), "[0.0, 2.5]");
+/// assert_eq!(PyList(Vec::<i32>::new()).to_string(), "[]");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyList<T>(pub Vec<T>);
+
+impl<T: Plain> fmt::Display for PyList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, value) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            value.fmt_py(f)?;
+        }
+        f.write_str("]")
+    }
+}
+
+impl<T> Deref for PyList<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T> From<PyList<T>> for Vec<T> {
+    fn from(list: PyList<T>) -> Vec<T> {
+        list.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_width_round_trips() {
+        let s8 = Slots::<i8>::anonymous(0, 2).unwrap();
+        s8.set(1, -5);
+        assert_eq!(s8.to_vec(), vec![0, -5]);
+        let s16 = Slots::<u16>::anonymous(0, 1).unwrap();
+        s16.set(0, 65_535);
+        assert_eq!(s16.get(0), 65_535);
+        let s32 = Slots::<f32>::anonymous(64, 3).unwrap();
+        s32.set(2, 1.5);
+        assert_eq!(s32.to_vec(), vec![0.0, 0.0, 1.5]);
+        let s64 = Slots::<f64>::anonymous(64, 1).unwrap();
+        s64.set(0, 2.678);
+        assert_eq!(s64.get(0), 2.678);
+    }
+
+    #[test]
+    #[should_panic(expected = "index 4 out of range for length 4")]
+    fn an_index_past_the_end_panics_like_a_slice() {
+        Slots::<i32>::anonymous(0, 4).unwrap().get(4);
+    }
+
+    #[test]
+    fn floats_print_like_python() {
+        assert_eq!(PyList(vec![2.678_f64, 1.0]).to_string(), "[2.678, 1.0]");
+        assert_eq!(PyList(vec![-1_i32, 16]).to_string(), "[-1, 16]");
+    }
+}

@@ -1,0 +1,440 @@
+//! Child processes that run a closure, like Python's `multiprocessing.Process`.
+//!
+//! [`Process::spawn`] forks (`fork(2)`); the child runs the closure and ends
+//! with `_exit(2)`, so it never returns into the parent's code and never runs
+//! the parent's destructors (which would, for instance, unlink the parent's
+//! shared memory). Everything the closure captured is a copy in the child,
+//! except memory that was mapped shared before the fork: that is how
+//! [`crate::Value`] and [`crate::Array`] reach the child.
+//!
+//! Exit statuses read like Python's `Process.exitcode`: `0`, `1`, or
+//! `-SIGNAL` for a child killed by a signal ([`ExitStatus`]).
+//!
+//! ```
+//! use ipc_core::{Process, Value};
+//!
+//! let v = Value::new(0.0_f64).unwrap();
+//! let mut p = Process::spawn("p1", {
+//!     let v = v.clone();
+//!     move || v.set(2.678)
+//! })
+//! .unwrap();
+//! assert_eq!(p.join().unwrap().code(), 0);
+//! assert_eq!(v.get().unwrap(), 2.678);
+//! ```
+
+use std::fmt;
+use std::io::Write;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
+
+use crate::error::{Error, Result};
+use crate::signal;
+
+/// The exit code of a child whose closure panicked (Rust's own convention).
+pub const PANIC_EXIT_CODE: i32 = 101;
+
+/// How long [`Drop`] lets an unjoined child end after SIGTERM before SIGKILL.
+const DROP_GRACE: Duration = Duration::from_secs(1);
+
+/// How a child ended, in Python's terms.
+///
+/// `code()` is the exit code for a child that exited, or minus the signal
+/// number for one that a signal killed (`-9` after SIGKILL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitStatus(i32);
+
+impl ExitStatus {
+    /// The Python-like exit code: `0`, `1`, … or `-SIGNAL`.
+    pub fn code(self) -> i32 {
+        self.0
+    }
+
+    /// True for exit code 0.
+    pub fn success(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The signal that killed the child, if one did.
+    pub fn signal(self) -> Option<Signal> {
+        if self.0 < 0 {
+            Signal::try_from(-self.0).ok()
+        } else {
+            None
+        }
+    }
+
+    fn from_wait(status: WaitStatus) -> Option<Self> {
+        match status {
+            WaitStatus::Exited(_, code) => Some(ExitStatus(code)),
+            WaitStatus::Signaled(_, signal, _) => Some(ExitStatus(-(signal as i32))),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.signal() {
+            Some(signal) => write!(f, "killed by {signal}"),
+            None => write!(f, "exit code {}", self.0),
+        }
+    }
+}
+
+/// What a child's closure returns, turned into its exit code.
+///
+/// `()` exits with 0; an `i32` is the exit code itself; a `Result` exits
+/// with the code of its `Ok` value, or prints the error on stderr, prefixed
+/// with the child's name, and exits with 1.
+pub trait Outcome {
+    /// The exit code, after reporting a failure on stderr.
+    fn exit_code(self, name: &str) -> i32;
+}
+
+impl Outcome for () {
+    fn exit_code(self, _name: &str) -> i32 {
+        0
+    }
+}
+
+impl Outcome for i32 {
+    fn exit_code(self, _name: &str) -> i32 {
+        self
+    }
+}
+
+impl<T: Outcome, E: fmt::Display> Outcome for std::result::Result<T, E> {
+    fn exit_code(self, name: &str) -> i32 {
+        match self {
+            Ok(value) => value.exit_code(name),
+            Err(error) => {
+                eprintln!("{name}: {error}");
+                1
+            }
+        }
+    }
+}
+
+/// A child process running a closure.
+///
+/// Join it with [`Process::join`]. A `Process` dropped while its child still
+/// runs sends the child SIGTERM, waits up to a second, then sends SIGKILL
+/// and reaps it: no zombie is left behind, but the child's work is cut short,
+/// so join the children you start.
+#[derive(Debug)]
+pub struct Process {
+    name: String,
+    pid: Pid,
+    /// The process that forked the child: only it may wait for or kill it.
+    parent: Pid,
+    /// A `pidfd_open(2)` descriptor that becomes readable when the child ends.
+    pidfd: OwnedFd,
+    status: Option<ExitStatus>,
+}
+
+impl Process {
+    /// Forks a child named `name` that runs `target` and exits.
+    ///
+    /// Standard output and standard error are flushed before the fork, so
+    /// that nothing written before it is printed twice, and again before the
+    /// child exits. A panic in `target` prints its message and ends the
+    /// child with [`PANIC_EXIT_CODE`]. If the parent dies, the child gets
+    /// SIGTERM (`PR_SET_PDEATHSIG`, see `prctl(2)`) instead of living on.
+    ///
+    /// # Errors
+    /// [`Error::MultiThreaded`] if the calling process has more than one
+    /// thread (forking copies only the calling thread, and a lock held by
+    /// another one would stay locked forever in the child); [`Error::Sys`]
+    /// naming `fork` or `pidfd_open`.
+    pub fn spawn<F, R>(name: impl Into<String>, target: F) -> Result<Process>
+    where
+        F: FnOnce() -> R,
+        R: Outcome,
+    {
+        let name = name.into();
+        let threads = thread_count();
+        if threads > 1 {
+            return Err(Error::MultiThreaded { threads });
+        }
+        flush_stdio();
+        let parent = getpid();
+        // SAFETY: the process has a single thread (checked above), so the
+        // child cannot inherit a lock held by another thread; the child
+        // leaves only through `_exit`, never returning into the caller.
+        match unsafe { fork() } {
+            Err(errno) => Err(Error::sys("fork", name, errno)),
+            Ok(ForkResult::Child) => run_child(&name, parent, target),
+            Ok(ForkResult::Parent { child }) => match pidfd_open(child) {
+                Ok(pidfd) => Ok(Process {
+                    name,
+                    pid: child,
+                    parent,
+                    pidfd,
+                    status: None,
+                }),
+                Err(errno) => {
+                    let _ = kill(child, Signal::SIGKILL);
+                    let _ = waitpid(child, None);
+                    Err(Error::sys("pidfd_open", name, errno))
+                }
+            },
+        }
+    }
+
+    /// The name given to [`Process::spawn`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// How the child ended, once it has been joined.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        self.status
+    }
+
+    /// Waits for the child to end and returns how it ended.
+    ///
+    /// Joining twice returns the same status. SIGINT and SIGTERM do not cut
+    /// the wait short: use [`join_all`] to pass them on to the children.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `waitpid` (for instance when called from a
+    /// process that is not the child's parent).
+    pub fn join(&mut self) -> Result<ExitStatus> {
+        loop {
+            if let Some(status) = self.join_timeout(Duration::from_secs(3600))? {
+                return Ok(status);
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the child to end; `Ok(None)` if it still
+    /// runs then.
+    ///
+    /// # Errors
+    /// As [`Process::join`].
+    pub fn join_timeout(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_join()? {
+                return Ok(Some(status));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let ms = PollTimeout::try_from(left.as_millis().clamp(1, 60_000) as i32)
+                .unwrap_or(PollTimeout::MAX);
+            let mut fds = [PollFd::new(self.pidfd.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, ms) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(errno) => return Err(Error::sys("poll", self.describe(), errno)),
+            }
+        }
+    }
+
+    /// Reaps the child if it has ended, without waiting.
+    ///
+    /// # Errors
+    /// As [`Process::join`].
+    pub fn try_join(&mut self) -> Result<Option<ExitStatus>> {
+        if self.status.is_some() {
+            return Ok(self.status);
+        }
+        loop {
+            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(status) => {
+                    self.status = ExitStatus::from_wait(status);
+                    return Ok(self.status);
+                }
+                Err(Errno::EINTR) => continue,
+                Err(errno) => return Err(Error::sys("waitpid", self.describe(), errno)),
+            }
+        }
+    }
+
+    /// True while the child has not ended (it is reaped if it has).
+    ///
+    /// # Errors
+    /// As [`Process::join`].
+    pub fn is_alive(&mut self) -> Result<bool> {
+        Ok(self.try_join()?.is_none())
+    }
+
+    /// Sends `signal` to the child, unless it has already been joined.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `kill`.
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        kill(self.pid, signal).map_err(|errno| Error::sys("kill", self.describe(), errno))
+    }
+
+    /// Asks the child to end with SIGTERM (Python's `terminate()`).
+    ///
+    /// # Errors
+    /// As [`Process::signal`].
+    pub fn terminate(&self) -> Result<()> {
+        self.signal(Signal::SIGTERM)
+    }
+
+    /// Ends the child with SIGKILL (Python's `kill()`).
+    ///
+    /// # Errors
+    /// As [`Process::signal`].
+    pub fn kill(&self) -> Result<()> {
+        self.signal(Signal::SIGKILL)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (pid {})", self.name, self.pid)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // A copy of this handle inside a child (captured by its closure)
+        // must leave its sibling alone.
+        if self.parent != getpid() || self.status.is_some() {
+            return;
+        }
+        if matches!(self.try_join(), Ok(Some(_))) {
+            return;
+        }
+        let _ = self.terminate();
+        if matches!(self.join_timeout(DROP_GRACE), Ok(Some(_))) {
+            return;
+        }
+        let _ = self.kill();
+        let _ = self.join();
+    }
+}
+
+/// Joins every child, passing SIGINT or SIGTERM on to those still running.
+///
+/// Ctrl-C in a terminal reaches the whole process group, but `kill PID`
+/// reaches the parent alone. After [`signal::install`], the parent's flag is
+/// set and this function sends the children the same signal (once), then
+/// goes on waiting, so that every child can print its last line and end.
+///
+/// # Errors
+/// As [`Process::join`].
+pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
+    let mut forwarded = false;
+    loop {
+        let mut running = false;
+        for child in children.iter_mut() {
+            if child.try_join()?.is_none() {
+                running = true;
+            }
+        }
+        if !running {
+            return Ok(children.iter().filter_map(|c| c.status).collect());
+        }
+        if !forwarded && let Some(sig) = signal::pending() {
+            for child in children.iter() {
+                let _ = child.signal(sig);
+            }
+            forwarded = true;
+        }
+        if let Some(child) = children.iter_mut().find(|c| c.status.is_none()) {
+            child.join_timeout(Duration::from_millis(20))?;
+        }
+    }
+}
+
+/// The number of threads of the calling process, from `/proc/self/task`.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|dir| dir.count())
+        .unwrap_or(1)
+}
+
+fn flush_stdio() {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}
+
+fn pidfd_open(pid: Pid) -> std::result::Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new file
+    // descriptor or -1; it touches no memory of ours.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: the kernel just returned this descriptor to us, and nothing
+    // else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// The child's side of [`Process::spawn`]: run, flush, `_exit`.
+fn run_child<F, R>(name: &str, parent: Pid, target: F) -> !
+where
+    F: FnOnce() -> R,
+    R: Outcome,
+{
+    // Die with the parent instead of living on as an orphan; the check
+    // after it covers a parent that died before the call.
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    let code = if getppid() != parent {
+        1
+    } else {
+        match catch_unwind(AssertUnwindSafe(target)) {
+            Ok(outcome) => outcome.exit_code(name),
+            Err(_) => PANIC_EXIT_CODE,
+        }
+    };
+    flush_stdio();
+    // SAFETY: `_exit` ends the process at once; skipping the destructors of
+    // the parent's objects (copied into this child) is the point.
+    unsafe { libc::_exit(code) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_read_like_python() {
+        assert_eq!(ExitStatus(0).to_string(), "exit code 0");
+        assert!(ExitStatus(0).success());
+        let killed = ExitStatus(-9);
+        assert_eq!(killed.signal(), Some(Signal::SIGKILL));
+        assert_eq!(killed.to_string(), "killed by SIGKILL");
+        assert!(!killed.success());
+    }
+
+    #[test]
+    fn refuses_to_fork_a_multi_threaded_process() {
+        // The test harness runs tests on threads of its own.
+        let other = std::thread::spawn(|| std::thread::sleep(Duration::from_millis(200)));
+        let result = Process::spawn("never", || ());
+        other.join().unwrap();
+        assert!(
+            matches!(result, Err(Error::MultiThreaded { threads }) if threads > 1),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn outcomes_become_exit_codes() {
+        assert_eq!(().exit_code("x"), 0);
+        assert_eq!(7.exit_code("x"), 7);
+        assert_eq!(Ok::<(), String>(()).exit_code("x"), 0);
+        assert_eq!(Err::<(), _>("boom").exit_code("x"), 1);
+    }
+}

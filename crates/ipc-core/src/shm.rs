@@ -1,0 +1,299 @@
+//! Shared memory: anonymous mappings and named POSIX segments.
+//!
+//! * [`SharedMemory::anonymous`] maps memory with `MAP_SHARED |
+//!   MAP_ANONYMOUS` (`mmap(2)`). It has no name, so nothing can leak: it is
+//!   shared with the children forked after it was made, and disappears with
+//!   the last process that maps it.
+//! * [`SharedMemory::create`] makes a named segment with `shm_open(3)`
+//!   (`O_CREAT | O_EXCL`, mode 0600), sizes it with `ftruncate(2)` and
+//!   reserves its memory with `posix_fallocate(3)`, so that a full
+//!   `/dev/shm` is an error now rather than a SIGBUS later. Its creator
+//!   unlinks it when dropped; [`SharedMemory::open`] attaches to an existing
+//!   one from any process, checking its size.
+//!
+//! The bytes are reached through [`SharedMemory::as_ptr`]: memory that
+//! another process may write must be read and written with atomics or
+//! volatile operations, which is what [`crate::Value`] and [`crate::Array`]
+//! do.
+
+use std::num::NonZeroUsize;
+use std::ptr::NonNull;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap, shm_open, shm_unlink};
+use nix::sys::stat::{Mode, fstat};
+use nix::unistd::{Pid, ftruncate, getpid};
+
+use crate::error::{Error, Result};
+use crate::name::IpcName;
+
+/// A region of memory shared between processes.
+///
+/// Dropping it unmaps it; dropping the creator's handle of a named segment
+/// also unlinks the name (only in the process that created it, never in a
+/// forked child that inherited a copy of the handle).
+#[derive(Debug)]
+pub struct SharedMemory {
+    ptr: NonNull<u8>,
+    len: usize,
+    name: Option<IpcName>,
+    /// The process that must unlink the name, if this handle created it.
+    owner: Option<Pid>,
+}
+
+// SAFETY: the mapping is plain memory reachable from any thread; the handle
+// holds no thread-bound state, and accesses to the bytes go through atomics.
+unsafe impl Send for SharedMemory {}
+// SAFETY: as above; `&SharedMemory` only hands out the raw pointer.
+unsafe impl Sync for SharedMemory {}
+
+impl SharedMemory {
+    /// Maps `len` bytes of zeroed anonymous shared memory.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `len == 0`; [`Error::Sys`] naming
+    /// `mmap`.
+    ///
+    /// # Examples
+    /// ```
+    /// let shm = ipc_core::SharedMemory::anonymous(4096).unwrap();
+    /// assert_eq!(shm.len(), 4096);
+    /// assert!(shm.name().is_none());
+    /// ```
+    pub fn anonymous(len: usize) -> Result<Self> {
+        let size = nonzero(len)?;
+        // SAFETY: a new anonymous mapping at an address the kernel picks
+        // cannot alias any existing Rust object.
+        let ptr = unsafe {
+            mmap_anonymous(
+                None,
+                size,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_SHARED,
+            )
+        }
+        .map_err(|errno| Error::call("mmap", errno))?;
+        Ok(SharedMemory {
+            ptr: ptr.cast(),
+            len,
+            name: None,
+            owner: None,
+        })
+    }
+
+    /// Creates the named segment `name` of `len` zeroed bytes, mode 0600.
+    ///
+    /// Fails if the name exists already (`O_EXCL`): an object of somebody
+    /// else is never reused. The segment is unlinked when this handle is
+    /// dropped in the process that created it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `len == 0`; [`Error::Sys`] naming
+    /// `shm_open` (`File exists` when the name is taken), `ftruncate`,
+    /// `posix_fallocate` (`No space left on device` when `/dev/shm` is full)
+    /// or `mmap`. After an error nothing is left behind.
+    pub fn create(name: &IpcName, len: usize) -> Result<Self> {
+        let size = nonzero(len)?;
+        let path = name.path();
+        let fd = shm_open(
+            path.as_str(),
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+            Mode::S_IRUSR | Mode::S_IWUSR,
+        )
+        .map_err(|errno| Error::sys("shm_open", &path, errno))?;
+        let made = (|| {
+            let off = len as libc::off_t;
+            ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
+            match nix::fcntl::posix_fallocate(&fd, 0, off) {
+                Ok(()) | Err(Errno::EOPNOTSUPP) => {}
+                Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
+            }
+            map_fd(&fd, size, &path)
+        })();
+        match made {
+            Ok(ptr) => Ok(SharedMemory {
+                ptr,
+                len,
+                name: Some(name.clone()),
+                owner: Some(getpid()),
+            }),
+            Err(error) => {
+                let _ = shm_unlink(path.as_str());
+                Err(error)
+            }
+        }
+    }
+
+    /// Attaches to the existing named segment `name`, mapping its first
+    /// `len` bytes.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `shm_open` (`No such file or directory` when it
+    /// does not exist, see [`Error::is_not_found`]); [`Error::TooSmall`]
+    /// when the segment has fewer than `len` bytes (touching them would
+    /// raise SIGBUS).
+    pub fn open(name: &IpcName, len: usize) -> Result<Self> {
+        let size = nonzero(len)?;
+        let path = name.path();
+        let fd = shm_open(path.as_str(), OFlag::O_RDWR, Mode::empty())
+            .map_err(|errno| Error::sys("shm_open", &path, errno))?;
+        let actual = fstat(&fd)
+            .map_err(|errno| Error::sys("fstat", &path, errno))?
+            .st_size as usize;
+        if actual < len {
+            return Err(Error::TooSmall {
+                object: path,
+                needed: len,
+                actual,
+            });
+        }
+        let ptr = map_fd(&fd, size, &path)?;
+        Ok(SharedMemory {
+            ptr,
+            len,
+            name: Some(name.clone()),
+            owner: None,
+        })
+    }
+
+    /// The number of bytes mapped.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a mapping has at least one byte.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The segment's name; `None` for anonymous memory.
+    pub fn name(&self) -> Option<&IpcName> {
+        self.name.as_ref()
+    }
+
+    /// The first byte of the mapping, page-aligned.
+    ///
+    /// The memory may change at any time under another process's writes:
+    /// read and write it through atomics or volatile operations only.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Removes the name now, instead of when the creator drops its handle.
+    /// Processes that have it mapped keep their mapping.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `shm_unlink`. Does nothing for anonymous memory.
+    pub fn unlink(&mut self) -> Result<()> {
+        self.owner = None;
+        match &self.name {
+            Some(name) => {
+                let path = name.path();
+                shm_unlink(path.as_str()).map_err(|errno| Error::sys("shm_unlink", &path, errno))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` and `len` describe the mapping made in the
+        // constructor, which nothing else unmaps; every view of it borrows
+        // or owns this handle, so none outlives it.
+        let _ = unsafe { munmap(self.ptr.cast(), self.len) };
+        if self.owner == Some(getpid())
+            && let Some(name) = &self.name
+        {
+            let _ = shm_unlink(name.path().as_str());
+        }
+    }
+}
+
+fn nonzero(len: usize) -> Result<NonZeroUsize> {
+    NonZeroUsize::new(len)
+        .ok_or_else(|| Error::InvalidArgument("a shared memory size must be at least 1".into()))
+}
+
+fn map_fd(fd: &std::os::fd::OwnedFd, size: NonZeroUsize, path: &str) -> Result<NonNull<u8>> {
+    // SAFETY: a new shared mapping of a segment at an address the kernel
+    // picks cannot alias any Rust object; the caller has checked that the
+    // segment is at least `size` bytes long.
+    let ptr = unsafe {
+        mmap(
+            None,
+            size,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+            fd,
+            0,
+        )
+    }
+    .map_err(|errno| Error::sys("mmap", path, errno))?;
+    Ok(ptr.cast())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn in_dev_shm(name: &IpcName) -> bool {
+        Path::new("/dev/shm").join(name.as_str()).exists()
+    }
+
+    #[test]
+    fn zero_bytes_is_refused() {
+        assert!(matches!(
+            SharedMemory::anonymous(0),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn a_named_segment_lives_as_long_as_its_creator() {
+        let name = IpcName::unique("shm-test").unwrap();
+        let created = SharedMemory::create(&name, 16).unwrap();
+        assert!(in_dev_shm(&name));
+        let opened = SharedMemory::open(&name, 16).unwrap();
+        assert_eq!(opened.len(), 16);
+        drop(opened);
+        assert!(in_dev_shm(&name), "only the creator unlinks");
+        drop(created);
+        assert!(!in_dev_shm(&name));
+    }
+
+    #[test]
+    fn a_taken_name_is_an_error_that_names_it() {
+        let name = IpcName::unique("taken").unwrap();
+        let _first = SharedMemory::create(&name, 8).unwrap();
+        let err = SharedMemory::create(&name, 8).unwrap_err();
+        assert_eq!(err.to_string(), format!("shm_open /{name}: File exists"));
+    }
+
+    #[test]
+    fn opening_too_much_or_nothing_fails() {
+        let name = IpcName::unique("small").unwrap();
+        let _seg = SharedMemory::create(&name, 4).unwrap();
+        assert!(matches!(
+            SharedMemory::open(&name, 8),
+            Err(Error::TooSmall {
+                needed: 8,
+                actual: 4,
+                ..
+            })
+        ));
+        let missing = IpcName::unique("missing").unwrap();
+        assert!(SharedMemory::open(&missing, 4).unwrap_err().is_not_found());
+    }
+
+    #[test]
+    fn created_with_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let name = IpcName::unique("mode").unwrap();
+        let _seg = SharedMemory::create(&name, 4).unwrap();
+        let meta = std::fs::metadata(Path::new("/dev/shm").join(name.as_str())).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,333 @@
+//! A robust, process-shared mutex on `pthread_mutex_t`.
+//!
+//! The mutex lives in shared memory and is initialised with
+//! `PTHREAD_PROCESS_SHARED` and `PTHREAD_MUTEX_ROBUST`
+//! (`pthread_mutexattr_setrobust(3)`): the kernel remembers which thread
+//! holds it, and when that thread dies, the next locker gets `EOWNERDEAD`
+//! together with the lock. It must then repair the data and call
+//! `pthread_mutex_consistent(3)`; if it unlocks without doing so, the mutex
+//! becomes unusable for good (`ENOTRECOVERABLE`), which is reported as an
+//! error rather than a hang.
+
+use std::fmt;
+use std::mem::size_of;
+use std::ptr::NonNull;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+use crate::shm::SharedMemory;
+
+/// A `pthread_mutex_t` living in shared memory.
+///
+/// It does not own that memory: the owner keeps the mapping alive for as
+/// long as the `RobustMutex` exists.
+#[derive(Debug)]
+pub(crate) struct RobustMutex {
+    raw: NonNull<libc::pthread_mutex_t>,
+}
+
+/// How a lock attempt went, before it is wrapped into a guard.
+pub(crate) enum Acquired {
+    /// The lock is held, and the data is consistent.
+    Clean,
+    /// The lock is held, but its previous holder died holding it.
+    OwnerDied,
+}
+
+// SAFETY: a process-shared pthread mutex may be used from any thread of any
+// process that maps it.
+unsafe impl Send for RobustMutex {}
+// SAFETY: as above; every operation goes through the pthread functions.
+unsafe impl Sync for RobustMutex {}
+
+impl RobustMutex {
+    /// Bytes the mutex occupies in shared memory.
+    pub(crate) const SIZE: usize = size_of::<libc::pthread_mutex_t>();
+
+    /// Initialises a robust, process-shared mutex at `at`.
+    ///
+    /// # Safety
+    /// `at` must point to [`RobustMutex::SIZE`] writable bytes, suitably
+    /// aligned, in memory that stays mapped for as long as the returned
+    /// value (and every copy of it in other processes) is used, and that no
+    /// process uses as a mutex yet.
+    pub(crate) unsafe fn init(at: *mut u8) -> Result<Self> {
+        let raw = at.cast::<libc::pthread_mutex_t>();
+        let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+        // SAFETY: `attr` is a local the init call fills in; it is destroyed
+        // below on every path after a successful init.
+        check("pthread_mutexattr_init", unsafe {
+            libc::pthread_mutexattr_init(attr.as_mut_ptr())
+        })?;
+        let attr_ptr = attr.as_mut_ptr();
+        // SAFETY: `attr_ptr` was initialised just above and `raw` is valid
+        // for writes (the caller's contract).
+        let result = unsafe {
+            check(
+                "pthread_mutexattr_setpshared",
+                libc::pthread_mutexattr_setpshared(attr_ptr, libc::PTHREAD_PROCESS_SHARED),
+            )
+            .and_then(|()| {
+                check(
+                    "pthread_mutexattr_setrobust",
+                    libc::pthread_mutexattr_setrobust(attr_ptr, libc::PTHREAD_MUTEX_ROBUST),
+                )
+            })
+            .and_then(|()| {
+                check(
+                    "pthread_mutex_init",
+                    libc::pthread_mutex_init(raw, attr_ptr),
+                )
+            })
+        };
+        // SAFETY: `attr_ptr` is initialised and not used afterwards.
+        unsafe { libc::pthread_mutexattr_destroy(attr_ptr) };
+        result?;
+        Ok(RobustMutex {
+            // SAFETY: `at` is non-null (the caller's contract).
+            raw: unsafe { NonNull::new_unchecked(raw) },
+        })
+    }
+
+    /// Blocks until the mutex is held.
+    pub(crate) fn lock(&self) -> Result<Acquired> {
+        // SAFETY: `raw` was initialised by `init` and is still mapped.
+        acquired("pthread_mutex_lock", unsafe {
+            libc::pthread_mutex_lock(self.raw.as_ptr())
+        })
+    }
+
+    /// Takes the mutex if it is free; [`Error::Timeout`] if it is not.
+    pub(crate) fn try_lock(&self) -> Result<Acquired> {
+        // SAFETY: as in `lock`.
+        match unsafe { libc::pthread_mutex_trylock(self.raw.as_ptr()) } {
+            libc::EBUSY => Err(Error::Timeout),
+            code => acquired("pthread_mutex_trylock", code),
+        }
+    }
+
+    /// Waits up to `timeout` for the mutex; [`Error::Timeout`] after that.
+    pub(crate) fn lock_timeout(&self, timeout: Duration) -> Result<Acquired> {
+        // pthread_mutex_timedlock(3) takes an absolute CLOCK_REALTIME time.
+        let deadline = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            + timeout;
+        let ts = libc::timespec {
+            tv_sec: deadline.as_secs() as libc::time_t,
+            tv_nsec: deadline.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: as in `lock`; `ts` lives across the call.
+        match unsafe { libc::pthread_mutex_timedlock(self.raw.as_ptr(), &ts) } {
+            libc::ETIMEDOUT => Err(Error::Timeout),
+            code => acquired("pthread_mutex_timedlock", code),
+        }
+    }
+
+    /// Marks the state protected by a mutex taken with `OwnerDied` as
+    /// repaired.
+    pub(crate) fn make_consistent(&self) -> Result<()> {
+        // SAFETY: as in `lock`; the caller holds the mutex.
+        check("pthread_mutex_consistent", unsafe {
+            libc::pthread_mutex_consistent(self.raw.as_ptr())
+        })
+    }
+
+    /// Releases the mutex, which the caller holds.
+    pub(crate) fn unlock(&self) {
+        // SAFETY: as in `lock`; only guards call this, and a guard exists
+        // only while its process holds the mutex.
+        unsafe { libc::pthread_mutex_unlock(self.raw.as_ptr()) };
+    }
+}
+
+fn check(call: &'static str, code: libc::c_int) -> Result<()> {
+    match code {
+        0 => Ok(()),
+        code => Err(Error::call(call, Errno::from_raw(code))),
+    }
+}
+
+fn acquired(call: &'static str, code: libc::c_int) -> Result<Acquired> {
+    match code {
+        0 => Ok(Acquired::Clean),
+        libc::EOWNERDEAD => Ok(Acquired::OwnerDied),
+        libc::ENOTRECOVERABLE => Err(Error::NotRecoverable),
+        code => Err(Error::call(call, Errno::from_raw(code))),
+    }
+}
+
+/// Why a lock could not be taken cleanly.
+///
+/// `OwnerDied` carries the guard: the lock *is* held, but the process that
+/// held it before died in the middle of its critical section. Inspect and
+/// repair the protected data, then call the guard's `make_consistent`. A
+/// guard dropped without that makes the lock unusable for good: every later
+/// attempt fails with [`Error::NotRecoverable`], so a broken invariant is
+/// never silently trusted.
+pub enum LockError<G> {
+    /// The previous holder died; the lock is held through the guard.
+    OwnerDied(G),
+    /// Any other failure: [`Error::NotRecoverable`], [`Error::Timeout`], or
+    /// a failed call.
+    Failed(Error),
+}
+
+impl<G> LockError<G> {
+    /// The guard, if the lock was taken despite the error.
+    pub fn into_guard(self) -> Option<G> {
+        match self {
+            LockError::OwnerDied(guard) => Some(guard),
+            LockError::Failed(_) => None,
+        }
+    }
+}
+
+impl<G> fmt::Debug for LockError<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockError::OwnerDied(_) => f.write_str("OwnerDied(..)"),
+            LockError::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
+        }
+    }
+}
+
+impl<G> fmt::Display for LockError<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockError::OwnerDied(_) => Error::OwnerDied.fmt(f),
+            LockError::Failed(error) => error.fmt(f),
+        }
+    }
+}
+
+impl<G> std::error::Error for LockError<G> {}
+
+impl<G> From<LockError<G>> for Error {
+    /// Drops the guard of an `OwnerDied` error (which leaves the lock not
+    /// recoverable) and keeps only what happened.
+    fn from(error: LockError<G>) -> Self {
+        match error {
+            LockError::OwnerDied(_) => Error::OwnerDied,
+            LockError::Failed(error) => error,
+        }
+    }
+}
+
+/// Wraps an attempt's outcome into a guard or a [`LockError`].
+pub(crate) fn guard_with<G>(
+    attempt: Result<Acquired>,
+    guard: impl FnOnce() -> G,
+) -> std::result::Result<G, LockError<G>> {
+    match attempt {
+        Ok(Acquired::Clean) => Ok(guard()),
+        Ok(Acquired::OwnerDied) => Err(LockError::OwnerDied(guard())),
+        Err(error) => Err(LockError::Failed(error)),
+    }
+}
+
+/// A lock shared by processes, like Python's `multiprocessing.Lock`.
+///
+/// It lives in anonymous shared memory: make it before forking and the
+/// children share it. Cloning gives another handle to the same lock.
+///
+/// ```
+/// use ipc_core::Lock;
+///
+/// let lock = Lock::new().unwrap();
+/// {
+///     let _held = lock.lock().unwrap();
+///     assert!(lock.try_lock().is_err(), "held above");
+/// }
+/// assert!(lock.try_lock().is_ok(), "released when the guard dropped");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Lock {
+    inner: std::sync::Arc<LockMemory>,
+}
+
+#[derive(Debug)]
+struct LockMemory {
+    mutex: RobustMutex,
+    _memory: SharedMemory,
+}
+
+impl Lock {
+    /// Makes a new, unlocked lock.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `mmap` or a `pthread_mutex*` call.
+    pub fn new() -> Result<Self> {
+        let memory = SharedMemory::anonymous(RobustMutex::SIZE)?;
+        // SAFETY: fresh, page-aligned, zeroed memory of at least SIZE bytes,
+        // kept alive beside the mutex in `LockMemory`.
+        let mutex = unsafe { RobustMutex::init(memory.as_ptr())? };
+        Ok(Lock {
+            inner: std::sync::Arc::new(LockMemory {
+                mutex,
+                _memory: memory,
+            }),
+        })
+    }
+
+    /// Blocks until the lock is held.
+    ///
+    /// # Errors
+    /// [`LockError::OwnerDied`] with the lock held when its previous holder
+    /// died; [`LockError::Failed`] with [`Error::NotRecoverable`] when such
+    /// a lock was never made consistent.
+    pub fn lock(&self) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
+        guard_with(self.inner.mutex.lock(), || self.guard())
+    }
+
+    /// Takes the lock only if it is free ([`Error::Timeout`] otherwise).
+    ///
+    /// # Errors
+    /// As [`Lock::lock`], plus [`Error::Timeout`] when it is held.
+    pub fn try_lock(&self) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
+        guard_with(self.inner.mutex.try_lock(), || self.guard())
+    }
+
+    /// Waits at most `timeout` for the lock.
+    ///
+    /// # Errors
+    /// As [`Lock::lock`], plus [`Error::Timeout`] when the time runs out.
+    pub fn lock_timeout(
+        &self,
+        timeout: Duration,
+    ) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
+        guard_with(self.inner.mutex.lock_timeout(timeout), || self.guard())
+    }
+
+    fn guard(&self) -> LockGuard<'_> {
+        LockGuard {
+            mutex: &self.inner.mutex,
+        }
+    }
+}
+
+/// Holds a [`Lock`] until dropped.
+#[derive(Debug)]
+pub struct LockGuard<'a> {
+    mutex: &'a RobustMutex,
+}
+
+impl LockGuard<'_> {
+    /// Declares the protected state repaired after
+    /// [`LockError::OwnerDied`], so that the lock can be used again.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `pthread_mutex_consistent` (`EINVAL` when the
+    /// lock was not in the owner-died state).
+    pub fn make_consistent(&self) -> Result<()> {
+        self.mutex.make_consistent()
+    }
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        self.mutex.unlock();
+    }
+}

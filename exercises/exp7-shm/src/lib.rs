@@ -1,0 +1,47 @@
+//! Seed 000, choice 1: IPC using shared memory.
+//!
+//! The parent prints the list, a child process squares it into a shared
+//! `Array` and stores the sum in a shared `Value`; then both print what they
+//! see in the shared memory.
+
+use ipc_core::{Array, Process, Result, Value};
+
+/// The list the seed squares.
+pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
+
+/// The child's target: square `mylist` into `result`, sum it into
+/// `square_sum`, and print both (the seed's `square_list`).
+fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> Result<()> {
+    for (idx, num) in mylist.iter().enumerate() {
+        result.set(idx, num * num)?;
+    }
+    square_sum.set(result.to_list()?.iter().sum())?;
+    println!("Result(in process p1): {}", result.to_list()?);
+    println!("Sum of squares(in process p1): {}", square_sum.get()?);
+    Ok(())
+}
+
+/// Runs the experiment, printing the seed's lines.
+pub fn run() -> Result<()> {
+    let mylist = MYLIST;
+    println!("The following Array is going to simulate the shared memory");
+    for item in mylist {
+        print!("{item} ");
+    }
+    println!();
+
+    let result = Array::<i32>::new(mylist.len())?;
+    let square_sum = Value::new(0_i32)?;
+    let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
+    let status = p1.join()?;
+    if !status.success() {
+        return Err(ipc_core::Error::ChildFailed {
+            name: "p1".into(),
+            status,
+        });
+    }
+
+    println!("Result(in main program): {}", result.to_list()?);
+    println!("Sum of squares(in main program): {}", square_sum.get()?);
+    Ok(())
+}

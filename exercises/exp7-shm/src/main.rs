@@ -1,0 +1,18 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Seed 000, choice 1: a child process squares [1, 2, 3, 4] into a shared
+/// Array and stores the sum in a shared Value; parent and child both print
+/// what they see in the shared memory.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    common: ipc_core::cli::Common,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    ipc_core::cli::run("exp7-shm", &args.common, exp7_shm::run)
+}
