@@ -1,0 +1,410 @@
+//! Helpers for the integration tests of the ipc-lab experiments.
+//!
+//! Tests run the real binaries (`env!("CARGO_BIN_EXE_exp7-shm")`) as
+//! separate processes, never fork inside the multi-threaded test harness,
+//! and bound every wait: a run that does not end in time is killed and the
+//! test fails with everything the program printed.
+//!
+//! ```
+//! // In a test: ipc_testkit::run(env!("CARGO_BIN_EXE_exp7-shm"), &["--fast"])
+//! let run = ipc_testkit::run("sh", &["-c", "echo '[1, 4, 9, 16]'"]);
+//! run.assert_code(0).assert_no_panic();
+//! assert_eq!(run.stdout_lines(), ["[1, 4, 9, 16]"], "{run}");
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// How long a run may take before it is killed and the test fails.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The prefix of every IPC object ipc-lab creates.
+pub const PREFIX: &str = "ipc-lab-";
+
+/// A finished run of a program.
+#[derive(Debug)]
+pub struct Run {
+    /// The command line, for messages.
+    pub command: String,
+    /// How it ended.
+    pub status: ExitStatus,
+    /// Everything written to standard output.
+    pub stdout: String,
+    /// Everything written to standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The exit code, `None` if a signal ended the program.
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Panics, showing the whole run, unless the exit code is `code`.
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), Some(code), "unexpected exit status\n{self}");
+        self
+    }
+
+    /// The lines of standard output.
+    pub fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// The lines of standard error.
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
+
+    /// Panics unless standard error is free of panics and backtraces.
+    pub fn assert_no_panic(&self) -> &Self {
+        for marker in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
+            assert!(
+                !self.stderr.contains(marker),
+                "{marker:?} on stderr\n{self}"
+            );
+        }
+        self
+    }
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "$ {}", self.command)?;
+        writeln!(f, "status: {}", self.status)?;
+        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
+        write!(f, "--- stderr ---\n{}", self.stderr)
+    }
+}
+
+/// Runs `program` with `args`, no standard input, and [`DEFAULT_TIMEOUT`].
+pub fn run(program: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(program);
+    command.args(args);
+    run_command(command, None, DEFAULT_TIMEOUT)
+}
+
+/// Runs `program` with `args`, feeding `input` on standard input.
+pub fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Run {
+    let mut command = Command::new(program);
+    command.args(args);
+    run_command(command, Some(input), DEFAULT_TIMEOUT)
+}
+
+/// Runs a prepared command, feeding `input` (or nothing), killing it after
+/// `timeout`. Panics with the output if the time runs out.
+pub fn run_command(command: Command, input: Option<&[u8]>, timeout: Duration) -> Run {
+    let mut running = Running::start(command, input.is_some());
+    if let Some(input) = input {
+        let mut stdin = running.child.stdin.take().expect("stdin is piped");
+        // A program may stop reading early: a broken pipe here is fine.
+        let _ = stdin.write_all(input);
+    }
+    running.finish(timeout)
+}
+
+/// A program running in the background, its output collected as it comes.
+///
+/// For tests that act while the program runs: wait for a line, send a
+/// signal, then [`Running::finish`].
+#[derive(Debug)]
+pub struct Running {
+    command: String,
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    stdout_reader: Option<JoinHandle<()>>,
+    stderr_reader: Option<JoinHandle<String>>,
+}
+
+impl Running {
+    /// Starts `command` with standard output and error captured, and
+    /// standard input piped if `stdin` (else closed).
+    pub fn start(mut command: Command, stdin: bool) -> Running {
+        let description = describe(&command);
+        command
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {description}: {e}"));
+        let (sender, lines) = channel();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout_reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let stderr_reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = stderr.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        Running {
+            command: description,
+            child,
+            lines,
+            seen: Vec::new(),
+            stdout_reader: Some(stdout_reader),
+            stderr_reader: Some(stderr_reader),
+        }
+    }
+
+    /// The program's process id.
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// The standard input of a program started with `stdin = true`.
+    pub fn stdin(&mut self) -> &mut std::process::ChildStdin {
+        self.child
+            .stdin
+            .as_mut()
+            .expect("started with stdin = true")
+    }
+
+    /// Waits until `count` lines of standard output satisfy `matches`
+    /// (counting lines already seen); panics after `timeout`.
+    pub fn wait_for_lines(
+        &mut self,
+        count: usize,
+        timeout: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) {
+        let deadline = Instant::now() + timeout;
+        while self.seen.iter().filter(|l| matches(l)).count() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "{}: no {count} matching lines after {timeout:?}; stdout so far:\n{}",
+                        self.command,
+                        self.seen.join("\n")
+                    );
+                }
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "{}: ended before {count} matching lines; stdout:\n{}",
+                    self.command,
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends `signal` to the program (not to its children).
+    pub fn signal(&self, signal: Signal) {
+        kill(self.pid(), signal).expect("kill");
+    }
+
+    /// Sends `signal` to the program's whole process group, as Ctrl-C in a
+    /// terminal does. The program must have been started in a group of its
+    /// own (see [`own_process_group`]).
+    pub fn signal_group(&self, signal: Signal) {
+        nix::sys::signal::killpg(self.pid(), signal).expect("killpg");
+    }
+
+    /// Waits up to `timeout` for the program to end; kills it and panics
+    /// with its output if it does not.
+    pub fn finish(mut self, timeout: Duration) -> Run {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let run = self.collect(None);
+                panic!("did not end within {timeout:?}; killed\n{run}");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        self.collect(Some(status))
+    }
+
+    fn collect(&mut self, status: Option<ExitStatus>) -> Run {
+        drop(self.child.stdin.take());
+        // The readers end once every process holding the pipes has gone;
+        // a child left running would hold them open, so bound the wait.
+        let stdout_done = self
+            .stdout_reader
+            .take()
+            .map(|h| join_bounded(h, Duration::from_secs(10)));
+        let stderr = self
+            .stderr_reader
+            .take()
+            .and_then(|h| join_bounded(h, Duration::from_secs(10)))
+            .unwrap_or_else(|| "<stderr still open: a child outlived the program>".into());
+        self.seen.extend(self.lines.try_iter());
+        let mut stdout = self.seen.join("\n");
+        if !stdout.is_empty() {
+            stdout.push('\n');
+        }
+        if stdout_done.flatten().is_none() {
+            stdout.push_str("<stdout still open: a child outlived the program>\n");
+        }
+        Run {
+            command: self.command.clone(),
+            status: status.unwrap_or_else(|| self.child.wait().expect("wait")),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+fn join_bounded<T: Send + 'static>(handle: JoinHandle<T>, timeout: Duration) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    while !handle.is_finished() {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    handle.join().ok()
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Makes `command` start in a process group of its own, so that a test can
+/// send the whole group a signal as a terminal's Ctrl-C would.
+pub fn own_process_group(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0)
+}
+
+/// Replaces every run of digits after `marker` with `<N>`:
+/// `normalise_numbers("Pid: 2796", "Pid: ")` is `"Pid: <N>"`.
+pub fn normalise_numbers(text: &str, marker: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(marker) {
+        let (before, after) = rest.split_at(at + marker.len());
+        out.push_str(before);
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push_str("<N>");
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The names in `/dev/shm` that carry the ipc-lab prefix.
+pub fn shm_objects() -> BTreeSet<String> {
+    prefixed_entries("/dev/shm")
+}
+
+/// The entries of `dir` whose names start with [`PREFIX`].
+pub fn prefixed_entries(dir: &str) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(PREFIX))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Processes whose parent is `parent` and that are zombies (ended but not
+/// reaped), as `pid:command`.
+pub fn zombies_of(parent: Pid) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = tail.split_whitespace().collect();
+        if fields.len() > 1 && fields[0] == "Z" && fields[1] == parent.as_raw().to_string() {
+            found.push(head.replace(" (", ":"));
+        }
+    }
+    found
+}
+
+/// Every process whose parent is `parent`, as pids.
+pub fn children_of(parent: Pid) -> Vec<Pid> {
+    let path = format!("/proc/{parent}/task/{parent}/children");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .map(Pid::from_raw)
+        .collect()
+}
+
+/// Signal numbers for tests.
+pub use nix::sys::signal::Signal as Sig;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_after_a_marker_are_normalised() {
+        assert_eq!(
+            normalise_numbers("INFO:parent:Pid: 16740\nPid: 7 x", "Pid: "),
+            "INFO:parent:Pid: <N>\nPid: <N> x"
+        );
+        assert_eq!(normalise_numbers("Pid: x", "Pid: "), "Pid: x");
+    }
+
+    #[test]
+    fn a_run_reports_its_output_and_code() {
+        let run = run("sh", &["-c", "echo out; echo err >&2; exit 3"]);
+        run.assert_code(3);
+        assert_eq!(run.stdout_lines(), ["out"]);
+        assert_eq!(run.stderr_lines(), ["err"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "did not end within")]
+    fn a_hanging_program_fails_instead_of_hanging() {
+        let mut command = Command::new("sleep");
+        command.arg("30");
+        run_command(command, None, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn lines_can_be_awaited_while_the_program_runs() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo one; echo two; exec sleep 30"]);
+        let mut running = Running::start(command, false);
+        running.wait_for_lines(2, Duration::from_secs(10), |_| true);
+        running.signal(Signal::SIGTERM);
+        let run = running.finish(Duration::from_secs(10));
+        assert_eq!(run.stdout_lines(), ["one", "two"]);
+        assert_eq!(run.code(), None, "ended by SIGTERM");
+    }
+}
