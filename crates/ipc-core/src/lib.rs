@@ -9,6 +9,7 @@
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
 //! | [`value`], [`array`] | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | a robust process-shared lock | `Lock` |
+//! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
@@ -43,6 +44,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod logging;
+pub mod message;
 pub mod name;
 #[allow(unsafe_code)]
 mod plain;

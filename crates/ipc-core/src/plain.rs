@@ -60,7 +60,7 @@ plain!("{:?}": f32, f64);
 /// accesses only atomically.
 unsafe fn load<T: Plain>(at: *const T) -> T {
     let at = at.cast_mut();
-    // SAFETY (for each arm): `at` is valid and aligned (the caller's
+    // SAFETY: for each arm, `at` is valid and aligned (the caller's
     // contract), `T` has exactly the atomic's size (the `match`), and every
     // bit pattern is a valid `T` (`Plain`'s contract).
     unsafe {
@@ -79,7 +79,7 @@ unsafe fn load<T: Plain>(at: *const T) -> T {
 /// # Safety
 /// As [`load`], for writes.
 unsafe fn store<T: Plain>(at: *mut T, value: T) {
-    // SAFETY (for each arm): as in `load`; the integer made by
+    // SAFETY: for each arm, as in `load`; the integer made by
     // `transmute_copy` has `T`'s size, so no byte is invented or lost.
     unsafe {
         match size_of::<T>() {

@@ -51,7 +51,11 @@ fn leaves_nothing_in_dev_shm() {
     let before = shm_objects();
     run(BIN, &["--fast"]).assert_code(0);
     let after = shm_objects();
-    assert!(after.is_subset(&before), "new objects: {:?}", after.difference(&before));
+    assert!(
+        after.is_subset(&before),
+        "new objects: {:?}",
+        after.difference(&before)
+    );
 }
 
 #[test]
