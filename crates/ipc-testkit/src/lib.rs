@@ -364,6 +364,8 @@ pub fn children_of(parent: Pid) -> Vec<Pid> {
         .collect()
 }
 
+pub mod scenarios;
+
 /// Signal numbers for tests.
 pub use nix::sys::signal::Signal as Sig;
 
