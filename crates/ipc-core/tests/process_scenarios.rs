@@ -1,0 +1,214 @@
+//! Multi-process scenarios for `process`, `sync` and `value`.
+//!
+//! A `harness = false` target: a plain single-threaded program, so it may
+//! fork (see `ipc_testkit::scenarios`). Every wait is bounded.
+
+use std::time::{Duration, Instant};
+
+use ipc_core::{Error, Lock, LockError, Process, RawValue, Value, clock, join_all, signal};
+use ipc_testkit::{children_of, zombies_of};
+use nix::sys::signal::Signal;
+use nix::unistd::getpid;
+
+/// Waits until `done()` holds, failing after ten seconds.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A child that takes `v`'s lock, writes 41, says so, and waits to die.
+fn spawn_holder(v: &Value<i32>, holding: &RawValue<u32>) -> Process {
+    Process::spawn("holder", || -> i32 {
+        let guard = v.lock().expect("the first lock is clean");
+        guard.set(41);
+        holding.set(1);
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+    .unwrap()
+}
+
+fn a_killed_holder_is_reported_not_waited_for() {
+    let v = Value::new(0_i32).unwrap();
+    let holding = RawValue::new(0_u32).unwrap();
+    let mut holder = spawn_holder(&v, &holding);
+    wait_until("the holder to take the lock", || holding.get() == 1);
+    holder.kill().unwrap();
+    assert_eq!(holder.join().unwrap().signal(), Some(Signal::SIGKILL));
+
+    // Bounded: a robust lock must not make us wait for a dead owner.
+    match v.lock_timeout(Duration::from_secs(1)) {
+        Err(LockError::OwnerDied(guard)) => {
+            assert_eq!(guard.get(), 41, "the dead holder's write is visible");
+            guard.set(0);
+            guard.make_consistent().unwrap();
+        }
+        other => panic!("expected OwnerDied, got {:?}", other.map(|g| g.get())),
+    }
+    // Repaired: later locks are clean.
+    assert_eq!(v.update(|x| x + 1).unwrap(), 1);
+    assert!(v.lock_timeout(Duration::from_secs(1)).is_ok());
+}
+
+fn a_waiter_wakes_when_the_holder_dies() {
+    let v = Value::new(0_i32).unwrap();
+    let holding = RawValue::new(0_u32).unwrap();
+    let mut holder = spawn_holder(&v, &holding);
+    wait_until("the holder to take the lock", || holding.get() == 1);
+    let victim = holder.pid();
+    // Kill the holder while this process is blocked in lock().
+    let mut killer = Process::spawn("killer", || {
+        std::thread::sleep(Duration::from_millis(200));
+        nix::sys::signal::kill(victim, Signal::SIGKILL).map_err(|e| e.to_string())
+    })
+    .unwrap();
+    match v.lock_timeout(Duration::from_secs(10)) {
+        Err(LockError::OwnerDied(guard)) => guard.make_consistent().unwrap(),
+        other => panic!("expected OwnerDied, got {:?}", other.map(|g| g.get())),
+    }
+    assert!(killer.join().unwrap().success());
+    assert_eq!(holder.join().unwrap().code(), -9);
+}
+
+fn a_lock_never_repaired_is_an_error_not_a_hang() {
+    let lock = Lock::new().unwrap();
+    let holding = RawValue::new(0_u32).unwrap();
+    let mut holder = Process::spawn("holder", || -> i32 {
+        let _guard = lock.lock().unwrap();
+        holding.set(1);
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+    .unwrap();
+    wait_until("the holder to take the lock", || holding.get() == 1);
+    holder.kill().unwrap();
+    holder.join().unwrap();
+
+    let guard = lock.lock().expect_err("the owner died").into_guard();
+    assert!(guard.is_some());
+    drop(guard); // unlocked without make_consistent()
+    for _ in 0..3 {
+        match lock.lock_timeout(Duration::from_secs(1)) {
+            Err(LockError::Failed(Error::NotRecoverable)) => {}
+            other => panic!("expected NotRecoverable, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        Error::from(lock.lock().unwrap_err()).to_string(),
+        "lock: not recoverable (its owner died and the state was never made consistent)"
+    );
+}
+
+fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
+    let v = Value::new(7_i32).unwrap();
+    let mut child = Process::spawn("boom", || -> i32 {
+        v.set(8).unwrap();
+        panic!("deliberate panic in a child (expected in this test's output)")
+    })
+    .unwrap();
+    let status = child.join().unwrap();
+    assert_eq!(status.code(), ipc_core::process::PANIC_EXIT_CODE);
+    assert_eq!(status.to_string(), "exit code 101");
+    assert_eq!(v.get().unwrap(), 8);
+    assert!(
+        v.lock_timeout(Duration::from_secs(1)).is_ok(),
+        "lock released"
+    );
+}
+
+fn an_error_returned_by_a_child_exits_with_1() {
+    let mut child = Process::spawn("failing", || Err::<(), _>("no luck")).unwrap();
+    assert_eq!(child.join().unwrap().code(), 1);
+    assert_eq!(child.join().unwrap().code(), 1, "joining twice is fine");
+}
+
+fn dropping_an_unjoined_child_leaves_no_zombie() {
+    let child = Process::spawn("sleeper", || -> i32 {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    })
+    .unwrap();
+    let pid = child.pid();
+    assert!(children_of(getpid()).contains(&pid));
+    drop(child);
+    assert!(!children_of(getpid()).contains(&pid), "still a child");
+    assert_eq!(zombies_of(getpid()), Vec::<String>::new());
+}
+
+fn join_all_passes_sigterm_on_to_the_children() {
+    signal::install().unwrap();
+    let finished = RawValue::new(0_u32).unwrap();
+    let mut children: Vec<Process> = (0..2)
+        .map(|i| {
+            Process::spawn(format!("worker{i}"), || {
+                while clock::sleep(Duration::from_secs(1)).is_ok() {}
+                // Interrupted: end in order, as an experiment would.
+                finished.set(finished.get() + 1);
+                0
+            })
+            .unwrap()
+        })
+        .collect();
+    // Only this process gets the signal, as with `kill PARENT`.
+    nix::sys::signal::raise(Signal::SIGTERM).unwrap();
+    let statuses = join_all(&mut children).unwrap();
+    signal::clear();
+    signal::uninstall().unwrap();
+    assert!(statuses.iter().all(|s| s.success()), "{statuses:?}");
+    assert!(finished.get() >= 1);
+    assert_eq!(zombies_of(getpid()), Vec::<String>::new());
+}
+
+fn many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie() {
+    let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let before = fds();
+    for i in 0..200 {
+        let mut child = Process::spawn("short", move || i % 3).unwrap();
+        assert_eq!(child.join().unwrap().code(), i % 3);
+    }
+    assert_eq!(fds(), before, "a descriptor leaked per child");
+    assert_eq!(zombies_of(getpid()), Vec::<String>::new());
+}
+
+fn main() {
+    ipc_testkit::scenarios::main(&[
+        (
+            "a_killed_holder_is_reported_not_waited_for",
+            a_killed_holder_is_reported_not_waited_for,
+        ),
+        (
+            "a_waiter_wakes_when_the_holder_dies",
+            a_waiter_wakes_when_the_holder_dies,
+        ),
+        (
+            "a_lock_never_repaired_is_an_error_not_a_hang",
+            a_lock_never_repaired_is_an_error_not_a_hang,
+        ),
+        (
+            "a_panicking_child_exits_with_101_and_the_parent_memory_is_intact",
+            a_panicking_child_exits_with_101_and_the_parent_memory_is_intact,
+        ),
+        (
+            "an_error_returned_by_a_child_exits_with_1",
+            an_error_returned_by_a_child_exits_with_1,
+        ),
+        (
+            "dropping_an_unjoined_child_leaves_no_zombie",
+            dropping_an_unjoined_child_leaves_no_zombie,
+        ),
+        (
+            "join_all_passes_sigterm_on_to_the_children",
+            join_all_passes_sigterm_on_to_the_children,
+        ),
+        (
+            "many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie",
+            many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie,
+        ),
+    ]);
+}
