@@ -200,3 +200,19 @@ fn help_explains_the_experiment() {
         assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
     }
 }
+
+#[test]
+fn the_handout_shows_real_runs() {
+    // The deterministic ones: Example 1 and the locked default run.
+    let readme = include_str!("../README.md");
+    for args in [&["example"][..], &[]] {
+        let run = run(BIN, args);
+        run.assert_code(0);
+        let shown = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
+        let shown = format!("{}\n{}", shown.trim_end(), run.stdout);
+        assert!(
+            readme.contains(&shown),
+            "README.md does not show this run:\n{run}"
+        );
+    }
+}
