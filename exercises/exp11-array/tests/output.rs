@@ -135,3 +135,21 @@ fn help_explains_the_experiment() {
         assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
     }
 }
+
+#[test]
+fn the_handout_shows_real_runs() {
+    let readme = include_str!("../README.md");
+    for args in [&["example"][..], &["--seed", "42"]] {
+        let run = run(BIN, args);
+        run.assert_code(0);
+        let shown = format!(
+            "$ cargo run -q -p exp11-array -- {}\n{}",
+            args.join(" "),
+            run.stdout
+        );
+        assert!(
+            readme.contains(&shown),
+            "README.md does not show this run:\n{run}"
+        );
+    }
+}
