@@ -1,0 +1,155 @@
+//! Runs the real `exp11-array` binary: seed 002's Example 2 line, the
+//! random numbers and their squares, `--seed`, and bad input.
+
+use ipc_testkit::{Run, normalise_numbers, run, shm_objects};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp11-array");
+
+const EXAMPLE: &str = "[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]";
+
+/// The numbers of a Python-style list `[1, 5, 2]` after `prefix`.
+fn list_after(run: &Run, prefix: &str) -> Vec<i64> {
+    let line = run
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?}\n{run}"));
+    let list = line[prefix.len()..]
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{line:?} is not a list\n{run}"));
+    list.split(", ")
+        .map(|n| n.parse().unwrap_or_else(|e| panic!("{n:?}: {e}\n{run}")))
+        .collect()
+}
+
+/// Checks the shape of a default run and that the squares are the squares
+/// of the numbers printed; returns the numbers.
+fn check_squares(run: &Run) -> Vec<i64> {
+    run.assert_code(0).assert_no_panic();
+    let normalised = normalise_numbers(&run.stdout, "Seed: ");
+    let lines: Vec<&str> = normalised.lines().collect();
+    assert_eq!(lines.len(), 4, "{run}");
+    assert_eq!(lines[0], "Seed: <N>", "{run}");
+    assert!(lines[1].starts_with("Random numbers: ["), "{run}");
+    assert_eq!(
+        lines[2], "p1 squares the first five numbers, p2 the last five",
+        "{run}"
+    );
+    assert!(
+        lines[3].starts_with("Squares (in main program): ["),
+        "{run}"
+    );
+    let numbers = list_after(run, "Random numbers: ");
+    let squares = list_after(run, "Squares (in main program): ");
+    assert_eq!(numbers.len(), 10, "{run}");
+    assert!(numbers.iter().all(|n| (0..=10).contains(n)), "{run}");
+    let expected: Vec<i64> = numbers.iter().map(|n| n * n).collect();
+    assert_eq!(squares, expected, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+    numbers
+}
+
+#[test]
+fn example_prints_the_seed_line() {
+    let run = run(BIN, &["example"]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [EXAMPLE], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn fast_is_accepted_before_and_after_example() {
+    for args in [&["--fast", "example"][..], &["example", "--fast"]] {
+        let run = run(BIN, args);
+        run.assert_code(0);
+        assert_eq!(run.stdout_lines(), [EXAMPLE], "{run}");
+    }
+    check_squares(&run(BIN, &["--fast"]));
+}
+
+#[test]
+fn the_squares_are_the_squares_of_the_numbers() {
+    for _ in 0..5 {
+        check_squares(&run(BIN, &[]));
+    }
+}
+
+#[test]
+fn a_seed_repeats_the_run_exactly() {
+    let first = run(BIN, &["--seed", "42"]);
+    let numbers = check_squares(&first);
+    assert_eq!(first.stdout_lines()[0], "Seed: 42", "{first}");
+    let second = run(BIN, &["--fast", "--seed", "42"]);
+    check_squares(&second);
+    assert_eq!(first.stdout, second.stdout, "{first}\n{second}");
+
+    let other = run(BIN, &["--seed", "43"]);
+    assert_ne!(check_squares(&other), numbers, "{first}\n{other}");
+}
+
+#[test]
+fn the_printed_seed_repeats_an_unseeded_run() {
+    let first = run(BIN, &[]);
+    check_squares(&first);
+    let seed = first.stdout_lines()[0]["Seed: ".len()..].to_string();
+    let again = run(BIN, &["--seed", &seed]);
+    assert_eq!(first.stdout, again.stdout, "{first}\n{again}");
+}
+
+#[test]
+fn leaves_nothing_in_dev_shm() {
+    let before = shm_objects();
+    run(BIN, &["--seed", "1"]).assert_code(0);
+    run(BIN, &["example"]).assert_code(0);
+    let after = shm_objects();
+    assert!(
+        after.is_subset(&before),
+        "new objects: {:?}",
+        after.difference(&before)
+    );
+}
+
+#[test]
+fn bad_input_exits_with_2_and_no_panic() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["--seed", "abc"], "abc"),
+        (&["--seed", "-1"], "-1"),
+        (&["--seed", "18446744073709551616"], "--seed"),
+        (&["--seed", "1", "example"], "not to `example`"),
+    ];
+    for (args, message) in cases {
+        let run = run(BIN, args);
+        run.assert_code(2).assert_no_panic();
+        assert!(run.stderr.contains(message), "{run}");
+        assert_eq!(run.stdout, "", "{run}");
+    }
+}
+
+#[test]
+fn help_explains_the_experiment() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in ["random numbers", "shared", "--seed", "--fast", "example"] {
+        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
+    }
+}
+
+#[test]
+fn the_handout_shows_real_runs() {
+    let readme = include_str!("../README.md");
+    for args in [&["example"][..], &["--seed", "42"]] {
+        let run = run(BIN, args);
+        run.assert_code(0);
+        let shown = format!(
+            "$ cargo run -q -p exp11-array -- {}\n{}",
+            args.join(" "),
+            run.stdout
+        );
+        assert!(
+            readme.contains(&shown),
+            "README.md does not show this run:\n{run}"
+        );
+    }
+}

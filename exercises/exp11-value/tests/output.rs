@@ -1,0 +1,218 @@
+//! Runs the real `exp11-value` binary: seed 002's Example 1 line, the exact
+//! locked total, the lost updates without a lock, and bad input.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ipc_testkit::{Run, Running, Sig, children_of, run, shm_objects};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
+
+/// The lines printed before the processes start, for `passes` passes.
+fn plan(header: &str, passes: u64) -> Vec<String> {
+    vec![
+        header.to_string(),
+        format!("5 processes, {passes} passes each:"),
+        "p1 runs add_one: 1 update of +1 per pass".into(),
+        "p2 runs add_two: 2 updates of +1 per pass".into(),
+        "p3 runs add_three: 3 updates of +1 per pass".into(),
+        "p4 runs add_four: 4 updates of +1 per pass".into(),
+        "p5 runs add_five: 5 updates of +1 per pass".into(),
+    ]
+}
+
+const LOCKED: &str = "Shared Value<u64> with its lock";
+const UNLOCKED: &str = "Shared RawValue<u64> without a lock (--no-lock)";
+
+/// The number after `prefix` on the line that starts with it.
+fn number_after(run: &Run, prefix: &str) -> i128 {
+    let line = run
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line {prefix:?}\n{run}"));
+    line[prefix.len()..]
+        .parse()
+        .unwrap_or_else(|e| panic!("{line:?}: {e}\n{run}"))
+}
+
+#[test]
+fn example_prints_the_seed_line() {
+    let run = run(BIN, &["example"]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), ["2.678"], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn fast_is_accepted_before_and_after_example() {
+    for args in [&["--fast", "example"][..], &["example", "--fast"]] {
+        let run = run(BIN, args);
+        run.assert_code(0);
+        assert_eq!(run.stdout_lines(), ["2.678"], "{run}");
+    }
+    let run = run(BIN, &["--fast", "--iterations", "10"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines()[0], LOCKED, "{run}");
+}
+
+#[test]
+fn the_default_run_prints_the_plan_and_an_exact_total() {
+    let run = run(BIN, &[]);
+    run.assert_code(0).assert_no_panic();
+    let mut expected = plan(LOCKED, 100_000);
+    expected.extend([
+        "Expected value: 1500000".into(),
+        "Final value (in main program): 1500000".into(),
+        "Lost updates: 0".into(),
+    ]);
+    assert_eq!(run.stdout_lines(), expected, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn the_locked_total_is_exact_on_every_run() {
+    // 150,000 locked updates from five overlapping processes, 20 times.
+    let mut expected = plan(LOCKED, 10_000);
+    expected.extend([
+        "Expected value: 150000".into(),
+        "Final value (in main program): 150000".into(),
+        "Lost updates: 0".into(),
+    ]);
+    for _ in 0..20 {
+        let run = run(BIN, &["--iterations", "10000"]);
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines(), expected, "{run}");
+    }
+}
+
+#[test]
+fn without_the_lock_updates_are_lost() {
+    // Three million unlocked updates from five processes on two or more
+    // cores: a single run practically always loses thousands. A few
+    // attempts keep a rare quiet run from failing the test; a value that
+    // never loses an update still fails it.
+    let passes = 200_000_u64;
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let run = run(BIN, &["--no-lock", "--iterations", &passes.to_string()]);
+        run.assert_code(0).assert_no_panic();
+        let lines = run.stdout_lines();
+        assert_eq!(lines[..7], plan(UNLOCKED, passes)[..], "{run}");
+        assert_eq!(lines.len(), 10, "{run}");
+        let expected = number_after(&run, "Expected value: ");
+        let actual = number_after(&run, "Final value (in main program): ");
+        let lost = number_after(&run, "Lost updates: ");
+        assert_eq!(expected, 15 * i128::from(passes), "{run}");
+        assert!(0 < actual && actual <= expected, "{run}");
+        assert_eq!(lost, expected - actual, "{run}");
+        if lost > 0 {
+            return;
+        }
+        runs.push(run.to_string());
+    }
+    panic!(
+        "no update lost in {} runs without a lock:\n{}",
+        runs.len(),
+        runs.join("\n")
+    );
+}
+
+#[test]
+fn a_failed_child_is_reported_with_exit_code_1() {
+    // So many passes that the children are still running when the test
+    // kills them; the parent must reap them and report the failure.
+    let mut command = Command::new(BIN);
+    command.args(["--iterations", "1000000000000"]);
+    let running = Running::start(command, false);
+    let parent = running.pid();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let children = loop {
+        let children = children_of(parent);
+        if children.len() == 5 || Instant::now() >= deadline {
+            break children;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    for &child in &children {
+        let _ = nix::sys::signal::kill(child, Sig::SIGKILL);
+    }
+    let run = running.finish(Duration::from_secs(30));
+    assert_eq!(children.len(), 5, "children never all started\n{run}");
+    run.assert_code(1).assert_no_panic();
+    assert!(
+        run.stderr
+            .contains("exp11-value: process p1 failed: killed by SIGKILL"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("Final value"), "{run}");
+    for child in children {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{child}")).exists(),
+            "child {child} outlived the program\n{run}"
+        );
+    }
+}
+
+#[test]
+fn leaves_nothing_behind() {
+    let before = shm_objects();
+    run(BIN, &["--iterations", "100"]).assert_code(0);
+    run(BIN, &["--no-lock", "--iterations", "100"]).assert_code(0);
+    run(BIN, &["example"]).assert_code(0);
+    let after = shm_objects();
+    assert!(
+        after.is_subset(&before),
+        "new objects: {:?}",
+        after.difference(&before)
+    );
+}
+
+#[test]
+fn bad_input_exits_with_2_and_no_panic() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["--iterations", "abc"], "abc"),
+        (&["--iterations", "-5"], "-5"),
+        (&["--iterations", "0"], "--iterations"),
+        (&["--iterations", "1229782938247303442"], "does not fit"),
+        (&["--no-lock", "example"], "not to `example`"),
+    ];
+    for (args, message) in cases {
+        let run = run(BIN, args);
+        run.assert_code(2).assert_no_panic();
+        assert!(run.stderr.contains(message), "{run}");
+        assert_eq!(run.stdout, "", "{run}");
+    }
+}
+
+#[test]
+fn help_explains_the_experiment() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in [
+        "own target function",
+        "--no-lock",
+        "--iterations",
+        "--fast",
+        "example",
+    ] {
+        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
+    }
+}
+
+#[test]
+fn the_handout_shows_real_runs() {
+    // The deterministic ones: Example 1 and the locked default run.
+    let readme = include_str!("../README.md");
+    for args in [&["example"][..], &[]] {
+        let run = run(BIN, args);
+        run.assert_code(0);
+        let shown = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
+        let shown = format!("{}\n{}", shown.trim_end(), run.stdout);
+        assert!(
+            readme.contains(&shown),
+            "README.md does not show this run:\n{run}"
+        );
+    }
+}
