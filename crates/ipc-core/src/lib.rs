@@ -63,7 +63,7 @@ pub use array::{Array, ArrayGuard, RawArray};
 pub use error::{Error, Result};
 pub use name::IpcName;
 pub use plain::{Plain, PyList};
-pub use process::{ExitStatus, Process, join_all};
+pub use process::{ExitStatus, Process, join_all, join_all_checked};
 pub use shm::SharedMemory;
 pub use sync::{Lock, LockError, LockGuard};
 pub use value::{RawValue, Value, ValueGuard};

@@ -220,6 +220,28 @@ impl Process {
         }
     }
 
+    /// Waits for the child to end and turns a failure into an error that
+    /// names the child: what a parent usually wants.
+    ///
+    /// # Errors
+    /// [`Error::ChildFailed`] with the child's name and status when it did
+    /// not exit with 0; otherwise as [`Process::join`].
+    pub fn join_checked(&mut self) -> Result<()> {
+        let status = self.join()?;
+        self.check(status)
+    }
+
+    fn check(&self, status: ExitStatus) -> Result<()> {
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::ChildFailed {
+                name: self.name.clone(),
+                status,
+            })
+        }
+    }
+
     /// Waits up to `timeout` for the child to end; `Ok(None)` if it still
     /// runs then.
     ///
@@ -357,6 +379,18 @@ pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
     }
 }
 
+/// [`join_all`], then the first child (in order) that failed as an error.
+///
+/// # Errors
+/// [`Error::ChildFailed`] naming the first child that did not exit with 0;
+/// otherwise as [`Process::join`].
+pub fn join_all_checked(children: &mut [Process]) -> Result<()> {
+    join_all(children)?;
+    children
+        .iter()
+        .try_for_each(|child| child.status.map_or(Ok(()), |status| child.check(status)))
+}
+
 /// The number of threads of the calling process, from `/proc/self/task`.
 fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -395,6 +429,9 @@ where
     } else {
         match catch_unwind(AssertUnwindSafe(target)) {
             Ok(outcome) => outcome.exit_code(name),
+            // Standard output closed early (`| head`): a quiet end, as in
+            // the parent (see `cli::run`).
+            Err(payload) if crate::cli::is_broken_pipe(payload.as_ref()) => 0,
             Err(_) => PANIC_EXIT_CODE,
         }
     };

@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use ipc_core::{Array, Error, Process, PyList, Result, join_all};
+use ipc_core::{Array, Process, PyList, Result, join_all_checked};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -28,13 +28,7 @@ fn shared_m(a: &Array<i32>) -> Result<()> {
 pub fn example() -> Result<()> {
     let arr = Array::from_slice(&(0..10).collect::<Vec<i32>>())?;
     let mut p = Process::spawn("p", || shared_m(&arr))?;
-    let status = p.join()?;
-    if !status.success() {
-        return Err(Error::ChildFailed {
-            name: "p".into(),
-            status,
-        });
-    }
+    p.join_checked()?;
     println!("{}", arr.to_list()?);
     Ok(())
 }
@@ -73,7 +67,7 @@ fn square(numbers: &[i32], squares: &Array<i32>, part: Range<usize>) -> Result<(
 /// the numbers and the squares.
 ///
 /// # Errors
-/// [`Error::ChildFailed`] when a process fails; errors of the shared memory.
+/// [`ipc_core::Error::ChildFailed`] when a process fails; errors of the shared memory.
 pub fn run(seed: Option<u64>) -> Result<()> {
     let seed = seed.unwrap_or_else(rand::random);
     let numbers = random_numbers(seed);
@@ -86,15 +80,7 @@ pub fn run(seed: Option<u64>) -> Result<()> {
     let p1 = Process::spawn("p1", || square(&numbers, &squares, 0..half))?;
     let p2 = Process::spawn("p2", || square(&numbers, &squares, half..numbers.len()))?;
     let mut processes = [p1, p2];
-    let statuses = join_all(&mut processes)?;
-    for (name, status) in ["p1", "p2"].into_iter().zip(statuses) {
-        if !status.success() {
-            return Err(Error::ChildFailed {
-                name: name.into(),
-                status,
-            });
-        }
-    }
+    join_all_checked(&mut processes)?;
 
     println!("Squares (in main program): {}", squares.to_list()?);
     Ok(())

@@ -11,7 +11,7 @@
 //! total is exact. Without a lock (`--no-lock`, a `RawValue`) they do, and
 //! updates are lost.
 
-use ipc_core::{Error, Process, RawValue, Result, Value, join_all};
+use ipc_core::{Error, Process, RawValue, Result, Value, join_all_checked};
 
 /// The seed's Example 1 target: store 2.678 in the shared value.
 fn shared_m(v: &Value<f64>) -> Result<()> {
@@ -23,13 +23,7 @@ fn shared_m(v: &Value<f64>) -> Result<()> {
 pub fn example() -> Result<()> {
     let v = Value::new(0.0_f64)?;
     let mut p1 = Process::spawn("p1", || shared_m(&v))?;
-    let status = p1.join()?;
-    if !status.success() {
-        return Err(Error::ChildFailed {
-            name: "p1".into(),
-            status,
-        });
-    }
+    p1.join_checked()?;
     // `{:?}` prints a float as Python does: `2.678`, and `0.0` for zero.
     println!("{:?}", v.get()?);
     Ok(())
@@ -244,15 +238,7 @@ pub fn run(passes: u64, lock: bool) -> Result<()> {
     }
     // Every process is waiting at the gate: let them all go at once.
     start.set(1);
-    let statuses = join_all(&mut processes)?;
-    for (w, &status) in WORKERS.iter().zip(&statuses) {
-        if !status.success() {
-            return Err(Error::ChildFailed {
-                name: w.name.into(),
-                status,
-            });
-        }
-    }
+    join_all_checked(&mut processes)?;
 
     let actual = v.get()?;
     println!("Expected value: {expected}");

@@ -33,13 +33,7 @@ pub fn run() -> Result<()> {
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
-    let status = p1.join()?;
-    if !status.success() {
-        return Err(ipc_core::Error::ChildFailed {
-            name: "p1".into(),
-            status,
-        });
-    }
+    p1.join_checked()?;
 
     println!("Result(in main program): {}", result.to_list()?);
     println!("Sum of squares(in main program): {}", square_sum.get()?);
