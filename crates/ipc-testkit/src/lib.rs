@@ -364,6 +364,21 @@ pub fn children_of(parent: Pid) -> Vec<Pid> {
         .collect()
 }
 
+/// Those of `pids` that still exist, running or as zombies, as
+/// `pid:command`: empty once every one of them has ended and been reaped.
+///
+/// Record a program's [`children_of`] while it runs; after it has ended,
+/// `survivors` of them shows a child that outlived it or was never reaped.
+pub fn survivors(pids: &[Pid]) -> Vec<String> {
+    pids.iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, _) = stat.rsplit_once(')')?;
+            Some(head.replace(" (", ":"))
+        })
+        .collect()
+}
+
 pub mod scenarios;
 
 /// Signal numbers for tests.
@@ -396,6 +411,16 @@ mod tests {
         let mut command = Command::new("sleep");
         command.arg("30");
         run_command(command, None, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn survivors_are_the_processes_that_still_exist() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert_eq!(survivors(&[pid]), [format!("{pid}:sleep")]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(survivors(&[pid]).is_empty());
     }
 
     #[test]

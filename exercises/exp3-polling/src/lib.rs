@@ -1,0 +1,115 @@
+//! Seed 001: interprocess communication by polling a shared array.
+//!
+//! The parent logs its pid and starts two processes that share an `Array`
+//! of ten `-1`s. The writer (`process1`) stores 1..=10 in it, pausing for
+//! five seconds after the sixth value; the reader (`process2`) reads the
+//! slots in order and, whenever a slot still holds `-1`, logs that the data
+//! is not available, sleeps one second and looks again. Every line is a log
+//! record in Python's default format, `INFO:process1:Writing 1`, on stderr.
+//!
+//! Ctrl-C (SIGINT to the whole group) or SIGTERM to the parent stops both
+//! processes at their next sleep: each logs `Interrupted`, the parent logs
+//! `Interrupted by SIGINT` (or SIGTERM), and the program exits with 0.
+
+use std::time::Duration;
+
+use ipc_core::{Array, Error, Process, Result, clock, join_all, signal};
+use log::info;
+
+/// The value that marks a slot the writer has not filled yet.
+pub const EMPTY: i32 = -1;
+
+/// How many slots the shared array has (the writer fills them with 1..=10).
+pub const SLOTS: usize = 10;
+
+/// The writer pauses after storing a multiple of this value.
+pub const PAUSE_AFTER: i32 = 6;
+
+/// How long the writer pauses (`--fast` divides it by 1000).
+pub const WRITER_PAUSE: Duration = Duration::from_secs(5);
+
+/// How long the reader waits before looking at an empty slot again.
+pub const READER_RETRY: Duration = Duration::from_secs(1);
+
+/// The writer: stores 1..=10, one slot after the other, pausing after 6.
+fn process1(shared: &Array<i32>) -> Result<()> {
+    let process1_logger = "process1";
+    info!(target: process1_logger, "Pid: {}", std::process::id());
+    for i in 1..=SLOTS as i32 {
+        info!(target: process1_logger, "Writing {i}");
+        shared.set(i as usize - 1, i)?;
+        if i % PAUSE_AFTER == 0 {
+            info!(target: process1_logger, "Intentionally sleeping for 5 seconds");
+            clock::sleep(WRITER_PAUSE)?;
+        }
+    }
+    info!(target: process1_logger, "Finished process 1");
+    Ok(())
+}
+
+/// The reader: reads every slot in order, polling once a second while a
+/// slot is still empty.
+fn process2(shared: &Array<i32>) -> Result<()> {
+    let process2_logger = "process2";
+    info!(target: process2_logger, "Pid: {}", std::process::id());
+    for i in 0..SLOTS {
+        loop {
+            let line = shared.get(i)?;
+            if line == EMPTY {
+                info!(
+                    target: process2_logger,
+                    "Data not available sleeping for 1 second before retrying"
+                );
+                clock::sleep(READER_RETRY)?;
+                continue;
+            }
+            info!(target: process2_logger, "Read: {line}");
+            break;
+        }
+    }
+    info!(target: process2_logger, "Finished process 2");
+    Ok(())
+}
+
+/// A role's result as its process ends it: a signal is an orderly stop
+/// (logged, exit code 0); any other error is printed and exits with 1.
+fn stop_on_signal(logger: &str, outcome: Result<()>) -> Result<()> {
+    match outcome {
+        Err(Error::Interrupted) => {
+            info!(target: logger, "Interrupted");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Runs the experiment: the parent, the writer and the reader.
+///
+/// # Errors
+/// A failed system call (`mmap`, `fork`, `waitpid`), or
+/// [`Error::ChildFailed`] when a process ends with a non-zero status.
+pub fn run() -> Result<()> {
+    signal::install()?;
+    let parent_logger = "parent";
+    info!(target: parent_logger, "Pid: {}", std::process::id());
+    let arr = Array::<i32>::from_slice(&[EMPTY; SLOTS])?;
+
+    let mut procs = [
+        Process::spawn("process1", || stop_on_signal("process1", process1(&arr)))?,
+        Process::spawn("process2", || stop_on_signal("process2", process2(&arr)))?,
+    ];
+    join_all(&mut procs)?;
+
+    if let Some(sig) = signal::pending() {
+        info!(target: parent_logger, "Interrupted by {sig}");
+    }
+    for proc in &procs {
+        if let Some(status) = proc.exit_status().filter(|s| !s.success()) {
+            return Err(Error::ChildFailed {
+                name: proc.name().into(),
+                status,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Seed 001: a writer process fills a shared Array of ten -1s with 1..10,
+/// pausing 5 seconds after the sixth value, while a reader process polls
+/// the array, retrying every second while a slot is still -1.
+///
+/// Every line is a log record on stderr, `INFO:<process>:<message>`, as
+/// Python's logging prints it (RUST_LOG=warn silences them). Ctrl-C or
+/// SIGTERM stops both processes at their next sleep; the program then
+/// exits with 0. Exit codes: 0 done (or stopped by a signal), 1 a failure,
+/// 2 bad usage.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    common: ipc_core::cli::Common,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    ipc_core::cli::run("exp3-polling", &args.common, exp3_polling::run)
+}

@@ -1,0 +1,193 @@
+//! Runs the real `exp3-polling` binary and checks the log lines of seed 001.
+//!
+//! The writer's and the reader's lines interleave differently on every run,
+//! so each process's own sequence is checked, plus where the reader's
+//! `Data not available` lines fall relative to the writer's pause.
+
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_testkit::{Run, Running, Sig, children_of, normalise_numbers, run_command, survivors};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
+
+const DATA_NOT_AVAILABLE: &str =
+    "INFO:process2:Data not available sleeping for 1 second before retrying";
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The binary with `args`, logging at the default level whatever the
+/// environment says.
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args).env_remove("RUST_LOG");
+    command
+}
+
+/// The binary with its log (stderr) sent to stdout, so that a test can wait
+/// for a log line while the program runs. `exec` keeps the program's pid.
+fn merged(args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "exec \"$0\" \"$@\" 2>&1", BIN])
+        .args(args)
+        .env_remove("RUST_LOG");
+    command
+}
+
+fn writer_lines() -> Vec<String> {
+    let mut lines = vec!["INFO:process1:Pid: <N>".to_owned()];
+    for i in 1..=10 {
+        lines.push(format!("INFO:process1:Writing {i}"));
+        if i == 6 {
+            lines.push("INFO:process1:Intentionally sleeping for 5 seconds".into());
+        }
+    }
+    lines.push("INFO:process1:Finished process 1".into());
+    lines
+}
+
+fn reader_reads() -> Vec<String> {
+    let mut lines = vec!["INFO:process2:Pid: <N>".to_owned()];
+    lines.extend((1..=10).map(|i| format!("INFO:process2:Read: {i}")));
+    lines.push("INFO:process2:Finished process 2".into());
+    lines
+}
+
+/// The log lines with pids replaced by `<N>`.
+fn log_lines(text: &str) -> Vec<String> {
+    normalise_numbers(text, "Pid: ")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn of(lines: &[String], logger: &str) -> Vec<String> {
+    let prefix = format!("INFO:{logger}:");
+    lines
+        .iter()
+        .filter(|l| l.starts_with(&prefix))
+        .cloned()
+        .collect()
+}
+
+/// Checks what every run must show, whatever the interleaving.
+fn check_sequences(run: &Run) -> Vec<String> {
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout, "", "the log goes to stderr\n{run}");
+    let lines = log_lines(&run.stderr);
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("INFO:parent:Pid: <N>"),
+        "{run}"
+    );
+    assert_eq!(of(&lines, "parent").len(), 1, "{run}");
+    assert_eq!(of(&lines, "process1"), writer_lines(), "{run}");
+    let reader = of(&lines, "process2");
+    let reads: Vec<String> = reader
+        .iter()
+        .filter(|l| *l != DATA_NOT_AVAILABLE)
+        .cloned()
+        .collect();
+    assert_eq!(reads, reader_reads(), "{run}");
+    assert_eq!(
+        lines.len(),
+        1 + writer_lines().len() + reader.len(),
+        "stray lines\n{run}"
+    );
+
+    let pids: std::collections::BTreeSet<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.split_once(":Pid: ").map(|(_, pid)| pid))
+        .collect();
+    assert_eq!(pids.len(), 3, "three processes, three pids\n{run}");
+    lines
+}
+
+#[test]
+fn each_process_logs_the_seed_lines_in_order() {
+    let run = run_command(command(&[]), None, WAIT);
+    let lines = check_sequences(&run);
+    // The writer pauses for 5 s, the reader retries every second: it finds
+    // slot 7 empty at least once during the pause.
+    let pause = lines
+        .iter()
+        .position(|l| l.ends_with("Intentionally sleeping for 5 seconds"))
+        .unwrap();
+    let seventh = lines
+        .iter()
+        .position(|l| l == "INFO:process1:Writing 7")
+        .unwrap();
+    let waits = lines[pause..seventh]
+        .iter()
+        .filter(|l| *l == DATA_NOT_AVAILABLE)
+        .count();
+    assert!(
+        waits >= 1,
+        "no `Data not available` during the pause\n{run}"
+    );
+    // Read 7 can only come after Writing 7.
+    let read7 = lines
+        .iter()
+        .position(|l| l == "INFO:process2:Read: 7")
+        .unwrap();
+    assert!(read7 > seventh, "{run}");
+}
+
+#[test]
+fn fast_logs_the_same_sequences() {
+    let run = run_command(command(&["--fast"]), None, WAIT);
+    check_sequences(&run);
+}
+
+#[test]
+fn sigterm_during_the_pause_ends_every_process() {
+    let mut running = Running::start(merged(&[]), false);
+    running.wait_for_lines(1, WAIT, |l| {
+        l == "INFO:process1:Intentionally sleeping for 5 seconds"
+    });
+    let children = children_of(running.pid());
+    assert_eq!(children.len(), 2, "writer and reader: {children:?}");
+    running.signal(Sig::SIGTERM);
+    let run = running.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    let lines = log_lines(&run.stdout);
+    for expected in [
+        "INFO:process1:Interrupted",
+        "INFO:process2:Interrupted",
+        "INFO:parent:Interrupted by SIGTERM",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "no {expected:?}\n{run}"
+        );
+    }
+    assert!(
+        !lines.iter().any(|l| l == "INFO:process1:Writing 7"),
+        "the writer went on after SIGTERM\n{run}"
+    );
+    assert!(!run.stdout.contains("still open"), "{run}");
+    assert!(
+        survivors(&children).is_empty(),
+        "{:?}\n{run}",
+        survivors(&children)
+    );
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_no_panic() {
+    let run = run_command(command(&["--no-such-flag"]), None, WAIT);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("--no-such-flag"), "{run}");
+    assert_eq!(run.stdout, "", "{run}");
+}
+
+#[test]
+fn help_explains_the_experiment() {
+    let run = run_command(command(&["--help"]), None, WAIT);
+    run.assert_code(0);
+    for needle in ["writer", "reader", "-1", "--fast", "SIGTERM"] {
+        assert!(run.stdout.contains(needle), "no {needle:?}\n{run}");
+    }
+}

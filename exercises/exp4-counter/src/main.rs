@@ -1,0 +1,42 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use exp4_counter::Segment;
+use ipc_core::IpcName;
+
+/// Seed 003: a counter in named shared memory. Process 1 increments it
+/// every 5 seconds ("Process-1: Counter incremented to N"); process 2
+/// prints its square every second ("Process-2: Square of counter value N
+/// is M"). Ctrl-C, SIGTERM or --ticks ends both; the segment is then
+/// unlinked.
+///
+/// The counter is an unsigned 32-bit little-endian integer at offset 0 of
+/// /dev/shm/ipc-lab-NAME. Exit codes: 0 done, 1 a failure (a taken name),
+/// 2 bad usage (a bad name, nothing to attach to).
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Create the segment as ipc-lab-NAME (it must not exist yet), so that
+    /// another program can attach to it [default: a fresh unique name]
+    #[arg(long, value_name = "NAME", conflicts_with = "attach")]
+    name: Option<IpcName>,
+    /// Attach to the segment of a running `exp4-counter --name NAME` and
+    /// print the squares of its counter (process 2 only; never unlinks it)
+    #[arg(long, value_name = "NAME")]
+    attach: Option<IpcName>,
+    /// Stop after N ticks. A tick is 1 second (1 ms with --fast): process 2
+    /// prints once a tick, process 1 increments every 5 ticks [default:
+    /// run until Ctrl-C or SIGTERM]
+    #[arg(long, value_name = "N")]
+    ticks: Option<u64>,
+    #[command(flatten)]
+    common: ipc_core::cli::Common,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let segment = Segment::from_flags(args.name, args.attach);
+    ipc_core::cli::run("exp4-counter", &args.common, || {
+        exp4_counter::run(segment, args.ticks)
+    })
+}
