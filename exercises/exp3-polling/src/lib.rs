@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Array, Error, Process, Result, clock, join_all, signal};
+use ipc_core::{Array, Error, Process, Result, clock, join_all_checked, signal};
 use log::info;
 
 /// The value that marks a slot the writer has not filled yet.
@@ -98,18 +98,10 @@ pub fn run() -> Result<()> {
         Process::spawn("process1", || stop_on_signal("process1", process1(&arr)))?,
         Process::spawn("process2", || stop_on_signal("process2", process2(&arr)))?,
     ];
-    join_all(&mut procs)?;
+    let joined = join_all_checked(&mut procs);
 
     if let Some(sig) = signal::pending() {
         info!(target: parent_logger, "Interrupted by {sig}");
     }
-    for proc in &procs {
-        if let Some(status) = proc.exit_status().filter(|s| !s.success()) {
-            return Err(Error::ChildFailed {
-                name: proc.name().into(),
-                status,
-            });
-        }
-    }
-    Ok(())
+    joined
 }

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, IpcName, Process, RawValue, Result, clock, join_all, signal};
+use ipc_core::{Error, IpcName, Process, RawValue, Result, clock, join_all_checked, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);
@@ -123,20 +123,11 @@ pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
         })?,
     ];
     // Passes a SIGTERM sent to the parent alone on to both processes.
-    join_all(&mut procs)?;
+    let joined = join_all_checked(&mut procs);
     // Close and unlink the segment (the creator's handle does both).
     drop(shared_mem);
     println!("Processes Terminated !");
-
-    for proc in &procs {
-        if let Some(status) = proc.exit_status().filter(|s| !s.success()) {
-            return Err(Error::ChildFailed {
-                name: proc.name().into(),
-                status,
-            });
-        }
-    }
-    Ok(())
+    joined
 }
 
 /// `--attach`: process 2's role on somebody else's segment, which is
