@@ -26,6 +26,10 @@
 //! [`crate::signal::install`]: the handlers are installed without
 //! `SA_RESTART`, so the call fails with `EINTR` and returns
 //! [`Error::Interrupted`]. An `EINTR` caused by any other signal is retried.
+//! The flag is also checked before each call; a signal landing in the
+//! instant between that check and the call itself is noticed only when the
+//! call next wakes up, the price of plain blocking calls (no extra system
+//! call per read or write).
 //!
 //! ```
 //! use ipc_core::fifo::{Fifo, FifoReader, FifoWriter};

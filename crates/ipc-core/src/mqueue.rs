@@ -27,6 +27,8 @@
 //! Blocking calls (send on a full queue, receive on an empty one) notice
 //! SIGINT and SIGTERM after [`crate::signal::install`] and return
 //! [`Error::Interrupted`]; an `EINTR` from any other signal is retried.
+//! The flag is also checked before each call (see [`crate::fifo`] for the
+//! one instant this cannot cover).
 //!
 //! ```
 //! use ipc_core::mqueue::MessageQueue;
