@@ -69,6 +69,18 @@ pub enum Error {
     },
     /// The other end of a channel is gone.
     Disconnected,
+    /// A request above a limit the system sets, checked before the call
+    /// that would have failed (see [`crate::mqueue::Limits`]).
+    Limit {
+        /// What was asked for (`a message queue capacity (mq_maxmsg)`).
+        what: &'static str,
+        /// How much was asked for.
+        requested: usize,
+        /// The most the system allows.
+        limit: usize,
+        /// The file that sets the limit (`/proc/sys/fs/mqueue/msg_max`).
+        file: &'static str,
+    },
     /// `fork` was refused because the process has several threads: the
     /// child would inherit only the calling thread, and any lock another
     /// thread held would stay locked forever.
@@ -118,10 +130,11 @@ impl Error {
     }
 
     /// The exit code an experiment should end with for this error:
-    /// 2 for bad input (a bad name or argument), 1 for everything else.
+    /// 2 for bad input (a bad name or argument, a request above a system
+    /// limit), 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidName { .. } | Error::InvalidArgument(_) => 2,
+            Error::InvalidName { .. } | Error::InvalidArgument(_) | Error::Limit { .. } => 2,
             _ => 1,
         }
     }
@@ -164,6 +177,15 @@ impl fmt::Display for Error {
                 )
             }
             Error::Disconnected => f.write_str("the other end is gone"),
+            Error::Limit {
+                what,
+                requested,
+                limit,
+                file,
+            } => write!(
+                f,
+                "{what} of {requested} is above the system limit of {limit} ({file})"
+            ),
             Error::MultiThreaded { threads } => write!(
                 f,
                 "fork: refused in a process with {threads} threads (fork only from a single-threaded program)"
@@ -211,5 +233,21 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         assert_eq!(e.to_string(), "invalid name \"a/b\": contains '/'");
         assert!(Error::sys("shm_open", "/ipc-lab-y", Errno::ENOENT).is_not_found());
+    }
+
+    #[test]
+    fn a_limit_names_its_file_and_is_bad_input() {
+        let e = Error::Limit {
+            what: "a message queue capacity (mq_maxmsg)",
+            requested: 11,
+            limit: 10,
+            file: "/proc/sys/fs/mqueue/msg_max",
+        };
+        assert_eq!(
+            e.to_string(),
+            "a message queue capacity (mq_maxmsg) of 11 is above the system limit of 10 \
+             (/proc/sys/fs/mqueue/msg_max)"
+        );
+        assert_eq!(e.exit_code(), 2);
     }
 }

@@ -10,6 +10,8 @@
 //! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | a robust process-shared lock | `Lock` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
+//! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
+//! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
@@ -43,8 +45,11 @@ pub mod array;
 pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod fifo;
 pub mod logging;
 pub mod message;
+#[allow(unsafe_code)]
+pub mod mqueue;
 pub mod name;
 #[allow(unsafe_code)]
 mod plain;
@@ -61,6 +66,8 @@ pub mod value;
 
 pub use array::{Array, ArrayGuard, RawArray};
 pub use error::{Error, Result};
+pub use fifo::{Fifo, FifoReader, FifoWriter};
+pub use mqueue::MessageQueue;
 pub use name::IpcName;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all, join_all_checked};

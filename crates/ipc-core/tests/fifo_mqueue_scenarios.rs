@@ -1,0 +1,225 @@
+//! Multi-process scenarios for `fifo` and `mqueue`: a queue outliving the
+//! process that filled it, and blocked calls that SIGTERM interrupts while
+//! any other signal's `EINTR` is retried.
+//!
+//! `harness = false`: a single-threaded program, so that it may fork.
+#![allow(unsafe_code)]
+
+use std::mem::ManuallyDrop;
+use std::time::Duration;
+
+use ipc_core::fifo::{Fifo, FifoReader, FifoWriter, unique_path};
+use ipc_core::mqueue::MessageQueue;
+use ipc_core::{Error, IpcName, Process, Result, signal};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+
+/// The exit code of a child whose blocked call returned `Interrupted`.
+const INTERRUPTED: i32 = 7;
+
+/// Time for a child to reach its blocking call. Not needed for
+/// correctness: a signal that comes earlier is noticed before the call.
+const SETTLE: Duration = Duration::from_millis(100);
+
+extern "C" fn ignore(_: libc::c_int) {}
+
+/// Handlers for SIGINT/SIGTERM (the flag) and SIGUSR1 (does nothing), all
+/// without SA_RESTART, installed before forking so children inherit them.
+fn install_handlers() {
+    signal::install().unwrap();
+    let action = SigAction::new(
+        SigHandler::Handler(ignore),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: `ignore` does nothing, which is async-signal-safe.
+    unsafe { sigaction(Signal::SIGUSR1, &action) }.unwrap();
+}
+
+fn interrupted_code(outcome: Result<()>) -> i32 {
+    match outcome {
+        Err(Error::Interrupted) => INTERRUPTED,
+        Err(other) => {
+            eprintln!("unexpected error: {other}");
+            1
+        }
+        Ok(()) => 0,
+    }
+}
+
+fn a_queue_outlives_the_process_that_filled_it() {
+    let name = IpcName::unique("scenario-outlive").unwrap();
+    let mut child = Process::spawn("creator", || -> Result<()> {
+        let mut q = MessageQueue::create(&name, 4, 32)?;
+        q.send(b"low", 1)?;
+        q.send(b"high", 7)?;
+        q.keep();
+        Ok(())
+    })
+    .unwrap();
+    assert!(child.join().unwrap().success());
+    let q = MessageQueue::open(&name).unwrap();
+    assert_eq!(q.attributes().unwrap().curmsgs, 2);
+    assert_eq!(q.receive_bytes().unwrap(), (b"high".to_vec(), 7));
+    assert_eq!(q.receive_bytes().unwrap(), (b"low".to_vec(), 1));
+    MessageQueue::unlink_name(&name).unwrap();
+    assert!(!MessageQueue::exists(&name).unwrap());
+}
+
+fn a_creator_child_unlinks_its_queue_when_it_ends() {
+    let name = IpcName::unique("scenario-creator").unwrap();
+    let mut child = Process::spawn("creator", || -> Result<()> {
+        let q = MessageQueue::create(&name, 1, 8)?;
+        q.send(b"gone", 0)
+    })
+    .unwrap();
+    assert!(child.join().unwrap().success());
+    assert!(!MessageQueue::exists(&name).unwrap());
+}
+
+fn sigterm_interrupts_a_blocked_receive_and_other_signals_do_not() {
+    install_handlers();
+    let name = IpcName::unique("scenario-mq-signal").unwrap();
+    let q = MessageQueue::create(&name, 2, 16).unwrap();
+    for timed in [false, true] {
+        // SIGUSR1 interrupts the call with EINTR: retried, so the child
+        // still gets the message sent afterwards.
+        let mut child = Process::spawn("receiver", || -> Result<i32> {
+            let q = MessageQueue::open(&name)?;
+            let mut buf = [0; 16];
+            let (len, prio) = if timed {
+                q.receive_timeout(&mut buf, Duration::from_secs(100))?
+            } else {
+                q.receive(&mut buf)?
+            };
+            Ok(if (&buf[..len], prio) == (&b"after"[..], 3) {
+                0
+            } else {
+                2
+            })
+        })
+        .unwrap();
+        std::thread::sleep(SETTLE);
+        child.signal(Signal::SIGUSR1).unwrap();
+        std::thread::sleep(SETTLE);
+        q.send(b"after", 3).unwrap();
+        assert_eq!(child.join().unwrap().code(), 0, "timed: {timed}");
+
+        // SIGTERM ends the wait with Error::Interrupted.
+        let mut child = Process::spawn("receiver", || {
+            let q = MessageQueue::open(&name).unwrap();
+            let mut buf = [0; 16];
+            interrupted_code(if timed {
+                q.receive_timeout(&mut buf, Duration::from_secs(100))
+                    .map(drop)
+            } else {
+                q.receive(&mut buf).map(drop)
+            })
+        })
+        .unwrap();
+        std::thread::sleep(SETTLE);
+        child.terminate().unwrap();
+        assert_eq!(child.join().unwrap().code(), INTERRUPTED, "timed: {timed}");
+    }
+
+    // A sender blocked on a full queue, likewise.
+    q.send(b"1", 0).unwrap();
+    q.send(b"2", 0).unwrap();
+    let mut child = Process::spawn("sender", || {
+        let q = MessageQueue::open(&name).unwrap();
+        interrupted_code(q.send(b"3", 0))
+    })
+    .unwrap();
+    std::thread::sleep(SETTLE);
+    child.terminate().unwrap();
+    assert_eq!(child.join().unwrap().code(), INTERRUPTED);
+    assert_eq!(q.attributes().unwrap().curmsgs, 2);
+    drop(q);
+    assert!(!MessageQueue::exists(&name).unwrap());
+}
+
+fn sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not() {
+    install_handlers();
+    let fifo = Fifo::create(unique_path("scenario-fifo").unwrap()).unwrap();
+
+    // Blocked in open(2): no writer comes.
+    let mut child = Process::spawn("reader", || {
+        interrupted_code(FifoReader::open(fifo.path()).map(drop))
+    })
+    .unwrap();
+    std::thread::sleep(SETTLE);
+    child.terminate().unwrap();
+    assert_eq!(child.join().unwrap().code(), INTERRUPTED);
+
+    // Blocked in read(2): SIGUSR1 is retried, then a line arrives, then
+    // SIGTERM ends the next read.
+    let mut child = Process::spawn("reader", || -> Result<i32> {
+        let mut reader = FifoReader::open(fifo.path())?;
+        if reader.read_line()?.as_deref() != Some("after SIGUSR1") {
+            return Ok(2);
+        }
+        Ok(interrupted_code(reader.read_line().map(drop)))
+    })
+    .unwrap();
+    let mut writer = FifoWriter::open(fifo.path()).unwrap();
+    std::thread::sleep(SETTLE);
+    child.signal(Signal::SIGUSR1).unwrap();
+    std::thread::sleep(SETTLE);
+    writer.write_line("after SIGUSR1").unwrap();
+    std::thread::sleep(SETTLE);
+    child.terminate().unwrap();
+    assert_eq!(child.join().unwrap().code(), INTERRUPTED);
+
+    // The reader is gone: writing is an error, not death by SIGPIPE.
+    assert!(matches!(
+        writer.write_line("lost"),
+        Err(Error::Disconnected)
+    ));
+    let path = fifo.path().to_owned();
+    drop(fifo);
+    assert!(!path.exists());
+}
+
+fn a_child_dropping_the_creators_handle_removes_nothing() {
+    // `move` gives the child the creator's handles themselves; the parent's
+    // copies are kept from being dropped (ManuallyDrop), so only the
+    // child's drop runs, and it must leave both objects alone.
+    let path = unique_path("scenario-fifo-owner").unwrap();
+    let name = IpcName::unique("scenario-mq-owner").unwrap();
+    let fifo = ManuallyDrop::new(Fifo::create(&path).unwrap());
+    let queue = ManuallyDrop::new(MessageQueue::create(&name, 1, 8).unwrap());
+    let mut child = Process::spawn("child", move || {
+        drop(ManuallyDrop::into_inner(fifo));
+        drop(ManuallyDrop::into_inner(queue));
+    })
+    .unwrap();
+    assert!(child.join().unwrap().success());
+    assert!(path.exists(), "the FIFO belongs to the parent");
+    assert!(MessageQueue::exists(&name).unwrap(), "so does the queue");
+    Fifo::open_existing(&path).unwrap().remove().unwrap();
+    MessageQueue::unlink_name(&name).unwrap();
+}
+
+fn main() {
+    ipc_testkit::scenarios::main(&[
+        (
+            "a_queue_outlives_the_process_that_filled_it",
+            a_queue_outlives_the_process_that_filled_it,
+        ),
+        (
+            "a_creator_child_unlinks_its_queue_when_it_ends",
+            a_creator_child_unlinks_its_queue_when_it_ends,
+        ),
+        (
+            "sigterm_interrupts_a_blocked_receive_and_other_signals_do_not",
+            sigterm_interrupts_a_blocked_receive_and_other_signals_do_not,
+        ),
+        (
+            "sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not",
+            sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not,
+        ),
+        (
+            "a_child_dropping_the_creators_handle_removes_nothing",
+            a_child_dropping_the_creators_handle_removes_nothing,
+        ),
+    ]);
+}

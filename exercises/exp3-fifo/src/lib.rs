@@ -1,0 +1,219 @@
+//! Seed 001, theory "II) FIFO": a named pipe between two unrelated
+//! processes.
+//!
+//! A FIFO is a pipe with a name in the file system. The writer opens the
+//! path for writing, the reader for reading; neither is the other's parent,
+//! they only share the path. Each open blocks until the other side opens
+//! too; the reader sees end of file once the writer has closed it.
+//!
+//! Who creates and removes the FIFO:
+//! * the default run (no role) creates a fresh FIFO, forks a writer and a
+//!   reader, and removes the FIFO after both have ended;
+//! * the `reader` and `writer` roles, for two terminals, both create the
+//!   FIFO if it is missing, or use the existing one; whichever created it
+//!   removes it when it is done. A shell's `mkfifo` FIFO is used and left
+//!   in place.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
+use ipc_core::{Error, IpcName, Process, Result, clock, join_all, signal};
+
+/// The messages the writer sends, one line each (seed 000's pipe messages;
+/// no `END`: closing the FIFO is the end).
+pub const MESSAGES: [&str; 3] = ["First", "second", "third?"];
+
+/// The writer's pause between two messages, so that they can be watched
+/// arriving one by one (1 ms with `--fast`).
+pub const PAUSE: Duration = Duration::from_secs(1);
+
+/// The FIFO's name in the two-terminal roles.
+pub const NAME: &str = "exp3-fifo";
+
+/// The FIFO the roles use without `--path`: `ipc-lab-exp3-fifo` in
+/// `$XDG_RUNTIME_DIR`, or in `/tmp`.
+///
+/// # Errors
+/// None in practice: [`NAME`] is a valid name.
+pub fn default_path() -> Result<PathBuf> {
+    Ok(fifo::default_path(&IpcName::new(NAME)?))
+}
+
+/// The reader: opens `path` (waiting for a writer) and prints every line
+/// until end of file; with `follow`, then waits for the next writer.
+///
+/// # Errors
+/// As [`FifoReader::open`] and [`FifoReader::read_line`];
+/// [`Error::Interrupted`] after SIGINT/SIGTERM.
+pub fn reader(path: &Path, follow: bool) -> Result<()> {
+    let pid = std::process::id();
+    loop {
+        println!(
+            "Reader (pid {pid}): waiting for a writer to open {}",
+            path.display()
+        );
+        let mut fifo = FifoReader::open(path)?;
+        while let Some(line) = fifo.read_line()? {
+            println!("Reader received: {line}");
+        }
+        println!("Reader: end of file, every writer has closed the FIFO");
+        if !follow {
+            return Ok(());
+        }
+    }
+}
+
+/// The writer: opens `path` (waiting for a reader) and writes each message
+/// as a line, pausing [`PAUSE`] between two.
+///
+/// # Errors
+/// As [`FifoWriter::open`]; [`Error::Disconnected`] when the reader has
+/// gone; [`Error::Interrupted`] after SIGINT/SIGTERM.
+pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
+    println!(
+        "Writer (pid {}): waiting for a reader to open {}",
+        std::process::id(),
+        path.display()
+    );
+    let mut fifo = FifoWriter::open(path)?;
+    for (i, message) in messages.iter().enumerate() {
+        if i > 0 {
+            clock::sleep(PAUSE)?;
+        }
+        if let Err(error) = fifo.write_line(message) {
+            if matches!(error, Error::Disconnected) {
+                println!("Writer: the reader has closed the FIFO; {message:?} was not sent");
+            }
+            return Err(error);
+        }
+        println!("Writer sent: {message}");
+    }
+    println!("Writer: done, closing the FIFO");
+    Ok(())
+}
+
+/// The default run: creates a FIFO at `path` (a fresh one in
+/// [`fifo::default_dir`] without it), forks a writer and a reader, waits
+/// for both and removes the FIFO.
+///
+/// # Errors
+/// As [`Fifo::create`] (an existing `path` is refused);
+/// [`Error::ChildFailed`] when the writer or the reader fails.
+pub fn run(path: Option<PathBuf>) -> Result<()> {
+    signal::install()?;
+    let path = match path {
+        Some(path) => path,
+        None => fifo::unique_path(NAME)?,
+    };
+    let fifo = Fifo::create(&path)?;
+    println!("FIFO created: {} (mode 0600)", path.display());
+    let messages: Vec<String> = MESSAGES.iter().map(|m| m.to_string()).collect();
+    let mut children = [
+        Process::spawn("writer", || {
+            interruptible("Writer", || writer(fifo.path(), &messages))
+        })?,
+        Process::spawn("reader", || {
+            interruptible("Reader", || reader(fifo.path(), false))
+        })?,
+    ];
+    let statuses = join_all(&mut children)?;
+    fifo.remove()?;
+    println!("FIFO removed: {}", path.display());
+    for (child, status) in children.iter().zip(statuses) {
+        if !status.success() {
+            return Err(Error::ChildFailed {
+                name: child.name().into(),
+                status,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The `reader` role: uses the FIFO at `path` (the default path without
+/// it), creating it if it is missing and then removing it at the end.
+///
+/// # Errors
+/// As [`Fifo::create_or_open`] (a path that is not a FIFO, or is a
+/// symbolic link, is refused) and [`reader`].
+pub fn run_reader(path: Option<PathBuf>, follow: bool) -> Result<()> {
+    signal::install()?;
+    let fifo = create_or_use(path)?;
+    let outcome = interruptible("Reader", || reader(fifo.path(), follow));
+    remove_if_created(fifo)?;
+    outcome
+}
+
+/// The `writer` role: as [`run_reader`], writing `messages` (seed 000's
+/// [`MESSAGES`] if empty).
+///
+/// # Errors
+/// As [`Fifo::create_or_open`] and [`writer`].
+pub fn run_writer(path: Option<PathBuf>, messages: Vec<String>) -> Result<()> {
+    signal::install()?;
+    let messages = if messages.is_empty() {
+        MESSAGES.iter().map(|m| m.to_string()).collect()
+    } else {
+        messages
+    };
+    let fifo = create_or_use(path)?;
+    let outcome = interruptible("Writer", || writer(fifo.path(), &messages));
+    remove_if_created(fifo)?;
+    outcome
+}
+
+fn create_or_use(path: Option<PathBuf>) -> Result<Fifo> {
+    let path = match path {
+        Some(path) => path,
+        None => default_path()?,
+    };
+    let fifo = Fifo::create_or_open(&path)?;
+    if fifo.is_creator() {
+        println!("FIFO created: {} (mode 0600)", path.display());
+    } else {
+        println!(
+            "Using the existing FIFO {} (its creator removes it)",
+            path.display()
+        );
+    }
+    Ok(fifo)
+}
+
+fn remove_if_created(fifo: Fifo) -> Result<()> {
+    if fifo.is_creator() {
+        let path = fifo.path().to_owned();
+        fifo.remove()?;
+        println!("FIFO removed: {}", path.display());
+    }
+    Ok(())
+}
+
+/// Runs a role, turning SIGINT/SIGTERM into a last line and a normal end.
+fn interruptible(who: &str, role: impl FnOnce() -> Result<()>) -> Result<()> {
+    match role() {
+        Err(Error::Interrupted) => {
+            let by = signal::pending().map_or("a signal", |s| s.as_str());
+            println!("{who}: interrupted by {by}");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_path_carries_the_prefix() {
+        let path = default_path().unwrap();
+        assert!(path.ends_with("ipc-lab-exp3-fifo"), "{}", path.display());
+        assert!(path.is_absolute());
+    }
+
+    #[test]
+    fn the_messages_are_the_seed_pipe_messages_without_end() {
+        assert_eq!(MESSAGES, ["First", "second", "third?"]);
+    }
+}

@@ -1,0 +1,514 @@
+//! Runs the real `exp3-fifo` binary: the default run, each role against a
+//! real shell (`echo hi > FIFO`, `cat FIFO`), signals, planted symbolic
+//! links, the umask, and that no FIFO is left behind.
+
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_testkit::{Run, Running, Sig, normalise_numbers, own_process_group, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A directory of one test, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("exp3-fifo-test-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    command
+}
+
+/// The path the run printed in `FIFO created: PATH (mode 0600)`.
+fn created_path(run: &Run) -> String {
+    let first = run.stdout_lines().first().copied().unwrap_or_default();
+    first
+        .strip_prefix("FIFO created: ")
+        .and_then(|rest| rest.strip_suffix(" (mode 0600)"))
+        .unwrap_or_else(|| panic!("no 'FIFO created' line\n{run}"))
+        .to_owned()
+}
+
+/// The lines that start with `prefix`, the FIFO's path replaced with
+/// `FIFO` and pids with `<N>`.
+fn lines_of(run: &Run, prefix: &str, path: &str) -> Vec<String> {
+    run.stdout_lines()
+        .into_iter()
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| normalise_numbers(&l.replace(path, "FIFO"), "pid "))
+        .collect()
+}
+
+const WRITER_LINES: [&str; 5] = [
+    "Writer (pid <N>): waiting for a reader to open FIFO",
+    "Writer sent: First",
+    "Writer sent: second",
+    "Writer sent: third?",
+    "Writer: done, closing the FIFO",
+];
+
+const READER_LINES: [&str; 5] = [
+    "Reader (pid <N>): waiting for a writer to open FIFO",
+    "Reader received: First",
+    "Reader received: second",
+    "Reader received: third?",
+    "Reader: end of file, every writer has closed the FIFO",
+];
+
+fn check_default_run(run: &Run) {
+    run.assert_code(0).assert_no_panic();
+    let path = created_path(run);
+    assert_eq!(lines_of(run, "Writer", &path), WRITER_LINES, "{run}");
+    assert_eq!(lines_of(run, "Reader", &path), READER_LINES, "{run}");
+    let lines = run.stdout_lines();
+    assert_eq!(lines.len(), 12, "{run}");
+    assert_eq!(lines[11], format!("FIFO removed: {path}"), "{run}");
+    let name = Path::new(&path).file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with("ipc-lab-") && name.ends_with("-exp3-fifo"),
+        "{run}"
+    );
+    assert!(!exists(Path::new(&path)), "FIFO left behind\n{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn the_default_run_forks_a_writer_and_a_reader() {
+    check_default_run(&run(BIN, &[]));
+}
+
+#[test]
+fn fast_prints_the_same_lines() {
+    check_default_run(&run(BIN, &["--fast"]));
+}
+
+#[test]
+fn the_reader_prints_what_a_shell_echoes() {
+    let dir = TempDir::new("echo");
+    let fifo = dir.join("ipc-lab-fifo");
+    let p = fifo.to_str().unwrap();
+    let mut reader = Running::start(command(&["reader", "--path", p]), false);
+    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let echo = run("sh", &["-c", "echo hi > \"$0\"", p]);
+    echo.assert_code(0);
+    let run = reader.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(
+        run.stdout_lines(),
+        [
+            format!("FIFO created: {p} (mode 0600)"),
+            format!(
+                "Reader (pid {}): waiting for a writer to open {p}",
+                run_pid(&run)
+            ),
+            "Reader received: hi".into(),
+            "Reader: end of file, every writer has closed the FIFO".into(),
+            format!("FIFO removed: {p}"),
+        ],
+        "{run}"
+    );
+    assert!(!exists(&fifo), "{run}");
+}
+
+/// The pid a run printed in `(pid N)`.
+fn run_pid(run: &Run) -> String {
+    let at = run.stdout.find("(pid ").expect("a pid") + 5;
+    run.stdout[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+#[test]
+fn the_writer_feeds_cat() {
+    let dir = TempDir::new("cat");
+    let fifo = dir.join("ipc-lab-fifo");
+    let p = fifo.to_str().unwrap();
+    let mut writer = Running::start(command(&["writer", "--fast", "--path", p]), false);
+    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let cat = run("cat", &[p]);
+    cat.assert_code(0);
+    assert_eq!(cat.stdout_lines(), ["First", "second", "third?"], "{cat}");
+    let run = writer.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(lines_of(&run, "Writer", p), WRITER_LINES, "{run}");
+    assert_eq!(
+        run.stdout_lines().last().copied(),
+        Some(&*format!("FIFO removed: {p}"))
+    );
+    assert!(!exists(&fifo), "{run}");
+}
+
+#[test]
+fn a_writer_with_messages_meets_a_reader_on_a_shell_made_fifo() {
+    let dir = TempDir::new("mkfifo");
+    let fifo = dir.join("made-by-mkfifo");
+    let p = fifo.to_str().unwrap();
+    run("mkfifo", &[p]).assert_code(0);
+    let mut reader = Running::start(command(&["reader", "--path", p]), false);
+    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let writer = run(
+        BIN,
+        &["writer", "--fast", "--path", p, "hello", "two words"],
+    );
+    writer.assert_code(0);
+    assert_eq!(
+        writer.stdout_lines()[0],
+        format!("Using the existing FIFO {p} (its creator removes it)")
+    );
+    let run = reader.finish(WAIT);
+    run.assert_code(0);
+    assert_eq!(
+        lines_of(&run, "Reader received", p),
+        ["Reader received: hello", "Reader received: two words"],
+        "{run}"
+    );
+    assert!(!run.stdout.contains("FIFO removed"), "{run}");
+    assert!(exists(&fifo), "a FIFO the program did not create stays");
+}
+
+#[test]
+fn sigterm_ends_a_reader_blocked_in_open_and_removes_the_fifo() {
+    let dir = TempDir::new("sigterm");
+    let fifo = dir.join("ipc-lab-fifo");
+    let p = fifo.to_str().unwrap();
+    let mut reader = Running::start(command(&["reader", "--path", p]), false);
+    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    assert!(exists(&fifo));
+    let pid = reader.pid();
+    reader.signal(Sig::SIGTERM);
+    let run = reader.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    let lines = run.stdout_lines();
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "Reader: interrupted by SIGTERM".to_string(),
+            format!("FIFO removed: {p}")
+        ],
+        "{run}"
+    );
+    assert!(!exists(&fifo), "{run}");
+    assert!(!is_zombie(pid.as_raw()), "{run}");
+}
+
+#[test]
+fn sigterm_ends_a_writer_blocked_in_open() {
+    let dir = TempDir::new("sigterm-writer");
+    let fifo = dir.join("ipc-lab-fifo");
+    let p = fifo.to_str().unwrap();
+    let mut writer = Running::start(command(&["writer", "--path", p]), false);
+    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    writer.signal(Sig::SIGTERM);
+    let run = writer.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    assert!(
+        run.stdout.contains("Writer: interrupted by SIGTERM"),
+        "{run}"
+    );
+    assert!(!exists(&fifo), "{run}");
+}
+
+#[test]
+fn the_following_reader_takes_one_writer_after_another() {
+    let dir = TempDir::new("follow");
+    let fifo = dir.join("ipc-lab-fifo");
+    let p = fifo.to_str().unwrap();
+    let mut reader = Running::start(command(&["reader", "--follow", "--path", p]), false);
+    for (n, word) in ["one", "two"].iter().enumerate() {
+        reader.wait_for_lines(n + 1, WAIT, |l| l.contains("waiting for a writer"));
+        run("sh", &["-c", &format!("echo {word} > \"$0\""), p]).assert_code(0);
+    }
+    reader.wait_for_lines(3, WAIT, |l| l.contains("waiting for a writer"));
+    reader.signal(Sig::SIGINT);
+    let run = reader.finish(WAIT);
+    run.assert_code(0);
+    assert_eq!(
+        lines_of(&run, "Reader received", p),
+        ["Reader received: one", "Reader received: two"],
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("Reader: interrupted by SIGINT"),
+        "{run}"
+    );
+    assert!(!exists(&fifo), "{run}");
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, tail)| tail.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// The pids a run printed in `(pid N)`, its children's.
+fn child_pids(run: &Run) -> Vec<i32> {
+    run.stdout
+        .match_indices("(pid ")
+        .filter_map(|(at, _)| {
+            run.stdout[at + 5..]
+                .split(')')
+                .next()
+                .and_then(|n| n.parse().ok())
+        })
+        .collect()
+}
+
+fn check_interrupted_default_run(run: &Run, signal: &str) {
+    run.assert_code(0).assert_no_panic();
+    let path = created_path(run);
+    assert!(
+        run.stdout
+            .contains(&format!("Writer: interrupted by {signal}")),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(&format!("FIFO removed: {path}")),
+        "{run}"
+    );
+    assert!(
+        !run.stdout.contains("still open"),
+        "a child outlived the program\n{run}"
+    );
+    assert!(!exists(Path::new(&path)), "{run}");
+    let pids = child_pids(run);
+    assert_eq!(pids.len(), 2, "{run}");
+    for pid in pids {
+        assert!(!is_zombie(pid), "zombie {pid}\n{run}");
+    }
+}
+
+#[test]
+fn sigterm_to_the_parent_reaches_both_children() {
+    // Without --fast the writer pauses a second between messages.
+    let mut running = Running::start(command(&[]), false);
+    running.wait_for_lines(1, WAIT, |l| l == "Writer sent: First");
+    running.signal(Sig::SIGTERM);
+    let run = running.finish(WAIT);
+    check_interrupted_default_run(&run, "SIGTERM");
+}
+
+#[test]
+fn ctrl_c_to_the_group_ends_every_process() {
+    let mut cmd = command(&[]);
+    own_process_group(&mut cmd);
+    let mut running = Running::start(cmd, false);
+    running.wait_for_lines(1, WAIT, |l| l == "Writer sent: First");
+    running.signal_group(Sig::SIGINT);
+    let run = running.finish(WAIT);
+    check_interrupted_default_run(&run, "SIGINT");
+}
+
+#[test]
+fn a_planted_symbolic_link_is_refused_and_its_target_untouched() {
+    let dir = TempDir::new("symlink");
+    let target = dir.join("target");
+    std::fs::write(&target, "precious\n").unwrap();
+    let link = dir.join("ipc-lab-link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let dangling = dir.join("ipc-lab-dangling");
+    let nowhere = dir.join("nowhere");
+    std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+
+    for path in [&link, &dangling] {
+        let p = path.to_str().unwrap();
+        for role in ["reader", "writer"] {
+            let run = run(BIN, &[role, "--fast", "--path", p]);
+            run.assert_code(2).assert_no_panic();
+            assert!(
+                run.stderr.contains(&format!(
+                    "{p} is a symbolic link (not followed), not a FIFO"
+                )),
+                "{run}"
+            );
+        }
+        let run = run(BIN, &["--fast", "--path", p]);
+        run.assert_code(1).assert_no_panic();
+        assert!(
+            run.stderr.contains(&format!("mkfifo {p}: File exists")),
+            "{run}"
+        );
+        assert!(
+            std::fs::symlink_metadata(path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+    assert!(std::fs::metadata(&target).unwrap().file_type().is_file());
+    assert!(
+        !exists(&nowhere),
+        "nothing created behind the dangling link"
+    );
+}
+
+#[test]
+fn a_path_that_is_not_a_fifo_is_bad_input() {
+    let dir = TempDir::new("regular");
+    let file = dir.join("file");
+    std::fs::write(&file, "data").unwrap();
+    let p = file.to_str().unwrap();
+    let run = run(BIN, &["reader", "--path", p]);
+    run.assert_code(2).assert_no_panic();
+    assert!(
+        run.stderr.contains("is a regular file, not a FIFO"),
+        "{run}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
+
+    let long = format!("/tmp/{}", "x".repeat(300));
+    let run = ipc_testkit::run(BIN, &["reader", "--path", &long]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("longer than 255 bytes"), "{run}");
+}
+
+#[test]
+fn fifos_are_created_0600_whatever_the_umask() {
+    let dir = TempDir::new("umask");
+    for umask in ["000", "277", "077"] {
+        let fifo = dir.join(&format!("ipc-lab-umask-{umask}"));
+        let p = fifo.to_str().unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("umask {umask}; exec \"$0\" reader --path \"$1\""),
+            BIN,
+            p,
+        ]);
+        let mut reader = Running::start(cmd, false);
+        reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+        let meta = std::fs::symlink_metadata(&fifo).unwrap();
+        let mode = meta.permissions().mode();
+        reader.signal(Sig::SIGTERM);
+        let run = reader.finish(WAIT);
+        run.assert_code(0);
+        assert!(meta.file_type().is_fifo(), "{run}");
+        assert_eq!(mode & 0o7777, 0o600, "umask {umask}: mode {mode:o}\n{run}");
+        assert!(!exists(&fifo), "{run}");
+    }
+}
+
+#[test]
+fn a_writer_whose_reader_has_gone_fails_cleanly() {
+    let dir = TempDir::new("epipe");
+    let fifo = dir.join("ipc-lab-fifo");
+    let p = fifo.to_str().unwrap();
+    // Ten messages a second apart: the reader below opens the FIFO and
+    // goes away at once, long before the last one.
+    let messages: Vec<String> = (1..=10).map(|n| format!("message {n}")).collect();
+    let mut args = vec!["writer", "--path", p];
+    args.extend(messages.iter().map(String::as_str));
+    let mut writer = Running::start(command(&args), false);
+    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    run("sh", &["-c", ": < \"$0\"", p]).assert_code(0);
+    let run = writer.finish(WAIT);
+    run.assert_code(1).assert_no_panic();
+    assert!(
+        run.stdout
+            .contains("Writer: the reader has closed the FIFO;"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("the other end is gone"), "{run}");
+    assert!(!exists(&fifo), "{run}");
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_no_panic() {
+    let run = run(BIN, &["--no-such-flag"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("--no-such-flag"), "{run}");
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn help_explains_the_experiment_and_the_roles() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in ["named pipe", "reader", "writer", "--path", "--fast"] {
+        assert!(run.stdout.contains(word), "{word}\n{run}");
+    }
+}
+
+/// The handout's sections, in order.
+const SECTIONS: [&str; 8] = [
+    "## Aim",
+    "## Theory in brief",
+    "## How to run",
+    "## Expected output",
+    "## What to observe",
+    "## Questions",
+    "## Clean-up",
+    "## Fixed from the seed",
+];
+
+/// The ```text block of the handout's "Expected output" section, after
+/// checking the handout's shape.
+fn handout_output() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(headings, SECTIONS);
+    assert!(readme.starts_with("# exp3-fifo"));
+    assert!(readme.lines().nth(2).unwrap().starts_with("Seed: "));
+    let section = &readme[readme.find("## Expected output").unwrap()..];
+    let block = &section[section.find("```text\n").unwrap() + 8..];
+    block[..block.find("```").unwrap()].to_owned()
+}
+
+/// `text` with the FIFO's path and the pids normalised, lines sorted (the
+/// two processes interleave differently from run to run).
+fn normalised_sorted(text: &str) -> Vec<String> {
+    let first = text.lines().next().unwrap();
+    let path = first
+        .strip_prefix("FIFO created: ")
+        .and_then(|r| r.strip_suffix(" (mode 0600)"))
+        .unwrap();
+    let mut lines: Vec<String> = normalise_numbers(&text.replace(path, "FIFO"), "pid ")
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let expected = handout_output();
+    let run = run(BIN, &["--fast"]);
+    run.assert_code(0);
+    assert_eq!(
+        normalised_sorted(&expected),
+        normalised_sorted(&run.stdout),
+        "{run}"
+    );
+}

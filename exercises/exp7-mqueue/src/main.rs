@@ -1,0 +1,79 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use exp7_mqueue::Size;
+use ipc_core::IpcName;
+
+/// Seed 000 theory, message queue: a POSIX message queue delivers the
+/// highest priority first, and outlives the process that filled it.
+///
+/// Without a role, all in one go: create a queue, let a child process send
+/// four messages with priorities and exit, show that the messages are
+/// still there, receive them highest priority first, unlink the queue.
+/// With a role, one step per run (two terminals): `send` (leaves the queue
+/// in place), `receive`, `attrs`, `unlink`.
+///
+/// Exit codes: 0 done (also after Ctrl-C), 1 a failure (a taken name),
+/// 2 bad usage (a bad name, no such queue, a size above the system's
+/// limits in /proc/sys/fs/mqueue).
+#[derive(Parser)]
+#[command(version, mut_arg("fast", |a| a.global(true)))]
+struct Args {
+    /// The queue's name, /ipc-lab-NAME [default: a fresh
+    /// ipc-lab-PID-N-exp7-mqueue without a role, ipc-lab-exp7-mqueue with one]
+    #[arg(long, value_name = "NAME", global = true)]
+    name: Option<IpcName>,
+    /// How many messages a new queue holds (mq_maxmsg), at most
+    /// /proc/sys/fs/mqueue/msg_max
+    #[arg(long, value_name = "N", global = true, default_value_t = exp7_mqueue::DEFAULT_CAPACITY)]
+    capacity: usize,
+    /// The largest message of a new queue in bytes (mq_msgsize), at most
+    /// /proc/sys/fs/mqueue/msgsize_max
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = exp7_mqueue::DEFAULT_MSGSIZE)]
+    msgsize: usize,
+    #[command(subcommand)]
+    role: Option<Role>,
+    #[command(flatten)]
+    common: ipc_core::cli::Common,
+}
+
+#[derive(Subcommand)]
+enum Role {
+    /// Send four messages with priorities (creating the queue if it is
+    /// missing) and exit WITHOUT unlinking the queue
+    Send,
+    /// Receive every message in the queue, highest priority first
+    Receive {
+        /// If the queue is empty, wait for a message (until Ctrl-C)
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Show the queue's attributes (mq_getattr) and the system's limits
+    #[command(visible_alias = "info")]
+    Attrs,
+    /// Remove the queue and the messages in it (mq_unlink)
+    Unlink,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let size = Size {
+        capacity: args.capacity,
+        msgsize: args.msgsize,
+    };
+    ipc_core::cli::run("exp7-mqueue", &args.common, || {
+        let Some(role) = args.role else {
+            return exp7_mqueue::run(args.name, size);
+        };
+        let name = match args.name {
+            Some(name) => name,
+            None => exp7_mqueue::default_name()?,
+        };
+        match role {
+            Role::Send => exp7_mqueue::send(&name, size),
+            Role::Receive { wait } => exp7_mqueue::receive(&name, wait),
+            Role::Attrs => exp7_mqueue::attrs(&name),
+            Role::Unlink => exp7_mqueue::unlink(&name),
+        }
+    })
+}

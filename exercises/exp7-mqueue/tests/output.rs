@@ -1,0 +1,410 @@
+//! Runs the real `exp7-mqueue` binary: the default run, the roles one
+//! after another (the queue outlives the sender), priorities, limits,
+//! signals, and that no queue is left behind.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_core::IpcName;
+use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
+use ipc_testkit::{Run, Running, Sig, normalise_numbers, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A queue name of one test, unlinked at the end whatever happens.
+struct Queue(IpcName);
+
+impl Queue {
+    fn new(tag: &str) -> Queue {
+        Queue(IpcName::unique(tag).unwrap())
+    }
+
+    fn name(&self) -> &str {
+        self.0.as_str()
+    }
+
+    fn path(&self) -> String {
+        self.0.path()
+    }
+
+    fn exists(&self) -> bool {
+        MessageQueue::exists(&self.0).unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--name", self.name()];
+        all.extend_from_slice(args);
+        run(BIN, &all)
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        let _ = MessageQueue::unlink_name(&self.0);
+    }
+}
+
+const SENT: [&str; 4] = [
+    "Sent the message: First (priority 1)",
+    "Sent the message: second (priority 5)",
+    "Sent the message: third? (priority 1)",
+    "Sent the message: urgent (priority 9)",
+];
+
+const RECEIVED: [&str; 4] = [
+    "Received the message: urgent (priority 9)",
+    "Received the message: second (priority 5)",
+    "Received the message: First (priority 1)",
+    "Received the message: third? (priority 1)",
+];
+
+fn limits_line() -> String {
+    let limits = Limits::read().unwrap();
+    format!(
+        "System limits: msg_max {} ({MSG_MAX_FILE}), msgsize_max {} ({MSGSIZE_MAX_FILE})",
+        limits.msg_max, limits.msgsize_max
+    )
+}
+
+/// The queue path the default run printed in its first line.
+fn created_path(run: &Run) -> String {
+    let first = run.stdout_lines().first().copied().unwrap_or_default();
+    first
+        .strip_prefix("Message queue ")
+        .and_then(|rest| rest.strip_suffix(" created (mode 0600)"))
+        .unwrap_or_else(|| panic!("no 'created' line\n{run}"))
+        .to_owned()
+}
+
+fn check_default_run(run: &Run) {
+    run.assert_code(0).assert_no_panic();
+    let path = created_path(run);
+    assert!(
+        path.starts_with("/ipc-lab-") && path.ends_with("-exp7-mqueue"),
+        "{run}"
+    );
+    let text = normalise_numbers(&run.stdout.replace(&path, "Q"), "pid ");
+    let mut expected = vec![
+        "Message queue Q created (mode 0600)".to_string(),
+        limits_line(),
+        "Attributes: maxmsg 8, msgsize 64, curmsgs 0".into(),
+        "Sender (pid <N>) opened Q by its name".into(),
+    ];
+    expected.extend(SENT.map(String::from));
+    expected.extend([
+        "Sender (pid <N>) has exited; its messages wait in the queue".into(),
+        "Attributes: maxmsg 8, msgsize 64, curmsgs 4".into(),
+        "Receiving, highest priority first:".into(),
+    ]);
+    expected.extend(RECEIVED.map(String::from));
+    expected.extend([
+        "Queue is now empty!".into(),
+        "Message queue Q unlinked".into(),
+    ]);
+    assert_eq!(text.lines().collect::<Vec<_>>(), expected, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+    let name = IpcName::new(&path).unwrap();
+    assert!(
+        !MessageQueue::exists(&name).unwrap(),
+        "queue left behind\n{run}"
+    );
+}
+
+#[test]
+fn the_default_run_shows_it_all() {
+    check_default_run(&run(BIN, &[]));
+}
+
+#[test]
+fn fast_prints_the_same_lines() {
+    check_default_run(&run(BIN, &["--fast"]));
+}
+
+#[test]
+fn the_queue_outlives_the_sender_until_unlinked() {
+    let q = Queue::new("exp7-roles");
+    let path = q.path();
+
+    let send = q.run(&["send"]);
+    send.assert_code(0).assert_no_panic();
+    let mut expected = vec![
+        format!("Message queue {path} created (mode 0600)"),
+        "Attributes: maxmsg 8, msgsize 64, curmsgs 0".into(),
+    ];
+    expected.extend(SENT.map(String::from));
+    expected.push(format!(
+        "Sender (pid <N>) exits without unlinking the queue: 4 messages wait in {path}"
+    ));
+    assert_eq!(
+        normalise_numbers(&send.stdout, "pid ")
+            .lines()
+            .collect::<Vec<_>>(),
+        expected,
+        "{send}"
+    );
+    assert!(q.exists(), "the sender has exited, its queue stays\n{send}");
+
+    let attrs = q.run(&["attrs"]);
+    attrs.assert_code(0);
+    assert_eq!(
+        attrs.stdout_lines(),
+        [
+            format!("Message queue {path}: maxmsg 8, msgsize 64, curmsgs 4"),
+            limits_line()
+        ],
+        "{attrs}"
+    );
+    let info = q.run(&["info"]);
+    assert_eq!(info.stdout, attrs.stdout, "info is attrs\n{info}");
+
+    let receive = q.run(&["receive"]);
+    receive.assert_code(0).assert_no_panic();
+    let mut expected = vec![format!(
+        "Receiving from {path}, highest priority first (maxmsg 8, msgsize 64, curmsgs 4):"
+    )];
+    expected.extend(RECEIVED.map(String::from));
+    expected.push("Queue is now empty!".into());
+    assert_eq!(receive.stdout_lines(), expected, "{receive}");
+    assert!(q.exists(), "receiving does not unlink");
+
+    let unlink = q.run(&["unlink"]);
+    unlink.assert_code(0);
+    assert_eq!(
+        unlink.stdout_lines(),
+        [format!("Message queue {path} unlinked")],
+        "{unlink}"
+    );
+    assert!(!q.exists());
+}
+
+#[test]
+fn two_sends_then_one_receive_highest_first_equal_ones_in_order() {
+    let q = Queue::new("exp7-twice");
+    q.run(&["send"]).assert_code(0);
+    let again = q.run(&["send"]);
+    again.assert_code(0);
+    assert_eq!(
+        again.stdout_lines()[0],
+        format!("Using the existing message queue {}", q.path())
+    );
+    let receive = q.run(&["receive"]);
+    receive.assert_code(0);
+    let got: Vec<&str> = receive
+        .stdout_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("Received"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            RECEIVED[0],
+            RECEIVED[0],
+            RECEIVED[1],
+            RECEIVED[1],
+            RECEIVED[2],
+            RECEIVED[3],
+            RECEIVED[2],
+            RECEIVED[3]
+        ],
+        "{receive}"
+    );
+    q.run(&["unlink"]).assert_code(0);
+    assert!(!q.exists());
+}
+
+#[test]
+fn a_missing_queue_is_bad_input() {
+    let q = Queue::new("exp7-missing");
+    for role in ["receive", "attrs", "unlink"] {
+        let run = q.run(&[role]);
+        run.assert_code(2).assert_no_panic();
+        assert_eq!(run.stdout, "", "{run}");
+        assert!(
+            run.stderr.contains(&format!(
+                "{}: No such file or directory (no such queue: run `exp7-mqueue send` first)",
+                q.path()
+            )),
+            "{run}"
+        );
+    }
+    assert!(!q.exists());
+}
+
+#[test]
+fn a_capacity_above_the_system_limit_names_the_limit() {
+    let limits = Limits::read().unwrap();
+    let q = Queue::new("exp7-limit");
+    let too_many = (limits.msg_max + 1).to_string();
+    for role in [&[][..], &["send"][..]] {
+        let mut args = vec!["--capacity", &too_many];
+        args.extend_from_slice(role);
+        let run = q.run(&args);
+        run.assert_code(2).assert_no_panic();
+        assert!(
+            run.stderr.contains(&format!(
+                "a message queue capacity (mq_maxmsg) of {too_many} is above the system limit of {} ({MSG_MAX_FILE})",
+                limits.msg_max
+            )),
+            "{run}"
+        );
+    }
+    let too_big = (limits.msgsize_max + 1).to_string();
+    let run = q.run(&["send", "--msgsize", &too_big]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains(MSGSIZE_MAX_FILE), "{run}");
+    assert!(!q.exists(), "nothing was created");
+}
+
+#[test]
+fn a_sender_waiting_on_a_full_queue_ends_on_sigterm() {
+    let q = Queue::new("exp7-full");
+    // Room for 6: the second run's third message has to wait.
+    q.run(&["--capacity", "6", "send"]).assert_code(0);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--name", q.name(), "send"]);
+    let mut sender = Running::start(cmd, false);
+    sender.wait_for_lines(1, WAIT, |l| l.starts_with("The queue is full"));
+    sender.signal(Sig::SIGTERM);
+    let run = sender.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    assert!(run.stdout.contains(
+        "The queue is full (maxmsg 6, msgsize 64, curmsgs 6): waiting for a receiver to make room"
+    ), "{run}");
+    assert!(
+        run.stdout.contains("Sender: interrupted by SIGTERM"),
+        "{run}"
+    );
+    let receive = q.run(&["receive"]);
+    let received = receive
+        .stdout_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("Received"))
+        .count();
+    assert_eq!(received, 6, "{receive}");
+    q.run(&["unlink"]).assert_code(0);
+    assert!(!q.exists());
+}
+
+#[test]
+fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
+    let q = Queue::new("exp7-empty");
+    let mut queue = MessageQueue::create(&q.0, 2, 64).unwrap();
+    queue.keep();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--name", q.name(), "receive", "--wait"]);
+    let mut receiver = Running::start(cmd, false);
+    receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
+    receiver.signal(Sig::SIGINT);
+    let run = receiver.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
+    assert!(
+        run.stdout.contains("Receiver: interrupted by SIGINT"),
+        "{run}"
+    );
+    drop(queue);
+    q.run(&["unlink"]).assert_code(0);
+    assert!(!q.exists());
+}
+
+#[test]
+fn queues_are_created_0600_whatever_the_umask() {
+    for umask in ["000", "277"] {
+        let q = Queue::new("exp7-umask");
+        let run = run(
+            "sh",
+            &[
+                "-c",
+                &format!("umask {umask}; exec \"$0\" --name \"$1\" send"),
+                BIN,
+                q.name(),
+            ],
+        );
+        run.assert_code(0);
+        let queue = MessageQueue::open(&q.0).unwrap();
+        let fd = std::os::fd::AsFd::as_fd(&queue)
+            .try_clone_to_owned()
+            .unwrap();
+        let mode = std::fs::File::from(fd)
+            .metadata()
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o600, "umask {umask}\n{run}");
+        drop(queue);
+        q.run(&["unlink"]).assert_code(0);
+        assert!(!q.exists());
+    }
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_no_panic() {
+    for args in [
+        &["--no-such-flag"][..],
+        &["--name", "a/b"],
+        &["--capacity", "x"],
+    ] {
+        let run = run(BIN, args);
+        run.assert_code(2).assert_no_panic();
+        assert_eq!(run.stdout, "", "{run}");
+    }
+    let run = run(BIN, &["--capacity", "0"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("at least 1"), "{run}");
+}
+
+#[test]
+fn help_explains_the_experiment_and_the_roles() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in [
+        "priority", "send", "receive", "attrs", "unlink", "--name", "--fast",
+    ] {
+        assert!(run.stdout.contains(word), "{word}\n{run}");
+    }
+}
+
+/// The handout's sections, in order.
+const SECTIONS: [&str; 8] = [
+    "## Aim",
+    "## Theory in brief",
+    "## How to run",
+    "## Expected output",
+    "## What to observe",
+    "## Questions",
+    "## Clean-up",
+    "## Fixed from the seed",
+];
+
+/// `text` with the queue's name and the pids normalised, without the
+/// system's limits (they differ between machines).
+fn normalised(text: &str) -> Vec<String> {
+    let first = text.lines().next().unwrap();
+    let path = first
+        .strip_prefix("Message queue ")
+        .and_then(|r| r.strip_suffix(" created (mode 0600)"))
+        .unwrap();
+    normalise_numbers(&text.replace(path, "Q"), "pid ")
+        .lines()
+        .filter(|l| !l.starts_with("System limits"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(headings, SECTIONS);
+    assert!(readme.starts_with("# exp7-mqueue"));
+    assert!(readme.lines().nth(2).unwrap().starts_with("Seed: "));
+    let section = &readme[readme.find("## Expected output").unwrap()..];
+    let block = &section[section.find("```text\n").unwrap() + 8..];
+    let expected = &block[..block.find("```").unwrap()];
+    let run = run(BIN, &["--fast"]);
+    run.assert_code(0);
+    assert_eq!(normalised(expected), normalised(&run.stdout), "{run}");
+}
