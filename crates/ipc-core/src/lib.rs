@@ -7,9 +7,10 @@
 //! | --- | --- | --- |
 //! | [`process`] | fork a child that runs a closure; join, terminate | `Process` |
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
-//! | [`value`], [`array`] | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
+//! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | a robust process-shared lock | `Lock` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
+//! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
@@ -46,6 +47,7 @@ pub mod error;
 pub mod logging;
 pub mod message;
 pub mod name;
+pub mod pipe;
 #[allow(unsafe_code)]
 mod plain;
 #[allow(unsafe_code)]
@@ -62,6 +64,7 @@ pub mod value;
 pub use array::{Array, ArrayGuard, RawArray};
 pub use error::{Error, Result};
 pub use name::IpcName;
+pub use pipe::Connection;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all};
 pub use shm::SharedMemory;
