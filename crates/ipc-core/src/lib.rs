@@ -12,6 +12,7 @@
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
+//! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
@@ -51,6 +52,7 @@ pub mod message;
 #[allow(unsafe_code)]
 pub mod mqueue;
 pub mod name;
+pub mod pipe;
 #[allow(unsafe_code)]
 mod plain;
 #[allow(unsafe_code)]
@@ -69,6 +71,7 @@ pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
+pub use pipe::Connection;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all, join_all_checked};
 pub use shm::SharedMemory;

@@ -146,7 +146,9 @@ impl Process {
     /// Standard output and standard error are flushed before the fork, so
     /// that nothing written before it is printed twice, and again before the
     /// child exits. A panic in `target` prints its message and ends the
-    /// child with [`PANIC_EXIT_CODE`]. If the parent dies, the child gets
+    /// child with [`PANIC_EXIT_CODE`], except the panic of a `println!` to a
+    /// closed standard output, which ends it with 0 as [`crate::cli::run`]
+    /// ends the parent (quietly, under its panic hook). If the parent dies, the child gets
     /// SIGTERM (`PR_SET_PDEATHSIG`, see `prctl(2)`) instead of living on.
     ///
     /// # Errors

@@ -1,0 +1,109 @@
+//! Seed 000, choice 3: IPC using pipes.
+//!
+//! Python's `multiprocessing.Pipe()` gives two connected ends; here it is
+//! [`ipc_core::pipe::duplex`], a `socketpair(2)` carrying one framed
+//! message per `send`. Process `p1` (the sender) sends the seed's four
+//! messages on one end; process `p2` (the receiver) prints what arrives on
+//! the other end until the message `END`.
+
+use ipc_core::pipe::{self, Connection};
+use ipc_core::{Error, Process, Result};
+
+/// The messages the seed sends; the last one tells the receiver to stop.
+pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
+
+/// How the two processes are started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Schedule {
+    /// The sender runs to its end, then the receiver starts: the messages
+    /// wait in the pipe meanwhile, and the output is the same every run.
+    #[default]
+    SenderFirst,
+    /// Both at once, as the seed starts them: each process prints its own
+    /// lines in order, but how the two interleave changes from run to run.
+    Concurrent,
+    /// The receiving end is closed before the sender starts: the first
+    /// send fails with [`Error::Disconnected`] (`EPIPE`), and so does the
+    /// run.
+    NoReceiver,
+}
+
+/// The sender's target: send every message, printing each after it went
+/// (the seed's `sender`).
+fn sender(conn: &mut Connection<String>, msgs: &[String]) -> Result<()> {
+    for msg in msgs {
+        conn.send(msg)?;
+        println!("Sent the message: {msg}");
+    }
+    conn.close();
+    Ok(())
+}
+
+/// The receiver's target: print every message until `END` (the seed's
+/// `receiver`).
+fn receiver(conn: &mut Connection<String>) -> Result<()> {
+    loop {
+        let msg = conn.recv()?;
+        if msg == "END" {
+            break;
+        }
+        println!("Received the message: {msg}");
+    }
+    Ok(())
+}
+
+/// Waits for `p` and turns a failure into an error naming it.
+fn finished(p: &mut Process) -> Result<()> {
+    let status = p.join()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::ChildFailed {
+            name: p.name().into(),
+            status,
+        })
+    }
+}
+
+/// Runs the experiment: `p1` sends [`MSGS`], `p2` prints them.
+///
+/// # Errors
+/// [`Error::ChildFailed`] when a process fails (with
+/// [`Schedule::NoReceiver`], the sender always does); [`Error::Sys`] when
+/// the connection or a process cannot be made.
+pub fn run(schedule: Schedule) -> Result<()> {
+    // messages to be sent
+    let msgs = MSGS.map(String::from);
+
+    // creating a pipe
+    let (mut parent_conn, mut child_conn) = pipe::duplex::<String>()?;
+    if schedule == Schedule::NoReceiver {
+        child_conn.close();
+    }
+
+    // the sender gets one end; it closes its copy of the other
+    let mut p1 = Process::spawn("p1", || {
+        child_conn.close();
+        sender(&mut parent_conn, &msgs)
+    })?;
+    // only p1 sends: without this copy open, p2 would see the end of the
+    // stream if p1 died before sending END
+    parent_conn.close();
+
+    match schedule {
+        Schedule::NoReceiver => finished(&mut p1),
+        Schedule::SenderFirst => {
+            finished(&mut p1)?;
+            let mut p2 = Process::spawn("p2", || receiver(&mut child_conn))?;
+            child_conn.close();
+            finished(&mut p2)
+        }
+        Schedule::Concurrent => {
+            let p2 = Process::spawn("p2", || receiver(&mut child_conn))?;
+            child_conn.close();
+            let mut both = [p1, p2];
+            ipc_core::join_all(&mut both)?;
+            both.iter_mut().try_for_each(finished)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use exp7_pipe::Schedule;
+
+/// Seed 000, choice 3: IPC using pipes. A sender process sends "First",
+/// "second", "third?" and "END" through a pipe (Python's Pipe(), a pair of
+/// connected sockets); a receiver process prints every message until END.
+///
+/// By default the sender runs to its end before the receiver starts, so the
+/// messages wait in the pipe and the output is the same on every run.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Start the sender and the receiver at the same time, as the seed
+    /// does: each prints its own lines in order, but how the two interleave
+    /// changes from run to run
+    #[arg(long)]
+    concurrent: bool,
+
+    /// Close the receiving end before the sender starts: its first send
+    /// fails with "the other end is gone" (EPIPE, not death by SIGPIPE) and
+    /// the program exits with 1
+    #[arg(long, conflicts_with = "concurrent")]
+    no_receiver: bool,
+
+    #[command(flatten)]
+    common: ipc_core::cli::Common,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let schedule = if args.no_receiver {
+        Schedule::NoReceiver
+    } else if args.concurrent {
+        Schedule::Concurrent
+    } else {
+        Schedule::SenderFirst
+    };
+    ipc_core::cli::run("exp7-pipe", &args.common, || exp7_pipe::run(schedule))
+}

@@ -1,0 +1,147 @@
+//! Runs the real `exp7-pipe` binary and checks it prints seed 000's lines.
+
+use ipc_testkit::{Run, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
+
+const SENT: [&str; 4] = [
+    "Sent the message: First",
+    "Sent the message: second",
+    "Sent the message: third?",
+    "Sent the message: END",
+];
+
+const RECEIVED: [&str; 3] = [
+    "Received the message: First",
+    "Received the message: second",
+    "Received the message: third?",
+];
+
+fn expected() -> Vec<&'static str> {
+    SENT.iter().chain(&RECEIVED).copied().collect()
+}
+
+/// The lines of `run` that start with `prefix`, in order.
+fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
+    run.stdout_lines()
+        .into_iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn prints_the_seed_lines_sender_first() {
+    let run = run(BIN, &[]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), expected(), "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn fast_prints_the_same_lines() {
+    let run = run(BIN, &["--fast"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), expected(), "{run}");
+}
+
+#[test]
+fn concurrent_keeps_each_process_in_order() {
+    // The interleaving of the two processes changes from run to run; the
+    // order of each one's own lines never does.
+    for _ in 0..5 {
+        let run = run(BIN, &["--concurrent", "--fast"]);
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines().len(), 7, "{run}");
+        assert_eq!(lines_with(&run, "Sent "), SENT, "{run}");
+        assert_eq!(lines_with(&run, "Received "), RECEIVED, "{run}");
+        assert_eq!(run.stderr, "", "{run}");
+    }
+}
+
+#[test]
+fn writing_with_no_receiver_fails_without_sigpipe() {
+    let run = run(BIN, &["--no-receiver"]);
+    run.assert_code(1).assert_no_panic();
+    assert_eq!(run.stdout, "", "nothing was sent\n{run}");
+    assert_eq!(
+        run.stderr_lines(),
+        [
+            "p1: the other end is gone",
+            "exp7-pipe: process p1 failed: exit code 1"
+        ],
+        "{run}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_every_process_quietly() {
+    for args in ["", "--concurrent"] {
+        for _ in 0..5 {
+            let run = run("sh", &["-c", &format!("\"$0\" {args} | head -1"), BIN]);
+            run.assert_code(0).assert_no_panic();
+            assert_eq!(run.stdout_lines().len(), 1, "{run}");
+            assert!(
+                run.stdout.starts_with("Sent the message: First")
+                    || run.stdout.starts_with("Received the message: First"),
+                "{run}"
+            );
+            if args.is_empty() {
+                // The sender has printed all it had to; the receiver's
+                // first line meets the closed pipe and it ends with 0.
+                assert_eq!(run.stderr, "", "{run}");
+            }
+        }
+    }
+}
+
+#[test]
+fn redirected_to_a_file_each_line_appears_once() {
+    let dir = std::env::temp_dir().join(format!("exp7-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.txt");
+    let run = run(
+        "sh",
+        &["-c", &format!("exec \"$0\" > '{}'", file.display()), BIN],
+    );
+    run.assert_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        expected(),
+        "file:\n{text}"
+    );
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_no_panic() {
+    let run = run(BIN, &["--no-such-flag"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("--no-such-flag"), "{run}");
+    assert_eq!(run.stdout, "");
+    let run = ipc_testkit::run(BIN, &["--concurrent", "--no-receiver"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("cannot be used with"), "{run}");
+}
+
+#[test]
+fn help_explains_the_experiment() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for needle in ["pipe", "END", "--concurrent", "--no-receiver", "--fast"] {
+        assert!(run.stdout.contains(needle), "{needle}\n{run}");
+    }
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("## Expected output")
+        .nth(1)
+        .and_then(|rest| rest.split("```text\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("a ```text block under ## Expected output");
+    assert_eq!(block.lines().collect::<Vec<_>>(), expected());
+}
