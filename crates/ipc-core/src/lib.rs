@@ -10,6 +10,7 @@
 //! | [`value`], [`array`] | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | a robust process-shared lock | `Lock` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
+//! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
@@ -51,6 +52,8 @@ mod plain;
 #[allow(unsafe_code)]
 pub mod process;
 #[allow(unsafe_code)]
+pub mod queue;
+#[allow(unsafe_code)]
 pub mod shm;
 #[allow(unsafe_code)]
 pub mod signal;
@@ -64,6 +67,7 @@ pub use error::{Error, Result};
 pub use name::IpcName;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all};
+pub use queue::Queue;
 pub use shm::SharedMemory;
 pub use sync::{Lock, LockError, LockGuard};
 pub use value::{RawValue, Value, ValueGuard};
