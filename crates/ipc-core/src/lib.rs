@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | [`process`] | fork a child that runs a closure; join, terminate | `Process` |
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
-//! | [`value`], [`array`] | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
+//! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | a robust process-shared lock | `Lock` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |

@@ -30,10 +30,12 @@
 //! a ring of `capacity` fixed-size slots. Each slot holds one message,
 //! encoded with [`crate::message`], behind its length. The header holds:
 //!
-//! * a robust process-shared mutex (`pthread_mutexattr_setrobust(3)`) that
-//!   protects the ring;
-//! * `head` and `tail`, 64-bit counts of the messages taken and put so far
+//! * `tail` and `head`, 64-bit counts of the messages put and taken so far
 //!   (they never wrap; slot `i % capacity` holds message `i`);
+//! * two robust process-shared mutexes (`pthread_mutexattr_setrobust(3)`):
+//!   the *put* mutex, which producers hold to fill the slot at `tail`, and
+//!   the *get* mutex, which consumers hold to empty the slot at `head`. A
+//!   producer and a consumer never wait for each other's lock;
 //! * the `closed` flag;
 //! * two sequence words, `not_empty` and `not_full`, each with a count of
 //!   the processes sleeping on it.
@@ -41,18 +43,20 @@
 //! `put` copies the message into the slot at `tail` and then publishes it
 //! with a single store of `tail + 1`; `get` copies the message at `head` out
 //! and then takes it with a single store of `head + 1`. A process that dies
-//! at any moment while holding the mutex therefore leaves the ring
+//! at any moment while holding a mutex therefore leaves the ring
 //! consistent: either its store happened (the message was put, or taken) or
 //! it did not (nothing changed). The next process to lock is told that the
 //! owner died (`EOWNERDEAD`), marks the mutex consistent and carries on; a
 //! consumer killed by SIGKILL loses no message it had not taken.
 //!
 //! A process that finds the queue empty (or full) spins for a few
-//! microseconds watching the sequence word, then counts itself as a sleeper
-//! and sleeps on the word with `FUTEX_WAIT` (`futex(2)`). After each put
-//! (or get) the sequence word is incremented, and `FUTEX_WAKE` is called
-//! only if the count of sleepers is not zero. So when nobody waits, a put or
-//! a get is a lock, a copy and an unlock: no system call at all.
+//! microseconds watching `tail` (or `head`), then counts itself as a
+//! sleeper, reads the sequence word, looks at the ring once more and sleeps
+//! on the word with `FUTEX_WAIT` (`futex(2)`). After each put (or get) the
+//! process looks at the count of sleepers, and only if it is not zero
+//! increments the sequence word and calls `FUTEX_WAKE`. So when nobody
+//! waits, a put or a get is a lock, a copy, a store and an unlock: no
+//! system call at all.
 //!
 //! Sleeps last at most 50 ms at a time, so that a blocked call notices
 //! SIGINT or SIGTERM ([`crate::signal`]) promptly and returns
@@ -101,21 +105,26 @@ const SLICE: Duration = Duration::from_millis(50);
 /// Thread-local buffers larger than this are given back after use.
 const KEEP_BUFFER: usize = 1 << 20;
 
-// The header: one cache line for the mutex, one for the ring's state, one
-// per side for its sequence word and count of sleepers.
-const MUTEX_AT: usize = 0;
-const HEAD_AT: usize = 64;
-const TAIL_AT: usize = 72;
-const CLOSED_AT: usize = 80;
-const NOT_EMPTY_AT: usize = 128;
-const GETTERS_AT: usize = 132;
-const NOT_FULL_AT: usize = 192;
-const PUTTERS_AT: usize = 196;
-const SLOTS_AT: usize = 256;
+// The header, one cache line (64 bytes) each: the producers' mutex and the
+// last `head` they saw, the consumers' mutex and the last `tail` they saw,
+// then `tail`, `head` and `closed`, then each side's sequence word and count
+// of sleepers. Lines written by one side only stay in that side's cache.
+const PUT_MUTEX_AT: usize = 0;
+const SEEN_HEAD_AT: usize = 64;
+const GET_MUTEX_AT: usize = 128;
+const SEEN_TAIL_AT: usize = 192;
+const TAIL_AT: usize = 256;
+const HEAD_AT: usize = 320;
+const CLOSED_AT: usize = 384;
+const NOT_EMPTY_AT: usize = 448;
+const GETTERS_AT: usize = 452;
+const NOT_FULL_AT: usize = 512;
+const PUTTERS_AT: usize = 516;
+const SLOTS_AT: usize = 576;
 /// Each slot starts with the message's length as a `u32`, padded to 8.
 const SLOT_HEADER: usize = 8;
 
-const _: () = assert!(RobustMutex::SIZE <= HEAD_AT - MUTEX_AT);
+const _: () = assert!(RobustMutex::SIZE <= 64);
 
 thread_local! {
     static ENCODED: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
@@ -228,7 +237,7 @@ impl<T: Message> Queue<T> {
             self.encode(item.borrow(), bytes)?;
             match self.ring.push(bytes)? {
                 Attempt::Done => Ok(true),
-                Attempt::Blocked(_) => Ok(false),
+                Attempt::Blocked => Ok(false),
                 Attempt::Closed => Err(Error::Disconnected),
             }
         })
@@ -264,7 +273,7 @@ impl<T: Message> Queue<T> {
     pub fn try_get(&self) -> Result<Option<T>> {
         with_buffer(&RECEIVED, |bytes| match self.ring.pop(bytes)? {
             Attempt::Done => message::from_bytes(bytes).map(Some),
-            Attempt::Blocked(_) => Ok(None),
+            Attempt::Blocked => Ok(None),
             Attempt::Closed => Err(Error::Disconnected),
         })
     }
@@ -299,7 +308,7 @@ impl<T: Message> Queue<T> {
                 match self.ring.push(bytes)? {
                     Attempt::Done => return Ok(()),
                     Attempt::Closed => return Err(Error::Disconnected),
-                    Attempt::Blocked(seen) => self.ring.wait(Side::Put, seen, deadline)?,
+                    Attempt::Blocked => self.ring.wait(Side::Put, deadline)?,
                 }
             }
         })
@@ -311,7 +320,7 @@ impl<T: Message> Queue<T> {
                 match self.ring.pop(bytes)? {
                     Attempt::Done => return message::from_bytes(bytes),
                     Attempt::Closed => return Err(Error::Disconnected),
-                    Attempt::Blocked(seen) => self.ring.wait(Side::Get, seen, deadline)?,
+                    Attempt::Blocked => self.ring.wait(Side::Get, deadline)?,
                 }
             }
         })
@@ -413,9 +422,8 @@ impl<'a, T: Message> IntoIterator for &'a Queue<T> {
 enum Attempt {
     /// The message was put (or taken).
     Done,
-    /// Full (or empty); carries the sequence word's value seen under the
-    /// lock, to wait on.
-    Blocked(u32),
+    /// The ring was full (or empty).
+    Blocked,
     /// The queue is closed (and, for a get, drained).
     Closed,
 }
@@ -433,13 +441,14 @@ enum Side {
 #[derive(Debug)]
 struct Ring {
     memory: SharedMemory,
-    mutex: RobustMutex,
+    put_mutex: RobustMutex,
+    get_mutex: RobustMutex,
     capacity: u64,
     max_message: usize,
     stride: usize,
 }
 
-/// Holds the ring's mutex until dropped.
+/// Holds a mutex of the ring until dropped.
 struct Held<'a>(&'a RobustMutex);
 
 impl Drop for Held<'_> {
@@ -472,15 +481,21 @@ impl Ring {
                 ))
             })?;
         let memory = SharedMemory::anonymous(len)?;
-        // SAFETY: the mapping is fresh, page-aligned and zeroed, at least
-        // SLOTS_AT bytes long, and the mutex's bytes (MUTEX_AT..HEAD_AT,
-        // checked to be enough above) are used for nothing else; the mutex
-        // is kept beside the mapping in this `Ring`, which outlives it.
-        let mutex = unsafe { RobustMutex::init(memory.as_ptr().add(MUTEX_AT))? };
-        // head = tail = 0, not closed, no sleepers: the zeroed memory.
+        // SAFETY: the mapping is fresh, page-aligned and zeroed, more than
+        // SLOTS_AT bytes long; each mutex gets its own 64-byte line (enough,
+        // checked above), used for nothing else; the mutexes are kept beside
+        // the mapping in this `Ring`, which outlives them.
+        let (put_mutex, get_mutex) = unsafe {
+            (
+                RobustMutex::init(memory.as_ptr().add(PUT_MUTEX_AT))?,
+                RobustMutex::init(memory.as_ptr().add(GET_MUTEX_AT))?,
+            )
+        };
+        // Zeroed memory is an empty, open ring without sleepers.
         Ok(Ring {
             memory,
-            mutex,
+            put_mutex,
+            get_mutex,
             capacity: capacity as u64,
             max_message,
             stride,
@@ -501,14 +516,17 @@ impl Ring {
         unsafe { AtomicU64::from_ptr(self.memory.as_ptr().add(at).cast()) }
     }
 
-    fn head(&self) -> &AtomicU64 {
-        self.word64(HEAD_AT)
-    }
-
+    /// Messages put so far; written only under the put mutex.
     fn tail(&self) -> &AtomicU64 {
         self.word64(TAIL_AT)
     }
 
+    /// Messages taken so far; written only under the get mutex.
+    fn head(&self) -> &AtomicU64 {
+        self.word64(HEAD_AT)
+    }
+
+    /// 1 once closed; written only under the put mutex.
     fn closed(&self) -> &AtomicU32 {
         self.word32(CLOSED_AT)
     }
@@ -533,14 +551,14 @@ impl Ring {
         unsafe { (AtomicU32::from_ptr(at.cast()), at.add(SLOT_HEADER)) }
     }
 
-    /// Takes the mutex; after a holder's death, marks it consistent, which
+    /// Takes `mutex`; after a holder's death, marks it consistent, which
     /// the ring always is (see the module documentation).
-    fn lock(&self) -> Result<Held<'_>> {
-        let acquired = self.mutex.lock()?;
-        let held = Held(&self.mutex);
+    fn lock<'a>(&self, mutex: &'a RobustMutex) -> Result<Held<'a>> {
+        let acquired = mutex.lock()?;
+        let held = Held(mutex);
         if let Acquired::OwnerDied = acquired {
-            log::debug!(target: "queue", "a process died holding the queue's lock; carrying on");
-            self.mutex.make_consistent()?;
+            log::debug!(target: "queue", "a process died holding a queue lock; carrying on");
+            mutex.make_consistent()?;
         }
         Ok(held)
     }
@@ -549,25 +567,34 @@ impl Ring {
     /// at `tail` and publishes it.
     fn push(&self, bytes: &[u8]) -> Result<Attempt> {
         debug_assert!(bytes.len() <= self.max_message);
-        let held = self.lock()?;
-        if self.closed().load(Ordering::Acquire) != 0 {
+        let held = self.lock(&self.put_mutex)?;
+        // `closed` is set under this mutex: no put publishes after a close.
+        if self.closed().load(Ordering::Relaxed) != 0 {
             return Ok(Attempt::Closed);
         }
-        let seen = self.word32(NOT_FULL_AT).load(Ordering::SeqCst);
-        let head = self.head().load(Ordering::Acquire);
-        let tail = self.tail().load(Ordering::Acquire);
-        if tail - head >= self.capacity {
-            return Ok(Attempt::Blocked(seen));
+        let tail = self.tail().load(Ordering::Relaxed);
+        // The last head a producer saw: never ahead of the real one, and
+        // read from the consumers' line only when it says "full".
+        let seen_head = self.word64(SEEN_HEAD_AT);
+        if tail - seen_head.load(Ordering::Relaxed) >= self.capacity {
+            // Acquire: the consumers' reads of the freed slots are done.
+            let head = self.head().load(Ordering::Acquire);
+            seen_head.store(head, Ordering::Relaxed);
+            if tail - head >= self.capacity {
+                return Ok(Attempt::Blocked);
+            }
         }
         let (length, data) = self.slot(tail);
         length.store(bytes.len() as u32, Ordering::Relaxed);
         // SAFETY: `data` has room for `max_message >= bytes.len()` bytes
-        // (`slot`); slot `tail` is free (tail - head < capacity) and is
-        // written only by a holder of the mutex, which we are, and read only
-        // after it is published below, so no other process touches it now.
+        // (`slot`). Slot `tail` is free (tail - head < capacity): every
+        // consumer has finished reading it (the Acquire load of `head`), no
+        // consumer reads it before it is published below, and only the
+        // holder of the put mutex, which we are, writes it.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
-        // The single store that publishes the message.
-        self.tail().store(tail + 1, Ordering::Release);
+        // The single store that publishes the message (SeqCst: ordered
+        // before the load of the count of sleepers in `notify`).
+        self.tail().store(tail + 1, Ordering::SeqCst);
         drop(held);
         self.notify(Side::Get, 1);
         Ok(Attempt::Done)
@@ -575,23 +602,31 @@ impl Ring {
 
     /// Copies the message at `head` into `bytes` and takes it.
     fn pop(&self, bytes: &mut Vec<u8>) -> Result<Attempt> {
-        let held = self.lock()?;
-        let seen = self.word32(NOT_EMPTY_AT).load(Ordering::SeqCst);
-        let head = self.head().load(Ordering::Acquire);
-        let tail = self.tail().load(Ordering::Acquire);
-        if head == tail {
-            return Ok(if self.closed().load(Ordering::Acquire) != 0 {
-                Attempt::Closed
-            } else {
-                Attempt::Blocked(seen)
-            });
+        let held = self.lock(&self.get_mutex)?;
+        let head = self.head().load(Ordering::Relaxed);
+        // The last tail a consumer saw, as in `push`.
+        let seen_tail = self.word64(SEEN_TAIL_AT);
+        if head == seen_tail.load(Ordering::Relaxed) {
+            // `closed` first: once it reads 1, every put published before
+            // the close is visible in `tail`.
+            let closed = self.closed().load(Ordering::Acquire) != 0;
+            // Acquire: the producer's writes of the slots are visible.
+            let tail = self.tail().load(Ordering::Acquire);
+            seen_tail.store(tail, Ordering::Relaxed);
+            if head == tail {
+                return Ok(if closed {
+                    Attempt::Closed
+                } else {
+                    Attempt::Blocked
+                });
+            }
         }
         let (length, data) = self.slot(head);
         let len = length.load(Ordering::Relaxed) as usize;
         if len > self.max_message {
             // Only a process writing into the mapping by other means could
             // cause this; drop the slot rather than wedge the queue.
-            self.head().store(head + 1, Ordering::Release);
+            self.head().store(head + 1, Ordering::SeqCst);
             drop(held);
             self.notify(Side::Put, 1);
             return Err(Error::Message(format!(
@@ -601,50 +636,72 @@ impl Ring {
         }
         bytes.clear();
         // SAFETY: `data` holds `len <= max_message` bytes, written before
-        // the message was published (head < tail); while we hold the mutex
-        // no process writes this slot (a put only writes the free slot at
-        // `tail`), so the bytes do not change under the read.
+        // the message was published (head < tail, seen through an Acquire
+        // load of `tail`, here or by the consumer that stored `seen_tail`
+        // under this mutex); no producer writes the slot again before
+        // `head` moves past it, and no other consumer reads it while we
+        // hold the get mutex.
         bytes.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
-        // The single store that takes the message.
-        self.head().store(head + 1, Ordering::Release);
+        // The single store that takes the message (SeqCst, as in `push`).
+        self.head().store(head + 1, Ordering::SeqCst);
         drop(held);
         self.notify(Side::Put, 1);
         Ok(Attempt::Done)
     }
 
-    /// Tells `side` that the ring changed, waking up to `count` sleepers
-    /// only if somebody sleeps.
+    /// True when a blocked call on `side` may go on: the queue is closed,
+    /// or has room (for a put) or a message (for a get).
+    fn ready(&self, side: Side) -> bool {
+        if self.closed().load(Ordering::SeqCst) != 0 {
+            return true;
+        }
+        // head first: the tail read afterwards is at least as large.
+        let head = self.head().load(Ordering::SeqCst);
+        let tail = self.tail().load(Ordering::SeqCst);
+        match side {
+            Side::Put => tail - head < self.capacity,
+            Side::Get => tail > head,
+        }
+    }
+
+    /// After the ring changed for `side`'s benefit: if anybody sleeps there,
+    /// moves the sequence word and wakes up to `count` sleepers.
     fn notify(&self, side: Side, count: u32) {
         let (seq, sleepers) = self.side(side);
-        seq.fetch_add(1, Ordering::SeqCst);
         if sleepers.load(Ordering::SeqCst) != 0 {
-            // The ring has already changed; FUTEX_WAKE fails only for a bad
-            // address, which `side` cannot give. A sleeper that missed the
-            // wake-up sees the new sequence within one SLICE anyway.
+            seq.fetch_add(1, Ordering::SeqCst);
+            // FUTEX_WAKE fails only for a bad address, which `side` cannot
+            // give; a sleeper that missed the wake-up sees the change within
+            // one SLICE anyway.
             let _ = futex::wake(seq, count);
         }
     }
 
-    /// Waits until `side`'s sequence word moves away from `seen`, the value
-    /// seen under the lock when the ring was full (empty): spins for
-    /// [`SPIN`], then sleeps with `FUTEX_WAIT` in slices of [`SLICE`].
-    fn wait(&self, side: Side, seen: u32, deadline: Option<Instant>) -> Result<()> {
-        let (seq, sleepers) = self.side(side);
+    /// Waits until `side` may go on ([`Ring::ready`]): spins for [`SPIN`],
+    /// then sleeps with `FUTEX_WAIT` in slices of [`SLICE`].
+    ///
+    /// A sleeper counts itself, then reads the sequence word, then looks at
+    /// the ring; a notifier stores into the ring, then reads the count. All
+    /// of these are SeqCst, so either the sleeper sees the change, or the
+    /// notifier sees the sleeper and moves the word, which FUTEX_WAIT
+    /// notices (`EAGAIN`) or is woken from.
+    fn wait(&self, side: Side, deadline: Option<Instant>) -> Result<()> {
         let start = Instant::now();
         let spin_until = match deadline {
             Some(deadline) => deadline.min(start + SPIN),
             None => start + SPIN,
         };
         let mut spins = 0_u32;
-        while seq.load(Ordering::Acquire) == seen {
+        while !self.ready(side) {
             spins = spins.wrapping_add(1);
             if spins % 64 == 0 && Instant::now() >= spin_until {
                 break;
             }
             std::hint::spin_loop();
         }
+        let (seq, sleepers) = self.side(side);
         loop {
-            if seq.load(Ordering::Acquire) != seen {
+            if self.ready(side) {
                 return Ok(());
             }
             if signal::interrupted() {
@@ -660,11 +717,13 @@ impl Ring {
                     left.min(SLICE)
                 }
             };
-            // Counted before FUTEX_WAIT checks the word: a notifier that
-            // saw no sleeper had already moved the word, so the wait does
-            // not sleep (EAGAIN).
             sleepers.fetch_add(1, Ordering::SeqCst);
-            let outcome = futex::wait(seq, seen, slice);
+            let seen = seq.load(Ordering::SeqCst);
+            let outcome = if self.ready(side) {
+                Ok(Wake::Changed)
+            } else {
+                futex::wait(seq, seen, slice)
+            };
             sleepers.fetch_sub(1, Ordering::SeqCst);
             match outcome? {
                 Wake::Woken | Wake::Changed => return Ok(()),
@@ -675,8 +734,8 @@ impl Ring {
 
     fn close(&self) -> Result<()> {
         {
-            let _held = self.lock()?;
-            self.closed().store(1, Ordering::Release);
+            let _held = self.lock(&self.put_mutex)?;
+            self.closed().store(1, Ordering::SeqCst);
         }
         self.notify(Side::Get, u32::MAX);
         self.notify(Side::Put, u32::MAX);
@@ -840,6 +899,27 @@ mod tests {
             q.close().unwrap();
             assert!(matches!(consumer.join().unwrap(), Err(Error::Disconnected)));
         });
+    }
+
+    #[test]
+    fn a_lock_holder_that_died_leaves_the_queue_usable() {
+        let q = Queue::<u32>::bounded(4, 4).unwrap();
+        q.put(1).unwrap();
+        // A thread that ends holding both mutexes: robust mutexes are
+        // released by the kernel when their owner (thread or process) ends,
+        // and the next locker is told (EOWNERDEAD).
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(matches!(q.ring.put_mutex.lock(), Ok(Acquired::Clean)));
+                assert!(matches!(q.ring.get_mutex.lock(), Ok(Acquired::Clean)));
+            });
+        });
+        q.put(2).unwrap();
+        assert_eq!(q.get().unwrap(), 1);
+        assert_eq!(q.get().unwrap(), 2);
+        // Made consistent: later locks are clean again.
+        assert!(matches!(q.ring.get_mutex.try_lock(), Ok(Acquired::Clean)));
+        q.ring.get_mutex.unlock();
     }
 
     #[test]
