@@ -13,6 +13,7 @@
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
+//! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
@@ -58,6 +59,8 @@ mod plain;
 #[allow(unsafe_code)]
 pub mod process;
 #[allow(unsafe_code)]
+pub mod queue;
+#[allow(unsafe_code)]
 pub mod shm;
 #[allow(unsafe_code)]
 pub mod signal;
@@ -74,6 +77,7 @@ pub use name::IpcName;
 pub use pipe::Connection;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all, join_all_checked};
+pub use queue::Queue;
 pub use shm::SharedMemory;
 pub use sync::{Lock, LockError, LockGuard};
 pub use value::{RawValue, Value, ValueGuard};

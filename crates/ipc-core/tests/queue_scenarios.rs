@@ -1,0 +1,355 @@
+//! `Queue` between real processes: exactly-once delivery with many
+//! producers and consumers, blocking on a tiny capacity, timeouts, close
+//! then drain, oversized messages, and a consumer killed mid-run.
+//!
+//! A `harness = false` target: single-threaded, so the scenarios may fork
+//! with `Process::spawn` (see `ipc_testkit::scenarios`).
+
+use std::time::{Duration, Instant};
+
+use ipc_core::message::Bytes;
+use ipc_core::{Error, Process, Queue, RawArray, RawValue, join_all};
+
+const PRODUCERS: u32 = 4;
+const PER_PRODUCER: u32 = 100_000;
+const CONSUMERS: usize = 2;
+
+/// A message: (producer, sequence number within that producer).
+type Msg = (u32, u32);
+
+fn index(producer: u32, seq: u32) -> usize {
+    (producer * PER_PRODUCER + seq) as usize
+}
+
+/// Every message exactly once: 4 producers × 100 000 messages through a
+/// queue of `capacity`, 2 consumers. Each consumer marks what it took in
+/// its own half of a shared array (so the marks never race) and checks
+/// that each producer's messages reach it in increasing order.
+fn exactly_once(capacity: usize) {
+    let total = (PRODUCERS * PER_PRODUCER) as usize;
+    let q = Queue::<Msg>::bounded(capacity, 8).unwrap();
+    let marks = RawArray::<u8>::new(CONSUMERS * total).unwrap();
+    let counts = RawArray::<u64>::new(CONSUMERS).unwrap();
+    let sums = RawArray::<u64>::new(CONSUMERS).unwrap();
+    let start = Instant::now();
+
+    let mut consumers: Vec<Process> = (0..CONSUMERS)
+        .map(|c| {
+            Process::spawn(format!("consumer{c}"), || {
+                let mut last = [None::<u32>; PRODUCERS as usize];
+                let (mut count, mut sum) = (0_u64, 0_u64);
+                for msg in &q {
+                    let (producer, seq) = msg.map_err(|e| e.to_string())?;
+                    if producer >= PRODUCERS || seq >= PER_PRODUCER {
+                        return Err(format!("a message that was never put: {producer}/{seq}"));
+                    }
+                    let previous = &mut last[producer as usize];
+                    if previous.is_some_and(|p| p >= seq) {
+                        return Err(format!(
+                            "producer {producer}: {seq} after {previous:?} (out of order)"
+                        ));
+                    }
+                    *previous = Some(seq);
+                    let at = c * total + index(producer, seq);
+                    marks.set(at, marks.get(at) + 1);
+                    count += 1;
+                    sum += u64::from(seq);
+                }
+                counts.set(c, count);
+                sums.set(c, sum);
+                Ok(())
+            })
+            .unwrap()
+        })
+        .collect();
+    let mut producers: Vec<Process> = (0..PRODUCERS)
+        .map(|p| {
+            Process::spawn(format!("producer{p}"), || {
+                (0..PER_PRODUCER).try_for_each(|seq| q.put((p, seq)))
+            })
+            .unwrap()
+        })
+        .collect();
+
+    // Wait for the producers. A consumer that ends before the close has
+    // failed: close the queue so that the producers stop waiting for room,
+    // and report it instead of hanging until the watchdog.
+    while !producers
+        .iter_mut()
+        .all(|p| p.try_join().unwrap().is_some())
+    {
+        if consumers
+            .iter_mut()
+            .any(|c| c.try_join().unwrap().is_some())
+        {
+            q.close().unwrap();
+            let _ = join_all(&mut producers);
+            let statuses = join_all(&mut consumers).unwrap();
+            panic!("a consumer ended before the queue was closed: {statuses:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for status in join_all(&mut producers).unwrap() {
+        assert!(status.success(), "a producer failed: {status}");
+    }
+    // Every producer is done: the consumers may drain and stop.
+    q.close().unwrap();
+    for status in join_all(&mut consumers).unwrap() {
+        assert!(status.success(), "a consumer failed: {status}");
+    }
+
+    let count: u64 = counts.to_list().iter().sum();
+    let sum: u64 = sums.to_list().iter().sum();
+    let expected_sum = u64::from(PRODUCERS) * (0..u64::from(PER_PRODUCER)).sum::<u64>();
+    assert_eq!(count, total as u64, "messages received");
+    assert_eq!(sum, expected_sum, "sum of sequence numbers");
+    for producer in 0..PRODUCERS {
+        for seq in 0..PER_PRODUCER {
+            let at = index(producer, seq);
+            let times: u32 = (0..CONSUMERS)
+                .map(|c| u32::from(marks.get(c * total + at)))
+                .sum();
+            assert_eq!(times, 1, "message {producer}/{seq} delivered {times} times");
+        }
+    }
+    let each = counts.to_list();
+    assert!(q.is_empty());
+    eprint!(
+        "[capacity {capacity}: {total} messages in {:.2?}, consumers took {:?}] ",
+        start.elapsed(),
+        &each[..]
+    );
+}
+
+fn four_producers_two_consumers_exactly_once() {
+    exactly_once(256);
+}
+
+fn capacity_two_forces_blocking_and_still_exactly_once() {
+    exactly_once(2);
+}
+
+/// get_timeout on an empty queue and put_timeout on a full one give up with
+/// Timeout after at least the bound, in the parent and in a child, and
+/// leave the queue as it was.
+fn timeouts_return_after_the_bound() {
+    let bound = Duration::from_millis(200);
+    let q = Queue::<u32>::bounded(2, 4).unwrap();
+
+    let start = Instant::now();
+    assert!(matches!(q.get_timeout(bound), Err(Error::Timeout)));
+    assert!(
+        start.elapsed() >= bound,
+        "gave up after {:?}",
+        start.elapsed()
+    );
+
+    q.put(1).unwrap();
+    q.put(2).unwrap();
+    let start = Instant::now();
+    assert!(matches!(q.put_timeout(3, bound), Err(Error::Timeout)));
+    assert!(
+        start.elapsed() >= bound,
+        "gave up after {:?}",
+        start.elapsed()
+    );
+    assert_eq!(q.len(), 2, "a timed-out put writes nothing");
+
+    // A child blocked on the full queue times out too, and so does one
+    // blocked on an empty queue.
+    let empty = Queue::<u32>::bounded(1, 4).unwrap();
+    let mut children = vec![
+        Process::spawn("putter", || {
+            let start = Instant::now();
+            match q.put_timeout(4, bound) {
+                Err(Error::Timeout) if start.elapsed() >= bound => 0,
+                other => {
+                    eprintln!("putter: {other:?} after {:?}", start.elapsed());
+                    1
+                }
+            }
+        })
+        .unwrap(),
+        Process::spawn("getter", || {
+            let start = Instant::now();
+            match empty.get_timeout(bound) {
+                Err(Error::Timeout) if start.elapsed() >= bound => 0,
+                other => {
+                    eprintln!("getter: {other:?} after {:?}", start.elapsed());
+                    1
+                }
+            }
+        })
+        .unwrap(),
+    ];
+    for status in join_all(&mut children).unwrap() {
+        assert!(status.success(), "{status}");
+    }
+    assert_eq!(q.try_get().unwrap(), Some(1));
+    assert_eq!(q.try_get().unwrap(), Some(2));
+    assert_eq!(q.try_get().unwrap(), None);
+
+    // A get with a generous bound returns as soon as a child puts.
+    let mut putter = Process::spawn("late putter", || {
+        std::thread::sleep(Duration::from_millis(50));
+        q.put(42)
+    })
+    .unwrap();
+    assert_eq!(q.get_timeout(Duration::from_secs(30)).unwrap(), 42);
+    assert!(putter.join().unwrap().success());
+}
+
+/// A producer puts, closes and exits; consumers then drain what is queued
+/// and see the end; getters already blocked in other processes are woken
+/// by the close; a put after the close fails.
+fn close_then_drain_then_end() {
+    let q = Queue::<String>::bounded(16, 64).unwrap();
+    let mut producer = Process::spawn("producer", || {
+        for word in ["First", "second", "third?"] {
+            q.put(word.to_string())?;
+        }
+        q.close()
+    })
+    .unwrap();
+    assert!(producer.join().unwrap().success());
+    assert!(q.is_closed());
+    assert!(matches!(
+        q.put("late".to_string()),
+        Err(Error::Disconnected)
+    ));
+    let drained: Vec<String> = q.iter().map(Result::unwrap).collect();
+    assert_eq!(drained, ["First", "second", "third?"]);
+    assert!(matches!(q.get(), Err(Error::Disconnected)));
+    assert!(matches!(q.try_get(), Err(Error::Disconnected)));
+
+    // Two children block on an empty queue; the parent's close ends both.
+    let q = Queue::<u32>::bounded(4, 4).unwrap();
+    let mut blocked: Vec<Process> = (0..2)
+        .map(|i| {
+            Process::spawn(format!("getter{i}"), || match q.get() {
+                Err(Error::Disconnected) => 0,
+                other => {
+                    eprintln!("getter{i}: {other:?}");
+                    1
+                }
+            })
+            .unwrap()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    q.close().unwrap();
+    for status in join_all(&mut blocked).unwrap() {
+        assert!(status.success(), "{status}");
+    }
+}
+
+/// An oversized message is refused with MessageTooLarge before anything is
+/// written, in the parent and in a child; the queue keeps what it had.
+fn message_too_large_leaves_the_queue_unchanged() {
+    let q = Queue::<Bytes>::bounded(2, 64).unwrap();
+    q.put(Bytes(vec![7; 10])).unwrap();
+    let err = q.put(Bytes(vec![1; 61])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MessageTooLarge {
+                size: 65,
+                limit: 64
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "message of 65 bytes is larger than the limit of 64 bytes"
+    );
+    let mut child = Process::spawn("sender", || match q.try_put(Bytes(vec![1; 1000])) {
+        Err(Error::MessageTooLarge {
+            size: 1004,
+            limit: 64,
+        }) => 0,
+        other => {
+            eprintln!("sender: {other:?}");
+            1
+        }
+    })
+    .unwrap();
+    assert!(child.join().unwrap().success());
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.try_get().unwrap(), Some(Bytes(vec![7; 10])));
+    assert_eq!(q.try_get().unwrap(), None);
+    // A message of exactly the limit fits.
+    q.put(Bytes(vec![2; 60])).unwrap();
+    assert_eq!(q.get().unwrap(), Bytes(vec![2; 60]));
+}
+
+/// A consumer SIGKILLed while taking messages (possibly while holding the
+/// queue's lock) does not wedge the queue: the parent drains the rest, and
+/// no message is delivered twice. At most the one message the victim had
+/// taken but not yet recorded is missing.
+fn a_consumer_killed_mid_run_loses_nothing_else() {
+    const N: u32 = 50_000;
+    let q = Queue::<u32>::bounded(64, 4).unwrap();
+    let seen = RawArray::<u8>::new(N as usize).unwrap();
+    let taken = RawValue::<u64>::new(0).unwrap();
+    let mut producer = Process::spawn("producer", || (0..N).try_for_each(|i| q.put(i))).unwrap();
+    let mut victim = Process::spawn("victim", || {
+        for msg in &q {
+            let i = msg? as usize;
+            seen.set(i, seen.get(i) + 1);
+            taken.set(taken.get() + 1);
+        }
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    while taken.get() < 1000 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    victim.kill().unwrap();
+    assert_eq!(victim.join().unwrap().code(), -9);
+
+    let mut mine = Vec::new();
+    while mine.len() + (taken.get() as usize) < N as usize {
+        match q.get_timeout(Duration::from_secs(2)) {
+            Ok(i) => mine.push(i),
+            // Only the victim's one unrecorded message may be missing.
+            Err(Error::Timeout) => break,
+            Err(error) => panic!("get: {error}"),
+        }
+    }
+    assert!(producer.join().unwrap().success());
+    for &i in &mine {
+        seen.set(i as usize, seen.get(i as usize) + 1);
+    }
+    let twice: Vec<usize> = (0..N as usize).filter(|&i| seen.get(i) > 1).collect();
+    let missing: Vec<usize> = (0..N as usize).filter(|&i| seen.get(i) == 0).collect();
+    assert!(twice.is_empty(), "delivered twice: {twice:?}");
+    assert!(missing.len() <= 1, "missing: {missing:?}");
+    assert!(q.try_get().unwrap().is_none());
+}
+
+fn main() {
+    ipc_testkit::scenarios::main(&[
+        (
+            "four_producers_two_consumers_exactly_once",
+            four_producers_two_consumers_exactly_once,
+        ),
+        (
+            "capacity_two_forces_blocking_and_still_exactly_once",
+            capacity_two_forces_blocking_and_still_exactly_once,
+        ),
+        (
+            "timeouts_return_after_the_bound",
+            timeouts_return_after_the_bound,
+        ),
+        ("close_then_drain_then_end", close_then_drain_then_end),
+        (
+            "message_too_large_leaves_the_queue_unchanged",
+            message_too_large_leaves_the_queue_unchanged,
+        ),
+        (
+            "a_consumer_killed_mid_run_loses_nothing_else",
+            a_consumer_killed_mid_run_loses_nothing_else,
+        ),
+    ]);
+}

@@ -1,0 +1,67 @@
+//! Seed 004: inter-process communication through a queue.
+//!
+//! The sender waits two seconds, then puts one message on a shared
+//! [`Queue`]; the receiver, started at the same time, blocks in `get` until
+//! the message arrives; the parent waits for both.
+
+use std::time::Duration;
+
+use ipc_core::{Error, Process, Queue, Result, clock, join_all, signal};
+
+/// The message the sender sends.
+pub const MESSAGE: &str = "Hello, introduction to distributed computing";
+
+/// How long the sender waits before sending (`--fast` divides it by 1000).
+pub const DELAY: Duration = Duration::from_secs(2);
+
+/// The sender's target: wait, announce, put.
+fn sender(q: &Queue<String>) -> Result<()> {
+    clock::sleep(DELAY)?;
+    let message = String::from(MESSAGE);
+    println!("sender is sending: {message}");
+    q.put(&message)
+}
+
+/// The receiver's target: block until a message arrives, print it.
+fn receiver(q: &Queue<String>) -> Result<()> {
+    let message = q.get()?;
+    println!("Receiver received: {message}");
+    Ok(())
+}
+
+/// Runs the experiment (the seed's `run_ipc`), printing its lines.
+///
+/// Ctrl-C or SIGTERM ends both children (the sender's sleep and the
+/// receiver's `get` are interrupted) and the run fails with
+/// [`Error::Interrupted`].
+///
+/// # Errors
+/// A failed system call, [`Error::Interrupted`], or [`Error::ChildFailed`]
+/// when the sender or the receiver fails.
+pub fn run_ipc() -> Result<()> {
+    signal::install()?;
+    let q = Queue::<String>::new()?;
+
+    let sender_process = Process::spawn("sender", || sender(&q))?;
+    let receiver_process = Process::spawn("receiver", || receiver(&q))?;
+
+    let sent = join_all(&mut [sender_process])?;
+    // Nothing more will be sent. If the sender failed before putting its
+    // message, the receiver now sees the end instead of waiting forever.
+    q.close()?;
+    let received = join_all(&mut [receiver_process])?;
+
+    if signal::interrupted() {
+        return Err(Error::Interrupted);
+    }
+    for (name, status) in [("sender", sent[0]), ("receiver", received[0])] {
+        if !status.success() {
+            return Err(Error::ChildFailed {
+                name: name.into(),
+                status,
+            });
+        }
+    }
+    println!("IPC between processes completed.");
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Runs the real `exp1-queue` binary: seed 004's lines in order, and an
+//! orderly end on Ctrl-C or SIGTERM.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ipc_testkit::{Running, Sig, children_of, own_process_group, run, shm_objects};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
+
+const EXPECTED: [&str; 3] = [
+    "sender is sending: Hello, introduction to distributed computing",
+    "Receiver received: Hello, introduction to distributed computing",
+    "IPC between processes completed.",
+];
+
+#[test]
+fn fast_prints_the_seed_lines_in_order() {
+    for _ in 0..5 {
+        let run = run(BIN, &["--fast"]);
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+        assert_eq!(run.stderr, "", "{run}");
+    }
+}
+
+#[test]
+fn the_real_run_waits_and_prints_the_same_lines() {
+    let start = Instant::now();
+    let run = run(BIN, &[]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "the sender waits 2 s"
+    );
+}
+
+/// Starts the program and waits until it has forked its two children (so
+/// its signal handlers, inherited by them, are in place).
+fn start_and_wait_for_children(command: Command) -> Running {
+    let running = Running::start(command, false);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while children_of(running.pid()).len() < 2 {
+        assert!(Instant::now() < deadline, "the children never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    running
+}
+
+#[test]
+fn ctrl_c_ends_both_children_and_the_parent() {
+    let mut command = Command::new(BIN);
+    own_process_group(&mut command);
+    let running = start_and_wait_for_children(command);
+    running.signal_group(Sig::SIGINT);
+    let run = running.finish(Duration::from_secs(30));
+    run.assert_code(1).assert_no_panic();
+    assert_eq!(run.stdout, "", "nothing was sent\n{run}");
+    assert!(
+        run.stderr.contains("exp1-queue: interrupted by a signal"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("sender: interrupted by a signal"),
+        "{run}"
+    );
+}
+
+#[test]
+fn sigterm_to_the_parent_alone_is_passed_on() {
+    let running = start_and_wait_for_children(Command::new(BIN));
+    running.signal(Sig::SIGTERM);
+    let run = running.finish(Duration::from_secs(30));
+    run.assert_code(1).assert_no_panic();
+    // A child left running would hold stdout open (testkit says so).
+    assert_eq!(run.stdout, "", "{run}");
+    assert!(
+        run.stderr.contains("sender: interrupted by a signal"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .ends_with("exp1-queue: interrupted by a signal\n"),
+        "{run}"
+    );
+}
+
+#[test]
+fn leaves_nothing_in_dev_shm() {
+    let before = shm_objects();
+    run(BIN, &["--fast"]).assert_code(0);
+    let after = shm_objects();
+    assert!(
+        after.is_subset(&before),
+        "new objects: {:?}",
+        after.difference(&before)
+    );
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_no_panic() {
+    let run = run(BIN, &["--fast", "extra"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("extra"), "{run}");
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn help_explains_the_experiment() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in ["sender", "receiver", "Queue", "2 seconds", "--fast"] {
+        assert!(run.stdout.contains(word), "{word} missing\n{run}");
+    }
+}

@@ -1,0 +1,99 @@
+//! Seed 000, choice 2: IPC using a message queue.
+//!
+//! Process `p1` puts the square of each number of the list on a shared
+//! [`Queue`]; process `p2` takes them off and prints them. `p1` closes the
+//! queue when it has put the last square, and `p2` reads until the queue is
+//! closed and drained: it never stops early because the queue happens to be
+//! empty for a moment (the seed's `while not q.empty()` race).
+
+use ipc_core::{Error, Process, Queue, Result};
+
+/// The list the seed squares.
+pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
+
+/// When `p2` starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Start {
+    /// As the seed: start `p1`, wait for it, then start `p2`.
+    #[default]
+    InTurn,
+    /// Start `p2` first and `p1` right after, so that `p2` waits in `get`
+    /// for each square as it comes.
+    Together,
+}
+
+/// `p1`'s target (the seed's `square_list2`): put the square of each
+/// number, then close the queue, since nothing more will come.
+fn square_list2(mylist: &[i32], q: &Queue<i32>) -> Result<()> {
+    for num in mylist {
+        q.put(num * num)?;
+    }
+    q.close()
+}
+
+/// `p2`'s target (the seed's `print_queue`): print every element until the
+/// queue is closed and drained.
+fn print_queue(q: &Queue<i32>) -> Result<()> {
+    println!("Queue elements:");
+    // Iterating gets each element in turn, waiting while the queue is
+    // empty, and ends once it is closed and empty.
+    for item in q {
+        println!("{}", item?);
+    }
+    println!("Queue is now empty!");
+    Ok(())
+}
+
+/// Runs the experiment as the seed does, printing its lines.
+///
+/// # Errors
+/// A failed system call, or [`Error::ChildFailed`] when `p1` or `p2` fails.
+pub fn run() -> Result<()> {
+    run_with(Start::InTurn)
+}
+
+/// Runs the experiment, starting `p2` as `start` says; the lines printed
+/// are the same either way.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(start: Start) -> Result<()> {
+    let mylist = MYLIST;
+    println!("The following Array is going to simulate the shared memory");
+    for item in mylist {
+        print!("{item} ");
+    }
+    println!();
+
+    // creating a Queue in shared memory, before forking
+    let q = Queue::<i32>::new()?;
+
+    let mut p2 = None;
+    if start == Start::Together {
+        p2 = Some(Process::spawn("p2", || print_queue(&q))?);
+    }
+    // running process p1 to square the list
+    let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q))?;
+    let p1_status = p1.join()?;
+    // p1 has ended: if it died before closing the queue, close it here, so
+    // that p2 sees the end instead of waiting forever. (Closing twice is
+    // harmless.)
+    q.close()?;
+
+    // running process p2 to get the queue elements
+    let mut p2 = match p2 {
+        Some(p2) => p2,
+        None => Process::spawn("p2", || print_queue(&q))?,
+    };
+    let p2_status = p2.join()?;
+
+    for (name, status) in [("p1", p1_status), ("p2", p2_status)] {
+        if !status.success() {
+            return Err(Error::ChildFailed {
+                name: name.into(),
+                status,
+            });
+        }
+    }
+    Ok(())
+}

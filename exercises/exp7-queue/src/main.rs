@@ -1,0 +1,28 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Seed 000, choice 2: process p1 puts the squares of [1, 2, 3, 4] on a
+/// shared Queue and closes it; process p2 prints every element until the
+/// queue is closed and drained.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Start p2 before p1 instead of after it, so that p2 waits in get()
+    /// for each square (the output is the same)
+    #[arg(long)]
+    together: bool,
+
+    #[command(flatten)]
+    common: ipc_core::cli::Common,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let start = if args.together {
+        exp7_queue::Start::Together
+    } else {
+        exp7_queue::Start::InTurn
+    };
+    ipc_core::cli::run("exp7-queue", &args.common, || exp7_queue::run_with(start))
+}

@@ -1,0 +1,95 @@
+//! Runs the real `exp7-queue` binary and checks it prints seed 000's
+//! choice-2 lines, with every square, on every run.
+
+use ipc_testkit::{run, shm_objects};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
+
+const EXPECTED: [&str; 8] = [
+    "The following Array is going to simulate the shared memory",
+    "1 2 3 4 ",
+    "Queue elements:",
+    "1",
+    "4",
+    "9",
+    "16",
+    "Queue is now empty!",
+];
+
+#[test]
+fn prints_the_seed_lines() {
+    let run = run(BIN, &[]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn fast_prints_the_same_lines() {
+    let run = run(BIN, &["--fast"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+}
+
+#[test]
+fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
+    // The seed's `while not q.empty()` could print no element at all (its
+    // own output shows that); reading until the close cannot.
+    for i in 0..20 {
+        let args: &[&str] = if i % 2 == 0 { &["--together"] } else { &[] };
+        let run = run(BIN, args);
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines(), EXPECTED, "run {i}\n{run}");
+    }
+}
+
+#[test]
+fn redirected_to_a_file_each_line_appears_once() {
+    let dir = std::env::temp_dir().join(format!("exp7-queue-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.txt");
+    let run = run(
+        "sh",
+        &["-c", &format!("exec \"$0\" > '{}'", file.display()), BIN],
+    );
+    run.assert_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), EXPECTED, "file:\n{text}");
+}
+
+#[test]
+fn head_closing_stdout_early_is_quiet() {
+    let run = run("sh", &["-c", "\"$0\" --together | head -1", BIN]);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
+}
+
+#[test]
+fn leaves_nothing_in_dev_shm() {
+    let before = shm_objects();
+    run(BIN, &["--fast"]).assert_code(0);
+    let after = shm_objects();
+    assert!(
+        after.is_subset(&before),
+        "new objects: {:?}",
+        after.difference(&before)
+    );
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_no_panic() {
+    let run = run(BIN, &["--no-such-flag"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("--no-such-flag"), "{run}");
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn help_explains_the_experiment() {
+    let run = run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in ["Queue", "p1", "p2", "--together", "--fast"] {
+        assert!(run.stdout.contains(word), "{word} missing\n{run}");
+    }
+}
