@@ -440,7 +440,7 @@ mod tests {
     fn random_input_never_panics() {
         // A small xorshift so the test needs no dependency and is
         // repeatable; the property test over 100 000 inputs lives in
-        // tests/decode_fuzz.rs.
+        // tests/decode_property.rs.
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         let mut next = move || {
             state ^= state << 13;

@@ -141,6 +141,23 @@ fn dropping_an_unjoined_child_leaves_no_zombie() {
     assert_eq!(zombies_of(getpid()), Vec::<String>::new());
 }
 
+fn the_signal_flag_follows_sigterm() {
+    signal::install().unwrap();
+    signal::clear();
+    assert!(!signal::interrupted());
+    assert!(signal::check().is_ok());
+    nix::sys::signal::raise(Signal::SIGTERM).unwrap();
+    assert_eq!(signal::pending(), Some(Signal::SIGTERM));
+    assert!(matches!(signal::check(), Err(Error::Interrupted)));
+    assert!(matches!(
+        clock::sleep(Duration::from_secs(60)),
+        Err(Error::Interrupted)
+    ));
+    signal::clear();
+    assert_eq!(signal::pending(), None);
+    signal::uninstall().unwrap();
+}
+
 fn join_all_passes_sigterm_on_to_the_children() {
     signal::install().unwrap();
     let finished = RawValue::new(0_u32).unwrap();
@@ -201,6 +218,10 @@ fn main() {
         (
             "dropping_an_unjoined_child_leaves_no_zombie",
             dropping_an_unjoined_child_leaves_no_zombie,
+        ),
+        (
+            "the_signal_flag_follows_sigterm",
+            the_signal_flag_follows_sigterm,
         ),
         (
             "join_all_passes_sigterm_on_to_the_children",

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, Process, Queue, Result, clock, join_all, signal};
+use ipc_core::{Error, Process, Queue, Result, clock, join_all_checked, signal};
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
@@ -42,26 +42,20 @@ pub fn run_ipc() -> Result<()> {
     signal::install()?;
     let q = Queue::<String>::new()?;
 
-    let sender_process = Process::spawn("sender", || sender(&q))?;
-    let receiver_process = Process::spawn("receiver", || receiver(&q))?;
+    let mut sender_process = Process::spawn("sender", || sender(&q))?;
+    let mut receiver_process = Process::spawn("receiver", || receiver(&q))?;
 
-    let sent = join_all(&mut [sender_process])?;
+    // join_all passes a Ctrl-C or SIGTERM on to the process it waits for.
+    let sent = join_all_checked(std::slice::from_mut(&mut sender_process));
     // Nothing more will be sent. If the sender failed before putting its
     // message, the receiver now sees the end instead of waiting forever.
     q.close()?;
-    let received = join_all(&mut [receiver_process])?;
+    let received = join_all_checked(std::slice::from_mut(&mut receiver_process));
 
     if signal::interrupted() {
         return Err(Error::Interrupted);
     }
-    for (name, status) in [("sender", sent[0]), ("receiver", received[0])] {
-        if !status.success() {
-            return Err(Error::ChildFailed {
-                name: name.into(),
-                status,
-            });
-        }
-    }
+    sent.and(received)?;
     println!("IPC between processes completed.");
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
-use ipc_core::{Error, IpcName, Process, Result, clock, join_all, signal};
+use ipc_core::{Error, IpcName, Process, Result, clock, join_all_checked, signal};
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
 /// no `END`: closing the FIFO is the end).
@@ -117,18 +117,10 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
             interruptible("Reader", || reader(fifo.path(), false))
         })?,
     ];
-    let statuses = join_all(&mut children)?;
+    let joined = join_all_checked(&mut children);
     fifo.remove()?;
     println!("FIFO removed: {}", path.display());
-    for (child, status) in children.iter().zip(statuses) {
-        if !status.success() {
-            return Err(Error::ChildFailed {
-                name: child.name().into(),
-                status,
-            });
-        }
-    }
-    Ok(())
+    joined
 }
 
 /// The `reader` role: uses the FIFO at `path` (the default path without

@@ -152,13 +152,7 @@ pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
         );
         sender(&queue)
     })?;
-    let status = p1.join()?;
-    if !status.success() {
-        return Err(Error::ChildFailed {
-            name: "sender".into(),
-            status,
-        });
-    }
+    p1.join_checked()?;
     println!(
         "Sender (pid {}) has exited; its messages wait in the queue",
         p1.pid()

@@ -7,7 +7,7 @@
 //! the other end until the message `END`.
 
 use ipc_core::pipe::{self, Connection};
-use ipc_core::{Error, Process, Result};
+use ipc_core::{Process, Result, join_all_checked};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
@@ -23,7 +23,7 @@ pub enum Schedule {
     /// lines in order, but how the two interleave changes from run to run.
     Concurrent,
     /// The receiving end is closed before the sender starts: the first
-    /// send fails with [`Error::Disconnected`] (`EPIPE`), and so does the
+    /// send fails with [`ipc_core::Error::Disconnected`] (`EPIPE`), and so does the
     /// run.
     NoReceiver,
 }
@@ -52,24 +52,11 @@ fn receiver(conn: &mut Connection<String>) -> Result<()> {
     Ok(())
 }
 
-/// Waits for `p` and turns a failure into an error naming it.
-fn finished(p: &mut Process) -> Result<()> {
-    let status = p.join()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Error::ChildFailed {
-            name: p.name().into(),
-            status,
-        })
-    }
-}
-
 /// Runs the experiment: `p1` sends [`MSGS`], `p2` prints them.
 ///
 /// # Errors
-/// [`Error::ChildFailed`] when a process fails (with
-/// [`Schedule::NoReceiver`], the sender always does); [`Error::Sys`] when
+/// [`ipc_core::Error::ChildFailed`] when a process fails (with
+/// [`Schedule::NoReceiver`], the sender always does); [`ipc_core::Error::Sys`] when
 /// the connection or a process cannot be made.
 pub fn run(schedule: Schedule) -> Result<()> {
     // messages to be sent
@@ -86,24 +73,23 @@ pub fn run(schedule: Schedule) -> Result<()> {
         child_conn.close();
         sender(&mut parent_conn, &msgs)
     })?;
-    // only p1 sends: without this copy open, p2 would see the end of the
-    // stream if p1 died before sending END
+    // only p1 sends: with the parent's copy closed, p2 sees the end of the
+    // stream if p1 dies before sending END, instead of waiting forever
     parent_conn.close();
 
     match schedule {
-        Schedule::NoReceiver => finished(&mut p1),
+        Schedule::NoReceiver => p1.join_checked(),
         Schedule::SenderFirst => {
-            finished(&mut p1)?;
+            p1.join_checked()?;
             let mut p2 = Process::spawn("p2", || receiver(&mut child_conn))?;
             child_conn.close();
-            finished(&mut p2)
+            p2.join_checked()
         }
         Schedule::Concurrent => {
             let p2 = Process::spawn("p2", || receiver(&mut child_conn))?;
             child_conn.close();
             let mut both = [p1, p2];
-            ipc_core::join_all(&mut both)?;
-            both.iter_mut().try_for_each(finished)
+            join_all_checked(&mut both)
         }
     }
 }

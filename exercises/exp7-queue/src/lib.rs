@@ -6,7 +6,7 @@
 //! closed and drained: it never stops early because the queue happens to be
 //! empty for a moment (the seed's `while not q.empty()` race).
 
-use ipc_core::{Error, Process, Queue, Result};
+use ipc_core::{Process, Queue, Result};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
@@ -47,7 +47,7 @@ fn print_queue(q: &Queue<i32>) -> Result<()> {
 /// Runs the experiment as the seed does, printing its lines.
 ///
 /// # Errors
-/// A failed system call, or [`Error::ChildFailed`] when `p1` or `p2` fails.
+/// A failed system call, or [`ipc_core::Error::ChildFailed`] when `p1` or `p2` fails.
 pub fn run() -> Result<()> {
     run_with(Start::InTurn)
 }
@@ -74,7 +74,7 @@ pub fn run_with(start: Start) -> Result<()> {
     }
     // running process p1 to square the list
     let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q))?;
-    let p1_status = p1.join()?;
+    let p1_done = p1.join_checked();
     // p1 has ended: if it died before closing the queue, close it here, so
     // that p2 sees the end instead of waiting forever. (Closing twice is
     // harmless.)
@@ -85,15 +85,6 @@ pub fn run_with(start: Start) -> Result<()> {
         Some(p2) => p2,
         None => Process::spawn("p2", || print_queue(&q))?,
     };
-    let p2_status = p2.join()?;
-
-    for (name, status) in [("p1", p1_status), ("p2", p2_status)] {
-        if !status.success() {
-            return Err(Error::ChildFailed {
-                name: name.into(),
-                status,
-            });
-        }
-    }
-    Ok(())
+    let p2_done = p2.join_checked();
+    p1_done.and(p2_done)
 }
