@@ -2,12 +2,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Seed 000's menu: reads choices from standard input and runs
-/// 1 shared memory (exp7-shm), 2 message queue (exp7-queue), 3 pipes
-/// (exp7-pipe), 4 exit. Anything else prints "Invalid option" and exits
-/// with 2; the end of the input exits with 0.
+/// Seed 000's menu: reads one choice per line from stdin and runs
+///   1  IPC using shared memory   (the code of exp7-shm)
+///   2  IPC using a message queue (the code of exp7-queue)
+///   3  IPC using pipes           (the code of exp7-pipe)
+///   4  exit
+/// Anything else prints "Invalid option" and exits with 2; the end of stdin
+/// exits with 0. The menu prompt is shown only when stdin is a terminal,
+/// so a script gets nothing but the experiments' lines:
 ///
-/// Example: printf '1\n2\n3\n4\n' | exp7
+///   printf '1\n2\n3\n4\n' | exp7
 #[derive(Parser)]
 #[command(version, verbatim_doc_comment)]
 struct Args {

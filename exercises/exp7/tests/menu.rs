@@ -1,0 +1,219 @@
+//! Runs the real `exp7` menu with choices on standard input.
+
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_testkit::{Run, run_command, run_with_input, shm_objects};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp7");
+
+/// Seed 000's lines for choice 1.
+const SHARED_MEMORY: [&str; 6] = [
+    "The following Array is going to simulate the shared memory",
+    "1 2 3 4 ",
+    "Result(in process p1): [1, 4, 9, 16]",
+    "Sum of squares(in process p1): 30",
+    "Result(in main program): [1, 4, 9, 16]",
+    "Sum of squares(in main program): 30",
+];
+
+/// Seed 000's lines for choice 2.
+const QUEUE: [&str; 8] = [
+    "The following Array is going to simulate the shared memory",
+    "1 2 3 4 ",
+    "Queue elements:",
+    "1",
+    "4",
+    "9",
+    "16",
+    "Queue is now empty!",
+];
+
+/// Seed 000's lines for choice 3 (the sender runs first, so the order is
+/// fixed).
+const PIPE: [&str; 7] = [
+    "Sent the message: First",
+    "Sent the message: second",
+    "Sent the message: third?",
+    "Sent the message: END",
+    "Received the message: First",
+    "Received the message: second",
+    "Received the message: third?",
+];
+
+const EXITING: &str = "> > Exiting program < < ";
+
+fn menu(input: &[u8]) -> Run {
+    run_with_input(BIN, &[], input)
+}
+
+#[test]
+fn choices_1_2_3_4_print_the_seed_lines() {
+    let run = menu(b"1\n2\n3\n4\n");
+    run.assert_code(0).assert_no_panic();
+    let expected: Vec<&str> = SHARED_MEMORY
+        .iter()
+        .chain(&QUEUE)
+        .chain(&PIPE)
+        .chain(&[EXITING])
+        .copied()
+        .collect();
+    assert_eq!(run.stdout_lines(), expected, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn each_choice_alone_then_end_of_input() {
+    for (input, lines) in [("1\n", &SHARED_MEMORY[..]), ("2\n", &QUEUE), ("3\n", &PIPE)] {
+        let run = menu(input.as_bytes());
+        run.assert_code(0);
+        let mut expected = lines.to_vec();
+        expected.push(EXITING);
+        assert_eq!(run.stdout_lines(), expected, "{run}");
+    }
+}
+
+#[test]
+fn choices_can_repeat_and_take_python_int_spellings() {
+    let run = menu(b" 1 \n+1\n04\n");
+    run.assert_code(0);
+    let mut expected = SHARED_MEMORY.to_vec();
+    expected.extend(SHARED_MEMORY);
+    expected.push(EXITING);
+    assert_eq!(run.stdout_lines(), expected, "{run}");
+}
+
+#[test]
+fn end_of_input_exits_cleanly() {
+    let run = menu(b"");
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [EXITING], "{run}");
+}
+
+/// Anything that is not a choice ends the menu as the seed's `else`
+/// branch does, with exit code 2 and a message naming the input.
+fn assert_invalid(input: &[u8], shown: &str) {
+    let run = menu(input);
+    run.assert_code(2).assert_no_panic();
+    assert_eq!(run.stdout_lines(), ["Invalid option", EXITING], "{run}");
+    assert!(run.stderr.starts_with("exp7: "), "{run}");
+    assert!(run.stderr.contains(shown), "{run}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run}");
+}
+
+#[test]
+fn an_unknown_number_is_an_invalid_option() {
+    assert_invalid(b"5\n", "\"5\" is not a choice");
+    assert_invalid(b"0\n", "\"0\" is not a choice");
+}
+
+#[test]
+fn garbage_is_an_invalid_option() {
+    assert_invalid(b"abc\n1\n", "\"abc\" is not a choice");
+    assert_invalid(b"1.0\n", "\"1.0\" is not a choice");
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_an_invalid_option() {
+    assert_invalid(b"\xff\xfe1\n", "is not a choice");
+}
+
+#[test]
+fn a_2_mb_line_is_an_invalid_option_named_briefly() {
+    let mut line = vec![b'7'; 2 << 20];
+    line.push(b'\n');
+    let run = menu(&line);
+    run.assert_code(2).assert_no_panic();
+    assert_eq!(run.stdout_lines(), ["Invalid option", EXITING], "{run}");
+    assert!(
+        run.stderr.len() < 200,
+        "the message quotes the line briefly\n{run}"
+    );
+}
+
+#[test]
+fn valid_choices_before_an_invalid_one_still_run() {
+    let run = menu(b"1\nx\n");
+    run.assert_code(2);
+    let mut expected = SHARED_MEMORY.to_vec();
+    expected.extend(["Invalid option", EXITING]);
+    assert_eq!(run.stdout_lines(), expected, "{run}");
+}
+
+#[test]
+fn a_human_at_a_terminal_sees_the_menu_prompt() {
+    // script(1) runs the menu on a pseudo-terminal.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: script(1) is not installed");
+        return;
+    }
+    let mut command = Command::new("script");
+    command.args(["-qec", BIN, "/dev/null"]);
+    let run = run_command(command, Some(b"4\n"), Duration::from_secs(60));
+    run.assert_code(0);
+    let screen = run.stdout.replace('\r', "");
+    for line in [
+        "Enter your choice : ",
+        "1 - IPC using Shared Memory",
+        "2 - IPC using Message Queue",
+        "3 - IPC using PIPES",
+        "4. Exit",
+        "> > > Exiting program < < ",
+    ] {
+        assert!(screen.contains(line), "{line:?} missing\n{run}");
+    }
+}
+
+#[test]
+fn a_script_gets_no_prompt() {
+    let run = menu(b"4\n");
+    run.assert_code(0);
+    assert!(!run.stdout.contains("Enter your choice"), "{run}");
+    assert_eq!(run.stdout_lines(), [EXITING], "{run}");
+}
+
+#[test]
+fn leaves_nothing_in_dev_shm() {
+    let before = shm_objects();
+    menu(b"1\n2\n3\n4\n").assert_code(0);
+    let after = shm_objects();
+    assert!(
+        after.is_subset(&before),
+        "new: {:?}",
+        after.difference(&before)
+    );
+}
+
+#[test]
+fn stdout_closed_early_is_a_quiet_exit() {
+    let run = ipc_testkit::run(
+        "sh",
+        &["-c", "printf '1\\n2\\n3\\n4\\n' | \"$0\" | head -1", BIN],
+    );
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [SHARED_MEMORY[0]], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn help_explains_the_menu() {
+    let run = ipc_testkit::run(BIN, &["--help"]);
+    run.assert_code(0);
+    for word in [
+        "stdin",
+        "exp7-shm",
+        "exp7-queue",
+        "exp7-pipe",
+        "Invalid option",
+        "--fast",
+    ] {
+        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
+    }
+}
+
+#[test]
+fn an_unknown_flag_is_bad_usage() {
+    let run = ipc_testkit::run(BIN, &["--bogus"]);
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("--bogus"), "{run}");
+}
