@@ -4,10 +4,14 @@
 # our programs. Prints each one found and exits 1 if there is any.
 #
 #   scripts/leftovers.sh            check (CI runs it after the tests)
+#   scripts/leftovers.sh --quiet    print only the findings, one per line
 #
 # Message queues can only be listed through their file system; as root
 # this script mounts it on /dev/mqueue when it is not mounted yet.
 set -euo pipefail
+
+quiet=0
+[ "${1:-}" = --quiet ] && quiet=1
 
 prefix='ipc-lab-'
 found=0
@@ -27,7 +31,7 @@ if grep -qs ' /dev/mqueue mqueue ' /proc/mounts; then
     report "message queue: /$name"
   done
 else
-  echo "note: /dev/mqueue is not mounted; message queues not checked" >&2
+  [ "$quiet" = 1 ] || echo "note: /dev/mqueue is not mounted; message queues not checked" >&2
 fi
 
 for dir in /tmp "${XDG_RUNTIME_DIR:-}"; do
@@ -43,7 +47,7 @@ while read -r stat pid ppid comm; do
   case "$comm" in exp* | ipc* | *scenari*) report "zombie: pid $pid ($comm), parent $ppid" ;; esac
 done < <(ps -eo stat=,pid=,ppid=,comm=)
 
-if [ "$found" = 0 ]; then
+if [ "$found" = 0 ] && [ "$quiet" = 0 ]; then
   echo "leftovers.sh: nothing left behind"
 fi
 exit "$found"
