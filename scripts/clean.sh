@@ -6,6 +6,7 @@
 #
 #   scripts/clean.sh            remove, saying what was removed
 #   scripts/clean.sh --list     only list what would be removed
+#   scripts/clean.sh demo       only objects whose names contain "demo"
 #
 # An object counts as in use while a process maps it or holds it open
 # (/proc/*/maps, /proc/*/fd), or while the process whose pid is in its name
@@ -13,15 +14,27 @@
 # system; as root the script mounts it on /dev/mqueue if needed.
 set -euo pipefail
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
 
 list_only=0
-case "${1:-}" in
-  "") ;;
-  --list | -n) list_only=1 ;;
-  -h | --help) usage; exit 0 ;;
-  *) echo "clean.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-esac
+filters=()
+for arg in "$@"; do
+  case "$arg" in
+    --list | -n) list_only=1 ;;
+    -h | --help) usage; exit 0 ;;
+    -*) echo "clean.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
+    *) filters+=("$arg") ;;
+  esac
+done
+
+wanted() { # $1: a name; true when no filter is given or one matches
+  [ "${#filters[@]}" = 0 ] && return 0
+  local f
+  for f in "${filters[@]}"; do
+    [[ "$1" == *"$f"* ]] && return 0
+  done
+  return 1
+}
 
 prefix='ipc-lab-'
 me=$(id -u)
@@ -45,6 +58,7 @@ busy() { # $1: the name, $2: the path a process would show for it
 }
 
 take() { # $1: kind, $2: path to remove, $3: name, $4: path as in /proc
+  wanted "$3" || return 0
   if busy "$3" "$4"; then
     echo "in use, kept: $1 $2"
     kept=$((kept + 1))
