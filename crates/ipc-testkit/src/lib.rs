@@ -15,7 +15,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -74,6 +76,42 @@ impl Run {
         }
         self
     }
+
+    /// Panics unless the program refused its arguments as bad usage: exit
+    /// code 2, no panic, nothing on standard output, and `message` on
+    /// standard error.
+    ///
+    /// ```
+    /// let run = ipc_testkit::run("sh", &["-c", "echo 'error: bad --flag' >&2; exit 2"]);
+    /// run.assert_bad_usage("--flag");
+    /// ```
+    pub fn assert_bad_usage(&self, message: &str) -> &Self {
+        self.assert_code(2).assert_no_panic();
+        assert_eq!(
+            self.stdout, "",
+            "bad usage prints nothing on stdout\n{self}"
+        );
+        assert!(
+            self.stderr.contains(message),
+            "{message:?} missing from stderr\n{self}"
+        );
+        self
+    }
+
+    /// Panics, naming the ones missing, unless standard output contains
+    /// every one of `needles` (the words a `--help` must explain).
+    pub fn assert_stdout_contains(&self, needles: &[&str]) -> &Self {
+        let missing: Vec<&str> = needles
+            .iter()
+            .copied()
+            .filter(|needle| !self.stdout.contains(needle))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{missing:?} missing from stdout\n{self}"
+        );
+        self
+    }
 }
 
 impl fmt::Display for Run {
@@ -97,6 +135,73 @@ pub fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Run {
     let mut command = Command::new(program);
     command.args(args);
     run_command(command, Some(input), DEFAULT_TIMEOUT)
+}
+
+/// Runs `program` with `args` and its standard output redirected to a
+/// file, as `program args > FILE` in a shell; returns the run (its stdout
+/// is empty) and the file's text. The file lives in a directory of its own
+/// under the temporary directory, removed before this returns.
+///
+/// A file is where a C program's stdout is block-buffered: a process that
+/// forks with output still buffered prints it twice. A test compares the
+/// file's lines with the expected ones to show each appears once.
+///
+/// ```
+/// let (run, text) = ipc_testkit::run_to_file("echo", &["one", "two"]);
+/// run.assert_code(0);
+/// assert_eq!(text, "one two\n");
+/// ```
+pub fn run_to_file(program: &str, args: &[&str]) -> (Run, String) {
+    let dir = TempDir::new("out");
+    let file = dir.path().join("stdout.txt");
+    let file_arg = file.to_str().expect("a UTF-8 temporary directory");
+    // `exec` keeps the program's pid and leaves no shell behind it.
+    let mut all = vec![
+        "-c",
+        "out=$1; shift; exec \"$0\" \"$@\" > \"$out\"",
+        program,
+        file_arg,
+    ];
+    all.extend_from_slice(args);
+    let run = run("sh", &all);
+    let text =
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}\n{run}", file.display()));
+    (run, text)
+}
+
+/// A directory of its own under the temporary directory, removed with all
+/// it holds when dropped (also when a test panics).
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates `ipc-testkit-<pid>-<n>-<tag>` under the temporary directory,
+    /// with `<n>` counting up within this process.
+    pub fn new(tag: &str) -> TempDir {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("ipc-testkit-{}-{n}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path of `name` inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs a prepared command, feeding `input` (or nothing), killing it after
@@ -317,6 +422,23 @@ pub fn shm_objects() -> BTreeSet<String> {
     prefixed_entries("/dev/shm")
 }
 
+/// Runs `action` and panics, naming them, if ipc-lab objects appeared in
+/// `/dev/shm` meanwhile and are still there afterwards: what a program
+/// run by `action` left behind. Returns what `action` returned.
+///
+/// ```
+/// let run = ipc_testkit::assert_no_new_shm(|| ipc_testkit::run("true", &[]));
+/// run.assert_code(0);
+/// ```
+pub fn assert_no_new_shm<T>(action: impl FnOnce() -> T) -> T {
+    let before = shm_objects();
+    let result = action();
+    let after = shm_objects();
+    let new: Vec<&String> = after.difference(&before).collect();
+    assert!(new.is_empty(), "new objects in /dev/shm: {new:?}");
+    result
+}
+
 /// The entries of `dir` whose names start with [`PREFIX`].
 pub fn prefixed_entries(dir: &str) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -379,6 +501,7 @@ pub fn survivors(pids: &[Pid]) -> Vec<String> {
         .collect()
 }
 
+pub mod handout;
 pub mod scenarios;
 
 /// Signal numbers for tests.
@@ -421,6 +544,104 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(survivors(&[pid]).is_empty());
+    }
+
+    #[test]
+    fn bad_usage_is_code_2_a_message_and_no_stdout() {
+        run("sh", &["-c", "echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--x");
+    }
+
+    #[test]
+    #[should_panic(expected = "bad usage prints nothing on stdout")]
+    fn bad_usage_with_output_on_stdout_fails() {
+        run("sh", &["-c", "echo usage; echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--x");
+    }
+
+    #[test]
+    #[should_panic(expected = "\"--y\" missing from stderr")]
+    fn bad_usage_without_the_message_fails() {
+        run("sh", &["-c", "echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--y");
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected exit status")]
+    fn bad_usage_with_another_code_fails() {
+        run("sh", &["-c", "echo 'error: --x' >&2; exit 1"]).assert_bad_usage("--x");
+    }
+
+    #[test]
+    #[should_panic(expected = "[\"three\", \"four\"] missing from stdout")]
+    fn missing_words_are_named() {
+        run("echo", &["one two"]).assert_stdout_contains(&["one", "three", "two", "four"]);
+    }
+
+    #[test]
+    fn run_to_file_returns_the_file_and_removes_it() {
+        let (run, text) = run_to_file(
+            "sh",
+            &[
+                "-c",
+                "echo \"$1\"; echo err >&2; readlink /proc/self/fd/1",
+                "-",
+                "a 'b' c",
+            ],
+        );
+        run.assert_code(0);
+        assert_eq!(run.stdout, "", "{run}");
+        assert_eq!(run.stderr, "err\n", "{run}");
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("a 'b' c"));
+        let file = lines.next().unwrap();
+        assert!(file.ends_with("/stdout.txt"), "{text}");
+        assert!(!Path::new(file).exists(), "{file} left behind");
+        assert!(
+            !Path::new(file).parent().unwrap().exists(),
+            "{file}'s directory left behind"
+        );
+    }
+
+    #[test]
+    fn temp_dirs_are_distinct_and_removed() {
+        let (one, two) = (TempDir::new("t"), TempDir::new("t"));
+        assert_ne!(one.path(), two.path());
+        std::fs::write(one.join("f"), "x").unwrap();
+        let path = one.path().to_owned();
+        drop(one);
+        assert!(!path.exists());
+    }
+
+    /// A file in /dev/shm with the ipc-lab prefix, removed when dropped.
+    #[derive(Debug)]
+    struct ShmFile(PathBuf);
+
+    impl Drop for ShmFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn new_shm_objects_are_reported_and_removed_ones_are_not() {
+        // One test, so that nothing else in this binary adds to /dev/shm
+        // while it looks.
+        let path = Path::new("/dev/shm").join(format!("ipc-lab-testkit-{}", std::process::id()));
+        assert_no_new_shm(|| {
+            std::fs::write(&path, "").unwrap();
+            std::fs::remove_file(&path).unwrap();
+        });
+        let outcome = std::panic::catch_unwind(|| {
+            assert_no_new_shm(|| {
+                let file = ShmFile(path.clone());
+                std::fs::write(&file.0, "").unwrap();
+                file
+            })
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with("new objects in /dev/shm: [\"ipc-lab-testkit-"),
+            "{message}"
+        );
+        assert!(!path.exists(), "the guard removed it while unwinding");
     }
 
     #[test]
