@@ -12,12 +12,13 @@
 //! // In tests/output.rs of exp7-shm:
 //! let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-shm");
 //! # const BIN: &str = "exp7-shm"; // env!("CARGO_BIN_EXE_exp7-shm")
-//! let run = ipc_testkit::run(BIN, &["--fast"]);
-//! run.assert_code(0);
-//! assert_eq!(handout::expected_output(&readme), run.stdout, "{run}");
+//! handout::assert_shows(&readme, &ipc_testkit::run(BIN, &["--fast"]));
 //! ```
 
+use std::fmt;
 use std::path::Path;
+
+use crate::Run;
 
 /// The section headings every handout has, in this order and no others.
 pub const SECTIONS: [&str; 8] = [
@@ -151,6 +152,30 @@ pub fn expected_output(readme: &str) -> String {
         .to_owned()
 }
 
+/// Panics unless `run` ended with exit code 0 and printed on standard
+/// output the lines of the handout's [`expected_output`].
+pub fn assert_shows(readme: &str, run: &Run) {
+    assert_shows_normalised(readme, run, |text| {
+        text.lines().map(str::to_owned).collect::<Vec<_>>()
+    });
+}
+
+/// As [`assert_shows`], comparing the handout's expected output and the
+/// run's standard output after `normalise` (which replaces what differs
+/// from run to run: pids, names, the interleaving of processes).
+pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
+    readme: &str,
+    run: &Run,
+    normalise: impl Fn(&str) -> T,
+) {
+    run.assert_code(0);
+    assert_eq!(
+        normalise(&expected_output(readme)),
+        normalise(&run.stdout),
+        "the handout's expected output (left) is not what a run prints (right)\n{run}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +305,35 @@ Nothing.
                 "```text\nelsewhere\n```\n\n## Questions",
             );
         expected_output(&moved);
+    }
+
+    fn echo(text: &str) -> Run {
+        crate::run("printf", &["%s", text])
+    }
+
+    #[test]
+    fn a_run_that_prints_the_expected_lines_is_shown() {
+        assert_shows(GOOD, &echo("one\ntwo\n"));
+        assert_shows_normalised(GOOD, &echo("two\none\n"), |text| {
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.sort();
+            lines.join("\n")
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "is not what a run prints")]
+    fn a_run_that_prints_other_lines_is_not_shown() {
+        assert_shows(GOOD, &echo("one\ntwo\nthree\n"));
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected exit status")]
+    fn a_failed_run_is_not_shown() {
+        assert_shows(
+            GOOD,
+            &crate::run("sh", &["-c", "echo one; echo two; exit 1"]),
+        );
     }
 
     #[test]

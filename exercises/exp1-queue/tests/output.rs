@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Running, Sig, children_of, own_process_group, run, shm_objects};
+use ipc_testkit::{Running, Sig, assert_no_new_shm, children_of, handout, own_process_group, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
 
@@ -88,29 +88,23 @@ fn sigterm_to_the_parent_alone_is_passed_on() {
 
 #[test]
 fn leaves_nothing_in_dev_shm() {
-    let before = shm_objects();
-    run(BIN, &["--fast"]).assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new objects: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| run(BIN, &["--fast"])).assert_code(0);
 }
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    let run = run(BIN, &["--fast", "extra"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("extra"), "{run}");
-    assert_eq!(run.stdout, "");
+    run(BIN, &["--fast", "extra"]).assert_bad_usage("extra");
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in ["sender", "receiver", "Queue", "2 seconds", "--fast"] {
-        assert!(run.stdout.contains(word), "{word} missing\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["sender", "receiver", "Queue", "2 seconds", "--fast"]);
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-queue");
+    handout::assert_shows(&readme, &run(BIN, &["--fast"]));
 }
