@@ -417,6 +417,33 @@ pub fn normalise_numbers(text: &str, marker: &str) -> String {
     out
 }
 
+/// The lines of `text` grouped by the first of `prefixes` they start with,
+/// one group per prefix and a last group for the lines that start with
+/// none; each group keeps the order of its lines.
+///
+/// When processes print at the same time, the interleaving changes from
+/// run to run but the order of each process's own lines does not: compare
+/// the groups.
+///
+/// ```
+/// let text = "start\nB: 1\nA: 1\nA: 2\nB: 2\nend\n";
+/// assert_eq!(
+///     ipc_testkit::by_prefix(text, &["A:", "B:"]),
+///     [vec!["A: 1", "A: 2"], vec!["B: 1", "B: 2"], vec!["start", "end"]]
+/// );
+/// ```
+pub fn by_prefix(text: &str, prefixes: &[&str]) -> Vec<Vec<String>> {
+    let mut groups = vec![Vec::new(); prefixes.len() + 1];
+    for line in text.lines() {
+        let group = prefixes
+            .iter()
+            .position(|prefix| line.starts_with(prefix))
+            .unwrap_or(prefixes.len());
+        groups[group].push(line.to_owned());
+    }
+    groups
+}
+
 /// The names in `/dev/shm` that carry the ipc-lab prefix.
 pub fn shm_objects() -> BTreeSet<String> {
     prefixed_entries("/dev/shm")

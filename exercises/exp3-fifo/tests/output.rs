@@ -3,37 +3,17 @@
 //! links, the umask, and that no FIFO is left behind.
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, Running, Sig, normalise_numbers, own_process_group, run};
+use ipc_testkit::{
+    Run, Running, Sig, TempDir, by_prefix, handout, normalise_numbers, own_process_group, run,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A directory of one test, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("exp3-fifo-test-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
@@ -45,12 +25,18 @@ fn command(args: &[&str]) -> Command {
     command
 }
 
+/// The path printed in the first line, `FIFO created: PATH (mode 0600)`.
+fn path_in(stdout: &str) -> Option<&str> {
+    stdout
+        .lines()
+        .next()?
+        .strip_prefix("FIFO created: ")?
+        .strip_suffix(" (mode 0600)")
+}
+
 /// The path the run printed in `FIFO created: PATH (mode 0600)`.
 fn created_path(run: &Run) -> String {
-    let first = run.stdout_lines().first().copied().unwrap_or_default();
-    first
-        .strip_prefix("FIFO created: ")
-        .and_then(|rest| rest.strip_suffix(" (mode 0600)"))
+    path_in(&run.stdout)
         .unwrap_or_else(|| panic!("no 'FIFO created' line\n{run}"))
         .to_owned()
 }
@@ -444,71 +430,27 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    let run = run(BIN, &["--no-such-flag"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("--no-such-flag"), "{run}");
-    assert_eq!(run.stdout, "");
+    run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
 }
 
 #[test]
 fn help_explains_the_experiment_and_the_roles() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in ["named pipe", "reader", "writer", "--path", "--fast"] {
-        assert!(run.stdout.contains(word), "{word}\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["named pipe", "reader", "writer", "--path", "--fast"]);
 }
 
-/// The handout's sections, in order.
-const SECTIONS: [&str; 8] = [
-    "## Aim",
-    "## Theory in brief",
-    "## How to run",
-    "## Expected output",
-    "## What to observe",
-    "## Questions",
-    "## Clean-up",
-    "## Fixed from the seed",
-];
-
-/// The ```text block of the handout's "Expected output" section, after
-/// checking the handout's shape.
-fn handout_output() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
-    assert_eq!(headings, SECTIONS);
-    assert!(readme.starts_with("# exp3-fifo"));
-    assert!(readme.lines().nth(2).unwrap().starts_with("Seed: "));
-    let section = &readme[readme.find("## Expected output").unwrap()..];
-    let block = &section[section.find("```text\n").unwrap() + 8..];
-    block[..block.find("```").unwrap()].to_owned()
-}
-
-/// `text` with the FIFO's path and the pids normalised, lines sorted (the
+/// `text` with the FIFO's path and the pids normalised, split into the
+/// writer's lines, the reader's and the rest, each group in order (the
 /// two processes interleave differently from run to run).
-fn normalised_sorted(text: &str) -> Vec<String> {
-    let first = text.lines().next().unwrap();
-    let path = first
-        .strip_prefix("FIFO created: ")
-        .and_then(|r| r.strip_suffix(" (mode 0600)"))
-        .unwrap();
-    let mut lines: Vec<String> = normalise_numbers(&text.replace(path, "FIFO"), "pid ")
-        .lines()
-        .map(String::from)
-        .collect();
-    lines.sort();
-    lines
+fn per_process(text: &str) -> Vec<Vec<String>> {
+    let path = path_in(text).unwrap_or_else(|| panic!("no 'FIFO created' line:\n{text}"));
+    let normalised = normalise_numbers(&text.replace(path, "FIFO"), "pid ");
+    by_prefix(&normalised, &["Writer", "Reader"])
 }
 
 #[test]
 fn the_handout_shows_a_real_run() {
-    let expected = handout_output();
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(
-        normalised_sorted(&expected),
-        normalised_sorted(&run.stdout),
-        "{run}"
-    );
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp3-fifo");
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), per_process);
 }
