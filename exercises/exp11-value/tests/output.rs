@@ -4,7 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Run, Running, Sig, children_of, run, shm_objects};
+use ipc_testkit::{
+    Run, Running, Sig, assert_no_new_shm, children_of, handout, normalise_numbers, run,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
 
@@ -156,16 +158,11 @@ fn a_failed_child_is_reported_with_exit_code_1() {
 
 #[test]
 fn leaves_nothing_behind() {
-    let before = shm_objects();
-    run(BIN, &["--iterations", "100"]).assert_code(0);
-    run(BIN, &["--no-lock", "--iterations", "100"]).assert_code(0);
-    run(BIN, &["example"]).assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new objects: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| {
+        run(BIN, &["--iterations", "100"]).assert_code(0);
+        run(BIN, &["--no-lock", "--iterations", "100"]).assert_code(0);
+        run(BIN, &["example"]).assert_code(0);
+    });
 }
 
 #[test]
@@ -179,40 +176,54 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--no-lock", "example"], "not to `example`"),
     ];
     for (args, message) in cases {
-        let run = run(BIN, args);
-        run.assert_code(2).assert_no_panic();
-        assert!(run.stderr.contains(message), "{run}");
-        assert_eq!(run.stdout, "", "{run}");
+        run(BIN, args).assert_bad_usage(message);
     }
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in [
-        "own target function",
-        "--no-lock",
-        "--iterations",
-        "--fast",
-        "example",
-    ] {
-        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "own target function",
+            "--no-lock",
+            "--iterations",
+            "--fast",
+            "example",
+        ]);
+}
+
+/// A run of `args` as the handout shows it: the command, then the lines.
+fn transcript(args: &[&str], stdout: &str) -> String {
+    let command = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
+    format!("{}\n{stdout}", command.trim_end())
+}
+
+/// `text` without the numbers that differ on every run without the lock.
+fn lost_normalised(text: &str) -> String {
+    let text = normalise_numbers(text, "Final value (in main program): ");
+    normalise_numbers(&text, "Lost updates: ")
 }
 
 #[test]
 fn the_handout_shows_real_runs() {
-    // The deterministic ones: Example 1 and the locked default run.
-    let readme = include_str!("../README.md");
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-value");
+    let shown = handout::expected_output(&readme);
+    // The deterministic ones exactly: Example 1 and the locked default run.
     for args in [&["example"][..], &[]] {
         let run = run(BIN, args);
         run.assert_code(0);
-        let shown = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
-        let shown = format!("{}\n{}", shown.trim_end(), run.stdout);
         assert!(
-            readme.contains(&shown),
-            "README.md does not show this run:\n{run}"
+            shown.contains(&transcript(args, &run.stdout)),
+            "the handout does not show this run:\n{run}"
         );
     }
+    // Without the lock, all but the final value and the lost updates.
+    let run = run(BIN, &["--no-lock"]);
+    run.assert_code(0);
+    assert!(
+        lost_normalised(&shown)
+            .contains(&transcript(&["--no-lock"], &lost_normalised(&run.stdout))),
+        "the handout does not show this run:\n{run}"
+    );
 }
