@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, Sig, children_of, own_process_group, run, run_command, shm_objects, survivors,
-    zombies_of,
+    Run, Running, Sig, assert_no_new_shm, by_prefix, children_of, handout, normalise_numbers,
+    own_process_group, run, run_command, shm_objects, survivors, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -266,15 +266,9 @@ fn a_taken_name_is_a_runtime_error() {
 #[test]
 fn attaching_to_a_missing_name_is_bad_input() {
     let name = test_name("missing");
-    let run = run(BIN, &["--fast", "--attach", &name]);
-    run.assert_code(2).assert_no_panic();
-    assert!(
-        run.stderr.contains(&format!(
-            "shm_open /ipc-lab-{name}: No such file or directory"
-        )),
-        "{run}"
-    );
-    assert_eq!(run.stdout, "", "{run}");
+    run(BIN, &["--fast", "--attach", &name]).assert_bad_usage(&format!(
+        "shm_open /ipc-lab-{name}: No such file or directory"
+    ));
 }
 
 #[test]
@@ -289,42 +283,55 @@ fn bad_arguments_exit_with_2_and_no_panic() {
         &["--name", &long],
         &["--name", "a", "--attach", "a"],
     ];
-    let before = shm_objects();
-    for args in cases {
-        let run = run(BIN, args);
-        run.assert_code(2).assert_no_panic();
-        assert!(run.stderr.starts_with("error: "), "{run}");
-        assert_eq!(run.stdout, "", "{run}");
-    }
-    let run = run(BIN, &["--name", "a/b"]);
-    assert!(run.stderr.contains("contains '/'"), "{run}");
-    let after = shm_objects();
-    assert!(after.is_subset(&before), "{:?}", after.difference(&before));
+    assert_no_new_shm(|| {
+        for args in cases {
+            let run = run(BIN, args);
+            run.assert_bad_usage("error: ");
+            assert!(run.stderr.starts_with("error: "), "{run}");
+        }
+        run(BIN, &["--name", "a/b"]).assert_bad_usage("contains '/'");
+    });
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for needle in [
-        "--name",
-        "--attach",
-        "--ticks",
-        "--fast",
-        "tick",
-        "little-endian",
-    ] {
-        assert!(run.stdout.contains(needle), "no {needle:?}\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "--name",
+            "--attach",
+            "--ticks",
+            "--fast",
+            "tick",
+            "little-endian",
+        ]);
+}
+
+/// Process 1's lines, process 2's and the rest, each in order, without
+/// the values process 2 saw (they depend on how the two processes'
+/// ticks fall).
+fn per_process(stdout: &str) -> Vec<Vec<String>> {
+    let normalised = normalise_numbers(stdout, "Square of counter value ");
+    by_prefix(
+        &normalise_numbers(&normalised, " is "),
+        &["Process-1", "Process-2"],
+    )
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    // The handout's run was stopped with Ctrl-C after 12 s: 12 ticks.
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp4-counter");
+    let name = test_name("handout");
+    let run = run(BIN, &["--fast", "--ticks", "12", "--name", &name]);
+    check_ending(&run, &name);
+    handout::assert_shows_normalised(&readme, &run, per_process);
 }
 
 /// The Python snippet of the handout, attaching to `name`.
 fn python_snippet(name: &str) -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let start = readme.find("```python\n").expect("a ```python block") + "```python\n".len();
-    let len = readme[start..].find("```").expect("end of the block");
-    let snippet = &readme[start..start + len];
+    let readme = handout::read(env!("CARGO_MANIFEST_DIR"));
+    let snippet = handout::code_block(&readme, "python").expect("a ```python block");
     assert!(snippet.contains("\"ipc-lab-demo\""), "{snippet}");
     snippet.replace("\"ipc-lab-demo\"", &format!("\"ipc-lab-{name}\""))
 }
