@@ -98,20 +98,44 @@ impl Run {
         self
     }
 
+    /// Panics unless the program ended with exit code 0, printed exactly
+    /// `lines` on standard output, and nothing on standard error.
+    ///
+    /// ```
+    /// ipc_testkit::run("printf", &["1\\n4\\n"]).assert_prints(&["1", "4"]);
+    /// ```
+    pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
+        self.assert_code(0).assert_no_panic();
+        let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+        assert_eq!(self.stdout_lines(), expected, "unexpected stdout\n{self}");
+        assert_eq!(self.stderr, "", "unexpected stderr\n{self}");
+        self
+    }
+
     /// Panics, naming the ones missing, unless standard output contains
     /// every one of `needles` (the words a `--help` must explain).
     pub fn assert_stdout_contains(&self, needles: &[&str]) -> &Self {
-        let missing: Vec<&str> = needles
-            .iter()
-            .copied()
-            .filter(|needle| !self.stdout.contains(needle))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "{missing:?} missing from stdout\n{self}"
-        );
-        self
+        assert_contains("stdout", &self.stdout, needles, self)
     }
+
+    /// Panics, naming the ones missing, unless standard error contains
+    /// every one of `needles`.
+    pub fn assert_stderr_contains(&self, needles: &[&str]) -> &Self {
+        assert_contains("stderr", &self.stderr, needles, self)
+    }
+}
+
+fn assert_contains<'a>(stream: &str, text: &str, needles: &[&str], run: &'a Run) -> &'a Run {
+    let missing: Vec<&str> = needles
+        .iter()
+        .copied()
+        .filter(|needle| !text.contains(needle))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{missing:?} missing from {stream}\n{run}"
+    );
+    run
 }
 
 impl fmt::Display for Run {
@@ -600,6 +624,36 @@ mod tests {
     #[should_panic(expected = "[\"three\", \"four\"] missing from stdout")]
     fn missing_words_are_named() {
         run("echo", &["one two"]).assert_stdout_contains(&["one", "three", "two", "four"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "[\"two\"] missing from stderr")]
+    fn missing_words_on_stderr_are_named() {
+        run("sh", &["-c", "echo one >&2; echo two"]).assert_stderr_contains(&["one", "two"]);
+    }
+
+    #[test]
+    fn prints_compares_every_line() {
+        run("printf", &["a\\nb\\n"]).assert_prints(&["a", "b"]);
+        run("true", &[]).assert_prints::<&str>(&[]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected stdout")]
+    fn prints_fails_on_a_missing_line() {
+        run("printf", &["a\\nb\\n"]).assert_prints(&["a"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected stderr")]
+    fn prints_fails_on_stderr() {
+        run("sh", &["-c", "echo a; echo b >&2"]).assert_prints(&["a"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected exit status")]
+    fn prints_fails_on_a_failure() {
+        run("sh", &["-c", "echo a; exit 1"]).assert_prints(&["a"]);
     }
 
     #[test]
