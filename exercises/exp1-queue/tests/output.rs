@@ -17,19 +17,14 @@ const EXPECTED: [&str; 3] = [
 #[test]
 fn fast_prints_the_seed_lines_in_order() {
     for _ in 0..5 {
-        let run = run(BIN, &["--fast"]);
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
-        assert_eq!(run.stderr, "", "{run}");
+        run(BIN, &["--fast"]).assert_prints(&EXPECTED);
     }
 }
 
 #[test]
 fn the_real_run_waits_and_prints_the_same_lines() {
     let start = Instant::now();
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    run(BIN, &[]).assert_prints(&EXPECTED);
     assert!(
         start.elapsed() >= Duration::from_secs(2),
         "the sender waits 2 s"
@@ -55,16 +50,13 @@ fn ctrl_c_ends_both_children_and_the_parent() {
     let running = start_and_wait_for_children(command);
     running.signal_group(Sig::SIGINT);
     let run = running.finish(Duration::from_secs(30));
-    run.assert_code(1).assert_no_panic();
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[
+            "exp1-queue: interrupted by a signal",
+            "sender: interrupted by a signal",
+        ]);
     assert_eq!(run.stdout, "", "nothing was sent\n{run}");
-    assert!(
-        run.stderr.contains("exp1-queue: interrupted by a signal"),
-        "{run}"
-    );
-    assert!(
-        run.stderr.contains("sender: interrupted by a signal"),
-        "{run}"
-    );
 }
 
 #[test]
@@ -75,10 +67,7 @@ fn sigterm_to_the_parent_alone_is_passed_on() {
     run.assert_code(1).assert_no_panic();
     // A child left running would hold stdout open (testkit says so).
     assert_eq!(run.stdout, "", "{run}");
-    assert!(
-        run.stderr.contains("sender: interrupted by a signal"),
-        "{run}"
-    );
+    run.assert_stderr_contains(&["sender: interrupted by a signal"]);
     assert!(
         run.stderr
             .ends_with("exp1-queue: interrupted by a signal\n"),

@@ -52,18 +52,13 @@ fn check_squares(run: &Run) -> Vec<i64> {
 
 #[test]
 fn example_prints_the_seed_line() {
-    let run = run(BIN, &["example"]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), [EXAMPLE], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &["example"]).assert_prints(&[EXAMPLE]);
 }
 
 #[test]
 fn fast_is_accepted_before_and_after_example() {
     for args in [&["--fast", "example"][..], &["example", "--fast"]] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        assert_eq!(run.stdout_lines(), [EXAMPLE], "{run}");
+        run(BIN, args).assert_prints(&[EXAMPLE]);
     }
     check_squares(&run(BIN, &["--fast"]));
 }

@@ -40,18 +40,13 @@ fn number_after(run: &Run, prefix: &str) -> i128 {
 
 #[test]
 fn example_prints_the_seed_line() {
-    let run = run(BIN, &["example"]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), ["2.678"], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &["example"]).assert_prints(&["2.678"]);
 }
 
 #[test]
 fn fast_is_accepted_before_and_after_example() {
     for args in [&["--fast", "example"][..], &["example", "--fast"]] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        assert_eq!(run.stdout_lines(), ["2.678"], "{run}");
+        run(BIN, args).assert_prints(&["2.678"]);
     }
     let run = run(BIN, &["--fast", "--iterations", "10"]);
     run.assert_code(0);
@@ -60,16 +55,13 @@ fn fast_is_accepted_before_and_after_example() {
 
 #[test]
 fn the_default_run_prints_the_plan_and_an_exact_total() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
     let mut expected = plan(LOCKED, 100_000);
     expected.extend([
         "Expected value: 1500000".into(),
         "Final value (in main program): 1500000".into(),
         "Lost updates: 0".into(),
     ]);
-    assert_eq!(run.stdout_lines(), expected, "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&expected);
 }
 
 #[test]
@@ -82,9 +74,7 @@ fn the_locked_total_is_exact_on_every_run() {
         "Lost updates: 0".into(),
     ]);
     for _ in 0..20 {
-        let run = run(BIN, &["--iterations", "10000"]);
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines(), expected, "{run}");
+        run(BIN, &["--iterations", "10000"]).assert_prints(&expected);
     }
 }
 

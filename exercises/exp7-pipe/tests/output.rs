@@ -31,17 +31,12 @@ fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
 
 #[test]
 fn prints_the_seed_lines_sender_first() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), expected(), "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&expected());
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(run.stdout_lines(), expected(), "{run}");
+    run(BIN, &["--fast"]).assert_prints(&expected());
 }
 
 #[test]

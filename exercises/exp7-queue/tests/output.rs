@@ -18,17 +18,12 @@ const EXPECTED: [&str; 8] = [
 
 #[test]
 fn prints_the_seed_lines() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&EXPECTED);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    run(BIN, &["--fast"]).assert_prints(&EXPECTED);
 }
 
 #[test]
@@ -37,9 +32,8 @@ fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
     // own output shows that); reading until the close cannot.
     for i in 0..20 {
         let args: &[&str] = if i % 2 == 0 { &["--together"] } else { &[] };
-        let run = run(BIN, args);
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines(), EXPECTED, "run {i}\n{run}");
+        println!("run {i}: {args:?}");
+        run(BIN, args).assert_prints(&EXPECTED);
     }
 }
 

@@ -15,17 +15,12 @@ const EXPECTED: [&str; 6] = [
 
 #[test]
 fn prints_the_seed_lines() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&EXPECTED);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    run(BIN, &["--fast"]).assert_prints(&EXPECTED);
 }
 
 #[test]
