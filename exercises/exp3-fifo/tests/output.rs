@@ -25,11 +25,19 @@ fn command(args: &[&str]) -> Command {
     command
 }
 
+/// Starts `command` and waits until it blocks opening the FIFO, waiting
+/// for its `peer` ("reader" or "writer").
+fn start_waiting_for(peer: &str, command: Command) -> Running {
+    let waiting = format!("waiting for a {peer}");
+    let mut running = Running::start(command, false);
+    running.wait_for_lines(1, WAIT, |l| l.contains(&waiting));
+    running
+}
+
 /// The path printed in the first line, `FIFO created: PATH (mode 0600)`.
 fn path_in(stdout: &str) -> Option<&str> {
-    stdout
-        .lines()
-        .next()?
+    let first = stdout.lines().next()?;
+    first
         .strip_prefix("FIFO created: ")?
         .strip_suffix(" (mode 0600)")
 }
@@ -99,8 +107,7 @@ fn the_reader_prints_what_a_shell_echoes() {
     let dir = TempDir::new("echo");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut reader = Running::start(command(&["reader", "--path", p]), false);
-    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     let echo = run("sh", &["-c", "echo hi > \"$0\"", p]);
     echo.assert_code(0);
     let run = reader.finish(WAIT);
@@ -136,8 +143,7 @@ fn the_writer_feeds_cat() {
     let dir = TempDir::new("cat");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut writer = Running::start(command(&["writer", "--fast", "--path", p]), false);
-    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let writer = start_waiting_for("reader", command(&["writer", "--fast", "--path", p]));
     let cat = run("cat", &[p]);
     cat.assert_code(0);
     assert_eq!(cat.stdout_lines(), ["First", "second", "third?"], "{cat}");
@@ -157,8 +163,7 @@ fn a_writer_with_messages_meets_a_reader_on_a_shell_made_fifo() {
     let fifo = dir.join("made-by-mkfifo");
     let p = fifo.to_str().unwrap();
     run("mkfifo", &[p]).assert_code(0);
-    let mut reader = Running::start(command(&["reader", "--path", p]), false);
-    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     let writer = run(
         BIN,
         &["writer", "--fast", "--path", p, "hello", "two words"],
@@ -184,8 +189,7 @@ fn sigterm_ends_a_reader_blocked_in_open_and_removes_the_fifo() {
     let dir = TempDir::new("sigterm");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut reader = Running::start(command(&["reader", "--path", p]), false);
-    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     assert!(exists(&fifo));
     let pid = reader.pid();
     reader.signal(Sig::SIGTERM);
@@ -209,15 +213,11 @@ fn sigterm_ends_a_writer_blocked_in_open() {
     let dir = TempDir::new("sigterm-writer");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut writer = Running::start(command(&["writer", "--path", p]), false);
-    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let writer = start_waiting_for("reader", command(&["writer", "--path", p]));
     writer.signal(Sig::SIGTERM);
     let run = writer.finish(WAIT);
     run.assert_code(0).assert_no_panic();
-    assert!(
-        run.stdout.contains("Writer: interrupted by SIGTERM"),
-        "{run}"
-    );
+    run.assert_stdout_contains(&["Writer: interrupted by SIGTERM"]);
     assert!(!exists(&fifo), "{run}");
 }
 
@@ -240,10 +240,7 @@ fn the_following_reader_takes_one_writer_after_another() {
         ["Reader received: one", "Reader received: two"],
         "{run}"
     );
-    assert!(
-        run.stdout.contains("Reader: interrupted by SIGINT"),
-        "{run}"
-    );
+    run.assert_stdout_contains(&["Reader: interrupted by SIGINT"]);
     assert!(!exists(&fifo), "{run}");
 }
 
@@ -272,15 +269,10 @@ fn child_pids(run: &Run) -> Vec<i32> {
 fn check_interrupted_default_run(run: &Run, signal: &str) {
     run.assert_code(0).assert_no_panic();
     let path = created_path(run);
-    assert!(
-        run.stdout
-            .contains(&format!("Writer: interrupted by {signal}")),
-        "{run}"
-    );
-    assert!(
-        run.stdout.contains(&format!("FIFO removed: {path}")),
-        "{run}"
-    );
+    run.assert_stdout_contains(&[
+        &format!("Writer: interrupted by {signal}"),
+        &format!("FIFO removed: {path}"),
+    ]);
     assert!(
         !run.stdout.contains("still open"),
         "a child outlived the program\n{run}"
@@ -328,21 +320,14 @@ fn a_planted_symbolic_link_is_refused_and_its_target_untouched() {
     for path in [&link, &dangling] {
         let p = path.to_str().unwrap();
         for role in ["reader", "writer"] {
-            let run = run(BIN, &[role, "--fast", "--path", p]);
-            run.assert_code(2).assert_no_panic();
-            assert!(
-                run.stderr.contains(&format!(
-                    "{p} is a symbolic link (not followed), not a FIFO"
-                )),
-                "{run}"
-            );
+            run(BIN, &[role, "--fast", "--path", p]).assert_bad_usage(&format!(
+                "{p} is a symbolic link (not followed), not a FIFO"
+            ));
         }
-        let run = run(BIN, &["--fast", "--path", p]);
-        run.assert_code(1).assert_no_panic();
-        assert!(
-            run.stderr.contains(&format!("mkfifo {p}: File exists")),
-            "{run}"
-        );
+        run(BIN, &["--fast", "--path", p])
+            .assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!("mkfifo {p}: File exists")]);
         assert!(
             std::fs::symlink_metadata(path)
                 .unwrap()
@@ -364,18 +349,11 @@ fn a_path_that_is_not_a_fifo_is_bad_input() {
     let file = dir.join("file");
     std::fs::write(&file, "data").unwrap();
     let p = file.to_str().unwrap();
-    let run = run(BIN, &["reader", "--path", p]);
-    run.assert_code(2).assert_no_panic();
-    assert!(
-        run.stderr.contains("is a regular file, not a FIFO"),
-        "{run}"
-    );
+    run(BIN, &["reader", "--path", p]).assert_bad_usage("is a regular file, not a FIFO");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
 
     let long = format!("/tmp/{}", "x".repeat(300));
-    let run = ipc_testkit::run(BIN, &["reader", "--path", &long]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("longer than 255 bytes"), "{run}");
+    run(BIN, &["reader", "--path", &long]).assert_bad_usage("longer than 255 bytes");
 }
 
 #[test]
@@ -391,8 +369,7 @@ fn fifos_are_created_0600_whatever_the_umask() {
             BIN,
             p,
         ]);
-        let mut reader = Running::start(cmd, false);
-        reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+        let reader = start_waiting_for("writer", cmd);
         let meta = std::fs::symlink_metadata(&fifo).unwrap();
         let mode = meta.permissions().mode();
         reader.signal(Sig::SIGTERM);
@@ -414,17 +391,13 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
     let messages: Vec<String> = (1..=10).map(|n| format!("message {n}")).collect();
     let mut args = vec!["writer", "--path", p];
     args.extend(messages.iter().map(String::as_str));
-    let mut writer = Running::start(command(&args), false);
-    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let writer = start_waiting_for("reader", command(&args));
     run("sh", &["-c", ": < \"$0\"", p]).assert_code(0);
     let run = writer.finish(WAIT);
-    run.assert_code(1).assert_no_panic();
-    assert!(
-        run.stdout
-            .contains("Writer: the reader has closed the FIFO;"),
-        "{run}"
-    );
-    assert!(run.stderr.contains("the other end is gone"), "{run}");
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stdout_contains(&["Writer: the reader has closed the FIFO;"])
+        .assert_stderr_contains(&["the other end is gone"]);
     assert!(!exists(&fifo), "{run}");
 }
 

@@ -72,9 +72,8 @@ fn limits_line() -> String {
 /// The queue path printed in the first line, `Message queue PATH created
 /// (mode 0600)`.
 fn path_in(stdout: &str) -> Option<&str> {
-    stdout
-        .lines()
-        .next()?
+    let first = stdout.lines().next()?;
+    first
         .strip_prefix("Message queue ")?
         .strip_suffix(" created (mode 0600)")
 }
@@ -226,16 +225,10 @@ fn two_sends_then_one_receive_highest_first_equal_ones_in_order() {
 fn a_missing_queue_is_bad_input() {
     let q = Queue::new("exp7-missing");
     for role in ["receive", "attrs", "unlink"] {
-        let run = q.run(&[role]);
-        run.assert_code(2).assert_no_panic();
-        assert_eq!(run.stdout, "", "{run}");
-        assert!(
-            run.stderr.contains(&format!(
-                "{}: No such file or directory (no such queue: run `exp7-mqueue send` first)",
-                q.path()
-            )),
-            "{run}"
-        );
+        q.run(&[role]).assert_bad_usage(&format!(
+            "{}: No such file or directory (no such queue: run `exp7-mqueue send` first)",
+            q.path()
+        ));
     }
     assert!(!q.exists());
 }
@@ -248,20 +241,14 @@ fn a_capacity_above_the_system_limit_names_the_limit() {
     for role in [&[][..], &["send"][..]] {
         let mut args = vec!["--capacity", &too_many];
         args.extend_from_slice(role);
-        let run = q.run(&args);
-        run.assert_code(2).assert_no_panic();
-        assert!(
-            run.stderr.contains(&format!(
-                "a message queue capacity (mq_maxmsg) of {too_many} is above the system limit of {} ({MSG_MAX_FILE})",
-                limits.msg_max
-            )),
-            "{run}"
-        );
+        q.run(&args).assert_bad_usage(&format!(
+            "a message queue capacity (mq_maxmsg) of {too_many} is above the system limit of {} ({MSG_MAX_FILE})",
+            limits.msg_max
+        ));
     }
     let too_big = (limits.msgsize_max + 1).to_string();
-    let run = q.run(&["send", "--msgsize", &too_big]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains(MSGSIZE_MAX_FILE), "{run}");
+    q.run(&["send", "--msgsize", &too_big])
+        .assert_bad_usage(MSGSIZE_MAX_FILE);
     assert!(!q.exists(), "nothing was created");
 }
 
@@ -276,14 +263,10 @@ fn a_sender_waiting_on_a_full_queue_ends_on_sigterm() {
     sender.wait_for_lines(1, WAIT, |l| l.starts_with("The queue is full"));
     sender.signal(Sig::SIGTERM);
     let run = sender.finish(WAIT);
-    run.assert_code(0).assert_no_panic();
-    assert!(run.stdout.contains(
-        "The queue is full (maxmsg 6, msgsize 64, curmsgs 6): waiting for a receiver to make room"
-    ), "{run}");
-    assert!(
-        run.stdout.contains("Sender: interrupted by SIGTERM"),
-        "{run}"
-    );
+    run.assert_code(0).assert_no_panic().assert_stdout_contains(&[
+        "The queue is full (maxmsg 6, msgsize 64, curmsgs 6): waiting for a receiver to make room",
+        "Sender: interrupted by SIGTERM",
+    ]);
     let receive = q.run(&["receive"]);
     let received = receive
         .stdout_lines()
@@ -306,11 +289,9 @@ fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
     receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
     receiver.signal(Sig::SIGINT);
     let run = receiver.finish(WAIT);
-    run.assert_code(0).assert_no_panic();
-    assert!(
-        run.stdout.contains("Receiver: interrupted by SIGINT"),
-        "{run}"
-    );
+    run.assert_code(0)
+        .assert_no_panic()
+        .assert_stdout_contains(&["Receiver: interrupted by SIGINT"]);
     drop(queue);
     q.run(&["unlink"]).assert_code(0);
     assert!(!q.exists());
