@@ -23,7 +23,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 /// How long a run may take before it is killed and the test fails.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -109,6 +108,15 @@ impl Run {
         let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
         assert_eq!(self.stdout_lines(), expected, "unexpected stdout\n{self}");
         assert_eq!(self.stderr, "", "unexpected stderr\n{self}");
+        self
+    }
+
+    /// Panics, naming them, unless every one of `pids` has ended and been
+    /// reaped: record a program's [`children_of`] while it runs, and check
+    /// after it ended that none outlived it or was left a zombie.
+    pub fn assert_all_ended(&self, pids: &[Pid]) -> &Self {
+        let left = survivors(pids);
+        assert!(left.is_empty(), "still there: {left:?}\n{self}");
         self
     }
 
@@ -335,6 +343,28 @@ impl Running {
         }
     }
 
+    /// Waits until the program has at least `count` children and returns
+    /// them (see [`children_of`]); kills the program and panics after
+    /// `timeout`.
+    pub fn wait_for_children(&self, count: usize, timeout: Duration) -> Vec<Pid> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let children = children_of(self.pid());
+            if children.len() >= count {
+                return children;
+            }
+            if Instant::now() >= deadline {
+                let _ = kill(self.pid(), Signal::SIGKILL);
+                panic!(
+                    "{}: {} children after {timeout:?}, not {count}",
+                    self.command,
+                    children.len()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Sends `signal` to the program (not to its children).
     pub fn signal(&self, signal: Signal) {
         kill(self.pid(), signal).expect("kill");
@@ -558,6 +588,9 @@ pub mod scenarios;
 /// Signal numbers for tests.
 pub use nix::sys::signal::Signal as Sig;
 
+/// A process id, as [`children_of`] and [`Running::pid`] give them.
+pub use nix::unistd::Pid;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,9 +625,18 @@ mod tests {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         let pid = Pid::from_raw(child.id() as i32);
         assert_eq!(survivors(&[pid]), [format!("{pid}:sleep")]);
+        let outcome = std::panic::catch_unwind(|| {
+            run("true", &[]).assert_all_ended(&[pid]);
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with(&format!("still there: [\"{pid}:sleep\"]")),
+            "{message}"
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(survivors(&[pid]).is_empty());
+        run("true", &[]).assert_all_ended(&[pid]);
     }
 
     #[test]
@@ -723,6 +765,29 @@ mod tests {
             "{message}"
         );
         assert!(!path.exists(), "the guard removed it while unwinding");
+    }
+
+    #[test]
+    fn children_can_be_awaited() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 & sleep 30 & wait"]);
+        let running = Running::start(command, false);
+        let children = running.wait_for_children(2, Duration::from_secs(10));
+        assert_eq!(children.len(), 2);
+        for &child in &children {
+            kill(child, Signal::SIGTERM).unwrap();
+        }
+        let run = running.finish(Duration::from_secs(10));
+        run.assert_code(0).assert_all_ended(&children);
+    }
+
+    #[test]
+    #[should_panic(expected = "0 children after")]
+    fn children_that_never_come_fail_the_wait() {
+        let mut command = Command::new("sleep");
+        command.arg("30");
+        let running = Running::start(command, false);
+        running.wait_for_children(1, Duration::from_millis(200));
     }
 
     #[test]
