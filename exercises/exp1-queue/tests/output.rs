@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Running, Sig, assert_no_new_shm, children_of, handout, own_process_group, run};
+use ipc_testkit::{Running, Sig, assert_no_new_shm, handout, own_process_group, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
 
@@ -35,11 +35,7 @@ fn the_real_run_waits_and_prints_the_same_lines() {
 /// its signal handlers, inherited by them, are in place).
 fn start_and_wait_for_children(command: Command) -> Running {
     let running = Running::start(command, false);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while children_of(running.pid()).len() < 2 {
-        assert!(Instant::now() < deadline, "the children never started");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    running.wait_for_children(2, Duration::from_secs(30));
     running
 }
 

@@ -2,11 +2,9 @@
 //! locked total, the lost updates without a lock, and bad input.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ipc_testkit::{
-    Run, Running, Sig, assert_no_new_shm, children_of, handout, normalise_numbers, run,
-};
+use ipc_testkit::{Run, Running, Sig, assert_no_new_shm, handout, normalise_numbers, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
 
@@ -117,33 +115,17 @@ fn a_failed_child_is_reported_with_exit_code_1() {
     let mut command = Command::new(BIN);
     command.args(["--iterations", "1000000000000"]);
     let running = Running::start(command, false);
-    let parent = running.pid();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let children = loop {
-        let children = children_of(parent);
-        if children.len() == 5 || Instant::now() >= deadline {
-            break children;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let children = running.wait_for_children(5, Duration::from_secs(30));
     for &child in &children {
         let _ = nix::sys::signal::kill(child, Sig::SIGKILL);
     }
     let run = running.finish(Duration::from_secs(30));
     assert_eq!(children.len(), 5, "children never all started\n{run}");
-    run.assert_code(1).assert_no_panic();
-    assert!(
-        run.stderr
-            .contains("exp11-value: process p1 failed: killed by SIGKILL"),
-        "{run}"
-    );
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["exp11-value: process p1 failed: killed by SIGKILL"]);
     assert!(!run.stdout.contains("Final value"), "{run}");
-    for child in children {
-        assert!(
-            !std::path::Path::new(&format!("/proc/{child}")).exists(),
-            "child {child} outlived the program\n{run}"
-        );
-    }
+    run.assert_all_ended(&children);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, Sig, TempDir, by_prefix, handout, normalise_numbers, own_process_group, run,
+    Pid, Run, Running, Sig, TempDir, by_prefix, handout, normalise_numbers, own_process_group, run,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -205,7 +205,7 @@ fn sigterm_ends_a_reader_blocked_in_open_and_removes_the_fifo() {
         "{run}"
     );
     assert!(!exists(&fifo), "{run}");
-    assert!(!is_zombie(pid.as_raw()), "{run}");
+    run.assert_all_ended(&[pid]);
 }
 
 #[test]
@@ -244,17 +244,8 @@ fn the_following_reader_takes_one_writer_after_another() {
     assert!(!exists(&fifo), "{run}");
 }
 
-fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            stat.rsplit_once(')')
-                .is_some_and(|(_, tail)| tail.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
-
 /// The pids a run printed in `(pid N)`, its children's.
-fn child_pids(run: &Run) -> Vec<i32> {
+fn child_pids(run: &Run) -> Vec<Pid> {
     run.stdout
         .match_indices("(pid ")
         .filter_map(|(at, _)| {
@@ -262,6 +253,7 @@ fn child_pids(run: &Run) -> Vec<i32> {
                 .split(')')
                 .next()
                 .and_then(|n| n.parse().ok())
+                .map(Pid::from_raw)
         })
         .collect()
 }
@@ -280,9 +272,7 @@ fn check_interrupted_default_run(run: &Run, signal: &str) {
     assert!(!exists(Path::new(&path)), "{run}");
     let pids = child_pids(run);
     assert_eq!(pids.len(), 2, "{run}");
-    for pid in pids {
-        assert!(!is_zombie(pid), "zombie {pid}\n{run}");
-    }
+    run.assert_all_ended(&pids);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, Sig, by_prefix, children_of, handout, normalise_numbers, run_command, survivors,
+    Run, Running, Sig, by_prefix, children_of, handout, normalise_numbers, run_command,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
@@ -170,11 +170,7 @@ fn sigterm_during_the_pause_ends_every_process() {
         "the writer went on after SIGTERM\n{run}"
     );
     assert!(!run.stdout.contains("still open"), "{run}");
-    assert!(
-        survivors(&children).is_empty(),
-        "{:?}\n{run}",
-        survivors(&children)
-    );
+    run.assert_all_ended(&children);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Run, Running, Sig, assert_no_new_shm, by_prefix, children_of, handout, normalise_numbers,
-    own_process_group, run, run_command, shm_objects, survivors, zombies_of,
+    own_process_group, run, run_command, shm_objects, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -130,11 +130,7 @@ fn signal_after_a_few_ticks(tag: &str, signal: Sig, group: bool) {
     let run = running.finish(WAIT);
     check_ending(&run, &name);
     assert!(increments(&run).len() >= 2, "{run}");
-    assert!(
-        survivors(&children).is_empty(),
-        "{:?}\n{run}",
-        survivors(&children)
-    );
+    run.assert_all_ended(&children);
 }
 
 #[test]
