@@ -38,6 +38,7 @@ pub const MIN_QUESTIONS: usize = 3;
 /// The text of `README.md` in `manifest_dir` (pass
 /// `env!("CARGO_MANIFEST_DIR")`); panics naming the file if it cannot be
 /// read.
+#[track_caller]
 pub fn read(manifest_dir: &str) -> String {
     let path = Path::new(manifest_dir).join("README.md");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -45,6 +46,7 @@ pub fn read(manifest_dir: &str) -> String {
 
 /// [`read`], then [`assert_title`] and [`assert_sections`]: the handout of
 /// `crate_name`, checked for its shape.
+#[track_caller]
 pub fn checked(manifest_dir: &str, crate_name: &str) -> String {
     let readme = read(manifest_dir);
     assert_title(&readme, crate_name);
@@ -54,6 +56,7 @@ pub fn checked(manifest_dir: &str, crate_name: &str) -> String {
 
 /// Panics unless the handout starts with the title line `# <crate_name> — `
 /// and its third line is the `Seed: ` line.
+#[track_caller]
 pub fn assert_title(readme: &str, crate_name: &str) {
     let mut lines = readme.lines();
     let title = lines.next().unwrap_or_default();
@@ -85,6 +88,7 @@ pub fn headings(readme: &str) -> Vec<&str> {
 
 /// The text under `heading` (a line of [`SECTIONS`]) up to the next `## `
 /// heading; panics if the handout has no such section.
+#[track_caller]
 pub fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
     let mut fenced = false;
     let mut start = None;
@@ -112,6 +116,7 @@ pub fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
 /// Panics unless the handout's `## ` headings are exactly [`SECTIONS`], in
 /// order, and "## Questions" numbers at least [`MIN_QUESTIONS`] questions
 /// `1. `, `2. `, … one after another.
+#[track_caller]
 pub fn assert_sections(readme: &str) {
     assert_eq!(
         headings(readme),
@@ -146,6 +151,7 @@ pub fn code_block<'a>(text: &'a str, language: &str) -> Option<&'a str> {
 
 /// The first ```` ```text ```` block under "## Expected output": what the
 /// handout says a run prints. Panics if the section has none.
+#[track_caller]
 pub fn expected_output(readme: &str) -> String {
     code_block(section(readme, "## Expected output"), "text")
         .expect("a ```text block under \"## Expected output\"")
@@ -154,6 +160,7 @@ pub fn expected_output(readme: &str) -> String {
 
 /// Panics unless `run` ended with exit code 0 and printed on standard
 /// output the lines of the handout's [`expected_output`].
+#[track_caller]
 pub fn assert_shows(readme: &str, run: &Run) {
     assert_shows_normalised(readme, run, |text| {
         text.lines().map(str::to_owned).collect::<Vec<_>>()
@@ -163,6 +170,7 @@ pub fn assert_shows(readme: &str, run: &Run) {
 /// As [`assert_shows`], comparing the handout's expected output and the
 /// run's standard output after `normalise` (which replaces what differs
 /// from run to run: pids, names, the interleaving of processes).
+#[track_caller]
 pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
     readme: &str,
     run: &Run,

@@ -50,6 +50,7 @@ impl Run {
     }
 
     /// Panics, showing the whole run, unless the exit code is `code`.
+    #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(self.code(), Some(code), "unexpected exit status\n{self}");
         self
@@ -66,6 +67,7 @@ impl Run {
     }
 
     /// Panics unless standard error is free of panics and backtraces.
+    #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
         for marker in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
             assert!(
@@ -84,6 +86,7 @@ impl Run {
     /// let run = ipc_testkit::run("sh", &["-c", "echo 'error: bad --flag' >&2; exit 2"]);
     /// run.assert_bad_usage("--flag");
     /// ```
+    #[track_caller]
     pub fn assert_bad_usage(&self, message: &str) -> &Self {
         self.assert_code(2).assert_no_panic();
         assert_eq!(
@@ -103,6 +106,7 @@ impl Run {
     /// ```
     /// ipc_testkit::run("printf", &["1\\n4\\n"]).assert_prints(&["1", "4"]);
     /// ```
+    #[track_caller]
     pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
         self.assert_code(0).assert_no_panic();
         let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
@@ -114,6 +118,7 @@ impl Run {
     /// Panics, naming them, unless every one of `pids` has ended and been
     /// reaped: record a program's [`children_of`] while it runs, and check
     /// after it ended that none outlived it or was left a zombie.
+    #[track_caller]
     pub fn assert_all_ended(&self, pids: &[Pid]) -> &Self {
         let left = survivors(pids);
         assert!(left.is_empty(), "still there: {left:?}\n{self}");
@@ -122,17 +127,20 @@ impl Run {
 
     /// Panics, naming the ones missing, unless standard output contains
     /// every one of `needles` (the words a `--help` must explain).
+    #[track_caller]
     pub fn assert_stdout_contains(&self, needles: &[&str]) -> &Self {
         assert_contains("stdout", &self.stdout, needles, self)
     }
 
     /// Panics, naming the ones missing, unless standard error contains
     /// every one of `needles`.
+    #[track_caller]
     pub fn assert_stderr_contains(&self, needles: &[&str]) -> &Self {
         assert_contains("stderr", &self.stderr, needles, self)
     }
 }
 
+#[track_caller]
 fn assert_contains<'a>(stream: &str, text: &str, needles: &[&str], run: &'a Run) -> &'a Run {
     let missing: Vec<&str> = needles
         .iter()
@@ -183,6 +191,7 @@ pub fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Run {
 /// run.assert_code(0);
 /// assert_eq!(text, "one two\n");
 /// ```
+#[track_caller]
 pub fn run_to_file(program: &str, args: &[&str]) -> (Run, String) {
     let dir = TempDir::new("out");
     let file = dir.path().join("stdout.txt");
@@ -511,6 +520,7 @@ pub fn shm_objects() -> BTreeSet<String> {
 /// let run = ipc_testkit::assert_no_new_shm(|| ipc_testkit::run("true", &[]));
 /// run.assert_code(0);
 /// ```
+#[track_caller]
 pub fn assert_no_new_shm<T>(action: impl FnOnce() -> T) -> T {
     let before = shm_objects();
     let result = action();
