@@ -7,9 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{
-    Run, Running, Sig, by_prefix, children_of, handout, normalise_numbers, run_command,
-};
+use ipc_testkit::{Run, Running, Sig, by_prefix, handout, normalise_numbers, run_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
 
@@ -149,7 +147,7 @@ fn sigterm_during_the_pause_ends_every_process() {
     running.wait_for_lines(1, WAIT, |l| {
         l == "INFO:process1:Intentionally sleeping for 5 seconds"
     });
-    let children = children_of(running.pid());
+    let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "writer and reader: {children:?}");
     running.signal(Sig::SIGTERM);
     let run = running.finish(WAIT);

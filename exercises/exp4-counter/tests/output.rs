@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, Sig, assert_no_new_shm, by_prefix, children_of, handout, normalise_numbers,
-    own_process_group, run, run_command, shm_objects, zombies_of,
+    Run, Running, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers, own_process_group,
+    run, run_command, shm_objects, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -119,7 +119,7 @@ fn signal_after_a_few_ticks(tag: &str, signal: Sig, group: bool) {
     let mut running = start_named(&name);
     running.wait_for_lines(2, WAIT, is_increment);
     assert!(Path::new(&shm_path(&name)).exists());
-    let children = children_of(running.pid());
+    let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "process 1 and process 2: {children:?}");
     assert!(zombies_of(running.pid()).is_empty());
     if group {
