@@ -29,8 +29,9 @@ fn test_name(tag: &str) -> String {
     format!("t{}-{tag}", std::process::id())
 }
 
-fn shm_path(name: &str) -> String {
-    format!("/dev/shm/ipc-lab-{name}")
+/// True while the segment `ipc-lab-<name>` exists in /dev/shm.
+fn segment_exists(name: &str) -> bool {
+    Path::new(&format!("/dev/shm/ipc-lab-{name}")).exists()
 }
 
 fn command(args: &[&str]) -> Command {
@@ -106,10 +107,7 @@ fn check_ending(run: &Run, name: &str) {
     let last = counted.last().copied().unwrap_or(0);
     assert!(seen.iter().all(|v| *v <= last), "{run}");
     assert!(!run.stdout.contains("still open"), "{run}");
-    assert!(
-        !Path::new(&shm_path(name)).exists(),
-        "segment left behind\n{run}"
-    );
+    assert!(!segment_exists(name), "segment left behind\n{run}");
 }
 
 /// Starts a named run, waits for two increments, sends `signal` (to the
@@ -118,7 +116,7 @@ fn signal_after_a_few_ticks(tag: &str, signal: Sig, group: bool) {
     let name = test_name(tag);
     let mut running = start_named(&name);
     running.wait_for_lines(2, WAIT, is_increment);
-    assert!(Path::new(&shm_path(&name)).exists());
+    assert!(segment_exists(&name));
     let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "process 1 and process 2: {children:?}");
     assert!(zombies_of(running.pid()).is_empty());
@@ -201,10 +199,7 @@ fn attach_observes_without_unlinking() {
         "{observer}"
     );
     assert!(!observer.stdout.contains("Process-1"), "{observer}");
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "the observer unlinked it"
-    );
+    assert!(segment_exists(&name), "the observer unlinked it");
     running.signal(Sig::SIGTERM);
     let run = running.finish(WAIT);
     check_ending(&run, &name);
@@ -229,10 +224,7 @@ fn attach_ends_on_sigterm_too() {
         Some(&"Process-2 Terminated"),
         "{observed}"
     );
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "the observer unlinked it"
-    );
+    assert!(segment_exists(&name), "the observer unlinked it");
     creator.signal(Sig::SIGTERM);
     check_ending(&creator.finish(WAIT), &name);
 }
@@ -251,10 +243,7 @@ fn a_taken_name_is_a_runtime_error() {
         "{second}"
     );
     assert_eq!(second.stdout, "", "{second}");
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "the loser unlinked it"
-    );
+    assert!(segment_exists(&name), "the loser unlinked it");
     running.signal(Sig::SIGTERM);
     check_ending(&running.finish(WAIT), &name);
 }
@@ -366,10 +355,7 @@ fn python_attaches_and_reads_the_counter() {
     let first = python_reads(&snippet);
     // Give a resource tracker that would unlink the segment time to do so.
     running.wait_for_lines(first as usize + 2, WAIT, is_increment);
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "Python unlinked the segment"
-    );
+    assert!(segment_exists(&name), "Python unlinked the segment");
     let second = python_reads(&snippet);
     running.signal(Sig::SIGTERM);
     let run = running.finish(WAIT);
