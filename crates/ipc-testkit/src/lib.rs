@@ -15,13 +15,14 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 /// How long a run may take before it is killed and the test fails.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -49,6 +50,7 @@ impl Run {
     }
 
     /// Panics, showing the whole run, unless the exit code is `code`.
+    #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(self.code(), Some(code), "unexpected exit status\n{self}");
         self
@@ -65,6 +67,7 @@ impl Run {
     }
 
     /// Panics unless standard error is free of panics and backtraces.
+    #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
         for marker in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
             assert!(
@@ -74,6 +77,81 @@ impl Run {
         }
         self
     }
+
+    /// Panics unless the program refused its arguments as bad usage: exit
+    /// code 2, no panic, nothing on standard output, and `message` on
+    /// standard error.
+    ///
+    /// ```
+    /// let run = ipc_testkit::run("sh", &["-c", "echo 'error: bad --flag' >&2; exit 2"]);
+    /// run.assert_bad_usage("--flag");
+    /// ```
+    #[track_caller]
+    pub fn assert_bad_usage(&self, message: &str) -> &Self {
+        self.assert_code(2).assert_no_panic();
+        assert_eq!(
+            self.stdout, "",
+            "bad usage prints nothing on stdout\n{self}"
+        );
+        assert!(
+            self.stderr.contains(message),
+            "{message:?} missing from stderr\n{self}"
+        );
+        self
+    }
+
+    /// Panics unless the program ended with exit code 0, printed exactly
+    /// `lines` on standard output, and nothing on standard error.
+    ///
+    /// ```
+    /// ipc_testkit::run("printf", &["1\\n4\\n"]).assert_prints(&["1", "4"]);
+    /// ```
+    #[track_caller]
+    pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
+        self.assert_code(0).assert_no_panic();
+        let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+        assert_eq!(self.stdout_lines(), expected, "unexpected stdout\n{self}");
+        assert_eq!(self.stderr, "", "unexpected stderr\n{self}");
+        self
+    }
+
+    /// Panics, naming them, unless every one of `pids` has ended and been
+    /// reaped: record a program's [`children_of`] while it runs, and check
+    /// after it ended that none outlived it or was left a zombie.
+    #[track_caller]
+    pub fn assert_all_ended(&self, pids: &[Pid]) -> &Self {
+        let left = survivors(pids);
+        assert!(left.is_empty(), "still there: {left:?}\n{self}");
+        self
+    }
+
+    /// Panics, naming the ones missing, unless standard output contains
+    /// every one of `needles` (the words a `--help` must explain).
+    #[track_caller]
+    pub fn assert_stdout_contains(&self, needles: &[&str]) -> &Self {
+        assert_contains("stdout", &self.stdout, needles, self)
+    }
+
+    /// Panics, naming the ones missing, unless standard error contains
+    /// every one of `needles`.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, needles: &[&str]) -> &Self {
+        assert_contains("stderr", &self.stderr, needles, self)
+    }
+}
+
+#[track_caller]
+fn assert_contains<'a>(stream: &str, text: &str, needles: &[&str], run: &'a Run) -> &'a Run {
+    let missing: Vec<&str> = needles
+        .iter()
+        .copied()
+        .filter(|needle| !text.contains(needle))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{missing:?} missing from {stream}\n{run}"
+    );
+    run
 }
 
 impl fmt::Display for Run {
@@ -97,6 +175,74 @@ pub fn run_with_input(program: &str, args: &[&str], input: &[u8]) -> Run {
     let mut command = Command::new(program);
     command.args(args);
     run_command(command, Some(input), DEFAULT_TIMEOUT)
+}
+
+/// Runs `program` with `args` and its standard output redirected to a
+/// file, as `program args > FILE` in a shell; returns the run (its stdout
+/// is empty) and the file's text. The file lives in a directory of its own
+/// under the temporary directory, removed before this returns.
+///
+/// A file is where a C program's stdout is block-buffered: a process that
+/// forks with output still buffered prints it twice. A test compares the
+/// file's lines with the expected ones to show each appears once.
+///
+/// ```
+/// let (run, text) = ipc_testkit::run_to_file("echo", &["one", "two"]);
+/// run.assert_code(0);
+/// assert_eq!(text, "one two\n");
+/// ```
+#[track_caller]
+pub fn run_to_file(program: &str, args: &[&str]) -> (Run, String) {
+    let dir = TempDir::new("out");
+    let file = dir.path().join("stdout.txt");
+    let file_arg = file.to_str().expect("a UTF-8 temporary directory");
+    // `exec` keeps the program's pid and leaves no shell behind it.
+    let mut all = vec![
+        "-c",
+        "out=$1; shift; exec \"$0\" \"$@\" > \"$out\"",
+        program,
+        file_arg,
+    ];
+    all.extend_from_slice(args);
+    let run = run("sh", &all);
+    let text =
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}\n{run}", file.display()));
+    (run, text)
+}
+
+/// A directory of its own under the temporary directory, removed with all
+/// it holds when dropped (also when a test panics).
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates `ipc-testkit-<pid>-<n>-<tag>` under the temporary directory,
+    /// with `<n>` counting up within this process.
+    pub fn new(tag: &str) -> TempDir {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("ipc-testkit-{}-{n}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path of `name` inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs a prepared command, feeding `input` (or nothing), killing it after
@@ -206,6 +352,28 @@ impl Running {
         }
     }
 
+    /// Waits until the program has at least `count` children and returns
+    /// them (see [`children_of`]); kills the program and panics after
+    /// `timeout`.
+    pub fn wait_for_children(&self, count: usize, timeout: Duration) -> Vec<Pid> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let children = children_of(self.pid());
+            if children.len() >= count {
+                return children;
+            }
+            if Instant::now() >= deadline {
+                let _ = kill(self.pid(), Signal::SIGKILL);
+                panic!(
+                    "{}: {} children after {timeout:?}, not {count}",
+                    self.command,
+                    children.len()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// Sends `signal` to the program (not to its children).
     pub fn signal(&self, signal: Signal) {
         kill(self.pid(), signal).expect("kill");
@@ -312,9 +480,54 @@ pub fn normalise_numbers(text: &str, marker: &str) -> String {
     out
 }
 
+/// The lines of `text` grouped by the first of `prefixes` they start with,
+/// one group per prefix and a last group for the lines that start with
+/// none; each group keeps the order of its lines.
+///
+/// When processes print at the same time, the interleaving changes from
+/// run to run but the order of each process's own lines does not: compare
+/// the groups.
+///
+/// ```
+/// let text = "start\nB: 1\nA: 1\nA: 2\nB: 2\nend\n";
+/// assert_eq!(
+///     ipc_testkit::by_prefix(text, &["A:", "B:"]),
+///     [vec!["A: 1", "A: 2"], vec!["B: 1", "B: 2"], vec!["start", "end"]]
+/// );
+/// ```
+pub fn by_prefix(text: &str, prefixes: &[&str]) -> Vec<Vec<String>> {
+    let mut groups = vec![Vec::new(); prefixes.len() + 1];
+    for line in text.lines() {
+        let group = prefixes
+            .iter()
+            .position(|prefix| line.starts_with(prefix))
+            .unwrap_or(prefixes.len());
+        groups[group].push(line.to_owned());
+    }
+    groups
+}
+
 /// The names in `/dev/shm` that carry the ipc-lab prefix.
 pub fn shm_objects() -> BTreeSet<String> {
     prefixed_entries("/dev/shm")
+}
+
+/// Runs `action` and panics, naming them, if ipc-lab objects appeared in
+/// `/dev/shm` meanwhile and are still there afterwards: what a program
+/// run by `action` left behind. Returns what `action` returned.
+///
+/// ```
+/// let run = ipc_testkit::assert_no_new_shm(|| ipc_testkit::run("true", &[]));
+/// run.assert_code(0);
+/// ```
+#[track_caller]
+pub fn assert_no_new_shm<T>(action: impl FnOnce() -> T) -> T {
+    let before = shm_objects();
+    let result = action();
+    let after = shm_objects();
+    let new: Vec<&String> = after.difference(&before).collect();
+    assert!(new.is_empty(), "new objects in /dev/shm: {new:?}");
+    result
 }
 
 /// The entries of `dir` whose names start with [`PREFIX`].
@@ -379,10 +592,14 @@ pub fn survivors(pids: &[Pid]) -> Vec<String> {
         .collect()
 }
 
+pub mod handout;
 pub mod scenarios;
 
 /// Signal numbers for tests.
 pub use nix::sys::signal::Signal as Sig;
+
+/// A process id, as [`children_of`] and [`Running::pid`] give them.
+pub use nix::unistd::Pid;
 
 #[cfg(test)]
 mod tests {
@@ -418,9 +635,169 @@ mod tests {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         let pid = Pid::from_raw(child.id() as i32);
         assert_eq!(survivors(&[pid]), [format!("{pid}:sleep")]);
+        let outcome = std::panic::catch_unwind(|| {
+            run("true", &[]).assert_all_ended(&[pid]);
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with(&format!("still there: [\"{pid}:sleep\"]")),
+            "{message}"
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(survivors(&[pid]).is_empty());
+        run("true", &[]).assert_all_ended(&[pid]);
+    }
+
+    #[test]
+    fn bad_usage_is_code_2_a_message_and_no_stdout() {
+        run("sh", &["-c", "echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--x");
+    }
+
+    #[test]
+    #[should_panic(expected = "bad usage prints nothing on stdout")]
+    fn bad_usage_with_output_on_stdout_fails() {
+        run("sh", &["-c", "echo usage; echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--x");
+    }
+
+    #[test]
+    #[should_panic(expected = "\"--y\" missing from stderr")]
+    fn bad_usage_without_the_message_fails() {
+        run("sh", &["-c", "echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--y");
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected exit status")]
+    fn bad_usage_with_another_code_fails() {
+        run("sh", &["-c", "echo 'error: --x' >&2; exit 1"]).assert_bad_usage("--x");
+    }
+
+    #[test]
+    #[should_panic(expected = "[\"three\", \"four\"] missing from stdout")]
+    fn missing_words_are_named() {
+        run("echo", &["one two"]).assert_stdout_contains(&["one", "three", "two", "four"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "[\"two\"] missing from stderr")]
+    fn missing_words_on_stderr_are_named() {
+        run("sh", &["-c", "echo one >&2; echo two"]).assert_stderr_contains(&["one", "two"]);
+    }
+
+    #[test]
+    fn prints_compares_every_line() {
+        run("printf", &["a\\nb\\n"]).assert_prints(&["a", "b"]);
+        run("true", &[]).assert_prints::<&str>(&[]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected stdout")]
+    fn prints_fails_on_a_missing_line() {
+        run("printf", &["a\\nb\\n"]).assert_prints(&["a"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected stderr")]
+    fn prints_fails_on_stderr() {
+        run("sh", &["-c", "echo a; echo b >&2"]).assert_prints(&["a"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected exit status")]
+    fn prints_fails_on_a_failure() {
+        run("sh", &["-c", "echo a; exit 1"]).assert_prints(&["a"]);
+    }
+
+    #[test]
+    fn run_to_file_returns_the_file_and_removes_it() {
+        let (run, text) = run_to_file(
+            "sh",
+            &[
+                "-c",
+                "echo \"$1\"; echo err >&2; readlink /proc/self/fd/1",
+                "-",
+                "a 'b' c",
+            ],
+        );
+        run.assert_code(0);
+        assert_eq!(run.stdout, "", "{run}");
+        assert_eq!(run.stderr, "err\n", "{run}");
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("a 'b' c"));
+        let file = lines.next().unwrap();
+        assert!(file.ends_with("/stdout.txt"), "{text}");
+        assert!(!Path::new(file).exists(), "{file} left behind");
+        assert!(
+            !Path::new(file).parent().unwrap().exists(),
+            "{file}'s directory left behind"
+        );
+    }
+
+    #[test]
+    fn temp_dirs_are_distinct_and_removed() {
+        let (one, two) = (TempDir::new("t"), TempDir::new("t"));
+        assert_ne!(one.path(), two.path());
+        std::fs::write(one.join("f"), "x").unwrap();
+        let path = one.path().to_owned();
+        drop(one);
+        assert!(!path.exists());
+    }
+
+    /// A file in /dev/shm with the ipc-lab prefix, removed when dropped.
+    #[derive(Debug)]
+    struct ShmFile(PathBuf);
+
+    impl Drop for ShmFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn new_shm_objects_are_reported_and_removed_ones_are_not() {
+        // One test, so that nothing else in this binary adds to /dev/shm
+        // while it looks.
+        let path = Path::new("/dev/shm").join(format!("ipc-lab-testkit-{}", std::process::id()));
+        assert_no_new_shm(|| {
+            std::fs::write(&path, "").unwrap();
+            std::fs::remove_file(&path).unwrap();
+        });
+        let outcome = std::panic::catch_unwind(|| {
+            assert_no_new_shm(|| {
+                let file = ShmFile(path.clone());
+                std::fs::write(&file.0, "").unwrap();
+                file
+            })
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with("new objects in /dev/shm: [\"ipc-lab-testkit-"),
+            "{message}"
+        );
+        assert!(!path.exists(), "the guard removed it while unwinding");
+    }
+
+    #[test]
+    fn children_can_be_awaited() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 & sleep 30 & wait"]);
+        let running = Running::start(command, false);
+        let children = running.wait_for_children(2, Duration::from_secs(10));
+        assert_eq!(children.len(), 2);
+        for &child in &children {
+            kill(child, Signal::SIGTERM).unwrap();
+        }
+        let run = running.finish(Duration::from_secs(10));
+        run.assert_code(0).assert_all_ended(&children);
+    }
+
+    #[test]
+    #[should_panic(expected = "0 children after")]
+    fn children_that_never_come_fail_the_wait() {
+        let mut command = Command::new("sleep");
+        command.arg("30");
+        let running = Running::start(command, false);
+        running.wait_for_children(1, Duration::from_millis(200));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Running, Sig, children_of, own_process_group, run, shm_objects};
+use ipc_testkit::{Running, Sig, assert_no_new_shm, handout, own_process_group, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
 
@@ -17,19 +17,14 @@ const EXPECTED: [&str; 3] = [
 #[test]
 fn fast_prints_the_seed_lines_in_order() {
     for _ in 0..5 {
-        let run = run(BIN, &["--fast"]);
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
-        assert_eq!(run.stderr, "", "{run}");
+        run(BIN, &["--fast"]).assert_prints(&EXPECTED);
     }
 }
 
 #[test]
 fn the_real_run_waits_and_prints_the_same_lines() {
     let start = Instant::now();
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    run(BIN, &[]).assert_prints(&EXPECTED);
     assert!(
         start.elapsed() >= Duration::from_secs(2),
         "the sender waits 2 s"
@@ -40,11 +35,7 @@ fn the_real_run_waits_and_prints_the_same_lines() {
 /// its signal handlers, inherited by them, are in place).
 fn start_and_wait_for_children(command: Command) -> Running {
     let running = Running::start(command, false);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while children_of(running.pid()).len() < 2 {
-        assert!(Instant::now() < deadline, "the children never started");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    running.wait_for_children(2, Duration::from_secs(30));
     running
 }
 
@@ -55,16 +46,13 @@ fn ctrl_c_ends_both_children_and_the_parent() {
     let running = start_and_wait_for_children(command);
     running.signal_group(Sig::SIGINT);
     let run = running.finish(Duration::from_secs(30));
-    run.assert_code(1).assert_no_panic();
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[
+            "exp1-queue: interrupted by a signal",
+            "sender: interrupted by a signal",
+        ]);
     assert_eq!(run.stdout, "", "nothing was sent\n{run}");
-    assert!(
-        run.stderr.contains("exp1-queue: interrupted by a signal"),
-        "{run}"
-    );
-    assert!(
-        run.stderr.contains("sender: interrupted by a signal"),
-        "{run}"
-    );
 }
 
 #[test]
@@ -75,10 +63,7 @@ fn sigterm_to_the_parent_alone_is_passed_on() {
     run.assert_code(1).assert_no_panic();
     // A child left running would hold stdout open (testkit says so).
     assert_eq!(run.stdout, "", "{run}");
-    assert!(
-        run.stderr.contains("sender: interrupted by a signal"),
-        "{run}"
-    );
+    run.assert_stderr_contains(&["sender: interrupted by a signal"]);
     assert!(
         run.stderr
             .ends_with("exp1-queue: interrupted by a signal\n"),
@@ -88,29 +73,23 @@ fn sigterm_to_the_parent_alone_is_passed_on() {
 
 #[test]
 fn leaves_nothing_in_dev_shm() {
-    let before = shm_objects();
-    run(BIN, &["--fast"]).assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new objects: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| run(BIN, &["--fast"])).assert_code(0);
 }
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    let run = run(BIN, &["--fast", "extra"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("extra"), "{run}");
-    assert_eq!(run.stdout, "");
+    run(BIN, &["--fast", "extra"]).assert_bad_usage("extra");
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in ["sender", "receiver", "Queue", "2 seconds", "--fast"] {
-        assert!(run.stdout.contains(word), "{word} missing\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["sender", "receiver", "Queue", "2 seconds", "--fast"]);
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-queue");
+    handout::assert_shows(&readme, &run(BIN, &["--fast"]));
 }

@@ -1,7 +1,7 @@
 //! Runs the real `exp11-array` binary: seed 002's Example 2 line, the
 //! random numbers and their squares, `--seed`, and bad input.
 
-use ipc_testkit::{Run, normalise_numbers, run, shm_objects};
+use ipc_testkit::{Run, assert_no_new_shm, handout, normalise_numbers, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-array");
 
@@ -52,18 +52,13 @@ fn check_squares(run: &Run) -> Vec<i64> {
 
 #[test]
 fn example_prints_the_seed_line() {
-    let run = run(BIN, &["example"]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), [EXAMPLE], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &["example"]).assert_prints(&[EXAMPLE]);
 }
 
 #[test]
 fn fast_is_accepted_before_and_after_example() {
     for args in [&["--fast", "example"][..], &["example", "--fast"]] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        assert_eq!(run.stdout_lines(), [EXAMPLE], "{run}");
+        run(BIN, args).assert_prints(&[EXAMPLE]);
     }
     check_squares(&run(BIN, &["--fast"]));
 }
@@ -99,15 +94,10 @@ fn the_printed_seed_repeats_an_unseeded_run() {
 
 #[test]
 fn leaves_nothing_in_dev_shm() {
-    let before = shm_objects();
-    run(BIN, &["--seed", "1"]).assert_code(0);
-    run(BIN, &["example"]).assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new objects: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| {
+        run(BIN, &["--seed", "1"]).assert_code(0);
+        run(BIN, &["example"]).assert_code(0);
+    });
 }
 
 #[test]
@@ -120,36 +110,33 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--seed", "1", "example"], "not to `example`"),
     ];
     for (args, message) in cases {
-        let run = run(BIN, args);
-        run.assert_code(2).assert_no_panic();
-        assert!(run.stderr.contains(message), "{run}");
-        assert_eq!(run.stdout, "", "{run}");
+        run(BIN, args).assert_bad_usage(message);
     }
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in ["random numbers", "shared", "--seed", "--fast", "example"] {
-        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["random numbers", "shared", "--seed", "--fast", "example"]);
 }
 
 #[test]
 fn the_handout_shows_real_runs() {
-    let readme = include_str!("../README.md");
+    // Example 2, and Exercise 2 with the handout's fixed seed.
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-array");
+    let shown = handout::expected_output(&readme);
     for args in [&["example"][..], &["--seed", "42"]] {
         let run = run(BIN, args);
         run.assert_code(0);
-        let shown = format!(
+        let transcript = format!(
             "$ cargo run -q -p exp11-array -- {}\n{}",
             args.join(" "),
             run.stdout
         );
         assert!(
-            readme.contains(&shown),
-            "README.md does not show this run:\n{run}"
+            shown.contains(&transcript),
+            "the handout does not show this run:\n{run}"
         );
     }
 }

@@ -2,9 +2,9 @@
 //! locked total, the lost updates without a lock, and bad input.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ipc_testkit::{Run, Running, Sig, children_of, run, shm_objects};
+use ipc_testkit::{Run, Running, Sig, assert_no_new_shm, handout, normalise_numbers, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
 
@@ -38,18 +38,13 @@ fn number_after(run: &Run, prefix: &str) -> i128 {
 
 #[test]
 fn example_prints_the_seed_line() {
-    let run = run(BIN, &["example"]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), ["2.678"], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &["example"]).assert_prints(&["2.678"]);
 }
 
 #[test]
 fn fast_is_accepted_before_and_after_example() {
     for args in [&["--fast", "example"][..], &["example", "--fast"]] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        assert_eq!(run.stdout_lines(), ["2.678"], "{run}");
+        run(BIN, args).assert_prints(&["2.678"]);
     }
     let run = run(BIN, &["--fast", "--iterations", "10"]);
     run.assert_code(0);
@@ -58,16 +53,13 @@ fn fast_is_accepted_before_and_after_example() {
 
 #[test]
 fn the_default_run_prints_the_plan_and_an_exact_total() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
     let mut expected = plan(LOCKED, 100_000);
     expected.extend([
         "Expected value: 1500000".into(),
         "Final value (in main program): 1500000".into(),
         "Lost updates: 0".into(),
     ]);
-    assert_eq!(run.stdout_lines(), expected, "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&expected);
 }
 
 #[test]
@@ -80,9 +72,7 @@ fn the_locked_total_is_exact_on_every_run() {
         "Lost updates: 0".into(),
     ]);
     for _ in 0..20 {
-        let run = run(BIN, &["--iterations", "10000"]);
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines(), expected, "{run}");
+        run(BIN, &["--iterations", "10000"]).assert_prints(&expected);
     }
 }
 
@@ -125,47 +115,26 @@ fn a_failed_child_is_reported_with_exit_code_1() {
     let mut command = Command::new(BIN);
     command.args(["--iterations", "1000000000000"]);
     let running = Running::start(command, false);
-    let parent = running.pid();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let children = loop {
-        let children = children_of(parent);
-        if children.len() == 5 || Instant::now() >= deadline {
-            break children;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let children = running.wait_for_children(5, Duration::from_secs(30));
     for &child in &children {
         let _ = nix::sys::signal::kill(child, Sig::SIGKILL);
     }
     let run = running.finish(Duration::from_secs(30));
     assert_eq!(children.len(), 5, "children never all started\n{run}");
-    run.assert_code(1).assert_no_panic();
-    assert!(
-        run.stderr
-            .contains("exp11-value: process p1 failed: killed by SIGKILL"),
-        "{run}"
-    );
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["exp11-value: process p1 failed: killed by SIGKILL"]);
     assert!(!run.stdout.contains("Final value"), "{run}");
-    for child in children {
-        assert!(
-            !std::path::Path::new(&format!("/proc/{child}")).exists(),
-            "child {child} outlived the program\n{run}"
-        );
-    }
+    run.assert_all_ended(&children);
 }
 
 #[test]
 fn leaves_nothing_behind() {
-    let before = shm_objects();
-    run(BIN, &["--iterations", "100"]).assert_code(0);
-    run(BIN, &["--no-lock", "--iterations", "100"]).assert_code(0);
-    run(BIN, &["example"]).assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new objects: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| {
+        run(BIN, &["--iterations", "100"]).assert_code(0);
+        run(BIN, &["--no-lock", "--iterations", "100"]).assert_code(0);
+        run(BIN, &["example"]).assert_code(0);
+    });
 }
 
 #[test]
@@ -179,40 +148,54 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--no-lock", "example"], "not to `example`"),
     ];
     for (args, message) in cases {
-        let run = run(BIN, args);
-        run.assert_code(2).assert_no_panic();
-        assert!(run.stderr.contains(message), "{run}");
-        assert_eq!(run.stdout, "", "{run}");
+        run(BIN, args).assert_bad_usage(message);
     }
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in [
-        "own target function",
-        "--no-lock",
-        "--iterations",
-        "--fast",
-        "example",
-    ] {
-        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "own target function",
+            "--no-lock",
+            "--iterations",
+            "--fast",
+            "example",
+        ]);
+}
+
+/// A run of `args` as the handout shows it: the command, then the lines.
+fn transcript(args: &[&str], stdout: &str) -> String {
+    let command = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
+    format!("{}\n{stdout}", command.trim_end())
+}
+
+/// `text` without the numbers that differ on every run without the lock.
+fn lost_normalised(text: &str) -> String {
+    let text = normalise_numbers(text, "Final value (in main program): ");
+    normalise_numbers(&text, "Lost updates: ")
 }
 
 #[test]
 fn the_handout_shows_real_runs() {
-    // The deterministic ones: Example 1 and the locked default run.
-    let readme = include_str!("../README.md");
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-value");
+    let shown = handout::expected_output(&readme);
+    // The deterministic ones exactly: Example 1 and the locked default run.
     for args in [&["example"][..], &[]] {
         let run = run(BIN, args);
         run.assert_code(0);
-        let shown = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
-        let shown = format!("{}\n{}", shown.trim_end(), run.stdout);
         assert!(
-            readme.contains(&shown),
-            "README.md does not show this run:\n{run}"
+            shown.contains(&transcript(args, &run.stdout)),
+            "the handout does not show this run:\n{run}"
         );
     }
+    // Without the lock, all but the final value and the lost updates.
+    let run = run(BIN, &["--no-lock"]);
+    run.assert_code(0);
+    assert!(
+        lost_normalised(&shown)
+            .contains(&transcript(&["--no-lock"], &lost_normalised(&run.stdout))),
+        "the handout does not show this run:\n{run}"
+    );
 }

@@ -3,37 +3,17 @@
 //! links, the umask, and that no FIFO is left behind.
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, Running, Sig, normalise_numbers, own_process_group, run};
+use ipc_testkit::{
+    Pid, Run, Running, Sig, TempDir, by_prefix, handout, normalise_numbers, own_process_group, run,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A directory of one test, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("exp3-fifo-test-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
@@ -45,12 +25,26 @@ fn command(args: &[&str]) -> Command {
     command
 }
 
+/// Starts `command` and waits until it blocks opening the FIFO, waiting
+/// for its `peer` ("reader" or "writer").
+fn start_waiting_for(peer: &str, command: Command) -> Running {
+    let waiting = format!("waiting for a {peer}");
+    let mut running = Running::start(command, false);
+    running.wait_for_lines(1, WAIT, |l| l.contains(&waiting));
+    running
+}
+
+/// The path printed in the first line, `FIFO created: PATH (mode 0600)`.
+fn path_in(stdout: &str) -> Option<&str> {
+    let first = stdout.lines().next()?;
+    first
+        .strip_prefix("FIFO created: ")?
+        .strip_suffix(" (mode 0600)")
+}
+
 /// The path the run printed in `FIFO created: PATH (mode 0600)`.
 fn created_path(run: &Run) -> String {
-    let first = run.stdout_lines().first().copied().unwrap_or_default();
-    first
-        .strip_prefix("FIFO created: ")
-        .and_then(|rest| rest.strip_suffix(" (mode 0600)"))
+    path_in(&run.stdout)
         .unwrap_or_else(|| panic!("no 'FIFO created' line\n{run}"))
         .to_owned()
 }
@@ -113,8 +107,7 @@ fn the_reader_prints_what_a_shell_echoes() {
     let dir = TempDir::new("echo");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut reader = Running::start(command(&["reader", "--path", p]), false);
-    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     let echo = run("sh", &["-c", "echo hi > \"$0\"", p]);
     echo.assert_code(0);
     let run = reader.finish(WAIT);
@@ -150,8 +143,7 @@ fn the_writer_feeds_cat() {
     let dir = TempDir::new("cat");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut writer = Running::start(command(&["writer", "--fast", "--path", p]), false);
-    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let writer = start_waiting_for("reader", command(&["writer", "--fast", "--path", p]));
     let cat = run("cat", &[p]);
     cat.assert_code(0);
     assert_eq!(cat.stdout_lines(), ["First", "second", "third?"], "{cat}");
@@ -171,8 +163,7 @@ fn a_writer_with_messages_meets_a_reader_on_a_shell_made_fifo() {
     let fifo = dir.join("made-by-mkfifo");
     let p = fifo.to_str().unwrap();
     run("mkfifo", &[p]).assert_code(0);
-    let mut reader = Running::start(command(&["reader", "--path", p]), false);
-    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     let writer = run(
         BIN,
         &["writer", "--fast", "--path", p, "hello", "two words"],
@@ -198,8 +189,7 @@ fn sigterm_ends_a_reader_blocked_in_open_and_removes_the_fifo() {
     let dir = TempDir::new("sigterm");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut reader = Running::start(command(&["reader", "--path", p]), false);
-    reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+    let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     assert!(exists(&fifo));
     let pid = reader.pid();
     reader.signal(Sig::SIGTERM);
@@ -215,7 +205,7 @@ fn sigterm_ends_a_reader_blocked_in_open_and_removes_the_fifo() {
         "{run}"
     );
     assert!(!exists(&fifo), "{run}");
-    assert!(!is_zombie(pid.as_raw()), "{run}");
+    run.assert_all_ended(&[pid]);
 }
 
 #[test]
@@ -223,15 +213,11 @@ fn sigterm_ends_a_writer_blocked_in_open() {
     let dir = TempDir::new("sigterm-writer");
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
-    let mut writer = Running::start(command(&["writer", "--path", p]), false);
-    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let writer = start_waiting_for("reader", command(&["writer", "--path", p]));
     writer.signal(Sig::SIGTERM);
     let run = writer.finish(WAIT);
     run.assert_code(0).assert_no_panic();
-    assert!(
-        run.stdout.contains("Writer: interrupted by SIGTERM"),
-        "{run}"
-    );
+    run.assert_stdout_contains(&["Writer: interrupted by SIGTERM"]);
     assert!(!exists(&fifo), "{run}");
 }
 
@@ -254,24 +240,12 @@ fn the_following_reader_takes_one_writer_after_another() {
         ["Reader received: one", "Reader received: two"],
         "{run}"
     );
-    assert!(
-        run.stdout.contains("Reader: interrupted by SIGINT"),
-        "{run}"
-    );
+    run.assert_stdout_contains(&["Reader: interrupted by SIGINT"]);
     assert!(!exists(&fifo), "{run}");
 }
 
-fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            stat.rsplit_once(')')
-                .is_some_and(|(_, tail)| tail.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
-
 /// The pids a run printed in `(pid N)`, its children's.
-fn child_pids(run: &Run) -> Vec<i32> {
+fn child_pids(run: &Run) -> Vec<Pid> {
     run.stdout
         .match_indices("(pid ")
         .filter_map(|(at, _)| {
@@ -279,6 +253,7 @@ fn child_pids(run: &Run) -> Vec<i32> {
                 .split(')')
                 .next()
                 .and_then(|n| n.parse().ok())
+                .map(Pid::from_raw)
         })
         .collect()
 }
@@ -286,15 +261,10 @@ fn child_pids(run: &Run) -> Vec<i32> {
 fn check_interrupted_default_run(run: &Run, signal: &str) {
     run.assert_code(0).assert_no_panic();
     let path = created_path(run);
-    assert!(
-        run.stdout
-            .contains(&format!("Writer: interrupted by {signal}")),
-        "{run}"
-    );
-    assert!(
-        run.stdout.contains(&format!("FIFO removed: {path}")),
-        "{run}"
-    );
+    run.assert_stdout_contains(&[
+        &format!("Writer: interrupted by {signal}"),
+        &format!("FIFO removed: {path}"),
+    ]);
     assert!(
         !run.stdout.contains("still open"),
         "a child outlived the program\n{run}"
@@ -302,9 +272,7 @@ fn check_interrupted_default_run(run: &Run, signal: &str) {
     assert!(!exists(Path::new(&path)), "{run}");
     let pids = child_pids(run);
     assert_eq!(pids.len(), 2, "{run}");
-    for pid in pids {
-        assert!(!is_zombie(pid), "zombie {pid}\n{run}");
-    }
+    run.assert_all_ended(&pids);
 }
 
 #[test]
@@ -342,21 +310,14 @@ fn a_planted_symbolic_link_is_refused_and_its_target_untouched() {
     for path in [&link, &dangling] {
         let p = path.to_str().unwrap();
         for role in ["reader", "writer"] {
-            let run = run(BIN, &[role, "--fast", "--path", p]);
-            run.assert_code(2).assert_no_panic();
-            assert!(
-                run.stderr.contains(&format!(
-                    "{p} is a symbolic link (not followed), not a FIFO"
-                )),
-                "{run}"
-            );
+            run(BIN, &[role, "--fast", "--path", p]).assert_bad_usage(&format!(
+                "{p} is a symbolic link (not followed), not a FIFO"
+            ));
         }
-        let run = run(BIN, &["--fast", "--path", p]);
-        run.assert_code(1).assert_no_panic();
-        assert!(
-            run.stderr.contains(&format!("mkfifo {p}: File exists")),
-            "{run}"
-        );
+        run(BIN, &["--fast", "--path", p])
+            .assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!("mkfifo {p}: File exists")]);
         assert!(
             std::fs::symlink_metadata(path)
                 .unwrap()
@@ -378,18 +339,11 @@ fn a_path_that_is_not_a_fifo_is_bad_input() {
     let file = dir.join("file");
     std::fs::write(&file, "data").unwrap();
     let p = file.to_str().unwrap();
-    let run = run(BIN, &["reader", "--path", p]);
-    run.assert_code(2).assert_no_panic();
-    assert!(
-        run.stderr.contains("is a regular file, not a FIFO"),
-        "{run}"
-    );
+    run(BIN, &["reader", "--path", p]).assert_bad_usage("is a regular file, not a FIFO");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
 
     let long = format!("/tmp/{}", "x".repeat(300));
-    let run = ipc_testkit::run(BIN, &["reader", "--path", &long]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("longer than 255 bytes"), "{run}");
+    run(BIN, &["reader", "--path", &long]).assert_bad_usage("longer than 255 bytes");
 }
 
 #[test]
@@ -405,8 +359,7 @@ fn fifos_are_created_0600_whatever_the_umask() {
             BIN,
             p,
         ]);
-        let mut reader = Running::start(cmd, false);
-        reader.wait_for_lines(1, WAIT, |l| l.contains("waiting for a writer"));
+        let reader = start_waiting_for("writer", cmd);
         let meta = std::fs::symlink_metadata(&fifo).unwrap();
         let mode = meta.permissions().mode();
         reader.signal(Sig::SIGTERM);
@@ -428,87 +381,39 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
     let messages: Vec<String> = (1..=10).map(|n| format!("message {n}")).collect();
     let mut args = vec!["writer", "--path", p];
     args.extend(messages.iter().map(String::as_str));
-    let mut writer = Running::start(command(&args), false);
-    writer.wait_for_lines(1, WAIT, |l| l.contains("waiting for a reader"));
+    let writer = start_waiting_for("reader", command(&args));
     run("sh", &["-c", ": < \"$0\"", p]).assert_code(0);
     let run = writer.finish(WAIT);
-    run.assert_code(1).assert_no_panic();
-    assert!(
-        run.stdout
-            .contains("Writer: the reader has closed the FIFO;"),
-        "{run}"
-    );
-    assert!(run.stderr.contains("the other end is gone"), "{run}");
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stdout_contains(&["Writer: the reader has closed the FIFO;"])
+        .assert_stderr_contains(&["the other end is gone"]);
     assert!(!exists(&fifo), "{run}");
 }
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    let run = run(BIN, &["--no-such-flag"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("--no-such-flag"), "{run}");
-    assert_eq!(run.stdout, "");
+    run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
 }
 
 #[test]
 fn help_explains_the_experiment_and_the_roles() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in ["named pipe", "reader", "writer", "--path", "--fast"] {
-        assert!(run.stdout.contains(word), "{word}\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["named pipe", "reader", "writer", "--path", "--fast"]);
 }
 
-/// The handout's sections, in order.
-const SECTIONS: [&str; 8] = [
-    "## Aim",
-    "## Theory in brief",
-    "## How to run",
-    "## Expected output",
-    "## What to observe",
-    "## Questions",
-    "## Clean-up",
-    "## Fixed from the seed",
-];
-
-/// The ```text block of the handout's "Expected output" section, after
-/// checking the handout's shape.
-fn handout_output() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
-    assert_eq!(headings, SECTIONS);
-    assert!(readme.starts_with("# exp3-fifo"));
-    assert!(readme.lines().nth(2).unwrap().starts_with("Seed: "));
-    let section = &readme[readme.find("## Expected output").unwrap()..];
-    let block = &section[section.find("```text\n").unwrap() + 8..];
-    block[..block.find("```").unwrap()].to_owned()
-}
-
-/// `text` with the FIFO's path and the pids normalised, lines sorted (the
+/// `text` with the FIFO's path and the pids normalised, split into the
+/// writer's lines, the reader's and the rest, each group in order (the
 /// two processes interleave differently from run to run).
-fn normalised_sorted(text: &str) -> Vec<String> {
-    let first = text.lines().next().unwrap();
-    let path = first
-        .strip_prefix("FIFO created: ")
-        .and_then(|r| r.strip_suffix(" (mode 0600)"))
-        .unwrap();
-    let mut lines: Vec<String> = normalise_numbers(&text.replace(path, "FIFO"), "pid ")
-        .lines()
-        .map(String::from)
-        .collect();
-    lines.sort();
-    lines
+fn per_process(text: &str) -> Vec<Vec<String>> {
+    let path = path_in(text).unwrap_or_else(|| panic!("no 'FIFO created' line:\n{text}"));
+    let normalised = normalise_numbers(&text.replace(path, "FIFO"), "pid ");
+    by_prefix(&normalised, &["Writer", "Reader"])
 }
 
 #[test]
 fn the_handout_shows_a_real_run() {
-    let expected = handout_output();
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(
-        normalised_sorted(&expected),
-        normalised_sorted(&run.stdout),
-        "{run}"
-    );
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp3-fifo");
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), per_process);
 }

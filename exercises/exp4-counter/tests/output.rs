@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, Sig, children_of, own_process_group, run, run_command, shm_objects, survivors,
-    zombies_of,
+    Run, Running, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers, own_process_group,
+    run, run_command, shm_objects, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -29,8 +29,9 @@ fn test_name(tag: &str) -> String {
     format!("t{}-{tag}", std::process::id())
 }
 
-fn shm_path(name: &str) -> String {
-    format!("/dev/shm/ipc-lab-{name}")
+/// True while the segment `ipc-lab-<name>` exists in /dev/shm.
+fn segment_exists(name: &str) -> bool {
+    Path::new(&format!("/dev/shm/ipc-lab-{name}")).exists()
 }
 
 fn command(args: &[&str]) -> Command {
@@ -106,10 +107,7 @@ fn check_ending(run: &Run, name: &str) {
     let last = counted.last().copied().unwrap_or(0);
     assert!(seen.iter().all(|v| *v <= last), "{run}");
     assert!(!run.stdout.contains("still open"), "{run}");
-    assert!(
-        !Path::new(&shm_path(name)).exists(),
-        "segment left behind\n{run}"
-    );
+    assert!(!segment_exists(name), "segment left behind\n{run}");
 }
 
 /// Starts a named run, waits for two increments, sends `signal` (to the
@@ -118,8 +116,8 @@ fn signal_after_a_few_ticks(tag: &str, signal: Sig, group: bool) {
     let name = test_name(tag);
     let mut running = start_named(&name);
     running.wait_for_lines(2, WAIT, is_increment);
-    assert!(Path::new(&shm_path(&name)).exists());
-    let children = children_of(running.pid());
+    assert!(segment_exists(&name));
+    let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "process 1 and process 2: {children:?}");
     assert!(zombies_of(running.pid()).is_empty());
     if group {
@@ -130,11 +128,7 @@ fn signal_after_a_few_ticks(tag: &str, signal: Sig, group: bool) {
     let run = running.finish(WAIT);
     check_ending(&run, &name);
     assert!(increments(&run).len() >= 2, "{run}");
-    assert!(
-        survivors(&children).is_empty(),
-        "{:?}\n{run}",
-        survivors(&children)
-    );
+    run.assert_all_ended(&children);
 }
 
 #[test]
@@ -205,10 +199,7 @@ fn attach_observes_without_unlinking() {
         "{observer}"
     );
     assert!(!observer.stdout.contains("Process-1"), "{observer}");
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "the observer unlinked it"
-    );
+    assert!(segment_exists(&name), "the observer unlinked it");
     running.signal(Sig::SIGTERM);
     let run = running.finish(WAIT);
     check_ending(&run, &name);
@@ -233,10 +224,7 @@ fn attach_ends_on_sigterm_too() {
         Some(&"Process-2 Terminated"),
         "{observed}"
     );
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "the observer unlinked it"
-    );
+    assert!(segment_exists(&name), "the observer unlinked it");
     creator.signal(Sig::SIGTERM);
     check_ending(&creator.finish(WAIT), &name);
 }
@@ -255,10 +243,7 @@ fn a_taken_name_is_a_runtime_error() {
         "{second}"
     );
     assert_eq!(second.stdout, "", "{second}");
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "the loser unlinked it"
-    );
+    assert!(segment_exists(&name), "the loser unlinked it");
     running.signal(Sig::SIGTERM);
     check_ending(&running.finish(WAIT), &name);
 }
@@ -266,15 +251,9 @@ fn a_taken_name_is_a_runtime_error() {
 #[test]
 fn attaching_to_a_missing_name_is_bad_input() {
     let name = test_name("missing");
-    let run = run(BIN, &["--fast", "--attach", &name]);
-    run.assert_code(2).assert_no_panic();
-    assert!(
-        run.stderr.contains(&format!(
-            "shm_open /ipc-lab-{name}: No such file or directory"
-        )),
-        "{run}"
-    );
-    assert_eq!(run.stdout, "", "{run}");
+    run(BIN, &["--fast", "--attach", &name]).assert_bad_usage(&format!(
+        "shm_open /ipc-lab-{name}: No such file or directory"
+    ));
 }
 
 #[test]
@@ -289,42 +268,55 @@ fn bad_arguments_exit_with_2_and_no_panic() {
         &["--name", &long],
         &["--name", "a", "--attach", "a"],
     ];
-    let before = shm_objects();
-    for args in cases {
-        let run = run(BIN, args);
-        run.assert_code(2).assert_no_panic();
-        assert!(run.stderr.starts_with("error: "), "{run}");
-        assert_eq!(run.stdout, "", "{run}");
-    }
-    let run = run(BIN, &["--name", "a/b"]);
-    assert!(run.stderr.contains("contains '/'"), "{run}");
-    let after = shm_objects();
-    assert!(after.is_subset(&before), "{:?}", after.difference(&before));
+    assert_no_new_shm(|| {
+        for args in cases {
+            let run = run(BIN, args);
+            run.assert_bad_usage("error: ");
+            assert!(run.stderr.starts_with("error: "), "{run}");
+        }
+        run(BIN, &["--name", "a/b"]).assert_bad_usage("contains '/'");
+    });
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for needle in [
-        "--name",
-        "--attach",
-        "--ticks",
-        "--fast",
-        "tick",
-        "little-endian",
-    ] {
-        assert!(run.stdout.contains(needle), "no {needle:?}\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "--name",
+            "--attach",
+            "--ticks",
+            "--fast",
+            "tick",
+            "little-endian",
+        ]);
+}
+
+/// Process 1's lines, process 2's and the rest, each in order, without
+/// the values process 2 saw (they depend on how the two processes'
+/// ticks fall).
+fn per_process(stdout: &str) -> Vec<Vec<String>> {
+    let normalised = normalise_numbers(stdout, "Square of counter value ");
+    by_prefix(
+        &normalise_numbers(&normalised, " is "),
+        &["Process-1", "Process-2"],
+    )
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    // The handout's run was stopped with Ctrl-C after 12 s: 12 ticks.
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp4-counter");
+    let name = test_name("handout");
+    let run = run(BIN, &["--fast", "--ticks", "12", "--name", &name]);
+    check_ending(&run, &name);
+    handout::assert_shows_normalised(&readme, &run, per_process);
 }
 
 /// The Python snippet of the handout, attaching to `name`.
 fn python_snippet(name: &str) -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
-    let start = readme.find("```python\n").expect("a ```python block") + "```python\n".len();
-    let len = readme[start..].find("```").expect("end of the block");
-    let snippet = &readme[start..start + len];
+    let readme = handout::read(env!("CARGO_MANIFEST_DIR"));
+    let snippet = handout::code_block(&readme, "python").expect("a ```python block");
     assert!(snippet.contains("\"ipc-lab-demo\""), "{snippet}");
     snippet.replace("\"ipc-lab-demo\"", &format!("\"ipc-lab-{name}\""))
 }
@@ -363,10 +355,7 @@ fn python_attaches_and_reads_the_counter() {
     let first = python_reads(&snippet);
     // Give a resource tracker that would unlink the segment time to do so.
     running.wait_for_lines(first as usize + 2, WAIT, is_increment);
-    assert!(
-        Path::new(&shm_path(&name)).exists(),
-        "Python unlinked the segment"
-    );
+    assert!(segment_exists(&name), "Python unlinked the segment");
     let second = python_reads(&snippet);
     running.signal(Sig::SIGTERM);
     let run = running.finish(WAIT);

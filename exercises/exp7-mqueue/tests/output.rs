@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ipc_core::IpcName;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_testkit::{Run, Running, Sig, normalise_numbers, run};
+use ipc_testkit::{Run, Running, Sig, handout, normalise_numbers, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
 
@@ -69,12 +69,18 @@ fn limits_line() -> String {
     )
 }
 
+/// The queue path printed in the first line, `Message queue PATH created
+/// (mode 0600)`.
+fn path_in(stdout: &str) -> Option<&str> {
+    let first = stdout.lines().next()?;
+    first
+        .strip_prefix("Message queue ")?
+        .strip_suffix(" created (mode 0600)")
+}
+
 /// The queue path the default run printed in its first line.
 fn created_path(run: &Run) -> String {
-    let first = run.stdout_lines().first().copied().unwrap_or_default();
-    first
-        .strip_prefix("Message queue ")
-        .and_then(|rest| rest.strip_suffix(" created (mode 0600)"))
+    path_in(&run.stdout)
         .unwrap_or_else(|| panic!("no 'created' line\n{run}"))
         .to_owned()
 }
@@ -219,16 +225,10 @@ fn two_sends_then_one_receive_highest_first_equal_ones_in_order() {
 fn a_missing_queue_is_bad_input() {
     let q = Queue::new("exp7-missing");
     for role in ["receive", "attrs", "unlink"] {
-        let run = q.run(&[role]);
-        run.assert_code(2).assert_no_panic();
-        assert_eq!(run.stdout, "", "{run}");
-        assert!(
-            run.stderr.contains(&format!(
-                "{}: No such file or directory (no such queue: run `exp7-mqueue send` first)",
-                q.path()
-            )),
-            "{run}"
-        );
+        q.run(&[role]).assert_bad_usage(&format!(
+            "{}: No such file or directory (no such queue: run `exp7-mqueue send` first)",
+            q.path()
+        ));
     }
     assert!(!q.exists());
 }
@@ -241,20 +241,14 @@ fn a_capacity_above_the_system_limit_names_the_limit() {
     for role in [&[][..], &["send"][..]] {
         let mut args = vec!["--capacity", &too_many];
         args.extend_from_slice(role);
-        let run = q.run(&args);
-        run.assert_code(2).assert_no_panic();
-        assert!(
-            run.stderr.contains(&format!(
-                "a message queue capacity (mq_maxmsg) of {too_many} is above the system limit of {} ({MSG_MAX_FILE})",
-                limits.msg_max
-            )),
-            "{run}"
-        );
+        q.run(&args).assert_bad_usage(&format!(
+            "a message queue capacity (mq_maxmsg) of {too_many} is above the system limit of {} ({MSG_MAX_FILE})",
+            limits.msg_max
+        ));
     }
     let too_big = (limits.msgsize_max + 1).to_string();
-    let run = q.run(&["send", "--msgsize", &too_big]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains(MSGSIZE_MAX_FILE), "{run}");
+    q.run(&["send", "--msgsize", &too_big])
+        .assert_bad_usage(MSGSIZE_MAX_FILE);
     assert!(!q.exists(), "nothing was created");
 }
 
@@ -269,14 +263,10 @@ fn a_sender_waiting_on_a_full_queue_ends_on_sigterm() {
     sender.wait_for_lines(1, WAIT, |l| l.starts_with("The queue is full"));
     sender.signal(Sig::SIGTERM);
     let run = sender.finish(WAIT);
-    run.assert_code(0).assert_no_panic();
-    assert!(run.stdout.contains(
-        "The queue is full (maxmsg 6, msgsize 64, curmsgs 6): waiting for a receiver to make room"
-    ), "{run}");
-    assert!(
-        run.stdout.contains("Sender: interrupted by SIGTERM"),
-        "{run}"
-    );
+    run.assert_code(0).assert_no_panic().assert_stdout_contains(&[
+        "The queue is full (maxmsg 6, msgsize 64, curmsgs 6): waiting for a receiver to make room",
+        "Sender: interrupted by SIGTERM",
+    ]);
     let receive = q.run(&["receive"]);
     let received = receive
         .stdout_lines()
@@ -299,11 +289,9 @@ fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
     receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
     receiver.signal(Sig::SIGINT);
     let run = receiver.finish(WAIT);
-    run.assert_code(0).assert_no_panic();
-    assert!(
-        run.stdout.contains("Receiver: interrupted by SIGINT"),
-        "{run}"
-    );
+    run.assert_code(0)
+        .assert_no_panic()
+        .assert_stdout_contains(&["Receiver: interrupted by SIGINT"]);
     drop(queue);
     q.run(&["unlink"]).assert_code(0);
     assert!(!q.exists());
@@ -341,51 +329,29 @@ fn queues_are_created_0600_whatever_the_umask() {
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    for args in [
-        &["--no-such-flag"][..],
-        &["--name", "a/b"],
-        &["--capacity", "x"],
+    for (args, message) in [
+        (&["--no-such-flag"][..], "--no-such-flag"),
+        (&["--name", "a/b"], "contains '/'"),
+        (&["--capacity", "x"], "'x'"),
+        (&["--capacity", "0"], "at least 1"),
     ] {
-        let run = run(BIN, args);
-        run.assert_code(2).assert_no_panic();
-        assert_eq!(run.stdout, "", "{run}");
+        run(BIN, args).assert_bad_usage(message);
     }
-    let run = run(BIN, &["--capacity", "0"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("at least 1"), "{run}");
 }
 
 #[test]
 fn help_explains_the_experiment_and_the_roles() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in [
-        "priority", "send", "receive", "attrs", "unlink", "--name", "--fast",
-    ] {
-        assert!(run.stdout.contains(word), "{word}\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "priority", "send", "receive", "attrs", "unlink", "--name", "--fast",
+        ]);
 }
-
-/// The handout's sections, in order.
-const SECTIONS: [&str; 8] = [
-    "## Aim",
-    "## Theory in brief",
-    "## How to run",
-    "## Expected output",
-    "## What to observe",
-    "## Questions",
-    "## Clean-up",
-    "## Fixed from the seed",
-];
 
 /// `text` with the queue's name and the pids normalised, without the
 /// system's limits (they differ between machines).
 fn normalised(text: &str) -> Vec<String> {
-    let first = text.lines().next().unwrap();
-    let path = first
-        .strip_prefix("Message queue ")
-        .and_then(|r| r.strip_suffix(" created (mode 0600)"))
-        .unwrap();
+    let path = path_in(text).unwrap_or_else(|| panic!("no 'created' line:\n{text}"));
     normalise_numbers(&text.replace(path, "Q"), "pid ")
         .lines()
         .filter(|l| !l.starts_with("System limits"))
@@ -395,16 +361,6 @@ fn normalised(text: &str) -> Vec<String> {
 
 #[test]
 fn the_handout_shows_a_real_run() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
-    assert_eq!(headings, SECTIONS);
-    assert!(readme.starts_with("# exp7-mqueue"));
-    assert!(readme.lines().nth(2).unwrap().starts_with("Seed: "));
-    let section = &readme[readme.find("## Expected output").unwrap()..];
-    let block = &section[section.find("```text\n").unwrap() + 8..];
-    let expected = &block[..block.find("```").unwrap()];
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(normalised(expected), normalised(&run.stdout), "{run}");
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-mqueue");
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), normalised);
 }

@@ -1,6 +1,6 @@
 //! Runs the real `exp7-pipe` binary and checks it prints seed 000's lines.
 
-use ipc_testkit::{Run, run};
+use ipc_testkit::{Run, handout, run, run_to_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
 
@@ -31,17 +31,12 @@ fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
 
 #[test]
 fn prints_the_seed_lines_sender_first() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), expected(), "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&expected());
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(run.stdout_lines(), expected(), "{run}");
+    run(BIN, &["--fast"]).assert_prints(&expected());
 }
 
 #[test]
@@ -96,16 +91,8 @@ fn a_closed_stdout_ends_every_process_quietly() {
 
 #[test]
 fn redirected_to_a_file_each_line_appears_once() {
-    let dir = std::env::temp_dir().join(format!("exp7-pipe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("out.txt");
-    let run = run(
-        "sh",
-        &["-c", &format!("exec \"$0\" > '{}'", file.display()), BIN],
-    );
+    let (run, text) = run_to_file(BIN, &[]);
     run.assert_code(0);
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
         expected(),
@@ -115,33 +102,21 @@ fn redirected_to_a_file_each_line_appears_once() {
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    let run = run(BIN, &["--no-such-flag"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("--no-such-flag"), "{run}");
-    assert_eq!(run.stdout, "");
-    let run = ipc_testkit::run(BIN, &["--concurrent", "--no-receiver"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("cannot be used with"), "{run}");
+    run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
+    run(BIN, &["--concurrent", "--no-receiver"]).assert_bad_usage("cannot be used with");
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for needle in ["pipe", "END", "--concurrent", "--no-receiver", "--fast"] {
-        assert!(run.stdout.contains(needle), "{needle}\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["pipe", "END", "--concurrent", "--no-receiver", "--fast"]);
 }
 
 #[test]
 fn the_handout_shows_a_real_run() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let block = readme
-        .split("## Expected output")
-        .nth(1)
-        .and_then(|rest| rest.split("```text\n").nth(1))
-        .and_then(|rest| rest.split("```").next())
-        .expect("a ```text block under ## Expected output");
-    assert_eq!(block.lines().collect::<Vec<_>>(), expected());
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-pipe");
+    let shown = handout::expected_output(&readme);
+    assert_eq!(shown.lines().collect::<Vec<_>>(), expected());
+    handout::assert_shows(&readme, &run(BIN, &["--fast"]));
 }

@@ -1,7 +1,7 @@
 //! Runs the real `exp7-queue` binary and checks it prints seed 000's
 //! choice-2 lines, with every square, on every run.
 
-use ipc_testkit::{run, shm_objects};
+use ipc_testkit::{assert_no_new_shm, handout, run, run_to_file};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
 
@@ -18,17 +18,12 @@ const EXPECTED: [&str; 8] = [
 
 #[test]
 fn prints_the_seed_lines() {
-    let run = run(BIN, &[]);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    run(BIN, &[]).assert_prints(&EXPECTED);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    let run = run(BIN, &["--fast"]);
-    run.assert_code(0);
-    assert_eq!(run.stdout_lines(), EXPECTED, "{run}");
+    run(BIN, &["--fast"]).assert_prints(&EXPECTED);
 }
 
 #[test]
@@ -37,24 +32,15 @@ fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
     // own output shows that); reading until the close cannot.
     for i in 0..20 {
         let args: &[&str] = if i % 2 == 0 { &["--together"] } else { &[] };
-        let run = run(BIN, args);
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines(), EXPECTED, "run {i}\n{run}");
+        println!("run {i}: {args:?}");
+        run(BIN, args).assert_prints(&EXPECTED);
     }
 }
 
 #[test]
 fn redirected_to_a_file_each_line_appears_once() {
-    let dir = std::env::temp_dir().join(format!("exp7-queue-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("out.txt");
-    let run = run(
-        "sh",
-        &["-c", &format!("exec \"$0\" > '{}'", file.display()), BIN],
-    );
+    let (run, text) = run_to_file(BIN, &[]);
     run.assert_code(0);
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(text.lines().collect::<Vec<_>>(), EXPECTED, "file:\n{text}");
 }
 
@@ -67,29 +53,23 @@ fn head_closing_stdout_early_is_quiet() {
 
 #[test]
 fn leaves_nothing_in_dev_shm() {
-    let before = shm_objects();
-    run(BIN, &["--fast"]).assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new objects: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| run(BIN, &["--fast"])).assert_code(0);
 }
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    let run = run(BIN, &["--no-such-flag"]);
-    run.assert_code(2).assert_no_panic();
-    assert!(run.stderr.contains("--no-such-flag"), "{run}");
-    assert_eq!(run.stdout, "");
+    run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    let run = run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in ["Queue", "p1", "p2", "--together", "--fast"] {
-        assert!(run.stdout.contains(word), "{word} missing\n{run}");
-    }
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["Queue", "p1", "p2", "--together", "--fast"]);
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-queue");
+    handout::assert_shows(&readme, &run(BIN, &["--fast"]));
 }

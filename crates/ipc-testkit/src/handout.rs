@@ -1,0 +1,361 @@
+//! Checks of an experiment's handout, its `README.md`.
+//!
+//! Every handout has the same shape: a title line `# <crate> — …`, a
+//! `Seed: …` line, then exactly the [`SECTIONS`] in order, with at least
+//! three numbered questions; its "Expected output" shows a real run in a
+//! ```` ```text ```` block, which a test compares with a run of today's
+//! binary.
+//!
+//! ```no_run
+//! use ipc_testkit::handout;
+//!
+//! // In tests/output.rs of exp7-shm:
+//! let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-shm");
+//! # const BIN: &str = "exp7-shm"; // env!("CARGO_BIN_EXE_exp7-shm")
+//! handout::assert_shows(&readme, &ipc_testkit::run(BIN, &["--fast"]));
+//! ```
+
+use std::fmt;
+use std::path::Path;
+
+use crate::Run;
+
+/// The section headings every handout has, in this order and no others.
+pub const SECTIONS: [&str; 8] = [
+    "## Aim",
+    "## Theory in brief",
+    "## How to run",
+    "## Expected output",
+    "## What to observe",
+    "## Questions",
+    "## Clean-up",
+    "## Fixed from the seed",
+];
+
+/// The fewest numbered questions a handout may have.
+pub const MIN_QUESTIONS: usize = 3;
+
+/// The text of `README.md` in `manifest_dir` (pass
+/// `env!("CARGO_MANIFEST_DIR")`); panics naming the file if it cannot be
+/// read.
+#[track_caller]
+pub fn read(manifest_dir: &str) -> String {
+    let path = Path::new(manifest_dir).join("README.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// [`read`], then [`assert_title`] and [`assert_sections`]: the handout of
+/// `crate_name`, checked for its shape.
+#[track_caller]
+pub fn checked(manifest_dir: &str, crate_name: &str) -> String {
+    let readme = read(manifest_dir);
+    assert_title(&readme, crate_name);
+    assert_sections(&readme);
+    readme
+}
+
+/// Panics unless the handout starts with the title line `# <crate_name> — `
+/// and its third line is the `Seed: ` line.
+#[track_caller]
+pub fn assert_title(readme: &str, crate_name: &str) {
+    let mut lines = readme.lines();
+    let title = lines.next().unwrap_or_default();
+    assert!(
+        title.starts_with(&format!("# {crate_name} — ")),
+        "the title line is not `# {crate_name} — …`: {title:?}"
+    );
+    let seed = lines.nth(1).unwrap_or_default();
+    assert!(
+        seed.starts_with("Seed: "),
+        "the third line of the handout is not the `Seed: ` line: {seed:?}"
+    );
+}
+
+/// The `## ` headings of `readme`, in order, leaving out lines inside
+/// fenced code blocks (a shell comment `## …` there is no heading).
+pub fn headings(readme: &str) -> Vec<&str> {
+    let mut fenced = false;
+    let mut found = Vec::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with("## ") {
+            found.push(line.trim_end());
+        }
+    }
+    found
+}
+
+/// The text under `heading` (a line of [`SECTIONS`]) up to the next `## `
+/// heading; panics if the handout has no such section.
+#[track_caller]
+pub fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
+    let mut fenced = false;
+    let mut start = None;
+    let mut at = 0;
+    for line in readme.split_inclusive('\n') {
+        let text = line.trim_end();
+        if text.starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && text.starts_with("## ") {
+            if let Some(start) = start {
+                return &readme[start..at];
+            }
+            if text == heading {
+                start = Some(at + line.len());
+            }
+        }
+        at += line.len();
+    }
+    match start {
+        Some(start) => &readme[start..],
+        None => panic!("the handout has no section {heading:?}"),
+    }
+}
+
+/// Panics unless the handout's `## ` headings are exactly [`SECTIONS`], in
+/// order, and "## Questions" numbers at least [`MIN_QUESTIONS`] questions
+/// `1. `, `2. `, … one after another.
+#[track_caller]
+pub fn assert_sections(readme: &str) {
+    assert_eq!(
+        headings(readme),
+        SECTIONS,
+        "the handout's sections are not the required ones, in order"
+    );
+    let numbers: Vec<usize> = section(readme, "## Questions")
+        .lines()
+        .filter_map(|line| line.split_once(". "))
+        .filter_map(|(number, _)| number.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() >= MIN_QUESTIONS,
+        "## Questions has {} numbered questions, fewer than {MIN_QUESTIONS}",
+        numbers.len()
+    );
+    let in_order: Vec<usize> = (1..=numbers.len()).collect();
+    assert_eq!(
+        numbers, in_order,
+        "the questions are not numbered 1, 2, 3, …"
+    );
+}
+
+/// The body of the first fenced block of `language` (```` ```text ````) in
+/// `text`, without its fences; `None` if there is none.
+pub fn code_block<'a>(text: &'a str, language: &str) -> Option<&'a str> {
+    let fence = format!("```{language}\n");
+    let start = text.find(&fence)? + fence.len();
+    let len = text[start..].find("```")?;
+    Some(&text[start..start + len])
+}
+
+/// The first ```` ```text ```` block under "## Expected output": what the
+/// handout says a run prints. Panics if the section has none.
+#[track_caller]
+pub fn expected_output(readme: &str) -> String {
+    code_block(section(readme, "## Expected output"), "text")
+        .expect("a ```text block under \"## Expected output\"")
+        .to_owned()
+}
+
+/// Panics unless `run` ended with exit code 0 and printed on standard
+/// output the lines of the handout's [`expected_output`].
+#[track_caller]
+pub fn assert_shows(readme: &str, run: &Run) {
+    assert_shows_normalised(readme, run, |text| {
+        text.lines().map(str::to_owned).collect::<Vec<_>>()
+    });
+}
+
+/// As [`assert_shows`], comparing the handout's expected output and the
+/// run's standard output after `normalise` (which replaces what differs
+/// from run to run: pids, names, the interleaving of processes).
+#[track_caller]
+pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
+    readme: &str,
+    run: &Run,
+    normalise: impl Fn(&str) -> T,
+) {
+    run.assert_code(0);
+    assert_eq!(
+        normalise(&expected_output(readme)),
+        normalise(&run.stdout),
+        "the handout's expected output (left) is not what a run prints (right)\n{run}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "# exp0-demo — a demonstration
+
+Seed: none.
+
+## Aim
+
+Show the shape.
+
+## Theory in brief
+
+```sh
+## a shell comment, not a heading
+```
+
+## How to run
+
+```sh
+cargo run -p exp0-demo
+```
+
+## Expected output
+
+Some words first.
+
+```text
+one
+two
+```
+
+```text
+another block
+```
+
+## What to observe
+
+Nothing.
+
+## Questions
+
+1. Why?
+2. How?
+   More about how.
+3. When?
+
+## Clean-up
+
+Nothing.
+
+## Fixed from the seed
+
+Nothing.
+";
+
+    #[test]
+    fn a_good_handout_passes_and_shows_its_first_text_block() {
+        assert_title(GOOD, "exp0-demo");
+        assert_sections(GOOD);
+        assert_eq!(expected_output(GOOD), "one\ntwo\n");
+        assert_eq!(section(GOOD, "## Aim"), "\nShow the shape.\n\n");
+        assert!(section(GOOD, "## Fixed from the seed").ends_with("Nothing.\n"));
+    }
+
+    #[test]
+    fn headings_inside_code_blocks_do_not_count() {
+        assert_eq!(headings(GOOD), SECTIONS);
+    }
+
+    #[test]
+    #[should_panic(expected = "not the required ones")]
+    fn a_missing_section_fails() {
+        assert_sections(&GOOD.replace("## Clean-up\n", ""));
+    }
+
+    #[test]
+    #[should_panic(expected = "not the required ones")]
+    fn sections_out_of_order_fail() {
+        let swapped = GOOD
+            .replace("## Aim", "## TMP")
+            .replace("## Theory in brief", "## Aim")
+            .replace("## TMP", "## Theory in brief");
+        assert_sections(&swapped);
+    }
+
+    #[test]
+    #[should_panic(expected = "not the required ones")]
+    fn an_extra_section_fails() {
+        assert_sections(&GOOD.replace("## Clean-up", "## Notes\n\n## Clean-up"));
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer than 3")]
+    fn two_questions_are_too_few() {
+        assert_sections(&GOOD.replace("3. When?\n", ""));
+    }
+
+    #[test]
+    #[should_panic(expected = "numbered 1, 2, 3")]
+    fn questions_numbered_out_of_order_fail() {
+        assert_sections(&GOOD.replace("2. How?", "4. How?"));
+    }
+
+    #[test]
+    #[should_panic(expected = "not `# exp7-shm")]
+    fn another_crates_title_fails() {
+        assert_title(GOOD, "exp7-shm");
+    }
+
+    #[test]
+    #[should_panic(expected = "`Seed: ` line")]
+    fn a_missing_seed_line_fails() {
+        assert_title(&GOOD.replace("Seed: none.", "No seed."), "exp0-demo");
+    }
+
+    #[test]
+    #[should_panic(expected = "a ```text block")]
+    fn expected_output_without_a_text_block_fails() {
+        // The text block of another section does not count.
+        let moved = GOOD
+            .replace("```text\none\ntwo\n```", "")
+            .replace("```text\nanother block\n```", "")
+            .replace(
+                "Nothing.\n\n## Questions",
+                "```text\nelsewhere\n```\n\n## Questions",
+            );
+        expected_output(&moved);
+    }
+
+    fn echo(text: &str) -> Run {
+        crate::run("printf", &["%s", text])
+    }
+
+    #[test]
+    fn a_run_that_prints_the_expected_lines_is_shown() {
+        assert_shows(GOOD, &echo("one\ntwo\n"));
+        assert_shows_normalised(GOOD, &echo("two\none\n"), |text| {
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.sort();
+            lines.join("\n")
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "is not what a run prints")]
+    fn a_run_that_prints_other_lines_is_not_shown() {
+        assert_shows(GOOD, &echo("one\ntwo\nthree\n"));
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected exit status")]
+    fn a_failed_run_is_not_shown() {
+        assert_shows(
+            GOOD,
+            &crate::run("sh", &["-c", "echo one; echo two; exit 1"]),
+        );
+    }
+
+    #[test]
+    fn code_blocks_are_found_by_language() {
+        assert_eq!(
+            code_block(GOOD, "sh"),
+            Some("## a shell comment, not a heading\n")
+        );
+        assert_eq!(code_block(GOOD, "python"), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "no section \"## Questions\"")]
+    fn a_missing_section_cannot_be_read() {
+        section(&GOOD.replace("## Questions", "## Queries"), "## Questions");
+    }
+}
