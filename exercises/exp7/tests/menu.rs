@@ -217,3 +217,9 @@ fn an_unknown_flag_is_bad_usage() {
     run.assert_code(2).assert_no_panic();
     assert!(run.stderr.contains("--bogus"), "{run}");
 }
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme = ipc_testkit::handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7");
+    ipc_testkit::handout::assert_shows(&readme, &menu(b"1\n2\n3\n4\n"));
+}
