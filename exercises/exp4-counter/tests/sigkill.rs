@@ -58,7 +58,7 @@ fn a_sigkilled_run_leaves_only_its_prefixed_segment_and_clean_sh_removes_it() {
     // Nothing can unlink after SIGKILL: the segment stays, and it is the
     // only new entry, carrying the prefix.
     let left: Vec<String> = dev_shm().difference(&before).cloned().collect();
-    assert_eq!(left, [segment.clone()], "{killed}");
+    assert_eq!(left, std::slice::from_ref(&segment), "{killed}");
 
     let cleaned = run(CLEAN, &[&segment]);
     cleaned.assert_code(0);
