@@ -73,6 +73,33 @@ pub fn check() -> Result<()> {
     }
 }
 
+/// Turns an interruption into a normal end, as the seeds' `except
+/// KeyboardInterrupt:` blocks do.
+///
+/// For `Err(Error::Interrupted)` (a loop stopped by SIGINT or SIGTERM) it
+/// calls `last_words` with the signal's name (`"SIGINT"`, `"SIGTERM"`, or
+/// `"a signal"` if the flag was cleared meanwhile) and returns `Ok(())`;
+/// any other outcome is returned unchanged.
+///
+/// ```
+/// use ipc_core::{Error, signal};
+///
+/// let mut said = None;
+/// let ended = signal::end_on_interrupt(Err(Error::Interrupted), |by| said = Some(by));
+/// assert!(ended.is_ok());
+/// assert_eq!(said, Some("a signal"));
+/// assert!(signal::end_on_interrupt(Err(Error::Timeout), |_| unreachable!()).is_err());
+/// ```
+pub fn end_on_interrupt(outcome: Result<()>, last_words: impl FnOnce(&'static str)) -> Result<()> {
+    match outcome {
+        Err(Error::Interrupted) => {
+            last_words(pending().map_or("a signal", Signal::as_str));
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 /// Clears the flag, so that a program can go on after handling a signal.
 pub fn clear() {
     RECEIVED.store(0, Ordering::SeqCst);

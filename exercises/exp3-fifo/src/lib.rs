@@ -183,14 +183,7 @@ fn remove_if_created(fifo: Fifo) -> Result<()> {
 
 /// Runs a role, turning SIGINT/SIGTERM into a last line and a normal end.
 fn interruptible(who: &str, role: impl FnOnce() -> Result<()>) -> Result<()> {
-    match role() {
-        Err(Error::Interrupted) => {
-            let by = signal::pending().map_or("a signal", |s| s.as_str());
-            println!("{who}: interrupted by {by}");
-            Ok(())
-        }
-        other => other,
-    }
+    signal::end_on_interrupt(role(), |by| println!("{who}: interrupted by {by}"))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Array, Error, Process, Result, clock, join_all_checked, signal};
+use ipc_core::{Array, Process, Result, clock, join_all_checked, signal};
 use log::info;
 
 /// The value that marks a slot the writer has not filled yet.
@@ -74,20 +74,14 @@ fn process2(shared: &Array<i32>) -> Result<()> {
 /// A role's result as its process ends it: a signal is an orderly stop
 /// (logged, exit code 0); any other error is printed and exits with 1.
 fn stop_on_signal(logger: &str, outcome: Result<()>) -> Result<()> {
-    match outcome {
-        Err(Error::Interrupted) => {
-            info!(target: logger, "Interrupted");
-            Ok(())
-        }
-        other => other,
-    }
+    signal::end_on_interrupt(outcome, |_| info!(target: logger, "Interrupted"))
 }
 
 /// Runs the experiment: the parent, the writer and the reader.
 ///
 /// # Errors
 /// A failed system call (`mmap`, `fork`, `waitpid`), or
-/// [`Error::ChildFailed`] when a process ends with a non-zero status.
+/// [`ipc_core::Error::ChildFailed`] when a process ends with a non-zero status.
 pub fn run() -> Result<()> {
     signal::install()?;
     let parent_logger = "parent";

@@ -88,13 +88,9 @@ fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
 /// Ends a role as the seed's `except KeyboardInterrupt` does: a signal, like
 /// the end of `--ticks`, prints `<name> Terminated`.
 fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
-    match outcome {
-        Ok(()) | Err(Error::Interrupted) => {
-            println!("{name} Terminated");
-            Ok(())
-        }
-        Err(error) => Err(error),
-    }
+    signal::end_on_interrupt(outcome, |_| ())?;
+    println!("{name} Terminated");
+    Ok(())
 }
 
 /// Runs the experiment on `segment`, for `limit` ticks or until SIGINT or

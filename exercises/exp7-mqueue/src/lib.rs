@@ -252,14 +252,7 @@ fn missing(name: &IpcName, error: Error) -> Error {
 /// Runs a blocking step, turning SIGINT/SIGTERM into a last line and a
 /// normal end.
 fn interruptible(who: &str, step: impl FnOnce() -> Result<()>) -> Result<()> {
-    match step() {
-        Err(Error::Interrupted) => {
-            let by = signal::pending().map_or("a signal", |s| s.as_str());
-            println!("{who}: interrupted by {by}");
-            Ok(())
-        }
-        other => other,
-    }
+    signal::end_on_interrupt(step(), |by| println!("{who}: interrupted by {by}"))
 }
 
 #[cfg(test)]
