@@ -30,6 +30,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// The prefix of every IPC object ipc-lab creates.
 pub const PREFIX: &str = "ipc-lab-";
 
+/// How long a test waits for a program to end after SIGINT or SIGTERM
+/// before it calls the promise broken.
+///
+/// The promise is one second (ipc-core's sleeps and blocking calls look
+/// at the signal flag every 50 ms); two more seconds absorb a loaded
+/// 2-core machine. This is the deadline of a promise, not a benchmark: a
+/// program that ends in 10 ms passes as well as one that takes 900 ms.
+pub const SIGNAL_DEADLINE: Duration = Duration::from_secs(3);
+
 /// A finished run of a program.
 #[derive(Debug)]
 pub struct Run {
@@ -386,8 +395,30 @@ impl Running {
         nix::sys::signal::killpg(self.pid(), signal).expect("killpg");
     }
 
+    /// Sends SIGKILL to the program alone, as `kill -9 PID` does, and
+    /// checks what must follow for `children` (recorded with
+    /// [`Running::wait_for_children`]): each one ends by itself within
+    /// [`SIGNAL_DEADLINE`] (ipc-core's children get SIGTERM when their
+    /// parent dies), then is reaped (by init, or the nearest subreaper:
+    /// their parent is gone), within 30 seconds. Panics, naming the
+    /// children still there, otherwise; returns the run.
+    #[track_caller]
+    pub fn kill_alone(self, children: &[Pid]) -> Run {
+        self.signal(Signal::SIGKILL);
+        let running = wait_ended(children, SIGNAL_DEADLINE);
+        let run = self.finish(DEFAULT_TIMEOUT);
+        assert!(
+            running.is_empty(),
+            "still running {SIGNAL_DEADLINE:?} after their parent died: {running:?}\n{run}"
+        );
+        let left = wait_gone(children, Duration::from_secs(30));
+        assert!(left.is_empty(), "never reaped: {left:?}\n{run}");
+        run
+    }
+
     /// Waits up to `timeout` for the program to end; kills it and panics
     /// with its output if it does not.
+    #[track_caller]
     pub fn finish(mut self, timeout: Duration) -> Run {
         let deadline = Instant::now() + timeout;
         let status = loop {
@@ -592,6 +623,42 @@ pub fn survivors(pids: &[Pid]) -> Vec<String> {
         .collect()
 }
 
+/// Those of `pids` that still run, as `pid:command`: a process that has
+/// ended but is not reaped yet (a zombie) no longer runs.
+pub fn still_running(pids: &[Pid]) -> Vec<String> {
+    pids.iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, tail) = stat.rsplit_once(')')?;
+            let state = tail.split_whitespace().next()?;
+            (state != "Z" && state != "X").then(|| head.replace(" (", ":"))
+        })
+        .collect()
+}
+
+/// Waits up to `timeout` until none of `pids` runs any more (see
+/// [`still_running`]); returns those that still do then.
+pub fn wait_ended(pids: &[Pid], timeout: Duration) -> Vec<String> {
+    wait_for_empty(|| still_running(pids), timeout)
+}
+
+/// Waits up to `timeout` until none of `pids` exists, not even as a
+/// zombie (see [`survivors`]); returns those that still do then.
+pub fn wait_gone(pids: &[Pid], timeout: Duration) -> Vec<String> {
+    wait_for_empty(|| survivors(pids), timeout)
+}
+
+fn wait_for_empty(left: impl Fn() -> Vec<String>, timeout: Duration) -> Vec<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = left();
+        if now.is_empty() || Instant::now() >= deadline {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 pub mod handout;
 pub mod scenarios;
 
@@ -647,6 +714,52 @@ mod tests {
         child.wait().unwrap();
         assert!(survivors(&[pid]).is_empty());
         run("true", &[]).assert_all_ended(&[pid]);
+    }
+
+    #[test]
+    fn a_zombie_has_ended_but_is_not_gone() {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert_eq!(
+            wait_ended(&[pid], Duration::from_secs(10)),
+            Vec::<String>::new()
+        );
+        assert_eq!(survivors(&[pid]), [format!("{pid}:true")], "a zombie");
+        child.wait().unwrap();
+        assert!(wait_gone(&[pid], Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn a_running_process_is_still_running() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert_eq!(
+            wait_ended(&[pid], Duration::from_millis(50)),
+            [format!("{pid}:sleep")]
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn killing_a_parent_alone_checks_its_children_end() {
+        // The shell's child has no PR_SET_PDEATHSIG: it lives on, and
+        // kill_alone says so.
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 >/dev/null 2>&1 & wait"]);
+        let running = Running::start(command, false);
+        let children = running.wait_for_children(1, Duration::from_secs(10));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            running.kill_alone(&children)
+        }));
+        for &child in &children {
+            let _ = kill(child, Signal::SIGKILL);
+        }
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with("still running 3s after their parent died"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Running, Sig, assert_no_new_shm, handout, own_process_group, run};
+use ipc_testkit::{
+    Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
 
@@ -45,7 +47,7 @@ fn ctrl_c_ends_both_children_and_the_parent() {
     own_process_group(&mut command);
     let running = start_and_wait_for_children(command);
     running.signal_group(Sig::SIGINT);
-    let run = running.finish(Duration::from_secs(30));
+    let run = running.finish(SIGNAL_DEADLINE);
     run.assert_code(1)
         .assert_no_panic()
         .assert_stderr_contains(&[
@@ -59,7 +61,7 @@ fn ctrl_c_ends_both_children_and_the_parent() {
 fn sigterm_to_the_parent_alone_is_passed_on() {
     let running = start_and_wait_for_children(Command::new(BIN));
     running.signal(Sig::SIGTERM);
-    let run = running.finish(Duration::from_secs(30));
+    let run = running.finish(SIGNAL_DEADLINE);
     run.assert_code(1).assert_no_panic();
     // A child left running would hold stdout open (testkit says so).
     assert_eq!(run.stdout, "", "{run}");

@@ -8,7 +8,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Run, Running, Sig, TempDir, by_prefix, handout, normalise_numbers, own_process_group, run,
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, handout, normalise_numbers,
+    own_process_group, run,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -193,7 +194,7 @@ fn sigterm_ends_a_reader_blocked_in_open_and_removes_the_fifo() {
     assert!(exists(&fifo));
     let pid = reader.pid();
     reader.signal(Sig::SIGTERM);
-    let run = reader.finish(WAIT);
+    let run = reader.finish(SIGNAL_DEADLINE);
     run.assert_code(0).assert_no_panic();
     let lines = run.stdout_lines();
     assert_eq!(
@@ -215,7 +216,7 @@ fn sigterm_ends_a_writer_blocked_in_open() {
     let p = fifo.to_str().unwrap();
     let writer = start_waiting_for("reader", command(&["writer", "--path", p]));
     writer.signal(Sig::SIGTERM);
-    let run = writer.finish(WAIT);
+    let run = writer.finish(SIGNAL_DEADLINE);
     run.assert_code(0).assert_no_panic();
     run.assert_stdout_contains(&["Writer: interrupted by SIGTERM"]);
     assert!(!exists(&fifo), "{run}");
@@ -233,7 +234,7 @@ fn the_following_reader_takes_one_writer_after_another() {
     }
     reader.wait_for_lines(3, WAIT, |l| l.contains("waiting for a writer"));
     reader.signal(Sig::SIGINT);
-    let run = reader.finish(WAIT);
+    let run = reader.finish(SIGNAL_DEADLINE);
     run.assert_code(0);
     assert_eq!(
         lines_of(&run, "Reader received", p),
@@ -281,7 +282,7 @@ fn sigterm_to_the_parent_reaches_both_children() {
     let mut running = Running::start(command(&[]), false);
     running.wait_for_lines(1, WAIT, |l| l == "Writer sent: First");
     running.signal(Sig::SIGTERM);
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     check_interrupted_default_run(&run, "SIGTERM");
 }
 
@@ -292,7 +293,7 @@ fn ctrl_c_to_the_group_ends_every_process() {
     let mut running = Running::start(cmd, false);
     running.wait_for_lines(1, WAIT, |l| l == "Writer sent: First");
     running.signal_group(Sig::SIGINT);
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     check_interrupted_default_run(&run, "SIGINT");
 }
 
@@ -363,7 +364,7 @@ fn fifos_are_created_0600_whatever_the_umask() {
         let meta = std::fs::symlink_metadata(&fifo).unwrap();
         let mode = meta.permissions().mode();
         reader.signal(Sig::SIGTERM);
-        let run = reader.finish(WAIT);
+        let run = reader.finish(SIGNAL_DEADLINE);
         run.assert_code(0);
         assert!(meta.file_type().is_fifo(), "{run}");
         assert_eq!(mode & 0o7777, 0o600, "umask {umask}: mode {mode:o}\n{run}");

@@ -7,7 +7,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, Running, Sig, by_prefix, handout, normalise_numbers, run_command};
+use ipc_testkit::{
+    Run, Running, SIGNAL_DEADLINE, Sig, by_prefix, handout, normalise_numbers, run_command,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
 
@@ -150,7 +152,7 @@ fn sigterm_during_the_pause_ends_every_process() {
     let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "writer and reader: {children:?}");
     running.signal(Sig::SIGTERM);
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     run.assert_code(0).assert_no_panic();
     let lines = log_lines(&run.stdout);
     for expected in [

@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers, own_process_group,
-    run, run_command, shm_objects, zombies_of,
+    Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers,
+    own_process_group, run, run_command, shm_objects, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -125,7 +125,7 @@ fn signal_after_a_few_ticks(tag: &str, signal: Sig, group: bool) {
     } else {
         running.signal(signal);
     }
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     check_ending(&run, &name);
     assert!(increments(&run).len() >= 2, "{run}");
     run.assert_all_ended(&children);
@@ -172,7 +172,7 @@ fn the_default_name_is_unique_and_removed() {
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert!(mine[0].ends_with("-counter"), "{mine:?}");
     running.signal(Sig::SIGTERM);
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     run.assert_code(0);
     assert!(
         !Path::new(&format!("/dev/shm/{}", mine[0])).exists(),
@@ -201,7 +201,7 @@ fn attach_observes_without_unlinking() {
     assert!(!observer.stdout.contains("Process-1"), "{observer}");
     assert!(segment_exists(&name), "the observer unlinked it");
     running.signal(Sig::SIGTERM);
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     check_ending(&run, &name);
     assert!(
         seen.iter().all(|v| *v <= *increments(&run).last().unwrap()),
@@ -217,7 +217,7 @@ fn attach_ends_on_sigterm_too() {
     let mut observer = Running::start(command(&["--fast", "--attach", &name]), false);
     observer.wait_for_lines(3, WAIT, |l| l.starts_with("Process-2: Square"));
     observer.signal(Sig::SIGTERM);
-    let observed = observer.finish(WAIT);
+    let observed = observer.finish(SIGNAL_DEADLINE);
     observed.assert_code(0).assert_no_panic();
     assert_eq!(
         observed.stdout_lines().last(),
@@ -226,7 +226,7 @@ fn attach_ends_on_sigterm_too() {
     );
     assert!(segment_exists(&name), "the observer unlinked it");
     creator.signal(Sig::SIGTERM);
-    check_ending(&creator.finish(WAIT), &name);
+    check_ending(&creator.finish(SIGNAL_DEADLINE), &name);
 }
 
 #[test]
@@ -245,7 +245,7 @@ fn a_taken_name_is_a_runtime_error() {
     assert_eq!(second.stdout, "", "{second}");
     assert!(segment_exists(&name), "the loser unlinked it");
     running.signal(Sig::SIGTERM);
-    check_ending(&running.finish(WAIT), &name);
+    check_ending(&running.finish(SIGNAL_DEADLINE), &name);
 }
 
 #[test]
@@ -358,7 +358,7 @@ fn python_attaches_and_reads_the_counter() {
     assert!(segment_exists(&name), "Python unlinked the segment");
     let second = python_reads(&snippet);
     running.signal(Sig::SIGTERM);
-    let run = running.finish(WAIT);
+    let run = running.finish(SIGNAL_DEADLINE);
     check_ending(&run, &name);
     let last = *increments(&run).last().unwrap();
     assert!(

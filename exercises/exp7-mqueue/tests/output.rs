@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ipc_core::IpcName;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_testkit::{Run, Running, Sig, handout, normalise_numbers, run};
+use ipc_testkit::{Run, Running, SIGNAL_DEADLINE, Sig, handout, normalise_numbers, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
 
@@ -262,7 +262,7 @@ fn a_sender_waiting_on_a_full_queue_ends_on_sigterm() {
     let mut sender = Running::start(cmd, false);
     sender.wait_for_lines(1, WAIT, |l| l.starts_with("The queue is full"));
     sender.signal(Sig::SIGTERM);
-    let run = sender.finish(WAIT);
+    let run = sender.finish(SIGNAL_DEADLINE);
     run.assert_code(0).assert_no_panic().assert_stdout_contains(&[
         "The queue is full (maxmsg 6, msgsize 64, curmsgs 6): waiting for a receiver to make room",
         "Sender: interrupted by SIGTERM",
@@ -288,7 +288,7 @@ fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
     let mut receiver = Running::start(cmd, false);
     receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
     receiver.signal(Sig::SIGINT);
-    let run = receiver.finish(WAIT);
+    let run = receiver.finish(SIGNAL_DEADLINE);
     run.assert_code(0)
         .assert_no_panic()
         .assert_stdout_contains(&["Receiver: interrupted by SIGINT"]);
