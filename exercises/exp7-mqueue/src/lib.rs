@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_core::{Error, IpcName, Process, Result, signal};
+use ipc_core::{Error, IpcName, Process, Result, join_all_checked, signal};
 
 /// The messages the sender sends, in this order, with their priorities:
 /// seed 000's pipe messages, and an urgent one sent last.
@@ -129,11 +129,21 @@ fn print_limits() -> Result<()> {
 /// highest priority first and unlinks the queue.
 ///
 /// # Errors
-/// As [`MessageQueue::create`] ([`Error::Limit`] for a size above the
-/// system's limits, exit code 2); [`Error::ChildFailed`] when the sender
-/// fails.
+/// [`Error::InvalidArgument`] (exit code 2) for a capacity below the
+/// number of [`MESSAGES`]; as [`MessageQueue::create`] ([`Error::Limit`]
+/// for a size above the system's limits, exit code 2);
+/// [`Error::ChildFailed`] when the sender fails.
 pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
     signal::install()?;
+    // The parent receives only after the sender has exited: every message
+    // must fit in the queue meanwhile, or the sender waits for ever.
+    if (1..MESSAGES.len()).contains(&size.capacity) {
+        return Err(Error::InvalidArgument(format!(
+            "the default run needs --capacity {n} or more: the sender's {n} messages wait in \
+             the queue until it has exited (the send and receive roles show a full queue)",
+            n = MESSAGES.len()
+        )));
+    }
     let name = match name {
         Some(name) => name,
         None => IpcName::unique(NAME)?,
@@ -152,7 +162,9 @@ pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
         );
         sender(&queue)
     })?;
-    p1.join_checked()?;
+    // join_all passes a SIGTERM sent to this process alone on to the
+    // sender (a plain join would wait for it regardless).
+    join_all_checked(std::slice::from_mut(&mut p1))?;
     println!(
         "Sender (pid {}) has exited; its messages wait in the queue",
         p1.pid()

@@ -253,6 +253,21 @@ fn a_capacity_above_the_system_limit_names_the_limit() {
 }
 
 #[test]
+fn a_default_run_too_small_for_the_messages_is_bad_input() {
+    // The sender's four messages must all wait in the queue until it has
+    // exited; with room for three it would wait for a receiver that the
+    // parent starts only after the sender's exit: a deadlock.
+    let q = Queue::new("exp7-small");
+    for capacity in ["1", "3"] {
+        q.run(&["--fast", "--capacity", capacity]).assert_bad_usage(
+            "the default run needs --capacity 4 or more: the sender's 4 messages wait in the queue",
+        );
+        assert!(!q.exists(), "nothing was created");
+    }
+    q.run(&["--fast", "--capacity", "4"]).assert_code(0);
+}
+
+#[test]
 fn a_sender_waiting_on_a_full_queue_ends_on_sigterm() {
     let q = Queue::new("exp7-full");
     // Room for 6: the second run's third message has to wait.
