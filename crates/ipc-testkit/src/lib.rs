@@ -395,25 +395,46 @@ impl Running {
         nix::sys::signal::killpg(self.pid(), signal).expect("killpg");
     }
 
-    /// Sends SIGKILL to the program alone, as `kill -9 PID` does, and
-    /// checks what must follow for `children` (recorded with
-    /// [`Running::wait_for_children`]): each one ends by itself within
-    /// [`SIGNAL_DEADLINE`] (ipc-core's children get SIGTERM when their
-    /// parent dies), then is reaped (by init, or the nearest subreaper:
-    /// their parent is gone), within 30 seconds. Panics, naming the
-    /// children still there, otherwise; returns the run.
+    /// Sends `signal` to the program (to its whole group if `group`, see
+    /// [`Running::signal_group`]) and checks the promise of every
+    /// long-running experiment: the program and its `children` (recorded
+    /// with [`Running::wait_for_children`]) all end within
+    /// [`SIGNAL_DEADLINE`], and the children are reaped, by the program or,
+    /// if it died first, by init (or the nearest subreaper), within 30
+    /// seconds. Panics, naming those still there, otherwise (after killing
+    /// them); returns the run.
     #[track_caller]
-    pub fn kill_alone(self, children: &[Pid]) -> Run {
-        self.signal(Signal::SIGKILL);
-        let running = wait_ended(children, SIGNAL_DEADLINE);
+    pub fn signal_and_wait(self, signal: Signal, group: bool, children: &[Pid]) -> Run {
+        if group {
+            self.signal_group(signal);
+        } else {
+            self.signal(signal);
+        }
+        let mut all = children.to_vec();
+        all.push(self.pid());
+        let running = wait_ended(&all, SIGNAL_DEADLINE);
+        if !running.is_empty() {
+            for &pid in &all {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+        }
         let run = self.finish(DEFAULT_TIMEOUT);
         assert!(
             running.is_empty(),
-            "still running {SIGNAL_DEADLINE:?} after their parent died: {running:?}\n{run}"
+            "still running {SIGNAL_DEADLINE:?} after {signal}: {running:?}\n{run}"
         );
         let left = wait_gone(children, Duration::from_secs(30));
         assert!(left.is_empty(), "never reaped: {left:?}\n{run}");
         run
+    }
+
+    /// Sends SIGKILL to the program alone, as `kill -9 PID` does, and
+    /// checks that its `children` end by themselves (ipc-core's children
+    /// get SIGTERM when their parent dies) and are reaped: see
+    /// [`Running::signal_and_wait`].
+    #[track_caller]
+    pub fn kill_alone(self, children: &[Pid]) -> Run {
+        self.signal_and_wait(Signal::SIGKILL, false, children)
     }
 
     /// Waits up to `timeout` for the program to end; kills it and panics
@@ -636,6 +657,31 @@ pub fn still_running(pids: &[Pid]) -> Vec<String> {
         .collect()
 }
 
+/// Waits up to `timeout` until every one of `pids` is blocked, asleep in
+/// the kernel (state `S` in `/proc/PID/stat`: waiting in `read`, `futex`,
+/// `nanosleep`, …), so that a signal sent next finds them waiting; panics
+/// after `timeout`, naming each one's state.
+#[track_caller]
+pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
+    let state = |pid: &Pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, tail) = stat.rsplit_once(')')?;
+                tail.split_whitespace().next().map(str::to_owned)
+            })
+            .unwrap_or_else(|| "gone".into())
+    };
+    let deadline = Instant::now() + timeout;
+    while !pids.iter().all(|pid| state(pid) == "S") {
+        if Instant::now() >= deadline {
+            let states: Vec<String> = pids.iter().map(|p| format!("{p}:{}", state(p))).collect();
+            panic!("not all blocked after {timeout:?}: {states:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Waits up to `timeout` until none of `pids` runs any more (see
 /// [`still_running`]); returns those that still do then.
 pub fn wait_ended(pids: &[Pid], timeout: Duration) -> Vec<String> {
@@ -730,6 +776,21 @@ mod tests {
     }
 
     #[test]
+    fn a_sleeping_process_is_blocked() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        wait_blocked(&[pid], Duration::from_secs(10));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::ZERO));
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            message,
+            format!("not all blocked after 0ns: [\"{pid}:gone\"]")
+        );
+    }
+
+    #[test]
     fn a_running_process_is_still_running() {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         let pid = Pid::from_raw(child.id() as i32);
@@ -757,7 +818,7 @@ mod tests {
         }
         let message = *outcome.unwrap_err().downcast::<String>().unwrap();
         assert!(
-            message.starts_with("still running 3s after their parent died"),
+            message.starts_with("still running 3s after SIGKILL: ["),
             "{message}"
         );
     }

@@ -6,8 +6,10 @@
 //! messages on one end; process `p2` (the receiver) prints what arrives on
 //! the other end until the message `END`.
 
+use std::time::Duration;
+
 use ipc_core::pipe::{self, Connection};
-use ipc_core::{Process, Result, join_all_checked};
+use ipc_core::{Process, Result, clock, join_all_checked};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
@@ -29,9 +31,10 @@ pub enum Schedule {
 }
 
 /// The sender's target: send every message, printing each after it went
-/// (the seed's `sender`).
-fn sender(conn: &mut Connection<String>, msgs: &[String]) -> Result<()> {
+/// (the seed's `sender`), waiting `delay` before each.
+fn sender(conn: &mut Connection<String>, msgs: &[String], delay: Duration) -> Result<()> {
     for msg in msgs {
+        clock::sleep(delay)?;
         conn.send(msg)?;
         println!("Sent the message: {msg}");
     }
@@ -59,6 +62,21 @@ fn receiver(conn: &mut Connection<String>) -> Result<()> {
 /// [`Schedule::NoReceiver`], the sender always does); [`ipc_core::Error::Sys`] when
 /// the connection or a process cannot be made.
 pub fn run(schedule: Schedule) -> Result<()> {
+    run_with(schedule, Duration::ZERO)
+}
+
+/// As [`run`], with `p1` waiting `delay` before each message
+/// ([`clock::sleep`]: `--fast` shortens it 1000 times). With
+/// [`Schedule::Concurrent`], `p2` meanwhile waits in `recv`.
+///
+/// No signal handler is installed: SIGINT or SIGTERM ends a process at
+/// once, which is right for processes that own nothing with a name (the
+/// kernel frees the socket pair); children whose parent is killed get
+/// SIGTERM ([`Process::spawn`]).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(schedule: Schedule, delay: Duration) -> Result<()> {
     // messages to be sent
     let msgs = MSGS.map(String::from);
 
@@ -71,7 +89,7 @@ pub fn run(schedule: Schedule) -> Result<()> {
     // the sender gets one end; it closes its copy of the other
     let mut p1 = Process::spawn("p1", || {
         child_conn.close();
-        sender(&mut parent_conn, &msgs)
+        sender(&mut parent_conn, &msgs, delay)
     })?;
     // only p1 sends: with the parent's copy closed, p2 sees the end of the
     // stream if p1 dies before sending END, instead of waiting forever

@@ -1,4 +1,5 @@
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use exp7_pipe::Schedule;
@@ -24,6 +25,12 @@ struct Args {
     #[arg(long, conflicts_with = "concurrent")]
     no_receiver: bool,
 
+    /// p1 waits SECONDS before each message (a thousandth of that with
+    /// --fast). With --concurrent, p2 meanwhile waits in recv(); Ctrl-C
+    /// ends every process at once
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    delay: u64,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
@@ -37,5 +44,7 @@ fn main() -> ExitCode {
     } else {
         Schedule::SenderFirst
     };
-    ipc_core::cli::run("exp7-pipe", &args.common, || exp7_pipe::run(schedule))
+    ipc_core::cli::run("exp7-pipe", &args.common, || {
+        exp7_pipe::run_with(schedule, Duration::from_secs(args.delay))
+    })
 }

@@ -1,6 +1,13 @@
-//! Runs the real `exp7-pipe` binary and checks it prints seed 000's lines.
+//! Runs the real `exp7-pipe` binary and checks it prints seed 000's lines,
+//! and that a signal ends it while the receiver waits.
 
-use ipc_testkit::{Run, handout, run, run_to_file};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_testkit::{
+    Pid, Run, Running, Sig, handout, own_process_group, run, run_to_file, wait_blocked,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
 
@@ -100,17 +107,81 @@ fn redirected_to_a_file_each_line_appears_once() {
     );
 }
 
+/// `exp7-pipe --concurrent --delay 60` in a group of its own, once both
+/// children are blocked: p1 in its first minute's sleep, p2 in `recv`.
+fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
+    let mut command = Command::new(BIN);
+    command.args(["--concurrent", "--delay", "60"]);
+    own_process_group(&mut command);
+    let running = Running::start(command, false);
+    let children = running.wait_for_children(2, Duration::from_secs(30));
+    wait_blocked(&children, Duration::from_secs(30));
+    (running, children)
+}
+
+/// What a signal leaves: nothing printed (nothing was sent), no panic,
+/// the program ended by `signal` (the default action: it owns nothing
+/// with a name to remove).
+fn check_ended_by(run: &Run, signal: Sig) {
+    run.assert_no_panic();
+    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
+    assert_eq!(run.stdout, "", "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn ctrl_c_while_the_receiver_waits_ends_every_process() {
+    let (running, children) = start_with_p2_waiting();
+    let run = running.signal_and_wait(Sig::SIGINT, true, &children);
+    check_ended_by(&run, Sig::SIGINT);
+}
+
+#[test]
+fn sigterm_to_the_parent_alone_while_the_receiver_waits_ends_every_process() {
+    // The children get SIGTERM when their parent dies (PR_SET_PDEATHSIG).
+    let (running, children) = start_with_p2_waiting();
+    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
+    check_ended_by(&run, Sig::SIGTERM);
+}
+
+#[test]
+fn a_parent_killed_alone_takes_its_children_with_it() {
+    let (running, children) = start_with_p2_waiting();
+    check_ended_by(&running.kill_alone(&children), Sig::SIGKILL);
+}
+
+#[test]
+fn a_delay_changes_nothing_but_the_pace() {
+    for args in [
+        &["--fast", "--delay", "2"][..],
+        &["--fast", "--delay", "2", "--concurrent"],
+    ] {
+        let run = run(BIN, args);
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(lines_with(&run, "Sent "), SENT, "{run}");
+        assert_eq!(lines_with(&run, "Received "), RECEIVED, "{run}");
+    }
+}
+
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
     run(BIN, &["--concurrent", "--no-receiver"]).assert_bad_usage("cannot be used with");
+    run(BIN, &["--delay", "x"]).assert_bad_usage("--delay");
 }
 
 #[test]
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["pipe", "END", "--concurrent", "--no-receiver", "--fast"]);
+        .assert_stdout_contains(&[
+            "pipe",
+            "END",
+            "--concurrent",
+            "--no-receiver",
+            "--delay",
+            "--fast",
+        ]);
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! closed and drained: it never stops early because the queue happens to be
 //! empty for a moment (the seed's `while not q.empty()` race).
 
-use ipc_core::{Process, Queue, Result};
+use std::time::Duration;
+
+use ipc_core::{Process, Queue, Result, clock};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
@@ -23,9 +25,11 @@ pub enum Start {
 }
 
 /// `p1`'s target (the seed's `square_list2`): put the square of each
-/// number, then close the queue, since nothing more will come.
-fn square_list2(mylist: &[i32], q: &Queue<i32>) -> Result<()> {
+/// number, waiting `delay` before each, then close the queue, since
+/// nothing more will come.
+fn square_list2(mylist: &[i32], q: &Queue<i32>, delay: Duration) -> Result<()> {
     for num in mylist {
+        clock::sleep(delay)?;
         q.put(num * num)?;
     }
     q.close()
@@ -49,15 +53,22 @@ fn print_queue(q: &Queue<i32>) -> Result<()> {
 /// # Errors
 /// A failed system call, or [`ipc_core::Error::ChildFailed`] when `p1` or `p2` fails.
 pub fn run() -> Result<()> {
-    run_with(Start::InTurn)
+    run_with(Start::InTurn, Duration::ZERO)
 }
 
-/// Runs the experiment, starting `p2` as `start` says; the lines printed
-/// are the same either way.
+/// Runs the experiment, starting `p2` as `start` says, with `p1` waiting
+/// `delay` before each square ([`clock::sleep`]: `--fast` shortens it 1000
+/// times); the lines printed are the same either way. With
+/// [`Start::Together`], `p2` meanwhile waits in `get`.
+///
+/// No signal handler is installed: SIGINT or SIGTERM ends a process at
+/// once, which is right for processes that own nothing with a name (the
+/// queue's anonymous memory goes with the last process that maps it);
+/// children whose parent is killed get SIGTERM ([`Process::spawn`]).
 ///
 /// # Errors
 /// As [`run`].
-pub fn run_with(start: Start) -> Result<()> {
+pub fn run_with(start: Start, delay: Duration) -> Result<()> {
     let mylist = MYLIST;
     println!("The following Array is going to simulate the shared memory");
     for item in mylist {
@@ -73,7 +84,7 @@ pub fn run_with(start: Start) -> Result<()> {
         p2 = Some(Process::spawn("p2", || print_queue(&q))?);
     }
     // running process p1 to square the list
-    let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q))?;
+    let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q, delay))?;
     let p1_done = p1.join_checked();
     // p1 has ended: if it died before closing the queue, close it here, so
     // that p2 sees the end instead of waiting forever. (Closing twice is

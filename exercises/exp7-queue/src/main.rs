@@ -1,4 +1,5 @@
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -13,6 +14,12 @@ struct Args {
     #[arg(long)]
     together: bool,
 
+    /// p1 waits SECONDS before each square (a thousandth of that with
+    /// --fast). With --together, p2 meanwhile waits in get(); Ctrl-C ends
+    /// every process at once
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    delay: u64,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
@@ -24,5 +31,7 @@ fn main() -> ExitCode {
     } else {
         exp7_queue::Start::InTurn
     };
-    ipc_core::cli::run("exp7-queue", &args.common, || exp7_queue::run_with(start))
+    ipc_core::cli::run("exp7-queue", &args.common, || {
+        exp7_queue::run_with(start, Duration::from_secs(args.delay))
+    })
 }

@@ -1,7 +1,15 @@
 //! Runs the real `exp7-queue` binary and checks it prints seed 000's
-//! choice-2 lines, with every square, on every run.
+//! choice-2 lines, with every square, on every run, and that a signal ends
+//! it while the consumer waits.
 
-use ipc_testkit::{assert_no_new_shm, handout, run, run_to_file};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_testkit::{
+    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_to_file,
+    wait_blocked,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
 
@@ -56,16 +64,72 @@ fn leaves_nothing_in_dev_shm() {
     assert_no_new_shm(|| run(BIN, &["--fast"])).assert_code(0);
 }
 
+/// `exp7-queue --together --delay 60` in a group of its own, once p2 has
+/// printed its header and both children are blocked: p1 in its first
+/// minute's sleep, p2 in `get` on the empty queue.
+fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
+    let mut command = Command::new(BIN);
+    command.args(["--together", "--delay", "60"]);
+    own_process_group(&mut command);
+    let mut running = Running::start(command, false);
+    running.wait_for_lines(1, Duration::from_secs(30), |l| l == "Queue elements:");
+    let children = running.wait_for_children(2, Duration::from_secs(30));
+    wait_blocked(&children, Duration::from_secs(30));
+    (running, children)
+}
+
+/// What a signal leaves: the lines before the wait, no panic, the
+/// program ended by `signal` (the default action: it owns nothing with a
+/// name to remove).
+fn check_ended_by(run: &Run, signal: Sig) {
+    run.assert_no_panic();
+    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
+    assert_eq!(run.stdout_lines(), EXPECTED[..3], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn ctrl_c_while_the_consumer_waits_ends_every_process() {
+    let (running, children) = start_with_p2_waiting();
+    let run = assert_no_new_shm(|| running.signal_and_wait(Sig::SIGINT, true, &children));
+    check_ended_by(&run, Sig::SIGINT);
+}
+
+#[test]
+fn sigterm_to_the_parent_alone_while_the_consumer_waits_ends_every_process() {
+    // The children get SIGTERM when their parent dies (PR_SET_PDEATHSIG).
+    let (running, children) = start_with_p2_waiting();
+    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
+    check_ended_by(&run, Sig::SIGTERM);
+}
+
+#[test]
+fn a_parent_killed_alone_takes_its_children_with_it() {
+    let (running, children) = start_with_p2_waiting();
+    check_ended_by(&running.kill_alone(&children), Sig::SIGKILL);
+}
+
+#[test]
+fn a_delay_changes_nothing_but_the_pace() {
+    for args in [
+        &["--fast", "--delay", "2"][..],
+        &["--fast", "--delay", "2", "--together"],
+    ] {
+        run(BIN, args).assert_prints(&EXPECTED);
+    }
+}
+
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
+    run(BIN, &["--delay", "x"]).assert_bad_usage("--delay");
 }
 
 #[test]
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["Queue", "p1", "p2", "--together", "--fast"]);
+        .assert_stdout_contains(&["Queue", "p1", "p2", "--together", "--delay", "--fast"]);
 }
 
 #[test]
