@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_testkit::{
-    Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run,
+    Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
@@ -71,6 +71,19 @@ fn sigterm_to_the_parent_alone_is_passed_on() {
             .ends_with("exp1-queue: interrupted by a signal\n"),
         "{run}"
     );
+}
+
+#[test]
+fn a_parent_killed_alone_leaves_no_process_behind() {
+    let running = Running::start(Command::new(BIN), false);
+    let children = running.wait_for_children(2, Duration::from_secs(30));
+    wait_blocked(&children, Duration::from_secs(30));
+    // The sender in its 2 s sleep, the receiver in get(): both get SIGTERM
+    // when the parent dies.
+    let run = running.kill_alone(&children);
+    run.assert_no_panic()
+        .assert_stderr_contains(&["sender: interrupted by a signal"]);
+    assert_eq!(run.stdout, "", "nothing was sent\n{run}");
 }
 
 #[test]

@@ -16,6 +16,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
 
 const WAIT: Duration = Duration::from_secs(30);
 
+const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
+
 fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
@@ -295,6 +297,32 @@ fn ctrl_c_to_the_group_ends_every_process() {
     running.signal_group(Sig::SIGINT);
     let run = running.finish(SIGNAL_DEADLINE);
     check_interrupted_default_run(&run, "SIGINT");
+}
+
+#[test]
+fn a_parent_killed_alone_leaves_a_prefixed_fifo_that_clean_sh_removes() {
+    let mut running = Running::start(command(&[]), false);
+    running.wait_for_lines(1, WAIT, |l| l == "Writer sent: First");
+    let children = running.wait_for_children(2, WAIT);
+    let parent = running.pid();
+    // The writer sleeps, the reader waits in read(): both get SIGTERM when
+    // the parent dies, and stop in order.
+    let killed = running.kill_alone(&children);
+    killed.assert_no_panic().assert_stdout_contains(&[
+        "Writer: interrupted by SIGTERM",
+        "Reader: interrupted by SIGTERM",
+    ]);
+    // Only the parent, which created the FIFO, removes it: it is left,
+    // named with the prefix and the dead parent's pid.
+    let path = created_path(&killed);
+    assert!(exists(Path::new(&path)), "{killed}");
+    let name = Path::new(&path).file_name().unwrap().to_str().unwrap();
+    assert!(name.starts_with(&format!("ipc-lab-{parent}-")), "{killed}");
+    let cleaned = run(CLEAN, &[name]);
+    cleaned
+        .assert_code(0)
+        .assert_stdout_contains(&[&format!("removed: FIFO {path}")]);
+    assert!(!exists(Path::new(&path)), "{cleaned}");
 }
 
 #[test]

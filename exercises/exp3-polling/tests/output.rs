@@ -174,6 +174,25 @@ fn sigterm_during_the_pause_ends_every_process() {
 }
 
 #[test]
+fn a_parent_killed_alone_leaves_no_process_behind() {
+    let mut running = Running::start(merged(&[]), false);
+    running.wait_for_lines(1, WAIT, |l| {
+        l == "INFO:process1:Intentionally sleeping for 5 seconds"
+    });
+    let children = running.wait_for_children(2, WAIT);
+    // Both children get SIGTERM when the parent dies, and stop in order.
+    let run = running.kill_alone(&children);
+    let lines = log_lines(&run.stdout);
+    for expected in ["INFO:process1:Interrupted", "INFO:process2:Interrupted"] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "no {expected:?}\n{run}"
+        );
+    }
+    run.assert_no_panic();
+}
+
+#[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run_command(command(&["--no-such-flag"]), None, WAIT).assert_bad_usage("--no-such-flag");
 }
