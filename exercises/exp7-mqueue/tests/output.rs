@@ -14,6 +14,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
 
 const WAIT: Duration = Duration::from_secs(30);
 
+const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
+
 /// A queue name of one test, unlinked at the end whatever happens.
 struct Queue(IpcName);
 
@@ -310,6 +312,34 @@ fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
     drop(queue);
     q.run(&["unlink"]).assert_code(0);
     assert!(!q.exists());
+}
+
+#[test]
+fn clean_sh_removes_a_left_queue_only_once_nobody_holds_it() {
+    if !std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .contains(" /dev/mqueue mqueue ")
+    {
+        println!("skipped: /dev/mqueue is not mounted, clean.sh cannot see queues");
+        return;
+    }
+    // No pid after the prefix: only the open descriptors tell clean.sh
+    // that the queue is in use.
+    let q = Queue(IpcName::new(&format!("t{}-exp7-clean", std::process::id())).unwrap());
+    q.run(&["send"]).assert_code(0);
+    let file = format!("/dev/mqueue/{}", q.name());
+    let held = MessageQueue::open(&q.0).unwrap();
+    let cleaned = run(CLEAN, &[q.name()]);
+    cleaned
+        .assert_code(0)
+        .assert_stdout_contains(&[&format!("in use, kept: message queue {file}")]);
+    assert!(q.exists(), "{cleaned}");
+    drop(held);
+    let cleaned = run(CLEAN, &[q.name()]);
+    cleaned
+        .assert_code(0)
+        .assert_stdout_contains(&[&format!("removed: message queue {file}")]);
+    assert!(!q.exists(), "{cleaned}");
 }
 
 #[test]
