@@ -5,7 +5,8 @@
 //!   shared with the children forked after it was made, and disappears with
 //!   the last process that maps it.
 //! * [`SharedMemory::create`] makes a named segment with `shm_open(3)`
-//!   (`O_CREAT | O_EXCL`, mode 0600), sizes it with `ftruncate(2)` and
+//!   (`O_CREAT | O_EXCL`, then `fchmod(2)` to mode 0600 whatever the
+//!   umask), sizes it with `ftruncate(2)` and
 //!   reserves its memory with `posix_fallocate(3)`, so that a full
 //!   `/dev/shm` is an error now rather than a SIGBUS later. Its creator
 //!   unlinks it when dropped; [`SharedMemory::open`] attaches to an existing
@@ -22,7 +23,7 @@ use std::ptr::NonNull;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap, shm_open, shm_unlink};
-use nix::sys::stat::{Mode, fstat};
+use nix::sys::stat::{Mode, fchmod, fstat};
 use nix::unistd::{Pid, ftruncate, getpid};
 
 use crate::error::{Error, Result};
@@ -84,25 +85,30 @@ impl SharedMemory {
 
     /// Creates the named segment `name` of `len` zeroed bytes, mode 0600.
     ///
-    /// Fails if the name exists already (`O_EXCL`): an object of somebody
-    /// else is never reused. The segment is unlinked when this handle is
-    /// dropped in the process that created it.
+    /// Fails if the name exists already (`O_EXCL`, which never follows a
+    /// symbolic link planted at the name): an object of somebody else is
+    /// never reused. The mode is set with `fchmod(2)` after the creation,
+    /// so that a umask such as 0277 cannot narrow it to 0400 (0600 is
+    /// already the most the umask could leave). The segment is unlinked
+    /// when this handle is dropped in the process that created it.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `len == 0`; [`Error::Sys`] naming
-    /// `shm_open` (`File exists` when the name is taken), `ftruncate`,
+    /// `shm_open` (`File exists` when the name is taken), `fchmod`, `ftruncate`,
     /// `posix_fallocate` (`No space left on device` when `/dev/shm` is full)
     /// or `mmap`. After an error nothing is left behind.
     pub fn create(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
         let path = name.path();
+        let mode = Mode::S_IRUSR | Mode::S_IWUSR;
         let fd = shm_open(
             path.as_str(),
             OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
-            Mode::S_IRUSR | Mode::S_IWUSR,
+            mode,
         )
         .map_err(|errno| Error::sys("shm_open", &path, errno))?;
         let made = (|| {
+            fchmod(&fd, mode).map_err(|errno| Error::sys("fchmod", &path, errno))?;
             let off = len as libc::off_t;
             ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
             match nix::fcntl::posix_fallocate(&fd, 0, off) {
