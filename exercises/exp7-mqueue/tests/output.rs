@@ -315,6 +315,28 @@ fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
 }
 
 #[test]
+fn a_name_taken_by_someone_elses_queue_is_refused_and_left_as_it_was() {
+    let q = Queue::new("exp7-taken");
+    let mut theirs = MessageQueue::create(&q.0, 2, 32).unwrap();
+    theirs.keep();
+    theirs.send(b"theirs", 3).unwrap();
+    let run = q.run(&["--fast"]);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!("mq_open {}: File exists", q.path())]);
+    assert_eq!(run.stdout, "", "{run}");
+    let attrs = theirs.attributes().unwrap();
+    assert_eq!(
+        (attrs.maxmsg, attrs.msgsize, attrs.curmsgs),
+        (2, 32, 1),
+        "{run}"
+    );
+    let mut buf = [0; 32];
+    assert_eq!(theirs.receive(&mut buf).unwrap(), (6, 3));
+    assert_eq!(&buf[..6], b"theirs");
+}
+
+#[test]
 fn clean_sh_removes_a_left_queue_only_once_nobody_holds_it() {
     if !std::fs::read_to_string("/proc/mounts")
         .unwrap_or_default()
