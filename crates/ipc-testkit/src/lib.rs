@@ -507,6 +507,38 @@ fn describe(command: &Command) -> String {
     text
 }
 
+/// Runs `program` with `args` under `strace -f` and returns the run with
+/// the system calls that the program and its children made (strace's
+/// lines), or `None` when strace is missing or may not trace here (no
+/// `ptrace` in a container): the caller then says that it skipped.
+///
+/// ```
+/// if let Some((run, calls)) = ipc_testkit::run_traced("true", &[]) {
+///     run.assert_code(0);
+///     assert!(calls.contains("execve("));
+/// }
+/// ```
+pub fn run_traced(program: &str, args: &[&str]) -> Option<(Run, String)> {
+    let works = Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "true"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !works {
+        return None;
+    }
+    let dir = TempDir::new("strace");
+    let file = dir.join("calls.txt");
+    let mut command = Command::new("strace");
+    command
+        .args(["-f", "-qq", "-s", "64", "-o"])
+        .arg(&file)
+        .arg(program)
+        .args(args);
+    let run = run_command(command, None, DEFAULT_TIMEOUT);
+    let calls = std::fs::read_to_string(&file).ok()?;
+    Some((run, calls))
+}
+
 /// Makes `command` start in a process group of its own, so that a test can
 /// send the whole group a signal as a terminal's Ctrl-C would.
 pub fn own_process_group(command: &mut Command) -> &mut Command {

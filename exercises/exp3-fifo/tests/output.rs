@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, handout, normalise_numbers,
-    own_process_group, run,
+    own_process_group, run, run_traced,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -423,6 +423,51 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
+}
+
+#[test]
+fn invalid_paths_are_refused_before_any_system_call_on_them() {
+    // A NUL byte cannot be passed in argv: validate_path's unit tests
+    // cover it.
+    let dir = TempDir::new("invalid");
+    let long = dir.join(&"x".repeat(256));
+    let slash = format!("{}/", dir.join("ipc-lab-x").display());
+    let dots = dir.join("..");
+    let cases = [
+        ("", "a value is required for '--path <PATH>'"),
+        (
+            long.to_str().unwrap(),
+            "the file name is longer than 255 bytes",
+        ),
+        (&slash, "the path ends in '/'"),
+        (
+            dots.to_str().unwrap(),
+            "the path does not end in a file name",
+        ),
+    ];
+    for (path, reason) in cases {
+        for role in [&[][..], &["reader"], &["writer"]] {
+            let mut args = role.to_vec();
+            args.extend(["--fast", "--path", path]);
+            let Some((run, calls)) = run_traced(BIN, &args) else {
+                println!("strace cannot run here: checking the exit code only");
+                run(BIN, &args).assert_bad_usage(reason);
+                continue;
+            };
+            run.assert_bad_usage(reason);
+            for call in ["clone(", "clone3(", "fork(", "mknodat(", "mknod("] {
+                assert!(!calls.contains(call), "{call} in\n{calls}\n{run}");
+            }
+            // But for the execve that carries it in argv and the write of
+            // the error message, the path is in no call.
+            let used = calls
+                .lines()
+                .filter(|line| !line.contains("execve(") && !line.contains("write("))
+                .any(|line| line.contains(path));
+            assert!(path.is_empty() || !used, "{calls}\n{run}");
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! `exp4-counter` on a shared lab machine: a name already taken by someone
-//! else (another mode, a symbolic link planted in /dev/shm), a hostile
-//! umask, a segment too small to attach to, and a full /dev/shm.
+//! `exp4-counter` on a shared lab machine: invalid names, a name already
+//! taken by someone else (another mode, a symbolic link planted in
+//! /dev/shm), a hostile umask, a segment too small to attach to, and a
+//! full /dev/shm.
 //!
 //! Every name is `ipc-lab-t<test pid>-<tag>`; whatever a test plants is
 //! removed when it ends, also when it fails.
@@ -10,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, Running, SIGNAL_DEADLINE, Sig, TempDir, run, run_command};
+use ipc_testkit::{
+    Run, Running, SIGNAL_DEADLINE, Sig, TempDir, assert_no_new_shm, run, run_command, run_traced,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
 
@@ -63,6 +66,40 @@ fn assert_fails_with(run: &Run, message: &str) {
         .assert_no_panic()
         .assert_stderr_contains(&[message]);
     assert_eq!(run.stdout, "", "{run}");
+}
+
+/// What a program that refuses a name before touching anything does not
+/// do: fork, or open anything in /dev/shm (`shm_open` is an `openat` there).
+const IPC_CALLS: [&str; 5] = ["clone(", "clone3(", "fork(", "vfork(", "/dev/shm"];
+
+#[test]
+fn invalid_names_are_refused_before_any_system_call_on_them() {
+    // A NUL byte cannot be passed in argv: IpcName's unit tests cover it.
+    let long = "x".repeat(248); // 256 bytes with the ipc-lab- prefix
+    let cases = [
+        ("", "it is empty"),
+        ("/", "it is empty"),
+        ("a/b", "it contains '/'"),
+        ("../x", "it contains '/'"),
+        (long.as_str(), "longer than 255 bytes"),
+        ("é", "only ASCII letters"),
+    ];
+    assert_no_new_shm(|| {
+        for (name, reason) in cases {
+            for flag in ["--name", "--attach"] {
+                let args = ["--fast", "--ticks", "1", flag, name];
+                let Some((run, calls)) = run_traced(BIN, &args) else {
+                    println!("strace cannot run here: checking the exit code only");
+                    run(BIN, &args).assert_bad_usage(reason);
+                    continue;
+                };
+                run.assert_bad_usage(reason);
+                for call in IPC_CALLS {
+                    assert!(!calls.contains(call), "{call} in\n{calls}\n{run}");
+                }
+            }
+        }
+    });
 }
 
 #[test]

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use ipc_core::IpcName;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_testkit::{Run, Running, SIGNAL_DEADLINE, Sig, handout, normalise_numbers, run};
+use ipc_testkit::{
+    Run, Running, SIGNAL_DEADLINE, Sig, handout, normalise_numbers, run, run_traced,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
 
@@ -403,6 +405,34 @@ fn bad_usage_exits_with_2_and_no_panic() {
         (&["--capacity", "0"], "at least 1"),
     ] {
         run(BIN, args).assert_bad_usage(message);
+    }
+}
+
+#[test]
+fn invalid_names_are_refused_before_any_system_call_on_them() {
+    // A NUL byte cannot be passed in argv: IpcName's unit tests cover it.
+    let long = "x".repeat(248); // 256 bytes with the ipc-lab- prefix
+    let cases = [
+        ("", "it is empty"),
+        ("/", "it is empty"),
+        ("a/b", "it contains '/'"),
+        (long.as_str(), "longer than 255 bytes"),
+        ("é", "only ASCII letters"),
+    ];
+    for (name, reason) in cases {
+        for role in [&[][..], &["send"], &["receive"], &["attrs"], &["unlink"]] {
+            let mut args = vec!["--fast", "--name", name];
+            args.extend_from_slice(role);
+            let Some((run, calls)) = run_traced(BIN, &args) else {
+                println!("strace cannot run here: checking the exit code only");
+                run(BIN, &args).assert_bad_usage(reason);
+                continue;
+            };
+            run.assert_bad_usage(reason);
+            for call in ["clone(", "clone3(", "fork(", "mq_open(", "mq_unlink("] {
+                assert!(!calls.contains(call), "{call} in\n{calls}\n{run}");
+            }
+        }
     }
 }
 
