@@ -5,7 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use ipc_core::{Error, Lock, LockError, Process, RawValue, Value, clock, join_all, signal};
+use ipc_core::{
+    Array, Error, IpcName, Lock, LockError, Process, RawValue, SharedMemory, Value, clock,
+    join_all, join_all_checked, signal,
+};
 use ipc_testkit::{children_of, zombies_of};
 use nix::sys::signal::Signal;
 use nix::unistd::getpid;
@@ -106,19 +109,39 @@ fn a_lock_never_repaired_is_an_error_not_a_hang() {
 
 fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
     let v = Value::new(7_i32).unwrap();
-    let mut child = Process::spawn("boom", || -> i32 {
-        v.set(8).unwrap();
-        panic!("deliberate panic in a child (expected in this test's output)")
-    })
-    .unwrap();
-    let status = child.join().unwrap();
-    assert_eq!(status.code(), ipc_core::process::PANIC_EXIT_CODE);
-    assert_eq!(status.to_string(), "exit code 101");
+    let list = Array::<i32>::from_slice(&[1, 2, 3, 4]).unwrap();
+    let mut children = vec![
+        Process::spawn("calm", || v.update(|x| x + 1).map(drop)).unwrap(),
+        Process::spawn("boom", || -> i32 {
+            list.set(0, 10).unwrap();
+            panic!("deliberate panic in a child (expected in this test's output)")
+        })
+        .unwrap(),
+    ];
+    // The parent names the child that failed, and how.
+    let err = join_all_checked(&mut children).unwrap_err();
+    assert_eq!(err.to_string(), "process boom failed: exit code 101");
+    assert!(
+        matches!(&err, Error::ChildFailed { name, status }
+            if name == "boom" && status.code() == ipc_core::process::PANIC_EXIT_CODE),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 1);
+    assert_eq!(children[0].exit_status().map(|s| s.code()), Some(0));
+    // The parent's shared memory is intact: what the children wrote before
+    // ending is there, nothing else changed, and no lock is left held.
     assert_eq!(v.get().unwrap(), 8);
+    assert_eq!(list.to_list().unwrap().to_string(), "[10, 2, 3, 4]");
     assert!(
         v.lock_timeout(Duration::from_secs(1)).is_ok(),
         "lock released"
     );
+    assert!(list.lock().is_ok());
+
+    // One child alone, joined with join_checked: the same report.
+    let mut child = Process::spawn("p1", || -> i32 { panic!("deliberate, again") }).unwrap();
+    let err = child.join_checked().unwrap_err();
+    assert_eq!(err.to_string(), "process p1 failed: exit code 101");
 }
 
 fn an_error_returned_by_a_child_exits_with_1() {
@@ -182,15 +205,37 @@ fn join_all_passes_sigterm_on_to_the_children() {
     assert_eq!(zombies_of(getpid()), Vec::<String>::new());
 }
 
+/// 1 000 children, each creating a named segment and ending in one of
+/// three ways (exit 0, exit 1, a panic): no zombie, no descriptor and no
+/// segment left.
 fn many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie() {
     let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let shm_before = ipc_testkit::shm_objects();
     let before = fds();
-    for i in 0..200 {
-        let mut child = Process::spawn("short", move || i % 3).unwrap();
-        assert_eq!(child.join().unwrap().code(), i % 3);
+    // 333 deliberate panics: keep their messages out of the output.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for i in 0..1000 {
+        let mut child = Process::spawn("short", move || -> Result<i32, Error> {
+            let _segment = SharedMemory::create(&IpcName::unique("cycle")?, 64)?;
+            match i % 3 {
+                0 => Ok(0),
+                1 => Ok(1), // a failure, without a message
+                _ => panic!("a panic, on purpose"),
+            }
+        })
+        .unwrap();
+        let expected = [0, 1, ipc_core::process::PANIC_EXIT_CODE][i % 3];
+        assert_eq!(child.join().unwrap().code(), expected, "child {i}");
     }
+    std::panic::set_hook(hook);
     assert_eq!(fds(), before, "a descriptor leaked per child");
     assert_eq!(zombies_of(getpid()), Vec::<String>::new());
+    let new: Vec<String> = ipc_testkit::shm_objects()
+        .difference(&shm_before)
+        .cloned()
+        .collect();
+    assert_eq!(new, Vec::<String>::new(), "left in /dev/shm");
 }
 
 fn main() {
