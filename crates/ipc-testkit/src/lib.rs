@@ -219,6 +219,29 @@ pub fn run_to_file(program: &str, args: &[&str]) -> (Run, String) {
     (run, text)
 }
 
+/// Runs `program args | head -1`, feeding `input` to the program, and
+/// returns the run with the *program's* exit status (not `head`'s, which a
+/// shell pipeline would give) and the one line `head` printed.
+///
+/// `head` exits after its first line, so the program's later writes to
+/// standard output fail (`EPIPE`): the way to check that a program ends
+/// quietly when its reader goes away.
+///
+/// ```
+/// // A C program such as seq is killed by SIGPIPE (status 128 + 13).
+/// let run = ipc_testkit::run_into_head("seq", &["1000000"], b"");
+/// assert_eq!(run.code(), Some(141));
+/// assert_eq!(run.stdout, "1\n");
+/// ```
+pub fn run_into_head(program: &str, args: &[&str], input: &[u8]) -> Run {
+    let mut command = Command::new("bash");
+    command
+        .args(["-c", "\"$0\" \"$@\" | head -1; exit \"${PIPESTATUS[0]}\""])
+        .arg(program)
+        .args(args);
+    run_command(command, Some(input), DEFAULT_TIMEOUT)
+}
+
 /// A directory of its own under the temporary directory, removed with all
 /// it holds when dropped (also when a test panics).
 #[derive(Debug)]

@@ -5,7 +5,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_testkit::{
-    Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run, wait_blocked,
+    Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run,
+    run_into_head, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
@@ -84,6 +85,14 @@ fn a_parent_killed_alone_leaves_no_process_behind() {
     run.assert_no_panic()
         .assert_stderr_contains(&["sender: interrupted by a signal"]);
     assert_eq!(run.stdout, "", "nothing was sent\n{run}");
+}
+
+#[test]
+fn a_closed_stdout_ends_every_process_quietly() {
+    let run = run_into_head(BIN, &["--fast"], b"");
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, handout, normalise_numbers,
-    own_process_group, run, run_traced,
+    own_process_group, run, run_into_head, run_traced,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -418,6 +418,17 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
         .assert_stdout_contains(&["Writer: the reader has closed the FIFO;"])
         .assert_stderr_contains(&["the other end is gone"]);
     assert!(!exists(&fifo), "{run}");
+}
+
+#[test]
+fn a_closed_stdout_ends_every_process_quietly_and_removes_the_fifo() {
+    for _ in 0..3 {
+        let run = run_into_head(BIN, &["--fast"], b"");
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stderr, "", "{run}");
+        let path = created_path(&run);
+        assert!(!exists(Path::new(&path)), "FIFO left behind\n{run}");
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers,
-    own_process_group, run, run_command, shm_objects, zombies_of,
+    own_process_group, run, run_command, run_into_head, shm_objects, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -254,6 +254,17 @@ fn attaching_to_a_missing_name_is_bad_input() {
     run(BIN, &["--fast", "--attach", &name]).assert_bad_usage(&format!(
         "shm_open /ipc-lab-{name}: No such file or directory"
     ));
+}
+
+#[test]
+fn a_closed_stdout_ends_the_endless_run_quietly() {
+    // No --ticks: only the closed output can end this run.
+    let name = test_name("head");
+    let run = run_into_head(BIN, &["--fast", "--name", &name], b"");
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stderr, "", "{run}");
+    assert!(run.stdout.starts_with("Process-"), "{run}");
+    assert!(!segment_exists(&name), "segment left behind\n{run}");
 }
 
 #[test]

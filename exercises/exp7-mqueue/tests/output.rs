@@ -9,7 +9,7 @@ use std::time::Duration;
 use ipc_core::IpcName;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, handout, normalise_numbers, run, run_traced,
+    Run, Running, SIGNAL_DEADLINE, Sig, handout, normalise_numbers, run, run_into_head, run_traced,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
@@ -405,6 +405,22 @@ fn bad_usage_exits_with_2_and_no_panic() {
         (&["--capacity", "0"], "at least 1"),
     ] {
         run(BIN, args).assert_bad_usage(message);
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_and_unlinks_the_queue() {
+    let q = Queue::new("exp7-head");
+    for _ in 0..3 {
+        let run = run_into_head(BIN, &["--fast", "--name", q.name()], b"");
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stderr, "", "{run}");
+        assert_eq!(
+            run.stdout_lines(),
+            [format!("Message queue {} created (mode 0600)", q.path())],
+            "{run}"
+        );
+        assert!(!q.exists(), "queue left behind\n{run}");
     }
 }
 
