@@ -8,7 +8,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, by_prefix, handout, normalise_numbers, run_command,
+    Run, Running, SIGNAL_DEADLINE, Sig, by_prefix, handout, normalise_numbers, own_process_group,
+    run_command,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
@@ -143,22 +144,30 @@ fn fast_logs_the_same_sequences() {
     check_sequences(&run);
 }
 
-#[test]
-fn sigterm_during_the_pause_ends_every_process() {
-    let mut running = Running::start(merged(&[]), false);
+/// Sends `signal` (to the whole group, as Ctrl-C does, if `group`) while
+/// the writer pauses, and checks that every process stops in order.
+fn signal_during_the_pause(signal: Sig, group: bool) {
+    let mut command = merged(&[]);
+    own_process_group(&mut command);
+    let mut running = Running::start(command, false);
     running.wait_for_lines(1, WAIT, |l| {
         l == "INFO:process1:Intentionally sleeping for 5 seconds"
     });
     let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "writer and reader: {children:?}");
-    running.signal(Sig::SIGTERM);
+    if group {
+        running.signal_group(signal);
+    } else {
+        running.signal(signal);
+    }
     let run = running.finish(SIGNAL_DEADLINE);
     run.assert_code(0).assert_no_panic();
     let lines = log_lines(&run.stdout);
+    let by = format!("INFO:parent:Interrupted by {}", signal.as_str());
     for expected in [
         "INFO:process1:Interrupted",
         "INFO:process2:Interrupted",
-        "INFO:parent:Interrupted by SIGTERM",
+        by.as_str(),
     ] {
         assert!(
             lines.iter().any(|l| l == expected),
@@ -167,10 +176,20 @@ fn sigterm_during_the_pause_ends_every_process() {
     }
     assert!(
         !lines.iter().any(|l| l == "INFO:process1:Writing 7"),
-        "the writer went on after SIGTERM\n{run}"
+        "the writer went on after {signal}\n{run}"
     );
     assert!(!run.stdout.contains("still open"), "{run}");
     run.assert_all_ended(&children);
+}
+
+#[test]
+fn sigterm_during_the_pause_ends_every_process() {
+    signal_during_the_pause(Sig::SIGTERM, false);
+}
+
+#[test]
+fn ctrl_c_during_the_pause_ends_every_process() {
+    signal_during_the_pause(Sig::SIGINT, true);
 }
 
 #[test]

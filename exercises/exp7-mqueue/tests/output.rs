@@ -298,22 +298,24 @@ fn a_sender_waiting_on_a_full_queue_ends_on_sigterm() {
 }
 
 #[test]
-fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint() {
-    let q = Queue::new("exp7-empty");
-    let mut queue = MessageQueue::create(&q.0, 2, 64).unwrap();
-    queue.keep();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["--name", q.name(), "receive", "--wait"]);
-    let mut receiver = Running::start(cmd, false);
-    receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
-    receiver.signal(Sig::SIGINT);
-    let run = receiver.finish(SIGNAL_DEADLINE);
-    run.assert_code(0)
-        .assert_no_panic()
-        .assert_stdout_contains(&["Receiver: interrupted by SIGINT"]);
-    drop(queue);
-    q.run(&["unlink"]).assert_code(0);
-    assert!(!q.exists());
+fn a_receiver_waiting_on_an_empty_queue_ends_on_sigint_and_sigterm() {
+    for signal in [Sig::SIGINT, Sig::SIGTERM] {
+        let q = Queue::new("exp7-empty");
+        let mut queue = MessageQueue::create(&q.0, 2, 64).unwrap();
+        queue.keep();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--name", q.name(), "receive", "--wait"]);
+        let mut receiver = Running::start(cmd, false);
+        receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
+        receiver.signal(signal);
+        let run = receiver.finish(SIGNAL_DEADLINE);
+        run.assert_code(0)
+            .assert_no_panic()
+            .assert_stdout_contains(&[&format!("Receiver: interrupted by {signal}")]);
+        drop(queue);
+        q.run(&["unlink"]).assert_code(0);
+        assert!(!q.exists());
+    }
 }
 
 #[test]
