@@ -9,7 +9,9 @@
 use std::time::{Duration, Instant};
 
 use ipc_core::message::Bytes;
-use ipc_core::{Error, Process, Queue, RawArray, join_all};
+use ipc_core::{Error, Process, Queue, RawArray, join_all, signal};
+use ipc_testkit::SIGNAL_DEADLINE;
+use nix::sys::signal::Signal;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -286,6 +288,60 @@ fn message_too_large_leaves_the_queue_unchanged() {
     assert_eq!(q.get().unwrap(), Bytes(vec![2; 60]));
 }
 
+/// The exit code of a child that saw what it should.
+const SAW_IT: i32 = 7;
+
+/// A child blocked in `get` on an empty queue and one blocked in `put` on
+/// a full one, each after `signal::install`, end within the promised
+/// second of SIGINT (the getter) or SIGTERM (the putter) with
+/// `Interrupted`; the queue keeps what it had.
+fn a_signal_ends_a_blocked_get_and_a_blocked_put() {
+    let empty = Queue::<u32>::bounded(4, 4).unwrap();
+    let full = Queue::<u32>::bounded(1, 4).unwrap();
+    full.put(1).unwrap();
+    let ready = RawArray::<u32>::new(2).unwrap();
+    let mut getter = Process::spawn("getter", || {
+        signal::install()?;
+        ready.set(0, 1);
+        match empty.get() {
+            Err(Error::Interrupted) => Ok::<i32, Error>(SAW_IT),
+            other => panic!("{other:?}"),
+        }
+    })
+    .unwrap();
+    let mut putter = Process::spawn("putter", || {
+        signal::install()?;
+        ready.set(1, 1);
+        match full.put(2) {
+            Err(Error::Interrupted) => Ok::<i32, Error>(SAW_IT),
+            other => panic!("{other:?}"),
+        }
+    })
+    .unwrap();
+    while ready.get(0) + ready.get(1) < 2 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Let both reach their futex wait (a signal sent earlier is seen
+    // before the wait, which is fine too).
+    std::thread::sleep(Duration::from_millis(100));
+    getter.signal(Signal::SIGINT).unwrap();
+    putter.signal(Signal::SIGTERM).unwrap();
+    // The promise is one second; ipc_testkit::SIGNAL_DEADLINE adds slack
+    // for a loaded machine.
+    for child in [&mut getter, &mut putter] {
+        let status = child.join_timeout(SIGNAL_DEADLINE).unwrap();
+        assert_eq!(
+            status.map(|s| s.code()),
+            Some(SAW_IT),
+            "{} after {SIGNAL_DEADLINE:?}",
+            child.name()
+        );
+    }
+    assert_eq!(full.try_get().unwrap(), Some(1));
+    assert_eq!(full.try_get().unwrap(), None);
+    assert!(empty.is_empty());
+}
+
 /// How many messages each of the 5 producers of the killed-consumer
 /// scenario puts: `IPC_LAB_STRESS_MESSAGES`, 1 000 000 by default.
 fn stress_messages() -> u32 {
@@ -429,6 +485,10 @@ fn main() {
         (
             "message_too_large_leaves_the_queue_unchanged",
             message_too_large_leaves_the_queue_unchanged,
+        ),
+        (
+            "a_signal_ends_a_blocked_get_and_a_blocked_put",
+            a_signal_ends_a_blocked_get_and_a_blocked_put,
         ),
         (
             "a_consumer_killed_mid_run_loses_at_most_the_message_it_held",
