@@ -252,6 +252,33 @@ mod tests {
     }
 
     #[test]
+    fn attaching_to_a_segment_smaller_than_the_value_or_array_is_an_error() {
+        // Mapping them anyway would raise SIGBUS at the first access past
+        // the segment's end.
+        let name = IpcName::unique("small").unwrap();
+        let _segment = SharedMemory::create(&name, 4).unwrap();
+        let too_small = |result: Result<()>, needed| match result {
+            Err(crate::Error::TooSmall {
+                needed: n,
+                actual: 4,
+                ..
+            }) => assert_eq!(n, needed),
+            other => panic!("{other:?}"),
+        };
+        too_small(crate::RawValue::<u64>::open(&name).map(drop), 8);
+        too_small(crate::RawArray::<u32>::open(&name, 2).map(drop), 8);
+        too_small(crate::RawArray::<u8>::open(&name, 5).map(drop), 5);
+        assert_eq!(crate::RawValue::<u32>::open(&name).unwrap().get(), 0);
+        assert_eq!(
+            crate::RawArray::<u16>::open(&name, 2)
+                .unwrap()
+                .to_list()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
     fn floats_print_like_python() {
         assert_eq!(PyList(vec![2.678_f64, 1.0]).to_string(), "[2.678, 1.0]");
         assert_eq!(PyList(vec![-1_i32, 16]).to_string(), "[-1, 16]");
