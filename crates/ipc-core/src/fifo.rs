@@ -299,6 +299,31 @@ impl Fifo {
         FifoWriter::open(&self.path)
     }
 
+    /// Lets a process blocked in opening this FIFO go on, as if its peer
+    /// had come and gone at once: opens the FIFO for reading, then for
+    /// writing, both without blocking (`O_NONBLOCK`), and closes both. A
+    /// reader waiting in `open` then reads the end of file; a writer
+    /// waiting in `open` gets [`Error::Disconnected`] at its first write
+    /// (or the one after). Nothing is read or written, so processes that
+    /// have the FIFO open already see no difference.
+    ///
+    /// For a parent whose children meet at the FIFO: if one ends before
+    /// opening it (killed, or stopped by a closed standard output), the
+    /// other would wait for it for ever. Call it repeatedly while the other
+    /// still runs (it may not have reached its `open` yet), for instance
+    /// from [`crate::process::join_all_with`].
+    ///
+    /// # Errors
+    /// As [`FifoReader::open`], for either end.
+    pub fn release_waiters(&self) -> Result<()> {
+        let reader = open_fifo(&self.path, OFlag::O_RDONLY | OFlag::O_NONBLOCK)?;
+        // Succeeds: this process is a reader now.
+        let writer = open_fifo(&self.path, OFlag::O_WRONLY | OFlag::O_NONBLOCK)?;
+        drop(writer);
+        drop(reader);
+        Ok(())
+    }
+
     /// Removes the path now (`unlink(2)`), whoever created it. Processes
     /// that have the FIFO open keep using it; new ones cannot find it.
     ///

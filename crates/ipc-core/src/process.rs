@@ -358,6 +358,24 @@ impl Drop for Process {
 /// # Errors
 /// As [`Process::join`].
 pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
+    join_all_with(children, |_| {})
+}
+
+/// As [`join_all`], calling `meanwhile` with the children about every
+/// 20 ms while any of them still runs ([`Process::exit_status`] tells which
+/// have ended).
+///
+/// For a parent that must act when one child ends before the others: in
+/// `exp3-fifo`, a child that died before opening the FIFO would leave the
+/// other waiting for it in `open` for ever, unless the parent lets it
+/// through ([`crate::Fifo::release_waiters`]).
+///
+/// # Errors
+/// As [`Process::join`].
+pub fn join_all_with(
+    children: &mut [Process],
+    mut meanwhile: impl FnMut(&[Process]),
+) -> Result<Vec<ExitStatus>> {
     let mut forwarded = false;
     loop {
         let mut running = false;
@@ -375,6 +393,7 @@ pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
             }
             forwarded = true;
         }
+        meanwhile(children);
         if let Some(child) = children.iter_mut().find(|c| c.status.is_none()) {
             child.join_timeout(Duration::from_millis(20))?;
         }

@@ -16,6 +16,9 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 /// The exit code of a child whose blocked call returned `Interrupted`.
 const INTERRUPTED: i32 = 7;
 
+/// The exit code of a child that saw what it should.
+const SAW_IT: i32 = 8;
+
 /// Time for a child to reach its blocking call. Not needed for
 /// correctness: a signal that comes earlier is noticed before the call.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -179,6 +182,51 @@ fn sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not() {
     assert!(!path.exists());
 }
 
+/// A child waiting in `open` for a peer that died before opening (here:
+/// that never comes) is let through by `release_waiters`, called while
+/// joining as `exp3-fifo` does: the reader reads the end of file, the
+/// writer is told the other end is gone. Both are released even though
+/// the release may come before they reach `open`.
+fn a_child_waiting_for_a_dead_peer_is_released() {
+    let fifo = Fifo::create(unique_path("scenario-release").unwrap()).unwrap();
+    let mut children = vec![
+        Process::spawn("reader", || -> Result<i32> {
+            let mut reader = FifoReader::open(fifo.path())?;
+            Ok(match reader.read_line()? {
+                None => SAW_IT,
+                Some(line) => panic!("read {line:?}"),
+            })
+        })
+        .unwrap(),
+    ];
+    let statuses = ipc_core::join_all_with(&mut children, |_| {
+        fifo.release_waiters().unwrap();
+    })
+    .unwrap();
+    assert_eq!(statuses[0].code(), SAW_IT);
+
+    let mut children = vec![
+        Process::spawn("writer", || -> Result<i32> {
+            let mut writer = FifoWriter::open(fifo.path())?;
+            // The first line may land in the pipe before the release's reader
+            // closes; one of the two writes finds no reader.
+            for _ in 0..2 {
+                if let Err(Error::Disconnected) = writer.write_line("nobody reads this") {
+                    return Ok(SAW_IT);
+                }
+                std::thread::sleep(SETTLE);
+            }
+            Ok(1)
+        })
+        .unwrap(),
+    ];
+    let statuses = ipc_core::join_all_with(&mut children, |_| {
+        fifo.release_waiters().unwrap();
+    })
+    .unwrap();
+    assert_eq!(statuses[0].code(), SAW_IT);
+}
+
 fn a_child_dropping_the_creators_handle_removes_nothing() {
     // `move` gives the child the creator's handles themselves; the parent's
     // copies are kept from being dropped (ManuallyDrop), so only the
@@ -216,6 +264,10 @@ fn main() {
         (
             "sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not",
             sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not,
+        ),
+        (
+            "a_child_waiting_for_a_dead_peer_is_released",
+            a_child_waiting_for_a_dead_peer_is_released,
         ),
         (
             "a_child_dropping_the_creators_handle_removes_nothing",

@@ -239,6 +239,8 @@ pub fn run_into_head(program: &str, args: &[&str], input: &[u8]) -> Run {
         .args(["-c", "\"$0\" \"$@\" | head -1; exit \"${PIPESTATUS[0]}\""])
         .arg(program)
         .args(args);
+    // A hung program is then killed with the shell (see Running::finish).
+    own_process_group(&mut command);
     run_command(command, Some(input), DEFAULT_TIMEOUT)
 }
 
@@ -470,6 +472,12 @@ impl Running {
                 break status;
             }
             if Instant::now() >= deadline {
+                // A program in a group of its own (own_process_group) goes
+                // with everything it started: a shell's pipeline, children.
+                let pid = self.pid();
+                if nix::unistd::getpgid(Some(pid)) == Ok(pid) {
+                    let _ = nix::sys::signal::killpg(pid, Signal::SIGKILL);
+                }
                 let _ = self.child.kill();
                 let _ = self.child.wait();
                 let run = self.collect(None);
@@ -796,6 +804,24 @@ mod tests {
         let mut command = Command::new("sleep");
         command.arg("30");
         run_command(command, None, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn a_hanging_program_in_its_own_group_is_killed_with_its_children() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 >/dev/null 2>&1 & echo $!; wait"]);
+        own_process_group(&mut command);
+        let mut running = Running::start(command, false);
+        running.wait_for_lines(1, Duration::from_secs(10), |_| true);
+        let sleeper = Pid::from_raw(running.seen[0].parse().unwrap());
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            running.finish(Duration::from_millis(200))
+        }));
+        assert!(outcome.is_err(), "the hang is a failure");
+        assert_eq!(
+            wait_ended(&[sleeper], Duration::from_secs(10)),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
-use ipc_core::{Error, IpcName, Process, Result, clock, join_all_checked, signal};
+use ipc_core::{Error, IpcName, Process, Result, clock, join_all_checked, join_all_with, signal};
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
 /// no `END`: closing the FIFO is the end).
@@ -117,6 +117,14 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
             interruptible("Reader", || reader(fifo.path(), false))
         })?,
     ];
+    // A child that ends before opening the FIFO (killed, or stopped by a
+    // closed standard output) would leave the other waiting for it in
+    // open() for ever: once one has ended, let the other through.
+    join_all_with(&mut children, |children| {
+        if children.iter().any(|c| c.exit_status().is_some()) {
+            let _ = fifo.release_waiters();
+        }
+    })?;
     let joined = join_all_checked(&mut children);
     fifo.remove()?;
     println!("FIFO removed: {}", path.display());
