@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, run_command, run_with_input, shm_objects};
+use ipc_testkit::{Run, assert_no_new_shm, run_command, run_with_input};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7");
 
@@ -174,14 +174,7 @@ fn a_script_gets_no_prompt() {
 
 #[test]
 fn leaves_nothing_in_dev_shm() {
-    let before = shm_objects();
-    menu(b"1\n2\n3\n4\n").assert_code(0);
-    let after = shm_objects();
-    assert!(
-        after.is_subset(&before),
-        "new: {:?}",
-        after.difference(&before)
-    );
+    assert_no_new_shm(|| menu(b"1\n2\n3\n4\n")).assert_code(0);
 }
 
 #[test]
