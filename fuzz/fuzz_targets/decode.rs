@@ -8,72 +8,22 @@
 //! `scripts/fuzz.sh` (cargo-fuzz on a nightly toolchain).
 #![no_main]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use ipc_core::message::{Bytes, Message, from_bytes, from_bytes_limited, to_bytes};
 use libfuzzer_sys::fuzz_target;
 
-// ---- the largest allocation made while decoding -------------------------
-
-thread_local! {
-    static TRACKING: Cell<bool> = const { Cell::new(false) };
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-fn record(size: usize) {
-    let _ = TRACKING.try_with(|tracking| {
-        if tracking.get() {
-            let _ = LARGEST.try_with(|largest| largest.set(largest.get().max(size)));
-        }
-    });
-}
-
-// SAFETY: every call is passed on unchanged to the system allocator; the
-// bookkeeping touches only const-initialised thread-locals, which never
-// allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: the caller's contract for `alloc`, passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        record(new_size);
-        // SAFETY: the caller's contract for `realloc`, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract for `dealloc`, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+// The allocator that records the largest request: the same file the
+// property test in crates/ipc-core/tests uses.
+#[path = "../../crates/ipc-core/tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
 // ---- the check -----------------------------------------------------------
 
 /// Decodes `bytes` as a `T` and checks the promises; a broken one panics,
 /// which libFuzzer reports with the input.
 fn check<T: Message>(bytes: &[u8]) {
-    LARGEST.with(|l| l.set(0));
-    TRACKING.with(|t| t.set(true));
-    let decoded = from_bytes::<T>(bytes);
-    TRACKING.with(|t| t.set(false));
+    let (decoded, largest) = counting_alloc::largest_allocation(|| from_bytes::<T>(bytes));
     // The largest element (a String or a Vec) takes 24 bytes of memory and
     // at least 4 of input: 8 per byte, plus room for small buffers.
-    let largest = LARGEST.with(Cell::get);
     let bound = 8 * bytes.len() + 256;
     assert!(
         largest <= bound,

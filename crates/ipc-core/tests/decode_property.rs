@@ -5,11 +5,6 @@
 //! The inputs come from a seeded generator, so a failure repeats; it is
 //! reported with the input that caused it.
 
-// A counting global allocator needs `unsafe`; this test binary only.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -20,66 +15,17 @@ use rand::{Rng, SeedableRng};
 /// How many inputs each test feeds to the decoders.
 const INPUTS: usize = 100_000;
 
-// ---- allocation tracking -------------------------------------------------
-
-thread_local! {
-    static TRACKING: Cell<bool> = const { Cell::new(false) };
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-/// The system allocator, recording the largest request made by a thread
-/// while it tracks.
-struct Counting;
-
-fn record(size: usize) {
-    let _ = TRACKING.try_with(|tracking| {
-        if tracking.get() {
-            let _ = LARGEST.try_with(|largest| largest.set(largest.get().max(size)));
-        }
-    });
-}
-
-// SAFETY: every call is passed on unchanged to the system allocator; the
-// bookkeeping touches only const-initialised thread-locals, which never
-// allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: the caller's contract for `alloc`, passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        record(layout.size());
-        // SAFETY: the caller's contract for `alloc_zeroed`, passed on.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        record(new_size);
-        // SAFETY: the caller's contract for `realloc`, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract for `dealloc`, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 /// Decodes `bytes` as a `T`, panicking with the input if decoding panics
 /// or allocates more than a small multiple of the input's length (the
 /// largest element, a `String` or `Vec`, is 24 bytes, and each takes at
 /// least 4 encoded bytes: at most 6 bytes of memory per byte of input).
 fn decode<T: Message>(bytes: &[u8]) -> Option<T> {
-    LARGEST.with(|l| l.set(0));
-    TRACKING.with(|t| t.set(true));
-    let outcome = catch_unwind(AssertUnwindSafe(|| from_bytes::<T>(bytes)));
-    TRACKING.with(|t| t.set(false));
-    let largest = LARGEST.with(Cell::get);
+    let (outcome, largest) = counting_alloc::largest_allocation(|| {
+        catch_unwind(AssertUnwindSafe(|| from_bytes::<T>(bytes)))
+    });
     let Ok(result) = outcome else {
         panic!(
             "decoding {} panicked on {bytes:02x?}",
