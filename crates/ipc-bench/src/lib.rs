@@ -102,6 +102,14 @@ pub struct Options {
     #[arg(long, value_delimiter = ',', value_parser = parse_size, value_name = "SIZES")]
     pub sizes: Vec<usize>,
 
+    /// Measure only these mechanisms, comma-separated, by the names of the
+    /// CSV: pipe, fifo, duplex, mqueue, queue, value, raw-pipe,
+    /// raw-socketpair, raw-mq, raw-shm-spin, raw-shm-futex, raw-mutex,
+    /// raw-atomic, python-queue, python-pipe, python-value (Python runs
+    /// only if one of its own is named)
+    #[arg(long, value_delimiter = ',', value_parser = parse_mech, value_name = "NAMES")]
+    pub only: Vec<String>,
+
     /// The Python interpreter that runs scripts/bench_python.py
     #[arg(long, default_value = "python3", value_name = "PATH")]
     pub python: String,
@@ -132,6 +140,16 @@ fn parse_size(text: &str) -> std::result::Result<usize, String> {
     match n.checked_mul(factor) {
         Some(bytes) if (1..=MAX_SIZE).contains(&bytes) => Ok(bytes),
         _ => Err(format!("a message size must be 1 B to 4 MiB, not {text}")),
+    }
+}
+
+fn parse_mech(text: &str) -> std::result::Result<String, String> {
+    match Mech::ALL.into_iter().find(|m| m.id() == text.trim()) {
+        Some(m) => Ok(m.id().to_string()),
+        None => Err(format!(
+            "no mechanism called {text:?}; the names are {}",
+            Mech::ALL.map(Mech::id).join(", ")
+        )),
     }
 }
 
@@ -283,7 +301,11 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
         placement: placement.clone(),
         observed: Default::default(),
     };
-    let jobs = jobs(&sizes, mq_msgsize_max());
+    let selected = |m: Mech| options.only.is_empty() || options.only.iter().any(|id| id == m.id());
+    let jobs: Vec<Job> = jobs(&sizes, mq_msgsize_max())
+        .into_iter()
+        .filter(|job| selected(job.key.mech))
+        .collect();
     let progress = Progress::new(jobs.len() * options.repeat as usize);
     let mut runs = Vec::new();
     for _ in 0..options.repeat {
@@ -296,13 +318,15 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
     }
     let python = if options.no_python {
         python::PythonRun::Skipped("--no-python".into())
+    } else if !(selected(Mech::PyQueue) || selected(Mech::PyPipe) || selected(Mech::PyValue)) {
+        python::PythonRun::Skipped("not chosen with --only".into())
     } else {
         progress.step("Python multiprocessing");
         measure_python(options, duration, &sizes, &placement)
     };
     progress.done();
     signal::check()?;
-    let report = build(&machine, &placement, &ctx, quick, runs, python);
+    let report = build(selected, &machine, &placement, &ctx, quick, runs, python);
     print_report(options, report)
 }
 
@@ -335,6 +359,7 @@ fn measure_python(
 }
 
 fn build(
+    selected: impl Fn(Mech) -> bool,
     machine: &Machine,
     placement: &Placement,
     ctx: &Ctx,
@@ -345,7 +370,9 @@ fn build(
     let repeat = runs.len() as u32;
     let mut figures = Figures::merge(runs);
     for (key, measure) in python.figures() {
-        figures.map.insert(*key, *measure);
+        if selected(key.mech) {
+            figures.map.insert(*key, *measure);
+        }
     }
     Report {
         machine: machine.clone(),
