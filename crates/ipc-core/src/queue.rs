@@ -49,6 +49,10 @@
 //! owner died (`EOWNERDEAD`), marks the mutex consistent and carries on; a
 //! consumer killed by SIGKILL loses no message it had not taken.
 //!
+//! Each slot starts on a cache line of its own, so that the producer
+//! filling one slot and the consumer emptying the previous one never write
+//! the same line.
+//!
 //! A process that finds the queue empty (or full) spins for a few
 //! microseconds watching `tail` (or `head`), then counts itself as a
 //! sleeper, reads the sequence word, looks at the ring once more and sleeps
@@ -123,8 +127,14 @@ const PUTTERS_AT: usize = 516;
 const SLOTS_AT: usize = 576;
 /// Each slot starts with the message's length as a `u32`, padded to 8.
 const SLOT_HEADER: usize = 8;
+/// Each slot starts on a cache line of its own, so that a producer filling
+/// one slot and a consumer emptying the one before it do not fight over a
+/// line (false sharing): with 8-byte messages packed 24 bytes apart, that
+/// fight halved the queue's throughput.
+const SLOT_ALIGN: usize = 64;
 
 const _: () = assert!(RobustMutex::SIZE <= 64);
+const _: () = assert!(SLOTS_AT % SLOT_ALIGN == 0);
 
 thread_local! {
     static ENCODED: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
@@ -185,7 +195,7 @@ impl<T: Message> Queue<T> {
     /// [`crate::message`]).
     ///
     /// The queue takes about `capacity * (max_message + 8)` bytes of shared
-    /// memory.
+    /// memory, each slot rounded up to a whole cache line (64 bytes).
     ///
     /// ```
     /// let q = ipc_core::Queue::<u64>::bounded(2, 8).unwrap();
@@ -470,7 +480,7 @@ impl Ring {
                 message::DEFAULT_LIMIT
             )));
         }
-        let stride = (SLOT_HEADER + max_message).next_multiple_of(8);
+        let stride = (SLOT_HEADER + max_message).next_multiple_of(SLOT_ALIGN);
         let len = stride
             .checked_mul(capacity)
             .and_then(|slots| slots.checked_add(SLOTS_AT))
@@ -544,7 +554,7 @@ impl Ring {
         let offset = SLOTS_AT + (index % self.capacity) as usize * self.stride;
         // SAFETY: `index % capacity < capacity`, and `new` sized the mapping
         // for `capacity` slots of `stride` bytes after SLOTS_AT; a slot
-        // starts 8-aligned (SLOTS_AT and `stride` are multiples of 8).
+        // starts 64-aligned (SLOTS_AT and `stride` are multiples of 64).
         let at = unsafe { self.memory.as_ptr().add(offset) };
         // SAFETY: the slot's first 4 bytes are its length word, aligned,
         // accessed only atomically; `at + SLOT_HEADER` stays in the slot.
