@@ -53,7 +53,8 @@
 //! filling one slot and the consumer emptying the previous one never write
 //! the same line.
 //!
-//! A process that finds the queue empty (or full) spins for a few
+//! A process that finds the queue empty (or full), looking without the lock
+//! first and then under it, spins for a few
 //! microseconds watching `tail` (or `head`), then counts itself as a
 //! sleeper, reads the sequence word, looks at the ring once more and sleeps
 //! on the word with `FUTEX_WAIT` (`futex(2)`). After each put (or get) the
@@ -315,6 +316,9 @@ impl<T: Message> Queue<T> {
         with_buffer(&ENCODED, |bytes| {
             self.encode(item, bytes)?;
             loop {
+                if self.ring.looks_blocked(Side::Put) {
+                    self.ring.wait(Side::Put, deadline)?;
+                }
                 match self.ring.push(bytes)? {
                     Attempt::Done => return Ok(()),
                     Attempt::Closed => return Err(Error::Disconnected),
@@ -327,6 +331,9 @@ impl<T: Message> Queue<T> {
     fn get_until(&self, deadline: Option<Instant>) -> Result<T> {
         with_buffer(&RECEIVED, |bytes| {
             loop {
+                if self.ring.looks_blocked(Side::Get) {
+                    self.ring.wait(Side::Get, deadline)?;
+                }
                 match self.ring.pop(bytes)? {
                     Attempt::Done => return message::from_bytes(bytes),
                     Attempt::Closed => return Err(Error::Disconnected),
@@ -657,6 +664,29 @@ impl Ring {
         drop(held);
         self.notify(Side::Put, 1);
         Ok(Attempt::Done)
+    }
+
+    /// A look without the lock: true when `side` would find the ring full
+    /// (for a put) or empty (for a get) right now, so that a blocking call
+    /// waits first instead of taking the lock only to find nothing to do:
+    /// one lock round trip per message, not two, for a producer that keeps
+    /// the queue full or a consumer that keeps it empty. Only a hint (the
+    /// look under the lock decides); it reads the other side's counter only
+    /// when this side's last look at it says "full" (or "empty").
+    fn looks_blocked(&self, side: Side) -> bool {
+        match side {
+            Side::Put => {
+                let tail = self.tail().load(Ordering::Relaxed);
+                let seen_head = self.word64(SEEN_HEAD_AT).load(Ordering::Relaxed);
+                tail.saturating_sub(seen_head) >= self.capacity
+                    && tail.saturating_sub(self.head().load(Ordering::Acquire)) >= self.capacity
+            }
+            Side::Get => {
+                let head = self.head().load(Ordering::Relaxed);
+                head == self.word64(SEEN_TAIL_AT).load(Ordering::Relaxed)
+                    && head >= self.tail().load(Ordering::Acquire)
+            }
+        }
     }
 
     /// True when a blocked call on `side` may go on: the queue is closed,
