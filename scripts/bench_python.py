@@ -305,7 +305,10 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.ping_cpu is None and args.pong_cpu is None and not args.worker_cpus:
         # Not pinned: undo any pinning inherited from the caller.
-        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+        try:
+            os.sched_setaffinity(0, range(os.cpu_count() or 1))
+        except OSError:
+            pass
     pin(args.ping_cpu)
 
     figures = []
