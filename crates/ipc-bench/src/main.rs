@@ -8,6 +8,7 @@ use clap::Parser;
 /// locked Value. Each ipc-core figure stands beside its raw floor (the same
 /// mechanism written directly on the system calls) and, where Python has
 /// the same thing, beside Python multiprocessing from the same run.
+/// (`--fast`, which every ipc-lab program takes, means `--quick` here.)
 #[derive(Parser)]
 #[command(version)]
 struct Args {

@@ -42,6 +42,11 @@ fn dash(group: Group) -> &'static str {
     }
 }
 
+/// A power of ten reads better without its zeros: `10 µs`, not `10.0 µs`.
+fn decade(label: &str) -> String {
+    label.replace(".00 ", " ").replace(".0 ", " ")
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -176,7 +181,7 @@ pub(crate) fn svg(report: &Report) -> String {
                 "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
                 left - 6.0,
                 yy + 4.0,
-                escape(&label(10f64.powf(d)))
+                escape(&decade(&label(10f64.powf(d))))
             );
             d += 1.0;
         }
@@ -264,6 +269,13 @@ mod tests {
     fn decades_cover_the_values() {
         assert_eq!(decades(150.0, 2e6), (2.0, 7.0));
         assert_eq!(decades(10.0, 10.0), (1.0, 2.0));
+    }
+
+    #[test]
+    fn decades_drop_their_zeros() {
+        assert_eq!(decade("1.00 µs"), "1 µs");
+        assert_eq!(decade("10.0 GB/s"), "10 GB/s");
+        assert_eq!(decade("100 ns"), "100 ns");
     }
 
     #[test]
