@@ -415,11 +415,14 @@ fn measure(ctx: &Ctx, job: &Job) -> Result<Measure> {
     let outcome = job.run(ctx);
     let fired = watchdog.fired();
     drop(watchdog);
-    outcome.map_err(|error| {
-        if fired && matches!(error, Error::Interrupted) {
+    outcome.map_err(|error| match error {
+        Error::Interrupted if fired => {
             log::error!(target: "ipc-bench", "{} did not finish within {} s", job.describe(), limit.as_secs());
             Error::Timeout
-        } else {
+        }
+        // Ctrl-C: nothing failed.
+        Error::Interrupted => error,
+        error => {
             log::error!(target: "ipc-bench", "{} failed", job.describe());
             error
         }
