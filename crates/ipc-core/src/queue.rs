@@ -49,7 +49,12 @@
 //! owner died (`EOWNERDEAD`), marks the mutex consistent and carries on; a
 //! consumer killed by SIGKILL loses no message it had not taken.
 //!
-//! A process that finds the queue empty (or full) spins for a few
+//! Each slot starts on a cache line of its own, so that the producer
+//! filling one slot and the consumer emptying the previous one never write
+//! the same line.
+//!
+//! A process that finds the queue empty (or full), looking without the lock
+//! first and then under it, spins for a few
 //! microseconds watching `tail` (or `head`), then counts itself as a
 //! sleeper, reads the sequence word, looks at the ring once more and sleeps
 //! on the word with `FUTEX_WAIT` (`futex(2)`). After each put (or get) the
@@ -123,8 +128,14 @@ const PUTTERS_AT: usize = 516;
 const SLOTS_AT: usize = 576;
 /// Each slot starts with the message's length as a `u32`, padded to 8.
 const SLOT_HEADER: usize = 8;
+/// Each slot starts on a cache line of its own, so that a producer filling
+/// one slot and a consumer emptying the one before it do not fight over a
+/// line (false sharing): with 8-byte messages packed 24 bytes apart, that
+/// fight halved the queue's throughput.
+const SLOT_ALIGN: usize = 64;
 
 const _: () = assert!(RobustMutex::SIZE <= 64);
+const _: () = assert!(SLOTS_AT % SLOT_ALIGN == 0);
 
 thread_local! {
     static ENCODED: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
@@ -185,7 +196,7 @@ impl<T: Message> Queue<T> {
     /// [`crate::message`]).
     ///
     /// The queue takes about `capacity * (max_message + 8)` bytes of shared
-    /// memory.
+    /// memory, each slot rounded up to a whole cache line (64 bytes).
     ///
     /// ```
     /// let q = ipc_core::Queue::<u64>::bounded(2, 8).unwrap();
@@ -305,6 +316,9 @@ impl<T: Message> Queue<T> {
         with_buffer(&ENCODED, |bytes| {
             self.encode(item, bytes)?;
             loop {
+                if self.ring.looks_blocked(Side::Put) {
+                    self.ring.wait(Side::Put, deadline)?;
+                }
                 match self.ring.push(bytes)? {
                     Attempt::Done => return Ok(()),
                     Attempt::Closed => return Err(Error::Disconnected),
@@ -317,6 +331,9 @@ impl<T: Message> Queue<T> {
     fn get_until(&self, deadline: Option<Instant>) -> Result<T> {
         with_buffer(&RECEIVED, |bytes| {
             loop {
+                if self.ring.looks_blocked(Side::Get) {
+                    self.ring.wait(Side::Get, deadline)?;
+                }
                 match self.ring.pop(bytes)? {
                     Attempt::Done => return message::from_bytes(bytes),
                     Attempt::Closed => return Err(Error::Disconnected),
@@ -470,7 +487,7 @@ impl Ring {
                 message::DEFAULT_LIMIT
             )));
         }
-        let stride = (SLOT_HEADER + max_message).next_multiple_of(8);
+        let stride = (SLOT_HEADER + max_message).next_multiple_of(SLOT_ALIGN);
         let len = stride
             .checked_mul(capacity)
             .and_then(|slots| slots.checked_add(SLOTS_AT))
@@ -544,7 +561,7 @@ impl Ring {
         let offset = SLOTS_AT + (index % self.capacity) as usize * self.stride;
         // SAFETY: `index % capacity < capacity`, and `new` sized the mapping
         // for `capacity` slots of `stride` bytes after SLOTS_AT; a slot
-        // starts 8-aligned (SLOTS_AT and `stride` are multiples of 8).
+        // starts 64-aligned (SLOTS_AT and `stride` are multiples of 64).
         let at = unsafe { self.memory.as_ptr().add(offset) };
         // SAFETY: the slot's first 4 bytes are its length word, aligned,
         // accessed only atomically; `at + SLOT_HEADER` stays in the slot.
@@ -647,6 +664,29 @@ impl Ring {
         drop(held);
         self.notify(Side::Put, 1);
         Ok(Attempt::Done)
+    }
+
+    /// A look without the lock: true when `side` would find the ring full
+    /// (for a put) or empty (for a get) right now, so that a blocking call
+    /// waits first instead of taking the lock only to find nothing to do:
+    /// one lock round trip per message, not two, for a producer that keeps
+    /// the queue full or a consumer that keeps it empty. Only a hint (the
+    /// look under the lock decides); it reads the other side's counter only
+    /// when this side's last look at it says "full" (or "empty").
+    fn looks_blocked(&self, side: Side) -> bool {
+        match side {
+            Side::Put => {
+                let tail = self.tail().load(Ordering::Relaxed);
+                let seen_head = self.word64(SEEN_HEAD_AT).load(Ordering::Relaxed);
+                tail.saturating_sub(seen_head) >= self.capacity
+                    && tail.saturating_sub(self.head().load(Ordering::Acquire)) >= self.capacity
+            }
+            Side::Get => {
+                let head = self.head().load(Ordering::Relaxed);
+                head == self.word64(SEEN_TAIL_AT).load(Ordering::Relaxed)
+                    && head >= self.tail().load(Ordering::Acquire)
+            }
+        }
     }
 
     /// True when a blocked call on `side` may go on: the queue is closed,

@@ -1,0 +1,319 @@
+//! The ipc-core mechanisms, measured through their public API only, the way
+//! an experiment uses them, in the same shapes as their raw floors.
+
+use ipc_core::message::Bytes;
+use ipc_core::mqueue::MessageQueue;
+use ipc_core::pipe::{self, Builder};
+use ipc_core::{Error, IpcName, Queue, RawArray, Result, Value, fifo};
+
+use crate::measure::{Ctx, Gate, MIN_COUNT, end, ping_loop, receive_all, send_for};
+use crate::model::Measure;
+use crate::raw::{PIPE_SIZE, ring_capacity, set_pipe_size};
+
+/// A builder whose frames take `size`-byte payloads, on pipes raised to the
+/// same size as the raw floor's.
+fn builder(size: usize) -> Builder {
+    Builder::new().limit(size.max(pipe::HEADER_LEN) + 64)
+}
+
+/// Ping-pong over two simplex pipes (`send_bytes`, `recv_bytes_into`).
+pub(crate) fn pipe_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let (mut there_rx, mut there_tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
+    let (mut back_rx, mut back_tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
+    let partner = ctx.partner("pong", || {
+        there_tx.close();
+        back_rx.close();
+        let mut buf = Vec::new();
+        loop {
+            match there_rx.recv_bytes_into(&mut buf) {
+                Ok(_) => back_tx.send_bytes(&buf)?,
+                Err(Error::Disconnected) => return Ok(()),
+                Err(error) => return Err(error),
+            }
+        }
+    })?;
+    there_rx.close();
+    back_tx.close();
+    let msg = vec![7_u8; size];
+    let mut buf = Vec::new();
+    let measured = ping_loop(ctx.duration, || {
+        there_tx.send_bytes(&msg)?;
+        back_rx.recv_bytes_into(&mut buf).map(drop)
+    });
+    there_tx.close();
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through one simplex pipe.
+pub(crate) fn pipe_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let (mut rx, mut tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("writer", || {
+        rx.close();
+        let msg = vec![7_u8; size];
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || tx.send_bytes(&msg))?;
+        Ok(())
+    })?;
+    tx.close();
+    let mut buf = Vec::new();
+    let measured = receive_all(&gate, size, || match rx.recv_bytes_into(&mut buf) {
+        Ok(n) => Ok(Some(n)),
+        Err(Error::Disconnected) => Ok(None),
+        Err(error) => Err(error),
+    });
+    partner.finish(ctx)?;
+    measured
+}
+
+/// Ping-pong over one duplex connection (`socketpair(2)`).
+pub(crate) fn duplex_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let (mut ping, mut pong) = builder(size).duplex::<Bytes, Bytes>()?;
+    let partner = ctx.partner("pong", || {
+        ping.close();
+        let mut buf = Vec::new();
+        loop {
+            match pong.recv_bytes_into(&mut buf) {
+                Ok(_) => pong.send_bytes(&buf)?,
+                Err(Error::Disconnected) => return Ok(()),
+                Err(error) => return Err(error),
+            }
+        }
+    })?;
+    pong.close();
+    let msg = vec![7_u8; size];
+    let mut buf = Vec::new();
+    let measured = ping_loop(ctx.duration, || {
+        ping.send_bytes(&msg)?;
+        ping.recv_bytes_into(&mut buf).map(drop)
+    });
+    ping.close();
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through a duplex connection.
+pub(crate) fn duplex_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let (mut rx, mut tx) = builder(size).duplex::<Bytes, Bytes>()?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("writer", || {
+        rx.close();
+        let msg = vec![7_u8; size];
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || tx.send_bytes(&msg))?;
+        Ok(())
+    })?;
+    tx.close();
+    let mut buf = Vec::new();
+    let measured = receive_all(&gate, size, || match rx.recv_bytes_into(&mut buf) {
+        Ok(n) => Ok(Some(n)),
+        Err(Error::Disconnected) => Ok(None),
+        Err(error) => Err(error),
+    });
+    partner.finish(ctx)?;
+    measured
+}
+
+/// Ping-pong over two FIFOs (`mkfifo(3)`), raised to the raw pipe's size;
+/// each side reads exactly one message's bytes.
+pub(crate) fn fifo_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let there = fifo::Fifo::create(fifo::unique_path("bench-there")?)?;
+    let back = fifo::Fifo::create(fifo::unique_path("bench-back")?)?;
+    let partner = ctx.partner("pong", || {
+        // Opens in the parent's order, so that neither waits for ever.
+        let mut rx = fifo::FifoReader::open(there.path())?;
+        let mut tx = fifo::FifoWriter::open(back.path())?;
+        let mut buf = vec![0_u8; size];
+        while read_exact(&mut rx, &mut buf)? {
+            tx.write_all(&buf)?;
+        }
+        Ok(())
+    })?;
+    let mut tx = there.open_write()?;
+    let mut rx = back.open_read()?;
+    set_pipe_size(&tx)?;
+    set_pipe_size(&rx)?;
+    let msg = vec![7_u8; size];
+    let mut buf = vec![0_u8; size];
+    let measured = ping_loop(ctx.duration, || {
+        tx.write_all(&msg)?;
+        if read_exact(&mut rx, &mut buf)? {
+            Ok(())
+        } else {
+            Err(Error::Disconnected)
+        }
+    });
+    drop(tx);
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through a FIFO, read in 1 MiB chunks.
+pub(crate) fn fifo_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let path = fifo::Fifo::create(fifo::unique_path("bench-stream")?)?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("writer", || {
+        let mut tx = fifo::FifoWriter::open(path.path())?;
+        let msg = vec![7_u8; size];
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || tx.write_all(&msg))?;
+        Ok(())
+    })?;
+    let mut rx = path.open_read()?;
+    set_pipe_size(&rx)?;
+    let mut buf = vec![0_u8; 1 << 20];
+    let measured = receive_all(&gate, size, || {
+        let n = rx.read(&mut buf)?;
+        Ok((n > 0).then_some(n))
+    });
+    partner.finish(ctx)?;
+    measured
+}
+
+/// Reads exactly `buf.len()` bytes; false at the end of the stream.
+fn read_exact(rx: &mut fifo::FifoReader, buf: &mut [u8]) -> Result<bool> {
+    let mut got = 0;
+    while got < buf.len() {
+        match rx.read(&mut buf[got..])? {
+            0 => return Ok(false),
+            n => got += n,
+        }
+    }
+    Ok(true)
+}
+
+/// The capacity the raw mq floor gets too: the system's `msg_max`.
+fn mq_capacity() -> Result<usize> {
+    Ok(ipc_core::mqueue::Limits::read()?.msg_max)
+}
+
+/// Ping-pong over two message queues; an empty message says "stop".
+pub(crate) fn mqueue_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let capacity = mq_capacity()?;
+    let there = MessageQueue::create(&IpcName::unique("bench-there")?, capacity, size.max(1))?;
+    let back = MessageQueue::create(&IpcName::unique("bench-back")?, capacity, size.max(1))?;
+    let partner = ctx.partner("pong", || {
+        let mut buf = vec![0_u8; size.max(1)];
+        loop {
+            let (n, _) = there.receive(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            back.send(&buf[..n], 0)?;
+        }
+    })?;
+    let msg = vec![7_u8; size];
+    let mut buf = vec![0_u8; size.max(1)];
+    let measured = ping_loop(ctx.duration, || {
+        there.send(&msg, 0)?;
+        back.receive(&mut buf).map(drop)
+    });
+    there.send(&[], 0)?;
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through one message queue.
+pub(crate) fn mqueue_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let q = MessageQueue::create(
+        &IpcName::unique("bench-stream")?,
+        mq_capacity()?,
+        size.max(1),
+    )?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("sender", || {
+        let msg = vec![7_u8; size];
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || q.send(&msg, 0))?;
+        q.send(&[], 0)
+    })?;
+    let mut buf = vec![0_u8; size.max(1)];
+    let measured = receive_all(&gate, size, || {
+        let (n, _) = q.receive(&mut buf)?;
+        Ok((n > 0).then_some(n))
+    });
+    partner.finish(ctx)?;
+    measured
+}
+
+/// The encoded size of a `Bytes` of `size` bytes: its count, then the bytes.
+fn encoded(size: usize) -> usize {
+    size + 4
+}
+
+/// Ping-pong over two Queues (one each way), both sides running.
+pub(crate) fn queue_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let there = Queue::<Bytes>::bounded(4, encoded(size))?;
+    let back = Queue::<Bytes>::bounded(4, encoded(size))?;
+    let partner = ctx.partner("pong", || {
+        loop {
+            match there.get() {
+                Ok(msg) => back.put(&msg)?,
+                Err(Error::Disconnected) => return Ok(()),
+                Err(error) => return Err(error),
+            }
+        }
+    })?;
+    let msg = Bytes(vec![7_u8; size]);
+    let measured = ping_loop(ctx.duration, || {
+        there.put(&msg)?;
+        back.get().map(drop)
+    });
+    there.close()?;
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through a Queue: one producer, one consumer.
+pub(crate) fn queue_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let q = Queue::<Bytes>::bounded(ring_capacity(size), encoded(size))?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("producer", || {
+        let msg = Bytes(vec![7_u8; size]);
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || q.put(&msg))?;
+        q.close()
+    })?;
+    let measured = receive_all(&gate, size, || match q.get() {
+        Ok(msg) => Ok(Some(msg.0.len())),
+        Err(Error::Disconnected) => Ok(None),
+        Err(error) => Err(error),
+    });
+    partner.finish(ctx)?;
+    measured
+}
+
+/// Increments per second of one `Value` by `processes` processes, each
+/// `update(|x| x + 1)` taking its lock.
+pub(crate) fn value_increments(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    let value = Value::new(0_u64)?;
+    let counts = RawArray::<u64>::new(processes)?;
+    let gate = Gate::new(processes)?;
+    let mut workers = ctx.workers(processes, &gate, |i| {
+        gate.arrive(i)?;
+        let mut n = 0_u64;
+        while n < MIN_COUNT || !gate.is_closed() {
+            value.update(|x| x + 1)?;
+            n += 1;
+        }
+        counts.set(i, n);
+        Ok(())
+    })?;
+    let seconds = gate.run_for(processes, ctx.duration);
+    for worker in &mut workers {
+        end(worker)?;
+    }
+    let seconds = seconds?;
+    let total: u64 = (0..processes).map(|i| counts.get(i)).sum();
+    let got = value.get()?;
+    if got != total {
+        log::error!(target: "ipc-bench", "the Value reads {got} after {total} increments");
+        return Err(Error::Message("a locked Value lost updates".into()));
+    }
+    Ok(Measure::Rate {
+        per_s: total as f64 / seconds,
+        bytes_per_s: None,
+        count: total,
+    })
+}

@@ -1,0 +1,500 @@
+//! # ipc-bench
+//!
+//! Every ipc-lab mechanism measured side by side, in one run:
+//!
+//! * **round trip**: ping-pong between two processes forked with
+//!   [`ipc_core::Process`], median and 99th percentile;
+//! * **throughput**: one way, messages and bytes per second;
+//! * **increments**: one shared counter bumped by 1 and 5 processes,
+//!
+//! for 8 B, 64 B, 4 KiB, 64 KiB and 1 MiB messages (where the mechanism
+//! takes them). Each ipc-core figure stands beside its **raw floor**, the
+//! same mechanism written directly on the system calls (module `raw`, the
+//! bench's only `unsafe` code), and beside **Python's** `multiprocessing`
+//! where Python has the same thing (`scripts/bench_python.py`, run in the
+//! same process tree when `python3` exists).
+//!
+//! `cargo run --release -p ipc-bench` prints the table; `--quick` takes
+//! under 20 s; `--format csv|json` for scripts; `--plot FILE` draws an SVG;
+//! `--cpus same|different|any` chooses where the two processes run. See
+//! `docs/performance.md` for a run and what it teaches.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipc_core::{Error, Result, signal};
+
+mod ipc;
+mod machine;
+mod measure;
+mod model;
+mod plot;
+mod python;
+#[allow(unsafe_code)]
+mod raw;
+mod report;
+
+pub use machine::Cpus;
+
+use machine::{Machine, Placement, pin};
+use measure::{Ctx, Watchdog};
+use model::{Figures, Key, Measure, Mech, Section};
+use raw::{Stream, Wait};
+use report::{Report, Settings};
+
+/// The message sizes measured unless `--sizes` says otherwise.
+pub const DEFAULT_SIZES: [usize; 5] = [8, 64, 4 << 10, 64 << 10, 1 << 20];
+
+/// How many processes increment the shared counter.
+const PROCESSES: [usize; 2] = [1, 5];
+
+/// How long one measurement lasts, before `--scale`.
+const FULL: Duration = Duration::from_millis(400);
+const QUICK: Duration = Duration::from_millis(60);
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One line per row of the table, with every ratio.
+    Csv,
+    /// Everything: the machine, every figure, the rows and the targets.
+    Json,
+}
+
+/// What to measure and how to report it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// Short measurements (60 ms each instead of 400 ms): the whole run,
+    /// Python included, takes under 20 s in a release build
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Multiply the duration of every measurement by this factor (a tiny
+    /// one, such as 0.01, still gives every mechanism a figure: at least 5
+    /// round trips or messages each)
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub scale: f64,
+
+    /// Repeat the whole run N times and report the median of each figure
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub repeat: u32,
+
+    /// How to print the results
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Also write an SVG of round trip and throughput by message size
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+
+    /// Where the two processes run: pinned to one CPU, to two different
+    /// CPUs (ping on the first allowed CPU, pong on the second), or
+    /// wherever the scheduler puts them
+    #[arg(long, value_enum, default_value_t = Cpus::Different)]
+    pub cpus: Cpus,
+
+    /// Message sizes in bytes, comma-separated; k and M mean KiB and MiB
+    /// (default: 8,64,4k,64k,1M)
+    #[arg(long, value_delimiter = ',', value_parser = parse_size, value_name = "SIZES")]
+    pub sizes: Vec<usize>,
+
+    /// Measure only these mechanisms, comma-separated, by the names of the
+    /// CSV: pipe, fifo, duplex, mqueue, queue, value, raw-pipe,
+    /// raw-socketpair, raw-mq, raw-shm-spin, raw-shm-futex, raw-mutex,
+    /// raw-atomic, python-queue, python-pipe, python-value (Python runs
+    /// only if one of its own is named)
+    #[arg(long, value_delimiter = ',', value_parser = parse_mech, value_name = "NAMES")]
+    pub only: Vec<String>,
+
+    /// The Python interpreter that runs scripts/bench_python.py
+    #[arg(long, default_value = "python3", value_name = "PATH")]
+    pub python: String,
+
+    /// Do not measure Python
+    #[arg(long)]
+    pub no_python: bool,
+}
+
+/// The largest message size `--sizes` accepts.
+const MAX_SIZE: usize = 4 << 20;
+
+fn parse_size(text: &str) -> std::result::Result<usize, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => t.split_at(at),
+        None => (t, ""),
+    };
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "k" | "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        other => return Err(format!("unknown unit {other:?} (use k or M)")),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size in bytes"))?;
+    match n.checked_mul(factor) {
+        Some(bytes) if (1..=MAX_SIZE).contains(&bytes) => Ok(bytes),
+        _ => Err(format!("a message size must be 1 B to 4 MiB, not {text}")),
+    }
+}
+
+fn parse_mech(text: &str) -> std::result::Result<String, String> {
+    match Mech::ALL.into_iter().find(|m| m.id() == text.trim()) {
+        Some(m) => Ok(m.id().to_string()),
+        None => Err(format!(
+            "no mechanism called {text:?}; the names are {}",
+            Mech::ALL.map(Mech::id).join(", ")
+        )),
+    }
+}
+
+/// One measurement to make.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    key: Key,
+}
+
+impl Job {
+    fn describe(&self) -> String {
+        let k = self.key;
+        match k.section {
+            Section::RoundTrip => {
+                format!("{} round trip, {}", k.mech.label(), report::size(k.param))
+            }
+            Section::Throughput => {
+                format!("{} throughput, {}", k.mech.label(), report::size(k.param))
+            }
+            Section::Increments => format!(
+                "{} increments, {} process{}",
+                k.mech.label(),
+                k.param,
+                if k.param == 1 { "" } else { "es" }
+            ),
+        }
+    }
+
+    fn run(&self, ctx: &Ctx) -> Result<Measure> {
+        let Key {
+            section,
+            mech,
+            param,
+        } = self.key;
+        match (section, mech) {
+            (Section::RoundTrip, Mech::RawPipe) => raw::stream_round_trip(ctx, param, Stream::Pipe),
+            (Section::RoundTrip, Mech::RawSocketpair) => {
+                raw::stream_round_trip(ctx, param, Stream::Socketpair)
+            }
+            (Section::RoundTrip, Mech::RawMq) => raw::mq_round_trip(ctx, param),
+            (Section::RoundTrip, Mech::RawShmSpin) => raw::shm_round_trip(ctx, param, Wait::Spin),
+            (Section::RoundTrip, Mech::RawShmFutex) => raw::shm_round_trip(ctx, param, Wait::Futex),
+            (Section::RoundTrip, Mech::Pipe) => ipc::pipe_round_trip(ctx, param),
+            (Section::RoundTrip, Mech::Fifo) => ipc::fifo_round_trip(ctx, param),
+            (Section::RoundTrip, Mech::Duplex) => ipc::duplex_round_trip(ctx, param),
+            (Section::RoundTrip, Mech::Mqueue) => ipc::mqueue_round_trip(ctx, param),
+            (Section::RoundTrip, Mech::Queue) => ipc::queue_round_trip(ctx, param),
+            (Section::Throughput, Mech::RawPipe) => {
+                raw::stream_throughput(ctx, param, Stream::Pipe)
+            }
+            (Section::Throughput, Mech::RawSocketpair) => {
+                raw::stream_throughput(ctx, param, Stream::Socketpair)
+            }
+            (Section::Throughput, Mech::RawMq) => raw::mq_throughput(ctx, param),
+            (Section::Throughput, Mech::RawShmSpin) => raw::shm_throughput(ctx, param, Wait::Spin),
+            (Section::Throughput, Mech::RawShmFutex) => {
+                raw::shm_throughput(ctx, param, Wait::Futex)
+            }
+            (Section::Throughput, Mech::Pipe) => ipc::pipe_throughput(ctx, param),
+            (Section::Throughput, Mech::Fifo) => ipc::fifo_throughput(ctx, param),
+            (Section::Throughput, Mech::Duplex) => ipc::duplex_throughput(ctx, param),
+            (Section::Throughput, Mech::Mqueue) => ipc::mqueue_throughput(ctx, param),
+            (Section::Throughput, Mech::Queue) => ipc::queue_throughput(ctx, param),
+            (Section::Increments, Mech::RawAtomic) => raw::increments(ctx, param, false),
+            (Section::Increments, Mech::RawMutex) => raw::increments(ctx, param, true),
+            (Section::Increments, Mech::Value) => ipc::value_increments(ctx, param),
+            _ => unreachable!("no measurement of {self:?}"),
+        }
+    }
+}
+
+/// Every Rust measurement, each floor next to the ipc-core mechanisms held
+/// to it, so that both see the machine in the same state.
+fn jobs(sizes: &[usize], mq_msgsize_max: usize) -> Vec<Job> {
+    let streams = [
+        Mech::RawPipe,
+        Mech::Pipe,
+        Mech::Fifo,
+        Mech::RawSocketpair,
+        Mech::Duplex,
+        Mech::RawMq,
+        Mech::Mqueue,
+        Mech::RawShmSpin,
+        Mech::RawShmFutex,
+        Mech::Queue,
+    ];
+    let mut jobs = Vec::new();
+    for section in [Section::RoundTrip, Section::Throughput] {
+        for &size in sizes {
+            for mech in streams {
+                let is_mq = matches!(mech, Mech::RawMq | Mech::Mqueue);
+                if is_mq && size > mq_msgsize_max {
+                    continue;
+                }
+                jobs.push(Job {
+                    key: Key {
+                        section,
+                        mech,
+                        param: size,
+                    },
+                });
+            }
+        }
+    }
+    for processes in PROCESSES {
+        for mech in [Mech::RawAtomic, Mech::RawMutex, Mech::Value] {
+            jobs.push(Job {
+                key: Key {
+                    section: Section::Increments,
+                    mech,
+                    param: processes,
+                },
+            });
+        }
+    }
+    jobs
+}
+
+/// The largest message a POSIX message queue takes here (0 if none).
+fn mq_msgsize_max() -> usize {
+    ipc_core::mqueue::Limits::read().map_or(0, |l| l.msgsize_max)
+}
+
+/// Runs every measurement and prints the report. `fast` (the common
+/// `--fast` flag) means `--quick`.
+pub fn run(options: &Options, fast: bool) -> Result<()> {
+    if !(options.scale.is_finite() && options.scale > 0.0 && options.scale <= 100.0) {
+        return Err(Error::InvalidArgument(format!(
+            "--scale must be above 0 and at most 100, not {}",
+            options.scale
+        )));
+    }
+    signal::install()?;
+    let quick = options.quick || fast;
+    let duration = (if quick { QUICK } else { FULL }).mul_f64(options.scale);
+    let sizes = if options.sizes.is_empty() {
+        DEFAULT_SIZES.to_vec()
+    } else {
+        let mut sizes = options.sizes.clone();
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
+    };
+    let machine = Machine::read()?;
+    let placement = Placement::choose(options.cpus, &machine);
+    pin(placement.ping)?;
+    let ctx = Ctx {
+        duration,
+        placement: placement.clone(),
+        observed: Default::default(),
+    };
+    let selected = |m: Mech| options.only.is_empty() || options.only.iter().any(|id| id == m.id());
+    let jobs: Vec<Job> = jobs(&sizes, mq_msgsize_max())
+        .into_iter()
+        .filter(|job| selected(job.key.mech))
+        .collect();
+    let progress = Progress::new(jobs.len() * options.repeat as usize);
+    let mut runs = Vec::new();
+    for _ in 0..options.repeat {
+        let mut run = Vec::new();
+        for job in &jobs {
+            progress.step(&job.describe());
+            run.push((job.key, measure(&ctx, job)?));
+        }
+        runs.push(run);
+    }
+    let python = if options.no_python {
+        python::PythonRun::Skipped("--no-python".into())
+    } else if !(selected(Mech::PyQueue) || selected(Mech::PyPipe) || selected(Mech::PyValue)) {
+        python::PythonRun::Skipped("not chosen with --only".into())
+    } else {
+        progress.step("Python multiprocessing");
+        measure_python(options, duration, &sizes, &placement)
+    };
+    progress.done();
+    signal::check()?;
+    let report = build(selected, &machine, &placement, &ctx, quick, runs, python);
+    print_report(options, report)
+}
+
+/// Runs the Python script `--repeat` times; the median of each figure, or
+/// the first failure.
+fn measure_python(
+    options: &Options,
+    duration: Duration,
+    sizes: &[usize],
+    placement: &Placement,
+) -> python::PythonRun {
+    let mut runs = Vec::new();
+    let mut version = String::new();
+    for _ in 0..options.repeat {
+        match python::run(&options.python, duration, sizes, placement) {
+            python::PythonRun::Done {
+                version: v,
+                figures,
+            } => {
+                version = v;
+                runs.push(figures);
+            }
+            other => return other,
+        }
+    }
+    python::PythonRun::Done {
+        version,
+        figures: Figures::merge(runs).map.into_iter().collect(),
+    }
+}
+
+fn build(
+    selected: impl Fn(Mech) -> bool,
+    machine: &Machine,
+    placement: &Placement,
+    ctx: &Ctx,
+    quick: bool,
+    runs: Vec<Vec<(Key, Measure)>>,
+    python: python::PythonRun,
+) -> Report {
+    let repeat = runs.len() as u32;
+    let mut figures = Figures::merge(runs);
+    for (key, measure) in python.figures() {
+        if selected(key.mech) {
+            figures.map.insert(*key, *measure);
+        }
+    }
+    Report {
+        machine: machine.clone(),
+        placement: placement.clone(),
+        settings: Settings {
+            duration_s: ctx.duration.as_secs_f64(),
+            repeat: repeat.max(1),
+            quick,
+            pipe_size: raw::PIPE_SIZE,
+            observed: ctx.observed.get(),
+        },
+        python,
+        figures,
+    }
+}
+
+fn print_report(options: &Options, report: Report) -> Result<()> {
+    let text = match options.format {
+        Format::Table => report.table(),
+        Format::Csv => report.csv(),
+        Format::Json => format!("{:#}\n", report.json()),
+    };
+    print!("{text}");
+    if let Some(path) = &options.plot {
+        std::fs::write(path, plot::svg(&report)).map_err(|e| {
+            Error::sys(
+                "write",
+                path.display().to_string(),
+                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs one measurement under a watchdog, saying which one failed.
+fn measure(ctx: &Ctx, job: &Job) -> Result<Measure> {
+    let limit = Duration::from_secs(30) + ctx.duration * 20;
+    let watchdog = Watchdog::arm(limit)?;
+    let outcome = job.run(ctx);
+    let fired = watchdog.fired();
+    drop(watchdog);
+    outcome.map_err(|error| match error {
+        Error::Interrupted if fired => {
+            log::error!(target: "ipc-bench", "{} did not finish within {} s", job.describe(), limit.as_secs());
+            Error::Timeout
+        }
+        // Ctrl-C: nothing failed.
+        Error::Interrupted => error,
+        error => {
+            log::error!(target: "ipc-bench", "{} failed", job.describe());
+            error
+        }
+    })
+}
+
+/// A progress line on standard error, when it is a terminal.
+struct Progress {
+    total: usize,
+    done: std::cell::Cell<usize>,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: std::cell::Cell::new(0),
+            shown: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn step(&self, what: &str) {
+        let n = self.done.get() + 1;
+        self.done.set(n);
+        if self.shown {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[K[{}/{}] {what}", n.min(self.total), self.total);
+            let _ = err.flush();
+        }
+    }
+
+    fn done(&self) {
+        if self.shown {
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("8"), Ok(8));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5M").is_err());
+        assert!(parse_size("3x").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn every_mechanism_is_measured_and_mq_only_where_it_fits() {
+        let jobs = jobs(&DEFAULT_SIZES, 8192);
+        for mech in Mech::ALL {
+            if mech.group() == model::Group::Python {
+                continue;
+            }
+            assert!(jobs.iter().any(|j| j.key.mech == mech), "{mech:?}");
+        }
+        assert!(
+            !jobs
+                .iter()
+                .any(|j| j.key.mech == Mech::Mqueue && j.key.param > 8192)
+        );
+        // Each floor comes right before what is held to it.
+        let at = |m| jobs.iter().position(|j| j.key.mech == m).unwrap();
+        assert!(at(Mech::RawPipe) < at(Mech::Pipe));
+        assert!(at(Mech::RawMq) + 1 == at(Mech::Mqueue));
+    }
+}

@@ -1,0 +1,377 @@
+//! How every mechanism is measured, whatever carries the bytes.
+//!
+//! * **Round trip**: the parent (ping) sends a message, the forked partner
+//!   (pong) sends it back; the parent reads the clock once per round trip
+//!   for the whole duration. The first tenth of the samples is dropped as
+//!   warm-up; the median and the 99th percentile of the rest are reported.
+//! * **Throughput**: the partner sends for the whole duration as fast as
+//!   it can, then ends the stream; the parent receives everything. Both
+//!   start together at a gate in shared memory, and the parent's clock runs
+//!   from the gate to the end of the stream.
+//! * **Increments**: N partners increment one shared counter for the
+//!   duration; the parent opens the gate, waits, and closes it.
+//!
+//! Nothing here runs on a count fixed in advance: each measurement lasts a
+//! given time (at least a few messages), so one setting suits a pipe and a
+//! spinning shared-memory flag alike.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use ipc_core::{Error, Process, RawArray, RawValue, Result, signal};
+use nix::sys::signal::{SigEvent, SigevNotify, Signal};
+use nix::sys::time::TimeSpec;
+use nix::sys::timer::{Expiration, Timer, TimerSetTimeFlags};
+use nix::time::ClockId;
+
+use crate::machine::{Placement, current_cpu, pin};
+use crate::model::Measure;
+
+/// Every measurement has at least this many round trips or messages, so
+/// that even the tiniest `--scale` reports a figure.
+pub(crate) const MIN_COUNT: u64 = 5;
+
+/// How long the parent waits for a partner to end after its part is done.
+const JOIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// What every measurement needs to know.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    /// How long each measurement lasts.
+    pub(crate) duration: Duration,
+    pub(crate) placement: Placement,
+    /// Two-process measurements that ended with both processes on one CPU,
+    /// and on two (as seen at the end, for `--cpus any`).
+    pub(crate) observed: Cell<(u32, u32)>,
+}
+
+impl Ctx {
+    /// Forks the partner of a two-process measurement, pinned to the pong
+    /// CPU, running `f`.
+    pub(crate) fn partner(&self, name: &str, f: impl FnOnce() -> Result<()>) -> Result<Partner> {
+        let cpu_seen = RawValue::<i64>::new(-1)?;
+        let cpu = self.placement.pong;
+        let process = Process::spawn(name, || -> Result<()> {
+            pin(cpu)?;
+            f()?;
+            cpu_seen.set(current_cpu().map_or(-1, |c| c as i64));
+            Ok(())
+        })?;
+        Ok(Partner { process, cpu_seen })
+    }
+
+    /// Forks `n` workers, the `i`th pinned to the placement's `i`th worker
+    /// CPU, each running `f(i)` and then telling `gate` it is done.
+    pub(crate) fn workers(
+        &self,
+        n: usize,
+        gate: &Gate,
+        f: impl Fn(usize) -> Result<()>,
+    ) -> Result<Vec<Process>> {
+        (0..n)
+            .map(|i| {
+                let cpu = self.placement.worker(i);
+                let f = &f;
+                Process::spawn(format!("worker{i}"), move || -> Result<()> {
+                    let outcome = pin(cpu).and_then(|()| f(i));
+                    gate.done.set(i, 1);
+                    outcome
+                })
+            })
+            .collect()
+    }
+}
+
+/// The forked partner of a two-process measurement.
+#[derive(Debug)]
+pub(crate) struct Partner {
+    process: Process,
+    cpu_seen: RawValue<i64>,
+}
+
+impl Partner {
+    /// Waits for the partner to end (bounded), and notes where it ran.
+    pub(crate) fn finish(mut self, ctx: &Ctx) -> Result<()> {
+        let mine = current_cpu();
+        end(&mut self.process)?;
+        if let (Some(mine), Ok(theirs)) = (mine, usize::try_from(self.cpu_seen.get())) {
+            let (same, different) = ctx.observed.get();
+            ctx.observed.set(if mine == theirs {
+                (same + 1, different)
+            } else {
+                (same, different + 1)
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Joins a child within [`JOIN_LIMIT`]; a failure is an error.
+pub(crate) fn end(process: &mut Process) -> Result<()> {
+    match process.join_timeout(JOIN_LIMIT)? {
+        Some(status) if status.success() => Ok(()),
+        Some(status) => Err(Error::ChildFailed {
+            name: process.name().to_string(),
+            status,
+        }),
+        None => {
+            let _ = process.kill();
+            Err(Error::Timeout)
+        }
+    }
+}
+
+/// Round trips: the median and 99th percentile of `samples` (nanoseconds),
+/// after dropping the first tenth as warm-up.
+pub(crate) fn latency(mut samples: Vec<u64>) -> Measure {
+    let warm_up = samples.len() / 10;
+    let kept = &mut samples[warm_up..];
+    kept.sort_unstable();
+    let n = kept.len();
+    let at = |q: f64| kept[((q * n as f64).ceil() as usize).clamp(1, n) - 1] as f64;
+    Measure::Latency {
+        median_ns: if n % 2 == 1 {
+            kept[n / 2] as f64
+        } else {
+            (kept[n / 2 - 1] + kept[n / 2]) as f64 / 2.0
+        },
+        p99_ns: at(0.99),
+        samples: n as u64,
+    }
+}
+
+/// Runs `round_trip` again and again for `duration` (and at least
+/// [`MIN_COUNT`] times), reading the clock once per round trip.
+pub(crate) fn ping_loop(
+    duration: Duration,
+    mut round_trip: impl FnMut() -> Result<()>,
+) -> Result<Measure> {
+    let mut samples = Vec::with_capacity(1 << 16);
+    let start = Instant::now();
+    let mut last = start;
+    loop {
+        round_trip()?;
+        let now = Instant::now();
+        samples.push((now - last).as_nanos() as u64);
+        last = now;
+        if samples.len() as u64 >= MIN_COUNT && now - start >= duration {
+            break;
+        }
+        if samples.len() % 1024 == 0 {
+            signal::check()?;
+        }
+    }
+    Ok(latency(samples))
+}
+
+/// How many messages of `size` bytes to send between two looks at the
+/// clock: about 64 KiB, at most 256 messages.
+fn batch(size: usize) -> u64 {
+    ((64 << 10) / size.max(1)).clamp(1, 256) as u64
+}
+
+/// The sending side of a throughput measurement: sends for `duration`
+/// (and at least [`MIN_COUNT`] messages); returns how many it sent.
+pub(crate) fn send_for(
+    duration: Duration,
+    size: usize,
+    mut send: impl FnMut() -> Result<()>,
+) -> Result<u64> {
+    let batch = batch(size);
+    let start = Instant::now();
+    let mut sent = 0;
+    loop {
+        for _ in 0..batch {
+            send()?;
+        }
+        sent += batch;
+        if sent >= MIN_COUNT && start.elapsed() >= duration {
+            return Ok(sent);
+        }
+        signal::check()?;
+    }
+}
+
+/// The receiving side of a throughput measurement: opens `gate`, then
+/// calls `recv` until it says the stream ended (`None`); `recv` returns the
+/// bytes of each message or chunk it took. The rate is in messages of
+/// `size` bytes.
+pub(crate) fn receive_all(
+    gate: &Gate,
+    size: usize,
+    mut recv: impl FnMut() -> Result<Option<usize>>,
+) -> Result<Measure> {
+    gate.wait_ready(1)?;
+    let start = Instant::now();
+    gate.open();
+    let mut bytes = 0_u64;
+    while let Some(n) = recv()? {
+        bytes += n as u64;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let messages = bytes / size as u64;
+    Ok(Measure::Rate {
+        per_s: messages as f64 / seconds,
+        bytes_per_s: Some(bytes as f64 / seconds),
+        count: messages,
+    })
+}
+
+/// A start line in shared memory: the partners say they are ready, the
+/// parent opens it, and (for increments) closes it again and waits for the
+/// workers to say they are done.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    ready: RawArray<u32>,
+    open: RawValue<u32>,
+    closed: RawValue<u32>,
+    done: RawArray<u32>,
+}
+
+impl Gate {
+    pub(crate) fn new(partners: usize) -> Result<Gate> {
+        Ok(Gate {
+            ready: RawArray::new(partners)?,
+            open: RawValue::new(0)?,
+            closed: RawValue::new(0)?,
+            done: RawArray::new(partners)?,
+        })
+    }
+
+    /// In partner `i`: says it is ready, and waits for the gate to open.
+    pub(crate) fn arrive(&self, i: usize) -> Result<()> {
+        self.ready.set(i, 1);
+        wait_until(|| self.open.get() != 0)
+    }
+
+    /// In the parent: waits until `n` partners are ready (or done: a worker
+    /// that failed before it arrived).
+    fn wait_ready(&self, n: usize) -> Result<()> {
+        wait_until(|| (0..n).all(|i| self.ready.get(i) != 0 || self.done.get(i) != 0))
+    }
+
+    fn open(&self) {
+        self.open.set(1);
+    }
+
+    /// True once the parent has called time.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get() != 0
+    }
+
+    /// In the parent: waits for `n` workers, opens the gate, lets them run
+    /// for `duration`, closes it, and waits for them to be done (a worker
+    /// does [`MIN_COUNT`] rounds at least, even if it starts late); returns
+    /// the seconds from the opening to the last worker done.
+    pub(crate) fn run_for(&self, n: usize, duration: Duration) -> Result<f64> {
+        self.wait_ready(n)?;
+        let start = Instant::now();
+        self.open();
+        let until = start + duration;
+        loop {
+            signal::check()?;
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            std::thread::sleep((until - now).min(Duration::from_millis(20)));
+        }
+        self.closed.set(1);
+        wait_until(|| (0..n).all(|i| self.done.get(i) != 0))?;
+        Ok(start.elapsed().as_secs_f64())
+    }
+}
+
+/// Waits for `ready`, spinning briefly, then yielding the CPU; gives up
+/// with [`Error::Interrupted`] after SIGINT or SIGTERM (the watchdog's
+/// included).
+fn wait_until(mut ready: impl FnMut() -> bool) -> Result<()> {
+    let mut spins = 0_u32;
+    while !ready() {
+        spins = spins.wrapping_add(1);
+        if spins < 1000 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+            if spins % 64 == 0 {
+                signal::check()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A per-measurement time limit: when it runs out, the process gets
+/// SIGTERM, which sets ipc-core's interrupt flag, so that every blocking
+/// call in the bench returns [`Error::Interrupted`] and the measurement
+/// ends with its objects removed, instead of hanging on a peer that died.
+#[derive(Debug)]
+pub(crate) struct Watchdog {
+    _timer: Timer,
+    started: Instant,
+    limit: Duration,
+}
+
+impl Watchdog {
+    pub(crate) fn arm(limit: Duration) -> Result<Watchdog> {
+        let mut timer = Timer::new(
+            ClockId::CLOCK_MONOTONIC,
+            SigEvent::new(SigevNotify::SigevSignal {
+                signal: Signal::SIGTERM,
+                si_value: 0,
+            }),
+        )
+        .map_err(|errno| Error::call("timer_create", errno))?;
+        timer
+            .set(
+                Expiration::OneShot(TimeSpec::from_duration(limit)),
+                TimerSetTimeFlags::empty(),
+            )
+            .map_err(|errno| Error::call("timer_settime", errno))?;
+        Ok(Watchdog {
+            _timer: timer,
+            started: Instant::now(),
+            limit,
+        })
+    }
+
+    /// True if the limit has run out (so an interruption was its doing).
+    pub(crate) fn fired(&self) -> bool {
+        self.started.elapsed() >= self.limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_up_is_dropped_and_percentiles_are_read_from_the_rest() {
+        // 10 warm-up samples of 1 s, then 1..=90.
+        let mut samples = vec![1_000_000_000; 10];
+        samples.extend(1..=90);
+        let Measure::Latency {
+            median_ns,
+            p99_ns,
+            samples,
+        } = latency(samples)
+        else {
+            panic!("not a latency")
+        };
+        assert_eq!(samples, 90);
+        assert_eq!(median_ns, 45.5);
+        assert_eq!(p99_ns, 90.0);
+    }
+
+    #[test]
+    fn one_sample_is_its_own_median() {
+        assert_eq!(latency(vec![7]).primary(), 7.0);
+    }
+
+    #[test]
+    fn batches_are_about_64_kib() {
+        assert_eq!(batch(8), 256);
+        assert_eq!(batch(4096), 16);
+        assert_eq!(batch(1 << 20), 1);
+    }
+}

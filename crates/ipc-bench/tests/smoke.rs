@@ -1,0 +1,245 @@
+//! The real ipc-bench binary with tiny measurements (`--quick --scale
+//! 0.01`): the shape of its JSON, CSV and table, a figure above zero for
+//! every mechanism, the SVG of `--plot`, bad usage, and nothing left behind.
+//! Nothing here times anything: the figures of such short runs mean
+//! nothing, only that they exist.
+
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_testkit::{Run, Running, TempDir};
+use serde_json::Value as Json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipc-bench");
+const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
+
+/// Every mechanism measured in Rust, by its id.
+const RUST: [&str; 13] = [
+    "pipe",
+    "fifo",
+    "duplex",
+    "mqueue",
+    "queue",
+    "value",
+    "raw-pipe",
+    "raw-socketpair",
+    "raw-mq",
+    "raw-shm-spin",
+    "raw-shm-futex",
+    "raw-mutex",
+    "raw-atomic",
+];
+
+const PYTHON: [&str; 3] = ["python-queue", "python-pipe", "python-value"];
+
+/// Runs the bench with `args`, bounded, and checks that it left no named
+/// object of its own (they carry its pid) in /dev/shm, /tmp or the FIFO
+/// directory, and no child behind it.
+fn bench(args: &[&str]) -> Run {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    let running = Running::start(command, false);
+    let pid = running.pid();
+    let run = running.finish(Duration::from_secs(120));
+    let ours = format!("{}{}-", ipc_testkit::PREFIX, pid);
+    let mut dirs = vec![
+        "/dev/shm".to_string(),
+        "/tmp".to_string(),
+        "/dev/mqueue".to_string(),
+    ];
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR") {
+        dirs.push(runtime.to_string_lossy().into_owned());
+    }
+    for dir in dirs {
+        let left: Vec<String> = ipc_testkit::prefixed_entries(&dir)
+            .into_iter()
+            .filter(|name| name.starts_with(&ours))
+            .collect();
+        assert!(left.is_empty(), "left in {dir}: {left:?}\n{run}");
+    }
+    assert!(ipc_testkit::zombies_of(pid).is_empty(), "{run}");
+    run
+}
+
+fn python_exists() -> bool {
+    Command::new("python3")
+        .args(["-c", "import multiprocessing"])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+fn positive(v: &Json) -> bool {
+    v.as_f64().is_some_and(|x| x.is_finite() && x > 0.0)
+}
+
+#[test]
+fn json_has_a_figure_above_zero_for_every_mechanism() {
+    let mut args = TINY.to_vec();
+    args.extend(["--format", "json"]);
+    let run = bench(&args);
+    run.assert_code(0).assert_no_panic();
+    let doc: Json = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
+
+    assert!(doc["machine"]["cpus"].as_u64().unwrap_or(0) >= 1, "{run}");
+    assert!(
+        doc["machine"]["kernel"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("Linux")),
+        "{run}"
+    );
+    assert!(doc["machine"]["cpu_model"].is_string(), "{run}");
+    let used = doc["placement"]["used"].as_str().unwrap_or("");
+    assert!(
+        ["same", "different"].contains(&used),
+        "pinned by default\n{run}"
+    );
+
+    let figures = doc["figures"].as_array().expect("figures");
+    for f in figures {
+        assert!(positive(&f["value"]), "a figure of 0: {f}\n{run}");
+        assert!(f["count"].as_u64().unwrap_or(0) >= 1, "{f}\n{run}");
+    }
+    let has = |id: &str, section: &str| {
+        figures
+            .iter()
+            .any(|f| f["mechanism"] == id && f["section"] == section)
+    };
+    for id in RUST {
+        let sections: &[&str] = match id {
+            "value" | "raw-mutex" | "raw-atomic" => &["increments"],
+            _ => &["round_trip", "throughput"],
+        };
+        for section in sections {
+            assert!(has(id, section), "no {section} figure for {id}\n{run}");
+        }
+    }
+    // Every size of a stream, 1 MiB included, and the mq sizes that fit.
+    for size in [8, 64, 4096, 65536, 1 << 20] {
+        assert!(
+            figures
+                .iter()
+                .any(|f| f["mechanism"] == "queue" && f["size_bytes"] == size),
+            "no Queue figure for {size} B\n{run}"
+        );
+    }
+    // Five processes for the Value.
+    assert!(
+        figures
+            .iter()
+            .any(|f| f["mechanism"] == "value" && f["processes"] == 5),
+        "{run}"
+    );
+
+    // Rows: each ipc-core mechanism beside its floor, with the ratio.
+    let rows = doc["rows"].as_array().expect("rows");
+    for row in rows.iter().filter(|r| r["group"] == "ipc-core") {
+        assert!(row["floor"].is_string(), "no floor: {row}\n{run}");
+        assert!(positive(&row["x_floor"]), "{row}\n{run}");
+    }
+    assert_eq!(doc["targets"].as_array().map(Vec::len), Some(6), "{run}");
+
+    if python_exists() {
+        assert_eq!(doc["python"]["status"], "done", "{run}");
+        for id in PYTHON {
+            assert!(
+                figures.iter().any(|f| f["mechanism"] == id),
+                "no figure for {id}\n{run}"
+            );
+        }
+        let with_python = rows.iter().filter(|r| positive(&r["x_python"])).count();
+        assert!(with_python >= 3, "Rust/Python ratios\n{run}");
+    } else {
+        assert_eq!(doc["python"]["status"], "skipped", "{run}");
+    }
+}
+
+#[test]
+fn csv_rows_all_have_the_header_s_shape() {
+    let mut args = TINY.to_vec();
+    args.extend(["--format", "csv", "--no-python", "--cpus", "same"]);
+    let run = bench(&args);
+    run.assert_code(0).assert_no_panic();
+    let lines = run.stdout_lines();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header[..3], ["section", "mechanism", "group"], "{run}");
+    let value = header.iter().position(|h| *h == "value").expect("value");
+    let mech = header
+        .iter()
+        .position(|h| *h == "mechanism")
+        .expect("mechanism");
+    assert!(lines.len() > 40, "{run}");
+    for line in &lines[1..] {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), header.len(), "{line}\n{run}");
+        let v: f64 = fields[value].parse().unwrap_or(0.0);
+        assert!(v > 0.0, "{line}\n{run}");
+    }
+    for id in [
+        "pipe",
+        "fifo",
+        "duplex",
+        "mqueue",
+        "queue",
+        "value",
+        "raw-shm-futex",
+    ] {
+        assert!(
+            lines[1..]
+                .iter()
+                .any(|l| l.split(',').nth(mech) == Some(id)),
+            "no row for {id}\n{run}"
+        );
+    }
+}
+
+#[test]
+fn the_table_names_the_machine_and_the_plot_is_an_svg() {
+    let dir = TempDir::new("bench-plot");
+    let svg = dir.join("bench.svg");
+    let mut args = TINY.to_vec();
+    args.extend(["--no-python", "--plot", svg.to_str().expect("UTF-8 path")]);
+    let run = bench(&args);
+    run.assert_code(0).assert_no_panic();
+    let lines = run.stdout_lines();
+    for (label, line) in ["machine", "kernel", "placement", "run", "python"]
+        .iter()
+        .zip(&lines[1..])
+    {
+        assert!(line.starts_with(label), "{label}\n{run}");
+    }
+    run.assert_stdout_contains(&[
+        "Round trip",
+        "Throughput",
+        "Increments",
+        "pipe (simplex)",
+        "duplex (socketpair)",
+        "message queue",
+        "Queue",
+        "Value + lock",
+        "raw shm futex",
+        "Targets",
+        "not measured: --no-python",
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap_or_else(|e| panic!("{e}\n{run}"));
+    assert!(text.starts_with("<svg"), "{text}");
+    assert!(text.trim_end().ends_with("</svg>"), "{text}");
+    assert!(text.matches("<polyline").count() >= 10, "{text}");
+    for label in ["Round trip", "Throughput", "raw pipe", "Queue", "64 KiB"] {
+        assert!(text.contains(label), "{label} missing from the SVG");
+    }
+}
+
+#[test]
+fn bad_arguments_are_bad_usage() {
+    for args in [
+        &["--scale", "0"][..],
+        &["--scale", "nan"],
+        &["--sizes", "0"],
+        &["--sizes", "9M"],
+        &["--format", "xml"],
+        &["--cpus", "three"],
+    ] {
+        let run = ipc_testkit::run(BIN, args);
+        run.assert_code(2).assert_no_panic();
+    }
+}

@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Python multiprocessing measured the way ipc-bench measures ipc-lab.
+
+Queue, Pipe and Value with get_lock(), in the same shapes as ipc-bench:
+round trips (ping-pong between two processes: median and p99 per round
+trip), one-way throughput (messages and bytes per second) for each message
+size, and increments per second of one locked Value by 1 and 5 processes.
+Prints one JSON document on standard output.
+
+ipc-bench runs it itself (with the same duration, sizes and CPU placement)
+when python3 exists; by hand:
+
+    python3 scripts/bench_python.py --duration 0.2 --sizes 8,4096
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import time
+
+# At least this many round trips or messages per measurement, as in ipc-bench.
+MIN_COUNT = 5
+
+CTX = multiprocessing.get_context("fork")
+
+
+def pin(cpu):
+    """Pins the calling process to one CPU (nothing for None)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def latency(samples):
+    """Median and p99 in nanoseconds, the first tenth dropped as warm-up."""
+    kept = sorted(samples[len(samples) // 10:])
+    n = len(kept)
+    median = kept[n // 2] if n % 2 else (kept[n // 2 - 1] + kept[n // 2]) / 2
+    p99 = kept[min(max(-(-99 * n // 100), 1), n) - 1]
+    return {"median_ns": median, "p99_ns": p99, "samples": n}
+
+
+def ping_loop(duration, round_trip):
+    """Runs round_trip for `duration` seconds (and MIN_COUNT times at least),
+    reading the clock once per round trip."""
+    now = time.perf_counter_ns
+    samples = []
+    start = last = now()
+    end = start + int(duration * 1e9)
+    while True:
+        round_trip()
+        t = now()
+        samples.append(t - last)
+        last = t
+        if t >= end and len(samples) >= MIN_COUNT:
+            return latency(samples)
+
+
+def batch(size):
+    return max(1, min(256, (64 << 10) // max(size, 1)))
+
+
+def send_for(duration, size, send):
+    """Sends for `duration` seconds, looking at the clock every batch."""
+    n = batch(size)
+    end = time.perf_counter() + duration
+    sent = 0
+    while True:
+        for _ in range(n):
+            send()
+        sent += n
+        if sent >= MIN_COUNT and time.perf_counter() >= end:
+            return sent
+
+
+def wait_ready(flags):
+    while not all(flags):
+        time.sleep(0.0005)
+
+
+def receive_all(ready, go, size, recv):
+    """Opens the gate and receives until recv() returns None; a rate in
+    messages of `size` bytes."""
+    wait_ready(ready)
+    start = time.perf_counter()
+    go.value = 1
+    total = 0
+    while True:
+        n = recv()
+        if n is None:
+            break
+        total += n
+    seconds = time.perf_counter() - start
+    messages = total // size
+    return {
+        "msgs_per_s": messages / seconds,
+        "bytes_per_s": total / seconds,
+        "messages": messages,
+    }
+
+
+def arrive(ready, go, i=0):
+    ready[i] = 1
+    while not go.value:
+        pass
+
+
+def finish(process):
+    process.join(30)
+    if process.exitcode != 0:
+        if process.is_alive():
+            process.kill()
+            process.join()
+        raise RuntimeError(f"{process.name} ended with {process.exitcode}")
+
+
+def queue_capacity(size):
+    """The same bound ipc-bench gives its Queue: about 8 MiB of slots."""
+    return max(8, min(1024, (8 << 20) // (size + 8)))
+
+
+# --- Queue -------------------------------------------------------------
+
+
+def queue_pong(there, back, cpu):
+    pin(cpu)
+    while True:
+        msg = there.get()
+        if msg is None:
+            return
+        back.put(msg)
+
+
+def queue_round_trip(args, size):
+    there, back = CTX.Queue(4), CTX.Queue(4)
+    p = CTX.Process(target=queue_pong, args=(there, back, args.pong_cpu), name="pong")
+    p.start()
+    msg = b"\x07" * size
+
+    def round_trip():
+        there.put(msg)
+        back.get()
+
+    result = ping_loop(args.duration, round_trip)
+    there.put(None)
+    finish(p)
+    return result
+
+
+def queue_producer(q, ready, go, size, duration, cpu):
+    pin(cpu)
+    msg = b"\x07" * size
+    arrive(ready, go)
+    send_for(duration, size, lambda: q.put(msg))
+    q.put(None)
+
+
+def queue_throughput(args, size):
+    q = CTX.Queue(queue_capacity(size))
+    ready, go = CTX.RawArray("i", 1), CTX.RawValue("i", 0)
+    p = CTX.Process(
+        target=queue_producer,
+        args=(q, ready, go, size, args.duration, args.pong_cpu),
+        name="producer",
+    )
+    p.start()
+
+    def recv():
+        msg = q.get()
+        return None if msg is None else len(msg)
+
+    result = receive_all(ready, go, size, recv)
+    finish(p)
+    return result
+
+
+# --- Pipe --------------------------------------------------------------
+
+
+def pipe_pong(ping, pong, cpu):
+    ping.close()
+    pin(cpu)
+    while True:
+        msg = pong.recv_bytes()
+        if not msg:
+            return
+        pong.send_bytes(msg)
+
+
+def pipe_round_trip(args, size):
+    ping, pong = CTX.Pipe()
+    p = CTX.Process(target=pipe_pong, args=(ping, pong, args.pong_cpu), name="pong")
+    p.start()
+    pong.close()
+    msg = b"\x07" * size
+
+    def round_trip():
+        ping.send_bytes(msg)
+        ping.recv_bytes()
+
+    result = ping_loop(args.duration, round_trip)
+    ping.send_bytes(b"")
+    finish(p)
+    ping.close()
+    return result
+
+
+def pipe_writer(rx, tx, ready, go, size, duration, cpu):
+    rx.close()
+    pin(cpu)
+    msg = b"\x07" * size
+    arrive(ready, go)
+    send_for(duration, size, lambda: tx.send_bytes(msg))
+    tx.send_bytes(b"")
+
+
+def pipe_throughput(args, size):
+    rx, tx = CTX.Pipe()
+    ready, go = CTX.RawArray("i", 1), CTX.RawValue("i", 0)
+    p = CTX.Process(
+        target=pipe_writer,
+        args=(rx, tx, ready, go, size, args.duration, args.pong_cpu),
+        name="writer",
+    )
+    p.start()
+    tx.close()
+
+    def recv():
+        msg = rx.recv_bytes()
+        return len(msg) or None
+
+    result = receive_all(ready, go, size, recv)
+    finish(p)
+    rx.close()
+    return result
+
+
+# --- Value -------------------------------------------------------------
+
+
+def value_worker(value, counts, ready, go, stop, done, i, cpu):
+    pin(cpu)
+    arrive(ready, go, i)
+    n = 0
+    while n < MIN_COUNT or not stop.value:
+        with value.get_lock():
+            value.value += 1
+        n += 1
+    counts[i] = n
+    done[i] = 1
+
+
+def value_increments(args, processes):
+    value = CTX.Value("q", 0)
+    counts = CTX.RawArray("q", processes)
+    ready, done = CTX.RawArray("i", processes), CTX.RawArray("i", processes)
+    go, stop = CTX.RawValue("i", 0), CTX.RawValue("i", 0)
+    cpus = args.worker_cpus
+    workers = [
+        CTX.Process(
+            target=value_worker,
+            args=(value, counts, ready, go, stop, done, i, cpus[i % len(cpus)] if cpus else None),
+            name=f"worker{i}",
+        )
+        for i in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    wait_ready(ready)
+    start = time.perf_counter()
+    go.value = 1
+    time.sleep(args.duration)
+    stop.value = 1
+    # A worker does MIN_COUNT increments at least, even if it starts late.
+    while not all(done[i] or w.exitcode is not None for i, w in enumerate(workers)):
+        time.sleep(0.0001)
+    seconds = time.perf_counter() - start
+    for w in workers:
+        finish(w)
+    total = sum(counts)
+    if value.value != total:
+        raise RuntimeError(f"the Value reads {value.value} after {total} increments")
+    return {"per_s": total / seconds, "increments": total}
+
+
+# --- main --------------------------------------------------------------
+
+
+def cpu(text):
+    return None if text in ("", "none") else int(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=0.4, help="seconds per measurement")
+    parser.add_argument("--sizes", default="8,64,4096,65536,1048576", help="message sizes in bytes")
+    parser.add_argument("--processes", default="1,5", help="Value workers to measure with")
+    parser.add_argument("--ping-cpu", type=cpu, default=None, help="CPU of the parent (ping)")
+    parser.add_argument("--pong-cpu", type=cpu, default=None, help="CPU of the partner (pong)")
+    parser.add_argument("--worker-cpus", default="", help="CPUs the Value workers take in turn")
+    args = parser.parse_args()
+    args.worker_cpus = [int(c) for c in args.worker_cpus.split(",") if c]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.ping_cpu is None and args.pong_cpu is None and not args.worker_cpus:
+        # Not pinned: undo any pinning inherited from the caller.
+        try:
+            os.sched_setaffinity(0, range(os.cpu_count() or 1))
+        except OSError:
+            pass
+    pin(args.ping_cpu)
+
+    figures = []
+    for size in sizes:
+        for mechanism, measure in (("Queue", queue_round_trip), ("Pipe", pipe_round_trip)):
+            figures.append({"mechanism": mechanism, "metric": "round_trip", "size": size, **measure(args, size)})
+    for size in sizes:
+        for mechanism, measure in (("Queue", queue_throughput), ("Pipe", pipe_throughput)):
+            figures.append({"mechanism": mechanism, "metric": "throughput", "size": size, **measure(args, size)})
+    for processes in (int(p) for p in args.processes.split(",") if p):
+        figures.append(
+            {"mechanism": "Value", "metric": "increments", "processes": processes,
+             **value_increments(args, processes)}
+        )
+    json.dump(
+        {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "start_method": "fork",
+            "figures": figures,
+        },
+        sys.stdout,
+    )
+    print()
+
+
+if __name__ == "__main__":
+    main()
