@@ -71,7 +71,7 @@ for entry in "${experiments[@]}"; do
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then
     continue
   fi
-  before=$(scripts/leftovers.sh --quiet || true)
+  { scripts/leftovers.sh --quiet || true; } | sort >"$log_dir/before"
   start=$(date +%s.%N)
   set +e
   # shellcheck disable=SC2086 # the arguments are words on purpose
@@ -83,7 +83,8 @@ for entry in "${experiments[@]}"; do
   # Give children a moment to be reaped before looking for leftovers.
   left=""
   for _ in 1 2 3 4 5; do
-    left=$(comm -13 <(sort <<<"$before") <(scripts/leftovers.sh --quiet | sort || true) | sed '/^$/d')
+    { scripts/leftovers.sh --quiet || true; } | sort >"$log_dir/after"
+    left=$(comm -13 "$log_dir/before" "$log_dir/after" | sed '/^$/d')
     [ -z "$left" ] && break
     sleep 0.2
   done
