@@ -453,10 +453,17 @@ fn a_consumer_killed_mid_run_loses_at_most_the_message_it_held() {
         missing.len(),
         &missing[..missing.len().min(10)]
     );
-    assert_eq!(
-        taken.get(0) + taken.get(1) + missing.len() as u64,
-        total as u64
+    // The survivor's count is exact; the victim may have died between
+    // recording a message and counting it, so its count may be one short.
+    let recorded = |c: usize| (0..total).filter(|&i| marks.get(c * total + i) > 0).count() as u64;
+    let (by_victim, by_survivor) = (recorded(0), recorded(1));
+    assert_eq!(by_survivor, taken.get(1));
+    assert!(
+        by_victim == taken.get(0) || by_victim == taken.get(0) + 1,
+        "the victim recorded {by_victim} and counted {}",
+        taken.get(0)
     );
+    assert_eq!(by_victim + by_survivor + missing.len() as u64, total as u64);
     assert!(q.is_empty());
     eprint!(
         "[{total} messages in {:.2?}; the victim took {killed_after} before SIGKILL, \
