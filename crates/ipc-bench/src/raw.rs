@@ -16,18 +16,18 @@
 //! | robust mutex | `pthread_mutex_lock`, a load and a store, `pthread_mutex_unlock` |
 //! | atomic add | one `lock xadd` |
 
-use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, OwnedFd};
-use std::ptr::{self, NonNull};
+use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
 
-use ipc_core::{Error, IpcName, Result, signal};
+use ipc_core::sync::futex::{self, Wake};
+use ipc_core::{Error, IpcName, Result, SharedMemory, signal};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::mqueue::{
     MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_open, mq_receive, mq_send, mq_unlink,
 };
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::sys::stat::Mode;
 
@@ -50,29 +50,19 @@ const END: u32 = u32::MAX;
 // Shared memory and futexes.
 
 /// An anonymous shared mapping (`mmap(2)`, `MAP_SHARED | MAP_ANONYMOUS`),
-/// inherited by the children forked after it.
+/// inherited by the children forked after it: ipc-core's, which is the
+/// same system call; what the floors measure is the accesses below.
 struct Shm {
-    ptr: NonNull<u8>,
+    memory: SharedMemory,
     len: usize,
 }
 
 impl Shm {
     fn new(len: usize) -> Result<Shm> {
-        let size = NonZeroUsize::new(len.max(1)).expect("at least one byte");
-        // SAFETY: a new anonymous mapping touches no existing memory; the
-        // kernel chooses the address and zeroes the pages.
-        let ptr = unsafe {
-            mmap_anonymous(
-                None,
-                size,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }
-        .map_err(|errno| Error::call("mmap", errno))?;
+        let memory = SharedMemory::anonymous(len.max(1))?;
         Ok(Shm {
-            ptr: ptr.cast(),
-            len: size.get(),
+            len: memory.len(),
+            memory,
         })
     }
 
@@ -81,13 +71,13 @@ impl Shm {
         // SAFETY: in bounds and 4-aligned (checked; the mapping is page
         // aligned); the mapping lives as long as `self`, and every process
         // touches this word only through atomics.
-        unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(at).cast()) }
+        unsafe { AtomicU32::from_ptr(self.memory.as_ptr().add(at).cast()) }
     }
 
     fn u64_at(&self, at: usize) -> &AtomicU64 {
         assert!(at % 8 == 0 && at + 8 <= self.len);
         // SAFETY: as in `u32_at`, 8-aligned.
-        unsafe { AtomicU64::from_ptr(self.ptr.as_ptr().add(at).cast()) }
+        unsafe { AtomicU64::from_ptr(self.memory.as_ptr().add(at).cast()) }
     }
 
     /// Copies `src` to offset `at`. The caller's protocol gives it the
@@ -98,7 +88,7 @@ impl Shm {
         // the protocols below hand a mailbox or slot to one process at a
         // time, publishing it with a release store and taking it with an
         // acquire load.
-        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.as_ptr().add(at), src.len()) }
+        unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.memory.as_ptr().add(at), src.len()) }
     }
 
     /// Copies the bytes at offset `at` into `dst`, under the same protocol
@@ -106,69 +96,31 @@ impl Shm {
     fn read(&self, at: usize, dst: &mut [u8]) {
         assert!(at + dst.len() <= self.len);
         // SAFETY: as in `write`, the other way round.
-        unsafe { ptr::copy_nonoverlapping(self.ptr.as_ptr().add(at), dst.as_mut_ptr(), dst.len()) }
+        unsafe {
+            ptr::copy_nonoverlapping(self.memory.as_ptr().add(at), dst.as_mut_ptr(), dst.len())
+        }
     }
 
     fn at(&self, at: usize) -> *mut u8 {
         assert!(at < self.len);
         // SAFETY: in bounds (checked).
-        unsafe { self.ptr.as_ptr().add(at) }
-    }
-}
-
-impl Drop for Shm {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `new`, of that length; nothing
-        // borrowed from it outlives `self`.
-        let _ = unsafe { munmap(self.ptr.cast(), self.len) };
+        unsafe { self.memory.as_ptr().add(at) }
     }
 }
 
 /// Sleeps while `*word == expected` (`FUTEX_WAIT`, shared between
-/// processes), at most 50 ms, so that the signal flag is seen.
+/// processes), at most 50 ms, so that the signal flag is seen. The call is
+/// ipc-core's thin wrapper of the system call: the same `futex(2)`.
 fn futex_wait(word: &AtomicU32, expected: u32) -> Result<()> {
-    let ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 50_000_000,
-    };
-    // SAFETY: `word` is a live, aligned 32-bit word in shared memory; `ts`
-    // outlives the call; FUTEX_WAIT ignores the last two arguments.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT,
-            expected,
-            &ts as *const libc::timespec,
-            ptr::null::<u32>(),
-            0_u32,
-        )
-    };
-    if rc == 0 {
-        return Ok(());
-    }
-    match Errno::last() {
-        Errno::EAGAIN | Errno::ETIMEDOUT => Ok(()),
-        Errno::EINTR => signal::check(),
-        errno => Err(Error::call("futex", errno)),
+    match futex::wait(word, expected, Duration::from_millis(50))? {
+        Wake::Interrupted => signal::check(),
+        Wake::Woken | Wake::Changed | Wake::TimedOut => Ok(()),
     }
 }
 
 /// Wakes one process sleeping on `word` (`FUTEX_WAKE`).
 fn futex_wake(word: &AtomicU32) {
-    // SAFETY: `word` is a live, aligned 32-bit word; FUTEX_WAKE only uses
-    // its address, and ignores the last three arguments.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE,
-            1,
-            ptr::null::<libc::timespec>(),
-            ptr::null::<u32>(),
-            0_u32,
-        );
-    }
+    let _ = futex::wake(word, 1);
 }
 
 /// Spins until `ready`; after a few thousand spins it yields the CPU at

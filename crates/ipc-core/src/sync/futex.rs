@@ -10,6 +10,17 @@
 //! The futexes are *shared* (no `FUTEX_PRIVATE_FLAG`): the kernel keys them
 //! by the physical page, so that processes mapping the same shared memory at
 //! different addresses wait on the same word.
+//!
+//! ```
+//! use std::sync::atomic::AtomicU32;
+//! use std::time::Duration;
+//! use ipc_core::sync::futex::{self, Wake};
+//!
+//! let word = AtomicU32::new(1);
+//! // The word is not 0 any more: no sleep at all.
+//! assert_eq!(futex::wait(&word, 0, Duration::from_secs(10)).unwrap(), Wake::Changed);
+//! assert_eq!(futex::wake(&word, 1).unwrap(), 0, "nobody sleeps");
+//! ```
 
 use std::ptr;
 use std::sync::atomic::AtomicU32;
@@ -21,7 +32,7 @@ use crate::error::{Error, Result};
 
 /// How a [`wait`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Wake {
+pub enum Wake {
     /// Woken by [`wake`], or spuriously: look at the condition again.
     Woken,
     /// The word no longer held the expected value (`EAGAIN`): it changed
@@ -38,7 +49,7 @@ pub(crate) enum Wake {
 /// # Errors
 /// [`Error::Sys`] naming `futex` for anything but the outcomes of [`Wake`]
 /// (`EFAULT`, `EINVAL`, `ENOSYS`), which would be bugs.
-pub(crate) fn wait(word: &AtomicU32, expected: u32, timeout: Duration) -> Result<Wake> {
+pub fn wait(word: &AtomicU32, expected: u32, timeout: Duration) -> Result<Wake> {
     let ts = libc::timespec {
         tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
         tv_nsec: timeout.subsec_nanos() as libc::c_long,
@@ -74,7 +85,7 @@ pub(crate) fn wait(word: &AtomicU32, expected: u32, timeout: Duration) -> Result
 ///
 /// # Errors
 /// [`Error::Sys`] naming `futex` (only on a bug, such as a bad address).
-pub(crate) fn wake(word: &AtomicU32, count: u32) -> Result<usize> {
+pub fn wake(word: &AtomicU32, count: u32) -> Result<usize> {
     let count = count.min(i32::MAX as u32) as libc::c_int;
     // SAFETY: `word` is a valid, aligned 32-bit word (a reference);
     // FUTEX_WAKE does not even read it, it only uses its address as the key.

@@ -4,7 +4,8 @@
 //! process holding it dies, the next [`Lock::lock`] says so
 //! ([`LockError::OwnerDied`]) instead of waiting forever.
 
-pub(crate) mod futex;
+#[allow(unsafe_code)]
+pub mod futex;
 mod mutex;
 
 pub(crate) use mutex::{Acquired, RobustMutex, guard_with};
