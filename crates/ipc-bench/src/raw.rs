@@ -54,20 +54,17 @@ const END: u32 = u32::MAX;
 /// same system call; what the floors measure is the accesses below.
 struct Shm {
     memory: SharedMemory,
-    len: usize,
 }
 
 impl Shm {
     fn new(len: usize) -> Result<Shm> {
-        let memory = SharedMemory::anonymous(len.max(1))?;
         Ok(Shm {
-            len: memory.len(),
-            memory,
+            memory: SharedMemory::anonymous(len.max(1))?,
         })
     }
 
     fn u32_at(&self, at: usize) -> &AtomicU32 {
-        assert!(at % 4 == 0 && at + 4 <= self.len);
+        assert!(at % 4 == 0 && at + 4 <= self.memory.len());
         // SAFETY: in bounds and 4-aligned (checked; the mapping is page
         // aligned); the mapping lives as long as `self`, and every process
         // touches this word only through atomics.
@@ -75,7 +72,7 @@ impl Shm {
     }
 
     fn u64_at(&self, at: usize) -> &AtomicU64 {
-        assert!(at % 8 == 0 && at + 8 <= self.len);
+        assert!(at % 8 == 0 && at + 8 <= self.memory.len());
         // SAFETY: as in `u32_at`, 8-aligned.
         unsafe { AtomicU64::from_ptr(self.memory.as_ptr().add(at).cast()) }
     }
@@ -83,7 +80,7 @@ impl Shm {
     /// Copies `src` to offset `at`. The caller's protocol gives it the
     /// bytes alone: no other process reads or writes them meanwhile.
     fn write(&self, at: usize, src: &[u8]) {
-        assert!(at + src.len() <= self.len);
+        assert!(at + src.len() <= self.memory.len());
         // SAFETY: in bounds (checked); `src` is a separate local buffer;
         // the protocols below hand a mailbox or slot to one process at a
         // time, publishing it with a release store and taking it with an
@@ -94,7 +91,7 @@ impl Shm {
     /// Copies the bytes at offset `at` into `dst`, under the same protocol
     /// as [`Shm::write`].
     fn read(&self, at: usize, dst: &mut [u8]) {
-        assert!(at + dst.len() <= self.len);
+        assert!(at + dst.len() <= self.memory.len());
         // SAFETY: as in `write`, the other way round.
         unsafe {
             ptr::copy_nonoverlapping(self.memory.as_ptr().add(at), dst.as_mut_ptr(), dst.len())
@@ -102,7 +99,7 @@ impl Shm {
     }
 
     fn at(&self, at: usize) -> *mut u8 {
-        assert!(at < self.len);
+        assert!(at < self.memory.len());
         // SAFETY: in bounds (checked).
         unsafe { self.memory.as_ptr().add(at) }
     }
