@@ -5,10 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::blocking::Deadline;
 use crate::error::Result;
 use crate::name::IpcName;
 use crate::plain::{Plain, PyList, Slots};
-use crate::sync::{LockError, guard_with};
+use crate::sync::{Held, LockError};
 use crate::value::Locked;
 
 /// `len` values of `T` in anonymous shared memory, behind one robust lock.
@@ -79,7 +80,7 @@ impl<T: Plain> Array<T> {
     /// # Errors
     /// As [`crate::Value::lock`].
     pub fn lock(&self) -> std::result::Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
-        guard_with(self.inner.mutex.lock(), || self.guard())
+        self.inner.lock_until(Deadline::NEVER, ArrayGuard::new)
     }
 
     /// As [`Array::lock`], giving up after `timeout` with
@@ -91,7 +92,8 @@ impl<T: Plain> Array<T> {
         &self,
         timeout: Duration,
     ) -> std::result::Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
-        guard_with(self.inner.mutex.lock_timeout(timeout), || self.guard())
+        self.inner
+            .lock_until(Deadline::after(timeout), ArrayGuard::new)
     }
 
     /// Reads element `index` under the lock.
@@ -125,10 +127,6 @@ impl<T: Plain> Array<T> {
     pub fn to_list(&self) -> Result<PyList<T>> {
         Ok(self.lock()?.to_list())
     }
-
-    fn guard(&self) -> ArrayGuard<'_, T> {
-        ArrayGuard { inner: &self.inner }
-    }
 }
 
 impl<T: Plain> fmt::Debug for Array<T> {
@@ -142,13 +140,18 @@ impl<T: Plain> fmt::Debug for Array<T> {
 /// The lock of an [`Array`], held until dropped.
 #[derive(Debug)]
 pub struct ArrayGuard<'a, T: Plain> {
-    inner: &'a Locked<T>,
+    slots: &'a Slots<T>,
+    held: Held<'a>,
 }
 
-impl<T: Plain> ArrayGuard<'_, T> {
+impl<'a, T: Plain> ArrayGuard<'a, T> {
+    fn new(slots: &'a Slots<T>, held: Held<'a>) -> Self {
+        ArrayGuard { slots, held }
+    }
+
     /// The number of elements.
     pub fn len(&self) -> usize {
-        self.inner.slots.len()
+        self.slots.len()
     }
 
     /// True for an array of no elements.
@@ -161,7 +164,7 @@ impl<T: Plain> ArrayGuard<'_, T> {
     /// # Panics
     /// If `index >= len()`.
     pub fn get(&self, index: usize) -> T {
-        self.inner.slots.get(index)
+        self.slots.get(index)
     }
 
     /// Writes element `index`.
@@ -169,12 +172,12 @@ impl<T: Plain> ArrayGuard<'_, T> {
     /// # Panics
     /// If `index >= len()`.
     pub fn set(&self, index: usize, value: T) {
-        self.inner.slots.set(index, value);
+        self.slots.set(index, value);
     }
 
     /// A copy of every element.
     pub fn to_list(&self) -> PyList<T> {
-        PyList(self.inner.slots.to_vec())
+        PyList(self.slots.to_vec())
     }
 
     /// After [`LockError::OwnerDied`]: declares the elements repaired so
@@ -183,13 +186,7 @@ impl<T: Plain> ArrayGuard<'_, T> {
     /// # Errors
     /// [`crate::Error::Sys`] naming `pthread_mutex_consistent`.
     pub fn make_consistent(&self) -> Result<()> {
-        self.inner.mutex.make_consistent()
-    }
-}
-
-impl<T: Plain> Drop for ArrayGuard<'_, T> {
-    fn drop(&mut self) {
-        self.inner.mutex.unlock();
+        self.held.make_consistent()
     }
 }
 

@@ -26,7 +26,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::process::ExitCode;
 
 use crate::error::Result;
-use crate::{clock, logging};
+use crate::{logging, pace};
 
 /// Flags every experiment takes.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -40,7 +40,7 @@ pub struct Common {
 /// Runs an experiment's body and maps the outcome to an exit code.
 ///
 /// Before the body: logging in seed 001's format ([`logging::init`]),
-/// `--fast` ([`clock::set_fast`]), and a quiet end when standard output is
+/// `--fast` ([`pace::set_fast`]), and a quiet end when standard output is
 /// closed early (`exp7-pipe | head -1`): the write fails, the body unwinds
 /// (so every IPC object is removed by its destructor), and the program
 /// exits with 0 without a panic message. After it: an error is printed as
@@ -49,7 +49,7 @@ pub struct Common {
 pub fn run(program: &str, common: &Common, body: impl FnOnce() -> Result<()>) -> ExitCode {
     quiet_broken_pipe();
     logging::init();
-    clock::set_fast(common.fast);
+    pace::set_fast(common.fast);
     let outcome = catch_unwind(AssertUnwindSafe(body));
     let _ = std::io::stdout().flush();
     match outcome {

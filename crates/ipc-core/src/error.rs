@@ -3,10 +3,15 @@
 //! Every failure names what failed and on which object, so that a message
 //! such as `shm_open /ipc-lab-x: File exists` tells a student exactly which
 //! call to look up in its man page.
+//!
+//! This module is a leaf: it depends on no other module of the crate, so
+//! that every layer can use it. [`ExitStatus`], how a child process ended,
+//! lives here because [`Error::ChildFailed`] carries one.
 
 use std::fmt;
 
 use nix::errno::Errno;
+use nix::sys::signal::Signal;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,6 +63,11 @@ pub enum Error {
     Interrupted,
     /// A bounded wait ran out.
     Timeout,
+    /// A call that was asked not to wait would have had to: a lock held by
+    /// somebody else for a `try_lock`, a full or empty queue for a
+    /// non-blocking put or get. Distinct from [`Error::Timeout`], where the
+    /// caller did wait.
+    WouldBlock,
     /// A message could not be encoded or decoded.
     Message(String),
     /// A message is larger than the limit of the channel.
@@ -90,11 +100,38 @@ pub enum Error {
     },
     /// A child process ended with a failure.
     ChildFailed {
-        /// The child's name, as given to [`crate::process::Process::spawn`].
+        /// The child's name, as given to `Process::spawn`.
         name: String,
         /// Its exit status.
-        status: crate::process::ExitStatus,
+        status: ExitStatus,
     },
+    /// An existing object belongs to somebody else, or is not what it
+    /// should be: it is not used (see `crate::owner`).
+    Untrusted {
+        /// The object (`/tmp/ipc-lab-exp3-fifo`, `/ipc-lab-counter`).
+        object: String,
+        /// What is wrong with it (`belongs to uid 65534, not to you`).
+        reason: String,
+    },
+    /// A mapped shared-memory segment was truncated by another process
+    /// under this one: touching the missing pages would have raised
+    /// SIGBUS.
+    Shrunk {
+        /// The segment (`/ipc-lab-counter`).
+        object: String,
+    },
+    /// Writing to standard output or standard error failed for a reason
+    /// other than a closed pipe (`No space left on device` for
+    /// `> /dev/full`).
+    Output {
+        /// `standard output` or `standard error`.
+        stream: &'static str,
+        /// What the kernel said.
+        errno: Errno,
+    },
+    /// Standard output is a pipe whose reader has gone (`| head -1`): the
+    /// program should stop quietly, with exit code 0.
+    OutputClosed,
 }
 
 impl Error {
@@ -130,12 +167,79 @@ impl Error {
     }
 
     /// The exit code an experiment should end with for this error:
-    /// 2 for bad input (a bad name or argument, a request above a system
-    /// limit), 1 for everything else.
+    /// 0 for a closed standard output ([`Error::OutputClosed`], a quiet
+    /// end), 2 for bad input (a bad name or argument, a request above a
+    /// system limit), 1 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::OutputClosed => 0,
             Error::InvalidName { .. } | Error::InvalidArgument(_) | Error::Limit { .. } => 2,
             _ => 1,
+        }
+    }
+
+    /// The error of a failed write to `stream`: [`Error::OutputClosed`]
+    /// for a reader that has gone (`EPIPE`), [`Error::Output`] otherwise.
+    pub fn output(stream: &'static str, error: &std::io::Error) -> Self {
+        match error.raw_os_error().map(Errno::from_raw) {
+            Some(Errno::EPIPE) => Error::OutputClosed,
+            Some(errno) => Error::Output { stream, errno },
+            None => Error::Output {
+                stream,
+                errno: Errno::EIO,
+            },
+        }
+    }
+}
+
+/// How a child process ended, in the terms of Python's
+/// `Process.exitcode`.
+///
+/// `code()` is the exit code for a child that exited, or minus the signal
+/// number for one that a signal killed (`-9` after SIGKILL).
+///
+/// ```
+/// use ipc_core::ExitStatus;
+/// assert_eq!(ExitStatus::from_code(-9).to_string(), "was killed by SIGKILL");
+/// assert_eq!(ExitStatus::from_code(3).to_string(), "exited with code 3");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitStatus(i32);
+
+impl ExitStatus {
+    /// The status of Python-like code `code`: an exit code, or `-SIGNAL`.
+    pub fn from_code(code: i32) -> Self {
+        ExitStatus(code)
+    }
+
+    /// The Python-like exit code: `0`, `1`, … or `-SIGNAL`.
+    pub fn code(self) -> i32 {
+        self.0
+    }
+
+    /// True for exit code 0.
+    pub fn success(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The signal that killed the child, if one did.
+    pub fn signal(self) -> Option<Signal> {
+        if self.0 < 0 {
+            Signal::try_from(-self.0).ok()
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    /// `was killed by SIGKILL`, `exited with code 1`: what follows a
+    /// process's name in a sentence.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.signal() {
+            Some(signal) => write!(f, "was killed by {signal}"),
+            None if self.0 < 0 => write!(f, "was killed by signal {}", -self.0),
+            None => write!(f, "exited with code {}", self.0),
         }
     }
 }
@@ -169,6 +273,7 @@ impl fmt::Display for Error {
             ),
             Error::Interrupted => f.write_str("interrupted by a signal"),
             Error::Timeout => f.write_str("timed out"),
+            Error::WouldBlock => f.write_str("would have to wait (asked not to)"),
             Error::Message(what) => write!(f, "message: {what}"),
             Error::MessageTooLarge { size, limit } => {
                 write!(
@@ -190,7 +295,16 @@ impl fmt::Display for Error {
                 f,
                 "fork: refused in a process with {threads} threads (fork only from a single-threaded program)"
             ),
-            Error::ChildFailed { name, status } => write!(f, "process {name} failed: {status}"),
+            Error::ChildFailed { name, status } => write!(f, "{name} {status}"),
+            Error::Untrusted { object, reason } => write!(f, "{object} {reason}: not using it"),
+            Error::Shrunk { object } => write!(
+                f,
+                "{object} shrank under this process (another process truncated it): stopping"
+            ),
+            Error::Output { stream, errno } => {
+                write!(f, "writing to {stream}: {}", errno.desc())
+            }
+            Error::OutputClosed => f.write_str("standard output was closed by its reader"),
         }
     }
 }
@@ -198,7 +312,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Sys { errno, .. } => Some(errno),
+            Error::Sys { errno, .. } | Error::Output { errno, .. } => Some(errno),
             _ => None,
         }
     }
@@ -233,6 +347,38 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         assert_eq!(e.to_string(), "invalid name \"a/b\": contains '/'");
         assert!(Error::sys("shm_open", "/ipc-lab-y", Errno::ENOENT).is_not_found());
+    }
+
+    #[test]
+    fn a_dead_child_is_named_with_how_it_ended() {
+        let e = Error::ChildFailed {
+            name: "process1".into(),
+            status: ExitStatus::from_code(-9),
+        };
+        assert_eq!(e.to_string(), "process1 was killed by SIGKILL");
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn output_errors_tell_a_closed_pipe_from_a_full_disk() {
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let e = Error::output("standard output", &full);
+        assert_eq!(
+            e.to_string(),
+            "writing to standard output: No space left on device"
+        );
+        assert_eq!(e.exit_code(), 1);
+        let closed = std::io::Error::from_raw_os_error(libc::EPIPE);
+        assert!(matches!(
+            Error::output("standard output", &closed),
+            Error::OutputClosed
+        ));
+        assert_eq!(Error::OutputClosed.exit_code(), 0);
+    }
+
+    #[test]
+    fn would_block_is_not_a_timeout() {
+        assert_ne!(Error::WouldBlock.to_string(), Error::Timeout.to_string());
     }
 
     #[test]

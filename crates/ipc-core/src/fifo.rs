@@ -61,9 +61,9 @@ use nix::fcntl::{AT_FDCWD, OFlag};
 use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, fchmodat, fstat, lstat};
 use nix::unistd::{Pid, getpid};
 
+use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::signal;
 
 /// The mode every FIFO is created with: read and write for its owner only.
 pub const MODE: u32 = 0o600;
@@ -622,23 +622,10 @@ fn read_fd(fd: BorrowedFd<'_>, out: &mut [u8], path: &Path) -> Result<usize> {
     retry(|| nix::unistd::read(fd, out), "read", path)
 }
 
-/// Runs a possibly blocking call: first gives up if SIGINT/SIGTERM has
-/// arrived, retries after an `EINTR` from any other signal, turns `EPIPE`
-/// into [`Error::Disconnected`].
-fn retry<T>(
-    mut call: impl FnMut() -> nix::Result<T>,
-    name: &'static str,
-    path: &Path,
-) -> Result<T> {
-    loop {
-        signal::check()?;
-        match call() {
-            Ok(value) => return Ok(value),
-            Err(Errno::EINTR) => continue,
-            Err(Errno::EPIPE) => return Err(Error::Disconnected),
-            Err(errno) => return Err(sys(name, path, errno)),
-        }
-    }
+/// Runs a possibly blocking call on the FIFO `path` through
+/// [`blocking::call`].
+fn retry<T>(call: impl FnMut() -> nix::Result<T>, name: &'static str, path: &Path) -> Result<T> {
+    blocking::call(name, path.display(), call)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
-//! | [`signal`], [`clock`] | Ctrl-C and SIGTERM as a flag; sleeps that notice it and honour `--fast` | `KeyboardInterrupt` |
+//! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every blocking call goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
 //! | [`error`] | one error type that names the failed call and object | exceptions |
@@ -44,8 +44,8 @@
 #![warn(missing_docs)]
 
 pub mod array;
+pub mod blocking;
 pub mod cli;
-pub mod clock;
 pub mod error;
 pub mod fifo;
 pub mod logging;
@@ -53,6 +53,7 @@ pub mod message;
 #[allow(unsafe_code)]
 pub mod mqueue;
 pub mod name;
+pub mod pace;
 pub mod pipe;
 #[allow(unsafe_code)]
 mod plain;

@@ -70,12 +70,11 @@ use nix::mqueue::{
 };
 use nix::sys::stat::{Mode, fchmod};
 use nix::sys::time::TimeSpec;
-use nix::time::{ClockId, clock_gettime};
 use nix::unistd::{Pid, getpid};
 
+use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::signal;
 
 /// Where the system's largest queue capacity is set (`mq_overview(7)`).
 pub const MSG_MAX_FILE: &str = "/proc/sys/fs/mqueue/msg_max";
@@ -401,7 +400,7 @@ impl MessageQueue {
     /// full (nothing is sent).
     pub fn send_timeout(&self, message: &[u8], priority: u32, timeout: Duration) -> Result<()> {
         self.check_send(message, priority)?;
-        let deadline = deadline(timeout)?;
+        let deadline = blocking::realtime_after(timeout);
         self.retry("mq_timedsend", || {
             // SAFETY: the descriptor is open for the life of `self`; the
             // pointer and length describe the borrowed `message`, which the
@@ -412,7 +411,7 @@ impl MessageQueue {
                     message.as_ptr().cast(),
                     message.len(),
                     priority,
-                    deadline.as_ref(),
+                    &deadline,
                 )
             };
             Errno::result(res).map(drop)
@@ -443,7 +442,7 @@ impl MessageQueue {
     /// stayed empty.
     pub fn receive_timeout(&self, buf: &mut [u8], timeout: Duration) -> Result<(usize, u32)> {
         self.check_buffer(buf)?;
-        let deadline = deadline(timeout)?;
+        let deadline = TimeSpec::from(blocking::realtime_after(timeout));
         let mut priority = 0;
         let len = self.retry("mq_timedreceive", || {
             mq_timedreceive(&self.mqd, buf, &mut priority, &deadline)
@@ -494,18 +493,10 @@ impl MessageQueue {
         Ok(())
     }
 
-    /// Runs a possibly blocking call: first gives up if SIGINT/SIGTERM has
-    /// arrived, retries after an `EINTR` from any other signal.
-    fn retry<T>(&self, call: &'static str, mut f: impl FnMut() -> nix::Result<T>) -> Result<T> {
-        loop {
-            signal::check()?;
-            match f() {
-                Ok(value) => return Ok(value),
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ETIMEDOUT) => return Err(Error::Timeout),
-                Err(errno) => return Err(Error::sys(call, self.path(), errno)),
-            }
-        }
+    /// Runs a possibly blocking call on this queue through
+    /// [`blocking::call`].
+    fn retry<T>(&self, call: &'static str, f: impl FnMut() -> nix::Result<T>) -> Result<T> {
+        blocking::call(call, self.name.path(), f)
     }
 }
 
@@ -526,16 +517,6 @@ impl Drop for MessageQueue {
             let _ = mq_unlink(self.name.path().as_str());
         }
     }
-}
-
-/// The absolute `CLOCK_REALTIME` time `timeout` from now, as the timed
-/// calls take it.
-fn deadline(timeout: Duration) -> Result<TimeSpec> {
-    // A century is forever here, and keeps the sum far from overflowing.
-    let timeout = timeout.min(Duration::from_secs(100 * 365 * 24 * 3600));
-    let now =
-        clock_gettime(ClockId::CLOCK_REALTIME).map_err(|e| Error::call("clock_gettime", e))?;
-    Ok(now + TimeSpec::from(timeout))
 }
 
 fn read_number(file: &'static str) -> Result<usize> {

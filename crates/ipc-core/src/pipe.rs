@@ -55,9 +55,9 @@
 //! above the limit is the same error before anything is allocated. A call
 //! cut short by a signal (`EINTR`) is retried, unless SIGINT or SIGTERM set
 //! the flag of [`crate::signal`], in which case it returns
-//! [`Error::Interrupted`], so Ctrl-C ends a blocked `recv`. While the flag
-//! is set, a call that would have to wait returns that error at once, as
-//! [`crate::clock::sleep`] does ([`crate::signal::clear`] to go on).
+//! [`Error::Interrupted`], so Ctrl-C ends a blocked `recv` (see
+//! [`crate::blocking`]). While the flag is set, a call that would have to
+//! wait returns that error at once ([`crate::signal::clear`] to go on).
 //!
 //! # Speed
 //!
@@ -71,17 +71,17 @@ use std::fmt;
 use std::io::IoSlice;
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr, sendmsg};
 
+use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::message::{self, Message};
-use crate::signal;
-use crate::sync::{Lock, LockError, LockGuard};
+use crate::sync::Lock;
 
 /// Bytes of the length that starts every frame.
 pub const HEADER_LEN: usize = 4;
@@ -92,10 +92,6 @@ const READ_AHEAD: usize = 64 << 10;
 /// Frames at least this long make the next read fetch only the header, so
 /// that a large payload goes straight to its destination.
 const LARGE_FRAME: usize = 16 << 10;
-
-/// The longest a sender waits for the write lock before looking at the
-/// signal flag again.
-const LOCK_SLICE: Duration = Duration::from_millis(50);
 
 /// Makes a simplex pipe (`pipe(2)`) with the default settings: the reading
 /// end first, as `pipe(2)` and Python's `Pipe(duplex=False)` return them.
@@ -739,11 +735,13 @@ impl Outbox {
             )));
         }
         let mut left: usize = iov.iter().map(|s| s.len()).sum();
-        signal::check()?;
-        let _guard = acquire(&self.lock)?;
+        // The lock notices SIGINT/SIGTERM while it waits; `blocking::call`
+        // notices them before each write, so that a signal stops a frame
+        // between two pieces at the latest (and marks the end broken).
+        let _guard = self.lock.lock().map_err(Error::from)?;
         let mut written = 0;
         while left > 0 {
-            match write_some(fd, self.kind, iov) {
+            match blocking::call(call, self.kind.object(), || write_some(fd, self.kind, iov)) {
                 Ok(0) => {
                     // Not seen on a pipe or a socket; a loop would spin.
                     self.broken = written > 0;
@@ -756,40 +754,14 @@ impl Outbox {
                     written += n;
                     left -= n;
                     IoSlice::advance_slices(&mut iov, n);
-                    if left > 0 && signal::interrupted() {
-                        self.broken = true;
-                        return Err(Error::Interrupted);
-                    }
                 }
-                Err(Errno::EINTR) if !signal::interrupted() => {}
-                Err(errno) => {
+                Err(error) => {
                     self.broken = written > 0;
-                    return Err(match errno {
-                        Errno::EINTR => Error::Interrupted,
-                        Errno::EPIPE | Errno::ECONNRESET => Error::Disconnected,
-                        errno => Error::sys(call, self.kind.object(), errno),
-                    });
+                    return Err(error);
                 }
             }
         }
         Ok(())
-    }
-}
-
-/// Takes the write lock, looking at the signal flag while it waits.
-fn acquire(lock: &Lock) -> Result<LockGuard<'_>> {
-    match lock.try_lock() {
-        Ok(guard) => return Ok(guard),
-        Err(LockError::Failed(Error::Timeout)) => {}
-        Err(error) => return Err(error.into()),
-    }
-    loop {
-        signal::check()?;
-        match lock.lock_timeout(LOCK_SLICE) {
-            Ok(guard) => return Ok(guard),
-            Err(LockError::Failed(Error::Timeout)) => {}
-            Err(error) => return Err(error.into()),
-        }
     }
 }
 
@@ -874,21 +846,20 @@ impl Inbox {
         self.end = 0;
         let mut got = have;
         while got < len {
-            let failure = match signal::check() {
+            let failure = match blocking::call("read", self.kind.object(), || {
+                nix::unistd::read(fd, &mut out[got..])
+            }) {
+                Ok(n) if n > 0 => {
+                    got += n;
+                    continue;
+                }
+                // The end of the stream, or (a socket) the peer reset it.
+                Ok(_) | Err(Error::Disconnected) => {
+                    self.unread(&header, &out[..got]);
+                    out.clear();
+                    return Err(self.truncated(len));
+                }
                 Err(error) => error,
-                Ok(()) => match nix::unistd::read(fd, &mut out[got..]) {
-                    Ok(n) if n > 0 => {
-                        got += n;
-                        continue;
-                    }
-                    Err(Errno::EINTR) => continue,
-                    Ok(_) | Err(Errno::ECONNRESET) => {
-                        self.unread(&header, &out[..got]);
-                        out.clear();
-                        return Err(self.truncated(len));
-                    }
-                    Err(errno) => Error::sys("read", self.kind.object(), errno),
-                },
             };
             // Keep what arrived, so that a later call goes on from here.
             self.unread(&header, &out[..got]);
@@ -989,12 +960,12 @@ impl Inbox {
         }
         let stop = self.start + ahead;
         while self.buffered() < need {
-            signal::check()?;
-            match nix::unistd::read(fd, &mut self.buf[self.end..stop]) {
-                Ok(0) | Err(Errno::ECONNRESET) => return Ok(false),
+            let space = &mut self.buf[self.end..stop];
+            match blocking::call("read", self.kind.object(), || nix::unistd::read(fd, space)) {
+                // The end of the stream, or (a socket) the peer reset it.
+                Ok(0) | Err(Error::Disconnected) => return Ok(false),
                 Ok(n) => self.end += n,
-                Err(Errno::EINTR) => {}
-                Err(errno) => return Err(Error::sys("read", self.kind.object(), errno)),
+                Err(error) => return Err(error),
             }
         }
         Ok(true)
@@ -1005,23 +976,22 @@ impl Inbox {
         if self.buffered() > 0 || self.broken.is_some() {
             return Ok(true);
         }
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            let left = deadline.map_or(Duration::MAX, |d| {
-                d.saturating_duration_since(Instant::now())
-            });
+        let outcome = blocking::wait(Deadline::after(timeout), |slice| {
             // Round up: poll(2) counts whole milliseconds, and must not
             // return before the bound.
-            let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+            let ms = slice.as_nanos().div_ceil(1_000_000) as i32;
             let wait = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
             let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
             match poll(&mut fds, wait) {
-                Ok(0) if left.is_zero() => return Ok(false),
-                Ok(0) => {}
-                Ok(_) => return Ok(true),
-                Err(Errno::EINTR) => signal::check()?,
-                Err(errno) => return Err(Error::sys("poll", self.kind.object(), errno)),
+                Ok(0) | Err(Errno::EINTR) => Ok(None),
+                Ok(_) => Ok(Some(())),
+                Err(errno) => Err(Error::sys("poll", self.kind.object(), errno)),
             }
+        });
+        match outcome {
+            Ok(()) => Ok(true),
+            Err(Error::Timeout) => Ok(false),
+            Err(error) => Err(error),
         }
     }
 }
@@ -1062,6 +1032,7 @@ fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> Result<usize> {
 mod tests {
     use super::*;
     use crate::message::Bytes;
+    use std::time::Instant;
 
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
         (0..len)

@@ -35,6 +35,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 
+pub use crate::error::ExitStatus;
 use crate::error::{Error, Result};
 use crate::signal;
 
@@ -43,51 +44,6 @@ pub const PANIC_EXIT_CODE: i32 = 101;
 
 /// How long [`Drop`] lets an unjoined child end after SIGTERM before SIGKILL.
 const DROP_GRACE: Duration = Duration::from_secs(1);
-
-/// How a child ended, in Python's terms.
-///
-/// `code()` is the exit code for a child that exited, or minus the signal
-/// number for one that a signal killed (`-9` after SIGKILL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExitStatus(i32);
-
-impl ExitStatus {
-    /// The Python-like exit code: `0`, `1`, … or `-SIGNAL`.
-    pub fn code(self) -> i32 {
-        self.0
-    }
-
-    /// True for exit code 0.
-    pub fn success(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The signal that killed the child, if one did.
-    pub fn signal(self) -> Option<Signal> {
-        if self.0 < 0 {
-            Signal::try_from(-self.0).ok()
-        } else {
-            None
-        }
-    }
-
-    fn from_wait(status: WaitStatus) -> Option<Self> {
-        match status {
-            WaitStatus::Exited(_, code) => Some(ExitStatus(code)),
-            WaitStatus::Signaled(_, signal, _) => Some(ExitStatus(-(signal as i32))),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.signal() {
-            Some(signal) => write!(f, "killed by {signal}"),
-            None => write!(f, "exit code {}", self.0),
-        }
-    }
-}
 
 /// What a child's closure returns, turned into its exit code.
 ///
@@ -280,7 +236,7 @@ impl Process {
         loop {
             match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
                 Ok(status) => {
-                    self.status = ExitStatus::from_wait(status);
+                    self.status = from_wait(status);
                     return Ok(self.status);
                 }
                 Err(Errno::EINTR) => continue,
@@ -412,6 +368,16 @@ pub fn join_all_checked(children: &mut [Process]) -> Result<()> {
         .try_for_each(|child| child.status.map_or(Ok(()), |status| child.check(status)))
 }
 
+/// How a reaped child ended; `None` for a child that has not ended (a
+/// `waitpid` with `WNOHANG` that found it running, or a stop).
+fn from_wait(status: WaitStatus) -> Option<ExitStatus> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(ExitStatus::from_code(code)),
+        WaitStatus::Signaled(_, signal, _) => Some(ExitStatus::from_code(-(signal as i32))),
+        _ => None,
+    }
+}
+
 /// The number of threads of the calling process, from `/proc/self/task`.
 fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -468,11 +434,11 @@ mod tests {
 
     #[test]
     fn exit_statuses_read_like_python() {
-        assert_eq!(ExitStatus(0).to_string(), "exit code 0");
-        assert!(ExitStatus(0).success());
-        let killed = ExitStatus(-9);
+        assert_eq!(ExitStatus::from_code(0).to_string(), "exited with code 0");
+        assert!(ExitStatus::from_code(0).success());
+        let killed = ExitStatus::from_code(-9);
         assert_eq!(killed.signal(), Some(Signal::SIGKILL));
-        assert_eq!(killed.to_string(), "killed by SIGKILL");
+        assert_eq!(killed.to_string(), "was killed by SIGKILL");
         assert!(!killed.success());
     }
 

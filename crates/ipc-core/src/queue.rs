@@ -571,7 +571,7 @@ impl Ring {
     /// Takes `mutex`; after a holder's death, marks it consistent, which
     /// the ring always is (see the module documentation).
     fn lock<'a>(&self, mutex: &'a RobustMutex) -> Result<Held<'a>> {
-        let acquired = mutex.lock()?;
+        let acquired = mutex.lock_brief()?;
         let held = Held(mutex);
         if let Acquired::OwnerDied = acquired {
             log::debug!(target: "queue", "a process died holding a queue lock; carrying on");
@@ -950,8 +950,8 @@ mod tests {
         // and the next locker is told (EOWNERDEAD).
         std::thread::scope(|s| {
             s.spawn(|| {
-                assert!(matches!(q.ring.put_mutex.lock(), Ok(Acquired::Clean)));
-                assert!(matches!(q.ring.get_mutex.lock(), Ok(Acquired::Clean)));
+                assert!(matches!(q.ring.put_mutex.lock_brief(), Ok(Acquired::Clean)));
+                assert!(matches!(q.ring.get_mutex.lock_brief(), Ok(Acquired::Clean)));
             });
         });
         q.put(2).unwrap();

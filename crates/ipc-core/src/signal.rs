@@ -3,13 +3,15 @@
 //! Python turns Ctrl-C into a `KeyboardInterrupt` exception. Here
 //! [`install`] makes both SIGINT and SIGTERM set a process-wide flag instead
 //! of killing the process; a loop asks [`interrupted`] (or sleeps with
-//! [`crate::clock::sleep`], which returns [`Error::Interrupted`] within
-//! 100 ms of the signal) and ends in an orderly way: it prints its last
-//! line, and every IPC object is removed by its owner's destructor.
+//! [`crate::pace::sleep`], which returns [`Error::Interrupted`] within
+//! [`crate::blocking::POLL_INTERVAL`] of the signal) and ends in an orderly
+//! way: it prints its last line, and every IPC object is removed by its
+//! owner's destructor.
 //!
 //! The handlers are installed without `SA_RESTART`, so a system call blocked
 //! when the signal arrives returns `EINTR` (see `signal(7)`); ipc-core's
-//! blocking calls then check the flag. A forked child inherits the handlers
+//! blocking calls then check the flag ([`crate::blocking`], the one place
+//! that does). A forked child inherits the handlers
 //! and sees the signals sent to it, not its parent's flag: the flag is per
 //! process.
 

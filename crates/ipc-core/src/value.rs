@@ -10,10 +10,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::blocking::Deadline;
 use crate::error::Result;
 use crate::name::IpcName;
 use crate::plain::{Plain, Slots};
-use crate::sync::{LockError, RobustMutex, guard_with};
+use crate::sync::{Held, LockError, RobustMutex, guard_with};
 
 /// One `T` in anonymous shared memory, behind a robust lock.
 ///
@@ -66,7 +67,7 @@ impl<T: Plain> Value<T> {
     /// died; [`LockError::Failed`] with [`crate::Error::NotRecoverable`] if
     /// such a lock was never made consistent.
     pub fn lock(&self) -> std::result::Result<ValueGuard<'_, T>, LockError<ValueGuard<'_, T>>> {
-        guard_with(self.inner.mutex.lock(), || self.guard())
+        self.inner.lock_until(Deadline::NEVER, ValueGuard::new)
     }
 
     /// As [`Value::lock`], giving up after `timeout` with
@@ -78,7 +79,8 @@ impl<T: Plain> Value<T> {
         &self,
         timeout: Duration,
     ) -> std::result::Result<ValueGuard<'_, T>, LockError<ValueGuard<'_, T>>> {
-        guard_with(self.inner.mutex.lock_timeout(timeout), || self.guard())
+        self.inner
+            .lock_until(Deadline::after(timeout), ValueGuard::new)
     }
 
     /// Reads the value under the lock.
@@ -109,10 +111,6 @@ impl<T: Plain> Value<T> {
         guard.set(new);
         Ok(new)
     }
-
-    fn guard(&self) -> ValueGuard<'_, T> {
-        ValueGuard { inner: &self.inner }
-    }
 }
 
 impl<T: Plain> fmt::Debug for Value<T> {
@@ -124,18 +122,23 @@ impl<T: Plain> fmt::Debug for Value<T> {
 /// The lock of a [`Value`], held until dropped.
 #[derive(Debug)]
 pub struct ValueGuard<'a, T: Plain> {
-    inner: &'a Locked<T>,
+    slots: &'a Slots<T>,
+    held: Held<'a>,
 }
 
-impl<T: Plain> ValueGuard<'_, T> {
+impl<'a, T: Plain> ValueGuard<'a, T> {
+    fn new(slots: &'a Slots<T>, held: Held<'a>) -> Self {
+        ValueGuard { slots, held }
+    }
+
     /// Reads the value.
     pub fn get(&self) -> T {
-        self.inner.slots.get(0)
+        self.slots.get(0)
     }
 
     /// Writes the value.
     pub fn set(&self, value: T) {
-        self.inner.slots.set(0, value);
+        self.slots.set(0, value);
     }
 
     /// After [`LockError::OwnerDied`]: declares the value repaired so the
@@ -144,13 +147,7 @@ impl<T: Plain> ValueGuard<'_, T> {
     /// # Errors
     /// [`crate::Error::Sys`] naming `pthread_mutex_consistent`.
     pub fn make_consistent(&self) -> Result<()> {
-        self.inner.mutex.make_consistent()
-    }
-}
-
-impl<T: Plain> Drop for ValueGuard<'_, T> {
-    fn drop(&mut self) {
-        self.inner.mutex.unlock();
+        self.held.make_consistent()
     }
 }
 
@@ -261,5 +258,17 @@ impl<T: Plain> Locked<T> {
         // `slots`, beside the mutex, for as long as it does.
         let mutex = unsafe { RobustMutex::init(slots.memory().as_ptr())? };
         Ok(Locked { mutex, slots })
+    }
+
+    /// Takes the lock until `deadline` and wraps the held lock and the
+    /// slots into a guard made by `guard`.
+    pub(crate) fn lock_until<'a, G>(
+        &'a self,
+        deadline: Deadline,
+        guard: impl FnOnce(&'a Slots<T>, Held<'a>) -> G,
+    ) -> std::result::Result<G, LockError<G>> {
+        guard_with(&self.mutex, self.mutex.lock_until(deadline), |held| {
+            guard(&self.slots, held)
+        })
     }
 }

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use ipc_core::{
-    Array, Error, IpcName, Lock, LockError, Process, RawValue, SharedMemory, Value, clock,
-    join_all, join_all_checked, signal,
+    Array, Error, IpcName, Lock, LockError, Process, RawValue, SharedMemory, Value, join_all,
+    join_all_checked, pace, signal,
 };
 use ipc_testkit::{children_of, zombies_of};
 use nix::sys::signal::Signal;
@@ -120,7 +120,7 @@ fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
     ];
     // The parent names the child that failed, and how.
     let err = join_all_checked(&mut children).unwrap_err();
-    assert_eq!(err.to_string(), "process boom failed: exit code 101");
+    assert_eq!(err.to_string(), "boom exited with code 101");
     assert!(
         matches!(&err, Error::ChildFailed { name, status }
             if name == "boom" && status.code() == ipc_core::process::PANIC_EXIT_CODE),
@@ -141,7 +141,7 @@ fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
     // One child alone, joined with join_checked: the same report.
     let mut child = Process::spawn("p1", || -> i32 { panic!("deliberate, again") }).unwrap();
     let err = child.join_checked().unwrap_err();
-    assert_eq!(err.to_string(), "process p1 failed: exit code 101");
+    assert_eq!(err.to_string(), "p1 exited with code 101");
 }
 
 fn an_error_returned_by_a_child_exits_with_1() {
@@ -173,7 +173,7 @@ fn the_signal_flag_follows_sigterm() {
     assert_eq!(signal::pending(), Some(Signal::SIGTERM));
     assert!(matches!(signal::check(), Err(Error::Interrupted)));
     assert!(matches!(
-        clock::sleep(Duration::from_secs(60)),
+        pace::sleep(Duration::from_secs(60)),
         Err(Error::Interrupted)
     ));
     signal::clear();
@@ -187,7 +187,7 @@ fn join_all_passes_sigterm_on_to_the_children() {
     let mut children: Vec<Process> = (0..2)
         .map(|i| {
             Process::spawn(format!("worker{i}"), || {
-                while clock::sleep(Duration::from_secs(1)).is_ok() {}
+                while pace::sleep(Duration::from_secs(1)).is_ok() {}
                 // Interrupted: end in order, as an experiment would.
                 finished.set(finished.get() + 1);
                 0

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, Process, Queue, Result, clock, join_all_checked, signal};
+use ipc_core::{Error, Process, Queue, Result, join_all_checked, pace, signal};
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
@@ -16,7 +16,7 @@ pub const DELAY: Duration = Duration::from_secs(2);
 
 /// The sender's target: wait, announce, put.
 fn sender(q: &Queue<String>) -> Result<()> {
-    clock::sleep(DELAY)?;
+    pace::sleep(DELAY)?;
     let message = String::from(MESSAGE);
     println!("sender is sending: {message}");
     q.put(&message)

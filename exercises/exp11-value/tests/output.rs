@@ -123,7 +123,7 @@ fn a_failed_child_is_reported_with_exit_code_1() {
     assert_eq!(children.len(), 5, "children never all started\n{run}");
     run.assert_code(1)
         .assert_no_panic()
-        .assert_stderr_contains(&["exp11-value: process p1 failed: killed by SIGKILL"]);
+        .assert_stderr_contains(&["exp11-value: p1 was killed by SIGKILL"]);
     assert!(!run.stdout.contains("Final value"), "{run}");
     run.assert_all_ended(&children);
 }

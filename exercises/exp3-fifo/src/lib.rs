@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
-use ipc_core::{Error, IpcName, Process, Result, clock, join_all_checked, join_all_with, signal};
+use ipc_core::{Error, IpcName, Process, Result, join_all_checked, join_all_with, pace, signal};
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
 /// no `END`: closing the FIFO is the end).
@@ -79,7 +79,7 @@ pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
     let mut fifo = FifoWriter::open(path)?;
     for (i, message) in messages.iter().enumerate() {
         if i > 0 {
-            clock::sleep(PAUSE)?;
+            pace::sleep(PAUSE)?;
         }
         if let Err(error) = fifo.write_line(message) {
             if matches!(error, Error::Disconnected) {

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Array, Process, Result, clock, join_all_checked, signal};
+use ipc_core::{Array, Process, Result, join_all_checked, pace, signal};
 use log::info;
 
 /// The value that marks a slot the writer has not filled yet.
@@ -40,7 +40,7 @@ fn process1(shared: &Array<i32>) -> Result<()> {
         shared.set(i as usize - 1, i)?;
         if i % PAUSE_AFTER == 0 {
             info!(target: process1_logger, "Intentionally sleeping for 5 seconds");
-            clock::sleep(WRITER_PAUSE)?;
+            pace::sleep(WRITER_PAUSE)?;
         }
     }
     info!(target: process1_logger, "Finished process 1");
@@ -60,7 +60,7 @@ fn process2(shared: &Array<i32>) -> Result<()> {
                     target: process2_logger,
                     "Data not available sleeping for 1 second before retrying"
                 );
-                clock::sleep(READER_RETRY)?;
+                pace::sleep(READER_RETRY)?;
                 continue;
             }
             info!(target: process2_logger, "Read: {line}");

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, IpcName, Process, RawValue, Result, clock, join_all_checked, signal};
+use ipc_core::{Error, IpcName, Process, RawValue, Result, join_all_checked, pace, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);
@@ -62,7 +62,7 @@ fn ticks(limit: Option<u64>) -> std::ops::RangeInclusive<u64> {
 /// Counter which increments every 5 seconds (the seed's `process_1`).
 fn process_1(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
     for tick in ticks(limit) {
-        clock::sleep(TICK)?;
+        pace::sleep(TICK)?;
         if tick % TICKS_PER_INCREMENT == 0 {
             // Only this process writes, so get-then-set loses nothing.
             let current_value = shared_mem.get().wrapping_add(1);
@@ -77,7 +77,7 @@ fn process_1(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
 /// (the seed's `process_2`).
 fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
     for _ in ticks(limit) {
-        clock::sleep(TICK)?; // Check every second
+        pace::sleep(TICK)?; // Check every second
         let current_value = shared_mem.get();
         let square_value = u64::from(current_value).pow(2);
         println!("Process-2: Square of counter value {current_value} is {square_value}");

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use ipc_core::pipe::{self, Connection};
-use ipc_core::{Process, Result, clock, join_all_checked};
+use ipc_core::{Process, Result, join_all_checked, pace};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
@@ -34,7 +34,7 @@ pub enum Schedule {
 /// (the seed's `sender`), waiting `delay` before each.
 fn sender(conn: &mut Connection<String>, msgs: &[String], delay: Duration) -> Result<()> {
     for msg in msgs {
-        clock::sleep(delay)?;
+        pace::sleep(delay)?;
         conn.send(msg)?;
         println!("Sent the message: {msg}");
     }
@@ -66,7 +66,7 @@ pub fn run(schedule: Schedule) -> Result<()> {
 }
 
 /// As [`run`], with `p1` waiting `delay` before each message
-/// ([`clock::sleep`]: `--fast` shortens it 1000 times). With
+/// ([`pace::sleep`]: `--fast` shortens it 1000 times). With
 /// [`Schedule::Concurrent`], `p2` meanwhile waits in `recv`.
 ///
 /// No signal handler is installed: SIGINT or SIGTERM ends a process at

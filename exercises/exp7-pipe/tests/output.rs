@@ -70,7 +70,7 @@ fn writing_with_no_receiver_fails_without_sigpipe() {
         run.stderr_lines(),
         [
             "p1: the other end is gone",
-            "exp7-pipe: process p1 failed: exit code 1"
+            "exp7-pipe: p1 exited with code 1"
         ],
         "{run}"
     );
@@ -111,7 +111,7 @@ fn a_closed_stdout_ends_every_process_quietly() {
                     run.stderr_lines(),
                     [
                         format!("{who}: the other end is gone"),
-                        format!("exp7-pipe: process {who} failed: exit code 1")
+                        format!("exp7-pipe: {who} exited with code 1")
                     ],
                     "{run}"
                 );

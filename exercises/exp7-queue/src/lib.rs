@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Process, Queue, Result, clock};
+use ipc_core::{Process, Queue, Result, pace};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
@@ -29,7 +29,7 @@ pub enum Start {
 /// nothing more will come.
 fn square_list2(mylist: &[i32], q: &Queue<i32>, delay: Duration) -> Result<()> {
     for num in mylist {
-        clock::sleep(delay)?;
+        pace::sleep(delay)?;
         q.put(num * num)?;
     }
     q.close()
@@ -57,7 +57,7 @@ pub fn run() -> Result<()> {
 }
 
 /// Runs the experiment, starting `p2` as `start` says, with `p1` waiting
-/// `delay` before each square ([`clock::sleep`]: `--fast` shortens it 1000
+/// `delay` before each square ([`pace::sleep`]: `--fast` shortens it 1000
 /// times); the lines printed are the same either way. With
 /// [`Start::Together`], `p2` meanwhile waits in `get`.
 ///

@@ -8,5 +8,5 @@
 pub mod futex;
 mod mutex;
 
-pub(crate) use mutex::{Acquired, RobustMutex, guard_with};
+pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
 pub use mutex::{Lock, LockError, LockGuard};

@@ -12,10 +12,11 @@
 use std::fmt;
 use std::mem::size_of;
 use std::ptr::NonNull;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use nix::errno::Errno;
 
+use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::shm::SharedMemory;
 
@@ -91,38 +92,46 @@ impl RobustMutex {
         })
     }
 
-    /// Blocks until the mutex is held.
-    pub(crate) fn lock(&self) -> Result<Acquired> {
-        // SAFETY: `raw` was initialised by `init` and is still mapped.
+    /// Takes the mutex if it is free; [`Error::WouldBlock`] if it is not.
+    pub(crate) fn try_lock(&self) -> Result<Acquired> {
+        self.attempt(Duration::ZERO)?.ok_or(Error::WouldBlock)
+    }
+
+    /// Waits for the mutex until `deadline`, in slices of at most
+    /// [`blocking::POLL_INTERVAL`] so that a signal is noticed; a free
+    /// mutex is taken at once, whatever the signal flag says.
+    pub(crate) fn lock_until(&self, deadline: Deadline) -> Result<Acquired> {
+        blocking::wait(deadline, |slice| self.attempt(slice))
+    }
+
+    /// Blocks until the mutex is held, with `pthread_mutex_lock(3)`: for
+    /// critical sections that last nanoseconds (the queue's ring), where a
+    /// wait is short and noticing a signal in it is not worth a clock read.
+    pub(crate) fn lock_brief(&self) -> Result<Acquired> {
+        // SAFETY: `raw` was initialised by `init` and is still mapped (the
+        // caller of `init` keeps the memory alive).
         acquired("pthread_mutex_lock", unsafe {
             libc::pthread_mutex_lock(self.raw.as_ptr())
         })
     }
 
-    /// Takes the mutex if it is free; [`Error::Timeout`] if it is not.
-    pub(crate) fn try_lock(&self) -> Result<Acquired> {
-        // SAFETY: as in `lock`.
-        match unsafe { libc::pthread_mutex_trylock(self.raw.as_ptr()) } {
-            libc::EBUSY => Err(Error::Timeout),
-            code => acquired("pthread_mutex_trylock", code),
-        }
-    }
-
-    /// Waits up to `timeout` for the mutex; [`Error::Timeout`] after that.
-    pub(crate) fn lock_timeout(&self, timeout: Duration) -> Result<Acquired> {
-        // pthread_mutex_timedlock(3) takes an absolute CLOCK_REALTIME time.
-        let deadline = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            + timeout;
-        let ts = libc::timespec {
-            tv_sec: deadline.as_secs() as libc::time_t,
-            tv_nsec: deadline.subsec_nanos() as libc::c_long,
-        };
-        // SAFETY: as in `lock`; `ts` lives across the call.
-        match unsafe { libc::pthread_mutex_timedlock(self.raw.as_ptr(), &ts) } {
-            libc::ETIMEDOUT => Err(Error::Timeout),
-            code => acquired("pthread_mutex_timedlock", code),
+    /// One attempt, waiting at most `slice` (`pthread_mutex_timedlock(3)`
+    /// with an absolute time `slice` from now); `Ok(None)` while somebody
+    /// else holds it.
+    ///
+    /// A zero `slice` is a try: the time has passed, so the call takes a
+    /// free mutex and fails at once with `ETIMEDOUT` on a held one, as
+    /// POSIX requires. `pthread_mutex_trylock(3)` is not used: glibc's
+    /// leaves a robust mutex that is not recoverable locked for ever
+    /// (after its `ENOTRECOVERABLE`, every later lock hangs).
+    fn attempt(&self, slice: Duration) -> Result<Option<Acquired>> {
+        let until = blocking::realtime_after(slice);
+        // SAFETY: `raw` was initialised by `init` and is still mapped (the
+        // caller of `init` keeps the memory alive); `until` lives across
+        // the call.
+        match unsafe { libc::pthread_mutex_timedlock(self.raw.as_ptr(), &until) } {
+            libc::ETIMEDOUT => Ok(None),
+            code => acquired("pthread_mutex_timedlock", code).map(Some),
         }
     }
 
@@ -137,9 +146,35 @@ impl RobustMutex {
 
     /// Releases the mutex, which the caller holds.
     pub(crate) fn unlock(&self) {
-        // SAFETY: as in `lock`; only guards call this, and a guard exists
-        // only while its process holds the mutex.
+        // SAFETY: `raw` is initialised and mapped (see `attempt`); only
+        // `Held` calls this, and a `Held` exists only while its process
+        // holds the mutex.
         unsafe { libc::pthread_mutex_unlock(self.raw.as_ptr()) };
+    }
+}
+
+/// Holds a [`RobustMutex`] until dropped: the one unlock-on-drop guard,
+/// inside every public guard ([`LockGuard`], `ValueGuard`, `ArrayGuard`)
+/// and the queue's.
+#[derive(Debug)]
+pub(crate) struct Held<'a>(&'a RobustMutex);
+
+impl<'a> Held<'a> {
+    /// A guard for `mutex`, which the caller has just taken.
+    pub(crate) fn new(mutex: &'a RobustMutex) -> Self {
+        Held(mutex)
+    }
+
+    /// Declares the state the mutex protects repaired after its holder
+    /// died (`pthread_mutex_consistent(3)`).
+    pub(crate) fn make_consistent(&self) -> Result<()> {
+        self.0.make_consistent()
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.unlock();
     }
 }
 
@@ -170,8 +205,9 @@ fn acquired(call: &'static str, code: libc::c_int) -> Result<Acquired> {
 pub enum LockError<G> {
     /// The previous holder died; the lock is held through the guard.
     OwnerDied(G),
-    /// Any other failure: [`Error::NotRecoverable`], [`Error::Timeout`], or
-    /// a failed call.
+    /// Any other failure: [`Error::NotRecoverable`], [`Error::WouldBlock`]
+    /// (`try_lock`), [`Error::Timeout`], [`Error::Interrupted`], or a failed
+    /// call.
     Failed(Error),
 }
 
@@ -216,14 +252,16 @@ impl<G> From<LockError<G>> for Error {
     }
 }
 
-/// Wraps an attempt's outcome into a guard or a [`LockError`].
-pub(crate) fn guard_with<G>(
+/// Wraps an attempt on `mutex` into a guard (built by `guard` around the
+/// [`Held`] mutex) or a [`LockError`].
+pub(crate) fn guard_with<'a, G>(
+    mutex: &'a RobustMutex,
     attempt: Result<Acquired>,
-    guard: impl FnOnce() -> G,
+    guard: impl FnOnce(Held<'a>) -> G,
 ) -> std::result::Result<G, LockError<G>> {
     match attempt {
-        Ok(Acquired::Clean) => Ok(guard()),
-        Ok(Acquired::OwnerDied) => Err(LockError::OwnerDied(guard())),
+        Ok(Acquired::Clean) => Ok(guard(Held::new(mutex))),
+        Ok(Acquired::OwnerDied) => Err(LockError::OwnerDied(guard(Held::new(mutex)))),
         Err(error) => Err(LockError::Failed(error)),
     }
 }
@@ -234,12 +272,15 @@ pub(crate) fn guard_with<G>(
 /// children share it. Cloning gives another handle to the same lock.
 ///
 /// ```
-/// use ipc_core::Lock;
+/// use ipc_core::{Error, Lock, LockError};
 ///
 /// let lock = Lock::new().unwrap();
 /// {
 ///     let _held = lock.lock().unwrap();
-///     assert!(lock.try_lock().is_err(), "held above");
+///     assert!(matches!(
+///         lock.try_lock(),
+///         Err(LockError::Failed(Error::WouldBlock))
+///     ), "held above");
 /// }
 /// assert!(lock.try_lock().is_ok(), "released when the guard dropped");
 /// ```
@@ -277,17 +318,19 @@ impl Lock {
     /// # Errors
     /// [`LockError::OwnerDied`] with the lock held when its previous holder
     /// died; [`LockError::Failed`] with [`Error::NotRecoverable`] when such
-    /// a lock was never made consistent.
+    /// a lock was never made consistent, or [`Error::Interrupted`] when
+    /// SIGINT or SIGTERM arrives while it waits ([`crate::blocking`]).
     pub fn lock(&self) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        guard_with(self.inner.mutex.lock(), || self.guard())
+        self.lock_until(Deadline::NEVER)
     }
 
-    /// Takes the lock only if it is free ([`Error::Timeout`] otherwise).
+    /// Takes the lock only if it is free.
     ///
     /// # Errors
-    /// As [`Lock::lock`], plus [`Error::Timeout`] when it is held.
+    /// As [`Lock::lock`], plus [`Error::WouldBlock`] when it is held.
     pub fn try_lock(&self) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        guard_with(self.inner.mutex.try_lock(), || self.guard())
+        let mutex = &self.inner.mutex;
+        guard_with(mutex, mutex.try_lock(), LockGuard)
     }
 
     /// Waits at most `timeout` for the lock.
@@ -298,21 +341,25 @@ impl Lock {
         &self,
         timeout: Duration,
     ) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        guard_with(self.inner.mutex.lock_timeout(timeout), || self.guard())
+        self.lock_until(Deadline::after(timeout))
     }
 
-    fn guard(&self) -> LockGuard<'_> {
-        LockGuard {
-            mutex: &self.inner.mutex,
-        }
+    /// Waits for the lock until `deadline`.
+    ///
+    /// # Errors
+    /// As [`Lock::lock_timeout`].
+    pub fn lock_until(
+        &self,
+        deadline: Deadline,
+    ) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
+        let mutex = &self.inner.mutex;
+        guard_with(mutex, mutex.lock_until(deadline), LockGuard)
     }
 }
 
 /// Holds a [`Lock`] until dropped.
 #[derive(Debug)]
-pub struct LockGuard<'a> {
-    mutex: &'a RobustMutex,
-}
+pub struct LockGuard<'a>(Held<'a>);
 
 impl LockGuard<'_> {
     /// Declares the protected state repaired after
@@ -322,12 +369,6 @@ impl LockGuard<'_> {
     /// [`Error::Sys`] naming `pthread_mutex_consistent` (`EINVAL` when the
     /// lock was not in the owner-died state).
     pub fn make_consistent(&self) -> Result<()> {
-        self.mutex.make_consistent()
-    }
-}
-
-impl Drop for LockGuard<'_> {
-    fn drop(&mut self) {
-        self.mutex.unlock();
+        self.0.make_consistent()
     }
 }

@@ -1,0 +1,315 @@
+//! The one layer every blocking call goes through.
+//!
+//! Every mechanism of ipc-core that may wait (a read on a pipe, an `open`
+//! of a FIFO, a send on a full message queue, a lock held by another
+//! process, a sleep) waits through this module, so that they all keep the
+//! same promises:
+//!
+//! | promise | where |
+//! | --- | --- |
+//! | a call cut short by a signal (`EINTR`) is retried, unless it was SIGINT or SIGTERM | [`call`], [`wait`] |
+//! | after SIGINT or SIGTERM ([`crate::signal::install`]), a call that has to wait returns [`Error::Interrupted`] within [`POLL_INTERVAL`] | [`call`], [`wait`] |
+//! | a call that can finish without waiting finishes, even after the signal | [`wait`] |
+//! | every bounded wait has a [`Deadline`] that never overflows, however large the timeout | [`Deadline`] |
+//! | one polling interval for everything that sleeps in slices | [`POLL_INTERVAL`] |
+//! | one mapping of `errno` to typed errors: `EPIPE` → [`Error::Disconnected`], `ETIMEDOUT` → [`Error::Timeout`], `EAGAIN` → [`Error::WouldBlock`] | [`error_for`] |
+//!
+//! ```
+//! use std::time::Duration;
+//! use ipc_core::blocking::{self, Deadline};
+//! use ipc_core::Error;
+//!
+//! // Wait for a condition that never comes true, at most 30 ms.
+//! let deadline = Deadline::after(Duration::from_millis(30));
+//! let outcome: Result<(), Error> = blocking::wait(deadline, |slice| {
+//!     std::thread::sleep(slice); // a real caller sleeps on a futex or in poll(2)
+//!     Ok(None)
+//! });
+//! assert!(matches!(outcome, Err(Error::Timeout)));
+//! assert!(deadline.has_passed());
+//! ```
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+use crate::signal;
+
+/// The longest any blocked call of ipc-core sleeps without looking at the
+/// signal flag and its deadline again.
+///
+/// It bounds how late SIGINT or SIGTERM can be noticed when the signal
+/// lands in the instant before a call starts to sleep (a signal that lands
+/// during the sleep ends it at once), and how long a wake-up lost with a
+/// process killed at the wrong moment can cost.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The instant a bounded wait gives up, or never.
+///
+/// Made from a timeout of any size: one too large to add to the clock (a
+/// `--delay` of `u64::MAX` seconds) is [`Deadline::NEVER`], never a panic.
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_core::blocking::Deadline;
+///
+/// assert_eq!(Deadline::after(Duration::MAX), Deadline::NEVER);
+/// assert_eq!(Deadline::NEVER.remaining(), None);
+/// let soon = Deadline::after(Duration::from_secs(60));
+/// assert!(soon.remaining().unwrap() <= Duration::from_secs(60));
+/// assert!(!soon.has_passed());
+/// assert!(Deadline::after(Duration::ZERO).has_passed());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// No deadline: wait as long as it takes.
+    pub const NEVER: Deadline = Deadline(None);
+
+    /// `timeout` from now; [`Deadline::NEVER`] if that instant is beyond
+    /// what the clock can represent.
+    pub fn after(timeout: Duration) -> Self {
+        Deadline(Instant::now().checked_add(timeout))
+    }
+
+    /// `timeout` from now, or never for `None`.
+    pub fn within(timeout: Option<Duration>) -> Self {
+        timeout.map_or(Deadline::NEVER, Deadline::after)
+    }
+
+    /// The time left, zero once passed; `None` for [`Deadline::NEVER`].
+    pub fn remaining(self) -> Option<Duration> {
+        self.0
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// True once the deadline is behind us (never for [`Deadline::NEVER`]).
+    pub fn has_passed(self) -> bool {
+        self.remaining().is_some_and(|left| left.is_zero())
+    }
+
+    /// How long the next sleep of a blocked call may last: the time left,
+    /// at most [`POLL_INTERVAL`] (zero once passed).
+    pub fn slice(self) -> Duration {
+        self.remaining()
+            .map_or(POLL_INTERVAL, |left| left.min(POLL_INTERVAL))
+    }
+}
+
+/// The `CLOCK_REALTIME` instant `timeout` from now, as the calls that take
+/// an absolute time want it (`pthread_mutex_timedlock(3)`,
+/// `mq_timedsend(3)`). Give it a [`Deadline::slice`], which is short, so
+/// that a change of the wall clock cannot stretch the wait.
+pub fn realtime_after(timeout: Duration) -> libc::timespec {
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_add(timeout);
+    libc::timespec {
+        tv_sec: at.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_nsec: at.subsec_nanos() as libc::c_long,
+    }
+}
+
+/// The typed error for `errno` from `call` on `object`.
+///
+/// `EPIPE` and `ECONNRESET` (the other end is gone) are
+/// [`Error::Disconnected`], `ETIMEDOUT` is [`Error::Timeout`], `EAGAIN`
+/// (`EWOULDBLOCK`) is [`Error::WouldBlock`], `EINTR` is
+/// [`Error::Interrupted`]; anything else is [`Error::Sys`] naming the call
+/// and the object.
+///
+/// ```
+/// use nix::errno::Errno;
+/// use ipc_core::{Error, blocking::error_for};
+///
+/// assert!(matches!(error_for("write", "pipe", Errno::EPIPE), Error::Disconnected));
+/// assert!(matches!(error_for("mq_send", "/q", Errno::EAGAIN), Error::WouldBlock));
+/// assert_eq!(
+///     error_for("open", "/tmp/f", Errno::EACCES).to_string(),
+///     "open /tmp/f: Permission denied"
+/// );
+/// ```
+pub fn error_for(call: &'static str, object: impl fmt::Display, errno: Errno) -> Error {
+    match errno {
+        Errno::EPIPE | Errno::ECONNRESET => Error::Disconnected,
+        Errno::ETIMEDOUT => Error::Timeout,
+        Errno::EAGAIN => Error::WouldBlock,
+        Errno::EINTR => Error::Interrupted,
+        errno => Error::sys(call, object.to_string(), errno),
+    }
+}
+
+/// Runs a system call that may block in the kernel (`read`, `write`,
+/// `open` of a FIFO, `mq_send`): gives up with [`Error::Interrupted`] if
+/// SIGINT or SIGTERM has arrived, retries after an `EINTR` caused by any
+/// other signal, and maps a failure with [`error_for`].
+///
+/// The signal handlers of [`crate::signal`] are installed without
+/// `SA_RESTART`, so a call blocked when SIGINT or SIGTERM arrives returns
+/// `EINTR` at once; the check before each attempt catches a signal that
+/// came before it. (A signal landing in the instant between the check and
+/// the call is noticed only when the call next returns: the price of a
+/// plain blocking call, with no extra system call per attempt.)
+///
+/// # Errors
+/// [`Error::Interrupted`], or the error [`error_for`] gives.
+pub fn call<T>(
+    call: &'static str,
+    object: impl fmt::Display,
+    mut attempt: impl FnMut() -> nix::Result<T>,
+) -> Result<T> {
+    loop {
+        signal::check()?;
+        match attempt() {
+            Ok(value) => return Ok(value),
+            Err(Errno::EINTR) => continue,
+            Err(errno) => return Err(error_for(call, object, errno)),
+        }
+    }
+}
+
+/// Waits in slices until `attempt` gives a value.
+///
+/// `attempt` is called first with [`Duration::ZERO`] (it must not wait
+/// then), so that a call that can finish at once does, even after SIGINT
+/// or SIGTERM. After that, each round checks the signal flag
+/// ([`Error::Interrupted`]) and the deadline ([`Error::Timeout`]), then
+/// calls `attempt` with the time it may wait ([`Deadline::slice`], at most
+/// [`POLL_INTERVAL`]); `attempt` sleeps that long at most (on a futex, in
+/// `poll(2)`, in a timed lock) and returns `Ok(None)` if it must wait more.
+///
+/// # Errors
+/// [`Error::Interrupted`], [`Error::Timeout`], or the error of `attempt`.
+pub fn wait<T>(
+    deadline: Deadline,
+    mut attempt: impl FnMut(Duration) -> Result<Option<T>>,
+) -> Result<T> {
+    if let Some(value) = attempt(Duration::ZERO)? {
+        return Ok(value);
+    }
+    loop {
+        signal::check()?;
+        if deadline.has_passed() {
+            return Err(Error::Timeout);
+        }
+        if let Some(value) = attempt(deadline.slice())? {
+            return Ok(value);
+        }
+    }
+}
+
+/// Sleeps for `duration`, waking early when SIGINT or SIGTERM arrives.
+///
+/// # Errors
+/// [`Error::Interrupted`] when the signal flag is set before or during the
+/// sleep; it is noticed within [`POLL_INTERVAL`].
+pub fn sleep(duration: Duration) -> Result<()> {
+    let deadline = Deadline::after(duration);
+    let outcome = wait(deadline, |slice| {
+        if slice.is_zero() {
+            return Ok(deadline.has_passed().then_some(()));
+        }
+        // nanosleep(2) is cut short by the signal; the slice bounds the
+        // delay when the signal lands just before the call.
+        std::thread::sleep(slice);
+        Ok(deadline.has_passed().then_some(()))
+    });
+    match outcome {
+        // The sleep was the whole point: reaching the deadline is success.
+        Err(Error::Timeout) => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_timeout_is_never_not_a_panic() {
+        assert_eq!(Deadline::after(Duration::MAX), Deadline::NEVER);
+        assert_eq!(
+            Deadline::after(Duration::from_secs(u64::MAX)),
+            Deadline::NEVER
+        );
+        assert_eq!(Deadline::NEVER.slice(), POLL_INTERVAL);
+        assert!(!Deadline::NEVER.has_passed());
+        assert_eq!(Deadline::within(None), Deadline::NEVER);
+    }
+
+    #[test]
+    fn slices_never_exceed_the_interval_or_the_time_left() {
+        let far = Deadline::after(Duration::from_secs(3600));
+        assert_eq!(far.slice(), POLL_INTERVAL);
+        let near = Deadline::after(Duration::from_millis(5));
+        assert!(near.slice() <= Duration::from_millis(5));
+        assert_eq!(Deadline::after(Duration::ZERO).slice(), Duration::ZERO);
+    }
+
+    #[test]
+    fn wait_tries_once_without_waiting_before_anything_else() {
+        let mut slices = Vec::new();
+        let got = wait(Deadline::after(Duration::ZERO), |slice| {
+            slices.push(slice);
+            Ok(Some(7))
+        });
+        assert_eq!(got.unwrap(), 7);
+        assert_eq!(slices, [Duration::ZERO]);
+    }
+
+    #[test]
+    fn wait_times_out_after_its_deadline() {
+        let start = Instant::now();
+        let mut rounds = 0;
+        let got: Result<()> = wait(Deadline::after(Duration::from_millis(20)), |slice| {
+            rounds += 1;
+            std::thread::sleep(slice);
+            Ok(None)
+        });
+        assert!(matches!(got, Err(Error::Timeout)), "{got:?}");
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert!(rounds >= 2, "a first try, then at least one wait");
+    }
+
+    #[test]
+    fn errors_of_attempts_pass_through() {
+        let got: Result<()> = wait(Deadline::NEVER, |_| Err(Error::Disconnected));
+        assert!(matches!(got, Err(Error::Disconnected)));
+        let got: Result<()> = call("read", "pipe", || Err(Errno::EACCES));
+        assert_eq!(got.unwrap_err().to_string(), "read pipe: Permission denied");
+    }
+
+    #[test]
+    fn call_retries_after_eintr() {
+        let mut tries = 0;
+        let got = call("read", "pipe", || {
+            tries += 1;
+            if tries < 3 {
+                Err(Errno::EINTR)
+            } else {
+                Ok(tries)
+            }
+        });
+        assert_eq!(got.unwrap(), 3);
+    }
+
+    #[test]
+    fn sleep_sleeps_at_least_its_duration() {
+        let start = Instant::now();
+        sleep(Duration::from_millis(15)).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(15));
+    }
+
+    #[test]
+    fn realtime_after_is_in_the_future() {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let ts = realtime_after(Duration::from_secs(10));
+        assert!(ts.tv_sec as u64 >= now.as_secs() + 9);
+        let far = realtime_after(Duration::MAX);
+        assert!(far.tv_sec > 0, "saturates instead of overflowing");
+    }
+}
