@@ -870,9 +870,12 @@ impl Trace {
     }
 }
 
+/// Draws a symbol of the legend at (x, y).
+type Glyph = fn(f64, f64) -> Group;
+
 /// The key to the symbols.
 fn legend(x: f64, y: f64) -> Group {
-    let shapes: [(&str, fn(f64, f64) -> Group); 6] = [
+    let shapes: [(&str, Glyph); 6] = [
         ("message (send → receive)", |at, y| {
             Group::new().add(
                 line(at, y, at + 20.0, y, LANE_COLOURS[0], 1.4).set("marker-end", "url(#arrow0)"),
