@@ -218,6 +218,11 @@ impl Trace {
 
         // The header: title, provenance, notes, legend.
         let mut header = Group::new().set("class", "header");
+        let mut widest_header = 0_usize;
+        let mut measure = |line: String| {
+            widest_header = widest_header.max(line.chars().count());
+            line
+        };
         let mut y = MARGIN + 14.0;
         let title = match self.sources.as_slice() {
             [one] => format!("{} — what each process did, in time order", one.label),
@@ -230,14 +235,17 @@ impl Trace {
                     .join(" + ")
             ),
         };
-        header = header.add(text("title", MARGIN, y, clean(&title, 120)));
+        let title_line = clean(&title, 120);
+        // The title's font is half as wide again as the notes'.
+        let title_width = title_line.chars().count() * 3 / 2;
+        header = header.add(text("title", MARGIN, y, title_line));
         for source in &self.sources {
             y += 16.0;
             header = header.add(text(
                 "note",
                 MARGIN,
                 y,
-                clean(
+                measure(clean(
                     &format!(
                         "{}: recorded on {} from {}",
                         source.label,
@@ -249,7 +257,7 @@ impl Trace {
                         format_wall(source.start_wall_ns)
                     ),
                     160,
-                ),
+                )),
             ));
         }
         y += 16.0;
@@ -258,16 +266,26 @@ impl Trace {
             "note",
             MARGIN,
             y,
-            format!(
-                "{} events of {} processes over {}; one row per event, in time order (rows are not to scale: the left column gives each row's time since the start)",
+            measure(format!(
+                "{} events of {} processes over {}.",
                 self.events.len(),
                 processes.len(),
                 format_ns(span)
+            )),
+        ));
+        y += 16.0;
+        header = header.add(text(
+            "note",
+            MARGIN,
+            y,
+            measure(
+                "One row per event, in time order. Rows are not to scale: the left column gives each row's time since the start."
+                    .to_string(),
             ),
         ));
         for note in self.notes() {
             y += 16.0;
-            header = header.add(text("warn", MARGIN, y, clean(&note, 200)));
+            header = header.add(text("warn", MARGIN, y, measure(clean(&note, 200))));
         }
         y += 22.0;
         header = header.add(legend(MARGIN, y));
@@ -277,20 +295,32 @@ impl Trace {
 
         // The lanes: header box and lifeline.
         let mut lanes = Group::new().set("class", "lanes");
+        // Each process's first and last event, and where its lane ends: its
+        // last event, or its parent's join when it never exited by itself
+        // (a killed process).
         let spans_of = |key: (usize, i32)| {
             let mut first = None;
-            let mut last = None;
+            let mut last = 0;
+            let mut exited = false;
+            let mut joined = None;
             for (i, e) in self.events.iter().enumerate() {
                 if e.process_key() == key {
                     first.get_or_insert(i);
-                    last = Some(i);
+                    last = i;
+                    exited |= matches!(e.kind, Kind::Exit { .. });
+                }
+                if let Kind::Join { child, .. } = e.kind
+                    && (e.source, child) == key
+                {
+                    joined = Some(i);
                 }
             }
-            (first.unwrap_or(0), last.unwrap_or(0))
+            let end = joined.filter(|&j| !exited && j > last).unwrap_or(last);
+            (first.unwrap_or(0), last, end)
         };
         for (lane, process) in processes.iter().enumerate() {
             let x = lane_x(lane);
-            let (first, last) = spans_of((process.source, process.pid));
+            let (first, last, end) = spans_of((process.source, process.pid));
             let from = rows.y_clamped(first, true);
             let to = rows.y_clamped(last, false);
             let mut group = Group::new()
@@ -332,6 +362,14 @@ impl Trace {
                         .set("opacity", 0.5),
                 )
                 .add(line(x, from, x, to, colour(lane), 2.0));
+            if end > last {
+                // Killed: the lane goes on, dotted, until the parent reaps it.
+                let y = rows.y_clamped(end, false);
+                group = group
+                    .add(line(x, to, x, y, colour(lane), 1.5).set("stroke-dasharray", "2,2"))
+                    .add(line(x - 5.0, y - 5.0, x + 5.0, y + 5.0, "#b00", 2.0))
+                    .add(line(x - 5.0, y + 5.0, x + 5.0, y - 5.0, "#b00", 2.0));
+            }
             lanes = lanes.add(group);
         }
 
@@ -364,9 +402,9 @@ impl Trace {
                         )
                         .add(text(
                             "gap",
-                            MARGIN + TIME_COLUMN + processes.len() as f64 * LANE_WIDTH - 4.0,
-                            gy - 2.0,
-                            format!("{} later", format_ns(gap)),
+                            MARGIN + TIME_COLUMN - 8.0,
+                            gy + 3.0,
+                            format!("+{}", format_ns(gap)),
                         ));
                 }
             }
@@ -401,7 +439,7 @@ impl Trace {
         for (lane, process) in processes.iter().enumerate() {
             let key = (process.source, process.pid);
             let x = lane_x(lane);
-            let (_, last) = spans_of(key);
+            let (_, _, last) = spans_of(key);
             let mut sleep: Option<(usize, u64)> = None;
             let mut waits: BTreeMap<u64, usize> = BTreeMap::new();
             let mut holds: BTreeMap<u64, usize> = BTreeMap::new();
@@ -444,6 +482,11 @@ impl Trace {
                 };
                 shape = shape.set("class", kind.to_string());
                 let mut g = Group::new().set("class", format!("span {kind}")).add(shape);
+                let label = if open {
+                    format!("{label}, never released")
+                } else {
+                    label
+                };
                 if rows.y(start).is_some() {
                     let dx = if kind == "sleep" { -12.0 } else { 11.0 };
                     let t = text("small", x + dx, y0 + 3.5, label);
@@ -452,9 +495,6 @@ impl Trace {
                     } else {
                         t
                     });
-                }
-                if open {
-                    g = g.add(text("warn", x + 11.0, y1 + 3.5, "still held at the end"));
                 }
                 span_groups.push(g);
             };
@@ -817,7 +857,9 @@ impl Trace {
         }
 
         let width = output_x + (widest_output.max(20) as f64) * CHAR_WIDTH + MARGIN;
-        let width = width.max(760.0);
+        let width = width
+            .max(760.0)
+            .max(MARGIN * 2.0 + widest_header.max(title_width) as f64 * 6.0);
         let height = rows.bottom() + 30.0;
         let mut defs = Definitions::new().add(
             Marker::new()
