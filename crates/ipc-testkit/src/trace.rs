@@ -6,7 +6,9 @@
 //! that it is causally consistent:
 //!
 //! * every receive has its send and comes after it, and every flow arrow
-//!   goes forwards in time ([`Rule::ReceiveAfterSend`]);
+//!   goes forwards in time ([`Rule::ReceiveAfterSend`]); a send and a
+//!   receive pair by channel and message id, within one source unless the
+//!   channel is a named one (top bit set), which is the same everywhere;
 //! * every acquire of a lock comes after the previous holder released it,
 //!   or ended ([`Rule::AcquireAfterRelease`]);
 //! * every process's events lie between its spawn and its exit, and its
@@ -307,22 +309,31 @@ impl Parsed {
 
     fn check_messages(&self, found: &mut Vec<Violation>) {
         let rule = Rule::ReceiveAfterSend;
-        let mut sends: BTreeMap<(u64, u64), &Recorded> = BTreeMap::new();
+        // A named channel (top bit set) is the same on every machine; any
+        // other belongs to one source.
+        let key = |e: &Recorded, c: u64, m: u64| {
+            let scope = if c & (1 << 63) != 0 {
+                None
+            } else {
+                Some(e.source)
+            };
+            (scope, c, m)
+        };
+        let mut sends: BTreeMap<(Option<u64>, u64, u64), &Recorded> = BTreeMap::new();
         for send in self.of_kind("send") {
             if let (Some(c), Some(m)) = (send.arg_u("channel"), send.arg_u("msg")) {
-                sends.entry((c, m)).or_insert(send);
+                sends.entry(key(send, c, m)).or_insert(send);
             }
         }
         for recv in self.of_kind("recv") {
-            let key = (recv.arg_u("channel"), recv.arg_u("msg"));
-            let (Some(c), Some(m)) = key else {
+            let (Some(c), Some(m)) = (recv.arg_u("channel"), recv.arg_u("msg")) else {
                 found.push(Violation {
                     rule: Rule::WellFormed,
                     message: format!("{recv} has no channel or msg"),
                 });
                 continue;
             };
-            match sends.get(&(c, m)) {
+            match sends.get(&key(recv, c, m)) {
                 Some(send) if send.ns > recv.ns => found.push(Violation {
                     rule,
                     message: format!(

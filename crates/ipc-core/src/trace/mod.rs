@@ -81,7 +81,7 @@ use crate::error::{Error, Result};
 
 use log::{LogMemory, NAME_WORDS, pack_name};
 pub use log::{MAX_CAPACITY, NAME_BYTES, TEXT_BYTES};
-pub use model::{Event, Kind, ProcessInfo, Source, Trace, format_ns, format_wall, merge};
+pub use model::{Event, Kind, ProcessInfo, Source, Trace, format_ns, format_wall, is_named, merge};
 pub use svg::MAX_ROWS;
 
 /// A capacity that holds a student's `--fast` run many times over

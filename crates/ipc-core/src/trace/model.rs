@@ -363,7 +363,7 @@ impl Trace {
                 // A named object (a hash of its name) is the same everywhere.
                 self.objects
                     .iter()
-                    .find(|((_, other), _)| *other == id)
+                    .find(|((_, other), _)| is_named(id) && *other == id)
                     .map(|(_, label)| label)
             })
             .cloned()
@@ -371,20 +371,32 @@ impl Trace {
     }
 
     /// Pairs every receive with its send: `(send index, receive index)`
-    /// into [`Trace::events`], by channel and message id, over all
-    /// sources (a message may cross machines).
+    /// into [`Trace::events`], by channel and message id. A channel made by
+    /// the run ([`super::new_object`]) is one source's own; a named one
+    /// ([`super::named_object`]) is the same on every machine, so that a
+    /// message may cross from one source to another.
     pub fn message_pairs(&self) -> Vec<(usize, usize)> {
-        let mut sends: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+        let key = |event: &Event, channel: u64, msg: u64| {
+            let scope = if is_named(channel) {
+                None
+            } else {
+                Some(event.source)
+            };
+            (scope, channel, msg)
+        };
+        let mut sends = BTreeMap::new();
         for (i, event) in self.events.iter().enumerate() {
             if let Kind::Send { channel, msg } = event.kind {
-                sends.entry((channel, msg)).or_insert(i);
+                sends.entry(key(event, channel, msg)).or_insert(i);
             }
         }
         self.events
             .iter()
             .enumerate()
             .filter_map(|(i, event)| match event.kind {
-                Kind::Recv { channel, msg } => sends.get(&(channel, msg)).map(|&s| (s, i)),
+                Kind::Recv { channel, msg } => {
+                    sends.get(&key(event, channel, msg)).map(|&s| (s, i))
+                }
                 _ => None,
             })
             .collect()
@@ -440,6 +452,12 @@ impl Trace {
         }
         notes
     }
+}
+
+/// True for the id of a named object ([`super::named_object`]): the same
+/// in every process and on every machine.
+pub fn is_named(id: u64) -> bool {
+    id & (1 << 63) != 0
 }
 
 /// Puts several traces on one time line, aligned by the wall-clock instant
@@ -542,4 +560,50 @@ pub fn format_wall(ns: i64) -> String {
         rest / 60 % 60,
         rest % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(source: usize, kind: Kind) -> Event {
+        Event {
+            t_ns: 1,
+            source,
+            pid: 1,
+            process: "p".into(),
+            kind,
+            text: String::new(),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn only_named_channels_pair_across_sources() {
+        let named = 1 << 63 | 5;
+        let trace = Trace {
+            events: vec![
+                event(0, Kind::Send { channel: 1, msg: 1 }),
+                event(1, Kind::Recv { channel: 1, msg: 1 }),
+                event(
+                    0,
+                    Kind::Send {
+                        channel: named,
+                        msg: 1,
+                    },
+                ),
+                event(
+                    1,
+                    Kind::Recv {
+                        channel: named,
+                        msg: 1,
+                    },
+                ),
+                event(1, Kind::Send { channel: 1, msg: 1 }),
+            ],
+            ..Trace::default()
+        };
+        // Channel 1 of source 1 pairs with source 1's own send only.
+        assert_eq!(trace.message_pairs(), [(4, 1), (2, 3)]);
+    }
 }

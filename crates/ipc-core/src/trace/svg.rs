@@ -71,6 +71,23 @@ fn clean(text: &str, max: usize) -> String {
     out
 }
 
+/// Splits `text` into lines of at most about `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("never empty");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_owned());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
 fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -247,14 +264,19 @@ impl Trace {
                 y,
                 measure(clean(
                     &format!(
-                        "{}: recorded on {} from {}",
+                        "{}: recorded on {} from {}{}",
                         source.label,
                         if source.host.is_empty() {
                             "?"
                         } else {
                             &source.host
                         },
-                        format_wall(source.start_wall_ns)
+                        format_wall(source.start_wall_ns),
+                        if self.sources.len() > 1 {
+                            format!(", drawn +{} from the top", format_ns(source.offset_ns))
+                        } else {
+                            String::new()
+                        }
                     ),
                     160,
                 )),
@@ -284,8 +306,10 @@ impl Trace {
             ),
         ));
         for note in self.notes() {
-            y += 16.0;
-            header = header.add(text("warn", MARGIN, y, measure(clean(&note, 200))));
+            for part in wrap(&clean(&note, 600), 140) {
+                y += 16.0;
+                header = header.add(text("warn", MARGIN, y, measure(part)));
+            }
         }
         y += 22.0;
         header = header.add(legend(MARGIN, y));
