@@ -40,11 +40,14 @@
 //! # Cost
 //!
 //! While no log is on, every recording function is one relaxed load and a
-//! return. While one is on, an event costs one `fetch_add`, a clock read
-//! (`clock_gettime(CLOCK_MONOTONIC)` through the vDSO, no system call) and
-//! about forty relaxed stores, with no lock and no allocation: a few tens of
-//! nanoseconds, small beside the system calls the mechanisms make, and
-//! async-signal-safe (it may be called from a signal handler).
+//! return (under 2 ns). While one is on, an event costs one `fetch_add`, a
+//! clock read (`clock_gettime(CLOCK_MONOTONIC)` through the vDSO, no system
+//! call) and about forty relaxed stores, with no lock and no allocation:
+//! about 0.2 µs of CPU measured, most of it the first touch of each page of
+//! the log (one page fault per 16 events); an event that finds the log full
+//! costs a few tens of nanoseconds. That is small beside the system calls
+//! the mechanisms make. Recording is async-signal-safe: a signal handler
+//! may call it.
 //!
 //! # Ordering rules for the callers
 //!
