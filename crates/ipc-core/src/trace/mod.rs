@@ -6,7 +6,7 @@
 //! anonymous shared memory *before the first fork*, so that every process
 //! of the run appends to the same log; the mechanisms record what they do
 //! through the small functions of this module ([`send`], [`recv`],
-//! [`lock_acquired`], [`sleep_begin`], [`print`], …), and at the end the
+//! [`lock_acquired`], [`sleep_begin`], [`print()`], …), and at the end the
 //! first process writes the log with [`Log::write`]:
 //!
 //! * `FILE.json`: the Chrome trace-event format, which Perfetto
@@ -62,6 +62,23 @@
 //!   it is let go: the next holder's acquire then comes after the release;
 //! * [`child_started`] first thing in a child, [`exit`] last thing before
 //!   `_exit` (or before the first process writes the log).
+//!
+//! # Where the hooks go
+//!
+//! | when | call | where |
+//! | --- | --- | --- |
+//! | the run starts (`--trace FILE` given) | [`Format::from_path`] to refuse a bad name with exit code 2, then [`start`]`(program, DEFAULT_CAPACITY)` | the first process, before anything forks and before the IPC objects are made |
+//! | a child starts | [`child_started`]`(name)` | first thing in the child after `fork` |
+//! | a process ends | [`exit`]`(code)` | a child: just before `_exit`; the first process: when its body returned, before writing |
+//! | a child is reaped | [`joined`]`(pid, name, status)` | the parent, after `waitpid` gave the status |
+//! | a channel or lock is made | [`new_object`]`(label)` (or [`named_object`]`(name)` for a named one); keep the id in the object | where it is made, before the fork |
+//! | a message goes out / comes in | [`send`] before handing it over, [`recv`] after taking it | the mechanism's send and receive |
+//! | a lock is busy | [`lock_wait`] when a first `try_lock` failed, before blocking | the lock |
+//! | a lock is taken / let go | [`lock_acquired`] after taking it, [`lock_released`] before letting it go | the lock and its guard's `Drop` |
+//! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
+//! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
+//! | a line is printed | [`print()`]`(line)`, or print with [`traced_println!`](crate::traced_println) | the experiment's output |
+//! | the run ends | [`Log::write`]`(FILE)` | the first process, after joining its children |
 //!
 //! # Overflow
 //!
@@ -410,9 +427,10 @@ pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
     record(Kind::RECV, channel, msg, 0, &text);
 }
 
-/// Hook for a process that starts waiting for `lock` (call it only when
-/// the lock is not free at once, or always: a wait of zero length draws as
-/// nothing).
+/// Hook for a process that starts waiting for `lock`: call it when a
+/// first `try_lock` found the lock busy, before blocking, so that the
+/// picture shows a wait only where there was one (a wait recorded before
+/// every acquire is correct too, but clutters the picture).
 pub fn lock_wait(lock: u64) {
     record(Kind::LOCK_WAIT, lock, 0, 0, &"");
 }
@@ -495,4 +513,29 @@ pub fn named_object(name: &str) -> u64 {
 /// message; 0 while tracing is off.
 pub fn next_message_id() -> u64 {
     installed().map_or(0, LogMemory::next_message)
+}
+
+/// `println!` that also records the line as a [`Kind::Print`] event of
+/// the current trace (the line is formatted once; nothing more happens
+/// while tracing is off).
+///
+/// ```
+/// ipc_core::traced_println!("[{}, {}]", 1, 4);
+/// ipc_core::traced_println!();
+/// ```
+#[macro_export]
+macro_rules! traced_println {
+    () => {{
+        ::std::println!();
+        $crate::trace::print("");
+    }};
+    ($($arg:tt)*) => {{
+        if $crate::trace::is_on() {
+            let line = ::std::format!($($arg)*);
+            ::std::println!("{line}");
+            $crate::trace::print(&line);
+        } else {
+            ::std::println!($($arg)*);
+        }
+    }};
 }
