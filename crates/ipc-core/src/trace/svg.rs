@@ -53,7 +53,7 @@ text { font-family: sans-serif; font-size: 11px; fill: #222; }
 .output { font-family: monospace; font-size: 11px; }
 .mark { font-size: 10px; font-style: italic; fill: #555; }
 .signal { font-size: 10px; fill: #b00; font-weight: bold; }
-.elided { font-size: 12px; fill: #555; font-style: italic; text-anchor: middle; }
+.elided { font-size: 12px; fill: #555; font-style: italic; }
 ";
 
 /// Keeps a text valid in XML (no control characters) and at most `max`
@@ -433,28 +433,31 @@ impl Trace {
                 }
             }
         }
+        // The elided band, drawn over the lanes.
+        let mut band = Group::new().set("class", "elided");
         if rows.elided() > 0 {
             let band_top = rows_top + rows.head as f64 * ROW;
-            let width = TIME_COLUMN + processes.len() as f64 * LANE_WIDTH;
             let from = self.events[rows.head].t_ns;
             let to = self.events[rows.tail - 1].t_ns;
-            times = times
+            let message = format!(
+                "… {} events elided, from {} to {} (the JSON trace has them all) …",
+                rows.elided(),
+                format_ns(from),
+                format_ns(to)
+            );
+            let width = (TIME_COLUMN + processes.len() as f64 * LANE_WIDTH)
+                .max(message.chars().count() as f64 * 6.6 + 16.0);
+            band = band
                 .add(
                     rect(MARGIN, band_top + 2.0, width, BAND_ROWS as f64 * ROW - 4.0)
                         .set("fill", "#eee")
-                        .set("opacity", 0.85)
-                        .set("class", "elided-band"),
+                        .set("opacity", 0.92),
                 )
                 .add(text(
                     "elided",
-                    MARGIN + width / 2.0,
+                    MARGIN + 8.0,
                     band_top + BAND_ROWS as f64 * ROW / 2.0 + 4.0,
-                    format!(
-                        "… {} events elided, from {} to {} (the JSON trace has them all) …",
-                        rows.elided(),
-                        format_ns(from),
-                        format_ns(to)
-                    ),
+                    message,
                 ));
         }
 
@@ -931,6 +934,7 @@ impl Trace {
             .add(spans)
             .add(messages)
             .add(points)
+            .add(band)
             .add(output);
         document.to_string()
     }
