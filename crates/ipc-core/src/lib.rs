@@ -16,6 +16,7 @@
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every blocking call goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
+//! | [`trace`] | a shared-memory event log of a run, written as a Chrome trace or an SVG sequence diagram | |
 //! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
 //! | [`error`] | one error type that names the failed call and object | exceptions |
 //!
@@ -67,6 +68,8 @@ pub mod shm;
 pub mod signal;
 #[allow(unsafe_code)]
 pub mod sync;
+#[allow(unsafe_code)]
+pub mod trace;
 #[allow(unsafe_code)]
 pub mod value;
 

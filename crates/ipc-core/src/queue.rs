@@ -844,7 +844,7 @@ mod tests {
                 taken += 1;
             }
         }
-        assert_eq!(taken, (0..1000).map(|round| round % 3 + 1).sum());
+        assert_eq!(taken, (0..1000).map(|round| round % 3 + 1).sum::<i32>());
         assert!(q.is_empty());
     }
 

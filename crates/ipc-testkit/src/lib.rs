@@ -802,6 +802,7 @@ fn wait_for_empty(left: impl Fn() -> Vec<String>, timeout: Duration) -> Vec<Stri
 
 pub mod handout;
 pub mod scenarios;
+pub mod trace;
 
 /// Signal numbers for tests.
 pub use nix::sys::signal::Signal as Sig;

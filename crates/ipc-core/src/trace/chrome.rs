@@ -1,0 +1,636 @@
+//! The Chrome trace-event format (JSON), written and read back.
+//!
+//! Every process is a track (`pid`, with `process_name` metadata, its one
+//! thread `tid = pid`). Each recorded event becomes one trace event whose
+//! `args.ipc` names its kind and whose `args.ns` keeps its exact time, so
+//! that [`Trace::from_json`] rebuilds the trace without loss:
+//!
+//! | event | trace event |
+//! | --- | --- |
+//! | spawn, exit, join, signal, print, mark | instant (`ph: "i"`, thread scope) |
+//! | send, receive | complete event of no duration (`ph: "X"`), joined by a flow arrow (`bind_id`, `flow_out` / `flow_in`) |
+//! | sleep | a duration (`B` … `E`) on the process's thread |
+//! | lock wait, lock held | async spans (`b` … `e`), one track per lock and process, so that spans of two locks may overlap |
+//!
+//! Times (`ts`) are microseconds since the trace's start, as the format
+//! wants. The recording's wall-clock start, the labels of channels and
+//! locks, dropped events and a merge's offsets are in `otherData`.
+//!
+//! In a merged trace the processes of source `s` get the track id
+//! `s << 22 | pid` (pids are below 2^22), with their real pid in the
+//! metadata.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Event, Kind, Source, Trace, format_ns, format_wall};
+use crate::error::{Error, Result};
+
+/// The `otherData.format` of every trace ipc-lab writes.
+pub(crate) const FORMAT: &str = "ipc-lab trace 1";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChromeTrace {
+    trace_events: Vec<ChromeEvent>,
+    #[serde(default)]
+    display_time_unit: Option<String>,
+    #[serde(default)]
+    other_data: Option<OtherData>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OtherData {
+    format: String,
+    sources: Vec<SourceJson>,
+    #[serde(default)]
+    objects: BTreeMap<String, String>,
+    #[serde(default)]
+    notes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SourceJson {
+    label: String,
+    host: String,
+    start_wall_ns: i64,
+    start_wall: String,
+    offset_ns: u64,
+    capacity: u64,
+    dropped: u64,
+    incomplete: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ChromeEvent {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cat: Option<String>,
+    ph: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ts: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dur: Option<f64>,
+    pid: u64,
+    tid: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id2: Option<Id2>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bind_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow_in: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow_out: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    args: Option<Args>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Id2 {
+    local: String,
+}
+
+/// Everything an event may carry; absent fields are left out.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Args {
+    /// Metadata: the track's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    /// Metadata: sort order of the tracks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sort_index: Option<i64>,
+    /// The recorded kind ([`Kind::label`]); absent on view-only events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ipc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pid: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    process: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    child: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    channel: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    msg: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lock: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signal: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    truncated: Option<bool>,
+}
+
+/// The track id of a process: its pid, or `source << 22 | pid` in a merge.
+pub(crate) fn track(source: usize, pid: i32) -> u64 {
+    ((source as u64) << 22) | u64::from(pid.max(0) as u32)
+}
+
+fn micros(ns: u64) -> f64 {
+    ns as f64 / 1000.0
+}
+
+/// A signal's name (`SIGINT`), or its number.
+pub(crate) fn signal_name(signal: i32) -> String {
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|_| format!("signal {signal}"))
+}
+
+impl Trace {
+    /// The trace in the Chrome trace-event format (see the module notes).
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        for (index, process) in self.processes().iter().enumerate() {
+            let id = track(process.source, process.pid);
+            let host = self
+                .sources
+                .get(process.source)
+                .filter(|_| self.sources.len() > 1)
+                .map(|s| format!(" @ {}", s.label))
+                .unwrap_or_default();
+            let title = format!("{} (pid {}){host}", process.name, process.pid);
+            for (name, args) in [
+                (
+                    "process_name",
+                    Args {
+                        name: Some(title.clone()),
+                        pid: Some(process.pid),
+                        process: Some(process.name.clone()),
+                        source: Some(process.source),
+                        ..Args::default()
+                    },
+                ),
+                (
+                    "process_sort_index",
+                    Args {
+                        sort_index: Some(index as i64),
+                        ..Args::default()
+                    },
+                ),
+                (
+                    "thread_name",
+                    Args {
+                        name: Some(process.name.clone()),
+                        ..Args::default()
+                    },
+                ),
+            ] {
+                out.push(ChromeEvent {
+                    name: name.into(),
+                    ph: "M".into(),
+                    pid: id,
+                    tid: id,
+                    args: Some(args),
+                    ..ChromeEvent::default()
+                });
+            }
+        }
+        let flows: BTreeMap<usize, u64> = self
+            .message_pairs()
+            .into_iter()
+            .enumerate()
+            .flat_map(|(n, (send, recv))| [(send, n as u64 + 1), (recv, n as u64 + 1)])
+            .collect();
+        // Lock waits still open, by (source, pid, lock): closed at the acquire.
+        let mut waiting: BTreeMap<(usize, i32, u64), ()> = BTreeMap::new();
+        for (index, event) in self.events.iter().enumerate() {
+            let id = track(event.source, event.pid);
+            let ts = Some(micros(event.t_ns));
+            let args = Args {
+                ipc: Some(event.kind.label().into()),
+                ns: Some(event.t_ns),
+                source: Some(event.source).filter(|&s| s > 0),
+                pid: Some(event.pid),
+                process: Some(event.process.clone()),
+                text: Some(event.text.clone()).filter(|t| !t.is_empty()),
+                truncated: Some(true).filter(|_| event.truncated),
+                ..Args::default()
+            };
+            let base = ChromeEvent {
+                ts,
+                pid: id,
+                tid: id,
+                ..ChromeEvent::default()
+            };
+            let instant = |name: String, cat: &str, args: Args| ChromeEvent {
+                name,
+                cat: Some(cat.into()),
+                ph: "i".into(),
+                s: Some("t".into()),
+                args: Some(args),
+                ts,
+                pid: id,
+                tid: id,
+                ..ChromeEvent::default()
+            };
+            let lock_span = |ph: &str, name: String, lock: u64, args: Option<Args>| ChromeEvent {
+                name,
+                cat: Some("lock".into()),
+                ph: ph.into(),
+                id2: Some(Id2 {
+                    local: format!("lock {lock}"),
+                }),
+                args,
+                ts,
+                pid: id,
+                tid: id,
+                ..ChromeEvent::default()
+            };
+            match event.kind {
+                Kind::Spawn { parent } => out.push(instant(
+                    "spawn".into(),
+                    "process",
+                    Args {
+                        parent: Some(parent),
+                        ..args
+                    },
+                )),
+                Kind::Exit { status } => out.push(instant(
+                    format!("exit {status}"),
+                    "process",
+                    Args {
+                        status: Some(status),
+                        ..args
+                    },
+                )),
+                Kind::Join { child, status } => out.push(instant(
+                    format!("joined {} (pid {child}): {status}", event.text),
+                    "process",
+                    Args {
+                        child: Some(child),
+                        status: Some(status),
+                        ..args
+                    },
+                )),
+                Kind::Send { channel, msg } | Kind::Recv { channel, msg } => {
+                    let sending = matches!(event.kind, Kind::Send { .. });
+                    let label = self.object_label(event.source, channel);
+                    let flow = flows.get(&index).copied();
+                    out.push(ChromeEvent {
+                        name: format!(
+                            "{} {label}: {}",
+                            if sending { "send on" } else { "recv on" },
+                            event.text
+                        ),
+                        cat: Some("message".into()),
+                        ph: "X".into(),
+                        dur: Some(0.0),
+                        bind_id: flow,
+                        flow_out: flow.filter(|_| sending).map(|_| true),
+                        flow_in: flow.filter(|_| !sending).map(|_| true),
+                        args: Some(Args {
+                            channel: Some(channel),
+                            msg: Some(msg),
+                            ..args
+                        }),
+                        ..base
+                    });
+                }
+                Kind::LockWait { lock } => {
+                    waiting.insert((event.source, event.pid, lock), ());
+                    let name = format!("waits for {}", self.object_label(event.source, lock));
+                    out.push(lock_span(
+                        "b",
+                        name,
+                        lock,
+                        Some(Args {
+                            lock: Some(lock),
+                            ..args
+                        }),
+                    ));
+                }
+                Kind::LockAcquire { lock } => {
+                    let label = self.object_label(event.source, lock);
+                    if waiting.remove(&(event.source, event.pid, lock)).is_some() {
+                        out.push(lock_span("e", format!("waits for {label}"), lock, None));
+                    }
+                    out.push(lock_span(
+                        "b",
+                        format!("holds {label}"),
+                        lock,
+                        Some(Args {
+                            lock: Some(lock),
+                            ..args
+                        }),
+                    ));
+                }
+                Kind::LockRelease { lock } => {
+                    let label = self.object_label(event.source, lock);
+                    out.push(lock_span(
+                        "e",
+                        format!("holds {label}"),
+                        lock,
+                        Some(Args {
+                            lock: Some(lock),
+                            ..args
+                        }),
+                    ));
+                }
+                Kind::SleepBegin { requested_ns } => out.push(ChromeEvent {
+                    name: format!("sleep {}", format_ns(requested_ns)),
+                    cat: Some("sleep".into()),
+                    ph: "B".into(),
+                    args: Some(Args {
+                        requested_ns: Some(requested_ns),
+                        ..args
+                    }),
+                    ..base
+                }),
+                Kind::SleepEnd => out.push(ChromeEvent {
+                    name: "sleep".into(),
+                    cat: Some("sleep".into()),
+                    ph: "E".into(),
+                    args: Some(args),
+                    ..base
+                }),
+                Kind::Signal { signal } => out.push(instant(
+                    signal_name(signal),
+                    "signal",
+                    Args {
+                        signal: Some(signal),
+                        ..args
+                    },
+                )),
+                Kind::Print => out.push(instant(event.text.clone(), "print", args)),
+                Kind::Mark => out.push(instant(event.text.clone(), "mark", args)),
+            }
+        }
+        let document = ChromeTrace {
+            trace_events: out,
+            display_time_unit: Some("ns".into()),
+            other_data: Some(OtherData {
+                format: FORMAT.into(),
+                sources: self
+                    .sources
+                    .iter()
+                    .map(|s| SourceJson {
+                        label: s.label.clone(),
+                        host: s.host.clone(),
+                        start_wall_ns: s.start_wall_ns,
+                        start_wall: format_wall(s.start_wall_ns),
+                        offset_ns: s.offset_ns,
+                        capacity: s.capacity,
+                        dropped: s.dropped,
+                        incomplete: s.incomplete,
+                    })
+                    .collect(),
+                objects: self
+                    .objects
+                    .iter()
+                    .map(|((source, id), label)| (format!("{source}:{id}"), label.clone()))
+                    .collect(),
+                notes: self.notes(),
+            }),
+        };
+        // Serialising plain structs of strings and numbers cannot fail.
+        serde_json::to_string_pretty(&document).unwrap_or_default()
+    }
+
+    /// Reads a trace that [`Trace::to_json`] wrote (or `ipc-trace merge`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (exit code 2) naming what is wrong: not
+    /// JSON, not a Chrome trace, or one ipc-lab did not write.
+    ///
+    /// ```
+    /// use ipc_core::trace::Trace;
+    /// let err = Trace::from_json("{}").unwrap_err();
+    /// assert!(err.to_string().contains("traceEvents"), "{err}");
+    /// assert_eq!(err.exit_code(), 2);
+    /// ```
+    pub fn from_json(text: &str) -> Result<Trace> {
+        let document: ChromeTrace = serde_json::from_str(text)
+            .map_err(|e| Error::InvalidArgument(format!("not a Chrome trace: {e}")))?;
+        let other = document
+            .other_data
+            .filter(|o| o.format == FORMAT)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "not a trace ipc-lab wrote (no otherData.format \"{FORMAT}\")"
+                ))
+            })?;
+        let sources = other
+            .sources
+            .into_iter()
+            .map(|s| Source {
+                label: s.label,
+                host: s.host,
+                start_wall_ns: s.start_wall_ns,
+                offset_ns: s.offset_ns,
+                capacity: s.capacity,
+                dropped: s.dropped,
+                incomplete: s.incomplete,
+            })
+            .collect();
+        let mut objects = BTreeMap::new();
+        for (key, label) in other.objects {
+            let parsed = key
+                .split_once(':')
+                .and_then(|(s, id)| Some((s.parse().ok()?, id.parse().ok()?)));
+            let key =
+                parsed.ok_or_else(|| Error::InvalidArgument(format!("bad object key {key:?}")))?;
+            objects.insert(key, label);
+        }
+        let mut events = Vec::new();
+        for (n, chrome) in document.trace_events.into_iter().enumerate() {
+            let Some(args) = chrome.args else { continue };
+            let Some(ipc) = args.ipc.as_deref() else {
+                continue;
+            };
+            let bad = |field: &str| {
+                Error::InvalidArgument(format!(
+                    "traceEvents[{n}] ({ipc}): missing or bad args.{field}"
+                ))
+            };
+            let need = |v: Option<u64>, field: &str| v.ok_or_else(|| bad(field));
+            let need_i = |v: Option<i32>, field: &str| v.ok_or_else(|| bad(field));
+            let kind = match ipc {
+                "spawn" => Kind::Spawn {
+                    parent: need_i(args.parent, "parent")?,
+                },
+                "exit" => Kind::Exit {
+                    status: need_i(args.status, "status")?,
+                },
+                "join" => Kind::Join {
+                    child: need_i(args.child, "child")?,
+                    status: need_i(args.status, "status")?,
+                },
+                "send" => Kind::Send {
+                    channel: need(args.channel, "channel")?,
+                    msg: need(args.msg, "msg")?,
+                },
+                "recv" => Kind::Recv {
+                    channel: need(args.channel, "channel")?,
+                    msg: need(args.msg, "msg")?,
+                },
+                "lock_wait" => Kind::LockWait {
+                    lock: need(args.lock, "lock")?,
+                },
+                "lock_acquire" => Kind::LockAcquire {
+                    lock: need(args.lock, "lock")?,
+                },
+                "lock_release" => Kind::LockRelease {
+                    lock: need(args.lock, "lock")?,
+                },
+                "sleep" => Kind::SleepBegin {
+                    requested_ns: need(args.requested_ns, "requested_ns")?,
+                },
+                "sleep_end" => Kind::SleepEnd,
+                "signal" => Kind::Signal {
+                    signal: need_i(args.signal, "signal")?,
+                },
+                "print" => Kind::Print,
+                "mark" => Kind::Mark,
+                _ => return Err(bad("ipc")),
+            };
+            events.push(Event {
+                t_ns: need(args.ns, "ns")?,
+                source: args.source.unwrap_or(0),
+                pid: need_i(args.pid, "pid")?,
+                process: args.process.ok_or_else(|| bad("process"))?,
+                kind,
+                text: args.text.unwrap_or_default(),
+                truncated: args.truncated.unwrap_or(false),
+            });
+        }
+        events.sort_by_key(|e| e.t_ns);
+        let trace = Trace {
+            sources,
+            objects,
+            events,
+        };
+        if let Some(e) = trace
+            .events
+            .iter()
+            .find(|e| e.source >= trace.sources.len())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "event {e} names source {} of {}",
+                e.source,
+                trace.sources.len()
+            )));
+        }
+        Ok(trace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(t_ns: u64, pid: i32, kind: Kind, text: &str) -> Event {
+        Event {
+            t_ns,
+            source: 0,
+            pid,
+            process: format!("p{pid}"),
+            kind,
+            text: text.into(),
+            truncated: false,
+        }
+    }
+
+    fn sample() -> Trace {
+        let mut objects = BTreeMap::new();
+        objects.insert((0, 1), "pipe".to_string());
+        objects.insert((0, 2), "lock".to_string());
+        Trace {
+            sources: vec![Source {
+                label: "demo".into(),
+                host: "h".into(),
+                start_wall_ns: 1_700_000_000_000_000_000,
+                offset_ns: 0,
+                capacity: 64,
+                dropped: 3,
+                incomplete: 0,
+            }],
+            objects,
+            events: vec![
+                event(0, 10, Kind::Spawn { parent: 1 }, ""),
+                event(100, 11, Kind::Spawn { parent: 10 }, ""),
+                event(200, 11, Kind::LockWait { lock: 2 }, ""),
+                event(300, 11, Kind::LockAcquire { lock: 2 }, ""),
+                event(400, 11, Kind::Send { channel: 1, msg: 7 }, "hello \"you\""),
+                event(500, 11, Kind::LockRelease { lock: 2 }, ""),
+                event(600, 11, Kind::SleepBegin { requested_ns: 1000 }, ""),
+                event(1600, 11, Kind::SleepEnd, ""),
+                event(1700, 11, Kind::Exit { status: 0 }, ""),
+                event(1800, 10, Kind::Recv { channel: 1, msg: 7 }, "hello \"you\""),
+                event(1900, 10, Kind::Signal { signal: 2 }, ""),
+                event(2000, 10, Kind::Print, "[1, 4, 9, 16]"),
+                event(2100, 10, Kind::Mark, "done"),
+                event(
+                    2200,
+                    10,
+                    Kind::Join {
+                        child: 11,
+                        status: 0,
+                    },
+                    "p11",
+                ),
+                event(2300, 10, Kind::Exit { status: 0 }, ""),
+            ],
+        }
+    }
+
+    #[test]
+    fn json_round_trips_without_loss() {
+        let trace = sample();
+        let json = trace.to_json();
+        assert_eq!(Trace::from_json(&json).unwrap(), trace, "{json}");
+    }
+
+    #[test]
+    fn messages_become_flows_and_dropped_events_are_noted() {
+        let json: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
+        let events = json["traceEvents"].as_array().unwrap();
+        let out: Vec<_> = events.iter().filter(|e| e["flow_out"] == true).collect();
+        let into: Vec<_> = events.iter().filter(|e| e["flow_in"] == true).collect();
+        assert_eq!((out.len(), into.len()), (1, 1));
+        assert_eq!(out[0]["bind_id"], into[0]["bind_id"]);
+        assert_eq!(out[0]["pid"], 11);
+        let names: Vec<&str> = events
+            .iter()
+            .filter(|e| e["ph"] == "M" && e["name"] == "process_name")
+            .map(|e| e["args"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["p10 (pid 10)", "p11 (pid 11)"]);
+        let notes = json["otherData"]["notes"].to_string();
+        assert!(notes.contains("3 events dropped"), "{notes}");
+        assert_eq!(
+            json["otherData"]["sources"][0]["start_wall"],
+            "2023-11-14 22:13:20.000000000 UTC"
+        );
+    }
+
+    #[test]
+    fn foreign_or_broken_json_is_refused_with_a_reason() {
+        for (text, reason) in [
+            ("not json", "not a Chrome trace"),
+            (r#"{"traceEvents": []}"#, "not a trace ipc-lab wrote"),
+            (
+                r#"{"traceEvents": [{"name":"x","ph":"i","pid":1,"tid":1,"args":{"ipc":"send","ns":1,"pid":1,"process":"p"}}],
+                   "otherData": {"format": "ipc-lab trace 1", "sources": []}}"#,
+                "traceEvents[0] (send): missing or bad args.channel",
+            ),
+        ] {
+            let err = Trace::from_json(text).unwrap_err();
+            assert!(err.to_string().contains(reason), "{err}");
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! The shared-memory event log: its layout, the lock-free append, and the
+//! reading of a snapshot.
+//!
+//! The log is one anonymous `MAP_SHARED` mapping ([`SharedMemory::anonymous`]):
+//! a 256-byte header, then `capacity` slots of 256 bytes. Every field is an
+//! atomic, so that a process reads what another one wrote only through
+//! atomic operations:
+//!
+//! * a writer claims slot `i` with one `fetch_add` on the header's `next`
+//!   counter (a claim past the capacity is a dropped event: nothing is
+//!   written, and `next - capacity` counts them);
+//! * it fills the slot's fields with relaxed stores, then publishes the slot
+//!   with a release store of its `state`;
+//! * a reader loads `state` with acquire ordering and reads the fields only
+//!   when it is [`PUBLISHED`]: it never sees a half-written record. A slot
+//!   claimed but never published (its writer was killed in between) is
+//!   counted as incomplete.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
+
+use nix::time::{ClockId, clock_gettime};
+
+use crate::error::{Error, Result};
+use crate::shm::SharedMemory;
+
+/// Bytes of a slot's message text; longer texts are truncated (at a
+/// character boundary) and marked as such.
+pub const TEXT_BYTES: usize = TEXT_WORDS * 8;
+/// Bytes of a process name kept in each record.
+pub const NAME_BYTES: usize = NAME_WORDS * 8;
+/// The most events a log can hold (a 1 GiB mapping).
+pub const MAX_CAPACITY: usize = 1 << 22;
+
+pub(crate) const NAME_WORDS: usize = 3;
+const TEXT_WORDS: usize = 23;
+const HEADER_BYTES: usize = 256;
+const SLOT_BYTES: usize = 256;
+/// "ipctrace" in ASCII: marks an initialised header.
+const MAGIC: u64 = u64::from_le_bytes(*b"ipctrace");
+const PUBLISHED: u32 = 1;
+/// The high bit of `text_len`: the text was cut to fit.
+const TRUNCATED: u32 = 1 << 31;
+
+#[repr(C)]
+struct Header {
+    magic: AtomicU64,
+    capacity: AtomicU64,
+    /// The next slot to claim; past `capacity`, the count of claims made.
+    next: AtomicU64,
+    /// The last object id handed out.
+    objects: AtomicU64,
+    /// The last message id handed out.
+    messages: AtomicU64,
+    /// CLOCK_MONOTONIC at the start, in nanoseconds.
+    start_mono_ns: AtomicU64,
+    /// CLOCK_REALTIME at the start, in nanoseconds since the Unix epoch.
+    start_wall_ns: AtomicI64,
+    /// The process that created the log.
+    creator: AtomicI32,
+}
+
+#[repr(C)]
+struct Slot {
+    state: AtomicU32,
+    kind: AtomicU32,
+    pid: AtomicI32,
+    text_len: AtomicU32,
+    t_ns: AtomicU64,
+    a: AtomicU64,
+    b: AtomicU64,
+    c: AtomicI64,
+    name: [AtomicU64; NAME_WORDS],
+    text: [AtomicU64; TEXT_WORDS],
+}
+
+const _: () = assert!(size_of::<Header>() <= HEADER_BYTES);
+const _: () = assert!(size_of::<Slot>() == SLOT_BYTES);
+
+/// A record as written to a slot: the raw form of [`super::Event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Raw {
+    pub kind: u32,
+    pub pid: i32,
+    pub t_ns: u64,
+    pub a: u64,
+    pub b: u64,
+    pub c: i64,
+    pub name: String,
+    pub text: String,
+    pub truncated: bool,
+}
+
+/// What [`LogMemory::read`] found.
+#[derive(Debug)]
+pub(crate) struct Contents {
+    pub records: Vec<Raw>,
+    pub capacity: u64,
+    pub dropped: u64,
+    pub incomplete: u64,
+    pub start_wall_ns: i64,
+}
+
+/// The mapping of one log.
+#[derive(Debug)]
+pub(crate) struct LogMemory {
+    memory: SharedMemory,
+    capacity: usize,
+}
+
+impl LogMemory {
+    /// Maps and initialises a log of `capacity` slots.
+    pub fn new(capacity: usize) -> Result<Arc<Self>> {
+        if capacity == 0 || capacity > MAX_CAPACITY {
+            return Err(Error::InvalidArgument(format!(
+                "a trace log holds from 1 to {MAX_CAPACITY} events, not {capacity}"
+            )));
+        }
+        let memory = SharedMemory::anonymous(HEADER_BYTES + capacity * SLOT_BYTES)?;
+        let log = LogMemory { memory, capacity };
+        let header = log.header();
+        let start_wall = clock_gettime(ClockId::CLOCK_REALTIME)
+            .map_err(|errno| Error::call("clock_gettime", errno))?;
+        header.capacity.store(capacity as u64, Ordering::Relaxed);
+        header.start_mono_ns.store(mono_ns(), Ordering::Relaxed);
+        header.start_wall_ns.store(
+            start_wall.tv_sec() * 1_000_000_000 + start_wall.tv_nsec(),
+            Ordering::Relaxed,
+        );
+        header
+            .creator
+            .store(nix::unistd::getpid().as_raw(), Ordering::Relaxed);
+        header.magic.store(MAGIC, Ordering::Release);
+        Ok(Arc::new(log))
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the mapping is page-aligned, at least HEADER_BYTES long,
+        // zero-filled when made (a valid value for every atomic), and lives
+        // as long as `self`; all its fields are atomics, so shared mutation
+        // by other processes is allowed.
+        unsafe { &*self.memory.as_ptr().cast::<Header>() }
+    }
+
+    fn slot(&self, index: usize) -> &Slot {
+        debug_assert!(index < self.capacity);
+        // SAFETY: `index < capacity`, so the slot lies inside the mapping
+        // (HEADER_BYTES + capacity * SLOT_BYTES bytes); its offset is a
+        // multiple of 8, the alignment of `Slot`; the bytes were zeroed (a
+        // valid value for every atomic) and are only ever touched through
+        // atomics, by this and other processes.
+        unsafe {
+            &*self
+                .memory
+                .as_ptr()
+                .add(HEADER_BYTES + index * SLOT_BYTES)
+                .cast::<Slot>()
+        }
+    }
+
+    /// The number of slots.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Events that found the log full.
+    pub fn dropped(&self) -> u64 {
+        self.header()
+            .next
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.capacity as u64)
+    }
+
+    /// Slots claimed so far (at most the capacity).
+    pub fn claimed(&self) -> usize {
+        (self.header().next.load(Ordering::Relaxed) as usize).min(self.capacity)
+    }
+
+    /// CLOCK_REALTIME at the start, nanoseconds since the epoch.
+    pub fn start_wall_ns(&self) -> i64 {
+        self.header().start_wall_ns.load(Ordering::Relaxed)
+    }
+
+    /// A fresh object id (1, 2, …), shared by every process of the run.
+    pub fn next_object(&self) -> u64 {
+        self.header().objects.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// A fresh message id, unique in the run and, through a tag drawn from
+    /// the start instant, very likely across the runs that are merged.
+    pub fn next_message(&self) -> u64 {
+        let n = self.header().messages.fetch_add(1, Ordering::Relaxed) + 1;
+        let tag = (self.start_wall_ns() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+        tag << 40 | (n & ((1 << 40) - 1))
+    }
+
+    /// Appends one record: one `fetch_add`, a clock read (vDSO, no system
+    /// call) and relaxed stores, then the release store that publishes it.
+    /// Async-signal-safe: no allocation, no lock.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append(
+        &self,
+        kind: u32,
+        pid: i32,
+        name: &[u64; NAME_WORDS],
+        a: u64,
+        b: u64,
+        c: i64,
+        text: &dyn fmt::Display,
+    ) {
+        let header = self.header();
+        let index = header.next.fetch_add(1, Ordering::Relaxed);
+        if index >= self.capacity as u64 {
+            return;
+        }
+        let t_ns = mono_ns().saturating_sub(header.start_mono_ns.load(Ordering::Relaxed));
+        let mut buffer = TextBuffer::default();
+        let _ = write!(buffer, "{text}");
+        let slot = self.slot(index as usize);
+        slot.kind.store(kind, Ordering::Relaxed);
+        slot.pid.store(pid, Ordering::Relaxed);
+        slot.t_ns.store(t_ns, Ordering::Relaxed);
+        slot.a.store(a, Ordering::Relaxed);
+        slot.b.store(b, Ordering::Relaxed);
+        slot.c.store(c, Ordering::Relaxed);
+        for (word, value) in slot.name.iter().zip(name) {
+            word.store(*value, Ordering::Relaxed);
+        }
+        let words = buffer.len.div_ceil(8);
+        for (i, word) in slot.text.iter().take(words).enumerate() {
+            let mut bytes = [0_u8; 8];
+            bytes.copy_from_slice(&buffer.bytes[i * 8..i * 8 + 8]);
+            word.store(u64::from_le_bytes(bytes), Ordering::Relaxed);
+        }
+        let flag = if buffer.truncated { TRUNCATED } else { 0 };
+        slot.text_len
+            .store(buffer.len as u32 | flag, Ordering::Relaxed);
+        slot.state.store(PUBLISHED, Ordering::Release);
+    }
+
+    /// Reads every published record, in slot order.
+    pub fn read(&self) -> Contents {
+        let claimed = self.claimed();
+        let mut records = Vec::with_capacity(claimed);
+        let mut incomplete = 0;
+        for index in 0..claimed {
+            let slot = self.slot(index);
+            if slot.state.load(Ordering::Acquire) != PUBLISHED {
+                incomplete += 1;
+                continue;
+            }
+            let text_len = slot.text_len.load(Ordering::Relaxed);
+            let len = (text_len & !TRUNCATED) as usize;
+            let mut text = [0_u8; TEXT_BYTES];
+            for (i, word) in slot.text.iter().enumerate() {
+                text[i * 8..i * 8 + 8].copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+            }
+            let mut name = [0_u8; NAME_BYTES];
+            for (i, word) in slot.name.iter().enumerate() {
+                name[i * 8..i * 8 + 8].copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+            }
+            let name_len = name.iter().position(|&b| b == 0).unwrap_or(NAME_BYTES);
+            records.push(Raw {
+                kind: slot.kind.load(Ordering::Relaxed),
+                pid: slot.pid.load(Ordering::Relaxed),
+                t_ns: slot.t_ns.load(Ordering::Relaxed),
+                a: slot.a.load(Ordering::Relaxed),
+                b: slot.b.load(Ordering::Relaxed),
+                c: slot.c.load(Ordering::Relaxed),
+                name: String::from_utf8_lossy(&name[..name_len]).into_owned(),
+                text: String::from_utf8_lossy(&text[..len.min(TEXT_BYTES)]).into_owned(),
+                truncated: text_len & TRUNCATED != 0,
+            });
+        }
+        Contents {
+            records,
+            capacity: self.capacity as u64,
+            dropped: self.dropped(),
+            incomplete,
+            start_wall_ns: self.start_wall_ns(),
+        }
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds, read through the vDSO (no system call).
+pub(crate) fn mono_ns() -> u64 {
+    match clock_gettime(ClockId::CLOCK_MONOTONIC) {
+        Ok(now) => now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64,
+        // CLOCK_MONOTONIC cannot fail on Linux; 0 keeps the record.
+        Err(_) => 0,
+    }
+}
+
+/// Packs `name` (cut to [`NAME_BYTES`] at a character boundary) into words.
+pub(crate) fn pack_name(name: &str) -> [u64; NAME_WORDS] {
+    let cut = floor_char_boundary(name, NAME_BYTES);
+    let mut bytes = [0_u8; NAME_BYTES];
+    bytes[..cut].copy_from_slice(&name.as_bytes()[..cut]);
+    let mut words = [0_u64; NAME_WORDS];
+    for (i, word) in words.iter_mut().enumerate() {
+        let mut chunk = [0_u8; 8];
+        chunk.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+        *word = u64::from_le_bytes(chunk);
+    }
+    words
+}
+
+/// The largest index `<= max` that is a character boundary of `s`.
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// A fixed buffer that keeps the first [`TEXT_BYTES`] bytes written to it,
+/// cut at a character boundary, and notes whether anything was cut.
+struct TextBuffer {
+    bytes: [u8; TEXT_BYTES],
+    len: usize,
+    truncated: bool,
+}
+
+impl Default for TextBuffer {
+    fn default() -> Self {
+        TextBuffer {
+            bytes: [0; TEXT_BYTES],
+            len: 0,
+            truncated: false,
+        }
+    }
+}
+
+impl fmt::Write for TextBuffer {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.truncated {
+            return Ok(());
+        }
+        let room = TEXT_BYTES - self.len;
+        let cut = floor_char_boundary(s, room);
+        self.bytes[self.len..self.len + cut].copy_from_slice(&s.as_bytes()[..cut]);
+        self.len += cut;
+        if cut < s.len() {
+            self.truncated = true;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> [u64; NAME_WORDS] {
+        pack_name(s)
+    }
+
+    #[test]
+    fn records_come_back_as_written() {
+        let log = LogMemory::new(4).unwrap();
+        log.append(4, 42, &name("writer"), 7, 9, -3, &"hello");
+        let contents = log.read();
+        assert_eq!(contents.records.len(), 1);
+        let raw = &contents.records[0];
+        assert_eq!((raw.kind, raw.pid, raw.a, raw.b, raw.c), (4, 42, 7, 9, -3));
+        assert_eq!((raw.name.as_str(), raw.text.as_str()), ("writer", "hello"));
+        assert!(!raw.truncated);
+        assert_eq!((contents.dropped, contents.incomplete), (0, 0));
+    }
+
+    #[test]
+    fn long_texts_and_names_are_cut_at_a_character_boundary() {
+        let log = LogMemory::new(1).unwrap();
+        let long = "é".repeat(200);
+        log.append(12, 1, &name(&"ü".repeat(30)), 0, 0, 0, &long);
+        let raw = &log.read().records[0];
+        assert!(raw.truncated);
+        assert_eq!(raw.text, "é".repeat(TEXT_BYTES / 2));
+        assert_eq!(raw.name, "ü".repeat(NAME_BYTES / 2));
+    }
+
+    #[test]
+    fn a_full_log_counts_what_it_drops() {
+        let log = LogMemory::new(3).unwrap();
+        for i in 0..10 {
+            log.append(13, 1, &name("p"), i, 0, 0, &"");
+        }
+        let contents = log.read();
+        assert_eq!(contents.records.len(), 3);
+        assert_eq!(contents.dropped, 7);
+        let kept: Vec<u64> = contents.records.iter().map(|r| r.a).collect();
+        assert_eq!(kept, [0, 1, 2], "the first events are kept");
+    }
+
+    #[test]
+    fn a_claimed_but_unpublished_slot_is_incomplete() {
+        let log = LogMemory::new(2).unwrap();
+        log.header().next.fetch_add(1, Ordering::Relaxed);
+        log.append(13, 1, &name("p"), 0, 0, 0, &"after");
+        let contents = log.read();
+        assert_eq!(contents.incomplete, 1);
+        assert_eq!(contents.records[0].text, "after");
+    }
+
+    #[test]
+    fn capacities_out_of_range_are_refused() {
+        for capacity in [0, MAX_CAPACITY + 1] {
+            let err = LogMemory::new(capacity).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{err}");
+        }
+    }
+
+    #[test]
+    fn message_ids_are_distinct() {
+        let log = LogMemory::new(1).unwrap();
+        let (a, b) = (log.next_message(), log.next_message());
+        assert_ne!(a, b);
+        assert_eq!(log.next_object() + 1, log.next_object());
+    }
+}

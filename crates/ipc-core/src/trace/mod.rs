@@ -1,0 +1,541 @@
+//! A timeline of a run, recorded by all its processes and drawn as a
+//! picture.
+//!
+//! The lessons of the labs are about order: who wrote before who read,
+//! which process waited, when a lock was held. [`start`] makes a log in
+//! anonymous shared memory *before the first fork*, so that every process
+//! of the run appends to the same log; the mechanisms record what they do
+//! through the small functions of this module ([`send`], [`recv`],
+//! [`lock_acquired`], [`sleep_begin`], [`print()`], …), and at the end the
+//! first process writes the log with [`Log::write`]:
+//!
+//! * `FILE.json`: the Chrome trace-event format, which Perfetto
+//!   (<https://ui.perfetto.dev>) and `chrome://tracing` open: one track per
+//!   process, sleeps and lock spans as durations, messages as flow arrows;
+//! * `FILE.svg`: a sequence diagram readable in any browser: one lane per
+//!   process, time downwards, an arrow per message, lock-held spans shaded.
+//!
+//! ```
+//! use ipc_core::{Process, trace};
+//!
+//! let log = trace::start("demo", 1024).unwrap();
+//! let channel = trace::new_object("pipe");
+//! let mut child = Process::spawn("child", || {
+//!     trace::child_started("child"); // what Process::spawn will do
+//!     trace::send(channel, 1, "hello");
+//!     trace::exit(0);
+//! })
+//! .unwrap();
+//! let status = child.join().unwrap();
+//! trace::joined(child.pid().as_raw(), "child", status.code());
+//! trace::recv(channel, 1, "hello");
+//! trace::exit(0);
+//! let trace = log.snapshot();
+//! let kinds: Vec<&str> = trace.events.iter().map(|e| e.kind.label()).collect();
+//! assert_eq!(kinds, ["spawn", "spawn", "send", "exit", "join", "recv", "exit"]);
+//! assert_eq!(trace.message_pairs(), [(2, 5)]);
+//! trace::stop();
+//! ```
+//!
+//! # Cost
+//!
+//! While no log is on, every recording function is one relaxed load and a
+//! return (under 2 ns). While one is on, an event costs one `fetch_add`, a
+//! clock read (`clock_gettime(CLOCK_MONOTONIC)` through the vDSO, no system
+//! call) and about forty relaxed stores, with no lock and no allocation:
+//! about 0.2 µs of CPU measured, most of it the first touch of each page of
+//! the log (one page fault per 16 events); an event that finds the log full
+//! costs a few tens of nanoseconds. That is small beside the system calls
+//! the mechanisms make. Recording is async-signal-safe: a signal handler
+//! may call it.
+//!
+//! # Ordering rules for the callers
+//!
+//! Timestamps come from one clock that all processes share, so the picture
+//! is causally right as long as every event is recorded on the right side
+//! of the operation it describes:
+//!
+//! * [`send`] *before* the data is handed to the kernel or the queue, and
+//!   [`recv`] *after* it has been taken: a receive then never appears
+//!   before its send;
+//! * [`lock_acquired`] *after* the lock is held, [`lock_released`] *before*
+//!   it is let go: the next holder's acquire then comes after the release;
+//! * [`child_started`] first thing in a child, [`exit`] last thing before
+//!   `_exit` (or before the first process writes the log).
+//!
+//! # Where the hooks go
+//!
+//! | when | call | where |
+//! | --- | --- | --- |
+//! | the run starts (`--trace FILE` given) | [`Format::from_path`] to refuse a bad name with exit code 2, then [`start`]`(program, DEFAULT_CAPACITY)` | the first process, before anything forks and before the IPC objects are made |
+//! | a child starts | [`child_started`]`(name)` | first thing in the child after `fork` |
+//! | a process ends | [`exit`]`(code)` | a child: just before `_exit`; the first process: when its body returned, before writing |
+//! | a child is reaped | [`joined`]`(pid, name, status)` | the parent, after `waitpid` gave the status |
+//! | a channel or lock is made | [`new_object`]`(label)` (or [`named_object`]`(name)` for a named one); keep the id in the object | where it is made, before the fork |
+//! | a message goes out / comes in | [`send`] before handing it over, [`recv`] after taking it | the mechanism's send and receive |
+//! | a lock is busy | [`lock_wait`] when a first `try_lock` failed, before blocking | the lock |
+//! | a lock is taken / let go | [`lock_acquired`] after taking it, [`lock_released`] before letting it go | the lock and its guard's `Drop` |
+//! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
+//! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
+//! | a line is printed | [`print()`]`(line)`, or print with [`traced_println!`](crate::traced_println) | the experiment's output |
+//! | the run ends | [`Log::write`]`(FILE)` | the first process, after joining its children |
+//!
+//! # Overflow
+//!
+//! The log has a fixed capacity. An event that finds it full is counted
+//! and dropped, never an error: the written trace says how many were lost
+//! ([`Trace::notes`]).
+
+mod chrome;
+mod log;
+mod model;
+mod svg;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+use log::{LogMemory, NAME_WORDS, pack_name};
+pub use log::{MAX_CAPACITY, NAME_BYTES, TEXT_BYTES};
+pub use model::{Event, Kind, ProcessInfo, Source, Trace, format_ns, format_wall, is_named, merge};
+pub use svg::MAX_ROWS;
+
+/// A capacity that holds a student's `--fast` run many times over
+/// (65 536 events; 16 MiB of address space, of which only the pages
+/// written are ever backed by memory).
+pub const DEFAULT_CAPACITY: usize = 1 << 16;
+
+/// On while a log is installed: the one load of the fast path.
+static ON: AtomicBool = AtomicBool::new(false);
+/// The installed log. Every pointer stored here comes from
+/// `Arc::into_raw` and is never given back, so it stays valid until the
+/// process ends, even after [`stop`] (another thread may be recording).
+static CURRENT: AtomicPtr<LogMemory> = AtomicPtr::new(std::ptr::null_mut());
+/// This process's pid and its parent's, kept up to date across `fork` by
+/// an atfork handler, so that recording makes no `getpid` system call.
+static PID: AtomicI32 = AtomicI32::new(0);
+static PARENT: AtomicI32 = AtomicI32::new(0);
+/// This process's name, packed (see [`set_process_name`]).
+static NAME: [AtomicU64; NAME_WORDS] = [const { AtomicU64::new(0) }; NAME_WORDS];
+/// Object ids handed out while no log is on.
+static LOCAL_OBJECTS: AtomicU64 = AtomicU64::new(0);
+static ATFORK: Once = Once::new();
+
+/// The format of a trace file, chosen by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.json`: the Chrome trace-event format (Perfetto, `chrome://tracing`).
+    Json,
+    /// `.svg`: a sequence diagram.
+    Svg,
+}
+
+impl Format {
+    /// The format for `path`, checked before a run starts so that a bad
+    /// name is a usage error (exit code 2) rather than a lost run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (exit code 2) for any extension but
+    /// `.json` and `.svg`, or a directory that does not exist.
+    ///
+    /// ```
+    /// use ipc_core::trace::Format;
+    /// assert_eq!(Format::from_path("run.json".as_ref()).unwrap(), Format::Json);
+    /// assert_eq!(Format::from_path("/tmp/run.SVG".as_ref()).unwrap(), Format::Svg);
+    /// let err = Format::from_path("run.txt".as_ref()).unwrap_err();
+    /// assert_eq!(err.exit_code(), 2);
+    /// assert!(err.to_string().contains("must end in .json"), "{err}");
+    /// assert!(Format::from_path("/no/such/dir/run.json".as_ref()).is_err());
+    /// ```
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let format = match extension.as_deref() {
+            Some("json") => Format::Json,
+            Some("svg") => Format::Svg,
+            _ => {
+                return Err(Error::InvalidArgument(format!(
+                    "trace file {}: the name must end in .json (a Chrome trace, for Perfetto or chrome://tracing) or .svg (a sequence diagram)",
+                    path.display()
+                )));
+            }
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::InvalidArgument(format!(
+                "trace file {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        Ok(format)
+    }
+}
+
+/// A log that the processes of a run append to.
+///
+/// Cloning gives another handle to the same log. The memory of a log that
+/// was installed ([`start`]) stays mapped until the process ends.
+#[derive(Debug, Clone)]
+pub struct Log {
+    memory: Arc<LogMemory>,
+    label: String,
+}
+
+/// What [`Log::write`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// Events written.
+    pub events: usize,
+    /// Events lost to a full log (see [`Trace::notes`]).
+    pub dropped: u64,
+}
+
+impl Log {
+    /// The number of events the log can hold.
+    pub fn capacity(&self) -> usize {
+        self.memory.capacity()
+    }
+
+    /// Events recorded so far (at most the capacity).
+    pub fn len(&self) -> usize {
+        self.memory.claimed()
+    }
+
+    /// True before the first event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Events that found the log full and were not recorded.
+    pub fn dropped(&self) -> u64 {
+        self.memory.dropped()
+    }
+
+    /// Reads every event recorded so far, in time order.
+    pub fn snapshot(&self) -> Trace {
+        let host = nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        Trace::from_contents(self.memory.read(), &self.label, &host)
+    }
+
+    /// Writes the events recorded so far to `path`, in the format its
+    /// extension names ([`Format::from_path`]).
+    ///
+    /// # Errors
+    /// As [`Format::from_path`]; [`Error::Sys`] naming `write` and the file
+    /// when it cannot be written.
+    pub fn write(&self, path: &Path) -> Result<Written> {
+        let format = Format::from_path(path)?;
+        let trace = self.snapshot();
+        trace.write_as(path, format)?;
+        Ok(Written {
+            path: path.to_owned(),
+            format,
+            events: trace.events.len(),
+            dropped: trace.dropped(),
+        })
+    }
+}
+
+impl Trace {
+    /// Writes the trace to `path` in the format its extension names.
+    ///
+    /// # Errors
+    /// As [`Log::write`].
+    pub fn write(&self, path: &Path) -> Result<()> {
+        self.write_as(path, Format::from_path(path)?)
+    }
+
+    fn write_as(&self, path: &Path, format: Format) -> Result<()> {
+        let text = match format {
+            Format::Json => self.to_json(),
+            Format::Svg => self.to_svg(),
+        };
+        std::fs::write(path, text).map_err(|e| {
+            let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+            Error::sys("write", path.display().to_string(), errno)
+        })
+    }
+}
+
+/// Starts recording: makes a log of `capacity` events, installs it as the
+/// current log of this process (and of the children it forks afterwards),
+/// names this process `name` and records its [`Kind::Spawn`].
+///
+/// Call it in the run's first process, before it forks anything. A second
+/// call replaces the current log with a new one.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a capacity of 0 or above
+/// [`MAX_CAPACITY`]; [`Error::Sys`] naming `mmap`.
+pub fn start(name: &str, capacity: usize) -> Result<Log> {
+    let memory = LogMemory::new(capacity)?;
+    ATFORK.call_once(|| {
+        // SAFETY: `after_fork_in_child` only calls getpid(2) and stores to
+        // atomics, which is allowed in a child after fork (it is
+        // async-signal-safe); it does not unwind.
+        let _ = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    });
+    PID.store(nix::unistd::getpid().as_raw(), Ordering::Relaxed);
+    PARENT.store(nix::unistd::getppid().as_raw(), Ordering::Relaxed);
+    set_process_name(name);
+    let raw = Arc::into_raw(Arc::clone(&memory)).cast_mut();
+    CURRENT.store(raw, Ordering::Release);
+    ON.store(true, Ordering::Release);
+    let log = Log {
+        memory,
+        label: name.to_owned(),
+    };
+    record(
+        Kind::SPAWN,
+        PARENT.load(Ordering::Relaxed) as u64,
+        0,
+        0,
+        &"",
+    );
+    Ok(log)
+}
+
+/// Stops recording in this process (its children forked afterwards
+/// inherit the stop). The log's memory stays mapped.
+pub fn stop() {
+    ON.store(false, Ordering::Relaxed);
+}
+
+/// True while a log is recording in this process.
+pub fn is_on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
+
+/// The log this process records into, if any.
+pub fn current() -> Option<Log> {
+    let memory = installed()?;
+    // SAFETY: the pointer came from `Arc::into_raw` in `start`, and that
+    // reference is never released, so the count is at least 1; this adds
+    // one for the new handle.
+    let memory = unsafe {
+        let raw: *const LogMemory = memory;
+        Arc::increment_strong_count(raw);
+        Arc::from_raw(raw)
+    };
+    Some(Log {
+        memory,
+        label: process_name(),
+    })
+}
+
+extern "C" fn after_fork_in_child() {
+    PARENT.store(PID.load(Ordering::Relaxed), Ordering::Relaxed);
+    PID.store(nix::unistd::getpid().as_raw(), Ordering::Relaxed);
+}
+
+fn installed() -> Option<&'static LogMemory> {
+    if !ON.load(Ordering::Relaxed) {
+        return None;
+    }
+    let raw = CURRENT.load(Ordering::Acquire);
+    // SAFETY: a non-null pointer in CURRENT came from `Arc::into_raw` and
+    // is never released (see CURRENT): it is valid until the process ends.
+    unsafe { raw.as_ref() }
+}
+
+fn record(kind: u32, a: u64, b: u64, c: i64, text: &dyn fmt::Display) {
+    let Some(log) = installed() else {
+        return;
+    };
+    let name: [u64; NAME_WORDS] = std::array::from_fn(|i| NAME[i].load(Ordering::Relaxed));
+    log.append(kind, PID.load(Ordering::Relaxed), &name, a, b, c, text);
+}
+
+/// Names this process in the events it records from now on (cut to
+/// [`NAME_BYTES`] bytes). A forked child keeps its parent's name until it
+/// calls this or [`child_started`].
+pub fn set_process_name(name: &str) {
+    for (word, value) in NAME.iter().zip(pack_name(name)) {
+        word.store(value, Ordering::Relaxed);
+    }
+}
+
+fn process_name() -> String {
+    let bytes: Vec<u8> = NAME
+        .iter()
+        .flat_map(|w| w.load(Ordering::Relaxed).to_le_bytes())
+        .take_while(|&b| b != 0)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Hook for a forked child, first thing after `fork`: names the process
+/// and records its [`Kind::Spawn`] (its parent is the process that forked
+/// it). [`crate::Process::spawn`] is the place to call it.
+pub fn child_started(name: &str) {
+    set_process_name(name);
+    record(
+        Kind::SPAWN,
+        PARENT.load(Ordering::Relaxed) as u64,
+        0,
+        0,
+        &"",
+    );
+}
+
+/// Hook for the end of a process: records its [`Kind::Exit`] with the
+/// exit code. A child calls it just before `_exit`; the first process
+/// calls it before writing the log.
+pub fn exit(status: i32) {
+    record(Kind::EXIT, 0, 0, i64::from(status), &"");
+}
+
+/// Hook for a parent that reaped a child: records a [`Kind::Join`] with the
+/// child's pid, name and status (`-SIGNAL` when a signal killed it, as
+/// [`crate::ExitStatus::code`]).
+pub fn joined(child: i32, name: &str, status: i32) {
+    record(Kind::JOIN, child as u64, 0, i64::from(status), &name);
+}
+
+/// Hook for a message sent on `channel` with id `msg`; `text` is the
+/// message as a person would read it (cut to [`TEXT_BYTES`] bytes,
+/// formatted only when tracing is on: pass `format_args!`).
+///
+/// Call it *before* handing the message over. The receiver must record the
+/// same `(channel, msg)`: a queue's slot sequence number, a per-end counter
+/// on a channel with one writer and one reader, or an id carried with the
+/// message ([`next_message_id`]).
+pub fn send(channel: u64, msg: u64, text: impl fmt::Display) {
+    record(Kind::SEND, channel, msg, 0, &text);
+}
+
+/// Hook for a message received on `channel`: call it *after* the message
+/// was taken. See [`send`].
+pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
+    record(Kind::RECV, channel, msg, 0, &text);
+}
+
+/// Hook for a process that starts waiting for `lock`: call it when a
+/// first `try_lock` found the lock busy, before blocking, so that the
+/// picture shows a wait only where there was one (a wait recorded before
+/// every acquire is correct too, but clutters the picture).
+pub fn lock_wait(lock: u64) {
+    record(Kind::LOCK_WAIT, lock, 0, 0, &"");
+}
+
+/// Hook for a process that now holds `lock`: call it *after* acquiring.
+pub fn lock_acquired(lock: u64) {
+    record(Kind::LOCK_ACQUIRE, lock, 0, 0, &"");
+}
+
+/// Hook for a process about to let `lock` go: call it *before* releasing.
+pub fn lock_released(lock: u64) {
+    record(Kind::LOCK_RELEASE, lock, 0, 0, &"");
+}
+
+/// Hook for the start of a sleep of `requested` (after `--fast` scaling).
+pub fn sleep_begin(requested: Duration) {
+    let ns = u64::try_from(requested.as_nanos()).unwrap_or(u64::MAX);
+    record(Kind::SLEEP_BEGIN, 0, ns, 0, &"");
+}
+
+/// Hook for the end of a sleep (also when a signal cut it short).
+pub fn sleep_end() {
+    record(Kind::SLEEP_END, 0, 0, 0, &"");
+}
+
+/// Hook for a signal received (async-signal-safe: a signal handler may
+/// call it).
+pub fn signal(signal: i32) {
+    record(Kind::SIGNAL, 0, 0, i64::from(signal), &"");
+}
+
+/// Hook for a line the experiment printed (without its newline).
+pub fn print(line: impl fmt::Display) {
+    record(Kind::PRINT, 0, 0, 0, &line);
+}
+
+/// A free-form mark on the process's lane (`read 7`, `wrote 8`).
+pub fn mark(text: impl fmt::Display) {
+    record(Kind::MARK, 0, 0, 0, &text);
+}
+
+/// A fresh id for a channel or lock made by this run, named `label` in
+/// the pictures (`pipe`, `queue`, `lock`). Call it where the object is
+/// made, before the fork, and keep the id in the object: parent and
+/// children then record the same id.
+///
+/// Ids are handed out even while tracing is off (they are then only
+/// unique within the process), so a mechanism can always call it.
+pub fn new_object(label: impl fmt::Display) -> u64 {
+    match installed() {
+        Some(log) => {
+            let id = log.next_object();
+            record(Kind::NAME, id, 0, 0, &label);
+            id
+        }
+        None => (1 << 62) | (LOCAL_OBJECTS.fetch_add(1, Ordering::Relaxed) + 1),
+    }
+}
+
+/// The id of a named object (a FIFO path, a message queue name, a NATS
+/// subject): the same in every process and on every machine, so that
+/// traces recorded apart can be paired. Records the name while tracing.
+///
+/// ```
+/// use ipc_core::trace::named_object;
+/// assert_eq!(named_object("/ipc-lab-q"), named_object("/ipc-lab-q"));
+/// assert_ne!(named_object("/ipc-lab-q"), named_object("/ipc-lab-r"));
+/// ```
+pub fn named_object(name: &str) -> u64 {
+    // FNV-1a, with the top bit set so that it never meets `new_object`'s ids.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let id = hash | 1 << 63;
+    record(Kind::NAME, id, 0, 0, &name);
+    id
+}
+
+/// A fresh message id for a mechanism that carries the id with the
+/// message; 0 while tracing is off.
+pub fn next_message_id() -> u64 {
+    installed().map_or(0, LogMemory::next_message)
+}
+
+/// `println!` that also records the line as a [`Kind::Print`] event of
+/// the current trace (the line is formatted once; nothing more happens
+/// while tracing is off).
+///
+/// ```
+/// ipc_core::traced_println!("[{}, {}]", 1, 4);
+/// ipc_core::traced_println!();
+/// ```
+#[macro_export]
+macro_rules! traced_println {
+    () => {{
+        ::std::println!();
+        $crate::trace::print("");
+    }};
+    ($($arg:tt)*) => {{
+        if $crate::trace::is_on() {
+            let line = ::std::format!($($arg)*);
+            ::std::println!("{line}");
+            $crate::trace::print(&line);
+        } else {
+            ::std::println!($($arg)*);
+        }
+    }};
+}

@@ -1,0 +1,609 @@
+//! A trace once read: its events in time order, the processes that wrote
+//! them, and where they came from. What the writers draw, and what
+//! [`Trace::from_json`](super::Trace::from_json) and [`merge`] rebuild.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::log::{Contents, Raw};
+
+/// What happened, with the fields that say to what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The process started; `parent` forked it (for the first process of
+    /// a run, the shell or whatever started it).
+    Spawn {
+        /// The parent's pid.
+        parent: i32,
+    },
+    /// The process ended by itself with this exit code.
+    Exit {
+        /// The exit code.
+        status: i32,
+    },
+    /// The process reaped a child: Python-like status, `-SIGNAL` for a
+    /// child killed by a signal. The event's text is the child's name.
+    Join {
+        /// The child's pid.
+        child: i32,
+        /// How it ended (see [`crate::ExitStatus::code`]).
+        status: i32,
+    },
+    /// A message was sent; the text is the message, shortened.
+    Send {
+        /// The channel (see [`super::new_object`]).
+        channel: u64,
+        /// The message's id, the same in its [`Kind::Recv`].
+        msg: u64,
+    },
+    /// A message was received; the text is the message, shortened.
+    Recv {
+        /// The channel.
+        channel: u64,
+        /// The message's id, the same in its [`Kind::Send`].
+        msg: u64,
+    },
+    /// The process starts waiting for a lock.
+    LockWait {
+        /// The lock.
+        lock: u64,
+    },
+    /// The process holds the lock from now on.
+    LockAcquire {
+        /// The lock.
+        lock: u64,
+    },
+    /// The process lets the lock go.
+    LockRelease {
+        /// The lock.
+        lock: u64,
+    },
+    /// The process starts sleeping.
+    SleepBegin {
+        /// How long it asked to sleep (after `--fast` scaling), in ns.
+        requested_ns: u64,
+    },
+    /// The process woke up.
+    SleepEnd,
+    /// A signal reached the process.
+    Signal {
+        /// Its number (`2` for SIGINT).
+        signal: i32,
+    },
+    /// The process printed the event's text (the experiment's output).
+    Print,
+    /// A free-form mark; the text says what.
+    Mark,
+}
+
+impl Kind {
+    pub(crate) const SPAWN: u32 = 1;
+    pub(crate) const EXIT: u32 = 2;
+    pub(crate) const JOIN: u32 = 3;
+    pub(crate) const SEND: u32 = 4;
+    pub(crate) const RECV: u32 = 5;
+    pub(crate) const LOCK_WAIT: u32 = 6;
+    pub(crate) const LOCK_ACQUIRE: u32 = 7;
+    pub(crate) const LOCK_RELEASE: u32 = 8;
+    pub(crate) const SLEEP_BEGIN: u32 = 9;
+    pub(crate) const SLEEP_END: u32 = 10;
+    pub(crate) const SIGNAL: u32 = 11;
+    pub(crate) const PRINT: u32 = 12;
+    pub(crate) const MARK: u32 = 13;
+    /// Not an event: names an object (`a` = id, text = label).
+    pub(crate) const NAME: u32 = 14;
+
+    /// The short name used in the JSON (`args.ipc`) and in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Spawn { .. } => "spawn",
+            Kind::Exit { .. } => "exit",
+            Kind::Join { .. } => "join",
+            Kind::Send { .. } => "send",
+            Kind::Recv { .. } => "recv",
+            Kind::LockWait { .. } => "lock_wait",
+            Kind::LockAcquire { .. } => "lock_acquire",
+            Kind::LockRelease { .. } => "lock_release",
+            Kind::SleepBegin { .. } => "sleep",
+            Kind::SleepEnd => "sleep_end",
+            Kind::Signal { .. } => "signal",
+            Kind::Print => "print",
+            Kind::Mark => "mark",
+        }
+    }
+
+    fn from_raw(raw: &Raw) -> Option<Kind> {
+        let int = |v: i64| v as i32;
+        Some(match raw.kind {
+            Self::SPAWN => Kind::Spawn {
+                parent: raw.a as i32,
+            },
+            Self::EXIT => Kind::Exit { status: int(raw.c) },
+            Self::JOIN => Kind::Join {
+                child: raw.a as i32,
+                status: int(raw.c),
+            },
+            Self::SEND => Kind::Send {
+                channel: raw.a,
+                msg: raw.b,
+            },
+            Self::RECV => Kind::Recv {
+                channel: raw.a,
+                msg: raw.b,
+            },
+            Self::LOCK_WAIT => Kind::LockWait { lock: raw.a },
+            Self::LOCK_ACQUIRE => Kind::LockAcquire { lock: raw.a },
+            Self::LOCK_RELEASE => Kind::LockRelease { lock: raw.a },
+            Self::SLEEP_BEGIN => Kind::SleepBegin {
+                requested_ns: raw.b,
+            },
+            Self::SLEEP_END => Kind::SleepEnd,
+            Self::SIGNAL => Kind::Signal { signal: int(raw.c) },
+            Self::PRINT => Kind::Print,
+            Self::MARK => Kind::Mark,
+            _ => return None,
+        })
+    }
+}
+
+/// One event of a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Nanoseconds since the trace's start (for a merged trace, since the
+    /// earliest start of its sources).
+    pub t_ns: u64,
+    /// Which [`Trace::sources`] entry recorded it (0 unless merged).
+    pub source: usize,
+    /// The process that recorded it.
+    pub pid: i32,
+    /// That process's name when it recorded it.
+    pub process: String,
+    /// What happened.
+    pub kind: Kind,
+    /// The message, printed line or mark (may be empty).
+    pub text: String,
+    /// True when `text` was cut to fit a record.
+    pub truncated: bool,
+}
+
+impl Event {
+    /// The process, as a key unique in a merged trace too.
+    pub fn process_key(&self) -> (usize, i32) {
+        (self.source, self.pid)
+    }
+}
+
+impl fmt::Display for Event {
+    /// `recv (p2, pid 123, at 1.234 ms) channel 1 msg 7 "hello"`: enough to
+    /// find the event in the picture and in the JSON.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}, pid {}, at {})",
+            self.kind.label(),
+            self.process,
+            self.pid,
+            format_ns(self.t_ns)
+        )?;
+        match self.kind {
+            Kind::Send { channel, msg } | Kind::Recv { channel, msg } => {
+                write!(f, " channel {channel} msg {msg}")?
+            }
+            Kind::LockWait { lock } | Kind::LockAcquire { lock } | Kind::LockRelease { lock } => {
+                write!(f, " lock {lock}")?
+            }
+            _ => {}
+        }
+        if !self.text.is_empty() {
+            write!(f, " {:?}", self.text)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the events of a trace came from: one run, on one machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// A label: the program's name, or for a merge the file's stem.
+    pub label: String,
+    /// The machine it ran on (its host name).
+    pub host: String,
+    /// CLOCK_REALTIME at the start of the run, ns since the Unix epoch.
+    pub start_wall_ns: i64,
+    /// How much later than the merged trace's start this source started,
+    /// by the wall clocks (0 unless merged); added to its events' times.
+    pub offset_ns: u64,
+    /// The log's capacity.
+    pub capacity: u64,
+    /// Events that found the log full and were not recorded.
+    pub dropped: u64,
+    /// Records claimed but never finished (their writer was killed).
+    pub incomplete: u64,
+}
+
+/// A process as it appears in a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// The source that recorded it.
+    pub source: usize,
+    /// Its pid.
+    pub pid: i32,
+    /// Its name (the last one it recorded events under).
+    pub name: String,
+    /// The pid that forked it, from its [`Kind::Spawn`] event.
+    pub parent: Option<i32>,
+    /// Time of its first event.
+    pub first_ns: u64,
+    /// Time of its last event.
+    pub last_ns: u64,
+    /// Its exit code, from its [`Kind::Exit`] event.
+    pub exit: Option<i32>,
+    /// How many events it recorded.
+    pub events: usize,
+}
+
+/// A whole trace: events in time order, the names of the objects they
+/// mention, and the sources they came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trace {
+    /// One entry per recording; more than one after [`merge`].
+    pub sources: Vec<Source>,
+    /// Labels of channels and locks, by (source, id).
+    pub objects: BTreeMap<(usize, u64), String>,
+    /// The events, sorted by time (ties keep their recording order).
+    pub events: Vec<Event>,
+}
+
+impl Trace {
+    pub(crate) fn from_contents(contents: Contents, label: &str, host: &str) -> Trace {
+        let mut objects = BTreeMap::new();
+        let mut events = Vec::with_capacity(contents.records.len());
+        for raw in contents.records {
+            if raw.kind == Kind::NAME {
+                objects.insert((0, raw.a), raw.text);
+                continue;
+            }
+            let Some(kind) = Kind::from_raw(&raw) else {
+                continue;
+            };
+            events.push(Event {
+                t_ns: raw.t_ns,
+                source: 0,
+                pid: raw.pid,
+                process: raw.name,
+                kind,
+                text: raw.text,
+                truncated: raw.truncated,
+            });
+        }
+        events.sort_by_key(|e| e.t_ns);
+        Trace {
+            sources: vec![Source {
+                label: label.to_owned(),
+                host: host.to_owned(),
+                start_wall_ns: contents.start_wall_ns,
+                offset_ns: 0,
+                capacity: contents.capacity,
+                dropped: contents.dropped,
+                incomplete: contents.incomplete,
+            }],
+            objects,
+            events,
+        }
+    }
+
+    /// Events lost to a full log, over all sources.
+    pub fn dropped(&self) -> u64 {
+        self.sources.iter().map(|s| s.dropped).sum()
+    }
+
+    /// Records left unfinished by a killed writer, over all sources.
+    pub fn incomplete(&self) -> u64 {
+        self.sources.iter().map(|s| s.incomplete).sum()
+    }
+
+    /// The processes, in the order of their first event.
+    ///
+    /// ```
+    /// # use ipc_core::trace::{Event, Kind, Trace};
+    /// let event = |t_ns, pid: i32, kind| Event {
+    ///     t_ns, source: 0, pid, process: format!("p{pid}"), kind,
+    ///     text: String::new(), truncated: false,
+    /// };
+    /// let trace = Trace {
+    ///     events: vec![
+    ///         event(0, 10, Kind::Spawn { parent: 1 }),
+    ///         event(5, 11, Kind::Spawn { parent: 10 }),
+    ///         event(9, 11, Kind::Exit { status: 0 }),
+    ///     ],
+    ///     ..Trace::default()
+    /// };
+    /// let processes = trace.processes();
+    /// assert_eq!(processes.len(), 2);
+    /// assert_eq!((processes[1].pid, processes[1].parent, processes[1].exit), (11, Some(10), Some(0)));
+    /// ```
+    pub fn processes(&self) -> Vec<ProcessInfo> {
+        let mut order: Vec<(usize, i32)> = Vec::new();
+        let mut by_key: BTreeMap<(usize, i32), ProcessInfo> = BTreeMap::new();
+        for event in &self.events {
+            let key = event.process_key();
+            let info = by_key.entry(key).or_insert_with(|| {
+                order.push(key);
+                ProcessInfo {
+                    source: event.source,
+                    pid: event.pid,
+                    name: String::new(),
+                    parent: None,
+                    first_ns: event.t_ns,
+                    last_ns: event.t_ns,
+                    exit: None,
+                    events: 0,
+                }
+            });
+            info.name.clone_from(&event.process);
+            info.last_ns = info.last_ns.max(event.t_ns);
+            info.events += 1;
+            match event.kind {
+                Kind::Spawn { parent } => info.parent = Some(parent),
+                Kind::Exit { status } => info.exit = Some(status),
+                _ => {}
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|key| by_key.remove(&key))
+            .collect()
+    }
+
+    /// The label of an object, or a made-up one (`#3`).
+    pub fn object_label(&self, source: usize, id: u64) -> String {
+        self.objects
+            .get(&(source, id))
+            .or_else(|| {
+                // A named object (a hash of its name) is the same everywhere.
+                self.objects
+                    .iter()
+                    .find(|((_, other), _)| is_named(id) && *other == id)
+                    .map(|(_, label)| label)
+            })
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+
+    /// Pairs every receive with its send: `(send index, receive index)`
+    /// into [`Trace::events`], by channel and message id. A channel made by
+    /// the run ([`super::new_object`]) is one source's own; a named one
+    /// ([`super::named_object`]) is the same on every machine, so that a
+    /// message may cross from one source to another.
+    pub fn message_pairs(&self) -> Vec<(usize, usize)> {
+        let key = |event: &Event, channel: u64, msg: u64| {
+            let scope = if is_named(channel) {
+                None
+            } else {
+                Some(event.source)
+            };
+            (scope, channel, msg)
+        };
+        let mut sends = BTreeMap::new();
+        for (i, event) in self.events.iter().enumerate() {
+            if let Kind::Send { channel, msg } = event.kind {
+                sends.entry(key(event, channel, msg)).or_insert(i);
+            }
+        }
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, event)| match event.kind {
+                Kind::Recv { channel, msg } => {
+                    sends.get(&key(event, channel, msg)).map(|&s| (s, i))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Lines that say what a reader must know about this trace: dropped
+    /// and unfinished events, and for a merge the offsets applied.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.sources.len() > 1 {
+            let offsets: Vec<String> = self
+                .sources
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({}) +{}",
+                        s.label,
+                        format_wall(s.start_wall_ns),
+                        format_ns(s.offset_ns)
+                    )
+                })
+                .collect();
+            notes.push(format!(
+                "merged by wall-clock start, offsets applied: {}; the machines' clocks may disagree by their synchronisation error",
+                offsets.join(", ")
+            ));
+            let early = self
+                .message_pairs()
+                .into_iter()
+                .filter(|&(s, r)| self.events[r].t_ns < self.events[s].t_ns)
+                .map(|(s, r)| self.events[s].t_ns - self.events[r].t_ns)
+                .max();
+            if let Some(skew) = early {
+                notes.push(format!(
+                    "some receives appear before their send: the clocks disagree by at least {}",
+                    format_ns(skew)
+                ));
+            }
+        }
+        for source in &self.sources {
+            if source.dropped > 0 {
+                notes.push(format!(
+                    "{}: {} events dropped, the log was full ({} events); record a shorter run or give a larger capacity",
+                    source.label, source.dropped, source.capacity
+                ));
+            }
+            if source.incomplete > 0 {
+                notes.push(format!(
+                    "{}: {} events left unfinished by a process killed while recording",
+                    source.label, source.incomplete
+                ));
+            }
+        }
+        notes
+    }
+}
+
+/// True for the id of a named object ([`super::named_object`]): the same
+/// in every process and on every machine.
+pub fn is_named(id: u64) -> bool {
+    id & (1 << 63) != 0
+}
+
+/// Puts several traces on one time line, aligned by the wall-clock instant
+/// each one started at.
+///
+/// The earliest start becomes time 0; every other source's events move by
+/// its [`Source::offset_ns`], which [`Trace::notes`] reports. Processes stay
+/// apart by source, so equal pids on two machines are two processes.
+///
+/// ```
+/// # use ipc_core::trace::{merge, Source, Trace};
+/// let source = |label: &str, start_wall_ns| Source {
+///     label: label.into(), host: "h".into(), start_wall_ns, offset_ns: 0,
+///     capacity: 8, dropped: 0, incomplete: 0,
+/// };
+/// let a = Trace { sources: vec![source("a", 5_000)], ..Trace::default() };
+/// let b = Trace { sources: vec![source("b", 2_000)], ..Trace::default() };
+/// let merged = merge(vec![a, b]);
+/// let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
+/// assert_eq!(offsets, [3_000, 0]);
+/// ```
+pub fn merge(traces: Vec<Trace>) -> Trace {
+    let starts: Vec<i64> = traces
+        .iter()
+        .flat_map(|t| {
+            t.sources
+                .iter()
+                .map(|s| s.start_wall_ns - s.offset_ns as i64)
+        })
+        .collect();
+    let origin = starts.iter().copied().min().unwrap_or(0);
+    let mut merged = Trace::default();
+    for trace in traces {
+        let base = merged.sources.len();
+        let mut shifts = Vec::new();
+        for source in trace.sources {
+            let start = source.start_wall_ns - source.offset_ns as i64;
+            let shift = (start - origin) as u64;
+            shifts.push(shift);
+            merged.sources.push(Source {
+                offset_ns: shift + source.offset_ns,
+                ..source
+            });
+        }
+        for ((source, id), label) in trace.objects {
+            merged.objects.insert((base + source, id), label);
+        }
+        for mut event in trace.events {
+            event.t_ns += shifts.get(event.source).copied().unwrap_or(0);
+            event.source += base;
+            merged.events.push(event);
+        }
+    }
+    merged.events.sort_by_key(|e| e.t_ns);
+    merged
+}
+
+/// `1.234 ms`, `12.000 s`, `850 ns`: a duration for people.
+///
+/// ```
+/// use ipc_core::trace::format_ns;
+/// assert_eq!(format_ns(850), "850 ns");
+/// assert_eq!(format_ns(1_234_567), "1.235 ms");
+/// assert_eq!(format_ns(12_000_000_000), "12.000 s");
+/// ```
+pub fn format_ns(ns: u64) -> String {
+    match ns {
+        0..1_000 => format!("{ns} ns"),
+        1_000..1_000_000 => format!("{:.3} µs", ns as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.3} ms", ns as f64 / 1e6),
+        _ => format!("{:.3} s", ns as f64 / 1e9),
+    }
+}
+
+/// A wall-clock instant as `2024-05-01 12:00:00.123456789 UTC`.
+///
+/// ```
+/// use ipc_core::trace::format_wall;
+/// assert_eq!(format_wall(0), "1970-01-01 00:00:00.000000000 UTC");
+/// assert_eq!(format_wall(951_782_400_000_000_001), "2000-02-29 00:00:00.000000001 UTC");
+/// ```
+pub fn format_wall(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{nanos:09} UTC",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(source: usize, kind: Kind) -> Event {
+        Event {
+            t_ns: 1,
+            source,
+            pid: 1,
+            process: "p".into(),
+            kind,
+            text: String::new(),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn only_named_channels_pair_across_sources() {
+        let named = 1 << 63 | 5;
+        let trace = Trace {
+            events: vec![
+                event(0, Kind::Send { channel: 1, msg: 1 }),
+                event(1, Kind::Recv { channel: 1, msg: 1 }),
+                event(
+                    0,
+                    Kind::Send {
+                        channel: named,
+                        msg: 1,
+                    },
+                ),
+                event(
+                    1,
+                    Kind::Recv {
+                        channel: named,
+                        msg: 1,
+                    },
+                ),
+                event(1, Kind::Send { channel: 1, msg: 1 }),
+            ],
+            ..Trace::default()
+        };
+        // Channel 1 of source 1 pairs with source 1's own send only.
+        assert_eq!(trace.message_pairs(), [(4, 1), (2, 3)]);
+    }
+}

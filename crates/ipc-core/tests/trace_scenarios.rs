@@ -1,0 +1,342 @@
+//! The trace log between real processes: a run of several processes that
+//! talk over a real pipe and queue and take turns on a real `Lock` is
+//! recorded, written as JSON and SVG, and checked for causal consistency
+//! by ipc-testkit's checker; a tampered trace is rejected; a full log
+//! drops events and says so; a child killed while holding the lock ends
+//! its lane at its parent's join.
+//!
+//! The mechanisms do not record by themselves yet: each scenario calls the
+//! hooks where the mechanisms will (`trace::child_started` first thing in
+//! a child, `trace::send` before a send, …).
+//!
+//! A `harness = false` target: single-threaded, so the scenarios may fork
+//! with `Process::spawn` (see `ipc_testkit::scenarios`).
+
+use std::time::Duration;
+
+use ipc_core::trace::{self, Trace};
+use ipc_core::{Error, Lock, LockError, Process, Queue, pipe};
+use ipc_testkit::TempDir;
+use ipc_testkit::trace::{Rule, assert_svg_matches, parse_json};
+use nix::sys::signal::Signal;
+
+const MESSAGES: u64 = 5;
+const WORKERS: i64 = 2;
+const ROUNDS: i64 = 5;
+
+/// Joins a child and records the join, as `Process::join` will.
+fn join(child: &mut Process) -> i32 {
+    let status = child.join().unwrap().code();
+    trace::joined(child.pid().as_raw(), child.name(), status);
+    status
+}
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
+    let dir = TempDir::new("trace");
+    let log = trace::start("main", 4096).unwrap();
+    let (mut rx, mut tx) = pipe::simplex::<String>().unwrap();
+    let pipe_id = trace::new_object("pipe");
+    let queue = Queue::<i64>::new().unwrap();
+    let queue_id = trace::new_object("queue");
+    let lock = Lock::new().unwrap();
+    let lock_id = trace::new_object("lock");
+
+    let mut children = vec![
+        Process::spawn("writer", || {
+            trace::child_started("writer");
+            rx.close();
+            for i in 0..MESSAGES {
+                let text = format!("message {i}");
+                trace::send(pipe_id, i, &text);
+                tx.send(&text)?;
+                trace::sleep_begin(Duration::from_micros(200));
+                std::thread::sleep(Duration::from_micros(200));
+                trace::sleep_end();
+            }
+            trace::exit(0);
+            Ok::<(), Error>(())
+        })
+        .unwrap(),
+    ];
+    for w in 0..WORKERS {
+        children.push(
+            Process::spawn(format!("worker{w}"), || {
+                trace::child_started(&format!("worker{w}"));
+                for round in 0..ROUNDS {
+                    trace::lock_wait(lock_id);
+                    let guard = lock.lock().map_err(Error::from)?;
+                    trace::lock_acquired(lock_id);
+                    // The item carries its own id: several producers share
+                    // the queue.
+                    let item = w * 100 + round;
+                    trace::mark(format_args!("round {round}"));
+                    trace::send(queue_id, item as u64, item);
+                    queue.put(item)?;
+                    trace::lock_released(lock_id);
+                    drop(guard);
+                }
+                trace::exit(0);
+                Ok::<(), Error>(())
+            })
+            .unwrap(),
+        );
+    }
+    tx.close();
+    for i in 0..MESSAGES {
+        let text = rx.recv().unwrap();
+        // One writer, one reader: the n-th receive is the n-th send.
+        trace::recv(pipe_id, i, &text);
+        trace::print(&text);
+    }
+    for _ in 0..WORKERS * ROUNDS {
+        let item = queue.get_timeout(Duration::from_secs(30)).unwrap();
+        trace::recv(queue_id, item as u64, item);
+    }
+    for child in &mut children {
+        assert_eq!(join(child), 0, "{}", child.name());
+    }
+    trace::exit(0);
+
+    let (json, svg) = (dir.join("run.json"), dir.join("run.svg"));
+    let written = log.write(&json).unwrap();
+    assert_eq!((written.format, written.dropped), (trace::Format::Json, 0));
+    log.write(&svg).unwrap();
+    trace::stop();
+
+    let text = read(&json);
+    let parsed = parse_json(&text).unwrap();
+    parsed.assert_consistent();
+    let mut names: Vec<&str> = parsed.tracks.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["main", "worker0", "worker1", "writer"]);
+    let expected_messages = MESSAGES as usize + (WORKERS * ROUNDS) as usize;
+    assert_eq!(parsed.of_kind("send").len(), expected_messages);
+    assert_eq!(parsed.of_kind("recv").len(), expected_messages);
+    assert_eq!(
+        parsed.of_kind("lock_acquire").len(),
+        (WORKERS * ROUNDS) as usize
+    );
+    let flows = parsed.raw.iter().filter(|e| e["flow_out"] == true).count();
+    assert_eq!(flows, expected_messages, "one arrow per message");
+    let pids: Vec<i64> = children
+        .iter()
+        .map(|c| i64::from(c.pid().as_raw()))
+        .collect();
+    for pid in pids {
+        assert!(parsed.track_of(0, pid).is_some(), "no track for pid {pid}");
+    }
+    assert_svg_matches(&read(&svg), &parsed);
+    // The JSON keeps everything: reading it back gives the same trace.
+    assert_eq!(Trace::from_json(&text).unwrap(), log.snapshot());
+}
+
+fn a_tampered_trace_is_rejected_by_the_checker() {
+    let dir = TempDir::new("tamper");
+    let log = trace::start("main", 256).unwrap();
+    let channel = trace::new_object("pipe");
+    let lock = Lock::new().unwrap();
+    let lock_id = trace::new_object("lock");
+    let (mut rx, mut tx) = pipe::simplex::<String>().unwrap();
+    let mut child = Process::spawn("sender", || {
+        trace::child_started("sender");
+        let held = lock.lock().map_err(Error::from)?;
+        trace::lock_acquired(lock_id);
+        trace::send(channel, 0, "hello");
+        tx.send(&"hello".to_string())?;
+        trace::lock_released(lock_id);
+        drop(held);
+        trace::exit(0);
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    tx.close();
+    let text = rx.recv().unwrap();
+    trace::recv(channel, 0, &text);
+    join(&mut child);
+    let held = lock.lock().unwrap();
+    trace::lock_acquired(lock_id);
+    trace::lock_released(lock_id);
+    drop(held);
+    trace::exit(0);
+    let path = dir.join("run.json");
+    log.write(&path).unwrap();
+    trace::stop();
+    let text = read(&path);
+    parse_json(&text).unwrap().assert_consistent();
+
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let events = value["traceEvents"].as_array_mut().unwrap();
+    let find = |events: &[serde_json::Value], kind: &str, nth: usize| {
+        events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e["args"]["ipc"] == kind)
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap()
+    };
+    // Move the receive to just before the send, and the parent's acquire
+    // to just before the child's release.
+    let (send, recv) = (find(events, "send", 0), find(events, "recv", 0));
+    let early = events[send]["args"]["ns"].as_u64().unwrap() - 1;
+    events[recv]["args"]["ns"] = early.into();
+    events[recv]["ts"] = (early as f64 / 1000.0).into();
+    let (release, acquire) = (
+        find(events, "lock_release", 0),
+        find(events, "lock_acquire", 1),
+    );
+    let early = events[release]["args"]["ns"].as_u64().unwrap() - 1;
+    events[acquire]["args"]["ns"] = early.into();
+    events[acquire]["ts"] = (early as f64 / 1000.0).into();
+    let violations = parse_json(&value.to_string()).unwrap().violations();
+    let rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
+    assert!(rules.contains(&Rule::ReceiveAfterSend), "{violations:#?}");
+    assert!(
+        rules.contains(&Rule::AcquireAfterRelease),
+        "{violations:#?}"
+    );
+    let message = &violations
+        .iter()
+        .find(|v| v.rule == Rule::ReceiveAfterSend)
+        .unwrap()
+        .message;
+    assert!(
+        message.starts_with(&format!("traceEvents[{recv}] recv (main, pid ")),
+        "{message}"
+    );
+    assert!(message.contains(&format!(
+        "before its send traceEvents[{send}] send (sender, pid "
+    )));
+}
+
+fn a_full_log_drops_events_and_says_so() {
+    let dir = TempDir::new("full");
+    let log = trace::start("main", 8).unwrap();
+    let mut child = Process::spawn("marker", || {
+        trace::child_started("marker");
+        for i in 0..20 {
+            trace::mark(format_args!("child {i}"));
+        }
+        trace::exit(0);
+    })
+    .unwrap();
+    for i in 0..20 {
+        trace::mark(format_args!("parent {i}"));
+    }
+    join(&mut child);
+    trace::exit(0);
+    // start, and per process: spawn, 20 marks, exit; plus the join.
+    let recorded = 1 + 22 + 20 + 1 + 1;
+    assert_eq!(log.len(), 8);
+    assert_eq!(log.dropped(), recorded - 8);
+    let (json, svg) = (dir.join("full.json"), dir.join("full.svg"));
+    let written = log.write(&json).unwrap();
+    assert_eq!((written.events, written.dropped), (8, recorded - 8));
+    log.write(&svg).unwrap();
+    trace::stop();
+    let parsed = parse_json(&read(&json)).unwrap();
+    assert_eq!(parsed.dropped, recorded - 8);
+    let note = format!(
+        "{} events dropped, the log was full (8 events)",
+        recorded - 8
+    );
+    assert!(
+        parsed.notes.iter().any(|n| n.contains(&note)),
+        "{:?}",
+        parsed.notes
+    );
+    parsed.assert_consistent();
+    assert!(read(&svg).contains(&note), "the SVG says so too");
+}
+
+fn a_child_killed_holding_the_lock_ends_at_its_join() {
+    let dir = TempDir::new("killed");
+    let log = trace::start("main", 256).unwrap();
+    let lock = Lock::new().unwrap();
+    let lock_id = trace::new_object("lock");
+    let (mut rx, mut tx) = pipe::simplex::<u8>().unwrap();
+    let mut child = Process::spawn("holder", || {
+        trace::child_started("holder");
+        let _held = lock.lock().map_err(Error::from)?;
+        trace::lock_acquired(lock_id);
+        tx.send(&1)?;
+        // Killed in here.
+        std::thread::sleep(Duration::from_secs(60));
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    tx.close();
+    rx.recv().unwrap();
+    child.signal(Signal::SIGKILL).unwrap();
+    assert_eq!(join(&mut child), -9);
+    trace::lock_wait(lock_id);
+    match lock.lock() {
+        Err(LockError::OwnerDied(guard)) => {
+            trace::lock_acquired(lock_id);
+            guard.make_consistent().unwrap();
+            trace::lock_released(lock_id);
+        }
+        other => panic!("expected OwnerDied, got {:?}", other.map(|_| ())),
+    }
+    trace::exit(0);
+    let (json, svg) = (dir.join("k.json"), dir.join("k.svg"));
+    log.write(&json).unwrap();
+    log.write(&svg).unwrap();
+    trace::stop();
+    let parsed = parse_json(&read(&json)).unwrap();
+    parsed.assert_consistent();
+    assert_eq!(
+        parsed.of_kind("exit").len(),
+        1,
+        "the holder never exits by itself"
+    );
+    let svg = read(&svg);
+    assert_svg_matches(&svg, &parsed);
+    assert!(svg.contains("killed by SIGKILL"));
+    assert!(svg.contains("holds lock, never released"));
+}
+
+fn nothing_is_recorded_once_stopped() {
+    let log = trace::start("main", 16).unwrap();
+    trace::stop();
+    assert!(!trace::is_on());
+    trace::mark("unseen");
+    let mut child = Process::spawn("quiet", || trace::child_started("quiet")).unwrap();
+    join(&mut child);
+    let kinds: Vec<&str> = log
+        .snapshot()
+        .events
+        .iter()
+        .map(|e| e.kind.label())
+        .collect();
+    assert_eq!(kinds, ["spawn"], "only start's own spawn");
+}
+
+fn main() {
+    ipc_testkit::scenarios::main(&[
+        (
+            "processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace",
+            processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace,
+        ),
+        (
+            "a_tampered_trace_is_rejected_by_the_checker",
+            a_tampered_trace_is_rejected_by_the_checker,
+        ),
+        (
+            "a_full_log_drops_events_and_says_so",
+            a_full_log_drops_events_and_says_so,
+        ),
+        (
+            "a_child_killed_holding_the_lock_ends_at_its_join",
+            a_child_killed_holding_the_lock_ends_at_its_join,
+        ),
+        (
+            "nothing_is_recorded_once_stopped",
+            nothing_is_recorded_once_stopped,
+        ),
+    ]);
+}

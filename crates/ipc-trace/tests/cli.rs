@@ -1,0 +1,243 @@
+//! The real `ipc-trace` binary on traces written by ipc-core's writer.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ipc_core::trace::{Event, Kind, Source, Trace};
+use ipc_testkit::TempDir;
+use ipc_testkit::trace::{assert_svg_matches, parse_json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ipc-trace");
+
+/// Machine A's start, ns since the epoch; machine B starts 10 ms later.
+const START_A: i64 = 1_700_000_000_000_000_000;
+const B_LATER: u64 = 10_000_000;
+const CHANNEL: u64 = 0x8000_0000_0000_0001;
+
+fn event(t_ns: u64, pid: i32, process: &str, kind: Kind, text: &str) -> Event {
+    Event {
+        t_ns,
+        source: 0,
+        pid,
+        process: process.into(),
+        kind,
+        text: text.into(),
+        truncated: false,
+    }
+}
+
+fn source(label: &str, host: &str, start_wall_ns: i64) -> Source {
+    Source {
+        label: label.into(),
+        host: host.into(),
+        start_wall_ns,
+        offset_ns: 0,
+        capacity: 64,
+        dropped: 0,
+        incomplete: 0,
+    }
+}
+
+/// The sender's trace (machine A) sends at 12 ms; the receiver's (machine
+/// B, started 10 ms later by its clock) receives at 5 ms of its own time,
+/// that is 15 ms of A's. Both processes have pid 100.
+fn write_fixtures(dir: &TempDir) {
+    let mut objects = BTreeMap::new();
+    objects.insert((0, CHANNEL), "subject greetings".to_string());
+    let a = Trace {
+        sources: vec![source("exp1-mom", "alpha", START_A)],
+        objects: objects.clone(),
+        events: vec![
+            event(0, 100, "sender", Kind::Spawn { parent: 1 }, ""),
+            event(
+                12_000_000,
+                100,
+                "sender",
+                Kind::Send {
+                    channel: CHANNEL,
+                    msg: 7,
+                },
+                "Hello",
+            ),
+            event(13_000_000, 100, "sender", Kind::Exit { status: 0 }, ""),
+        ],
+    };
+    let b = Trace {
+        sources: vec![source("exp1-mom", "beta", START_A + B_LATER as i64)],
+        objects,
+        events: vec![
+            event(0, 100, "receiver", Kind::Spawn { parent: 1 }, ""),
+            event(
+                5_000_000,
+                100,
+                "receiver",
+                Kind::Recv {
+                    channel: CHANNEL,
+                    msg: 7,
+                },
+                "Hello",
+            ),
+            event(6_000_000, 100, "receiver", Kind::Print, "Hello"),
+            event(7_000_000, 100, "receiver", Kind::Exit { status: 0 }, ""),
+        ],
+    };
+    std::fs::write(dir.join("sender.json"), a.to_json()).unwrap();
+    std::fs::write(dir.join("receiver.json"), b.to_json()).unwrap();
+}
+
+fn path(dir: &TempDir, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_owned()
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn help_explains_the_commands_and_exit_codes() {
+    ipc_testkit::run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["merge", "svg", "wall-clock", "offsets", "Exit codes"]);
+    ipc_testkit::run(BIN, &["merge", "--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&["--output", "FILE.svg", "FILE.json"]);
+}
+
+#[test]
+fn merge_aligns_by_wall_clock_and_says_by_how_much() {
+    let dir = TempDir::new("merge");
+    write_fixtures(&dir);
+    let (a, b, out) = (
+        path(&dir, "sender.json"),
+        path(&dir, "receiver.json"),
+        path(&dir, "run.json"),
+    );
+    let run = ipc_testkit::run(BIN, &["merge", &a, &b, "-o", &out]);
+    run.assert_code(0)
+        .assert_no_panic()
+        .assert_stdout_contains(&[
+            "sender: started 2023-11-14 22:13:20.000000000 UTC (host alpha), offset +0 ns",
+            "receiver: started 2023-11-14 22:13:20.010000000 UTC (host beta), offset +10.000 ms",
+        ]);
+
+    let text = read(&out);
+    let parsed = parse_json(&text).unwrap();
+    // Aligned, the receive (15 ms) follows the send (12 ms); unaligned it
+    // would come 7 ms before it and the check would fail.
+    parsed.assert_consistent();
+    assert_eq!(parsed.of_kind("recv")[0].ns, 15_000_000);
+    assert_eq!(parsed.of_kind("send")[0].ns, 12_000_000);
+    // Two processes with pid 100, on two machines: two tracks.
+    assert_eq!(parsed.tracks.len(), 2, "{:?}", parsed.tracks);
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let offsets: Vec<u64> = value["otherData"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["offset_ns"].as_u64().unwrap())
+        .collect();
+    assert_eq!(offsets, [0, B_LATER]);
+    assert!(
+        parsed.notes[0].starts_with("merged by wall-clock start, offsets applied: sender (2023-11-14 22:13:20.000000000 UTC) +0 ns, receiver (2023-11-14 22:13:20.010000000 UTC) +10.000 ms"),
+        "{:?}",
+        parsed.notes
+    );
+
+    // The SVG of the same merge: one lane per process, the offsets shown.
+    let svg = path(&dir, "run.svg");
+    ipc_testkit::run(BIN, &["merge", &a, &b, "--output", &svg]).assert_code(0);
+    let picture = read(&svg);
+    assert_svg_matches(&picture, &parsed);
+    assert!(picture.contains(
+        "receiver: recorded on beta from 2023-11-14 22:13:20.010000000 UTC, drawn +10.000 ms from the top"
+    ));
+    assert!(picture.contains("pid 100 @ receiver"));
+    assert_eq!(
+        picture.matches(r#"class="message""#).count(),
+        1,
+        "one arrow across machines"
+    );
+}
+
+#[test]
+fn merge_notes_clocks_that_disagree() {
+    let dir = TempDir::new("skew");
+    write_fixtures(&dir);
+    // Machine B's clock is 8 ms slow: its receive lands 1 ms before the send.
+    let b = path(&dir, "receiver.json");
+    let mut value: serde_json::Value = serde_json::from_str(&read(&b)).unwrap();
+    value["otherData"]["sources"][0]["start_wall_ns"] = (START_A + 2_000_000).into();
+    std::fs::write(&b, value.to_string()).unwrap();
+    let out = path(&dir, "run.json");
+    let run = ipc_testkit::run(BIN, &["merge", &path(&dir, "sender.json"), &b, "-o", &out]);
+    run.assert_code(0).assert_stdout_contains(&[
+        "note: some receives appear before their send: the clocks disagree by at least 5.000 ms",
+    ]);
+}
+
+#[test]
+fn svg_redraws_a_json_trace() {
+    let dir = TempDir::new("redraw");
+    write_fixtures(&dir);
+    let (input, out) = (path(&dir, "receiver.json"), path(&dir, "receiver.svg"));
+    ipc_testkit::run(BIN, &["svg", &input, "-o", &out])
+        .assert_code(0)
+        .assert_stdout_contains(&["wrote", "4 events of 1 processes from 1 trace(s)"]);
+    let parsed = parse_json(&read(&input)).unwrap();
+    assert_svg_matches(&read(&out), &parsed);
+}
+
+#[test]
+fn bad_usage_and_bad_inputs_exit_with_2_and_write_nothing() {
+    let dir = TempDir::new("bad");
+    write_fixtures(&dir);
+    let a = path(&dir, "sender.json");
+    let text = path(&dir, "out.txt");
+    ipc_testkit::run(BIN, &["svg", &a, "-o", &text]).assert_bad_usage("must end in .json");
+    assert!(!Path::new(&text).exists());
+    ipc_testkit::run(BIN, &["merge", &a, "-o", &path(&dir, "x.svg")]).assert_bad_usage("merge");
+    ipc_testkit::run(
+        BIN,
+        &[
+            "svg",
+            &path(&dir, "missing.json"),
+            "-o",
+            &path(&dir, "y.svg"),
+        ],
+    )
+    .assert_bad_usage("cannot read");
+    std::fs::write(dir.join("foreign.json"), r#"{"traceEvents": []}"#).unwrap();
+    ipc_testkit::run(
+        BIN,
+        &[
+            "svg",
+            &path(&dir, "foreign.json"),
+            "-o",
+            &path(&dir, "z.svg"),
+        ],
+    )
+    .assert_bad_usage("not a trace ipc-lab wrote");
+    ipc_testkit::run(BIN, &["svg", &a, "-o", "/no/such/dir/z.svg"])
+        .assert_bad_usage("does not exist");
+    ipc_testkit::run(BIN, &["frobnicate"]).assert_bad_usage("frobnicate");
+}
+
+#[test]
+fn an_output_that_cannot_be_written_exits_with_1() {
+    let dir = TempDir::new("unwritable");
+    write_fixtures(&dir);
+    // A directory where the file should go.
+    std::fs::create_dir(dir.join("taken.svg")).unwrap();
+    let run = ipc_testkit::run(
+        BIN,
+        &[
+            "svg",
+            &path(&dir, "sender.json"),
+            "-o",
+            &path(&dir, "taken.svg"),
+        ],
+    );
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["write", "taken.svg", "Is a directory"]);
+}
