@@ -3,7 +3,9 @@
 # a bound, under a timeout; prints one line per experiment (name, result,
 # seconds) and a summary, and exits 1 if any failed. An experiment that
 # leaves a shared memory segment, a message queue, a FIFO or a zombie
-# behind fails too.
+# behind fails too: only what that experiment created counts (its runs
+# write every object they create to an audit file, IPC_LAB_AUDIT), never
+# another program's objects.
 #
 #   scripts/run-all.sh                          all of them
 #   scripts/run-all.sh --only exp7-shm,exp11-value
@@ -53,7 +55,10 @@ for name in ${only//,/ }; do
 done
 
 cargo build --workspace --quiet
-bin=target/debug
+# The binaries are where cargo puts them: CARGO_TARGET_DIR, a setting, or
+# target/ (ask cargo rather than guess).
+bin="$(cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug"
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
@@ -71,23 +76,24 @@ for entry in "${experiments[@]}"; do
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then
     continue
   fi
-  { scripts/leftovers.sh --quiet || true; } | sort >"$log_dir/before"
+  audit="$log_dir/$name.audit"
   start=$(date +%s.%N)
   set +e
   # shellcheck disable=SC2086 # the arguments are words on purpose
-  printf "$input" | timeout --kill-after=5 "$limit" "$bin/$name" $args \
+  printf "$input" | IPC_LAB_AUDIT="$audit" timeout --kill-after=5 "$limit" "$bin/$name" $args \
     >"$log_dir/$name.out" 2>"$log_dir/$name.err"
   code=$?
   set -e
   seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-  # Give children a moment to be reaped before looking for leftovers.
+  # What this experiment created and is still there; a run's tracker may
+  # need a moment after the last process to remove a child's objects.
   left=""
   for _ in 1 2 3 4 5; do
-    { scripts/leftovers.sh --quiet || true; } | sort >"$log_dir/after"
-    left=$(comm -13 "$log_dir/before" "$log_dir/after" | sed '/^$/d')
+    left=$(scripts/leftovers.sh --quiet --audit "$audit" | grep -v '^zombie:' || true)
     [ -z "$left" ] && break
     sleep 0.2
   done
+  [ -n "${IPC_LAB_AUDIT:-}" ] && [ -f "$audit" ] && cat "$audit" >>"$IPC_LAB_AUDIT"
   if [ "$code" = 124 ] || [ "$code" = 137 ]; then
     result="timeout"
   elif [ "$code" != 0 ]; then

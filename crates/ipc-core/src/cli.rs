@@ -20,66 +20,80 @@
 //! }
 //! ```
 
-use std::any::Any;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::process::ExitCode;
 
 use crate::error::Result;
-use crate::{logging, pace};
+use crate::{logging, output, owner, pace};
 
-/// Flags every experiment takes.
+/// Flags every experiment takes, before or after a subcommand
+/// (`exp11-value --fast example` and `exp11-value example --fast` mean the
+/// same): flatten it into the command line with `#[command(flatten)]`, once.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Common {
     /// Scale every sleep down 1000 times: the same lines, without the
     /// waiting (for scripts and graders)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub fast: bool,
+}
+
+/// Parses the command line into `A`, as `A::parse()` does, and also
+/// refuses an option of the default run given with a subcommand
+/// (`exp11-value --iterations 5 example`), which clap would otherwise
+/// accept and ignore. The flags of [`Common`] are global: they are
+/// accepted anywhere. Bad usage ends the program with exit code 2.
+pub fn parse<A: clap::Parser>() -> A {
+    let mut command = A::command();
+    let matches = command.get_matches_mut();
+    if let Some((subcommand, _)) = matches.subcommand() {
+        let misplaced = command.get_arguments().find(|arg| {
+            !arg.is_global_set()
+                && matches.value_source(arg.get_id().as_str())
+                    == Some(clap::parser::ValueSource::CommandLine)
+        });
+        if let Some(arg) = misplaced {
+            let flag = arg
+                .get_long()
+                .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
+            command
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("{flag} belongs to the default run, not to `{subcommand}`"),
+                )
+                .exit();
+        }
+    }
+    A::from_arg_matches(&matches).unwrap_or_else(|error| error.format(&mut command).exit())
 }
 
 /// Runs an experiment's body and maps the outcome to an exit code.
 ///
-/// Before the body: logging in seed 001's format ([`logging::init`]),
-/// `--fast` ([`pace::set_fast`]), and a quiet end when standard output is
-/// closed early (`exp7-pipe | head -1`): the write fails, the body unwinds
-/// (so every IPC object is removed by its destructor), and the program
-/// exits with 0 without a panic message. After it: an error is printed as
-/// `program: message` on stderr and ends the program with
-/// [`crate::Error::exit_code`] (2 for bad input, 1 otherwise).
+/// Before the body: logging in seed 001's format ([`logging::init`]) and
+/// `--fast` ([`pace::set_fast`]). After it: the run's named objects are
+/// settled ([`owner::end_run`]); a standard output closed by its reader
+/// (`exp7-pipe | head -1`: [`crate::Error::OutputClosed`]) ends the program
+/// quietly with 0; any other error is printed as `program: message` on
+/// stderr and ends the program with [`crate::Error::exit_code`] (2 for bad
+/// input, 1 otherwise), and so does a line that could not be written to
+/// standard error ([`logging::failure`]).
 pub fn run(program: &str, common: &Common, body: impl FnOnce() -> Result<()>) -> ExitCode {
-    quiet_broken_pipe();
+    crate::bus::set_label(program);
     logging::init();
     pace::set_fast(common.fast);
-    let outcome = catch_unwind(AssertUnwindSafe(body));
-    let _ = std::io::stdout().flush();
-    match outcome {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(error)) => {
-            eprintln!("{program}: {error}");
-            ExitCode::from(error.exit_code() as u8)
-        }
-        Err(payload) if is_broken_pipe(payload.as_ref()) => ExitCode::SUCCESS,
+    let outcome = catch_unwind(AssertUnwindSafe(|| body().and_then(|()| output::flush())));
+    owner::end_run();
+    let error = match outcome {
+        Ok(Ok(())) => match logging::failure() {
+            None => return ExitCode::SUCCESS,
+            Some(error) => error,
+        },
+        Ok(Err(error)) => error,
         Err(payload) => resume_unwind(payload),
+    };
+    let code = error.exit_code();
+    if code != 0 {
+        let _ = writeln!(std::io::stderr(), "{program}: {error}");
     }
-}
-
-/// True for the panic `println!` raises when standard output is a pipe
-/// whose reader has gone.
-pub fn is_broken_pipe(payload: &(dyn Any + Send)) -> bool {
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("");
-    message.starts_with("failed printing to stdout") && message.contains("Broken pipe")
-}
-
-/// Keeps the default panic message for every panic but the broken-pipe one.
-fn quiet_broken_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !is_broken_pipe(info.payload()) {
-            default(info);
-        }
-    }));
+    ExitCode::from(code as u8)
 }

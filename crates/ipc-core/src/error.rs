@@ -113,13 +113,6 @@ pub enum Error {
         /// What is wrong with it (`belongs to uid 65534, not to you`).
         reason: String,
     },
-    /// A mapped shared-memory segment was truncated by another process
-    /// under this one: touching the missing pages would have raised
-    /// SIGBUS.
-    Shrunk {
-        /// The segment (`/ipc-lab-counter`).
-        object: String,
-    },
     /// Writing to standard output or standard error failed for a reason
     /// other than a closed pipe (`No space left on device` for
     /// `> /dev/full`).
@@ -297,10 +290,6 @@ impl fmt::Display for Error {
             ),
             Error::ChildFailed { name, status } => write!(f, "{name} {status}"),
             Error::Untrusted { object, reason } => write!(f, "{object} {reason}: not using it"),
-            Error::Shrunk { object } => write!(
-                f,
-                "{object} shrank under this process (another process truncated it): stopping"
-            ),
             Error::Output { stream, errno } => {
                 write!(f, "writing to {stream}: {}", errno.desc())
             }

@@ -11,7 +11,7 @@
 //!   umask cannot widen or narrow it), refusing any existing path, a
 //!   dangling symbolic link included. The handle that created it removes
 //!   the path when dropped, in the creating process only.
-//! * [`Fifo::open_existing`] adopts a FIFO somebody else made (a shell's
+//! * [`Fifo::open`] adopts a FIFO somebody else made (a shell's
 //!   `mkfifo`, another program); it checks that the path is a FIFO and not a
 //!   symbolic link, and never removes it. [`Fifo::create_or_open`] does
 //!   whichever applies.
@@ -59,11 +59,11 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, OFlag};
 use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, fchmodat, fstat, lstat};
-use nix::unistd::{Pid, getpid};
 
 use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
+use crate::owner::{Identity, Kind, Owner, check_trusted};
 
 /// The mode every FIFO is created with: read and write for its owner only.
 pub const MODE: u32 = 0o600;
@@ -147,6 +147,9 @@ pub fn validate_path(path: &Path) -> Result<()> {
     if bytes.contains(&0) {
         return bad("the path contains a NUL byte");
     }
+    if bytes.contains(&b'\n') {
+        return bad("the path contains a newline");
+    }
     if bytes.len() > MAX_PATH {
         return bad("the path is longer than 4095 bytes");
     }
@@ -162,15 +165,15 @@ pub fn validate_path(path: &Path) -> Result<()> {
 ///
 /// Made by [`Fifo::create`], it belongs to the process that created it: the
 /// path is removed when this handle is dropped there (never in a forked
-/// child holding a copy), unless [`Fifo::keep`] was called. Adopted by
-/// [`Fifo::open_existing`], it is never removed by this handle.
+/// child holding a copy), unless [`Fifo::keep`] was called, and after a
+/// crash by the run's tracker or the next program ([`crate::owner`]).
+/// Adopted by [`Fifo::open`], it is never removed by this handle.
 #[derive(Debug)]
 pub struct Fifo {
     path: PathBuf,
-    /// The process that must remove the path, if this handle created it.
-    owner: Option<Pid>,
-    /// The device and inode made, so that drop removes only that file.
-    id: (u64, u64),
+    /// Who removes it; it also remembers the device and inode made, so
+    /// that only that very file is ever removed.
+    owner: Owner,
 }
 
 impl Fifo {
@@ -196,7 +199,7 @@ impl Fifo {
     /// let meta = std::fs::symlink_metadata(fifo.path()).unwrap();
     /// assert!(meta.file_type().is_fifo());
     /// assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    /// assert!(fifo.is_creator());
+    /// assert!(fifo.is_owner());
     /// // The same path again: refused.
     /// assert_eq!(
     ///     Fifo::create(fifo.path()).unwrap_err().errno(),
@@ -206,66 +209,58 @@ impl Fifo {
     pub fn create(path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
         validate_path(path)?;
-        let mode = Mode::from_bits_truncate(MODE);
-        nix::unistd::mkfifo(path, mode).map_err(|errno| sys("mkfifo", path, errno))?;
-        let made = (|| {
-            fchmodat(AT_FDCWD, path, mode, FchmodatFlags::NoFollowSymlink)
-                .map_err(|errno| sys("fchmodat", path, errno))?;
-            let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
-            if kind(&st) != SFlag::S_IFIFO || st.st_mode & 0o7777 != MODE {
-                return Err(Error::InvalidArgument(format!(
-                    "{}: not a FIFO of mode 0600 right after mkfifo (replaced?)",
-                    path.display()
-                )));
-            }
-            Ok(file_id(&st))
-        })();
-        match made {
-            Ok(id) => Ok(Fifo {
-                path: path.to_owned(),
-                owner: Some(getpid()),
-                id,
-            }),
-            Err(error) => {
-                let _ = nix::unistd::unlink(path);
-                Err(error)
-            }
-        }
+        let name = absolute(path)?;
+        let ((), owner) = Owner::create(Kind::Fifo, &name, || make(path))?;
+        Ok(Fifo {
+            path: path.to_owned(),
+            owner,
+        })
     }
 
-    /// Adopts the existing FIFO `path`, made by somebody else. It is not
-    /// removed when this handle is dropped.
+    /// Adopts the existing FIFO `path`, made by somebody else: it must be a
+    /// FIFO (a symbolic link is not followed: it is refused), belong to the
+    /// calling user and be closed to others (mode 0600, see
+    /// [`crate::owner::check_trusted`]). It is not removed when this
+    /// handle is dropped.
     ///
     /// # Errors
     /// [`Error::InvalidName`] for a bad path; [`Error::Sys`] naming `lstat`
     /// (`No such file or directory`, see [`Error::is_not_found`]);
-    /// [`Error::InvalidArgument`] when the path is not a FIFO (a symbolic
-    /// link is not followed: it is refused).
-    pub fn open_existing(path: impl AsRef<Path>) -> Result<Fifo> {
+    /// [`Error::InvalidArgument`] when the path is not a FIFO;
+    /// [`Error::Untrusted`] for a FIFO of another user, or one that others
+    /// may open.
+    pub fn open(path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
         validate_path(path)?;
-        let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
-        ensure_fifo(&st, path)?;
+        let ((), st) = examine(path)?;
+        let owner = Owner::open(Kind::Fifo, &absolute(path)?, &st)?;
         Ok(Fifo {
             path: path.to_owned(),
-            owner: None,
-            id: file_id(&st),
+            owner,
         })
     }
 
-    /// Creates the FIFO `path`, or adopts it if it exists already and is a
-    /// FIFO; [`Fifo::is_creator`] tells which happened. Two processes racing
-    /// to create the same path both succeed: one creates, one adopts.
+    /// Creates the FIFO `path`, or adopts it if it exists already (with the
+    /// checks of [`Fifo::open`]); [`Fifo::is_owner`] tells which happened.
+    /// Two processes racing to create the same path both succeed: one
+    /// creates, one adopts.
     ///
     /// # Errors
-    /// As [`Fifo::create`] and [`Fifo::open_existing`]: an existing path
-    /// that is not a FIFO, or is a symbolic link, is refused.
+    /// As [`Fifo::create`] and [`Fifo::open`]: an existing path that is not
+    /// a FIFO, is a symbolic link, or is not yours, is refused.
     pub fn create_or_open(path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
-        match Fifo::create(path) {
-            Err(error) if error.errno() == Some(Errno::EEXIST) => Fifo::open_existing(path),
-            other => other,
-        }
+        validate_path(path)?;
+        let ((), owner) = Owner::create_or_open(
+            Kind::Fifo,
+            &absolute(path)?,
+            || make(path),
+            || examine(path),
+        )?;
+        Ok(Fifo {
+            path: path.to_owned(),
+            owner,
+        })
     }
 
     /// The path of the FIFO.
@@ -274,13 +269,13 @@ impl Fifo {
     }
 
     /// True if this handle created the FIFO and will remove it.
-    pub fn is_creator(&self) -> bool {
-        self.owner.is_some()
+    pub fn is_owner(&self) -> bool {
+        self.owner.is_owner()
     }
 
     /// Leaves the FIFO in place when this handle is dropped.
     pub fn keep(&mut self) {
-        self.owner = None;
+        self.owner.keep();
     }
 
     /// Opens the FIFO for reading; see [`FifoReader::open`].
@@ -324,30 +319,64 @@ impl Fifo {
         Ok(())
     }
 
-    /// Removes the path now (`unlink(2)`), whoever created it. Processes
-    /// that have the FIFO open keep using it; new ones cannot find it.
+    /// Removes the path now (`unlink(2)`), whoever created it, if it is
+    /// still the FIFO this handle stands for. Processes that have the FIFO
+    /// open keep using it; new ones cannot find it.
     ///
     /// # Errors
     /// [`Error::Sys`] naming `unlink`.
-    pub fn remove(mut self) -> Result<()> {
-        self.owner = None;
-        nix::unistd::unlink(&self.path).map_err(|errno| sys("unlink", &self.path, errno))
+    pub fn remove(&mut self) -> Result<()> {
+        self.owner.remove()
     }
 }
 
-impl Drop for Fifo {
-    fn drop(&mut self) {
-        if self.owner != Some(getpid()) {
-            return;
+/// Makes the FIFO `path` (the `make` of [`Owner::create`]).
+fn make(path: &Path) -> Result<((), FileStat)> {
+    let mode = Mode::from_bits_truncate(MODE);
+    nix::unistd::mkfifo(path, mode).map_err(|errno| sys("mkfifo", path, errno))?;
+    let made = (|| {
+        fchmodat(AT_FDCWD, path, mode, FchmodatFlags::NoFollowSymlink)
+            .map_err(|errno| sys("fchmodat", path, errno))?;
+        let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
+        if kind(&st) != SFlag::S_IFIFO || st.st_mode & 0o7777 != MODE {
+            return Err(Error::InvalidArgument(format!(
+                "{}: not a FIFO of mode 0600 right after mkfifo (replaced?)",
+                path.display()
+            )));
         }
-        // Remove the FIFO made, not whatever file has taken its place.
-        if let Ok(st) = lstat(&self.path)
-            && kind(&st) == SFlag::S_IFIFO
-            && file_id(&st) == self.id
-        {
-            let _ = nix::unistd::unlink(&self.path);
-        }
+        Ok(((), st))
+    })();
+    if made.is_err() {
+        let _ = nix::unistd::unlink(path);
     }
+    made
+}
+
+/// Looks at the existing `path` without following a link: it must be a
+/// FIFO (the `open` of [`Owner::create_or_open`]; [`Owner::open`] then
+/// checks whose it is).
+fn examine(path: &Path) -> Result<((), FileStat)> {
+    let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
+    ensure_fifo(&st, path)?;
+    Ok(((), st))
+}
+
+/// `path` made absolute (without resolving links), as a lease records it.
+fn absolute(path: &Path) -> Result<String> {
+    let absolute = std::path::absolute(path).map_err(|e| {
+        Error::sys(
+            "getcwd",
+            path.display().to_string(),
+            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        )
+    })?;
+    absolute
+        .into_os_string()
+        .into_string()
+        .map_err(|_| Error::InvalidName {
+            name: path.to_string_lossy().into_owned(),
+            reason: "the path is not valid UTF-8",
+        })
 }
 
 /// The reading end of a FIFO, with a buffer for [`FifoReader::read_line`].
@@ -563,10 +592,6 @@ fn kind(st: &FileStat) -> SFlag {
     SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits())
 }
 
-fn file_id(st: &FileStat) -> (u64, u64) {
-    (st.st_dev, st.st_ino)
-}
-
 /// What kind of file `st` describes, for messages.
 fn kind_name(st: &FileStat) -> &'static str {
     match kind(st) {
@@ -597,9 +622,12 @@ fn ensure_fifo(st: &FileStat, path: &Path) -> Result<()> {
 fn open_fifo(path: &Path, access: OFlag) -> Result<OwnedFd> {
     validate_path(path)?;
     // A friendly refusal before opening anything that is not a FIFO (opening
-    // a device can have effects); the fstat below is the check that counts.
+    // a device can have effects), or a FIFO of somebody else (opening it
+    // blocks until its owner's process comes); the fstat below checks that
+    // what was opened is that very file.
     let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
     ensure_fifo(&st, path)?;
+    check_trusted(Kind::Fifo, &path.display().to_string(), &st)?;
     let flags = access | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let fd = retry(
         || nix::fcntl::open(path, flags, Mode::empty()),
@@ -613,8 +641,14 @@ fn open_fifo(path: &Path, access: OFlag) -> Result<OwnedFd> {
         )),
         _ => error,
     })?;
-    let st = fstat(&fd).map_err(|errno| sys("fstat", path, errno))?;
-    ensure_fifo(&st, path)?;
+    let opened = fstat(&fd).map_err(|errno| sys("fstat", path, errno))?;
+    ensure_fifo(&opened, path)?;
+    if Identity::of(&opened) != Identity::of(&st) {
+        return Err(Error::InvalidArgument(format!(
+            "{} was replaced while it was being opened",
+            path.display()
+        )));
+    }
     Ok(fd)
 }
 
@@ -658,8 +692,8 @@ mod tests {
         let meta = std::fs::symlink_metadata(&path).unwrap();
         assert!(meta.file_type().is_fifo());
         assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
-        let adopted = Fifo::open_existing(&path).unwrap();
-        assert!(!adopted.is_creator());
+        let adopted = Fifo::open(&path).unwrap();
+        assert!(!adopted.is_owner());
         drop(adopted);
         assert!(path.exists(), "only the creator removes it");
         drop(fifo);
@@ -674,7 +708,7 @@ mod tests {
         fifo.keep();
         drop(fifo);
         assert!(path.exists());
-        Fifo::open_existing(&path).unwrap().remove().unwrap();
+        Fifo::open(&path).unwrap().remove().unwrap();
         assert!(!path.exists());
     }
 
@@ -724,7 +758,7 @@ mod tests {
         let fifo = Fifo::create(dir.0.join("real")).unwrap();
         let to_fifo = dir.0.join("to-fifo");
         std::os::unix::fs::symlink(fifo.path(), &to_fifo).unwrap();
-        assert!(Fifo::open_existing(&to_fifo).is_err());
+        assert!(Fifo::open(&to_fifo).is_err());
     }
 
     #[test]
@@ -751,11 +785,7 @@ mod tests {
             Err(Error::InvalidName { .. })
         ));
         assert!(Fifo::create("/no/such/dir/f").unwrap_err().is_not_found());
-        assert!(
-            Fifo::open_existing("/no/such/f")
-                .unwrap_err()
-                .is_not_found()
-        );
+        assert!(Fifo::open("/no/such/f").unwrap_err().is_not_found());
     }
 
     #[test]

@@ -46,6 +46,8 @@
 
 pub mod array;
 pub mod blocking;
+#[allow(unsafe_code)]
+mod bus;
 pub mod cli;
 pub mod error;
 pub mod fifo;
@@ -54,6 +56,10 @@ pub mod message;
 #[allow(unsafe_code)]
 pub mod mqueue;
 pub mod name;
+mod os;
+pub mod output;
+#[allow(unsafe_code)]
+pub mod owner;
 pub mod pace;
 pub mod pipe;
 #[allow(unsafe_code)]

@@ -12,9 +12,21 @@
 //!
 //! The level is `info` unless `RUST_LOG` says otherwise (`RUST_LOG=warn`
 //! silences the info lines). Each line goes out in a single `write(2)`, so
-//! lines from several processes never mix.
+//! lines from several processes never mix. A line that cannot be written
+//! (standard error on a full disk) is remembered: [`failure`] reports it,
+//! and `cli::run` ends the program with exit code 1 instead of pretending
+//! all went well. Each line is also recorded in the run's `--trace`.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::errno::Errno;
+
+use crate::error::Error;
+use crate::trace;
+
+/// The errno of the first failed write to standard error, 0 if none.
+static FAILED: AtomicI32 = AtomicI32::new(0);
 
 /// Starts logging to standard error as `LEVEL:target:message`. Calling it
 /// twice is harmless.
@@ -29,5 +41,39 @@ pub fn init() {
                 record.args()
             )
         })
+        .target(env_logger::Target::Pipe(Box::new(Stderr)))
         .try_init();
+}
+
+/// The failure of a write to standard error, if one failed (a reader that
+/// has gone does not count: nobody is left to read the lines).
+pub fn failure() -> Option<Error> {
+    match FAILED.load(Ordering::Relaxed) {
+        0 => None,
+        errno => Some(Error::Output {
+            stream: "standard error",
+            errno: Errno::from_raw(errno),
+        }),
+    }
+}
+
+/// Standard error, remembering a failed write instead of hiding it.
+struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        trace::print(String::from_utf8_lossy(buf).trim_end());
+        let written = std::io::stderr().write(buf);
+        if let Err(error) = &written
+            && let Some(errno) = error.raw_os_error()
+            && errno != libc::EPIPE
+        {
+            let _ = FAILED.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        written
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

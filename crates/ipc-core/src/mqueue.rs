@@ -22,7 +22,8 @@
 //! the creating process only, unless [`MessageQueue::keep`] was called; a
 //! handle from [`MessageQueue::open`] never unlinks. A program that wants
 //! its messages to wait for a later receiver calls `keep()`; the receiver,
-//! or a clean-up step, calls [`MessageQueue::unlink_name`].
+//! or a clean-up step, opens it and calls [`MessageQueue::remove`]. The
+//! rule is [`crate::owner`]'s, the same for every named object.
 //!
 //! Blocking calls (send on a full queue, receive on an empty one) notice
 //! SIGINT and SIGTERM after [`crate::signal::install`] and return
@@ -68,13 +69,13 @@ use nix::mqueue::{
     MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_getattr, mq_open, mq_receive, mq_send,
     mq_timedreceive, mq_unlink,
 };
-use nix::sys::stat::{Mode, fchmod};
+use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
 use nix::sys::time::TimeSpec;
-use nix::unistd::{Pid, getpid};
 
 use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
+use crate::owner::{Kind, Owner};
 
 /// Where the system's largest queue capacity is set (`mq_overview(7)`).
 pub const MSG_MAX_FILE: &str = "/proc/sys/fs/mqueue/msg_max";
@@ -193,11 +194,23 @@ impl fmt::Display for Attributes {
 /// was called (see the [module](self) for the ownership rule).
 #[derive(Debug)]
 pub struct MessageQueue {
-    mqd: MqdT,
+    mqd: Descriptor,
     name: IpcName,
     msgsize: usize,
-    /// The process that must unlink the queue, if this handle created it.
-    owner: Option<Pid>,
+    /// Who removes the queue.
+    owner: Owner,
+}
+
+/// A queue descriptor, closed when dropped.
+#[derive(Debug)]
+struct Descriptor(MqdT);
+
+impl Drop for Descriptor {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor was returned by mq_open and is closed only
+        // here, once; it is being dropped, so it is never used again.
+        let _ = unsafe { libc::mq_close(self.0.as_raw_fd()) };
+    }
 }
 
 impl MessageQueue {
@@ -206,14 +219,16 @@ impl MessageQueue {
     /// O_EXCL`, then `fchmod(2)` so that the umask does not matter).
     ///
     /// An existing queue is never reused. The limits are checked first
-    /// ([`Limits::check`]).
+    /// ([`Limits::check`]). The queue is unlinked when this handle is
+    /// dropped (unless kept), and after a crash by the run's tracker or the
+    /// next program ([`crate::owner`]).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a capacity or size of 0;
     /// [`Error::Limit`] above the system's limits; [`Error::Sys`] naming
     /// `mq_open` (`File exists`; `Too many open files` when the user's
-    /// `RLIMIT_MSGQUEUE` bytes are used up; `No space left on device` at
-    /// `/proc/sys/fs/mqueue/queues_max`) or `fchmod`.
+    /// `RLIMIT_MSGQUEUE` bytes are used up, said in words; `No space left
+    /// on device` at `/proc/sys/fs/mqueue/queues_max`) or `fchmod`.
     ///
     /// ```
     /// use ipc_core::mqueue::MessageQueue;
@@ -225,68 +240,52 @@ impl MessageQueue {
     /// ```
     pub fn create(name: &IpcName, capacity: usize, msgsize: usize) -> Result<Self> {
         Limits::read()?.check(capacity, msgsize)?;
-        let path = name.path();
-        let attr = MqAttr::new(
-            0,
-            capacity as mq_attr_member_t,
-            msgsize as mq_attr_member_t,
-            0,
-        );
-        let mode = Mode::from_bits_truncate(MODE);
-        let mqd = mq_open(
-            path.as_str(),
-            MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
-            mode,
-            Some(&attr),
-        )
-        .map_err(|errno| Error::sys("mq_open", &path, errno))?;
-        let queue = MessageQueue {
-            mqd,
-            name: name.clone(),
-            msgsize,
-            owner: Some(getpid()),
-        };
-        // On error the queue is dropped, which unlinks it.
-        fchmod(queue.mqd.as_fd(), mode).map_err(|errno| Error::sys("fchmod", &path, errno))?;
-        Ok(queue)
+        let (mqd, owner) = Owner::create(Kind::MessageQueue, name.as_str(), || {
+            make(name, capacity, msgsize)
+        })?;
+        MessageQueue::with(mqd, name, owner)
     }
 
-    /// Opens the existing queue `name` for sending and receiving. This
-    /// handle never unlinks it.
+    /// Opens the existing queue `name` for sending and receiving. It must
+    /// belong to the calling user and be closed to others (mode 0600, see
+    /// [`crate::owner::check_trusted`]). This handle never unlinks it.
     ///
     /// # Errors
     /// [`Error::Sys`] naming `mq_open` (`No such file or directory` when
-    /// there is no such queue, see [`Error::is_not_found`]) or `mq_getattr`.
+    /// there is no such queue, see [`Error::is_not_found`]) or `mq_getattr`;
+    /// [`Error::Untrusted`] for a queue of another user or a wider mode.
     pub fn open(name: &IpcName) -> Result<Self> {
-        let path = name.path();
-        let mqd = mq_open(
-            path.as_str(),
-            MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
-            Mode::empty(),
-            None,
-        )
-        .map_err(|errno| Error::sys("mq_open", &path, errno))?;
+        let (mqd, st) = attach(name)?;
+        let owner = Owner::open(Kind::MessageQueue, name.as_str(), &st)?;
+        MessageQueue::with(mqd, name, owner)
+    }
+
+    /// Creates the queue `name` or, if it exists, opens it (with the checks
+    /// of [`MessageQueue::open`]); an existing queue keeps its own capacity
+    /// and message size. [`MessageQueue::is_owner`] tells which happened.
+    ///
+    /// # Errors
+    /// As [`MessageQueue::create`] and [`MessageQueue::open`].
+    pub fn create_or_open(name: &IpcName, capacity: usize, msgsize: usize) -> Result<Self> {
+        Limits::read()?.check(capacity, msgsize)?;
+        let (mqd, owner) = Owner::create_or_open(
+            Kind::MessageQueue,
+            name.as_str(),
+            || make(name, capacity, msgsize),
+            || attach(name),
+        )?;
+        MessageQueue::with(mqd, name, owner)
+    }
+
+    fn with(mqd: Descriptor, name: &IpcName, owner: Owner) -> Result<Self> {
         let mut queue = MessageQueue {
             mqd,
             name: name.clone(),
             msgsize: 0,
-            owner: None,
+            owner,
         };
         queue.msgsize = queue.attributes()?.msgsize;
         Ok(queue)
-    }
-
-    /// Creates the queue `name` or, if it exists, opens it; an existing
-    /// queue keeps its own capacity and message size.
-    /// [`MessageQueue::is_creator`] tells which happened.
-    ///
-    /// # Errors
-    /// As [`MessageQueue::create`] and [`MessageQueue::open`].
-    pub fn open_or_create(name: &IpcName, capacity: usize, msgsize: usize) -> Result<Self> {
-        match MessageQueue::create(name, capacity, msgsize) {
-            Err(error) if error.errno() == Some(Errno::EEXIST) => MessageQueue::open(name),
-            other => other,
-        }
     }
 
     /// True if a queue called `name` exists now.
@@ -303,7 +302,7 @@ impl MessageQueue {
             None,
         ) {
             Ok(mqd) => {
-                let _ = nix::mqueue::mq_close(mqd);
+                drop(Descriptor(mqd));
                 Ok(true)
             }
             Err(Errno::ENOENT) => Ok(false),
@@ -311,36 +310,26 @@ impl MessageQueue {
         }
     }
 
-    /// Removes the queue `name` (`mq_unlink(3)`). Processes that have it
-    /// open keep using it; it is destroyed when the last one closes it.
+    /// Removes the queue's name now (`mq_unlink(3)`), whoever created it,
+    /// if it is still the queue this handle opened; this handle stays
+    /// usable, and the queue is destroyed when the last process closes it.
     ///
     /// # Errors
     /// [`Error::Sys`] naming `mq_unlink` (`No such file or directory` when
-    /// there is no such queue).
-    pub fn unlink_name(name: &IpcName) -> Result<()> {
-        let path = name.path();
-        mq_unlink(path.as_str()).map_err(|errno| Error::sys("mq_unlink", &path, errno))
-    }
-
-    /// Removes this queue's name now instead of when the creator drops its
-    /// handle; this handle stays usable.
-    ///
-    /// # Errors
-    /// As [`MessageQueue::unlink_name`].
-    pub fn unlink(&mut self) -> Result<()> {
-        self.owner = None;
-        MessageQueue::unlink_name(&self.name)
+    /// it is gone already).
+    pub fn remove(&mut self) -> Result<()> {
+        self.owner.remove()
     }
 
     /// Leaves the queue in place when this handle is dropped, so that its
     /// messages wait for a receiver that comes later.
     pub fn keep(&mut self) {
-        self.owner = None;
+        self.owner.keep();
     }
 
     /// True if this handle created the queue and will unlink it.
-    pub fn is_creator(&self) -> bool {
-        self.owner.is_some()
+    pub fn is_owner(&self) -> bool {
+        self.owner.is_owner()
     }
 
     /// The queue's name.
@@ -359,8 +348,8 @@ impl MessageQueue {
     /// # Errors
     /// [`Error::Sys`] naming `mq_getattr`.
     pub fn attributes(&self) -> Result<Attributes> {
-        let attr =
-            mq_getattr(&self.mqd).map_err(|errno| Error::sys("mq_getattr", self.path(), errno))?;
+        let attr = mq_getattr(&self.mqd.0)
+            .map_err(|errno| Error::sys("mq_getattr", self.path(), errno))?;
         Ok(Attributes {
             maxmsg: attr.maxmsg() as usize,
             msgsize: attr.msgsize() as usize,
@@ -388,7 +377,19 @@ impl MessageQueue {
     /// ```
     pub fn send(&self, message: &[u8], priority: u32) -> Result<()> {
         self.check_send(message, priority)?;
-        self.retry("mq_send", || mq_send(&self.mqd, message, priority))
+        self.retry("mq_send", || mq_send(&self.mqd.0, message, priority))
+    }
+
+    /// As [`MessageQueue::send`], only if there is room right now.
+    ///
+    /// # Errors
+    /// As [`MessageQueue::send`]; [`Error::WouldBlock`] when the queue is
+    /// full (nothing is sent).
+    pub fn try_send(&self, message: &[u8], priority: u32) -> Result<()> {
+        match self.send_timeout(message, priority, Duration::ZERO) {
+            Err(Error::Timeout) => Err(Error::WouldBlock),
+            other => other,
+        }
     }
 
     /// As [`MessageQueue::send`], waiting at most `timeout` for room
@@ -407,7 +408,7 @@ impl MessageQueue {
             // kernel only reads; `deadline` is a valid timespec.
             let res = unsafe {
                 libc::mq_timedsend(
-                    self.mqd.as_raw_fd(),
+                    self.mqd.0.as_raw_fd(),
                     message.as_ptr().cast(),
                     message.len(),
                     priority,
@@ -429,7 +430,7 @@ impl MessageQueue {
     pub fn receive(&self, buf: &mut [u8]) -> Result<(usize, u32)> {
         self.check_buffer(buf)?;
         let mut priority = 0;
-        let len = self.retry("mq_receive", || mq_receive(&self.mqd, buf, &mut priority))?;
+        let len = self.retry("mq_receive", || mq_receive(&self.mqd.0, buf, &mut priority))?;
         Ok((len, priority))
     }
 
@@ -445,9 +446,21 @@ impl MessageQueue {
         let deadline = TimeSpec::from(blocking::realtime_after(timeout));
         let mut priority = 0;
         let len = self.retry("mq_timedreceive", || {
-            mq_timedreceive(&self.mqd, buf, &mut priority, &deadline)
+            mq_timedreceive(&self.mqd.0, buf, &mut priority, &deadline)
         })?;
         Ok((len, priority))
+    }
+
+    /// As [`MessageQueue::receive`], only if a message is there right now.
+    ///
+    /// # Errors
+    /// As [`MessageQueue::receive`]; [`Error::WouldBlock`] when the queue
+    /// is empty.
+    pub fn try_receive(&self, buf: &mut [u8]) -> Result<(usize, u32)> {
+        match self.receive_timeout(buf, Duration::ZERO) {
+            Err(Error::Timeout) => Err(Error::WouldBlock),
+            other => other,
+        }
     }
 
     /// As [`MessageQueue::receive`], into a new buffer of the message's
@@ -504,18 +517,74 @@ impl AsFd for MessageQueue {
     /// The queue descriptor; on Linux it can be polled (`poll(2)`,
     /// readable when a message is waiting).
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.mqd.as_fd()
+        self.mqd.0.as_fd()
     }
 }
 
-impl Drop for MessageQueue {
-    fn drop(&mut self) {
-        // SAFETY: the descriptor was returned by mq_open and is closed only
-        // here, once; the handle is being dropped, so it is never used again.
-        let _ = unsafe { libc::mq_close(self.mqd.as_raw_fd()) };
-        if self.owner == Some(getpid()) {
-            let _ = mq_unlink(self.name.path().as_str());
+/// Makes the queue `name` (the `make` of [`Owner::create`]): after an
+/// error nothing is left.
+fn make(name: &IpcName, capacity: usize, msgsize: usize) -> Result<(Descriptor, FileStat)> {
+    let path = name.path();
+    let attr = MqAttr::new(
+        0,
+        capacity as mq_attr_member_t,
+        msgsize as mq_attr_member_t,
+        0,
+    );
+    let mode = Mode::from_bits_truncate(MODE);
+    let mqd = mq_open(
+        path.as_str(),
+        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
+        mode,
+        Some(&attr),
+    )
+    .map_err(|errno| open_error(&path, errno))?;
+    let mqd = Descriptor(mqd);
+    let made = fchmod(mqd.0.as_fd(), mode)
+        .and_then(|()| fstat(mqd.0.as_fd()))
+        .map_err(|errno| Error::sys("fchmod", &path, errno));
+    match made {
+        Ok(st) => Ok((mqd, st)),
+        Err(error) => {
+            drop(mqd);
+            let _ = mq_unlink(path.as_str());
+            Err(error)
         }
+    }
+}
+
+/// Opens the existing queue `name` (the `open` of
+/// [`Owner::create_or_open`]).
+fn attach(name: &IpcName) -> Result<(Descriptor, FileStat)> {
+    let path = name.path();
+    let mqd = mq_open(
+        path.as_str(),
+        MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
+        Mode::empty(),
+        None,
+    )
+    .map_err(|errno| open_error(&path, errno))?;
+    let mqd = Descriptor(mqd);
+    let st = fstat(mqd.0.as_fd()).map_err(|errno| Error::sys("fstat", &path, errno))?;
+    Ok((mqd, st))
+}
+
+/// The error of a failed `mq_open` of `path`: `EMFILE` there usually means
+/// the user's `RLIMIT_MSGQUEUE` (bytes for all their queues) is used up,
+/// not that too many files are open, so the message says which limit and
+/// how to raise it.
+fn open_error(path: &str, errno: Errno) -> Error {
+    match errno {
+        Errno::EMFILE => Error::Sys {
+            call: "mq_open",
+            object: Some(format!(
+                "{path} (the RLIMIT_MSGQUEUE limit on the bytes of all your message queues is \
+                 reached: `ulimit -q` shows it in bytes, `ulimit -q unlimited` or a smaller \
+                 --capacity/--msgsize helps)"
+            )),
+            errno,
+        },
+        errno => Error::sys("mq_open", path, errno),
     }
 }
 
@@ -548,7 +617,7 @@ mod tests {
 
     impl Drop for Name {
         fn drop(&mut self) {
-            let _ = MessageQueue::unlink_name(&self.0);
+            let _ = MessageQueue::open(&self.0).map(|mut q| q.remove());
         }
     }
 
@@ -593,7 +662,7 @@ mod tests {
         assert_eq!(attrs.to_string(), "maxmsg 3, msgsize 100, curmsgs 0");
         let opened = MessageQueue::open(&name.0).unwrap();
         assert_eq!(opened.msgsize(), 100);
-        assert!(q.is_creator() && !opened.is_creator());
+        assert!(q.is_owner() && !opened.is_owner());
         let st = nix::sys::stat::fstat(q.as_fd()).unwrap();
         assert_eq!(st.st_mode & 0o7777, 0o600);
     }
@@ -695,27 +764,24 @@ mod tests {
         drop(kept);
         let later = MessageQueue::open(&name.0).unwrap();
         assert_eq!(text(&later), ("waits".to_string(), 0));
-        MessageQueue::unlink_name(&name.0).unwrap();
+        let mut again = MessageQueue::open(&name.0).unwrap();
+        again.remove().unwrap();
         assert!(!MessageQueue::exists(&name.0).unwrap());
-        assert!(
-            MessageQueue::unlink_name(&name.0)
-                .unwrap_err()
-                .is_not_found()
-        );
+        assert!(again.remove().unwrap_err().is_not_found());
     }
 
     #[test]
-    fn open_or_create_and_the_errors_of_open() {
+    fn create_or_open_and_the_errors_of_open() {
         let name = Name::new("mq-open");
         assert!(MessageQueue::open(&name.0).unwrap_err().is_not_found());
         assert_eq!(
             MessageQueue::open(&name.0).unwrap_err().to_string(),
             format!("mq_open /{}: No such file or directory", name.0)
         );
-        let first = MessageQueue::open_or_create(&name.0, 2, 8).unwrap();
-        assert!(first.is_creator());
-        let second = MessageQueue::open_or_create(&name.0, 5, 50).unwrap();
-        assert!(!second.is_creator());
+        let first = MessageQueue::create_or_open(&name.0, 2, 8).unwrap();
+        assert!(first.is_owner());
+        let second = MessageQueue::create_or_open(&name.0, 5, 50).unwrap();
+        assert!(!second.is_owner());
         assert_eq!(second.attributes().unwrap().maxmsg, 2, "the existing one");
         let err = MessageQueue::create(&name.0, 2, 8).unwrap_err();
         assert_eq!(err.errno(), Some(Errno::EEXIST));

@@ -79,17 +79,26 @@ impl IpcName {
         Ok(IpcName(full))
     }
 
-    /// A fresh name for an object of this process: `ipc-lab-PID-N-tag`.
+    /// A fresh name for an object of this process:
+    /// `ipc-lab-PID-TOKEN-N-tag`.
     ///
-    /// The pid in it lets `scripts/clean.sh` tell a leftover of a dead
-    /// process from an object that is still in use.
+    /// The pid tells a person which process made it; `TOKEN`, random and
+    /// drawn once per process, keeps apart two processes of the same pid in
+    /// different pid namespaces sharing `/dev/shm` (both pid 1, say);
+    /// `N` counts the names of the process. Whether the object is still in
+    /// use is not read from its name, but from its run's lease
+    /// ([`crate::owner`]).
     ///
     /// # Errors
     /// [`Error::InvalidName`] if `tag` has characters a name cannot have.
     pub fn unique(tag: &str) -> Result<Self> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        IpcName::new(&format!("{}-{n}-{tag}", std::process::id()))
+        IpcName::new(&format!(
+            "{}-{:08x}-{n}-{tag}",
+            std::process::id(),
+            crate::os::process_token()
+        ))
     }
 
     /// The name without the leading `/`: what Python's
@@ -149,12 +158,16 @@ mod tests {
     }
 
     #[test]
-    fn unique_names_differ_and_carry_the_pid() {
+    fn unique_names_differ_and_carry_the_pid_and_a_token() {
         let a = IpcName::unique("t").unwrap();
         let b = IpcName::unique("t").unwrap();
         assert_ne!(a, b);
         let pid = std::process::id().to_string();
-        assert!(a.as_str().starts_with(&format!("{PREFIX}{pid}-")), "{a}");
+        let token = format!("{:08x}", crate::os::process_token());
+        assert!(
+            a.as_str().starts_with(&format!("{PREFIX}{pid}-{token}-")),
+            "{a}"
+        );
         assert_eq!(a.path(), format!("/{a}"));
     }
 }

@@ -23,6 +23,7 @@
 //! assert_eq!(v.get().unwrap(), 2.678);
 //! ```
 
+use std::any::Any;
 use std::fmt;
 use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
@@ -37,13 +38,17 @@ use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 
 pub use crate::error::ExitStatus;
 use crate::error::{Error, Result};
-use crate::signal;
+use crate::{os, signal};
 
 /// The exit code of a child whose closure panicked (Rust's own convention).
 pub const PANIC_EXIT_CODE: i32 = 101;
 
-/// How long [`Drop`] lets an unjoined child end after SIGTERM before SIGKILL.
-const DROP_GRACE: Duration = Duration::from_secs(1);
+/// How long a child asked to end with SIGTERM (by [`Drop`], or by
+/// [`join_all`] after a sibling failed) has before SIGKILL.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// How often [`join_all`] looks at the children.
+const JOIN_POLL: Duration = Duration::from_millis(20);
 
 /// What a child's closure returns, turned into its exit code.
 ///
@@ -67,12 +72,22 @@ impl Outcome for i32 {
     }
 }
 
-impl<T: Outcome, E: fmt::Display> Outcome for std::result::Result<T, E> {
+impl<T: Outcome, E: fmt::Display + 'static> Outcome for std::result::Result<T, E> {
     fn exit_code(self, name: &str) -> i32 {
         match self {
             Ok(value) => value.exit_code(name),
+            // Standard output closed early (`| head`): a quiet end, as in
+            // the parent (see `cli::run`).
+            Err(error)
+                if matches!(
+                    (&error as &dyn Any).downcast_ref(),
+                    Some(Error::OutputClosed)
+                ) =>
+            {
+                0
+            }
             Err(error) => {
-                eprintln!("{name}: {error}");
+                let _ = writeln!(std::io::stderr(), "{name}: {error}");
                 1
             }
         }
@@ -94,6 +109,9 @@ pub struct Process {
     /// A `pidfd_open(2)` descriptor that becomes readable when the child ends.
     pidfd: OwnedFd,
     status: Option<ExitStatus>,
+    /// When this process saw the child's end, to tell which of several
+    /// failed children failed first.
+    ended: Option<Instant>,
 }
 
 impl Process {
@@ -118,11 +136,11 @@ impl Process {
         R: Outcome,
     {
         let name = name.into();
-        let threads = thread_count();
+        let threads = os::thread_count();
         if threads > 1 {
             return Err(Error::MultiThreaded { threads });
         }
-        flush_stdio();
+        os::flush_stdio();
         let parent = getpid();
         // SAFETY: the process has a single thread (checked above), so the
         // child cannot inherit a lock held by another thread; the child
@@ -137,6 +155,7 @@ impl Process {
                     parent,
                     pidfd,
                     status: None,
+                    ended: None,
                 }),
                 Err(errno) => {
                     let _ = kill(child, Signal::SIGKILL);
@@ -237,6 +256,9 @@ impl Process {
             match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
                 Ok(status) => {
                     self.status = from_wait(status);
+                    if self.status.is_some() {
+                        self.ended = Some(Instant::now());
+                    }
                     return Ok(self.status);
                 }
                 Err(Errno::EINTR) => continue,
@@ -296,7 +318,7 @@ impl Drop for Process {
             return;
         }
         let _ = self.terminate();
-        if matches!(self.join_timeout(DROP_GRACE), Ok(Some(_))) {
+        if matches!(self.join_timeout(STOP_GRACE), Ok(Some(_))) {
             return;
         }
         let _ = self.kill();
@@ -304,12 +326,20 @@ impl Drop for Process {
     }
 }
 
-/// Joins every child, passing SIGINT or SIGTERM on to those still running.
+/// Joins every child, passing SIGINT or SIGTERM on to those still running,
+/// and stopping the others when one fails.
 ///
 /// Ctrl-C in a terminal reaches the whole process group, but `kill PID`
 /// reaches the parent alone. After [`signal::install`], the parent's flag is
 /// set and this function sends the children the same signal (once), then
 /// goes on waiting, so that every child can print its last line and end.
+///
+/// A child that fails (a non-zero exit code, or killed by a signal) while
+/// its siblings still run may leave them waiting for it for ever: a reader
+/// polling for data its dead writer will never write. So the siblings are
+/// then asked to end (SIGTERM), and killed (SIGKILL) if they have not
+/// within a second; [`join_all_checked`] names the child that failed
+/// first: `process1 was killed by SIGKILL`.
 ///
 /// # Errors
 /// As [`Process::join`].
@@ -333,6 +363,7 @@ pub fn join_all_with(
     mut meanwhile: impl FnMut(&[Process]),
 ) -> Result<Vec<ExitStatus>> {
     let mut forwarded = false;
+    let mut stopping: Option<Instant> = None;
     loop {
         let mut running = false;
         for child in children.iter_mut() {
@@ -349,23 +380,45 @@ pub fn join_all_with(
             }
             forwarded = true;
         }
+        match stopping {
+            None if children
+                .iter()
+                .any(|c| c.status.is_some_and(|s| !s.success())) =>
+            {
+                for child in children.iter() {
+                    let _ = child.terminate();
+                }
+                stopping = Some(Instant::now());
+            }
+            Some(since) if since.elapsed() >= STOP_GRACE => {
+                for child in children.iter() {
+                    let _ = child.kill();
+                }
+            }
+            _ => {}
+        }
         meanwhile(children);
         if let Some(child) = children.iter_mut().find(|c| c.status.is_none()) {
-            child.join_timeout(Duration::from_millis(20))?;
+            child.join_timeout(JOIN_POLL)?;
         }
     }
 }
 
-/// [`join_all`], then the first child (in order) that failed as an error.
+/// [`join_all`], then the child that failed first as an error.
 ///
 /// # Errors
-/// [`Error::ChildFailed`] naming the first child that did not exit with 0;
-/// otherwise as [`Process::join`].
+/// [`Error::ChildFailed`] naming the first child that did not exit with 0
+/// (the one whose failure made [`join_all`] stop its siblings); otherwise
+/// as [`Process::join`].
 pub fn join_all_checked(children: &mut [Process]) -> Result<()> {
     join_all(children)?;
     children
         .iter()
-        .try_for_each(|child| child.status.map_or(Ok(()), |status| child.check(status)))
+        .filter(|child| child.status.is_some_and(|s| !s.success()))
+        .min_by_key(|child| child.ended)
+        .map_or(Ok(()), |child| {
+            child.check(child.status.unwrap_or(ExitStatus::from_code(1)))
+        })
 }
 
 /// How a reaped child ended; `None` for a child that has not ended (a
@@ -376,18 +429,6 @@ fn from_wait(status: WaitStatus) -> Option<ExitStatus> {
         WaitStatus::Signaled(_, signal, _) => Some(ExitStatus::from_code(-(signal as i32))),
         _ => None,
     }
-}
-
-/// The number of threads of the calling process, from `/proc/self/task`.
-fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|dir| dir.count())
-        .unwrap_or(1)
-}
-
-fn flush_stdio() {
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
 }
 
 fn pidfd_open(pid: Pid) -> std::result::Result<OwnedFd, Errno> {
@@ -411,21 +452,43 @@ where
     // Die with the parent instead of living on as an orphan; the check
     // after it covers a parent that died before the call.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    crate::bus::set_label(name);
+    quiet_panics(name);
     let code = if getppid() != parent {
         1
     } else {
         match catch_unwind(AssertUnwindSafe(target)) {
             Ok(outcome) => outcome.exit_code(name),
-            // Standard output closed early (`| head`): a quiet end, as in
-            // the parent (see `cli::run`).
-            Err(payload) if crate::cli::is_broken_pipe(payload.as_ref()) => 0,
             Err(_) => PANIC_EXIT_CODE,
         }
     };
-    flush_stdio();
+    // A run this child started (its own named objects) ends with it.
+    crate::owner::end_run();
+    os::flush_stdio();
     // SAFETY: `_exit` ends the process at once; skipping the destructors of
     // the parent's objects (copied into this child) is the point.
     unsafe { libc::_exit(code) }
+}
+
+/// A panic in a child prints its message and where it happened, without
+/// a backtrace even under `RUST_BACKTRACE=1`: the parent reports the
+/// child's failure (`p1 exited with code 101`), and a deliberate panic in a
+/// lab must not read like a crash of the kit.
+fn quiet_panics(name: &str) {
+    let name = name.to_owned();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(std::io::stderr(), "{name}: panicked{at}: {message}");
+    }));
 }
 
 #[cfg(test)]

@@ -9,8 +9,16 @@
 //!   umask), sizes it with `ftruncate(2)` and
 //!   reserves its memory with `posix_fallocate(3)`, so that a full
 //!   `/dev/shm` is an error now rather than a SIGBUS later. Its creator
-//!   unlinks it when dropped; [`SharedMemory::open`] attaches to an existing
-//!   one from any process, checking its size.
+//!   unlinks it when dropped, and after a crash the run's tracker or the
+//!   next program does ([`crate::owner`]); [`SharedMemory::open`] attaches
+//!   to an existing one of the same user, mode 0600, checking its size.
+//!
+//! A named segment can be shrunk under its users by anybody who may write
+//! it (`truncate -s 0 /dev/shm/ipc-lab-…`): touching a page past the new
+//! end raises SIGBUS. A process that maps named segments handles SIGBUS:
+//! a fault inside one of them ends the process with exit code 1 and a
+//! message naming the segment (`/ipc-lab-x shrank under this process`);
+//! the objects of its run are then removed by the run's tracker.
 //!
 //! The bytes are reached through [`SharedMemory::as_ptr`]: memory that
 //! another process may write must be read and written with atomics or
@@ -18,16 +26,18 @@
 //! do.
 
 use std::num::NonZeroUsize;
+use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap, shm_open, shm_unlink};
-use nix::sys::stat::{Mode, fchmod, fstat};
-use nix::unistd::{Pid, ftruncate, getpid};
+use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
+use nix::unistd::ftruncate;
 
 use crate::error::{Error, Result};
 use crate::name::IpcName;
+use crate::owner::{Kind, Owner};
 
 /// A region of memory shared between processes.
 ///
@@ -38,9 +48,8 @@ use crate::name::IpcName;
 pub struct SharedMemory {
     ptr: NonNull<u8>,
     len: usize,
-    name: Option<IpcName>,
-    /// The process that must unlink the name, if this handle created it.
-    owner: Option<Pid>,
+    /// The name and who removes it; `None` for anonymous memory.
+    named: Option<(IpcName, Owner)>,
 }
 
 // SAFETY: the mapping is plain memory reachable from any thread; the handle
@@ -78,8 +87,7 @@ impl SharedMemory {
         Ok(SharedMemory {
             ptr: ptr.cast(),
             len,
-            name: None,
-            owner: None,
+            named: None,
         })
     }
 
@@ -90,7 +98,8 @@ impl SharedMemory {
     /// never reused. The mode is set with `fchmod(2)` after the creation,
     /// so that a umask such as 0277 cannot narrow it to 0400 (0600 is
     /// already the most the umask could leave). The segment is unlinked
-    /// when this handle is dropped in the process that created it.
+    /// when this handle is dropped in the process that created it, and
+    /// after a crash by [`crate::owner`]'s tracker or sweep.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for `len == 0`; [`Error::Sys`] naming
@@ -99,68 +108,53 @@ impl SharedMemory {
     /// or `mmap`. After an error nothing is left behind.
     pub fn create(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let path = name.path();
-        let mode = Mode::S_IRUSR | Mode::S_IWUSR;
-        let fd = shm_open(
-            path.as_str(),
-            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
-            mode,
-        )
-        .map_err(|errno| Error::sys("shm_open", &path, errno))?;
-        let made = (|| {
-            fchmod(&fd, mode).map_err(|errno| Error::sys("fchmod", &path, errno))?;
-            let off = len as libc::off_t;
-            ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
-            match nix::fcntl::posix_fallocate(&fd, 0, off) {
-                Ok(()) | Err(Errno::EOPNOTSUPP) => {}
-                Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
-            }
-            map_fd(&fd, size, &path)
-        })();
-        match made {
-            Ok(ptr) => Ok(SharedMemory {
-                ptr,
-                len,
-                name: Some(name.clone()),
-                owner: Some(getpid()),
-            }),
-            Err(error) => {
-                let _ = shm_unlink(path.as_str());
-                Err(error)
-            }
-        }
+        let (ptr, owner) =
+            Owner::create(Kind::SharedMemory, name.as_str(), || make(name, len, size))?;
+        Ok(SharedMemory::named(ptr, len, name, owner))
     }
 
     /// Attaches to the existing named segment `name`, mapping its first
-    /// `len` bytes.
+    /// `len` bytes. The segment must belong to the calling user and be
+    /// closed to others (mode 0600, see [`crate::owner::check_trusted`]);
+    /// it is never unlinked by this handle.
     ///
     /// # Errors
     /// [`Error::Sys`] naming `shm_open` (`No such file or directory` when it
-    /// does not exist, see [`Error::is_not_found`]); [`Error::TooSmall`]
-    /// when the segment has fewer than `len` bytes (touching them would
-    /// raise SIGBUS).
+    /// does not exist, see [`Error::is_not_found`]); [`Error::Untrusted`]
+    /// for a segment of another user or with a wider mode;
+    /// [`Error::TooSmall`] when the segment has fewer than `len` bytes
+    /// (touching them would raise SIGBUS).
     pub fn open(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let path = name.path();
-        let fd = shm_open(path.as_str(), OFlag::O_RDWR, Mode::empty())
-            .map_err(|errno| Error::sys("shm_open", &path, errno))?;
-        let actual = fstat(&fd)
-            .map_err(|errno| Error::sys("fstat", &path, errno))?
-            .st_size as usize;
-        if actual < len {
-            return Err(Error::TooSmall {
-                object: path,
-                needed: len,
-                actual,
-            });
-        }
-        let ptr = map_fd(&fd, size, &path)?;
-        Ok(SharedMemory {
+        let (ptr, st) = attach(name, len, size)?;
+        let owner = Owner::open(Kind::SharedMemory, name.as_str(), &st)?;
+        Ok(SharedMemory::named(ptr, len, name, owner))
+    }
+
+    /// Creates the named segment `name`, or attaches to it if it exists
+    /// already (as [`SharedMemory::open`] does, with the same checks);
+    /// [`SharedMemory::is_owner`] tells which happened.
+    ///
+    /// # Errors
+    /// As [`SharedMemory::create`] and [`SharedMemory::open`].
+    pub fn create_or_open(name: &IpcName, len: usize) -> Result<Self> {
+        let size = nonzero(len)?;
+        let (ptr, owner) = Owner::create_or_open(
+            Kind::SharedMemory,
+            name.as_str(),
+            || make(name, len, size),
+            || attach(name, len, size),
+        )?;
+        Ok(SharedMemory::named(ptr, len, name, owner))
+    }
+
+    fn named(ptr: NonNull<u8>, len: usize, name: &IpcName, owner: Owner) -> Self {
+        crate::bus::watch(ptr.as_ptr() as usize, len, name.as_str());
+        SharedMemory {
             ptr,
             len,
-            name: Some(name.clone()),
-            owner: None,
-        })
+            named: Some((name.clone(), owner)),
+        }
     }
 
     /// The number of bytes mapped.
@@ -175,7 +169,14 @@ impl SharedMemory {
 
     /// The segment's name; `None` for anonymous memory.
     pub fn name(&self) -> Option<&IpcName> {
-        self.name.as_ref()
+        self.named.as_ref().map(|(name, _)| name)
+    }
+
+    /// True if this handle created the segment and will unlink it.
+    pub fn is_owner(&self) -> bool {
+        self.named
+            .as_ref()
+            .is_some_and(|(_, owner)| owner.is_owner())
     }
 
     /// The first byte of the mapping, page-aligned.
@@ -186,18 +187,21 @@ impl SharedMemory {
         self.ptr.as_ptr()
     }
 
+    /// Leaves the segment in place when the creator drops its handle.
+    pub fn keep(&mut self) {
+        if let Some((_, owner)) = &mut self.named {
+            owner.keep();
+        }
+    }
+
     /// Removes the name now, instead of when the creator drops its handle.
     /// Processes that have it mapped keep their mapping.
     ///
     /// # Errors
     /// [`Error::Sys`] naming `shm_unlink`. Does nothing for anonymous memory.
-    pub fn unlink(&mut self) -> Result<()> {
-        self.owner = None;
-        match &self.name {
-            Some(name) => {
-                let path = name.path();
-                shm_unlink(path.as_str()).map_err(|errno| Error::sys("shm_unlink", &path, errno))
-            }
+    pub fn remove(&mut self) -> Result<()> {
+        match &mut self.named {
+            Some((_, owner)) => owner.remove(),
             None => Ok(()),
         }
     }
@@ -205,16 +209,61 @@ impl SharedMemory {
 
 impl Drop for SharedMemory {
     fn drop(&mut self) {
+        if self.named.is_some() {
+            crate::bus::unwatch(self.ptr.as_ptr() as usize);
+        }
         // SAFETY: `ptr` and `len` describe the mapping made in the
         // constructor, which nothing else unmaps; every view of it borrows
-        // or owns this handle, so none outlives it.
+        // or owns this handle, so none outlives it. (The owner, dropped
+        // after this, unlinks the name of a segment this process created.)
         let _ = unsafe { munmap(self.ptr.cast(), self.len) };
-        if self.owner == Some(getpid())
-            && let Some(name) = &self.name
-        {
-            let _ = shm_unlink(name.path().as_str());
-        }
     }
+}
+
+/// Makes the segment `name` (the `make` of [`Owner::create`]): after an
+/// error nothing is left.
+fn make(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(NonNull<u8>, FileStat)> {
+    let path = name.path();
+    let mode = Mode::S_IRUSR | Mode::S_IWUSR;
+    let fd = shm_open(
+        path.as_str(),
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
+        mode,
+    )
+    .map_err(|errno| Error::sys("shm_open", &path, errno))?;
+    let made = (|| {
+        fchmod(&fd, mode).map_err(|errno| Error::sys("fchmod", &path, errno))?;
+        let off = len as libc::off_t;
+        ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
+        match nix::fcntl::posix_fallocate(&fd, 0, off) {
+            Ok(()) | Err(Errno::EOPNOTSUPP) => {}
+            Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
+        }
+        let st = fstat(&fd).map_err(|errno| Error::sys("fstat", &path, errno))?;
+        Ok((map_fd(&fd, size, &path)?, st))
+    })();
+    if made.is_err() {
+        let _ = shm_unlink(path.as_str());
+    }
+    made
+}
+
+/// Opens and maps the existing segment `name`, checking its size.
+fn attach(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(NonNull<u8>, FileStat)> {
+    let path = name.path();
+    let fd: OwnedFd = shm_open(path.as_str(), OFlag::O_RDWR, Mode::empty())
+        .map_err(|errno| Error::sys("shm_open", &path, errno))?;
+    let st = fstat(&fd).map_err(|errno| Error::sys("fstat", &path, errno))?;
+    crate::owner::check_trusted(Kind::SharedMemory, name.as_str(), &st)?;
+    let actual = st.st_size as usize;
+    if actual < len {
+        return Err(Error::TooSmall {
+            object: path,
+            needed: len,
+            actual,
+        });
+    }
+    Ok((map_fd(&fd, size, &path)?, st))
 }
 
 fn nonzero(len: usize) -> Result<NonZeroUsize> {

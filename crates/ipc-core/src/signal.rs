@@ -80,24 +80,28 @@ pub fn check() -> Result<()> {
 ///
 /// For `Err(Error::Interrupted)` (a loop stopped by SIGINT or SIGTERM) it
 /// calls `last_words` with the signal's name (`"SIGINT"`, `"SIGTERM"`, or
-/// `"a signal"` if the flag was cleared meanwhile) and returns `Ok(())`;
-/// any other outcome is returned unchanged.
+/// `"a signal"` if the flag was cleared meanwhile) and returns what it
+/// returns (its last line printed, usually `Ok(())`); any other outcome is
+/// returned unchanged.
 ///
 /// ```
 /// use ipc_core::{Error, signal};
 ///
 /// let mut said = None;
-/// let ended = signal::end_on_interrupt(Err(Error::Interrupted), |by| said = Some(by));
+/// let ended = signal::end_on_interrupt(Err(Error::Interrupted), |by| {
+///     said = Some(by);
+///     Ok(())
+/// });
 /// assert!(ended.is_ok());
 /// assert_eq!(said, Some("a signal"));
 /// assert!(signal::end_on_interrupt(Err(Error::Timeout), |_| unreachable!()).is_err());
 /// ```
-pub fn end_on_interrupt(outcome: Result<()>, last_words: impl FnOnce(&'static str)) -> Result<()> {
+pub fn end_on_interrupt(
+    outcome: Result<()>,
+    last_words: impl FnOnce(&'static str) -> Result<()>,
+) -> Result<()> {
     match outcome {
-        Err(Error::Interrupted) => {
-            last_words(pending().map_or("a signal", Signal::as_str));
-            Ok(())
-        }
+        Err(Error::Interrupted) => last_words(pending().map_or("a signal", Signal::as_str)),
         other => other,
     }
 }

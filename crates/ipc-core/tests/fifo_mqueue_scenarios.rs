@@ -64,7 +64,7 @@ fn a_queue_outlives_the_process_that_filled_it() {
     assert_eq!(q.attributes().unwrap().curmsgs, 2);
     assert_eq!(q.receive_bytes().unwrap(), (b"high".to_vec(), 7));
     assert_eq!(q.receive_bytes().unwrap(), (b"low".to_vec(), 1));
-    MessageQueue::unlink_name(&name).unwrap();
+    MessageQueue::open(&name).unwrap().remove().unwrap();
     assert!(!MessageQueue::exists(&name).unwrap());
 }
 
@@ -243,8 +243,8 @@ fn a_child_dropping_the_creators_handle_removes_nothing() {
     assert!(child.join().unwrap().success());
     assert!(path.exists(), "the FIFO belongs to the parent");
     assert!(MessageQueue::exists(&name).unwrap(), "so does the queue");
-    Fifo::open_existing(&path).unwrap().remove().unwrap();
-    MessageQueue::unlink_name(&name).unwrap();
+    Fifo::open(&path).unwrap().remove().unwrap();
+    MessageQueue::open(&name).unwrap().remove().unwrap();
 }
 
 fn main() {

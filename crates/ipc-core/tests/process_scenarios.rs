@@ -114,6 +114,9 @@ fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
         Process::spawn("calm", || v.update(|x| x + 1).map(drop)).unwrap(),
         Process::spawn("boom", || -> i32 {
             list.set(0, 10).unwrap();
+            // Fail only after the calm child's update: a failed child makes
+            // join_all stop its siblings.
+            wait_until("the calm child's update", || v.get().unwrap() == 8);
             panic!("deliberate panic in a child (expected in this test's output)")
         })
         .unwrap(),

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, Process, Queue, Result, join_all_checked, pace, signal};
+use ipc_core::{Error, Process, Queue, Result, join_all_checked, pace, say, signal};
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
@@ -18,14 +18,14 @@ pub const DELAY: Duration = Duration::from_secs(2);
 fn sender(q: &Queue<String>) -> Result<()> {
     pace::sleep(DELAY)?;
     let message = String::from(MESSAGE);
-    println!("sender is sending: {message}");
+    say!("sender is sending: {message}")?;
     q.put(&message)
 }
 
 /// The receiver's target: block until a message arrives, print it.
 fn receiver(q: &Queue<String>) -> Result<()> {
     let message = q.get()?;
-    println!("Receiver received: {message}");
+    say!("Receiver received: {message}")?;
     Ok(())
 }
 
@@ -56,6 +56,6 @@ pub fn run_ipc() -> Result<()> {
         return Err(Error::Interrupted);
     }
     sent.and(received)?;
-    println!("IPC between processes completed.");
+    say!("IPC between processes completed.")?;
     Ok(())
 }

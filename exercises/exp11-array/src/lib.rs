@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use ipc_core::{Array, Process, PyList, Result, join_all_checked};
+use ipc_core::{Array, Process, PyList, Result, join_all_checked, say};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -29,7 +29,7 @@ pub fn example() -> Result<()> {
     let arr = Array::from_slice(&(0..10).collect::<Vec<i32>>())?;
     let mut p = Process::spawn("p", || shared_m(&arr))?;
     p.join_checked()?;
-    println!("{}", arr.to_list()?);
+    say!("{}", arr.to_list()?)?;
     Ok(())
 }
 
@@ -71,18 +71,18 @@ fn square(numbers: &[i32], squares: &Array<i32>, part: Range<usize>) -> Result<(
 pub fn run(seed: Option<u64>) -> Result<()> {
     let seed = seed.unwrap_or_else(rand::random);
     let numbers = random_numbers(seed);
-    println!("Seed: {seed}");
-    println!("Random numbers: {}", PyList(numbers.clone()));
+    say!("Seed: {seed}")?;
+    say!("Random numbers: {}", PyList(numbers.clone()))?;
 
     let squares = Array::<i32>::new(numbers.len())?;
     let half = numbers.len() / 2;
-    println!("p1 squares the first five numbers, p2 the last five");
+    say!("p1 squares the first five numbers, p2 the last five")?;
     let p1 = Process::spawn("p1", || square(&numbers, &squares, 0..half))?;
     let p2 = Process::spawn("p2", || square(&numbers, &squares, half..numbers.len()))?;
     let mut processes = [p1, p2];
     join_all_checked(&mut processes)?;
 
-    println!("Squares (in main program): {}", squares.to_list()?);
+    say!("Squares (in main program): {}", squares.to_list()?)?;
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use ipc_core::cli::{self, Common};
 
 /// Seed 002, Exercise 2: draws 10 random numbers in 0..=10; process p1
@@ -28,27 +27,13 @@ struct Args {
 enum Command {
     /// Seed 002, Example 2: a child squares the shared Array 0..10 in place
     /// and the parent prints it
-    Example {
-        #[command(flatten)]
-        common: Common,
-    },
+    Example,
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = cli::parse();
     match args.command {
-        Some(Command::Example { common }) => {
-            if args.seed.is_some() {
-                Args::command()
-                    .error(
-                        ErrorKind::ArgumentConflict,
-                        "--seed belongs to the default run, not to `example`",
-                    )
-                    .exit();
-            }
-            let fast = args.common.fast || common.fast;
-            cli::run("exp11-array", &Common { fast }, exp11_array::example)
-        }
+        Some(Command::Example) => cli::run("exp11-array", &args.common, exp11_array::example),
         None => cli::run("exp11-array", &args.common, || exp11_array::run(args.seed)),
     }
 }

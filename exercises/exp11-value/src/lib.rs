@@ -11,7 +11,7 @@
 //! total is exact. Without a lock (`--no-lock`, a `RawValue`) they do, and
 //! updates are lost.
 
-use ipc_core::{Error, Process, RawValue, Result, Value, join_all_checked};
+use ipc_core::{Error, Process, RawValue, Result, Value, join_all_checked, say};
 
 /// The seed's Example 1 target: store 2.678 in the shared value.
 fn shared_m(v: &Value<f64>) -> Result<()> {
@@ -25,7 +25,7 @@ pub fn example() -> Result<()> {
     let mut p1 = Process::spawn("p1", || shared_m(&v))?;
     p1.join_checked()?;
     // `{:?}` prints a float as Python does: `2.678`, and `0.0` for zero.
-    println!("{:?}", v.get()?);
+    say!("{:?}", v.get()?)?;
     Ok(())
 }
 
@@ -217,16 +217,18 @@ pub fn run(passes: u64, lock: bool) -> Result<()> {
     let start = RawValue::new(0_u32)?;
 
     match &v {
-        Counter::Locked(_) => println!("Shared Value<u64> with its lock"),
-        Counter::Unlocked(_) => println!("Shared RawValue<u64> without a lock (--no-lock)"),
+        Counter::Locked(_) => say!("Shared Value<u64> with its lock")?,
+        Counter::Unlocked(_) => say!("Shared RawValue<u64> without a lock (--no-lock)")?,
     }
-    println!("{} processes, {passes} passes each:", WORKERS.len());
+    say!("{} processes, {passes} passes each:", WORKERS.len())?;
     for w in &WORKERS {
         let updates = if w.per_pass == 1 { "update" } else { "updates" };
-        println!(
+        say!(
             "{} runs {}: {} {updates} of +1 per pass",
-            w.name, w.target_name, w.per_pass
-        );
+            w.name,
+            w.target_name,
+            w.per_pass
+        )?;
     }
 
     let mut processes = Vec::with_capacity(WORKERS.len());
@@ -241,14 +243,14 @@ pub fn run(passes: u64, lock: bool) -> Result<()> {
     join_all_checked(&mut processes)?;
 
     let actual = v.get()?;
-    println!("Expected value: {expected}");
-    println!("Final value (in main program): {actual}");
+    say!("Expected value: {expected}")?;
+    say!("Final value (in main program): {actual}")?;
     // Each update adds exactly 1, so every unit missing from the final value
     // is one update whose result another process overwrote.
-    println!(
+    say!(
         "Lost updates: {}",
         i128::from(expected) - i128::from(actual)
-    );
+    )?;
     Ok(())
 }
 

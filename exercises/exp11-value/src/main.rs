@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use ipc_core::cli::{self, Common};
 
 /// Seed 002, Exercise 1: five processes, each with its own target function
@@ -35,27 +34,13 @@ struct Args {
 enum Command {
     /// Seed 002, Example 1: a child sets a shared Value<f64> to 2.678 and
     /// the parent prints it
-    Example {
-        #[command(flatten)]
-        common: Common,
-    },
+    Example,
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = cli::parse();
     match args.command {
-        Some(Command::Example { common }) => {
-            if args.no_lock || args.iterations.is_some() {
-                Args::command()
-                    .error(
-                        ErrorKind::ArgumentConflict,
-                        "--iterations and --no-lock belong to the default run, not to `example`",
-                    )
-                    .exit();
-            }
-            let fast = args.common.fast || common.fast;
-            cli::run("exp11-value", &Common { fast }, exp11_value::example)
-        }
+        Some(Command::Example) => cli::run("exp11-value", &args.common, exp11_value::example),
         None => cli::run("exp11-value", &args.common, || {
             let passes = args.iterations.unwrap_or(exp11_value::DEFAULT_PASSES);
             exp11_value::run(passes, !args.no_lock)

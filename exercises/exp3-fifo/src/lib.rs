@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
-use ipc_core::{Error, IpcName, Process, Result, join_all_checked, join_all_with, pace, signal};
+use ipc_core::{
+    Error, IpcName, Process, Result, join_all_checked, join_all_with, pace, say, signal,
+};
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
 /// no `END`: closing the FIFO is the end).
@@ -49,15 +51,18 @@ pub fn default_path() -> Result<PathBuf> {
 pub fn reader(path: &Path, follow: bool) -> Result<()> {
     let pid = std::process::id();
     loop {
-        println!(
+        say!(
             "Reader (pid {pid}): waiting for a writer to open {}",
             path.display()
-        );
+        )?;
         let mut fifo = FifoReader::open(path)?;
         while let Some(line) = fifo.read_line()? {
-            println!("Reader received: {line}");
+            say!("Reader received: {line}")?;
         }
-        println!("Reader: end of file, every writer has closed the FIFO");
+        // A writer stopped by the same SIGTERM (its parent died) closes the
+        // FIFO: that end of file is the signal's doing, and says so.
+        signal::check()?;
+        say!("Reader: end of file, every writer has closed the FIFO")?;
         if !follow {
             return Ok(());
         }
@@ -71,11 +76,11 @@ pub fn reader(path: &Path, follow: bool) -> Result<()> {
 /// As [`FifoWriter::open`]; [`Error::Disconnected`] when the reader has
 /// gone; [`Error::Interrupted`] after SIGINT/SIGTERM.
 pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
-    println!(
+    say!(
         "Writer (pid {}): waiting for a reader to open {}",
         std::process::id(),
         path.display()
-    );
+    )?;
     let mut fifo = FifoWriter::open(path)?;
     for (i, message) in messages.iter().enumerate() {
         if i > 0 {
@@ -83,13 +88,13 @@ pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
         }
         if let Err(error) = fifo.write_line(message) {
             if matches!(error, Error::Disconnected) {
-                println!("Writer: the reader has closed the FIFO; {message:?} was not sent");
+                say!("Writer: the reader has closed the FIFO; {message:?} was not sent")?;
             }
             return Err(error);
         }
-        println!("Writer sent: {message}");
+        say!("Writer sent: {message}")?;
     }
-    println!("Writer: done, closing the FIFO");
+    say!("Writer: done, closing the FIFO")?;
     Ok(())
 }
 
@@ -106,8 +111,8 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
         Some(path) => path,
         None => fifo::unique_path(NAME)?,
     };
-    let fifo = Fifo::create(&path)?;
-    println!("FIFO created: {} (mode 0600)", path.display());
+    let mut fifo = Fifo::create(&path)?;
+    say!("FIFO created: {} (mode 0600)", path.display())?;
     let messages: Vec<String> = MESSAGES.iter().map(|m| m.to_string()).collect();
     let mut children = [
         Process::spawn("writer", || {
@@ -127,7 +132,7 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
     })?;
     let joined = join_all_checked(&mut children);
     fifo.remove()?;
-    println!("FIFO removed: {}", path.display());
+    say!("FIFO removed: {}", path.display())?;
     joined
 }
 
@@ -169,29 +174,29 @@ fn create_or_use(path: Option<PathBuf>) -> Result<Fifo> {
         None => default_path()?,
     };
     let fifo = Fifo::create_or_open(&path)?;
-    if fifo.is_creator() {
-        println!("FIFO created: {} (mode 0600)", path.display());
+    if fifo.is_owner() {
+        say!("FIFO created: {} (mode 0600)", path.display())?;
     } else {
-        println!(
+        say!(
             "Using the existing FIFO {} (its creator removes it)",
             path.display()
-        );
+        )?;
     }
     Ok(fifo)
 }
 
-fn remove_if_created(fifo: Fifo) -> Result<()> {
-    if fifo.is_creator() {
+fn remove_if_created(mut fifo: Fifo) -> Result<()> {
+    if fifo.is_owner() {
         let path = fifo.path().to_owned();
         fifo.remove()?;
-        println!("FIFO removed: {}", path.display());
+        say!("FIFO removed: {}", path.display())?;
     }
     Ok(())
 }
 
 /// Runs a role, turning SIGINT/SIGTERM into a last line and a normal end.
 fn interruptible(who: &str, role: impl FnOnce() -> Result<()>) -> Result<()> {
-    signal::end_on_interrupt(role(), |by| println!("{who}: interrupted by {by}"))
+    signal::end_on_interrupt(role(), |by| say!("{who}: interrupted by {by}"))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 /// away, a taken path), 2 bad usage (a path that is not a FIFO or is a
 /// symbolic link).
 #[derive(Parser)]
-#[command(version, mut_arg("fast", |a| a.global(true)))]
+#[command(version)]
 struct Args {
     /// The FIFO's path [default: a fresh ipc-lab-PID-N-exp3-fifo without a
     /// role, ipc-lab-exp3-fifo with one, in $XDG_RUNTIME_DIR or /tmp]

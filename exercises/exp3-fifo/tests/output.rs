@@ -8,15 +8,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, handout, normalise_numbers,
-    own_process_group, run, run_into_head, run_traced,
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, eventually, handout,
+    normalise_numbers, own_process_group, run, run_into_head, run_traced, running_as_root,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
 
 const WAIT: Duration = Duration::from_secs(30);
-
-const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
 
 fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
@@ -165,7 +163,7 @@ fn a_writer_with_messages_meets_a_reader_on_a_shell_made_fifo() {
     let dir = TempDir::new("mkfifo");
     let fifo = dir.join("made-by-mkfifo");
     let p = fifo.to_str().unwrap();
-    run("mkfifo", &[p]).assert_code(0);
+    run("mkfifo", &["-m", "600", p]).assert_code(0);
     let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
     let writer = run(
         BIN,
@@ -185,6 +183,59 @@ fn a_writer_with_messages_meets_a_reader_on_a_shell_made_fifo() {
     );
     assert!(!run.stdout.contains("FIFO removed"), "{run}");
     assert!(exists(&fifo), "a FIFO the program did not create stays");
+}
+
+#[test]
+fn a_fifo_others_may_open_is_refused_with_what_to_do() {
+    let dir = TempDir::new("mkfifo-0644");
+    let fifo = dir.join("wide-open");
+    let p = fifo.to_str().unwrap();
+    run("mkfifo", &["-m", "644", p]).assert_code(0);
+    for role in ["reader", "writer"] {
+        run(BIN, &[role, "--fast", "--path", p])
+            .assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!(
+                "{p} has mode 0644: other users can open it (ipc-lab makes its objects 0600; \
+                 `chmod 600 {p}` if it is yours and you trust it): not using it"
+            )]);
+    }
+    assert!(exists(&fifo), "left as it was");
+}
+
+#[test]
+fn a_fifo_of_another_user_is_refused_and_left_alone() {
+    if !running_as_root() {
+        eprintln!("skipped: making a FIFO of another user needs root (chown)");
+        return;
+    }
+    let dir = TempDir::new("foreign");
+    // The default name in a directory of its own, as another user would
+    // plant it in /tmp: 0666, owned by nobody (uid 65534).
+    let fifo = dir.join("ipc-lab-exp3-fifo");
+    let p = fifo.to_str().unwrap();
+    run("mkfifo", &["-m", "666", p]).assert_code(0);
+    std::os::unix::fs::chown(&fifo, Some(65534), Some(65534)).unwrap();
+    for role in ["reader", "writer"] {
+        let refused = run(BIN, &[role, "--fast", "--path", p]);
+        refused
+            .assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!(
+                "{p} belongs to uid 65534, not to you: not using it"
+            )]);
+        assert!(
+            !refused.stdout.contains("Using the existing FIFO"),
+            "{refused}"
+        );
+    }
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(meta.file_type().is_fifo());
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::uid(&meta),
+        65534,
+        "untouched"
+    );
 }
 
 #[test]
@@ -300,11 +351,10 @@ fn ctrl_c_to_the_group_ends_every_process() {
 }
 
 #[test]
-fn a_parent_killed_alone_leaves_a_prefixed_fifo_that_clean_sh_removes() {
+fn a_parent_killed_alone_leaves_nothing_once_its_children_are_gone() {
     let mut running = Running::start(command(&[]), false);
     running.wait_for_lines(1, WAIT, |l| l == "Writer sent: First");
     let children = running.wait_for_children(2, WAIT);
-    let parent = running.pid();
     // The writer sleeps, the reader waits in read(): both get SIGTERM when
     // the parent dies, and stop in order.
     let killed = running.kill_alone(&children);
@@ -312,17 +362,14 @@ fn a_parent_killed_alone_leaves_a_prefixed_fifo_that_clean_sh_removes() {
         "Writer: interrupted by SIGTERM",
         "Reader: interrupted by SIGTERM",
     ]);
-    // Only the parent, which created the FIFO, removes it: it is left,
-    // named with the prefix and the dead parent's pid.
+    // Only the parent, which created the FIFO, removes it; it died without
+    // a word, so the run's tracker removes it once the children are gone,
+    // with nobody running clean.sh.
     let path = created_path(&killed);
-    assert!(exists(Path::new(&path)), "{killed}");
-    let name = Path::new(&path).file_name().unwrap().to_str().unwrap();
-    assert!(name.starts_with(&format!("ipc-lab-{parent}-")), "{killed}");
-    let cleaned = run(CLEAN, &[name]);
-    cleaned
-        .assert_code(0)
-        .assert_stdout_contains(&[&format!("removed: FIFO {path}")]);
-    assert!(!exists(Path::new(&path)), "{cleaned}");
+    assert!(
+        eventually(WAIT, || !exists(Path::new(&path))),
+        "{path} is still there\n{killed}"
+    );
 }
 
 #[test]

@@ -74,7 +74,10 @@ fn process2(shared: &Array<i32>) -> Result<()> {
 /// A role's result as its process ends it: a signal is an orderly stop
 /// (logged, exit code 0); any other error is printed and exits with 1.
 fn stop_on_signal(logger: &str, outcome: Result<()>) -> Result<()> {
-    signal::end_on_interrupt(outcome, |_| info!(target: logger, "Interrupted"))
+    signal::end_on_interrupt(outcome, |_| {
+        info!(target: logger, "Interrupted");
+        Ok(())
+    })
 }
 
 /// Runs the experiment: the parent, the writer and the reader.

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, IpcName, Process, RawValue, Result, join_all_checked, pace, signal};
+use ipc_core::{Error, IpcName, Process, RawValue, Result, join_all_checked, pace, say, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);
@@ -67,7 +67,7 @@ fn process_1(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
             // Only this process writes, so get-then-set loses nothing.
             let current_value = shared_mem.get().wrapping_add(1);
             shared_mem.set(current_value);
-            println!("Process-1: Counter incremented to {current_value}");
+            say!("Process-1: Counter incremented to {current_value}")?;
         }
     }
     Ok(())
@@ -80,7 +80,7 @@ fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
         pace::sleep(TICK)?; // Check every second
         let current_value = shared_mem.get();
         let square_value = u64::from(current_value).pow(2);
-        println!("Process-2: Square of counter value {current_value} is {square_value}");
+        say!("Process-2: Square of counter value {current_value} is {square_value}")?;
     }
     Ok(())
 }
@@ -88,8 +88,8 @@ fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
 /// Ends a role as the seed's `except KeyboardInterrupt` does: a signal, like
 /// the end of `--ticks`, prints `<name> Terminated`.
 fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
-    signal::end_on_interrupt(outcome, |_| ())?;
-    println!("{name} Terminated");
+    signal::end_on_interrupt(outcome, |_| Ok(()))?;
+    say!("{name} Terminated")?;
     Ok(())
 }
 
@@ -122,7 +122,7 @@ pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
     let joined = join_all_checked(&mut procs);
     // Close and unlink the segment (the creator's handle does both).
     drop(shared_mem);
-    println!("Processes Terminated !");
+    say!("Processes Terminated !")?;
     joined
 }
 

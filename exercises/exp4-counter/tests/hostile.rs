@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, TempDir, assert_no_new_shm, run, run_command, run_traced,
+    Run, Running, SIGNAL_DEADLINE, Sig, TempDir, assert_no_new_shm, eventually, run, run_command,
+    run_traced, running_as_root,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -190,6 +191,7 @@ fn attaching_to_a_segment_smaller_than_the_counter_is_an_error_not_sigbus() {
     for len in [0, 1, 3] {
         let small = Planted::new(&format!("small-{len}"));
         std::fs::write(small.path(), vec![7_u8; len]).unwrap();
+        std::fs::set_permissions(small.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
         let run = run(BIN, &["--fast", "--ticks", "3", "--attach", small.name()]);
         run.assert_bad_usage(&format!(
             "--attach ipc-lab-{}: /ipc-lab-{}: has {len} bytes, but 4 bytes are needed",
@@ -238,4 +240,97 @@ fn a_full_dev_shm_is_an_error_not_sigbus() {
         !Path::new("/dev/shm/ipc-lab-full").exists(),
         "the private tmpfs was the one used"
     );
+}
+
+#[test]
+fn a_segment_truncated_under_a_run_is_an_error_not_sigbus() {
+    let segment = Planted::new("truncated");
+    let mut command = Command::new(BIN);
+    command.args(["--fast", "--ticks", "1000000", "--name", segment.name()]);
+    let mut running = Running::start(command, false);
+    running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
+    // Anybody who may write the segment can shrink it under its users.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment.path())
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let run = running.finish(WAIT);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!(
+            "/ipc-lab-{} shrank under this process (another process truncated it): stopping",
+            segment.name()
+        )]);
+    assert!(!run.stderr.contains("SIGBUS"), "{run}");
+    assert!(
+        eventually(WAIT, || !segment.path().exists()),
+        "its segment is still removed\n{run}"
+    );
+}
+
+#[test]
+fn an_attached_segment_that_shrinks_is_an_error_not_sigbus() {
+    let segment = Planted::new("shrinks");
+    let mut command = Command::new(BIN);
+    command.args(["--ticks", "1000000", "--name", segment.name()]);
+    let mut owner = Running::start(command, false);
+    owner.wait_for_lines(1, WAIT, |l| l.starts_with("Process-2:"));
+    let mut command = Command::new(BIN);
+    command.args(["--fast", "--ticks", "1000000", "--attach", segment.name()]);
+    let mut watcher = Running::start(command, false);
+    watcher.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment.path())
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let watched = watcher.finish(WAIT);
+    watched
+        .assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!(
+            "exp4-counter: /ipc-lab-{} shrank under this process (another process truncated it): stopping",
+            segment.name()
+        )]);
+    owner.signal(Sig::SIGKILL);
+    let _ = owner.finish(WAIT);
+}
+
+#[test]
+fn a_segment_of_another_user_is_not_attached_to() {
+    if !running_as_root() {
+        println!("skipped: making a segment of another user needs root (chown)");
+        return;
+    }
+    let foreign = Planted::new("foreign");
+    std::fs::write(foreign.path(), [0_u8; 4]).unwrap();
+    std::fs::set_permissions(foreign.path(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::chown(foreign.path(), Some(65534), Some(65534)).unwrap();
+    let run = run(BIN, &["--fast", "--ticks", "3", "--attach", foreign.name()]);
+    assert_fails_with(
+        &run,
+        &format!(
+            "/ipc-lab-{} belongs to uid 65534, not to you: not using it",
+            foreign.name()
+        ),
+    );
+}
+
+#[test]
+fn a_segment_others_may_open_is_not_attached_to() {
+    let open = Planted::new("wide-open");
+    std::fs::write(open.path(), [0_u8; 4]).unwrap();
+    std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = run(BIN, &["--fast", "--ticks", "3", "--attach", open.name()]);
+    assert_fails_with(
+        &run,
+        &format!(
+            "/ipc-lab-{} has mode 0644: other users can open it",
+            open.name()
+        ),
+    );
+    assert_eq!(content_and_mode(&open.path()), (vec![0; 4], 0o644));
 }

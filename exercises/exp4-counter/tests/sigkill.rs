@@ -1,178 +1,268 @@
-//! A run that no program can clean up after (SIGKILL to every process, or
-//! to the parent alone) leaves at most its own prefixed segment, which
-//! `scripts/clean.sh` removes: but never while a live process still uses
-//! it, or while the process whose pid is in its name lives.
+//! SIGKILL, the one ending no program can clean up after itself: what the
+//! run's tracker and the next ipc-lab program do instead (see
+//! `ipc_core::owner`), without anybody running `scripts/clean.sh`. And the
+//! liveness test they use, which neither pid reuse nor pid namespaces can
+//! fool.
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use ipc_testkit::{Pid, Running, Sig, children_of, own_process_group, run, survivors};
+use ipc_testkit::{
+    Pid, Running, Sig, TRACKER, children_of, command_of, eventually, every_child_of,
+    own_process_group, run, running_as_root, signal_pid, survivors,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
 const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Held by each test: the first one compares all of /dev/shm before and
-/// after, which the others' segments would disturb.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+fn shm(name: &str) -> PathBuf {
+    Path::new("/dev/shm").join(name)
 }
 
-/// Every entry of /dev/shm, ours or not.
-fn dev_shm() -> BTreeSet<String> {
+/// The leases in /dev/shm whose creator had pid `pid`.
+fn leases_of(pid: Pid) -> Vec<PathBuf> {
     std::fs::read_dir("/dev/shm")
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("ipc-lab-run@{pid}-"))
+        })
         .collect()
 }
 
-#[test]
-fn a_sigkilled_run_leaves_only_its_prefixed_segment_and_clean_sh_removes_it() {
-    let _serial = one_at_a_time();
-    let name = format!("sigkill-test-{}", std::process::id());
-    let segment = format!("ipc-lab-{name}");
-    let path = format!("/dev/shm/{segment}");
-    let before = dev_shm();
+/// The run's tracker among the children of `parent`.
+fn tracker_of(parent: Pid) -> Option<Pid> {
+    every_child_of(parent)
+        .into_iter()
+        .find(|&pid| command_of(pid).as_deref() == Some(TRACKER))
+}
 
+/// `exp4-counter --fast --name NAME` counting until stopped, in a process
+/// group of its own, once it has printed.
+fn counting(name: &str) -> Running {
     let mut command = Command::new(BIN);
-    command.args(["--fast", "--name", &name]);
+    command.args(["--fast", "--ticks", "1000000", "--name", name]);
     own_process_group(&mut command);
     let mut running = Running::start(command, false);
-    running.wait_for_lines(3, WAIT, |line| line.starts_with("Process-2:"));
+    running.wait_for_lines(2, WAIT, |line| line.starts_with("Process-2:"));
+    running
+}
 
-    // While the program runs, clean.sh must leave its segment alone.
-    let kept = run(CLEAN, &[&segment]);
-    kept.assert_code(0);
-    assert!(
-        kept.stdout
-            .contains(&format!("in use, kept: shared memory {path}")),
-        "{kept}"
-    );
-    assert!(std::path::Path::new(&path).exists(), "{kept}");
-
-    let children = children_of(running.pid());
+/// Kills the whole group of `running` and its tracker (in a session of its
+/// own), as a machine that kills every process of a user would.
+fn kill_everything(running: Running) {
+    let parent = running.pid();
+    let mut all = children_of(parent);
+    let tracker = tracker_of(parent).expect("a run with a named segment has a tracker");
+    signal_pid(tracker, Sig::SIGKILL);
     running.signal_group(Sig::SIGKILL);
     let killed = running.finish(WAIT);
     assert_eq!(killed.code(), None, "ended by SIGKILL\n{killed}");
-    for _ in 0..100 {
-        if survivors(&children).is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(survivors(&children), Vec::<String>::new());
-
-    // Nothing can unlink after SIGKILL: the segment stays, and it is the
-    // only new entry, carrying the prefix.
-    let left: Vec<String> = dev_shm().difference(&before).cloned().collect();
-    assert_eq!(left, std::slice::from_ref(&segment), "{killed}");
-
-    let cleaned = run(CLEAN, &[&segment]);
-    cleaned.assert_code(0);
+    all.push(tracker);
     assert!(
-        cleaned
-            .stdout
-            .contains(&format!("removed: shared memory {path}")),
-        "{cleaned}"
+        eventually(WAIT, || survivors(&all).is_empty()),
+        "{:?} still there",
+        survivors(&all)
     );
-    assert!(!std::path::Path::new(&path).exists(), "{cleaned}");
 }
 
 #[test]
-fn a_parent_killed_alone_leaves_children_that_end_and_a_segment_clean_sh_removes() {
-    let _serial = one_at_a_time();
-    // The default, unique name: ipc-lab-<parent's pid>-<n>-counter.
+fn a_parent_killed_alone_leaves_nothing_once_its_children_end() {
+    // The default, unique name: ipc-lab-<parent's pid>-<token>-0-counter.
     let mut command = Command::new(BIN);
     command.args(["--fast", "--ticks", "1000000"]);
     let mut running = Running::start(command, false);
     running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-1:"));
     let children = running.wait_for_children(2, WAIT);
-    let prefix = format!("ipc-lab-{}-", running.pid());
-    let mine: Vec<String> = dev_shm()
-        .into_iter()
-        .filter(|n| n.starts_with(&prefix))
+    let parent = running.pid();
+    let prefix = format!("ipc-lab-{parent}-");
+    let segments: Vec<PathBuf> = std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix)
+        })
         .collect();
-    assert_eq!(mine.len(), 1, "{mine:?}");
-    let segment = &mine[0];
-    let path = format!("/dev/shm/{segment}");
+    assert_eq!(segments.len(), 1, "{segments:?}");
+    let leases = leases_of(parent);
+    assert_eq!(leases.len(), 1, "one lease for the run: {leases:?}");
 
-    // The children notice within the deadline (they get SIGTERM when their
-    // parent dies) and end in order; nobody is left to unlink the segment.
+    // The children notice (they get SIGTERM when their parent dies) and end
+    // in order; the parent never unlinks its segment, its tracker does.
     let run = running.kill_alone(&children);
     assert_eq!(run.code(), None, "ended by SIGKILL\n{run}");
     for line in ["Process-1 Terminated", "Process-2 Terminated"] {
         assert!(run.stdout_lines().contains(&line), "{line:?}\n{run}");
     }
     assert!(!run.stdout.contains("Processes Terminated !"), "{run}");
-    assert!(Path::new(&path).exists(), "{run}");
-
-    let cleaned = run_clean(segment);
     assert!(
-        cleaned
-            .stdout
-            .contains(&format!("removed: shared memory {path}")),
-        "{cleaned}"
+        eventually(WAIT, || !segments[0].exists() && !leases[0].exists()),
+        "{segments:?} or {leases:?} left\n{run}"
     );
-    assert!(!Path::new(&path).exists(), "{cleaned}");
 }
 
-fn run_clean(filter: &str) -> ipc_testkit::Run {
-    let cleaned = run(CLEAN, &[filter]);
-    cleaned.assert_code(0);
-    cleaned
+#[test]
+fn a_whole_group_killed_leaves_nothing_its_tracker_survives_it() {
+    let name = format!("t{}-group", std::process::id());
+    let running = counting(&name);
+    let segment = shm(&format!("ipc-lab-{name}"));
+    assert!(segment.exists());
+    let parent = running.pid();
+    let tracker = tracker_of(parent).expect("a tracker");
+    running.signal_group(Sig::SIGKILL);
+    let killed = running.finish(WAIT);
+    assert_eq!(killed.code(), None, "ended by SIGKILL\n{killed}");
+    // The tracker lives in a session of its own: the group's SIGKILL does
+    // not reach it, and once every process of the run has gone it removes
+    // what they left, then itself.
+    assert!(
+        eventually(WAIT, || !segment.exists() && leases_of(parent).is_empty()),
+        "{} left\n{killed}",
+        segment.display()
+    );
+    assert!(eventually(WAIT, || survivors(&[tracker]).is_empty()));
 }
 
-/// A file in /dev/shm, removed when dropped if still there.
-struct ShmFile(String);
+#[test]
+fn the_next_program_sweeps_a_dead_run_and_leaves_a_live_one_alone() {
+    let me = std::process::id();
+    let dead_name = format!("t{me}-dead");
+    let live_name = format!("t{me}-live");
+    let dead = counting(&dead_name);
+    let dead_parent = dead.pid();
+    // Everything of the first run dies at once, its tracker too: nobody is
+    // left to remove its segment.
+    kill_everything(dead);
+    let live = counting(&live_name);
 
-impl ShmFile {
-    fn new(name: String) -> ShmFile {
-        std::fs::write(format!("/dev/shm/{name}"), "left").unwrap();
-        ShmFile(name)
+    // Any ipc-lab program that creates a named object sweeps first.
+    run(BIN, &["--fast", "--ticks", "2"]).assert_code(0);
+    assert!(
+        !shm(&format!("ipc-lab-{dead_name}")).exists(),
+        "the dead run's segment was swept"
+    );
+    assert!(leases_of(dead_parent).is_empty(), "and its lease");
+    assert!(
+        shm(&format!("ipc-lab-{live_name}")).exists(),
+        "a live run's segment stays"
+    );
+
+    // clean.sh uses the same test: it keeps the live run's segment.
+    let kept = run(CLEAN, &[]);
+    kept.assert_code(0).assert_stdout_contains(&[&format!(
+        "in use, kept: shared memory /dev/shm/ipc-lab-{live_name} (its run is alive"
+    )]);
+    assert!(shm(&format!("ipc-lab-{live_name}")).exists(), "{kept}");
+    live.signal(Sig::SIGTERM);
+    live.finish(WAIT).assert_code(0);
+    assert!(!shm(&format!("ipc-lab-{live_name}")).exists());
+}
+
+/// A lease written by hand, as a run of pid `pid` would have left it, for
+/// a segment made by hand; both removed when dropped if still there.
+struct Crafted {
+    lease: PathBuf,
+    segment: PathBuf,
+}
+
+impl Crafted {
+    fn new(pid: u32, tag: &str) -> Crafted {
+        let segment = shm(&format!("ipc-lab-t{}-{tag}", std::process::id()));
+        std::fs::write(&segment, [0_u8; 4]).unwrap();
+        std::fs::set_permissions(
+            &segment,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+        let meta = std::fs::metadata(&segment).unwrap();
+        let name = segment.file_name().unwrap().to_string_lossy().into_owned();
+        let lease = shm(&format!("ipc-lab-run@{pid}-{tag}"));
+        std::fs::write(
+            &lease,
+            format!(
+                "ipc-lab lease 1 pid={pid} start=1 uid={} program=crafted\n\
+                 + shm 1 {name}\n= shm {} {} {name}\n",
+                meta.uid(),
+                meta.dev(),
+                meta.ino()
+            ),
+        )
+        .unwrap();
+        Crafted { lease, segment }
     }
-
-    fn exists(&self) -> bool {
-        Path::new(&format!("/dev/shm/{}", self.0)).exists()
-    }
 }
 
-impl Drop for ShmFile {
+impl Drop for Crafted {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(format!("/dev/shm/{}", self.0));
+        let _ = std::fs::remove_file(&self.lease);
+        let _ = std::fs::remove_file(&self.segment);
     }
 }
 
 #[test]
-fn clean_sh_keeps_what_a_live_pid_names_and_removes_what_a_dead_one_does() {
-    let _serial = one_at_a_time();
-    // Nobody maps either file: only the pid in the name tells them apart.
-    let me = std::process::id();
-    let alive = ShmFile::new(format!("ipc-lab-{me}-0-{me}-clean-check"));
-    let mut gone = Command::new("true").spawn().unwrap();
-    let dead_pid = Pid::from_raw(gone.id() as i32);
-    gone.wait().unwrap();
-    let dead = ShmFile::new(format!("ipc-lab-{dead_pid}-0-{me}-clean-check"));
+fn pid_reuse_cannot_fool_the_sweeper() {
+    // The lease names a pid that is alive now (this very test): a sweeper
+    // trusting pids would keep the segment for ever. Nobody holds the
+    // lease's lock, so its run is dead, whoever has that pid today.
+    let crafted = Crafted::new(std::process::id(), "reused");
+    assert!(crafted.segment.exists() && crafted.lease.exists());
+    run(BIN, &["--fast", "--ticks", "2"]).assert_code(0);
+    assert!(!crafted.segment.exists(), "swept despite a live pid");
+    assert!(!crafted.lease.exists());
 
-    let cleaned = run_clean(&format!("{me}-clean-check"));
-    assert!(
-        cleaned
-            .stdout
-            .contains(&format!("in use, kept: shared memory /dev/shm/{}", alive.0)),
-        "{cleaned}"
-    );
-    assert!(alive.exists(), "{cleaned}");
-    assert!(
-        cleaned
-            .stdout
-            .contains(&format!("removed: shared memory /dev/shm/{}", dead.0)),
-        "{cleaned}"
-    );
-    assert!(!dead.exists(), "{cleaned}");
+    // Pid 1 is always alive: no leftover of a process that was pid 1 in
+    // its namespace stays for ever either.
+    let init = Crafted::new(1, "init");
+    run(BIN, &["--fast", "--ticks", "2"]).assert_code(0);
+    assert!(!init.segment.exists() && !init.lease.exists());
+}
+
+#[test]
+fn a_sweep_never_removes_what_the_lease_did_not_make() {
+    // The lease lists a segment, but the object at that name now is
+    // another one (another inode): made since by somebody else. It stays.
+    let crafted = Crafted::new(999_999, "replaced");
+    std::fs::remove_file(&crafted.segment).unwrap();
+    std::fs::write(&crafted.segment, b"new one").unwrap();
+    run(BIN, &["--fast", "--ticks", "2"]).assert_code(0);
+    assert!(!crafted.lease.exists(), "the dead lease is gone");
+    assert_eq!(std::fs::read(&crafted.segment).unwrap(), b"new one");
+}
+
+#[test]
+fn two_runs_in_separate_pid_namespaces_do_not_collide() {
+    let works = Command::new("unshare")
+        .args(["-pf", "true"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !works {
+        println!("skipped: this machine does not allow new pid namespaces (unshare -pf)");
+        return;
+    }
+    // Both programs are pid 1 in their namespaces, at the same time, on the
+    // same /dev/shm: their unique names differ by a random token.
+    let start = || {
+        let mut command = Command::new("unshare");
+        command.args(["-pf", BIN, "--fast", "--ticks", "400"]);
+        Running::start(command, false)
+    };
+    let (a, b) = (start(), start());
+    let (a, b) = (a.finish(WAIT), b.finish(WAIT));
+    for run in [&a, &b] {
+        run.assert_code(0).assert_no_panic();
+        assert!(run.stdout.contains("Processes Terminated !"), "{run}");
+    }
+    if running_as_root() {
+        // Inside a namespace the lease records pid 1: nothing of it stays.
+        assert!(leases_of(Pid::from_raw(1)).is_empty());
+    }
 }

@@ -11,10 +11,8 @@
 //! The roles (`send`, `receive`, `attrs`, `unlink`) do the same one step at
 //! a time, from separate runs of the program.
 
-use std::time::Duration;
-
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_core::{Error, IpcName, Process, Result, join_all_checked, signal};
+use ipc_core::{Error, IpcName, Process, Result, join_all_checked, say, signal};
 
 /// The messages the sender sends, in this order, with their priorities:
 /// seed 000's pipe messages, and an urgent one sent last.
@@ -63,17 +61,17 @@ pub fn default_name() -> Result<IpcName> {
 /// As [`MessageQueue::send`].
 pub fn sender(queue: &MessageQueue) -> Result<()> {
     for (message, priority) in MESSAGES {
-        match queue.send_timeout(message.as_bytes(), priority, Duration::ZERO) {
-            Err(Error::Timeout) => {
-                println!(
+        match queue.try_send(message.as_bytes(), priority) {
+            Err(Error::WouldBlock) => {
+                say!(
                     "The queue is full ({}): waiting for a receiver to make room",
                     queue.attributes()?
-                );
+                )?;
                 queue.send(message.as_bytes(), priority)?;
             }
             other => other?,
         }
-        println!("Sent the message: {message} (priority {priority})");
+        say!("Sent the message: {message} (priority {priority})")?;
     }
     Ok(())
 }
@@ -87,39 +85,40 @@ pub fn sender(queue: &MessageQueue) -> Result<()> {
 pub fn receiver(queue: &MessageQueue, wait: bool) -> Result<()> {
     let mut buf = vec![0; queue.msgsize()];
     if wait && queue.attributes()?.curmsgs == 0 {
-        println!("The queue is empty: waiting for a sender");
+        say!("The queue is empty: waiting for a sender")?;
         let (len, priority) = queue.receive(&mut buf)?;
-        print_received(&buf[..len], priority);
+        print_received(&buf[..len], priority)?;
     }
     loop {
-        match queue.receive_timeout(&mut buf, Duration::ZERO) {
-            Ok((len, priority)) => print_received(&buf[..len], priority),
-            Err(Error::Timeout) => break,
+        match queue.try_receive(&mut buf) {
+            Ok((len, priority)) => print_received(&buf[..len], priority)?,
+            Err(Error::WouldBlock) => break,
             Err(error) => return Err(error),
         }
     }
-    println!("Queue is now empty!");
+    say!("Queue is now empty!")?;
     Ok(())
 }
 
-fn print_received(message: &[u8], priority: u32) {
-    println!(
+fn print_received(message: &[u8], priority: u32) -> Result<()> {
+    say!(
         "Received the message: {} (priority {priority})",
         String::from_utf8_lossy(message)
-    );
+    )
 }
 
 fn print_attributes(queue: &MessageQueue) -> Result<()> {
-    println!("Attributes: {}", queue.attributes()?);
+    say!("Attributes: {}", queue.attributes()?)?;
     Ok(())
 }
 
 fn print_limits() -> Result<()> {
     let limits = Limits::read()?;
-    println!(
+    say!(
         "System limits: msg_max {} ({MSG_MAX_FILE}), msgsize_max {} ({MSGSIZE_MAX_FILE})",
-        limits.msg_max, limits.msgsize_max
-    );
+        limits.msg_max,
+        limits.msgsize_max
+    )?;
     Ok(())
 }
 
@@ -149,32 +148,32 @@ pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
         None => IpcName::unique(NAME)?,
     };
     let mut queue = MessageQueue::create(&name, size.capacity, size.msgsize)?;
-    println!("Message queue {} created (mode 0600)", name.path());
+    say!("Message queue {} created (mode 0600)", name.path())?;
     print_limits()?;
     print_attributes(&queue)?;
 
     let mut p1 = Process::spawn("sender", || -> Result<()> {
         let queue = MessageQueue::open(&name)?;
-        println!(
+        say!(
             "Sender (pid {}) opened {} by its name",
             std::process::id(),
             name.path()
-        );
+        )?;
         sender(&queue)
     })?;
     // join_all passes a SIGTERM sent to this process alone on to the
     // sender (a plain join would wait for it regardless).
     join_all_checked(std::slice::from_mut(&mut p1))?;
-    println!(
+    say!(
         "Sender (pid {}) has exited; its messages wait in the queue",
         p1.pid()
-    );
+    )?;
     print_attributes(&queue)?;
 
-    println!("Receiving, highest priority first:");
+    say!("Receiving, highest priority first:")?;
     receiver(&queue, false)?;
-    queue.unlink()?;
-    println!("Message queue {} unlinked", name.path());
+    queue.remove()?;
+    say!("Message queue {} unlinked", name.path())?;
     Ok(())
 }
 
@@ -182,26 +181,26 @@ pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
 /// is missing, sends [`MESSAGES`] and exits **without unlinking it**.
 ///
 /// # Errors
-/// As [`MessageQueue::open_or_create`] and [`sender`].
+/// As [`MessageQueue::create_or_open`] and [`sender`].
 pub fn send(name: &IpcName, size: Size) -> Result<()> {
     signal::install()?;
-    let mut queue = MessageQueue::open_or_create(name, size.capacity, size.msgsize)?;
-    let created = queue.is_creator();
+    let mut queue = MessageQueue::create_or_open(name, size.capacity, size.msgsize)?;
+    let created = queue.is_owner();
     // The queue must outlive this process: that is the point.
     queue.keep();
     if created {
-        println!("Message queue {} created (mode 0600)", name.path());
+        say!("Message queue {} created (mode 0600)", name.path())?;
     } else {
-        println!("Using the existing message queue {}", name.path());
+        say!("Using the existing message queue {}", name.path())?;
     }
     print_attributes(&queue)?;
     interruptible("Sender", || sender(&queue))?;
-    println!(
+    say!(
         "Sender (pid {}) exits without unlinking the queue: {} messages wait in {}",
         std::process::id(),
         queue.attributes()?.curmsgs,
         name.path()
-    );
+    )?;
     Ok(())
 }
 
@@ -215,11 +214,11 @@ pub fn send(name: &IpcName, size: Size) -> Result<()> {
 pub fn receive(name: &IpcName, wait: bool) -> Result<()> {
     signal::install()?;
     let queue = open_existing(name)?;
-    println!(
+    say!(
         "Receiving from {}, highest priority first ({}):",
         name.path(),
         queue.attributes()?
-    );
+    )?;
     interruptible("Receiver", || receiver(&queue, wait))
 }
 
@@ -230,7 +229,7 @@ pub fn receive(name: &IpcName, wait: bool) -> Result<()> {
 /// [`Error::InvalidArgument`] (exit code 2) when there is no such queue.
 pub fn attrs(name: &IpcName) -> Result<()> {
     let queue = open_existing(name)?;
-    println!("Message queue {}: {}", name.path(), queue.attributes()?);
+    say!("Message queue {}: {}", name.path(), queue.attributes()?)?;
     print_limits()
 }
 
@@ -240,8 +239,8 @@ pub fn attrs(name: &IpcName) -> Result<()> {
 /// # Errors
 /// [`Error::InvalidArgument`] (exit code 2) when there is no such queue.
 pub fn unlink(name: &IpcName) -> Result<()> {
-    MessageQueue::unlink_name(name).map_err(|error| missing(name, error))?;
-    println!("Message queue {} unlinked", name.path());
+    open_existing(name)?.remove()?;
+    say!("Message queue {} unlinked", name.path())?;
     Ok(())
 }
 
@@ -264,7 +263,7 @@ fn missing(name: &IpcName, error: Error) -> Error {
 /// Runs a blocking step, turning SIGINT/SIGTERM into a last line and a
 /// normal end.
 fn interruptible(who: &str, step: impl FnOnce() -> Result<()>) -> Result<()> {
-    signal::end_on_interrupt(step(), |by| println!("{who}: interrupted by {by}"))
+    signal::end_on_interrupt(step(), |by| say!("{who}: interrupted by {by}"))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use ipc_core::IpcName;
 /// 2 bad usage (a bad name, no such queue, a size above the system's
 /// limits in /proc/sys/fs/mqueue).
 #[derive(Parser)]
-#[command(version, mut_arg("fast", |a| a.global(true)))]
+#[command(version)]
 struct Args {
     /// The queue's name, /ipc-lab-NAME [default: a fresh
     /// ipc-lab-PID-N-exp7-mqueue without a role, ipc-lab-exp7-mqueue with one]

@@ -47,7 +47,7 @@ impl Queue {
 
 impl Drop for Queue {
     fn drop(&mut self) {
-        let _ = MessageQueue::unlink_name(&self.0);
+        let _ = MessageQueue::open(&self.0).map(|mut q| q.remove());
     }
 }
 

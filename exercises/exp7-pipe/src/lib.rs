@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use ipc_core::pipe::{self, Connection};
-use ipc_core::{Process, Result, join_all_checked, pace};
+use ipc_core::{Process, Result, join_all_checked, pace, say};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
@@ -36,7 +36,7 @@ fn sender(conn: &mut Connection<String>, msgs: &[String], delay: Duration) -> Re
     for msg in msgs {
         pace::sleep(delay)?;
         conn.send(msg)?;
-        println!("Sent the message: {msg}");
+        say!("Sent the message: {msg}")?;
     }
     conn.close();
     Ok(())
@@ -50,7 +50,7 @@ fn receiver(conn: &mut Connection<String>) -> Result<()> {
         if msg == "END" {
             break;
         }
-        println!("Received the message: {msg}");
+        say!("Received the message: {msg}")?;
     }
     Ok(())
 }

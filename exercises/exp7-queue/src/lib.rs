@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Process, Queue, Result, pace};
+use ipc_core::{Process, Queue, Result, output, pace, say};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
@@ -38,13 +38,13 @@ fn square_list2(mylist: &[i32], q: &Queue<i32>, delay: Duration) -> Result<()> {
 /// `p2`'s target (the seed's `print_queue`): print every element until the
 /// queue is closed and drained.
 fn print_queue(q: &Queue<i32>) -> Result<()> {
-    println!("Queue elements:");
+    say!("Queue elements:")?;
     // Iterating gets each element in turn, waiting while the queue is
     // empty, and ends once it is closed and empty.
     for item in q {
-        println!("{}", item?);
+        say!("{}", item?)?;
     }
-    println!("Queue is now empty!");
+    say!("Queue is now empty!")?;
     Ok(())
 }
 
@@ -70,11 +70,11 @@ pub fn run() -> Result<()> {
 /// As [`run`].
 pub fn run_with(start: Start, delay: Duration) -> Result<()> {
     let mylist = MYLIST;
-    println!("The following Array is going to simulate the shared memory");
+    say!("The following Array is going to simulate the shared memory")?;
     for item in mylist {
-        print!("{item} ");
+        output::part(format_args!("{item} "))?; // print(i, end=" ")
     }
-    println!();
+    say!()?;
 
     // creating a Queue in shared memory, before forking
     let q = Queue::<i32>::new()?;

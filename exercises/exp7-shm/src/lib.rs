@@ -4,7 +4,7 @@
 //! `Array` and stores the sum in a shared `Value`; then both print what they
 //! see in the shared memory.
 
-use ipc_core::{Array, Process, Result, Value};
+use ipc_core::{Array, Process, Result, Value, output, say};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
@@ -16,26 +16,26 @@ fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> 
         result.set(idx, num * num)?;
     }
     square_sum.set(result.to_list()?.iter().sum())?;
-    println!("Result(in process p1): {}", result.to_list()?);
-    println!("Sum of squares(in process p1): {}", square_sum.get()?);
+    say!("Result(in process p1): {}", result.to_list()?)?;
+    say!("Sum of squares(in process p1): {}", square_sum.get()?)?;
     Ok(())
 }
 
 /// Runs the experiment, printing the seed's lines.
 pub fn run() -> Result<()> {
     let mylist = MYLIST;
-    println!("The following Array is going to simulate the shared memory");
+    say!("The following Array is going to simulate the shared memory")?;
     for item in mylist {
-        print!("{item} ");
+        output::part(format_args!("{item} "))?; // print(i, end=" ")
     }
-    println!();
+    say!()?;
 
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
     p1.join_checked()?;
 
-    println!("Result(in main program): {}", result.to_list()?);
-    println!("Sum of squares(in main program): {}", square_sum.get()?);
+    say!("Result(in main program): {}", result.to_list()?)?;
+    say!("Sum of squares(in main program): {}", square_sum.get()?)?;
     Ok(())
 }

@@ -3,9 +3,9 @@
 //! The choices run the code of the three experiment crates (`exp7-shm`,
 //! `exp7-queue`, `exp7-pipe`); this crate only reads choices.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Read};
 
-use ipc_core::{Error, Result};
+use ipc_core::{Error, Result, output, say};
 
 /// The prompt the seed's `input()` prints.
 pub const MENU: &str = "\nEnter your choice : \n1 - IPC using Shared Memory\n2 - IPC using Message Queue\n3 - IPC using PIPES\n4. Exit\n> ";
@@ -51,8 +51,8 @@ impl Choice {
 pub fn run_menu(input: &mut impl BufRead, prompt: bool) -> Result<()> {
     loop {
         if prompt {
-            print!("{MENU}");
-            std::io::stdout().flush().ok();
+            output::part(format_args!("{MENU}"))?;
+            output::flush()?;
         }
         let mut line = Vec::new();
         let read = input
@@ -62,7 +62,7 @@ pub fn run_menu(input: &mut impl BufRead, prompt: bool) -> Result<()> {
             .map_err(|e| Error::InvalidArgument(format!("reading the choice: {e}")))?;
         if read == 0 {
             // End of input: leave as choice 4 would.
-            println!("{EXITING}");
+            say!("{EXITING}")?;
             return Ok(());
         }
         let choice = std::str::from_utf8(&line).ok().and_then(Choice::parse);
@@ -71,12 +71,12 @@ pub fn run_menu(input: &mut impl BufRead, prompt: bool) -> Result<()> {
             Some(Choice::Queue) => exp7_queue::run()?,
             Some(Choice::Pipe) => exp7_pipe::run(exp7_pipe::Schedule::default())?,
             Some(Choice::Exit) => {
-                println!("{EXITING}");
+                say!("{EXITING}")?;
                 return Ok(());
             }
             None => {
-                println!("Invalid option");
-                println!("{EXITING}");
+                say!("Invalid option")?;
+                say!("{EXITING}")?;
                 return Err(Error::InvalidArgument(describe(&line)));
             }
         }

@@ -77,7 +77,7 @@
 //! | a lock is taken / let go | [`lock_acquired`] after taking it, [`lock_released`] before letting it go | the lock and its guard's `Drop` |
 //! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
 //! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
-//! | a line is printed | [`print()`]`(line)`, or print with [`traced_println!`](crate::traced_println) | the experiment's output |
+//! | a line is printed | [`print()`]`(line)`; [`say!`](crate::say) calls it | the experiment's output |
 //! | the run ends | [`Log::write`]`(FILE)` | the first process, after joining its children |
 //!
 //! # Overflow
@@ -513,29 +513,4 @@ pub fn named_object(name: &str) -> u64 {
 /// message; 0 while tracing is off.
 pub fn next_message_id() -> u64 {
     installed().map_or(0, LogMemory::next_message)
-}
-
-/// `println!` that also records the line as a [`Kind::Print`] event of
-/// the current trace (the line is formatted once; nothing more happens
-/// while tracing is off).
-///
-/// ```
-/// ipc_core::traced_println!("[{}, {}]", 1, 4);
-/// ipc_core::traced_println!();
-/// ```
-#[macro_export]
-macro_rules! traced_println {
-    () => {{
-        ::std::println!();
-        $crate::trace::print("");
-    }};
-    ($($arg:tt)*) => {{
-        if $crate::trace::is_on() {
-            let line = ::std::format!($($arg)*);
-            ::std::println!("{line}");
-            $crate::trace::print(&line);
-        } else {
-            ::std::println!($($arg)*);
-        }
-    }};
 }

@@ -1,0 +1,230 @@
+//! What `/proc` says about processes: children, zombies, survivors, and
+//! bounded waits for them to block, end or vanish.
+
+use std::time::{Duration, Instant};
+
+use nix::unistd::Pid;
+
+/// Processes whose parent is `parent` and that are zombies (ended but not
+/// reaped), as `pid:command`.
+pub fn zombies_of(parent: Pid) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+        let Some((head, tail)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = tail.split_whitespace().collect();
+        if fields.len() > 1 && fields[0] == "Z" && fields[1] == parent.as_raw().to_string() {
+            found.push(head.replace(" (", ":"));
+        }
+    }
+    found
+}
+
+/// The command name of the tracker a run with named objects forks
+/// (`ipc_core::owner`): not one of the experiment's processes.
+pub const TRACKER: &str = "ipc-lab-tracker";
+
+/// The processes of an experiment forked by `parent`, as pids: every child
+/// but the run's tracker ([`TRACKER`]), which watches the run from a
+/// session of its own and ends after it.
+pub fn children_of(parent: Pid) -> Vec<Pid> {
+    every_child_of(parent)
+        .into_iter()
+        .filter(|&pid| command_of(pid).as_deref() != Some(TRACKER))
+        .collect()
+}
+
+/// Every process whose parent is `parent`, the tracker included.
+pub fn every_child_of(parent: Pid) -> Vec<Pid> {
+    let path = format!("/proc/{parent}/task/{parent}/children");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .map(Pid::from_raw)
+        .collect()
+}
+
+/// Those of `pids` that still exist, running or as zombies, as
+/// `pid:command`: empty once every one of them has ended and been reaped.
+///
+/// Record a program's [`children_of`] while it runs; after it has ended,
+/// `survivors` of them shows a child that outlived it or was never reaped.
+pub fn survivors(pids: &[Pid]) -> Vec<String> {
+    pids.iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, _) = stat.rsplit_once(')')?;
+            Some(head.replace(" (", ":"))
+        })
+        .collect()
+}
+
+/// Those of `pids` that still run, as `pid:command`: a process that has
+/// ended but is not reaped yet (a zombie) no longer runs.
+pub fn still_running(pids: &[Pid]) -> Vec<String> {
+    pids.iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, tail) = stat.rsplit_once(')')?;
+            let state = tail.split_whitespace().next()?;
+            (state != "Z" && state != "X").then(|| head.replace(" (", ":"))
+        })
+        .collect()
+}
+
+/// Waits up to `timeout` until every one of `pids` is blocked, asleep in
+/// the kernel (state `S` in `/proc/PID/stat`: waiting in `read`, `futex`,
+/// `nanosleep`, …), so that a signal sent next finds them waiting; panics
+/// after `timeout`, naming each one's state.
+#[track_caller]
+pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
+    let state = |pid: &Pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, tail) = stat.rsplit_once(')')?;
+                tail.split_whitespace().next().map(str::to_owned)
+            })
+            .unwrap_or_else(|| "gone".into())
+    };
+    let deadline = Instant::now() + timeout;
+    while !pids.iter().all(|pid| state(pid) == "S") {
+        if Instant::now() >= deadline {
+            let states: Vec<String> = pids.iter().map(|p| format!("{p}:{}", state(p))).collect();
+            panic!("not all blocked after {timeout:?}: {states:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits up to `timeout` until none of `pids` runs any more (see
+/// [`still_running`]); returns those that still do then.
+pub fn wait_ended(pids: &[Pid], timeout: Duration) -> Vec<String> {
+    wait_for_empty(|| still_running(pids), timeout)
+}
+
+/// Waits up to `timeout` until none of `pids` exists, not even as a
+/// zombie (see [`survivors`]); returns those that still do then.
+pub fn wait_gone(pids: &[Pid], timeout: Duration) -> Vec<String> {
+    wait_for_empty(|| survivors(pids), timeout)
+}
+
+fn wait_for_empty(left: impl Fn() -> Vec<String>, timeout: Duration) -> Vec<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = left();
+        if now.is_empty() || Instant::now() >= deadline {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Sends `signal` to the process `pid`, if it still exists.
+pub fn signal_pid(pid: Pid, signal: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(pid, signal);
+}
+
+/// The command name of process `pid` (`/proc/PID/comm`), if it exists.
+pub fn command_of(pid: Pid) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|comm| comm.trim_end().to_owned())
+}
+
+/// True when the tests run as root: some need it (making an object of
+/// another user with `chown`) and say they were skipped otherwise.
+pub fn running_as_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Polls `done` every 10 ms for up to `timeout`; true as soon as it holds,
+/// false if it never did. For what another process does in its own time
+/// (a tracker removing a dead run's objects).
+pub fn eventually(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::*;
+    use std::process::Command;
+
+    #[test]
+    fn survivors_are_the_processes_that_still_exist() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert_eq!(survivors(&[pid]), [format!("{pid}:sleep")]);
+        let outcome = std::panic::catch_unwind(|| {
+            run("true", &[]).assert_all_ended(&[pid]);
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with(&format!("still there: [\"{pid}:sleep\"]")),
+            "{message}"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(survivors(&[pid]).is_empty());
+        run("true", &[]).assert_all_ended(&[pid]);
+    }
+
+    #[test]
+    fn a_zombie_has_ended_but_is_not_gone() {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert_eq!(
+            wait_ended(&[pid], Duration::from_secs(10)),
+            Vec::<String>::new()
+        );
+        assert_eq!(survivors(&[pid]), [format!("{pid}:true")], "a zombie");
+        child.wait().unwrap();
+        assert!(wait_gone(&[pid], Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn a_sleeping_process_is_blocked() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        wait_blocked(&[pid], Duration::from_secs(10));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::ZERO));
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(
+            message,
+            format!("not all blocked after 0ns: [\"{pid}:gone\"]")
+        );
+    }
+
+    #[test]
+    fn a_running_process_is_still_running() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        assert_eq!(
+            wait_ended(&[pid], Duration::from_millis(50)),
+            [format!("{pid}:sleep")]
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
