@@ -59,7 +59,7 @@ pub enum Error {
     /// never be locked again.
     NotRecoverable,
     /// A blocking call was interrupted by SIGINT or SIGTERM (see
-    /// [`crate::signal`]).
+    /// `signal`).
     Interrupted,
     /// A bounded wait ran out.
     Timeout,
@@ -80,7 +80,7 @@ pub enum Error {
     /// The other end of a channel is gone.
     Disconnected,
     /// A request above a limit the system sets, checked before the call
-    /// that would have failed (see [`crate::mqueue::Limits`]).
+    /// that would have failed (see `mqueue::Limits`).
     Limit {
         /// What was asked for (`a message queue capacity (mq_maxmsg)`).
         what: &'static str,
@@ -106,7 +106,7 @@ pub enum Error {
         status: ExitStatus,
     },
     /// An existing object belongs to somebody else, or is not what it
-    /// should be: it is not used (see `crate::owner`).
+    /// should be: it is not used (see the `owner` module).
     Untrusted {
         /// The object (`/tmp/ipc-lab-exp3-fifo`, `/ipc-lab-counter`).
         object: String,

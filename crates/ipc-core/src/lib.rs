@@ -9,6 +9,7 @@
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
 //! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | a robust process-shared lock | `Lock` |
+//! | [`owner`] | who removes a named object; crash clean-up (a tracker, the next program's sweep) | `resource_tracker` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
@@ -17,7 +18,7 @@
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every blocking call goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`trace`] | a shared-memory event log of a run, written as a Chrome trace or an SVG sequence diagram | |
-//! | [`logging`], [`cli`] | seed-style log lines; what every `main` shares | `logging.basicConfig` |
+//! | [`logging`], [`cli`], [`output`] | seed-style log lines; what every `main` shares; printing without panicking | `logging.basicConfig`, `print` |
 //! | [`error`] | one error type that names the failed call and object | exceptions |
 //!
 //! ```
@@ -38,6 +39,20 @@
 //! assert_eq!(result.to_list().unwrap().to_string(), "[1, 4, 9, 16]");
 //! assert_eq!(square_sum.get().unwrap(), 30);
 //! ```
+//!
+//! # Layers
+//!
+//! Read bottom up; a module uses only the rows below its own, never a row
+//! above (a mechanism knows nothing of the command line):
+//!
+//! | layer | modules | what it gives the layers above |
+//! | --- | --- | --- |
+//! | 6. programs | [`cli`], [`logging`], [`output`] | flags every experiment shares, exit codes, seed-style log lines, [`say!`] |
+//! | 5. processes and data | [`process`], [`value`], [`array`](mod@array), [`queue`], [`trace`] | `Process`, `Value`, `Array`, `Queue`, the run's timeline |
+//! | 4. mechanisms | [`shm`], [`sync`], [`pipe`], [`fifo`], [`mqueue`], [`message`] | one module per kernel mechanism |
+//! | 3. ownership | [`owner`], [`name`] | who creates and removes a named object, crash clean-up, trust checks |
+//! | 2. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, one polling interval, `--fast` |
+//! | 1. errors | [`error`] | one `Error` naming the failed call and object; a leaf |
 //!
 //! `unsafe` code lives only in this crate, each block with the invariant it
 //! relies on; the experiments contain none.
@@ -86,7 +101,7 @@ pub use mqueue::MessageQueue;
 pub use name::IpcName;
 pub use pipe::Connection;
 pub use plain::{Plain, PyList};
-pub use process::{ExitStatus, Process, join_all, join_all_checked, join_all_with};
+pub use process::{ExitStatus, Process, join_all, join_all_ok, join_all_with};
 pub use queue::Queue;
 pub use shm::SharedMemory;
 pub use sync::{Lock, LockError, LockGuard};

@@ -119,11 +119,11 @@ impl Process {
     ///
     /// Standard output and standard error are flushed before the fork, so
     /// that nothing written before it is printed twice, and again before the
-    /// child exits. A panic in `target` prints its message and ends the
-    /// child with [`PANIC_EXIT_CODE`], except the panic of a `println!` to a
-    /// closed standard output, which ends it with 0 as [`crate::cli::run`]
-    /// ends the parent (quietly, under its panic hook). If the parent dies, the child gets
-    /// SIGTERM (`PR_SET_PDEATHSIG`, see `prctl(2)`) instead of living on.
+    /// child exits. A panic in `target` prints its message (one line, never
+    /// a backtrace) and ends the child with [`PANIC_EXIT_CODE`]; an
+    /// [`Error::OutputClosed`] (standard output closed by its reader) ends
+    /// it quietly with 0. If the parent dies, the child gets SIGTERM
+    /// (`PR_SET_PDEATHSIG`, see `prctl(2)`) instead of living on.
     ///
     /// # Errors
     /// [`Error::MultiThreaded`] if the calling process has more than one
@@ -203,7 +203,7 @@ impl Process {
     /// # Errors
     /// [`Error::ChildFailed`] with the child's name and status when it did
     /// not exit with 0; otherwise as [`Process::join`].
-    pub fn join_checked(&mut self) -> Result<()> {
+    pub fn join_ok(&mut self) -> Result<()> {
         let status = self.join()?;
         self.check(status)
     }
@@ -338,7 +338,7 @@ impl Drop for Process {
 /// its siblings still run may leave them waiting for it for ever: a reader
 /// polling for data its dead writer will never write. So the siblings are
 /// then asked to end (SIGTERM), and killed (SIGKILL) if they have not
-/// within a second; [`join_all_checked`] names the child that failed
+/// within a second; [`join_all_ok`] names the child that failed
 /// first: `process1 was killed by SIGKILL`.
 ///
 /// # Errors
@@ -410,7 +410,7 @@ pub fn join_all_with(
 /// [`Error::ChildFailed`] naming the first child that did not exit with 0
 /// (the one whose failure made [`join_all`] stop its siblings); otherwise
 /// as [`Process::join`].
-pub fn join_all_checked(children: &mut [Process]) -> Result<()> {
+pub fn join_all_ok(children: &mut [Process]) -> Result<()> {
     join_all(children)?;
     children
         .iter()

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use ipc_core::{
     Array, Error, IpcName, Lock, LockError, Process, RawValue, SharedMemory, Value, join_all,
-    join_all_checked, pace, signal,
+    join_all_ok, pace, signal,
 };
 use ipc_testkit::{children_of, zombies_of};
 use nix::sys::signal::Signal;
@@ -122,7 +122,7 @@ fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
         .unwrap(),
     ];
     // The parent names the child that failed, and how.
-    let err = join_all_checked(&mut children).unwrap_err();
+    let err = join_all_ok(&mut children).unwrap_err();
     assert_eq!(err.to_string(), "boom exited with code 101");
     assert!(
         matches!(&err, Error::ChildFailed { name, status }
@@ -141,9 +141,9 @@ fn a_panicking_child_exits_with_101_and_the_parent_memory_is_intact() {
     );
     assert!(list.lock().is_ok());
 
-    // One child alone, joined with join_checked: the same report.
+    // One child alone, joined with join_ok: the same report.
     let mut child = Process::spawn("p1", || -> i32 { panic!("deliberate, again") }).unwrap();
-    let err = child.join_checked().unwrap_err();
+    let err = child.join_ok().unwrap_err();
     assert_eq!(err.to_string(), "p1 exited with code 101");
 }
 

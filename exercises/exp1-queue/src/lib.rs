@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, Process, Queue, Result, join_all_checked, pace, say, signal};
+use ipc_core::{Error, Process, Queue, Result, join_all_ok, pace, say, signal};
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
@@ -46,11 +46,11 @@ pub fn run_ipc() -> Result<()> {
     let mut receiver_process = Process::spawn("receiver", || receiver(&q))?;
 
     // join_all passes a Ctrl-C or SIGTERM on to the process it waits for.
-    let sent = join_all_checked(std::slice::from_mut(&mut sender_process));
+    let sent = join_all_ok(std::slice::from_mut(&mut sender_process));
     // Nothing more will be sent. If the sender failed before putting its
     // message, the receiver now sees the end instead of waiting forever.
     q.close()?;
-    let received = join_all_checked(std::slice::from_mut(&mut receiver_process));
+    let received = join_all_ok(std::slice::from_mut(&mut receiver_process));
 
     if signal::interrupted() {
         return Err(Error::Interrupted);

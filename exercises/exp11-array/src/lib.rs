@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use ipc_core::{Array, Process, PyList, Result, join_all_checked, say};
+use ipc_core::{Array, Process, PyList, Result, join_all_ok, say};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -28,7 +28,7 @@ fn shared_m(a: &Array<i32>) -> Result<()> {
 pub fn example() -> Result<()> {
     let arr = Array::from_slice(&(0..10).collect::<Vec<i32>>())?;
     let mut p = Process::spawn("p", || shared_m(&arr))?;
-    p.join_checked()?;
+    p.join_ok()?;
     say!("{}", arr.to_list()?)?;
     Ok(())
 }
@@ -80,7 +80,7 @@ pub fn run(seed: Option<u64>) -> Result<()> {
     let p1 = Process::spawn("p1", || square(&numbers, &squares, 0..half))?;
     let p2 = Process::spawn("p2", || square(&numbers, &squares, half..numbers.len()))?;
     let mut processes = [p1, p2];
-    join_all_checked(&mut processes)?;
+    join_all_ok(&mut processes)?;
 
     say!("Squares (in main program): {}", squares.to_list()?)?;
     Ok(())

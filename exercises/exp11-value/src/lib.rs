@@ -11,7 +11,7 @@
 //! total is exact. Without a lock (`--no-lock`, a `RawValue`) they do, and
 //! updates are lost.
 
-use ipc_core::{Error, Process, RawValue, Result, Value, join_all_checked, say};
+use ipc_core::{Error, Process, RawValue, Result, Value, join_all_ok, say};
 
 /// The seed's Example 1 target: store 2.678 in the shared value.
 fn shared_m(v: &Value<f64>) -> Result<()> {
@@ -23,7 +23,7 @@ fn shared_m(v: &Value<f64>) -> Result<()> {
 pub fn example() -> Result<()> {
     let v = Value::new(0.0_f64)?;
     let mut p1 = Process::spawn("p1", || shared_m(&v))?;
-    p1.join_checked()?;
+    p1.join_ok()?;
     // `{:?}` prints a float as Python does: `2.678`, and `0.0` for zero.
     say!("{:?}", v.get()?)?;
     Ok(())
@@ -240,7 +240,7 @@ pub fn run(passes: u64, lock: bool) -> Result<()> {
     }
     // Every process is waiting at the gate: let them all go at once.
     start.set(1);
-    join_all_checked(&mut processes)?;
+    join_all_ok(&mut processes)?;
 
     let actual = v.get()?;
     say!("Expected value: {expected}")?;

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
 use ipc_core::{
-    Error, IpcName, Process, Result, join_all_checked, join_all_with, pace, say, signal,
+    Error, IpcName, Process, Result, join_all_ok, join_all_with, pace, say, signal,
 };
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
@@ -130,7 +130,7 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
             let _ = fifo.release_waiters();
         }
     })?;
-    let joined = join_all_checked(&mut children);
+    let joined = join_all_ok(&mut children);
     fifo.remove()?;
     say!("FIFO removed: {}", path.display())?;
     joined

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Array, Process, Result, join_all_checked, pace, signal};
+use ipc_core::{Array, Process, Result, join_all_ok, pace, signal};
 use log::info;
 
 /// The value that marks a slot the writer has not filled yet.
@@ -95,7 +95,7 @@ pub fn run() -> Result<()> {
         Process::spawn("process1", || stop_on_signal("process1", process1(&arr)))?,
         Process::spawn("process2", || stop_on_signal("process2", process2(&arr)))?,
     ];
-    let joined = join_all_checked(&mut procs);
+    let joined = join_all_ok(&mut procs);
 
     if let Some(sig) = signal::pending() {
         info!(target: parent_logger, "Interrupted by {sig}");

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, IpcName, Process, RawValue, Result, join_all_checked, pace, say, signal};
+use ipc_core::{Error, IpcName, Process, RawValue, Result, join_all_ok, pace, say, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);
@@ -119,7 +119,7 @@ pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
         })?,
     ];
     // Passes a SIGTERM sent to the parent alone on to both processes.
-    let joined = join_all_checked(&mut procs);
+    let joined = join_all_ok(&mut procs);
     // Close and unlink the segment (the creator's handle does both).
     drop(shared_mem);
     say!("Processes Terminated !")?;

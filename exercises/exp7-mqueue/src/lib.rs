@@ -12,7 +12,7 @@
 //! a time, from separate runs of the program.
 
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_core::{Error, IpcName, Process, Result, join_all_checked, say, signal};
+use ipc_core::{Error, IpcName, Process, Result, join_all_ok, say, signal};
 
 /// The messages the sender sends, in this order, with their priorities:
 /// seed 000's pipe messages, and an urgent one sent last.
@@ -163,7 +163,7 @@ pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
     })?;
     // join_all passes a SIGTERM sent to this process alone on to the
     // sender (a plain join would wait for it regardless).
-    join_all_checked(std::slice::from_mut(&mut p1))?;
+    join_all_ok(std::slice::from_mut(&mut p1))?;
     say!(
         "Sender (pid {}) has exited; its messages wait in the queue",
         p1.pid()

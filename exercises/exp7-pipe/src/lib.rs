@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use ipc_core::pipe::{self, Connection};
-use ipc_core::{Process, Result, join_all_checked, pace, say};
+use ipc_core::{Process, Result, join_all_ok, pace, say};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
@@ -96,18 +96,18 @@ pub fn run_with(schedule: Schedule, delay: Duration) -> Result<()> {
     parent_conn.close();
 
     match schedule {
-        Schedule::NoReceiver => p1.join_checked(),
+        Schedule::NoReceiver => p1.join_ok(),
         Schedule::SenderFirst => {
-            p1.join_checked()?;
+            p1.join_ok()?;
             let mut p2 = Process::spawn("p2", || receiver(&mut child_conn))?;
             child_conn.close();
-            p2.join_checked()
+            p2.join_ok()
         }
         Schedule::Concurrent => {
             let p2 = Process::spawn("p2", || receiver(&mut child_conn))?;
             child_conn.close();
             let mut both = [p1, p2];
-            join_all_checked(&mut both)
+            join_all_ok(&mut both)
         }
     }
 }

@@ -85,7 +85,7 @@ pub fn run_with(start: Start, delay: Duration) -> Result<()> {
     }
     // running process p1 to square the list
     let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q, delay))?;
-    let p1_done = p1.join_checked();
+    let p1_done = p1.join_ok();
     // p1 has ended: if it died before closing the queue, close it here, so
     // that p2 sees the end instead of waiting forever. (Closing twice is
     // harmless.)
@@ -96,6 +96,6 @@ pub fn run_with(start: Start, delay: Duration) -> Result<()> {
         Some(p2) => p2,
         None => Process::spawn("p2", || print_queue(&q))?,
     };
-    let p2_done = p2.join_checked();
+    let p2_done = p2.join_ok();
     p1_done.and(p2_done)
 }

@@ -33,7 +33,7 @@ pub fn run() -> Result<()> {
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
-    p1.join_checked()?;
+    p1.join_ok()?;
 
     say!("Result(in main program): {}", result.to_list()?)?;
     say!("Sum of squares(in main program): {}", square_sum.get()?)?;
