@@ -46,6 +46,8 @@
 pub mod array;
 pub mod cli;
 pub mod clock;
+#[allow(unsafe_code)]
+pub mod command;
 pub mod error;
 pub mod fifo;
 pub mod logging;
