@@ -53,6 +53,13 @@ impl RunId {
         ))
     }
 
+    /// The subject roles of this run announce readiness on
+    /// (`ipc-lab.run.ID.ready`): a test that starts a role with `--run ID`
+    /// listens there to know when the role listens.
+    pub fn ready_subject(&self) -> Subject {
+        self.subject("ready")
+    }
+
     fn subject(&self, what: &str) -> Subject {
         format!("ipc-lab.run.{}.{what}", self.0)
             .parse()
@@ -93,7 +100,7 @@ impl FromStr for RunId {
 /// As [`Connection::publish`].
 pub fn announce_ready(connection: &Connection, run: Option<&RunId>, role: &str) -> Result<()> {
     match run {
-        Some(run) => connection.publish(&run.subject("ready"), role.as_bytes()),
+        Some(run) => connection.publish(&run.ready_subject(), role.as_bytes()),
         None => Ok(()),
     }
 }
@@ -178,7 +185,7 @@ impl LocalRun {
     /// # Errors
     /// As [`Connection::subscribe`].
     pub fn ready_listener<'c>(&self, connection: &'c Connection) -> Result<Subscription<'c>> {
-        connection.subscribe(&self.id.subject("ready"))
+        connection.subscribe(&self.id.ready_subject())
     }
 
     /// Starts the role `name`: this program again, as

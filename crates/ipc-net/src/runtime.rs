@@ -83,12 +83,17 @@ pub(crate) fn drive<F: Future>(
             }
             let now = Instant::now();
             let slice = match deadline {
-                Some(deadline) if now >= deadline => return Err(Stop::Deadline),
-                Some(deadline) => SLICE.min(deadline - now),
+                Some(deadline) => SLICE.min(deadline.saturating_duration_since(now)),
                 None => SLICE,
             };
+            // The future is polled at least once, even with no time left:
+            // a zero timeout takes what is ready.
             if let Ok(output) = tokio::time::timeout(slice, future.as_mut()).await {
                 return Ok(output);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|deadline| now >= deadline) {
+                return Err(Stop::Deadline);
             }
             if let Some(watch) = &watch {
                 if watch.client.connection_state() == async_nats::connection::State::Connected {

@@ -801,6 +801,7 @@ fn wait_for_empty(left: impl Fn() -> Vec<String>, timeout: Duration) -> Vec<Stri
 }
 
 pub mod handout;
+pub mod nats;
 pub mod scenarios;
 
 /// Signal numbers for tests.
