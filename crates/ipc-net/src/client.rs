@@ -15,6 +15,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_nats::{Client, RequestErrorKind};
@@ -60,6 +61,9 @@ pub struct Connection {
     pub(crate) client: Client,
     pub(crate) urls: ServerUrls,
     pub(crate) options: Options,
+    /// Since when the connection has been down, as the client's events
+    /// tell (`None` while it is up).
+    pub(crate) down_since: Arc<Mutex<Option<Instant>>>,
 }
 
 impl fmt::Debug for Connection {
@@ -93,7 +97,20 @@ impl Connection {
             .map(|url| url.parse())
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| Error::invalid("server URL", &urls.to_string(), format!("{e}")))?;
+        let down_since = Arc::new(Mutex::new(None));
+        let events = Arc::clone(&down_since);
         let connecting = async_nats::ConnectOptions::new()
+            .event_callback(move |event| {
+                let mut down = events.lock().unwrap_or_else(PoisonError::into_inner);
+                match event {
+                    async_nats::Event::Disconnected => {
+                        down.get_or_insert_with(Instant::now);
+                    }
+                    async_nats::Event::Connected => *down = None,
+                    _ => {}
+                }
+                std::future::ready(())
+            })
             .name(&options.name)
             .connection_timeout(options.connect_timeout)
             // Requests are bounded by our own timeouts.
@@ -111,6 +128,7 @@ impl Connection {
                 client,
                 urls: urls.clone(),
                 options: options.clone(),
+                down_since,
             }),
             Ok(Err(e)) => Err(connect_error(e.to_string())),
             Err(Stop::Signal) => Err(ipc_core::Error::Interrupted.into()),
@@ -142,6 +160,7 @@ impl Connection {
     ) -> Result<F::Output> {
         let watch = Watch {
             client: &self.client,
+            down_since: &self.down_since,
             grace: self.options.lost_after,
         };
         match runtime::drive(future, limit, Some(watch))? {

@@ -61,6 +61,9 @@ pub(crate) enum Stop {
 /// What a wait watches besides its future: a connection's state.
 pub(crate) struct Watch<'a> {
     pub(crate) client: &'a async_nats::Client,
+    /// Since when the connection has been down (kept by the connection's
+    /// event callback, across waits).
+    pub(crate) down_since: &'a Mutex<Option<Instant>>,
     pub(crate) grace: Duration,
 }
 
@@ -76,7 +79,6 @@ pub(crate) fn drive<F: Future>(
     let deadline = limit.map(|limit| Instant::now() + limit);
     Ok(runtime.block_on(async {
         let mut future = std::pin::pin!(future);
-        let mut down_since: Option<Instant> = None;
         loop {
             if ipc_core::signal::interrupted() {
                 return Err(Stop::Signal);
@@ -92,18 +94,20 @@ pub(crate) fn drive<F: Future>(
                 return Ok(output);
             }
             let now = Instant::now();
+            if let Some(watch) = &watch {
+                let connected =
+                    watch.client.connection_state() == async_nats::connection::State::Connected;
+                let since = *watch
+                    .down_since
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if !connected && since.is_some_and(|since| now.duration_since(since) >= watch.grace)
+                {
+                    return Err(Stop::Lost);
+                }
+            }
             if deadline.is_some_and(|deadline| now >= deadline) {
                 return Err(Stop::Deadline);
-            }
-            if let Some(watch) = &watch {
-                if watch.client.connection_state() == async_nats::connection::State::Connected {
-                    down_since = None;
-                } else {
-                    let since = *down_since.get_or_insert(now);
-                    if now.duration_since(since) >= watch.grace {
-                        return Err(Stop::Lost);
-                    }
-                }
             }
         }
     }))

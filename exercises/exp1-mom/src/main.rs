@@ -103,7 +103,9 @@ enum Role {
 fn seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
-        _ => Err(format!("{text:?} is not a number of seconds from 0 to 86400")),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds above 0 and at most 86400"
+        )),
     }
 }
 
