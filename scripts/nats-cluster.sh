@@ -64,10 +64,14 @@ find_server() {
   fi
 }
 
-# True while process $1 is a nats-server that runs (not a zombie).
+# True while process $1 exists and is not a zombie.
+running() {
+  [ -e "/proc/$1" ] && ! grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat" 2>/dev/null
+}
+
+# True while process $1 is a nats-server that runs.
 alive() {
-  [ "$(cat "/proc/$1/comm" 2>/dev/null || true)" = nats-server ] &&
-    ! grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat" 2>/dev/null
+  [ "$(cat "/proc/$1/comm" 2>/dev/null || true)" = nats-server ] && running "$1"
 }
 
 # The pid of node $1 if it runs, else nothing.
@@ -102,6 +106,7 @@ start() {
   server=$(find_server)
   rm -rf "$dir"
   mkdir -p -m 700 "$dir"
+  local started=()
   for n in "${nodes[@]}"; do
     local routes="" m
     for m in "${nodes[@]}"; do
@@ -115,13 +120,24 @@ start() {
       --jetstream --store_dir "$dir/n$n" \
       --log "$dir/n$n.log" --pid "$dir/n$n.pid" \
       </dev/null >/dev/null 2>&1 &
+    started+=("$!")
   done
   # Ready: every node listens, and the cluster has a JetStream leader.
   local waited=0
+  local pid gone
   until all_ready; do
-    if [ "$waited" -ge 300 ]; then
-      echo "nats-cluster.sh: the cluster was not ready within 30 s; the logs end with:" >&2
+    gone=""
+    for pid in "${started[@]}"; do running "$pid" || gone+=" $pid"; done
+    if [ -n "$gone" ] || [ "$waited" -ge 300 ]; then
+      if [ -n "$gone" ]; then
+        echo "nats-cluster.sh: a node ended while starting; the logs end with:" >&2
+      else
+        echo "nats-cluster.sh: the cluster was not ready within 30 s; the logs end with:" >&2
+      fi
       for n in "${nodes[@]}"; do tail -n 3 "$dir/n$n.log" 2>/dev/null | sed "s/^/  n$n: /" >&2; done
+      for pid in "${started[@]}"; do
+        if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+      done
       stop >/dev/null
       exit 1
     fi

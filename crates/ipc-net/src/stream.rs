@@ -316,14 +316,27 @@ impl WorkReceiver<'_> {
         }
     }
 
-    /// Acknowledges `delivery` (see [`Delivery::ack`]) and remembers it.
+    /// Acknowledges `delivery` and waits until the server confirmed it (a
+    /// "double ack"); remembers it as processed either way. Returns false
+    /// when no confirmation came (a cluster electing a new leader): the
+    /// server may then hand the message out again, and
+    /// [`Delivery::already_processed`] says so when it comes back here.
     ///
     /// # Errors
-    /// As [`Delivery::ack`].
-    pub fn ack(&mut self, delivery: &Delivery) -> Result<()> {
-        delivery.ack_on(self.connection)?;
+    /// [`Error::Lost`] when the server went away; `Interrupted`.
+    pub fn ack(&mut self, delivery: &Delivery) -> Result<bool> {
         self.seen.insert(delivery.sequence);
-        Ok(())
+        let connection = self.connection;
+        let outcome = connection.wait(
+            || "acknowledging a stored message".into(),
+            delivery.message.double_ack(),
+            Some(ACK_WAIT),
+        );
+        match outcome {
+            Ok(Ok(())) => Ok(true),
+            Ok(Err(_)) | Err(Error::Timeout { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -370,24 +383,4 @@ impl Delivery {
         self.already_processed
     }
 
-    /// Acknowledges the message and waits until the server confirmed it
-    /// (a "double ack"), trying again through a reconnection.
-    fn ack_on(&self, connection: &Connection) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            let outcome = connection.wait(
-                || "acknowledging a stored message".into(),
-                self.message.double_ack(),
-                Some(connection.options.op_timeout),
-            );
-            match outcome {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(_)) | Err(Error::Timeout { .. }) if started.elapsed() < ACK_WAIT => {
-                    crate::runtime::pause(Duration::from_millis(100))?;
-                }
-                Ok(Err(e)) => return Err(connection.refused("acknowledging a stored message", e)),
-                Err(e) => return Err(e),
-            }
-        }
-    }
 }

@@ -95,7 +95,7 @@ fn a_message_published_before_anyone_listens_is_lost_in_core_nats_and_kept_in_a_
     let delivery = receiver.next(Duration::from_secs(5)).unwrap().unwrap();
     assert_eq!(delivery.payload(), b"kept");
     assert_eq!(delivery.delivered(), 1);
-    receiver.ack(&delivery).unwrap();
+    assert!(receiver.ack(&delivery).unwrap(), "confirmed");
     assert!(receiver.next(Duration::from_millis(300)).unwrap().is_none());
     assert!(queue.is_empty().unwrap());
 }

@@ -186,10 +186,16 @@ impl Inbox<'_> {
 
     /// Marks a message as processed: a stored one leaves the stream.
     fn done(&mut self, delivery: Option<Delivery>) -> Result<()> {
-        match (self, delivery) {
-            (Inbox::Stored(receiver), Some(delivery)) => receiver.ack(&delivery),
-            _ => Ok(()),
+        if let (Inbox::Stored(receiver), Some(delivery)) = (self, delivery) {
+            if !receiver.ack(&delivery)? {
+                eprintln!(
+                    "receiver: the acknowledgement of message {} was not confirmed; \
+                     if it comes again, it is skipped",
+                    delivery.sequence()
+                );
+            }
         }
+        Ok(())
     }
 }
 
