@@ -331,15 +331,16 @@ impl Connection {
         loop {
             let left = timeout.saturating_sub(started.elapsed());
             match self.request(subject, payload, left) {
-                Err(Error::NoResponders { .. }) if started.elapsed() + RETRY < timeout => {
-                    runtime::pause(RETRY)?;
-                }
                 Err(Error::NoResponders { url, subject, .. }) => {
-                    return Err(Error::NoResponders {
-                        url,
-                        subject,
-                        waited: started.elapsed(),
-                    });
+                    let left = timeout.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(Error::NoResponders {
+                            url,
+                            subject,
+                            waited: timeout,
+                        });
+                    }
+                    runtime::pause(RETRY.min(left))?;
                 }
                 other => return other,
             }

@@ -82,6 +82,15 @@ pub enum Error {
         /// How it ended.
         status: std::process::ExitStatus,
     },
+    /// A remote procedure answered with an error of its own.
+    Remote {
+        /// The server URL(s).
+        url: String,
+        /// The subject the request went to.
+        subject: String,
+        /// What the remote side said.
+        reason: String,
+    },
     /// A message whose bytes are not what the protocol expects.
     BadMessage {
         /// The subject it came on.
@@ -189,13 +198,21 @@ impl fmt::Display for Error {
                 waited,
             } => write!(
                 f,
-                "no server answered on subject {subject} at {url} (asked for {})",
+                "no server answered on subject {subject} at {url} within {}",
                 Seconds(*waited)
             ),
             Error::Timeout { url, what, after } => {
                 write!(f, "{what} at {url} within {}", Seconds(*after))
             }
             Error::RoleFailed { role, status } => write!(f, "{role} failed: {status}"),
+            Error::Remote {
+                url,
+                subject,
+                reason,
+            } => write!(
+                f,
+                "the server that answered on {subject} at {url} reported an error: {reason}"
+            ),
             Error::BadMessage { subject, reason } => {
                 write!(f, "a malformed message on {subject}: {reason}")
             }
@@ -244,7 +261,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "no server answered on subject ipc-lab.exp1-rpc.square_list at nats://h:1 \
-             (asked for 1.5 s)"
+             within 1.5 s"
         );
     }
 
