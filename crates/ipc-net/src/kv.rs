@@ -97,6 +97,11 @@ impl<'c> Bucket<'c> {
         &self.name
     }
 
+    /// The URL(s) of the server the bucket is reached through.
+    pub fn urls(&self) -> &crate::ServerUrls {
+        self.connection.urls()
+    }
+
     /// The entry of `key`, `None` if it has none.
     ///
     /// # Errors
