@@ -122,7 +122,6 @@ start() {
       </dev/null >/dev/null 2>&1 &
     started+=("$!")
   done
-  # Ready: every node listens, and the cluster has a JetStream leader.
   local waited=0
   local pid gone
   until all_ready; do
@@ -149,13 +148,28 @@ start() {
   echo "files: $dir (stop with: $0 stop)"
 }
 
+# The body of http://127.0.0.1:$1$2 (the monitoring port), without curl.
+http_get() {
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\r\n\r\n" "$2" >&3 && cat <&3' _ "$1" "$2" 2>/dev/null || true
+}
+
+# Ready: every node listens, and the JetStream leader sees both other
+# nodes as current (before, a stream of 3 replicas finds "no suitable
+# peers for placement").
 all_ready() {
-  local n
+  local n body
   for n in "${nodes[@]}"; do
     [ -n "$(node_pid "$n")" ] || return 1
     grep -q "Server is ready" "$dir/n$n.log" 2>/dev/null || return 1
   done
-  grep -qh "JetStream cluster new metadata leader" "$dir"/n*.log 2>/dev/null
+  for n in "${nodes[@]}"; do
+    body=$(http_get "$(monitor_port "$n")" /jsz)
+    if grep -q "\"leader\": \"ipc-lab-n$n\"" <<<"$body" &&
+      [ "$(grep -c '"current": true' <<<"$body")" -ge 2 ]; then
+      return 0
+    fi
+  done
+  return 1
 }
 
 status() {

@@ -23,7 +23,9 @@
 
 use std::fmt;
 
-use async_nats::jetstream::kv::{Config, Store, UpdateErrorKind};
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::jetstream::kv::{Config, Store, UpdateError, UpdateErrorKind};
 use async_nats::jetstream::stream::StorageType;
 
 use crate::client::Connection;
@@ -85,6 +87,9 @@ impl<'c> Bucket<'c> {
         let store = connection
             .wait(what, opening, Some(connection.options.op_timeout * 2))?
             .map_err(|e| connection.refused(what(), e))?;
+        if replicas > 1 {
+            crate::stream::wait_for_leader(connection, &js, &store.stream_name)?;
+        }
         Ok(Bucket {
             connection,
             store,
@@ -130,13 +135,14 @@ impl<'c> Bucket<'c> {
     pub fn put(&self, key: &Key, value: &[u8]) -> Result<u64> {
         let connection = self.connection;
         let what = || format!("writing {key} in {}", self.name);
-        connection
-            .wait(
+        retry_while_no_stream(connection, || {
+            connection.wait(
                 what,
                 self.store.put(key.as_str(), value.to_vec().into()),
                 Some(connection.options.op_timeout),
-            )?
-            .map_err(|e| connection.refused(what(), e))
+            )
+        })?
+        .map_err(|e| connection.refused(what(), e))
     }
 
     /// Writes `value` for `key` only if the entry is still at `revision`
@@ -148,17 +154,75 @@ impl<'c> Bucket<'c> {
     pub fn update(&self, key: &Key, value: &[u8], revision: u64) -> Result<Option<u64>> {
         let connection = self.connection;
         let what = || format!("updating {key} in {}", self.name);
-        let outcome = connection.wait(
-            what,
-            self.store
-                .update(key.as_str(), value.to_vec().into(), revision),
-            Some(connection.options.op_timeout),
-        )?;
+        let outcome = retry_while_no_stream(connection, || {
+            connection.wait(
+                what,
+                self.store
+                    .update(key.as_str(), value.to_vec().into(), revision),
+                Some(connection.options.op_timeout),
+            )
+        })?;
         match outcome {
             Ok(revision) => Ok(Some(revision)),
-            Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => Ok(None),
+            Err(e) if is_stale_revision(&e) => Ok(None),
             Err(e) => Err(connection.refused(what(), e)),
         }
     }
+}
+
+/// Runs a write again while the server answers that no stream takes its
+/// subject, for up to the connection's operation timeout: a bucket just
+/// made on a cluster is not known to every node at once. The write was
+/// not stored then, so trying again cannot store it twice.
+fn retry_while_no_stream<T, E: std::error::Error + 'static>(
+    connection: &Connection,
+    mut write: impl FnMut() -> Result<std::result::Result<T, E>>,
+) -> Result<std::result::Result<T, E>> {
+    let started = std::time::Instant::now();
+    loop {
+        match write()? {
+            Err(e) if no_stream(&e) && started.elapsed() < connection.options.op_timeout => {
+                crate::runtime::pause(std::time::Duration::from_millis(50))?;
+            }
+            outcome => return Ok(outcome),
+        }
+    }
+}
+
+/// True when `error` (or one of its causes) says that no stream takes the
+/// subject written to.
+fn no_stream(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(publish) = e.downcast_ref::<PublishError>() {
+            if publish.kind() == PublishErrorKind::StreamNotFound {
+                return true;
+            }
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// True when an update was refused because the entry is no longer at the
+/// expected revision. A clustered stream says so with another error code
+/// (10164) than a single server (10071), and async-nats 0.51 maps only the
+/// second to `WrongLastRevision`: look at the server's code itself.
+fn is_stale_revision(error: &UpdateError) -> bool {
+    if error.kind() == UpdateErrorKind::WrongLastRevision {
+        return true;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(js) = cause.downcast_ref::<async_nats::jetstream::Error>() {
+            return [
+                ErrorCode::STREAM_WRONG_LAST_SEQUENCE,
+                ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT,
+            ]
+            .contains(&js.error_code());
+        }
+        source = cause.source();
+    }
+    false
 }
 

@@ -91,6 +91,9 @@ impl<'c> WorkQueue<'c> {
                 Some(connection.options.op_timeout * 2),
             )?
             .map_err(|e| connection.refused(what(), e))?;
+        if replicas > 1 {
+            wait_for_leader(connection, &js, &stream)?;
+        }
         let subjects = &info.cached_info().config.subjects;
         if !subjects.iter().any(|s| s == subject.as_str()) {
             return Err(connection.refused(
@@ -230,6 +233,39 @@ impl<'c> WorkQueue<'c> {
     /// As [`WorkQueue::len`].
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self.len()? == 0)
+    }
+}
+
+/// Waits (up to the connection's operation timeout) until the replicated
+/// stream `stream` has elected its leader: before, writes may find no
+/// stream.
+pub(crate) fn wait_for_leader(
+    connection: &Connection,
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let asking = async {
+            let mut handle = js.get_stream(stream).await?;
+            let info = handle.info().await?;
+            Ok::<_, async_nats::Error>(info.cluster.as_ref().is_some_and(|c| c.leader.is_some()))
+        };
+        let has_leader = connection.wait(
+            || format!("asking for the leader of {stream}"),
+            asking,
+            Some(connection.options.op_timeout),
+        )?;
+        if let Ok(true) = has_leader {
+            return Ok(());
+        }
+        if started.elapsed() >= connection.options.op_timeout {
+            return Err(connection.refused(
+                format!("waiting for the replicas of {stream}"),
+                "no leader was elected",
+            ));
+        }
+        crate::runtime::pause(Duration::from_millis(50))?;
     }
 }
 

@@ -3,85 +3,29 @@
 //! the test's own; stopped by a guard when the test ends, even by a panic.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use ipc_net::{Connection, RunId, ServerUrls, WorkQueue};
-use ipc_testkit::{DEFAULT_TIMEOUT, Run, Running, TempDir, run_command};
+use ipc_testkit::nats::Cluster;
+use ipc_testkit::{DEFAULT_TIMEOUT, Running, run_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/nats-cluster.sh");
 
-/// A running cluster; `nats-cluster.sh stop` when dropped.
-struct Cluster {
-    dir: TempDir,
-    base: u16,
+fn urls(url: &str) -> ServerUrls {
+    url.parse().unwrap()
 }
 
-impl Cluster {
-    fn script(&self, args: &[&str]) -> Run {
-        let mut command = Command::new("bash");
-        command
-            .arg(SCRIPT)
-            .args(args)
-            .env("IPC_LAB_NATS_CLUSTER_DIR", self.dir.join("cluster"))
-            .env("IPC_LAB_NATS_CLUSTER_PORT", self.base.to_string());
-        run_command(command, None, DEFAULT_TIMEOUT)
-    }
-
-    fn start() -> Cluster {
-        let base = free_base();
-        let cluster = Cluster {
-            dir: TempDir::new("cluster"),
-            base,
-        };
-        let run = cluster.script(&["start"]);
-        run.assert_code(0);
-        cluster
-    }
-
-    /// The client URL of node `n` (1 to 3).
-    fn url(&self, n: u16) -> ServerUrls {
-        ServerUrls::loopback(self.base + n - 1)
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let run = self.script(&["stop"]);
-        if !std::thread::panicking() {
-            run.assert_code(0);
-            assert!(!self.dir.join("cluster").exists(), "{run}");
-        }
-    }
-}
-
-/// A base port whose nine ports (clients, routes, monitoring) are free,
-/// different for each call (tests run side by side).
-fn free_base() -> u16 {
-    static CALLS: AtomicU16 = AtomicU16::new(0);
-    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-    let call = CALLS.fetch_add(1, Ordering::Relaxed);
-    let first = (std::process::id() % 97) as u16 * 3 + call * 7;
-    (0..50)
-        .map(|i| 20_000 + ((first + i * 13) % 400) * 100)
-        .find(|&base| {
-            (0..3).all(|n| free(base + n) && free(base + 100 + n) && free(base + 200 + n))
-        })
-        .expect("nine free ports")
-}
-
-fn mom(url: &ServerUrls, args: &[&str]) -> Command {
+fn mom(url: &str, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
-    command.arg("--server").arg(url.to_string()).args(args);
+    command.arg("--server").arg(url).args(args);
     command
 }
 
 /// Starts a role and returns once it said it listens.
 fn start_listening(cluster: &Cluster, node: u16, args: &[&str]) -> Running {
-    let nc = Connection::connect(&cluster.url(node)).unwrap();
+    let nc = Connection::connect(&urls(&cluster.url(node))).unwrap();
     let id = RunId::fresh();
     let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
     let id_text = id.to_string();
@@ -94,7 +38,7 @@ fn start_listening(cluster: &Cluster, node: u16, args: &[&str]) -> Running {
 
 #[test]
 fn a_sender_on_node_1_reaches_a_receiver_on_node_3() {
-    let cluster = Cluster::start();
+    let cluster = Cluster::start(SCRIPT);
     cluster.script(&["status"]).assert_code(0);
     // Plain NATS: the receiver listens on node 3 first.
     let receiver = start_listening(&cluster, 3, &["--core", "--fast", "receive"]);
@@ -126,7 +70,7 @@ fn a_sender_on_node_1_reaches_a_receiver_on_node_3() {
 #[test]
 fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     const COUNT: usize = 1000;
-    let cluster = Cluster::start();
+    let cluster = Cluster::start(SCRIPT);
     let count = COUNT.to_string();
     let mut receiver = start_listening(
         &cluster,
@@ -143,7 +87,7 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     // A third of the way: kill the node that leads the stream.
     receiver.wait_for_lines(COUNT / 3, Duration::from_secs(60), |_| true);
     let leader = {
-        let nc = Connection::connect(&cluster.url(2)).unwrap();
+        let nc = Connection::connect(&urls(&cluster.url(2))).unwrap();
         let queue = WorkQueue::open(&nc, &"ipc-lab.exp1-mom".parse().unwrap(), 3).unwrap();
         queue.leader().unwrap().expect("a clustered stream has a leader")
     };
@@ -171,5 +115,5 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     );
     assert_eq!(counts.len(), COUNT);
     assert_eq!(sent.stdout_lines().len(), COUNT, "{sent}");
-    assert!(Path::new(&cluster.dir.join("cluster")).exists());
+    assert!(cluster.files().exists());
 }
