@@ -105,7 +105,8 @@ start() {
   local server
   server=$(find_server)
   rm -rf "$dir"
-  mkdir -p -m 700 "$dir"
+  mkdir -p "$(dirname "$dir")"
+  mkdir -m 700 "$dir"
   local started=()
   for n in "${nodes[@]}"; do
     local routes="" m
@@ -150,6 +151,7 @@ start() {
 
 # The body of http://127.0.0.1:$1$2 (the monitoring port), without curl.
 http_get() {
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
   timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET %s HTTP/1.0\r\n\r\n" "$2" >&3 && cat <&3' _ "$1" "$2" 2>/dev/null || true
 }
 
