@@ -145,7 +145,11 @@ impl Throughput {
 /// # Errors
 /// As [`Connection::connect`] and [`Connection::publish`];
 /// [`Error::Timeout`] when the end marker does not arrive.
-pub fn publish_throughput(urls: &ServerUrls, size: usize, duration: Duration) -> Result<Throughput> {
+pub fn publish_throughput(
+    urls: &ServerUrls,
+    size: usize,
+    duration: Duration,
+) -> Result<Throughput> {
     let publisher = Connection::connect(urls)?;
     let receiver = Connection::connect(urls)?;
     let data = subject("data");

@@ -59,7 +59,7 @@ impl<'c> Bucket<'c> {
     /// copies, one value kept per key) when it is missing.
     ///
     /// # Errors
-    /// [`Error::Refused`] when the server has no JetStream or cannot place
+    /// [`Error::Refused`](crate::Error::Refused) when the server has no JetStream or cannot place
     /// the replicas; as [`Connection::flush`].
     pub fn open(connection: &'c Connection, name: &BucketName, replicas: usize) -> Result<Self> {
         let js = connection.jetstream()?;
@@ -110,7 +110,7 @@ impl<'c> Bucket<'c> {
     /// The entry of `key`, `None` if it has none.
     ///
     /// # Errors
-    /// As [`Connection::flush`]; [`Error::Refused`].
+    /// As [`Connection::flush`]; [`Error::Refused`](crate::Error::Refused).
     pub fn get(&self, key: &Key) -> Result<Option<Entry>> {
         let connection = self.connection;
         let what = || format!("reading {key} in {}", self.name);
@@ -194,10 +194,10 @@ fn retry_while_no_stream<T, E: std::error::Error + 'static>(
 fn no_stream(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(e) = cause {
-        if let Some(publish) = e.downcast_ref::<PublishError>() {
-            if publish.kind() == PublishErrorKind::StreamNotFound {
-                return true;
-            }
+        if e.downcast_ref::<PublishError>()
+            .is_some_and(|publish| publish.kind() == PublishErrorKind::StreamNotFound)
+        {
+            return true;
         }
         cause = e.source();
     }
@@ -225,4 +225,3 @@ fn is_stale_revision(error: &UpdateError) -> bool {
     }
     false
 }
-

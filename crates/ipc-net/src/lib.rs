@@ -14,7 +14,7 @@
 //! | [`roles`] | one machine playing many: roles as processes of this program | — |
 //! | [`names`] | server URLs, subjects, bucket names and keys, checked before use | — |
 //! | [`cli`] | the `--server` flag; errors to exit codes | — |
-//! | [`bench`] | request–reply round trips and publish throughput, for benchmarks | — |
+//! | [`bench`](mod@bench) | request–reply round trips and publish throughput, for benchmarks | — |
 //!
 //! Every call blocks until it is done and every wait is bounded: by a
 //! timeout, by Ctrl-C or SIGTERM (`ipc_core::signal`), and by a connection

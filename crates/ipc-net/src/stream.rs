@@ -418,5 +418,4 @@ impl Delivery {
     pub fn already_processed(&self) -> bool {
         self.already_processed
     }
-
 }

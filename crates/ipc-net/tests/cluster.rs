@@ -20,7 +20,10 @@ fn compare_and_set_on_a_replicated_bucket_reports_a_stale_revision() {
     let first = on_a.put(&key, b"0").unwrap();
     let on_b = Bucket::open(&b, &name, 3).unwrap();
     // Written through node 3 at the revision read: accepted.
-    let second = on_b.update(&key, b"1", first).unwrap().expect("fresh revision");
+    let second = on_b
+        .update(&key, b"1", first)
+        .unwrap()
+        .expect("fresh revision");
     // The same revision again, through node 1: refused as stale (the
     // cluster's error code differs from a single server's).
     assert_eq!(on_a.update(&key, b"2", first).unwrap(), None);

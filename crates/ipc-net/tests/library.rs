@@ -68,7 +68,10 @@ fn publish_reaches_every_subscriber_and_a_queue_group_one_member() {
     while got.len() < 20 {
         let one = q1.next_within(Duration::from_millis(200)).unwrap();
         let two = q2.next_within(Duration::from_millis(200)).unwrap();
-        assert!(one.is_some() || two.is_some(), "the queue group stalled: {got:?}");
+        assert!(
+            one.is_some() || two.is_some(),
+            "the queue group stalled: {got:?}"
+        );
         got.extend(one.into_iter().chain(two).map(|m| m.text()));
     }
     got.sort_by_key(|m| m[1..].parse::<u32>().unwrap());
@@ -84,7 +87,11 @@ fn a_message_published_before_anyone_listens_is_lost_in_core_nats_and_kept_in_a_
     let core = subject("ipc-lab.t.core");
     nc.publish(&core, b"too early").unwrap();
     let mut late = nc.subscribe(&core).unwrap();
-    assert!(late.next_within(Duration::from_millis(300)).unwrap().is_none());
+    assert!(
+        late.next_within(Duration::from_millis(300))
+            .unwrap()
+            .is_none()
+    );
 
     let stored = subject("ipc-lab.t.stored");
     let queue = WorkQueue::open(&nc, &stored, 1).unwrap();
@@ -112,8 +119,14 @@ fn a_request_nobody_answers_fails_at_once_naming_the_subject() {
     let took = started.elapsed();
     assert!(matches!(error, Error::NoResponders { .. }), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("ipc-lab.t.nobody") && text.contains(&server.urls().to_string()), "{text}");
-    assert!(took >= Duration::from_millis(500) && took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        text.contains("ipc-lab.t.nobody") && text.contains(&server.urls().to_string()),
+        "{text}"
+    );
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     assert_eq!(error.exit_code(), 1);
 }
 
@@ -125,10 +138,16 @@ fn compare_and_set_rejects_a_stale_revision() {
     let key = "counter".parse().unwrap();
     assert_eq!(bucket.get(&key).unwrap(), None);
     let first = bucket.put(&key, b"0").unwrap();
-    let second = bucket.update(&key, b"1", first).unwrap().expect("fresh revision");
+    let second = bucket
+        .update(&key, b"1", first)
+        .unwrap()
+        .expect("fresh revision");
     assert_eq!(bucket.update(&key, b"2", first).unwrap(), None, "stale");
     let entry = bucket.get(&key).unwrap().unwrap();
-    assert_eq!((entry.value.as_slice(), entry.revision), (&b"1"[..], second));
+    assert_eq!(
+        (entry.value.as_slice(), entry.revision),
+        (&b"1"[..], second)
+    );
 }
 
 #[test]
@@ -157,20 +176,33 @@ fn a_server_that_goes_away_ends_a_wait_with_its_url() {
     server.stop().unwrap();
     let started = Instant::now();
     let error = sub.next(Duration::from_secs(30)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(matches!(error, Error::Lost { .. }), "{error:?}");
     assert!(error.to_string().contains(&urls.to_string()), "{error}");
     // Publishing after it went away fails the same way.
-    assert!(matches!(nc.publish(&s, b"x").unwrap_err(), Error::Lost { .. }));
+    assert!(matches!(
+        nc.publish(&s, b"x").unwrap_err(),
+        Error::Lost { .. }
+    ));
 }
 
 #[test]
 fn the_benchmark_functions_measure_something() {
     let server = NatsServer::start().unwrap();
-    let trips = ipc_net::bench::request_reply_round_trips(server.urls(), 32, Duration::from_millis(100)).unwrap();
+    let trips =
+        ipc_net::bench::request_reply_round_trips(server.urls(), 32, Duration::from_millis(100))
+            .unwrap();
     assert!(trips.len() >= ipc_net::bench::MIN_COUNT);
     assert!(trips.iter().all(|t| *t > Duration::ZERO));
-    let flow = ipc_net::bench::publish_throughput(server.urls(), 32, Duration::from_millis(100)).unwrap();
-    assert!(flow.sent >= 5 && flow.received <= flow.sent && flow.received > 0, "{flow:?}");
+    let flow =
+        ipc_net::bench::publish_throughput(server.urls(), 32, Duration::from_millis(100)).unwrap();
+    assert!(
+        flow.sent >= 5 && flow.received <= flow.sent && flow.received > 0,
+        "{flow:?}"
+    );
     assert!(flow.messages_per_second() > 0.0);
 }

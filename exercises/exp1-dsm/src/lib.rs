@@ -19,8 +19,8 @@
 
 use std::time::{Duration, Instant};
 
-use ipc_net::{Bucket, BucketName, Connection, Error, Gate, Key, LocalRun, Result, RunId};
 use ipc_net::announce_ready;
+use ipc_net::{Bucket, BucketName, Connection, Error, Gate, Key, LocalRun, Result, RunId};
 
 /// The bucket the counter lives in unless `--bucket` says otherwise.
 pub const DEFAULT_BUCKET: &str = "ipc-lab-exp1-dsm";
@@ -354,6 +354,9 @@ mod tests {
     fn the_five_workers_add_fifteen_per_pass() {
         assert_eq!(expected_total(1).unwrap(), 15);
         assert_eq!(expected_total(DEFAULT_PASSES).unwrap(), 300);
-        assert_eq!(expected_total(u64::MAX / 15 + 1).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            expected_total(u64::MAX / 15 + 1).unwrap_err().exit_code(),
+            2
+        );
     }
 }

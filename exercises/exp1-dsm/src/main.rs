@@ -101,7 +101,10 @@ fn main() -> ExitCode {
     };
     if matches!(role, Role::Show | Role::Reset) && args.no_cas {
         Args::command()
-            .error(ErrorKind::ArgumentConflict, "--no-cas belongs to the workers")
+            .error(
+                ErrorKind::ArgumentConflict,
+                "--no-cas belongs to the workers",
+            )
             .exit();
     }
     let urls = args

@@ -85,7 +85,10 @@ fn blind_writes_lose_updates_and_the_run_counts_them() {
     for _ in 0..5 {
         let run = run_clean(&["--fast", "--no-cas"]);
         run.assert_code(0).assert_no_panic();
-        assert!(run.stdout_lines()[0].ends_with("updated by read, add, put (--no-cas)"), "{run}");
+        assert!(
+            run.stdout_lines()[0].ends_with("updated by read, add, put (--no-cas)"),
+            "{run}"
+        );
         let (expected, actual, lost) = totals(&run);
         assert_eq!(expected, 300, "{run}");
         assert!(actual <= expected && actual > 0, "{run}");
@@ -101,24 +104,34 @@ fn blind_writes_lose_updates_and_the_run_counts_them() {
 #[test]
 fn workers_join_a_named_counter_from_anywhere() {
     let server = NatsServer::start().unwrap();
-    let place = ["--bucket", "class-7", "--counter", "votes", "--iterations", "40"];
+    let place = [
+        "--bucket",
+        "class-7",
+        "--counter",
+        "votes",
+        "--iterations",
+        "40",
+    ];
     let with = |extra: &[&str]| {
         let mut all = place.to_vec();
         all.extend_from_slice(extra);
         role(&server, &all)
     };
-    run_command(with(&["reset"]), None, DEFAULT_TIMEOUT)
-        .assert_prints(&["votes in class-7: 0"]);
+    run_command(with(&["reset"]), None, DEFAULT_TIMEOUT).assert_prints(&["votes in class-7: 0"]);
     // Two workers, as on two machines, at the same time.
-    let three = Running::start(with(&["worker", "--name", "alice", "--per-pass", "3"]), false);
+    let three = Running::start(
+        with(&["worker", "--name", "alice", "--per-pass", "3"]),
+        false,
+    );
     let two = Running::start(with(&["worker", "--name", "bob", "--per-pass", "2"]), false);
     for (running, name, updates) in [(three, "alice", 120), (two, "bob", 80)] {
         let run = running.finish(WAIT);
         run.assert_code(0).assert_no_panic();
         let line = run.stdout_lines().join("\n");
         assert!(
-            line.starts_with(&format!("{name}: {updates} updates of +1 on votes in class-7, "))
-                && line.contains(" retried after a conflict; the counter is now "),
+            line.starts_with(&format!(
+                "{name}: {updates} updates of +1 on votes in class-7, "
+            )) && line.contains(" retried after a conflict; the counter is now "),
             "{run}"
         );
     }
@@ -133,7 +146,10 @@ fn workers_join_a_named_counter_from_anywhere() {
 #[test]
 fn bad_input_is_refused_with_2_before_anything_connects() {
     for (args, message) in [
-        (&["--bucket", "my.bucket", "--fast"][..], "invalid bucket name"),
+        (
+            &["--bucket", "my.bucket", "--fast"][..],
+            "invalid bucket name",
+        ),
         (&["--bucket", "", "show"], "invalid bucket name"),
         (&["--counter", "a b", "--fast"], "invalid key"),
         (&["--counter", ".x", "show"], "dot"),
@@ -187,17 +203,19 @@ fn a_worker_whose_server_goes_away_fails_with_its_url() {
 
 #[test]
 fn help_explains_the_roles_and_the_exit_codes() {
-    run_clean(&["--help"]).assert_code(0).assert_stdout_contains(&[
-        "worker",
-        "show",
-        "compare-and-set",
-        "--no-cas",
-        "--server",
-        "Exit codes: 0",
-        "1 a failure",
-        "2 bad usage",
-        "--fast",
-    ]);
+    run_clean(&["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "worker",
+            "show",
+            "compare-and-set",
+            "--no-cas",
+            "--server",
+            "Exit codes: 0",
+            "1 a failure",
+            "2 bad usage",
+            "--fast",
+        ]);
 }
 
 #[test]

@@ -153,7 +153,8 @@ pub struct Receive {
 /// The receiver's inbox: the shared consumer of the stream, or its place
 /// in the queue group.
 enum Inbox<'c> {
-    Stored(WorkReceiver<'c>),
+    // Boxed: a consumer carries its whole configuration.
+    Stored(Box<WorkReceiver<'c>>),
     Core(Subscription<'c>),
 }
 
@@ -186,14 +187,14 @@ impl Inbox<'_> {
 
     /// Marks a message as processed: a stored one leaves the stream.
     fn done(&mut self, delivery: Option<Delivery>) -> Result<()> {
-        if let (Inbox::Stored(receiver), Some(delivery)) = (self, delivery) {
-            if !receiver.ack(&delivery)? {
-                eprintln!(
-                    "receiver: the acknowledgement of message {} was not confirmed; \
-                     if it comes again, it is skipped",
-                    delivery.sequence()
-                );
-            }
+        if let (Inbox::Stored(receiver), Some(delivery)) = (self, delivery)
+            && !receiver.ack(&delivery)?
+        {
+            eprintln!(
+                "receiver: the acknowledgement of message {} was not confirmed; \
+                 if it comes again, it is skipped",
+                delivery.sequence()
+            );
         }
         Ok(())
     }
@@ -220,7 +221,7 @@ pub fn receiver(
     let mut inbox = match channel.mode {
         Mode::Stored { replicas } => {
             let queue = WorkQueue::open(nc, &channel.subject, replicas)?;
-            Inbox::Stored(queue.receiver(RECEIVERS)?)
+            Inbox::Stored(Box::new(queue.receiver(RECEIVERS)?))
         }
         Mode::Core => Inbox::Core(nc.queue_subscribe(&channel.subject, RECEIVERS)?),
     };
@@ -238,10 +239,10 @@ pub fn receiver(
     let mut received = 0;
     let mut ended = false;
     loop {
-        if let Until::Count(count) = how.until {
-            if received >= count {
-                return Ok(());
-            }
+        if let Until::Count(count) = how.until
+            && received >= count
+        {
+            return Ok(());
         }
         let left = deadline.saturating_duration_since(Instant::now());
         let wait = match (&end, ended) {
@@ -259,12 +260,13 @@ pub fn receiver(
             None if ended => return Ok(()),
             None => {}
         }
-        if let Some(end) = &mut end {
-            if !ended && end.try_next().is_some() {
-                ended = true;
-                // Messages of core NATS that came before the notice are in
-                // the inbox already; a stream may still hand some out.
-            }
+        if let Some(end) = &mut end
+            && !ended
+            && end.try_next().is_some()
+        {
+            // Messages of core NATS that came before the notice are in the
+            // inbox already; a stream may still hand some out.
+            ended = true;
         }
         if !ended && Instant::now() >= deadline {
             return Err(ipc_net::Error::Timeout {
@@ -339,7 +341,10 @@ mod tests {
 
     #[test]
     fn messages_are_numbered_only_when_there_are_several() {
-        assert_eq!(message(1, 1), "Hello, introduction to distributed computing");
+        assert_eq!(
+            message(1, 1),
+            "Hello, introduction to distributed computing"
+        );
         assert_eq!(
             message(3, 10),
             "Hello, introduction to distributed computing #3"

@@ -123,9 +123,11 @@ fn main() -> ExitCode {
         mode,
     };
     let Some(role) = args.role else {
-        let count = args
-            .messages
-            .unwrap_or(if args.receivers > 1 { 3 * args.receivers } else { 1 });
+        let count = args.messages.unwrap_or(if args.receivers > 1 {
+            3 * args.receivers
+        } else {
+            1
+        });
         return ipc_net::cli::run("exp1-mom", &args.common, || {
             exp1_mom::run_ipc(&channel, args.receivers, count)
         });

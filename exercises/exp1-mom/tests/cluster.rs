@@ -60,7 +60,10 @@ fn a_sender_on_node_1_reaches_a_receiver_on_node_3() {
     )
     .assert_code(0);
     run_command(
-        mom(&cluster.url(3), &["--replicas", "3", "--fast", "receive", "--timeout", "20"]),
+        mom(
+            &cluster.url(3),
+            &["--replicas", "3", "--fast", "receive", "--timeout", "20"],
+        ),
         None,
         DEFAULT_TIMEOUT,
     )
@@ -75,12 +78,29 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     let mut receiver = start_listening(
         &cluster,
         3,
-        &["--replicas", "3", "receive", "--count", &count, "--timeout", "90"],
+        &[
+            "--replicas",
+            "3",
+            "receive",
+            "--count",
+            &count,
+            "--timeout",
+            "90",
+        ],
     );
     let sender = Running::start(
         mom(
             &cluster.url(1),
-            &["--replicas", "3", "--fast", "send", "--messages", &count, "--interval", "3000"],
+            &[
+                "--replicas",
+                "3",
+                "--fast",
+                "send",
+                "--messages",
+                &count,
+                "--interval",
+                "3000",
+            ],
         ),
         false,
     );
@@ -89,7 +109,10 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     let leader = {
         let nc = Connection::connect(&urls(&cluster.url(2))).unwrap();
         let queue = WorkQueue::open(&nc, &"ipc-lab.exp1-mom".parse().unwrap(), 3).unwrap();
-        queue.leader().unwrap().expect("a clustered stream has a leader")
+        queue
+            .leader()
+            .unwrap()
+            .expect("a clustered stream has a leader")
     };
     let node = leader
         .strip_prefix("ipc-lab-n")

@@ -83,7 +83,10 @@ fn the_default_run_prints_the_seed_lines_stored_and_core() {
 fn the_real_run_waits_two_seconds_and_prints_the_same_lines() {
     let start = Instant::now();
     run_clean(&[]).assert_prints(&EXPECTED);
-    assert!(start.elapsed() >= Duration::from_secs(2), "the sender waits 2 s");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "the sender waits 2 s"
+    );
 }
 
 #[test]
@@ -101,10 +104,12 @@ fn a_core_message_reaches_who_listens_and_is_lost_for_who_comes_later() {
     // Sent while nobody listens: gone.
     role(&server, &["--core", "send"]).assert_prints(&[EXPECTED[0]]);
     let late = role(&server, &["--core", "receive", "--timeout", "1"]);
-    late.assert_code(1).assert_no_panic().assert_stderr_contains(&[
-        "no message arrived on ipc-lab.exp1-mom",
-        &server.urls().to_string(),
-    ]);
+    late.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[
+            "no message arrived on ipc-lab.exp1-mom",
+            &server.urls().to_string(),
+        ]);
     assert_eq!(late.stdout, "", "{late}");
     // Sent while a receiver listens: received.
     let listening = start_listening(&server, &["--core", "receive", "--timeout", "10"]);
@@ -150,7 +155,11 @@ fn several_receivers_share_the_work_each_message_to_exactly_one() {
             "every message received\n{run}"
         );
         for (k, receivers) in &seen {
-            assert_eq!(receivers.len(), 1, "message #{k} received by {receivers:?}\n{run}");
+            assert_eq!(
+                receivers.len(),
+                1,
+                "message #{k} received by {receivers:?}\n{run}"
+            );
             assert!((1..=3).contains(&receivers[0]), "{run}");
         }
     }
@@ -159,7 +168,10 @@ fn several_receivers_share_the_work_each_message_to_exactly_one() {
 #[test]
 fn bad_input_is_refused_with_2_before_anything_starts() {
     for (args, message) in [
-        (&["--server", "http://127.0.0.1:4222", "send"][..], "only nats://"),
+        (
+            &["--server", "http://127.0.0.1:4222", "send"][..],
+            "only nats://",
+        ),
         (&["--server", "nats://127.0.0.1:0", "send"], "port 0"),
         (&["--server", "nats://h:1,", "send"], "empty entry"),
         (&["--subject", "a b", "--fast"], "invalid subject"),
@@ -167,7 +179,10 @@ fn bad_input_is_refused_with_2_before_anything_starts() {
         (&["--subject", "a..b", "send"], "empty token"),
         (&["--receivers", "0", "--fast"], "--receivers"),
         (&["--replicas", "6", "--fast"], "--replicas"),
-        (&["--receivers", "2", "receive"], "belong to the run without a role"),
+        (
+            &["--receivers", "2", "receive"],
+            "belong to the run without a role",
+        ),
         (&["receive", "--count", "0"], "--count"),
         (&["receive", "--timeout", "0"], "number of seconds"),
         (&["receive", "--all", "--count", "2"], "cannot be used with"),
@@ -192,9 +207,11 @@ fn an_unreachable_server_is_named_and_fails_with_1() {
     for role_name in ["send", "receive"] {
         let started = Instant::now();
         let run = run_clean(&["--server", &url, "--fast", role_name]);
-        run.assert_code(1).assert_no_panic().assert_stderr_contains(&[
-            &format!("exp1-mom {role_name}: cannot connect to the NATS server at {url}"),
-        ]);
+        run.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!(
+                "exp1-mom {role_name}: cannot connect to the NATS server at {url}"
+            )]);
         assert!(started.elapsed() < Duration::from_secs(10), "{run}");
     }
 }
@@ -207,10 +224,12 @@ fn a_role_whose_server_goes_away_fails_with_its_url() {
     let started = Instant::now();
     server.stop().unwrap();
     let run = listening.finish(WAIT);
-    run.assert_code(1).assert_no_panic().assert_stderr_contains(&[
-        &format!("lost the connection to the NATS server at {url}"),
-        "waiting for a stored message on ipc-lab.exp1-mom",
-    ]);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[
+            &format!("lost the connection to the NATS server at {url}"),
+            "waiting for a stored message on ipc-lab.exp1-mom",
+        ]);
     assert!(started.elapsed() < Duration::from_secs(10), "{run}");
 }
 
@@ -284,19 +303,21 @@ fn a_killed_parent_leaves_no_nats_server_running() {
 
 #[test]
 fn help_explains_the_roles_and_the_exit_codes() {
-    run_clean(&["--help"]).assert_code(0).assert_stdout_contains(&[
-        "send",
-        "receive",
-        "--server",
-        "--core",
-        "--receivers",
-        "stored",
-        "at most once",
-        "Exit codes: 0",
-        "1 a failure",
-        "2 bad usage",
-        "--fast",
-    ]);
+    run_clean(&["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "send",
+            "receive",
+            "--server",
+            "--core",
+            "--receivers",
+            "stored",
+            "at most once",
+            "Exit codes: 0",
+            "1 a failure",
+            "2 bad usage",
+            "--fast",
+        ]);
 }
 
 #[test]

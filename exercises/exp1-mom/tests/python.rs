@@ -35,7 +35,11 @@ fn python() -> PathBuf {
         install.arg(&script);
         let run = run_command(install, None, Duration::from_secs(300));
         run.assert_code(0);
-        assert!(has_client(), "nats-py still missing after {}", script.display());
+        assert!(
+            has_client(),
+            "nats-py still missing after {}",
+            script.display()
+        );
     }
     python
 }
@@ -91,7 +95,9 @@ fn a_message_the_rust_sender_stored_is_taken_by_python() {
     finish(script("receive.py", &server, &["--timeout", "10"])).assert_prints(&[RECEIVED]);
     // Taken once: the stream is empty now, for Python and for Rust.
     let again = finish(rust(&server, &["receive", "--timeout", "0.5"]));
-    again.assert_code(1).assert_stderr_contains(&["no message arrived"]);
+    again
+        .assert_code(1)
+        .assert_stderr_contains(&["no message arrived"]);
 }
 
 #[test]
@@ -102,7 +108,10 @@ fn core_nats_works_between_the_languages_too() {
     let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
     let id_text = id.to_string();
     let receiver = Running::start(
-        rust(&server, &["--core", "--run", &id_text, "receive", "--timeout", "30"]),
+        rust(
+            &server,
+            &["--core", "--run", &id_text, "receive", "--timeout", "30"],
+        ),
         false,
     );
     ready.next(Duration::from_secs(30)).unwrap();

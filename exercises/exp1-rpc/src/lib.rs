@@ -122,7 +122,10 @@ fn unmarshal_call(request: &[u8]) -> std::result::Result<(String, Vec<i64>), Str
         .as_array()
         .ok_or("the call has no \"mylist\" array")?
         .iter()
-        .map(|n| n.as_i64().ok_or("\"mylist\" holds something else than integers"))
+        .map(|n| {
+            n.as_i64()
+                .ok_or("\"mylist\" holds something else than integers")
+        })
         .collect::<std::result::Result<Vec<i64>, _>>()?;
     Ok((procedure.to_owned(), mylist))
 }

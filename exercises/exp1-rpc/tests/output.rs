@@ -69,9 +69,11 @@ fn a_client_with_no_server_fails_within_its_timeout_naming_the_subject() {
     let started = Instant::now();
     let run = run_clean(&role_args(&url, &["client", "--timeout", "1"]));
     let took = started.elapsed();
-    run.assert_code(1).assert_no_panic().assert_stderr_contains(&[&format!(
-        "exp1-rpc client: no server answered on subject ipc-lab.exp1-rpc at {url} within 1 s"
-    )]);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!(
+            "exp1-rpc client: no server answered on subject ipc-lab.exp1-rpc at {url} within 1 s"
+        )]);
     assert_eq!(run.stdout, "", "{run}");
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(5),
@@ -106,9 +108,11 @@ fn a_remote_error_reaches_the_client_as_an_error() {
     let url = server.urls().to_string();
     let serving = start_listening(&server, &["server", "--quiet", "--requests", "1"]);
     let run = run_clean(&role_args(&url, &["client", "4000000000"]));
-    run.assert_code(1).assert_no_panic().assert_stderr_contains(&[
-        "reported an error: square_list: the square of 4000000000 does not fit in 64 bits",
-    ]);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[
+            "reported an error: square_list: the square of 4000000000 does not fit in 64 bits",
+        ]);
     serving.finish(WAIT).assert_prints::<&str>(&[]);
 }
 
@@ -131,18 +135,36 @@ fn several_servers_share_the_calls_each_answered_once() {
             .iter()
             .filter(|l| l.contains("-> {\"result\""))
             .count();
-        let last = run.stdout_lines().last().copied().unwrap_or_default().to_owned();
-        assert_eq!(last, format!("server: stopped by SIGINT after {calls} calls"), "{run}");
+        let last = run
+            .stdout_lines()
+            .last()
+            .copied()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            last,
+            format!("server: stopped by SIGINT after {calls} calls"),
+            "{run}"
+        );
         answered += calls;
     }
-    assert_eq!(answered, 20, "10 clients, 2 calls each, each answered by one server");
+    assert_eq!(
+        answered, 20,
+        "10 clients, 2 calls each, each answered by one server"
+    );
 }
 
 #[test]
 fn bad_input_is_refused_with_2_before_anything_connects() {
     for (args, message) in [
-        (&["--server", "nats://127.0.0.1:99999", "client"][..], "1 to 65535"),
-        (&["--server", "localhost:4222", "client"], "starts with nats://"),
+        (
+            &["--server", "nats://127.0.0.1:99999", "client"][..],
+            "1 to 65535",
+        ),
+        (
+            &["--server", "localhost:4222", "client"],
+            "starts with nats://",
+        ),
         (&["--subject", "rpc.>", "client"], "wildcards"),
         (&["--subject", "", "--fast"], "empty"),
         (&["client", "four"], "four"),
@@ -204,16 +226,18 @@ fn sigterm_stops_a_server_in_order() {
 
 #[test]
 fn help_explains_the_roles_and_the_exit_codes() {
-    run_clean(&["--help"]).assert_code(0).assert_stdout_contains(&[
-        "server",
-        "client",
-        "stub",
-        "--server",
-        "Exit codes: 0",
-        "1 a failure",
-        "2 bad usage",
-        "--fast",
-    ]);
+    run_clean(&["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "server",
+            "client",
+            "stub",
+            "--server",
+            "Exit codes: 0",
+            "1 a failure",
+            "2 bad usage",
+            "--fast",
+        ]);
 }
 
 #[test]
