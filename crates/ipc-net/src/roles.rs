@@ -302,6 +302,7 @@ impl LocalRun {
                 return if status.success() {
                     Ok(())
                 } else {
+                    ipc_core::signal::check()?;
                     Err(Error::RoleFailed {
                         role: format!("the {name}"),
                         status,
@@ -320,28 +321,53 @@ impl LocalRun {
         }
     }
 
-    /// Waits for every role, in the order they were started; the first
-    /// failure is returned after all have ended.
+    /// Waits up to `timeout` for every role to end. The first role that
+    /// fails ends the wait at once: the others are then ended (SIGTERM)
+    /// when the run is dropped, instead of waiting for a peer that is gone.
     ///
     /// # Errors
     /// As [`LocalRun::wait`].
     pub fn wait_all(&mut self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let names: Vec<String> = self.roles.iter().map(|r| r.name.clone()).collect();
-        let mut first = Ok(());
-        for name in names {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let outcome = self.wait(&name, left);
-            if let Err(e) = outcome {
-                if e.is_interrupted() || matches!(e, Error::Timeout { .. }) {
-                    return Err(e);
-                }
-                if first.is_ok() {
-                    first = Err(e);
+        while !self.roles.is_empty() {
+            let mut index = 0;
+            while index < self.roles.len() {
+                let role = &mut self.roles[index];
+                let ended = role
+                    .child
+                    .try_wait()
+                    .map_err(|e| Error::io(format!("waitpid (the {})", role.name), e))?;
+                match ended {
+                    Some(status) => {
+                        let role = self.roles.remove(index);
+                        if !status.success() {
+                            // A Ctrl-C at the terminal reaches the roles too:
+                            // then the signal, not the role, ended the run.
+                            ipc_core::signal::check()?;
+                            return Err(Error::RoleFailed {
+                                role: format!("the {}", role.name),
+                                status,
+                            });
+                        }
+                    }
+                    None => index += 1,
                 }
             }
+            if self.roles.is_empty() {
+                break;
+            }
+            ipc_core::signal::check()?;
+            if Instant::now() >= deadline {
+                let names: Vec<&str> = self.roles.iter().map(|r| r.name.as_str()).collect();
+                return Err(Error::Timeout {
+                    url: self.urls().to_string(),
+                    what: format!("{} did not end", names.join(", ")),
+                    after: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        first
+        Ok(())
     }
 
     /// Asks the role `name` to end (SIGTERM), and waits for it; SIGKILL

@@ -206,3 +206,20 @@ fn the_benchmark_functions_measure_something() {
     );
     assert!(flow.messages_per_second() > 0.0);
 }
+
+#[test]
+fn a_panic_stops_the_private_server_and_removes_its_directory() {
+    let mut seen = None;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let server = NatsServer::start().unwrap();
+        seen = Some((server.pid().unwrap(), server.dir().to_owned()));
+        panic!("a bug while the server runs");
+    }));
+    assert!(outcome.is_err());
+    let (pid, dir) = seen.unwrap();
+    assert!(!dir.exists(), "{} left behind", dir.display());
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "nats-server {pid} still there"
+    );
+}

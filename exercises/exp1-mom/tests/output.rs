@@ -253,10 +253,16 @@ fn a_server_killed_mid_run_ends_the_run_with_its_url() {
     nix::sys::signal::kill(server, Sig::SIGKILL).unwrap();
     let started = Instant::now();
     let run = running.finish(WAIT);
+    // The receiver waits on its connection: lost. The sender may still be
+    // connecting: refused. Either names the URL.
     run.assert_code(1)
         .assert_no_panic()
-        .assert_stderr_contains(&["lost the connection to the NATS server at nats://127.0.0.1:"])
+        .assert_stderr_contains(&["the NATS server at nats://127.0.0.1:"])
         .assert_all_ended(&children);
+    assert!(
+        run.stderr.contains("lost the connection") || run.stderr.contains("cannot connect"),
+        "{run}"
+    );
     assert!(started.elapsed() < Duration::from_secs(15), "{run}");
     assert!(server_dirs(tmp.path()).is_empty(), "{run}");
 }
@@ -324,4 +330,66 @@ fn help_explains_the_roles_and_the_exit_codes() {
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-mom");
     handout::assert_shows(&readme, &run_clean(&["--fast"]));
+}
+
+#[test]
+fn a_closed_stdout_ends_every_process_quietly() {
+    let run = ipc_testkit::run_into_head(BIN, &["--fast"], b"");
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn a_missing_or_old_nats_server_is_named_with_the_install_command() {
+    let tmp = TempDir::new("mom-old");
+    // A "nats-server" that says it is Debian's 2.9.
+    let fake = tmp.join("nats-server");
+    std::fs::write(&fake, "#!/bin/sh\necho 'nats-server: v2.9.10'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let missing = tmp.join("no-such-nats-server");
+    for (server, message) in [
+        (
+            fake.as_path(),
+            "is version 2.9, older than the 2.10 these programs need",
+        ),
+        (missing.as_path(), "which is not an executable file"),
+    ] {
+        let mut command = command(&tmp, &["--fast"]);
+        command.env("IPC_LAB_NATS_SERVER", server);
+        let run = run_command(command, None, DEFAULT_TIMEOUT);
+        run.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&["exp1-mom: starting nats-server: ", message]);
+        assert_eq!(run.stdout, "", "{run}");
+        if server == fake.as_path() {
+            run.assert_stderr_contains(&["scripts/install-nats.sh"]);
+        }
+    }
+    assert!(server_dirs(tmp.path()).is_empty());
+}
+
+#[test]
+fn a_role_that_dies_ends_the_run_at_once() {
+    let tmp = TempDir::new("mom-role-dies");
+    let (running, children) = start_default_run(&tmp);
+    let sender = children
+        .iter()
+        .copied()
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
+        })
+        .expect("the sender among the children");
+    nix::sys::signal::kill(sender, Sig::SIGKILL).unwrap();
+    let started = Instant::now();
+    let run = running.finish(WAIT);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["exp1-mom: the sender failed: signal: 9 (SIGKILL)"])
+        .assert_all_ended(&children);
+    // Not the receiver's 60 s: the run ends the receiver at once.
+    assert!(started.elapsed() < Duration::from_secs(10), "{run}");
+    assert!(server_dirs(tmp.path()).is_empty(), "{run}");
 }
