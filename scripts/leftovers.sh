@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Looks for what ipc-lab must never leave behind: shared memory segments,
-# POSIX message queues and FIFOs named ipc-lab-*, and zombie processes of
-# our programs. Prints each one found and exits 1 if there is any.
+# POSIX message queues and FIFOs named ipc-lab-*, private nats-servers and
+# their ipc-lab-nats-* directories, and zombie processes of our programs.
+# Prints each one found and exits 1 if there is any.
 #
 #   scripts/leftovers.sh --audit FILE   only objects that the runs which
 #                                       wrote FILE created (IPC_LAB_AUDIT=FILE)
@@ -75,6 +76,15 @@ else
     done < <(find "$dir" -maxdepth 3 -type p -name "$prefix*" 2>/dev/null)
   done
 fi
+
+# Private NATS servers (ipc-net's launcher names them ipc-lab-private-PID)
+# and their store directories.
+while read -r pid args; do
+  report "nats-server: pid $pid ($args)"
+done < <(pgrep -af 'nats-server.*ipc-lab-private-' || true)
+for dir in "${TMPDIR:-/tmp}"/ipc-lab-nats-*; do
+  [ -d "$dir" ] && report "NATS server directory: $dir"
+done
 
 # A zombie keeps the command name of the program that forked it.
 while read -r stat pid ppid comm; do

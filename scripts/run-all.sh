@@ -32,6 +32,9 @@ experiments=(
   "exp11-array|--fast --seed 42|"
   "exp4-counter|--fast --ticks 12|"
   "exp1-queue|--fast|"
+  "exp1-mom|--fast|"
+  "exp1-rpc|--fast|"
+  "exp1-dsm|--fast|"
 )
 
 only=""

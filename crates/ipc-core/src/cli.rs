@@ -20,11 +20,12 @@
 //! }
 //! ```
 
+use std::fmt;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::process::ExitCode;
 
-use crate::error::Result;
+use crate::error::Error;
 use crate::{logging, output, owner, pace};
 
 /// Flags every experiment takes, before or after a subcommand
@@ -77,16 +78,25 @@ pub fn parse<A: clap::Parser>() -> A {
 /// stderr and ends the program with [`crate::Error::exit_code`] (2 for bad
 /// input, 1 otherwise), and so does a line that could not be written to
 /// standard error ([`logging::failure`]).
-pub fn run(program: &str, common: &Common, body: impl FnOnce() -> Result<()>) -> ExitCode {
+///
+/// The body's error may be ipc-core's [`Error`] or any error that says its
+/// exit code ([`Failure`]) and takes ipc-core's errors in (ipc-net's).
+pub fn run<E: Failure + From<Error>>(
+    program: &str,
+    common: &Common,
+    body: impl FnOnce() -> Result<(), E>,
+) -> ExitCode {
     crate::bus::set_label(program);
     logging::init();
     pace::set_fast(common.fast);
-    let outcome = catch_unwind(AssertUnwindSafe(|| body().and_then(|()| output::flush())));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        body().and_then(|()| output::flush().map_err(E::from))
+    }));
     owner::end_run();
     let error = match outcome {
         Ok(Ok(())) => match logging::failure() {
             None => return ExitCode::SUCCESS,
-            Some(error) => error,
+            Some(error) => E::from(error),
         },
         Ok(Err(error)) => error,
         Err(payload) => resume_unwind(payload),
@@ -96,4 +106,17 @@ pub fn run(program: &str, common: &Common, body: impl FnOnce() -> Result<()>) ->
         let _ = writeln!(std::io::stderr(), "{program}: {error}");
     }
     ExitCode::from(code as u8)
+}
+
+/// An error [`run`] can end a program with: a message and an exit code (0
+/// for a quiet end, 1 for a failure, 2 for bad input).
+pub trait Failure: fmt::Display {
+    /// The exit code the program ends with.
+    fn exit_code(&self) -> i32;
+}
+
+impl Failure for Error {
+    fn exit_code(&self) -> i32 {
+        Error::exit_code(self)
+    }
 }

@@ -64,6 +64,8 @@ pub mod blocking;
 #[allow(unsafe_code)]
 mod bus;
 pub mod cli;
+#[allow(unsafe_code)]
+pub mod command;
 pub mod error;
 pub mod fifo;
 pub mod logging;

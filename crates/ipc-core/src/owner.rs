@@ -481,6 +481,84 @@ impl Drop for Owner {
     }
 }
 
+/// A private directory of this process (mode 0700, named with our prefix
+/// in the temporary directory), removed with everything in it when dropped
+/// in the process that made it, and after a crash by the run's tracker or
+/// the next program, as every named object ([`Kind::Directory`]): the
+/// store of a private `nats-server`, say.
+///
+/// ```
+/// let dir = ipc_core::owner::PrivateDir::create("doc").unwrap();
+/// std::fs::write(dir.path().join("file"), "x").unwrap();
+/// let path = dir.path().to_owned();
+/// assert!(path.file_name().unwrap().to_str().unwrap().starts_with("ipc-lab-doc-"));
+/// drop(dir);
+/// assert!(!path.exists());
+/// ```
+#[derive(Debug)]
+pub struct PrivateDir {
+    path: PathBuf,
+    owner: Owner,
+}
+
+impl PrivateDir {
+    /// Creates `ipc-lab-TAG-PID-TOKEN-N` in `std::env::temp_dir()`, mode
+    /// 0700 whatever the umask.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`] for a tag a name cannot have; [`Error::Sys`]
+    /// naming `mkdir` or `chmod`.
+    pub fn create(tag: &str) -> Result<PrivateDir> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        // The tag must be a valid name on its own (letters, digits, -_.).
+        crate::name::IpcName::new(tag)?;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "{PREFIX}{tag}-{}-{:08x}-{n}",
+            std::process::id(),
+            os::process_token()
+        ));
+        let display = path.display().to_string();
+        let absolute = std::path::absolute(&path)
+            .ok()
+            .and_then(|p| p.into_os_string().into_string().ok())
+            .ok_or_else(|| Error::InvalidName {
+                name: display.clone(),
+                reason: "the temporary directory's path is not valid UTF-8",
+            })?;
+        let ((), owner) = Owner::create(Kind::Directory, &absolute, || {
+            nix::unistd::mkdir(&path, Mode::S_IRWXU)
+                .map_err(|errno| Error::sys("mkdir", &display, errno))?;
+            let made = nix::sys::stat::fchmodat(
+                AT_FDCWD,
+                &path,
+                Mode::S_IRWXU,
+                nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+            )
+            .and_then(|()| lstat(&path))
+            .map_err(|errno| Error::sys("chmod", &display, errno));
+            if made.is_err() {
+                let _ = std::fs::remove_dir(&path);
+            }
+            Ok(((), made?))
+        })?;
+        Ok(PrivateDir { path, owner })
+    }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the directory and everything in it now.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `remove_dir_all`.
+    pub fn remove(&mut self) -> Result<()> {
+        self.owner.remove()
+    }
+}
+
 /// Removes the object `name` of `kind` if it is still the one with
 /// `identity`; `Ok(false)` if there is no such object any more.
 fn remove_if_same(kind: Kind, name: &str, identity: Identity) -> std::result::Result<bool, Errno> {

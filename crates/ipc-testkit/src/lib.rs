@@ -18,6 +18,7 @@
 //! | [`procfs`] | children, zombies and survivors from `/proc`; bounded waits |
 //! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories |
 //! | [`text`] | normalise pids and numbers before comparing |
+//! | [`nats`] | private `nats-server`s and their directories, a local three-node cluster |
 //! | [`handout`] | check an experiment's handout against a real run |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
@@ -26,6 +27,7 @@
 
 pub mod handout;
 pub mod leaks;
+pub mod nats;
 pub mod procfs;
 pub mod run;
 pub mod scenarios;

@@ -1,0 +1,426 @@
+//! One machine playing many: a private server and each role in a process
+//! of its own, running this program's own binary again.
+//!
+//! An experiment run without `--server` is a [`LocalRun`]: it starts a
+//! private [`NatsServer`], then starts each role as
+//! `<this program> --server nats://127.0.0.1:PORT --run ID [--fast] ROLE …`,
+//! exactly the command a user would type on another machine. The roles
+//! meet on subjects below `ipc-lab.run.ID`:
+//!
+//! * `…ready`: a role says that it listens ([`announce_ready`]); the run
+//!   waits for it ([`LocalRun::wait_ready`]) before starting the roles that
+//!   talk to it, so that no message of plain NATS goes out before anyone
+//!   listens.
+//! * `…start`: roles that should start together wait at a [`Gate`] until
+//!   the run opens it ([`LocalRun::open_gate`]).
+//!
+//! Run by hand with `--server` and no `--run`, a role skips both.
+//!
+//! Every role gets SIGTERM if the run dies (even by SIGKILL), and a run
+//! that ends early (an error, Ctrl-C, SIGTERM, a panic) ends its roles and
+//! its server when dropped.
+
+use std::fmt;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::client::{Connection, Subscription};
+use crate::error::{Error, Result};
+use crate::names::{ServerUrls, Subject};
+use crate::server::NatsServer;
+
+/// How long a role may take to end after SIGTERM before it gets SIGKILL.
+pub const TERM_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The name of one orchestrated run, shared by its roles (`--run ID`):
+/// ASCII letters, digits, `-` and `_`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunId(String);
+
+impl RunId {
+    /// A fresh id for a run of this process.
+    pub fn fresh() -> RunId {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        RunId(format!(
+            "p{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ))
+    }
+
+    /// The subject roles of this run announce readiness on
+    /// (`ipc-lab.run.ID.ready`): a test that starts a role with `--run ID`
+    /// listens there to know when the role listens.
+    pub fn ready_subject(&self) -> Subject {
+        self.subject("ready")
+    }
+
+    fn subject(&self, what: &str) -> Subject {
+        format!("ipc-lab.run.{}.{what}", self.0)
+            .parse()
+            .expect("a RunId makes a valid subject")
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for RunId {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        if ok {
+            Ok(RunId(text.to_owned()))
+        } else {
+            Err(Error::invalid(
+                "run id",
+                text,
+                "only ASCII letters, digits, '-' and '_', at most 64",
+            ))
+        }
+    }
+}
+
+/// Tells the run `run` (if any) that the role `role` listens now.
+///
+/// # Errors
+/// As [`Connection::publish`].
+pub fn announce_ready(connection: &Connection, run: Option<&RunId>, role: &str) -> Result<()> {
+    match run {
+        Some(run) => connection.publish(&run.ready_subject(), role.as_bytes()),
+        None => Ok(()),
+    }
+}
+
+/// Where roles wait to start together (see [`LocalRun::open_gate`]).
+#[derive(Debug)]
+pub struct Gate<'c>(Option<Subscription<'c>>);
+
+impl<'c> Gate<'c> {
+    /// Joins the gate of `run`, before announcing readiness; without a run
+    /// the gate is open.
+    ///
+    /// # Errors
+    /// As [`Connection::subscribe`].
+    pub fn join(connection: &'c Connection, run: Option<&RunId>) -> Result<Gate<'c>> {
+        Ok(Gate(match run {
+            Some(run) => Some(connection.subscribe(&run.subject("start"))?),
+            None => None,
+        }))
+    }
+
+    /// Waits up to `timeout` for the gate to open.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when it did not; as [`Subscription::next`].
+    pub fn wait(&mut self, timeout: Duration) -> Result<()> {
+        match &mut self.0 {
+            Some(subscription) => subscription.next(timeout).map(drop),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A role process of a [`LocalRun`].
+#[derive(Debug)]
+struct Role {
+    name: String,
+    child: Child,
+}
+
+/// A private server and the role processes of one run on this machine.
+#[derive(Debug)]
+pub struct LocalRun {
+    id: RunId,
+    roles: Vec<Role>,
+    // Dropped after the roles have been ended (see Drop).
+    server: Option<NatsServer>,
+}
+
+impl LocalRun {
+    /// Starts a private server for a run of this program.
+    ///
+    /// # Errors
+    /// As [`NatsServer::start`].
+    pub fn start() -> Result<LocalRun> {
+        Ok(LocalRun {
+            id: RunId::fresh(),
+            roles: Vec::new(),
+            server: Some(NatsServer::start()?),
+        })
+    }
+
+    /// The private server's URL.
+    pub fn urls(&self) -> &ServerUrls {
+        self.server.as_ref().expect("running").urls()
+    }
+
+    /// The run's id, as its roles get it (`--run ID`).
+    pub fn id(&self) -> &RunId {
+        &self.id
+    }
+
+    /// The private server (for tests and demonstrations: its pid, its
+    /// directory).
+    pub fn server(&self) -> &NatsServer {
+        self.server.as_ref().expect("running")
+    }
+
+    /// Listens for roles announcing that they are ready; call it before
+    /// [`LocalRun::spawn`], then [`LocalRun::wait_ready`].
+    ///
+    /// # Errors
+    /// As [`Connection::subscribe`].
+    pub fn ready_listener<'c>(&self, connection: &'c Connection) -> Result<Subscription<'c>> {
+        connection.subscribe(&self.id.ready_subject())
+    }
+
+    /// Starts the role `name`: this program again, as
+    /// `PROGRAM --server URL --run ID [--fast] ARGS…`, with the same
+    /// standard output and error. It gets SIGTERM if this process dies.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the program cannot be started.
+    pub fn spawn(&mut self, name: &str, args: &[String]) -> Result<()> {
+        let program = std::env::current_exe()
+            .map_err(|e| Error::io("finding this program (/proc/self/exe)", e))?;
+        let mut command = Command::new(&program);
+        command
+            .arg("--server")
+            .arg(self.urls().to_string())
+            .arg("--run")
+            .arg(self.id.to_string());
+        if ipc_core::pace::is_fast() {
+            command.arg("--fast");
+        }
+        command.args(args).stdin(Stdio::null());
+        ipc_core::command::die_with_parent(&mut command, Signal::SIGTERM);
+        // Lines written before the spawn must not be written again or late.
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let child = command
+            .spawn()
+            .map_err(|e| Error::io(format!("starting the {name} ({})", program.display()), e))?;
+        self.roles.push(Role {
+            name: name.to_owned(),
+            child,
+        });
+        Ok(())
+    }
+
+    /// Waits up to `timeout` until `count` roles have announced on
+    /// `listener` that they are ready.
+    ///
+    /// # Errors
+    /// [`Error::RoleFailed`] when a role ends before; [`Error::Timeout`];
+    /// as [`Subscription::next`].
+    pub fn wait_ready(
+        &mut self,
+        listener: &mut Subscription<'_>,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut ready = 0;
+        while ready < count {
+            if let Some(failed) = self.ended_early()? {
+                return Err(failed);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    url: self.urls().to_string(),
+                    what: format!("only {ready} of {count} roles said they were ready"),
+                    after: timeout,
+                });
+            }
+            if listener.next_within(Duration::from_millis(100))?.is_some() {
+                ready += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for the first role that has ended, if any.
+    fn ended_early(&mut self) -> Result<Option<Error>> {
+        for role in &mut self.roles {
+            if let Some(status) = role
+                .child
+                .try_wait()
+                .map_err(|e| Error::io(format!("waitpid (the {})", role.name), e))?
+            {
+                return Ok(Some(Error::RoleFailed {
+                    role: format!("the {} (ended before it was ready)", role.name),
+                    status,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Opens the gate of the run: every role waiting at a [`Gate`] starts.
+    ///
+    /// # Errors
+    /// As [`Connection::publish`].
+    pub fn open_gate(&self, connection: &Connection) -> Result<()> {
+        connection.publish(&self.id.subject("start"), b"go")
+    }
+
+    /// Waits up to `timeout` for the role `name` to end.
+    ///
+    /// # Errors
+    /// [`Error::RoleFailed`] when it ended with a failure;
+    /// [`Error::Timeout`] when it did not end in time (it is then ended
+    /// when the run is dropped); `Interrupted` on SIGINT or SIGTERM.
+    pub fn wait(&mut self, name: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let index = self
+            .roles
+            .iter()
+            .position(|role| role.name == name)
+            .unwrap_or_else(|| panic!("no role named {name}"));
+        loop {
+            let role = &mut self.roles[index];
+            if let Some(status) = role
+                .child
+                .try_wait()
+                .map_err(|e| Error::io(format!("waitpid (the {name})"), e))?
+            {
+                self.roles.remove(index);
+                return if status.success() {
+                    Ok(())
+                } else {
+                    ipc_core::signal::check()?;
+                    Err(Error::RoleFailed {
+                        role: format!("the {name}"),
+                        status,
+                    })
+                };
+            }
+            ipc_core::signal::check()?;
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout {
+                    url: self.urls().to_string(),
+                    what: format!("the {name} did not end"),
+                    after: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits up to `timeout` for every role to end. The first role that
+    /// fails ends the wait at once: the others are then ended (SIGTERM)
+    /// when the run is dropped, instead of waiting for a peer that is gone.
+    ///
+    /// # Errors
+    /// As [`LocalRun::wait`].
+    pub fn wait_all(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.roles.is_empty() {
+            let mut index = 0;
+            while index < self.roles.len() {
+                let role = &mut self.roles[index];
+                let ended = role
+                    .child
+                    .try_wait()
+                    .map_err(|e| Error::io(format!("waitpid (the {})", role.name), e))?;
+                match ended {
+                    Some(status) => {
+                        let role = self.roles.remove(index);
+                        if !status.success() {
+                            // A Ctrl-C at the terminal reaches the roles too:
+                            // then the signal, not the role, ended the run.
+                            ipc_core::signal::check()?;
+                            return Err(Error::RoleFailed {
+                                role: format!("the {}", role.name),
+                                status,
+                            });
+                        }
+                    }
+                    None => index += 1,
+                }
+            }
+            if self.roles.is_empty() {
+                break;
+            }
+            ipc_core::signal::check()?;
+            if Instant::now() >= deadline {
+                let names: Vec<&str> = self.roles.iter().map(|r| r.name.as_str()).collect();
+                return Err(Error::Timeout {
+                    url: self.urls().to_string(),
+                    what: format!("{} did not end", names.join(", ")),
+                    after: timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    /// Asks the role `name` to end (SIGTERM), and waits for it; SIGKILL
+    /// after [`TERM_TIMEOUT`]. A role that ends on SIGTERM in order (its
+    /// exit code 0 or 1) is no failure.
+    pub fn terminate(&mut self, name: &str) {
+        if let Some(index) = self.roles.iter().position(|role| role.name == name) {
+            let mut role = self.roles.remove(index);
+            end_all(std::slice::from_mut(&mut role));
+        }
+    }
+}
+
+impl Drop for LocalRun {
+    fn drop(&mut self) {
+        end_all(&mut self.roles);
+        self.roles.clear();
+        // Then the server (its own Drop stops it and removes its store).
+        self.server.take();
+    }
+}
+
+/// SIGTERM to every role still running, SIGKILL to those still there after
+/// [`TERM_TIMEOUT`]; every one reaped.
+fn end_all(roles: &mut [Role]) {
+    for role in roles.iter_mut() {
+        if let Ok(None) = role.child.try_wait() {
+            let _ = kill(Pid::from_raw(role.child.id() as i32), Signal::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + TERM_TIMEOUT;
+    for role in roles.iter_mut() {
+        while let Ok(None) = role.child.try_wait() {
+            if Instant::now() >= deadline {
+                let _ = role.child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = role.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_make_subjects() {
+        let id = RunId::fresh();
+        assert!(id.subject("ready").as_str().starts_with("ipc-lab.run.p"));
+        assert_eq!(id.to_string().parse::<RunId>().unwrap(), id);
+        assert!("a.b".parse::<RunId>().is_err());
+        assert!("".parse::<RunId>().is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! A private `nats-server`: found, started on a free loopback port with
+//! JetStream, waited for, stopped and cleaned up.
+//!
+//! ```no_run
+//! let server = ipc_net::NatsServer::start()?;
+//! println!("a NATS server listens on {}", server.urls());
+//! // … connect with ipc_net::Connection::connect(server.urls()) …
+//! server.stop()?; // or let it drop: the same, quietly
+//! # Ok::<(), ipc_net::Error>(())
+//! ```
+//!
+//! The server's JetStream store and log live in a temporary directory
+//! `ipc-lab-nats-PID-TOKEN-N` (mode 0700) that is removed when the server stops,
+//! and by ipc-core's crash clean-up (`ipc_core::owner`) after a SIGKILL.
+//! The server runs in a process group of its own (a Ctrl-C meant for the
+//! program does not reach it: the program stops it in order) and gets
+//! SIGKILL if the thread that started it dies (`PR_SET_PDEATHSIG`), so not
+//! even a SIGKILLed program leaves a `nats-server` running.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ipc_core::owner::PrivateDir;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::error::{Error, Result};
+use crate::names::ServerUrls;
+
+/// The environment variable that names the `nats-server` binary to use,
+/// before any other place is looked at.
+pub const ENV_VAR: &str = "IPC_LAB_NATS_SERVER";
+
+/// The oldest `nats-server` the experiments work with (the key-value API
+/// of async-nats fails on 2.9 with `data did not match any variant of
+/// untagged enum Response`).
+pub const MIN_VERSION: (u32, u32) = (2, 10);
+
+/// The prefix of the temporary directories of private servers.
+pub const DIR_PREFIX: &str = "ipc-lab-nats-";
+
+/// The tag of the private directories (`ipc-lab-nats-PID-TOKEN-N`).
+const DIR_TAG: &str = "nats";
+
+/// How long a private server may take to get ready.
+pub const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a private server may take to stop after SIGTERM before it gets
+/// SIGKILL.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The ipc-lab workspace this crate was built in (where `.venv` and
+/// `scripts/` are).
+pub fn workspace_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(manifest)
+        .to_path_buf()
+}
+
+/// The command that installs `nats-server` (and `nats-py`) for this
+/// workspace.
+pub fn install_command() -> String {
+    workspace_dir()
+        .join("scripts/install-nats.sh")
+        .display()
+        .to_string()
+}
+
+/// Where [`find_nats_server`] looks, in order: `$IPC_LAB_NATS_SERVER`,
+/// the project's own install `<workspace>/.venv/bin/nats-server` (made by
+/// `scripts/install-nats.sh`), then every directory of `PATH`.
+///
+/// # Errors
+/// [`Error::ServerNotFound`] listing where it looked (its message gives
+/// the install command); [`Error::Launch`] when the binary found is older
+/// than [`MIN_VERSION`] or `$IPC_LAB_NATS_SERVER` names no executable.
+pub fn find_nats_server() -> Result<PathBuf> {
+    let mut tried = Vec::new();
+    match std::env::var_os(ENV_VAR) {
+        Some(path) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            if !is_executable(&path) {
+                return Err(Error::Launch(format!(
+                    "${ENV_VAR} is {}, which is not an executable file",
+                    path.display()
+                )));
+            }
+            return checked_version(path);
+        }
+        _ => tried.push(format!("${ENV_VAR} (not set)")),
+    }
+    let own = workspace_dir().join(".venv/bin/nats-server");
+    if is_executable(&own) {
+        return checked_version(own);
+    }
+    tried.push(own.display().to_string());
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join("nats-server");
+            if is_executable(&candidate) {
+                return checked_version(candidate);
+            }
+        }
+    }
+    tried.push("PATH".into());
+    Err(Error::ServerNotFound { tried })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `path` if its `--version` is at least [`MIN_VERSION`].
+fn checked_version(path: PathBuf) -> Result<PathBuf> {
+    let output = Command::new(&path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::io(format!("running {} --version", path.display()), e))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    match parse_version(&text) {
+        Some(version) if version >= MIN_VERSION => Ok(path),
+        Some((major, minor)) => Err(Error::Launch(format!(
+            "{} is version {major}.{minor}, older than the {}.{} these programs need; \
+             install a newer one with: {} (or point ${ENV_VAR} at one)",
+            path.display(),
+            MIN_VERSION.0,
+            MIN_VERSION.1,
+            install_command()
+        ))),
+        None => Err(Error::Launch(format!(
+            "{} --version printed {:?}, not a nats-server version",
+            path.display(),
+            text.trim()
+        ))),
+    }
+}
+
+/// `(major, minor)` from `nats-server: v2.15.1`.
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let start = text.find(" v")? + 2;
+    let mut parts = text[start..].split(['.', '-', '\n', ' ']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// A `nats-server` this process started, listening on `127.0.0.1` only,
+/// with JetStream; stopped (and its directory removed) by [`stop`] or when
+/// dropped.
+///
+/// [`stop`]: NatsServer::stop
+#[derive(Debug)]
+pub struct NatsServer {
+    child: Option<Child>,
+    /// The store, log and ports file; removed with the server, and after a
+    /// crash by ipc-core's clean-up of the run's objects.
+    dir: PrivateDir,
+    urls: ServerUrls,
+}
+
+impl NatsServer {
+    /// Finds `nats-server` ([`find_nats_server`]) and starts it on a free
+    /// loopback port with JetStream, its store in a new temporary
+    /// directory; returns once it accepts clients.
+    ///
+    /// # Errors
+    /// As [`find_nats_server`]; [`Error::Launch`] with the end of the
+    /// server's log when it exits or is not ready within
+    /// [`START_TIMEOUT`]; `Interrupted` on a signal (the server is
+    /// stopped).
+    pub fn start() -> Result<NatsServer> {
+        let binary = find_nats_server()?;
+        let dir = PrivateDir::create(DIR_TAG)?;
+        let store = dir.path().join("store");
+        let log = dir.path().join("nats-server.log");
+        let mut command = Command::new(&binary);
+        command
+            .args(["--addr", "127.0.0.1", "--port", "-1", "--jetstream"])
+            .arg("--store_dir")
+            .arg(&store)
+            .arg("--ports_file_dir")
+            .arg(dir.path())
+            .arg("--log")
+            .arg(&log)
+            .arg("--server_name")
+            .arg(format!("ipc-lab-private-{}", std::process::id()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Ctrl-C at the terminal is for the program, which then stops
+            // the server in order.
+            .process_group(0);
+        ipc_core::command::die_with_parent(&mut command, Signal::SIGKILL);
+        let child = match command.spawn() {
+            Ok(child) => child,
+            // Dropping `dir` removes it.
+            Err(e) => return Err(Error::io(format!("starting {}", binary.display()), e)),
+        };
+        let mut server = NatsServer {
+            child: Some(child),
+            dir,
+            urls: ServerUrls::loopback(1),
+        };
+        // On an error `server` is dropped: stopped, directory removed.
+        let port = server.wait_ready(&log)?;
+        server.urls = ServerUrls::loopback(port);
+        Ok(server)
+    }
+
+    /// Waits for the ports file the server writes once it listens.
+    fn wait_ready(&mut self, log: &Path) -> Result<u16> {
+        let started = Instant::now();
+        loop {
+            ipc_core::signal::check()?;
+            if let Some(port) = read_ports_file(self.dir.path()) {
+                return Ok(port);
+            }
+            let child = self.child.as_mut().expect("running");
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(Error::Launch(format!(
+                    "nats-server exited ({status}) before it was ready; its log ends with:\n{}",
+                    log_tail(log)
+                )));
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(Error::Launch(format!(
+                    "nats-server was not ready within {} s; its log ends with:\n{}",
+                    START_TIMEOUT.as_secs(),
+                    log_tail(log)
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The server's URL, `nats://127.0.0.1:PORT`.
+    pub fn urls(&self) -> &ServerUrls {
+        &self.urls
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The temporary directory holding the server's store and log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]),
+    /// reaps it and removes its directory.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the directory cannot be removed.
+    pub fn stop(mut self) -> Result<()> {
+        self.stop_quietly()
+    }
+
+    fn stop_quietly(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            let pid = Pid::from_raw(child.id() as i32);
+            if let Ok(None) = child.try_wait() {
+                let _ = kill(pid, Signal::SIGTERM);
+                let deadline = Instant::now() + STOP_TIMEOUT;
+                while let Ok(None) = child.try_wait() {
+                    if Instant::now() >= deadline {
+                        let _ = child.kill();
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+            let _ = child.wait();
+        }
+        match self.dir.remove() {
+            Err(e) if !e.is_not_found() => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_quietly() {
+            eprintln!("warning: {e}");
+        }
+    }
+}
+
+/// The client port in the `nats-server_PID.ports` file of `dir`, once the
+/// server has written it completely: `{"nats":["nats://127.0.0.1:PORT"]}`.
+fn read_ports_file(dir: &Path) -> Option<u16> {
+    let entry = fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with(".ports"))?;
+    let text = fs::read_to_string(entry.path()).ok()?;
+    let ports: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let url = ports.get("nats")?.get(0)?.as_str()?;
+    url.rsplit_once(':')?.1.parse().ok()
+}
+
+/// The last lines of the server's log, for an error message.
+fn log_tail(log: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = fs::File::open(log) {
+        let _ = file.read_to_string(&mut text);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(8)..].join("\n");
+    if tail.is_empty() {
+        "(nothing)".into()
+    } else {
+        tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_read_from_the_banner() {
+        assert_eq!(parse_version("nats-server: v2.15.1\n"), Some((2, 15)));
+        assert_eq!(parse_version("nats-server: v2.9.10"), Some((2, 9)));
+        assert_eq!(parse_version("something else"), None);
+        assert!((2, 9) < MIN_VERSION && (2, 15) >= MIN_VERSION);
+    }
+
+    #[test]
+    fn the_install_command_is_the_workspace_script() {
+        assert!(install_command().ends_with("scripts/install-nats.sh"));
+        assert!(workspace_dir().join("Cargo.toml").exists());
+    }
+}

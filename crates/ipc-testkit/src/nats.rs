@@ -1,0 +1,133 @@
+//! For the tests of the NATS experiments (`exp1-mom`, `exp1-rpc`,
+//! `exp1-dsm`): which processes are `nats-server`, and which private
+//! server directories a run left behind.
+//!
+//! A test gives the program a temporary directory of its own
+//! (`TMPDIR=<TempDir>`), so that [`server_dirs`] sees only that run's
+//! `ipc-lab-nats-…` directories, not those of tests running beside it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use crate::{DEFAULT_TIMEOUT, Pid, Run, TempDir, run_command};
+
+/// The prefix of a private `nats-server`'s temporary directory.
+pub const DIR_PREFIX: &str = "ipc-lab-nats-";
+
+/// The command name of `pid` (`/proc/PID/comm`), `None` once it is gone.
+pub fn command_name(pid: Pid) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|name| name.trim_end().to_owned())
+}
+
+/// Those of `pids` that are `nats-server` processes.
+pub fn nats_servers(pids: &[Pid]) -> Vec<Pid> {
+    pids.iter()
+        .copied()
+        .filter(|&pid| command_name(pid).as_deref() == Some("nats-server"))
+        .collect()
+}
+
+/// The private servers' directories (`ipc-lab-nats-…`) in `dir`.
+pub fn server_dirs(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(DIR_PREFIX))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A three-node cluster started with `scripts/nats-cluster.sh` on free
+/// loopback ports, its files in a temporary directory of its own; stopped
+/// (`nats-cluster.sh stop`) when dropped, also when a test panics.
+#[derive(Debug)]
+pub struct Cluster {
+    script: PathBuf,
+    dir: TempDir,
+    base: u16,
+}
+
+impl Cluster {
+    /// Starts the cluster with the script at `script`; panics with the
+    /// script's output if it fails.
+    #[track_caller]
+    pub fn start(script: impl Into<PathBuf>) -> Cluster {
+        let cluster = Cluster {
+            script: script.into(),
+            dir: TempDir::new("cluster"),
+            base: free_base(),
+        };
+        cluster.script(&["start"]).assert_code(0);
+        cluster
+    }
+
+    /// Runs the script with `args` (`status`, `kill 2`) for this cluster.
+    pub fn script(&self, args: &[&str]) -> Run {
+        let mut command = Command::new("bash");
+        command
+            .arg(&self.script)
+            .args(args)
+            .env("IPC_LAB_NATS_CLUSTER_DIR", self.files())
+            .env("IPC_LAB_NATS_CLUSTER_PORT", self.base.to_string());
+        run_command(command, None, DEFAULT_TIMEOUT)
+    }
+
+    /// The directory of the nodes' stores, logs and pid files.
+    pub fn files(&self) -> PathBuf {
+        self.dir.join("cluster")
+    }
+
+    /// The client URL of node `n` (1 to 3): `nats://127.0.0.1:PORT`.
+    pub fn url(&self, n: u16) -> String {
+        assert!((1..=3).contains(&n), "node {n}");
+        format!("nats://127.0.0.1:{}", self.base + n - 1)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let run = self.script(&["stop"]);
+        if !std::thread::panicking() {
+            run.assert_code(0);
+            assert!(!self.files().exists(), "{run}");
+        }
+    }
+}
+
+/// A base port whose nine ports (clients, routes, monitoring: base+0..2,
+/// base+100..102, base+200..202) are free, different for each call, as
+/// tests run side by side.
+fn free_base() -> u16 {
+    static CALLS: AtomicU16 = AtomicU16::new(0);
+    let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let first = (std::process::id() % 97) as u16 * 3 + call * 7;
+    (0..50)
+        .map(|i| 20_000 + ((first + i * 13) % 400) * 100)
+        .find(|&base| {
+            (0..3).all(|n| free(base + n) && free(base + 100 + n) && free(base + 200 + n))
+        })
+        .expect("nine free loopback ports")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_directories_are_found() {
+        let me = Pid::from_raw(std::process::id() as i32);
+        assert!(command_name(me).is_some());
+        assert!(nats_servers(&[me]).is_empty());
+        let dir = crate::TempDir::new("nats");
+        std::fs::create_dir(dir.join("ipc-lab-nats-1-0")).unwrap();
+        std::fs::create_dir(dir.join("other")).unwrap();
+        assert_eq!(server_dirs(dir.path()), ["ipc-lab-nats-1-0"]);
+    }
+}

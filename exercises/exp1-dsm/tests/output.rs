@@ -1,0 +1,225 @@
+//! Runs the real `exp1-dsm` binary against real `nats-server`s: the exact
+//! total with compare-and-set, lost updates without it, workers joining a
+//! counter from "other machines", bad input, and servers that are missing
+//! or go away.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
+use ipc_testkit::nats::server_dirs;
+use ipc_testkit::{DEFAULT_TIMEOUT, Run, Running, TempDir, handout, run_command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp1-dsm");
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Runs the program with its own TMPDIR and checks that it left no server
+/// directory there.
+fn run_clean(args: &[&str]) -> Run {
+    let tmp = TempDir::new("dsm");
+    let mut command = Command::new(BIN);
+    command.args(args).env("TMPDIR", tmp.path());
+    let run = run_command(command, None, DEFAULT_TIMEOUT);
+    let left = server_dirs(tmp.path());
+    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
+    run
+}
+
+fn role(server: &NatsServer, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--server")
+        .arg(server.urls().to_string())
+        .arg("--fast")
+        .args(args);
+    command
+}
+
+/// The plan lines every default run prints after its first line.
+const PLAN: [&str; 6] = [
+    "5 workers, 20 passes each:",
+    "p1 runs add_one: 1 update of +1 per pass",
+    "p2 runs add_two: 2 updates of +1 per pass",
+    "p3 runs add_three: 3 updates of +1 per pass",
+    "p4 runs add_four: 4 updates of +1 per pass",
+    "p5 runs add_five: 5 updates of +1 per pass",
+];
+
+/// Expected, final and lost, read from a default run's last three lines.
+fn totals(run: &Run) -> (i64, i64, i64) {
+    let lines = run.stdout_lines();
+    assert_eq!(lines.len(), 10, "{run}");
+    assert_eq!(lines[1..7], PLAN, "{run}");
+    let number = |line: &str, prefix: &str| -> i64 {
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}\n{run}"))
+            .parse()
+            .unwrap()
+    };
+    (
+        number(lines[7], "Expected value: "),
+        number(lines[8], "Final value (in main program): "),
+        number(lines[9], "Lost updates: "),
+    )
+}
+
+#[test]
+fn compare_and_set_keeps_the_total_exact() {
+    for _ in 0..2 {
+        let run = run_clean(&["--fast"]);
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stderr, "", "{run}");
+        assert_eq!(
+            run.stdout_lines()[0],
+            "Shared counter \"counter\" in the NATS key-value bucket ipc-lab-exp1-dsm, \
+             updated by compare-and-set"
+        );
+        assert_eq!(totals(&run), (300, 300, 0), "{run}");
+    }
+}
+
+#[test]
+fn blind_writes_lose_updates_and_the_run_counts_them() {
+    let mut lost_seen = Vec::new();
+    for _ in 0..5 {
+        let run = run_clean(&["--fast", "--no-cas"]);
+        run.assert_code(0).assert_no_panic();
+        assert!(
+            run.stdout_lines()[0].ends_with("updated by read, add, put (--no-cas)"),
+            "{run}"
+        );
+        let (expected, actual, lost) = totals(&run);
+        assert_eq!(expected, 300, "{run}");
+        assert!(actual <= expected && actual > 0, "{run}");
+        assert_eq!(lost, expected - actual, "{run}");
+        lost_seen.push(lost);
+        if lost > 0 {
+            return;
+        }
+    }
+    panic!("no update lost in 5 runs without compare-and-set: {lost_seen:?}");
+}
+
+#[test]
+fn workers_join_a_named_counter_from_anywhere() {
+    let server = NatsServer::start().unwrap();
+    let place = [
+        "--bucket",
+        "class-7",
+        "--counter",
+        "votes",
+        "--iterations",
+        "40",
+    ];
+    let with = |extra: &[&str]| {
+        let mut all = place.to_vec();
+        all.extend_from_slice(extra);
+        role(&server, &all)
+    };
+    run_command(with(&["reset"]), None, DEFAULT_TIMEOUT).assert_prints(&["votes in class-7: 0"]);
+    // Two workers, as on two machines, at the same time.
+    let three = Running::start(
+        with(&["worker", "--name", "alice", "--per-pass", "3"]),
+        false,
+    );
+    let two = Running::start(with(&["worker", "--name", "bob", "--per-pass", "2"]), false);
+    for (running, name, updates) in [(three, "alice", 120), (two, "bob", 80)] {
+        let run = running.finish(WAIT);
+        run.assert_code(0).assert_no_panic();
+        let line = run.stdout_lines().join("\n");
+        assert!(
+            line.starts_with(&format!(
+                "{name}: {updates} updates of +1 on votes in class-7, "
+            )) && line.contains(" retried after a conflict; the counter is now "),
+            "{run}"
+        );
+    }
+    let shown = run_command(with(&["show"]), None, DEFAULT_TIMEOUT);
+    shown.assert_code(0);
+    assert!(
+        shown.stdout.starts_with("votes in class-7: 200 (revision "),
+        "{shown}"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_with_2_before_anything_connects() {
+    for (args, message) in [
+        (
+            &["--bucket", "my.bucket", "--fast"][..],
+            "invalid bucket name",
+        ),
+        (&["--bucket", "", "show"], "invalid bucket name"),
+        (&["--counter", "a b", "--fast"], "invalid key"),
+        (&["--counter", ".x", "show"], "dot"),
+        (&["--iterations", "0", "--fast"], "--iterations"),
+        (&["--replicas", "0", "--fast"], "--replicas"),
+        (&["--server", "nats://", "show"], "host is missing"),
+        (&["--no-cas", "show"], "--no-cas belongs to the workers"),
+        (&["worker", "--per-pass", "0"], "--per-pass"),
+        (&["--fast", "extra"], "extra"),
+    ] {
+        let started = Instant::now();
+        run_clean(args).assert_bad_usage(message);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn an_unreachable_server_is_named_and_fails_with_1() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = ServerUrls::loopback(port).to_string();
+    for what in ["worker", "show"] {
+        run_clean(&["--server", &url, what])
+            .assert_code(1)
+            .assert_stderr_contains(&[&format!("cannot connect to the NATS server at {url}")]);
+    }
+}
+
+#[test]
+fn a_worker_whose_server_goes_away_fails_with_its_url() {
+    let server = NatsServer::start().unwrap();
+    let url = server.urls().to_string();
+    // A worker of a run waits at the run's gate, which never opens here.
+    let nc = Connection::connect(server.urls()).unwrap();
+    let id = RunId::fresh();
+    let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
+    let id_text = id.to_string();
+    let waiting = Running::start(role(&server, &["--run", &id_text, "worker"]), false);
+    ready.next(WAIT).unwrap();
+    let started = Instant::now();
+    server.stop().unwrap();
+    let run = waiting.finish(WAIT);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!("lost the connection to the NATS server at {url}")]);
+    assert!(started.elapsed() < Duration::from_secs(10), "{run}");
+}
+
+#[test]
+fn help_explains_the_roles_and_the_exit_codes() {
+    run_clean(&["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "worker",
+            "show",
+            "compare-and-set",
+            "--no-cas",
+            "--server",
+            "Exit codes: 0",
+            "1 a failure",
+            "2 bad usage",
+            "--fast",
+        ]);
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-dsm");
+    handout::assert_shows(&readme, &run_clean(&["--fast"]));
+}

@@ -1,0 +1,142 @@
+//! More than one server: the three-node cluster of
+//! `scripts/nats-cluster.sh`, on free loopback ports, in a directory of
+//! the test's own; stopped by a guard when the test ends, even by a panic.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use ipc_net::{Connection, RunId, ServerUrls, WorkQueue};
+use ipc_testkit::nats::Cluster;
+use ipc_testkit::{DEFAULT_TIMEOUT, Running, run_command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/nats-cluster.sh");
+
+fn urls(url: &str) -> ServerUrls {
+    url.parse().unwrap()
+}
+
+fn mom(url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.arg("--server").arg(url).args(args);
+    command
+}
+
+/// Starts a role and returns once it said it listens.
+fn start_listening(cluster: &Cluster, node: u16, args: &[&str]) -> Running {
+    let nc = Connection::connect(&urls(&cluster.url(node))).unwrap();
+    let id = RunId::fresh();
+    let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
+    let id_text = id.to_string();
+    let mut all = vec!["--run", id_text.as_str()];
+    all.extend_from_slice(args);
+    let running = Running::start(mom(&cluster.url(node), &all), false);
+    ready.next(Duration::from_secs(30)).unwrap();
+    running
+}
+
+#[test]
+fn a_sender_on_node_1_reaches_a_receiver_on_node_3() {
+    let cluster = Cluster::start(SCRIPT);
+    cluster.script(&["status"]).assert_code(0);
+    // Plain NATS: the receiver listens on node 3 first.
+    let receiver = start_listening(&cluster, 3, &["--core", "--fast", "receive"]);
+    let sent = run_command(
+        mom(&cluster.url(1), &["--core", "--fast", "send"]),
+        None,
+        DEFAULT_TIMEOUT,
+    );
+    sent.assert_code(0);
+    receiver
+        .finish(Duration::from_secs(30))
+        .assert_prints(&["Receiver received: Hello, introduction to distributed computing"]);
+    // Stored, 3 replicas: sent on node 1 with nobody listening, taken on
+    // node 3.
+    run_command(
+        mom(&cluster.url(1), &["--replicas", "3", "--fast", "send"]),
+        None,
+        DEFAULT_TIMEOUT,
+    )
+    .assert_code(0);
+    run_command(
+        mom(
+            &cluster.url(3),
+            &["--replicas", "3", "--fast", "receive", "--timeout", "20"],
+        ),
+        None,
+        DEFAULT_TIMEOUT,
+    )
+    .assert_prints(&["Receiver received: Hello, introduction to distributed computing"]);
+}
+
+#[test]
+fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
+    const COUNT: usize = 1000;
+    let cluster = Cluster::start(SCRIPT);
+    let count = COUNT.to_string();
+    let mut receiver = start_listening(
+        &cluster,
+        3,
+        &[
+            "--replicas",
+            "3",
+            "receive",
+            "--count",
+            &count,
+            "--timeout",
+            "90",
+        ],
+    );
+    let sender = Running::start(
+        mom(
+            &cluster.url(1),
+            &[
+                "--replicas",
+                "3",
+                "--fast",
+                "send",
+                "--messages",
+                &count,
+                "--interval",
+                "3000",
+            ],
+        ),
+        false,
+    );
+    // A third of the way: kill the node that leads the stream.
+    receiver.wait_for_lines(COUNT / 3, Duration::from_secs(60), |_| true);
+    let leader = {
+        let nc = Connection::connect(&urls(&cluster.url(2))).unwrap();
+        let queue = WorkQueue::open(&nc, &"ipc-lab.exp1-mom".parse().unwrap(), 3).unwrap();
+        queue
+            .leader()
+            .unwrap()
+            .expect("a clustered stream has a leader")
+    };
+    let node = leader
+        .strip_prefix("ipc-lab-n")
+        .unwrap_or_else(|| panic!("leader {leader:?}"));
+    cluster.script(&["kill", node]).assert_code(0);
+
+    let sent = sender.finish(Duration::from_secs(90));
+    sent.assert_code(0).assert_no_panic();
+    let received = receiver.finish(Duration::from_secs(90));
+    received.assert_code(0).assert_no_panic();
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for line in received.stdout_lines() {
+        let k = line
+            .strip_prefix("Receiver received: Hello, introduction to distributed computing #")
+            .unwrap_or_else(|| panic!("{line:?}\n{received}"));
+        *counts.entry(k.parse().unwrap()).or_default() += 1;
+    }
+    let missing: Vec<usize> = (1..=COUNT).filter(|k| !counts.contains_key(k)).collect();
+    let twice: Vec<(&usize, &usize)> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        missing.is_empty() && twice.is_empty(),
+        "killed {leader}: missing {missing:?}, more than once {twice:?}\n{received}"
+    );
+    assert_eq!(counts.len(), COUNT);
+    assert_eq!(sent.stdout_lines().len(), COUNT, "{sent}");
+    assert!(cluster.files().exists());
+}
