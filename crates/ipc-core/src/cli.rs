@@ -23,10 +23,11 @@
 use std::fmt;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::error::Error;
-use crate::{logging, output, owner, pace};
+use crate::{logging, output, owner, pace, trace};
 
 /// Flags every experiment takes, before or after a subcommand
 /// (`exp11-value --fast example` and `exp11-value example --fast` mean the
@@ -37,6 +38,22 @@ pub struct Common {
     /// waiting (for scripts and graders)
     #[arg(long, global = true)]
     pub fast: bool,
+
+    /// Record what every process does (spawn and exit, messages, locks,
+    /// sleeps, signals, printed lines) and write it to FILE at the end:
+    /// FILE.svg is a sequence diagram for any browser, FILE.json a Chrome
+    /// trace for https://ui.perfetto.dev
+    #[arg(long, global = true, value_name = "FILE", value_parser = trace_file)]
+    pub trace: Option<PathBuf>,
+}
+
+/// `--trace`'s check, before anything runs: a `.json` or `.svg` name in a
+/// directory that exists.
+fn trace_file(text: &str) -> std::result::Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    trace::Format::from_path(&path)
+        .map(|_| path)
+        .map_err(|error| error.to_string())
 }
 
 /// Parses the command line into `A`, as `A::parse()` does, and also
@@ -70,8 +87,9 @@ pub fn parse<A: clap::Parser>() -> A {
 
 /// Runs an experiment's body and maps the outcome to an exit code.
 ///
-/// Before the body: logging in seed 001's format ([`logging::init`]) and
-/// `--fast` ([`pace::set_fast`]). After it: the run's named objects are
+/// Before the body: logging in seed 001's format ([`logging::init`]),
+/// `--fast` ([`pace::set_fast`]) and, with `--trace FILE`, the run's event
+/// log ([`trace::start`]), written to FILE when the body has returned. After it: the run's named objects are
 /// settled ([`owner::end_run`]); a standard output closed by its reader
 /// (`exp7-pipe | head -1`: [`crate::Error::OutputClosed`]) ends the program
 /// quietly with 0; any other error is printed as `program: message` on
@@ -90,7 +108,27 @@ pub fn run<E: Failure + From<Error>>(
     logging::init();
     pace::set_fast(common.fast);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        body().and_then(|()| output::flush().map_err(E::from))
+        // Before the body: the log must exist before the first fork.
+        let log = common
+            .trace
+            .as_ref()
+            .map(|_| trace::start(program, trace::DEFAULT_CAPACITY))
+            .transpose()?;
+        let outcome = body().and_then(|()| output::flush().map_err(E::from));
+        if let (Some(log), Some(path)) = (log, &common.trace) {
+            trace::exit(if outcome.is_ok() { 0 } else { 1 });
+            let written = log.write(path)?;
+            trace::stop();
+            if written.dropped > 0 {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{program}: the trace {} lacks {} events (its log was full)",
+                    path.display(),
+                    written.dropped
+                );
+            }
+        }
+        outcome
     }));
     owner::end_run();
     let error = match outcome {

@@ -64,6 +64,7 @@ use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
 use crate::owner::{Identity, Kind, Owner, check_trusted};
+use crate::trace;
 
 /// The mode every FIFO is created with: read and write for its owner only.
 pub const MODE: u32 = 0o600;
@@ -384,6 +385,8 @@ fn absolute(path: &Path) -> Result<String> {
 pub struct FifoReader {
     fd: OwnedFd,
     path: PathBuf,
+    /// The FIFO's id in the `--trace` timeline (the same in every process).
+    channel: u64,
     buf: Vec<u8>,
     /// The unread bytes are `buf[pos..filled]`.
     pos: usize,
@@ -408,6 +411,7 @@ impl FifoReader {
         Ok(FifoReader {
             fd,
             path: path.to_owned(),
+            channel: channel_of(path),
             buf: Vec::new(),
             pos: 0,
             filled: 0,
@@ -442,6 +446,14 @@ impl FifoReader {
     /// As [`FifoReader::read`]; [`Error::MessageTooLarge`] for a line
     /// longer than [`MAX_LINE`] bytes.
     pub fn read_line(&mut self) -> Result<Option<String>> {
+        let line = self.next_line()?;
+        if let Some(line) = &line {
+            trace::recv_next(self.channel, format_args!("'{line}'"));
+        }
+        Ok(line)
+    }
+
+    fn next_line(&mut self) -> Result<Option<String>> {
         let mut searched = self.pos;
         loop {
             if let Some(at) = self.buf[searched..self.filled]
@@ -502,6 +514,8 @@ impl std::io::Read for FifoReader {
 pub struct FifoWriter {
     fd: OwnedFd,
     path: PathBuf,
+    /// The FIFO's id in the `--trace` timeline (the same in every process).
+    channel: u64,
     line: Vec<u8>,
 }
 
@@ -521,6 +535,7 @@ impl FifoWriter {
         Ok(FifoWriter {
             fd,
             path: path.to_owned(),
+            channel: channel_of(path),
             line: Vec::new(),
         })
     }
@@ -551,6 +566,7 @@ impl FifoWriter {
     /// # Errors
     /// As [`FifoWriter::write_all`].
     pub fn write_line(&mut self, line: &str) -> Result<()> {
+        trace::send_next(self.channel, format_args!("'{line}'"));
         let mut buf = std::mem::take(&mut self.line);
         buf.clear();
         buf.extend_from_slice(line.as_bytes());
@@ -582,6 +598,13 @@ impl std::io::Write for FifoWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The id of the FIFO at `path` in the `--trace` timeline: from its
+/// absolute path, so that a reader and a writer in two programs agree.
+fn channel_of(path: &Path) -> u64 {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    trace::named_object(&absolute.to_string_lossy())
 }
 
 fn sys(call: &'static str, path: &Path, errno: Errno) -> Error {
@@ -813,6 +836,7 @@ mod tests {
         let reader = FifoReader {
             fd,
             path: path.to_owned(),
+            channel: channel_of(path),
             buf: Vec::new(),
             pos: 0,
             filled: 0,

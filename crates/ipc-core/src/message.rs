@@ -34,6 +34,8 @@
 //! assert!(from_bytes::<(i32, String)>(&bytes[..5]).is_err());
 //! ```
 
+use std::fmt;
+
 use crate::error::{Error, Result};
 
 /// The largest message ipc-core channels accept unless told otherwise.
@@ -56,6 +58,28 @@ pub trait Message: Sized {
     /// # Errors
     /// [`Error::Message`] for truncated or malformed bytes.
     fn decode(input: &mut Decoder<'_>) -> Result<Self>;
+
+    /// Writes the value as Python would print it (`16`, `'First'`,
+    /// `[1, 4, 9, 16]`): how a `--trace` timeline labels the message.
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result;
+}
+
+/// A message as Python would print it, for a `Display` context:
+/// `Describe(&value).to_string()`.
+///
+/// ```
+/// use ipc_core::message::Describe;
+/// assert_eq!(Describe(&"First".to_string()).to_string(), "'First'");
+/// assert_eq!(Describe(&vec![1, 4, 9]).to_string(), "[1, 4, 9]");
+/// assert_eq!(Describe(&(7_i32, Some(2.5_f64))).to_string(), "(7, 2.5)");
+/// ```
+#[derive(Debug)]
+pub struct Describe<'a, T>(pub &'a T);
+
+impl<T: Message> fmt::Display for Describe<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.describe(f)
+    }
 }
 
 /// Encodes `value` into a new buffer.
@@ -195,6 +219,10 @@ macro_rules! fixed {
             fn decode(input: &mut Decoder<'_>) -> Result<Self> {
                 Ok(<$t>::from_le_bytes(input.take_array()?))
             }
+
+            fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+                write!(out, "{self}")
+            }
         }
     )*};
 }
@@ -211,6 +239,10 @@ impl Message for usize {
         usize::try_from(u64::decode(input)?)
             .map_err(|_| Error::Message("usize out of range".into()))
     }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        write!(out, "{self}")
+    }
 }
 
 impl Message for isize {
@@ -223,6 +255,10 @@ impl Message for isize {
     fn decode(input: &mut Decoder<'_>) -> Result<Self> {
         isize::try_from(i64::decode(input)?)
             .map_err(|_| Error::Message("isize out of range".into()))
+    }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        write!(out, "{self}")
     }
 }
 
@@ -241,6 +277,10 @@ impl Message for bool {
             other => Err(Error::Message(format!("{other} is not a bool"))),
         }
     }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        out.write_str(if *self { "True" } else { "False" })
+    }
 }
 
 impl Message for char {
@@ -253,6 +293,10 @@ impl Message for char {
     fn decode(input: &mut Decoder<'_>) -> Result<Self> {
         let code = u32::decode(input)?;
         char::from_u32(code).ok_or_else(|| Error::Message(format!("{code:#x} is not a char")))
+    }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        write!(out, "'{self}'")
     }
 }
 
@@ -272,6 +316,10 @@ impl Message for String {
             .map(str::to_owned)
             .map_err(|e| Error::Message(format!("a string is not UTF-8: {e}")))
     }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        write!(out, "'{self}'")
+    }
 }
 
 impl<T: Message> Message for Vec<T> {
@@ -289,6 +337,17 @@ impl<T: Message> Message for Vec<T> {
             items.push(T::decode(input)?);
         }
         Ok(items)
+    }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        out.write_char('[')?;
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.write_str(", ")?;
+            }
+            item.describe(out)?;
+        }
+        out.write_char(']')
     }
 }
 
@@ -312,6 +371,13 @@ impl<T: Message> Message for Option<T> {
             None
         })
     }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        match self {
+            None => out.write_str("None"),
+            Some(value) => value.describe(out),
+        }
+    }
 }
 
 macro_rules! tuple {
@@ -328,6 +394,21 @@ macro_rules! tuple {
 
             fn decode(input: &mut Decoder<'_>) -> Result<Self> {
                 Ok(($($name::decode(input)?,)+))
+            }
+
+            #[allow(non_snake_case, unused_assignments)]
+            fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+                let ($($name,)+) = self;
+                out.write_char('(')?;
+                let mut first = true;
+                $(
+                    if !first {
+                        out.write_str(", ")?;
+                    }
+                    first = false;
+                    $name.describe(out)?;
+                )+
+                out.write_char(')')
             }
         }
     };
@@ -354,6 +435,10 @@ impl Message for Bytes {
     fn decode(input: &mut Decoder<'_>) -> Result<Self> {
         let n = input.count(1)?;
         Ok(Bytes(input.take(n)?.to_vec()))
+    }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        write!(out, "<{} bytes>", self.0.len())
     }
 }
 

@@ -76,6 +76,7 @@ use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
 use crate::owner::{Kind, Owner};
+use crate::trace;
 
 /// Where the system's largest queue capacity is set (`mq_overview(7)`).
 pub const MSG_MAX_FILE: &str = "/proc/sys/fs/mqueue/msg_max";
@@ -197,6 +198,8 @@ pub struct MessageQueue {
     mqd: Descriptor,
     name: IpcName,
     msgsize: usize,
+    /// The queue's id in the `--trace` timeline (the same in every process).
+    channel: u64,
     /// Who removes the queue.
     owner: Owner,
 }
@@ -282,6 +285,7 @@ impl MessageQueue {
             mqd,
             name: name.clone(),
             msgsize: 0,
+            channel: trace::named_object(&name.path()),
             owner,
         };
         queue.msgsize = queue.attributes()?.msgsize;
@@ -377,6 +381,7 @@ impl MessageQueue {
     /// ```
     pub fn send(&self, message: &[u8], priority: u32) -> Result<()> {
         self.check_send(message, priority)?;
+        self.trace_send(message, priority);
         self.retry("mq_send", || mq_send(&self.mqd.0, message, priority))
     }
 
@@ -401,6 +406,7 @@ impl MessageQueue {
     /// full (nothing is sent).
     pub fn send_timeout(&self, message: &[u8], priority: u32, timeout: Duration) -> Result<()> {
         self.check_send(message, priority)?;
+        self.trace_send(message, priority);
         let deadline = blocking::realtime_after(timeout);
         self.retry("mq_timedsend", || {
             // SAFETY: the descriptor is open for the life of `self`; the
@@ -431,6 +437,7 @@ impl MessageQueue {
         self.check_buffer(buf)?;
         let mut priority = 0;
         let len = self.retry("mq_receive", || mq_receive(&self.mqd.0, buf, &mut priority))?;
+        self.trace_received(&buf[..len], priority);
         Ok((len, priority))
     }
 
@@ -448,6 +455,7 @@ impl MessageQueue {
         let len = self.retry("mq_timedreceive", || {
             mq_timedreceive(&self.mqd.0, buf, &mut priority, &deadline)
         })?;
+        self.trace_received(&buf[..len], priority);
         Ok((len, priority))
     }
 
@@ -477,6 +485,31 @@ impl MessageQueue {
 
     fn path(&self) -> String {
         self.name.path()
+    }
+
+    /// Records a send in the `--trace` timeline. A queue delivers by
+    /// priority, not in the order sent: messages are paired by content.
+    /// (A send that then times out is recorded all the same.)
+    fn trace_send(&self, message: &[u8], priority: u32) {
+        trace::send_keyed(
+            self.channel,
+            message,
+            format_args!(
+                "'{}' (priority {priority})",
+                String::from_utf8_lossy(message)
+            ),
+        );
+    }
+
+    fn trace_received(&self, message: &[u8], priority: u32) {
+        trace::recv_keyed(
+            self.channel,
+            message,
+            format_args!(
+                "'{}' (priority {priority})",
+                String::from_utf8_lossy(message)
+            ),
+        );
     }
 
     fn check_send(&self, message: &[u8], priority: u32) -> Result<()> {

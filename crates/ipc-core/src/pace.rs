@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::blocking;
 use crate::error::Result;
+use crate::trace;
 
 /// How much `--fast` shortens every pause.
 pub const FAST_FACTOR: u32 = 1000;
@@ -54,5 +55,9 @@ pub fn scaled(duration: Duration) -> Duration {
 /// assert!(start.elapsed() < Duration::from_secs(1));
 /// ```
 pub fn sleep(duration: Duration) -> Result<()> {
-    blocking::sleep(scaled(duration))
+    let duration = scaled(duration);
+    trace::sleep_begin(duration);
+    let slept = blocking::sleep(duration);
+    trace::sleep_end();
+    slept
 }

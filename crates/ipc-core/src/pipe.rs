@@ -80,8 +80,9 @@ use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr, se
 
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
-use crate::message::{self, Message};
+use crate::message::{self, Describe, Message};
 use crate::sync::Lock;
+use crate::trace;
 
 /// Bytes of the length that starts every frame.
 pub const HEADER_LEN: usize = 4;
@@ -192,14 +193,16 @@ impl Builder {
         if let Some(bytes) = self.pipe_size {
             set_pipe_size(write.as_fd(), bytes)?;
         }
+        // The id the run's `--trace` timeline knows the pipe by.
+        let channel = trace::new_object("pipe");
         let receiver = Receiver {
             fd: Some(read),
-            inbox: Inbox::new(Kind::Pipe, self.limit),
+            inbox: Inbox::new(Kind::Pipe, self.limit, channel),
             _type: PhantomData,
         };
         let sender = Sender {
             fd: Some(write),
-            outbox: Outbox::new(Kind::Pipe, self.limit)?,
+            outbox: Outbox::new(Kind::Pipe, self.limit, channel)?,
             _type: PhantomData,
         };
         Ok((receiver, sender))
@@ -229,20 +232,24 @@ impl Builder {
         .map_err(|errno| Error::call("socketpair", errno))?;
         // One lock per direction: a process blocked sending one way while
         // holding its lock must not stop the other way.
+        let (forth, back) = (
+            trace::new_object("socketpair 1>2"),
+            trace::new_object("socketpair 2>1"),
+        );
         let (one_to_two, two_to_one) = (
-            Outbox::new(Kind::Socket, self.limit)?,
-            Outbox::new(Kind::Socket, self.limit)?,
+            Outbox::new(Kind::Socket, self.limit, forth)?,
+            Outbox::new(Kind::Socket, self.limit, back)?,
         );
         let first = Connection {
             fd: Some(one),
             outbox: one_to_two,
-            inbox: Inbox::new(Kind::Socket, self.limit),
+            inbox: Inbox::new(Kind::Socket, self.limit, back),
             _type: PhantomData,
         };
         let second = Connection {
             fd: Some(two),
             outbox: two_to_one,
-            inbox: Inbox::new(Kind::Socket, self.limit),
+            inbox: Inbox::new(Kind::Socket, self.limit, forth),
             _type: PhantomData,
         };
         Ok((first, second))
@@ -671,6 +678,8 @@ fn open_fd<'a>(fd: Option<&'a OwnedFd>, call: &'static str, kind: Kind) -> Resul
 struct Outbox {
     kind: Kind,
     limit: usize,
+    /// The direction's id in the run's `--trace` timeline.
+    channel: u64,
     lock: Lock,
     buf: Vec<u8>,
     /// Set when a send stopped in the middle of a frame: the stream holds a
@@ -679,11 +688,12 @@ struct Outbox {
 }
 
 impl Outbox {
-    fn new(kind: Kind, limit: usize) -> Result<Self> {
+    fn new(kind: Kind, limit: usize, channel: u64) -> Result<Self> {
         Ok(Outbox {
             kind,
             limit,
-            lock: Lock::new()?,
+            channel,
+            lock: Lock::untraced()?,
             buf: Vec::new(),
             broken: false,
         })
@@ -709,7 +719,7 @@ impl Outbox {
             .and_then(|()| self.header(buf.len() - HEADER_LEN));
         let result = header.and_then(|header| {
             buf[..HEADER_LEN].copy_from_slice(&header);
-            self.write_frame(fd, &mut [IoSlice::new(&buf)])
+            self.write_frame(fd, &mut [IoSlice::new(&buf)], &Describe(msg))
         });
         if !matches!(result, Err(Error::MessageTooLarge { .. })) {
             // Keep the memory for the next message, unless it was an
@@ -721,11 +731,22 @@ impl Outbox {
 
     fn send_bytes(&mut self, fd: Option<&OwnedFd>, bytes: &[u8]) -> Result<()> {
         let header = self.header(bytes.len())?;
-        self.write_frame(fd, &mut [IoSlice::new(&header), IoSlice::new(bytes)])
+        let described = format_args!("<{} bytes>", bytes.len());
+        self.write_frame(
+            fd,
+            &mut [IoSlice::new(&header), IoSlice::new(bytes)],
+            &described,
+        )
     }
 
-    /// Writes a whole frame under the write lock.
-    fn write_frame(&mut self, fd: Option<&OwnedFd>, mut iov: &mut [IoSlice<'_>]) -> Result<()> {
+    /// Writes a whole frame under the write lock; `message` labels it in
+    /// the run's trace.
+    fn write_frame(
+        &mut self,
+        fd: Option<&OwnedFd>,
+        mut iov: &mut [IoSlice<'_>],
+        message: &dyn fmt::Display,
+    ) -> Result<()> {
         let call = self.kind.write_call();
         let fd = open_fd(fd, call, self.kind)?;
         if self.broken {
@@ -739,6 +760,8 @@ impl Outbox {
         // notices them before each write, so that a signal stops a frame
         // between two pieces at the latest (and marks the end broken).
         let _guard = self.lock.lock().map_err(Error::from)?;
+        // Numbered under the lock, in the order the frames go out.
+        trace::send_next(self.channel, message);
         let mut written = 0;
         while left > 0 {
             match blocking::call(call, self.kind.object(), || write_some(fd, self.kind, iov)) {
@@ -783,6 +806,8 @@ fn write_some(
 struct Inbox {
     kind: Kind,
     limit: usize,
+    /// The direction's id in the run's `--trace` timeline.
+    channel: u64,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -793,10 +818,11 @@ struct Inbox {
 }
 
 impl Inbox {
-    fn new(kind: Kind, limit: usize) -> Self {
+    fn new(kind: Kind, limit: usize, channel: u64) -> Self {
         Inbox {
             kind,
             limit,
+            channel,
             buf: Vec::new(),
             start: 0,
             end: 0,
@@ -817,7 +843,9 @@ impl Inbox {
         let at = self.start + HEADER_LEN;
         self.start = at + len;
         self.last_len = len;
-        message::from_bytes(&self.buf[at..at + len])
+        let msg = message::from_bytes(&self.buf[at..at + len])?;
+        trace::recv_next(self.channel, Describe(&msg));
+        Ok(msg)
     }
 
     fn recv_into(&mut self, fd: Option<&OwnedFd>, out: &mut Vec<u8>) -> Result<usize> {
@@ -829,6 +857,7 @@ impl Inbox {
             out.clear();
             out.extend_from_slice(&self.buf[at..at + len]);
             self.start = at + len;
+            trace::recv_next(self.channel, format_args!("<{len} bytes>"));
             return Ok(len);
         }
         // The rest of the frame goes straight into `out`; what is buffered
@@ -866,6 +895,7 @@ impl Inbox {
             out.clear();
             return Err(failure);
         }
+        trace::recv_next(self.channel, format_args!("<{len} bytes>"));
         Ok(len)
     }
 

@@ -256,8 +256,9 @@ impl Process {
             match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
                 Ok(status) => {
                     self.status = from_wait(status);
-                    if self.status.is_some() {
+                    if let Some(status) = self.status {
                         self.ended = Some(Instant::now());
+                        crate::trace::joined(self.pid.as_raw(), &self.name, status.code());
                     }
                     return Ok(self.status);
                 }
@@ -452,6 +453,7 @@ where
     // Die with the parent instead of living on as an orphan; the check
     // after it covers a parent that died before the call.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    crate::trace::child_started(name);
     crate::bus::set_label(name);
     quiet_panics(name);
     let code = if getppid() != parent {
@@ -465,6 +467,7 @@ where
     // A run this child started (its own named objects) ends with it.
     crate::owner::end_run();
     os::flush_stdio();
+    crate::trace::exit(code);
     // SAFETY: `_exit` ends the process at once; skipping the destructors of
     // the parent's objects (copied into this child) is the point.
     unsafe { libc::_exit(code) }

@@ -25,8 +25,10 @@ use crate::error::{Error, Result};
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn record(signal: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
+    // Only atomic stores: async-signal-safe (so is recording it in the
+    // run's trace).
     RECEIVED.store(signal, Ordering::SeqCst);
+    crate::trace::signal(signal);
 }
 
 /// Makes SIGINT and SIGTERM set the flag instead of ending the process.

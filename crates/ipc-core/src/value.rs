@@ -256,7 +256,7 @@ impl<T: Plain> Locked<T> {
         // SAFETY: the first DATA_OFFSET bytes of the fresh, page-aligned
         // mapping are reserved for the mutex, and the mapping lives in
         // `slots`, beside the mutex, for as long as it does.
-        let mutex = unsafe { RobustMutex::init(slots.memory().as_ptr())? };
+        let mutex = unsafe { RobustMutex::init(slots.memory().as_ptr())? }.traced("lock");
         Ok(Locked { mutex, slots })
     }
 

@@ -5,9 +5,9 @@
 //! drops events and says so; a child killed while holding the lock ends
 //! its lane at its parent's join.
 //!
-//! The mechanisms do not record by themselves yet: each scenario calls the
-//! hooks where the mechanisms will (`trace::child_started` first thing in
-//! a child, `trace::send` before a send, …).
+//! The mechanisms record by themselves: `Process` (spawn, exit, join),
+//! the pipe (send, receive), `Lock` (wait, acquire, release), `pace::sleep`.
+//! The queue's events are recorded by hand here, with ids its items carry.
 //!
 //! A `harness = false` target: single-threaded, so the scenarios may fork
 //! with `Process::spawn` (see `ipc_testkit::scenarios`).
@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use ipc_core::trace::{self, Trace};
-use ipc_core::{Error, Lock, LockError, Process, Queue, pipe};
+use ipc_core::{Error, Lock, LockError, Process, Queue, pace, pipe};
 use ipc_testkit::TempDir;
 use ipc_testkit::trace::{Rule, assert_svg_matches, parse_json};
 use nix::sys::signal::Signal;
@@ -24,11 +24,9 @@ const MESSAGES: u64 = 5;
 const WORKERS: i64 = 2;
 const ROUNDS: i64 = 5;
 
-/// Joins a child and records the join, as `Process::join` will.
+/// Joins a child (`Process::join` records the join).
 fn join(child: &mut Process) -> i32 {
-    let status = child.join().unwrap().code();
-    trace::joined(child.pid().as_raw(), child.name(), status);
-    status
+    child.join().unwrap().code()
 }
 
 fn read(path: &std::path::Path) -> String {
@@ -39,25 +37,17 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
     let dir = TempDir::new("trace");
     let log = trace::start("main", 4096).unwrap();
     let (mut rx, mut tx) = pipe::simplex::<String>().unwrap();
-    let pipe_id = trace::new_object("pipe");
     let queue = Queue::<i64>::new().unwrap();
     let queue_id = trace::new_object("queue");
     let lock = Lock::new().unwrap();
-    let lock_id = trace::new_object("lock");
 
     let mut children = vec![
         Process::spawn("writer", || {
-            trace::child_started("writer");
             rx.close();
             for i in 0..MESSAGES {
-                let text = format!("message {i}");
-                trace::send(pipe_id, i, &text);
-                tx.send(&text)?;
-                trace::sleep_begin(Duration::from_micros(200));
-                std::thread::sleep(Duration::from_micros(200));
-                trace::sleep_end();
+                tx.send(&format!("message {i}"))?;
+                pace::sleep(Duration::from_micros(200))?;
             }
-            trace::exit(0);
             Ok::<(), Error>(())
         })
         .unwrap(),
@@ -65,31 +55,24 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
     for w in 0..WORKERS {
         children.push(
             Process::spawn(format!("worker{w}"), || {
-                trace::child_started(&format!("worker{w}"));
                 for round in 0..ROUNDS {
-                    trace::lock_wait(lock_id);
                     let guard = lock.lock().map_err(Error::from)?;
-                    trace::lock_acquired(lock_id);
                     // The item carries its own id: several producers share
                     // the queue.
                     let item = w * 100 + round;
                     trace::mark(format_args!("round {round}"));
                     trace::send(queue_id, item as u64, item);
                     queue.put(item)?;
-                    trace::lock_released(lock_id);
                     drop(guard);
                 }
-                trace::exit(0);
                 Ok::<(), Error>(())
             })
             .unwrap(),
         );
     }
     tx.close();
-    for i in 0..MESSAGES {
+    for _ in 0..MESSAGES {
         let text = rx.recv().unwrap();
-        // One writer, one reader: the n-th receive is the n-th send.
-        trace::recv(pipe_id, i, &text);
         trace::print(&text);
     }
     for _ in 0..WORKERS * ROUNDS {
@@ -137,30 +120,19 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
 fn a_tampered_trace_is_rejected_by_the_checker() {
     let dir = TempDir::new("tamper");
     let log = trace::start("main", 256).unwrap();
-    let channel = trace::new_object("pipe");
     let lock = Lock::new().unwrap();
-    let lock_id = trace::new_object("lock");
     let (mut rx, mut tx) = pipe::simplex::<String>().unwrap();
     let mut child = Process::spawn("sender", || {
-        trace::child_started("sender");
         let held = lock.lock().map_err(Error::from)?;
-        trace::lock_acquired(lock_id);
-        trace::send(channel, 0, "hello");
         tx.send(&"hello".to_string())?;
-        trace::lock_released(lock_id);
         drop(held);
-        trace::exit(0);
         Ok::<(), Error>(())
     })
     .unwrap();
     tx.close();
-    let text = rx.recv().unwrap();
-    trace::recv(channel, 0, &text);
+    rx.recv().unwrap();
     join(&mut child);
-    let held = lock.lock().unwrap();
-    trace::lock_acquired(lock_id);
-    trace::lock_released(lock_id);
-    drop(held);
+    drop(lock.lock().unwrap());
     trace::exit(0);
     let path = dir.join("run.json");
     log.write(&path).unwrap();
@@ -217,11 +189,9 @@ fn a_full_log_drops_events_and_says_so() {
     let dir = TempDir::new("full");
     let log = trace::start("main", 8).unwrap();
     let mut child = Process::spawn("marker", || {
-        trace::child_started("marker");
         for i in 0..20 {
             trace::mark(format_args!("child {i}"));
         }
-        trace::exit(0);
     })
     .unwrap();
     for i in 0..20 {
@@ -257,12 +227,9 @@ fn a_child_killed_holding_the_lock_ends_at_its_join() {
     let dir = TempDir::new("killed");
     let log = trace::start("main", 256).unwrap();
     let lock = Lock::new().unwrap();
-    let lock_id = trace::new_object("lock");
     let (mut rx, mut tx) = pipe::simplex::<u8>().unwrap();
     let mut child = Process::spawn("holder", || {
-        trace::child_started("holder");
         let _held = lock.lock().map_err(Error::from)?;
-        trace::lock_acquired(lock_id);
         tx.send(&1)?;
         // Killed in here.
         std::thread::sleep(Duration::from_secs(60));
@@ -273,12 +240,9 @@ fn a_child_killed_holding_the_lock_ends_at_its_join() {
     rx.recv().unwrap();
     child.signal(Signal::SIGKILL).unwrap();
     assert_eq!(join(&mut child), -9);
-    trace::lock_wait(lock_id);
     match lock.lock() {
         Err(LockError::OwnerDied(guard)) => {
-            trace::lock_acquired(lock_id);
             guard.make_consistent().unwrap();
-            trace::lock_released(lock_id);
         }
         other => panic!("expected OwnerDied, got {:?}", other.map(|_| ())),
     }
@@ -305,7 +269,7 @@ fn nothing_is_recorded_once_stopped() {
     trace::stop();
     assert!(!trace::is_on());
     trace::mark("unseen");
-    let mut child = Process::spawn("quiet", || trace::child_started("quiet")).unwrap();
+    let mut child = Process::spawn("quiet", || ()).unwrap();
     join(&mut child);
     let kinds: Vec<&str> = log
         .snapshot()

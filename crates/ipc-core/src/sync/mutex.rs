@@ -19,6 +19,7 @@ use nix::errno::Errno;
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::shm::SharedMemory;
+use crate::trace;
 
 /// A `pthread_mutex_t` living in shared memory.
 ///
@@ -27,6 +28,9 @@ use crate::shm::SharedMemory;
 #[derive(Debug)]
 pub(crate) struct RobustMutex {
     raw: NonNull<libc::pthread_mutex_t>,
+    /// Its id in the run's `--trace` timeline; 0 for a mutex not shown
+    /// there (the queue's and the pipe's, held for nanoseconds).
+    trace_id: u64,
 }
 
 /// How a lock attempt went, before it is wrapped into a guard.
@@ -89,19 +93,47 @@ impl RobustMutex {
         Ok(RobustMutex {
             // SAFETY: `at` is non-null (the caller's contract).
             raw: unsafe { NonNull::new_unchecked(raw) },
+            trace_id: 0,
         })
+    }
+
+    /// Shows the mutex in the run's `--trace` timeline as `label`: its
+    /// waits, and the spans it is held. Call it before the fork that shares
+    /// it, so that every process records the same id.
+    pub(crate) fn traced(mut self, label: &str) -> Self {
+        self.trace_id = trace::new_object(label);
+        self
     }
 
     /// Takes the mutex if it is free; [`Error::WouldBlock`] if it is not.
     pub(crate) fn try_lock(&self) -> Result<Acquired> {
-        self.attempt(Duration::ZERO)?.ok_or(Error::WouldBlock)
+        let acquired = self.attempt(Duration::ZERO)?.ok_or(Error::WouldBlock)?;
+        self.record(trace::lock_acquired);
+        Ok(acquired)
     }
 
     /// Waits for the mutex until `deadline`, in slices of at most
     /// [`blocking::POLL_INTERVAL`] so that a signal is noticed; a free
     /// mutex is taken at once, whatever the signal flag says.
     pub(crate) fn lock_until(&self, deadline: Deadline) -> Result<Acquired> {
-        blocking::wait(deadline, |slice| self.attempt(slice))
+        let mut waiting = false;
+        let acquired = blocking::wait(deadline, |slice| {
+            if !slice.is_zero() && !waiting {
+                // The first try found it held: a wait the timeline shows.
+                waiting = true;
+                self.record(trace::lock_wait);
+            }
+            self.attempt(slice)
+        })?;
+        self.record(trace::lock_acquired);
+        Ok(acquired)
+    }
+
+    /// Records `event` for this mutex in the run's trace, if it is shown.
+    fn record(&self, event: fn(u64)) {
+        if self.trace_id != 0 {
+            event(self.trace_id);
+        }
     }
 
     /// Blocks until the mutex is held, with `pthread_mutex_lock(3)`: for
@@ -174,6 +206,8 @@ impl<'a> Held<'a> {
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
+        // Before letting go: the next holder's acquire comes after it.
+        self.0.record(trace::lock_released);
         self.0.unlock();
     }
 }
@@ -301,10 +335,23 @@ impl Lock {
     /// # Errors
     /// [`Error::Sys`] naming `mmap` or a `pthread_mutex*` call.
     pub fn new() -> Result<Self> {
+        Lock::shown_as(Some("lock"))
+    }
+
+    /// A lock the `--trace` timeline does not show (the pipe's, which
+    /// keeps its frames whole).
+    pub(crate) fn untraced() -> Result<Self> {
+        Lock::shown_as(None)
+    }
+
+    fn shown_as(label: Option<&str>) -> Result<Self> {
         let memory = SharedMemory::anonymous(RobustMutex::SIZE)?;
         // SAFETY: fresh, page-aligned, zeroed memory of at least SIZE bytes,
         // kept alive beside the mutex in `LockMemory`.
-        let mutex = unsafe { RobustMutex::init(memory.as_ptr())? };
+        let mut mutex = unsafe { RobustMutex::init(memory.as_ptr())? };
+        if let Some(label) = label {
+            mutex = mutex.traced(label);
+        }
         Ok(Lock {
             inner: std::sync::Arc::new(LockMemory {
                 mutex,

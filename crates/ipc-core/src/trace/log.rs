@@ -35,7 +35,12 @@ pub const MAX_CAPACITY: usize = 1 << 22;
 
 pub(crate) const NAME_WORDS: usize = 3;
 const TEXT_WORDS: usize = 23;
-const HEADER_BYTES: usize = 256;
+/// The header, and the per-channel counters after it.
+const HEADER_BYTES: usize = 256 + CHANNELS * 16;
+/// How many channels get message counters of their own ([`LogMemory::next_in_channel`]);
+/// more share them (their ids then pair less well, never wrongly across a
+/// run's only writer and reader of a channel).
+const CHANNELS: usize = 256;
 const SLOT_BYTES: usize = 256;
 /// "ipctrace" in ASCII: marks an initialised header.
 const MAGIC: u64 = u64::from_le_bytes(*b"ipctrace");
@@ -59,6 +64,10 @@ struct Header {
     start_wall_ns: AtomicI64,
     /// The process that created the log.
     creator: AtomicI32,
+    /// For each channel (by id, modulo [`CHANNELS`]): the messages sent and
+    /// received so far, so that the n-th receive pairs with the n-th send
+    /// of a channel with one writer and one reader.
+    channels: [[AtomicU64; 2]; CHANNELS],
 }
 
 #[repr(C)]
@@ -185,6 +194,15 @@ impl LogMemory {
     /// A fresh object id (1, 2, …), shared by every process of the run.
     pub fn next_object(&self) -> u64 {
         self.header().objects.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The number of the next message going through `channel` on `side`
+    /// (0 sent, 1 received): 1, 2, … for each side, so that the n-th
+    /// receive on a channel pairs with its n-th send.
+    pub fn next_in_channel(&self, channel: u64, side: usize) -> u64 {
+        self.header().channels[(channel % CHANNELS as u64) as usize][side & 1]
+            .fetch_add(1, Ordering::Relaxed)
+            + 1
     }
 
     /// A fresh message id, unique in the run and, through a tag drawn from

@@ -427,6 +427,60 @@ pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
     record(Kind::RECV, channel, msg, 0, &text);
 }
 
+/// [`send`] for a channel that does not carry ids with its messages (a
+/// pipe, a FIFO, a message queue): the message is numbered by a counter of
+/// the channel shared by the run's processes, and [`recv_next`] numbers the
+/// receives alike, so that with one reader the n-th receive pairs with the
+/// n-th send. Nothing is counted while tracing is off.
+pub fn send_next(channel: u64, text: impl fmt::Display) {
+    if let Some(log) = installed() {
+        let msg = log.next_in_channel(channel, 0);
+        record(Kind::SEND, channel, msg, 0, &text);
+    }
+}
+
+/// The receiving side of [`send_next`]: call it *after* taking the message.
+pub fn recv_next(channel: u64, text: impl fmt::Display) {
+    if let Some(log) = installed() {
+        let msg = log.next_in_channel(channel, 1);
+        record(Kind::RECV, channel, msg, 0, &text);
+    }
+}
+
+/// [`send_next`] for a channel that does not deliver in the order sent (a
+/// POSIX message queue delivers by priority): messages are numbered per
+/// content, `key` (their bytes), so that the n-th receive of a content
+/// pairs with the n-th send of the same content.
+pub fn send_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
+    if let Some(log) = installed() {
+        let msg = keyed(log, channel, key, 0);
+        record(Kind::SEND, channel, msg, 0, &text);
+    }
+}
+
+/// The receiving side of [`send_keyed`]: call it *after* taking the
+/// message.
+pub fn recv_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
+    if let Some(log) = installed() {
+        let msg = keyed(log, channel, key, 1);
+        record(Kind::RECV, channel, msg, 0, &text);
+    }
+}
+
+/// The id of the next message of content `key` on `side` of `channel`.
+fn keyed(log: &LogMemory, channel: u64, key: &[u8], side: usize) -> u64 {
+    let hash = fnv1a(key);
+    let n = log.next_in_channel(channel ^ hash, side);
+    (hash & !0xf_ffff) | (n & 0xf_ffff)
+}
+
+/// FNV-1a: a short, stable hash of `bytes`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Hook for a process that starts waiting for `lock`: call it when a
 /// first `try_lock` found the lock busy, before blocking, so that the
 /// picture shows a wait only where there was one (a wait recorded before
@@ -500,11 +554,8 @@ pub fn new_object(label: impl fmt::Display) -> u64 {
 /// assert_ne!(named_object("/ipc-lab-q"), named_object("/ipc-lab-r"));
 /// ```
 pub fn named_object(name: &str) -> u64 {
-    // FNV-1a, with the top bit set so that it never meets `new_object`'s ids.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let id = hash | 1 << 63;
+    // The top bit set: it never meets `new_object`'s ids.
+    let id = fnv1a(name.as_bytes()) | 1 << 63;
     record(Kind::NAME, id, 0, 0, &name);
     id
 }
