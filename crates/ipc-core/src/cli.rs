@@ -13,8 +13,8 @@
 //!
 //! fn main() -> ExitCode {
 //!     let args = Args::parse();
-//!     ipc_core::cli::run("demo", &args.common, || {
-//!         println!("hello");
+//!     ipc_core::cli::run("demo", &args.common, || -> ipc_core::Result<()> {
+//!         ipc_core::say!("hello")?;
 //!         Ok(())
 //!     })
 //! }

@@ -179,6 +179,26 @@ impl Connection {
     }
 
     /// An error of the server or the client during `what`.
+    /// Runs `operation` again, after a short pause, while it fails in a way
+    /// `transient` recognises (a cluster still forming, a node that has
+    /// not yet heard of a stream), for up to the operation timeout. Only
+    /// for operations that did nothing when they failed so.
+    pub(crate) fn retry_while<T, E: std::error::Error + 'static>(
+        &self,
+        transient: fn(&(dyn std::error::Error + 'static)) -> bool,
+        mut operation: impl FnMut() -> Result<std::result::Result<T, E>>,
+    ) -> Result<std::result::Result<T, E>> {
+        let started = std::time::Instant::now();
+        loop {
+            match operation()? {
+                Err(e) if transient(&e) && started.elapsed() < self.options.op_timeout => {
+                    crate::runtime::pause(std::time::Duration::from_millis(50))?;
+                }
+                outcome => return Ok(outcome),
+            }
+        }
+    }
+
     pub(crate) fn refused(&self, what: impl Into<String>, reason: impl fmt::Display) -> Error {
         Error::Refused {
             url: self.urls.to_string(),

@@ -23,10 +23,11 @@
 
 use std::fmt;
 
+use async_nats::StatusCode;
 use async_nats::jetstream::ErrorCode;
 use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::kv::{Config, Store, UpdateError, UpdateErrorKind};
-use async_nats::jetstream::stream::StorageType;
+use async_nats::jetstream::stream::{DirectGetError, DirectGetErrorKind, StorageType};
 
 use crate::client::Connection;
 use crate::error::Result;
@@ -71,21 +72,22 @@ impl<'c> Bucket<'c> {
             ..Default::default()
         };
         let what = || format!("opening the key-value bucket {name}");
-        let opening = async {
+        let opening = || async {
             match js.get_key_value(name.as_str()).await {
                 Ok(store) => Ok(store),
-                Err(_) => match js.create_key_value(config).await {
+                Err(_) => match js.create_key_value(config.clone()).await {
                     Ok(store) => Ok(store),
                     // Created by another process meanwhile?
-                    Err(create) => js
-                        .get_key_value(name.as_str())
-                        .await
-                        .map_err(|_| async_nats::Error::from(create)),
+                    Err(create) => js.get_key_value(name.as_str()).await.map_err(|_| create),
                 },
             }
         };
+        // A cluster that has just started needs a moment before it can
+        // place the replicas: nothing is made until then.
         let store = connection
-            .wait(what, opening, Some(connection.options.op_timeout * 2))?
+            .retry_while(crate::stream::no_peers_yet, || {
+                connection.wait(what, opening(), Some(connection.options.op_timeout * 2))
+            })?
             .map_err(|e| connection.refused(what(), e))?;
         if replicas > 1 {
             crate::stream::wait_for_leader(connection, &js, &store.stream_name)?;
@@ -114,12 +116,16 @@ impl<'c> Bucket<'c> {
     pub fn get(&self, key: &Key) -> Result<Option<Entry>> {
         let connection = self.connection;
         let what = || format!("reading {key} in {}", self.name);
+        // A node that has just heard of the bucket may not answer for it
+        // yet: a read can be tried again.
         let entry = connection
-            .wait(
-                what,
-                self.store.entry(key.as_str()),
-                Some(connection.options.op_timeout),
-            )?
+            .retry_while(no_responders, || {
+                connection.wait(
+                    what,
+                    self.store.entry(key.as_str()),
+                    Some(connection.options.op_timeout),
+                )
+            })?
             .map_err(|e| connection.refused(what(), e))?;
         Ok(entry.map(|entry| Entry {
             value: entry.value.to_vec(),
@@ -135,14 +141,15 @@ impl<'c> Bucket<'c> {
     pub fn put(&self, key: &Key, value: &[u8]) -> Result<u64> {
         let connection = self.connection;
         let what = || format!("writing {key} in {}", self.name);
-        retry_while_no_stream(connection, || {
-            connection.wait(
-                what,
-                self.store.put(key.as_str(), value.to_vec().into()),
-                Some(connection.options.op_timeout),
-            )
-        })?
-        .map_err(|e| connection.refused(what(), e))
+        connection
+            .retry_while(no_stream, || {
+                connection.wait(
+                    what,
+                    self.store.put(key.as_str(), value.to_vec().into()),
+                    Some(connection.options.op_timeout),
+                )
+            })?
+            .map_err(|e| connection.refused(what(), e))
     }
 
     /// Writes `value` for `key` only if the entry is still at `revision`
@@ -154,7 +161,7 @@ impl<'c> Bucket<'c> {
     pub fn update(&self, key: &Key, value: &[u8], revision: u64) -> Result<Option<u64>> {
         let connection = self.connection;
         let what = || format!("updating {key} in {}", self.name);
-        let outcome = retry_while_no_stream(connection, || {
+        let outcome = connection.retry_while(no_stream, || {
             connection.wait(
                 what,
                 self.store
@@ -170,23 +177,20 @@ impl<'c> Bucket<'c> {
     }
 }
 
-/// Runs a write again while the server answers that no stream takes its
-/// subject, for up to the connection's operation timeout: a bucket just
-/// made on a cluster is not known to every node at once. The write was
-/// not stored then, so trying again cannot store it twice.
-fn retry_while_no_stream<T, E: std::error::Error + 'static>(
-    connection: &Connection,
-    mut write: impl FnMut() -> Result<std::result::Result<T, E>>,
-) -> Result<std::result::Result<T, E>> {
-    let started = std::time::Instant::now();
-    loop {
-        match write()? {
-            Err(e) if no_stream(&e) && started.elapsed() < connection.options.op_timeout => {
-                crate::runtime::pause(std::time::Duration::from_millis(50))?;
-            }
-            outcome => return Ok(outcome),
+/// True when `error` (or one of its causes) says that no server answered
+/// a read of the bucket (status 503).
+fn no_responders(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(get) = e.downcast_ref::<DirectGetError>()
+            && let DirectGetErrorKind::ErrorResponse(status, _) = get.kind()
+            && status == StatusCode::NO_RESPONDERS
+        {
+            return true;
         }
+        cause = e.source();
     }
+    false
 }
 
 /// True when `error` (or one of its causes) says that no stream takes the

@@ -84,12 +84,16 @@ impl<'c> WorkQueue<'c> {
             ..Default::default()
         };
         let what = || format!("opening the stream {stream}");
+        // A cluster that has just started needs a moment before it can
+        // place the replicas: nothing is made until then.
         let info = connection
-            .wait(
-                what,
-                js.get_or_create_stream(config),
-                Some(connection.options.op_timeout * 2),
-            )?
+            .retry_while(no_peers_yet, || {
+                connection.wait(
+                    what,
+                    js.get_or_create_stream(config.clone()),
+                    Some(connection.options.op_timeout * 2),
+                )
+            })?
             .map_err(|e| connection.refused(what(), e))?;
         if replicas > 1 {
             wait_for_leader(connection, &js, &stream)?;
@@ -239,6 +243,28 @@ impl<'c> WorkQueue<'c> {
 /// Waits (up to the connection's operation timeout) until the replicated
 /// stream `stream` has elected its leader: before, writes may find no
 /// stream.
+/// True when `error` (or one of its causes) is JetStream's "no suitable
+/// peers for placement" (10005).
+pub(crate) fn no_peers_yet(error: &(dyn std::error::Error + 'static)) -> bool {
+    use async_nats::jetstream::context::{CreateStreamError, CreateStreamErrorKind};
+    use async_nats::jetstream::{Error as JetStreamError, ErrorCode};
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let code = e
+            .downcast_ref::<JetStreamError>()
+            .map(JetStreamError::error_code)
+            .or_else(|| match e.downcast_ref::<CreateStreamError>()?.kind() {
+                CreateStreamErrorKind::JetStream(js) => Some(js.error_code()),
+                _ => None,
+            });
+        if code == Some(ErrorCode::CLUSTER_NO_PEERS) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 pub(crate) fn wait_for_leader(
     connection: &Connection,
     js: &async_nats::jetstream::Context,

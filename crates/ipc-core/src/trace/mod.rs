@@ -20,14 +20,9 @@
 //!
 //! let log = trace::start("demo", 1024).unwrap();
 //! let channel = trace::new_object("pipe");
-//! let mut child = Process::spawn("child", || {
-//!     trace::child_started("child"); // what Process::spawn will do
-//!     trace::send(channel, 1, "hello");
-//!     trace::exit(0);
-//! })
-//! .unwrap();
-//! let status = child.join().unwrap();
-//! trace::joined(child.pid().as_raw(), "child", status.code());
+//! // Process::spawn records the child's start and exit, join its join.
+//! let mut child = Process::spawn("child", || trace::send(channel, 1, "hello")).unwrap();
+//! child.join().unwrap();
 //! trace::recv(channel, 1, "hello");
 //! trace::exit(0);
 //! let trace = log.snapshot();
