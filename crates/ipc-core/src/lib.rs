@@ -8,7 +8,7 @@
 //! | [`process`] | fork a child that runs a closure; join, terminate | `Process` |
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
 //! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
-//! | [`sync`] | a robust process-shared lock | `Lock` |
+//! | [`sync`] | process-shared locks, semaphores, events, conditions, barriers | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
