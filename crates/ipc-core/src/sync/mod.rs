@@ -32,10 +32,14 @@
 //!   [`Semaphore`] and [`Event`] document what cannot be known (each
 //!   type's page).
 
+mod event;
 #[allow(unsafe_code)]
 pub mod futex;
 mod mutex;
 mod region;
+mod semaphore;
 
+pub use event::Event;
 pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
 pub use mutex::{Lock, LockError, LockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore};
