@@ -37,9 +37,11 @@ mod event;
 pub mod futex;
 mod mutex;
 mod region;
+mod rlock;
 mod semaphore;
 
 pub use event::Event;
 pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
 pub use mutex::{Lock, LockError, LockGuard};
+pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore};
