@@ -80,5 +80,8 @@ pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all, join_all_checked, join_all_with};
 pub use queue::Queue;
 pub use shm::SharedMemory;
-pub use sync::{BoundedSemaphore, Event, Lock, LockError, LockGuard, RLock, RLockGuard, Semaphore};
+pub use sync::{
+    BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockError, LockGuard, RLock,
+    RLockGuard, Semaphore,
+};
 pub use value::{RawValue, Value, ValueGuard};

@@ -32,6 +32,7 @@
 //!   [`Semaphore`] and [`Event`] document what cannot be known (each
 //!   type's page).
 
+mod condition;
 mod event;
 #[allow(unsafe_code)]
 pub mod futex;
@@ -40,6 +41,7 @@ mod region;
 mod rlock;
 mod semaphore;
 
+pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
 pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
 pub use mutex::{Lock, LockError, LockGuard};
