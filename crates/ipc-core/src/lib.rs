@@ -81,7 +81,7 @@ pub use process::{ExitStatus, Process, join_all, join_all_checked, join_all_with
 pub use queue::Queue;
 pub use shm::SharedMemory;
 pub use sync::{
-    BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockError, LockGuard, RLock,
+    Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockError, LockGuard, RLock,
     RLockGuard, Semaphore,
 };
 pub use value::{RawValue, Value, ValueGuard};

@@ -32,6 +32,7 @@
 //!   [`Semaphore`] and [`Event`] document what cannot be known (each
 //!   type's page).
 
+mod barrier;
 mod condition;
 mod event;
 #[allow(unsafe_code)]
@@ -41,6 +42,7 @@ mod region;
 mod rlock;
 mod semaphore;
 
+pub use barrier::{Barrier, MAX_PARTIES};
 pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
 pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
