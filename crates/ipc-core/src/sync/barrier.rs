@@ -22,13 +22,15 @@
 //! rounds too, until it calls [`Barrier::leave`] or ends. When a process
 //! dies, the kernel marks every robust mutex its threads held as
 //! owner-died; it does so by thread, not by pid, so a reused pid cannot
-//! pass for a live party. Every waiting party looks at the other slots at
-//! each slice (one `pthread_mutex_timedlock` that does not wait, each), and
-//! so does each party that arrives: a slot found owner-died breaks the
-//! barrier with `a party died`, and every party waiting gets
-//! [`Error::BrokenBarrier`] within [`crate::blocking::POLL_INTERVAL`],
-//! whether the dead party was waiting at the barrier or working between
-//! two rounds.
+//! pass for a live party. A waiting party that has slept a whole slice
+//! without news looks at the other slots (one `pthread_mutex_timedlock`
+//! that does not wait, each), and so does a party taking a slot: a slot
+//! found owner-died breaks the barrier with `a party died`, and every
+//! party waiting gets [`Error::BrokenBarrier`] within about
+//! [`crate::blocking::POLL_INTERVAL`], whether the dead party was waiting
+//! at the barrier or working between two rounds. (Rounds that complete
+//! sooner never look: a round costs no system call beyond the futex wake
+//! and waits.)
 //!
 //! What cannot be noticed:
 //!
@@ -56,7 +58,7 @@ use std::time::Duration;
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::sync::futex;
+use crate::sync::futex::{self, Wake};
 use crate::sync::mutex::{Acquired, Held, RobustMutex, init_at};
 use crate::sync::region::{Atomics, Kind, MUTEX_SLOT, Region, fresh_id};
 
@@ -363,10 +365,6 @@ impl Barrier {
             if let Some(code) = self.broken_code() {
                 return Err(broken(code));
             }
-            if self.probe_parties(mine)? {
-                self.break_locked(DIED)?;
-                return Err(broken(DIED));
-            }
             let index = state.count.load(Ordering::SeqCst);
             state.count.store(index + 1, Ordering::SeqCst);
             if index + 1 == self.parties {
@@ -384,7 +382,7 @@ impl Barrier {
             if slice.is_zero() {
                 return Ok(None);
             }
-            futex::wait(&state.seq, seen, slice)?;
+            let woke = futex::wait(&state.seq, seen, slice)?;
             let _held = self.lock_state()?;
             if let Some(done) = self.outcome(round, index) {
                 return done.map(Some);
@@ -392,7 +390,10 @@ impl Barrier {
             if let Some(code) = self.broken_code() {
                 return Err(broken(code));
             }
-            if self.probe_parties(mine)? {
+            // A whole slice went by with no news: is a party dead? (Only
+            // then: a probe costs a system call per slot, too much for
+            // every round.)
+            if woke == Wake::TimedOut && self.probe_parties(mine)? {
                 self.break_locked(DIED)?;
                 return Err(broken(DIED));
             }

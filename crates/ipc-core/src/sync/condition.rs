@@ -23,12 +23,16 @@
 //! # A process that dies
 //!
 //! * A notifier (or any process) that dies **holding the lock**: the lock
-//!   is robust, so the waiters are not stuck behind it. A waiter looks at
-//!   the lock each slice and, finding its holder dead, takes it and returns
+//!   is robust, so the waiters are not stuck behind it. A waiter that has
+//!   slept a whole slice without a notify looks at the lock and, finding
+//!   its holder dead, takes it and returns
 //!   [`Error::OwnerDied`], with the lock held by its guard: repair what the
 //!   dead process left half-done, call
-//!   [`ConditionGuard::make_consistent`], and wait again if need be. The
-//!   condition's own counters stay usable whatever the moment of death.
+//!   [`ConditionGuard::make_consistent`], and wait again if need be. Since
+//!   the dead process may have died before it could notify, every other
+//!   waiter is woken then (as by `notify_all`), to look again at what the
+//!   lock protects once the repair is done. The condition's own counters
+//!   stay usable whatever the moment of death.
 //! * A waiter killed while waiting may leave its place counted: a later
 //!   notify may then wake one waiter fewer than asked, or leave a token
 //!   that wakes a later waiter for nothing. A spurious wake-up is what
@@ -45,7 +49,7 @@ use std::time::Duration;
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::sync::futex;
+use crate::sync::futex::{self, Wake};
 use crate::sync::mutex::{Acquired, Held, Lock, LockError, LockGuard, RobustMutex};
 use crate::sync::region::{Atomics, Kind, Region};
 use crate::sync::rlock::{self, RLock, RLockGuard};
@@ -288,7 +292,13 @@ impl Condition {
         };
         match taken {
             Ok(g) => Ok(guard(g)),
-            Err(LockError::OwnerDied(g)) => Err(LockError::OwnerDied(guard(g))),
+            Err(LockError::OwnerDied(g)) => {
+                // The dead holder may have died before it could notify.
+                if let Err(error) = wake_everyone(self.body()) {
+                    return Err(LockError::Failed(error));
+                }
+                Err(LockError::OwnerDied(guard(g)))
+            }
             Err(LockError::Failed(error)) => Err(LockError::Failed(error)),
         }
     }
@@ -483,15 +493,16 @@ impl ConditionGuard<'_> {
         };
         let mut seen = arrival;
         let woke = blocking::wait(deadline, |slice| {
-            if !slice.is_zero() {
-                futex::wait(&body.epoch, seen, slice)?;
-            }
+            let woke = if slice.is_zero() {
+                None
+            } else {
+                Some(futex::wait(&body.epoch, seen, slice)?)
+            };
             if body.epoch.load(Ordering::SeqCst) == seen {
-                if slice.is_zero() {
-                    return Ok(None);
-                }
-                // No notify: is somebody dead holding the lock?
-                return Ok(self.holder_died(released)?.then_some(Woke::HolderDied));
+                // A whole slice without a notify: is somebody dead holding
+                // the lock?
+                let quiet = woke == Some(Wake::TimedOut);
+                return Ok((quiet && self.holder_died(released)?).then_some(Woke::HolderDied));
             }
             if let Acquired::OwnerDied = self.relock(released)? {
                 return Ok(Some(Woke::HolderDied));
@@ -508,6 +519,7 @@ impl ConditionGuard<'_> {
             Ok(Woke::Notified) => Ok(()),
             Ok(Woke::HolderDied) => {
                 leave(body, arrival, true);
+                wake_everyone(body)?;
                 Err(Error::OwnerDied)
             }
             Err(error) => {
@@ -515,6 +527,7 @@ impl ConditionGuard<'_> {
                     // The lock was released by the wait: take it back.
                     if let Acquired::OwnerDied = self.relock(released)? {
                         leave(body, arrival, true);
+                        wake_everyone(body)?;
                         return Err(Error::OwnerDied);
                     }
                 }
@@ -617,6 +630,21 @@ impl ConditionGuard<'_> {
         self.check_held()?;
         self.cond.mutex().make_consistent()
     }
+}
+
+/// Under the lock, after its holder died: every waiter wakes (as after a
+/// notify_all) and looks again at what the lock protects, since the dead
+/// process may have changed it and died before it could notify. A
+/// spurious wake-up at worst.
+fn wake_everyone(body: &Body) -> Result<()> {
+    let waiting = body.waiting.load(Ordering::SeqCst);
+    if waiting > 0 {
+        body.epoch.fetch_add(1, Ordering::SeqCst);
+        body.tokens.fetch_add(waiting, Ordering::SeqCst);
+        body.waiting.fetch_sub(waiting, Ordering::SeqCst);
+        futex::wake(&body.epoch, u32::MAX)?;
+    }
+    Ok(())
 }
 
 /// Takes a token from a notify that came after `arrival`, if any.
