@@ -32,15 +32,15 @@
 //!   [`Semaphore`] and [`Event`] document what cannot be known (each
 //!   type's page).
 
-mod barrier;
-mod condition;
-mod event;
+pub mod barrier;
+pub mod condition;
+pub mod event;
 #[allow(unsafe_code)]
 pub mod futex;
 mod mutex;
 mod region;
-mod rlock;
-mod semaphore;
+pub mod rlock;
+pub mod semaphore;
 
 pub use barrier::{Barrier, MAX_PARTIES};
 pub use condition::{Condition, ConditionGuard};
