@@ -193,17 +193,41 @@ fn an_event_releases_every_waiter_every_round() {
     assert_eq!(rounds.to_list().to_vec(), [ROUNDS; WAITERS]);
 }
 
+/// The state letter of `pid` in /proc (`S` asleep, `T` stopped).
+fn state_of(pid: Pid) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let tail = stat.rsplit_once(')').map_or("", |(_, tail)| tail);
+    tail.split_whitespace().next().unwrap_or("gone").to_owned()
+}
+
 /// A set immediately followed by a clear (a pulse) releases every process
-/// that was already waiting.
+/// that was already waiting: even processes that cannot look at the flag
+/// between the set and the clear (they are stopped with SIGSTOP then) see
+/// that the event was set.
 fn a_pulse_releases_every_waiter_already_asleep() {
     let event = Event::new().unwrap();
     let mut waiters: Vec<Process> = (0..3)
         .map(|w| Process::spawn(format!("waiter {w}"), || event.wait_timeout(LONG)).unwrap())
         .collect();
     wait_blocked(&pids(&waiters), LONG);
+    for waiter in &waiters {
+        waiter.signal(Signal::SIGSTOP).unwrap();
+    }
+    wait_until("the waiters to stop", || {
+        waiters.iter().all(|w| state_of(w.pid()) == "T")
+    });
     event.set().unwrap();
     event.clear();
+    for waiter in &waiters {
+        waiter.signal(Signal::SIGCONT).unwrap();
+    }
+    let start = Instant::now();
     all_succeed(&mut waiters);
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "released late: {:?}",
+        start.elapsed()
+    );
     assert!(!event.is_set());
 }
 
