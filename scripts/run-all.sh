@@ -28,6 +28,8 @@ experiments=(
   "exp7|--fast|1\n2\n3\n4\n"
   "exp3-polling|--fast|"
   "exp3-fifo|--fast|"
+  "exp3-prodcons|--fast|"
+  "exp3-clientserver|--fast|"
   "exp11-value|--fast --iterations 20000|"
   "exp11-array|--fast --seed 42|"
   "exp4-counter|--fast --ticks 12|"

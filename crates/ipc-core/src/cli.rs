@@ -21,7 +21,6 @@
 //! ```
 
 use std::fmt;
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -120,8 +119,7 @@ pub fn run<E: Failure + From<Error>>(
             let written = log.write(path)?;
             trace::stop();
             if written.dropped > 0 {
-                let _ = writeln!(
-                    std::io::stderr(),
+                crate::say_err!(
                     "{program}: the trace {} lacks {} events (its log was full)",
                     path.display(),
                     written.dropped
@@ -141,7 +139,7 @@ pub fn run<E: Failure + From<Error>>(
     };
     let code = error.exit_code();
     if code != 0 {
-        let _ = writeln!(std::io::stderr(), "{program}: {error}");
+        crate::say_err!("{program}: {error}");
     }
     ExitCode::from(code as u8)
 }

@@ -125,6 +125,20 @@ pub enum Error {
     /// Standard output is a pipe whose reader has gone (`| head -1`): the
     /// program should stop quietly, with exit code 0.
     OutputClosed,
+    /// A barrier is broken (Python's `BrokenBarrierError`): the round
+    /// cannot complete, and every wait on it fails until it is reset.
+    BrokenBarrier {
+        /// Why it broke: `aborted`, `a party timed out`, `a party died`,
+        /// `reset while parties waited`.
+        why: &'static str,
+    },
+    /// A bounded semaphore was released more times than it was acquired
+    /// (Python's `ValueError: semaphore or lock released too many times`),
+    /// or a semaphore's value would have passed `u32::MAX`.
+    TooManyReleases {
+        /// The most the semaphore's value may be.
+        limit: u32,
+    },
 }
 
 impl Error {
@@ -294,6 +308,11 @@ impl fmt::Display for Error {
                 write!(f, "writing to {stream}: {}", errno.desc())
             }
             Error::OutputClosed => f.write_str("standard output was closed by its reader"),
+            Error::BrokenBarrier { why } => write!(f, "barrier broken: {why}"),
+            Error::TooManyReleases { limit } => write!(
+                f,
+                "semaphore released too many times (its value may not exceed {limit})"
+            ),
         }
     }
 }
@@ -363,6 +382,20 @@ mod tests {
             Error::OutputClosed
         ));
         assert_eq!(Error::OutputClosed.exit_code(), 0);
+    }
+
+    #[test]
+    fn synchronisation_errors_say_what_happened() {
+        let e = Error::BrokenBarrier {
+            why: "a party died",
+        };
+        assert_eq!(e.to_string(), "barrier broken: a party died");
+        assert_eq!(e.exit_code(), 1);
+        let e = Error::TooManyReleases { limit: 2 };
+        assert_eq!(
+            e.to_string(),
+            "semaphore released too many times (its value may not exceed 2)"
+        );
     }
 
     #[test]

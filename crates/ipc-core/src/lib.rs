@@ -8,7 +8,7 @@
 //! | [`process`] | fork a child that runs a closure; join, terminate | `Process` |
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
 //! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
-//! | [`sync`] | a robust process-shared lock | `Lock` |
+//! | [`sync`] | process-shared locks, semaphores, events, conditions, barriers | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 //! | [`owner`] | who removes a named object; crash clean-up (a tracker, the next program's sweep) | `resource_tracker` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
@@ -106,5 +106,8 @@ pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, Process, join_all, join_all_ok, join_all_with};
 pub use queue::Queue;
 pub use shm::SharedMemory;
-pub use sync::{Lock, LockError, LockGuard};
+pub use sync::{
+    Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockError, LockGuard, RLock,
+    RLockGuard, Semaphore,
+};
 pub use value::{RawValue, Value, ValueGuard};

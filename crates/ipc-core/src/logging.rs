@@ -57,6 +57,22 @@ pub fn failure() -> Option<Error> {
     }
 }
 
+/// Writes `bytes` to standard error with one `write_all` (one `write(2)`
+/// for a line), remembering a failure ([`failure`]).
+pub(crate) fn write_stderr(bytes: &[u8]) {
+    if let Err(error) = std::io::stderr().write_all(bytes) {
+        remember(&error);
+    }
+}
+
+fn remember(error: &std::io::Error) {
+    if let Some(errno) = error.raw_os_error()
+        && errno != libc::EPIPE
+    {
+        let _ = FAILED.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
 /// Standard error, remembering a failed write instead of hiding it.
 struct Stderr;
 
@@ -64,11 +80,8 @@ impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         trace::print(String::from_utf8_lossy(buf).trim_end());
         let written = std::io::stderr().write(buf);
-        if let Err(error) = &written
-            && let Some(errno) = error.raw_os_error()
-            && errno != libc::EPIPE
-        {
-            let _ = FAILED.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+        if let Err(error) = &written {
+            remember(error);
         }
         written
     }

@@ -325,6 +325,17 @@ impl MessageQueue {
         self.owner.remove()
     }
 
+    /// Removes the existing queue `name`, after the checks of
+    /// [`MessageQueue::open`] (a queue of another user is never removed):
+    /// `MessageQueue::open(name)?.remove()`.
+    ///
+    /// # Errors
+    /// As [`MessageQueue::open`] (`No such file or directory` when there is
+    /// no such queue) and [`MessageQueue::remove`].
+    pub fn remove_existing(name: &IpcName) -> Result<()> {
+        MessageQueue::open(name)?.remove()
+    }
+
     /// Leaves the queue in place when this handle is dropped, so that its
     /// messages wait for a receiver that comes later.
     pub fn keep(&mut self) {

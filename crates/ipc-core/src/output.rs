@@ -41,6 +41,27 @@ macro_rules! say {
     };
 }
 
+/// Prints a line on standard error, like `eprintln!`, but in one
+/// `write(2)`, so that the lines of several processes never mix (which
+/// `eprintln!`, writing each piece as it comes, does not promise). A
+/// failure to write is remembered, as for log lines
+/// ([`crate::logging::failure`]): nothing is left to tell.
+#[macro_export]
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        $crate::output::error_line(::std::format_args!($($arg)*))
+    };
+}
+
+/// Writes `args` and a newline to standard error in one `write(2)`. What
+/// [`say_err!`](crate::say_err) calls.
+pub fn error_line(args: fmt::Arguments<'_>) {
+    let mut line = args.to_string();
+    line.push('\n');
+    trace::print(line.trim_end());
+    crate::logging::write_stderr(line.as_bytes());
+}
+
 /// Writes `args` and a newline to standard output, and records the line in
 /// the run's trace. What [`say!`](crate::say) calls.
 ///

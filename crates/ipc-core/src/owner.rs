@@ -92,6 +92,9 @@ const LEASE_MAGIC: &str = "ipc-lab lease 1";
 /// How long a lease without its first line is taken for one being born.
 const NEWBORN: Duration = Duration::from_secs(5);
 
+/// The command name of a run's tracker (`ps`, `/proc/PID/comm`).
+pub const TRACKER_NAME: &std::ffi::CStr = c"ipc-lab-tracker";
+
 /// How long the creator of a run waits for its tracker at the end.
 const TRACKER_GRACE: Duration = Duration::from_secs(1);
 
@@ -1193,10 +1196,21 @@ fn start_tracker(path: &Path, identity: Identity) -> Result<Pid> {
     let path_c = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| Error::InvalidArgument("a lease path with a NUL byte".into()))?;
     os::flush_stdio();
+    // The tracker is born with its name (`ps`, and tests that tell it from
+    // the program's own children, never see it under the program's): the
+    // name is lent to this thread for the instant of the fork.
+    let own_name = nix::sys::prctl::get_name().ok();
+    let _ = nix::sys::prctl::set_name(TRACKER_NAME);
     // SAFETY: the caller checked that the process has a single thread, so
     // the child cannot inherit a lock held by another thread; the child
     // only runs `tracker`, which ends with `_exit`.
-    match unsafe { nix::unistd::fork() } {
+    let forked = unsafe { nix::unistd::fork() };
+    if let Ok(ForkResult::Parent { .. }) | Err(_) = forked
+        && let Some(name) = &own_name
+    {
+        let _ = nix::sys::prctl::set_name(name);
+    }
+    match forked {
         Err(errno) => Err(Error::call("fork", errno)),
         Ok(ForkResult::Child) => tracker(&path_c, identity),
         Ok(ForkResult::Parent { child }) => Ok(child),
@@ -1220,7 +1234,6 @@ fn tracker(path: &CString, identity: Identity) -> ! {
         // SAFETY: ignoring a signal runs no code of ours.
         let _ = unsafe { nix::sys::signal::sigaction(signal, &ignore) };
     }
-    let _ = nix::sys::prctl::set_name(c"ipc-lab-tracker");
     // Hold nothing of the run's: no standard stream (a reader waiting for
     // the end of a program's output would wait for the tracker too), no
     // descriptor, in particular not the run's own lease.

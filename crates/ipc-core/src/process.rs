@@ -25,7 +25,6 @@
 
 use std::any::Any;
 use std::fmt;
-use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -87,7 +86,7 @@ impl<T: Outcome, E: fmt::Display + 'static> Outcome for std::result::Result<T, E
                 0
             }
             Err(error) => {
-                let _ = writeln!(std::io::stderr(), "{name}: {error}");
+                crate::say_err!("{name}: {error}");
                 1
             }
         }
@@ -339,28 +338,39 @@ impl Drop for Process {
 /// its siblings still run may leave them waiting for it for ever: a reader
 /// polling for data its dead writer will never write. So the siblings are
 /// then asked to end (SIGTERM), and killed (SIGKILL) if they have not
-/// within a second; [`join_all_ok`] names the child that failed
-/// first: `process1 was killed by SIGKILL`.
+/// within a second; [`join_all_ok`] names the child that failed first:
+/// `process1 was killed by SIGKILL`. A parent that must let the others go
+/// on (a server outliving a client that died) uses [`join_all_with`].
 ///
 /// # Errors
 /// As [`Process::join`].
 pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
-    join_all_with(children, |_| {})
+    join_children(children, true, |_| {})
 }
 
 /// As [`join_all`], calling `meanwhile` with the children about every
 /// 20 ms while any of them still runs ([`Process::exit_status`] tells which
-/// have ended).
+/// have ended), and without stopping the others when one fails: `meanwhile`
+/// decides what a failure means.
 ///
 /// For a parent that must act when one child ends before the others: in
 /// `exp3-fifo`, a child that died before opening the FIFO would leave the
 /// other waiting for it in `open` for ever, unless the parent lets it
-/// through ([`crate::Fifo::release_waiters`]).
+/// through ([`crate::Fifo::release_waiters`]); in `exp3-clientserver`, the
+/// server goes on serving when a client dies.
 ///
 /// # Errors
 /// As [`Process::join`].
 pub fn join_all_with(
     children: &mut [Process],
+    meanwhile: impl FnMut(&[Process]),
+) -> Result<Vec<ExitStatus>> {
+    join_children(children, false, meanwhile)
+}
+
+fn join_children(
+    children: &mut [Process],
+    stop_on_failure: bool,
     mut meanwhile: impl FnMut(&[Process]),
 ) -> Result<Vec<ExitStatus>> {
     let mut forwarded = false;
@@ -382,9 +392,10 @@ pub fn join_all_with(
             forwarded = true;
         }
         match stopping {
-            None if children
-                .iter()
-                .any(|c| c.status.is_some_and(|s| !s.success())) =>
+            None if stop_on_failure
+                && children
+                    .iter()
+                    .any(|c| c.status.is_some_and(|s| !s.success())) =>
             {
                 for child in children.iter() {
                     let _ = child.terminate();
@@ -490,7 +501,7 @@ fn quiet_panics(name: &str) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        let _ = writeln!(std::io::stderr(), "{name}: panicked{at}: {message}");
+        crate::say_err!("{name}: panicked{at}: {message}");
     }));
 }
 

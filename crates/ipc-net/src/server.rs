@@ -293,7 +293,7 @@ impl NatsServer {
 impl Drop for NatsServer {
     fn drop(&mut self) {
         if let Err(e) = self.stop_quietly() {
-            eprintln!("warning: {e}");
+            ipc_core::say_err!("warning: {e}");
         }
     }
 }

@@ -170,7 +170,7 @@ impl Inbox<'_> {
                 if delivery.already_processed() {
                     // Its acknowledgement was lost (a server went away):
                     // processed once already, so only acknowledge it.
-                    eprintln!(
+                    ipc_core::say_err!(
                         "receiver: message {} was delivered again; processed already, skipped",
                         delivery.sequence()
                     );
@@ -191,7 +191,7 @@ impl Inbox<'_> {
         if let (Inbox::Stored(receiver), Some(delivery)) = (self, delivery)
             && !receiver.ack(&delivery)?
         {
-            eprintln!(
+            ipc_core::say_err!(
                 "receiver: the acknowledgement of message {} was not confirmed; \
                  if it comes again, it is skipped",
                 delivery.sequence()

@@ -1,12 +1,51 @@
-//! Synchronisation between processes.
+//! Synchronisation between processes: the twins of Python's
+//! `multiprocessing` locks, semaphores, events, conditions and barriers.
 //!
-//! [`Lock`] is Python's `multiprocessing.Lock`, made robust: when the
-//! process holding it dies, the next [`Lock::lock`] says so
-//! ([`LockError::OwnerDied`]) instead of waiting forever.
+//! | Python | here | what it is for |
+//! | --- | --- | --- |
+//! | `Lock` | [`Lock`] | one process at a time in a critical section |
+//! | `RLock` | [`RLock`] | the same, and the holder may lock it again |
+//! | `Semaphore` | [`Semaphore`] | at most N at a time; counting free slots or items |
+//! | `BoundedSemaphore` | [`BoundedSemaphore`] | the same, and an extra release is an error |
+//! | `Event` | [`Event`] | one process lets every waiting one go |
+//! | `Condition` | [`Condition`] | wait under a lock until what it protects changes |
+//! | `Barrier` | [`Barrier`] | N processes meet, round after round |
+//!
+//! Every one of them:
+//!
+//! * lives in shared memory: made before `fork`, it is shared with the
+//!   children (anonymous memory, nothing to clean up); `create(name, …)`
+//!   and `open(name)` put it in a named segment for unrelated processes
+//!   (see [`crate::SharedMemory::create`]);
+//! * waits without spinning: a blocked process sleeps in the kernel, on a
+//!   futex ([`futex`]) or in `pthread_mutex_timedlock(3)`;
+//! * waits through [`crate::blocking`]: every wait has a `_timeout` and an
+//!   `_until` form ([`Error::Timeout`](crate::Error::Timeout)), a `try_`
+//!   form where Python has `block=False`
+//!   ([`Error::WouldBlock`](crate::Error::WouldBlock)), and notices
+//!   SIGINT or SIGTERM within [`crate::blocking::POLL_INTERVAL`]
+//!   ([`Error::Interrupted`](crate::Error::Interrupted));
+//! * says what a dead process leaves: the locks are robust (the next
+//!   locker gets [`LockError::OwnerDied`] instead of waiting for ever), a
+//!   [`Barrier`] breaks when one of its parties dies, a [`Condition`]'s
+//!   waiters take over a lock whose holder died, and the owner-less
+//!   [`Semaphore`] and [`Event`] document what cannot be known (each
+//!   type's page).
 
+pub mod barrier;
+pub mod condition;
+pub mod event;
 #[allow(unsafe_code)]
 pub mod futex;
 mod mutex;
+mod region;
+pub mod rlock;
+pub mod semaphore;
 
+pub use barrier::{Barrier, MAX_PARTIES};
+pub use condition::{Condition, ConditionGuard};
+pub use event::Event;
 pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
 pub use mutex::{Lock, LockError, LockGuard};
+pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore};

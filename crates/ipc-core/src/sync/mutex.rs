@@ -16,16 +16,21 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
+use std::sync::Arc;
+
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
+use crate::name::IpcName;
+#[cfg(doc)]
 use crate::shm::SharedMemory;
+use crate::sync::region::{Kind, MUTEX_SLOT, Region};
 use crate::trace;
 
 /// A `pthread_mutex_t` living in shared memory.
 ///
 /// It does not own that memory: the owner keeps the mapping alive for as
 /// long as the `RobustMutex` exists.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct RobustMutex {
     raw: NonNull<libc::pthread_mutex_t>,
     /// Its id in the run's `--trace` timeline; 0 for a mutex not shown
@@ -100,9 +105,29 @@ impl RobustMutex {
     /// Shows the mutex in the run's `--trace` timeline as `label`: its
     /// waits, and the spans it is held. Call it before the fork that shares
     /// it, so that every process records the same id.
-    pub(crate) fn traced(mut self, label: &str) -> Self {
-        self.trace_id = trace::new_object(label);
+    pub(crate) fn traced(self, label: &str) -> Self {
+        self.traced_as(trace::new_object(label))
+    }
+
+    /// Shows the mutex in the `--trace` timeline under the id `trace_id`
+    /// (a named object's, the same in every process that opens it).
+    pub(crate) fn traced_as(mut self, trace_id: u64) -> Self {
+        self.trace_id = trace_id;
         self
+    }
+
+    /// A handle to the mutex that [`RobustMutex::init`] set up at `at`.
+    ///
+    /// # Safety
+    /// `at` must point to a mutex initialised by [`RobustMutex::init`]
+    /// (in this process or another), in memory that stays mapped for as
+    /// long as the returned value is used.
+    pub(crate) unsafe fn attach(at: *mut u8) -> Self {
+        RobustMutex {
+            // SAFETY: `at` is non-null (the caller's contract).
+            raw: unsafe { NonNull::new_unchecked(at.cast()) },
+            trace_id: 0,
+        }
     }
 
     /// Takes the mutex if it is free; [`Error::WouldBlock`] if it is not.
@@ -130,7 +155,7 @@ impl RobustMutex {
     }
 
     /// Records `event` for this mutex in the run's trace, if it is shown.
-    fn record(&self, event: fn(u64)) {
+    pub(crate) fn record(&self, event: fn(u64)) {
         if self.trace_id != 0 {
             event(self.trace_id);
         }
@@ -304,9 +329,24 @@ pub(crate) fn guard_with<'a, G>(
 ///
 /// It lives in anonymous shared memory: make it before forking and the
 /// children share it. Cloning gives another handle to the same lock.
+/// [`Lock::create`] and [`Lock::open`] put it in a named segment instead,
+/// for processes that are not parent and child.
+///
+/// | Python | here |
+/// | --- | --- |
+/// | `Lock()` | [`Lock::new`] |
+/// | `with lock:` / `acquire()` … `release()` | [`Lock::lock`], the guard's drop |
+/// | `acquire(block=False)` | [`Lock::try_lock`] ([`Error::WouldBlock`]) |
+/// | `acquire(timeout=t)` | [`Lock::lock_timeout`] ([`Error::Timeout`]) |
+///
+/// Two differences, both on purpose: only the holder releases it (Python
+/// lets any process call `release()`; here the release is the guard's
+/// drop), and a holder that dies does not leave it locked for ever: the
+/// next locker gets [`LockError::OwnerDied`] with the lock held.
 ///
 /// ```
-/// use ipc_core::{Error, Lock, LockError};
+/// use std::time::Duration;
+/// use ipc_core::{Error, Lock, LockError, Process};
 ///
 /// let lock = Lock::new().unwrap();
 /// {
@@ -315,18 +355,22 @@ pub(crate) fn guard_with<'a, G>(
 ///         lock.try_lock(),
 ///         Err(LockError::Failed(Error::WouldBlock))
 ///     ), "held above");
+///     // Another process waits for it, and gives up after its timeout.
+///     let mut child = Process::spawn("child", || {
+///         matches!(
+///             lock.lock_timeout(Duration::from_millis(50)),
+///             Err(LockError::Failed(Error::Timeout))
+///         ) as i32
+///     })
+///     .unwrap();
+///     assert_eq!(child.join().unwrap().code(), 1);
 /// }
 /// assert!(lock.try_lock().is_ok(), "released when the guard dropped");
 /// ```
 #[derive(Debug, Clone)]
 pub struct Lock {
-    inner: std::sync::Arc<LockMemory>,
-}
-
-#[derive(Debug)]
-struct LockMemory {
+    region: Arc<Region>,
     mutex: RobustMutex,
-    _memory: SharedMemory,
 }
 
 impl Lock {
@@ -335,29 +379,78 @@ impl Lock {
     /// # Errors
     /// [`Error::Sys`] naming `mmap` or a `pthread_mutex*` call.
     pub fn new() -> Result<Self> {
-        Lock::shown_as(Some("lock"))
+        let mut lock = Lock::untraced()?;
+        lock.mutex = lock.mutex.traced("lock");
+        Ok(lock)
     }
 
     /// A lock the `--trace` timeline does not show (the pipe's, which
     /// keeps its frames whole).
     pub(crate) fn untraced() -> Result<Self> {
-        Lock::shown_as(None)
+        Self::whole(Region::anonymous(Kind::Lock, MUTEX_SLOT, init_at(0))?)
     }
 
-    fn shown_as(label: Option<&str>) -> Result<Self> {
-        let memory = SharedMemory::anonymous(RobustMutex::SIZE)?;
-        // SAFETY: fresh, page-aligned, zeroed memory of at least SIZE bytes,
-        // kept alive beside the mutex in `LockMemory`.
-        let mut mutex = unsafe { RobustMutex::init(memory.as_ptr())? };
-        if let Some(label) = label {
-            mutex = mutex.traced(label);
-        }
-        Ok(Lock {
-            inner: std::sync::Arc::new(LockMemory {
-                mutex,
-                _memory: memory,
-            }),
-        })
+    /// Makes a new, unlocked lock in the named segment `name` (mode 0600),
+    /// which other processes attach to with [`Lock::open`]. The segment is
+    /// removed when the creator's last handle is dropped.
+    ///
+    /// ```
+    /// use ipc_core::{IpcName, Lock};
+    ///
+    /// let name = IpcName::unique("doc-lock").unwrap();
+    /// let lock = Lock::create(&name).unwrap();
+    /// let same = Lock::open(&name).unwrap();
+    /// let _held = lock.lock().unwrap();
+    /// assert!(same.try_lock().is_err(), "one lock, two handles");
+    /// assert_eq!(same.name(), Some(&name));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`SharedMemory::create`] (`File exists` when the name is taken).
+    pub fn create(name: &IpcName) -> Result<Self> {
+        let lock = Self::whole(Region::create(name, Kind::Lock, MUTEX_SLOT, init_at(0))?)?;
+        Ok(lock.named_in_trace(name))
+    }
+
+    /// Attaches to the lock [`Lock::create`] made under `name`.
+    ///
+    /// # Errors
+    /// As [`SharedMemory::open`] (`No such file or directory`);
+    /// [`Error::Untrusted`] when the segment is not an ipc-core `Lock`.
+    pub fn open(name: &IpcName) -> Result<Self> {
+        Ok(Self::whole(Region::open(name, Kind::Lock)?)?.named_in_trace(name))
+    }
+
+    /// Shows a named lock in the `--trace` timeline under its name, the
+    /// same id in every process and program that opens it.
+    fn named_in_trace(mut self, name: &IpcName) -> Self {
+        self.mutex = self.mutex.traced_as(trace::named_object(&name.path()));
+        self
+    }
+
+    fn whole(region: Region) -> Result<Self> {
+        // SAFETY: a Lock region holds a mutex initialised at offset 0.
+        Ok(unsafe { Lock::in_region(Arc::new(region), 0) })
+    }
+
+    /// The lock whose mutex sits at `offset` of `region`'s body.
+    ///
+    /// # Safety
+    /// A mutex initialised by [`RobustMutex::init`] must be there.
+    pub(crate) unsafe fn in_region(region: Arc<Region>, offset: usize) -> Self {
+        // SAFETY: the caller's contract; the region (kept in the handle)
+        // keeps the mapping alive.
+        let mutex = unsafe { RobustMutex::attach(region.ptr(offset)) };
+        Lock { region, mutex }
+    }
+
+    /// The segment's name, for a lock made with `create` or `open`.
+    pub fn name(&self) -> Option<&IpcName> {
+        self.region.name()
+    }
+
+    pub(crate) fn mutex(&self) -> &RobustMutex {
+        &self.mutex
     }
 
     /// Blocks until the lock is held.
@@ -376,7 +469,7 @@ impl Lock {
     /// # Errors
     /// As [`Lock::lock`], plus [`Error::WouldBlock`] when it is held.
     pub fn try_lock(&self) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        let mutex = &self.inner.mutex;
+        let mutex = &self.mutex;
         guard_with(mutex, mutex.try_lock(), LockGuard)
     }
 
@@ -399,8 +492,18 @@ impl Lock {
         &self,
         deadline: Deadline,
     ) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        let mutex = &self.inner.mutex;
+        let mutex = &self.mutex;
         guard_with(mutex, mutex.lock_until(deadline), LockGuard)
+    }
+}
+
+/// An `init` for [`Region`] that sets up a robust mutex at `offset` of the
+/// body.
+pub(crate) fn init_at(offset: usize) -> impl FnOnce(&Region) -> Result<()> {
+    move |region| {
+        // SAFETY: the body is fresh, zeroed, and has a MUTEX_SLOT reserved
+        // at `offset` (each caller's layout); the region keeps it mapped.
+        unsafe { RobustMutex::init(region.ptr(offset)) }.map(drop)
     }
 }
 
@@ -408,7 +511,12 @@ impl Lock {
 #[derive(Debug)]
 pub struct LockGuard<'a>(Held<'a>);
 
-impl LockGuard<'_> {
+impl<'a> LockGuard<'a> {
+    /// A guard for a lock held through `held`.
+    pub(crate) fn from_held(held: Held<'a>) -> Self {
+        LockGuard(held)
+    }
+
     /// Declares the protected state repaired after
     /// [`LockError::OwnerDied`], so that the lock can be used again.
     ///

@@ -1,0 +1,472 @@
+//! `Semaphore` and `BoundedSemaphore`: counting semaphores shared by
+//! processes, like Python's `multiprocessing.Semaphore` and
+//! `BoundedSemaphore`.
+//!
+//! # How it works
+//!
+//! The value is a 32-bit word in shared memory. `acquire` takes one unit
+//! with a compare-and-swap when the value is above 0; when it is 0, the
+//! process counts itself as a sleeper and sleeps on the word with
+//! `FUTEX_WAIT` (`futex(2)`), in slices of at most
+//! [`crate::blocking::POLL_INTERVAL`] ([`crate::blocking::wait`]).
+//! `release` adds one unit and, only if somebody sleeps, wakes one sleeper
+//! with `FUTEX_WAKE`: with nobody waiting, an acquire and a release are two
+//! atomic instructions and no system call.
+//!
+//! # A process that dies
+//!
+//! A semaphore has no owner: any process may release a unit that another
+//! acquired (the producer–consumer pattern relies on it). So when a process
+//! dies between its `acquire` and its `release`, nothing can tell that the
+//! unit it took will never come back: the value stays one lower for good,
+//! and a process that waits for that unit waits until its deadline
+//! ([`Error::Timeout`]). Bound such waits (`acquire_timeout`), or let the
+//! parent notice the dead child (`ipc_core::join_all`). A process killed
+//! while *waiting* in `acquire` took nothing and loses nothing.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::blocking::{self, Deadline};
+use crate::error::{Error, Result};
+use crate::name::IpcName;
+use crate::sync::futex;
+use crate::sync::region::{Atomics, Kind, Region};
+
+#[repr(C)]
+struct Body {
+    /// The value; the futex word.
+    count: AtomicU32,
+    /// How many processes sleep (or are about to) on `count`.
+    sleepers: AtomicU32,
+    /// The highest value a release may reach.
+    bound: AtomicU32,
+}
+
+// SAFETY: repr(C), atomics only.
+unsafe impl Atomics for Body {}
+
+const BODY: usize = std::mem::size_of::<Body>();
+
+/// The semaphore both public types share.
+#[derive(Clone)]
+struct Counter {
+    region: Arc<Region>,
+}
+
+impl Counter {
+    fn init(value: u32, bound: u32) -> impl FnOnce(&Region) -> Result<()> {
+        move |region| {
+            let body = region.atomics::<Body>(0);
+            body.count.store(value, Ordering::Relaxed);
+            body.bound.store(bound, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    fn new(kind: Kind, value: u32, bound: u32) -> Result<Self> {
+        let region = Region::anonymous(kind, BODY, Self::init(value, bound))?;
+        Ok(Counter {
+            region: Arc::new(region),
+        })
+    }
+
+    fn create(name: &IpcName, kind: Kind, value: u32, bound: u32) -> Result<Self> {
+        let region = Region::create(name, kind, BODY, Self::init(value, bound))?;
+        Ok(Counter {
+            region: Arc::new(region),
+        })
+    }
+
+    fn open(name: &IpcName, kind: Kind) -> Result<Self> {
+        Ok(Counter {
+            region: Arc::new(Region::open(name, kind)?),
+        })
+    }
+
+    fn body(&self) -> &Body {
+        self.region.atomics(0)
+    }
+
+    /// Takes a unit if there is one.
+    fn take(&self) -> bool {
+        let count = &self.body().count;
+        let mut value = count.load(Ordering::Relaxed);
+        while value > 0 {
+            match count.compare_exchange_weak(value, value - 1, Ordering::SeqCst, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => value = now,
+            }
+        }
+        false
+    }
+
+    fn try_acquire(&self) -> Result<()> {
+        if self.take() {
+            Ok(())
+        } else {
+            Err(Error::WouldBlock)
+        }
+    }
+
+    fn acquire_until(&self, deadline: Deadline) -> Result<()> {
+        let body = self.body();
+        let outcome = blocking::wait(deadline, |slice| {
+            if self.take() {
+                return Ok(Some(()));
+            }
+            if slice.is_zero() {
+                return Ok(None);
+            }
+            // Count ourselves before the kernel looks at the word: a
+            // release that comes after this either sees us and wakes us,
+            // or came before and FUTEX_WAIT finds the word non-zero.
+            body.sleepers.fetch_add(1, Ordering::SeqCst);
+            let slept = futex::wait(&body.count, 0, slice);
+            body.sleepers.fetch_sub(1, Ordering::SeqCst);
+            slept?;
+            Ok(self.take().then_some(()))
+        });
+        if outcome.is_err() {
+            // A release may have woken us just as we gave up: pass the
+            // wake-up on, so that a unit is never left with sleepers.
+            self.wake_one_if_needed()?;
+        }
+        outcome
+    }
+
+    fn release(&self) -> Result<()> {
+        let body = self.body();
+        let bound = body.bound.load(Ordering::Relaxed);
+        let mut value = body.count.load(Ordering::Relaxed);
+        loop {
+            if value >= bound {
+                return Err(Error::TooManyReleases { limit: bound });
+            }
+            match body.count.compare_exchange_weak(
+                value,
+                value + 1,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => value = now,
+            }
+        }
+        self.wake_one_if_needed()
+    }
+
+    fn wake_one_if_needed(&self) -> Result<()> {
+        let body = self.body();
+        if body.sleepers.load(Ordering::SeqCst) > 0 && body.count.load(Ordering::SeqCst) > 0 {
+            futex::wake(&body.count, 1)?;
+        }
+        Ok(())
+    }
+
+    fn value(&self) -> u32 {
+        self.body().count.load(Ordering::SeqCst)
+    }
+
+    fn bound(&self) -> u32 {
+        self.body().bound.load(Ordering::Relaxed)
+    }
+}
+
+macro_rules! semaphore_methods {
+    ($kind:expr) => {
+        /// Attaches to the semaphore made under `name` by `create`.
+        ///
+        /// # Errors
+        /// As [`crate::SharedMemory::open`] (`No such file or directory`);
+        /// [`Error::Untrusted`] when the segment is not this type of
+        /// ipc-core object.
+        pub fn open(name: &IpcName) -> Result<Self> {
+            Ok(Self(Counter::open(name, $kind)?))
+        }
+
+        /// Takes a unit, waiting while the value is 0 (Python's
+        /// `acquire()`).
+        ///
+        /// # Errors
+        /// [`Error::Interrupted`] when SIGINT or SIGTERM arrives while it
+        /// waits (after [`crate::signal::install`]), noticed within
+        /// [`crate::blocking::POLL_INTERVAL`].
+        pub fn acquire(&self) -> Result<()> {
+            self.0.acquire_until(Deadline::NEVER)
+        }
+
+        /// Takes a unit only if the value is above 0 now (Python's
+        /// `acquire(block=False)`).
+        ///
+        /// # Errors
+        /// [`Error::WouldBlock`] when the value is 0.
+        pub fn try_acquire(&self) -> Result<()> {
+            self.0.try_acquire()
+        }
+
+        /// As `acquire`, waiting at most `timeout` (Python's
+        /// `acquire(timeout=t)`).
+        ///
+        /// # Errors
+        /// As `acquire`, plus [`Error::Timeout`] (nothing was taken).
+        pub fn acquire_timeout(&self, timeout: Duration) -> Result<()> {
+            self.0.acquire_until(Deadline::after(timeout))
+        }
+
+        /// As `acquire`, waiting until `deadline`.
+        ///
+        /// # Errors
+        /// As `acquire_timeout`.
+        pub fn acquire_until(&self, deadline: Deadline) -> Result<()> {
+            self.0.acquire_until(deadline)
+        }
+
+        /// The value now (Python's `get_value()`): a snapshot that other
+        /// processes may change at once.
+        pub fn value(&self) -> u32 {
+            self.0.value()
+        }
+
+        /// The segment's name, for a semaphore made with `create` or
+        /// `open`.
+        pub fn name(&self) -> Option<&IpcName> {
+            self.0.region.name()
+        }
+    };
+}
+
+/// A counting semaphore shared by processes, like Python's
+/// `multiprocessing.Semaphore`.
+///
+/// [`acquire`](Semaphore::acquire) takes a unit, waiting while there is
+/// none; [`release`](Semaphore::release) gives one back, and any process
+/// may release (no owner). Made before forking, it is shared with the
+/// children; [`Semaphore::create`] and [`Semaphore::open`] name it for
+/// unrelated processes. Cloning gives another handle to the same
+/// semaphore. See the [module](self) for what a dead process leaves.
+///
+/// | Python | here |
+/// | --- | --- |
+/// | `Semaphore(value)` | [`Semaphore::new`] |
+/// | `acquire()`, `acquire(timeout=t)` | [`Semaphore::acquire`], [`Semaphore::acquire_timeout`] |
+/// | `acquire(block=False)` | [`Semaphore::try_acquire`] ([`Error::WouldBlock`]) |
+/// | `release()` | [`Semaphore::release`] |
+/// | `get_value()` | [`Semaphore::value`] |
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_core::{Error, Process, Semaphore};
+///
+/// let slots = Semaphore::new(2).unwrap();
+/// slots.acquire().unwrap();
+/// slots.acquire().unwrap();
+/// assert!(matches!(slots.try_acquire(), Err(Error::WouldBlock)));
+/// // A child waits for a unit; the parent's release lets it through.
+/// let mut child = Process::spawn("child", || slots.acquire_timeout(Duration::from_secs(10)))
+///     .unwrap();
+/// slots.release().unwrap();
+/// assert!(child.join().unwrap().success());
+/// assert_eq!(slots.value(), 0, "the child took the unit and kept it");
+/// assert!(matches!(
+///     slots.acquire_timeout(Duration::from_millis(10)),
+///     Err(Error::Timeout)
+/// ));
+/// ```
+#[derive(Clone)]
+pub struct Semaphore(Counter);
+
+impl Semaphore {
+    /// A semaphore holding `value` units, in anonymous shared memory.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `mmap`.
+    pub fn new(value: u32) -> Result<Self> {
+        Ok(Semaphore(Counter::new(Kind::Semaphore, value, u32::MAX)?))
+    }
+
+    /// A semaphore holding `value` units in the named segment `name` (mode
+    /// 0600), for [`Semaphore::open`] in other processes. The segment is
+    /// removed when the creator's last handle is dropped.
+    ///
+    /// ```
+    /// use ipc_core::{IpcName, Semaphore};
+    ///
+    /// let name = IpcName::unique("doc-sem").unwrap();
+    /// let sem = Semaphore::create(&name, 1).unwrap();
+    /// let same = Semaphore::open(&name).unwrap();
+    /// same.acquire().unwrap();
+    /// assert_eq!(sem.value(), 0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`crate::SharedMemory::create`] (`File exists`).
+    pub fn create(name: &IpcName, value: u32) -> Result<Self> {
+        Ok(Semaphore(Counter::create(
+            name,
+            Kind::Semaphore,
+            value,
+            u32::MAX,
+        )?))
+    }
+
+    semaphore_methods!(Kind::Semaphore);
+
+    /// Gives a unit back and wakes one waiting process, if any. Any
+    /// process may release, whoever acquired.
+    ///
+    /// # Errors
+    /// [`Error::TooManyReleases`] when the value is already `u32::MAX`.
+    pub fn release(&self) -> Result<()> {
+        self.0.release()
+    }
+}
+
+/// A semaphore that refuses to be released above its initial value, like
+/// Python's `multiprocessing.BoundedSemaphore`: a release without a
+/// matching acquire is a bug, and it is reported instead of silently
+/// letting one more process in.
+///
+/// Everything else is as [`Semaphore`].
+///
+/// ```
+/// use ipc_core::{BoundedSemaphore, Error};
+///
+/// let sem = BoundedSemaphore::new(1).unwrap();
+/// sem.acquire().unwrap();
+/// sem.release().unwrap();
+/// assert!(matches!(sem.release(), Err(Error::TooManyReleases { limit: 1 })));
+/// assert_eq!(sem.value(), 1, "the extra release changed nothing");
+/// ```
+#[derive(Clone)]
+pub struct BoundedSemaphore(Counter);
+
+impl BoundedSemaphore {
+    /// A bounded semaphore holding `value` units, which is also the most
+    /// it may ever hold.
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `mmap`.
+    pub fn new(value: u32) -> Result<Self> {
+        Ok(BoundedSemaphore(Counter::new(
+            Kind::BoundedSemaphore,
+            value,
+            value,
+        )?))
+    }
+
+    /// A bounded semaphore in the named segment `name`, as
+    /// [`Semaphore::create`].
+    ///
+    /// # Errors
+    /// As [`crate::SharedMemory::create`].
+    pub fn create(name: &IpcName, value: u32) -> Result<Self> {
+        Ok(BoundedSemaphore(Counter::create(
+            name,
+            Kind::BoundedSemaphore,
+            value,
+            value,
+        )?))
+    }
+
+    semaphore_methods!(Kind::BoundedSemaphore);
+
+    /// Gives a unit back and wakes one waiting process, if any.
+    ///
+    /// # Errors
+    /// [`Error::TooManyReleases`] when the value is already the initial
+    /// one (nothing changes).
+    pub fn release(&self) -> Result<()> {
+        self.0.release()
+    }
+
+    /// The initial value: the most the semaphore may hold.
+    pub fn bound(&self) -> u32 {
+        self.0.bound()
+    }
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("name", &self.name())
+            .field("value", &self.value())
+            .finish()
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundedSemaphore")
+            .field("name", &self.name())
+            .field("value", &self.value())
+            .field("bound", &self.bound())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn units_are_counted() {
+        let sem = Semaphore::new(3).unwrap();
+        for _ in 0..3 {
+            sem.try_acquire().unwrap();
+        }
+        assert!(matches!(sem.try_acquire(), Err(Error::WouldBlock)));
+        sem.release().unwrap();
+        assert_eq!(sem.value(), 1);
+    }
+
+    #[test]
+    fn a_timed_acquire_waits_its_timeout() {
+        let sem = Semaphore::new(0).unwrap();
+        let start = Instant::now();
+        assert!(matches!(
+            sem.acquire_timeout(Duration::from_millis(30)),
+            Err(Error::Timeout)
+        ));
+        assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn a_release_wakes_a_waiting_thread() {
+        let sem = Semaphore::new(0).unwrap();
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| sem.acquire_timeout(Duration::from_secs(30)));
+            std::thread::sleep(Duration::from_millis(20));
+            sem.release().unwrap();
+            waiter.join().unwrap().unwrap();
+        });
+        assert_eq!(sem.value(), 0);
+    }
+
+    #[test]
+    fn the_unbounded_one_stops_at_u32_max() {
+        let sem = Semaphore::new(u32::MAX).unwrap();
+        assert!(matches!(
+            sem.release(),
+            Err(Error::TooManyReleases { limit: u32::MAX })
+        ));
+    }
+
+    #[test]
+    fn named_kinds_are_not_mixed_up() {
+        let name = IpcName::unique("sem-kind").unwrap();
+        let bounded = BoundedSemaphore::create(&name, 2).unwrap();
+        assert!(matches!(
+            Semaphore::open(&name),
+            Err(Error::Untrusted { .. })
+        ));
+        let same = BoundedSemaphore::open(&name).unwrap();
+        assert_eq!(same.bound(), 2);
+        same.acquire().unwrap();
+        assert_eq!(bounded.value(), 1);
+    }
+}

@@ -1,0 +1,377 @@
+//! Runs the real `exp3-clientserver` binary: the default lines, ten
+//! clients, the two roles in separate processes, a client and the server
+//! killed with SIGKILL, a client without a server, signals, bad input, the
+//! handout; and after each, that no queue is left in /dev/mqueue.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use ipc_testkit::{Pid, Run, Running, SIGNAL_DEADLINE, Sig, handout, run, wait_blocked};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A well-known queue name of this test alone, and the check that no
+/// queue of it (its own, its clients' reply queues) is left.
+struct Server(String);
+
+impl Server {
+    fn new(tag: &str) -> Server {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Server(format!("ipc-lab-cstest-{}-{n}-{tag}", std::process::id()))
+    }
+
+    /// The name without the prefix, as it appears in the reply queues.
+    fn bare(&self) -> &str {
+        self.0.strip_prefix("ipc-lab-").unwrap()
+    }
+
+    /// The queues of this server and its clients in /dev/mqueue.
+    fn queues(&self) -> Vec<String> {
+        ipc_testkit::prefixed_entries("/dev/mqueue")
+            .into_iter()
+            .filter(|q| q.contains(self.bare()))
+            .collect()
+    }
+
+    #[track_caller]
+    fn assert_nothing_left(&self, run: &Run) {
+        if !mqueue_mounted() {
+            println!("/dev/mqueue is not mounted: not checking for leftovers");
+            return;
+        }
+        let left = self.queues();
+        assert!(left.is_empty(), "left in /dev/mqueue: {left:?}\n{run}");
+    }
+}
+
+fn mqueue_mounted() -> bool {
+    std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.contains(" /dev/mqueue mqueue "))
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    command
+}
+
+/// The lines of `n` clients, client k sending k + 5.
+fn client_lines(n: i64) -> Vec<String> {
+    (1..=n)
+        .map(|k| format!("Client {k} sent {}, received {}", k + 5, (k + 5) * (k + 5)))
+        .collect()
+}
+
+/// Checks a default run of `n` clients: each client's line once (in any
+/// order), then the server's.
+fn check_default_run(run: &Run, n: i64) {
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stderr, "", "{run}");
+    let mut lines = run.stdout_lines();
+    let last = lines.pop();
+    let requests = if n == 1 { "request" } else { "requests" };
+    assert_eq!(
+        last,
+        Some(&*format!("Server answered {n} {requests}")),
+        "{run}"
+    );
+    lines.sort_unstable();
+    let mut expected = client_lines(n);
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "{run}");
+}
+
+#[test]
+fn the_default_run_prints_each_client_then_the_server() {
+    let running = Running::start(command(&[]), false);
+    let pid = running.pid();
+    let run = running.finish(WAIT);
+    check_default_run(&run, 3);
+    // Its queues are named after the parent's pid: none is left.
+    let left: Vec<String> = ipc_testkit::prefixed_entries("/dev/mqueue")
+        .into_iter()
+        .filter(|q| q.contains(&format!("-{pid}-")))
+        .collect();
+    assert!(left.is_empty(), "{left:?}\n{run}");
+}
+
+#[test]
+fn fast_prints_the_same_lines() {
+    let server = Server::new("fast");
+    let run = run(BIN, &["--fast", "--name", &server.0]);
+    check_default_run(&run, 3);
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn ten_clients_are_all_answered() {
+    let server = Server::new("ten");
+    let run = run(BIN, &["--fast", "--clients", "10", "--name", &server.0]);
+    check_default_run(&run, 10);
+    server.assert_nothing_left(&run);
+}
+
+/// The pid of the client `victim` (its spawn order: the server first, then
+/// client 1, 2, …) once its reply queue exists and it has had the time to
+/// send its request and start waiting for the answer.
+fn waiting_client(running: &Running, server: &Server, clients: usize, victim: usize) -> Pid {
+    let children = running.wait_for_children(clients + 1, WAIT);
+    let pid = children[victim];
+    let reply = format!("/dev/mqueue/ipc-lab-{pid}-{}-reply", server.bare());
+    let deadline = Instant::now() + WAIT;
+    while !Path::new(&reply).exists() {
+        assert!(Instant::now() < deadline, "no {reply}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Sending takes microseconds; the server answers after its 800 ms.
+    std::thread::sleep(Duration::from_millis(300));
+    wait_blocked(&[pid], WAIT);
+    pid
+}
+
+#[test]
+fn a_client_killed_while_waiting_does_not_stop_the_server() {
+    if !mqueue_mounted() {
+        println!("skipped: /dev/mqueue is not mounted, the victim's queue cannot be watched");
+        return;
+    }
+    let server = Server::new("client-killed");
+    let running = Running::start(
+        command(&["--delay", "800", "--timeout", "20", "--name", &server.0]),
+        false,
+    );
+    let victim = waiting_client(&running, &server, 3, 3);
+    nix::sys::signal::kill(victim, Sig::SIGKILL).unwrap();
+    let run = running.finish(WAIT);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["exp3-clientserver: client 3 was killed by SIGKILL"]);
+    let mut lines = run.stdout_lines();
+    assert_eq!(lines.pop(), Some("Server answered 2 requests"), "{run}");
+    // The server logged the answer it could not deliver, and went on.
+    let (log, mut answered): (Vec<&str>, Vec<&str>) =
+        lines.into_iter().partition(|l| l.starts_with("Server: "));
+    assert_eq!(log.len(), 1, "{run}");
+    assert!(
+        log[0].starts_with("Server: no answer to client 3: mq_open /ipc-lab-")
+            && log[0].ends_with("No such file or directory (the client is gone)"),
+        "{run}"
+    );
+    answered.sort_unstable();
+    assert_eq!(answered, client_lines(2), "{run}");
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn a_killed_server_makes_every_client_give_up_in_time() {
+    let server = Server::new("server-killed");
+    let running = Running::start(
+        command(&["--delay", "800", "--timeout", "2", "--name", &server.0]),
+        false,
+    );
+    let children = running.wait_for_children(4, WAIT);
+    let queue = format!("/dev/mqueue/{}", server.0);
+    let deadline = Instant::now() + WAIT;
+    while mqueue_mounted() && !Path::new(&queue).exists() {
+        assert!(Instant::now() < deadline, "no {queue}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = Instant::now();
+    nix::sys::signal::kill(children[0], Sig::SIGKILL).unwrap();
+    let run = running.finish(WAIT);
+    let took = killed.elapsed();
+    // A client gives up either waiting for the answer, or, once the dead
+    // server's run has removed its queue, finding no server at all.
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["exp3-clientserver: server was killed by SIGKILL"]);
+    for n in 1..=3 {
+        let gave_up = run.stderr.lines().any(|line| {
+            line.starts_with(&format!("Client {n}: no "))
+                && line.contains(&format!("/{} within 2s", server.0))
+        });
+        assert!(gave_up, "client {n} did not give up with its reason\n{run}");
+    }
+    assert!(!run.stdout.contains("received"), "{run}");
+    assert!(
+        took < Duration::from_secs(10),
+        "the clients took {took:?}\n{run}"
+    );
+    run.assert_all_ended(&children);
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn the_roles_serve_and_ask_from_separate_processes() {
+    let server = Server::new("roles");
+    let mut serving = Running::start(command(&["server", "--fast", "--name", &server.0]), false);
+    serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server (pid "));
+    let first = run(BIN, &["client", "2", "--name", &server.0]);
+    first.assert_code(0).assert_no_panic();
+    assert_eq!(
+        first.stdout_lines().last(),
+        Some(&"Client 2 sent 7, received 49"),
+        "{first}"
+    );
+    let second = run(
+        BIN,
+        &["client", "5", "--number", "-12", "--name", &server.0],
+    );
+    second.assert_code(0);
+    assert_eq!(
+        second.stdout_lines().last(),
+        Some(&"Client 5 sent -12, received 144"),
+        "{second}"
+    );
+    // A second server on the same name is refused.
+    let taken = run(BIN, &["server", "--name", &server.0]);
+    taken
+        .assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["File exists", "another server is running"]);
+    serving.signal(Sig::SIGINT);
+    let run = serving.finish(SIGNAL_DEADLINE);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(
+        run.stdout_lines()[1..],
+        [
+            "Server: interrupted by SIGINT",
+            "Server answered 2 requests"
+        ],
+        "{run}"
+    );
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn a_client_role_killed_while_waiting_leaves_no_queue() {
+    let server = Server::new("role-killed");
+    let mut serving = Running::start(
+        command(&["server", "--delay", "1000", "--name", &server.0]),
+        false,
+    );
+    serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server (pid "));
+    let mut asking = Running::start(command(&["client", "1", "--name", &server.0]), false);
+    asking.wait_for_lines(1, WAIT, |l| l.starts_with("Client 1 (pid "));
+    std::thread::sleep(Duration::from_millis(200));
+    wait_blocked(&[asking.pid()], WAIT);
+    asking.signal(Sig::SIGKILL);
+    let killed = asking.finish(WAIT);
+    assert_eq!(killed.status.code(), None, "killed\n{killed}");
+    // The dead client's run removes its reply queue (its tracker, once
+    // the client is gone): the server, a second later, finds no one to
+    // answer, says so, and goes on.
+    let deadline = Instant::now() + WAIT;
+    while !server.queues().iter().all(|q| q == &server.0) {
+        assert!(Instant::now() < deadline, "{:?}", server.queues());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server: no answer to client 1:"));
+    serving.signal(Sig::SIGTERM);
+    let run = serving.finish(SIGNAL_DEADLINE);
+    run.assert_code(0);
+    run.assert_stdout_contains(&[
+        "(the client is gone)",
+        "Server: interrupted by SIGTERM",
+        "Server answered 0 requests",
+    ]);
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn a_client_without_a_server_gives_up_with_a_clear_message() {
+    let server = Server::new("nobody");
+    let start = Instant::now();
+    let run = run(BIN, &["client", "1", "--timeout", "1", "--name", &server.0]);
+    let took = start.elapsed();
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[
+            &format!("Client 1: no server at /{} within 1s", server.0),
+            "start `exp3-clientserver server` first",
+        ]);
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn ctrl_c_ends_a_waiting_client_and_removes_its_queue() {
+    let server = Server::new("client-sigint");
+    let mut asking = Running::start(command(&["client", "3", "--name", &server.0]), false);
+    asking.wait_for_lines(1, WAIT, |l| l.starts_with("Client 3 (pid "));
+    asking.signal(Sig::SIGINT);
+    let run = asking.finish(SIGNAL_DEADLINE);
+    run.assert_code(0).assert_no_panic();
+    run.assert_stdout_contains(&["Client 3: interrupted by SIGINT"]);
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn sigterm_to_the_parent_ends_the_default_run_and_removes_every_queue() {
+    let server = Server::new("sigterm");
+    let running = Running::start(command(&["--delay", "2000", "--name", &server.0]), false);
+    let children = running.wait_for_children(4, WAIT);
+    std::thread::sleep(Duration::from_millis(200));
+    running.signal(Sig::SIGTERM);
+    let run = running.finish(SIGNAL_DEADLINE);
+    run.assert_code(0).assert_no_panic();
+    run.assert_stdout_contains(&[
+        "Server: interrupted by SIGTERM",
+        "Server answered 0 requests",
+    ]);
+    run.assert_all_ended(&children);
+    server.assert_nothing_left(&run);
+}
+
+#[test]
+fn bad_input_exits_with_2_and_no_panic() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["--clients", "0"], "--clients"),
+        (&["client"], "<N>"),
+        (&["client", "0"], "0"),
+        (&["client", "1", "--number", "3037000500"], "3037000500"),
+        (&["--name", "a/b"], "contains '/'"),
+        (&["server", "--clients", "2"], "--clients"),
+    ];
+    for (args, message) in cases {
+        run(BIN, args).assert_bad_usage(message);
+    }
+}
+
+#[test]
+fn help_explains_the_roles_and_the_exit_codes() {
+    run(BIN, &["--help"])
+        .assert_code(0)
+        .assert_stdout_contains(&[
+            "message queue",
+            "server",
+            "client",
+            "--clients",
+            "--timeout",
+            "--name",
+            "--fast",
+            "Exit codes: 0",
+            "1 a failure",
+            "2 bad usage",
+        ]);
+}
+
+#[test]
+fn the_handout_shows_a_real_run() {
+    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp3-clientserver");
+    // The clients' lines come in any order: compare them sorted.
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), |text| {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let last = lines.pop();
+        lines.sort();
+        (lines, last)
+    });
+}
