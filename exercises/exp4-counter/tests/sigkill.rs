@@ -18,6 +18,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
 const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
 const WAIT: Duration = Duration::from_secs(30);
 
+/// Held by each test: any ipc-lab program that creates a named object
+/// sweeps dead runs, so a test of the tracker (or of the sweep) must not
+/// have another test's program do the work for it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn shm(name: &str) -> PathBuf {
     Path::new("/dev/shm").join(name)
 }
@@ -74,6 +85,7 @@ fn kill_everything(running: Running) {
 
 #[test]
 fn a_parent_killed_alone_leaves_nothing_once_its_children_end() {
+    let _serial = one_at_a_time();
     // The default, unique name: ipc-lab-<parent's pid>-<token>-0-counter.
     let mut command = Command::new(BIN);
     command.args(["--fast", "--ticks", "1000000"]);
@@ -112,6 +124,7 @@ fn a_parent_killed_alone_leaves_nothing_once_its_children_end() {
 
 #[test]
 fn a_whole_group_killed_leaves_nothing_its_tracker_survives_it() {
+    let _serial = one_at_a_time();
     let name = format!("t{}-group", std::process::id());
     let running = counting(&name);
     let segment = shm(&format!("ipc-lab-{name}"));
@@ -134,6 +147,7 @@ fn a_whole_group_killed_leaves_nothing_its_tracker_survives_it() {
 
 #[test]
 fn the_next_program_sweeps_a_dead_run_and_leaves_a_live_one_alone() {
+    let _serial = one_at_a_time();
     let me = std::process::id();
     let dead_name = format!("t{me}-dead");
     let live_name = format!("t{me}-live");
@@ -210,6 +224,7 @@ impl Drop for Crafted {
 
 #[test]
 fn pid_reuse_cannot_fool_the_sweeper() {
+    let _serial = one_at_a_time();
     // The lease names a pid that is alive now (this very test): a sweeper
     // trusting pids would keep the segment for ever. Nobody holds the
     // lease's lock, so its run is dead, whoever has that pid today.
@@ -228,6 +243,7 @@ fn pid_reuse_cannot_fool_the_sweeper() {
 
 #[test]
 fn a_sweep_never_removes_what_the_lease_did_not_make() {
+    let _serial = one_at_a_time();
     // The lease lists a segment, but the object at that name now is
     // another one (another inode): made since by somebody else. It stays.
     let crafted = Crafted::new(999_999, "replaced");
@@ -240,6 +256,7 @@ fn a_sweep_never_removes_what_the_lease_did_not_make() {
 
 #[test]
 fn two_runs_in_separate_pid_namespaces_do_not_collide() {
+    let _serial = one_at_a_time();
     let works = Command::new("unshare")
         .args(["-pf", "true"])
         .output()
