@@ -108,10 +108,13 @@ pub fn run<E: Failure + From<Error>>(
     pace::set_fast(common.fast);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         // Before the body: the log must exist before the first fork.
+        // A program started by another one's run has its lane named after
+        // its role (trace::part_for).
+        let lane = std::env::var(trace::NAME_VAR).unwrap_or_else(|_| program.to_owned());
         let log = common
             .trace
             .as_ref()
-            .map(|_| trace::start(program, trace::DEFAULT_CAPACITY))
+            .map(|_| trace::start(&lane, trace::DEFAULT_CAPACITY))
             .transpose()?;
         let outcome = body().and_then(|()| output::flush().map_err(E::from));
         if let (Some(log), Some(path)) = (log, &common.trace) {

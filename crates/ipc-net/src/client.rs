@@ -21,9 +21,12 @@ use std::time::{Duration, Instant};
 use async_nats::{Client, RequestErrorKind};
 use futures_util::{FutureExt, StreamExt};
 
+use futures_util::future::Either;
+
 use crate::error::{Error, Result};
 use crate::names::{ServerUrls, Subject};
 use crate::runtime::{self, Stop, Watch};
+use crate::traced;
 
 /// How a connection is made and how long its operations may take.
 #[derive(Debug, Clone)]
@@ -226,9 +229,15 @@ impl Connection {
     /// # Errors
     /// As [`Connection::publish`].
     pub fn publish_queued(&self, subject: &Subject, payload: &[u8]) -> Result<()> {
-        let publishing = self
-            .client
-            .publish(subject.as_str().to_owned(), payload.to_vec().into());
+        let name = subject.as_str().to_owned();
+        let publishing = match traced::sending(&name, payload) {
+            Some(headers) => Either::Left(self.client.publish_with_headers(
+                name,
+                headers,
+                payload.to_vec().into(),
+            )),
+            None => Either::Right(self.client.publish(name, payload.to_vec().into())),
+        };
         self.wait(
             || format!("publishing on {subject}"),
             publishing,
@@ -307,9 +316,15 @@ impl Connection {
     /// (the server says so), or when nobody answered within `timeout`;
     /// [`Error::Lost`]; `Interrupted`.
     pub fn request(&self, subject: &Subject, payload: &[u8], timeout: Duration) -> Result<Vec<u8>> {
-        let requesting = self
-            .client
-            .request(subject.as_str().to_owned(), payload.to_vec().into());
+        let name = subject.as_str().to_owned();
+        let requesting = match traced::sending(&name, payload) {
+            Some(headers) => Either::Left(self.client.request_with_headers(
+                name,
+                headers,
+                payload.to_vec().into(),
+            )),
+            None => Either::Right(self.client.request(name, payload.to_vec().into())),
+        };
         let started = Instant::now();
         let no_responders = || Error::NoResponders {
             url: self.urls.to_string(),
@@ -321,7 +336,10 @@ impl Connection {
             requesting,
             Some(timeout),
         ) {
-            Ok(Ok(reply)) => Ok(reply.payload.to_vec()),
+            Ok(Ok(reply)) => {
+                traced::received(subject.as_str(), reply.headers.as_ref(), &reply.payload);
+                Ok(reply.payload.to_vec())
+            }
             Ok(Err(e)) => match e.kind() {
                 RequestErrorKind::NoResponders | RequestErrorKind::TimedOut => Err(no_responders()),
                 _ => Err(self.refused(format!("request on {subject}"), e)),
@@ -472,10 +490,17 @@ impl Subscription<'_> {
                 reason: "it is not a request: it has no reply subject".into(),
             });
         };
-        let publishing = self
-            .connection
-            .client
-            .publish(reply.clone(), payload.to_vec().into());
+        // The answer is drawn on the request's subject: the reply subject
+        // is an inbox of the moment, the same for nobody else.
+        let client = &self.connection.client;
+        let publishing = match traced::sending(&request.subject, payload) {
+            Some(headers) => Either::Left(client.publish_with_headers(
+                reply.clone(),
+                headers,
+                payload.to_vec().into(),
+            )),
+            None => Either::Right(client.publish(reply.clone(), payload.to_vec().into())),
+        };
         let connection = self.connection;
         connection
             .wait(
@@ -498,6 +523,7 @@ pub struct Message {
 
 impl Message {
     fn new(message: async_nats::Message) -> Message {
+        traced::received(&message.subject, message.headers.as_ref(), &message.payload);
         Message {
             subject: message.subject.to_string(),
             reply: message.reply.map(|r| r.to_string()),

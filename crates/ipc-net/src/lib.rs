@@ -51,6 +51,7 @@ pub mod roles;
 mod runtime;
 pub mod server;
 pub mod stream;
+pub mod traced;
 
 pub use client::{Connection, Message, Options, Subscription};
 pub use error::{Error, Result};

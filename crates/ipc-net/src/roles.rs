@@ -206,6 +206,14 @@ impl LocalRun {
         if ipc_core::pace::is_fast() {
             command.arg("--fast");
         }
+        // While tracing, the role writes its own trace, which this run's
+        // trace takes in when it is written: one picture of every role.
+        if let Some(part) = ipc_core::trace::part_for(name) {
+            command
+                .arg("--trace")
+                .arg(part)
+                .env(ipc_core::trace::NAME_VAR, name);
+        }
         command.args(args).stdin(Stdio::null());
         ipc_core::command::die_with_parent(&mut command, Signal::SIGTERM);
         // Lines written before the spawn must not be written again or late.

@@ -132,6 +132,7 @@ impl<'c> WorkQueue<'c> {
     pub fn publish(&self, payload: &[u8], id: &str) -> Result<u64> {
         let started = Instant::now();
         let subject = &self.subject;
+        crate::traced::storing(subject.as_str(), id, payload);
         loop {
             let message = PublishMessage::build()
                 .payload(payload.to_vec().into())
@@ -359,6 +360,7 @@ impl WorkReceiver<'_> {
                     let sequence = info.stream_sequence;
                     let delivered = info.delivered;
                     let again = self.seen.contains(&sequence);
+                    crate::traced::delivered(&message);
                     return Ok(Some(Delivery {
                         message,
                         sequence,

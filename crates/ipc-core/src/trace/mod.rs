@@ -235,9 +235,26 @@ impl Log {
     /// # Errors
     /// As [`Format::from_path`]; [`Error::Sys`] naming `write` and the file
     /// when it cannot be written.
+    ///
+    /// The traces of the programs this one started with [`part_for`] are
+    /// merged in (aligned by their wall-clock starts, as `ipc-trace merge`
+    /// does), and their files removed.
     pub fn write(&self, path: &Path) -> Result<Written> {
         let format = Format::from_path(path)?;
-        let trace = self.snapshot();
+        let mut trace = self.snapshot();
+        let parts = std::mem::take(&mut *lock_parts());
+        if !parts.is_empty() {
+            let mut all = vec![trace];
+            for part in parts {
+                if let Ok(text) = std::fs::read_to_string(&part)
+                    && let Ok(other) = Trace::from_json(&text)
+                {
+                    all.push(other);
+                }
+                let _ = std::fs::remove_file(&part);
+            }
+            trace = merge(all);
+        }
         trace.write_as(path, format)?;
         Ok(Written {
             path: path.to_owned(),
@@ -305,6 +322,44 @@ pub fn start(name: &str, capacity: usize) -> Result<Log> {
         &"",
     );
     Ok(log)
+}
+
+/// The files of the traces that programs started by this one write, to be
+/// merged when this one's log is written ([`part_for`]).
+static PARTS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn lock_parts() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PARTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The environment variable that names a program's process in its trace
+/// (its role, given by the program that started it).
+pub const NAME_VAR: &str = "IPC_LAB_TRACE_NAME";
+
+/// For a program this one starts with `std::process::Command` (not a
+/// fork: a separate log), while tracing: the `--trace` file the program
+/// should write, a JSON file in the temporary directory that [`Log::write`]
+/// merges into this run's trace and then removes. Give the program the
+/// environment variable [`NAME_VAR`] set to `role` too, to name its lane.
+/// `None` while tracing is off.
+pub fn part_for(role: &str) -> Option<PathBuf> {
+    if !is_on() {
+        return None;
+    }
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let safe: String = role
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = std::env::temp_dir().join(format!(
+        "ipc-lab-trace-{}-{n}-{safe}.json",
+        std::process::id()
+    ));
+    lock_parts().push(path.clone());
+    Some(path)
 }
 
 /// Stops recording in this process (its children forked afterwards
@@ -467,6 +522,13 @@ fn keyed(log: &LogMemory, channel: u64, key: &[u8], side: usize) -> u64 {
     let hash = fnv1a(key);
     let n = log.next_in_channel(channel ^ hash, side);
     (hash & !0xf_ffff) | (n & 0xf_ffff)
+}
+
+/// A message id made from a name the message carries anyway (a NATS
+/// message id, say): the same on every machine, so that traces recorded
+/// apart pair its receive with its send. Records nothing.
+pub fn id_of(name: &str) -> u64 {
+    fnv1a(name.as_bytes()) >> 1
 }
 
 /// FNV-1a: a short, stable hash of `bytes`.
