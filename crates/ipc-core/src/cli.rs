@@ -73,7 +73,8 @@ pub fn parse<A: clap::Parser>() -> A {
 /// `expected a whole number of passes from 1 to 5000000 (NOTE)`, instead
 /// of clap's `unexpected argument '-1' found` or `0 is not in 1..…`.
 ///
-/// Pair it with `allow_hyphen_values = true`, so that a negative number
+/// An empty `unit` leaves out the words "of UNIT". Pair it with
+/// `allow_hyphen_values = true`, so that a negative number
 /// reaches the parser instead of being taken for a flag:
 ///
 /// ```
@@ -115,7 +116,12 @@ pub fn whole_number(
                 } else {
                     format!(" ({note})")
                 };
-                format!("expected a whole number of {unit}{bounds}{note}")
+                let of = if unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of {unit}")
+                };
+                format!("expected a whole number{of}{bounds}{note}")
             })
     }
 }
