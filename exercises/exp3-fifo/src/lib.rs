@@ -18,9 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
-use ipc_core::{
-    Error, IpcName, Process, Result, join_all_ok, join_all_with, pace, say, signal,
-};
+use ipc_core::{Error, IpcName, Process, Result, join_all_ok, join_all_with, pace, say, signal};
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
 /// no `END`: closing the FIFO is the end).
