@@ -106,7 +106,10 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--no-such-flag"], "--no-such-flag"),
         (&["--seed", "abc"], "expected a whole number, 0 or more"),
         (&["--seed", "-1"], "expected a whole number, 0 or more"),
-        (&["--seed", "18446744073709551616"], "expected a whole number, 0 or more"),
+        (
+            &["--seed", "18446744073709551616"],
+            "expected a whole number, 0 or more",
+        ),
         (&["--seed", "1", "example"], "not to `example`"),
     ];
     for (args, message) in cases {

@@ -131,9 +131,7 @@ pub fn until_interrupted(outcome: Result<()>) -> Result<()> {
 /// # Errors
 /// A failed write.
 pub fn print_interrupted(by: &str, actual: u64, expected: u64) -> Result<()> {
-    say!(
-        "Interrupted by {by}: the processes stopped early, at {actual} of the expected {expected}"
-    )
+    say!("Interrupted by {by}: the processes stopped early, at {actual} of the expected {expected}")
 }
 
 #[cfg(test)]

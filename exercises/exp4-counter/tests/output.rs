@@ -273,7 +273,11 @@ fn attaching_to_a_missing_name_is_bad_input() {
 fn a_closed_stdout_ends_the_endless_run_quietly() {
     // Ticks enough for ever: only the closed output can end this run.
     let name = test_name("head");
-    let run = run_into_head(BIN, &["--fast", "--ticks", MANY_TICKS, "--name", &name], b"");
+    let run = run_into_head(
+        BIN,
+        &["--fast", "--ticks", MANY_TICKS, "--name", &name],
+        b"",
+    );
     run.assert_code(0).assert_no_panic();
     assert_eq!(run.stderr, "", "{run}");
     assert!(run.stdout.starts_with("Process-"), "{run}");

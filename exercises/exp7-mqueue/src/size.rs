@@ -90,6 +90,9 @@ mod tests {
             capacity: MESSAGES.len() - 1,
             ..Size::default()
         };
-        assert_eq!(small.check_holds_every_message().unwrap_err().exit_code(), 2);
+        assert_eq!(
+            small.check_holds_every_message().unwrap_err().exit_code(),
+            2
+        );
     }
 }

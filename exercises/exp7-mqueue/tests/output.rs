@@ -371,7 +371,11 @@ fn clean_sh_removes_a_left_queue_only_once_nobody_holds_it() {
 
 #[test]
 fn a_small_rlimit_msgqueue_names_the_limit_and_how_to_raise_it() {
-    if !Command::new("prlimit").arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if !Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
         println!("skipped: prlimit (util-linux) is not installed");
         return;
     }
@@ -383,11 +387,13 @@ fn a_small_rlimit_msgqueue_names_the_limit_and_how_to_raise_it() {
             .args(["--msgqueue=100", BIN, "--fast", "--name", q.name()])
             .args(role);
         let run = run_command(command, None, WAIT);
-        run.assert_code(1).assert_no_panic().assert_stderr_contains(&[
-            "the RLIMIT_MSGQUEUE limit on the bytes of all your message queues is reached",
-            "`ulimit -q`",
-            "Too many open files",
-        ]);
+        run.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[
+                "the RLIMIT_MSGQUEUE limit on the bytes of all your message queues is reached",
+                "`ulimit -q`",
+                "Too many open files",
+            ]);
         assert!(!q.exists(), "{run}");
     }
 }
@@ -485,10 +491,22 @@ fn bad_usage_exits_with_2_and_no_panic() {
     for (args, message) in [
         (&["--no-such-flag"][..], "--no-such-flag"),
         (&["--name", "a/b"], "contains '/'"),
-        (&["--capacity", "x"], "expected a whole number of messages, 1 or more"),
-        (&["--capacity", "0"], "expected a whole number of messages, 1 or more"),
-        (&["--capacity", "-1"], "expected a whole number of messages, 1 or more"),
-        (&["--msgsize", "-1"], "expected a whole number of bytes, 1 or more"),
+        (
+            &["--capacity", "x"],
+            "expected a whole number of messages, 1 or more",
+        ),
+        (
+            &["--capacity", "0"],
+            "expected a whole number of messages, 1 or more",
+        ),
+        (
+            &["--capacity", "-1"],
+            "expected a whole number of messages, 1 or more",
+        ),
+        (
+            &["--msgsize", "-1"],
+            "expected a whole number of bytes, 1 or more",
+        ),
     ] {
         run(BIN, args).assert_bad_usage(message);
     }

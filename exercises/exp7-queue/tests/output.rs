@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run,
-    run_into_full_disk, run_into_head, run_to_file, wait_blocked,
+    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
+    run_into_head, run_to_file, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
