@@ -19,11 +19,13 @@
 //! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories |
 //! | [`text`] | normalise pids and numbers before comparing |
 //! | [`handout`] | check an experiment's handout against a real run |
+//! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
 //!
 //! Everything is re-exported at the top, as tests use it.
 
+pub mod book;
 pub mod handout;
 pub mod leaks;
 pub mod procfs;
