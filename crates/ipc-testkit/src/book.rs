@@ -187,7 +187,10 @@ mod tests {
             heading_id("How we know the tests can fail"),
             "how-we-know-the-tests-can-fail"
         );
-        assert_eq!(heading_id("`exp7-shm`: shared memory!"), "exp7-shm-shared-memory");
+        assert_eq!(
+            heading_id("`exp7-shm`: shared memory!"),
+            "exp7-shm-shared-memory"
+        );
     }
 
     #[test]
