@@ -116,13 +116,19 @@ impl Gate {
     }
 }
 
-/// A process's outcome, with an interruption (Ctrl-C, SIGTERM) turned into
-/// a normal end: the parent reports it for all of them.
+/// A process's outcome, with the ends that are not its own failure turned
+/// into a quiet stop: an interruption (Ctrl-C, or SIGTERM from the parent
+/// after another process died), and the lock's holder dying while it held
+/// it (the count can no longer be trusted). The parent reports for all of
+/// them, and names the process that died.
 ///
 /// # Errors
 /// Any other error of `outcome`.
-pub fn until_interrupted(outcome: Result<()>) -> Result<()> {
-    signal::end_on_interrupt(outcome, |_| Ok(()))
+pub fn until_stopped(outcome: Result<()>) -> Result<()> {
+    match outcome {
+        Err(Error::Interrupted | Error::OwnerDied | Error::NotRecoverable) => Ok(()),
+        other => other,
+    }
 }
 
 /// The parent's last line after Ctrl-C or SIGTERM, in place of the totals:

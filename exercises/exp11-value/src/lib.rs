@@ -168,7 +168,7 @@ pub fn run(passes: u64, lock: bool) -> Result<()> {
     for (i, target) in TARGETS.iter().enumerate() {
         processes.push(Process::spawn(format!("p{}", i + 1), || {
             start.wait()?;
-            extras::until_interrupted((target.function)(&v, passes))
+            extras::until_stopped((target.function)(&v, passes))
         })?);
     }
     // Every process is waiting at the gate: let them all go at once.
