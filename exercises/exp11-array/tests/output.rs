@@ -1,7 +1,9 @@
 //! Runs the real `exp11-array` binary: seed 002's Example 2 line, the
 //! random numbers and their squares, `--seed`, and bad input.
 
-use ipc_testkit::{Run, assert_no_new_shm, handout, normalise_numbers, run, run_into_full_disk};
+use ipc_testkit::{
+    Run, assert_no_new_shm, handout, normalise_numbers, run, run_into_full_disk, run_into_head,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-array");
 
@@ -129,6 +131,16 @@ fn help_explains_the_experiment() {
             "example",
             "Exit codes: 0",
         ]);
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    for args in [&["--seed", "1"][..], &["example"]] {
+        let run = run_into_head(BIN, args, b"");
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines().len(), 1, "{run}");
+        assert_eq!(run.stderr, "", "{run}");
+    }
 }
 
 #[test]

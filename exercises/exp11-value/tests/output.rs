@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
-    own_process_group, run, run_into_full_disk,
+    own_process_group, run, run_into_full_disk, run_into_head,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
@@ -171,6 +171,16 @@ fn ctrl_c_stops_every_process_and_says_so() {
 #[test]
 fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
     interrupted_mid_run(Sig::SIGTERM, false);
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    for args in [&["--iterations", "10"][..], &["example"]] {
+        let run = run_into_head(BIN, args, b"");
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines().len(), 1, "{run}");
+        assert_eq!(run.stderr, "", "{run}");
+    }
 }
 
 #[test]

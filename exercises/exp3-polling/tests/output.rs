@@ -272,7 +272,14 @@ fn bad_usage_exits_with_2_and_no_panic() {
 fn help_explains_the_experiment() {
     run_command(command(&["--help"]), None, WAIT)
         .assert_code(0)
-        .assert_stdout_contains(&["writer", "reader", "-1", "--fast", "SIGTERM"]);
+        .assert_stdout_contains(&[
+            "writer",
+            "reader",
+            "-1",
+            "--fast",
+            "SIGTERM",
+            "Exit codes: 0",
+        ]);
 }
 
 /// The log lines of the parent, the writer and the reader (and any other
