@@ -377,13 +377,32 @@ impl Running {
     }
 
     /// Waits until the program has at least `count` children and returns
-    /// them (see [`children_of`]); kills the program and panics after
-    /// `timeout`.
+    /// them (see [`children_of`]), in the order they were forked; kills the
+    /// program and panics after `timeout`.
+    ///
+    /// A run's tracker is told apart by its command name, which it sets
+    /// right after its fork: one that has not run yet still has the
+    /// program's name. So while more than `count` children are listed, this
+    /// waits up to a second more for them to be exactly `count`: the
+    /// tracker, forked before the experiment's processes, would otherwise
+    /// be taken for the first of them.
     pub fn wait_for_children(&self, count: usize, timeout: Duration) -> Vec<Pid> {
         let deadline = Instant::now() + timeout;
         loop {
             let children = children_of(self.pid());
-            if children.len() >= count {
+            if children.len() > count {
+                let settle = Instant::now() + Duration::from_secs(1);
+                let mut now = children;
+                while now.len() > count && Instant::now() < settle {
+                    std::thread::sleep(Duration::from_millis(5));
+                    now = children_of(self.pid());
+                }
+                if now.len() >= count {
+                    return now;
+                }
+                continue;
+            }
+            if children.len() == count {
                 return children;
             }
             if Instant::now() >= deadline {
