@@ -81,9 +81,9 @@ pub(crate) fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
 /// # Errors
 /// `shm_open … File exists` when `--name` is taken (exit 1, with what to
 /// do: [`extras::taken`]);
-/// [`Error::InvalidArgument`] when the segment to attach to does not exist
+/// [`ipc_core::Error::InvalidArgument`] when the segment to attach to does not exist
 /// or is too small (exit 2); a failed `fork` or `waitpid`;
-/// [`Error::ChildFailed`] when a process fails.
+/// [`ipc_core::Error::ChildFailed`] when a process fails.
 pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
     signal::install()?;
     let name = match segment {
