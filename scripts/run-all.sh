@@ -11,13 +11,15 @@
 #   scripts/run-all.sh --only exp7-shm,exp11-value
 #   scripts/run-all.sh --json results.json      also write the results as JSON
 #   scripts/run-all.sh --timeout 60             seconds allowed per experiment
+#   scripts/run-all.sh --no-build               use the binaries already built
 #
-# It builds the workspace first (cargo build); after the build the runs
-# take a few seconds.
+# It builds the workspace first (cargo build) unless told not to; after the
+# build the runs take a few seconds. The binaries are taken from the target
+# directory cargo reports (CARGO_TARGET_DIR or a cargo setting, else target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,18s/^# \{0,1\}//p' "$0"; }
 
 # name | arguments | standard input (printf format), in the order they run
 experiments=(
@@ -42,11 +44,13 @@ experiments=(
 only=""
 json=""
 limit=60
+build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only="${2:?--only needs a comma-separated list}"; shift 2 ;;
     --json) json="${2:?--json needs a file name}"; shift 2 ;;
     --timeout) limit="${2:?--timeout needs seconds}"; shift 2 ;;
+    --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run-all.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -59,7 +63,7 @@ for name in ${only//,/ }; do
   esac
 done
 
-cargo build --workspace --quiet
+[ "$build" = 1 ] && cargo build --workspace --quiet
 # The binaries are where cargo puts them: CARGO_TARGET_DIR, a setting, or
 # target/ (ask cargo rather than guess).
 bin="$(cargo metadata --format-version 1 --no-deps |

@@ -84,6 +84,65 @@ pub fn parse<A: clap::Parser>() -> A {
     A::from_arg_matches(&matches).unwrap_or_else(|error| error.format(&mut command).exit())
 }
 
+/// A clap value parser for a whole number of `unit` in `range`, whose error
+/// states the rule in words, whatever was wrong: `-1`, `abc`, `0` or a
+/// number too large for 64 bits all get
+/// `expected a whole number of passes from 1 to 5000000 (NOTE)`, instead
+/// of clap's `unexpected argument '-1' found` or `0 is not in 1..…`.
+///
+/// An empty `unit` leaves out the words "of UNIT". Pair it with
+/// `allow_hyphen_values = true`, so that a negative number
+/// reaches the parser instead of being taken for a flag:
+///
+/// ```
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[arg(long, allow_hyphen_values = true,
+///           value_parser = ipc_core::cli::whole_number(0..=60, "seconds", ""))]
+///     delay: u64,
+/// }
+///
+/// assert_eq!(Args::try_parse_from(["demo", "--delay", "5"]).unwrap().delay, 5);
+/// let error = Args::try_parse_from(["demo", "--delay", "-1"]).err().unwrap();
+/// assert!(
+///     error.to_string().contains("expected a whole number of seconds from 0 to 60"),
+///     "{error}"
+/// );
+/// ```
+pub fn whole_number(
+    range: std::ops::RangeInclusive<u64>,
+    unit: &'static str,
+    note: &'static str,
+) -> impl Fn(&str) -> std::result::Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        text.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                let (low, high) = (range.start(), range.end());
+                let bounds = if *high == u64::MAX {
+                    format!(", {low} or more")
+                } else {
+                    format!(" from {low} to {high}")
+                };
+                let note = if note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({note})")
+                };
+                let of = if unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of {unit}")
+                };
+                format!("expected a whole number{of}{bounds}{note}")
+            })
+    }
+}
+
 /// Runs an experiment's body and maps the outcome to an exit code.
 ///
 /// Before the body: logging in seed 001's format ([`logging::init`]),

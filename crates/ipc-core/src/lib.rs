@@ -103,7 +103,7 @@ pub use mqueue::MessageQueue;
 pub use name::IpcName;
 pub use pipe::Connection;
 pub use plain::{Plain, PyList};
-pub use process::{ExitStatus, Process, join_all, join_all_ok, join_all_with};
+pub use process::{ExitStatus, OnFailure, Process, join_all, join_all_ok, join_all_with};
 pub use queue::Queue;
 pub use shm::SharedMemory;
 pub use sync::{

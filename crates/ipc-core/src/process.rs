@@ -340,18 +340,30 @@ impl Drop for Process {
 /// then asked to end (SIGTERM), and killed (SIGKILL) if they have not
 /// within a second; [`join_all_ok`] names the child that failed first:
 /// `process1 was killed by SIGKILL`. A parent that must let the others go
-/// on (a server outliving a client that died) uses [`join_all_with`].
+/// on (a server outliving a client that died) uses [`join_all_with`] and
+/// [`OnFailure::LetOthersRun`].
 ///
 /// # Errors
 /// As [`Process::join`].
 pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
-    join_children(children, true, |_| {})
+    join_all_with(children, OnFailure::StopOthers, |_| {})
 }
 
-/// As [`join_all`], calling `meanwhile` with the children about every
-/// 20 ms while any of them still runs ([`Process::exit_status`] tells which
-/// have ended), and without stopping the others when one fails: `meanwhile`
-/// decides what a failure means.
+/// What [`join_all_with`] does when a child fails while others still run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Ask the others to end (SIGTERM, SIGKILL a second later): they may
+    /// be waiting for the one that failed. What [`join_all`] does.
+    StopOthers,
+    /// Let them run: they do not depend on it (a server and its other
+    /// clients, when one client dies).
+    LetOthersRun,
+}
+
+/// As [`join_all`], doing `on_failure` when a child fails while others
+/// still run, and calling `meanwhile` with the children about every 20 ms
+/// while any of them still runs ([`Process::exit_status`] tells which have
+/// ended).
 ///
 /// For a parent that must act when one child ends before the others: in
 /// `exp3-fifo`, a child that died before opening the FIFO would leave the
@@ -363,14 +375,7 @@ pub fn join_all(children: &mut [Process]) -> Result<Vec<ExitStatus>> {
 /// As [`Process::join`].
 pub fn join_all_with(
     children: &mut [Process],
-    meanwhile: impl FnMut(&[Process]),
-) -> Result<Vec<ExitStatus>> {
-    join_children(children, false, meanwhile)
-}
-
-fn join_children(
-    children: &mut [Process],
-    stop_on_failure: bool,
+    on_failure: OnFailure,
     mut meanwhile: impl FnMut(&[Process]),
 ) -> Result<Vec<ExitStatus>> {
     let mut forwarded = false;
@@ -392,7 +397,7 @@ fn join_children(
             forwarded = true;
         }
         match stopping {
-            None if stop_on_failure
+            None if on_failure == OnFailure::StopOthers
                 && children
                     .iter()
                     .any(|c| c.status.is_some_and(|s| !s.success())) =>

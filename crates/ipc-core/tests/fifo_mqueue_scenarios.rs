@@ -199,7 +199,7 @@ fn a_child_waiting_for_a_dead_peer_is_released() {
         })
         .unwrap(),
     ];
-    let statuses = ipc_core::join_all_with(&mut children, |_| {
+    let statuses = ipc_core::join_all_with(&mut children, ipc_core::OnFailure::StopOthers, |_| {
         fifo.release_waiters().unwrap();
     })
     .unwrap();
@@ -220,7 +220,7 @@ fn a_child_waiting_for_a_dead_peer_is_released() {
         })
         .unwrap(),
     ];
-    let statuses = ipc_core::join_all_with(&mut children, |_| {
+    let statuses = ipc_core::join_all_with(&mut children, ipc_core::OnFailure::StopOthers, |_| {
         fifo.release_waiters().unwrap();
     })
     .unwrap();

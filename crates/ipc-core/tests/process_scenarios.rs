@@ -241,7 +241,53 @@ fn many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie() {
     assert_eq!(new, Vec::<String>::new(), "left in /dev/shm");
 }
 
+/// Set in the environment of this program's own re-run by
+/// `a_child_panic_prints_one_line_even_with_rust_backtrace`.
+const PANIC_ROLE: &str = "IPC_LAB_SCENARIO_PANICKING_CHILD";
+
+/// The re-run's part: a child that panics, joined; the child's exit code
+/// becomes this program's.
+fn panicking_child_role() -> ! {
+    let mut child = Process::spawn("boom", || -> i32 {
+        panic!("deliberate panic, expected by the test")
+    })
+    .unwrap();
+    let status = child.join().unwrap();
+    std::process::exit(status.code())
+}
+
+/// A deliberate panic in a lab must not read like a crash of the kit: many
+/// machines set RUST_BACKTRACE=1, and a child's panic printed a whole
+/// backtrace there. This program runs itself again (a fresh process, so
+/// the environment and the panic hook are the child's own), with
+/// RUST_BACKTRACE=1, and reads what the panicking child printed.
+fn a_child_panic_prints_one_line_even_with_rust_backtrace() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .env(PANIC_ROLE, "1")
+        .env("RUST_BACKTRACE", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(ipc_core::process::PANIC_EXIT_CODE),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, no backtrace:\n{stderr}");
+    assert!(
+        lines[0].starts_with("boom: panicked at ")
+            && lines[0].ends_with(": deliberate panic, expected by the test"),
+        "{stderr}"
+    );
+}
+
 fn main() {
+    if std::env::var_os(PANIC_ROLE).is_some() {
+        panicking_child_role();
+    }
     ipc_testkit::scenarios::main(&[
         (
             "a_killed_holder_is_reported_not_waited_for",
@@ -274,6 +320,10 @@ fn main() {
         (
             "join_all_passes_sigterm_on_to_the_children",
             join_all_passes_sigterm_on_to_the_children,
+        ),
+        (
+            "a_child_panic_prints_one_line_even_with_rust_backtrace",
+            a_child_panic_prints_one_line_even_with_rust_backtrace,
         ),
         (
             "many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie",

@@ -44,14 +44,40 @@ pub fn read(manifest_dir: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// [`read`], then [`assert_title`] and [`assert_sections`]: the handout of
-/// `crate_name`, checked for its shape.
+/// [`read`], then [`assert_title`], [`assert_sections`] and
+/// [`assert_quiet_cargo_when_redirecting`]: the handout of `crate_name`,
+/// checked for its shape.
 #[track_caller]
 pub fn checked(manifest_dir: &str, crate_name: &str) -> String {
     let readme = read(manifest_dir);
     assert_title(&readme, crate_name);
     assert_sections(&readme);
+    assert_quiet_cargo_when_redirecting(&readme);
     readme
+}
+
+/// Panics, naming the line, unless every `cargo run` of the handout that
+/// sends standard error somewhere (`2> log.txt`, `2>&1`, `&>`, `|&`) is a
+/// `cargo run -q`: cargo prints its own lines (`Compiling …`, `Running …`)
+/// on standard error, and they would end up in the student's log.
+#[track_caller]
+pub fn assert_quiet_cargo_when_redirecting(readme: &str) {
+    for line in readme.lines() {
+        let command = line.split(" #").next().unwrap_or(line);
+        let Some(at) = command.find("cargo run") else {
+            continue;
+        };
+        let redirects = ["2>", "&>", "|&"].iter().any(|r| command.contains(r));
+        let quiet = command[at..]
+            .split_whitespace()
+            .take_while(|word| *word != "--")
+            .any(|word| word == "-q" || word == "--quiet");
+        assert!(
+            !redirects || quiet,
+            "this command sends stderr elsewhere without `cargo run -q`, so cargo's own \
+             lines go with it: {line:?}"
+        );
+    }
 }
 
 /// Panics unless the handout starts with the title line `# <crate_name> — `
@@ -187,6 +213,22 @@ pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redirected_stderr_needs_a_quiet_cargo() {
+        assert_quiet_cargo_when_redirecting(
+            "cargo run -q -p x 2> log.txt\ncargo run -p x > out.txt\n",
+        );
+        assert_quiet_cargo_when_redirecting("cargo run --quiet -p x -- --fast 2>&1 | less\n");
+        let outcome = std::panic::catch_unwind(|| {
+            assert_quiet_cargo_when_redirecting("cargo run -p x -- -q 2> log.txt # the log\n")
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.contains("cargo run -p x -- -q 2> log.txt"),
+            "{message}"
+        );
+    }
 
     const GOOD: &str = "# exp0-demo — a demonstration
 

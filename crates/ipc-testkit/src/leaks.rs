@@ -48,9 +48,22 @@ pub fn shm_objects() -> BTreeSet<String> {
     prefixed_entries("/dev/shm")
 }
 
-/// Runs `action` and panics, naming them, if ipc-lab objects appeared in
-/// `/dev/shm` meanwhile and are still there afterwards: what a program
-/// run by `action` left behind. Returns what `action` returned.
+/// Runs `action` and panics, naming them, if ipc-lab objects that the
+/// programs it started created in `/dev/shm` are still there afterwards:
+/// what a program run by `action` left behind. Returns what `action`
+/// returned.
+///
+/// Only what this action's programs made is blamed, never a segment that
+/// another program on the machine (another test binary, a benchmark, a
+/// student's `exp4-counter`) created meanwhile. The programs started on
+/// this thread through this crate ([`crate::Running::start`] and every
+/// runner built on it) write each object they create to an audit file of
+/// this check's own (`IPC_LAB_AUDIT`, see `ipc_core::owner`); a new segment
+/// is blamed when it is listed there (and is still that very object), or
+/// when its name carries the pid of one of those programs
+/// (`ipc-lab-<pid>-…`). The audit lines are then added to the file the
+/// caller's own `IPC_LAB_AUDIT` names, if it does, so that CI's leak check
+/// still sees them.
 ///
 /// ```
 /// let run = ipc_testkit::assert_no_new_shm(|| ipc_testkit::run("true", &[]));
@@ -59,24 +72,122 @@ pub fn shm_objects() -> BTreeSet<String> {
 #[track_caller]
 pub fn assert_no_new_shm<T>(action: impl FnOnce() -> T) -> T {
     let before = shm_objects();
+    let dir = TempDir::new("audit");
+    let audit = dir.join("audit.log");
+    let outer = SCOPE.with(|scope| {
+        scope.replace(Some(Scope {
+            audit: audit.clone(),
+            pids: Vec::new(),
+        }))
+    });
     let result = action();
-    // Tests of one binary run side by side: a segment another test's live
-    // program maps or holds is not a leak of this one. A leak outlives
-    // every process; the second look spares a segment caught between its
-    // owner's munmap and its shm_unlink.
+    let scope = SCOPE
+        .with(|scope| scope.replace(outer))
+        .expect("the scope set above");
+    let lines = std::fs::read_to_string(&audit).unwrap_or_default();
+    if let Some(file) = std::env::var_os(AUDIT_VAR) {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(file)
+        {
+            let _ = file.write_all(lines.as_bytes());
+        }
+    }
+    let created = created_segments(&lines);
+    let started: Vec<String> = scope
+        .pids
+        .iter()
+        .map(|pid| format!("{PREFIX}{pid}-"))
+        .collect();
+    // A leak outlives every process: a segment a live program still maps
+    // or holds is not one (a test beside this one may run it), and a run's
+    // tracker may need a moment after the last process to remove a
+    // child's objects.
     let leaked = || -> Vec<String> {
         shm_objects()
             .difference(&before)
-            .filter(|name| !in_use(&Path::new("/dev/shm").join(name)))
+            .filter(|name| {
+                let path = Path::new("/dev/shm").join(name);
+                let ours = created
+                    .iter()
+                    .any(|(identity, made)| made == *name && identity_of(&path) == Some(*identity))
+                    || started.iter().any(|prefix| name.starts_with(prefix));
+                ours && !in_use(&path)
+            })
             .cloned()
             .collect()
     };
     if !leaked().is_empty() {
-        std::thread::sleep(Duration::from_millis(200));
+        crate::procfs::eventually(Duration::from_secs(1), || leaked().is_empty());
         let new = leaked();
         assert!(new.is_empty(), "new objects in /dev/shm: {new:?}");
     }
     result
+}
+
+/// The environment variable that makes ipc-core write every object it
+/// creates to a file (`ipc_core::owner::AUDIT_VAR`).
+pub const AUDIT_VAR: &str = "IPC_LAB_AUDIT";
+
+/// What [`assert_no_new_shm`] is watching on this thread.
+#[derive(Debug)]
+struct Scope {
+    /// The audit file the programs started meanwhile write to.
+    audit: PathBuf,
+    /// The programs started meanwhile.
+    pids: Vec<nix::unistd::Pid>,
+}
+
+thread_local! {
+    static SCOPE: std::cell::RefCell<Option<Scope>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by [`crate::Running::start`] before it starts `command`: inside
+/// [`assert_no_new_shm`], the program writes what it creates to the
+/// check's audit file (unless the test chose a file of its own).
+pub(crate) fn audit_command(command: &mut std::process::Command) {
+    SCOPE.with(|scope| {
+        if let Some(scope) = scope.borrow().as_ref()
+            && !command.get_envs().any(|(key, _)| key == AUDIT_VAR)
+        {
+            command.env(AUDIT_VAR, &scope.audit);
+        }
+    });
+}
+
+/// Called by [`crate::Running::start`] once the program runs.
+pub(crate) fn audit_started(pid: nix::unistd::Pid) {
+    SCOPE.with(|scope| {
+        if let Some(scope) = scope.borrow_mut().as_mut() {
+            scope.pids.push(pid);
+        }
+    });
+}
+
+/// The device and inode of `path`, as the audit file records them.
+fn identity_of(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// The segments an audit file lists as created, with their identity:
+/// lines `PID created shm DEV INO /ipc-lab-x`.
+fn created_segments(lines: &str) -> Vec<((u64, u64), String)> {
+    lines
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.splitn(6, ' ').collect();
+            match fields[..] {
+                [_, "created", "shm", dev, ino, name] => Some((
+                    (dev.parse().ok()?, ino.parse().ok()?),
+                    name.trim_start_matches('/').to_owned(),
+                )),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// True while a live process maps `path` (`/proc/PID/maps`) or holds it
@@ -146,26 +257,53 @@ mod tests {
     }
 
     #[test]
-    fn new_shm_objects_are_reported_and_removed_ones_are_not() {
+    fn only_what_the_started_programs_made_is_blamed() {
         // One test, so that nothing else in this binary adds to /dev/shm
         // while it looks.
-        let path = Path::new("/dev/shm").join(format!("ipc-lab-testkit-{}", std::process::id()));
+        let foreign = ShmFile(
+            Path::new("/dev/shm").join(format!("ipc-lab-testkit-foreign-{}", std::process::id())),
+        );
         assert_no_new_shm(|| {
-            std::fs::write(&path, "").unwrap();
-            std::fs::remove_file(&path).unwrap();
+            // Made by this process, not by a program the check started:
+            // another program's segment, not blamed.
+            std::fs::write(&foreign.0, "").unwrap();
+            // Made and removed by a started program.
+            crate::run(
+                "sh",
+                &["-c", "f=/dev/shm/ipc-lab-$$-testkit; touch $f; rm $f"],
+            )
+            .assert_code(0);
         });
+        assert!(foreign.0.exists());
+
+        // A segment named after a started program's pid, left behind.
         let outcome = std::panic::catch_unwind(|| {
             assert_no_new_shm(|| {
-                let file = ShmFile(path.clone());
-                std::fs::write(&file.0, "").unwrap();
-                file
+                crate::run("sh", &["-c", "touch /dev/shm/ipc-lab-$$-testkit; echo $$"])
             })
         });
         let message = *outcome.unwrap_err().downcast::<String>().unwrap();
         assert!(
-            message.starts_with("new objects in /dev/shm: [\"ipc-lab-testkit-"),
+            message.starts_with("new objects in /dev/shm: [\"ipc-lab-"),
             "{message}"
         );
-        assert!(!path.exists(), "the guard removed it while unwinding");
+        let name = message.split('"').nth(1).unwrap().to_owned();
+        drop(ShmFile(Path::new("/dev/shm").join(&name)));
+
+        // A segment without a pid in its name, listed in the audit file
+        // as ipc-core lists what it creates.
+        let audited = format!("ipc-lab-testkit-audited-{}", std::process::id());
+        let script = format!(
+            "f=/dev/shm/{audited}; touch $f; \
+             echo \"$$ created shm $(stat -c '%d %i' $f) /{audited}\" >> \"$IPC_LAB_AUDIT\""
+        );
+        let left = ShmFile(Path::new("/dev/shm").join(&audited));
+        let outcome = std::panic::catch_unwind(|| {
+            assert_no_new_shm(|| crate::run("sh", &["-c", &script]).assert_code(0).code())
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert_eq!(message, format!("new objects in /dev/shm: [{audited:?}]"));
+        drop(left);
+        drop(foreign);
     }
 }

@@ -20,11 +20,13 @@
 //! | [`text`] | normalise pids and numbers before comparing |
 //! | [`nats`] | private `nats-server`s and their directories, a local three-node cluster |
 //! | [`handout`] | check an experiment's handout against a real run |
+//! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
 //!
 //! Everything is re-exported at the top, as tests use it.
 
+pub mod book;
 pub mod handout;
 pub mod leaks;
 pub mod nats;

@@ -25,6 +25,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// 2-core machine. This is the deadline of a promise, not a benchmark: a
 /// program that ends in 10 ms passes as well as one that takes 900 ms.
 pub const SIGNAL_DEADLINE: Duration = Duration::from_secs(3);
+/// How long a test waits for a program to end after one of its processes
+/// was killed before it calls the promise broken.
+///
+/// The promise is two seconds: the parent sees the death within 20 ms,
+/// asks the other processes to end (SIGTERM, noticed within 100 ms) and
+/// kills them after one more second. Two more seconds absorb a loaded
+/// 2-core machine; as with [`SIGNAL_DEADLINE`], this is a deadline, not a
+/// benchmark.
+pub const PEER_DEATH_DEADLINE: Duration = Duration::from_secs(4);
 
 /// A finished run of a program.
 #[derive(Debug)]
@@ -43,6 +52,17 @@ impl Run {
     /// The exit code, `None` if a signal ended the program.
     pub fn code(&self) -> Option<i32> {
         self.status.code()
+    }
+
+    /// Panics unless the program reported a full disk on standard output
+    /// as the rules want: exit code 1, no panic, and the message
+    /// `writing to standard output: No space left on device` on standard
+    /// error (see [`run_into_full_disk`]).
+    #[track_caller]
+    pub fn assert_full_disk_reported(&self) -> &Self {
+        self.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&["writing to standard output: No space left on device"])
     }
 
     /// Panics, showing the whole run, unless the exit code is `code`.
@@ -230,6 +250,23 @@ pub fn run_into_head(program: &str, args: &[&str], input: &[u8]) -> Run {
     own_process_group(&mut command);
     run_command(command, Some(input), DEFAULT_TIMEOUT)
 }
+/// Runs `program args > /dev/full`, as a shell would: every write to
+/// standard output fails with `ENOSPC` (`No space left on device`), the
+/// way a full disk fails it. Check the run with
+/// [`Run::assert_full_disk_reported`].
+///
+/// ```
+/// // A C program reports it its own way.
+/// let run = ipc_testkit::run_into_full_disk("echo", &["hi"]);
+/// assert_eq!(run.code(), Some(1));
+/// assert!(run.stderr.contains("No space left on device"), "{run}");
+/// ```
+pub fn run_into_full_disk(program: &str, args: &[&str]) -> Run {
+    let mut all = vec!["-c", "exec \"$0\" \"$@\" > /dev/full", program];
+    all.extend_from_slice(args);
+    run("sh", &all)
+}
+
 /// Runs a prepared command, feeding `input` (or nothing), killing it after
 /// `timeout`. Panics with the output if the time runs out.
 pub fn run_command(command: Command, input: Option<&[u8]>, timeout: Duration) -> Run {
@@ -261,6 +298,7 @@ impl Running {
     /// standard input piped if `stdin` (else closed).
     pub fn start(mut command: Command, stdin: bool) -> Running {
         let description = describe(&command);
+        crate::leaks::audit_command(&mut command);
         command
             .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
@@ -268,6 +306,7 @@ impl Running {
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {description}: {e}"));
+        crate::leaks::audit_started(Pid::from_raw(child.id() as i32));
         let (sender, lines) = channel();
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdout_reader = std::thread::spawn(move || {
@@ -338,13 +377,32 @@ impl Running {
     }
 
     /// Waits until the program has at least `count` children and returns
-    /// them (see [`children_of`]); kills the program and panics after
-    /// `timeout`.
+    /// them (see [`children_of`]), in the order they were forked; kills the
+    /// program and panics after `timeout`.
+    ///
+    /// A run's tracker is told apart by its command name, which it sets
+    /// right after its fork: one that has not run yet still has the
+    /// program's name. So while more than `count` children are listed, this
+    /// waits up to a second more for them to be exactly `count`: the
+    /// tracker, forked before the experiment's processes, would otherwise
+    /// be taken for the first of them.
     pub fn wait_for_children(&self, count: usize, timeout: Duration) -> Vec<Pid> {
         let deadline = Instant::now() + timeout;
         loop {
             let children = children_of(self.pid());
-            if children.len() >= count {
+            if children.len() > count {
+                let settle = Instant::now() + Duration::from_secs(1);
+                let mut now = children;
+                while now.len() > count && Instant::now() < settle {
+                    std::thread::sleep(Duration::from_millis(5));
+                    now = children_of(self.pid());
+                }
+                if now.len() >= count {
+                    return now;
+                }
+                continue;
+            }
+            if children.len() == count {
                 return children;
             }
             if Instant::now() >= deadline {
@@ -411,6 +469,33 @@ impl Running {
     #[track_caller]
     pub fn kill_alone(self, children: &[Pid]) -> Run {
         self.signal_and_wait(Signal::SIGKILL, false, children)
+    }
+
+    /// SIGKILLs `victim`, one of the program's processes (from
+    /// [`Running::wait_for_children`]), and checks the promise about a
+    /// peer that dies: the program notices and ends, with every one of its
+    /// `children`, within [`PEER_DEATH_DEADLINE`], and no child is left
+    /// unreaped. Panics, naming those still there, otherwise (after
+    /// killing them); returns the run, whose exit code and message the
+    /// caller checks (`process1 was killed by SIGKILL`, exit code 1).
+    #[track_caller]
+    pub fn kill_peer(self, victim: Pid, children: &[Pid]) -> Run {
+        kill(victim, Signal::SIGKILL).expect("kill");
+        let mut all = children.to_vec();
+        all.push(self.pid());
+        let running = wait_ended(&all, PEER_DEATH_DEADLINE);
+        if !running.is_empty() {
+            for &pid in &all {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+        }
+        let run = self.finish(DEFAULT_TIMEOUT);
+        assert!(
+            running.is_empty(),
+            "still running {PEER_DEATH_DEADLINE:?} after {victim} was killed: {running:?}\n{run}"
+        );
+        run.assert_all_ended(children);
+        run
     }
 
     /// Waits up to `timeout` for the program to end; kills it and panics
@@ -586,6 +671,37 @@ mod tests {
             message.starts_with("still running 3s after SIGKILL: ["),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_program_that_outlives_its_dead_peer_fails_kill_peer() {
+        // The shell waits for both sleeps: killing one ends nothing.
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 & sleep 30 & wait"]);
+        let running = Running::start(command, false);
+        let children = running.wait_for_children(2, Duration::from_secs(10));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            running.kill_peer(children[0], &children)
+        }));
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "still running 4s after {} was killed",
+                children[0]
+            )),
+            "{message}"
+        );
+        assert!(wait_gone(&children, Duration::from_secs(10)).is_empty());
+    }
+
+    #[test]
+    fn a_full_disk_must_be_reported_with_exit_code_1() {
+        run_into_full_disk("sh", &["-c", "echo hi || { echo 'writing to standard output: No space left on device' >&2; exit 1; }"])
+            .assert_full_disk_reported();
+        let outcome = std::panic::catch_unwind(|| {
+            run_into_full_disk("sh", &["-c", "echo hi; exit 0"]).assert_full_disk_reported();
+        });
+        assert!(outcome.is_err(), "exit code 0 after a failed write");
     }
 
     #[test]

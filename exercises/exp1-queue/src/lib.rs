@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use ipc_core::{Error, Process, Queue, Result, join_all_ok, pace, say, signal};
+use ipc_core::{
+    Error, OnFailure, Process, Queue, Result, join_all_ok, join_all_with, pace, say, signal,
+};
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
@@ -37,25 +39,32 @@ fn receiver(q: &Queue<String>) -> Result<()> {
 ///
 /// # Errors
 /// A failed system call, [`Error::Interrupted`], or [`Error::ChildFailed`]
-/// when the sender or the receiver fails.
+/// naming the sender or the receiver when one of them fails (the other is
+/// then stopped).
 pub fn run_ipc() -> Result<()> {
     signal::install()?;
     let q = Queue::<String>::new()?;
 
-    let mut sender_process = Process::spawn("sender", || sender(&q))?;
-    let mut receiver_process = Process::spawn("receiver", || receiver(&q))?;
+    let sender_process = Process::spawn("sender", || sender(&q))?;
+    let receiver_process = Process::spawn("receiver", || receiver(&q))?;
 
-    // join_all passes a Ctrl-C or SIGTERM on to the process it waits for.
-    let sent = join_all_ok(std::slice::from_mut(&mut sender_process));
-    // Nothing more will be sent. If the sender failed before putting its
-    // message, the receiver now sees the end instead of waiting forever.
-    q.close()?;
-    let received = join_all_ok(std::slice::from_mut(&mut receiver_process));
+    // Waits for both; passes a Ctrl-C or SIGTERM on to them, and stops the
+    // other one if either dies.
+    let mut both = [sender_process, receiver_process];
+    join_all_with(&mut both, OnFailure::StopOthers, |both| {
+        // The sender has ended: nothing more will be sent. If it failed
+        // before putting its message, the receiver now sees the end
+        // instead of waiting forever.
+        if both[0].exit_status().is_some() {
+            let _ = q.close();
+        }
+    })?;
+    let joined = join_all_ok(&mut both);
 
     if signal::interrupted() {
         return Err(Error::Interrupted);
     }
-    sent.and(received)?;
+    joined?;
     say!("IPC between processes completed.")?;
     Ok(())
 }

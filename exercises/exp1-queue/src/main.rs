@@ -6,6 +6,10 @@ use clap::Parser;
 /// to distributed computing" on a shared Queue; a receiver process blocks
 /// in get() until the message arrives and prints it; the parent waits for
 /// both.
+///
+/// Ctrl-C or SIGTERM stops both. Exit codes: 0 done, 1 a failure or an
+/// interruption (a process died: the parent stops the other one and names
+/// it, `receiver was killed by SIGKILL`), 2 bad usage.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

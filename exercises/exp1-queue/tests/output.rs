@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use ipc_testkit::{
     Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run,
-    run_into_head, wait_blocked,
+    run_into_full_disk, run_into_head, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-queue");
@@ -88,6 +88,30 @@ fn a_parent_killed_alone_leaves_no_process_behind() {
 }
 
 #[test]
+fn a_child_killed_during_the_wait_ends_the_run_and_is_named() {
+    // The sender in its 2 s sleep, the receiver in get(): either one's
+    // death stops the other at once (a dead receiver used to leave the
+    // sender sleeping on, and a dead sender the receiver waiting).
+    for (victim, name) in [(0, "sender"), (1, "receiver")] {
+        let running = Running::start(Command::new(BIN), false);
+        let children = running.wait_for_children(2, Duration::from_secs(30));
+        wait_blocked(&children, Duration::from_secs(30));
+        let run = running.kill_peer(children[victim], &children);
+        run.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!("exp1-queue: {name} was killed by SIGKILL")]);
+        assert_eq!(run.stdout, "", "nothing was sent\n{run}");
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_by_the_sender_and_the_parent() {
+    let run = run_into_full_disk(BIN, &["--fast"]);
+    run.assert_full_disk_reported()
+        .assert_stderr_contains(&["sender: writing to standard output", "exp1-queue: "]);
+}
+
+#[test]
 fn a_closed_stdout_ends_every_process_quietly() {
     let run = run_into_head(BIN, &["--fast"], b"");
     run.assert_code(0).assert_no_panic();
@@ -109,7 +133,14 @@ fn bad_usage_exits_with_2_and_no_panic() {
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["sender", "receiver", "Queue", "2 seconds", "--fast"]);
+        .assert_stdout_contains(&[
+            "sender",
+            "receiver",
+            "Queue",
+            "2 seconds",
+            "--fast",
+            "Exit codes: 0",
+        ]);
 }
 
 #[test]

@@ -9,14 +9,19 @@ use ipc_core::cli::{self, Common};
 /// as Python lists.
 ///
 /// Every run prints its seed; --seed N repeats a run exactly.
+///
+/// Exit codes: 0 done, 1 a failure (a process died: `p1 was killed by
+/// SIGKILL`; a full disk), 2 bad usage.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Seed of the random numbers (default: a fresh one, printed)
-    #[arg(long, value_name = "N")]
+    /// Seed of the random numbers, a whole number from 0 to 2^64 - 1
+    /// (default: a fresh one, printed)
+    #[arg(long, value_name = "N", allow_hyphen_values = true,
+          value_parser = cli::whole_number(0..=u64::MAX, "", "a seed that a run printed"))]
     seed: Option<u64>,
 
     #[command(flatten)]

@@ -1,7 +1,9 @@
 //! Runs the real `exp11-array` binary: seed 002's Example 2 line, the
 //! random numbers and their squares, `--seed`, and bad input.
 
-use ipc_testkit::{Run, assert_no_new_shm, handout, normalise_numbers, run};
+use ipc_testkit::{
+    Run, assert_no_new_shm, handout, normalise_numbers, run, run_into_full_disk, run_into_head,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-array");
 
@@ -104,9 +106,12 @@ fn leaves_nothing_in_dev_shm() {
 fn bad_input_exits_with_2_and_no_panic() {
     let cases: [(&[&str], &str); 5] = [
         (&["--no-such-flag"], "--no-such-flag"),
-        (&["--seed", "abc"], "abc"),
-        (&["--seed", "-1"], "-1"),
-        (&["--seed", "18446744073709551616"], "--seed"),
+        (&["--seed", "abc"], "expected a whole number, 0 or more"),
+        (&["--seed", "-1"], "expected a whole number, 0 or more"),
+        (
+            &["--seed", "18446744073709551616"],
+            "expected a whole number, 0 or more",
+        ),
         (&["--seed", "1", "example"], "not to `example`"),
     ];
     for (args, message) in cases {
@@ -118,7 +123,31 @@ fn bad_input_exits_with_2_and_no_panic() {
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["random numbers", "shared", "--seed", "--fast", "example"]);
+        .assert_stdout_contains(&[
+            "random numbers",
+            "shared",
+            "--seed",
+            "--fast",
+            "example",
+            "Exit codes: 0",
+        ]);
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    for args in [&["--seed", "1"][..], &["example"]] {
+        let run = run_into_head(BIN, args, b"");
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines().len(), 1, "{run}");
+        assert_eq!(run.stderr, "", "{run}");
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_not_a_panic() {
+    for args in [&["--seed", "1"][..], &["example"]] {
+        run_into_full_disk(BIN, args).assert_full_disk_reported();
+    }
 }
 
 #[test]

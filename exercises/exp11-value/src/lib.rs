@@ -10,8 +10,15 @@
 //! three steps of one update cannot interleave with another's, and the
 //! total is exact. Without a lock (`--no-lock`, a `RawValue`) they do, and
 //! updates are lost.
+//!
+//! This file follows the seed; what the port adds around it (the printed
+//! plan, the start gate, the limit on `--iterations`, Ctrl-C) is in
+//! [`extras`].
 
-use ipc_core::{Error, Process, RawValue, Result, Value, join_all_ok, say};
+pub mod extras;
+
+use extras::{Target, targets};
+use ipc_core::{Process, RawValue, Result, Value, join_all_ok, say, signal};
 
 /// The seed's Example 1 target: store 2.678 in the shared value.
 fn shared_m(v: &Value<f64>) -> Result<()> {
@@ -54,8 +61,10 @@ impl Counter {
     /// One update, `v = v + 1`: load the value, add 1, store the sum.
     ///
     /// # Errors
-    /// As [`Value::lock`] (a lock whose holder died).
+    /// As [`Value::lock`] (a lock whose holder died);
+    /// [`ipc_core::Error::Interrupted`] once Ctrl-C or SIGTERM has come.
     pub fn increment(&self) -> Result<()> {
+        signal::check()?;
         match self {
             Counter::Locked(v) => {
                 // Python: `with v.get_lock(): v.value += 1`
@@ -72,7 +81,7 @@ impl Counter {
     /// The current value.
     ///
     /// # Errors
-    /// As [`Counter::increment`].
+    /// As [`Value::get`].
     pub fn get(&self) -> Result<u64> {
         match self {
             Counter::Locked(v) => v.get(),
@@ -128,121 +137,48 @@ pub fn add_five(v: &Counter, passes: u64) -> Result<()> {
     Ok(())
 }
 
-/// One of the five processes: its name, its target function, and how many
-/// updates of +1 that function makes on each pass.
-#[derive(Debug)]
-pub struct Worker {
-    /// The process name (`p1`).
-    pub name: &'static str,
-    /// The target function's name, for the printed plan.
-    pub target_name: &'static str,
-    /// The target function.
-    pub target: fn(&Counter, u64) -> Result<()>,
-    /// Updates of +1 per pass.
-    pub per_pass: u64,
-}
-
-/// The five processes of Exercise 1.
-pub const WORKERS: [Worker; 5] = [
-    Worker {
-        name: "p1",
-        target_name: "add_one",
-        target: add_one,
-        per_pass: 1,
-    },
-    Worker {
-        name: "p2",
-        target_name: "add_two",
-        target: add_two,
-        per_pass: 2,
-    },
-    Worker {
-        name: "p3",
-        target_name: "add_three",
-        target: add_three,
-        per_pass: 3,
-    },
-    Worker {
-        name: "p4",
-        target_name: "add_four",
-        target: add_four,
-        per_pass: 4,
-    },
-    Worker {
-        name: "p5",
-        target_name: "add_five",
-        target: add_five,
-        per_pass: 5,
-    },
-];
+/// The five target functions: process p1 runs the first, p2 the second, …
+pub const TARGETS: [Target; 5] = targets![add_one, add_two, add_three, add_four, add_five];
 
 /// Passes each process makes when `--iterations` is not given: enough for
 /// the unlocked run to lose updates on a two-core machine.
 pub const DEFAULT_PASSES: u64 = 100_000;
-
-/// The value after every process made `passes` passes: 15 × `passes`.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] when that does not fit in a `u64`.
-pub fn expected_total(passes: u64) -> Result<u64> {
-    let per_pass: u64 = WORKERS.iter().map(|w| w.per_pass).sum();
-    passes.checked_mul(per_pass).ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "--iterations {passes}: the expected total {passes} x {per_pass} does not fit \
-             in a u64 (at most {} passes)",
-            u64::MAX / per_pass
-        ))
-    })
-}
-
-/// Spins, yielding the CPU, until the parent opens the start gate, so that
-/// the five loops start together and really overlap.
-fn wait_for_start(gate: &RawValue<u32>) {
-    while gate.get() == 0 {
-        std::thread::yield_now();
-    }
-}
 
 /// Seed 002, Exercise 1: five processes, each with its own target function,
 /// make `passes` passes over one shared counter (a locked `Value`, or a
 /// `RawValue` when `lock` is false); the parent prints the expected value,
 /// the final value and the number of updates lost.
 ///
+/// Ctrl-C or SIGTERM stops every process at its next update; the parent
+/// then says so instead of printing the totals, and the run ends with 0.
+///
 /// # Errors
-/// [`Error::InvalidArgument`] when the expected total overflows;
-/// [`Error::ChildFailed`] when a process fails; errors of the shared memory.
+/// [`ipc_core::Error::InvalidArgument`] for `passes` outside
+/// [`extras::PASSES`]; [`ipc_core::Error::ChildFailed`] when a process
+/// fails; errors of the shared memory.
 pub fn run(passes: u64, lock: bool) -> Result<()> {
-    let expected = expected_total(passes)?;
+    signal::install()?;
     let v = Counter::new(lock)?;
-    let start = RawValue::new(0_u32)?;
+    // Prints which process runs which target, and how many updates of +1
+    // each makes per pass.
+    let expected = extras::print_plan(&v, &TARGETS, passes)?;
 
-    match &v {
-        Counter::Locked(_) => say!("Shared Value<u64> with its lock")?,
-        Counter::Unlocked(_) => say!("Shared RawValue<u64> without a lock (--no-lock)")?,
-    }
-    say!("{} processes, {passes} passes each:", WORKERS.len())?;
-    for w in &WORKERS {
-        let updates = if w.per_pass == 1 { "update" } else { "updates" };
-        say!(
-            "{} runs {}: {} {updates} of +1 per pass",
-            w.name,
-            w.target_name,
-            w.per_pass
-        )?;
-    }
-
-    let mut processes = Vec::with_capacity(WORKERS.len());
-    for w in &WORKERS {
-        processes.push(Process::spawn(w.name, || {
-            wait_for_start(&start);
-            (w.target)(&v, passes)
+    let start = extras::Gate::new()?;
+    let mut processes = Vec::with_capacity(TARGETS.len());
+    for (i, target) in TARGETS.iter().enumerate() {
+        processes.push(Process::spawn(format!("p{}", i + 1), || {
+            start.wait()?;
+            extras::until_stopped((target.function)(&v, passes))
         })?);
     }
     // Every process is waiting at the gate: let them all go at once.
-    start.set(1);
+    start.open();
     join_all_ok(&mut processes)?;
 
     let actual = v.get()?;
+    if let Some(by) = signal::pending() {
+        return extras::print_interrupted(by.as_str(), actual, expected);
+    }
     say!("Expected value: {expected}")?;
     say!("Final value (in main program): {actual}")?;
     // Each update adds exactly 1, so every unit missing from the final value
@@ -259,33 +195,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_five_targets_add_fifteen_per_pass() {
-        assert_eq!(expected_total(1).unwrap(), 15);
-        assert_eq!(expected_total(100_000).unwrap(), 1_500_000);
-        let names: Vec<_> = WORKERS.iter().map(|w| w.target_name).collect();
-        assert_eq!(
-            names,
-            ["add_one", "add_two", "add_three", "add_four", "add_five"]
-        );
-    }
-
-    #[test]
     fn each_target_makes_its_own_number_of_updates() {
         // No fork here: the targets run in the test's own process.
-        for w in &WORKERS {
+        for (k, target) in (1..).zip(&TARGETS) {
             for lock in [true, false] {
                 let v = Counter::new(lock).unwrap();
-                (w.target)(&v, 7).unwrap();
-                assert_eq!(v.get().unwrap(), 7 * w.per_pass, "{}", w.target_name);
+                (target.function)(&v, 7).unwrap();
+                assert_eq!(v.get().unwrap(), 7 * k, "{}", target.name);
             }
         }
-    }
-
-    #[test]
-    fn an_overflowing_total_is_bad_input() {
-        let error = expected_total(u64::MAX / 15 + 1).unwrap_err();
-        assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().contains("does not fit"), "{error}");
-        assert!(expected_total(u64::MAX / 15).is_ok());
     }
 }

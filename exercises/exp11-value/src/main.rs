@@ -11,15 +11,20 @@ use ipc_core::cli::{self, Common};
 /// With --no-lock the value is a RawValue without a lock: updates from
 /// different processes interleave, some are overwritten, and the parent
 /// prints how many were lost.
+///
+/// Ctrl-C or SIGTERM stops every process at its next update; the parent
+/// says so instead of printing the totals. Exit codes: 0 done (also after
+/// Ctrl-C), 1 a failure (a process died), 2 bad usage.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Passes each process makes (default 100000); process k adds k per
-    /// pass, as k updates of +1, so the expected total is 15 x N
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Passes each process makes, from 1 to 5000000 (default 100000);
+    /// process k adds k per pass, as k updates of +1, so the expected total
+    /// is 15 x N
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = passes())]
     iterations: Option<u64>,
 
     /// Use a RawValue without a lock and count the updates that get lost
@@ -35,6 +40,12 @@ enum Command {
     /// Seed 002, Example 1: a child sets a shared Value<f64> to 2.678 and
     /// the parent prints it
     Example,
+}
+
+/// What `--iterations` accepts, said in words when it is refused.
+fn passes() -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    let range = exp11_value::extras::PASSES;
+    cli::whole_number(range, "passes", exp11_value::extras::PASSES_NOTE)
 }
 
 fn main() -> ExitCode {

@@ -4,7 +4,10 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, Running, Sig, assert_no_new_shm, handout, normalise_numbers, run};
+use ipc_testkit::{
+    Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
+    own_process_group, run, run_into_full_disk, run_into_head,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
 
@@ -108,24 +111,83 @@ fn without_the_lock_updates_are_lost() {
     );
 }
 
-#[test]
-fn a_failed_child_is_reported_with_exit_code_1() {
-    // So many passes that the children are still running when the test
-    // kills them; the parent must reap them and report the failure.
+/// The largest run, started (in a group of its own), with its five
+/// processes forked: long enough for a test to act while they count.
+fn start_the_longest_run() -> (Running, Vec<ipc_testkit::Pid>) {
     let mut command = Command::new(BIN);
-    command.args(["--iterations", "1000000000000"]);
+    command.args(["--iterations", "5000000"]);
+    own_process_group(&mut command);
     let running = Running::start(command, false);
     let children = running.wait_for_children(5, Duration::from_secs(30));
-    for &child in &children {
-        let _ = nix::sys::signal::kill(child, Sig::SIGKILL);
-    }
-    let run = running.finish(Duration::from_secs(30));
-    assert_eq!(children.len(), 5, "children never all started\n{run}");
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp11-value: p1 was killed by SIGKILL"]);
+    assert_eq!(children.len(), 5, "{children:?}");
+    (running, children)
+}
+
+#[test]
+fn a_process_killed_mid_run_ends_the_run_and_is_named() {
+    let (running, children) = start_the_longest_run();
+    // The others are stopped (SIGTERM) instead of counting on for seconds;
+    // one that finds the lock held by the dead one stops too, without
+    // being blamed. p3 is the third child forked.
+    let run = running.kill_peer(children[2], &children);
+    run.assert_code(1).assert_no_panic();
+    assert_eq!(
+        run.stderr_lines(),
+        ["exp11-value: p3 was killed by SIGKILL"],
+        "{run}"
+    );
     assert!(!run.stdout.contains("Final value"), "{run}");
+}
+
+/// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes
+/// count: every process stops, the parent reaps them and says so.
+fn interrupted_mid_run(signal: Sig, group: bool) {
+    let (running, children) = start_the_longest_run();
+    if group {
+        running.signal_group(signal);
+    } else {
+        running.signal(signal);
+    }
+    let run = running.finish(SIGNAL_DEADLINE);
+    run.assert_code(0).assert_no_panic();
+    // Reaped by the parent, not left as zombies for init.
     run.assert_all_ended(&children);
+    assert_eq!(run.stderr, "", "{run}");
+    let last = run.stdout_lines().last().copied().unwrap_or_default();
+    let said = format!(
+        "Interrupted by {}: the processes stopped early, at ",
+        signal.as_str()
+    );
+    assert!(last.starts_with(&said), "{said:?} missing\n{run}");
+    assert!(last.ends_with(" of the expected 75000000"), "{run}");
+    assert!(!run.stdout.contains("Final value"), "{run}");
+}
+
+#[test]
+fn ctrl_c_stops_every_process_and_says_so() {
+    interrupted_mid_run(Sig::SIGINT, true);
+}
+
+#[test]
+fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
+    interrupted_mid_run(Sig::SIGTERM, false);
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    for args in [&["--iterations", "10"][..], &["example"]] {
+        let run = run_into_head(BIN, args, b"");
+        run.assert_code(0).assert_no_panic();
+        assert_eq!(run.stdout_lines().len(), 1, "{run}");
+        assert_eq!(run.stderr, "", "{run}");
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_not_a_panic() {
+    for args in [&["--iterations", "10"][..], &["example"]] {
+        run_into_full_disk(BIN, args).assert_full_disk_reported();
+    }
 }
 
 #[test]
@@ -139,12 +201,16 @@ fn leaves_nothing_behind() {
 
 #[test]
 fn bad_input_exits_with_2_and_no_panic() {
-    let cases: [(&[&str], &str); 6] = [
+    // Every wrong count gets the rule in words, not clap's own wording.
+    let rule = "expected a whole number of passes from 1 to 5000000 (more would run for minutes";
+    let cases: [(&[&str], &str); 8] = [
         (&["--no-such-flag"], "--no-such-flag"),
-        (&["--iterations", "abc"], "abc"),
-        (&["--iterations", "-5"], "-5"),
-        (&["--iterations", "0"], "--iterations"),
-        (&["--iterations", "1229782938247303442"], "does not fit"),
+        (&["--iterations", "abc"], rule),
+        (&["--iterations", "-5"], rule),
+        (&["--iterations", "0"], rule),
+        (&["--iterations", "5000001"], rule),
+        (&["--iterations", "1229782938247303442"], rule),
+        (&["--iterations", "99999999999999999999999"], rule),
         (&["--no-lock", "example"], "not to `example`"),
     ];
     for (args, message) in cases {
@@ -162,6 +228,7 @@ fn help_explains_the_experiment() {
             "--iterations",
             "--fast",
             "example",
+            "Exit codes: 0",
         ]);
 }
 

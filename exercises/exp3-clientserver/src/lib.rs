@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use ipc_core::blocking::{self, Deadline};
 use ipc_core::mqueue::{Limits, MessageQueue};
-use ipc_core::{Error, IpcName, Process, Result, join_all_ok, join_all_with, pace, say, signal};
+use ipc_core::{
+    Error, IpcName, OnFailure, Process, Result, join_all_ok, join_all_with, pace, say, signal,
+};
 
 use protocol::{REPLY_SIZE, REQUEST_SIZE, Request};
 
@@ -276,7 +278,7 @@ pub fn run(name: Option<IpcName>, clients: u32, config: &Config) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let mut removed = vec![false; replies.len()];
     let mut stopped = false;
-    join_all_with(&mut children, |children| {
+    join_all_with(&mut children, OnFailure::LetOthersRun, |children| {
         let (server, clients) = children.split_at(1);
         // A client that died: remove its reply queue now. The server's
         // answer to it then fails (and is logged) instead of filling a

@@ -13,12 +13,19 @@
 //!   FIFO if it is missing, or use the existing one; whichever created it
 //!   removes it when it is done. A shell's `mkfifo` FIFO is used and left
 //!   in place.
+//!
+//! This file is the seed's part: the writer, the reader and the default
+//! run that forks them. The roles for two terminals are in [`roles`].
+
+pub mod roles;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
-use ipc_core::{Error, IpcName, Process, Result, join_all_ok, join_all_with, pace, say, signal};
+use ipc_core::{
+    Error, IpcName, OnFailure, Process, Result, join_all_ok, join_all_with, pace, say, signal,
+};
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
 /// no `END`: closing the FIFO is the end).
@@ -123,7 +130,7 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
     // A child that ends before opening the FIFO (killed, or stopped by a
     // closed standard output) would leave the other waiting for it in
     // open() for ever: once one has ended, let the other through.
-    join_all_with(&mut children, |children| {
+    join_all_with(&mut children, OnFailure::StopOthers, |children| {
         if children.iter().any(|c| c.exit_status().is_some()) {
             let _ = fifo.release_waiters();
         }
@@ -134,66 +141,10 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
     joined
 }
 
-/// The `reader` role: uses the FIFO at `path` (the default path without
-/// it), creating it if it is missing and then removing it at the end.
-///
-/// # Errors
-/// As [`Fifo::create_or_open`] (a path that is not a FIFO, or is a
-/// symbolic link, is refused) and [`reader`].
-pub fn run_reader(path: Option<PathBuf>, follow: bool) -> Result<()> {
-    signal::install()?;
-    let fifo = create_or_use(path)?;
-    let outcome = interruptible("Reader", || reader(fifo.path(), follow));
-    remove_if_created(fifo)?;
-    outcome
-}
-
-/// The `writer` role: as [`run_reader`], writing `messages` (seed 000's
-/// [`MESSAGES`] if empty).
-///
-/// # Errors
-/// As [`Fifo::create_or_open`] and [`writer`].
-pub fn run_writer(path: Option<PathBuf>, messages: Vec<String>) -> Result<()> {
-    signal::install()?;
-    let messages = if messages.is_empty() {
-        MESSAGES.iter().map(|m| m.to_string()).collect()
-    } else {
-        messages
-    };
-    let fifo = create_or_use(path)?;
-    let outcome = interruptible("Writer", || writer(fifo.path(), &messages));
-    remove_if_created(fifo)?;
-    outcome
-}
-
-fn create_or_use(path: Option<PathBuf>) -> Result<Fifo> {
-    let path = match path {
-        Some(path) => path,
-        None => default_path()?,
-    };
-    let fifo = Fifo::create_or_open(&path)?;
-    if fifo.is_owner() {
-        say!("FIFO created: {} (mode 0600)", path.display())?;
-    } else {
-        say!(
-            "Using the existing FIFO {} (its creator removes it)",
-            path.display()
-        )?;
-    }
-    Ok(fifo)
-}
-
-fn remove_if_created(mut fifo: Fifo) -> Result<()> {
-    if fifo.is_owner() {
-        let path = fifo.path().to_owned();
-        fifo.remove()?;
-        say!("FIFO removed: {}", path.display())?;
-    }
-    Ok(())
-}
+pub use roles::{run_reader, run_writer};
 
 /// Runs a role, turning SIGINT/SIGTERM into a last line and a normal end.
-fn interruptible(who: &str, role: impl FnOnce() -> Result<()>) -> Result<()> {
+pub(crate) fn interruptible(who: &str, role: impl FnOnce() -> Result<()>) -> Result<()> {
     signal::end_on_interrupt(role(), |by| say!("{who}: interrupted by {by}"))
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, eventually, handout,
-    normalise_numbers, own_process_group, run, run_into_head, run_traced, running_as_root,
+    normalise_numbers, own_process_group, run, run_command, run_into_full_disk, run_into_head,
+    run_traced, running_as_root,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -372,6 +373,100 @@ fn a_parent_killed_alone_leaves_nothing_once_its_children_are_gone() {
     );
 }
 
+/// Kills the writer or the reader of a default run while the writer
+/// pauses between two messages: the parent stops the other one, names the
+/// dead one, and removes the FIFO.
+fn a_child_killed_mid_run(victim: usize, name: &str) {
+    let mut running = Running::start(command(&[]), false);
+    running.wait_for_lines(1, WAIT, |l| l == "Reader received: First");
+    // The writer is forked first, then the reader.
+    let children = running.wait_for_children(2, WAIT);
+    let run = running.kill_peer(children[victim], &children);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!("exp3-fifo: {name} was killed by SIGKILL")]);
+    let path = created_path(&run);
+    run.assert_stdout_contains(&[&format!("FIFO removed: {path}")]);
+    assert!(!exists(Path::new(&path)), "{run}");
+}
+
+#[test]
+fn a_writer_killed_mid_run_ends_the_run_and_is_named() {
+    a_child_killed_mid_run(0, "writer");
+}
+
+#[test]
+fn a_reader_killed_mid_run_ends_the_run_and_is_named() {
+    a_child_killed_mid_run(1, "reader");
+}
+
+#[test]
+fn a_full_disk_is_reported_and_the_fifo_removed() {
+    let run = run_into_full_disk(BIN, &["--fast"]);
+    run.assert_full_disk_reported();
+}
+
+/// The shell commands of the handout that name the roles' default FIFO.
+fn handout_shell_lines() -> Vec<String> {
+    let readme = handout::read(env!("CARGO_MANIFEST_DIR"));
+    let mut lines = Vec::new();
+    let mut shell = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            shell = line == "```sh";
+        } else if shell && line.contains("ipc-lab-exp3-fifo") {
+            lines.push(line.split(" #").next().unwrap().trim().to_owned());
+        }
+    }
+    lines
+}
+
+#[test]
+fn the_handouts_shell_commands_use_the_path_the_program_prints() {
+    // On a desktop $XDG_RUNTIME_DIR is set: a command that writes to
+    // /tmp/ipc-lab-exp3-fifo then makes a regular file nobody reads.
+    let lines = handout_shell_lines();
+    assert!(lines.len() >= 3, "{lines:?}");
+    for line in &lines {
+        assert!(
+            line.contains("\"${XDG_RUNTIME_DIR:-/tmp}/ipc-lab-exp3-fifo\""),
+            "the handout's command does not use the program's path: {line}"
+        );
+    }
+    // The handout's `echo hi > …` reaches a reader role that uses the
+    // default path, which the reader prints.
+    let echo = lines
+        .iter()
+        .find(|l| l.starts_with("echo hi > "))
+        .expect("the handout's echo command");
+    let dir = TempDir::new("xdg");
+    let mut reader = command(&["reader"]);
+    reader.env("XDG_RUNTIME_DIR", dir.path());
+    let reader = start_waiting_for("writer", reader);
+    let mut shell = Command::new("sh");
+    shell.args(["-c", echo]).env("XDG_RUNTIME_DIR", dir.path());
+    run_command(shell, None, WAIT).assert_code(0);
+    let run = reader.finish(WAIT);
+    run.assert_code(0)
+        .assert_stdout_contains(&["Reader received: hi"]);
+    assert_eq!(
+        Path::new(&created_path(&run)),
+        dir.join("ipc-lab-exp3-fifo"),
+        "{run}"
+    );
+    // Without XDG_RUNTIME_DIR, both mean /tmp (the shared default path is
+    // not opened here: another test run may be using it).
+    let mut shell = Command::new("sh");
+    shell
+        .args(["-c", "echo \"${XDG_RUNTIME_DIR:-/tmp}/ipc-lab-exp3-fifo\""])
+        .env_remove("XDG_RUNTIME_DIR");
+    let expanded = run_command(shell, None, WAIT);
+    assert_eq!(expanded.stdout, "/tmp/ipc-lab-exp3-fifo\n", "{expanded}");
+    let mut help = command(&["--help"]);
+    help.env_remove("XDG_RUNTIME_DIR");
+    run_command(help, None, WAIT).assert_stdout_contains(&["$XDG_RUNTIME_DIR or /tmp"]);
+}
+
 #[test]
 fn a_planted_symbolic_link_is_refused_and_its_target_untouched() {
     let dir = TempDir::new("symlink");
@@ -532,7 +627,14 @@ fn invalid_paths_are_refused_before_any_system_call_on_them() {
 fn help_explains_the_experiment_and_the_roles() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["named pipe", "reader", "writer", "--path", "--fast"]);
+        .assert_stdout_contains(&[
+            "named pipe",
+            "reader",
+            "writer",
+            "--path",
+            "--fast",
+            "Exit codes: 0",
+        ]);
 }
 
 /// `text` with the FIFO's path and the pids normalised, split into the

@@ -9,8 +9,9 @@ use clap::Parser;
 /// Every line is a log record on stderr, `INFO:<process>:<message>`, as
 /// Python's logging prints it (RUST_LOG=warn silences them). Ctrl-C or
 /// SIGTERM stops both processes at their next sleep; the program then
-/// exits with 0. Exit codes: 0 done (or stopped by a signal), 1 a failure,
-/// 2 bad usage.
+/// exits with 0. If one process dies, the other is stopped and the parent
+/// names it (`process1 was killed by SIGKILL`). Exit codes: 0 done (or
+/// stopped by a signal), 1 a failure, 2 bad usage.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

@@ -211,6 +211,58 @@ fn a_parent_killed_alone_leaves_no_process_behind() {
     run.assert_no_panic();
 }
 
+/// Kills one of the two processes during the writer's pause and checks
+/// that the other one is stopped instead of polling for ever, and that
+/// the parent names the dead one.
+fn a_dead_peer_during_the_pause(victim: usize, name: &str) {
+    let mut running = Running::start(merged(&[]), false);
+    running.wait_for_lines(1, WAIT, |l| {
+        l == "INFO:process1:Intentionally sleeping for 5 seconds"
+    });
+    // process1 is forked first, then process2.
+    let children = running.wait_for_children(2, WAIT);
+    let run = running.kill_peer(children[victim], &children);
+    run.assert_code(1).assert_no_panic();
+    let named = format!("exp3-polling: {name} was killed by SIGKILL");
+    assert!(
+        run.stdout.lines().any(|l| l == named),
+        "{named:?} missing\n{run}"
+    );
+    assert!(
+        !run.stdout.contains("INFO:process1:Writing 7"),
+        "the writer went on\n{run}"
+    );
+}
+
+#[test]
+fn a_writer_killed_mid_run_stops_the_reader_and_is_named() {
+    // The reader used to log "Data not available…" for ever.
+    a_dead_peer_during_the_pause(0, "process1");
+}
+
+#[test]
+fn a_reader_killed_mid_run_stops_the_writer_and_is_named() {
+    a_dead_peer_during_the_pause(1, "process2");
+}
+
+#[test]
+fn a_log_that_cannot_be_written_ends_with_exit_code_1() {
+    // The log goes to stderr: with stderr on a full disk nobody can read
+    // a message, but the exit code still tells. Standard output is unused.
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "exec \"$0\" --fast 2> /dev/full", BIN])
+        .env_remove("RUST_LOG");
+    let full = run_command(command, None, WAIT);
+    full.assert_code(1);
+    assert_eq!(full.stdout, "", "{full}");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "exec \"$0\" --fast > /dev/full", BIN])
+        .env_remove("RUST_LOG");
+    run_command(command, None, WAIT).assert_code(0);
+}
+
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run_command(command(&["--no-such-flag"]), None, WAIT).assert_bad_usage("--no-such-flag");
@@ -220,7 +272,14 @@ fn bad_usage_exits_with_2_and_no_panic() {
 fn help_explains_the_experiment() {
     run_command(command(&["--help"]), None, WAIT)
         .assert_code(0)
-        .assert_stdout_contains(&["writer", "reader", "-1", "--fast", "SIGTERM"]);
+        .assert_stdout_contains(&[
+            "writer",
+            "reader",
+            "-1",
+            "--fast",
+            "SIGTERM",
+            "Exit codes: 0",
+        ]);
 }
 
 /// The log lines of the parent, the writer and the reader (and any other

@@ -19,40 +19,22 @@
 //! increments after every fifth tick. `--ticks N` ends both after their
 //! N-th tick, so process 2 prints N lines and process 1 increments N / 5
 //! times (rounded down).
+//!
+//! This file follows the seed; `--name`, `--attach`, the bound of
+//! `--fast` and the advice for a taken name are in [`extras`].
+
+pub mod extras;
 
 use std::time::Duration;
 
-use ipc_core::{Error, IpcName, Process, RawValue, Result, join_all_ok, pace, say, signal};
+pub use extras::Segment;
+use ipc_core::{IpcName, Process, RawValue, Result, join_all_ok, pace, say, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);
 
 /// Process 1 increments the counter after every this many ticks.
 pub const TICKS_PER_INCREMENT: u64 = 5;
-
-/// Which segment the program uses, and in which role.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    /// Create a segment with a fresh name (`ipc-lab-PID-N-counter`) and run
-    /// both processes.
-    Unique,
-    /// Create the segment under this name (it must not exist yet) and run
-    /// both processes.
-    Create(IpcName),
-    /// Attach to an existing segment and run process 2's role only.
-    Attach(IpcName),
-}
-
-impl Segment {
-    /// The segment chosen by `--name` and `--attach` (`--attach` wins).
-    pub fn from_flags(name: Option<IpcName>, attach: Option<IpcName>) -> Segment {
-        match (name, attach) {
-            (_, Some(name)) => Segment::Attach(name),
-            (Some(name), None) => Segment::Create(name),
-            (None, None) => Segment::Unique,
-        }
-    }
-}
 
 /// The ticks a process lives through: 1..=N, or without end.
 fn ticks(limit: Option<u64>) -> std::ops::RangeInclusive<u64> {
@@ -75,7 +57,7 @@ fn process_1(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
 
 /// Takes the value from the counter and computes its square, every second
 /// (the seed's `process_2`).
-fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
+pub(crate) fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
     for _ in ticks(limit) {
         pace::sleep(TICK)?; // Check every second
         let current_value = shared_mem.get();
@@ -87,7 +69,7 @@ fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
 
 /// Ends a role as the seed's `except KeyboardInterrupt` does: a signal, like
 /// the end of `--ticks`, prints `<name> Terminated`.
-fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
+pub(crate) fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
     signal::end_on_interrupt(outcome, |_| Ok(()))?;
     say!("{name} Terminated")?;
     Ok(())
@@ -97,18 +79,19 @@ fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
 /// SIGTERM.
 ///
 /// # Errors
-/// `shm_open … File exists` when `--name` is taken (exit 1);
-/// [`Error::InvalidArgument`] when the segment to attach to does not exist
+/// `shm_open … File exists` when `--name` is taken (exit 1, with what to
+/// do: [`extras::taken`]);
+/// [`ipc_core::Error::InvalidArgument`] when the segment to attach to does not exist
 /// or is too small (exit 2); a failed `fork` or `waitpid`;
-/// [`Error::ChildFailed`] when a process fails.
+/// [`ipc_core::Error::ChildFailed`] when a process fails.
 pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
     signal::install()?;
     let name = match segment {
-        Segment::Attach(name) => return observe(&name, limit),
+        Segment::Attach(name) => return extras::observe(&name, limit),
         Segment::Create(name) => name,
         Segment::Unique => IpcName::unique("counter")?,
     };
-    let shared_mem = RawValue::<u32>::create(&name, 0)?;
+    let shared_mem = RawValue::<u32>::create(&name, 0).map_err(|e| extras::taken(&name, e))?;
 
     let mut procs = [
         Process::spawn("process_1", || {
@@ -126,37 +109,9 @@ pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
     joined
 }
 
-/// `--attach`: process 2's role on somebody else's segment, which is
-/// never unlinked here.
-fn observe(name: &IpcName, limit: Option<u64>) -> Result<()> {
-    let shared_mem = RawValue::<u32>::open(name).map_err(|error| match error {
-        Error::TooSmall { .. } => Error::InvalidArgument(format!("--attach {name}: {error}")),
-        error if error.is_not_found() => Error::InvalidArgument(format!(
-            "--attach {name}: {error} (start `exp4-counter --name {name}` first)"
-        )),
-        error => error,
-    })?;
-    terminated("Process-2", process_2(&shared_mem, limit))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attach_wins_over_name() {
-        let a = IpcName::new("a").unwrap();
-        let b = IpcName::new("b").unwrap();
-        assert_eq!(Segment::from_flags(None, None), Segment::Unique);
-        assert_eq!(
-            Segment::from_flags(Some(a.clone()), None),
-            Segment::Create(a.clone())
-        );
-        assert_eq!(
-            Segment::from_flags(Some(a), Some(b.clone())),
-            Segment::Attach(b)
-        );
-    }
 
     #[test]
     fn ticks_are_bounded_only_when_asked() {

@@ -118,7 +118,10 @@ fn a_symbolic_link_planted_in_dev_shm_is_refused_and_its_target_untouched() {
     let created = run(BIN, &["--fast", "--ticks", "3", "--name", link.name()]);
     assert_fails_with(
         &created,
-        &format!("shm_open /ipc-lab-{}: File exists", link.name()),
+        &format!(
+            "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
+            link.name()
+        ),
     );
     let attached = run(BIN, &["--fast", "--ticks", "3", "--attach", link.name()]);
     assert_fails_with(
@@ -139,7 +142,10 @@ fn a_symbolic_link_planted_in_dev_shm_is_refused_and_its_target_untouched() {
     let created = run(BIN, &["--fast", "--ticks", "3", "--name", dangling.name()]);
     assert_fails_with(
         &created,
-        &format!("shm_open /ipc-lab-{}: File exists", dangling.name()),
+        &format!(
+            "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
+            dangling.name()
+        ),
     );
     assert!(!nowhere.exists(), "created behind the dangling link");
 }
@@ -154,7 +160,10 @@ fn a_name_taken_with_another_mode_is_refused_and_left_as_it_was() {
         let run = run(BIN, &["--fast", "--ticks", "3", "--name", taken.name()]);
         assert_fails_with(
             &run,
-            &format!("shm_open /ipc-lab-{}: File exists", taken.name()),
+            &format!(
+                "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
+                taken.name()
+            ),
         );
         assert_eq!(content_and_mode(&taken.path()), before, "{run}");
     }

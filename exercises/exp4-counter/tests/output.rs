@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers,
-    own_process_group, run, run_command, run_into_head, shm_objects, zombies_of,
+    own_process_group, run, run_command, run_into_full_disk, run_into_head, shm_objects,
+    zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -143,6 +144,17 @@ fn ticks_end_the_run_by_itself() {
 }
 
 #[test]
+fn fast_alone_ends_by_itself_with_the_handouts_twelve_ticks() {
+    // Scripts use --fast: it must end without --ticks (the plain run still
+    // counts until Ctrl-C, as the seed's).
+    let name = test_name("fast");
+    let run = run(BIN, &["--fast", "--name", &name]);
+    check_ending(&run, &name);
+    assert_eq!(squares(&run).len(), 12, "{run}");
+    assert_eq!(increments(&run), [1, 2], "{run}");
+}
+
+#[test]
 fn zero_ticks_only_terminate() {
     let name = test_name("zero");
     let run = run(BIN, &["--fast", "--ticks", "0", "--name", &name]);
@@ -236,12 +248,13 @@ fn a_taken_name_is_a_runtime_error() {
     running.wait_for_lines(1, WAIT, |_| true);
     let second = run(BIN, &["--fast", "--ticks", "1", "--name", &name]);
     second.assert_code(1).assert_no_panic();
-    assert!(
-        second
-            .stderr
-            .contains(&format!("shm_open /ipc-lab-{name}: File exists")),
-        "{second}"
-    );
+    // What happened, and what to do about it.
+    second.assert_stderr_contains(&[
+        &format!("shm_open /ipc-lab-{name} (taken: "),
+        &format!("`exp4-counter --attach {name}` watches the run that has it"),
+        &format!("if none runs, `scripts/clean.sh {name}` removes it"),
+        "): File exists",
+    ]);
     assert_eq!(second.stdout, "", "{second}");
     assert!(segment_exists(&name), "the loser unlinked it");
     running.signal(Sig::SIGTERM);
@@ -258,13 +271,55 @@ fn attaching_to_a_missing_name_is_bad_input() {
 
 #[test]
 fn a_closed_stdout_ends_the_endless_run_quietly() {
-    // No --ticks: only the closed output can end this run.
+    // Ticks enough for ever: only the closed output can end this run.
     let name = test_name("head");
-    let run = run_into_head(BIN, &["--fast", "--name", &name], b"");
+    let run = run_into_head(
+        BIN,
+        &["--fast", "--ticks", MANY_TICKS, "--name", &name],
+        b"",
+    );
     run.assert_code(0).assert_no_panic();
     assert_eq!(run.stderr, "", "{run}");
     assert!(run.stdout.starts_with("Process-"), "{run}");
     assert!(!segment_exists(&name), "segment left behind\n{run}");
+}
+
+/// Kills one of the two processes mid-run: the parent stops the other,
+/// names the dead one, and still unlinks the segment.
+fn a_process_killed_mid_run(victim: usize, process: &str) {
+    let name = test_name(&format!("dead-{victim}"));
+    let mut running = start_named(&name);
+    running.wait_for_lines(1, WAIT, is_increment);
+    // process_1 is forked first, then process_2.
+    let children = running.wait_for_children(2, WAIT);
+    let run = running.kill_peer(children[victim], &children);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&[&format!("exp4-counter: {process} was killed by SIGKILL")]);
+    assert_eq!(
+        run.stdout_lines().last(),
+        Some(&"Processes Terminated !"),
+        "{run}"
+    );
+    assert!(!segment_exists(&name), "segment left behind\n{run}");
+}
+
+#[test]
+fn a_counter_killed_mid_run_ends_the_run_and_is_named() {
+    // The other process used to go on printing until Ctrl-C.
+    a_process_killed_mid_run(0, "process_1");
+}
+
+#[test]
+fn a_printer_killed_mid_run_ends_the_run_and_is_named() {
+    a_process_killed_mid_run(1, "process_2");
+}
+
+#[test]
+fn a_full_disk_is_reported_by_the_children_and_the_parent() {
+    let run = run_into_full_disk(BIN, &["--fast"]);
+    run.assert_full_disk_reported()
+        .assert_stderr_contains(&["process_2: writing to standard output"]);
 }
 
 #[test]
@@ -286,6 +341,10 @@ fn bad_arguments_exit_with_2_and_no_panic() {
             assert!(run.stderr.starts_with("error: "), "{run}");
         }
         run(BIN, &["--name", "a/b"]).assert_bad_usage("contains '/'");
+        for ticks in ["-1", "abc", "99999999999999999999999"] {
+            run(BIN, &["--ticks", ticks])
+                .assert_bad_usage("expected a whole number of ticks, 0 or more");
+        }
     });
 }
 
@@ -300,6 +359,8 @@ fn help_explains_the_experiment() {
             "--fast",
             "tick",
             "little-endian",
+            "12 ticks with --fast",
+            "Exit codes: 0",
         ]);
 }
 

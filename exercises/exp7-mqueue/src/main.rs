@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use exp7_mqueue::Size;
 use ipc_core::IpcName;
+use ipc_core::cli::whole_number;
 
 /// Seed 000 theory, message queue: a POSIX message queue delivers the
 /// highest priority first, and outlives the process that filled it.
@@ -13,9 +14,9 @@ use ipc_core::IpcName;
 /// With a role, one step per run (two terminals): `send` (leaves the queue
 /// in place), `receive`, `attrs`, `unlink`.
 ///
-/// Exit codes: 0 done (also after Ctrl-C), 1 a failure (a taken name),
-/// 2 bad usage (a bad name, no such queue, a size above the system's
-/// limits in /proc/sys/fs/mqueue).
+/// Exit codes: 0 done (also after Ctrl-C), 1 a failure (a taken name, the
+/// sender died, RLIMIT_MSGQUEUE reached), 2 bad usage (a bad name, no
+/// such queue, a size above the system's limits in /proc/sys/fs/mqueue).
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -23,14 +24,18 @@ struct Args {
     /// ipc-lab-PID-N-exp7-mqueue without a role, ipc-lab-exp7-mqueue with one]
     #[arg(long, value_name = "NAME", global = true)]
     name: Option<IpcName>,
-    /// How many messages a new queue holds (mq_maxmsg), at most
+    /// How many messages a new queue holds (mq_maxmsg), from 1 to
     /// /proc/sys/fs/mqueue/msg_max
-    #[arg(long, value_name = "N", global = true, default_value_t = exp7_mqueue::DEFAULT_CAPACITY)]
-    capacity: usize,
-    /// The largest message of a new queue in bytes (mq_msgsize), at most
+    #[arg(long, value_name = "N", global = true, allow_hyphen_values = true,
+          default_value_t = exp7_mqueue::DEFAULT_CAPACITY as u64,
+          value_parser = whole_number(1..=u64::MAX, "messages", "at most /proc/sys/fs/mqueue/msg_max"))]
+    capacity: u64,
+    /// The largest message of a new queue in bytes (mq_msgsize), from 1 to
     /// /proc/sys/fs/mqueue/msgsize_max
-    #[arg(long, value_name = "BYTES", global = true, default_value_t = exp7_mqueue::DEFAULT_MSGSIZE)]
-    msgsize: usize,
+    #[arg(long, value_name = "BYTES", global = true, allow_hyphen_values = true,
+          default_value_t = exp7_mqueue::DEFAULT_MSGSIZE as u64,
+          value_parser = whole_number(1..=u64::MAX, "bytes", "at most /proc/sys/fs/mqueue/msgsize_max"))]
+    msgsize: u64,
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
@@ -57,9 +62,10 @@ enum Role {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Above usize::MAX is above every system limit: the limit check says so.
     let size = Size {
-        capacity: args.capacity,
-        msgsize: args.msgsize,
+        capacity: usize::try_from(args.capacity).unwrap_or(usize::MAX),
+        msgsize: usize::try_from(args.msgsize).unwrap_or(usize::MAX),
     };
     ipc_core::cli::run("exp7-mqueue", &args.common, || {
         let Some(role) = args.role else {

@@ -10,6 +10,10 @@ use exp7_pipe::Schedule;
 ///
 /// By default the sender runs to its end before the receiver starts, so the
 /// messages wait in the pipe and the output is the same on every run.
+///
+/// Exit codes: 0 done, 1 a failure (a process died: `p1 was killed by
+/// SIGKILL`; the receiver gone: `the other end is gone`), 2 bad usage.
+/// Ctrl-C or SIGTERM ends every process at once.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -25,10 +29,11 @@ struct Args {
     #[arg(long, conflicts_with = "concurrent")]
     no_receiver: bool,
 
-    /// p1 waits SECONDS before each message (a thousandth of that with
-    /// --fast). With --concurrent, p2 meanwhile waits in recv(); Ctrl-C
-    /// ends every process at once
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    /// p1 waits SECONDS, from 0 to 60, before each message (a thousandth
+    /// of that with --fast). With --concurrent, p2 meanwhile waits in
+    /// recv(); Ctrl-C ends every process at once
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true,
+          value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each message"))]
     delay: u64,
 
     #[command(flatten)]

@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Run, Running, Sig, handout, own_process_group, run, run_into_head, run_to_file,
-    wait_blocked,
+    Pid, Run, Running, Sig, handout, own_process_group, run, run_into_full_disk, run_into_head,
+    run_to_file, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
@@ -175,6 +175,34 @@ fn a_parent_killed_alone_takes_its_children_with_it() {
 }
 
 #[test]
+fn a_process_killed_while_the_other_waits_ends_the_run_and_is_named() {
+    // p1 is forked first, then p2.
+    for (victim, name) in [(0, "p1"), (1, "p2")] {
+        let (running, children) = start_with_p2_waiting();
+        let run = running.kill_peer(children[victim], &children);
+        run.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!("exp7-pipe: {name} was killed by SIGKILL")]);
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_by_the_sender_and_the_parent() {
+    let run = run_into_full_disk(BIN, &[]);
+    run.assert_full_disk_reported()
+        .assert_stderr_contains(&["p1: writing to standard output", "exp7-pipe: p1 exited"]);
+    // Concurrent: whichever process prints first finds the disk full, and
+    // the parent names the one that failed first.
+    let run = run_into_full_disk(BIN, &["--concurrent"]);
+    run.assert_full_disk_reported();
+    let last = run.stderr_lines().last().copied().unwrap_or_default();
+    assert!(
+        last.starts_with("exp7-pipe: p") && last.ends_with(" exited with code 1"),
+        "{run}"
+    );
+}
+
+#[test]
 fn a_delay_changes_nothing_but_the_pace() {
     for args in [
         &["--fast", "--delay", "2"][..],
@@ -191,7 +219,11 @@ fn a_delay_changes_nothing_but_the_pace() {
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
     run(BIN, &["--concurrent", "--no-receiver"]).assert_bad_usage("cannot be used with");
-    run(BIN, &["--delay", "x"]).assert_bad_usage("--delay");
+    // Every bad delay, a huge one included, gets the rule in words.
+    for delay in ["x", "-1", "61", "9223372036854775807"] {
+        run(BIN, &["--delay", delay])
+            .assert_bad_usage("expected a whole number of seconds from 0 to 60");
+    }
 }
 
 #[test]
@@ -205,6 +237,7 @@ fn help_explains_the_experiment() {
             "--no-receiver",
             "--delay",
             "--fast",
+            "Exit codes: 0",
         ]);
 }
 

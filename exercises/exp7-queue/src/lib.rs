@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ipc_core::{Process, Queue, Result, output, pace, say};
+use ipc_core::{OnFailure, Process, Queue, Result, join_all_ok, join_all_with, output, pace, say};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
@@ -78,11 +78,10 @@ pub fn run_with(start: Start, delay: Duration) -> Result<()> {
 
     // creating a Queue in shared memory, before forking
     let q = Queue::<i32>::new()?;
-
-    let mut p2 = None;
     if start == Start::Together {
-        p2 = Some(Process::spawn("p2", || print_queue(&q))?);
+        return run_together(&mylist, &q, delay);
     }
+
     // running process p1 to square the list
     let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q, delay))?;
     let p1_done = p1.join_ok();
@@ -92,10 +91,23 @@ pub fn run_with(start: Start, delay: Duration) -> Result<()> {
     q.close()?;
 
     // running process p2 to get the queue elements
-    let mut p2 = match p2 {
-        Some(p2) => p2,
-        None => Process::spawn("p2", || print_queue(&q))?,
-    };
+    let mut p2 = Process::spawn("p2", || print_queue(&q))?;
     let p2_done = p2.join_ok();
     p1_done.and(p2_done)
+}
+
+/// [`Start::Together`]: `p2` waits in `get` while `p1` puts. Both are
+/// joined at once, so that the death of either ends the run: a dead `p1`
+/// has its queue closed for it (`p2` then sees the end), a dead `p2`
+/// has `p1` stopped instead of left squaring for nobody.
+fn run_together(mylist: &[i32], q: &Queue<i32>, delay: Duration) -> Result<()> {
+    let p2 = Process::spawn("p2", || print_queue(q))?;
+    let p1 = Process::spawn("p1", || square_list2(mylist, q, delay))?;
+    let mut both = [p1, p2];
+    join_all_with(&mut both, OnFailure::StopOthers, |both| {
+        if both[0].exit_status().is_some() {
+            let _ = q.close();
+        }
+    })?;
+    join_all_ok(&mut both)
 }

@@ -6,6 +6,9 @@ use clap::Parser;
 /// Seed 000, choice 2: process p1 puts the squares of [1, 2, 3, 4] on a
 /// shared Queue and closes it; process p2 prints every element until the
 /// queue is closed and drained.
+///
+/// Exit codes: 0 done, 1 a failure (a process died: `p1 was killed by
+/// SIGKILL`), 2 bad usage. Ctrl-C or SIGTERM ends every process at once.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -14,10 +17,11 @@ struct Args {
     #[arg(long)]
     together: bool,
 
-    /// p1 waits SECONDS before each square (a thousandth of that with
-    /// --fast). With --together, p2 meanwhile waits in get(); Ctrl-C ends
-    /// every process at once
-    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    /// p1 waits SECONDS, from 0 to 60, before each square (a thousandth
+    /// of that with --fast). With --together, p2 meanwhile waits in get();
+    /// Ctrl-C ends every process at once
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true,
+          value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
     delay: u64,
 
     #[command(flatten)]

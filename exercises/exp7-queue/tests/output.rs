@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_into_head,
-    run_to_file, wait_blocked,
+    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
+    run_into_head, run_to_file, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
@@ -111,6 +111,26 @@ fn a_parent_killed_alone_takes_its_children_with_it() {
 }
 
 #[test]
+fn a_process_killed_while_the_other_waits_ends_the_run_and_is_named() {
+    // With --together, p2 is forked first, then p1. A dead p2 used to
+    // leave p1 squaring for nobody until its last delay was over.
+    for (victim, name) in [(0, "p2"), (1, "p1")] {
+        let (running, children) = start_with_p2_waiting();
+        let run = running.kill_peer(children[victim], &children);
+        run.assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!("exp7-queue: {name} was killed by SIGKILL")]);
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_not_a_panic() {
+    for args in [&["--fast"][..], &["--fast", "--together"]] {
+        run_into_full_disk(BIN, args).assert_full_disk_reported();
+    }
+}
+
+#[test]
 fn a_delay_changes_nothing_but_the_pace() {
     for args in [
         &["--fast", "--delay", "2"][..],
@@ -123,14 +143,26 @@ fn a_delay_changes_nothing_but_the_pace() {
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
-    run(BIN, &["--delay", "x"]).assert_bad_usage("--delay");
+    // Every bad delay, a huge one included, gets the rule in words.
+    for delay in ["x", "-1", "61", "9223372036854775807"] {
+        run(BIN, &["--delay", delay])
+            .assert_bad_usage("expected a whole number of seconds from 0 to 60");
+    }
 }
 
 #[test]
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["Queue", "p1", "p2", "--together", "--delay", "--fast"]);
+        .assert_stdout_contains(&[
+            "Queue",
+            "p1",
+            "p2",
+            "--together",
+            "--delay",
+            "--fast",
+            "Exit codes: 0",
+        ]);
 }
 
 #[test]

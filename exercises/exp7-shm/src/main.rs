@@ -5,6 +5,9 @@ use clap::Parser;
 /// Seed 000, choice 1: a child process squares [1, 2, 3, 4] into a shared
 /// Array and stores the sum in a shared Value; parent and child both print
 /// what they see in the shared memory.
+///
+/// Exit codes: 0 done, 1 a failure (the child died: `p1 was killed by
+/// SIGKILL`; a full disk), 2 bad usage.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

@@ -1,6 +1,8 @@
 //! Runs the real `exp7-shm` binary and checks it prints seed 000's lines.
 
-use ipc_testkit::{assert_no_new_shm, handout, run, run_to_file};
+use ipc_testkit::{
+    assert_no_new_shm, handout, run, run_into_full_disk, run_into_head, run_to_file,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
 
@@ -39,6 +41,21 @@ fn leaves_nothing_in_dev_shm() {
 }
 
 #[test]
+fn a_full_disk_is_reported_not_a_panic() {
+    // It used to die with "failed printing to stdout" and exit code 101.
+    run_into_full_disk(BIN, &[]).assert_full_disk_reported();
+}
+
+#[test]
+fn a_closed_stdout_ends_every_process_quietly() {
+    // The program's own exit status, not head's.
+    let run = run_into_head(BIN, &[], b"");
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
 }
@@ -47,7 +64,7 @@ fn bad_usage_exits_with_2_and_no_panic() {
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["shared Array", "--fast"]);
+        .assert_stdout_contains(&["shared Array", "--fast", "Exit codes: 0"]);
 }
 
 #[test]

@@ -8,7 +8,8 @@ use clap::Parser;
 ///   3  IPC using pipes           (the code of exp7-pipe)
 ///   4  exit
 /// Anything else prints "Invalid option" and exits with 2; the end of stdin
-/// exits with 0. The menu prompt is shown only when stdin is a terminal,
+/// exits with 0. Exit codes: 0 done (choice 4 or the end of stdin), 1 a
+/// failure (a process died, a full disk), 2 an invalid option or bad usage. The menu prompt is shown only when stdin is a terminal,
 /// so a script gets nothing but the experiments' lines:
 ///
 ///   printf '1\n2\n3\n4\n' | exp7

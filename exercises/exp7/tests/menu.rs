@@ -197,9 +197,15 @@ fn help_explains_the_menu() {
         "exp7-pipe",
         "Invalid option",
         "--fast",
+        "Exit codes: 0",
     ] {
         assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
     }
+}
+
+#[test]
+fn a_full_disk_is_reported_not_a_panic() {
+    ipc_testkit::run_into_full_disk(BIN, &[]).assert_full_disk_reported();
 }
 
 #[test]

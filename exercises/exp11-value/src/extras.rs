@@ -1,0 +1,171 @@
+//! What exp11-value adds around the seed's Exercise 1: the printed plan,
+//! the start gate, the limit on `--iterations`, and the end after Ctrl-C.
+
+use std::ops::RangeInclusive;
+
+use ipc_core::{Error, RawValue, Result, say, signal};
+
+use crate::Counter;
+
+/// A target function and its name, for the printed plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The function's name (`add_one`).
+    pub name: &'static str,
+    /// The function: makes `passes` passes over the counter.
+    pub function: fn(&Counter, u64) -> Result<()>,
+}
+
+/// `targets![add_one, add_two]`: each function with its name, so that the
+/// name is written once, where the function is.
+macro_rules! targets {
+    ($($function:ident),* $(,)?) => {
+        [$($crate::extras::Target {
+            name: stringify!($function),
+            function: $function,
+        }),*]
+    };
+}
+pub(crate) use targets;
+
+/// The passes a run may make: at 100 000 passes updates are already lost
+/// without the lock, and 5 000 000 passes (75 million locked updates)
+/// take about 20 s in a debug build on a busy two-core machine; more would
+/// run for minutes with nothing to show.
+pub const PASSES: RangeInclusive<u64> = 1..=5_000_000;
+
+/// What `--iterations` accepts, in words, for its error message.
+pub const PASSES_NOTE: &str = "more would run for minutes; 100000 already loses updates";
+
+/// The updates of +1 that `target` makes on each pass, counted by running
+/// it for one pass on a counter of its own (no lock, nothing shared).
+///
+/// # Errors
+/// As [`Counter::new`].
+pub fn updates_per_pass(target: &Target) -> Result<u64> {
+    let scratch = Counter::new(false)?;
+    (target.function)(&scratch, 1)?;
+    scratch.get()
+}
+
+/// Prints the plan of a run (the counter, then which process runs which
+/// target and how many updates it makes per pass) and returns the value
+/// expected at the end.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] (exit code 2) for `passes` outside
+/// [`PASSES`]; a failed write.
+pub fn print_plan(v: &Counter, targets: &[Target], passes: u64) -> Result<u64> {
+    if !PASSES.contains(&passes) {
+        return Err(Error::InvalidArgument(format!(
+            "--iterations {passes}: expected a whole number of passes from {} to {} ({PASSES_NOTE})",
+            PASSES.start(),
+            PASSES.end()
+        )));
+    }
+    match v {
+        Counter::Locked(_) => say!("Shared Value<u64> with its lock")?,
+        Counter::Unlocked(_) => say!("Shared RawValue<u64> without a lock (--no-lock)")?,
+    }
+    say!("{} processes, {passes} passes each:", targets.len())?;
+    let mut per_pass_total = 0;
+    for (i, target) in targets.iter().enumerate() {
+        let per_pass = updates_per_pass(target)?;
+        let updates = if per_pass == 1 { "update" } else { "updates" };
+        say!(
+            "p{} runs {}: {per_pass} {updates} of +1 per pass",
+            i + 1,
+            target.name
+        )?;
+        per_pass_total += per_pass;
+    }
+    // Within PASSES, the total fits in a u64 by far.
+    Ok(passes * per_pass_total)
+}
+
+/// A gate the processes wait at until the parent opens it, so that their
+/// loops start together and really overlap.
+#[derive(Debug)]
+pub struct Gate(RawValue<u32>);
+
+impl Gate {
+    /// A closed gate, in shared memory (make it before forking).
+    ///
+    /// # Errors
+    /// As [`RawValue::new`].
+    pub fn new() -> Result<Gate> {
+        Ok(Gate(RawValue::new(0)?))
+    }
+
+    /// Spins, yielding the CPU, until the gate is open.
+    ///
+    /// # Errors
+    /// [`Error::Interrupted`] after Ctrl-C or SIGTERM (the parent may have
+    /// died before opening it).
+    pub fn wait(&self) -> Result<()> {
+        while self.0.get() == 0 {
+            signal::check()?;
+            std::thread::yield_now();
+        }
+        Ok(())
+    }
+
+    /// Lets every waiting process go.
+    pub fn open(&self) {
+        self.0.set(1);
+    }
+}
+
+/// A process's outcome, with the ends that are not its own failure turned
+/// into a quiet stop: an interruption (Ctrl-C, or SIGTERM from the parent
+/// after another process died), and the lock's holder dying while it held
+/// it (the count can no longer be trusted). The parent reports for all of
+/// them, and names the process that died.
+///
+/// # Errors
+/// Any other error of `outcome`.
+pub fn until_stopped(outcome: Result<()>) -> Result<()> {
+    match outcome {
+        Err(Error::Interrupted | Error::OwnerDied | Error::NotRecoverable) => Ok(()),
+        other => other,
+    }
+}
+
+/// The parent's last line after Ctrl-C or SIGTERM, in place of the totals:
+/// the processes stopped before their last pass.
+///
+/// # Errors
+/// A failed write.
+pub fn print_interrupted(by: &str, actual: u64, expected: u64) -> Result<()> {
+    say!("Interrupted by {by}: the processes stopped early, at {actual} of the expected {expected}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TARGETS;
+
+    #[test]
+    fn the_five_targets_are_named_and_add_one_to_five_per_pass() {
+        let names: Vec<_> = TARGETS.iter().map(|t| t.name).collect();
+        assert_eq!(
+            names,
+            ["add_one", "add_two", "add_three", "add_four", "add_five"]
+        );
+        let per_pass: Vec<u64> = TARGETS
+            .iter()
+            .map(|t| updates_per_pass(t).unwrap())
+            .collect();
+        assert_eq!(per_pass, [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn passes_outside_the_range_are_bad_input() {
+        let v = Counter::new(true).unwrap();
+        for passes in [0, PASSES.end() + 1, u64::MAX] {
+            let error = print_plan(&v, &TARGETS, passes).unwrap_err();
+            assert_eq!(error.exit_code(), 2);
+            assert!(error.to_string().contains("from 1 to 5000000"), "{error}");
+        }
+    }
+}

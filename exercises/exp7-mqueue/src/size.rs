@@ -1,0 +1,98 @@
+//! The size of a queue (`--capacity`, `--msgsize`), and the checks that
+//! keep a run from waiting for ever or from asking the kernel for more
+//! than its limits allow.
+
+use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
+use ipc_core::{Error, Result, say};
+
+use crate::MESSAGES;
+
+/// The capacity (`mq_maxmsg`) of a queue this program creates unless told.
+pub const DEFAULT_CAPACITY: usize = 8;
+
+/// The message size (`mq_msgsize`) of a queue this program creates unless
+/// told.
+pub const DEFAULT_MSGSIZE: usize = 64;
+
+/// The size of a queue to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// How many messages it holds (`mq_maxmsg`).
+    pub capacity: usize,
+    /// The largest message, in bytes (`mq_msgsize`).
+    pub msgsize: usize,
+}
+
+impl Default for Size {
+    fn default() -> Self {
+        Size {
+            capacity: DEFAULT_CAPACITY,
+            msgsize: DEFAULT_MSGSIZE,
+        }
+    }
+}
+
+impl Size {
+    /// Checks that the default run's sender can leave every one of its
+    /// [`MESSAGES`] in the queue: the parent receives only after the
+    /// sender has exited, so a smaller queue would make the sender wait
+    /// for room for ever. (A capacity of 0, and sizes above the system's
+    /// limits, are refused when the queue is created.)
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (exit code 2) naming the capacity needed.
+    pub fn check_holds_every_message(self) -> Result<()> {
+        if (1..MESSAGES.len()).contains(&self.capacity) {
+            return Err(Error::InvalidArgument(format!(
+                "the default run needs --capacity {n} or more: the sender's {n} messages wait \
+                 in the queue until it has exited (the send and receive roles show a full queue)",
+                n = MESSAGES.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Prints the queue's attributes (`mq_getattr(3)`).
+///
+/// # Errors
+/// As [`MessageQueue::attributes`].
+pub fn print_attributes(queue: &MessageQueue) -> Result<()> {
+    say!("Attributes: {}", queue.attributes()?)?;
+    Ok(())
+}
+
+/// Prints the system's limits on a queue's size, and the files that set
+/// them.
+///
+/// # Errors
+/// As [`Limits::read`].
+pub fn print_limits() -> Result<()> {
+    let limits = Limits::read()?;
+    say!(
+        "System limits: msg_max {} ({MSG_MAX_FILE}), msgsize_max {} ({MSGSIZE_MAX_FILE})",
+        limits.msg_max,
+        limits.msgsize_max
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_size_holds_every_message() {
+        assert!(MESSAGES.len() <= DEFAULT_CAPACITY);
+        assert!(MESSAGES.iter().all(|(m, _)| m.len() <= DEFAULT_MSGSIZE));
+        assert!(Size::default().check_holds_every_message().is_ok());
+        let small = Size {
+            capacity: MESSAGES.len() - 1,
+            ..Size::default()
+        };
+        assert_eq!(
+            small.check_holds_every_message().unwrap_err().exit_code(),
+            2
+        );
+    }
+}
