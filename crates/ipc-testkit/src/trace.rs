@@ -615,6 +615,116 @@ pub fn assert_svg_matches(svg: &str, parsed: &Parsed) {
     );
 }
 
+/// What [`check_experiment`] found: the traced run and its trace.
+#[derive(Debug)]
+pub struct TracedRun {
+    /// The run that wrote the JSON trace.
+    pub run: crate::Run,
+    /// Its trace.
+    pub parsed: Parsed,
+}
+
+/// The checks issue 11 asks of every experiment, on the real binary:
+/// runs `program args` without `--trace`, then with `--trace run.json` and
+/// `--trace run.svg` (in a temporary directory), each fed `input`, and
+/// panics with the run's output unless
+///
+/// * every run exits with 0 and prints the same lines (compared as sorted
+///   lists with their numbers normalised, since pids and interleavings
+///   change from run to run): recording changes nothing the run prints;
+/// * the JSON parses and is causally consistent (every receive after its
+///   send, every acquire after the previous release of the lock, every
+///   process's events between its spawn and its exit);
+/// * it has a track for every process named in `processes`, and for every
+///   child the run joined (the parent's `join` events name them);
+/// * the SVG is well-formed XML with one lane per process of its run.
+#[track_caller]
+pub fn check_experiment(
+    program: &str,
+    args: &[&str],
+    input: &[u8],
+    processes: &[&str],
+) -> TracedRun {
+    let dir = crate::TempDir::new("trace-check");
+    let traced = |file: &str| {
+        let path = dir.join(file);
+        let mut all: Vec<&str> = args.to_vec();
+        let path_text = path.to_str().expect("a UTF-8 temporary path").to_owned();
+        all.extend(["--trace", &path_text]);
+        let run = crate::run_with_input(program, &all, input);
+        run.assert_code(0).assert_no_panic();
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{run}", path.display()));
+        (run, text)
+    };
+    let plain = crate::run_with_input(program, args, input);
+    plain.assert_code(0).assert_no_panic();
+    let (run, json) = traced("run.json");
+    let (svg_run, svg) = traced("run.svg");
+    for other in [&run, &svg_run] {
+        assert_eq!(
+            printed(&other.stdout),
+            printed(&plain.stdout),
+            "with --trace the run printed other lines\n{other}\nwithout:\n{plain}"
+        );
+    }
+    let parsed = parse_json(&json).unwrap_or_else(|e| panic!("the JSON trace: {e}\n{run}"));
+    parsed.assert_consistent();
+    let names: BTreeSet<&str> = parsed.tracks.iter().map(|t| t.name.as_str()).collect();
+    for process in processes {
+        assert!(
+            names.contains(process),
+            "no track for {process:?} (tracks: {names:?})\n{run}"
+        );
+    }
+    for join in parsed.of_kind("join") {
+        let child = join.args["child"].as_i64().unwrap_or(-1);
+        assert!(
+            parsed.track_of(join.source, child).is_some(),
+            "the run joined pid {child}, which has no track\n{run}"
+        );
+    }
+    let svg_parsed = svg_lanes(&svg).unwrap_or_else(|e| panic!("bad SVG: {e}\n{svg_run}"));
+    let svg_names: BTreeSet<&str> = svg_parsed.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(
+        svg_names, names,
+        "the SVG's lanes are not the processes of the run"
+    );
+    TracedRun { run, parsed }
+}
+
+/// Lines as [`check_experiment`] compares them: every word that holds a
+/// digit (a pid, a count, a name's random token) replaced by `N`, sorted.
+fn printed(stdout: &str) -> Vec<String> {
+    let mut lines: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            let mut out = String::new();
+            let mut word = String::new();
+            let mut flush = |word: &mut String, out: &mut String| {
+                if word.chars().any(|c| c.is_ascii_digit()) {
+                    out.push('N');
+                } else {
+                    out.push_str(word);
+                }
+                word.clear();
+            };
+            for c in line.chars() {
+                if c.is_ascii_alphanumeric() {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+            }
+            flush(&mut word, &mut out);
+            out
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,7 @@ struct SourceJson {
     incomplete: u64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ChromeEvent {
     name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,13 +88,13 @@ struct ChromeEvent {
     args: Option<Args>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Id2 {
     local: String,
 }
 
 /// Everything an event may carry; absent fields are left out.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Args {
     /// Metadata: the track's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,12 +200,14 @@ impl Trace {
                 });
             }
         }
-        let flows: BTreeMap<usize, u64> = self
-            .message_pairs()
-            .into_iter()
-            .enumerate()
-            .flat_map(|(n, (send, recv))| [(send, n as u64 + 1), (recv, n as u64 + 1)])
-            .collect();
+        // One flow per (send, receive) pair. A message received by several
+        // processes (a NATS subject with many subscribers) has several: its
+        // send is written once per flow, since an event binds one flow.
+        let mut flows: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+        for (n, (send, recv)) in self.message_pairs().into_iter().enumerate() {
+            flows.entry(send).or_default().push(n as u64 + 1);
+            flows.entry(recv).or_default().push(n as u64 + 1);
+        }
         // Lock waits still open, by (source, pid, lock): closed at the acquire.
         let mut waiting: BTreeMap<(usize, i32, u64), ()> = BTreeMap::new();
         for (index, event) in self.events.iter().enumerate() {
@@ -280,26 +282,35 @@ impl Trace {
                 Kind::Send { channel, msg } | Kind::Recv { channel, msg } => {
                     let sending = matches!(event.kind, Kind::Send { .. });
                     let label = self.object_label(event.source, channel);
-                    let flow = flows.get(&index).copied();
-                    out.push(ChromeEvent {
-                        name: format!(
-                            "{} {label}: {}",
-                            if sending { "send on" } else { "recv on" },
-                            event.text
-                        ),
-                        cat: Some("message".into()),
-                        ph: "X".into(),
-                        dur: Some(0.0),
-                        bind_id: flow,
-                        flow_out: flow.filter(|_| sending).map(|_| true),
-                        flow_in: flow.filter(|_| !sending).map(|_| true),
-                        args: Some(Args {
-                            channel: Some(channel),
-                            msg: Some(msg),
-                            ..args
-                        }),
-                        ..base
-                    });
+                    let ids = flows.get(&index).map(Vec::as_slice).unwrap_or_default();
+                    // No flow (a receive whose send is not in the trace):
+                    // the event alone.
+                    let ids: Vec<Option<u64>> = if ids.is_empty() {
+                        vec![None]
+                    } else {
+                        ids.iter().copied().map(Some).collect()
+                    };
+                    for flow in ids {
+                        out.push(ChromeEvent {
+                            name: format!(
+                                "{} {label}: {}",
+                                if sending { "send on" } else { "recv on" },
+                                event.text
+                            ),
+                            cat: Some("message".into()),
+                            ph: "X".into(),
+                            dur: Some(0.0),
+                            bind_id: flow,
+                            flow_out: flow.filter(|_| sending).map(|_| true),
+                            flow_in: flow.filter(|_| !sending).map(|_| true),
+                            args: Some(Args {
+                                channel: Some(channel),
+                                msg: Some(msg),
+                                ..args.clone()
+                            }),
+                            ..base.clone()
+                        });
+                    }
                 }
                 Kind::LockWait { lock } => {
                     waiting.insert((event.source, event.pid, lock), ());

@@ -1,0 +1,9 @@
+//! `--trace`: a traced `--fast` run prints what an untraced one prints,
+//! and its timeline is causally consistent, with a lane for every process.
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
+
+#[test]
+fn a_traced_run_prints_the_same_and_its_timeline_is_consistent() {
+    ipc_testkit::trace::check_experiment(BIN, &["--fast"], b"", &["exp7-shm", "p1"]);
+}
