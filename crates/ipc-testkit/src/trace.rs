@@ -701,7 +701,7 @@ fn printed(stdout: &str) -> Vec<String> {
         .map(|line| {
             let mut out = String::new();
             let mut word = String::new();
-            let mut flush = |word: &mut String, out: &mut String| {
+            let flush = |word: &mut String, out: &mut String| {
                 if word.chars().any(|c| c.is_ascii_digit()) {
                     out.push('N');
                 } else {
