@@ -425,17 +425,31 @@ pub fn join_all_with(
 ///
 /// # Errors
 /// [`Error::ChildFailed`] naming the first child that did not exit with 0
-/// (the one whose failure made [`join_all`] stop its siblings); otherwise
-/// as [`Process::join`].
+/// (the one whose failure made [`join_all`] stop its siblings; of several
+/// reaped in the same look, one a signal killed); otherwise as
+/// [`Process::join`].
 pub fn join_all_ok(children: &mut [Process]) -> Result<()> {
     join_all(children)?;
-    children
+    let failed: Vec<&Process> = children
         .iter()
         .filter(|child| child.status.is_some_and(|s| !s.success()))
-        .min_by_key(|child| child.ended)
-        .map_or(Ok(()), |child| {
-            child.check(child.status.unwrap_or(ExitStatus::from_code(1)))
-        })
+        .collect();
+    let Some(first) = failed.iter().min_by_key(|child| child.ended) else {
+        return Ok(());
+    };
+    // Children reaped in the same look are a tie: a victim killed by a
+    // signal explains the run better than a bystander that failed because
+    // of it (a sibling that found the dead one's lock, say).
+    let same_look = |child: &&&Process| match (child.ended, first.ended) {
+        (Some(a), Some(b)) => a.duration_since(b) < JOIN_POLL,
+        _ => false,
+    };
+    let blamed = failed
+        .iter()
+        .filter(same_look)
+        .find(|child| child.status.and_then(ExitStatus::signal).is_some())
+        .unwrap_or(first);
+    blamed.check(blamed.status.unwrap_or(ExitStatus::from_code(1)))
 }
 
 /// How a reaped child ended; `None` for a child that has not ended (a

@@ -8,19 +8,23 @@
 //! it must not fork without `exec` (std's `Command` is fine).
 //!
 //! Every wait here is bounded three ways: by its deadline, by SIGINT or
-//! SIGTERM (the flag of `ipc_core::signal`, looked at every 50 ms), and by
-//! a connection that stays down longer than its grace.
+//! SIGTERM (the flag of `ipc_core::signal`), both looked at every
+//! `ipc_core::blocking::POLL_INTERVAL`, the one interval of ipc-core's
+//! blocking-call layer, and by a connection that stays down longer than
+//! its grace.
 
 use std::future::Future;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use ipc_core::blocking::Deadline;
 use tokio::runtime::Runtime;
 
 use crate::error::{Error, Result};
 
-/// How often a wait looks at the signal flag and the connection.
-pub(crate) const SLICE: Duration = Duration::from_millis(50);
+/// How often a wait looks at the signal flag and the connection: the one
+/// interval of ipc-core's blocking-call layer.
+pub(crate) const SLICE: Duration = ipc_core::blocking::POLL_INTERVAL;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -76,18 +80,14 @@ pub(crate) fn drive<F: Future>(
     watch: Option<Watch<'_>>,
 ) -> Result<std::result::Result<F::Output, Stop>> {
     let runtime = runtime()?;
-    let deadline = limit.map(|limit| Instant::now() + limit);
+    let deadline = Deadline::within(limit);
     Ok(runtime.block_on(async {
         let mut future = std::pin::pin!(future);
         loop {
             if ipc_core::signal::interrupted() {
                 return Err(Stop::Signal);
             }
-            let now = Instant::now();
-            let slice = match deadline {
-                Some(deadline) => SLICE.min(deadline.saturating_duration_since(now)),
-                None => SLICE,
-            };
+            let slice = deadline.slice();
             // The future is polled at least once, even with no time left:
             // a zero timeout takes what is ready.
             if let Ok(output) = tokio::time::timeout(slice, future.as_mut()).await {
@@ -106,7 +106,7 @@ pub(crate) fn drive<F: Future>(
                     return Err(Stop::Lost);
                 }
             }
-            if deadline.is_some_and(|deadline| now >= deadline) {
+            if deadline.has_passed() {
                 return Err(Stop::Deadline);
             }
         }
@@ -119,8 +119,5 @@ pub(crate) fn drive<F: Future>(
 /// # Errors
 /// [`Error::Core`] with `Interrupted` on a signal.
 pub(crate) fn pause(duration: Duration) -> Result<()> {
-    match drive(async { tokio::time::sleep(duration).await }, None, None)? {
-        Ok(()) => Ok(()),
-        Err(_) => Err(ipc_core::Error::Interrupted.into()),
-    }
+    Ok(ipc_core::blocking::sleep(duration)?)
 }

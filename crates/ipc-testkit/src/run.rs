@@ -21,7 +21,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// before it calls the promise broken.
 ///
 /// The promise is one second (ipc-core's sleeps and blocking calls look
-/// at the signal flag every 50 ms); two more seconds absorb a loaded
+/// at the signal flag at least every 100 ms); two more seconds absorb a loaded
 /// 2-core machine. This is the deadline of a promise, not a benchmark: a
 /// program that ends in 10 ms passes as well as one that takes 900 ms.
 pub const SIGNAL_DEADLINE: Duration = Duration::from_secs(3);

@@ -10,6 +10,7 @@
 //! error rather than a hang.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::mem::size_of;
 use std::ptr::NonNull;
 use std::time::Duration;
@@ -213,13 +214,16 @@ impl RobustMutex {
 /// Holds a [`RobustMutex`] until dropped: the one unlock-on-drop guard,
 /// inside every public guard ([`LockGuard`], `ValueGuard`, `ArrayGuard`)
 /// and the queue's.
+///
+/// Not `Send`: a pthread mutex is unlocked by the thread that locked it
+/// (another thread's unlock fails with `EPERM` and leaves it held).
 #[derive(Debug)]
-pub(crate) struct Held<'a>(&'a RobustMutex);
+pub(crate) struct Held<'a>(&'a RobustMutex, PhantomData<*const ()>);
 
 impl<'a> Held<'a> {
     /// A guard for `mutex`, which the caller has just taken.
     pub(crate) fn new(mutex: &'a RobustMutex) -> Self {
-        Held(mutex)
+        Held(mutex, PhantomData)
     }
 
     /// Declares the state the mutex protects repaired after its holder
