@@ -111,6 +111,9 @@ pub struct Process {
     /// When this process saw the child's end, to tell which of several
     /// failed children failed first.
     ended: Option<Instant>,
+    /// True once `join_all` asked it to end because a sibling failed: its
+    /// own end is then no failure of its own.
+    stopped: bool,
 }
 
 impl Process {
@@ -155,6 +158,7 @@ impl Process {
                     pidfd,
                     status: None,
                     ended: None,
+                    stopped: false,
                 }),
                 Err(errno) => {
                     let _ = kill(child, Signal::SIGKILL);
@@ -402,8 +406,11 @@ pub fn join_all_with(
                     .iter()
                     .any(|c| c.status.is_some_and(|s| !s.success())) =>
             {
-                for child in children.iter() {
-                    let _ = child.terminate();
+                for child in children.iter_mut() {
+                    if child.status.is_none() {
+                        child.stopped = true;
+                        let _ = child.terminate();
+                    }
                 }
                 stopping = Some(Instant::now());
             }
@@ -430,9 +437,10 @@ pub fn join_all_with(
 /// [`Process::join`].
 pub fn join_all_ok(children: &mut [Process]) -> Result<()> {
     join_all(children)?;
+    // A child stopped because a sibling failed did not fail by itself.
     let failed: Vec<&Process> = children
         .iter()
-        .filter(|child| child.status.is_some_and(|s| !s.success()))
+        .filter(|child| !child.stopped && child.status.is_some_and(|s| !s.success()))
         .collect();
     let Some(first) = failed.iter().min_by_key(|child| child.ended) else {
         return Ok(());
