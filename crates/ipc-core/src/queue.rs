@@ -48,7 +48,7 @@
 //! # How it works
 //!
 //! One anonymous shared mapping (`mmap(2)`, `MAP_SHARED`) holds a
-//! [`Header`] and then a ring of `capacity` slots. The header is a
+//! `Header` and then a ring of `capacity` slots. The header is a
 //! `#[repr(C)]` struct of cache lines, each written by one side only:
 //!
 //! * the *put* line: a robust process-shared mutex
@@ -64,7 +64,7 @@
 //!
 //! Message `i` goes into slot `i % capacity` (the counts are 64-bit and
 //! never wrap). Each slot starts on a cache line of its own with a
-//! [`SlotHeader`]: the slot's sequence word `seq` and the message's length;
+//! `SlotHeader`: the slot's sequence word `seq` and the message's length;
 //! the message follows on the same line.
 //!
 //! A producer, holding the put mutex, writes the message into slot `tail`
@@ -186,7 +186,7 @@ struct Flag(AtomicU32);
 /// The start of the shared mapping. Zeroed memory (with the two mutexes
 /// initialised) is an empty, open ring without sleepers.
 #[repr(C)]
-pub(crate) struct Header {
+struct Header {
     /// Producers: the put mutex, `tail`, the last `head` seen.
     put: SideLine,
     /// Consumers: the get mutex, `head`, the last `tail` seen.
@@ -201,7 +201,7 @@ pub(crate) struct Header {
 
 /// The start of every slot; the message follows it on the same line.
 #[repr(C, align(8))]
-pub(crate) struct SlotHeader {
+struct SlotHeader {
     /// `i + 1` once message `i` is published in this slot; written only
     /// under the put mutex.
     seq: AtomicU64,
