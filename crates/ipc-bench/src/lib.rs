@@ -298,6 +298,7 @@ fn build(
             repeat: repeat.max(1),
             quick,
             pipe_size: raw::PIPE_SIZE,
+            clock_read_ns: measure::clock_read_ns(),
             observed: ctx.observed.get(),
         },
         python,

@@ -16,6 +16,8 @@ pub(crate) struct Settings {
     pub(crate) repeat: u32,
     pub(crate) quick: bool,
     pub(crate) pipe_size: usize,
+    /// What one read of the clock costs (ns); each round trip has one.
+    pub(crate) clock_read_ns: f64,
     /// Two-process measurements seen on one core, and on two.
     pub(crate) observed: (u32, u32),
 }
@@ -281,7 +283,7 @@ impl Report {
         lines.push((
             "run",
             format!(
-                "{:.3} s per measurement{}{}, pipes of {}; load average at start {}",
+                "{:.3} s per measurement{}{}, pipes of {}; load average at start {}; a clock read (one per round trip) takes {:.0} ns",
                 self.settings.duration_s,
                 if self.settings.quick {
                     " (--quick)"
@@ -294,7 +296,8 @@ impl Report {
                     String::new()
                 },
                 size(self.settings.pipe_size),
-                m.load_average.as_deref().unwrap_or("unknown")
+                m.load_average.as_deref().unwrap_or("unknown"),
+                self.settings.clock_read_ns
             ),
         ));
         lines.push(("python", self.python.describe()));
@@ -532,6 +535,7 @@ impl Report {
                 "repeat": self.settings.repeat,
                 "quick": self.settings.quick,
                 "pipe_size": self.settings.pipe_size,
+                "clock_read_ns": self.settings.clock_read_ns,
             },
             "python": {
                 "status": match &self.python {
