@@ -77,9 +77,9 @@
 //! changed). The next process to lock is told that the owner died
 //! (`EOWNERDEAD`), marks the mutex consistent and carries on; a producer
 //! that died between its store of `seq` and its store of `tail` is noticed
-//! by the next one (the slot at `tail` already holds message `tail`), which
-//! moves `tail` on. A consumer killed by SIGKILL loses no message it had
-//! not taken.
+//! by the next process to take the put mutex (the slot at `tail` already
+//! holds message `tail`), which moves `tail` on. A consumer killed by
+//! SIGKILL loses no message it had not taken.
 //!
 //! The consumer learns of a new message from the slot itself, the line it
 //! has to read anyway, and the producer learns of room from `head` only
@@ -872,9 +872,10 @@ impl Ring {
     }
 
     /// Takes `mutex`; after a holder's death, marks it consistent, which
-    /// the ring always is (see the module documentation). Waiting for a
-    /// held mutex is cut in slices of [`SLICE`], so that SIGINT, SIGTERM
-    /// and the deadline are noticed.
+    /// the ring always is (see the module documentation), once the put
+    /// side's `tail` is caught up with a publication its dead holder made.
+    /// Waiting for a held mutex is cut in slices of [`SLICE`], so that
+    /// SIGINT, SIGTERM and the deadline are noticed.
     fn lock<'a>(&self, mutex: &'a RobustMutex, deadline: Option<Instant>) -> Result<Held<'a>> {
         let acquired = match mutex.try_lock() {
             Err(Error::Timeout) => loop {
@@ -901,9 +902,25 @@ impl Ring {
         let held = Held(mutex, PhantomData);
         if let Acquired::OwnerDied = acquired {
             log::debug!(target: "queue", "a process died holding a queue lock; carrying on");
+            if std::ptr::eq(mutex, &self.put_mutex) {
+                self.catch_up_tail();
+            }
             mutex.make_consistent()?;
         }
         Ok(held)
+    }
+
+    /// Under the put mutex, after its holder died: if that producer
+    /// published message `tail` (its slot's `seq` reads `tail + 1`) and
+    /// died before it moved `tail` on, moves it on. Only a death under
+    /// the put mutex can leave `tail` behind, and the next process to
+    /// take the mutex, whatever it does next, is told of that death.
+    fn catch_up_tail(&self) {
+        let count = &self.header().put.count;
+        let tail = count.load(Ordering::Relaxed);
+        if self.slot(tail).0.seq.load(Ordering::Relaxed) == tail + 1 {
+            count.store(tail + 1, Ordering::Relaxed);
+        }
     }
 
     /// Claims the slot at `tail` under the put mutex: `None` if the ring is
@@ -926,13 +943,7 @@ impl Ring {
             if header.closed.0.load(Ordering::Relaxed) != 0 {
                 return Err(Error::Disconnected);
             }
-            let mut tail = header.put.count.load(Ordering::Relaxed);
-            if self.slot(tail).0.seq.load(Ordering::Relaxed) == tail + 1 {
-                // A producer published message `tail` and died before it
-                // moved `tail` on: move it on for it.
-                tail += 1;
-                header.put.count.store(tail, Ordering::Relaxed);
-            }
+            let tail = header.put.count.load(Ordering::Relaxed);
             // The last head a producer saw: never ahead of the real one,
             // and read from the consumers' line only when it says "full".
             if tail - header.put.seen.load(Ordering::Relaxed) >= self.capacity {
@@ -1373,6 +1384,38 @@ mod tests {
         // Made consistent: later locks are clean again.
         assert!(matches!(q.ring.get_mutex.try_lock(), Ok(Acquired::Clean)));
         q.ring.get_mutex.unlock();
+    }
+
+    #[test]
+    fn a_producer_that_died_between_its_two_stores_is_caught_up() {
+        let q = Queue::<u32>::bounded(4, 4).unwrap();
+        q.put(1).unwrap();
+        // A thread that publishes message 1 the way `commit` does and ends
+        // holding the put mutex before it moves `tail` on.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(matches!(q.ring.put_mutex.lock(), Ok(Acquired::Clean)));
+                let (slot, at) = q.ring.slot(1);
+                // SAFETY: test only: slot 1 is free, and this thread holds
+                // the put mutex; 4 bytes fit in the slot.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        2_u32.to_le_bytes().as_ptr(),
+                        at.add(SLOT_HEADER),
+                        4,
+                    );
+                }
+                slot.len.store(4, Ordering::Relaxed);
+                slot.seq.store(2, Ordering::SeqCst);
+            });
+        });
+        assert_eq!(q.len(), 1, "tail was left behind");
+        // The next put finds the slot taken and moves tail on first.
+        q.put(3).unwrap();
+        assert_eq!(q.len(), 3);
+        let got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
+        assert_eq!(got, [1, 2, 3]);
+        assert!(q.is_empty());
     }
 
     #[test]
