@@ -976,7 +976,9 @@ impl Ring {
         debug_assert!(len <= self.max_message);
         let header = self.header();
         let tail = claim.tail;
-        let (slot, _) = self.slot(tail);
+        // SAFETY: `claim.slot` is the start of slot `tail` (`Ring::slot`,
+        // called by `claim`): a `SlotHeader`, aligned, of atomics.
+        let slot = unsafe { &*claim.slot.cast::<SlotHeader>() };
         slot.len.store(len as u32, Ordering::Relaxed);
         // The store that publishes the message (Release: the bytes written
         // before it are visible to whoever reads `tail + 1` here; SeqCst:
@@ -1416,6 +1418,58 @@ mod tests {
         let got: Vec<u32> = (0..3).map(|_| q.get().unwrap()).collect();
         assert_eq!(got, [1, 2, 3]);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn claims_and_borrows_put_and_take_only_when_they_say_so() {
+        let q = Queue::<Bytes>::bounded(2, 8).unwrap();
+        // A claim dropped without a commit puts nothing.
+        let mut claim = q.claim().unwrap();
+        claim.bytes_mut()[..3].copy_from_slice(b"abc");
+        drop(claim);
+        assert!(q.is_empty());
+        assert!(q.try_get_ref().unwrap().is_none());
+        // Too long a commit is refused and puts nothing.
+        let mut claim = q.try_claim().unwrap().expect("room");
+        assert_eq!(claim.bytes_mut().len(), 8);
+        assert!(matches!(
+            claim.commit(9),
+            Err(Error::MessageTooLarge { size: 9, limit: 8 })
+        ));
+        assert!(q.is_empty());
+        for text in [&b"one"[..], b"two"] {
+            let mut claim = q.claim_timeout(Duration::from_secs(5)).unwrap();
+            claim.bytes_mut()[..3].copy_from_slice(text);
+            claim.commit(3).unwrap();
+        }
+        assert!(q.try_claim().unwrap().is_none(), "full");
+        assert!(matches!(
+            q.claim_timeout(Duration::from_millis(10)),
+            Err(Error::Timeout)
+        ));
+        // A message left is still at the front; a message dropped is taken.
+        let front = q.get_ref().unwrap();
+        assert_eq!(&front[..], b"one");
+        front.leave();
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.get_ref().unwrap().bytes(), b"one");
+        assert_eq!(q.len(), 1);
+        let last = q.get_ref_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(&*last, b"two");
+        drop(last);
+        assert!(matches!(
+            q.get_ref_timeout(Duration::from_millis(10)),
+            Err(Error::Timeout)
+        ));
+        // `decode` takes the message as a `T`; closed and drained ends.
+        q.put(Bytes(b"xyz".to_vec())).unwrap();
+        assert_eq!(
+            q.get_ref().unwrap().decode().unwrap(),
+            Bytes(b"xyz".to_vec())
+        );
+        q.close().unwrap();
+        assert!(matches!(q.claim(), Err(Error::Disconnected)));
+        assert!(matches!(q.get_ref(), Err(Error::Disconnected)));
     }
 
     #[test]
