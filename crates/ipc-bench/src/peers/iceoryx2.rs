@@ -17,7 +17,7 @@ use iceoryx2::port::publisher::Publisher;
 use iceoryx2::port::subscriber::Subscriber;
 use iceoryx2::prelude::*;
 use iceoryx2::service::port_factory::publish_subscribe::PortFactory as PubSub;
-use ipc_core::{Error, IpcName, Result};
+use ipc_core::{Error, IpcName, RawValue, Result};
 
 use super::{failed, poll, settle};
 use crate::measure::{Ctx, Gate, ping_loop, receive_all, send_for};
@@ -206,12 +206,15 @@ pub(crate) fn round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
 }
 
 /// One-way throughput: a buffer of as many samples as the Queue's ring
-/// has slots.
+/// has slots. The sender keeps its publisher (and so the samples still in
+/// flight) until the receiver has seen the end: a publisher that goes away
+/// takes its undelivered samples with it.
 pub(crate) fn throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
     let setup = Setup::new("bench-iceoryx2-tp")?;
     let name = format!("{}/stream", setup.name);
     let buffer = crate::raw::ring_capacity(size);
     let gate = Gate::new(1)?;
+    let received = RawValue::<u32>::new(0)?;
     let partner = ctx.partner("sender", || {
         let node = setup.node()?;
         let stream = service(&node, &name, buffer)?;
@@ -219,7 +222,8 @@ pub(crate) fn throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
         let msg = vec![7_u8; size];
         gate.arrive(0)?;
         send_for(ctx.duration, size, || send(&tx, &msg))?;
-        send(&tx, &[])
+        send(&tx, &[])?;
+        settle("iceoryx2 receiver", || Ok(received.get() != 0))
     })?;
     let node = setup.node()?;
     let stream = service(&node, &name, buffer)?;
@@ -229,6 +233,7 @@ pub(crate) fn throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
         let n = receive(&rx, &mut buf)?;
         Ok((n > 0).then_some(n))
     });
+    received.set(1);
     partner.finish(ctx)?;
     measured
 }

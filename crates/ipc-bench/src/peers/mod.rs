@@ -12,7 +12,7 @@
 //! floors do the same), so a zero-copy peer is not credited with work it
 //! skipped.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ipc_core::{Error, Result, signal};
 
@@ -25,11 +25,18 @@ pub(crate) fn failed(call: &str, error: impl std::fmt::Debug) -> Error {
     Error::Message(format!("{call} failed: {error:?}"))
 }
 
+/// How long a polling receiver waits for a message before it says the
+/// other side stopped (no measurement here waits for more than a few
+/// milliseconds).
+const SILENCE: Duration = Duration::from_secs(10);
+
 /// Calls `poll` until it gives something: spinning, then yielding the CPU
 /// (on one core the other side cannot run otherwise), and looking at the
-/// signal flag now and then. What a polling peer's receiver does.
+/// signal flag now and then; after [`SILENCE`] it gives up. What a polling
+/// peer's receiver does.
 pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> {
     let mut spins = 0_u32;
+    let mut since = None;
     loop {
         if let Some(value) = poll()? {
             return Ok(value);
@@ -41,6 +48,13 @@ pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> 
             std::thread::yield_now();
             if spins % 256 == 0 {
                 signal::check()?;
+                let since = *since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= SILENCE {
+                    return Err(Error::Message(format!(
+                        "no message for {} s: the other side stopped sending",
+                        SILENCE.as_secs()
+                    )));
+                }
             }
         }
     }
@@ -49,10 +63,10 @@ pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> 
 /// Waits (bounded) until `ready`, sleeping a millisecond between looks: for
 /// the two sides of a peer to find each other before the clock starts.
 pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while !ready()? {
         signal::check()?;
-        if std::time::Instant::now() >= deadline {
+        if Instant::now() >= deadline {
             return Err(Error::Message(format!(
                 "{what}: the other side never showed up"
             )));
