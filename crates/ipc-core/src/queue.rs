@@ -160,15 +160,20 @@ const PREFETCH_AHEAD: u64 = 4;
 #[repr(C, align(8))]
 struct MutexBytes(UnsafeCell<[u8; RobustMutex::SIZE]>);
 
-/// One side's line: its mutex, its count, and the last count of the other
-/// side it saw (a hint, never ahead of the real count, read from the other
-/// side's line only when it says "full" or "empty").
+/// One side's line: its mutex, its count, the slot that count maps to,
+/// and (for producers) the last count of the other side it saw.
 #[repr(C, align(64))]
 struct SideLine {
     mutex: MutexBytes,
     /// Put line: `tail`, messages put. Get line: `head`, messages taken.
     count: AtomicU64,
-    /// Put line: the last `head` seen. Get line: the last `tail` seen.
+    /// `count % capacity`, the slot of message `count`, kept beside it so
+    /// that a put or a get needs no division; recomputed by the next
+    /// holder of the mutex if its holder died between the two stores.
+    index: AtomicU64,
+    /// Put line: the last `head` a producer saw, a hint never ahead of the
+    /// real one, read from the consumers' line only when it says "full".
+    /// Get line: unused.
     seen: AtomicU64,
 }
 
@@ -569,6 +574,8 @@ pub struct Claim<'q> {
     ring: &'q Ring,
     held: Held<'q>,
     tail: u64,
+    /// `tail % capacity`.
+    index: u64,
     slot: *mut u8,
 }
 
@@ -768,6 +775,8 @@ struct Slot<'q> {
     ring: &'q Ring,
     held: Held<'q>,
     head: u64,
+    /// `head % capacity`.
+    index: u64,
     data: *const u8,
     len: usize,
 }
@@ -785,12 +794,12 @@ impl Slot<'_> {
     /// Takes the message: the single store of `head + 1`.
     fn take(self) {
         let ring = self.ring;
+        let get = &ring.header().get;
         // SeqCst: ordered before the load of the count of sleepers in
         // `notify` (see `Ring::wait`).
-        ring.header()
-            .get
-            .count
-            .store(self.head + 1, Ordering::SeqCst);
+        get.count.store(self.head + 1, Ordering::SeqCst);
+        get.index
+            .store(ring.wrap(self.index + 1), Ordering::Relaxed);
         drop(self.held);
         ring.notify(Side::Put, 1);
     }
@@ -860,14 +869,36 @@ impl Ring {
     /// The slot of message number `index`: its header, and a pointer to
     /// the start of the slot (the message is `SLOT_HEADER` bytes further).
     fn slot(&self, index: u64) -> (&SlotHeader, *mut u8) {
-        let offset = HEADER + (index % self.capacity) as usize * self.stride;
-        // SAFETY: `index % capacity < capacity`, and `new` sized the
-        // mapping for `capacity` slots of `stride` bytes after the header;
-        // a slot starts 64-aligned (HEADER and `stride` are multiples of
-        // 64), so its `SlotHeader` is aligned; its fields are atomics.
+        self.slot_at(index % self.capacity)
+    }
+
+    /// Slot number `at` of the ring (`at < capacity`).
+    fn slot_at(&self, at: u64) -> (&SlotHeader, *mut u8) {
+        assert!(
+            at < self.capacity,
+            "slot {at} of a ring of {}",
+            self.capacity
+        );
+        let offset = HEADER + at as usize * self.stride;
+        // SAFETY: `at < capacity` (checked), and `new` sized the mapping
+        // for `capacity` slots of `stride` bytes after the header; a slot
+        // starts 64-aligned (HEADER and `stride` are multiples of 64), so
+        // its `SlotHeader` is aligned; its fields are atomics.
         unsafe {
             let at = self.memory.as_ptr().add(offset);
             (&*at.cast::<SlotHeader>(), at)
+        }
+    }
+
+    /// `at % capacity`, for an `at` that is usually below `capacity` or
+    /// just past it: no division then.
+    fn wrap(&self, at: u64) -> u64 {
+        if at < self.capacity {
+            at
+        } else if at - self.capacity < self.capacity {
+            at - self.capacity
+        } else {
+            at % self.capacity
         }
     }
 
@@ -902,9 +933,16 @@ impl Ring {
         let held = Held(mutex, PhantomData);
         if let Acquired::OwnerDied = acquired {
             log::debug!(target: "queue", "a process died holding a queue lock; carrying on");
-            if std::ptr::eq(mutex, &self.put_mutex) {
+            let side = if std::ptr::eq(mutex, &self.put_mutex) {
                 self.catch_up_tail();
-            }
+                &self.header().put
+            } else {
+                &self.header().get
+            };
+            // The holder may have died between its store of the count and
+            // its store of the index.
+            let count = side.count.load(Ordering::Relaxed);
+            side.index.store(count % self.capacity, Ordering::Relaxed);
             mutex.make_consistent()?;
         }
         Ok(held)
@@ -961,11 +999,14 @@ impl Ring {
                     }
                 }
             }
-            let (_, slot) = self.slot(tail);
+            let index = header.put.index.load(Ordering::Relaxed);
+            debug_assert_eq!(index, tail % self.capacity);
+            let (_, slot) = self.slot_at(index);
             return Ok(Some(Claim {
                 ring: self,
                 held,
                 tail,
+                index,
                 slot,
             }));
         }
@@ -985,12 +1026,16 @@ impl Ring {
         // ordered before the load of the count of sleepers in `notify`).
         slot.seq.store(tail + 1, Ordering::SeqCst);
         header.put.count.store(tail + 1, Ordering::Relaxed);
+        header
+            .put
+            .index
+            .store(self.wrap(claim.index + 1), Ordering::Relaxed);
         // A slot a few messages ahead, if it is free already, fetched for
         // writing now, so that it is in this CPU's cache when its turn
         // comes, not in the consumer's.
         let ahead = tail + 1 + PREFETCH_AHEAD;
         if ahead - header.put.seen.load(Ordering::Relaxed) < self.capacity {
-            prefetch_for_write(self.slot(ahead).1);
+            prefetch_for_write(self.slot_at(self.wrap(claim.index + 1 + PREFETCH_AHEAD)).1);
         }
         drop(claim.held);
         self.notify(Side::Get, 1);
@@ -1012,7 +1057,9 @@ impl Ring {
             }
             let held = self.lock(&self.get_mutex, deadline)?;
             let head = header.get.count.load(Ordering::Relaxed);
-            let (slot, at) = self.slot(head);
+            let index = header.get.index.load(Ordering::Relaxed);
+            debug_assert_eq!(index, head % self.capacity);
+            let (slot, at) = self.slot_at(index);
             // Acquire: the producer's writes of the message are visible.
             if slot.seq.load(Ordering::Acquire) != head + 1 {
                 // `closed` first: once it reads 1, every put published
@@ -1035,6 +1082,7 @@ impl Ring {
                 ring: self,
                 held,
                 head,
+                index,
                 // SAFETY: the message starts SLOT_HEADER bytes into its
                 // slot, which is `stride >= SLOT_HEADER + max_message`
                 // bytes long (`Ring::slot`).
@@ -1071,8 +1119,13 @@ impl Ring {
                         >= self.capacity
             }
             Side::Get => {
+                // Without the lock, `index` may lag `head` for an instant
+                // (another consumer between its two stores): a wrong hint
+                // costs a look under the lock, or a wait that `ready` ends
+                // at once.
                 let head = header.get.count.load(Ordering::Relaxed);
-                self.slot(head).0.seq.load(Ordering::Acquire) != head + 1
+                let index = header.get.index.load(Ordering::Relaxed);
+                self.slot_at(self.wrap(index)).0.seq.load(Ordering::Acquire) != head + 1
             }
         }
     }
