@@ -470,7 +470,9 @@ impl<T> Queue<T> {
     /// Write the message into [`Claim::bytes_mut`] and publish it with
     /// [`Claim::commit`]; a claim dropped without a commit puts nothing.
     /// While a claim is held, other producers wait (consumers do not):
-    /// fill it and commit without delay. A process killed while it holds a
+    /// fill it and commit without delay. A second `put` or `claim` on the
+    /// same queue while this thread holds a claim waits for itself, until
+    /// a signal or its deadline ends it. A process killed while it holds a
     /// claim has put nothing, and the next producer takes the slot over.
     ///
     /// What a claim commits is delivered as it is: for [`Queue::get`] to
@@ -529,7 +531,8 @@ impl<T> Queue<T> {
     /// The message is taken when the [`Borrowed`] is dropped (or
     /// [`Borrowed::decode`]d); [`Borrowed::leave`] leaves it at the front
     /// instead. While a message is borrowed, other consumers wait
-    /// (producers do not). A process killed while it holds one has taken
+    /// (producers do not), and so does a second `get` or `get_ref` on the
+    /// same queue in this thread: drop or leave the first one before. A process killed while it holds one has taken
     /// nothing: the message goes to the next consumer.
     ///
     /// # Errors
