@@ -761,6 +761,9 @@ struct Ring {
     capacity: u64,
     max_message: usize,
     stride: usize,
+    /// How many free slots a spinning put waits for: an eighth of the
+    /// ring, 1 to 64.
+    room: u64,
 }
 
 /// Holds a mutex of the ring until dropped; stays in its thread (a
@@ -858,6 +861,7 @@ impl Ring {
             capacity: capacity as u64,
             max_message,
             stride,
+            room: (capacity as u64 / 8).clamp(1, 64),
         })
     }
 
@@ -1136,6 +1140,11 @@ impl Ring {
     /// True when a blocked call on `side` may go on: the queue is closed,
     /// or has room (for a put) or a message (for a get).
     fn ready(&self, side: Side) -> bool {
+        self.ready_for(side, 1)
+    }
+
+    /// As [`Ring::ready`], but a put waits for `room` free slots.
+    fn ready_for(&self, side: Side, room: u64) -> bool {
         let header = self.header();
         if header.closed.0.load(Ordering::SeqCst) != 0 {
             return true;
@@ -1145,7 +1154,7 @@ impl Ring {
                 // head first: the tail read afterwards is at least as large.
                 let head = header.get.count.load(Ordering::SeqCst);
                 let tail = header.put.count.load(Ordering::SeqCst);
-                tail.saturating_sub(head) < self.capacity
+                tail.saturating_sub(head) + room <= self.capacity
             }
             Side::Get => {
                 let head = header.get.count.load(Ordering::SeqCst);
@@ -1183,11 +1192,21 @@ impl Ring {
     /// of these are SeqCst, so either the sleeper sees the change, or the
     /// notifier sees the sleeper and moves the word, which FUTEX_WAIT
     /// notices (`EAGAIN`) or is woken from.
+    ///
+    /// While it spins, a put waits for [`Ring::room`] free slots, not one:
+    /// a producer that keeps the queue full then writes a run of messages
+    /// with no look at `head` in between, instead of fighting the consumer
+    /// for its line at every message. Past the spin it takes any room, so
+    /// a consumer that frees one slot and stops is waited for no longer.
     fn wait(&self, side: Side, deadline: Option<Instant>) -> Result<()> {
+        let room = match side {
+            Side::Put => self.room,
+            Side::Get => 1,
+        };
         // A few hundred spins before the clock is read at all: most waits
         // between two running processes end within a microsecond.
         for _ in 0..256 {
-            if self.ready(side) {
+            if self.ready_for(side, room) {
                 return Ok(());
             }
             std::hint::spin_loop();
@@ -1198,7 +1217,7 @@ impl Ring {
             None => start + SPIN,
         };
         let mut spins = 0_u32;
-        while !self.ready(side) {
+        while !self.ready_for(side, room) {
             spins = spins.wrapping_add(1);
             if spins % 64 == 0 && Instant::now() >= spin_until {
                 break;
