@@ -89,7 +89,9 @@
 //!
 //! A process that finds the queue empty (or full), looking without the lock
 //! first and then under it, spins for a few microseconds watching the slot
-//! (or `head`), then counts itself as a sleeper, reads the sequence word,
+//! (or `head`; a producer waits, while it spins, for an eighth of the ring
+//! to be free, so that it then writes a run of messages without reading
+//! `head`), then counts itself as a sleeper, reads the sequence word,
 //! looks at the ring once more and sleeps on the word with `FUTEX_WAIT`
 //! (`futex(2)`). After each put (or get) the process looks at the count of
 //! sleepers, and only if it is not zero increments the sequence word and
