@@ -284,6 +284,69 @@ pub(crate) fn queue_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
     measured
 }
 
+/// Ping-pong over two Queues through the zero-copy path: ping writes
+/// its message into a claimed slot and commits it; pong borrows it with
+/// `get_ref` and copies it straight into a slot claimed on the way back;
+/// ping borrows the answer and copies it out, as the raw floor does.
+pub(crate) fn queue_zero_copy_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let there = Queue::<Bytes>::bounded(4, size)?;
+    let back = Queue::<Bytes>::bounded(4, size)?;
+    let partner = ctx.partner("pong", || {
+        loop {
+            let msg = match there.get_ref() {
+                Ok(msg) => msg,
+                Err(Error::Disconnected) => return Ok(()),
+                Err(error) => return Err(error),
+            };
+            let mut claim = back.claim()?;
+            claim.bytes_mut()[..msg.len()].copy_from_slice(&msg);
+            claim.commit(msg.len())?;
+        }
+    })?;
+    let msg = vec![7_u8; size];
+    let mut buf = vec![0_u8; size];
+    let measured = ping_loop(ctx.duration, || {
+        let mut claim = there.claim()?;
+        claim.bytes_mut()[..size].copy_from_slice(&msg);
+        claim.commit(size)?;
+        let answer = back.get_ref()?;
+        buf[..answer.len()].copy_from_slice(&answer);
+        Ok(())
+    });
+    there.close()?;
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through a Queue's zero-copy path: the producer
+/// writes each message into a claimed slot and commits it, the consumer
+/// borrows it and copies it out (the raw floor's one copy in, one out).
+pub(crate) fn queue_zero_copy_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let q = Queue::<Bytes>::bounded(ring_capacity(size), size)?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("producer", || {
+        let msg = vec![7_u8; size];
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || {
+            let mut claim = q.claim()?;
+            claim.bytes_mut()[..size].copy_from_slice(&msg);
+            claim.commit(size)
+        })?;
+        q.close()
+    })?;
+    let mut buf = vec![0_u8; size];
+    let measured = receive_all(&gate, size, || match q.get_ref() {
+        Ok(msg) => {
+            buf[..msg.len()].copy_from_slice(&msg);
+            Ok(Some(msg.len()))
+        }
+        Err(Error::Disconnected) => Ok(None),
+        Err(error) => Err(error),
+    });
+    partner.finish(ctx)?;
+    measured
+}
+
 /// Increments per second of one `Value` by `processes` processes, each
 /// `update(|x| x + 1)` taking its lock.
 pub(crate) fn value_increments(ctx: &Ctx, processes: usize) -> Result<Measure> {

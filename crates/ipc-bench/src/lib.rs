@@ -25,10 +25,13 @@ use std::time::Duration;
 
 use ipc_core::{Error, Result, signal};
 
+mod families;
 mod ipc;
 mod machine;
 mod measure;
 mod model;
+#[cfg(feature = "peers")]
+mod peers;
 mod plot;
 mod python;
 #[allow(unsafe_code)]
@@ -37,17 +40,14 @@ mod report;
 
 pub use machine::Cpus;
 
+use families::{Job, Plan};
 use machine::{Machine, Placement, pin};
 use measure::{Ctx, Watchdog};
 use model::{Figures, Key, Measure, Mech, Section};
-use raw::{Stream, Wait};
 use report::{Report, Settings};
 
 /// The message sizes measured unless `--sizes` says otherwise.
 pub const DEFAULT_SIZES: [usize; 5] = [8, 64, 4 << 10, 64 << 10, 1 << 20];
-
-/// How many processes increment the shared counter.
-const PROCESSES: [usize; 2] = [1, 5];
 
 /// How long one measurement lasts, before `--scale`.
 const FULL: Duration = Duration::from_millis(400);
@@ -103,10 +103,11 @@ pub struct Options {
     pub sizes: Vec<usize>,
 
     /// Measure only these mechanisms, comma-separated, by the names of the
-    /// CSV: pipe, fifo, duplex, mqueue, queue, value, raw-pipe,
-    /// raw-socketpair, raw-mq, raw-shm-spin, raw-shm-futex, raw-mutex,
-    /// raw-atomic, python-queue, python-pipe, python-value (Python runs
-    /// only if one of its own is named)
+    /// CSV: pipe, fifo, duplex, mqueue, queue, queue-zero-copy, value,
+    /// raw-pipe, raw-socketpair, raw-mq, raw-shm-spin, raw-shm-futex,
+    /// raw-mutex, raw-atomic, ipc-channel, interprocess, iceoryx2,
+    /// python-queue, python-pipe, python-value (Python runs only if one of
+    /// its own is named)
     #[arg(long, value_delimiter = ',', value_parser = parse_mech, value_name = "NAMES")]
     pub only: Vec<String>,
 
@@ -153,119 +154,30 @@ fn parse_mech(text: &str) -> std::result::Result<String, String> {
     }
 }
 
-/// One measurement to make.
-#[derive(Debug, Clone, Copy)]
-struct Job {
-    key: Key,
-}
-
-impl Job {
-    fn describe(&self) -> String {
-        let k = self.key;
-        match k.section {
-            Section::RoundTrip => {
-                format!("{} round trip, {}", k.mech.label(), report::size(k.param))
-            }
-            Section::Throughput => {
-                format!("{} throughput, {}", k.mech.label(), report::size(k.param))
-            }
-            Section::Increments => format!(
-                "{} increments, {} process{}",
-                k.mech.label(),
-                k.param,
-                if k.param == 1 { "" } else { "es" }
-            ),
+/// What a progress line and an error message call a measurement.
+fn describe(key: Key) -> String {
+    match key.section {
+        Section::RoundTrip => {
+            format!(
+                "{} round trip, {}",
+                key.mech.label(),
+                report::size(key.param)
+            )
         }
-    }
-
-    fn run(&self, ctx: &Ctx) -> Result<Measure> {
-        let Key {
-            section,
-            mech,
-            param,
-        } = self.key;
-        match (section, mech) {
-            (Section::RoundTrip, Mech::RawPipe) => raw::stream_round_trip(ctx, param, Stream::Pipe),
-            (Section::RoundTrip, Mech::RawSocketpair) => {
-                raw::stream_round_trip(ctx, param, Stream::Socketpair)
-            }
-            (Section::RoundTrip, Mech::RawMq) => raw::mq_round_trip(ctx, param),
-            (Section::RoundTrip, Mech::RawShmSpin) => raw::shm_round_trip(ctx, param, Wait::Spin),
-            (Section::RoundTrip, Mech::RawShmFutex) => raw::shm_round_trip(ctx, param, Wait::Futex),
-            (Section::RoundTrip, Mech::Pipe) => ipc::pipe_round_trip(ctx, param),
-            (Section::RoundTrip, Mech::Fifo) => ipc::fifo_round_trip(ctx, param),
-            (Section::RoundTrip, Mech::Duplex) => ipc::duplex_round_trip(ctx, param),
-            (Section::RoundTrip, Mech::Mqueue) => ipc::mqueue_round_trip(ctx, param),
-            (Section::RoundTrip, Mech::Queue) => ipc::queue_round_trip(ctx, param),
-            (Section::Throughput, Mech::RawPipe) => {
-                raw::stream_throughput(ctx, param, Stream::Pipe)
-            }
-            (Section::Throughput, Mech::RawSocketpair) => {
-                raw::stream_throughput(ctx, param, Stream::Socketpair)
-            }
-            (Section::Throughput, Mech::RawMq) => raw::mq_throughput(ctx, param),
-            (Section::Throughput, Mech::RawShmSpin) => raw::shm_throughput(ctx, param, Wait::Spin),
-            (Section::Throughput, Mech::RawShmFutex) => {
-                raw::shm_throughput(ctx, param, Wait::Futex)
-            }
-            (Section::Throughput, Mech::Pipe) => ipc::pipe_throughput(ctx, param),
-            (Section::Throughput, Mech::Fifo) => ipc::fifo_throughput(ctx, param),
-            (Section::Throughput, Mech::Duplex) => ipc::duplex_throughput(ctx, param),
-            (Section::Throughput, Mech::Mqueue) => ipc::mqueue_throughput(ctx, param),
-            (Section::Throughput, Mech::Queue) => ipc::queue_throughput(ctx, param),
-            (Section::Increments, Mech::RawAtomic) => raw::increments(ctx, param, false),
-            (Section::Increments, Mech::RawMutex) => raw::increments(ctx, param, true),
-            (Section::Increments, Mech::Value) => ipc::value_increments(ctx, param),
-            _ => unreachable!("no measurement of {self:?}"),
+        Section::Throughput => {
+            format!(
+                "{} throughput, {}",
+                key.mech.label(),
+                report::size(key.param)
+            )
         }
+        Section::Increments => format!(
+            "{} increments, {} process{}",
+            key.mech.label(),
+            key.param,
+            if key.param == 1 { "" } else { "es" }
+        ),
     }
-}
-
-/// Every Rust measurement, each floor next to the ipc-core mechanisms held
-/// to it, so that both see the machine in the same state.
-fn jobs(sizes: &[usize], mq_msgsize_max: usize) -> Vec<Job> {
-    let streams = [
-        Mech::RawPipe,
-        Mech::Pipe,
-        Mech::Fifo,
-        Mech::RawSocketpair,
-        Mech::Duplex,
-        Mech::RawMq,
-        Mech::Mqueue,
-        Mech::RawShmSpin,
-        Mech::RawShmFutex,
-        Mech::Queue,
-    ];
-    let mut jobs = Vec::new();
-    for section in [Section::RoundTrip, Section::Throughput] {
-        for &size in sizes {
-            for mech in streams {
-                let is_mq = matches!(mech, Mech::RawMq | Mech::Mqueue);
-                if is_mq && size > mq_msgsize_max {
-                    continue;
-                }
-                jobs.push(Job {
-                    key: Key {
-                        section,
-                        mech,
-                        param: size,
-                    },
-                });
-            }
-        }
-    }
-    for processes in PROCESSES {
-        for mech in [Mech::RawAtomic, Mech::RawMutex, Mech::Value] {
-            jobs.push(Job {
-                key: Key {
-                    section: Section::Increments,
-                    mech,
-                    param: processes,
-                },
-            });
-        }
-    }
-    jobs
 }
 
 /// The largest message a POSIX message queue takes here (0 if none).
@@ -302,7 +214,11 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
         observed: Default::default(),
     };
     let selected = |m: Mech| options.only.is_empty() || options.only.iter().any(|id| id == m.id());
-    let jobs: Vec<Job> = jobs(&sizes, mq_msgsize_max())
+    let plan = Plan {
+        sizes: &sizes,
+        mq_msgsize_max: mq_msgsize_max(),
+    };
+    let jobs: Vec<Job> = families::all(&plan)
         .into_iter()
         .filter(|job| selected(job.key.mech))
         .collect();
@@ -311,7 +227,7 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
     for _ in 0..options.repeat {
         let mut run = Vec::new();
         for job in &jobs {
-            progress.step(&job.describe());
+            progress.step(&describe(job.key));
             run.push((job.key, measure(&ctx, job)?));
         }
         runs.push(run);
@@ -382,6 +298,7 @@ fn build(
             repeat: repeat.max(1),
             quick,
             pipe_size: raw::PIPE_SIZE,
+            clock_read_ns: measure::clock_read_ns(),
             observed: ctx.observed.get(),
         },
         python,
@@ -412,18 +329,18 @@ fn print_report(options: &Options, report: Report) -> Result<()> {
 fn measure(ctx: &Ctx, job: &Job) -> Result<Measure> {
     let limit = Duration::from_secs(30) + ctx.duration * 20;
     let watchdog = Watchdog::arm(limit)?;
-    let outcome = job.run(ctx);
+    let outcome = (job.run)(ctx, job.key.param);
     let fired = watchdog.fired();
     drop(watchdog);
     outcome.map_err(|error| match error {
         Error::Interrupted if fired => {
-            log::error!(target: "ipc-bench", "{} did not finish within {} s", job.describe(), limit.as_secs());
+            log::error!(target: "ipc-bench", "{} did not finish within {} s", describe(job.key), limit.as_secs());
             Error::Timeout
         }
         // Ctrl-C: nothing failed.
         Error::Interrupted => error,
         error => {
-            log::error!(target: "ipc-bench", "{} failed", job.describe());
+            log::error!(target: "ipc-bench", "{} failed", describe(job.key));
             error
         }
     })
@@ -480,9 +397,14 @@ mod tests {
 
     #[test]
     fn every_mechanism_is_measured_and_mq_only_where_it_fits() {
-        let jobs = jobs(&DEFAULT_SIZES, 8192);
+        let jobs = families::all(&Plan {
+            sizes: &DEFAULT_SIZES,
+            mq_msgsize_max: 8192,
+        });
         for mech in Mech::ALL {
-            if mech.group() == model::Group::Python {
+            if mech.group() == model::Group::Python
+                || (mech.group() == model::Group::Peer && !cfg!(feature = "peers"))
+            {
                 continue;
             }
             assert!(jobs.iter().any(|j| j.key.mech == mech), "{mech:?}");
@@ -496,5 +418,11 @@ mod tests {
         let at = |m| jobs.iter().position(|j| j.key.mech == m).unwrap();
         assert!(at(Mech::RawPipe) < at(Mech::Pipe));
         assert!(at(Mech::RawMq) + 1 == at(Mech::Mqueue));
+        assert!(at(Mech::RawShmSpin) < at(Mech::Queue));
+        // Every job is measured once.
+        let mut keys: Vec<_> = jobs.iter().map(|j| j.key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), jobs.len());
     }
 }

@@ -164,6 +164,18 @@ pub(crate) fn ping_loop(
     Ok(latency(samples))
 }
 
+/// What one read of the clock costs, in nanoseconds (the mean of 100 000
+/// reads): every round trip includes one, floors too.
+pub(crate) fn clock_read_ns() -> f64 {
+    const READS: u32 = 100_000;
+    let start = Instant::now();
+    let mut last = start;
+    for _ in 0..READS {
+        last = std::hint::black_box(Instant::now());
+    }
+    (last - start).as_nanos() as f64 / f64::from(READS)
+}
+
 /// How many messages of `size` bytes to send between two looks at the
 /// clock: about 64 KiB, at most 256 messages.
 fn batch(size: usize) -> u64 {

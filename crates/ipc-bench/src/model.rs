@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 
 /// Every mechanism the bench knows, in the order the tables show them.
+///
+/// To add one: a variant here, its place in [`Mech::ALL`], its line in
+/// [`Mech::info`], a function that measures it, and a line in its
+/// family's `jobs` (see `crates/ipc-bench/README.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Mech {
     Pipe,
@@ -11,6 +15,7 @@ pub(crate) enum Mech {
     Duplex,
     Mqueue,
     Queue,
+    QueueZeroCopy,
     Value,
     RawPipe,
     RawSocketpair,
@@ -19,6 +24,9 @@ pub(crate) enum Mech {
     RawShmFutex,
     RawMutex,
     RawAtomic,
+    IpcChannel,
+    Interprocess,
+    Iceoryx2,
     PyQueue,
     PyPipe,
     PyValue,
@@ -31,6 +39,8 @@ pub(crate) enum Group {
     Core,
     /// The same mechanism written directly on the system calls.
     Raw,
+    /// Another Rust crate a user could pick instead of ipc-core.
+    Peer,
     /// Python's `multiprocessing`.
     Python,
 }
@@ -40,18 +50,86 @@ impl Group {
         match self {
             Group::Core => "ipc-core",
             Group::Raw => "raw",
+            Group::Peer => "peer",
             Group::Python => "python",
         }
     }
 }
 
+/// What the bench knows about a mechanism: one line of [`Mech::info`].
+#[derive(Debug)]
+pub(crate) struct Info {
+    /// A stable name for `--only`, CSV, JSON and the smoke test.
+    pub(crate) id: &'static str,
+    /// The name in the table and the plot.
+    pub(crate) label: &'static str,
+    pub(crate) group: Group,
+    /// For ipc-core: the raw floor it is held to.
+    pub(crate) floor: Option<Mech>,
+    /// For ipc-core: Python's counterpart.
+    pub(crate) python: Option<Mech>,
+    /// For a peer: the ipc-core mechanism it stands beside.
+    pub(crate) versus: Option<Mech>,
+    /// For Python: the mechanism's name in `bench_python.py`'s JSON.
+    pub(crate) script_name: Option<&'static str>,
+    /// Its colour in the plot.
+    pub(crate) colour: &'static str,
+}
+
+const fn info(id: &'static str, label: &'static str, group: Group, colour: &'static str) -> Info {
+    Info {
+        id,
+        label,
+        group,
+        floor: None,
+        python: None,
+        versus: None,
+        script_name: None,
+        colour,
+    }
+}
+
+const fn core(
+    id: &'static str,
+    label: &'static str,
+    floor: Mech,
+    python: Option<Mech>,
+    colour: &'static str,
+) -> Info {
+    Info {
+        floor: Some(floor),
+        python,
+        ..info(id, label, Group::Core, colour)
+    }
+}
+
+const fn peer(id: &'static str, label: &'static str, versus: Mech, colour: &'static str) -> Info {
+    Info {
+        versus: Some(versus),
+        ..info(id, label, Group::Peer, colour)
+    }
+}
+
+const fn python(
+    id: &'static str,
+    label: &'static str,
+    script_name: &'static str,
+    colour: &'static str,
+) -> Info {
+    Info {
+        script_name: Some(script_name),
+        ..info(id, label, Group::Python, colour)
+    }
+}
+
 impl Mech {
-    pub(crate) const ALL: [Mech; 16] = [
+    pub(crate) const ALL: [Mech; 20] = [
         Mech::Pipe,
         Mech::Fifo,
         Mech::Duplex,
         Mech::Mqueue,
         Mech::Queue,
+        Mech::QueueZeroCopy,
         Mech::Value,
         Mech::RawPipe,
         Mech::RawSocketpair,
@@ -60,85 +138,137 @@ impl Mech {
         Mech::RawShmFutex,
         Mech::RawMutex,
         Mech::RawAtomic,
+        Mech::IpcChannel,
+        Mech::Interprocess,
+        Mech::Iceoryx2,
         Mech::PyQueue,
         Mech::PyPipe,
         Mech::PyValue,
     ];
 
-    /// A stable name for CSV, JSON and the smoke test.
-    pub(crate) fn id(self) -> &'static str {
+    /// Everything about a mechanism, in one place.
+    pub(crate) fn info(self) -> &'static Info {
+        use Group::Raw;
         match self {
-            Mech::Pipe => "pipe",
-            Mech::Fifo => "fifo",
-            Mech::Duplex => "duplex",
-            Mech::Mqueue => "mqueue",
-            Mech::Queue => "queue",
-            Mech::Value => "value",
-            Mech::RawPipe => "raw-pipe",
-            Mech::RawSocketpair => "raw-socketpair",
-            Mech::RawMq => "raw-mq",
-            Mech::RawShmSpin => "raw-shm-spin",
-            Mech::RawShmFutex => "raw-shm-futex",
-            Mech::RawMutex => "raw-mutex",
-            Mech::RawAtomic => "raw-atomic",
-            Mech::PyQueue => "python-queue",
-            Mech::PyPipe => "python-pipe",
-            Mech::PyValue => "python-value",
+            Mech::Pipe => &const { core("pipe", "pipe (simplex)", Mech::RawPipe, None, "#0072b2") },
+            Mech::Fifo => &const { core("fifo", "FIFO", Mech::RawPipe, None, "#009e73") },
+            Mech::Duplex => {
+                &const {
+                    core(
+                        "duplex",
+                        "duplex (socketpair)",
+                        Mech::RawSocketpair,
+                        Some(Mech::PyPipe),
+                        "#d55e00",
+                    )
+                }
+            }
+            Mech::Mqueue => {
+                &const { core("mqueue", "message queue", Mech::RawMq, None, "#7f3c8d") }
+            }
+            Mech::Queue => {
+                &const {
+                    core(
+                        "queue",
+                        "Queue",
+                        Mech::RawShmSpin,
+                        Some(Mech::PyQueue),
+                        "#000000",
+                    )
+                }
+            }
+            Mech::QueueZeroCopy => {
+                &const {
+                    core(
+                        "queue-zero-copy",
+                        "Queue claim/get_ref",
+                        Mech::RawShmSpin,
+                        None,
+                        "#555555",
+                    )
+                }
+            }
+            Mech::Value => {
+                &const {
+                    core(
+                        "value",
+                        "Value + lock",
+                        Mech::RawMutex,
+                        Some(Mech::PyValue),
+                        "#666666",
+                    )
+                }
+            }
+            Mech::RawPipe => &const { info("raw-pipe", "raw pipe", Raw, "#56b4e9") },
+            Mech::RawSocketpair => {
+                &const { info("raw-socketpair", "raw socketpair", Raw, "#e69f00") }
+            }
+            Mech::RawMq => &const { info("raw-mq", "raw mq", Raw, "#a5aa99") },
+            Mech::RawShmSpin => &const { info("raw-shm-spin", "raw shm spin", Raw, "#e41a1c") },
+            Mech::RawShmFutex => &const { info("raw-shm-futex", "raw shm futex", Raw, "#8c564b") },
+            Mech::RawMutex => &const { info("raw-mutex", "raw robust mutex", Raw, "#666666") },
+            Mech::RawAtomic => &const { info("raw-atomic", "raw atomic add", Raw, "#666666") },
+            Mech::IpcChannel => {
+                &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
+            }
+            Mech::Interprocess => {
+                &const {
+                    peer(
+                        "interprocess",
+                        "interprocess socket",
+                        Mech::Queue,
+                        "#2ca02c",
+                    )
+                }
+            }
+            Mech::Iceoryx2 => {
+                &const {
+                    peer(
+                        "iceoryx2",
+                        "iceoryx2 pub/sub",
+                        Mech::QueueZeroCopy,
+                        "#9467bd",
+                    )
+                }
+            }
+            Mech::PyQueue => &const { python("python-queue", "Python Queue", "Queue", "#17becf") },
+            Mech::PyPipe => &const { python("python-pipe", "Python Pipe", "Pipe", "#cc79a7") },
+            Mech::PyValue => &const { python("python-value", "Python Value", "Value", "#666666") },
         }
     }
 
-    /// The name in the table.
+    pub(crate) fn id(self) -> &'static str {
+        self.info().id
+    }
+
     pub(crate) fn label(self) -> &'static str {
-        match self {
-            Mech::Pipe => "pipe (simplex)",
-            Mech::Fifo => "FIFO",
-            Mech::Duplex => "duplex (socketpair)",
-            Mech::Mqueue => "message queue",
-            Mech::Queue => "Queue",
-            Mech::Value => "Value + lock",
-            Mech::RawPipe => "raw pipe",
-            Mech::RawSocketpair => "raw socketpair",
-            Mech::RawMq => "raw mq",
-            Mech::RawShmSpin => "raw shm spin",
-            Mech::RawShmFutex => "raw shm futex",
-            Mech::RawMutex => "raw robust mutex",
-            Mech::RawAtomic => "raw atomic add",
-            Mech::PyQueue => "Python Queue",
-            Mech::PyPipe => "Python Pipe",
-            Mech::PyValue => "Python Value",
-        }
+        self.info().label
     }
 
     pub(crate) fn group(self) -> Group {
-        match self {
-            Mech::Pipe | Mech::Fifo | Mech::Duplex | Mech::Mqueue | Mech::Queue | Mech::Value => {
-                Group::Core
-            }
-            Mech::PyQueue | Mech::PyPipe | Mech::PyValue => Group::Python,
-            _ => Group::Raw,
-        }
+        self.info().group
     }
 
     /// The raw floor an ipc-core mechanism is held to.
     pub(crate) fn floor(self) -> Option<Mech> {
-        match self {
-            Mech::Pipe | Mech::Fifo => Some(Mech::RawPipe),
-            Mech::Duplex => Some(Mech::RawSocketpair),
-            Mech::Mqueue => Some(Mech::RawMq),
-            Mech::Queue => Some(Mech::RawShmSpin),
-            Mech::Value => Some(Mech::RawMutex),
-            _ => None,
-        }
+        self.info().floor
     }
 
     /// Python's counterpart of an ipc-core mechanism.
     pub(crate) fn python(self) -> Option<Mech> {
-        match self {
-            Mech::Duplex => Some(Mech::PyPipe),
-            Mech::Queue => Some(Mech::PyQueue),
-            Mech::Value => Some(Mech::PyValue),
-            _ => None,
-        }
+        self.info().python
+    }
+
+    /// The ipc-core mechanism a peer stands beside.
+    pub(crate) fn versus(self) -> Option<Mech> {
+        self.info().versus
+    }
+
+    /// The Python mechanism `bench_python.py` calls `name`.
+    pub(crate) fn from_script_name(name: &str) -> Option<Mech> {
+        Mech::ALL
+            .into_iter()
+            .find(|m| m.info().script_name == Some(name))
     }
 
     /// True for a raw floor that some ipc-core mechanism is held to (its
@@ -395,5 +525,19 @@ mod tests {
             assert_eq!(Section::from_id(s.id()), Some(s));
         }
         assert!(Mech::RawPipe.is_a_floor() && !Mech::RawShmFutex.is_a_floor());
+        for m in Mech::ALL {
+            let info = m.info();
+            assert_eq!(info.floor.is_some(), info.group == Group::Core, "{m:?}");
+            assert_eq!(info.versus.is_some(), info.group == Group::Peer, "{m:?}");
+            assert_eq!(
+                info.script_name.is_some(),
+                info.group == Group::Python,
+                "{m:?}"
+            );
+            if let Some(v) = info.versus {
+                assert_eq!(v.group(), Group::Core, "{m:?}");
+            }
+        }
+        assert_eq!(Mech::from_script_name("Queue"), Some(Mech::PyQueue));
     }
 }

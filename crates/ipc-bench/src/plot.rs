@@ -13,33 +13,19 @@ const PANEL_H: f64 = 340.0;
 const TOP: f64 = 70.0;
 const LEFTS: [f64; 2] = [90.0, 680.0];
 
-/// One colour per mechanism (Okabe–Ito and Tableau hues, distinct enough
-/// side by side).
-fn colour(mech: Mech) -> &'static str {
-    match mech {
-        Mech::Pipe => "#0072b2",
-        Mech::RawPipe => "#56b4e9",
-        Mech::Fifo => "#009e73",
-        Mech::Duplex => "#d55e00",
-        Mech::RawSocketpair => "#e69f00",
-        Mech::PyPipe => "#cc79a7",
-        Mech::Mqueue => "#7f3c8d",
-        Mech::RawMq => "#a5aa99",
-        Mech::Queue => "#000000",
-        Mech::RawShmSpin => "#e41a1c",
-        Mech::RawShmFutex => "#8c564b",
-        Mech::PyQueue => "#17becf",
-        _ => "#666666",
-    }
-}
-
-/// Solid for ipc-core, dashed for the raw floors, dotted for Python.
+/// Solid for ipc-core, dashed for the raw floors, dash-dotted for the
+/// peers, dotted for Python.
 fn dash(group: Group) -> &'static str {
     match group {
         Group::Core => "",
         Group::Raw => " stroke-dasharray=\"7 4\"",
+        Group::Peer => " stroke-dasharray=\"9 3 2 3\"",
         Group::Python => " stroke-dasharray=\"2 3\"",
     }
+}
+
+fn colour(mech: Mech) -> &'static str {
+    mech.info().colour
 }
 
 /// A power of ten reads better without its zeros: `10 µs`, not `10.0 µs`.
@@ -137,7 +123,7 @@ pub(crate) fn svg(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "<text x=\"{}\" y=\"44\" text-anchor=\"middle\" fill=\"#444\">solid: ipc-core; dashed: raw floor; dotted: Python multiprocessing. Both axes logarithmic.</text>",
+        "<text x=\"{}\" y=\"44\" text-anchor=\"middle\" fill=\"#444\">solid: ipc-core; dashed: raw floor; dash-dot: peer crates; dotted: Python multiprocessing. Both axes logarithmic.</text>",
         WIDTH / 2.0
     );
 

@@ -194,12 +194,10 @@ fn parse(stdout: &[u8]) -> Result<PythonRun, String> {
         .as_array()
         .ok_or("no figures in its output")?
     {
-        let mech = match f["mechanism"].as_str() {
-            Some("Queue") => Mech::PyQueue,
-            Some("Pipe") => Mech::PyPipe,
-            Some("Value") => Mech::PyValue,
-            _ => return Err(format!("a figure of an unknown mechanism: {f}")),
-        };
+        let mech = f["mechanism"]
+            .as_str()
+            .and_then(Mech::from_script_name)
+            .ok_or_else(|| format!("a figure of an unknown mechanism: {f}"))?;
         let section = f["metric"]
             .as_str()
             .and_then(Section::from_id)

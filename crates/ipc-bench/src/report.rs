@@ -16,6 +16,8 @@ pub(crate) struct Settings {
     pub(crate) repeat: u32,
     pub(crate) quick: bool,
     pub(crate) pipe_size: usize,
+    /// What one read of the clock costs (ns); each round trip has one.
+    pub(crate) clock_read_ns: f64,
     /// Two-process measurements seen on one core, and on two.
     pub(crate) observed: (u32, u32),
 }
@@ -40,6 +42,8 @@ pub(crate) struct Row {
     pub(crate) measure: Measure,
     pub(crate) floor: Option<(Mech, Measure)>,
     pub(crate) python: Option<(Mech, Measure)>,
+    /// For a peer: the ipc-core mechanism it stands beside.
+    pub(crate) versus: Option<(Mech, Measure)>,
 }
 
 impl Row {
@@ -50,16 +54,24 @@ impl Row {
     pub(crate) fn times_python(&self) -> Option<f64> {
         self.python.map(|(_, p)| self.measure.times_faster(&p))
     }
+
+    /// For a peer: how many times faster its ipc-core counterpart is (more
+    /// than 1: ipc-core is ahead).
+    pub(crate) fn times_versus(&self) -> Option<f64> {
+        self.versus.map(|(_, v)| v.times_faster(&self.measure))
+    }
 }
 
 /// The mechanisms with rows of their own: ipc-core's, then the raw floors
-/// no ipc-core mechanism is held to (the others are in the floor column).
+/// no ipc-core mechanism is held to (the others are in the floor column),
+/// then the peers (Python's are in the Python column).
 fn row_order() -> impl Iterator<Item = Mech> {
     let core = Mech::ALL.into_iter().filter(|m| m.group() == Group::Core);
     let alone = Mech::ALL
         .into_iter()
         .filter(|m| m.group() == Group::Raw && !m.is_a_floor());
-    core.chain(alone)
+    let peers = Mech::ALL.into_iter().filter(|m| m.group() == Group::Peer);
+    core.chain(alone).chain(peers)
 }
 
 /// One of the issue's targets, checked against this run.
@@ -92,6 +104,7 @@ impl Report {
                     measure: *measure,
                     floor: with(mech.floor()),
                     python: with(mech.python()),
+                    versus: with(mech.versus()),
                 });
             }
         }
@@ -108,6 +121,31 @@ impl Report {
         })
     }
 
+    /// The bytes per second of a throughput figure.
+    fn bytes_per_s(&self, mech: Mech, size: usize) -> Option<f64> {
+        match self.figures.get(Section::Throughput, mech, size) {
+            Some(Measure::Rate {
+                bytes_per_s: Some(b),
+                ..
+            }) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The smallest "times faster" of ipc-core's counterpart over every
+    /// peer measured (more than 1: ahead of all of them), and that peer.
+    fn ahead_of_peers(&self, section: Section, size: usize) -> Option<(f64, Mech)> {
+        Mech::ALL
+            .into_iter()
+            .filter(|m| m.group() == Group::Peer)
+            .filter_map(|peer| {
+                let core = self.figures.get(section, peer.versus()?, size)?;
+                let theirs = self.figures.get(section, peer, size)?;
+                Some((core.times_faster(theirs), peer))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+    }
+
     pub(crate) fn targets(&self) -> Vec<Target> {
         let at_most = |value: Option<f64>, bound: f64| value.map(|v| v <= bound);
         let at_least = |value: Option<f64>, bound: f64| value.map(|v| v >= bound);
@@ -116,14 +154,18 @@ impl Report {
         let queue_py = self.ratio(Section::Throughput, Mech::Queue, 8, Mech::PyQueue);
         let queue_spin = self.ratio(Section::RoundTrip, Mech::Queue, 8, Mech::RawShmSpin);
         let value_py = self.ratio(Section::Increments, Mech::Value, 5, Mech::PyValue);
-        let gbps = match self.figures.get(Section::Throughput, Mech::Pipe, 64 << 10) {
-            Some(Measure::Rate {
-                bytes_per_s: Some(b),
-                ..
-            }) => Some(b / 1e9),
-            _ => None,
+        let gbps = self.bytes_per_s(Mech::Pipe, 64 << 10).map(|b| b / 1e9);
+        let large = |size: usize| {
+            self.ratio(
+                Section::Throughput,
+                Mech::QueueZeroCopy,
+                size,
+                Mech::RawShmSpin,
+            )
         };
-        vec![
+        let peers_rate = self.ahead_of_peers(Section::Throughput, 8);
+        let peers_trip = self.ahead_of_peers(Section::RoundTrip, 8);
+        let mut targets = vec![
             Target {
                 what: "pipe round trip, 8 B",
                 bound: "<= 1.15 x raw pipe",
@@ -140,18 +182,51 @@ impl Report {
             },
             Target {
                 what: "Queue 1 producer/1 consumer, 8 B msgs/s",
-                bound: ">= 50 x Python Queue",
+                bound: ">= 100 x Python Queue",
                 value: queue_py,
                 unit: "x",
-                holds: at_least(queue_py, 50.0),
+                holds: at_least(queue_py, 100.0),
             },
             Target {
                 what: "Queue round trip, 8 B",
-                bound: "<= 5 x raw shm spin",
+                bound: "<= 4 x raw shm spin",
                 value: queue_spin,
                 unit: "x",
-                holds: at_most(queue_spin, 5.0),
+                holds: at_most(queue_spin, 4.0),
             },
+            Target {
+                what: "Queue 8 B msgs/s, ahead of every peer",
+                bound: "> 1 x the slowest-beaten",
+                value: peers_rate.map(|p| p.0),
+                unit: "x",
+                holds: peers_rate.map(|p| p.0 > 1.0),
+            },
+            Target {
+                what: "Queue round trip 8 B, ahead of every peer",
+                bound: "> 1 x the slowest-beaten",
+                value: peers_trip.map(|p| p.0),
+                unit: "x",
+                holds: peers_trip.map(|p| p.0 > 1.0),
+            },
+        ];
+        for (size, bound, limit) in [
+            (4 << 10, "<= 2 x raw shm spin", 2.0),
+            (64 << 10, "<= 2 x raw shm spin", 2.0),
+            (1 << 20, "<= 1.5 x raw shm spin", 1.5),
+        ] {
+            targets.push(Target {
+                what: match size {
+                    4096 => "Queue claim/get_ref throughput, 4 KiB",
+                    65536 => "Queue claim/get_ref throughput, 64 KiB",
+                    _ => "Queue claim/get_ref throughput, 1 MiB",
+                },
+                bound,
+                value: large(size),
+                unit: "x",
+                holds: at_most(large(size), limit),
+            });
+        }
+        targets.extend([
             Target {
                 what: "Value with lock, 5 processes, increments/s",
                 bound: ">= 10 x Python Value",
@@ -166,7 +241,8 @@ impl Report {
                 unit: "GB/s",
                 holds: at_least(gbps, 3.0),
             },
-        ]
+        ]);
+        targets
     }
 
     fn header_lines(&self) -> Vec<(&'static str, String)> {
@@ -207,7 +283,7 @@ impl Report {
         lines.push((
             "run",
             format!(
-                "{:.3} s per measurement{}{}, pipes of {}; load average at start {}",
+                "{:.3} s per measurement{}{}, pipes of {}; load average at start {}; a clock read (one per round trip) takes {:.0} ns",
                 self.settings.duration_s,
                 if self.settings.quick {
                     " (--quick)"
@@ -220,7 +296,8 @@ impl Report {
                     String::new()
                 },
                 size(self.settings.pipe_size),
-                m.load_average.as_deref().unwrap_or("unknown")
+                m.load_average.as_deref().unwrap_or("unknown"),
+                self.settings.clock_read_ns
             ),
         ));
         lines.push(("python", self.python.describe()));
@@ -256,7 +333,7 @@ impl Report {
             let _ = writeln!(out, "{title}");
             let _ = writeln!(
                 out,
-                "{:<20} {:>7} {:>9} {:>10}  {:<17} {:>9} {:>7}  {:>9} {:>8}",
+                "{:<20} {:>7} {:>9} {:>10}  {:<19} {:>9} {:>7}  {:>9} {:>8}",
                 "mechanism",
                 columns[0],
                 columns[1],
@@ -267,30 +344,48 @@ impl Report {
                 columns[4],
                 "×Python"
             );
+            let mut peers_shown = false;
             for row in rows {
+                if row.mech.group() == Group::Peer && !peers_shown {
+                    peers_shown = true;
+                    let _ = writeln!(
+                        out,
+                        "{:<20} {:>7} {:>9} {:>10}  {:<19} {:>9} {:>9}",
+                        "peer crates",
+                        columns[0],
+                        columns[1],
+                        columns[2],
+                        "ipc-core",
+                        columns[3],
+                        "×ipc-core",
+                    );
+                }
                 let (first, second) = cells(section, &row.measure);
                 let param = if section == Section::Increments {
                     row.param.to_string()
                 } else {
                     size(row.param)
                 };
-                let floor_name = row.floor.map_or("", |(m, _)| m.label());
-                let floor_value = row
-                    .floor
-                    .map_or(String::new(), |(_, f)| cells(section, &f).0);
+                // A peer's "floor" column holds its ipc-core counterpart.
+                let (beside, times) = match row.versus {
+                    Some(versus) => (Some(versus), row.times_versus()),
+                    None => (row.floor, row.times_floor()),
+                };
+                let floor_name = beside.map_or("", |(m, _)| m.label());
+                let floor_value = beside.map_or(String::new(), |(_, f)| cells(section, &f).0);
                 let python = row
                     .python
                     .map_or(String::new(), |(_, p)| cells(section, &p).0);
                 let _ = writeln!(
                     out,
-                    "{:<20} {:>7} {:>9} {:>10}  {:<17} {:>9} {:>7}  {:>9} {:>8}",
+                    "{:<20} {:>7} {:>9} {:>10}  {:<19} {:>9} {:>7}  {:>9} {:>8}",
                     row.mech.label(),
                     param,
                     first,
                     second,
                     floor_name,
                     floor_value,
-                    ratio(row.times_floor()),
+                    ratio(times),
                     python,
                     ratio(row.times_python()),
                 );
@@ -299,9 +394,11 @@ impl Report {
         out.push('\n');
         out.push_str(
             "×floor: ipc-core's round trip over the floor's, or the floor's rate over ipc-core's\n\
-             (1.00 is the floor; higher is slower). ×Python: how many times faster than Python.\n",
+             (1.00 is the floor; higher is slower). ×Python: how many times faster than Python.\n\
+             ×ipc-core: how many times faster the ipc-core counterpart is than the peer crate\n\
+             (above 1: ipc-core is ahead).\n",
         );
-        out.push_str("\nTargets (issue 5), each a ratio from this run:\n");
+        out.push_str("\nTargets (issues 5 and 14), each a ratio from this run:\n");
         for t in self.targets() {
             let verdict = match t.holds {
                 Some(true) => "holds",
@@ -318,7 +415,7 @@ impl Report {
 
     pub(crate) fn csv(&self) -> String {
         let mut out = String::from(
-            "section,mechanism,group,size_bytes,processes,value,unit,p99_ns,bytes_per_s,count,floor,floor_value,x_floor,python,python_value,x_python\n",
+            "section,mechanism,group,size_bytes,processes,value,unit,p99_ns,bytes_per_s,count,floor,floor_value,x_floor,python,python_value,x_python,versus,versus_value,x_versus\n",
         );
         let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
         for section in Section::ALL {
@@ -331,7 +428,7 @@ impl Report {
                 };
                 let _ = writeln!(
                     out,
-                    "{},{},{},{size},{procs},{value:.6},{unit},{},{},{count},{},{},{},{},{},{}",
+                    "{},{},{},{size},{procs},{value:.6},{unit},{},{},{count},{},{},{},{},{},{},{},{},{}",
                     section.id(),
                     row.mech.id(),
                     row.mech.group().id(),
@@ -343,6 +440,9 @@ impl Report {
                     row.python.map_or("", |(m, _)| m.id()),
                     num(row.python.map(|(_, p)| p.primary())),
                     num(row.times_python()),
+                    row.versus.map_or("", |(m, _)| m.id()),
+                    num(row.versus.map(|(_, v)| v.primary())),
+                    num(row.times_versus()),
                 );
             }
         }
@@ -384,6 +484,9 @@ impl Report {
                 j["python"] = json!(row.python.map(|(m, _)| m.id()));
                 j["python_value"] = json!(row.python.map(|(_, p)| p.primary()));
                 j["x_python"] = json!(row.times_python());
+                j["versus"] = json!(row.versus.map(|(m, _)| m.id()));
+                j["versus_value"] = json!(row.versus.map(|(_, v)| v.primary()));
+                j["x_versus"] = json!(row.times_versus());
                 j
             })
             .collect();
@@ -432,6 +535,7 @@ impl Report {
                 "repeat": self.settings.repeat,
                 "quick": self.settings.quick,
                 "pipe_size": self.settings.pipe_size,
+                "clock_read_ns": self.settings.clock_read_ns,
             },
             "python": {
                 "status": match &self.python {

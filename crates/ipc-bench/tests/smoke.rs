@@ -13,13 +13,15 @@ use serde_json::Value as Json;
 const BIN: &str = env!("CARGO_BIN_EXE_ipc-bench");
 const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
 
-/// Every mechanism measured in Rust, by its id.
-const RUST: [&str; 13] = [
+/// Every mechanism measured in Rust, by its id: ipc-core's and the raw
+/// floors.
+const RUST: [&str; 14] = [
     "pipe",
     "fifo",
     "duplex",
     "mqueue",
     "queue",
+    "queue-zero-copy",
     "value",
     "raw-pipe",
     "raw-socketpair",
@@ -29,6 +31,19 @@ const RUST: [&str; 13] = [
     "raw-mutex",
     "raw-atomic",
 ];
+
+/// The peer crates, measured when the bench is built with its `peers`
+/// feature (the default).
+const PEERS: [&str; 3] = ["ipc-channel", "interprocess", "iceoryx2"];
+
+/// The Rust mechanisms this build measures.
+fn rust() -> Vec<&'static str> {
+    let mut ids = RUST.to_vec();
+    if cfg!(feature = "peers") {
+        ids.extend(PEERS);
+    }
+    ids
+}
 
 const PYTHON: [&str; 3] = ["python-queue", "python-pipe", "python-value"];
 
@@ -104,7 +119,7 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
             .iter()
             .any(|f| f["mechanism"] == id && f["section"] == section)
     };
-    for id in RUST {
+    for id in rust() {
         let sections: &[&str] = match id {
             "value" | "raw-mutex" | "raw-atomic" => &["increments"],
             _ => &["round_trip", "throughput"],
@@ -130,13 +145,27 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         "{run}"
     );
 
-    // Rows: each ipc-core mechanism beside its floor, with the ratio.
+    // Rows: each ipc-core mechanism beside its floor, each peer beside its
+    // ipc-core counterpart, with the ratio.
     let rows = doc["rows"].as_array().expect("rows");
     for row in rows.iter().filter(|r| r["group"] == "ipc-core") {
         assert!(row["floor"].is_string(), "no floor: {row}\n{run}");
         assert!(positive(&row["x_floor"]), "{row}\n{run}");
     }
-    assert_eq!(doc["targets"].as_array().map(Vec::len), Some(6), "{run}");
+    let peers: Vec<&Json> = rows.iter().filter(|r| r["group"] == "peer").collect();
+    assert_eq!(
+        peers.len(),
+        3 * 2 * 5,
+        "3 peers, 2 sections, 5 sizes\n{run}"
+    );
+    for row in peers {
+        assert!(
+            ["queue", "queue-zero-copy"].contains(&row["versus"].as_str().unwrap_or("")),
+            "{row}\n{run}"
+        );
+        assert!(positive(&row["x_versus"]), "{row}\n{run}");
+    }
+    assert_eq!(doc["targets"].as_array().map(Vec::len), Some(11), "{run}");
 
     if python_exists() {
         assert_eq!(doc["python"]["status"], "done", "{run}");
@@ -174,15 +203,23 @@ fn csv_rows_all_have_the_header_s_shape() {
         let v: f64 = fields[value].parse().unwrap_or(0.0);
         assert!(v > 0.0, "{line}\n{run}");
     }
-    for id in [
+    // A row each: ipc-core's mechanisms, the floors that stand alone and
+    // the peers (the other floors are columns of ipc-core's rows).
+    let mut with_rows = vec![
         "pipe",
         "fifo",
         "duplex",
         "mqueue",
         "queue",
+        "queue-zero-copy",
         "value",
         "raw-shm-futex",
-    ] {
+        "raw-atomic",
+    ];
+    if cfg!(feature = "peers") {
+        with_rows.extend(PEERS);
+    }
+    for id in with_rows {
         assert!(
             lines[1..]
                 .iter()
@@ -217,15 +254,27 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
         "Queue",
         "Value + lock",
         "raw shm futex",
+        "Queue claim/get_ref",
         "Targets",
         "not measured: --no-python",
     ]);
+    if cfg!(feature = "peers") {
+        run.assert_stdout_contains(&[
+            "peer crates",
+            "ipc-channel",
+            "interprocess socket",
+            "iceoryx2 pub/sub",
+        ]);
+    }
     let text = std::fs::read_to_string(&svg).unwrap_or_else(|e| panic!("{e}\n{run}"));
     assert!(text.starts_with("<svg"), "{text}");
     assert!(text.trim_end().ends_with("</svg>"), "{text}");
     assert!(text.matches("<polyline").count() >= 10, "{text}");
     for label in ["Round trip", "Throughput", "raw pipe", "Queue", "64 KiB"] {
         assert!(text.contains(label), "{label} missing from the SVG");
+    }
+    if cfg!(feature = "peers") {
+        assert!(text.contains("iceoryx2 pub/sub (peer)"), "{text}");
     }
 }
 

@@ -1,14 +1,16 @@
 //! `Queue` between real processes: exactly-once delivery with many
 //! producers and consumers, blocking on a tiny capacity, timeouts, close
-//! then drain, oversized messages, and a consumer killed mid-run (5
-//! producers × `IPC_LAB_STRESS_MESSAGES` messages, 1 000 000 by default).
+//! then drain, oversized messages, a consumer killed mid-run (5
+//! producers × `IPC_LAB_STRESS_MESSAGES` messages, 1 000 000 by default),
+//! and the zero-copy path (`claim`/`commit`, `get_ref`) with a producer and
+//! a consumer each killed while they hold a slot.
 //!
 //! A `harness = false` target: single-threaded, so the scenarios may fork
 //! with `Process::spawn` (see `ipc_testkit::scenarios`).
 
 use std::time::{Duration, Instant};
 
-use ipc_core::message::Bytes;
+use ipc_core::message::{self, Bytes};
 use ipc_core::{Error, Process, Queue, RawArray, join_all, signal};
 use ipc_testkit::SIGNAL_DEADLINE;
 use nix::sys::signal::Signal;
@@ -474,6 +476,177 @@ fn a_consumer_killed_mid_run_loses_at_most_the_message_it_held() {
     );
 }
 
+/// The zero-copy path under SIGKILL: 3 producers `claim` a slot, write a
+/// message into it and `commit`; 2 consumers `get_ref` the front message,
+/// record it and drop the borrow (which takes it). Mid-run one producer is
+/// killed while it holds a claim (its message half written, the put lock
+/// held), and one consumer while it holds a borrowed message (the get lock
+/// held). Every message is then delivered exactly once: every message of
+/// the two surviving producers, and of the victim exactly those it had
+/// committed (the one it held is not among them); the message the victim
+/// consumer held goes to the survivor, and nothing is missing or twice.
+fn claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot() {
+    const PRODUCERS: u32 = 3;
+    const PER: u32 = 60_000;
+    const TOTAL: usize = (PRODUCERS * PER) as usize;
+    const VICTIM: u32 = 0;
+    let seed: u64 = rand::random();
+    eprint!("[seed {seed}] ");
+    let q = Queue::<Msg>::bounded(16, 8).unwrap();
+    let at = |producer: u32, seq: u32| (producer * PER + seq) as usize;
+    // marks[c * TOTAL + i]: times consumer c recorded message i.
+    let marks = RawArray::<u8>::new(2 * TOTAL).unwrap();
+    // committed[p]: messages producer p has seen `commit` return for.
+    let committed = RawArray::<u32>::new(PRODUCERS as usize).unwrap();
+    // taken[c]: messages consumer c recorded.
+    let taken = RawArray::<u64>::new(2).unwrap();
+    // holding[0]: the victim producer holds a claim; holding[1]: the victim
+    // consumer holds a borrow (message index + 1).
+    let holding = RawArray::<u64>::new(2).unwrap();
+    // When the victims start holding their slot for a while.
+    let hold_after = u64::from(PER) / 4;
+    let start = Instant::now();
+
+    let consume = |c: usize| {
+        let mut rng = StdRng::seed_from_u64(seed ^ (0xc0 + c as u64));
+        let mut last = [None::<u32>; PRODUCERS as usize];
+        loop {
+            let borrowed = match q.get_ref() {
+                Ok(borrowed) => borrowed,
+                Err(Error::Disconnected) => return Ok(()),
+                Err(error) => return Err(error.to_string()),
+            };
+            let (producer, seq): Msg = message::from_bytes(&borrowed).map_err(|e| e.to_string())?;
+            if producer >= PRODUCERS || seq >= PER {
+                return Err(format!("a message that was never put: {producer}/{seq}"));
+            }
+            let previous = &mut last[producer as usize];
+            if previous.is_some_and(|p| p >= seq) {
+                return Err(format!("producer {producer}: {seq} after {previous:?}"));
+            }
+            *previous = Some(seq);
+            if c == 0 && taken.get(0) >= hold_after {
+                // The victim: hold the message (and the get lock) until
+                // the parent's SIGKILL.
+                holding.set(1, at(producer, seq) as u64 + 1);
+                std::thread::sleep(Duration::from_secs(30));
+                return Err("the victim consumer was not killed".into());
+            }
+            drop(borrowed); // taken here
+            let i = c * TOTAL + at(producer, seq);
+            marks.set(i, marks.get(i) + 1);
+            taken.set(c, taken.get(c) + 1);
+            pause(&mut rng, 5_000, 100);
+        }
+    };
+    let mut victim_consumer = Process::spawn("victim consumer", || consume(0)).unwrap();
+    let mut survivor = Process::spawn("survivor", || consume(1)).unwrap();
+    let mut producers: Vec<Process> = (0..PRODUCERS)
+        .map(|p| {
+            let (q, committed, holding) = (&q, &committed, &holding);
+            Process::spawn(format!("producer{p}"), move || {
+                let mut rng = StdRng::seed_from_u64(seed ^ u64::from(p));
+                for seq in 0..PER {
+                    let bytes = message::to_bytes(&(p, seq))?;
+                    let mut claim = q.claim()?;
+                    claim.bytes_mut()[..bytes.len()].copy_from_slice(&bytes);
+                    if p == VICTIM && u64::from(seq) >= hold_after {
+                        // The victim: its message written but not
+                        // committed, the put lock held, until SIGKILL.
+                        holding.set(0, 1);
+                        std::thread::sleep(Duration::from_secs(30));
+                        return Err(Error::Message("the victim producer was not killed".into()));
+                    }
+                    claim.commit(bytes.len())?;
+                    committed.set(p as usize, seq + 1);
+                    pause(&mut rng, 5_000, 100);
+                }
+                Ok::<(), Error>(())
+            })
+            .unwrap()
+        })
+        .collect();
+
+    // Kill each victim once it holds its slot, in whichever order that
+    // happens (a consumer holding the get lock stops the ring from
+    // draining, so the producer victim may only get there afterwards).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut alive = [true, true];
+    while alive.iter().any(|&a| a) {
+        for (which, alive) in alive.iter_mut().enumerate() {
+            let process = if which == 0 {
+                &mut producers[VICTIM as usize]
+            } else {
+                &mut victim_consumer
+            };
+            if *alive && holding.get(which) != 0 {
+                process.kill().unwrap();
+                assert_eq!(process.join().unwrap().code(), -9, "victim {which}");
+                *alive = false;
+            } else if *alive {
+                assert!(process.is_alive().unwrap(), "victim {which} ended early");
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the victims never held a slot: {alive:?}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let held_by_consumer = holding.get(1) as usize - 1;
+
+    for (p, producer) in producers.iter_mut().enumerate() {
+        if p != VICTIM as usize {
+            let status = producer.join().unwrap();
+            assert!(status.success(), "producer {p} failed: {status}");
+        }
+    }
+    q.close().unwrap();
+    let status = survivor.join().unwrap();
+    assert!(status.success(), "the survivor failed: {status}");
+
+    let victim_put = committed.get(VICTIM as usize);
+    assert_eq!(
+        u64::from(victim_put),
+        hold_after,
+        "the victim producer's commits"
+    );
+    let (mut missing, mut twice, mut extra) = (Vec::new(), Vec::new(), Vec::new());
+    for producer in 0..PRODUCERS {
+        for seq in 0..PER {
+            let i = at(producer, seq);
+            let times = marks.get(i) + marks.get(TOTAL + i);
+            let was_put = producer != VICTIM || seq < victim_put;
+            match (was_put, times) {
+                (true, 1) | (false, 0) => {}
+                (true, 0) => missing.push(i),
+                (false, _) => extra.push(i),
+                (true, _) => twice.push(i),
+            }
+        }
+    }
+    assert!(twice.is_empty(), "delivered twice: {twice:?}");
+    assert!(extra.is_empty(), "delivered but never committed: {extra:?}");
+    assert!(missing.is_empty(), "never delivered: {missing:?}");
+    assert_eq!(
+        marks.get(TOTAL + held_by_consumer),
+        1,
+        "the message the victim consumer held went to the survivor"
+    );
+    assert_eq!(
+        taken.get(0) + taken.get(1),
+        (TOTAL - (PER as usize - victim_put as usize)) as u64
+    );
+    assert!(q.is_empty());
+    eprint!(
+        "[{} messages in {:.2?}; killed a producer after {victim_put} commits and a consumer \
+         after {} takes, both holding a slot] ",
+        taken.get(0) + taken.get(1),
+        start.elapsed(),
+        taken.get(0)
+    );
+}
+
 fn main() {
     ipc_testkit::scenarios::main(&[
         (
@@ -500,6 +673,10 @@ fn main() {
         (
             "a_consumer_killed_mid_run_loses_at_most_the_message_it_held",
             a_consumer_killed_mid_run_loses_at_most_the_message_it_held,
+        ),
+        (
+            "claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot",
+            claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot,
         ),
     ]);
 }

@@ -7,7 +7,7 @@
 //!
 //! The mechanisms record by themselves: `Process` (spawn, exit, join),
 //! the pipe (send, receive), `Lock` (wait, acquire, release), `pace::sleep`.
-//! The queue's events are recorded by hand here, with ids its items carry.
+//! and the queue (put and get, numbered by their place in the ring).
 //!
 //! A `harness = false` target: single-threaded, so the scenarios may fork
 //! with `Process::spawn` (see `ipc_testkit::scenarios`).
@@ -38,7 +38,6 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
     let log = trace::start("main", 4096).unwrap();
     let (mut rx, mut tx) = pipe::simplex::<String>().unwrap();
     let queue = Queue::<i64>::new().unwrap();
-    let queue_id = trace::new_object("queue");
     let lock = Lock::new().unwrap();
 
     let mut children = vec![
@@ -57,12 +56,8 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
             Process::spawn(format!("worker{w}"), || {
                 for round in 0..ROUNDS {
                     let guard = lock.lock().map_err(Error::from)?;
-                    // The item carries its own id: several producers share
-                    // the queue.
-                    let item = w * 100 + round;
                     trace::mark(format_args!("round {round}"));
-                    trace::send(queue_id, item as u64, item);
-                    queue.put(item)?;
+                    queue.put(w * 100 + round)?;
                     drop(guard);
                 }
                 Ok::<(), Error>(())
@@ -76,8 +71,7 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
         trace::print(&text);
     }
     for _ in 0..WORKERS * ROUNDS {
-        let item = queue.get_timeout(Duration::from_secs(30)).unwrap();
-        trace::recv(queue_id, item as u64, item);
+        queue.get_timeout(Duration::from_secs(30)).unwrap();
     }
     for child in &mut children {
         assert_eq!(join(child), 0, "{}", child.name());

@@ -162,15 +162,33 @@ impl RobustMutex {
         }
     }
 
-    /// Blocks until the mutex is held, with `pthread_mutex_lock(3)`: for
-    /// critical sections that last nanoseconds (the queue's ring), where a
-    /// wait is short and noticing a signal in it is not worth a clock read.
+    /// Blocks until the mutex is held, with `pthread_mutex_lock(3)`, not
+    /// giving up on a signal: for critical sections that last
+    /// nanoseconds (a barrier's count), and for taking a lock back that a
+    /// wait let go (a condition's), which must end holding it.
     pub(crate) fn lock_brief(&self) -> Result<Acquired> {
         // SAFETY: `raw` was initialised by `init` and is still mapped (the
         // caller of `init` keeps the memory alive).
         acquired("pthread_mutex_lock", unsafe {
             libc::pthread_mutex_lock(self.raw.as_ptr())
         })
+    }
+
+    /// Takes the mutex if it is free, with one `pthread_mutex_trylock(3)`:
+    /// the fast path of the queue, whose every lock is taken for
+    /// nanoseconds. `Ok(None)` while somebody else holds it.
+    ///
+    /// Only for a mutex whose holder's death is always repaired
+    /// (`make_consistent` right away, as the queue does): glibc's trylock
+    /// wedges a mutex left not recoverable, which [`RobustMutex::attempt`]
+    /// avoids at the price of a clock read.
+    pub(crate) fn try_lock_repaired(&self) -> Result<Option<Acquired>> {
+        // SAFETY: `raw` was initialised by `init` and is still mapped (the
+        // caller of `init` keeps the memory alive).
+        match unsafe { libc::pthread_mutex_trylock(self.raw.as_ptr()) } {
+            libc::EBUSY => Ok(None),
+            code => acquired("pthread_mutex_trylock", code).map(Some),
+        }
     }
 
     /// One attempt, waiting at most `slice` (`pthread_mutex_timedlock(3)`

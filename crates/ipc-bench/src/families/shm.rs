@@ -1,0 +1,41 @@
+//! Shared memory: the `Queue`, through `put`/`get` and through the
+//! zero-copy `claim`/`get_ref`, beside the raw floors: a ring (or two
+//! mailboxes) where the waiting side spins, or sleeps on a futex.
+
+use super::{Job, Measurer, Plan, by_size};
+use crate::ipc;
+use crate::model::{Mech, Section};
+use crate::raw::{self, Wait};
+
+const ROUND_TRIP: [(Mech, Measurer); 4] = [
+    (Mech::RawShmSpin, |c, s| {
+        raw::shm_round_trip(c, s, Wait::Spin)
+    }),
+    (Mech::RawShmFutex, |c, s| {
+        raw::shm_round_trip(c, s, Wait::Futex)
+    }),
+    (Mech::Queue, ipc::queue_round_trip),
+    (Mech::QueueZeroCopy, ipc::queue_zero_copy_round_trip),
+];
+
+const THROUGHPUT: [(Mech, Measurer); 4] = [
+    (Mech::RawShmSpin, |c, s| {
+        raw::shm_throughput(c, s, Wait::Spin)
+    }),
+    (Mech::RawShmFutex, |c, s| {
+        raw::shm_throughput(c, s, Wait::Futex)
+    }),
+    (Mech::Queue, ipc::queue_throughput),
+    (Mech::QueueZeroCopy, ipc::queue_zero_copy_throughput),
+];
+
+pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
+    by_size(
+        &[
+            (Section::RoundTrip, &ROUND_TRIP),
+            (Section::Throughput, &THROUGHPUT),
+        ],
+        plan.sizes,
+        |_, _| true,
+    )
+}

@@ -1,0 +1,47 @@
+//! Kernel streams and queues: pipes, FIFOs, socket pairs and POSIX message
+//! queues, each ipc-core mechanism right after its raw floor.
+
+use super::{Job, Measurer, Plan, by_size};
+use crate::ipc;
+use crate::model::{Mech, Section};
+use crate::raw::{self, Stream};
+
+const ROUND_TRIP: [(Mech, Measurer); 7] = [
+    (Mech::RawPipe, |c, s| {
+        raw::stream_round_trip(c, s, Stream::Pipe)
+    }),
+    (Mech::Pipe, ipc::pipe_round_trip),
+    (Mech::Fifo, ipc::fifo_round_trip),
+    (Mech::RawSocketpair, |c, s| {
+        raw::stream_round_trip(c, s, Stream::Socketpair)
+    }),
+    (Mech::Duplex, ipc::duplex_round_trip),
+    (Mech::RawMq, raw::mq_round_trip),
+    (Mech::Mqueue, ipc::mqueue_round_trip),
+];
+
+const THROUGHPUT: [(Mech, Measurer); 7] = [
+    (Mech::RawPipe, |c, s| {
+        raw::stream_throughput(c, s, Stream::Pipe)
+    }),
+    (Mech::Pipe, ipc::pipe_throughput),
+    (Mech::Fifo, ipc::fifo_throughput),
+    (Mech::RawSocketpair, |c, s| {
+        raw::stream_throughput(c, s, Stream::Socketpair)
+    }),
+    (Mech::Duplex, ipc::duplex_throughput),
+    (Mech::RawMq, raw::mq_throughput),
+    (Mech::Mqueue, ipc::mqueue_throughput),
+];
+
+pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
+    by_size(
+        &[
+            (Section::RoundTrip, &ROUND_TRIP),
+            (Section::Throughput, &THROUGHPUT),
+        ],
+        plan.sizes,
+        // A POSIX message queue takes messages up to msgsize_max only.
+        |mech, size| !matches!(mech, Mech::RawMq | Mech::Mqueue) || size <= plan.mq_msgsize_max,
+    )
+}

@@ -1,0 +1,101 @@
+//! The peers: the Rust crates a user would pick instead of ipc-core,
+//! measured the same way and in the same run (built with the `peers`
+//! feature, on by default; nothing outside the bench depends on them).
+//!
+//! | crate | what carries a message | its ipc-core counterpart |
+//! | --- | --- | --- |
+//! | [`ipc-channel`](https://crates.io/crates/ipc-channel) | an `IpcBytesSender`/`IpcBytesReceiver` pair: a Unix `SOCK_SEQPACKET` socket, one `sendmsg`/`recvmsg` per message | `Queue` (`put`/`get`) |
+//! | [`interprocess`](https://crates.io/crates/interprocess) | a local socket (a Unix stream socket in the abstract namespace), `write_all`/`read_exact` of fixed-size messages | `Queue` (`put`/`get`) |
+//! | [`iceoryx2`](https://crates.io/crates/iceoryx2) | publish-subscribe of `[u8]` slices in shared memory: `loan_slice_uninit`, `write_from_slice`, `send`; the receiver polls `receive` | `Queue` (`claim`/`get_ref`, zero-copy) |
+//!
+//! Every receiver copies each message into a buffer of its own (the raw
+//! floors do the same), so a zero-copy peer is not credited with work it
+//! skipped.
+
+use std::time::{Duration, Instant};
+
+use ipc_core::{Error, Result, signal};
+
+pub(crate) mod iceoryx2;
+pub(crate) mod interprocess;
+pub(crate) mod ipc_channel;
+
+/// An error of a peer crate, as an ipc-core error naming the call.
+pub(crate) fn failed(call: &str, error: impl std::fmt::Debug) -> Error {
+    Error::Message(format!("{call} failed: {error:?}"))
+}
+
+/// How long a polling receiver waits for a message before it says the
+/// other side stopped (no measurement here waits for more than a few
+/// milliseconds).
+const SILENCE: Duration = Duration::from_secs(10);
+
+/// Calls `poll` until it gives something: spinning, then yielding the CPU
+/// (on one core the other side cannot run otherwise), and looking at the
+/// signal flag now and then; after [`SILENCE`] it gives up. What a polling
+/// peer's receiver does.
+pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+    let mut spins = 0_u32;
+    let mut since = None;
+    loop {
+        if let Some(value) = poll()? {
+            return Ok(value);
+        }
+        spins = spins.wrapping_add(1);
+        if spins < 2000 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+            if spins % 256 == 0 {
+                signal::check()?;
+                let since = *since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= SILENCE {
+                    return Err(Error::Message(format!(
+                        "no message for {} s: the other side stopped sending",
+                        SILENCE.as_secs()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// Waits (bounded) until `ready`, sleeping a millisecond between looks: for
+/// the two sides of a peer to find each other before the clock starts.
+pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready()? {
+        signal::check()?;
+        if Instant::now() >= deadline {
+            return Err(Error::Message(format!(
+                "{what}: the other side never showed up"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+/// The peers' rows: each peer's round trip and throughput at every size.
+pub(crate) fn jobs(plan: &crate::families::Plan<'_>) -> Vec<crate::families::Job> {
+    use crate::families::{Measurer, by_size};
+    use crate::model::{Mech, Section};
+    const ROUND_TRIP: [(Mech, Measurer); 3] = [
+        (Mech::IpcChannel, ipc_channel::round_trip),
+        (Mech::Interprocess, interprocess::round_trip),
+        (Mech::Iceoryx2, iceoryx2::round_trip),
+    ];
+    const THROUGHPUT: [(Mech, Measurer); 3] = [
+        (Mech::IpcChannel, ipc_channel::throughput),
+        (Mech::Interprocess, interprocess::throughput),
+        (Mech::Iceoryx2, iceoryx2::throughput),
+    ];
+    by_size(
+        &[
+            (Section::RoundTrip, &ROUND_TRIP),
+            (Section::Throughput, &THROUGHPUT),
+        ],
+        plan.sizes,
+        |_, _| true,
+    )
+}
