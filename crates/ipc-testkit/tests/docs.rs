@@ -66,3 +66,62 @@ fn the_readme_says_how_to_install_mdbook_and_build_the_book() {
         ".ci/run does not build the book"
     );
 }
+
+/// The names of the crates.io dependencies in one manifest: every key of a
+/// `[*dependencies]` table that is not one of the workspace's own crates.
+fn external_dependencies(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_dependencies = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_dependencies = line.trim_end_matches(']').ends_with("dependencies");
+            continue;
+        }
+        if !in_dependencies || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(key) = line.split(['=', '.']).next().map(str::trim) else {
+            continue;
+        };
+        let ours = key.starts_with("ipc-") || key.starts_with("exp");
+        if !ours && !names.iter().any(|n| n == key) {
+            names.push(key.to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn docs_dependencies_names_every_crate_the_workspace_depends_on() {
+    // A reviewer reads docs/dependencies.md to learn why each crate is
+    // there; one added without a word there is one nobody justified.
+    let mut manifests = vec!["Cargo.toml".to_owned()];
+    for dir in ["crates", "exercises"] {
+        let entries = std::fs::read_dir(Path::new(ROOT).join(dir)).expect("read_dir");
+        for entry in entries {
+            let manifest = entry.expect("dir entry").path().join("Cargo.toml");
+            if manifest.exists() {
+                let relative = manifest.strip_prefix(ROOT).expect("under the root");
+                manifests.push(relative.display().to_string());
+            }
+        }
+    }
+    let doc = read("docs/dependencies.md");
+    let mut missing = Vec::new();
+    for manifest in &manifests {
+        for name in external_dependencies(&read(manifest)) {
+            if !doc.contains(&format!("`{name}`")) {
+                missing.push(format!("{name} (in {manifest})"));
+            }
+        }
+    }
+    assert!(
+        external_dependencies(&read("Cargo.toml")).contains(&"nix".to_owned()),
+        "the manifest reader no longer finds nix in Cargo.toml"
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/dependencies.md does not name (in backquotes):\n{}",
+        missing.join("\n")
+    );
+}
