@@ -305,7 +305,7 @@ fn wait_until(mut ready: impl FnMut() -> bool) -> Result<()> {
             std::hint::spin_loop();
         } else {
             std::thread::yield_now();
-            if spins % 64 == 0 {
+            if spins.is_multiple_of(64) {
                 signal::check()?;
             }
         }

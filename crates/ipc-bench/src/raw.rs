@@ -64,7 +64,7 @@ impl Shm {
     }
 
     fn u32_at(&self, at: usize) -> &AtomicU32 {
-        assert!(at % 4 == 0 && at + 4 <= self.memory.len());
+        assert!(at.is_multiple_of(4) && at + 4 <= self.memory.len());
         // SAFETY: in bounds and 4-aligned (checked; the mapping is page
         // aligned); the mapping lives as long as `self`, and every process
         // touches this word only through atomics.
@@ -72,7 +72,7 @@ impl Shm {
     }
 
     fn u64_at(&self, at: usize) -> &AtomicU64 {
-        assert!(at % 8 == 0 && at + 8 <= self.memory.len());
+        assert!(at.is_multiple_of(8) && at + 8 <= self.memory.len());
         // SAFETY: as in `u32_at`, 8-aligned.
         unsafe { AtomicU64::from_ptr(self.memory.as_ptr().add(at).cast()) }
     }
@@ -131,7 +131,7 @@ fn spin_until(mut ready: impl FnMut() -> bool) -> Result<()> {
             std::hint::spin_loop();
         } else {
             nix::sched::sched_yield().map_err(|errno| Error::call("sched_yield", errno))?;
-            if spins % 256 == 0 {
+            if spins.is_multiple_of(256) {
                 signal::check()?;
             }
         }

@@ -135,7 +135,7 @@ impl<T: Plain> Slots<T> {
     }
 
     fn new(memory: SharedMemory, offset: usize, len: usize) -> Self {
-        assert!(offset % align_of::<T>() == 0 && Self::bytes(offset, len) <= memory.len());
+        assert!(offset.is_multiple_of(align_of::<T>()) && Self::bytes(offset, len) <= memory.len());
         Slots {
             memory,
             offset,

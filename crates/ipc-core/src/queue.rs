@@ -223,10 +223,11 @@ const SLOT_HEADER: usize = size_of::<SlotHeader>();
 // and the slots start on a line.
 #[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
 const _: () = assert!(size_of::<SideLine>() == LINE, "a side fits one line");
-const _: () = assert!(size_of::<SideLine>() % LINE == 0);
-const _: () =
-    assert!(offset_of!(Header, get) % LINE == 0 && offset_of!(Header, closed) % LINE == 0);
-const _: () = assert!(HEADER % LINE == 0);
+const _: () = assert!(size_of::<SideLine>().is_multiple_of(LINE));
+const _: () = assert!(
+    offset_of!(Header, get).is_multiple_of(LINE) && offset_of!(Header, closed).is_multiple_of(LINE)
+);
+const _: () = assert!(HEADER.is_multiple_of(LINE));
 const _: () = assert!(SLOT_HEADER == 16);
 
 thread_local! {
@@ -1212,7 +1213,7 @@ impl Ring {
         let mut spins = 0_u32;
         while !self.ready_for(side, room) {
             spins = spins.wrapping_add(1);
-            if spins % 64 == 0 && spin.has_passed() {
+            if spins.is_multiple_of(64) && spin.has_passed() {
                 break;
             }
             std::hint::spin_loop();

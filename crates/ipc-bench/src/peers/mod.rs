@@ -46,7 +46,7 @@ pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> 
             std::hint::spin_loop();
         } else {
             std::thread::yield_now();
-            if spins % 256 == 0 {
+            if spins.is_multiple_of(256) {
                 signal::check()?;
                 let since = *since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= SILENCE {
