@@ -41,7 +41,7 @@ pub struct Common {
     /// Record what every process does (spawn and exit, messages, locks,
     /// sleeps, signals, printed lines) and write it to FILE at the end:
     /// FILE.svg is a sequence diagram for any browser, FILE.json a Chrome
-    /// trace for https://ui.perfetto.dev
+    /// trace for Perfetto (ui.perfetto.dev) or chrome://tracing
     #[arg(long, global = true, value_name = "FILE", value_parser = trace_file)]
     pub trace: Option<PathBuf>,
 }

@@ -315,7 +315,7 @@ impl<T: Message> Queue<T> {
     /// [`Queue::max_message`] (nothing is written);
     /// [`Error::Disconnected`] once the queue is closed;
     /// [`Error::Interrupted`] when SIGINT or SIGTERM arrives while waiting
-    /// (after [`signal::install`]); [`Error::Message`] if the item cannot
+    /// (after [`crate::signal::install`]); [`Error::Message`] if the item cannot
     /// be encoded.
     pub fn put(&self, item: impl Borrow<T>) -> Result<()> {
         self.put_until(item.borrow(), Deadline::NEVER)
@@ -355,7 +355,7 @@ impl<T: Message> Queue<T> {
     /// # Errors
     /// [`Error::Disconnected`] once the queue is closed and every message
     /// in it has been taken; [`Error::Interrupted`] when SIGINT or SIGTERM
-    /// arrives while waiting (after [`signal::install`]);
+    /// arrives while waiting (after [`crate::signal::install`]);
     /// [`Error::Message`] if the message does not decode as a `T` (it is
     /// taken all the same).
     pub fn get(&self) -> Result<T> {
@@ -508,7 +508,7 @@ impl<T> Queue<T> {
     /// # Errors
     /// [`Error::Disconnected`] once the queue is closed;
     /// [`Error::Interrupted`] when SIGINT or SIGTERM arrives while waiting
-    /// (after [`signal::install`]); [`Error::Sys`] naming a
+    /// (after [`crate::signal::install`]); [`Error::Sys`] naming a
     /// `pthread_mutex*` call.
     pub fn claim(&self) -> Result<Claim<'_>> {
         self.ring
