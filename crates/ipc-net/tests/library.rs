@@ -153,11 +153,7 @@ fn compare_and_set_rejects_a_stale_revision() {
 #[test]
 fn an_unreachable_server_is_named_and_no_wait_hangs() {
     // A port nobody listens on: take one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = ipc_testkit::nats::unused_port();
     let urls = ServerUrls::loopback(port);
     let started = Instant::now();
     let error = Connection::connect(&urls).unwrap_err();

@@ -43,6 +43,27 @@ pub fn server_dirs(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Runs `bin` with `args` and a temporary directory of its own (`TMPDIR`),
+/// bounded by [`DEFAULT_TIMEOUT`], and panics (printing the run) if it left a
+/// private server's directory there.
+#[track_caller]
+pub fn run_leaving_no_server_dir(bin: &str, args: &[&str]) -> Run {
+    let tmp = TempDir::new("nats-run");
+    let mut command = Command::new(bin);
+    command.args(args).env("TMPDIR", tmp.path());
+    let run = run_command(command, None, DEFAULT_TIMEOUT);
+    let left = server_dirs(tmp.path());
+    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
+    run
+}
+
+/// A loopback port nobody listens on (it was free a moment ago): where a
+/// test points a client that must fail to connect.
+pub fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local_addr").port()
+}
+
 /// A three-node cluster started with `scripts/nats-cluster.sh` on free
 /// loopback ports, its files in a temporary directory of its own; stopped
 /// (`nats-cluster.sh stop`) when dropped, also when a test panics.
@@ -129,5 +150,18 @@ mod tests {
         std::fs::create_dir(dir.join("ipc-lab-nats-1-0")).unwrap();
         std::fs::create_dir(dir.join("other")).unwrap();
         assert_eq!(server_dirs(dir.path()), ["ipc-lab-nats-1-0"]);
+    }
+
+    #[test]
+    fn an_unused_port_refuses_connections() {
+        let port = unused_port();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "left behind")]
+    fn a_server_dir_left_in_tmpdir_fails_the_run() {
+        // A "program" that leaves a directory with the prefix in its TMPDIR.
+        run_leaving_no_server_dir("sh", &["-c", "mkdir \"$TMPDIR/ipc-lab-nats-9-9\""]);
     }
 }

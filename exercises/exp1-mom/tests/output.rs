@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
-use ipc_testkit::nats::{nats_servers, server_dirs};
+use ipc_testkit::nats::{nats_servers, run_leaving_no_server_dir, server_dirs, unused_port};
 use ipc_testkit::{
     DEFAULT_TIMEOUT, Run, Running, Sig, TempDir, eventually, handout, own_process_group,
     run_command,
@@ -36,13 +36,10 @@ fn command(tmp: &TempDir, args: &[&str]) -> Command {
     command
 }
 
-/// Runs the program and checks that it left no server directory.
+/// Runs the program with its own TMPDIR and checks that it left no server
+/// directory there.
 fn run_clean(args: &[&str]) -> Run {
-    let tmp = TempDir::new("mom");
-    let run = run_command(command(&tmp, args), None, DEFAULT_TIMEOUT);
-    let left = server_dirs(tmp.path());
-    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
-    run
+    run_leaving_no_server_dir(BIN, args)
 }
 
 /// Runs a role against `server`.
@@ -196,15 +193,9 @@ fn bad_input_is_refused_with_2_before_anything_starts() {
     }
 }
 
-/// A loopback port nobody listens on.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[test]
 fn an_unreachable_server_is_named_and_fails_with_1() {
-    let url = ServerUrls::loopback(free_port()).to_string();
+    let url = ServerUrls::loopback(unused_port()).to_string();
     for role_name in ["send", "receive"] {
         let started = Instant::now();
         let run = run_clean(&["--server", &url, "--fast", role_name]);

@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
-use ipc_testkit::nats::server_dirs;
-use ipc_testkit::{DEFAULT_TIMEOUT, Run, Running, Sig, TempDir, handout, run_command};
+use ipc_testkit::nats::{run_leaving_no_server_dir, unused_port};
+use ipc_testkit::{Run, Running, Sig, handout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-rpc");
 
@@ -22,13 +22,7 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Runs the program with its own TMPDIR and checks that it left no server
 /// directory there.
 fn run_clean(args: &[&str]) -> Run {
-    let tmp = TempDir::new("rpc");
-    let mut command = Command::new(BIN);
-    command.args(args).env("TMPDIR", tmp.path());
-    let run = run_command(command, None, DEFAULT_TIMEOUT);
-    let left = server_dirs(tmp.path());
-    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
-    run
+    run_leaving_no_server_dir(BIN, args)
 }
 
 fn role_args<'a>(server: &'a str, args: &[&'a str]) -> Vec<&'a str> {
@@ -181,11 +175,7 @@ fn bad_input_is_refused_with_2_before_anything_connects() {
 
 #[test]
 fn an_unreachable_server_is_named_and_fails_with_1() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unused_port();
     let url = ServerUrls::loopback(port).to_string();
     for role in ["client", "server"] {
         let started = Instant::now();
