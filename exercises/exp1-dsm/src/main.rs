@@ -25,7 +25,7 @@ use ipc_net::{BucketName, Connection, Key, ServerUrls, cli::NetArgs};
 /// Exit codes: 0 done, 1 a failure (no server at the URL, it went away, a
 /// worker failed), 2 bad usage (a bad URL, bucket name, key or count).
 #[derive(Parser)]
-#[command(version, mut_arg("fast", |a| a.global(true)))]
+#[command(version)]
 struct Args {
     #[command(flatten)]
     net: NetArgs,
@@ -88,7 +88,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let place = Place {
         bucket: args.bucket,
         counter: args.counter,

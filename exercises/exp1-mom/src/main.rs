@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser, Subcommand, error::ErrorKind};
+use clap::{Parser, Subcommand};
 use exp1_mom::{Channel, Mode, Receive, Until};
 use ipc_net::{Connection, ServerUrls, Subject, cli::NetArgs};
 
@@ -28,7 +28,7 @@ use ipc_net::{Connection, ServerUrls, Subject, cli::NetArgs};
 /// away, nothing arrived in time, Ctrl-C), 2 bad usage (a bad URL,
 /// subject or count).
 #[derive(Parser)]
-#[command(version, mut_arg("fast", |a| a.global(true)))]
+#[command(version)]
 struct Args {
     #[command(flatten)]
     net: NetArgs,
@@ -110,7 +110,7 @@ fn seconds(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let mode = if args.core {
         Mode::Core
     } else {
@@ -132,15 +132,6 @@ fn main() -> ExitCode {
             exp1_mom::run_ipc(&channel, args.receivers, count)
         });
     };
-    if args.receivers != 1 || args.messages.is_some() {
-        Args::command()
-            .error(
-                ErrorKind::ArgumentConflict,
-                "--receivers and --messages belong to the run without a role \
-                 (a role is one process: `send --messages N`, `receive --count N`)",
-            )
-            .exit();
-    }
     let urls = args
         .net
         .server

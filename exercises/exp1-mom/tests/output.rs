@@ -179,7 +179,11 @@ fn bad_input_is_refused_with_2_before_anything_starts() {
         (&["--replicas", "6", "--fast"], "--replicas"),
         (
             &["--receivers", "2", "receive"],
-            "belong to the run without a role",
+            "--receivers belongs to the default run, not to `receive`",
+        ),
+        (
+            &["--messages", "2", "send"],
+            "--messages belongs to the default run, not to `send`",
         ),
         (&["receive", "--count", "0"], "--count"),
         (&["receive", "--timeout", "0"], "number of seconds"),

@@ -18,6 +18,6 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     ipc_core::cli::run("exp1-queue", &args.common, exp1_queue::run_ipc)
 }

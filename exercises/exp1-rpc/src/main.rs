@@ -22,7 +22,7 @@ use ipc_net::{Connection, ServerUrls, Subject, cli::NetArgs};
 /// answered within the timeout, no NATS server at the URL, it went away, a
 /// remote error), 2 bad usage (a bad URL, subject or number).
 #[derive(Parser)]
-#[command(version, mut_arg("fast", |a| a.global(true)))]
+#[command(version)]
 struct Args {
     #[command(flatten)]
     net: NetArgs,
@@ -73,7 +73,7 @@ fn seconds(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let subject = args.subject;
     let Some(role) = args.role else {
         return ipc_net::cli::run("exp1-rpc", &args.common, || {

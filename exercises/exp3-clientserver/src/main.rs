@@ -22,7 +22,7 @@ use ipc_core::IpcName;
 /// client got no answer in time, a taken queue name: the message says
 /// which), 2 bad usage.
 #[derive(Parser)]
-#[command(version, mut_arg("fast", |a| a.global(true)))]
+#[command(version)]
 struct Args {
     /// The server's well-known queue, /ipc-lab-NAME [default: a fresh
     /// ipc-lab-PID-N-exp3-clientserver without a role, ipc-lab-exp3-clientserver
@@ -67,7 +67,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let config = Config {
         delay: Duration::from_millis(args.delay),
         timeout: Duration::from_secs(args.timeout),

@@ -46,7 +46,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     ipc_core::cli::run("exp3-fifo", &args.common, || match args.role {
         None => exp3_fifo::run(args.path),
         Some(Role::Reader { follow }) => exp3_fifo::run_reader(args.path, follow),

@@ -20,6 +20,6 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     ipc_core::cli::run("exp3-polling", &args.common, exp3_polling::run)
 }

@@ -59,7 +59,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let config = Config {
         capacity: args.capacity as usize,
         producers: args.producers as usize,

@@ -38,7 +38,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let segment = Segment::from_flags(args.name, args.attach);
     let limit = extras::limit(args.ticks, args.common.fast);
     ipc_core::cli::run("exp4-counter", &args.common, || {

@@ -61,7 +61,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     // Above usize::MAX is above every system limit: the limit check says so.
     let size = Size {
         capacity: usize::try_from(args.capacity).unwrap_or(usize::MAX),

@@ -41,7 +41,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let schedule = if args.no_receiver {
         Schedule::NoReceiver
     } else if args.concurrent {

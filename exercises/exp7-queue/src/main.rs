@@ -29,7 +29,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     let start = if args.together {
         exp7_queue::Start::Together
     } else {

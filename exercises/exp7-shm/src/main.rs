@@ -16,6 +16,6 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     ipc_core::cli::run("exp7-shm", &args.common, exp7_shm::run)
 }

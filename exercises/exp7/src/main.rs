@@ -21,6 +21,6 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = ipc_core::cli::parse();
     ipc_core::cli::run("exp7", &args.common, exp7::run)
 }
