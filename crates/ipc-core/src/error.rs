@@ -239,6 +239,21 @@ impl ExitStatus {
     }
 }
 
+impl From<std::process::ExitStatus> for ExitStatus {
+    /// The status of a program run with [`std::process::Command`]: its exit
+    /// code, or minus the signal that killed it.
+    fn from(status: std::process::ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => ExitStatus(code),
+            (None, Some(signal)) => ExitStatus(-signal),
+            // Neither an exit nor a signal: a stopped or continued child,
+            // which `wait` does not report without WUNTRACED.
+            (None, None) => ExitStatus(1),
+        }
+    }
+}
+
 impl fmt::Display for ExitStatus {
     /// `was killed by SIGKILL`, `exited with code 1`: what follows a
     /// process's name in a sentence.
@@ -355,6 +370,21 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         assert_eq!(e.to_string(), "invalid name \"a/b\": contains '/'");
         assert!(Error::sys("shm_open", "/ipc-lab-y", Errno::ENOENT).is_not_found());
+    }
+
+    #[test]
+    fn a_program_run_by_std_ends_the_same_way_in_words() {
+        let status = |script: &str| -> ExitStatus {
+            std::process::Command::new("sh")
+                .args(["-c", script])
+                .status()
+                .expect("sh")
+                .into()
+        };
+        assert_eq!(status("exit 3").to_string(), "exited with code 3");
+        assert_eq!(status("kill -9 $$").to_string(), "was killed by SIGKILL");
+        assert_eq!(status("kill -9 $$").code(), -9);
+        assert!(status("true").success());
     }
 
     #[test]

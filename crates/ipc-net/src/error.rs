@@ -79,8 +79,8 @@ pub enum Error {
     RoleFailed {
         /// The role's name (`receiver 2`).
         role: String,
-        /// How it ended.
-        status: std::process::ExitStatus,
+        /// How it ended (`was killed by SIGKILL`, `exited with code 1`).
+        status: ipc_core::ExitStatus,
     },
     /// A remote procedure answered with an error of its own.
     Remote {
@@ -210,7 +210,7 @@ impl fmt::Display for Error {
             Error::Timeout { url, what, after } => {
                 write!(f, "{what} at {url} within {}", Seconds(*after))
             }
-            Error::RoleFailed { role, status } => write!(f, "{role} failed: {status}"),
+            Error::RoleFailed { role, status } => write!(f, "{role} {status}"),
             Error::Remote {
                 url,
                 subject,

@@ -271,7 +271,7 @@ impl LocalRun {
             {
                 return Ok(Some(Error::RoleFailed {
                     role: format!("the {} (ended before it was ready)", role.name),
-                    status,
+                    status: status.into(),
                 }));
             }
         }
@@ -313,7 +313,7 @@ impl LocalRun {
                     ipc_core::signal::check()?;
                     Err(Error::RoleFailed {
                         role: format!("the {name}"),
-                        status,
+                        status: status.into(),
                     })
                 };
             }
@@ -354,7 +354,7 @@ impl LocalRun {
                             ipc_core::signal::check()?;
                             return Err(Error::RoleFailed {
                                 role: format!("the {}", role.name),
-                                status,
+                                status: status.into(),
                             });
                         }
                     }

@@ -376,20 +376,23 @@ fn a_missing_or_old_nats_server_is_named_with_the_install_command() {
 fn a_role_that_dies_ends_the_run_at_once() {
     let tmp = TempDir::new("mom-role-dies");
     let (running, children) = start_default_run(&tmp);
-    let sender = children
-        .iter()
-        .copied()
-        .find(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
-        })
-        .expect("the sender among the children");
+    // A role forked but not yet exec'd still shows the parent's command
+    // line: wait until the sender shows its own.
+    let is_sender = |pid: &ipc_testkit::Pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
+    };
+    assert!(
+        eventually(WAIT, || children.iter().any(is_sender)),
+        "no sender among the children {children:?}"
+    );
+    let sender = *children.iter().find(|pid| is_sender(pid)).unwrap();
     nix::sys::signal::kill(sender, Sig::SIGKILL).unwrap();
     let started = Instant::now();
     let run = running.finish(WAIT);
     run.assert_code(1)
         .assert_no_panic()
-        .assert_stderr_contains(&["exp1-mom: the sender failed: signal: 9 (SIGKILL)"])
+        .assert_stderr_contains(&["exp1-mom: the sender was killed by SIGKILL"])
         .assert_all_ended(&children);
     // Not the receiver's 60 s: the run ends the receiver at once.
     assert!(started.elapsed() < Duration::from_secs(10), "{run}");
