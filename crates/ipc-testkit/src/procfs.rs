@@ -5,6 +5,21 @@ use std::time::{Duration, Instant};
 
 use nix::unistd::Pid;
 
+/// The signals `pid` ignores (`SigIgn` in `/proc/PID/status`); empty if
+/// it is gone.
+pub fn ignored_signals(pid: Pid) -> Vec<nix::sys::signal::Signal> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap_or(0);
+    (1..64)
+        .filter(|n| mask & (1 << (n - 1)) != 0)
+        .filter_map(|n| nix::sys::signal::Signal::try_from(n).ok())
+        .collect()
+}
+
 /// Processes whose parent is `parent` and that are zombies (ended but not
 /// reaped), as `pid:command`.
 pub fn zombies_of(parent: Pid) -> Vec<String> {
@@ -168,6 +183,21 @@ mod tests {
     use super::*;
     use crate::*;
     use std::process::Command;
+
+    #[test]
+    fn ignored_signals_are_read_from_proc() {
+        let mut child = Command::new("sh")
+            .args(["-c", "trap '' QUIT; exec sleep 30"])
+            .spawn()
+            .unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        let ignores_quit = || ignored_signals(pid).contains(&nix::sys::signal::Signal::SIGQUIT);
+        let seen = eventually(Duration::from_secs(10), ignores_quit);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(seen, "sleep does not ignore SIGQUIT");
+        assert!(!ignored_signals(Pid::this()).contains(&nix::sys::signal::Signal::SIGKILL));
+    }
 
     #[test]
     fn survivors_are_the_processes_that_still_exist() {

@@ -293,11 +293,29 @@ pub struct Running {
     stderr_reader: Option<JoinHandle<String>>,
 }
 
+/// Gives SIGINT and SIGTERM their default action back in this process if
+/// they are ignored, so that the programs it starts get them as a terminal
+/// would give them.
+///
+/// A shell without job control starts a background command (`cargo test
+/// &`, a CI step under `nohup … &`) with SIGINT ignored, an ignored signal
+/// stays ignored across `exec(2)`, and a test that sends Ctrl-C to a
+/// program that keeps the default action would then wait for an end that
+/// never comes. Signals with a handler (a scenario's `signal::install`)
+/// are left alone.
+fn unignore_interrupts() {
+    let ignored = crate::procfs::ignored_signals(Pid::this());
+    if ignored.contains(&Signal::SIGINT) || ignored.contains(&Signal::SIGTERM) {
+        ipc_core::signal::uninstall().expect("sigaction SIG_DFL");
+    }
+}
+
 impl Running {
     /// Starts `command` with standard output and error captured, and
     /// standard input piped if `stdin` (else closed).
     pub fn start(mut command: Command, stdin: bool) -> Running {
         let description = describe(&command);
+        unignore_interrupts();
         crate::leaks::audit_command(&mut command);
         command
             .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
