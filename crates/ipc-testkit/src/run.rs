@@ -462,19 +462,7 @@ impl Running {
         } else {
             self.signal(signal);
         }
-        let mut all = children.to_vec();
-        all.push(self.pid());
-        let running = wait_ended(&all, SIGNAL_DEADLINE);
-        if !running.is_empty() {
-            for &pid in &all {
-                let _ = kill(pid, Signal::SIGKILL);
-            }
-        }
-        let run = self.finish(DEFAULT_TIMEOUT);
-        assert!(
-            running.is_empty(),
-            "still running {SIGNAL_DEADLINE:?} after {signal}: {running:?}\n{run}"
-        );
+        let run = self.end_within(SIGNAL_DEADLINE, children, signal.as_str());
         let left = wait_gone(children, Duration::from_secs(30));
         assert!(left.is_empty(), "never reaped: {left:?}\n{run}");
         run
@@ -499,9 +487,23 @@ impl Running {
     #[track_caller]
     pub fn kill_peer(self, victim: Pid, children: &[Pid]) -> Run {
         kill(victim, Signal::SIGKILL).expect("kill");
+        let run = self.end_within(
+            PEER_DEATH_DEADLINE,
+            children,
+            &format!("{victim} was killed"),
+        );
+        run.assert_all_ended(children);
+        run
+    }
+
+    /// Waits up to `deadline` for the program and its `children` to end,
+    /// then finishes the run; panics, naming those still running `after`
+    /// (what happened), once it has killed them.
+    #[track_caller]
+    fn end_within(self, deadline: Duration, children: &[Pid], after: &str) -> Run {
         let mut all = children.to_vec();
         all.push(self.pid());
-        let running = wait_ended(&all, PEER_DEATH_DEADLINE);
+        let running = wait_ended(&all, deadline);
         if !running.is_empty() {
             for &pid in &all {
                 let _ = kill(pid, Signal::SIGKILL);
@@ -510,9 +512,8 @@ impl Running {
         let run = self.finish(DEFAULT_TIMEOUT);
         assert!(
             running.is_empty(),
-            "still running {PEER_DEATH_DEADLINE:?} after {victim} was killed: {running:?}\n{run}"
+            "still running {deadline:?} after {after}: {running:?}\n{run}"
         );
-        run.assert_all_ended(children);
         run
     }
 
