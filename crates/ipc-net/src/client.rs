@@ -267,21 +267,7 @@ impl Connection {
     /// As [`Connection::flush`].
     pub fn subscribe(&self, subject: &Subject) -> Result<Subscription<'_>> {
         let subscribing = self.client.subscribe(subject.as_str().to_owned());
-        let subscriber = self
-            .wait(
-                || format!("subscribing to {subject}"),
-                subscribing,
-                Some(self.options.op_timeout),
-            )?
-            .map_err(|e| self.refused(format!("subscribe to {subject}"), e))?;
-        // The server knows the subscription once it answered a PING sent
-        // after it: a message published after this returns is ours.
-        self.flush()?;
-        Ok(Subscription {
-            connection: self,
-            subject: subject.clone(),
-            subscriber,
-        })
+        self.subscribed(subject, subscribing)
     }
 
     /// Joins the queue group `group` on `subject`: each message published
@@ -293,6 +279,17 @@ impl Connection {
         let subscribing = self
             .client
             .queue_subscribe(subject.as_str().to_owned(), group.to_owned());
+        self.subscribed(subject, subscribing)
+    }
+
+    /// Waits for `subscribing` (a subscription to `subject` being made) and
+    /// then for the server to know it: it has answered a PING sent after
+    /// it, so a message published after this returns is ours.
+    fn subscribed<E: std::fmt::Display>(
+        &self,
+        subject: &Subject,
+        subscribing: impl std::future::Future<Output = std::result::Result<async_nats::Subscriber, E>>,
+    ) -> Result<Subscription<'_>> {
         let subscriber = self
             .wait(
                 || format!("subscribing to {subject}"),
