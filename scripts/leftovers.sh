@@ -78,13 +78,27 @@ else
 fi
 
 # Private NATS servers (ipc-net's launcher names them ipc-lab-private-PID)
-# and their store directories.
+# and their store directories. With --audit, only a server whose
+# directory one of the audited runs created (another program's server,
+# running beside them, is not theirs); the directories themselves are
+# checked above, by identity.
+audited_dirs=""
+[ -n "$audit" ] && audited_dirs=$(awk '$2 == "created" && $3 == "dir" {print substr($0, index($0, $6))}' "$audit" 2>/dev/null | sort -u)
 while read -r pid args; do
+  if [ -n "$audit" ]; then
+    ours=0
+    while IFS= read -r dir; do
+      [ -n "$dir" ] && case "$args" in *"--store_dir $dir/"*) ours=1 ;; esac
+    done <<<"$audited_dirs"
+    [ "$ours" = 1 ] || continue
+  fi
   report "nats-server: pid $pid ($args)"
 done < <(pgrep -af 'nats-server.*ipc-lab-private-' || true)
-for dir in "${TMPDIR:-/tmp}"/ipc-lab-nats-*; do
-  [ -d "$dir" ] && report "NATS server directory: $dir"
-done
+if [ -z "$audit" ]; then
+  for dir in "${TMPDIR:-/tmp}"/ipc-lab-nats-*; do
+    [ -d "$dir" ] && report "NATS server directory: $dir"
+  done
+fi
 
 # A zombie keeps the command name of the program that forked it.
 while read -r stat pid ppid comm; do
