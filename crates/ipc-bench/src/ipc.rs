@@ -353,7 +353,8 @@ pub(crate) fn queue_zero_copy_throughput(ctx: &Ctx, size: usize) -> Result<Measu
 /// `update(|x| x + 1)` taking its lock.
 pub(crate) fn value_increments(ctx: &Ctx, processes: usize) -> Result<Measure> {
     let value = Value::new(0_u64)?;
-    let (total, seconds) = repeat_in_workers(ctx, processes, |_| value.update(|x| x + 1).map(drop))?;
+    let (total, seconds) =
+        repeat_in_workers(ctx, processes, |_| value.update(|x| x + 1).map(drop))?;
     let got = value.get()?;
     if got != total {
         log::error!(target: "ipc-bench", "the Value reads {got} after {total} increments");

@@ -274,9 +274,7 @@ impl Mech {
             Mech::RawAtomic => &const { info("raw-atomic", "raw atomic add", Raw, "#666666") },
             Mech::RawSem => &const { info("raw-sem", "raw sem_t", Raw, "#56b4e9") },
             Mech::RawFlag => &const { info("raw-flag-spin", "raw flag spin", Raw, "#e41a1c") },
-            Mech::RawBarrier => {
-                &const { info("raw-barrier", "raw futex barrier", Raw, "#e69f00") }
-            }
+            Mech::RawBarrier => &const { info("raw-barrier", "raw futex barrier", Raw, "#e69f00") },
             Mech::IpcChannel => {
                 &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
             }

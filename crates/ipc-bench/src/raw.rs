@@ -35,8 +35,7 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::sys::stat::Mode;
 
 use crate::measure::{
-    Ctx, Gate, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
-    send_for,
+    Ctx, Gate, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers, send_for,
 };
 use crate::model::Measure;
 

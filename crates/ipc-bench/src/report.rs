@@ -264,7 +264,12 @@ impl Report {
                 "Semaphore acquire+release, 4 processes",
             ),
             (Mech::Event, Mech::PyEvent, 2, "Event ping-pong round trip"),
-            (Mech::Barrier, Mech::PyBarrier, 4, "Barrier rounds/s, 4 parties"),
+            (
+                Mech::Barrier,
+                Mech::PyBarrier,
+                4,
+                "Barrier rounds/s, 4 parties",
+            ),
         ] {
             let value = self.ratio(Section::Sync, mech, processes, python);
             targets.push(Target {

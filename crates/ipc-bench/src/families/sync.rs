@@ -21,9 +21,17 @@ pub(crate) const BARRIER_PARTIES: usize = 4;
 /// is held to it.
 const ROWS: [(Mech, Measurer, usize); 8] = [
     (Mech::RawSem, raw::semaphore_pairs, SEMAPHORE_PROCESSES[0]),
-    (Mech::Semaphore, ipc::semaphore_pairs, SEMAPHORE_PROCESSES[0]),
+    (
+        Mech::Semaphore,
+        ipc::semaphore_pairs,
+        SEMAPHORE_PROCESSES[0],
+    ),
     (Mech::RawSem, raw::semaphore_pairs, SEMAPHORE_PROCESSES[1]),
-    (Mech::Semaphore, ipc::semaphore_pairs, SEMAPHORE_PROCESSES[1]),
+    (
+        Mech::Semaphore,
+        ipc::semaphore_pairs,
+        SEMAPHORE_PROCESSES[1],
+    ),
     (
         Mech::RawFlag,
         |c, _| raw::shm_round_trip(c, 0, Wait::Spin),
