@@ -80,18 +80,25 @@ fn nats_exists() -> bool {
 
 /// Runs the bench with `args`, bounded, and checks that it left no named
 /// object of its own (they carry its pid) in /dev/shm, /tmp or the FIFO
-/// directory, and no child behind it.
+/// directory, no private nats-server directory, and no child behind it.
 fn bench(args: &[&str]) -> Run {
     let mut command = Command::new(BIN);
     command.args(args);
     bench_command(command)
 }
 
-/// As [`bench`], for a command of the bench made by the caller.
-fn bench_command(command: Command) -> Run {
+/// As [`bench`], for a command of the bench made by the caller. The run
+/// gets a temporary directory of its own (`TMPDIR`), where the NATS rows'
+/// servers keep their files (under the pid of the child that measures,
+/// not the bench's): it must be empty of them at the end.
+fn bench_command(mut command: Command) -> Run {
+    let tmp = TempDir::new("bench-tmp");
+    command.env("TMPDIR", tmp.path());
     let running = Running::start(command, false);
     let pid = running.pid();
     let run = running.finish(Duration::from_secs(120));
+    let servers = ipc_testkit::nats::server_dirs(tmp.path());
+    assert!(servers.is_empty(), "left in TMPDIR: {servers:?}\n{run}");
     let ours = format!("{}{}-", ipc_testkit::PREFIX, pid);
     let mut dirs = vec![
         "/dev/shm".to_string(),
@@ -424,42 +431,39 @@ fn sigterm_during_a_nats_row_stops_its_server_and_leaves_nothing() {
         return;
     }
     // 10 s per measurement: the signal lands while NATS is measured.
+    let tmp = TempDir::new("bench-tmp");
     let mut command = Command::new(BIN);
-    command.args([
-        "--only",
-        "nats",
-        "--sizes",
-        "8",
-        "--no-python",
-        "--scale",
-        "25",
-    ]);
+    command
+        .args(["--only", "nats", "--sizes", "8", "--no-python"])
+        .args(["--scale", "25"])
+        .env("TMPDIR", tmp.path());
     let running = Running::start(command, false);
     let bench = running.pid();
-    // The bench's child that measures, and the nats-server it started.
+    // The bench's child that measures, and the nats-server it started (not
+    // the `nats-server --version` run before, which ends at once).
     let mut found = None;
     let seen = ipc_testkit::eventually(Duration::from_secs(30), || {
         for child in ipc_testkit::children_of(bench) {
             for grandchild in ipc_testkit::children_of(child) {
-                if ipc_testkit::command_of(grandchild).as_deref() == Some("nats-server") {
-                    found = Some((child, grandchild));
+                let args = cmdline(grandchild);
+                let store = args
+                    .iter()
+                    .position(|a| a == "--store_dir")
+                    .and_then(|at| args.get(at + 1));
+                if ipc_testkit::command_of(grandchild).as_deref() == Some("nats-server")
+                    && let Some(store) = store
+                {
+                    found = Some((child, grandchild, std::path::PathBuf::from(store)));
                     return true;
                 }
             }
         }
         false
     });
-    let Some((child, server)) = found.filter(|_| seen) else {
+    let Some((child, server, store)) = found.filter(|_| seen) else {
         let run = running.finish(Duration::from_secs(60));
         panic!("no nats-server under the bench\n{run}");
     };
-    let args = cmdline(server);
-    let store = args
-        .iter()
-        .position(|a| a == "--store_dir")
-        .and_then(|at| args.get(at + 1))
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| panic!("no --store_dir in {args:?}"));
     let dir = store.parent().expect("the server's directory").to_owned();
     assert!(dir.exists(), "{}", dir.display());
     // The bench's own watchdog sends the same signal.
@@ -473,4 +477,6 @@ fn sigterm_during_a_nats_row_stops_its_server_and_leaves_nothing() {
     let left = ipc_testkit::wait_gone(&[server], Duration::from_secs(10));
     assert!(left.is_empty(), "nats-server still there: {left:?}\n{run}");
     assert!(!dir.exists(), "{} left behind\n{run}", dir.display());
+    let left = ipc_testkit::nats::server_dirs(tmp.path());
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}\n{run}");
 }
