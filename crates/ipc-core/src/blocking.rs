@@ -60,7 +60,15 @@ pub const SPIN: Duration = Duration::from_micros(20);
 /// How many looks [`spin`] takes, a `pause` apart (about 10 ns each on the
 /// project's machine), before it first reads the clock and gives the CPU
 /// away for a moment (`sched_yield(2)`), and between two such moments.
-const SPIN_LOOKS: u32 = 64;
+///
+/// Measured on the 2-core machine with ipc-bench: 4 looks make every
+/// wait of a round trip between two CPUs pay a yield (the Queue's 8-byte
+/// round trip went from 440 to 610 ns); 64 leave a process whose other
+/// side needs this CPU waiting ten times longer than 16 (an Event
+/// ping-pong on one CPU: 4.1 µs against 2.0 µs; four barrier parties on
+/// two CPUs: 160 k rounds per second against 260 k). 8 to 16 are alike
+/// between CPUs.
+const SPIN_LOOKS: u32 = 16;
 
 /// Spins until `ready()` is true, for at most [`SPIN`] and never past
 /// `deadline`; returns whether it became true. What a blocked call does
@@ -71,18 +79,18 @@ const SPIN_LOOKS: u32 = 64;
 /// `ready` looks at shared memory (atomic loads); it may also take what it
 /// waited for (a semaphore's unit), and then returns true. Between two
 /// looks the CPU is told it spins (`spin_loop`, `pause` on x86-64); every
-/// 64 looks (under a microsecond) the spin reads the clock and yields the
-/// CPU (`sched_yield(2)`). It does not look at the signal flag: [`SPIN`] is
-/// far below [`POLL_INTERVAL`], the promise for noticing SIGINT and
-/// SIGTERM.
+/// 16 looks (a few hundred nanoseconds) the spin reads the clock and
+/// yields the CPU (`sched_yield(2)`). It does not look at the signal flag:
+/// [`SPIN`] is far below [`POLL_INTERVAL`], the promise for noticing
+/// SIGINT and SIGTERM.
 ///
 /// A spin helps when the other side runs meanwhile, on another CPU. When
 /// it waits for this very CPU (more processes than CPUs: four parties of
-/// a barrier on two), a spinner that only paused would hold the CPU the
-/// other side needs until the spin ends; the yields hand it over within a
-/// microsecond, and cost about 0.2 µs each when nobody else wants it.
-/// (On a busy machine a yield may hand the CPU to an unrelated process for
-/// a while: what a sleep does too, only a little sooner.)
+/// a barrier on two; both sides on one CPU), a spinner that only paused
+/// would hold the CPU the other side needs until the spin ends; the
+/// yields hand it over at once, and cost about 0.2 µs each when nobody
+/// else wants it. (On a busy machine a yield may hand the CPU to an
+/// unrelated process for a while: what a sleep does too, only sooner.)
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU32, Ordering};
