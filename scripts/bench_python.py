@@ -4,13 +4,17 @@
 Queue, Pipe and Value with get_lock(), in the same shapes as ipc-bench:
 round trips (ping-pong between two processes: median and p99 per round
 trip), one-way throughput (messages and bytes per second) for each message
-size, and increments per second of one locked Value by 1 and 5 processes.
-Prints one JSON document on standard output.
+size, and increments per second of one locked Value by 1 and 5 processes;
+and the synchronisation twins: Semaphore(1) acquire+release pairs per
+second by 1 and 4 processes, an Event ping-pong (two Events, two
+processes), and Barrier(4) rounds per second. Prints one JSON document on
+standard output.
 
 ipc-bench runs it itself (with the same duration, sizes and CPU placement)
 when python3 exists; by hand:
 
     python3 scripts/bench_python.py --duration 0.2 --sizes 8,4096
+    python3 scripts/bench_python.py --mechanisms Semaphore,Event,Barrier
 """
 
 import argparse
@@ -285,6 +289,113 @@ def value_increments(args, processes):
     return {"per_s": total / seconds, "increments": total}
 
 
+# --- Semaphore, Event, Barrier -----------------------------------------
+
+
+def run_workers(args, processes, target, extra):
+    """Starts `processes` workers running target(i, cpu, ready, go, stop,
+    done, *extra), opens the gate, lets them run for the duration, closes
+    it and waits for every one to be done; the seconds in between."""
+    ready, done = CTX.RawArray("i", processes), CTX.RawArray("i", processes)
+    go, stop = CTX.RawValue("i", 0), CTX.RawValue("i", 0)
+    cpus = args.worker_cpus
+    workers = [
+        CTX.Process(
+            target=target,
+            args=(i, cpus[i % len(cpus)] if cpus else None, ready, go, stop, done, *extra),
+            name=f"worker{i}",
+        )
+        for i in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    wait_ready(ready)
+    start = time.perf_counter()
+    go.value = 1
+    time.sleep(args.duration)
+    stop.value = 1
+    while not all(done[i] or w.exitcode is not None for i, w in enumerate(workers)):
+        time.sleep(0.0001)
+    seconds = time.perf_counter() - start
+    for w in workers:
+        finish(w)
+    return seconds
+
+
+def semaphore_worker(i, cpu, ready, go, stop, done, sem, counts):
+    pin(cpu)
+    arrive(ready, go, i)
+    n = 0
+    while n < MIN_COUNT or not stop.value:
+        sem.acquire()
+        sem.release()
+        n += 1
+    counts[i] = n
+    done[i] = 1
+
+
+def semaphore_pairs(args, processes):
+    sem = CTX.Semaphore(1)
+    counts = CTX.RawArray("q", processes)
+    seconds = run_workers(args, processes, semaphore_worker, (sem, counts))
+    total = sum(counts)
+    return {"per_s": total / seconds, "count": total}
+
+
+def event_pong(there, back, stop, cpu):
+    pin(cpu)
+    while True:
+        there.wait()
+        there.clear()
+        if stop.value:
+            return
+        back.set()
+
+
+def event_round_trip(args, _processes):
+    there, back = CTX.Event(), CTX.Event()
+    stop = CTX.RawValue("i", 0)
+    p = CTX.Process(target=event_pong, args=(there, back, stop, args.pong_cpu), name="pong")
+    p.start()
+
+    def round_trip():
+        there.set()
+        back.wait()
+        back.clear()
+
+    result = ping_loop(args.duration, round_trip)
+    stop.value = 1
+    there.set()
+    finish(p)
+    return result
+
+
+def barrier_worker(i, cpu, ready, go, stop, done, barrier, last, rounds):
+    # Every party must stop after the same round: worker 0, at the end of
+    # the first round it finishes after the stop (round r), names round
+    # r + 1 the last, as ipc-bench does.
+    pin(cpu)
+    arrive(ready, go, i)
+    n = 0
+    while True:
+        barrier.wait()
+        n += 1
+        if i == 0 and not last.value and n >= MIN_COUNT and stop.value:
+            last.value = n + 1
+        if last.value and n >= last.value:
+            break
+    if i == 0:
+        rounds.value = n
+    done[i] = 1
+
+
+def barrier_rounds(args, parties):
+    barrier = CTX.Barrier(parties)
+    last, rounds = CTX.RawValue("q", 0), CTX.RawValue("q", 0)
+    seconds = run_workers(args, parties, barrier_worker, (barrier, last, rounds))
+    return {"per_s": rounds.value / seconds, "count": rounds.value}
+
+
 # --- main --------------------------------------------------------------
 
 
@@ -299,8 +410,14 @@ def main():
     parser.add_argument("--processes", default="1,5", help="Value workers to measure with")
     parser.add_argument("--ping-cpu", type=cpu, default=None, help="CPU of the parent (ping)")
     parser.add_argument("--pong-cpu", type=cpu, default=None, help="CPU of the partner (pong)")
-    parser.add_argument("--worker-cpus", default="", help="CPUs the Value workers take in turn")
+    parser.add_argument("--worker-cpus", default="", help="CPUs the workers take in turn")
+    parser.add_argument(
+        "--mechanisms",
+        default="Queue,Pipe,Value,Semaphore,Event,Barrier",
+        help="what to measure, comma-separated",
+    )
     args = parser.parse_args()
+    chosen = set(m for m in args.mechanisms.split(",") if m)
     args.worker_cpus = [int(c) for c in args.worker_cpus.split(",") if c]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.ping_cpu is None and args.pong_cpu is None and not args.worker_cpus:
@@ -314,15 +431,28 @@ def main():
     figures = []
     for size in sizes:
         for mechanism, measure in (("Queue", queue_round_trip), ("Pipe", pipe_round_trip)):
-            figures.append({"mechanism": mechanism, "metric": "round_trip", "size": size, **measure(args, size)})
+            if mechanism in chosen:
+                figures.append({"mechanism": mechanism, "metric": "round_trip", "size": size, **measure(args, size)})
     for size in sizes:
         for mechanism, measure in (("Queue", queue_throughput), ("Pipe", pipe_throughput)):
-            figures.append({"mechanism": mechanism, "metric": "throughput", "size": size, **measure(args, size)})
-    for processes in (int(p) for p in args.processes.split(",") if p):
-        figures.append(
-            {"mechanism": "Value", "metric": "increments", "processes": processes,
-             **value_increments(args, processes)}
-        )
+            if mechanism in chosen:
+                figures.append({"mechanism": mechanism, "metric": "throughput", "size": size, **measure(args, size)})
+    if "Value" in chosen:
+        for processes in (int(p) for p in args.processes.split(",") if p):
+            figures.append(
+                {"mechanism": "Value", "metric": "increments", "processes": processes,
+                 **value_increments(args, processes)}
+            )
+    # The synchronisation twins, with as many processes as ipc-bench's.
+    for mechanism, measure, processes in (
+        ("Semaphore", semaphore_pairs, 1),
+        ("Semaphore", semaphore_pairs, 4),
+        ("Event", event_round_trip, 2),
+        ("Barrier", barrier_rounds, 4),
+    ):
+        if mechanism in chosen:
+            figures.append({"mechanism": mechanism, "metric": "sync", "processes": processes,
+                            **measure(args, processes)})
     json.dump(
         {
             "python": platform.python_version(),

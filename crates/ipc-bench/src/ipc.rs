@@ -4,9 +4,11 @@
 use ipc_core::message::Bytes;
 use ipc_core::mqueue::MessageQueue;
 use ipc_core::pipe::{self, Builder};
-use ipc_core::{Error, IpcName, Queue, RawArray, Result, Value, fifo};
+use ipc_core::{Barrier, Error, Event, IpcName, Queue, RawValue, Result, Semaphore, Value, fifo};
 
-use crate::measure::{Ctx, Gate, MIN_COUNT, end, ping_loop, receive_all, send_for};
+use crate::measure::{
+    Ctx, Gate, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers, send_for,
+};
 use crate::model::Measure;
 use crate::raw::{PIPE_SIZE, ring_capacity, set_pipe_size};
 
@@ -351,32 +353,76 @@ pub(crate) fn queue_zero_copy_throughput(ctx: &Ctx, size: usize) -> Result<Measu
 /// `update(|x| x + 1)` taking its lock.
 pub(crate) fn value_increments(ctx: &Ctx, processes: usize) -> Result<Measure> {
     let value = Value::new(0_u64)?;
-    let counts = RawArray::<u64>::new(processes)?;
-    let gate = Gate::new(processes)?;
-    let mut workers = ctx.workers(processes, &gate, |i| {
-        gate.arrive(i)?;
-        let mut n = 0_u64;
-        while n < MIN_COUNT || !gate.is_closed() {
-            value.update(|x| x + 1)?;
-            n += 1;
-        }
-        counts.set(i, n);
-        Ok(())
-    })?;
-    let seconds = gate.run_for(processes, ctx.duration);
-    for worker in &mut workers {
-        end(worker)?;
-    }
-    let seconds = seconds?;
-    let total: u64 = (0..processes).map(|i| counts.get(i)).sum();
+    let (total, seconds) =
+        repeat_in_workers(ctx, processes, |_| value.update(|x| x + 1).map(drop))?;
     let got = value.get()?;
     if got != total {
         log::error!(target: "ipc-bench", "the Value reads {got} after {total} increments");
         return Err(Error::Message("a locked Value lost updates".into()));
     }
-    Ok(Measure::Rate {
-        per_s: total as f64 / seconds,
-        bytes_per_s: None,
-        count: total,
-    })
+    Ok(rate(total, seconds))
+}
+
+/// Acquire+release pairs per second of one `Semaphore(1)` by `processes`
+/// processes, each `acquire()` then `release()`, again and again; a
+/// process-shared count of the holders checks that there is never more
+/// than one.
+pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    let sem = Semaphore::new(1)?;
+    let holders = RawValue::<u32>::new(0)?;
+    let crowded = RawValue::<u32>::new(0)?;
+    let (total, seconds) = repeat_in_workers(ctx, processes, |_| {
+        sem.acquire()?;
+        // Two holders at once would be a broken semaphore: note it (the
+        // check costs a few nanoseconds, the same in every process).
+        holders.set(holders.get() + 1);
+        if holders.get() != 1 {
+            crowded.set(1);
+        }
+        holders.set(holders.get() - 1);
+        sem.release()
+    })?;
+    if crowded.get() != 0 || sem.value() != 1 {
+        return Err(Error::Message(
+            "a Semaphore(1) let two processes in at once".into(),
+        ));
+    }
+    Ok(rate(total, seconds))
+}
+
+/// Ping-pong through two `Event`s: ping sets the first and waits for the
+/// second; pong waits for the first, clears it and sets the second, which
+/// ping clears before the next round trip.
+pub(crate) fn event_round_trip(ctx: &Ctx, _processes: usize) -> Result<Measure> {
+    let there = Event::new()?;
+    let back = Event::new()?;
+    let stop = RawValue::<u32>::new(0)?;
+    let partner = ctx.partner("pong", || {
+        loop {
+            there.wait()?;
+            there.clear();
+            if stop.get() != 0 {
+                return Ok(());
+            }
+            back.set()?;
+        }
+    })?;
+    let measured = ping_loop(ctx.duration, || {
+        there.set()?;
+        back.wait()?;
+        back.clear();
+        Ok(())
+    });
+    stop.set(1);
+    there.set()?;
+    partner.finish(ctx)?;
+    measured
+}
+
+/// Rounds per second of a `Barrier` of `parties` processes, each waiting
+/// at it round after round.
+pub(crate) fn barrier_rounds(ctx: &Ctx, parties: usize) -> Result<Measure> {
+    let barrier = Barrier::new(parties as u32)?;
+    let (rounds, seconds) = rounds_in_workers(ctx, parties, || barrier.wait().map(drop))?;
+    Ok(rate(rounds, seconds))
 }

@@ -5,10 +5,14 @@
 //! * **round trip**: ping-pong between two processes forked with
 //!   [`ipc_core::Process`], median and 99th percentile;
 //! * **throughput**: one way, messages and bytes per second;
-//! * **increments**: one shared counter bumped by 1 and 5 processes,
+//! * **increments**: one shared counter bumped by 1 and 5 processes;
+//! * **synchronisation**: `Semaphore` acquire+release pairs by 1 and 4
+//!   processes, an `Event` ping-pong, `Barrier` rounds of 4 parties,
 //!
 //! for 8 B, 64 B, 4 KiB, 64 KiB and 1 MiB messages (where the mechanism
-//! takes them). Each ipc-core figure stands beside its **raw floor**, the
+//! takes them); and, past one machine, NATS request–reply and publish
+//! through a private `nats-server` on loopback (when one is installed:
+//! `scripts/install-nats.sh`). Each ipc-core figure stands beside its **raw floor**, the
 //! same mechanism written directly on the system calls (module `raw`, the
 //! bench's only `unsafe` code), and beside **Python's** `multiprocessing`
 //! where Python has the same thing (`scripts/bench_python.py`, run in the
@@ -30,6 +34,7 @@ mod ipc;
 mod machine;
 mod measure;
 mod model;
+mod net;
 #[cfg(feature = "peers")]
 mod peers;
 mod plot;
@@ -44,7 +49,7 @@ use families::{Job, Plan};
 use machine::{Machine, Placement, pin};
 use measure::{Ctx, Watchdog};
 use model::{Figures, Key, Measure, Mech, Section};
-use report::{Report, Settings};
+use report::{NatsRun, Report, Settings};
 
 /// The message sizes measured unless `--sizes` says otherwise.
 pub const DEFAULT_SIZES: [usize; 5] = [8, 64, 4 << 10, 64 << 10, 1 << 20];
@@ -104,10 +109,12 @@ pub struct Options {
 
     /// Measure only these mechanisms, comma-separated, by the names of the
     /// CSV: pipe, fifo, duplex, mqueue, queue, queue-zero-copy, value,
-    /// raw-pipe, raw-socketpair, raw-mq, raw-shm-spin, raw-shm-futex,
-    /// raw-mutex, raw-atomic, ipc-channel, interprocess, iceoryx2,
-    /// python-queue, python-pipe, python-value (Python runs only if one of
-    /// its own is named)
+    /// semaphore, event, barrier, raw-pipe, raw-socketpair, raw-mq,
+    /// raw-shm-spin, raw-shm-futex, raw-mutex, raw-atomic, raw-sem,
+    /// raw-flag-spin, raw-barrier, ipc-channel, interprocess, iceoryx2,
+    /// nats, python-queue, python-pipe, python-value, python-semaphore,
+    /// python-event, python-barrier (Python runs only if one of its own is
+    /// named, and measures only those named)
     #[arg(long, value_delimiter = ',', value_parser = parse_mech, value_name = "NAMES")]
     pub only: Vec<String>,
 
@@ -177,6 +184,12 @@ fn describe(key: Key) -> String {
             key.param,
             if key.param == 1 { "" } else { "es" }
         ),
+        Section::Sync => format!(
+            "{}, {} process{}",
+            key.mech.label(),
+            key.param,
+            if key.param == 1 { "" } else { "es" }
+        ),
     }
 }
 
@@ -214,9 +227,20 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
         observed: Default::default(),
     };
     let selected = |m: Mech| options.only.is_empty() || options.only.iter().any(|id| id == m.id());
+    // NATS needs a nats-server: without one, its rows are skipped, and the
+    // report says why and how to install it.
+    let nats = if selected(Mech::Nats) {
+        match net::missing() {
+            None => NatsRun::Measured,
+            Some(why) => NatsRun::Skipped(why),
+        }
+    } else {
+        NatsRun::Skipped("not chosen with --only".into())
+    };
     let plan = Plan {
         sizes: &sizes,
         mq_msgsize_max: mq_msgsize_max(),
+        nats: nats == NatsRun::Measured,
     };
     let jobs: Vec<Job> = families::all(&plan)
         .into_iter()
@@ -234,15 +258,23 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
     }
     let python = if options.no_python {
         python::PythonRun::Skipped("--no-python".into())
-    } else if !(selected(Mech::PyQueue) || selected(Mech::PyPipe) || selected(Mech::PyValue)) {
-        python::PythonRun::Skipped("not chosen with --only".into())
     } else {
-        progress.step("Python multiprocessing");
-        measure_python(options, duration, &sizes, &placement)
+        let chosen: Vec<&str> = Mech::ALL
+            .into_iter()
+            .filter(|&m| selected(m))
+            .filter_map(|m| m.info().script_name)
+            .collect();
+        if chosen.is_empty() {
+            python::PythonRun::Skipped("not chosen with --only".into())
+        } else {
+            progress.step("Python multiprocessing");
+            measure_python(options, duration, &sizes, &chosen, &placement)
+        }
     };
     progress.done();
     signal::check()?;
-    let report = build(selected, &machine, &placement, &ctx, quick, runs, python);
+    let mut report = build(selected, &machine, &placement, &ctx, quick, runs, python);
+    report.nats = nats;
     print_report(options, report)
 }
 
@@ -252,12 +284,13 @@ fn measure_python(
     options: &Options,
     duration: Duration,
     sizes: &[usize],
+    mechanisms: &[&str],
     placement: &Placement,
 ) -> python::PythonRun {
     let mut runs = Vec::new();
     let mut version = String::new();
     for _ in 0..options.repeat {
-        match python::run(&options.python, duration, sizes, placement) {
+        match python::run(&options.python, duration, sizes, mechanisms, placement) {
             python::PythonRun::Done {
                 version: v,
                 figures,
@@ -302,6 +335,7 @@ fn build(
             observed: ctx.observed.get(),
         },
         python,
+        nats: NatsRun::Skipped(String::new()),
         figures,
     }
 }
@@ -400,6 +434,7 @@ mod tests {
         let jobs = families::all(&Plan {
             sizes: &DEFAULT_SIZES,
             mq_msgsize_max: 8192,
+            nats: true,
         });
         for mech in Mech::ALL {
             if mech.group() == model::Group::Python
@@ -419,6 +454,21 @@ mod tests {
         assert!(at(Mech::RawPipe) < at(Mech::Pipe));
         assert!(at(Mech::RawMq) + 1 == at(Mech::Mqueue));
         assert!(at(Mech::RawShmSpin) < at(Mech::Queue));
+        assert!(at(Mech::RawSem) + 1 == at(Mech::Semaphore));
+        assert!(at(Mech::RawFlag) + 1 == at(Mech::Event));
+        assert!(at(Mech::RawBarrier) + 1 == at(Mech::Barrier));
+        // NATS only where a server takes the message, and only with one.
+        assert!(
+            !jobs
+                .iter()
+                .any(|j| j.key.mech == Mech::Nats && j.key.param > net::MAX_PAYLOAD)
+        );
+        let without = families::all(&Plan {
+            sizes: &DEFAULT_SIZES,
+            mq_msgsize_max: 8192,
+            nats: false,
+        });
+        assert!(!without.iter().any(|j| j.key.mech == Mech::Nats));
         // Every job is measured once.
         let mut keys: Vec<_> = jobs.iter().map(|j| j.key).collect();
         keys.sort();

@@ -189,6 +189,21 @@ pub(crate) fn pin(cpu: Option<usize>) -> Result<()> {
         .map_err(|errno| Error::sys("sched_setaffinity", format!("CPU {cpu}"), errno))
 }
 
+/// Lets the calling process run on any of `cpus` (nothing for none): for
+/// a process that starts others which should not all share its one CPU.
+pub(crate) fn pin_set(cpus: &[usize]) -> Result<()> {
+    if cpus.is_empty() {
+        return Ok(());
+    }
+    let mut set = CpuSet::new();
+    for &cpu in cpus {
+        set.set(cpu)
+            .map_err(|errno| Error::sys("sched_setaffinity", format!("CPU {cpu}"), errno))?;
+    }
+    sched_setaffinity(Pid::from_raw(0), &set)
+        .map_err(|errno| Error::sys("sched_setaffinity", format!("CPUs {cpus:?}"), errno))
+}
+
 /// The CPU the calling process runs on now, if the kernel says.
 pub(crate) fn current_cpu() -> Option<usize> {
     sched_getcpu().ok()

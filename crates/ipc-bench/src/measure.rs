@@ -294,6 +294,90 @@ impl Gate {
     }
 }
 
+/// `processes` workers (pinned as [`Ctx::workers`] says) each call
+/// `op(i)` again and again from the opening of a gate until the parent
+/// closes it after the measurement's duration, and at least [`MIN_COUNT`]
+/// times; returns how many calls they made in all, and the seconds from
+/// the opening to the last worker done.
+pub(crate) fn repeat_in_workers(
+    ctx: &Ctx,
+    processes: usize,
+    op: impl Fn(usize) -> Result<()>,
+) -> Result<(u64, f64)> {
+    let counts = RawArray::<u64>::new(processes)?;
+    let gate = Gate::new(processes)?;
+    let mut workers = ctx.workers(processes, &gate, |i| {
+        gate.arrive(i)?;
+        let mut n = 0_u64;
+        while n < MIN_COUNT || !gate.is_closed() {
+            op(i)?;
+            n += 1;
+        }
+        counts.set(i, n);
+        Ok(())
+    })?;
+    let seconds = gate.run_for(processes, ctx.duration);
+    for worker in &mut workers {
+        end(worker)?;
+    }
+    let seconds = seconds?;
+    Ok(((0..processes).map(|i| counts.get(i)).sum(), seconds))
+}
+
+/// `parties` workers each call `wait` (a barrier's) round after round,
+/// from the opening of a gate until the parent closes it; returns the
+/// rounds completed and the seconds from the opening to the last worker
+/// done.
+///
+/// Every party must stop after the same round, or the others would wait
+/// for ever. So worker 0, at the end of the first round it finishes after
+/// the gate closed (round `r`), names round `r + 1` the last: no party can
+/// finish round `r + 1` before worker 0 arrives there, after its store,
+/// so every party reads the name before it decides after round `r + 1`,
+/// and any party that looks earlier sees that round `r` is not the last.
+pub(crate) fn rounds_in_workers(
+    ctx: &Ctx,
+    parties: usize,
+    wait: impl Fn() -> Result<()>,
+) -> Result<(u64, f64)> {
+    let last = RawValue::<u64>::new(0)?;
+    let rounds = RawValue::<u64>::new(0)?;
+    let gate = Gate::new(parties)?;
+    let mut workers = ctx.workers(parties, &gate, |i| {
+        gate.arrive(i)?;
+        let mut round = 0_u64;
+        loop {
+            wait()?;
+            round += 1;
+            if i == 0 && last.get() == 0 && round >= MIN_COUNT && gate.is_closed() {
+                last.set(round + 1);
+            }
+            let named = last.get();
+            if named != 0 && round >= named {
+                break;
+            }
+        }
+        if i == 0 {
+            rounds.set(round);
+        }
+        Ok(())
+    })?;
+    let seconds = gate.run_for(parties, ctx.duration);
+    for worker in &mut workers {
+        end(worker)?;
+    }
+    Ok((rounds.get(), seconds?))
+}
+
+/// `count` operations in `seconds`, as a rate.
+pub(crate) fn rate(count: u64, seconds: f64) -> Measure {
+    Measure::Rate {
+        per_s: count as f64 / seconds,
+        bytes_per_s: None,
+        count,
+    }
+}
+
 /// Waits for `ready`, spinning briefly, then yielding the CPU; gives up
 /// with [`Error::Interrupted`] after SIGINT or SIGTERM (the watchdog's
 /// included).

@@ -17,6 +17,9 @@ pub(crate) enum Mech {
     Queue,
     QueueZeroCopy,
     Value,
+    Semaphore,
+    Event,
+    Barrier,
     RawPipe,
     RawSocketpair,
     RawMq,
@@ -24,12 +27,19 @@ pub(crate) enum Mech {
     RawShmFutex,
     RawMutex,
     RawAtomic,
+    RawSem,
+    RawFlag,
+    RawBarrier,
     IpcChannel,
     Interprocess,
     Iceoryx2,
+    Nats,
     PyQueue,
     PyPipe,
     PyValue,
+    PySemaphore,
+    PyEvent,
+    PyBarrier,
 }
 
 /// Who wrote the code under measurement.
@@ -41,6 +51,9 @@ pub(crate) enum Group {
     Raw,
     /// Another Rust crate a user could pick instead of ipc-core.
     Peer,
+    /// Past one machine: a message broker (NATS) on loopback, beside the
+    /// local mechanism it would replace.
+    Net,
     /// Python's `multiprocessing`.
     Python,
 }
@@ -51,6 +64,7 @@ impl Group {
             Group::Core => "ipc-core",
             Group::Raw => "raw",
             Group::Peer => "peer",
+            Group::Net => "net",
             Group::Python => "python",
         }
     }
@@ -68,7 +82,7 @@ pub(crate) struct Info {
     pub(crate) floor: Option<Mech>,
     /// For ipc-core: Python's counterpart.
     pub(crate) python: Option<Mech>,
-    /// For a peer: the ipc-core mechanism it stands beside.
+    /// For a peer or NATS: the ipc-core mechanism it stands beside.
     pub(crate) versus: Option<Mech>,
     /// For Python: the mechanism's name in `bench_python.py`'s JSON.
     pub(crate) script_name: Option<&'static str>,
@@ -110,6 +124,13 @@ const fn peer(id: &'static str, label: &'static str, versus: Mech, colour: &'sta
     }
 }
 
+const fn net(id: &'static str, label: &'static str, versus: Mech, colour: &'static str) -> Info {
+    Info {
+        versus: Some(versus),
+        ..info(id, label, Group::Net, colour)
+    }
+}
+
 const fn python(
     id: &'static str,
     label: &'static str,
@@ -123,7 +144,7 @@ const fn python(
 }
 
 impl Mech {
-    pub(crate) const ALL: [Mech; 20] = [
+    pub(crate) const ALL: [Mech; 30] = [
         Mech::Pipe,
         Mech::Fifo,
         Mech::Duplex,
@@ -131,6 +152,9 @@ impl Mech {
         Mech::Queue,
         Mech::QueueZeroCopy,
         Mech::Value,
+        Mech::Semaphore,
+        Mech::Event,
+        Mech::Barrier,
         Mech::RawPipe,
         Mech::RawSocketpair,
         Mech::RawMq,
@@ -138,12 +162,19 @@ impl Mech {
         Mech::RawShmFutex,
         Mech::RawMutex,
         Mech::RawAtomic,
+        Mech::RawSem,
+        Mech::RawFlag,
+        Mech::RawBarrier,
         Mech::IpcChannel,
         Mech::Interprocess,
         Mech::Iceoryx2,
+        Mech::Nats,
         Mech::PyQueue,
         Mech::PyPipe,
         Mech::PyValue,
+        Mech::PySemaphore,
+        Mech::PyEvent,
+        Mech::PyBarrier,
     ];
 
     /// Everything about a mechanism, in one place.
@@ -199,6 +230,39 @@ impl Mech {
                     )
                 }
             }
+            Mech::Semaphore => {
+                &const {
+                    core(
+                        "semaphore",
+                        "Semaphore acq+rel",
+                        Mech::RawSem,
+                        Some(Mech::PySemaphore),
+                        "#0072b2",
+                    )
+                }
+            }
+            Mech::Event => {
+                &const {
+                    core(
+                        "event",
+                        "Event ping-pong",
+                        Mech::RawFlag,
+                        Some(Mech::PyEvent),
+                        "#009e73",
+                    )
+                }
+            }
+            Mech::Barrier => {
+                &const {
+                    core(
+                        "barrier",
+                        "Barrier round",
+                        Mech::RawBarrier,
+                        Some(Mech::PyBarrier),
+                        "#d55e00",
+                    )
+                }
+            }
             Mech::RawPipe => &const { info("raw-pipe", "raw pipe", Raw, "#56b4e9") },
             Mech::RawSocketpair => {
                 &const { info("raw-socketpair", "raw socketpair", Raw, "#e69f00") }
@@ -208,6 +272,9 @@ impl Mech {
             Mech::RawShmFutex => &const { info("raw-shm-futex", "raw shm futex", Raw, "#8c564b") },
             Mech::RawMutex => &const { info("raw-mutex", "raw robust mutex", Raw, "#666666") },
             Mech::RawAtomic => &const { info("raw-atomic", "raw atomic add", Raw, "#666666") },
+            Mech::RawSem => &const { info("raw-sem", "raw sem_t", Raw, "#56b4e9") },
+            Mech::RawFlag => &const { info("raw-flag-spin", "raw flag spin", Raw, "#e41a1c") },
+            Mech::RawBarrier => &const { info("raw-barrier", "raw futex barrier", Raw, "#e69f00") },
             Mech::IpcChannel => {
                 &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
             }
@@ -231,9 +298,24 @@ impl Mech {
                     )
                 }
             }
+            Mech::Nats => &const { net("nats", "NATS (loopback)", Mech::Duplex, "#bcbd22") },
             Mech::PyQueue => &const { python("python-queue", "Python Queue", "Queue", "#17becf") },
             Mech::PyPipe => &const { python("python-pipe", "Python Pipe", "Pipe", "#cc79a7") },
             Mech::PyValue => &const { python("python-value", "Python Value", "Value", "#666666") },
+            Mech::PySemaphore => {
+                &const {
+                    python(
+                        "python-semaphore",
+                        "Python Semaphore",
+                        "Semaphore",
+                        "#56b4e9",
+                    )
+                }
+            }
+            Mech::PyEvent => &const { python("python-event", "Python Event", "Event", "#009e73") },
+            Mech::PyBarrier => {
+                &const { python("python-barrier", "Python Barrier", "Barrier", "#e69f00") }
+            }
         }
     }
 
@@ -259,9 +341,19 @@ impl Mech {
         self.info().python
     }
 
-    /// The ipc-core mechanism a peer stands beside.
+    /// The ipc-core mechanism a peer (or NATS) stands beside.
     pub(crate) fn versus(self) -> Option<Mech> {
         self.info().versus
+    }
+
+    /// What a rate of this mechanism counts per second in `section`.
+    pub(crate) fn rate_unit(self, section: Section) -> &'static str {
+        match (section, self) {
+            (Section::Increments, _) => "increments/s",
+            (Section::Sync, Mech::Barrier | Mech::RawBarrier | Mech::PyBarrier) => "rounds/s",
+            (Section::Sync, _) => "pairs/s",
+            _ => "msgs/s",
+        }
     }
 
     /// The Python mechanism `bench_python.py` calls `name`.
@@ -279,7 +371,7 @@ impl Mech {
     }
 }
 
-/// The three kinds of measurement.
+/// The kinds of measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Section {
     /// Ping-pong: one message there and back, per round trip.
@@ -288,18 +380,33 @@ pub(crate) enum Section {
     Throughput,
     /// Increments per second of one shared counter by N processes.
     Increments,
+    /// The synchronisation twins, by N processes: Semaphore acquire+release
+    /// pairs and Barrier rounds per second, and the round trip of an Event
+    /// ping-pong.
+    Sync,
 }
 
 impl Section {
-    pub(crate) const ALL: [Section; 3] =
-        [Section::RoundTrip, Section::Throughput, Section::Increments];
+    pub(crate) const ALL: [Section; 4] = [
+        Section::RoundTrip,
+        Section::Throughput,
+        Section::Increments,
+        Section::Sync,
+    ];
 
     pub(crate) fn id(self) -> &'static str {
         match self {
             Section::RoundTrip => "round_trip",
             Section::Throughput => "throughput",
             Section::Increments => "increments",
+            Section::Sync => "sync",
         }
+    }
+
+    /// True where the parameter is a number of processes, not a message
+    /// size.
+    pub(crate) fn counts_processes(self) -> bool {
+        matches!(self, Section::Increments | Section::Sync)
     }
 
     pub(crate) fn from_id(id: &str) -> Option<Section> {
@@ -528,7 +635,11 @@ mod tests {
         for m in Mech::ALL {
             let info = m.info();
             assert_eq!(info.floor.is_some(), info.group == Group::Core, "{m:?}");
-            assert_eq!(info.versus.is_some(), info.group == Group::Peer, "{m:?}");
+            assert_eq!(
+                info.versus.is_some(),
+                matches!(info.group, Group::Peer | Group::Net),
+                "{m:?}"
+            );
             assert_eq!(
                 info.script_name.is_some(),
                 info.group == Group::Python,

@@ -14,12 +14,13 @@ const TOP: f64 = 70.0;
 const LEFTS: [f64; 2] = [90.0, 680.0];
 
 /// Solid for ipc-core, dashed for the raw floors, dash-dotted for the
-/// peers, dotted for Python.
+/// peers, long dashes for NATS, dotted for Python.
 fn dash(group: Group) -> &'static str {
     match group {
         Group::Core => "",
         Group::Raw => " stroke-dasharray=\"7 4\"",
         Group::Peer => " stroke-dasharray=\"9 3 2 3\"",
+        Group::Net => " stroke-dasharray=\"14 4\"",
         Group::Python => " stroke-dasharray=\"2 3\"",
     }
 }
@@ -123,7 +124,7 @@ pub(crate) fn svg(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "<text x=\"{}\" y=\"44\" text-anchor=\"middle\" fill=\"#444\">solid: ipc-core; dashed: raw floor; dash-dot: peer crates; dotted: Python multiprocessing. Both axes logarithmic.</text>",
+        "<text x=\"{}\" y=\"44\" text-anchor=\"middle\" fill=\"#444\">solid: ipc-core; dashed: raw floor; dash-dot: peer crates; long dashes: NATS; dotted: Python multiprocessing. Both axes logarithmic.</text>",
         WIDTH / 2.0
     );
 

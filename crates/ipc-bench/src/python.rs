@@ -55,11 +55,13 @@ impl PythonRun {
 }
 
 /// Runs the script with `interpreter`, the same duration, sizes and
-/// placement, within a time limit.
+/// placement, within a time limit, measuring `mechanisms` (the script's
+/// names: `Queue`, `Pipe`, `Value`, `Semaphore`, `Event`, `Barrier`).
 pub(crate) fn run(
     interpreter: &str,
     duration: Duration,
     sizes: &[usize],
+    mechanisms: &[&str],
     placement: &Placement,
 ) -> PythonRun {
     let cpu = |c: Option<usize>| c.map_or("none".to_string(), |c| c.to_string());
@@ -83,13 +85,16 @@ pub(crate) fn run(
         .arg(cpu(placement.pong))
         .arg("--worker-cpus")
         .arg(list(&placement.workers))
+        .arg("--mechanisms")
+        .arg(mechanisms.join(","))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group, so that a time-out ends its children too.
         .process_group(0);
-    // Two runs per size and mechanism, and two Value runs, plus start-up.
-    let expected = duration.mul_f64((sizes.len() * 4 + 2) as f64);
+    // Two runs per size and mechanism, two Value runs and four of the
+    // synchronisation twins, plus start-up.
+    let expected = duration.mul_f64((sizes.len() * 4 + 6) as f64);
     let limit = Duration::from_secs(60) + expected * 4;
     match run_bounded(command, limit) {
         Err(Outcome::NotFound) => PythonRun::Skipped(format!("{interpreter} was not found")),
@@ -222,6 +227,17 @@ fn parse(stdout: &[u8]) -> Result<PythonRun, String> {
                 bytes_per_s: None,
                 count: number(f, "increments")? as u64,
             },
+            // An Event ping-pong is a round trip; the others are rates.
+            Section::Sync if f.get("median_ns").is_some() => Measure::Latency {
+                median_ns: number(f, "median_ns")?,
+                p99_ns: number(f, "p99_ns")?,
+                samples: number(f, "samples")? as u64,
+            },
+            Section::Sync => Measure::Rate {
+                per_s: number(f, "per_s")?,
+                bytes_per_s: None,
+                count: number(f, "count")? as u64,
+            },
         };
         figures.push((
             Key {
@@ -245,13 +261,15 @@ mod tests {
             "figures": [
               {"mechanism": "Queue", "metric": "round_trip", "size": 8, "median_ns": 50000, "p99_ns": 90000.5, "samples": 100},
               {"mechanism": "Pipe", "metric": "throughput", "size": 64, "msgs_per_s": 1000.0, "bytes_per_s": 64000.0, "messages": 500},
-              {"mechanism": "Value", "metric": "increments", "processes": 5, "per_s": 300000.0, "increments": 9000}
+              {"mechanism": "Value", "metric": "increments", "processes": 5, "per_s": 300000.0, "increments": 9000},
+              {"mechanism": "Semaphore", "metric": "sync", "processes": 4, "per_s": 2000000.0, "count": 800000},
+              {"mechanism": "Event", "metric": "sync", "processes": 2, "median_ns": 15000, "p99_ns": 40000, "samples": 900}
             ]}"#;
         let PythonRun::Done { version, figures } = parse(json).unwrap() else {
             panic!("not parsed")
         };
         assert_eq!(version, "Python 3.11.7 (CPython)");
-        assert_eq!(figures.len(), 3);
+        assert_eq!(figures.len(), 5);
         assert_eq!(
             figures[2].0,
             Key {
@@ -261,6 +279,28 @@ mod tests {
             }
         );
         assert_eq!(figures[0].1.primary(), 50000.0);
+        assert_eq!(
+            figures[3],
+            (
+                Key {
+                    section: Section::Sync,
+                    mech: Mech::PySemaphore,
+                    param: 4
+                },
+                Measure::Rate {
+                    per_s: 2e6,
+                    bytes_per_s: None,
+                    count: 800000
+                }
+            )
+        );
+        assert!(matches!(
+            figures[4].1,
+            Measure::Latency {
+                median_ns: 15000.0,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -279,6 +319,7 @@ mod tests {
             "/nonexistent/python3",
             Duration::from_millis(1),
             &[8],
+            &["Queue"],
             &placement,
         );
         assert!(matches!(run, PythonRun::Skipped(_)), "{run:?}");

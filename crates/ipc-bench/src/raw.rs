@@ -15,6 +15,9 @@
 //! | shared memory, futex | the same, but a waiting side sleeps at once in `FUTEX_WAIT` and is woken with `FUTEX_WAKE` |
 //! | robust mutex | `pthread_mutex_lock`, a load and a store, `pthread_mutex_unlock` |
 //! | atomic add | one `lock xadd` |
+//! | semaphore | `sem_wait(3)`, `sem_post(3)` on a process-shared `sem_t` |
+//! | flag ping-pong | a word each way, the waiting side spinning on it (the shared-memory round trip with no message) |
+//! | barrier | an atomic count of arrivals; the waiting parties sleep at once in `FUTEX_WAIT` on a round word |
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::ptr;
@@ -31,7 +34,9 @@ use nix::mqueue::{
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::sys::stat::Mode;
 
-use crate::measure::{Ctx, Gate, MIN_COUNT, ping_loop, receive_all, send_for};
+use crate::measure::{
+    Ctx, Gate, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers, send_for,
+};
 use crate::model::Measure;
 
 /// The pipe size every pipe of the bench gets, raw or not (`F_SETPIPE_SZ`).
@@ -642,58 +647,100 @@ pub(crate) fn increments(ctx: &Ctx, processes: usize, locked: bool) -> Result<Me
         None
     };
     let counter = shm.u64_at(COUNTER);
-    let counts = ipc_core::RawArray::<u64>::new(processes)?;
-    let gate = Gate::new(processes)?;
-    let increment = || -> Result<()> {
-        match mutex {
-            Some(mutex) => {
-                // SAFETY: `mutex` was initialised by `init_mutex` in memory
-                // mapped for as long as `shm` lives, which is the whole
-                // measurement in every process.
-                let rc = unsafe { libc::pthread_mutex_lock(mutex) };
-                if rc == libc::EOWNERDEAD {
-                    // SAFETY: as above; we hold it, and a counter of any
-                    // value is consistent.
-                    unsafe { libc::pthread_mutex_consistent(mutex) };
-                } else if rc != 0 {
-                    return Err(Error::call("pthread_mutex_lock", Errno::from_raw(rc)));
-                }
-                counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-                // SAFETY: as above; this process holds the mutex.
-                unsafe { libc::pthread_mutex_unlock(mutex) };
+    let (total, seconds) = repeat_in_workers(ctx, processes, |_| match mutex {
+        Some(mutex) => {
+            // SAFETY: `mutex` was initialised by `init_mutex` in memory
+            // mapped for as long as `shm` lives, which is the whole
+            // measurement in every process.
+            let rc = unsafe { libc::pthread_mutex_lock(mutex) };
+            if rc == libc::EOWNERDEAD {
+                // SAFETY: as above; we hold it, and a counter of any
+                // value is consistent.
+                unsafe { libc::pthread_mutex_consistent(mutex) };
+            } else if rc != 0 {
+                return Err(Error::call("pthread_mutex_lock", Errno::from_raw(rc)));
             }
-            None => {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
+            counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            // SAFETY: as above; this process holds the mutex.
+            unsafe { libc::pthread_mutex_unlock(mutex) };
+            Ok(())
         }
-        Ok(())
-    };
-    let mut workers = ctx.workers(processes, &gate, |i| {
-        gate.arrive(i)?;
-        let mut n = 0_u64;
-        while n < MIN_COUNT || !gate.is_closed() {
-            increment()?;
-            n += 1;
+        None => {
+            counter.fetch_add(1, Ordering::Relaxed);
+            Ok(())
         }
-        counts.set(i, n);
-        Ok(())
     })?;
-    let seconds = gate.run_for(processes, ctx.duration);
-    for worker in &mut workers {
-        crate::measure::end(worker)?;
-    }
-    let seconds = seconds?;
-    let total: u64 = (0..processes).map(|i| counts.get(i)).sum();
     let value = counter.load(Ordering::SeqCst);
     if value != total {
         log::error!(target: "ipc-bench", "the counter reads {value} after {total} increments");
         return Err(Error::Message("a shared counter lost updates".into()));
     }
-    Ok(Measure::Rate {
-        per_s: total as f64 / seconds,
-        bytes_per_s: None,
-        count: total,
-    })
+    Ok(rate(total, seconds))
+}
+
+// ---------------------------------------------------------------------------
+// Synchronisation: a semaphore and a barrier.
+
+/// Acquire+release pairs per second of a process-shared POSIX semaphore
+/// (`sem_init(3)` with `pshared`, value 1) by `processes` processes:
+/// `sem_wait(3)` then `sem_post(3)`, the C library's semaphore, which is
+/// also what Python's `multiprocessing.Semaphore` is made of.
+pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    const _: () = assert!(std::mem::size_of::<libc::sem_t>() <= 64);
+    let shm = Shm::new(64)?;
+    let sem = shm.at(0).cast::<libc::sem_t>();
+    // SAFETY: `sem` points to zeroed, aligned shared memory that no process
+    // uses as a semaphore yet and that outlives every use below (the
+    // workers end before `shm` is dropped).
+    if unsafe { libc::sem_init(sem, 1, 1) } != 0 {
+        return Err(Error::call("sem_init", Errno::last()));
+    }
+    let (total, seconds) = repeat_in_workers(ctx, processes, |_| {
+        // SAFETY: `sem` was initialised above and stays mapped (see there).
+        while unsafe { libc::sem_wait(sem) } != 0 {
+            match Errno::last() {
+                Errno::EINTR => signal::check()?,
+                errno => return Err(Error::call("sem_wait", errno)),
+            }
+        }
+        // SAFETY: as above; this process holds the unit it gives back.
+        if unsafe { libc::sem_post(sem) } != 0 {
+            return Err(Error::call("sem_post", Errno::last()));
+        }
+        Ok(())
+    })?;
+    // SAFETY: as above; every worker has ended, nobody uses it any more.
+    unsafe { libc::sem_destroy(sem) };
+    Ok(rate(total, seconds))
+}
+
+/// The words of a raw barrier: arrivals in this round, and the round.
+const BARRIER_COUNT: usize = 0;
+const BARRIER_ROUND: usize = 64;
+
+/// Rounds per second of the plainest futex barrier, by `parties`
+/// processes: each arrival adds one to a count; the last resets it and
+/// moves the round word on with `FUTEX_WAKE` for everybody; the others
+/// sleep at once on the round word with `FUTEX_WAIT` until it moves (no
+/// spinning, no robustness: a dead party leaves the others waiting).
+pub(crate) fn barrier_rounds(ctx: &Ctx, parties: usize) -> Result<Measure> {
+    let shm = Shm::new(2 * 64)?;
+    let count = shm.u32_at(BARRIER_COUNT);
+    let round = shm.u32_at(BARRIER_ROUND);
+    let (rounds, seconds) = rounds_in_workers(ctx, parties, || {
+        let this = round.load(Ordering::Acquire);
+        if count.fetch_add(1, Ordering::AcqRel) + 1 == parties as u32 {
+            count.store(0, Ordering::Relaxed);
+            round.store(this.wrapping_add(1), Ordering::Release);
+            let _ = futex::wake(round, u32::MAX);
+        } else {
+            while round.load(Ordering::Acquire) == this {
+                futex_wait(round, this)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(rate(rounds, seconds))
 }
 
 #[cfg(test)]

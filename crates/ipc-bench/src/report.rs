@@ -22,6 +22,28 @@ pub(crate) struct Settings {
     pub(crate) observed: (u32, u32),
 }
 
+/// Whether the NATS rows were measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NatsRun {
+    /// A `nats-server` was found: the rows are measured.
+    Measured,
+    /// Not measured, and why (with the command that installs it, when it
+    /// is missing).
+    Skipped(String),
+}
+
+impl NatsRun {
+    /// One line for the header of the table.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            NatsRun::Measured => {
+                "a private nats-server on 127.0.0.1 per measurement, in a child process".into()
+            }
+            NatsRun::Skipped(why) => format!("not measured: {why}"),
+        }
+    }
+}
+
 /// Everything a report shows.
 #[derive(Debug)]
 pub(crate) struct Report {
@@ -29,6 +51,7 @@ pub(crate) struct Report {
     pub(crate) placement: Placement,
     pub(crate) settings: Settings,
     pub(crate) python: PythonRun,
+    pub(crate) nats: NatsRun,
     pub(crate) figures: Figures,
 }
 
@@ -42,7 +65,7 @@ pub(crate) struct Row {
     pub(crate) measure: Measure,
     pub(crate) floor: Option<(Mech, Measure)>,
     pub(crate) python: Option<(Mech, Measure)>,
-    /// For a peer: the ipc-core mechanism it stands beside.
+    /// For a peer or NATS: the ipc-core mechanism it stands beside.
     pub(crate) versus: Option<(Mech, Measure)>,
 }
 
@@ -64,14 +87,15 @@ impl Row {
 
 /// The mechanisms with rows of their own: ipc-core's, then the raw floors
 /// no ipc-core mechanism is held to (the others are in the floor column),
-/// then the peers (Python's are in the Python column).
+/// then the peers, then NATS (Python's are in the Python column).
 fn row_order() -> impl Iterator<Item = Mech> {
     let core = Mech::ALL.into_iter().filter(|m| m.group() == Group::Core);
     let alone = Mech::ALL
         .into_iter()
         .filter(|m| m.group() == Group::Raw && !m.is_a_floor());
     let peers = Mech::ALL.into_iter().filter(|m| m.group() == Group::Peer);
-    core.chain(alone).chain(peers)
+    let net = Mech::ALL.into_iter().filter(|m| m.group() == Group::Net);
+    core.chain(alone).chain(peers).chain(net)
 }
 
 /// One of the issue's targets, checked against this run.
@@ -226,6 +250,40 @@ impl Report {
                 holds: at_most(large(size), limit),
             });
         }
+        for (mech, python, processes, what) in [
+            (
+                Mech::Semaphore,
+                Mech::PySemaphore,
+                1,
+                "Semaphore acquire+release, 1 process",
+            ),
+            (
+                Mech::Semaphore,
+                Mech::PySemaphore,
+                4,
+                "Semaphore acquire+release, 4 processes",
+            ),
+            (Mech::Event, Mech::PyEvent, 2, "Event ping-pong round trip"),
+            (
+                Mech::Barrier,
+                Mech::PyBarrier,
+                4,
+                "Barrier rounds/s, 4 parties",
+            ),
+        ] {
+            let value = self.ratio(Section::Sync, mech, processes, python);
+            targets.push(Target {
+                what,
+                bound: match mech {
+                    Mech::Semaphore => ">= 10 x Python Semaphore",
+                    Mech::Event => ">= 10 x Python Event",
+                    _ => ">= 10 x Python Barrier",
+                },
+                value,
+                unit: "x",
+                holds: at_least(value, 10.0),
+            });
+        }
         targets.extend([
             Target {
                 what: "Value with lock, 5 processes, increments/s",
@@ -301,6 +359,7 @@ impl Report {
             ),
         ));
         lines.push(("python", self.python.describe()));
+        lines.push(("nats", self.nats.describe()));
         lines
     }
 
@@ -329,6 +388,11 @@ impl Report {
                     "Increments of one shared counter, per second, by all processes together",
                     ["procs", "incr/s", "", "incr/s", "incr/s"],
                 ),
+                Section::Sync => (
+                    "Synchronisation: Semaphore(1) acquire+release pairs and Barrier rounds per second\n\
+                     by all processes together; Event ping-pong round trip (median, 99th percentile)",
+                    ["procs", "figure", "p99", "figure", "figure"],
+                ),
             };
             let _ = writeln!(out, "{title}");
             let _ = writeln!(
@@ -344,14 +408,19 @@ impl Report {
                 columns[4],
                 "×Python"
             );
-            let mut peers_shown = false;
+            let mut shown = None;
             for row in rows {
-                if row.mech.group() == Group::Peer && !peers_shown {
-                    peers_shown = true;
+                let heading = match row.mech.group() {
+                    Group::Peer => Some("peer crates"),
+                    Group::Net => Some("past one machine"),
+                    _ => None,
+                };
+                if heading.is_some() && heading != shown {
+                    shown = heading;
                     let _ = writeln!(
                         out,
                         "{:<20} {:>7} {:>9} {:>10}  {:<19} {:>9} {:>9}",
-                        "peer crates",
+                        heading.unwrap_or_default(),
                         columns[0],
                         columns[1],
                         columns[2],
@@ -361,7 +430,7 @@ impl Report {
                     );
                 }
                 let (first, second) = cells(section, &row.measure);
-                let param = if section == Section::Increments {
+                let param = if section.counts_processes() {
                     row.param.to_string()
                 } else {
                     size(row.param)
@@ -396,9 +465,9 @@ impl Report {
             "×floor: ipc-core's round trip over the floor's, or the floor's rate over ipc-core's\n\
              (1.00 is the floor; higher is slower). ×Python: how many times faster than Python.\n\
              ×ipc-core: how many times faster the ipc-core counterpart is than the peer crate\n\
-             (above 1: ipc-core is ahead).\n",
+             or NATS (above 1: ipc-core is ahead).\n",
         );
-        out.push_str("\nTargets (issues 5 and 14), each a ratio from this run:\n");
+        out.push_str("\nTargets (issues 5, 10 and 14), each a ratio from this run:\n");
         for t in self.targets() {
             let verdict = match t.holds {
                 Some(true) => "holds",
@@ -420,8 +489,8 @@ impl Report {
         let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
         for section in Section::ALL {
             for row in self.rows(section) {
-                let (value, unit, p99, bytes, count) = parts(section, &row.measure);
-                let (size, procs) = if section == Section::Increments {
+                let (value, unit, p99, bytes, count) = parts(section, row.mech, &row.measure);
+                let (size, procs) = if section.counts_processes() {
                     (String::new(), row.param.to_string())
                 } else {
                     (row.param.to_string(), String::new())
@@ -452,14 +521,14 @@ impl Report {
     pub(crate) fn json(&self) -> Json {
         let m = &self.machine;
         let figure = |section: Section, mech: Mech, param: usize, measure: &Measure| {
-            let (value, unit, p99, bytes, count) = parts(section, measure);
+            let (value, unit, p99, bytes, count) = parts(section, mech, measure);
             json!({
                 "section": section.id(),
                 "mechanism": mech.id(),
                 "label": mech.label(),
                 "group": mech.group().id(),
-                "size_bytes": (section != Section::Increments).then_some(param),
-                "processes": (section == Section::Increments).then_some(param),
+                "size_bytes": (!section.counts_processes()).then_some(param),
+                "processes": section.counts_processes().then_some(param),
                 "value": value,
                 "unit": unit,
                 "p99_ns": p99,
@@ -545,6 +614,13 @@ impl Report {
                 },
                 "detail": self.python.describe(),
             },
+            "nats": {
+                "status": match &self.nats {
+                    NatsRun::Measured => "measured",
+                    NatsRun::Skipped(_) => "skipped",
+                },
+                "detail": self.nats.describe(),
+            },
             "figures": figures,
             "rows": rows,
             "targets": targets,
@@ -553,7 +629,11 @@ impl Report {
 }
 
 /// The value, its unit, the p99, the bytes per second and the count.
-fn parts(section: Section, m: &Measure) -> (f64, &'static str, Option<f64>, Option<f64>, u64) {
+fn parts(
+    section: Section,
+    mech: Mech,
+    m: &Measure,
+) -> (f64, &'static str, Option<f64>, Option<f64>, u64) {
     match *m {
         Measure::Latency {
             median_ns,
@@ -564,17 +644,7 @@ fn parts(section: Section, m: &Measure) -> (f64, &'static str, Option<f64>, Opti
             per_s,
             bytes_per_s,
             count,
-        } => (
-            per_s,
-            if section == Section::Increments {
-                "increments/s"
-            } else {
-                "msgs/s"
-            },
-            None,
-            bytes_per_s,
-            count,
-        ),
+        } => (per_s, mech.rate_unit(section), None, bytes_per_s, count),
     }
 }
 
@@ -588,7 +658,11 @@ fn cells(section: Section, m: &Measure) -> (String, String) {
         Measure::Rate {
             per_s, bytes_per_s, ..
         } => (
-            count(per_s),
+            match section {
+                // Rates of different things share the section: say "per second".
+                Section::Sync => format!("{}/s", count(per_s)),
+                _ => count(per_s),
+            },
             match (section, bytes_per_s) {
                 (Section::Throughput, Some(b)) => bytes_rate(b),
                 _ => String::new(),

@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Run, Running, TempDir};
+use ipc_testkit::{Pid, Run, Running, Sig, TempDir};
 use serde_json::Value as Json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipc-bench");
@@ -15,7 +15,7 @@ const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
 
 /// Every mechanism measured in Rust, by its id: ipc-core's and the raw
 /// floors.
-const RUST: [&str; 14] = [
+const RUST: [&str; 20] = [
     "pipe",
     "fifo",
     "duplex",
@@ -23,6 +23,9 @@ const RUST: [&str; 14] = [
     "queue",
     "queue-zero-copy",
     "value",
+    "semaphore",
+    "event",
+    "barrier",
     "raw-pipe",
     "raw-socketpair",
     "raw-mq",
@@ -30,6 +33,20 @@ const RUST: [&str; 14] = [
     "raw-shm-futex",
     "raw-mutex",
     "raw-atomic",
+    "raw-sem",
+    "raw-flag-spin",
+    "raw-barrier",
+];
+
+/// The synchronisation rows and their floors, by id, with their number of
+/// processes.
+const SYNC: [(&str, &[u64]); 6] = [
+    ("semaphore", &[1, 4]),
+    ("raw-sem", &[1, 4]),
+    ("event", &[2]),
+    ("raw-flag-spin", &[2]),
+    ("barrier", &[4]),
+    ("raw-barrier", &[4]),
 ];
 
 /// The peer crates, measured when the bench is built with its `peers`
@@ -45,17 +62,43 @@ fn rust() -> Vec<&'static str> {
     ids
 }
 
-const PYTHON: [&str; 3] = ["python-queue", "python-pipe", "python-value"];
+const PYTHON: [&str; 6] = [
+    "python-queue",
+    "python-pipe",
+    "python-value",
+    "python-semaphore",
+    "python-event",
+    "python-barrier",
+];
+
+/// True when a usable `nats-server` is here, as the bench itself decides:
+/// the NATS rows are measured then, and skipped with a line saying how to
+/// install it otherwise.
+fn nats_exists() -> bool {
+    ipc_net::find_nats_server().is_ok()
+}
 
 /// Runs the bench with `args`, bounded, and checks that it left no named
 /// object of its own (they carry its pid) in /dev/shm, /tmp or the FIFO
-/// directory, and no child behind it.
+/// directory, no private nats-server directory, and no child behind it.
 fn bench(args: &[&str]) -> Run {
     let mut command = Command::new(BIN);
     command.args(args);
+    bench_command(command)
+}
+
+/// As [`bench`], for a command of the bench made by the caller. The run
+/// gets a temporary directory of its own (`TMPDIR`), where the NATS rows'
+/// servers keep their files (under the pid of the child that measures,
+/// not the bench's): it must be empty of them at the end.
+fn bench_command(mut command: Command) -> Run {
+    let tmp = TempDir::new("bench-tmp");
+    command.env("TMPDIR", tmp.path());
     let running = Running::start(command, false);
     let pid = running.pid();
     let run = running.finish(Duration::from_secs(120));
+    let servers = ipc_testkit::nats::server_dirs(tmp.path());
+    assert!(servers.is_empty(), "left in TMPDIR: {servers:?}\n{run}");
     let ours = format!("{}{}-", ipc_testkit::PREFIX, pid);
     let mut dirs = vec![
         "/dev/shm".to_string(),
@@ -122,6 +165,7 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
     for id in rust() {
         let sections: &[&str] = match id {
             "value" | "raw-mutex" | "raw-atomic" => &["increments"],
+            _ if SYNC.iter().any(|(s, _)| *s == id) => &["sync"],
             _ => &["round_trip", "throughput"],
         };
         for section in sections {
@@ -144,6 +188,41 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
             .any(|f| f["mechanism"] == "value" && f["processes"] == 5),
         "{run}"
     );
+    // The synchronisation rows at their numbers of processes: the Event's
+    // a round trip, the others rates.
+    for (id, processes) in SYNC {
+        for &n in processes {
+            let figure = figures
+                .iter()
+                .find(|f| f["mechanism"] == id && f["processes"] == n)
+                .unwrap_or_else(|| panic!("no {id} figure for {n} processes\n{run}"));
+            let unit = match id {
+                "event" | "raw-flag-spin" => "ns",
+                "barrier" | "raw-barrier" => "rounds/s",
+                _ => "pairs/s",
+            };
+            assert_eq!(figure["unit"], unit, "{figure}\n{run}");
+        }
+    }
+    // NATS at every size a server takes, beside the duplex socket pair;
+    // or, with no nats-server, a line that says how to install one.
+    let nats: Vec<&Json> = figures
+        .iter()
+        .filter(|f| f["mechanism"] == "nats")
+        .collect();
+    if nats_exists() {
+        assert_eq!(doc["nats"]["status"], "measured", "{run}");
+        assert_eq!(nats.len(), 2 * 5, "2 sections, 5 sizes\n{run}");
+    } else {
+        assert_eq!(doc["nats"]["status"], "skipped", "{run}");
+        assert!(
+            doc["nats"]["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("install-nats.sh")),
+            "{run}"
+        );
+        assert!(nats.is_empty(), "{run}");
+    }
 
     // Rows: each ipc-core mechanism beside its floor, each peer beside its
     // ipc-core counterpart, with the ratio.
@@ -165,7 +244,13 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         );
         assert!(positive(&row["x_versus"]), "{row}\n{run}");
     }
-    assert_eq!(doc["targets"].as_array().map(Vec::len), Some(11), "{run}");
+    let nets: Vec<&Json> = rows.iter().filter(|r| r["group"] == "net").collect();
+    assert_eq!(nets.len(), nats.len(), "{run}");
+    for row in nets {
+        assert_eq!(row["versus"], "duplex", "{row}\n{run}");
+        assert!(positive(&row["x_versus"]), "{row}\n{run}");
+    }
+    assert_eq!(doc["targets"].as_array().map(Vec::len), Some(15), "{run}");
 
     if python_exists() {
         assert_eq!(doc["python"]["status"], "done", "{run}");
@@ -176,7 +261,7 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
             );
         }
         let with_python = rows.iter().filter(|r| positive(&r["x_python"])).count();
-        assert!(with_python >= 3, "Rust/Python ratios\n{run}");
+        assert!(with_python >= 3 + 4, "Rust/Python ratios\n{run}");
     } else {
         assert_eq!(doc["python"]["status"], "skipped", "{run}");
     }
@@ -213,11 +298,17 @@ fn csv_rows_all_have_the_header_s_shape() {
         "queue",
         "queue-zero-copy",
         "value",
+        "semaphore",
+        "event",
+        "barrier",
         "raw-shm-futex",
         "raw-atomic",
     ];
     if cfg!(feature = "peers") {
         with_rows.extend(PEERS);
+    }
+    if nats_exists() {
+        with_rows.push("nats");
     }
     for id in with_rows {
         assert!(
@@ -238,7 +329,7 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
     let run = bench(&args);
     run.assert_code(0).assert_no_panic();
     let lines = run.stdout_lines();
-    for (label, line) in ["machine", "kernel", "placement", "run", "python"]
+    for (label, line) in ["machine", "kernel", "placement", "run", "python", "nats"]
         .iter()
         .zip(&lines[1..])
     {
@@ -255,9 +346,16 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
         "Value + lock",
         "raw shm futex",
         "Queue claim/get_ref",
+        "Synchronisation",
+        "Semaphore acq+rel",
+        "Event ping-pong",
+        "Barrier round",
         "Targets",
         "not measured: --no-python",
     ]);
+    if nats_exists() {
+        run.assert_stdout_contains(&["past one machine", "NATS (loopback)"]);
+    }
     if cfg!(feature = "peers") {
         run.assert_stdout_contains(&[
             "peer crates",
@@ -291,4 +389,94 @@ fn bad_arguments_are_bad_usage() {
         let run = ipc_testkit::run(BIN, args);
         run.assert_code(2).assert_no_panic();
     }
+}
+
+#[test]
+fn without_a_usable_nats_server_its_rows_are_skipped_with_a_line_saying_why() {
+    let mut command = Command::new(BIN);
+    command
+        .args(TINY)
+        .args(["--only", "nats,pipe", "--sizes", "8", "--no-python"])
+        .env("IPC_LAB_NATS_SERVER", "/nonexistent/nats-server");
+    let run = bench_command(command);
+    run.assert_code(0).assert_no_panic();
+    let line = run
+        .stdout_lines()
+        .into_iter()
+        .find(|l| l.starts_with("nats "))
+        .unwrap_or_else(|| panic!("no nats line\n{run}"))
+        .to_string();
+    assert!(
+        line.contains("not measured") && line.contains("/nonexistent/nats-server"),
+        "{line}\n{run}"
+    );
+    assert!(!run.stdout.contains("NATS (loopback)"), "{run}");
+    run.assert_stdout_contains(&["pipe (simplex)"]);
+}
+
+/// The command line of process `pid`, its arguments apart.
+fn cmdline(pid: Pid) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_default()
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+#[test]
+fn sigterm_during_a_nats_row_stops_its_server_and_leaves_nothing() {
+    if !nats_exists() {
+        eprintln!("skipped: no nats-server here (scripts/install-nats.sh installs one)");
+        return;
+    }
+    // 10 s per measurement: the signal lands while NATS is measured.
+    let tmp = TempDir::new("bench-tmp");
+    let mut command = Command::new(BIN);
+    command
+        .args(["--only", "nats", "--sizes", "8", "--no-python"])
+        .args(["--scale", "25"])
+        .env("TMPDIR", tmp.path());
+    let running = Running::start(command, false);
+    let bench = running.pid();
+    // The bench's child that measures, and the nats-server it started (not
+    // the `nats-server --version` run before, which ends at once).
+    let mut found = None;
+    let seen = ipc_testkit::eventually(Duration::from_secs(30), || {
+        for child in ipc_testkit::children_of(bench) {
+            for grandchild in ipc_testkit::children_of(child) {
+                let args = cmdline(grandchild);
+                let store = args
+                    .iter()
+                    .position(|a| a == "--store_dir")
+                    .and_then(|at| args.get(at + 1));
+                if ipc_testkit::command_of(grandchild).as_deref() == Some("nats-server")
+                    && let Some(store) = store
+                {
+                    found = Some((child, grandchild, std::path::PathBuf::from(store)));
+                    return true;
+                }
+            }
+        }
+        false
+    });
+    let Some((child, server, store)) = found.filter(|_| seen) else {
+        let run = running.finish(Duration::from_secs(60));
+        panic!("no nats-server under the bench\n{run}");
+    };
+    let dir = store.parent().expect("the server's directory").to_owned();
+    assert!(dir.exists(), "{}", dir.display());
+    // The bench's own watchdog sends the same signal.
+    let run = running.signal_and_wait(Sig::SIGTERM, false, &[child]);
+    assert_ne!(
+        run.code(),
+        Some(0),
+        "an interrupted run is no success\n{run}"
+    );
+    run.assert_no_panic();
+    let left = ipc_testkit::wait_gone(&[server], Duration::from_secs(10));
+    assert!(left.is_empty(), "nats-server still there: {left:?}\n{run}");
+    assert!(!dir.exists(), "{} left behind\n{run}", dir.display());
+    let left = ipc_testkit::nats::server_dirs(tmp.path());
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}\n{run}");
 }

@@ -88,10 +88,10 @@
 //! core to the consumer's, and nothing back.
 //!
 //! A process that finds the queue empty (or full), looking without the lock
-//! first and then under it, spins for a few microseconds watching the slot
-//! (or `head`; a producer waits, while it spins, for an eighth of the ring
-//! to be free, so that it then writes a run of messages without reading
-//! `head`), then counts itself as a sleeper, reads the sequence word,
+//! first and then under it, spins for a few microseconds ([`blocking::spin`])
+//! watching the slot (or `head`; a producer waits, while it spins, for an
+//! eighth of the ring to be free, so that it then writes a run of messages
+//! without reading `head`), then counts itself as a sleeper, reads the sequence word,
 //! looks at the ring once more and sleeps on the word with `FUTEX_WAIT`
 //! (`futex(2)`). After each put (or get) the process looks at the count of
 //! sleepers, and only if it is not zero increments the sequence word and
@@ -140,9 +140,6 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 
 /// The largest encoded message [`Queue::new`] accepts, in bytes.
 pub const DEFAULT_MAX_MESSAGE: usize = 4096;
-
-/// How long a blocked call spins before it sleeps in the kernel.
-const SPIN: Duration = Duration::from_micros(20);
 
 /// Thread-local buffers larger than this are given back after use.
 const KEEP_BUFFER: usize = 1 << 20;
@@ -1180,7 +1177,8 @@ impl Ring {
         }
     }
 
-    /// Waits until `side` may go on ([`Ring::ready`]): spins for [`SPIN`],
+    /// Waits until `side` may go on ([`Ring::ready`]): spins for at most
+    /// [`blocking::SPIN`] ([`blocking::spin`], the one spin of ipc-core),
     /// then sleeps with `FUTEX_WAIT` in slices of at most
     /// [`blocking::POLL_INTERVAL`] ([`blocking::wait`] notices signals and
     /// the deadline between them).
@@ -1201,22 +1199,8 @@ impl Ring {
             Side::Put => self.room,
             Side::Get => 1,
         };
-        // A few hundred spins before the clock is read at all: most waits
-        // between two running processes end within a microsecond.
-        for _ in 0..256 {
-            if self.ready_for(side, room) {
-                return Ok(());
-            }
-            std::hint::spin_loop();
-        }
-        let spin = Deadline::after(deadline.slice().min(SPIN));
-        let mut spins = 0_u32;
-        while !self.ready_for(side, room) {
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(64) && spin.has_passed() {
-                break;
-            }
-            std::hint::spin_loop();
+        if blocking::spin(deadline, || self.ready_for(side, room)) {
+            return Ok(());
         }
         let waiters = self.side(side);
         blocking::wait(deadline, |slice| {

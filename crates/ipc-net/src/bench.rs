@@ -28,6 +28,9 @@ use crate::names::{ServerUrls, Subject};
 /// Every measurement makes at least this many round trips or messages.
 pub const MIN_COUNT: usize = 5;
 
+/// What [`publish_throughput`]'s receiver sends itself first.
+const PROBE: &[u8] = b"probe";
+
 fn subject(what: &str) -> Subject {
     format!("ipc-lab.bench.{}.{what}", std::process::id())
         .parse()
@@ -89,6 +92,13 @@ pub fn request_reply_round_trips(
     };
     let task = crate::runtime::runtime()?.spawn(echo);
     let payload = vec![0x5a_u8; size];
+    // A flush only sends the subscription; the server may not have taken
+    // it yet when the first request (on another connection) arrives, and
+    // answer "no responders". Ask until the echo answers, untimed.
+    if let Err(e) = requester.request_patiently(&subject, &payload, Duration::from_secs(5)) {
+        task.abort();
+        return Err(e);
+    }
     let mut trips = Vec::new();
     let started = Instant::now();
     let outcome = loop {
@@ -154,6 +164,19 @@ pub fn publish_throughput(
     let receiver = Connection::connect(urls)?;
     let data = subject("data");
     let mut subscription = receiver.subscribe(&data)?;
+    // A flush only sends the subscription: until the server has taken it,
+    // what the publisher sends is dropped (the end marker too). The
+    // server handles each connection's commands in order, so once the
+    // receiver's own probe comes back through the subscription, the
+    // server knows it.
+    receiver.publish(&data, PROBE)?;
+    let probe = subscription.next(Duration::from_secs(5))?;
+    if probe.payload() != PROBE {
+        return Err(Error::BadMessage {
+            subject: data.to_string(),
+            reason: format!("{} bytes before the probe", probe.payload().len()),
+        });
+    }
     let payload = bytes::Bytes::from(vec![0xa5_u8; size.max(1)]);
     let client = publisher.client.clone();
     let started = Instant::now();

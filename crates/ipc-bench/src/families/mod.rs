@@ -8,6 +8,8 @@
 //! | kernel streams and queues | [`streams`] | pipe, FIFO, duplex, message queue and their raw floors |
 //! | shared memory | [`shm`] | `Queue` (`put`/`get` and `claim`/`get_ref`), the raw spinning and futex floors |
 //! | one shared counter | [`counter`] | `Value` with its lock, the raw robust mutex, a raw atomic add |
+//! | synchronisation | [`sync`] | `Semaphore`, `Event`, `Barrier`; a raw `sem_t`, a spinning flag, a futex barrier |
+//! | past one machine | [`net`] | NATS request–reply and publish through a private `nats-server` on loopback |
 //! | peers | `crate::peers` | ipc-channel, interprocess, iceoryx2 (feature `peers`) |
 //!
 //! Python's rows come from `scripts/bench_python.py`, run once after
@@ -19,8 +21,10 @@ use crate::measure::Ctx;
 use crate::model::{Key, Measure, Mech, Section};
 
 pub(crate) mod counter;
+pub(crate) mod net;
 pub(crate) mod shm;
 pub(crate) mod streams;
+pub(crate) mod sync;
 
 /// Measures one mechanism: the parameter is a message size in bytes (round
 /// trips, throughput) or a number of processes (increments).
@@ -40,6 +44,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) sizes: &'a [usize],
     /// The largest POSIX message queue message (0 if none).
     pub(crate) mq_msgsize_max: usize,
+    /// Whether a usable `nats-server` was found (the NATS rows need one).
+    pub(crate) nats: bool,
 }
 
 /// Every family's jobs, in the order they run.
@@ -48,8 +54,10 @@ pub(crate) fn all(plan: &Plan<'_>) -> Vec<Job> {
     jobs.extend(streams::jobs(plan));
     jobs.extend(shm::jobs(plan));
     jobs.extend(counter::jobs(plan));
+    jobs.extend(sync::jobs(plan));
     #[cfg(feature = "peers")]
     jobs.extend(crate::peers::jobs(plan));
+    jobs.extend(net::jobs(plan));
     jobs
 }
 

@@ -7,9 +7,13 @@
 //! arrived, whether it is broken) lives in shared memory behind a robust
 //! mutex of its own, held only for a few instructions at a time. The last
 //! party to arrive completes the round: it starts the next generation and
-//! wakes everybody. The others sleep on a sequence word with `FUTEX_WAIT`
-//! (`futex(2)`), in slices of at most [`crate::blocking::POLL_INTERVAL`],
-//! and leave once the generation they arrived in has ended. A round that
+//! wakes everybody. The others watch a sequence word for a few
+//! microseconds ([`crate::blocking::spin`]), then sleep on it with
+//! `FUTEX_WAIT` (`futex(2)`), in slices of at most
+//! [`crate::blocking::POLL_INTERVAL`], and leave once the generation they
+//! arrived in has ended: the last party publishes the end of its round in
+//! one word, which a waiter reads without taking the mutex, and wakes
+//! only the parties that sleep. A round that
 //! ended by a [`Barrier::reset`] instead of completing is remembered as
 //! such (the outcome of each of the last 64 rounds is kept), so its
 //! parties get [`Error::BrokenBarrier`], not a success.
@@ -30,7 +34,8 @@
 //! [`crate::blocking::POLL_INTERVAL`], whether the dead party was waiting
 //! at the barrier or working between two rounds. (Rounds that complete
 //! sooner never look: a round costs no system call beyond the futex wake
-//! and waits.)
+//! and waits, and none at all when every party was still spinning as the
+//! last one arrived.)
 //!
 //! What cannot be noticed:
 //!
@@ -89,6 +94,18 @@ struct State {
     why: AtomicU32,
     /// Tells this barrier from others in a thread's memberships.
     id: AtomicU64,
+    /// The last end of a round, in one word: the generation it started,
+    /// shifted left by one, and 1 if the round completed (0 if reset).
+    /// A party reads it without the mutex ([`ended_round`]).
+    last_end: AtomicU64,
+    /// How many parties sleep (or are about to) on `seq`: a round that
+    /// ends with none asleep calls no `FUTEX_WAKE`.
+    sleepers: AtomicU32,
+}
+
+/// The value of `last_end` once the round `round` has completed.
+fn ended_round(round: u32) -> u64 {
+    u64::from(round.wrapping_add(1)) << 1 | 1
 }
 
 // SAFETY: repr(C), atomics only.
@@ -378,11 +395,35 @@ impl Barrier {
                 state.seq.load(Ordering::SeqCst),
             )
         };
+        // The last party, running on another CPU, usually arrives within
+        // the spin: the round ends with no sleep and no wake-up, and the
+        // round's end tells without the mutex that it completed (the
+        // mutex is for anything else: a break, a reset, a later round).
+        let completed = ended_round(round);
+        blocking::spin(deadline, || state.seq.load(Ordering::SeqCst) != seen);
+        if state.last_end.load(Ordering::SeqCst) == completed {
+            return Ok(index);
+        }
         let outcome = blocking::wait(deadline, |slice| {
-            if slice.is_zero() {
-                return Ok(None);
+            let woke = if slice.is_zero() {
+                // The first look, before any sleep: news only if the
+                // sequence word moved.
+                if state.seq.load(Ordering::SeqCst) == seen {
+                    return Ok(None);
+                }
+                Wake::Changed
+            } else {
+                // Counted before the kernel looks at `seq`: a wake_all
+                // after this sees us; one before moved `seq`, and
+                // FUTEX_WAIT returns at once.
+                state.sleepers.fetch_add(1, Ordering::SeqCst);
+                let slept = futex::wait(&state.seq, seen, slice);
+                state.sleepers.fetch_sub(1, Ordering::SeqCst);
+                slept?
+            };
+            if state.last_end.load(Ordering::SeqCst) == completed {
+                return Ok(Some(index));
             }
-            let woke = futex::wait(&state.seq, seen, slice)?;
             let _held = self.lock_state()?;
             if let Some(done) = self.outcome(round, index) {
                 return done.map(Some);
@@ -469,7 +510,11 @@ impl Barrier {
             }
             let history = state.history.load(Ordering::SeqCst);
             state.history.store(history << 1, Ordering::SeqCst);
-            state.generation.fetch_add(1, Ordering::SeqCst);
+            let next = state
+                .generation
+                .fetch_add(1, Ordering::SeqCst)
+                .wrapping_add(1);
+            state.last_end.store(u64::from(next) << 1, Ordering::SeqCst);
             state.count.store(0, Ordering::SeqCst);
             state.broken.store(0, Ordering::SeqCst);
             self.wake_all()?;
@@ -598,7 +643,8 @@ impl Barrier {
         let state = self.state();
         let history = state.history.load(Ordering::SeqCst);
         state.history.store(history << 1 | 1, Ordering::SeqCst);
-        state.generation.fetch_add(1, Ordering::SeqCst);
+        let round = state.generation.fetch_add(1, Ordering::SeqCst);
+        state.last_end.store(ended_round(round), Ordering::SeqCst);
         state.count.store(0, Ordering::SeqCst);
         self.wake_all()
     }
@@ -613,10 +659,15 @@ impl Barrier {
         Ok(())
     }
 
+    /// Moves the sequence word on, and wakes the parties asleep on it, if
+    /// any (the others see the move while they spin, or FUTEX_WAIT
+    /// refuses to sleep on the old value).
     fn wake_all(&self) -> Result<()> {
-        let seq = &self.state().seq;
-        seq.fetch_add(1, Ordering::SeqCst);
-        futex::wake(seq, u32::MAX)?;
+        let state = self.state();
+        state.seq.fetch_add(1, Ordering::SeqCst);
+        if state.sleepers.load(Ordering::SeqCst) > 0 {
+            futex::wake(&state.seq, u32::MAX)?;
+        }
         Ok(())
     }
 }

@@ -4,8 +4,9 @@
 //! # How it works
 //!
 //! One 32-bit word in shared memory: bit 0 is the flag, the other bits
-//! count the times it was set. A waiter that finds the flag clear sleeps
-//! on the word with `FUTEX_WAIT` (`futex(2)`), in slices of at most
+//! count the times it was set. A waiter that finds the flag clear watches
+//! the word for a few microseconds ([`crate::blocking::spin`]), then
+//! sleeps on it with `FUTEX_WAIT` (`futex(2)`), in slices of at most
 //! [`crate::blocking::POLL_INTERVAL`]; [`Event::set`] sets the flag, adds
 //! one to the count and, if anybody sleeps, wakes every sleeper.
 //!
@@ -199,7 +200,10 @@ impl Event {
             return Ok(());
         }
         // From a clear flag the word changes only when the event is set:
-        // any change means it was set since we started.
+        // any change means it was set since we started. A setter running
+        // on another CPU usually comes within the spin, sparing both sides
+        // a sleep and a wake-up; the first look of `blocking::wait` sees it.
+        blocking::spin(deadline, || body.word.load(Ordering::SeqCst) != start);
         blocking::wait(deadline, |slice| {
             if body.word.load(Ordering::SeqCst) != start {
                 return Ok(Some(()));

@@ -17,8 +17,11 @@
 //!   children (anonymous memory, nothing to clean up); `create(name, …)`
 //!   and `open(name)` put it in a named segment for unrelated processes
 //!   (see [`crate::SharedMemory::create`]);
-//! * waits without spinning: a blocked process sleeps in the kernel, on a
-//!   futex ([`futex`]) or in `pthread_mutex_timedlock(3)`;
+//! * waits without busy-waiting: a blocked process sleeps in the kernel,
+//!   on a futex ([`futex`]) or in `pthread_mutex_timedlock(3)`, after
+//!   watching the futex word for a few microseconds at most
+//!   ([`crate::blocking::spin`]: the other side, running on another CPU,
+//!   usually comes within them);
 //! * waits through [`crate::blocking`]: every wait has a `_timeout` and an
 //!   `_until` form ([`Error::Timeout`](crate::Error::Timeout)), a `try_`
 //!   form where Python has `block=False`

@@ -5,8 +5,9 @@
 //! # How it works
 //!
 //! The value is a 32-bit word in shared memory. `acquire` takes one unit
-//! with a compare-and-swap when the value is above 0; when it is 0, the
-//! process counts itself as a sleeper and sleeps on the word with
+//! with a compare-and-swap when the value is above 0; when it is 0, it
+//! watches the word for a few microseconds ([`crate::blocking::spin`]),
+//! then counts itself as a sleeper and sleeps on the word with
 //! `FUTEX_WAIT` (`futex(2)`), in slices of at most
 //! [`crate::blocking::POLL_INTERVAL`] ([`crate::blocking::wait`]).
 //! `release` adds one unit and, only if somebody sleeps, wakes one sleeper
@@ -32,14 +33,15 @@ use std::time::Duration;
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::sync::futex;
+use crate::sync::futex::{self, Wake};
 use crate::sync::region::{Atomics, Kind, Region};
 
 #[repr(C)]
 struct Body {
     /// The value; the futex word.
     count: AtomicU32,
-    /// How many processes sleep (or are about to) on `count`.
+    /// How many processes sleep (or are about to) on `count` and have not
+    /// been woken yet.
     sleepers: AtomicU32,
     /// The highest value a release may reach.
     bound: AtomicU32,
@@ -114,6 +116,11 @@ impl Counter {
 
     fn acquire_until(&self, deadline: Deadline) -> Result<()> {
         let body = self.body();
+        // A unit released by a process running on another CPU usually
+        // comes within the spin: taken then, with no sleep and no wake-up.
+        if self.take() || blocking::spin(deadline, || self.take()) {
+            return Ok(());
+        }
         let outcome = blocking::wait(deadline, |slice| {
             if self.take() {
                 return Ok(Some(()));
@@ -126,7 +133,11 @@ impl Counter {
             // or came before and FUTEX_WAIT finds the word non-zero.
             body.sleepers.fetch_add(1, Ordering::SeqCst);
             let slept = futex::wait(&body.count, 0, slice);
-            body.sleepers.fetch_sub(1, Ordering::SeqCst);
+            // Woken, we were counted out by the waker (see `wake_one`);
+            // otherwise we count ourselves out.
+            if !matches!(slept, Ok(Wake::Woken)) {
+                body.sleepers.fetch_sub(1, Ordering::SeqCst);
+            }
             slept?;
             Ok(self.take().then_some(()))
         });
@@ -159,10 +170,20 @@ impl Counter {
         self.wake_one_if_needed()
     }
 
+    /// Wakes one sleeper if there is one and a unit for it, and counts it
+    /// out of the sleepers at once: until it runs again (which takes a
+    /// while when its CPU is busy), later releases do not wake it again,
+    /// nor call the kernel to wake nobody. `FUTEX_WAIT` returns 0 only to a
+    /// sleeper this call dequeued, so a sleeper counts itself out exactly
+    /// when it was not woken (timed out, interrupted, or the word had
+    /// changed).
     fn wake_one_if_needed(&self) -> Result<()> {
         let body = self.body();
         if body.sleepers.load(Ordering::SeqCst) > 0 && body.count.load(Ordering::SeqCst) > 0 {
-            futex::wake(&body.count, 1)?;
+            let woken = futex::wake(&body.count, 1)?;
+            if woken > 0 {
+                body.sleepers.fetch_sub(woken as u32, Ordering::SeqCst);
+            }
         }
         Ok(())
     }

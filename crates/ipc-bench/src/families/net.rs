@@ -1,0 +1,24 @@
+//! Past one machine: NATS on loopback, request–reply round trips and
+//! publish throughput through a private `nats-server`, beside the local
+//! mechanisms (each row stands beside the duplex socket pair, the local
+//! way to ask and be answered). Listed only when `nats-server` was found.
+
+use super::{Job, Measurer, Plan, by_size};
+use crate::model::{Mech, Section};
+use crate::net;
+
+pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
+    if !plan.nats {
+        return Vec::new();
+    }
+    const ROUND_TRIP: [(Mech, Measurer); 1] = [(Mech::Nats, net::round_trip)];
+    const THROUGHPUT: [(Mech, Measurer); 1] = [(Mech::Nats, net::throughput)];
+    by_size(
+        &[
+            (Section::RoundTrip, &ROUND_TRIP),
+            (Section::Throughput, &THROUGHPUT),
+        ],
+        plan.sizes,
+        |_, size| size <= net::MAX_PAYLOAD,
+    )
+}

@@ -1,0 +1,56 @@
+//! The synchronisation twins of Python's `multiprocessing`, each beside a
+//! raw floor and Python's own: a `Semaphore(1)` acquired and released by 1
+//! and 4 processes, an `Event` ping-pong between two processes (two
+//! events, one each way), and a `Barrier` of 4 parties, round after round.
+
+use super::{Job, Measurer, Plan};
+use crate::ipc;
+use crate::model::{Key, Mech, Section};
+use crate::raw::{self, Wait};
+
+/// How many processes acquire and release the semaphore.
+pub(crate) const SEMAPHORE_PROCESSES: [usize; 2] = [1, 4];
+
+/// The processes of an Event ping-pong.
+pub(crate) const EVENT_PROCESSES: usize = 2;
+
+/// How many parties the barrier has.
+pub(crate) const BARRIER_PARTIES: usize = 4;
+
+/// Every row with its number of processes, each floor right before what
+/// is held to it.
+const ROWS: [(Mech, Measurer, usize); 8] = [
+    (Mech::RawSem, raw::semaphore_pairs, SEMAPHORE_PROCESSES[0]),
+    (
+        Mech::Semaphore,
+        ipc::semaphore_pairs,
+        SEMAPHORE_PROCESSES[0],
+    ),
+    (Mech::RawSem, raw::semaphore_pairs, SEMAPHORE_PROCESSES[1]),
+    (
+        Mech::Semaphore,
+        ipc::semaphore_pairs,
+        SEMAPHORE_PROCESSES[1],
+    ),
+    (
+        Mech::RawFlag,
+        |c, _| raw::shm_round_trip(c, 0, Wait::Spin),
+        EVENT_PROCESSES,
+    ),
+    (Mech::Event, ipc::event_round_trip, EVENT_PROCESSES),
+    (Mech::RawBarrier, raw::barrier_rounds, BARRIER_PARTIES),
+    (Mech::Barrier, ipc::barrier_rounds, BARRIER_PARTIES),
+];
+
+pub(crate) fn jobs(_plan: &Plan<'_>) -> Vec<Job> {
+    ROWS.into_iter()
+        .map(|(mech, run, param)| Job {
+            key: Key {
+                section: Section::Sync,
+                mech,
+                param,
+            },
+            run,
+        })
+        .collect()
+}
