@@ -21,10 +21,15 @@ use std::path::Path;
 use crate::Run;
 
 /// The section headings every handout has, in this order and no others.
-pub const SECTIONS: [&str; 8] = [
+///
+/// "Your part" says what a student writes in a starter (the regions of
+/// `src/` between `// STUDENT: <hint>` and `// END STUDENT`, which
+/// `scripts/starter.sh` replaces with `todo!()`) and how to check it.
+pub const SECTIONS: [&str; 9] = [
     "## Aim",
     "## Theory in brief",
     "## How to run",
+    "## Your part",
     "## Expected output",
     "## What to observe",
     "## Questions",
@@ -249,6 +254,10 @@ Show the shape.
 ```sh
 cargo run -p exp0-demo
 ```
+
+## Your part
+
+Write the demonstration.
 
 ## Expected output
 

@@ -240,7 +240,7 @@ impl<'c> Squares<'c> {
     /// error; [`Error::BadMessage`] for a reply that is not one; a lost
     /// connection.
     pub fn call(&self, procedure: &str, mylist: &[i64]) -> Result<Value> {
-        // STUDENT: marshal the call as JSON, request it, unmarshal {"result"} or {"error"}
+        // STUDENT: marshal the call as JSON, request it, unmarshal the result (or the error)
         let request = json!({ "procedure": procedure, "mylist": mylist }).to_string();
         let reply = self
             .nc
