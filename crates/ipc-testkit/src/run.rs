@@ -378,27 +378,23 @@ impl Running {
             .expect("started with stdin = true")
     }
 
-    /// Waits until `count` lines of standard output satisfy `matches`
-    /// (counting lines already seen); panics after `timeout`.
-    pub fn wait_for_lines(
+    /// Waits up to `timeout` for `count` lines of standard output that
+    /// satisfy `matches` (counting lines already seen); true if they came,
+    /// false after the timeout. Panics, with its standard error, if the
+    /// program ends before. For a test that watches something else
+    /// meanwhile: call it with a short timeout in a loop.
+    pub fn has_lines(
         &mut self,
         count: usize,
         timeout: Duration,
         matches: impl Fn(&str) -> bool,
-    ) {
+    ) -> bool {
         let deadline = Instant::now() + timeout;
         while self.seen.iter().filter(|l| matches(l)).count() < count {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => self.seen.push(line),
-                Err(RecvTimeoutError::Timeout) => {
-                    let _ = self.child.kill();
-                    panic!(
-                        "{}: no {count} matching lines after {timeout:?}; stdout so far:\n{}",
-                        self.command,
-                        self.seen.join("\n")
-                    );
-                }
+                Err(RecvTimeoutError::Timeout) => return false,
                 Err(RecvTimeoutError::Disconnected) => {
                     let stderr = self.stderr_after_end();
                     panic!(
@@ -409,6 +405,26 @@ impl Running {
                     )
                 }
             }
+        }
+        true
+    }
+
+    /// Waits until `count` lines of standard output satisfy `matches`
+    /// (counting lines already seen); panics after `timeout`, or with its
+    /// standard error if the program ends before.
+    pub fn wait_for_lines(
+        &mut self,
+        count: usize,
+        timeout: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) {
+        if !self.has_lines(count, timeout, &matches) {
+            let _ = self.child.kill();
+            panic!(
+                "{}: no {count} matching lines after {timeout:?}; stdout so far:\n{}",
+                self.command,
+                self.seen.join("\n")
+            );
         }
     }
 
