@@ -298,9 +298,22 @@ impl Grader {
             std::os::unix::fs::symlink(&venv, &link)
                 .map_err(|e| Error::io(format!("linking {}", link.display()), e))?;
         }
+        let target = work.join("target");
+        if !target.exists()
+            && let Ok(from) = self.reference.target_dir()
+        {
+            let members = self.reference.members()?;
+            let copied = seed_target(&from.join("debug"), &target.join("debug"), &members)?;
+            if copied > 0 {
+                self.progress(format_args!(
+                    "grade: {copied} compiled dependencies copied from {}",
+                    from.display()
+                ));
+            }
+        }
         Ok(Tree {
             root,
-            target: work.join("target"),
+            target,
             scratch: work.join("scratch"),
             in_place: false,
         })
@@ -643,6 +656,65 @@ fn keep_tail(stdout: &str, stderr: &str) -> String {
         text = format!("…{}", &text[cut..]);
     }
     text
+}
+
+/// Seeds `to`, a new target profile directory (`…/debug`), with what
+/// `from`, the reference's, compiled of every package that is not one of
+/// the workspace's `members` (package names): the dependencies from
+/// crates.io, whose compiled form does not depend on where the workspace
+/// is. Cargo finds them fresh and builds only the workspace's own crates.
+/// Returns how many files were copied (0 when `from` has none).
+fn seed_target(from: &Path, to: &Path, members: &BTreeSet<String>) -> Result<usize> {
+    let ours = |name: &str| members.contains(&name.replace('_', "-"));
+    // `name-0123abcd…` (a directory of .fingerprint/ or build/, a .d file).
+    let package = |stem: &str| stem.rsplit_once('-').map(|(name, _)| name.to_owned());
+    let mut copied = 0;
+    for dir in [".fingerprint", "build"] {
+        let Ok(entries) = fs::read_dir(from.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if package(&name).is_some_and(|p| !ours(&p)) && entry.path().is_dir() {
+                copied += copy_all(&entry.path(), &to.join(dir).join(&name))?;
+            }
+        }
+    }
+    if let Ok(entries) = fs::read_dir(from.join("deps")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stem = match name.rsplit_once('.') {
+                Some((stem, "rlib" | "rmeta" | "so")) => stem.strip_prefix("lib").unwrap_or(stem),
+                Some((stem, "d")) => stem,
+                _ => continue,
+            };
+            if package(stem).is_some_and(|p| !ours(&p)) {
+                workspace::copy_file(&entry.path(), &to.join("deps").join(&name))?;
+                copied += 1;
+            }
+        }
+    }
+    Ok(copied)
+}
+
+/// Copies everything under `from` to `to`; returns how many files.
+fn copy_all(from: &Path, to: &Path) -> Result<usize> {
+    let mut copied = 0;
+    let entries =
+        fs::read_dir(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copied += copy_all(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            workspace::copy_file(&entry.path(), &target)?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 /// Copies the regular files under `from` to `to` (fresh files, so that

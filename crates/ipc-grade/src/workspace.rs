@@ -132,6 +132,26 @@ impl Workspace {
         experiments_in(&self.root)
     }
 
+    /// The names of the workspace's own packages: the directories of
+    /// `crates/` and `exercises/` with a `Cargo.toml`, by package name.
+    ///
+    /// # Errors
+    /// A directory that cannot be read.
+    pub fn members(&self) -> Result<std::collections::BTreeSet<String>> {
+        let mut names = std::collections::BTreeSet::new();
+        for dir in ["crates", EXERCISES] {
+            let Ok(entries) = fs::read_dir(self.root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if let Some(name) = package_name(&entry.path()) {
+                    names.insert(name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// The directory of experiment `name`.
     pub fn crate_dir(&self, name: &str) -> PathBuf {
         self.root.join(EXERCISES).join(name)
