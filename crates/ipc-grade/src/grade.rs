@@ -459,6 +459,7 @@ impl Grader {
             }
             return Ok(CrateReport::new(krate, Some(error.clone()), checks));
         }
+        let warnings = build.warnings.get(krate).copied().unwrap_or(0);
         for (_, target, exe) in executables {
             let mut list = Command::new(exe);
             list.args(["--list", "--format", "terse"])
@@ -501,7 +502,9 @@ impl Grader {
                 checks.push(check);
             }
         }
-        Ok(CrateReport::new(krate, None, checks))
+        let mut report = CrateReport::new(krate, None, checks);
+        report.warnings = warnings;
+        Ok(report)
     }
 
     fn report_line(&self, out: &mut dyn Write, krate: &str, check: &Check) {
@@ -548,6 +551,8 @@ struct Build {
     errors: std::collections::BTreeMap<String, Vec<String>>,
     /// What stopped the whole build.
     fatal: Option<String>,
+    /// How many warnings each crate's sources got.
+    warnings: std::collections::BTreeMap<String, usize>,
 }
 
 impl Build {
@@ -576,6 +581,14 @@ impl Build {
                             libtest::target_name(Path::new(src)),
                             PathBuf::from(exe),
                         ));
+                    }
+                }
+                Some("compiler-message") if message["message"]["level"] == "warning" => {
+                    if let Some(krate) = message["target"]["src_path"]
+                        .as_str()
+                        .and_then(|src| crate_of(Path::new(src), root))
+                    {
+                        *build.warnings.entry(krate).or_default() += 1;
                     }
                 }
                 Some("compiler-message") if message["message"]["level"] == "error" => {

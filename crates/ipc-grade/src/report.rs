@@ -40,6 +40,9 @@ pub struct CrateReport {
     /// The compiler's errors, when the crate did not build.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_error: Option<String>,
+    /// How many warnings the compiler gave for the crate (when it built;
+    /// `cargo build -p CRATE` shows them).
+    pub warnings: usize,
     /// Every check, in the order they ran.
     pub checks: Vec<Check>,
 }
@@ -52,6 +55,7 @@ impl CrateReport {
             score: checks.iter().filter(|c| c.passed).count(),
             total: checks.len(),
             build_error,
+            warnings: 0,
             checks,
         }
     }

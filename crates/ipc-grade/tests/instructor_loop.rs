@@ -405,14 +405,18 @@ fn the_instructors_loop_on_every_experiment() {
     graded.assert_code(0);
     let class_time = started.elapsed() - reference_time;
 
-    // The starter: every crate builds; only free checks pass; every other
-    // failure of a crate whose tests reach its parts names one of them.
+    // The starter: every crate builds, without a warning; only free checks
+    // pass; a failure names the part still to write, in the student's file.
     let report = read_json(&class.join("grades/starter.json"));
     for krate in report["crates"].as_array().unwrap() {
         let name = krate["crate"].as_str().unwrap();
         assert!(
             krate.get("build_error").is_none(),
             "{name} did not build: {krate}"
+        );
+        assert_eq!(
+            krate["warnings"], 0,
+            "the starter of {name} builds with warnings"
         );
     }
     let all = checks(&report);
