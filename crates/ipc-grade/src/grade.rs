@@ -530,11 +530,10 @@ impl Grader {
             let source = fs::read_to_string(&file)
                 .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
             let target = libtest::target_name(&file);
-            tests.extend(
-                libtest::tests_in_source(&source)
-                    .into_iter()
-                    .map(|name| (target.clone(), name)),
-            );
+            // In the order the test binary lists them.
+            let mut names = libtest::tests_in_source(&source);
+            names.sort();
+            tests.extend(names.into_iter().map(|name| (target.clone(), name)));
         }
         Ok(tests)
     }

@@ -132,7 +132,8 @@ pub fn summary(panic: &str) -> String {
             break;
         }
     }
-    cap(&text)
+    // `…this run:` introduces the run shown below it, which is not here.
+    cap(text.trim_end_matches(':'))
 }
 
 /// `text` cut to [`MESSAGE_CAP`] characters, with `…` when cut.
@@ -241,6 +242,10 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 8 filtered out; 
             "file: left: 2, right: 3"
         );
         assert_eq!(summary("assertion failed: a < b"), "a < b");
+        assert_eq!(
+            summary("the handout does not show this run:\n$ x"),
+            "the handout does not show this run"
+        );
         assert_eq!(summary(&"x".repeat(500)).chars().count(), MESSAGE_CAP);
     }
 

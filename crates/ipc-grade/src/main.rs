@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use ipc_grade::grade::{Grader, Options, Submission, WORK_DIR};
-use ipc_grade::report::{Class, Report, Row};
+use ipc_grade::report::{Cell, Class, Report, Row};
 use ipc_grade::sandbox::Limits;
 use ipc_grade::workspace::{self, Workspace};
 use ipc_grade::{Error, Result, starter};
@@ -232,14 +232,15 @@ fn grade_class(
         .crates
         .sort_by_key(|c| order.iter().position(|o| o == c));
     for (student, report, error) in reports {
-        let scores = table
-            .crates
+        let scores = report
             .iter()
-            .map(|c| {
-                report
-                    .as_ref()
-                    .and_then(|r| r.crates.iter().find(|k| &k.name == c))
-                    .map(|k| (k.score, k.total))
+            .flat_map(|r| &r.crates)
+            .map(|k| {
+                let cell = Cell {
+                    score: k.score,
+                    total: k.total,
+                };
+                (k.name.clone(), cell)
             })
             .collect();
         table.students.push(Row {

@@ -1,6 +1,7 @@
 //! What a grading says: one line per check, a score per crate and in all,
 //! as text, JSON, and a class's table (CSV and JSON).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -134,14 +135,22 @@ pub struct Class {
     pub students: Vec<Row>,
 }
 
+/// A student's score in one crate.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Cell {
+    /// Checks passed.
+    pub score: usize,
+    /// Checks in all.
+    pub total: usize,
+}
+
 /// One student's row.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Row {
     /// The student: the name of their submission's directory.
     pub student: String,
-    /// Per crate, in the order of [`Class::crates`]: checks passed and in
-    /// all, `None` when the crate was not graded for this student.
-    pub scores: Vec<Option<(usize, usize)>>,
+    /// Per crate graded for this student: checks passed and in all.
+    pub scores: BTreeMap<String, Cell>,
     /// Checks passed, in all.
     pub score: usize,
     /// Checks in all.
@@ -164,10 +173,10 @@ impl Class {
         text.push_str(",score,total,percent\n");
         for row in &self.students {
             text.push_str(&csv_field(&row.student));
-            for cell in &row.scores {
-                match cell {
-                    Some((score, total)) => {
-                        let _ = write!(text, ",{score}/{total}");
+            for krate in &self.crates {
+                match row.scores.get(krate) {
+                    Some(cell) => {
+                        let _ = write!(text, ",{}/{}", cell.score, cell.total);
                     }
                     None => text.push(','),
                 }
@@ -258,7 +267,7 @@ mod tests {
             crates: vec!["exp7-shm".into(), "exp11-value".into()],
             students: vec![Row {
                 student: "o'brien, pat".into(),
-                scores: vec![Some((9, 9)), None],
+                scores: BTreeMap::from([("exp7-shm".into(), Cell { score: 9, total: 9 })]),
                 score: 9,
                 total: 9,
                 report: "x.json".into(),
