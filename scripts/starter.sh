@@ -17,5 +17,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
   sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-cargo build --quiet --manifest-path "$repo/Cargo.toml" -p ipc-grade
+# --workspace: built with the features the whole workspace uses, as
+# `cargo test --workspace` builds it (another set would rebuild the
+# dependencies); --bin: only this program.
+cargo build --quiet --manifest-path "$repo/Cargo.toml" --workspace --bin ipc-grade
 exec "$target/debug/ipc-grade" starter "$@"
