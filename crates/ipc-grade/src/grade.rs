@@ -142,15 +142,10 @@ impl Grader {
     /// `ipc-lab-clean` (for `scripts/clean.sh`) if it can.
     pub fn new(reference: Workspace, options: Options) -> Grader {
         let clean = reference.target_dir().ok().and_then(|target| {
+            // With the workspace's features: what `cargo test --workspace`
+            // built is fresh.
             let built = Command::new("cargo")
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "ipc-core",
-                    "--bin",
-                    "ipc-lab-clean",
-                ])
+                .args(["build", "--quiet", "--workspace", "--bin", "ipc-lab-clean"])
                 .current_dir(reference.root())
                 .stdin(Stdio::null())
                 .status()

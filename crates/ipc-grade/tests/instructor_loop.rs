@@ -12,7 +12,7 @@
 //! `cargo test`; `.ci/run` runs it:
 //!
 //! ```sh
-//! cargo test -p ipc-grade --test instructor_loop -- --ignored --nocapture
+//! cargo test --workspace --test instructor_loop -- --ignored --nocapture
 //! ```
 
 use std::collections::BTreeSet;
