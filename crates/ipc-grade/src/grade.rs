@@ -55,7 +55,8 @@ impl Default for Options {
 /// What a submission directory holds.
 #[derive(Debug, Clone)]
 pub enum Submission {
-    /// A copy of the workspace (a starter, worked on).
+    /// A copy of the workspace (a starter, worked on), or at least its
+    /// `exercises/` directory.
     Workspace(PathBuf),
     /// One crate's directory (`Cargo.toml`, `src/`), named by its package.
     Crate(PathBuf, String),
@@ -70,14 +71,15 @@ impl Submission {
         let dir = &dir
             .canonicalize()
             .map_err(|e| Error::Usage(format!("{}: {e}", dir.display())))?;
-        if workspace::is_workspace(dir) {
+        // Only the sources are used: `exercises/` is enough.
+        if dir.join(EXERCISES).is_dir() {
             return Ok(Submission::Workspace(dir.to_owned()));
         }
         if let Some(name) = workspace::package_name(dir) {
             return Ok(Submission::Crate(dir.to_owned(), name));
         }
         Err(Error::Usage(format!(
-            "{} is neither an ipc-lab workspace (Cargo.toml, {EXERCISES}/) nor a crate (Cargo.toml with [package], src/)",
+            "{} is neither an ipc-lab workspace (with {EXERCISES}/) nor a crate (Cargo.toml with [package], src/)",
             dir.display()
         )))
     }

@@ -380,15 +380,25 @@ fn a_missing_or_old_nats_server_is_named_with_the_install_command() {
 #[test]
 fn a_role_that_dies_ends_the_run_at_once() {
     let tmp = TempDir::new("mom-role-dies");
-    let (running, children) = start_default_run(&tmp);
-    let sender = children
-        .iter()
-        .copied()
-        .find(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
-        })
-        .expect("the sender among the children");
+    let (running, _) = start_default_run(&tmp);
+    // The sender starts once the receiver listens, and is known by its
+    // command line once it runs the program: wait for it.
+    let is_sender = |pid: &ipc_testkit::Pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
+    };
+    let deadline = Instant::now() + WAIT;
+    let (sender, children) = loop {
+        let children = ipc_testkit::children_of(running.pid());
+        if let Some(sender) = children.iter().copied().find(is_sender) {
+            break (sender, children);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no sender among the children {children:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
     nix::sys::signal::kill(sender, Sig::SIGKILL).unwrap();
     let started = Instant::now();
     let run = running.finish(WAIT);
