@@ -118,7 +118,9 @@ impl Workspace {
                 .split(|&b| b == 0)
                 .filter(|name| !name.is_empty())
                 .map(|name| PathBuf::from(String::from_utf8_lossy(name).into_owned()))
-                .filter(|path| !path.starts_with(".grade"))
+                // A grader's work directory, wherever it is (a submission
+                // kept inside the repository), is never part of it.
+                .filter(|path| !path.components().any(|c| c.as_os_str() == ".grade"))
                 .collect(),
         )
     }
@@ -240,7 +242,7 @@ fn walk(root: &Path, rel: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
         let path = rel.join(entry.file_name());
-        if SKIPPED.iter().any(|s| path == Path::new(s)) {
+        if SKIPPED.iter().any(|s| path == Path::new(s)) || entry.file_name() == ".grade" {
             continue;
         }
         let kind = entry
