@@ -21,10 +21,15 @@ use std::path::Path;
 use crate::Run;
 
 /// The section headings every handout has, in this order and no others.
-pub const SECTIONS: [&str; 8] = [
+///
+/// "Your part" says what a student writes in a starter (the regions of
+/// `src/` between `// STUDENT: <hint>` and `// END STUDENT`, which
+/// `scripts/starter.sh` replaces with `todo!()`) and how to check it.
+pub const SECTIONS: [&str; 9] = [
     "## Aim",
     "## Theory in brief",
     "## How to run",
+    "## Your part",
     "## Expected output",
     "## What to observe",
     "## Questions",
@@ -185,12 +190,16 @@ pub fn expected_output(readme: &str) -> String {
 }
 
 /// Panics unless `run` ended with exit code 0 and printed on standard
-/// output the lines of the handout's [`expected_output`].
+/// output the lines of the handout's [`expected_output`]; the message
+/// names the first line that differs.
 #[track_caller]
 pub fn assert_shows(readme: &str, run: &Run) {
-    assert_shows_normalised(readme, run, |text| {
-        text.lines().map(str::to_owned).collect::<Vec<_>>()
-    });
+    run.assert_code(0);
+    let expected = expected_output(readme);
+    let expected: Vec<&str> = expected.lines().collect();
+    if let Some(difference) = crate::first_difference(&run.stdout_lines(), &expected) {
+        panic!("the handout's expected output is not what a run prints: {difference}\n{run}");
+    }
 }
 
 /// As [`assert_shows`], comparing the handout's expected output and the
@@ -249,6 +258,10 @@ Show the shape.
 ```sh
 cargo run -p exp0-demo
 ```
+
+## Your part
+
+Write the demonstration.
 
 ## Expected output
 

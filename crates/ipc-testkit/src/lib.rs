@@ -23,6 +23,7 @@
 //! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
+//! | [`unfinished`] | a starter's `todo!()` reached by a run: its hint and place, said first |
 //!
 //! Everything is re-exported at the top, as tests use it.
 
@@ -35,6 +36,7 @@ pub mod run;
 pub mod scenarios;
 pub mod text;
 pub mod trace;
+pub mod unfinished;
 
 pub use leaks::*;
 pub use procfs::*;

@@ -113,9 +113,17 @@ pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
     };
     let deadline = Instant::now() + timeout;
     while !pids.iter().all(|pid| state(pid) == "S") {
+        let states =
+            || -> Vec<String> { pids.iter().map(|p| format!("{p}:{}", state(p))).collect() };
+        // One that has ended (a zombie, or reaped) never blocks again.
+        if pids
+            .iter()
+            .any(|pid| matches!(state(pid).as_str(), "Z" | "X" | "gone"))
+        {
+            panic!("ended before they all blocked: {:?}", states());
+        }
         if Instant::now() >= deadline {
-            let states: Vec<String> = pids.iter().map(|p| format!("{p}:{}", state(p))).collect();
-            panic!("not all blocked after {timeout:?}: {states:?}");
+            panic!("not all blocked after {timeout:?}: {:?}", states());
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -238,11 +246,31 @@ mod tests {
         wait_blocked(&[pid], Duration::from_secs(10));
         child.kill().unwrap();
         child.wait().unwrap();
-        let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::ZERO));
+        // Ended: it never blocks again, and the wait says so at once.
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::from_secs(60)));
         let message = *outcome.unwrap_err().downcast::<String>().unwrap();
         assert_eq!(
             message,
-            format!("not all blocked after 0ns: [\"{pid}:gone\"]")
+            format!("ended before they all blocked: [\"{pid}:gone\"]")
+        );
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_busy_process_is_not_blocked() {
+        let mut child = Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::from_millis(50)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with("not all blocked after 50ms: [\""),
+            "{message}"
         );
     }
 

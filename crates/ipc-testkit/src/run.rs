@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -13,7 +14,9 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::leaks::TempDir;
-use crate::procfs::{children_of, survivors, wait_ended, wait_gone};
+use crate::procfs::{children_of, still_running, survivors, wait_ended, wait_gone};
+use crate::text::first_difference;
+use crate::unfinished::{self, Unfinished};
 
 /// How long a run may take before it is killed and the test fails.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -68,7 +71,28 @@ impl Run {
     /// Panics, showing the whole run, unless the exit code is `code`.
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
+        self.assert_finished();
         assert_eq!(self.code(), Some(code), "unexpected exit status\n{self}");
+        self
+    }
+
+    /// The part still to write that the run reached, if it reached one (a
+    /// starter's `todo!()`: see [`crate::unfinished`]).
+    pub fn unfinished(&self) -> Option<Unfinished> {
+        unfinished::find(&self.stderr)
+    }
+
+    /// Panics, naming the hint and its place first, if the run reached a
+    /// part still to write: whatever it printed then is not the program's
+    /// doing. Every assertion of a `Run` checks this first, so that no
+    /// test passes, and none fails with a wall of output, because of a
+    /// `todo!()`.
+    #[track_caller]
+    pub fn assert_finished(&self) -> &Self {
+        if self.unfinished().is_some() {
+            // The display of a run that reached one starts with it.
+            panic!("{self}");
+        }
         self
     }
 
@@ -85,6 +109,7 @@ impl Run {
     /// Panics unless standard error is free of panics and backtraces.
     #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
+        self.assert_finished();
         for marker in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
             assert!(
                 !self.stderr.contains(marker),
@@ -126,7 +151,10 @@ impl Run {
     pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
         self.assert_code(0).assert_no_panic();
         let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
-        assert_eq!(self.stdout_lines(), expected, "unexpected stdout\n{self}");
+        let actual = self.stdout_lines();
+        if let Some(difference) = first_difference(&actual, &expected) {
+            assert_eq!(actual, expected, "unexpected stdout: {difference}\n{self}");
+        }
         assert_eq!(self.stderr, "", "unexpected stderr\n{self}");
         self
     }
@@ -136,6 +164,7 @@ impl Run {
     /// after it ended that none outlived it or was left a zombie.
     #[track_caller]
     pub fn assert_all_ended(&self, pids: &[Pid]) -> &Self {
+        self.assert_finished();
         let left = survivors(pids);
         assert!(left.is_empty(), "still there: {left:?}\n{self}");
         self
@@ -158,6 +187,7 @@ impl Run {
 
 #[track_caller]
 fn assert_contains<'a>(stream: &str, text: &str, needles: &[&str], run: &'a Run) -> &'a Run {
+    run.assert_finished();
     let missing: Vec<&str> = needles
         .iter()
         .copied()
@@ -172,6 +202,9 @@ fn assert_contains<'a>(stream: &str, text: &str, needles: &[&str], run: &'a Run)
 
 impl fmt::Display for Run {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(unfinished) = self.unfinished() {
+            writeln!(f, "{unfinished}: the program reached a part still to write")?;
+        }
         writeln!(f, "$ {}", self.command)?;
         writeln!(f, "status: {}", self.status)?;
         writeln!(f, "--- stdout ---\n{}", self.stdout)?;
@@ -290,7 +323,7 @@ pub struct Running {
     lines: Receiver<String>,
     seen: Vec<String>,
     stdout_reader: Option<JoinHandle<()>>,
-    stderr_reader: Option<JoinHandle<String>>,
+    stderr_reader: Mutex<Option<JoinHandle<String>>>,
 }
 
 /// Gives SIGINT and SIGTERM their default action back in this process if
@@ -347,7 +380,7 @@ impl Running {
             lines,
             seen: Vec::new(),
             stdout_reader: Some(stdout_reader),
-            stderr_reader: Some(stderr_reader),
+            stderr_reader: Mutex::new(Some(stderr_reader)),
         }
     }
 
@@ -364,33 +397,53 @@ impl Running {
             .expect("started with stdin = true")
     }
 
+    /// Waits up to `timeout` for `count` lines of standard output that
+    /// satisfy `matches` (counting lines already seen); true if they came,
+    /// false after the timeout. Panics, with its standard error, if the
+    /// program ends before. For a test that watches something else
+    /// meanwhile: call it with a short timeout in a loop.
+    pub fn has_lines(
+        &mut self,
+        count: usize,
+        timeout: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.seen.iter().filter(|l| matches(l)).count() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => {
+                    let stderr = self.stderr_after_end();
+                    panic!(
+                        "{}{}: ended before {count} matching lines; stdout:\n{}\n--- stderr ---\n{stderr}",
+                        unfinished_first(&stderr),
+                        self.command,
+                        self.seen.join("\n")
+                    )
+                }
+            }
+        }
+        true
+    }
+
     /// Waits until `count` lines of standard output satisfy `matches`
-    /// (counting lines already seen); panics after `timeout`.
+    /// (counting lines already seen); panics after `timeout`, or with its
+    /// standard error if the program ends before.
     pub fn wait_for_lines(
         &mut self,
         count: usize,
         timeout: Duration,
         matches: impl Fn(&str) -> bool,
     ) {
-        let deadline = Instant::now() + timeout;
-        while self.seen.iter().filter(|l| matches(l)).count() < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.seen.push(line),
-                Err(RecvTimeoutError::Timeout) => {
-                    let _ = self.child.kill();
-                    panic!(
-                        "{}: no {count} matching lines after {timeout:?}; stdout so far:\n{}",
-                        self.command,
-                        self.seen.join("\n")
-                    );
-                }
-                Err(RecvTimeoutError::Disconnected) => panic!(
-                    "{}: ended before {count} matching lines; stdout:\n{}",
-                    self.command,
-                    self.seen.join("\n")
-                ),
-            }
+        if !self.has_lines(count, timeout, &matches) {
+            let _ = self.child.kill();
+            panic!(
+                "{}: no {count} matching lines after {timeout:?}; stdout so far:\n{}",
+                self.command,
+                self.seen.join("\n")
+            );
         }
     }
 
@@ -423,6 +476,16 @@ impl Running {
             if children.len() == count {
                 return children;
             }
+            if still_running(&[self.pid()]).is_empty() {
+                // It ended (it is a zombie until `finish`): they never come.
+                let stderr = self.stderr_after_end();
+                panic!(
+                    "{}{}: ended with {} children, not {count}\n--- stderr ---\n{stderr}",
+                    unfinished_first(&stderr),
+                    self.command,
+                    children.len()
+                );
+            }
             if Instant::now() >= deadline {
                 let _ = kill(self.pid(), Signal::SIGKILL);
                 panic!(
@@ -433,6 +496,19 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    /// The standard error of a program that has ended (what was written
+    /// until then if it stays open: a child kept it).
+    fn stderr_after_end(&self) -> String {
+        let handle = self
+            .stderr_reader
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        handle
+            .and_then(|h| join_bounded(h, Duration::from_secs(2)))
+            .unwrap_or_default()
     }
 
     /// Sends `signal` to the program (not to its children).
@@ -553,6 +629,8 @@ impl Running {
             .map(|h| join_bounded(h, Duration::from_secs(10)));
         let stderr = self
             .stderr_reader
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take()
             .and_then(|h| join_bounded(h, Duration::from_secs(10)))
             .unwrap_or_else(|| "<stderr still open: a child outlived the program>".into());
@@ -571,6 +649,14 @@ impl Running {
             stderr,
         }
     }
+}
+
+/// `unfinished: HINT (FILE:LINE): the program reached a part still to
+/// write` and a line break, when `stderr` shows one; else nothing.
+fn unfinished_first(stderr: &str) -> String {
+    unfinished::find(stderr)
+        .map(|u| format!("{u}: the program reached a part still to write\n"))
+        .unwrap_or_default()
 }
 
 fn join_bounded<T: Send + 'static>(handle: JoinHandle<T>, timeout: Duration) -> Option<T> {
@@ -762,6 +848,88 @@ mod tests {
     fn prints_compares_every_line() {
         run("printf", &["a\\nb\\n"]).assert_prints(&["a", "b"]);
         run("true", &[]).assert_prints::<&str>(&[]);
+    }
+
+    #[test]
+    fn a_run_that_reached_a_todo_fails_every_assertion_naming_it_first() {
+        let run = run(
+            "sh",
+            &[
+                "-c",
+                "echo 1; echo 'p1: panicked at src/lib.rs:9: not yet implemented: square them' >&2; exit 1",
+            ],
+        );
+        let first =
+            "unfinished: square them (src/lib.rs:9): the program reached a part still to write\n";
+        assert!(run.to_string().starts_with(first), "{run}");
+        // Even the exit code the test expects (a child that failed) or the
+        // line it looks for does not let the test pass.
+        for assertion in [
+            Box::new(|| {
+                run.assert_code(1);
+            }) as Box<dyn Fn()>,
+            Box::new(|| {
+                run.assert_stdout_contains(&["1"]);
+            }),
+            Box::new(|| {
+                run.assert_all_ended(&[]);
+            }),
+        ] {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(assertion));
+            let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+            assert!(message.starts_with(first), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_line_is_named_with_what_differs() {
+        let outcome = std::panic::catch_unwind(|| {
+            run("printf", &["Sum: 14\\n"]).assert_prints(&["Sum: 30"]);
+        });
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.starts_with(
+                "assertion `left == right` failed: unexpected stdout: line 1: expected \"Sum: 30\", got \"Sum: 14\"\n"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn children_that_cannot_come_any_more_fail_at_once() {
+        // The program ended: the wait says so with its stderr, instead of
+        // waiting out the timeout.
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "echo 'thread main panicked at a.rs:2:1:' >&2; echo 'not yet implemented: fork' >&2",
+        ]);
+        let running = Running::start(command, false);
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            running.wait_for_children(2, Duration::from_secs(60))
+        }));
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30), "{message}");
+        assert!(
+            message.starts_with(
+                "unfinished: fork (a.rs:2): the program reached a part still to write\nsh -c"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("ended with 0 children, not 2"),
+            "{message}"
+        );
+
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo bye >&2"]);
+        let mut running = Running::start(command, false);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            running.wait_for_lines(1, Duration::from_secs(60), |_| true)
+        }));
+        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(message.ends_with("--- stderr ---\nbye\n"), "{message}");
     }
 
     #[test]

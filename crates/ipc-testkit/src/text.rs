@@ -46,9 +46,89 @@ pub fn by_prefix(text: &str, prefixes: &[&str]) -> Vec<Vec<String>> {
     groups
 }
 
+/// Where `actual` first differs from `expected`, said in one line that a
+/// student can act on, or `None` if they are equal:
+///
+/// ```
+/// use ipc_testkit::first_difference;
+///
+/// let expected = ["Expected value: 1500000", "Final value (in main program): 1500000"];
+/// let actual = ["Expected value: 1500000", "Final value (in main program): 1499873"];
+/// assert_eq!(
+///     first_difference(&actual, &expected).unwrap(),
+///     "line 2 \"Final value (in main program): …\": expected 1500000, got 1499873"
+/// );
+/// assert_eq!(
+///     first_difference(&actual[..1], &expected).unwrap(),
+///     "line 2: expected \"Final value (in main program): 1500000\", got nothing more"
+/// );
+/// assert_eq!(first_difference(&expected, &expected), None);
+/// ```
+pub fn first_difference<A: AsRef<str>, E: AsRef<str>>(
+    actual: &[A],
+    expected: &[E],
+) -> Option<String> {
+    let n = (0..actual.len().max(expected.len()))
+        .find(|&i| actual.get(i).map(AsRef::as_ref) != expected.get(i).map(AsRef::as_ref))?;
+    let line = n + 1;
+    Some(
+        match (
+            actual.get(n).map(AsRef::as_ref),
+            expected.get(n).map(AsRef::as_ref),
+        ) {
+            (Some(got), Some(want)) => {
+                // A shared start up to a space is named once, with what differs
+                // after it: `expected 1500000, got 1499873`.
+                let common = got
+                    .char_indices()
+                    .zip(want.chars())
+                    .take_while(|((_, a), b)| a == b)
+                    .map(|((i, c), _)| i + c.len_utf8())
+                    .last()
+                    .unwrap_or(0);
+                let start = got[..common].rfind(' ').map_or(0, |i| i + 1);
+                if start >= 8 {
+                    format!(
+                        "line {line} {:?}: expected {}, got {}",
+                        format!("{}…", &got[..start]),
+                        &want[start..],
+                        &got[start..]
+                    )
+                } else {
+                    format!("line {line}: expected {want:?}, got {got:?}")
+                }
+            }
+            (None, Some(want)) => format!("line {line}: expected {want:?}, got nothing more"),
+            (Some(got), None) => format!("line {line}: expected nothing more, got {got:?}"),
+            (None, None) => unreachable!("a difference past both ends"),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_difference_names_its_line_and_what_differs() {
+        assert_eq!(
+            first_difference(
+                &["Result(in process p1): [2, 5, 10, 17]"],
+                &["Result(in process p1): [1, 4, 9, 16]"]
+            )
+            .unwrap(),
+            "line 1 \"Result(in process p1): …\": expected [1, 4, 9, 16], got [2, 5, 10, 17]"
+        );
+        // Nothing worth naming in common: both lines.
+        assert_eq!(
+            first_difference(&["a b", "x"], &["a b", "y"]).unwrap(),
+            "line 2: expected \"y\", got \"x\""
+        );
+        assert_eq!(
+            first_difference(&["a", "b"], &["a"]).unwrap(),
+            "line 2: expected nothing more, got \"b\""
+        );
+    }
 
     #[test]
     fn numbers_after_a_marker_are_normalised() {

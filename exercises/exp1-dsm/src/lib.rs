@@ -124,6 +124,7 @@ impl<'c> Counter<'c> {
         let started = Instant::now();
         let mut conflicts = 0;
         loop {
+            // STUDENT: read (v, revision); write v + 1 blindly, or update at `revision` and retry
             let (v, revision) = self.read()?;
             let sum = (v + 1).to_string();
             if !self.cas {
@@ -152,6 +153,7 @@ impl<'c> Counter<'c> {
                     after: started.elapsed(),
                 });
             }
+            // END STUDENT
         }
     }
 }

@@ -110,12 +110,14 @@ pub fn sender(nc: &Connection, channel: &Channel, count: u32, interval: Duration
         }
         let message = message(k, count);
         say!("sender is sending: {message}")?;
+        // STUDENT: send `message`: queue.publish(bytes, id) if stored, else nc.publish(…)
         match &queue {
             Some(queue) => {
                 queue.publish(message.as_bytes(), &format!("{batch}-{k}"))?;
             }
             None => nc.publish(&channel.subject, message.as_bytes())?,
         }
+        // END STUDENT
     }
     // The end notice comes after every message on this connection, so a
     // receiver that hears it has been given its share already.
@@ -253,9 +255,11 @@ pub fn receiver(
         };
         match inbox.next(wait)? {
             Some((message, delivery)) => {
+                // STUDENT: print `{name} received: …`, acknowledge it (inbox.done), count it
                 say!("{name} received: {message}")?;
                 inbox.done(delivery)?;
                 received += 1;
+                // END STUDENT
             }
             // Everything sent before the end notice has been handed out.
             None if ended => return Ok(()),

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ipc_net::{Connection, RunId, ServerUrls, WorkQueue};
 use ipc_testkit::nats::Cluster;
-use ipc_testkit::{DEFAULT_TIMEOUT, Running, run_command};
+use ipc_testkit::{DEFAULT_TIMEOUT, Running, run_command, still_running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/nats-cluster.sh");
@@ -104,8 +104,23 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
         ),
         false,
     );
-    // A third of the way: kill the node that leads the stream.
-    receiver.wait_for_lines(COUNT / 3, Duration::from_secs(60), |_| true);
+    // A third of the way: kill the node that leads the stream. A sender
+    // that fails before fails the test at once, with what it said.
+    let mut sender = Some(sender);
+    let mut sent = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !receiver.has_lines(COUNT / 3, Duration::from_millis(100), |_| true) {
+        if let Some(running) = sender.take_if(|s| still_running(&[s.pid()]).is_empty()) {
+            let run = running.finish(Duration::from_secs(10));
+            run.assert_code(0).assert_no_panic();
+            sent = Some(run);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the receiver had fewer than {} messages after 60 s",
+            COUNT / 3
+        );
+    }
     let leader = {
         let nc = Connection::connect(&urls(&cluster.url(2))).unwrap();
         let queue = WorkQueue::open(&nc, &"ipc-lab.exp1-mom".parse().unwrap(), 3).unwrap();
@@ -119,7 +134,11 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
         .unwrap_or_else(|| panic!("leader {leader:?}"));
     cluster.script(&["kill", node]).assert_code(0);
 
-    let sent = sender.finish(Duration::from_secs(90));
+    let sent = match (sent, sender) {
+        (Some(sent), _) => sent,
+        (None, Some(running)) => running.finish(Duration::from_secs(90)),
+        (None, None) => unreachable!("the sender is running or has ended"),
+    };
     sent.assert_code(0).assert_no_panic();
     let received = receiver.finish(Duration::from_secs(90));
     received.assert_code(0).assert_no_panic();

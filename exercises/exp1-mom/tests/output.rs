@@ -375,18 +375,25 @@ fn a_missing_or_old_nats_server_is_named_with_the_install_command() {
 #[test]
 fn a_role_that_dies_ends_the_run_at_once() {
     let tmp = TempDir::new("mom-role-dies");
-    let (running, children) = start_default_run(&tmp);
-    // A role forked but not yet exec'd still shows the parent's command
-    // line: wait until the sender shows its own.
+    let (running, _) = start_default_run(&tmp);
+    // The sender starts once the receiver listens, and is known by its
+    // command line once it runs the program: wait for it.
     let is_sender = |pid: &ipc_testkit::Pid| {
         std::fs::read(format!("/proc/{pid}/cmdline"))
             .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
     };
-    assert!(
-        eventually(WAIT, || children.iter().any(is_sender)),
-        "no sender among the children {children:?}"
-    );
-    let sender = *children.iter().find(|pid| is_sender(pid)).unwrap();
+    let deadline = Instant::now() + WAIT;
+    let (sender, children) = loop {
+        let children = ipc_testkit::children_of(running.pid());
+        if let Some(sender) = children.iter().copied().find(is_sender) {
+            break (sender, children);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no sender among the children {children:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
     nix::sys::signal::kill(sender, Sig::SIGKILL).unwrap();
     let started = Instant::now();
     let run = running.finish(WAIT);

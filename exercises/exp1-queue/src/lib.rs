@@ -18,16 +18,20 @@ pub const DELAY: Duration = Duration::from_secs(2);
 
 /// The sender's target: wait, announce, put.
 fn sender(q: &Queue<String>) -> Result<()> {
+    // STUDENT: pace::sleep(DELAY), print `sender is sending: …`, then put MESSAGE on `q`
     pace::sleep(DELAY)?;
     let message = String::from(MESSAGE);
     say!("sender is sending: {message}")?;
     q.put(&message)
+    // END STUDENT
 }
 
 /// The receiver's target: block until a message arrives, print it.
 fn receiver(q: &Queue<String>) -> Result<()> {
+    // STUDENT: wait for a message on `q` (get blocks) and print `Receiver received: …`
     let message = q.get()?;
     say!("Receiver received: {message}")?;
+    // END STUDENT
     Ok(())
 }
 

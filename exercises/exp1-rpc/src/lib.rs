@@ -55,6 +55,7 @@ pub const MYLIST: [i64; 4] = [1, 2, 3, 4];
 /// # Errors
 /// A message when a square does not fit in an `i64`.
 pub fn square_list(mylist: &[i64]) -> std::result::Result<Vec<i64>, String> {
+    // STUDENT: the square of each number (checked_mul: a square too large is an Err)
     mylist
         .iter()
         .map(|&num| {
@@ -62,6 +63,7 @@ pub fn square_list(mylist: &[i64]) -> std::result::Result<Vec<i64>, String> {
                 .ok_or_else(|| format!("the square of {num} does not fit in 64 bits"))
         })
         .collect()
+    // END STUDENT
 }
 
 /// The sum of the squares (the seed's `square_sum.value`).
@@ -238,6 +240,7 @@ impl<'c> Squares<'c> {
     /// error; [`Error::BadMessage`] for a reply that is not one; a lost
     /// connection.
     pub fn call(&self, procedure: &str, mylist: &[i64]) -> Result<Value> {
+        // STUDENT: marshal the call as JSON, request it, unmarshal the result (or the error)
         let request = json!({ "procedure": procedure, "mylist": mylist }).to_string();
         let reply = self
             .nc
@@ -257,6 +260,7 @@ impl<'c> Squares<'c> {
             .get("result")
             .cloned()
             .ok_or_else(|| self.malformed(&reply))
+        // END STUDENT
     }
 
     fn malformed(&self, reply: &Value) -> Error {

@@ -16,10 +16,12 @@ use rand::{Rng, SeedableRng};
 /// The seed's Example 2 target: square every element in place, holding
 /// the array's lock for the whole loop.
 fn shared_m(a: &Array<i32>) -> Result<()> {
+    // STUDENT: holding the array's lock for the whole loop, square every element in place
     let a = a.lock()?;
     for i in 0..a.len() {
         a.set(i, a.get(i) * a.get(i));
     }
+    // END STUDENT
     Ok(())
 }
 
@@ -55,9 +57,11 @@ pub fn random_numbers(seed: u64) -> Vec<i32> {
 /// Exercise 2's target: square `numbers[part]` into the same places of the
 /// shared `squares`.
 fn square(numbers: &[i32], squares: &Array<i32>, part: Range<usize>) -> Result<()> {
+    // STUDENT: for each index `i` in `part`, store the square of numbers[i] in squares[i]
     for i in part {
         squares.set(i, numbers[i] * numbers[i])?;
     }
+    // END STUDENT
     Ok(())
 }
 
@@ -77,10 +81,12 @@ pub fn run(seed: Option<u64>) -> Result<()> {
     let squares = Array::<i32>::new(numbers.len())?;
     let half = numbers.len() / 2;
     say!("p1 squares the first five numbers, p2 the last five")?;
+    // STUDENT: start p1 squaring the first `half` and p2 the rest, both at once; then join both
     let p1 = Process::spawn("p1", || square(&numbers, &squares, 0..half))?;
     let p2 = Process::spawn("p2", || square(&numbers, &squares, half..numbers.len()))?;
     let mut processes = [p1, p2];
     join_all_ok(&mut processes)?;
+    // END STUDENT
 
     say!("Squares (in main program): {}", squares.to_list()?)?;
     Ok(())

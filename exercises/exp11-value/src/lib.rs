@@ -67,13 +67,19 @@ impl Counter {
         signal::check()?;
         match self {
             Counter::Locked(v) => {
+                // STUDENT: add 1 to `v` holding its lock for the load and the store (v.lock())
                 // Python: `with v.get_lock(): v.value += 1`
                 let v = v.lock()?;
                 v.set(v.get() + 1);
+                // END STUDENT
             }
-            // Python: `v.value += 1` on a value without a lock. The load
-            // and the store are each atomic; the pair is not.
-            Counter::Unlocked(v) => v.set(v.get() + 1),
+            Counter::Unlocked(v) => {
+                // STUDENT: add 1 to `v`, a RawValue without a lock (load, add, store)
+                // Python: `v.value += 1` on a value without a lock. The load
+                // and the store are each atomic; the pair is not.
+                v.set(v.get() + 1);
+                // END STUDENT
+            }
         }
         Ok(())
     }

@@ -124,6 +124,7 @@ pub fn server(name: &IpcName, config: &Config, announce: bool) -> Result<()> {
 fn serve(queue: &MessageQueue, name: &IpcName, config: &Config, answered: &mut u64) -> Result<()> {
     let mut buf = vec![0; queue.msgsize()];
     loop {
+        // STUDENT: receive a request, parse it; `stop` ends, a square is answered after the delay
         let (len, _priority) = queue.receive(&mut buf)?;
         match Request::parse(&buf[..len], name) {
             Ok(Request::Stop) => return Ok(()),
@@ -142,6 +143,7 @@ fn serve(queue: &MessageQueue, name: &IpcName, config: &Config, answered: &mut u
             }
             Err(why) => say!("Server: a request ignored: {why}")?,
         }
+        // END STUDENT
     }
 }
 
@@ -184,6 +186,7 @@ pub fn client(
     }
     let deadline = Deadline::after(config.timeout);
     let left = || deadline.remaining().unwrap_or(Duration::MAX);
+    // STUDENT: open the server's queue, send a Request::Square, wait on `reply`, print
     let queue = gave_up(open_server(server, deadline), || {
         format!(
             "Client {n}: no server at {} within {:?} (start `exp3-clientserver server` first)",
@@ -216,6 +219,7 @@ pub fn client(
     })?;
     let answer = String::from_utf8_lossy(&buf[..len]);
     say!("Client {n} sent {number}, received {answer}")?;
+    // END STUDENT
     Ok(())
 }
 

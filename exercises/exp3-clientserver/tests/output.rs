@@ -115,6 +115,21 @@ fn ten_clients_are_all_answered() {
     server.assert_nothing_left(&run);
 }
 
+/// Waits until `path` exists, made by `pid`; panics after [`WAIT`], or at
+/// once if `pid` has ended (it will never make it).
+#[track_caller]
+fn wait_for_path(path: &str, pid: Pid) {
+    let deadline = Instant::now() + WAIT;
+    while !Path::new(path).exists() {
+        assert!(
+            !ipc_testkit::still_running(&[pid]).is_empty(),
+            "{pid} ended without making {path}"
+        );
+        assert!(Instant::now() < deadline, "no {path}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// The pid of the client `victim` (its spawn order: the server first, then
 /// client 1, 2, …) once its reply queue exists and it has had the time to
 /// send its request and start waiting for the answer.
@@ -122,11 +137,7 @@ fn waiting_client(running: &Running, server: &Server, clients: usize, victim: us
     let children = running.wait_for_children(clients + 1, WAIT);
     let pid = children[victim];
     let reply = format!("/dev/mqueue/ipc-lab-{pid}-{}-reply", server.bare());
-    let deadline = Instant::now() + WAIT;
-    while !Path::new(&reply).exists() {
-        assert!(Instant::now() < deadline, "no {reply}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_path(&reply, pid);
     // Sending takes microseconds; the server answers after its 800 ms.
     std::thread::sleep(Duration::from_millis(300));
     wait_blocked(&[pid], WAIT);
@@ -175,10 +186,8 @@ fn a_killed_server_makes_every_client_give_up_in_time() {
     );
     let children = running.wait_for_children(4, WAIT);
     let queue = format!("/dev/mqueue/{}", server.0);
-    let deadline = Instant::now() + WAIT;
-    while mqueue_mounted() && !Path::new(&queue).exists() {
-        assert!(Instant::now() < deadline, "no {queue}");
-        std::thread::sleep(Duration::from_millis(5));
+    if mqueue_mounted() {
+        wait_for_path(&queue, children[0]);
     }
     let killed = Instant::now();
     nix::sys::signal::kill(children[0], Sig::SIGKILL).unwrap();

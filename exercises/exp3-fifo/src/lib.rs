@@ -60,10 +60,12 @@ pub fn reader(path: &Path, follow: bool) -> Result<()> {
             "Reader (pid {pid}): waiting for a writer to open {}",
             path.display()
         )?;
+        // STUDENT: open `path` for reading, print `Reader received: …` for each line
         let mut fifo = FifoReader::open(path)?;
         while let Some(line) = fifo.read_line()? {
             say!("Reader received: {line}")?;
         }
+        // END STUDENT
         // A writer stopped by the same SIGTERM (its parent died) closes the
         // FIFO: that end of file is the signal's doing, and says so.
         signal::check()?;
@@ -86,6 +88,7 @@ pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
         std::process::id(),
         path.display()
     )?;
+    // STUDENT: open `path` for writing; write each message as a line, PAUSE between two
     let mut fifo = FifoWriter::open(path)?;
     for (i, message) in messages.iter().enumerate() {
         if i > 0 {
@@ -99,6 +102,7 @@ pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
         }
         say!("Writer sent: {message}")?;
     }
+    // END STUDENT
     say!("Writer: done, closing the FIFO")?;
     Ok(())
 }

@@ -146,11 +146,19 @@ fn the_writer_feeds_cat() {
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
     let writer = start_waiting_for("reader", command(&["writer", "--fast", "--path", p]));
-    let cat = run("cat", &[p]);
+    let mut cat = Command::new("cat");
+    cat.arg(p);
+    let cat = Running::start(cat, false);
+    let run = writer.finish(WAIT);
+    if run.code() != Some(0) {
+        // A writer that failed before it opened the FIFO leaves cat
+        // waiting in open() for ever: the writer's run says why.
+        cat.signal(Sig::SIGKILL);
+    }
+    let cat = cat.finish(WAIT);
+    run.assert_code(0).assert_no_panic();
     cat.assert_code(0);
     assert_eq!(cat.stdout_lines(), ["First", "second", "third?"], "{cat}");
-    let run = writer.finish(WAIT);
-    run.assert_code(0).assert_no_panic();
     assert_eq!(lines_of(&run, "Writer", p), WRITER_LINES, "{run}");
     assert_eq!(
         run.stdout_lines().last().copied(),

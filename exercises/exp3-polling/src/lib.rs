@@ -35,6 +35,7 @@ pub const READER_RETRY: Duration = Duration::from_secs(1);
 fn process1(shared: &Array<i32>) -> Result<()> {
     let process1_logger = "process1";
     info!(target: process1_logger, "Pid: {}", std::process::id());
+    // STUDENT: log `Writing i`, store 1..=10 in the slots; after 6, log and sleep WRITER_PAUSE
     for i in 1..=SLOTS as i32 {
         info!(target: process1_logger, "Writing {i}");
         shared.set(i as usize - 1, i)?;
@@ -43,6 +44,7 @@ fn process1(shared: &Array<i32>) -> Result<()> {
             pace::sleep(WRITER_PAUSE)?;
         }
     }
+    // END STUDENT
     info!(target: process1_logger, "Finished process 1");
     Ok(())
 }
@@ -52,6 +54,7 @@ fn process1(shared: &Array<i32>) -> Result<()> {
 fn process2(shared: &Array<i32>) -> Result<()> {
     let process2_logger = "process2";
     info!(target: process2_logger, "Pid: {}", std::process::id());
+    // STUDENT: read each slot; while it is EMPTY, log `Data not available…`, sleep READER_RETRY
     for i in 0..SLOTS {
         loop {
             let line = shared.get(i)?;
@@ -67,6 +70,7 @@ fn process2(shared: &Array<i32>) -> Result<()> {
             break;
         }
     }
+    // END STUDENT
     info!(target: process2_logger, "Finished process 2");
     Ok(())
 }

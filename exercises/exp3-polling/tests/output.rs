@@ -195,8 +195,11 @@ fn ctrl_c_during_the_pause_ends_every_process() {
 #[test]
 fn a_parent_killed_alone_leaves_no_process_behind() {
     let mut running = Running::start(merged(&[]), false);
-    running.wait_for_lines(1, WAIT, |l| {
+    // Both have started: a child that has not run yet when its parent
+    // dies ends at once, without a word (it never had a parent to obey).
+    running.wait_for_lines(2, WAIT, |l| {
         l == "INFO:process1:Intentionally sleeping for 5 seconds"
+            || l.starts_with("INFO:process2:Pid: ")
     });
     let children = running.wait_for_children(2, WAIT);
     // Both children get SIGTERM when the parent dies, and stop in order.

@@ -180,6 +180,7 @@ pub fn producer(
     let plan = ledger.plan();
     for k in 1..=plan.produces(p) {
         let item = produce(plan, p, k, config)?;
+        // STUDENT: wait(empty); under the mutex put `item`, ledger.produced, tell; signal(full)
         // wait(empty): a free slot.
         bounded(guards.empty.acquire_timeout(config.timeout), || {
             format!(
@@ -194,6 +195,7 @@ pub fn producer(
             tell(config, format_args!("Producer {p} produced {item}"))?;
         } // signal(mutex)
         guards.full.release()?; // signal(full)
+        // END STUDENT
     }
     Ok(())
 }
@@ -211,6 +213,7 @@ pub fn consumer(
     config: &Config,
 ) -> Result<()> {
     for _ in 0..ledger.plan().consumes(c) {
+        // STUDENT: wait(full); under the mutex take an item, ledger.consumed, tell; signal(empty)
         // wait(full): a filled slot.
         bounded(guards.full.acquire_timeout(config.timeout), || {
             format!(
@@ -226,6 +229,7 @@ pub fn consumer(
             tell(config, format_args!("Consumer {c} consumed {item}"))?;
         } // signal(mutex)
         guards.empty.release()?; // signal(empty)
+        // END STUDENT
         consume(config)?;
     }
     Ok(())

@@ -45,12 +45,14 @@ fn ticks(limit: Option<u64>) -> std::ops::RangeInclusive<u64> {
 fn process_1(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
     for tick in ticks(limit) {
         pace::sleep(TICK)?;
+        // STUDENT: every TICKS_PER_INCREMENT ticks, add 1 to the counter and print the new value
         if tick % TICKS_PER_INCREMENT == 0 {
             // Only this process writes, so get-then-set loses nothing.
             let current_value = shared_mem.get().wrapping_add(1);
             shared_mem.set(current_value);
             say!("Process-1: Counter incremented to {current_value}")?;
         }
+        // END STUDENT
     }
     Ok(())
 }
@@ -60,9 +62,11 @@ fn process_1(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
 pub(crate) fn process_2(shared_mem: &RawValue<u32>, limit: Option<u64>) -> Result<()> {
     for _ in ticks(limit) {
         pace::sleep(TICK)?; // Check every second
+        // STUDENT: read the counter and print its square (as a u64: it may not fit a u32)
         let current_value = shared_mem.get();
         let square_value = u64::from(current_value).pow(2);
         say!("Process-2: Square of counter value {current_value} is {square_value}")?;
+        // END STUDENT
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ pub const NAME: &str = "exp7-mqueue";
 /// # Errors
 /// As [`MessageQueue::send`].
 pub fn sender(queue: &MessageQueue) -> Result<()> {
+    // STUDENT: send each of MESSAGES with its priority (a full queue: say so, then wait in `send`)
     for (message, priority) in MESSAGES {
         match queue.try_send(message.as_bytes(), priority) {
             Err(Error::WouldBlock) => {
@@ -48,6 +49,7 @@ pub fn sender(queue: &MessageQueue) -> Result<()> {
         }
         say!("Sent the message: {message} (priority {priority})")?;
     }
+    // END STUDENT
     Ok(())
 }
 
@@ -64,6 +66,7 @@ pub fn receiver(queue: &MessageQueue, wait: bool) -> Result<()> {
         let (len, priority) = queue.receive(&mut buf)?;
         print_received(&buf[..len], priority)?;
     }
+    // STUDENT: receive and print every message left in `queue` (try_receive) until it would block
     loop {
         match queue.try_receive(&mut buf) {
             Ok((len, priority)) => print_received(&buf[..len], priority)?,
@@ -71,6 +74,7 @@ pub fn receiver(queue: &MessageQueue, wait: bool) -> Result<()> {
             Err(error) => return Err(error),
         }
     }
+    // END STUDENT
     say!("Queue is now empty!")?;
     Ok(())
 }

@@ -33,18 +33,21 @@ pub enum Schedule {
 /// The sender's target: send every message, printing each after it went
 /// (the seed's `sender`), waiting `delay` before each.
 fn sender(conn: &mut Connection<String>, msgs: &[String], delay: Duration) -> Result<()> {
+    // STUDENT: send each message (pace::sleep(delay) first), print `Sent the message: …`; close
     for msg in msgs {
         pace::sleep(delay)?;
         conn.send(msg)?;
         say!("Sent the message: {msg}")?;
     }
     conn.close();
+    // END STUDENT
     Ok(())
 }
 
 /// The receiver's target: print every message until `END` (the seed's
 /// `receiver`).
 fn receiver(conn: &mut Connection<String>) -> Result<()> {
+    // STUDENT: receive messages from `conn`, printing `Received the message: …`, until `END`
     loop {
         let msg = conn.recv()?;
         if msg == "END" {
@@ -52,6 +55,7 @@ fn receiver(conn: &mut Connection<String>) -> Result<()> {
         }
         say!("Received the message: {msg}")?;
     }
+    // END STUDENT
     Ok(())
 }
 

@@ -28,22 +28,26 @@ pub enum Start {
 /// number, waiting `delay` before each, then close the queue, since
 /// nothing more will come.
 fn square_list2(mylist: &[i32], q: &Queue<i32>, delay: Duration) -> Result<()> {
+    // STUDENT: put the square of each number on `q` (sleep `delay` before each), then close it
     for num in mylist {
         pace::sleep(delay)?;
         q.put(num * num)?;
     }
     q.close()
+    // END STUDENT
 }
 
 /// `p2`'s target (the seed's `print_queue`): print every element until the
 /// queue is closed and drained.
 fn print_queue(q: &Queue<i32>) -> Result<()> {
     say!("Queue elements:")?;
+    // STUDENT: print each element of `q` until it is closed and empty (`for item in q`)
     // Iterating gets each element in turn, waiting while the queue is
     // empty, and ends once it is closed and empty.
     for item in q {
         say!("{}", item?)?;
     }
+    // END STUDENT
     say!("Queue is now empty!")?;
     Ok(())
 }

@@ -12,10 +12,12 @@ pub const MYLIST: [i32; 4] = [1, 2, 3, 4];
 /// The child's target: square `mylist` into `result`, sum it into
 /// `square_sum`, and print both (the seed's `square_list`).
 fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> Result<()> {
+    // STUDENT: square each number of `mylist` into `result`, then store the sum in `square_sum`
     for (idx, num) in mylist.iter().enumerate() {
         result.set(idx, num * num)?;
     }
     square_sum.set(result.to_list()?.iter().sum())?;
+    // END STUDENT
     say!("Result(in process p1): {}", result.to_list()?)?;
     say!("Sum of squares(in process p1): {}", square_sum.get()?)?;
     Ok(())
@@ -32,8 +34,10 @@ pub fn run() -> Result<()> {
 
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
+    // STUDENT: start process `p1` running `square_list` (Process::spawn), then wait for it
     let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
     p1.join_ok()?;
+    // END STUDENT
 
     say!("Result(in main program): {}", result.to_list()?)?;
     say!("Sum of squares(in main program): {}", square_sum.get()?)?;

@@ -1,7 +1,8 @@
 //! Runs the real `exp7-shm` binary and checks it prints seed 000's lines.
 
 use ipc_testkit::{
-    assert_no_new_shm, handout, run, run_into_full_disk, run_into_head, run_to_file,
+    assert_no_new_shm, first_difference, handout, run, run_into_full_disk, run_into_head,
+    run_to_file,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
@@ -32,7 +33,10 @@ fn redirected_to_a_file_each_line_appears_once() {
     // printed by both processes.
     let (run, text) = run_to_file(BIN, &[]);
     run.assert_code(0);
-    assert_eq!(text.lines().collect::<Vec<_>>(), EXPECTED, "file:\n{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(difference) = first_difference(&lines, &EXPECTED) {
+        panic!("in the file: {difference}\nfile:\n{text}");
+    }
 }
 
 #[test]

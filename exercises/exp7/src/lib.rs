@@ -66,6 +66,7 @@ pub fn run_menu(input: &mut impl BufRead, prompt: bool) -> Result<()> {
             return Ok(());
         }
         let choice = std::str::from_utf8(&line).ok().and_then(Choice::parse);
+        // STUDENT: run the experiment `choice` names (exp7_shm::run(), …); 4 exits; else error
         match choice {
             Some(Choice::SharedMemory) => exp7_shm::run()?,
             Some(Choice::Queue) => exp7_queue::run()?,
@@ -80,6 +81,7 @@ pub fn run_menu(input: &mut impl BufRead, prompt: bool) -> Result<()> {
                 return Err(Error::InvalidArgument(describe(&line)));
             }
         }
+        // END STUDENT
     }
 }
 

@@ -1,0 +1,80 @@
+//! # ipc-grade
+//!
+//! The instructor's loop for ipc-lab: a **starter** of any experiment for
+//! students, and a **grader** that scores their work with the
+//! experiment's own tests, safely. `scripts/starter.sh` and
+//! `scripts/grade.sh` run the `ipc-grade` program.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`markers`] | the regions a student writes, marked in each experiment's source (`// STUDENT: <hint>` … `// END STUDENT`), and how a starter cuts them |
+//! | [`workspace`] | the workspace's files and experiments; what a starter records (`STARTER.md`) |
+//! | [`starter`] | a copy of the workspace with the chosen crates' regions replaced by `todo!("<hint>")` |
+//! | [`grade`] | a submission graded: the reference's tests against the student's sources, built once, run one at a time |
+//! | [`sandbox`] | one check run bounded in time and processes, its leftovers (processes, IPC objects, files) failed and removed |
+//! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
+//! | [`report`] | one line per check, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//!
+//! A check is one test of the crate's `tests/` (the tests the reference
+//! passes): `exp11-value: the locked total is exact on every run ... OK`.
+
+pub mod grade;
+pub mod libtest;
+pub mod markers;
+pub mod report;
+pub mod sandbox;
+pub mod starter;
+pub mod workspace;
+
+use std::fmt;
+
+/// What can stop the starter or the grader (a failed check is not an
+/// error: it is in the report).
+#[derive(Debug)]
+pub enum Error {
+    /// Bad usage or bad input: exit code 2.
+    Usage(String),
+    /// A file or a program that failed, with what was being done.
+    Io {
+        /// What was being done (`copying a to b`).
+        what: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// Anything else that failed: exit code 1.
+    Failed(String),
+    /// SIGINT or SIGTERM: the current check was killed and cleaned up.
+    Interrupted,
+}
+
+impl Error {
+    /// An I/O error while doing `what`.
+    pub fn io(what: String, source: std::io::Error) -> Error {
+        Error::Io { what, source }
+    }
+
+    /// The exit code a program ends with after this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(what) | Error::Failed(what) => f.write_str(what),
+            Error::Io { what, source } => write!(f, "{what}: {source}"),
+            Error::Interrupted => {
+                f.write_str("interrupted; the check that was running was killed and cleaned up")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The result of everything here.
+pub type Result<T> = std::result::Result<T, Error>;
