@@ -53,18 +53,61 @@ fn the_readme_states_the_minimum_rust_version_of_cargo_toml() {
     );
 }
 
+/// The lines of the fenced `sh` block of the README's "Quick start".
+fn quick_start_commands(readme: &str) -> Vec<String> {
+    let start = readme
+        .find("## Quick start")
+        .expect("README.md has a \"## Quick start\" section");
+    let section = &readme[start..];
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the Quick start has a ```sh block");
+    block.lines().map(|line| line.trim().to_owned()).collect()
+}
+
 #[test]
-fn the_readme_says_how_to_install_mdbook_and_build_the_book() {
+fn the_readme_gives_the_command_that_runs_an_experiment_and_the_one_ci_tests_with() {
     let readme = read("README.md");
-    for needed in ["cargo install --locked mdbook", "mdbook build docs"] {
-        assert!(readme.contains(needed), "README.md lacks {needed:?}");
+    let commands = quick_start_commands(&readme);
+    for needed in ["cargo run -p exp7-shm", "scripts/test.sh"] {
+        assert!(
+            commands.iter().any(|line| line.starts_with(needed)),
+            "the README's Quick start lacks {needed:?}: {commands:#?}"
+        );
     }
-    // .ci/run builds it the same way.
+    // CI runs exactly that command, and no test of its own beside it.
     let ci = read(".ci/run");
     assert!(
-        ci.contains("mdbook build docs"),
-        ".ci/run does not build the book"
+        ci.lines().any(|line| line.trim() == "bash scripts/test.sh"),
+        ".ci/run does not run scripts/test.sh"
     );
+    assert!(
+        !ci.contains("cargo test"),
+        ".ci/run runs tests of its own beside scripts/test.sh"
+    );
+    // And the command installs what the tests need before it runs them.
+    let script = read("scripts/test.sh");
+    // The number of the first command line (not a comment) with `needle`.
+    let at = |needle: &str| {
+        script
+            .lines()
+            .position(|line| !line.trim_start().starts_with('#') && line.contains(needle))
+            .unwrap_or_else(|| panic!("scripts/test.sh runs no {needle:?}"))
+    };
+    let tests = at("cargo test --workspace");
+    for setup in [
+        "scripts/install-nats.sh",
+        "apt-get install -y -qq strace",
+        "cargo install --quiet --locked \"mdbook@",
+        "mdbook build docs",
+    ] {
+        assert!(
+            at(setup) < tests,
+            "scripts/test.sh runs {setup:?} after the tests"
+        );
+    }
 }
 
 /// The names of the crates.io dependencies in one manifest: every key of a
