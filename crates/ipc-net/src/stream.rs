@@ -190,6 +190,17 @@ impl<'c> WorkQueue<'c> {
         let consumer = connection
             .wait(what, creating, Some(connection.options.op_timeout * 2))?
             .map_err(|e| connection.refused(what(), e))?;
+        // A replicated consumer hands nothing out until its replicas have
+        // elected a leader: a receiver is ready only then.
+        let unled = |info: &async_nats::jetstream::consumer::Info| {
+            info.cluster.as_ref().is_some_and(|c| c.leader.is_none())
+        };
+        if unled(consumer.cached_info()) {
+            wait_until_led(connection, &format!("the consumer {durable}"), || {
+                let mut consumer = consumer.clone();
+                async move { Ok(!unled(consumer.info().await?)) }
+            })?;
+        }
         Ok(WorkReceiver {
             connection,
             consumer,
@@ -241,9 +252,6 @@ impl<'c> WorkQueue<'c> {
     }
 }
 
-/// Waits (up to the connection's operation timeout) until the replicated
-/// stream `stream` has elected its leader: before, writes may find no
-/// stream.
 /// True when `error` (or one of its causes) is JetStream's "no suitable
 /// peers for placement" (10005).
 pub(crate) fn no_peers_yet(error: &(dyn std::error::Error + 'static)) -> bool {
@@ -266,31 +274,41 @@ pub(crate) fn no_peers_yet(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Waits (up to the connection's operation timeout) until the replicated
+/// stream `stream` has elected its leader: before, writes may find no
+/// stream.
 pub(crate) fn wait_for_leader(
     connection: &Connection,
     js: &async_nats::jetstream::Context,
     stream: &str,
 ) -> Result<()> {
+    wait_until_led(connection, &format!("the replicas of {stream}"), || async {
+        let info = js.get_stream(stream).await?.info().await?.clone();
+        Ok(info.cluster.is_some_and(|c| c.leader.is_some()))
+    })
+}
+
+/// Waits (up to the connection's operation timeout) until `has_leader`
+/// says that the replicated object `what` (a stream, a consumer) has
+/// elected its leader; asks again every 50 ms, an error counting as "not
+/// yet".
+fn wait_until_led<F: Future<Output = std::result::Result<bool, async_nats::Error>>>(
+    connection: &Connection,
+    what: &str,
+    mut has_leader: impl FnMut() -> F,
+) -> Result<()> {
     let started = Instant::now();
     loop {
-        let asking = async {
-            let mut handle = js.get_stream(stream).await?;
-            let info = handle.info().await?;
-            Ok::<_, async_nats::Error>(info.cluster.as_ref().is_some_and(|c| c.leader.is_some()))
-        };
-        let has_leader = connection.wait(
-            || format!("asking for the leader of {stream}"),
-            asking,
+        let led = connection.wait(
+            || format!("asking for the leader of {what}"),
+            has_leader(),
             Some(connection.options.op_timeout),
         )?;
-        if let Ok(true) = has_leader {
+        if let Ok(true) = led {
             return Ok(());
         }
         if started.elapsed() >= connection.options.op_timeout {
-            return Err(connection.refused(
-                format!("waiting for the replicas of {stream}"),
-                "no leader was elected",
-            ));
+            return Err(connection.refused(format!("waiting for {what}"), "no leader was elected"));
         }
         crate::runtime::pause(Duration::from_millis(50))?;
     }

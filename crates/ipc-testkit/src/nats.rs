@@ -104,6 +104,21 @@ impl Cluster {
         self.dir.join("cluster")
     }
 
+    /// The last `lines` lines of each node's log, each line prefixed with
+    /// its node (`n2: …`): for the message of a test that failed.
+    pub fn log_tails(&self, lines: usize) -> String {
+        let mut tails = String::new();
+        for n in 1..=3 {
+            let log = std::fs::read_to_string(self.files().join(format!("n{n}.log")))
+                .unwrap_or_else(|e| format!("(no log: {e})\n"));
+            let all: Vec<&str> = log.lines().collect();
+            for line in &all[all.len().saturating_sub(lines)..] {
+                tails.push_str(&format!("n{n}: {line}\n"));
+            }
+        }
+        tails
+    }
+
     /// The client URL of node `n` (1 to 3): `nats://127.0.0.1:PORT`.
     pub fn url(&self, n: u16) -> String {
         assert!((1..=3).contains(&n), "node {n}");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use ipc_net::{Connection, RunId, ServerUrls, WorkQueue};
 use ipc_testkit::nats::Cluster;
-use ipc_testkit::{DEFAULT_TIMEOUT, Running, run_command, still_running};
+use ipc_testkit::{DEFAULT_TIMEOUT, Running, Sig, run_command, still_running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/nats-cluster.sh");
@@ -115,11 +115,22 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
             run.assert_code(0).assert_no_panic();
             sent = Some(run);
         }
-        assert!(
-            Instant::now() < deadline,
-            "the receiver had fewer than {} messages after 60 s",
-            COUNT / 3
-        );
+        if Instant::now() >= deadline {
+            // Stop both roles for what they said, with the nodes' logs.
+            let sender = sender.map(|running| {
+                running.signal(Sig::SIGTERM);
+                running.finish(Duration::from_secs(10))
+            });
+            receiver.signal(Sig::SIGTERM);
+            let received = receiver.finish(Duration::from_secs(10));
+            panic!(
+                "the receiver had fewer than {} messages after 60 s\n\
+                 receiver: {received}\nsender: {}\nnodes:\n{}",
+                COUNT / 3,
+                sender.or(sent).map_or("?".into(), |run| run.to_string()),
+                cluster.log_tails(15)
+            );
+        }
     }
     let leader = {
         let nc = Connection::connect(&urls(&cluster.url(2))).unwrap();
