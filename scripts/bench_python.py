@@ -244,10 +244,11 @@ def pipe_throughput(args, size):
 # --- Value -------------------------------------------------------------
 
 
-def value_worker(value, counts, ready, go, stop, done, i, cpu):
+def value_worker(i, cpu, ready, go, stop, done, value, counts):
     pin(cpu)
     arrive(ready, go, i)
     n = 0
+    # A worker does MIN_COUNT increments at least, even if it starts late.
     while n < MIN_COUNT or not stop.value:
         with value.get_lock():
             value.value += 1
@@ -259,30 +260,7 @@ def value_worker(value, counts, ready, go, stop, done, i, cpu):
 def value_increments(args, processes):
     value = CTX.Value("q", 0)
     counts = CTX.RawArray("q", processes)
-    ready, done = CTX.RawArray("i", processes), CTX.RawArray("i", processes)
-    go, stop = CTX.RawValue("i", 0), CTX.RawValue("i", 0)
-    cpus = args.worker_cpus
-    workers = [
-        CTX.Process(
-            target=value_worker,
-            args=(value, counts, ready, go, stop, done, i, cpus[i % len(cpus)] if cpus else None),
-            name=f"worker{i}",
-        )
-        for i in range(processes)
-    ]
-    for w in workers:
-        w.start()
-    wait_ready(ready)
-    start = time.perf_counter()
-    go.value = 1
-    time.sleep(args.duration)
-    stop.value = 1
-    # A worker does MIN_COUNT increments at least, even if it starts late.
-    while not all(done[i] or w.exitcode is not None for i, w in enumerate(workers)):
-        time.sleep(0.0001)
-    seconds = time.perf_counter() - start
-    for w in workers:
-        finish(w)
+    seconds = run_workers(args, processes, value_worker, (value, counts))
     total = sum(counts)
     if value.value != total:
         raise RuntimeError(f"the Value reads {value.value} after {total} increments")

@@ -919,6 +919,27 @@ impl Ring {
         }
     }
 
+    /// Takes `side`'s mutex; a blocking call first waits while the ring
+    /// looks full (a put) or empty (a get), so that it does not take the
+    /// mutex only to find it must wait. The caller looks again under the
+    /// mutex: another process may have come first.
+    fn enter(&self, side: Side, blocking: Blocking) -> Result<Held<'_>> {
+        let mutex = match side {
+            Side::Put => &self.put_mutex,
+            Side::Get => &self.get_mutex,
+        };
+        let deadline = match blocking {
+            Blocking::No => Deadline::NEVER,
+            Blocking::Until(deadline) => {
+                if self.looks_blocked(side) {
+                    self.wait(side, deadline)?;
+                }
+                deadline
+            }
+        };
+        self.lock(mutex, deadline)
+    }
+
     /// Takes `mutex`; after a holder's death, marks it consistent, which
     /// the ring always is (see the module documentation), once the put
     /// side's `tail` is caught up with a publication its dead holder made.
@@ -965,17 +986,8 @@ impl Ring {
     /// full and `blocking` is [`Blocking::No`].
     fn claim(&self, blocking: Blocking) -> Result<Option<Claim<'_>>> {
         let header = self.header();
-        let deadline = match blocking {
-            Blocking::No => Deadline::NEVER,
-            Blocking::Until(deadline) => deadline,
-        };
         loop {
-            if let Blocking::Until(deadline) = blocking
-                && self.looks_blocked(Side::Put)
-            {
-                self.wait(Side::Put, deadline)?;
-            }
-            let held = self.lock(&self.put_mutex, deadline)?;
+            let held = self.enter(Side::Put, blocking)?;
             // `closed` is set under this mutex: no put publishes after a
             // close.
             if header.closed.0.load(Ordering::Relaxed) != 0 {
@@ -1045,17 +1057,8 @@ impl Ring {
     /// ring is empty (but not closed) and `blocking` is [`Blocking::No`].
     fn front(&self, blocking: Blocking) -> Result<Option<Slot<'_>>> {
         let header = self.header();
-        let deadline = match blocking {
-            Blocking::No => Deadline::NEVER,
-            Blocking::Until(deadline) => deadline,
-        };
         loop {
-            if let Blocking::Until(deadline) = blocking
-                && self.looks_blocked(Side::Get)
-            {
-                self.wait(Side::Get, deadline)?;
-            }
-            let held = self.lock(&self.get_mutex, deadline)?;
+            let held = self.enter(Side::Get, blocking)?;
             let head = header.get.count.load(Ordering::Relaxed);
             let index = header.get.index.load(Ordering::Relaxed);
             debug_assert_eq!(index, head % self.capacity);

@@ -545,15 +545,7 @@ mod tests {
     use super::*;
 
     fn event(t_ns: u64, pid: i32, kind: Kind, text: &str) -> Event {
-        Event {
-            t_ns,
-            source: 0,
-            pid,
-            process: format!("p{pid}"),
-            kind,
-            text: text.into(),
-            truncated: false,
-        }
+        Event::of(t_ns, pid, kind, text)
     }
 
     fn sample() -> Trace {

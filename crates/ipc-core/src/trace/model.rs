@@ -171,6 +171,20 @@ impl Event {
     pub fn process_key(&self) -> (usize, i32) {
         (self.source, self.pid)
     }
+
+    /// An event of process `p{pid}` in the only source: for unit tests.
+    #[cfg(test)]
+    pub(crate) fn of(t_ns: u64, pid: i32, kind: Kind, text: &str) -> Event {
+        Event {
+            t_ns,
+            source: 0,
+            pid,
+            process: format!("p{pid}"),
+            kind,
+            text: text.into(),
+            truncated: false,
+        }
+    }
 }
 
 impl fmt::Display for Event {
