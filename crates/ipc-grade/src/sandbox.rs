@@ -320,8 +320,19 @@ impl Sandbox {
     }
 
     /// Waits for the run's first process to end, within the bounds.
+    ///
+    /// The processes of the run are counted in `/proc` at every look; but
+    /// reading `/proc` takes a second once a fork bomb has made thousands
+    /// of processes, and the bomb goes on meanwhile. So every look starts
+    /// with the machine's count of tasks (one small read of
+    /// `/proc/loadavg`): when it has grown by more than the limit, the run's
+    /// process group is stopped (`SIGSTOP`: a stopped process forks no
+    /// more) while its processes are counted, and goes on (`SIGCONT`) if
+    /// they were not too many (the growth was somebody else's).
     fn watch(&self, child: &mut Child, token: &str, started: Instant) -> Watch {
         let root = Pid::from_raw(child.id() as i32);
+        let bomb = Watch::Stopped(Trouble::ForkBomb(self.limits.max_processes));
+        let mut others = machine_tasks();
         loop {
             if let Ok(Some(status)) = child.try_wait() {
                 return Watch::Ended(status);
@@ -332,11 +343,22 @@ impl Sandbox {
             if started.elapsed() >= self.limits.timeout {
                 return Watch::Stopped(Trouble::TimedOut(self.limits.timeout));
             }
+            let suspect = machine_tasks()
+                .zip(others)
+                .is_some_and(|(now, before)| now > before + self.limits.max_processes);
+            if suspect {
+                let _ = killpg(root, Signal::SIGSTOP);
+            }
             let table = Table::read();
             self.reap(&table, root);
             let live = table.members(self.me, token, false).len();
             if live > self.limits.max_processes {
-                return Watch::Stopped(Trouble::ForkBomb(self.limits.max_processes));
+                return bomb;
+            }
+            if suspect {
+                let _ = killpg(root, Signal::SIGCONT);
+                // Not the run's doing: count from here.
+                others = machine_tasks().map(|now| now.saturating_sub(live));
             }
             std::thread::sleep(POLL);
         }
@@ -365,11 +387,19 @@ impl Sandbox {
     }
 
     /// Kills every process of the run until none is left, and reaps them.
+    ///
+    /// The run's process group is killed again every round: one
+    /// `killpg(2)` reaches every process of a fork bomb that is still in
+    /// the group, however many there are, and the kernel lets none of them
+    /// finish a fork once the signal is pending; killing them one by one
+    /// from a list read in `/proc` loses the race to a bomb on a busy
+    /// machine (30 s under load, once). The list catches those that left
+    /// the group.
     fn kill_all(&self, child: &mut Child, token: &str) {
         let root = Pid::from_raw(child.id() as i32);
-        let _ = killpg(root, Signal::SIGKILL);
         let _ = child.kill();
         for round in 0..2000 {
+            let _ = killpg(root, Signal::SIGKILL);
             let table = Table::read();
             let live = table.members(self.me, token, round % 5 == 0);
             self.reap(&table, root);
@@ -555,6 +585,14 @@ impl Table {
         let command = self.processes.get(&pid).map_or("?", |p| p.command.as_str());
         format!("{pid} ({command})")
     }
+}
+
+/// The tasks (threads included) of the whole machine: the number after
+/// the slash in `/proc/loadavg` (`proc(5)`); `None` if it cannot be read.
+fn machine_tasks() -> Option<usize> {
+    let text = fs::read_to_string("/proc/loadavg").ok()?;
+    let field = text.split_whitespace().nth(3)?;
+    field.split_once('/')?.1.parse().ok()
 }
 
 /// The tasks (threads included) of the calling user: what `RLIMIT_NPROC`
