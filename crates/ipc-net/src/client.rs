@@ -202,6 +202,26 @@ impl Connection {
         }
     }
 
+    /// As [`Connection::retry_while`]; and when `operation` got no answer
+    /// at all ([`Error::Timeout`]), asks again, until `patience` has
+    /// passed. For requests that may be asked twice (get or create): a
+    /// cluster that is electing the leader of what it was asked to make
+    /// answers nothing meanwhile, for seconds on a busy machine.
+    pub(crate) fn retry_unanswered<T, E: std::error::Error + 'static>(
+        &self,
+        patience: std::time::Duration,
+        transient: fn(&(dyn std::error::Error + 'static)) -> bool,
+        mut operation: impl FnMut() -> Result<std::result::Result<T, E>>,
+    ) -> Result<std::result::Result<T, E>> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.retry_while(transient, &mut operation) {
+                Err(Error::Timeout { .. }) if started.elapsed() < patience => {}
+                outcome => return outcome,
+            }
+        }
+    }
+
     pub(crate) fn refused(&self, what: impl Into<String>, reason: impl fmt::Display) -> Error {
         Error::Refused {
             url: self.urls.to_string(),

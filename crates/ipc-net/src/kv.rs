@@ -82,12 +82,14 @@ impl<'c> Bucket<'c> {
                 },
             }
         };
-        // A cluster that has just started needs a moment before it can
-        // place the replicas: nothing is made until then.
+        // As for a stream (`WorkQueue::open`): a cluster still forming, or
+        // one too busy to answer in time, is asked again.
         let store = connection
-            .retry_while(crate::stream::no_peers_yet, || {
-                connection.wait(what, opening(), Some(connection.options.op_timeout * 2))
-            })?
+            .retry_unanswered(
+                crate::stream::CREATE_PATIENCE,
+                crate::stream::no_peers_yet,
+                || connection.wait(what, opening(), Some(connection.options.op_timeout * 2)),
+            )?
             .map_err(|e| connection.refused(what(), e))?;
         if replicas > 1 {
             crate::stream::wait_for_leader(connection, &js, &store.stream_name)?;

@@ -46,6 +46,12 @@ pub const ACK_WAIT: Duration = Duration::from_secs(5);
 /// cluster, a reconnection) before it gives up.
 pub const PUBLISH_PATIENCE: Duration = Duration::from_secs(20);
 
+/// How long opening a stream (or a bucket) asks again when the server
+/// does not answer: a three-node cluster on a busy machine has been seen
+/// to leave a request to create a replicated stream unanswered for more
+/// than 10 s while it elected the stream's leader.
+pub const CREATE_PATIENCE: Duration = Duration::from_secs(30);
+
 /// A stream of stored messages with work-queue retention.
 pub struct WorkQueue<'c> {
     connection: &'c Connection,
@@ -85,9 +91,10 @@ impl<'c> WorkQueue<'c> {
         };
         let what = || format!("opening the stream {stream}");
         // A cluster that has just started needs a moment before it can
-        // place the replicas: nothing is made until then.
+        // place the replicas (nothing is made until then), and one busy
+        // electing the new stream's leader may not answer in time.
         let info = connection
-            .retry_while(no_peers_yet, || {
+            .retry_unanswered(CREATE_PATIENCE, no_peers_yet, || {
                 connection.wait(
                     what,
                     js.get_or_create_stream(config.clone()),
@@ -274,7 +281,7 @@ pub(crate) fn no_peers_yet(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Waits (up to the connection's operation timeout) until the replicated
+/// Waits (up to [`CREATE_PATIENCE`]) until the replicated
 /// stream `stream` has elected its leader: before, writes may find no
 /// stream.
 pub(crate) fn wait_for_leader(
@@ -288,7 +295,7 @@ pub(crate) fn wait_for_leader(
     })
 }
 
-/// Waits (up to the connection's operation timeout) until `has_leader`
+/// Waits (up to [`CREATE_PATIENCE`]) until `has_leader`
 /// says that the replicated object `what` (a stream, a consumer) has
 /// elected its leader; asks again every 50 ms, an error counting as "not
 /// yet".
@@ -307,7 +314,7 @@ fn wait_until_led<F: Future<Output = std::result::Result<bool, async_nats::Error
         if let Ok(true) = led {
             return Ok(());
         }
-        if started.elapsed() >= connection.options.op_timeout {
+        if started.elapsed() >= CREATE_PATIENCE {
             return Err(connection.refused(format!("waiting for {what}"), "no leader was elected"));
         }
         crate::runtime::pause(Duration::from_millis(50))?;
