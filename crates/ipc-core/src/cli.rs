@@ -143,6 +143,27 @@ pub fn whole_number(
     }
 }
 
+/// A value parser for clap: a number of seconds (a fraction allowed)
+/// above 0 and at most `max`; anything else is refused with that rule in
+/// words (`"0" is not a number of seconds above 0 and at most 3600`).
+///
+/// ```
+/// let parse = ipc_core::cli::seconds(60.0);
+/// assert_eq!(parse("2.5"), Ok(2.5));
+/// assert!(parse("0").unwrap_err().contains("above 0 and at most 60"));
+/// assert!(parse("NaN").is_err() && parse("61").is_err());
+/// ```
+pub fn seconds(
+    max: f64,
+) -> impl Fn(&str) -> std::result::Result<f64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= max => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds above 0 and at most {max}"
+        )),
+    }
+}
+
 /// Runs an experiment's body and maps the outcome to an exit code.
 ///
 /// Before the body: logging in seed 001's format ([`logging::init`]),

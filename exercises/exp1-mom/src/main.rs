@@ -94,19 +94,9 @@ enum Role {
         id: Option<u32>,
         /// Seconds to wait in all before giving up (exit code 1)
         #[arg(long, value_name = "SECONDS", default_value_t = 60.0,
-              value_parser = seconds)]
+              value_parser = ipc_core::cli::seconds(86_400.0))]
         timeout: f64,
     },
-}
-
-/// A positive number of seconds, at most a day.
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds above 0 and at most 86400"
-        )),
-    }
 }
 
 fn main() -> ExitCode {

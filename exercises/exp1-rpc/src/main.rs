@@ -54,22 +54,12 @@ enum Role {
     Client {
         /// Seconds to wait for a server to answer each call (exit code 1
         /// after that)
-        #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = seconds)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = ipc_core::cli::seconds(3600.0))]
         timeout: f64,
         /// The list to square [default: 1 2 3 4]
         #[arg(value_name = "NUMBER", allow_negative_numbers = true)]
         mylist: Vec<i64>,
     },
-}
-
-/// A positive number of seconds, at most an hour.
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds above 0 and at most 3600"
-        )),
-    }
 }
 
 fn main() -> ExitCode {
