@@ -43,6 +43,17 @@ impl Planted {
     fn path(&self) -> PathBuf {
         Path::new("/dev/shm").join(format!("ipc-lab-{}", self.name))
     }
+
+    /// Shrinks the segment to nothing, as anybody who may write it can,
+    /// under the processes that map it.
+    fn truncate(&self) {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.path())
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+    }
 }
 
 impl Drop for Planted {
@@ -259,12 +270,7 @@ fn a_segment_truncated_under_a_run_is_an_error_not_sigbus() {
     let mut running = Running::start(command, false);
     running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
     // Anybody who may write the segment can shrink it under its users.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(segment.path())
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    segment.truncate();
     let run = running.finish(WAIT);
     run.assert_code(1)
         .assert_no_panic()
@@ -290,12 +296,7 @@ fn an_attached_segment_that_shrinks_is_an_error_not_sigbus() {
     command.args(["--fast", "--ticks", "1000000", "--attach", segment.name()]);
     let mut watcher = Running::start(command, false);
     watcher.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(segment.path())
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    segment.truncate();
     let watched = watcher.finish(WAIT);
     watched
         .assert_code(1)
