@@ -4,13 +4,16 @@
 //!
 //! * `ipc-trace merge a.json b.json -o run.svg` puts the traces of the roles
 //!   of one run, recorded on several machines, on one time line. Each
-//!   trace keeps the wall-clock instant (`CLOCK_REALTIME`) its run started
-//!   at; the earliest becomes time 0 and every other trace moves by the
-//!   difference. The offsets are printed, and written into the output (the
-//!   SVG's header, the JSON's `otherData`): the machines' clocks differ by
-//!   their synchronisation error (NTP: typically a millisecond or less on
-//!   a LAN), and a receive that appears before its send says by how much
-//!   at least.
+//!   trace keeps the instant its run started at by two clocks: the wall
+//!   clock (`CLOCK_REALTIME`) and, with the machine's boot id, its
+//!   monotonic clock. Traces of one machine are placed by the monotonic
+//!   clock they share (exact); traces of different machines by their
+//!   wall-clock starts. The earliest becomes time 0 and every other trace
+//!   moves by the difference. The offsets are printed, and written into
+//!   the output (the SVG's header, the JSON's `otherData`): the machines'
+//!   clocks differ by their synchronisation error (NTP: typically a
+//!   millisecond or less on a LAN), and a receive that appears before its
+//!   send says by how much at least.
 //! * `ipc-trace svg in.json -o out.svg` redraws a JSON trace as a sequence
 //!   diagram (or writes it again as JSON).
 //!
@@ -33,9 +36,10 @@ use ipc_core::trace::{Format, Trace, format_ns, format_wall, merge};
     name = "ipc-trace",
     version,
     about = "Merge the traces of a run recorded on several machines, or redraw a JSON trace",
-    after_help = "Merged traces are aligned by the wall-clock instant each run started at; \
-the offsets applied are printed and written into the output, since the machines' clocks \
-may disagree by their synchronisation error.\n\nExit codes: 0 success, 1 the output could \
+    after_help = "Merged traces are aligned by the instant each run started at: by the \
+monotonic clock they share when recorded on one machine (exact), by the wall-clock start \
+across machines. The offsets applied are printed and written into the output, since the \
+machines' clocks may disagree by their synchronisation error.\n\nExit codes: 0 success, 1 the output could \
 not be written, 2 bad usage or a bad input."
 )]
 pub struct Args {
@@ -48,7 +52,8 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Merge the JSON traces of several roles (machines) into one picture,
-    /// aligned by their wall-clock starts
+    /// aligned by their starts (monotonic clock on one machine, wall clock
+    /// across machines)
     Merge {
         /// The JSON traces, one per role (each labelled with its file name)
         #[arg(required = true, num_args = 2..)]
@@ -120,7 +125,7 @@ pub fn run(args: &Args) -> Result<String, Error> {
         trace.sources.len()
     );
     if trace.sources.len() > 1 {
-        summary.push_str("aligned by wall-clock start:\n");
+        let _ = writeln!(summary, "aligned by {}:", trace.aligned_by());
         for source in &trace.sources {
             let _ = writeln!(
                 summary,

@@ -31,10 +31,8 @@ fn source(label: &str, host: &str, start_wall_ns: i64) -> Source {
         label: label.into(),
         host: host.into(),
         start_wall_ns,
-        offset_ns: 0,
         capacity: 64,
-        dropped: 0,
-        incomplete: 0,
+        ..Source::default()
     }
 }
 
@@ -173,6 +171,37 @@ fn merge_notes_clocks_that_disagree() {
     run.assert_code(0).assert_stdout_contains(&[
         "note: some receives appear before their send: the clocks disagree by at least 5.000 ms",
     ]);
+}
+
+#[test]
+fn merge_of_one_machines_traces_uses_its_monotonic_clock() {
+    let dir = TempDir::new("one-machine");
+    write_fixtures(&dir);
+    // Both traces from one boot: their monotonic starts are 10 ms apart,
+    // although the receiver's wall-clock reading (delayed, as a preempted
+    // process's is) says 2 ms, which would put the receive before the send.
+    let (a, b) = (path(&dir, "sender.json"), path(&dir, "receiver.json"));
+    for (file, wall, mono) in [
+        (&a, START_A, 1_000),
+        (&b, START_A + 2_000_000, 1_000 + B_LATER),
+    ] {
+        let mut value: serde_json::Value = serde_json::from_str(&read(file)).unwrap();
+        let source = &mut value["otherData"]["sources"][0];
+        source["boot_id"] = "one-boot".into();
+        source["start_wall_ns"] = wall.into();
+        source["start_mono_ns"] = mono.into();
+        std::fs::write(file, value.to_string()).unwrap();
+    }
+    let out = path(&dir, "run.json");
+    let run = ipc_testkit::run(BIN, &["merge", &a, &b, "-o", &out]);
+    run.assert_code(0).assert_stdout_contains(&[
+        "aligned by the monotonic clock of the one machine they ran on:",
+        "receiver: started 2023-11-14 22:13:20.002000000 UTC (host beta), offset +10.000 ms",
+    ]);
+    assert!(!run.stdout.contains("before their send"), "{}", run.stdout);
+    let parsed = parse_json(&read(&out)).unwrap();
+    parsed.assert_consistent();
+    assert_eq!(parsed.of_kind("recv")[0].ns, 15_000_000);
 }
 
 #[test]

@@ -56,6 +56,11 @@ struct SourceJson {
     host: String,
     start_wall_ns: i64,
     start_wall: String,
+    /// Absent from traces written before it was recorded.
+    #[serde(default)]
+    start_mono_ns: u64,
+    #[serde(default)]
+    boot_id: String,
     offset_ns: u64,
     capacity: u64,
     dropped: u64,
@@ -394,6 +399,8 @@ impl Trace {
                         host: s.host.clone(),
                         start_wall_ns: s.start_wall_ns,
                         start_wall: format_wall(s.start_wall_ns),
+                        start_mono_ns: s.start_mono_ns,
+                        boot_id: s.boot_id.clone(),
                         offset_ns: s.offset_ns,
                         capacity: s.capacity,
                         dropped: s.dropped,
@@ -442,6 +449,8 @@ impl Trace {
                 label: s.label,
                 host: s.host,
                 start_wall_ns: s.start_wall_ns,
+                start_mono_ns: s.start_mono_ns,
+                boot_id: s.boot_id,
                 offset_ns: s.offset_ns,
                 capacity: s.capacity,
                 dropped: s.dropped,
@@ -557,6 +566,8 @@ mod tests {
                 label: "demo".into(),
                 host: "h".into(),
                 start_wall_ns: 1_700_000_000_000_000_000,
+                start_mono_ns: 5_000_000,
+                boot_id: "6a1c-boot".into(),
                 offset_ns: 0,
                 capacity: 64,
                 dropped: 3,
@@ -596,6 +607,23 @@ mod tests {
         let trace = sample();
         let json = trace.to_json();
         assert_eq!(Trace::from_json(&json).unwrap(), trace, "{json}");
+    }
+
+    #[test]
+    fn a_trace_without_the_monotonic_start_still_reads() {
+        let mut json: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
+        let source = json["otherData"]["sources"][0].as_object_mut().unwrap();
+        assert!(source.remove("start_mono_ns").is_some());
+        assert!(source.remove("boot_id").is_some());
+        let read = Trace::from_json(&json.to_string()).unwrap();
+        assert_eq!(
+            (
+                read.sources[0].start_mono_ns,
+                read.sources[0].boot_id.as_str()
+            ),
+            (0, "")
+        );
+        assert_eq!(read.events, sample().events);
     }
 
     #[test]

@@ -109,6 +109,7 @@ pub(crate) struct Contents {
     pub dropped: u64,
     pub incomplete: u64,
     pub start_wall_ns: i64,
+    pub start_mono_ns: u64,
 }
 
 /// The mapping of one log.
@@ -297,6 +298,7 @@ impl LogMemory {
             dropped: self.dropped(),
             incomplete,
             start_wall_ns: self.start_wall_ns(),
+            start_mono_ns: self.header().start_mono_ns.load(Ordering::Relaxed),
         }
     }
 }

@@ -226,7 +226,7 @@ impl Log {
             .ok()
             .and_then(|h| h.into_string().ok())
             .unwrap_or_default();
-        Trace::from_contents(self.memory.read(), &self.label, &host)
+        Trace::from_contents(self.memory.read(), &self.label, &host, &boot_id())
     }
 
     /// Writes the events recorded so far to `path`, in the format its
@@ -237,8 +237,8 @@ impl Log {
     /// when it cannot be written.
     ///
     /// The traces of the programs this one started with [`part_for`] are
-    /// merged in (aligned by their wall-clock starts, as `ipc-trace merge`
-    /// does), and their files removed.
+    /// merged in (aligned as [`merge`] does: exactly, by the monotonic
+    /// clock of this machine), and their files removed.
     pub fn write(&self, path: &Path) -> Result<Written> {
         let format = Format::from_path(path)?;
         let mut trace = self.snapshot();
@@ -322,6 +322,15 @@ pub fn start(name: &str, capacity: usize) -> Result<Log> {
         &"",
     );
     Ok(log)
+}
+
+/// This boot of the kernel (`/proc/sys/kernel/random/boot_id`, see
+/// random(4)): the programs of one boot share CLOCK_MONOTONIC. Empty when
+/// it cannot be read, and the merge then falls back to the wall clock.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| id.trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// The files of the traces that programs started by this one write, to be

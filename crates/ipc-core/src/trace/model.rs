@@ -216,7 +216,7 @@ impl fmt::Display for Event {
 }
 
 /// Where the events of a trace came from: one run, on one machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Source {
     /// A label: the program's name, or for a merge the file's stem.
     pub label: String,
@@ -224,6 +224,13 @@ pub struct Source {
     pub host: String,
     /// CLOCK_REALTIME at the start of the run, ns since the Unix epoch.
     pub start_wall_ns: i64,
+    /// CLOCK_MONOTONIC at the start of the run, ns; its events' times
+    /// count from it.
+    pub start_mono_ns: u64,
+    /// The kernel's boot id (`/proc/sys/kernel/random/boot_id`), empty when
+    /// unknown. Sources with the same boot id read one CLOCK_MONOTONIC, so
+    /// [`merge`] aligns them by it, exactly.
+    pub boot_id: String,
     /// How much later than the merged trace's start this source started,
     /// by the wall clocks (0 unless merged); added to its events' times.
     pub offset_ns: u64,
@@ -269,7 +276,12 @@ pub struct Trace {
 }
 
 impl Trace {
-    pub(crate) fn from_contents(contents: Contents, label: &str, host: &str) -> Trace {
+    pub(crate) fn from_contents(
+        contents: Contents,
+        label: &str,
+        host: &str,
+        boot_id: &str,
+    ) -> Trace {
         let mut objects = BTreeMap::new();
         let mut events = Vec::with_capacity(contents.records.len());
         for raw in contents.records {
@@ -296,6 +308,8 @@ impl Trace {
                 label: label.to_owned(),
                 host: host.to_owned(),
                 start_wall_ns: contents.start_wall_ns,
+                start_mono_ns: contents.start_mono_ns,
+                boot_id: boot_id.to_owned(),
                 offset_ns: 0,
                 capacity: contents.capacity,
                 dropped: contents.dropped,
@@ -416,6 +430,17 @@ impl Trace {
             .collect()
     }
 
+    /// How [`merge`] put this trace's sources on one time line: by `the
+    /// monotonic clock of the one machine they ran on`, by `wall-clock
+    /// start`, or by both.
+    pub fn aligned_by(&self) -> &'static str {
+        match clock_groups(&self.sources) {
+            Clocks::OneMachine => "the monotonic clock of the one machine they ran on",
+            Clocks::Machines => "wall-clock start",
+            Clocks::Mixed => "wall-clock start across machines and the monotonic clock within each",
+        }
+    }
+
     /// Lines that say what a reader must know about this trace: dropped
     /// and unfinished events, and for a merge the offsets applied.
     pub fn notes(&self) -> Vec<String> {
@@ -433,8 +458,15 @@ impl Trace {
                     )
                 })
                 .collect();
+            let caveat = match clock_groups(&self.sources) {
+                Clocks::OneMachine => "",
+                Clocks::Machines | Clocks::Mixed => {
+                    "; the machines' clocks may disagree by their synchronisation error"
+                }
+            };
             notes.push(format!(
-                "merged by wall-clock start, offsets applied: {}; the machines' clocks may disagree by their synchronisation error",
+                "merged by {}, offsets applied: {}{caveat}",
+                self.aligned_by(),
                 offsets.join(", ")
             ));
             let early = self
@@ -474,45 +506,48 @@ pub fn is_named(id: u64) -> bool {
     id & (1 << 63) != 0
 }
 
-/// Puts several traces on one time line, aligned by the wall-clock instant
-/// each one started at.
+/// Puts several traces on one time line, aligned by the instant each of
+/// their sources started at.
 ///
-/// The earliest start becomes time 0; every other source's events move by
-/// its [`Source::offset_ns`], which [`Trace::notes`] reports. Processes stay
-/// apart by source, so equal pids on two machines are two processes.
+/// Sources recorded on one machine (the same [`Source::boot_id`]) are
+/// placed by their monotonic starts, which one clock gave: exact. Sources
+/// from different machines are placed by their wall-clock starts, which
+/// are only as close as the machines' clocks. The earliest start becomes
+/// time 0; every source's events move by its [`Source::offset_ns`], which
+/// [`Trace::notes`] reports. Processes stay apart by source, so equal pids
+/// on two machines are two processes.
 ///
 /// ```
 /// # use ipc_core::trace::{merge, Source, Trace};
-/// let source = |label: &str, start_wall_ns| Source {
-///     label: label.into(), host: "h".into(), start_wall_ns, offset_ns: 0,
-///     capacity: 8, dropped: 0, incomplete: 0,
+/// let source = |label: &str, boot_id: &str, start_wall_ns, start_mono_ns| Source {
+///     label: label.into(), boot_id: boot_id.into(), start_wall_ns, start_mono_ns,
+///     ..Source::default()
 /// };
-/// let a = Trace { sources: vec![source("a", 5_000)], ..Trace::default() };
-/// let b = Trace { sources: vec![source("b", 2_000)], ..Trace::default() };
-/// let merged = merge(vec![a, b]);
-/// let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
-/// assert_eq!(offsets, [3_000, 0]);
+/// let merged = |a, b| {
+///     let traces = [a, b].map(|s| Trace { sources: vec![s], ..Trace::default() });
+///     let offsets: Vec<u64> = merge(traces.into()).sources.iter().map(|s| s.offset_ns).collect();
+///     offsets
+/// };
+/// // Two machines: by their wall clocks, b started 3 µs before a.
+/// assert_eq!(merged(source("a", "m1", 5_000, 900), source("b", "m2", 2_000, 100)), [3_000, 0]);
+/// // One machine: its monotonic clock says 800 ns, whatever the wall clock read.
+/// assert_eq!(merged(source("a", "m1", 5_000, 900), source("b", "m1", 2_000, 100)), [800, 0]);
 /// ```
 pub fn merge(traces: Vec<Trace>) -> Trace {
-    let starts: Vec<i64> = traces
-        .iter()
-        .flat_map(|t| {
-            t.sources
-                .iter()
-                .map(|s| s.start_wall_ns - s.offset_ns as i64)
-        })
-        .collect();
+    let starts = aligned_starts(traces.iter().flat_map(|t| &t.sources));
     let origin = starts.iter().copied().min().unwrap_or(0);
+    let mut starts = starts.into_iter();
     let mut merged = Trace::default();
     for trace in traces {
         let base = merged.sources.len();
-        let mut shifts = Vec::new();
+        // An event's time is its source's offset plus its time since that
+        // source's start; only the offset changes.
+        let mut moves = Vec::new();
         for source in trace.sources {
-            let start = source.start_wall_ns - source.offset_ns as i64;
-            let shift = (start - origin) as u64;
-            shifts.push(shift);
+            let offset_ns = starts.next().map_or(0, |start| start.abs_diff(origin));
+            moves.push((source.offset_ns, offset_ns));
             merged.sources.push(Source {
-                offset_ns: shift + source.offset_ns,
+                offset_ns,
                 ..source
             });
         }
@@ -520,13 +555,72 @@ pub fn merge(traces: Vec<Trace>) -> Trace {
             merged.objects.insert((base + source, id), label);
         }
         for mut event in trace.events {
-            event.t_ns += shifts.get(event.source).copied().unwrap_or(0);
+            let (old, new) = moves.get(event.source).copied().unwrap_or((0, 0));
+            event.t_ns = event.t_ns.saturating_sub(old) + new;
             event.source += base;
             merged.events.push(event);
         }
     }
     merged.events.sort_by_key(|e| e.t_ns);
     merged
+}
+
+/// How the sources of a merged trace were aligned.
+enum Clocks {
+    /// All on one machine: by its monotonic clock.
+    OneMachine,
+    /// All on different machines (or unknown ones): by wall clocks.
+    Machines,
+    /// Some of each.
+    Mixed,
+}
+
+/// True when `source` knows its machine, so it can be placed by the
+/// monotonic clock it shares with the other sources of that machine.
+fn knows_machine(source: &Source) -> bool {
+    !source.boot_id.is_empty()
+}
+
+fn clock_groups(sources: &[Source]) -> Clocks {
+    let mut boots = BTreeMap::new();
+    for source in sources.iter().filter(|s| knows_machine(s)) {
+        *boots.entry(&source.boot_id).or_insert(0) += 1;
+    }
+    let shared: usize = boots.values().filter(|&&n| n > 1).sum();
+    match shared {
+        0 => Clocks::Machines,
+        n if n == sources.len() && boots.len() == 1 => Clocks::OneMachine,
+        _ => Clocks::Mixed,
+    }
+}
+
+/// Each source's start on one time line, in ns since the epoch.
+///
+/// A source reads the wall clock and then the monotonic clock when it
+/// starts; a process preempted between the two reads gets a pair that is
+/// off by the time it waited (milliseconds under load, more than a message
+/// takes). So the sources of one machine share one conversion from the
+/// monotonic clock to the wall clock, taken from the pair least delayed
+/// (the largest `wall − mono`: a delay only makes it smaller).
+fn aligned_starts<'a>(sources: impl Iterator<Item = &'a Source> + Clone) -> Vec<i64> {
+    let mut wall_minus_mono: BTreeMap<&str, i64> = BTreeMap::new();
+    for source in sources.clone().filter(|s| knows_machine(s)) {
+        let difference = source.start_wall_ns - source.start_mono_ns as i64;
+        wall_minus_mono
+            .entry(&source.boot_id)
+            .and_modify(|d| *d = (*d).max(difference))
+            .or_insert(difference);
+    }
+    sources
+        .map(
+            |source| match wall_minus_mono.get(source.boot_id.as_str()) {
+                Some(difference) if knows_machine(source) => {
+                    difference + source.start_mono_ns as i64
+                }
+                _ => source.start_wall_ns,
+            },
+        )
+        .collect()
 }
 
 /// `1.234 ms`, `12.000 s`, `850 ns`: a duration for people.
@@ -619,5 +713,122 @@ mod tests {
         };
         // Channel 1 of source 1 pairs with source 1's own send only.
         assert_eq!(trace.message_pairs(), [(4, 1), (2, 3)]);
+    }
+
+    /// One role's trace: a source started at `wall`/`mono` on `boot`, and
+    /// one event at `t_ns` of its own time.
+    fn role(label: &str, boot: &str, wall: i64, mono: u64, t_ns: u64, kind: Kind) -> Trace {
+        let source = Source {
+            label: label.into(),
+            boot_id: boot.into(),
+            start_wall_ns: wall,
+            start_mono_ns: mono,
+            ..Source::default()
+        };
+        let event = Event {
+            t_ns,
+            ..event(0, kind)
+        };
+        Trace {
+            sources: vec![source],
+            events: vec![event],
+            ..Trace::default()
+        }
+    }
+
+    const NAMED: u64 = 1 << 63 | 9;
+    const MS: u64 = 1_000_000;
+
+    /// The parent starts at wall W, mono 0.5 ms, and sends at 3 ms of its
+    /// time (mono 3.5 ms). The child starts 2 ms later (mono 2.5 ms) and
+    /// receives at 1.1 ms of its time (mono 3.6 ms), but it was preempted
+    /// for 3 ms between reading the wall clock and the monotonic one: its
+    /// wall start reads 1 ms before the parent's.
+    fn parent_and_preempted_child(child_boot: &str) -> Vec<Trace> {
+        const W: i64 = 1_700_000_000_000_000_000;
+        let send = Kind::Send {
+            channel: NAMED,
+            msg: 1,
+        };
+        let recv = Kind::Recv {
+            channel: NAMED,
+            msg: 1,
+        };
+        vec![
+            role("parent", "boot-a", W, MS / 2, 3 * MS, send),
+            role(
+                "child",
+                child_boot,
+                W - MS as i64,
+                5 * MS / 2,
+                11 * MS / 10,
+                recv,
+            ),
+        ]
+    }
+
+    fn times(trace: &Trace) -> Vec<(Kind, u64)> {
+        trace.events.iter().map(|e| (e.kind, e.t_ns)).collect()
+    }
+
+    #[test]
+    fn roles_on_one_machine_are_aligned_by_its_monotonic_clock() {
+        let merged = merge(parent_and_preempted_child("boot-a"));
+        let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
+        assert_eq!(offsets, [0, 2 * MS]);
+        let [(_, sent), (_, received)] = times(&merged)[..] else {
+            panic!("{merged:?}")
+        };
+        assert_eq!((sent, received), (3 * MS, 31 * MS / 10));
+        let notes = merged.notes();
+        assert_eq!(notes.len(), 1, "no receive before its send: {notes:?}");
+        assert!(
+            notes[0].starts_with("merged by the monotonic clock of the one machine they ran on"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn roles_on_two_machines_are_aligned_by_wall_clock_and_a_skew_is_noted() {
+        // The same readings from two boots: only the wall clocks compare,
+        // and the child's delayed reading puts its receive first.
+        let merged = merge(parent_and_preempted_child("boot-b"));
+        let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
+        assert_eq!(offsets, [MS, 0]);
+        let notes = merged.notes();
+        assert!(
+            notes[0].starts_with("merged by wall-clock start"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].contains("the clocks disagree by at least 2.900 ms"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn merging_a_merged_trace_again_keeps_each_source_in_place() {
+        let one_machine = merge(parent_and_preempted_child("boot-a"));
+        // A third role on another machine, whose wall clock started 1 ms
+        // before the parent's.
+        let far = role(
+            "far",
+            "boot-c",
+            1_700_000_000_000_000_000 - MS as i64,
+            7,
+            0,
+            Kind::Mark,
+        );
+        let merged = merge(vec![one_machine, far]);
+        let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
+        assert_eq!(offsets, [MS, 3 * MS, 0]);
+        let received = merged
+            .events
+            .iter()
+            .find(|e| matches!(e.kind, Kind::Recv { .. }));
+        assert_eq!(received.map(|e| e.t_ns), Some(41 * MS / 10));
+        assert!(merged.notes()[0].starts_with(
+            "merged by wall-clock start across machines and the monotonic clock within each"
+        ));
     }
 }

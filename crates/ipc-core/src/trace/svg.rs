@@ -1033,12 +1033,8 @@ mod tests {
         let trace = Trace {
             sources: vec![Source {
                 label: "long".into(),
-                host: "h".into(),
-                start_wall_ns: 0,
-                offset_ns: 0,
                 capacity: 2001,
-                dropped: 0,
-                incomplete: 0,
+                ..Source::default()
             }],
             events,
             ..Trace::default()
