@@ -14,8 +14,9 @@
 
 use std::time::Duration;
 
+use ipc_core::mqueue::MessageQueue;
 use ipc_core::trace::{self, Trace};
-use ipc_core::{Error, Lock, LockError, Process, Queue, pace, pipe};
+use ipc_core::{Error, IpcName, Lock, LockError, Process, Queue, pace, pipe};
 use ipc_testkit::TempDir;
 use ipc_testkit::trace::{Rule, assert_svg_matches, parse_json};
 use nix::sys::signal::Signal;
@@ -109,6 +110,50 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
     assert_svg_matches(&read(&svg), &parsed);
     // The JSON keeps everything: reading it back gives the same trace.
     assert_eq!(Trace::from_json(&text).unwrap(), log.snapshot());
+}
+
+/// Three processes send the same bytes on one message queue, two take
+/// them: whoever takes the n-th number of a content, its n-th receive
+/// comes after its n-th send in the trace. The queue holds two messages,
+/// so the senders block and take turns with the receivers all along.
+fn many_senders_and_receivers_of_one_content_pair_causally() {
+    const SENDERS: usize = 3;
+    const RECEIVERS: usize = 2;
+    const EACH: usize = 300;
+    let dir = TempDir::new("trace-many");
+    let log = trace::start("main", 4096).unwrap();
+    let name = IpcName::unique("scenario-trace-many").unwrap();
+    let mut queue = MessageQueue::create(&name, 2, 8).unwrap();
+    let mut children = Vec::new();
+    for s in 0..SENDERS {
+        children.push(
+            Process::spawn(format!("sender{s}"), || {
+                (0..EACH).try_for_each(|_| queue.send(b"same", 0))
+            })
+            .unwrap(),
+        );
+    }
+    for r in 0..RECEIVERS {
+        children.push(
+            Process::spawn(format!("receiver{r}"), || {
+                let mut buf = [0; 8];
+                (0..SENDERS * EACH / RECEIVERS).try_for_each(|_| queue.receive(&mut buf).map(drop))
+            })
+            .unwrap(),
+        );
+    }
+    for child in &mut children {
+        assert_eq!(join(child), 0, "{}", child.name());
+    }
+    queue.remove().unwrap();
+    trace::exit(0);
+    let json = dir.join("run.json");
+    assert_eq!(log.write(&json).unwrap().dropped, 0);
+    trace::stop();
+    let parsed = parse_json(&read(&json)).unwrap();
+    parsed.assert_consistent();
+    assert_eq!(parsed.of_kind("send").len(), SENDERS * EACH);
+    assert_eq!(parsed.of_kind("recv").len(), SENDERS * EACH);
 }
 
 fn a_tampered_trace_is_rejected_by_the_checker() {
@@ -279,6 +324,10 @@ fn main() {
         (
             "processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace",
             processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace,
+        ),
+        (
+            "many_senders_and_receivers_of_one_content_pair_causally",
+            many_senders_and_receivers_of_one_content_pair_causally,
         ),
         (
             "a_tampered_trace_is_rejected_by_the_checker",

@@ -2,7 +2,8 @@
 //! reading of a snapshot.
 //!
 //! The log is one anonymous `MAP_SHARED` mapping ([`SharedMemory::anonymous`]):
-//! a 256-byte header, then `capacity` slots of 256 bytes. Every field is an
+//! a header (the run's start, counters, and a table of message counters
+//! per channel), then `capacity` slots of 256 bytes. Every field is an
 //! atomic, so that a process reads what another one wrote only through
 //! atomic operations:
 //!
@@ -35,12 +36,13 @@ pub const MAX_CAPACITY: usize = 1 << 22;
 
 pub(crate) const NAME_WORDS: usize = 3;
 const TEXT_WORDS: usize = 23;
-/// The header, and the per-channel counters after it.
-const HEADER_BYTES: usize = 256 + CHANNELS * 16;
-/// How many channels get message counters of their own ([`LogMemory::next_in_channel`]);
-/// more share them (their ids then pair less well, never wrongly across a
-/// run's only writer and reader of a channel).
-const CHANNELS: usize = 256;
+/// The header with its table of channel counters, rounded up to whole slots.
+const HEADER_BYTES: usize = size_of::<Header>().next_multiple_of(SLOT_BYTES);
+/// How many channels (or contents of a keyed channel) get message counters
+/// of their own ([`LogMemory::next_in_channel`]): 96 KiB of the mapping,
+/// touched only where used. A run with more shares counters among the rest,
+/// whose messages then pair less well.
+const CHANNELS: usize = 4096;
 const SLOT_BYTES: usize = 256;
 /// "ipctrace" in ASCII: marks an initialised header.
 const MAGIC: u64 = u64::from_le_bytes(*b"ipctrace");
@@ -64,10 +66,19 @@ struct Header {
     start_wall_ns: AtomicI64,
     /// The process that created the log.
     creator: AtomicI32,
-    /// For each channel (by id, modulo [`CHANNELS`]): the messages sent and
-    /// received so far, so that the n-th receive pairs with the n-th send
-    /// of a channel with one writer and one reader.
-    channels: [[AtomicU64; 2]; CHANNELS],
+    /// The message counters of the channels the run has used, by open
+    /// addressing ([`LogMemory::counters_of`]).
+    channels: [Counters; CHANNELS],
+}
+
+/// The message counters of one channel.
+#[repr(C)]
+struct Counters {
+    /// The channel's id plus one, once a channel has taken the entry (0
+    /// while it is free); it keeps that channel for the whole run.
+    key: AtomicU64,
+    /// Messages sent (0) and received (1) on it so far.
+    counts: [AtomicU64; 2],
 }
 
 #[repr(C)]
@@ -84,7 +95,6 @@ struct Slot {
     text: [AtomicU64; TEXT_WORDS],
 }
 
-const _: () = assert!(size_of::<Header>() <= HEADER_BYTES);
 const _: () = assert!(size_of::<Slot>() == SLOT_BYTES);
 
 /// A record as written to a slot: the raw form of [`super::Event`].
@@ -201,9 +211,42 @@ impl LogMemory {
     /// (0 sent, 1 received): 1, 2, … for each side, so that the n-th
     /// receive on a channel pairs with its n-th send.
     pub fn next_in_channel(&self, channel: u64, side: usize) -> u64 {
-        self.header().channels[(channel % CHANNELS as u64) as usize][side & 1]
-            .fetch_add(1, Ordering::Relaxed)
-            + 1
+        self.counters_of(channel).counts[side & 1].fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// The counters of `channel`: the entry of the table that holds its id,
+    /// or the first free one from its home `channel % CHANNELS` on (linear
+    /// probing), which it then takes with one compare-and-swap. Lock-free,
+    /// so a process killed anywhere in it leaves the table usable. With
+    /// every entry taken, the channel shares its home entry. (Ids `u64::MAX`
+    /// and `0` share one entry: no channel of ours has either.)
+    fn counters_of(&self, channel: u64) -> &Counters {
+        let table = &self.header().channels;
+        let key = channel.wrapping_add(1).max(1);
+        let home = (channel % CHANNELS as u64) as usize;
+        for probe in 0..CHANNELS {
+            let entry = &table[(home + probe) % CHANNELS];
+            let found = match entry.key.load(Ordering::Relaxed) {
+                0 => match entry
+                    .key
+                    .compare_exchange(0, key, Ordering::Relaxed, Ordering::Relaxed)
+                {
+                    Ok(_) => key,
+                    Err(other) => other,
+                },
+                other => other,
+            };
+            if found == key {
+                return entry;
+            }
+        }
+        &table[home]
+    }
+
+    /// Time since the log's start, in ns: what [`LogMemory::append`]
+    /// records when not given a time.
+    pub fn now_ns(&self) -> u64 {
+        mono_ns().saturating_sub(self.header().start_mono_ns.load(Ordering::Relaxed))
     }
 
     /// A fresh message id, unique in the run and, through a tag drawn from
@@ -214,12 +257,14 @@ impl LogMemory {
         tag << 40 | (n & ((1 << 40) - 1))
     }
 
-    /// Appends one record: one `fetch_add`, a clock read (vDSO, no system
-    /// call) and relaxed stores, then the release store that publishes it.
+    /// Appends one record at `t_ns` (`None`: now, read after the slot is
+    /// claimed): one `fetch_add`, a clock read (vDSO, no system call) and
+    /// relaxed stores, then the release store that publishes it.
     /// Async-signal-safe: no allocation, no lock.
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         &self,
+        t_ns: Option<u64>,
         kind: u32,
         pid: i32,
         name: &[u64; NAME_WORDS],
@@ -233,7 +278,7 @@ impl LogMemory {
         if index >= self.capacity as u64 {
             return;
         }
-        let t_ns = mono_ns().saturating_sub(header.start_mono_ns.load(Ordering::Relaxed));
+        let t_ns = t_ns.unwrap_or_else(|| self.now_ns());
         let mut buffer = TextBuffer::default();
         let _ = write!(buffer, "{text}");
         let slot = self.slot(index as usize);
@@ -382,7 +427,7 @@ mod tests {
     #[test]
     fn records_come_back_as_written() {
         let log = LogMemory::new(4).unwrap();
-        log.append(4, 42, &name("writer"), 7, 9, -3, &"hello");
+        log.append(None, 4, 42, &name("writer"), 7, 9, -3, &"hello");
         let contents = log.read();
         assert_eq!(contents.records.len(), 1);
         let raw = &contents.records[0];
@@ -396,7 +441,7 @@ mod tests {
     fn long_texts_and_names_are_cut_at_a_character_boundary() {
         let log = LogMemory::new(1).unwrap();
         let long = "é".repeat(200);
-        log.append(12, 1, &name(&"ü".repeat(30)), 0, 0, 0, &long);
+        log.append(None, 12, 1, &name(&"ü".repeat(30)), 0, 0, 0, &long);
         let raw = &log.read().records[0];
         assert!(raw.truncated);
         assert_eq!(raw.text, "é".repeat(TEXT_BYTES / 2));
@@ -407,7 +452,7 @@ mod tests {
     fn a_full_log_counts_what_it_drops() {
         let log = LogMemory::new(3).unwrap();
         for i in 0..10 {
-            log.append(13, 1, &name("p"), i, 0, 0, &"");
+            log.append(None, 13, 1, &name("p"), i, 0, 0, &"");
         }
         let contents = log.read();
         assert_eq!(contents.records.len(), 3);
@@ -420,7 +465,7 @@ mod tests {
     fn a_claimed_but_unpublished_slot_is_incomplete() {
         let log = LogMemory::new(2).unwrap();
         log.header().next.fetch_add(1, Ordering::Relaxed);
-        log.append(13, 1, &name("p"), 0, 0, 0, &"after");
+        log.append(None, 13, 1, &name("p"), 0, 0, 0, &"after");
         let contents = log.read();
         assert_eq!(contents.incomplete, 1);
         assert_eq!(contents.records[0].text, "after");
@@ -432,6 +477,36 @@ mod tests {
             let err = LogMemory::new(capacity).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{err}");
         }
+    }
+
+    #[test]
+    fn channels_with_the_same_home_entry_count_apart() {
+        let log = LogMemory::new(1).unwrap();
+        let (a, b) = (7, 7 + CHANNELS as u64);
+        assert_eq!(
+            (log.next_in_channel(a, 0), log.next_in_channel(a, 0)),
+            (1, 2)
+        );
+        assert_eq!(log.next_in_channel(b, 0), 1, "b has counters of its own");
+        assert_eq!(
+            (log.next_in_channel(b, 1), log.next_in_channel(a, 1)),
+            (1, 1)
+        );
+        assert_eq!(log.next_in_channel(a, 0), 3);
+        // 0 and u64::MAX are the ids of no channel; they still count.
+        assert_eq!(log.next_in_channel(0, 0), 1);
+    }
+
+    #[test]
+    fn a_full_table_of_channels_still_counts() {
+        let log = LogMemory::new(1).unwrap();
+        for channel in 1..=CHANNELS as u64 {
+            assert_eq!(log.next_in_channel(channel, 0), 1);
+        }
+        // No entry left: the next channel shares its home entry (channel 1's).
+        let late = 1 + 10 * CHANNELS as u64;
+        assert_eq!(log.next_in_channel(late, 0), 2);
+        assert_eq!(log.next_in_channel(1, 0), 3);
     }
 
     #[test]

@@ -415,11 +415,31 @@ fn installed() -> Option<&'static LogMemory> {
 }
 
 fn record(kind: u32, a: u64, b: u64, c: i64, text: &dyn fmt::Display) {
-    let Some(log) = installed() else {
-        return;
-    };
+    if let Some(log) = installed() {
+        append(log, None, kind, a, b, c, text);
+    }
+}
+
+fn append(
+    log: &LogMemory,
+    t_ns: Option<u64>,
+    kind: u32,
+    a: u64,
+    b: u64,
+    c: i64,
+    text: &dyn fmt::Display,
+) {
     let name: [u64; NAME_WORDS] = std::array::from_fn(|i| NAME[i].load(Ordering::Relaxed));
-    log.append(kind, PID.load(Ordering::Relaxed), &name, a, b, c, text);
+    log.append(
+        t_ns,
+        kind,
+        PID.load(Ordering::Relaxed),
+        &name,
+        a,
+        b,
+        c,
+        text,
+    );
 }
 
 /// Names this process in the events it records from now on (cut to
@@ -489,21 +509,15 @@ pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
 /// [`send`] for a channel that does not carry ids with its messages (a
 /// pipe, a FIFO, a message queue): the message is numbered by a counter of
 /// the channel shared by the run's processes, and [`recv_next`] numbers the
-/// receives alike, so that with one reader the n-th receive pairs with the
-/// n-th send. Nothing is counted while tracing is off.
+/// receives alike, so that the n-th receive pairs with the n-th send.
+/// Nothing is counted while tracing is off.
 pub fn send_next(channel: u64, text: impl fmt::Display) {
-    if let Some(log) = installed() {
-        let msg = log.next_in_channel(channel, 0);
-        record(Kind::SEND, channel, msg, 0, &text);
-    }
+    numbered(Kind::SEND, channel, channel, |n| n, &text);
 }
 
 /// The receiving side of [`send_next`]: call it *after* taking the message.
 pub fn recv_next(channel: u64, text: impl fmt::Display) {
-    if let Some(log) = installed() {
-        let msg = log.next_in_channel(channel, 1);
-        record(Kind::RECV, channel, msg, 0, &text);
-    }
+    numbered(Kind::RECV, channel, channel, |n| n, &text);
 }
 
 /// [`send_next`] for a channel that does not deliver in the order sent (a
@@ -511,26 +525,47 @@ pub fn recv_next(channel: u64, text: impl fmt::Display) {
 /// content, `key` (their bytes), so that the n-th receive of a content
 /// pairs with the n-th send of the same content.
 pub fn send_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
-    if let Some(log) = installed() {
-        let msg = keyed(log, channel, key, 0);
-        record(Kind::SEND, channel, msg, 0, &text);
-    }
+    let hash = fnv1a(key);
+    numbered(Kind::SEND, channel, channel ^ hash, keyed(hash), &text);
 }
 
 /// The receiving side of [`send_keyed`]: call it *after* taking the
 /// message.
 pub fn recv_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
-    if let Some(log) = installed() {
-        let msg = keyed(log, channel, key, 1);
-        record(Kind::RECV, channel, msg, 0, &text);
-    }
+    let hash = fnv1a(key);
+    numbered(Kind::RECV, channel, channel ^ hash, keyed(hash), &text);
 }
 
-/// The id of the next message of content `key` on `side` of `channel`.
-fn keyed(log: &LogMemory, channel: u64, key: &[u8], side: usize) -> u64 {
-    let hash = fnv1a(key);
-    let n = log.next_in_channel(channel ^ hash, side);
-    (hash & !0xf_ffff) | (n & 0xf_ffff)
+/// A keyed message's id: its content's hash, with the number in the low bits.
+fn keyed(hash: u64) -> impl Fn(u64) -> u64 {
+    move |n| (hash & !0xf_ffff) | (n & 0xf_ffff)
+}
+
+/// Records a send or receive on `channel` whose id is `id` of the next
+/// number of `counter`'s side.
+///
+/// A sender reads the clock *before* it takes its number, a receiver
+/// *after*: so the n-th receive comes after the n-th send in the trace,
+/// however many processes send and receive. (When the n-th receiver takes
+/// its number, n messages have been received, so n sent, so numbers 1 to
+/// n taken, and their senders' times read, before.)
+fn numbered(
+    kind: u32,
+    channel: u64,
+    counter: u64,
+    id: impl Fn(u64) -> u64,
+    text: &dyn fmt::Display,
+) {
+    let Some(log) = installed() else {
+        return;
+    };
+    let (side, sent_at) = if kind == Kind::SEND {
+        (0, Some(log.now_ns()))
+    } else {
+        (1, None)
+    };
+    let msg = id(log.next_in_channel(counter, side));
+    append(log, sent_at, kind, channel, msg, 0, text);
 }
 
 /// A message id made from a name the message carries anyway (a NATS
