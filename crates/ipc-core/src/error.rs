@@ -113,6 +113,12 @@ pub enum Error {
         /// What is wrong with it (`belongs to uid 65534, not to you`).
         reason: String,
     },
+    /// A named object this process uses but did not make was removed: the
+    /// run that made it has ended (see `SharedMemory::is_removed`).
+    Removed {
+        /// The object (`/ipc-lab-counter`).
+        object: String,
+    },
     /// Writing to standard output or standard error failed for a reason
     /// other than a closed pipe (`No space left on device` for
     /// `> /dev/full`).
@@ -319,6 +325,10 @@ impl fmt::Display for Error {
             ),
             Error::ChildFailed { name, status } => write!(f, "{name} {status}"),
             Error::Untrusted { object, reason } => write!(f, "{object} {reason}: not using it"),
+            Error::Removed { object } => write!(
+                f,
+                "{object} was removed: the run that made it has ended (or `scripts/clean.sh` removed it)"
+            ),
             Error::Output { stream, errno } => {
                 write!(f, "writing to {stream}: {}", errno.desc())
             }

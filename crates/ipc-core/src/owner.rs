@@ -422,6 +422,16 @@ impl Owner {
         self.remover == Some(getpid())
     }
 
+    /// True while the name still stands for this object; false once it was
+    /// removed (by its creator at its end, by the tracker after a crash, by
+    /// `clean.sh`) or replaced by another object of the same name. The
+    /// object itself stays usable by whoever has it open.
+    pub fn is_current(&self) -> bool {
+        self.kind
+            .current(&self.name)
+            .is_some_and(|st| Identity::of(&st) == self.identity)
+    }
+
     /// Leaves the object in place when the owner is dropped, on purpose
     /// (a message queue whose messages wait for a later receiver). It is
     /// no longer the run's to remove, not even after a crash.

@@ -179,6 +179,27 @@ impl SharedMemory {
             .is_some_and(|(_, owner)| owner.is_owner())
     }
 
+    /// True when the segment's name no longer leads to this mapping: its
+    /// creator removed it (at its end), the run's tracker or `clean.sh` did
+    /// after a crash, or another segment took the name. The mapping stays
+    /// valid; only nobody can attach to it any more. Always false for
+    /// anonymous memory. One `stat(2)`.
+    ///
+    /// ```
+    /// use ipc_core::{IpcName, SharedMemory};
+    /// let name = IpcName::unique("doc-removed").unwrap();
+    /// let creator = SharedMemory::create(&name, 8).unwrap();
+    /// let watcher = SharedMemory::open(&name, 8).unwrap();
+    /// assert!(!watcher.is_removed());
+    /// drop(creator); // the creator unlinks the name
+    /// assert!(watcher.is_removed());
+    /// ```
+    pub fn is_removed(&self) -> bool {
+        self.named
+            .as_ref()
+            .is_some_and(|(_, owner)| !owner.is_current())
+    }
+
     /// The first byte of the mapping, page-aligned.
     ///
     /// The memory may change at any time under another process's writes:

@@ -221,6 +221,12 @@ impl<T: Plain> RawValue<T> {
     pub fn name(&self) -> Option<&IpcName> {
         self.slots.memory().name()
     }
+
+    /// True once the segment's name no longer leads to it (its creator
+    /// ended and removed it): see [`crate::SharedMemory::is_removed`].
+    pub fn is_removed(&self) -> bool {
+        self.slots.memory().is_removed()
+    }
 }
 
 impl<T: Plain> Clone for RawValue<T> {

@@ -5,7 +5,7 @@
 use ipc_core::name::PREFIX;
 use ipc_core::{Error, IpcName, RawValue, Result};
 
-use crate::{process_2, terminated};
+use crate::{process_2, terminated, ticks};
 
 /// How many ticks a `--fast` run without `--ticks` lasts: scripts use
 /// `--fast`, and a run they start must end by itself. Twelve ticks are
@@ -71,11 +71,14 @@ pub fn taken(name: &IpcName, error: Error) -> Error {
 }
 
 /// `--attach`: process 2's role on somebody else's segment, which is
-/// never unlinked here.
+/// never unlinked here. After every tick it checks that the segment is
+/// still there: when the run that made it ends, it removes it, and there
+/// is nothing left to watch.
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] (exit code 2) when there is no such segment
-/// or it is too small for the counter; as [`RawValue::open`].
+/// or it is too small for the counter; as [`RawValue::open`];
+/// [`Error::Removed`] (exit code 1) once the segment was removed.
 pub fn observe(name: &IpcName, limit: Option<u64>) -> Result<()> {
     let shared_mem = RawValue::<u32>::open(name).map_err(|error| match error {
         Error::TooSmall { .. } => Error::InvalidArgument(format!("--attach {name}: {error}")),
@@ -84,7 +87,18 @@ pub fn observe(name: &IpcName, limit: Option<u64>) -> Result<()> {
         )),
         error => error,
     })?;
-    terminated("Process-2", process_2(&shared_mem, limit))
+    let watch = || {
+        for _ in ticks(limit) {
+            process_2(&shared_mem, Some(1))?;
+            if shared_mem.is_removed() {
+                return Err(Error::Removed {
+                    object: name.path(),
+                });
+            }
+        }
+        Ok(())
+    };
+    terminated("Process-2", watch())
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const TICKS_PER_INCREMENT: u64 = 5;
 
 /// The ticks a process lives through: 1..=N, or without end.
-fn ticks(limit: Option<u64>) -> std::ops::RangeInclusive<u64> {
+pub(crate) fn ticks(limit: Option<u64>) -> std::ops::RangeInclusive<u64> {
     1..=limit.unwrap_or(u64::MAX)
 }
 

@@ -13,7 +13,8 @@ use ipc_core::IpcName;
 ///
 /// The counter is an unsigned 32-bit little-endian integer at offset 0 of
 /// /dev/shm/ipc-lab-NAME. Exit codes: 0 done (also after Ctrl-C), 1 a
-/// failure (a taken name, a process that died), 2 bad usage (a bad name,
+/// failure (a taken name, a process that died, the watched run ended), 2
+/// bad usage (a bad name,
 /// nothing to attach to).
 #[derive(Parser)]
 #[command(version)]
@@ -23,7 +24,8 @@ struct Args {
     #[arg(long, value_name = "NAME", conflicts_with = "attach")]
     name: Option<IpcName>,
     /// Attach to the segment of a running `exp4-counter --name NAME` and
-    /// print the squares of its counter (process 2 only; never unlinks it)
+    /// print the squares of its counter (process 2 only; never unlinks it;
+    /// stops, exit code 1, when that run ends and removes it)
     #[arg(long, value_name = "NAME")]
     attach: Option<IpcName>,
     /// Stop after N ticks, a whole number, 0 or more. A tick is 1 second

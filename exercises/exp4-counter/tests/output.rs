@@ -241,6 +241,33 @@ fn attach_ends_on_sigterm_too() {
     check_ending(&creator.finish(SIGNAL_DEADLINE), &name);
 }
 
+/// The run an observer watches ends, by itself or killed: the creator or,
+/// after a SIGKILL, the run's tracker removes the segment, and the observer
+/// says so and fails, instead of printing a dead counter for ever.
+#[test]
+fn attach_ends_when_the_watched_run_ends() {
+    for (tag, how) in [("ends", Sig::SIGTERM), ("killed", Sig::SIGKILL)] {
+        let name = test_name(&format!("attach-{tag}"));
+        let mut creator = start_named(&name);
+        creator.wait_for_lines(1, WAIT, is_increment);
+        let mut observer = Running::start(
+            command(&["--fast", "--ticks", MANY_TICKS, "--attach", &name]),
+            false,
+        );
+        observer.wait_for_lines(3, WAIT, |l| l.starts_with("Process-2: Square"));
+        creator.signal_group(how);
+        let _ = creator.finish(SIGNAL_DEADLINE);
+        let observed = observer.finish(WAIT);
+        observed
+            .assert_code(1)
+            .assert_no_panic()
+            .assert_stderr_contains(&[&format!(
+                "exp4-counter: /ipc-lab-{name} was removed: the run that made it has ended"
+            )]);
+        assert!(!segment_exists(&name), "{tag}: {observed}");
+    }
+}
+
 #[test]
 fn a_taken_name_is_a_runtime_error() {
     let name = test_name("taken");
