@@ -227,15 +227,22 @@ impl Grader {
             self.clean.clone(),
             self.options.limits,
         )?;
-        let mut reports = Vec::new();
-        for krate in crates {
-            let report = self.grade_crate(&tree, krate, &build, &mut sandbox, submission, out)?;
-            let _ = writeln!(out, "{}", crate::report::score_line(&report));
-            reports.push(report);
-        }
+        let mut graded = || {
+            let mut reports = Vec::new();
+            for krate in crates {
+                let report =
+                    self.grade_crate(&tree, krate, &build, &mut sandbox, submission, out)?;
+                let _ = writeln!(out, "{}", crate::report::score_line(&report));
+                reports.push(report);
+            }
+            Ok(reports)
+        };
+        let reports = graded();
+        // Graded or interrupted, the scratch directory goes, and grading
+        // in place leaves nothing in the work directory.
         let _ = fs::remove_dir_all(&tree.scratch);
-        // Grading in place leaves nothing in the work directory.
         let _ = fs::remove_dir(work);
+        let reports = reports?;
         let report = Report::new(&submission.dir().display().to_string(), reports);
         let _ = writeln!(out, "Score: {}/{}", report.score, report.total);
         Ok(report)

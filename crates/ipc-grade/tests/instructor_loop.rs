@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ipc_testkit::run_command;
+use ipc_testkit::{Running, Sig, run_command};
 use serde_json::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -507,6 +507,32 @@ fn the_instructors_loop_on_every_experiment() {
     assert!(rows[1].starts_with("starter,"), "{csv}");
     let table = read_json(&class.join("grades/class.json"));
     assert_eq!(table["students"].as_array().unwrap().len(), 2);
+
+    // 3. Grading stopped by SIGTERM (a CI's time limit, Ctrl-C) after its
+    // first check: the grader says so, exits with 1, and leaves no scratch
+    // directory behind.
+    let mut command = Command::new("bash");
+    command.args([
+        &script("grade.sh"),
+        "--quiet",
+        "--class",
+        class.to_str().unwrap(),
+    ]);
+    let mut grading = Running::start(command, false);
+    grading.wait_for_lines(1, Duration::from_secs(10 * 60), |l| {
+        l.contains(" ... OK") || l.contains(" ... FAIL")
+    });
+    grading.signal(Sig::SIGTERM);
+    let stopped = grading.finish(Duration::from_secs(60));
+    stopped
+        .assert_code(1)
+        .assert_stderr_contains(&["interrupted; the check that was running was killed"]);
+    let scratch = class.join(".grade/scratch");
+    assert!(
+        !scratch.exists(),
+        "{} is left\n{stopped}",
+        scratch.display()
+    );
 
     println!(
         "instructor loop: reference graded in {:.0} s, the class (starter of all, broken) in {:.0} s",
