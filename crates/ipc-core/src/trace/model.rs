@@ -767,6 +767,10 @@ mod tests {
         ]
     }
 
+    fn offsets(trace: &Trace) -> Vec<u64> {
+        trace.sources.iter().map(|s| s.offset_ns).collect()
+    }
+
     fn times(trace: &Trace) -> Vec<(Kind, u64)> {
         trace.events.iter().map(|e| (e.kind, e.t_ns)).collect()
     }
@@ -774,8 +778,7 @@ mod tests {
     #[test]
     fn roles_on_one_machine_are_aligned_by_its_monotonic_clock() {
         let merged = merge(parent_and_preempted_child("boot-a"));
-        let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
-        assert_eq!(offsets, [0, 2 * MS]);
+        assert_eq!(offsets(&merged), [0, 2 * MS]);
         let [(_, sent), (_, received)] = times(&merged)[..] else {
             panic!("{merged:?}")
         };
@@ -793,8 +796,7 @@ mod tests {
         // The same readings from two boots: only the wall clocks compare,
         // and the child's delayed reading puts its receive first.
         let merged = merge(parent_and_preempted_child("boot-b"));
-        let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
-        assert_eq!(offsets, [MS, 0]);
+        assert_eq!(offsets(&merged), [MS, 0]);
         let notes = merged.notes();
         assert!(
             notes[0].starts_with("merged by wall-clock start"),
@@ -820,8 +822,7 @@ mod tests {
             Kind::Mark,
         );
         let merged = merge(vec![one_machine, far]);
-        let offsets: Vec<u64> = merged.sources.iter().map(|s| s.offset_ns).collect();
-        assert_eq!(offsets, [MS, 3 * MS, 0]);
+        assert_eq!(offsets(&merged), [MS, 3 * MS, 0]);
         let received = merged
             .events
             .iter()
