@@ -512,12 +512,12 @@ pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
 /// receives alike, so that the n-th receive pairs with the n-th send.
 /// Nothing is counted while tracing is off.
 pub fn send_next(channel: u64, text: impl fmt::Display) {
-    numbered(Kind::SEND, channel, channel, |n| n, &text);
+    numbered(Kind::SEND, channel, None, &text);
 }
 
 /// The receiving side of [`send_next`]: call it *after* taking the message.
 pub fn recv_next(channel: u64, text: impl fmt::Display) {
-    numbered(Kind::RECV, channel, channel, |n| n, &text);
+    numbered(Kind::RECV, channel, None, &text);
 }
 
 /// [`send_next`] for a channel that does not deliver in the order sent (a
@@ -525,37 +525,26 @@ pub fn recv_next(channel: u64, text: impl fmt::Display) {
 /// content, `key` (their bytes), so that the n-th receive of a content
 /// pairs with the n-th send of the same content.
 pub fn send_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
-    let hash = fnv1a(key);
-    numbered(Kind::SEND, channel, channel ^ hash, keyed(hash), &text);
+    numbered(Kind::SEND, channel, Some(key), &text);
 }
 
 /// The receiving side of [`send_keyed`]: call it *after* taking the
 /// message.
 pub fn recv_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
-    let hash = fnv1a(key);
-    numbered(Kind::RECV, channel, channel ^ hash, keyed(hash), &text);
+    numbered(Kind::RECV, channel, Some(key), &text);
 }
 
-/// A keyed message's id: its content's hash, with the number in the low bits.
-fn keyed(hash: u64) -> impl Fn(u64) -> u64 {
-    move |n| (hash & !0xf_ffff) | (n & 0xf_ffff)
-}
-
-/// Records a send or receive on `channel` whose id is `id` of the next
-/// number of `counter`'s side.
+/// Records a send or receive on `channel` numbered by the channel's
+/// counter of that side, or with a `key`, by the counter of that content
+/// (the id is then the content's hash with the number in its low bits).
+/// Nothing is hashed or counted while tracing is off.
 ///
 /// A sender reads the clock *before* it takes its number, a receiver
 /// *after*: so the n-th receive comes after the n-th send in the trace,
 /// however many processes send and receive. (When the n-th receiver takes
 /// its number, n messages have been received, so n sent, so numbers 1 to
 /// n taken, and their senders' times read, before.)
-fn numbered(
-    kind: u32,
-    channel: u64,
-    counter: u64,
-    id: impl Fn(u64) -> u64,
-    text: &dyn fmt::Display,
-) {
+fn numbered(kind: u32, channel: u64, key: Option<&[u8]>, text: &dyn fmt::Display) {
     let Some(log) = installed() else {
         return;
     };
@@ -564,7 +553,13 @@ fn numbered(
     } else {
         (1, None)
     };
-    let msg = id(log.next_in_channel(counter, side));
+    let msg = match key.map(fnv1a) {
+        None => log.next_in_channel(channel, side),
+        Some(hash) => {
+            let n = log.next_in_channel(channel ^ hash, side);
+            (hash & !0xf_ffff) | (n & 0xf_ffff)
+        }
+    };
     append(log, sent_at, kind, channel, msg, 0, text);
 }
 

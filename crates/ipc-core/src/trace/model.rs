@@ -232,7 +232,8 @@ pub struct Source {
     /// [`merge`] aligns them by it, exactly.
     pub boot_id: String,
     /// How much later than the merged trace's start this source started,
-    /// by the wall clocks (0 unless merged); added to its events' times.
+    /// as [`merge`] aligned it (0 unless merged); added to its events'
+    /// times.
     pub offset_ns: u64,
     /// The log's capacity.
     pub capacity: u64,
@@ -614,10 +615,8 @@ fn aligned_starts<'a>(sources: impl Iterator<Item = &'a Source> + Clone) -> Vec<
     sources
         .map(
             |source| match wall_minus_mono.get(source.boot_id.as_str()) {
-                Some(difference) if knows_machine(source) => {
-                    difference + source.start_mono_ns as i64
-                }
-                _ => source.start_wall_ns,
+                Some(difference) => difference + source.start_mono_ns as i64,
+                None => source.start_wall_ns,
             },
         )
         .collect()
