@@ -20,6 +20,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::libtest::{self, Unfinished};
+use crate::markers::Region;
+use crate::points::{Declared, Points, Weight};
 use crate::report::{Check, CrateReport, Report};
 use crate::sandbox::{Limits, Sandbox};
 use crate::workspace::{self, EXERCISES, Workspace};
@@ -244,7 +246,12 @@ impl Grader {
         let _ = fs::remove_dir(work);
         let reports = reports?;
         let report = Report::new(&submission.dir().display().to_string(), reports);
-        let _ = writeln!(out, "Score: {}/{}", report.score, report.total);
+        let _ = writeln!(
+            out,
+            "Score: {}/{}",
+            crate::report::number(report.score),
+            crate::report::number(report.total)
+        );
         Ok(report)
     }
 
@@ -444,24 +451,23 @@ impl Grader {
         } else {
             None
         };
+        let weights = self.weights(krate)?;
         let mut checks = Vec::new();
         if let Some(error) = &broken {
             // The checks are those of the reference's tests, all failed.
             let message = first_error(error);
             for (target, name) in self.reference_tests(krate)? {
-                let check = Check {
-                    id: format!("{target}::{name}"),
-                    name: libtest::human(&name),
-                    passed: false,
-                    message: Some(message.clone()),
-                    at: None,
-                    seconds: 0.0,
-                    output: None,
-                };
+                let mut check = weights.check(&format!("{target}::{name}"));
+                check.settle(false, Some(message.clone()));
                 self.report_line(out, krate, &check);
                 checks.push(check);
             }
-            return Ok(CrateReport::new(krate, Some(error.clone()), checks));
+            return Ok(CrateReport::new(
+                krate,
+                Some(error.clone()),
+                checks,
+                Vec::new(),
+            ));
         }
         let warnings = build.warnings.get(krate).copied().unwrap_or(0);
         for (_, target, exe) in executables {
@@ -493,26 +499,46 @@ impl Grader {
                         });
                     reasons.push(why);
                 }
-                let check = Check {
-                    id: format!("{target}::{name}"),
-                    name: libtest::human(&name),
-                    passed,
-                    message: (!passed).then(|| libtest::cap(&reasons.join("; "))),
-                    at: if passed { None } else { run.at.clone() },
-                    seconds: (outcome.seconds * 100.0).round() / 100.0,
-                    output: (!passed).then(|| keep_tail(&outcome.stdout, &outcome.stderr)),
-                };
+                let mut check = weights.check(&format!("{target}::{name}"));
+                check.settle(passed, Some(libtest::cap(&reasons.join("; "))));
+                check.seconds = (outcome.seconds * 100.0).round() / 100.0;
+                check.isolation = sandbox.isolation().into();
+                if !passed {
+                    check.at = run.at.clone();
+                    check.diff = run.panic.as_deref().and_then(libtest::diff);
+                    check.output = Some(keep_tail(&outcome.stdout, &outcome.stderr));
+                    if !check.baseline {
+                        check.hints = weights.hints(&check.id);
+                    }
+                }
                 self.report_line(out, krate, &check);
                 checks.push(check);
             }
         }
-        let mut report = CrateReport::new(krate, None, checks);
+        let mut report = CrateReport::new(krate, None, checks, Vec::new());
         report.warnings = warnings;
         Ok(report)
     }
 
+    /// What the checks of `krate` weigh, and the hints of its regions,
+    /// from the reference.
+    fn weights(&self, krate: &str) -> Result<Weights> {
+        let dir = self.reference.crate_dir(krate);
+        // A crate without a points file yet: every test weighs a point.
+        let points = if dir.join(crate::points::FILE).exists() {
+            Points::read(&dir)?
+        } else {
+            Points::default()
+        };
+        let regions = crate::starter::crate_regions(&self.reference, krate)?
+            .into_iter()
+            .flat_map(|(_, regions)| regions)
+            .collect();
+        Ok(Weights { points, regions })
+    }
+
     fn report_line(&self, out: &mut dyn Write, krate: &str, check: &Check) {
-        let _ = writeln!(out, "{}", crate::report::check_line(krate, check));
+        let _ = write!(out, "{}", crate::report::check_lines(krate, check));
         let _ = out.flush();
     }
 
@@ -540,6 +566,47 @@ impl Grader {
             tests.extend(names.into_iter().map(|name| (target.clone(), name)));
         }
         Ok(tests)
+    }
+}
+
+/// The weights of a crate's checks and the regions their hints come from.
+#[derive(Debug)]
+struct Weights {
+    points: Points,
+    regions: Vec<Region>,
+}
+
+impl Weights {
+    /// Check `id`, not yet run, weighed as declared (a test the crate's
+    /// points file does not list weighs one point: the crate's own test
+    /// of its points file fails on it).
+    fn check(&self, id: &str) -> Check {
+        let fallback = Declared {
+            weight: Weight::Points(1),
+            hidden: false,
+            regions: Vec::new(),
+        };
+        Check::new(id, self.points.get(id).unwrap_or(&fallback))
+    }
+
+    /// The hints of the regions check `id` is about (every region of the
+    /// crate when it names none).
+    fn hints(&self, id: &str) -> Vec<String> {
+        let named = self
+            .points
+            .get(id)
+            .map(|d| d.regions.clone())
+            .unwrap_or_default();
+        self.regions
+            .iter()
+            .filter(|r| {
+                named.is_empty()
+                    || r.function
+                        .as_ref()
+                        .is_some_and(|f| named.iter().any(|n| n == f))
+            })
+            .map(|r| r.hint.clone())
+            .collect()
     }
 }
 

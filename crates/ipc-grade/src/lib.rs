@@ -8,19 +8,23 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`markers`] | the regions a student writes, marked in each experiment's source (`// STUDENT: <hint>` … `// END STUDENT`), and how a starter cuts them |
+//! | [`points`] | what each check weighs, declared beside the crate's tests (`tests/points.toml`) |
+//! | [`fakes`] | faked solutions kept for instructors (`instructor/fakes/`), to show they lose |
 //! | [`workspace`] | the workspace's files and experiments; what a starter records (`STARTER.md`) |
 //! | [`starter`] | a copy of the workspace with the chosen crates' regions replaced by `todo!("<hint>")` |
 //! | [`grade`] | a submission graded: the reference's tests against the student's sources, built once, run one at a time |
 //! | [`sandbox`] | one check run bounded in time and processes, its leftovers (processes, IPC objects, files) failed and removed |
 //! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
-//! | [`report`] | one line per check, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
 //! passes): `exp11-value: the locked total is exact on every run ... OK`.
 
+pub mod fakes;
 pub mod grade;
 pub mod libtest;
 pub mod markers;
+pub mod points;
 pub mod report;
 pub mod sandbox;
 pub mod starter;

@@ -34,6 +34,18 @@ enum Commands {
         #[arg(value_name = "CRATE", required = true)]
         crates: Vec<String>,
     },
+    /// Write a class of faked solutions (instructor/fakes/CRATE/*.fake) to
+    /// grade: each fake's crate in a directory of its own under OUT
+    /// (`CRATE--FAKE`). Every fake must score at most a third of the
+    /// crate's points: `grade --class OUT` shows it.
+    Fake {
+        /// The new directory (it must not exist, or be empty)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The experiments whose fakes to write, or `all`
+        #[arg(value_name = "CRATE", required = true)]
+        crates: Vec<String>,
+    },
     /// Grade DIR (a starter worked on, or one crate's directory) with the
     /// reference's tests: one line per check, then Score: a/b per crate and
     /// in all. With --class DIR, grade every submission in DIR and write a
@@ -82,6 +94,7 @@ fn main() -> ExitCode {
     }
     let outcome = match args.command {
         Commands::Starter { out, crates } => make_starter(&out, &crates),
+        Commands::Fake { out, crates } => make_fakes(&out, &crates),
         Commands::Grade {
             json,
             class,
@@ -132,6 +145,17 @@ fn make_starter(out: &Path, names: &[String]) -> Result<u8> {
         for region in regions {
             println!("  {}:{}: {}", file.display(), region.begin, region.hint);
         }
+    }
+    Ok(0)
+}
+
+fn make_fakes(out: &Path, names: &[String]) -> Result<u8> {
+    let ws = Workspace::own()?;
+    let crates = starter::resolve_crates(&ws, names)?;
+    let made = ipc_grade::fakes::write_class(&ws, &crates, out)?;
+    println!("fakes: {} in {}", made.len(), out.display());
+    for name in &made {
+        println!("  {name}");
     }
     Ok(0)
 }
@@ -191,6 +215,7 @@ fn grade_class(
     let work = class.join(WORK_DIR);
     let mut table = Class {
         crates: Vec::new(),
+        questions: Default::default(),
         students: Vec::new(),
     };
     let mut reports: Vec<(String, Option<Report>, Option<String>)> = Vec::new();
@@ -239,14 +264,15 @@ fn grade_class(
                 let cell = Cell {
                     score: k.score,
                     total: k.total,
+                    answers: k.answers.clone(),
                 };
                 (k.name.clone(), cell)
             })
             .collect();
         table.students.push(Row {
             report: format!("{student}.json"),
-            score: report.as_ref().map_or(0, |r| r.score),
-            total: report.as_ref().map_or(0, |r| r.total),
+            score: report.as_ref().map_or(0.0, |r| r.score),
+            total: report.as_ref().map_or(0.0, |r| r.total),
             student,
             scores,
             error,

@@ -189,6 +189,12 @@ impl Sandbox {
         })
     }
 
+    /// How its runs are isolated, for the report: `session` (a session of
+    /// their own, watched from outside).
+    pub fn isolation(&self) -> &'static str {
+        "session"
+    }
+
     /// The bounds of the runs.
     pub fn limits(&self) -> Limits {
         self.limits

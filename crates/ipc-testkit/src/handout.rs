@@ -198,7 +198,8 @@ pub fn assert_shows(readme: &str, run: &Run) {
     let expected = expected_output(readme);
     let expected: Vec<&str> = expected.lines().collect();
     if let Some(difference) = crate::first_difference(&run.stdout_lines(), &expected) {
-        panic!("the handout's expected output is not what a run prints: {difference}\n{run}");
+        let diff = crate::unified_diff(&expected, &run.stdout_lines());
+        panic!("the handout's expected output is not what a run prints: {difference}\n{diff}{run}");
     }
 }
 
