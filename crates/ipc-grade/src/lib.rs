@@ -14,6 +14,7 @@
 //! | [`starter`] | a copy of the workspace with the chosen crates' regions replaced by `todo!("<hint>")` |
 //! | [`grade`] | a submission graded: the reference's tests against the student's sources, built once, run one at a time |
 //! | [`sandbox`] | one check run bounded in time and processes, its leftovers (processes, IPC objects, files) failed and removed |
+//! | [`supervise`] | the first process of a check's namespaces: runs it, bounds it, reports what it left |
 //! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
 //! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
 //!
@@ -22,12 +23,15 @@
 
 pub mod fakes;
 pub mod grade;
+pub mod isolation;
 pub mod libtest;
 pub mod markers;
 pub mod points;
 pub mod report;
 pub mod sandbox;
 pub mod starter;
+pub mod submission;
+pub mod supervise;
 pub mod workspace;
 
 use std::fmt;

@@ -34,6 +34,12 @@ enum Commands {
         #[arg(value_name = "CRATE", required = true)]
         crates: Vec<String>,
     },
+    /// (Inside a run's namespaces: the supervisor; not for people.)
+    #[command(hide = true)]
+    Supervise {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Write a class of faked solutions (instructor/fakes/CRATE/*.fake) to
     /// grade: each fake's crate in a directory of its own under OUT
     /// (`CRATE--FAKE`). Every fake must score at most a third of the
@@ -88,6 +94,17 @@ enum Commands {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Commands::Supervise { args } = &args.command {
+        // No signal handler here: as PID 1 of its namespace, the
+        // supervisor then gets no signal from the processes it runs.
+        return match ipc_grade::supervise::Request::from_args(args) {
+            Ok(request) => ExitCode::from(ipc_grade::supervise::main(&request) as u8),
+            Err(error) => {
+                eprintln!("ipc-grade supervise: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Err(error) = ipc_core::signal::install() {
         eprintln!("ipc-grade: {error}");
         return ExitCode::from(1);
@@ -95,6 +112,7 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Commands::Starter { out, crates } => make_starter(&out, &crates),
         Commands::Fake { out, crates } => make_fakes(&out, &crates),
+        Commands::Supervise { .. } => unreachable!("handled above"),
         Commands::Grade {
             json,
             class,
