@@ -124,6 +124,10 @@ pub struct Job<'a> {
     pub command: Vec<OsString>,
     /// Environment beyond the basic one (`PATH`, `HOME`, `TMPDIR`).
     pub env: Vec<(String, OsString)>,
+    /// Directories of the host to hide if the reference holds them (a
+    /// class of submissions, the grades, the work directory kept inside
+    /// the reference).
+    pub hide: &'a [PathBuf],
 }
 
 impl Namespaces {
@@ -175,6 +179,7 @@ impl Namespaces {
             cwd: PathBuf::new(),
             command: vec!["/bin/true".into()],
             env: Vec::new(),
+            hide: &[],
         };
         match self.run(&job) {
             Ok(report) if report.error.is_none() && report.code == Some(0) => Ok(()),
@@ -300,9 +305,20 @@ impl Namespaces {
         // sources over its own.
         let tree = Path::new(TREE);
         args.bind_ro(job.reference, tree);
-        for hidden in ["target", ".grade", ".git"] {
-            if job.reference.join(hidden).is_dir() {
-                args.tmpfs(&tree.join(hidden), 0o755);
+        let mut hidden: Vec<PathBuf> = ["target", ".grade", ".git"]
+            .iter()
+            .map(|h| job.reference.join(h))
+            .collect();
+        hidden.extend(job.hide.iter().cloned());
+        for dir in hidden {
+            let inside = dir
+                .canonicalize()
+                .ok()
+                .and_then(|d| d.strip_prefix(job.reference).ok().map(Path::to_owned));
+            if let Some(rel) = inside.filter(|r| !r.as_os_str().is_empty())
+                && job.reference.join(&rel).is_dir()
+            {
+                args.tmpfs(&tree.join(rel), 0o755);
             }
         }
         for (rel, copy) in job.sources {
@@ -335,7 +351,13 @@ impl Namespaces {
             .arg(&self.grader)
             .args(request.to_args())
             .env_clear()
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            // The toolchain last: a check may ask cargo where things are.
+            .env("PATH", {
+                let mut path = OsString::from("/usr/local/bin:/usr/bin:/bin:");
+                path.push(self.sysroot.join("bin"));
+                path
+            })
+            .env("CARGO_NET_OFFLINE", "true")
             .env("HOME", SCRATCH)
             .env("TMPDIR", SCRATCH)
             .env("LANG", "C.UTF-8")

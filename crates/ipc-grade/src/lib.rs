@@ -9,29 +9,39 @@
 //! | --- | --- |
 //! | [`markers`] | the regions a student writes, marked in each experiment's source (`// STUDENT: <hint>` … `// END STUDENT`), and how a starter cuts them |
 //! | [`points`] | what each check weighs, declared beside the crate's tests (`tests/points.toml`) |
-//! | [`fakes`] | faked solutions kept for instructors (`instructor/fakes/`), to show they lose |
-//! | [`workspace`] | the workspace's files and experiments; what a starter records (`STARTER.md`) |
-//! | [`starter`] | a copy of the workspace with the chosen crates' regions replaced by `todo!("<hint>")` |
-//! | [`grade`] | a submission graded: the reference's tests against the student's sources, built once, run one at a time |
-//! | [`sandbox`] | one check run bounded in time and processes, its leftovers (processes, IPC objects, files) failed and removed |
-//! | [`supervise`] | the first process of a check's namespaces: runs it, bounds it, reports what it left |
-//! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
+//! | [`workspace`] | the workspace's files and experiments, found at run time; what a starter records (`STARTER.md`) |
+//! | [`starter`] | a copy of the workspace with the chosen crates only, their regions replaced by `todo!("<hint>")` |
+//! | [`submission`] | a student's submission, and the copy of its sources the grader takes (no link followed) |
+//! | [`work`] | the grader's work directory: the shared base build, one locked slot per submission being graded |
+//! | [`compile`] | each graded crate built on its own, on top of the reference built once |
+//! | [`isolation`] | each build and check in namespaces of its own (bubblewrap) |
+//! | [`supervise`] | the first process of those namespaces: runs, bounds and inspects the run |
+//! | [`sandbox`] | without namespaces: a run in a session of its own, watched from outside |
+//! | [`policy`] | what a student's code may not add: the means to fake a run's evidence |
+//! | [`grade`] | a submission graded: the reference's tests against the student's sources, one at a time |
+//! | [`class`] | a class at once, `--jobs` at a time, and its table |
+//! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, a diff, an unfinished part |
 //! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//! | [`fakes`] | faked solutions kept for instructors (`instructor/fakes/`), to show they lose |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
 //! passes): `exp11-value: the locked total is exact on every run ... OK`.
 
+pub mod class;
+pub mod compile;
 pub mod fakes;
 pub mod grade;
 pub mod isolation;
 pub mod libtest;
 pub mod markers;
 pub mod points;
+pub mod policy;
 pub mod report;
 pub mod sandbox;
 pub mod starter;
 pub mod submission;
 pub mod supervise;
+pub mod work;
 pub mod workspace;
 
 use std::fmt;

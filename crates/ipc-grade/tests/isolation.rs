@@ -43,6 +43,7 @@ fn sh(ns: &Namespaces, target: &Path, script: &str) -> Supervised {
         cwd: PathBuf::from("exercises/exp7-shm"),
         command: vec!["/bin/sh".into(), "-c".into(), OsString::from(script)],
         env: Vec::new(),
+        hide: &[],
     };
     ns.run(&job).unwrap()
 }
