@@ -144,9 +144,22 @@ pub fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
     }
 }
 
+/// The numbers of the items of the numbered list under "## Questions", in
+/// order: every line that starts, unindented, with `N. ` (a line indented
+/// under an item continues it; a number inside an item is no item).
+pub fn question_numbers(readme: &str) -> Vec<usize> {
+    section(readme, "## Questions")
+        .lines()
+        .filter(|line| !line.starts_with(char::is_whitespace))
+        .filter_map(|line| line.split_once(". "))
+        .filter_map(|(number, _)| number.parse().ok())
+        .collect()
+}
+
 /// Panics unless the handout's `## ` headings are exactly [`SECTIONS`], in
-/// order, and "## Questions" numbers at least [`MIN_QUESTIONS`] questions
-/// `1. `, `2. `, … one after another.
+/// order, and "## Questions" is a numbered list of at least
+/// [`MIN_QUESTIONS`] questions `1. `, `2. `, … without a gap, so that an
+/// answer sheet can name each one by its number.
 #[track_caller]
 pub fn assert_sections(readme: &str) {
     assert_eq!(
@@ -154,11 +167,7 @@ pub fn assert_sections(readme: &str) {
         SECTIONS,
         "the handout's sections are not the required ones, in order"
     );
-    let numbers: Vec<usize> = section(readme, "## Questions")
-        .lines()
-        .filter_map(|line| line.split_once(". "))
-        .filter_map(|(number, _)| number.parse().ok())
-        .collect();
+    let numbers = question_numbers(readme);
     assert!(
         numbers.len() >= MIN_QUESTIONS,
         "## Questions has {} numbered questions, fewer than {MIN_QUESTIONS}",
@@ -399,6 +408,19 @@ Nothing.
     #[should_panic(expected = "numbered 1, 2, 3")]
     fn questions_numbered_out_of_order_fail() {
         assert_sections(&GOOD.replace("2. How?", "4. How?"));
+    }
+
+    #[test]
+    #[should_panic(expected = "fewer than 3")]
+    fn questions_as_bullets_are_not_numbered() {
+        assert_sections(&GOOD.replace("2. How?", "- How?"));
+    }
+
+    #[test]
+    fn a_number_indented_under_a_question_is_not_one() {
+        let nested = GOOD.replace("   More about how.", "   1. a step of how");
+        assert_eq!(question_numbers(&nested), [1, 2, 3]);
+        assert_sections(&nested);
     }
 
     #[test]
