@@ -491,7 +491,10 @@ Nothing.
 
     #[test]
     fn names_with_other_pids_and_tokens_are_the_same() {
-        let readme = GOOD.replace("one\ntwo\n", "Q /ipc-lab-8254-f113432e-0-exp7-mqueue.\ntwo\n");
+        let readme = GOOD.replace(
+            "one\ntwo\n",
+            "Q /ipc-lab-8254-f113432e-0-exp7-mqueue.\ntwo\n",
+        );
         assert_shows_normalised(
             &readme,
             &echo("Q /ipc-lab-20934-9d41f07c-0-exp7-mqueue.\ntwo\n"),

@@ -26,8 +26,7 @@ fn sample_after(guide: &str, marker: &str) -> String {
 fn masked(line: &str) -> String {
     match line.rsplit_once(' ') {
         Some((head, last))
-            if last.ends_with('s')
-                && last[..last.len() - 1].parse::<f64>().is_ok() =>
+            if last.ends_with('s') && last[..last.len() - 1].parse::<f64>().is_ok() =>
         {
             format!("{} …s", head.trim_end())
         }
@@ -57,7 +56,10 @@ fn script_experiments() -> Vec<(String, String, String)> {
 #[test]
 fn the_guides_batch_sample_is_what_run_all_prints() {
     let guide = common::read(GUIDE);
-    let sample = sample_after(&guide, "A real run (a test, `crates/ipc-testkit/tests/batch.rs`");
+    let sample = sample_after(
+        &guide,
+        "A real run (a test, `crates/ipc-testkit/tests/batch.rs`",
+    );
     // Today's binaries, then the script on them.
     common::binaries();
     let mut command = Command::new("bash");
@@ -76,7 +78,9 @@ fn the_guides_batch_sample_is_what_run_all_prints() {
     // Every experiment is in it.
     for name in common::experiments() {
         assert!(
-            shown.iter().any(|line| line.split_whitespace().next() == Some(&name)),
+            shown
+                .iter()
+                .any(|line| line.split_whitespace().next() == Some(&name)),
             "{GUIDE}'s batch sample leaves out {name}"
         );
     }
@@ -123,7 +127,10 @@ fn the_guides_table_of_arguments_is_the_scripts_list() {
 
 #[test]
 fn seconds_are_masked_and_nothing_else() {
-    assert_eq!(masked("exp7-shm       ok          0.01s"), "exp7-shm       ok …s");
+    assert_eq!(
+        masked("exp7-shm       ok          0.01s"),
+        "exp7-shm       ok …s"
+    );
     assert_eq!(masked("16 passed, 0 failed"), "16 passed, 0 failed");
     assert_ne!(masked("exp7-shm ok 0.01s"), masked("exp7-shm failed 0.01s"));
 }

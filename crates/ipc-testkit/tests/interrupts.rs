@@ -35,7 +35,9 @@ impl Ending {
             "killed by the signal" => Ending::Killed,
             _ => match cell.strip_prefix("exit ").and_then(|c| c.parse().ok()) {
                 Some(code) => Ending::Exit(code),
-                None => panic!("{TABLE}: a cell says {cell:?}, not `exit N`, `killed by the signal` or `ends at once`"),
+                None => panic!(
+                    "{TABLE}: a cell says {cell:?}, not `exit N`, `killed by the signal` or `ends at once`"
+                ),
             },
         }
     }

@@ -30,7 +30,10 @@ fn squeeze(text: &str) -> String {
 fn regions() -> Vec<Region> {
     let mut found = Vec::new();
     for crate_name in common::experiments() {
-        let src = common::root().join("exercises").join(&crate_name).join("src");
+        let src = common::root()
+            .join("exercises")
+            .join(&crate_name)
+            .join("src");
         let mut files: Vec<_> = std::fs::read_dir(&src)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -201,12 +204,24 @@ fn a_line_or_a_call_of_a_region_is_found() {
     let documents = vec![
         ("a.md".to_owned(), vec![format!("    {line}")]),
         // A fragment in backquotes, without its `?;`: not the whole line.
-        ("b.md".to_owned(), vec![format!("Write `{}` here.", &call[..call.len() - 2])]),
+        (
+            "b.md".to_owned(),
+            vec![format!("Write `{}` here.", &call[..call.len() - 2])],
+        ),
         // A longer name that ends like a region's line is another name.
-        ("c.md".to_owned(), vec!["`parent_conn.close();` ends it".to_owned()]),
+        (
+            "c.md".to_owned(),
+            vec!["`parent_conn.close();` ends it".to_owned()],
+        ),
     ];
     let found = shown(&regions, &documents);
-    assert!(found.iter().any(|f| f.starts_with("a.md:1: ")), "{found:#?}");
-    assert!(found.iter().any(|f| f.starts_with("b.md:1: ")), "{found:#?}");
+    assert!(
+        found.iter().any(|f| f.starts_with("a.md:1: ")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|f| f.starts_with("b.md:1: ")),
+        "{found:#?}"
+    );
     assert!(!found.iter().any(|f| f.starts_with("c.md")), "{found:#?}");
 }
