@@ -16,6 +16,7 @@
 //! | [`sandbox`] | one check run bounded in time and processes, its leftovers (processes, IPC objects, files) failed and removed |
 //! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
 //! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//! | [`gradescope`] | a grading as Gradescope's `results.json`, and a strict check of one |
 //! | [`answers`] | the handout's questions, the `ANSWERS.md` a starter writes, which are answered, the instructor's marks (`--marks`) |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
@@ -24,6 +25,7 @@
 pub mod answers;
 pub mod fakes;
 pub mod grade;
+pub mod gradescope;
 pub mod libtest;
 pub mod markers;
 pub mod points;
