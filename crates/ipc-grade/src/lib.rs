@@ -17,6 +17,7 @@
 //! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
 //! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
 //! | [`gradescope`] | a grading as Gradescope's `results.json`, and a strict check of one |
+//! | [`handin`] | a student's hand-in: one `.tar.gz` of each crate's `src/` and `ANSWERS.md` with a manifest of hashes, checked as hostile input when unpacked |
 //! | [`answers`] | the handout's questions, the `ANSWERS.md` a starter writes, which are answered, the instructor's marks (`--marks`) |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
@@ -26,6 +27,7 @@ pub mod answers;
 pub mod fakes;
 pub mod grade;
 pub mod gradescope;
+pub mod handin;
 pub mod libtest;
 pub mod markers;
 pub mod points;

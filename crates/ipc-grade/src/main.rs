@@ -46,6 +46,31 @@ enum Commands {
         #[arg(value_name = "CRATE", required = true)]
         crates: Vec<String>,
     },
+    /// Pack what the grader takes of the named crates (each crate's src/
+    /// and ANSWERS.md) into one archive to hand in, with a manifest of the
+    /// crates, every file's SHA-256 and the kit's commit. The grader
+    /// refuses an archive whose files do not match their manifest.
+    ///
+    /// Exit codes: 0 packed (or checked), 1 a file could not be read or
+    /// written, 2 bad usage or an archive refused.
+    Handin {
+        /// The archive to write (default: handin-CRATE+CRATE.tar.gz in the current directory)
+        #[arg(long, value_name = "FILE", conflicts_with = "check")]
+        out: Option<PathBuf>,
+        /// Replace the archive if it exists
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+        /// The workspace to pack from (default: the one around the current
+        /// directory; scripts/handin.sh gives its own)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Check ARCHIVE as the grader will, and write nothing
+        #[arg(long, value_name = "ARCHIVE")]
+        check: Option<PathBuf>,
+        /// The experiments to hand in (default: the starter's crates)
+        #[arg(value_name = "CRATE")]
+        crates: Vec<String>,
+    },
     /// Grade DIR (a starter worked on, or one crate's directory) with the
     /// reference's tests: one line per check, then Score: a/b per crate and
     /// in all. With --class DIR, grade every submission in DIR and write a
@@ -95,6 +120,13 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Commands::Starter { out, crates } => make_starter(&out, &crates),
         Commands::Fake { out, crates } => make_fakes(&out, &crates),
+        Commands::Handin {
+            out,
+            force,
+            root,
+            check,
+            crates,
+        } => handin(out, force, root, check, &crates),
         Commands::Grade {
             json,
             class,
@@ -156,6 +188,84 @@ fn make_fakes(out: &Path, names: &[String]) -> Result<u8> {
     println!("fakes: {} in {}", made.len(), out.display());
     for name in &made {
         println!("  {name}");
+    }
+    Ok(0)
+}
+
+/// `ipc-grade handin`: packs (or, with --check, checks) a hand-in.
+fn handin(
+    out: Option<PathBuf>,
+    force: bool,
+    root: Option<PathBuf>,
+    check: Option<PathBuf>,
+    crates: &[String],
+) -> Result<u8> {
+    use ipc_grade::handin;
+    if let Some(archive) = check {
+        if !crates.is_empty() {
+            return Err(Error::Usage(
+                "--check ARCHIVE takes no crate: the archive names its own".into(),
+            ));
+        }
+        let found = handin::check(&archive)?;
+        println!(
+            "handin: {} is a hand-in of {} ({} files, {} bytes; kit commit {}): the grader will take it",
+            archive.display(),
+            found.crates.join(" "),
+            found.files.len(),
+            found.bytes,
+            found.commit
+        );
+        for file in &found.files {
+            println!("  {file}");
+        }
+        return Ok(0);
+    }
+    let root = match root {
+        Some(root) => root,
+        None => {
+            let here = std::env::current_dir()
+                .map_err(|e| Error::io("reading the current directory".into(), e))?;
+            here.ancestors()
+                .find(|dir| workspace::is_workspace(dir))
+                .map(Path::to_owned)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{} is not inside an ipc-lab workspace: run it there, or give --root DIR",
+                        here.display()
+                    ))
+                })?
+        }
+    };
+    let crates = if crates.is_empty() {
+        workspace::starter_crates(&root).unwrap_or_default()
+    } else {
+        crates.to_vec()
+    };
+    let packed = handin::pack(&root, &crates, out.as_deref(), force)?;
+    let path = packed.path.canonicalize().unwrap_or(packed.path.clone());
+    println!(
+        "handin: {} ({} files and {}, {} bytes) for {} (kit commit {})",
+        path.display(),
+        packed.files.len(),
+        handin::MANIFEST,
+        packed.bytes,
+        packed.crates.join(" "),
+        packed.commit
+    );
+    println!("  {}", handin::MANIFEST);
+    for (file, size) in &packed.files {
+        println!("  {file} ({size} bytes)");
+    }
+    if !packed
+        .files
+        .iter()
+        .any(|(f, _)| f.ends_with(handin::ANSWERS))
+    {
+        println!(
+            "  (no {} in any crate: the written answers count as not answered)",
+            handin::ANSWERS
+        );
     }
     Ok(0)
 }
