@@ -255,6 +255,20 @@ fn archive(entries: &[Raw]) -> Vec<u8> {
     gzip(&tar.into_inner().unwrap())
 }
 
+/// A pax extended header ('x') setting `key` to `value` for the next entry.
+fn pax(key: &str, value: &str) -> Raw<'static> {
+    // Each record is "LEN key=value\n", LEN counting the whole record.
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len();
+    while len != body.len() + len.to_string().len() {
+        len = body.len() + len.to_string().len();
+    }
+    Raw {
+        data: format!("{len}{body}").into_bytes(),
+        ..special("PaxHeaders/x", b'x', b"")
+    }
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(bytes).unwrap();
@@ -458,6 +472,29 @@ fn the_grader_refuses_a_hostile_archive_naming_the_entry() {
             "global-header",
             with(special("pax_global_header", b'g', b"")),
             "is a global pax header",
+        ),
+        // A pax or GNU long-name record renames the entry after it: the
+        // name checked is the one it gives.
+        (
+            "pax-path",
+            archive(&[
+                good().remove(0),
+                pax("path", "../../escaped"),
+                file(LIB, b"pub fn f() {}\n"),
+            ]),
+            "the entry ../../escaped: its path goes up",
+        ),
+        (
+            "long-name",
+            archive(&[
+                good().remove(0),
+                Raw {
+                    data: b"/tmp/escaped\0".to_vec(),
+                    ..special("././@LongLink", b'L', b"")
+                },
+                file(LIB, b"pub fn f() {}\n"),
+            ]),
+            "the entry /tmp/escaped: an absolute path",
         ),
         (
             "not-gzip",
