@@ -26,10 +26,20 @@ use crate::{Error, Result};
 /// One entry of a class directory.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The student: the entry's name.
+    /// The student: the entry's name (an archive's without `.tar.gz`).
     pub student: String,
-    /// The directory.
+    /// The directory, or the hand-in archive.
     pub path: PathBuf,
+    /// A hand-in archive ([`crate::handin`]) rather than a directory.
+    pub archive: bool,
+}
+
+/// The student an archive's file name stands for (`alice.tar.gz` is
+/// `alice`), if it is one.
+fn archive_student(name: &str) -> Option<&str> {
+    name.strip_suffix(".tar.gz")
+        .or_else(|| name.strip_suffix(".tgz"))
+        .filter(|s| !s.is_empty())
 }
 
 /// The default directory of a class's reports: `CLASS-grades` beside it.
@@ -44,8 +54,9 @@ pub fn default_out(class: &Path) -> PathBuf {
         .join(format!("{name}-grades"))
 }
 
-/// The submissions of `class`: every directory in it whose name does not
-/// start with `.`, by name.
+/// The submissions of `class`: every directory in it, and every hand-in
+/// archive (`NAME.tar.gz`, `NAME.tgz`), whose name does not start with
+/// `.`, by name.
 ///
 /// # Errors
 /// [`Error::Usage`] when `class` is not a directory or holds no
@@ -60,17 +71,28 @@ pub fn entries(class: &Path) -> Result<Vec<Entry>> {
     let mut found: Vec<Entry> = std::fs::read_dir(class)
         .map_err(|e| Error::io(format!("reading {}", class.display()), e))?
         .flatten()
-        .filter(|e| e.file_type().is_ok_and(|k| k.is_dir()))
-        .map(|e| Entry {
-            student: e.file_name().to_string_lossy().into_owned(),
-            path: e.path(),
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let kind = e.file_type().ok()?;
+            let (student, archive) = if kind.is_dir() {
+                (name.clone(), false)
+            } else if kind.is_file() {
+                (archive_student(&name)?.to_owned(), true)
+            } else {
+                return None;
+            };
+            Some(Entry {
+                student,
+                path: e.path(),
+                archive,
+            })
         })
         .filter(|e| !e.student.starts_with('.'))
         .collect();
     found.sort_by(|a, b| a.student.cmp(&b.student));
     if found.is_empty() {
         return Err(Error::Usage(format!(
-            "{} holds no submission directory",
+            "{} holds no submission (a directory or a NAME.tar.gz hand-in per student)",
             class.display()
         )));
     }
@@ -89,7 +111,8 @@ pub struct Graded {
 /// Grades every submission of `class` with `grader`, `jobs` at a time,
 /// writing each student's report to `out/students/` and the table to
 /// `out/class.csv` and `out/class.json`; each submission's lines go to
-/// `lines` as it is done.
+/// `lines` as it is done. `marks`, the instructor's marks of the written
+/// answers, are added to the totals.
 ///
 /// # Errors
 /// [`Error::Usage`] for a bad class or `out` inside it; another grader
@@ -100,6 +123,7 @@ pub fn grade(
     out: &Path,
     names: &[String],
     jobs: usize,
+    marks: Option<&crate::answers::Marks>,
     lines: &Mutex<&mut (dyn Write + Send)>,
 ) -> Result<Graded> {
     let students = entries(class)?;
@@ -150,9 +174,15 @@ pub fn grade(
                     }
                     let mut buffer = Vec::new();
                     let _ = writeln!(buffer, "== {}", entry.student);
-                    let graded = Submission::at(&entry.path).and_then(|submission| {
+                    let graded = open(grader, entry).and_then(|(submission, unpacked)| {
                         let crates = grader.crates(&submission, names)?;
-                        grader.grade(&submission, &crates, &mut buffer)
+                        let report = grader.grade(&submission, &crates, &mut buffer);
+                        if let Some(dir) = unpacked {
+                            let _ = std::fs::remove_dir_all(dir);
+                        }
+                        let mut report = report?;
+                        report.dir = entry.path.display().to_string();
+                        Ok(report)
                     });
                     let result = match graded {
                         Ok(report) => Ok(report),
@@ -178,7 +208,15 @@ pub fn grade(
     if *lock(&interrupted) {
         return Err(Error::Interrupted);
     }
-    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(marks) = marks {
+        let reports = results.iter_mut().filter_map(|(i, r)| {
+            let report = r.as_mut().ok()?;
+            Some((students[*i].student.as_str(), report))
+        });
+        let applied = marks.apply_class(reports)?;
+        eprintln!("grade: {applied} marks added from the marked table");
+    }
     let order = grader.reference().experiments()?;
     let mut table = Class {
         crates: Vec::new(),
@@ -229,6 +267,26 @@ pub fn grade(
     workspace::write_file(&out.join("class.csv"), table.csv().as_bytes())?;
     write_json(&out.join("class.json"), &table)?;
     Ok(Graded { table, all_graded })
+}
+
+/// The submission of `entry`: its directory, or its archive checked and
+/// unpacked into the work directory (returned, to be removed after).
+fn open(grader: &Grader, entry: &Entry) -> Result<(Submission, Option<PathBuf>)> {
+    if !entry.archive {
+        return Ok((Submission::at(&entry.path)?, None));
+    }
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = grader.work().dir().join(format!(
+        "unpacked-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(error) = crate::handin::unpack(&entry.path, &dir) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(Error::Usage(format!("hand-in refused: {error}")));
+    }
+    Ok((Submission::at(&dir)?, Some(dir)))
 }
 
 fn row(student: &str, file: &str, report: Option<&Report>, error: Option<String>) -> Row {

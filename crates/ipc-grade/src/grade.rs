@@ -281,7 +281,7 @@ impl Grader {
         out: &mut dyn Write,
     ) -> Result<CrateReport> {
         let weights = self.weights(krate)?;
-        let answers = Vec::new();
+        let answers = self.answers(krate, submission, &weights.points)?;
         let broken = if let Some(why) = copied.refused.get(krate) {
             Some(why.clone())
         } else if !copied.sources.contains_key(krate) {
@@ -349,6 +349,20 @@ impl Grader {
         report.warnings = built.warnings.get(krate).copied().unwrap_or(0);
         report.policy = policy;
         Ok(report)
+    }
+
+    /// The handout's questions of `krate`, answered or not in the
+    /// submission's `ANSWERS.md`.
+    fn answers(
+        &self,
+        krate: &str,
+        submission: &Submission,
+        points: &Points,
+    ) -> Result<Vec<crate::report::Answer>> {
+        let questions = crate::answers::read_questions(&self.reference.crate_dir(krate))?;
+        let text = submission.answers(krate).unwrap_or_default();
+        let answered = crate::answers::answered(&text, &questions);
+        Ok(crate::answers::report_answers(&answered, points))
     }
 
     /// What the student's sources of `krate` add that could fake the

@@ -22,15 +22,21 @@
 //! | [`class`] | a class at once, `--jobs` at a time, and its table |
 //! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, a diff, an unfinished part |
 //! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//! | [`answers`] | the handout's questions, the `ANSWERS.md` a starter writes, which are answered, the instructor's marks (`--marks`) |
+//! | [`gradescope`] | a grading as Gradescope's `results.json`, and a strict check of one |
+//! | [`handin`] | a student's hand-in: one `.tar.gz` of each crate's `src/` and `ANSWERS.md` with a manifest of hashes, checked as hostile input when unpacked |
 //! | [`fakes`] | faked solutions kept for instructors (`instructor/fakes/`), to show they lose |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
 //! passes): `exp11-value: the locked total is exact on every run ... OK`.
 
+pub mod answers;
 pub mod class;
 pub mod compile;
 pub mod fakes;
 pub mod grade;
+pub mod gradescope;
+pub mod handin;
 pub mod isolation;
 pub mod libtest;
 pub mod markers;

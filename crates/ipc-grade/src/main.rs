@@ -8,7 +8,7 @@ use ipc_grade::grade::{Grader, Options};
 use ipc_grade::sandbox::Limits;
 use ipc_grade::submission::Submission;
 use ipc_grade::work::Work;
-use ipc_grade::workspace::Workspace;
+use ipc_grade::workspace::{self, Workspace};
 use ipc_grade::{Error, Result, class, starter, supervise};
 
 /// The instructor's loop: a starter of any experiment for students, a
@@ -56,6 +56,31 @@ enum Commands {
         #[arg(value_name = "CRATE", required = true)]
         crates: Vec<String>,
     },
+    /// Pack what the grader takes of the named crates (each crate's src/
+    /// and ANSWERS.md) into one archive to hand in, with a manifest of the
+    /// crates, every file's SHA-256 and the kit's commit. The grader
+    /// refuses an archive whose files do not match their manifest.
+    ///
+    /// Exit codes: 0 packed (or checked), 1 a file could not be read or
+    /// written, 2 bad usage or an archive refused.
+    Handin {
+        /// The archive to write (default: handin-CRATE+CRATE.tar.gz in the current directory)
+        #[arg(long, value_name = "FILE", conflicts_with = "check")]
+        out: Option<PathBuf>,
+        /// Replace the archive if it exists
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
+        /// The workspace to pack from (default: the one around the current
+        /// directory; scripts/handin.sh gives its own)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Check ARCHIVE as the grader will, and write nothing
+        #[arg(long, value_name = "ARCHIVE")]
+        check: Option<PathBuf>,
+        /// The experiments to hand in (default: the starter's crates)
+        #[arg(value_name = "CRATE")]
+        crates: Vec<String>,
+    },
     /// Grade DIR (a starter worked on, or one crate's directory) with the
     /// reference's tests: one line per check with its points, then Score:
     /// a/b per crate and in all. With --class DIR, grade every submission
@@ -77,6 +102,16 @@ enum Commands {
         /// (schema: docs/grader-json.md)
         #[arg(long, value_name = "FILE", conflicts_with = "class")]
         json: Option<PathBuf>,
+        /// Also write Gradescope's results.json (inside a Gradescope
+        /// autograder: /autograder/results/results.json); hidden-input
+        /// checks are shown to students after the due date
+        #[arg(long, value_name = "FILE", conflicts_with = "class")]
+        gradescope: Option<PathBuf>,
+        /// With --class: the class table (class.csv) with the instructor's
+        /// marks of the written answers in its question columns; they are
+        /// added to the totals
+        #[arg(long, value_name = "FILE", requires = "class")]
+        marks: Option<PathBuf>,
         /// Grade every submission in CLASS (a directory per student)
         #[arg(long, value_name = "CLASS")]
         class: Option<PathBuf>,
@@ -145,8 +180,17 @@ fn run(command: Commands) -> Result<u8> {
     match command {
         Commands::Starter { out, crates } => make_starter(&out, &crates),
         Commands::Fake { out, crates } => make_fakes(&out, &crates),
+        Commands::Handin {
+            out,
+            force,
+            root,
+            check,
+            crates,
+        } => handin(out, force, root, check, &crates),
         Commands::Grade {
             json,
+            gradescope,
+            marks,
             class,
             out,
             jobs,
@@ -174,9 +218,9 @@ fn run(command: Commands) -> Result<u8> {
             match class {
                 Some(class) => {
                     let jobs = jobs.map_or_else(cpus, |j| j as usize);
-                    grade_class(&mut grader, &class, out, &args, jobs)
+                    grade_class(&mut grader, &class, out, &args, jobs, marks)
                 }
-                None => grade_one(&grader, &args, json),
+                None => grade_one(&grader, &args, json, gradescope),
             }
         }
         Commands::Supervise { .. } => Err(Error::Usage("supervise runs only inside a run".into())),
@@ -215,7 +259,90 @@ fn make_fakes(out: &Path, names: &[String]) -> Result<u8> {
     Ok(0)
 }
 
-fn grade_one(grader: &Grader, args: &[String], json: Option<PathBuf>) -> Result<u8> {
+/// `ipc-grade handin`: packs (or, with --check, checks) a hand-in.
+fn handin(
+    out: Option<PathBuf>,
+    force: bool,
+    root: Option<PathBuf>,
+    check: Option<PathBuf>,
+    crates: &[String],
+) -> Result<u8> {
+    use ipc_grade::handin;
+    if let Some(archive) = check {
+        if !crates.is_empty() {
+            return Err(Error::Usage(
+                "--check ARCHIVE takes no crate: the archive names its own".into(),
+            ));
+        }
+        let found = handin::check(&archive)?;
+        println!(
+            "handin: {} is a hand-in of {} ({} files, {} bytes; kit commit {}): the grader will take it",
+            archive.display(),
+            found.crates.join(" "),
+            found.files.len(),
+            found.bytes,
+            found.commit
+        );
+        for file in &found.files {
+            println!("  {file}");
+        }
+        return Ok(0);
+    }
+    let root = match root {
+        Some(root) => root,
+        None => {
+            let here = std::env::current_dir()
+                .map_err(|e| Error::io("reading the current directory".into(), e))?;
+            here.ancestors()
+                .find(|dir| workspace::is_workspace(dir))
+                .map(Path::to_owned)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{} is not inside an ipc-lab workspace: run it there, or give --root DIR",
+                        here.display()
+                    ))
+                })?
+        }
+    };
+    let crates = if crates.is_empty() {
+        workspace::starter_crates(&root).unwrap_or_default()
+    } else {
+        crates.to_vec()
+    };
+    let packed = handin::pack(&root, &crates, out.as_deref(), force)?;
+    let path = packed.path.canonicalize().unwrap_or(packed.path.clone());
+    println!(
+        "handin: {} ({} files and {}, {} bytes) for {} (kit commit {})",
+        path.display(),
+        packed.files.len(),
+        handin::MANIFEST,
+        packed.bytes,
+        packed.crates.join(" "),
+        packed.commit
+    );
+    println!("  {}", handin::MANIFEST);
+    for (file, size) in &packed.files {
+        println!("  {file} ({size} bytes)");
+    }
+    if !packed
+        .files
+        .iter()
+        .any(|(f, _)| f.ends_with(handin::ANSWERS))
+    {
+        println!(
+            "  (no {} in any crate: the written answers count as not answered)",
+            handin::ANSWERS
+        );
+    }
+    Ok(0)
+}
+
+fn grade_one(
+    grader: &Grader,
+    args: &[String],
+    json: Option<PathBuf>,
+    gradescope: Option<PathBuf>,
+) -> Result<u8> {
     let Some((dir, names)) = args.split_first() else {
         return Err(Error::Usage(
             "name the directory to grade (grade DIR [CRATE…], or --class DIR)".into(),
@@ -232,6 +359,9 @@ fn grade_one(grader: &Grader, args: &[String], json: Option<PathBuf>) -> Result<
     if let Some(path) = json {
         class::write_json(&path, &report)?;
     }
+    if let Some(path) = gradescope {
+        class::write_json(&path, &ipc_grade::gradescope::results(&report))?;
+    }
     Ok(if report.full_marks() { 0 } else { 1 })
 }
 
@@ -241,13 +371,25 @@ fn grade_class(
     out: Option<PathBuf>,
     names: &[String],
     jobs: usize,
+    marks: Option<PathBuf>,
 ) -> Result<u8> {
     let out = out.unwrap_or_else(|| class::default_out(class));
+    let marks = match marks {
+        Some(file) => {
+            let crates = match names {
+                [] => grader.reference().experiments()?,
+                names => starter::resolve_crates(grader.reference(), names)?,
+            };
+            let scheme = ipc_grade::answers::scheme(grader.reference(), &crates)?;
+            Some(ipc_grade::answers::read_marks_file(&file, &scheme)?)
+        }
+        None => None,
+    };
     grader.hide(class);
     grader.hide(&out);
     let mut stdout = std::io::stdout();
     let lines: Mutex<&mut (dyn std::io::Write + Send)> = Mutex::new(&mut stdout);
-    let graded = class::grade(grader, class, &out, names, jobs, &lines)?;
+    let graded = class::grade(grader, class, &out, names, jobs, marks.as_ref(), &lines)?;
     println!("== the class");
     print!("{}", graded.table.csv());
     eprintln!(
