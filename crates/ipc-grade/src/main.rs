@@ -143,6 +143,23 @@ enum Commands {
         #[arg(value_name = "DIR [CRATE]")]
         args: Vec<String>,
     },
+    /// For students: check the named crates (default: the starter's) each
+    /// time one of their files is saved, stopping at the first check that
+    /// fails, with what it expected, the hint of the part to write, and
+    /// the points so far. The checks on inputs the handout never shows are
+    /// left for the grader. Ctrl-C stops it.
+    Watch {
+        /// Check once and stop
+        #[arg(long)]
+        once: bool,
+        /// Seconds a check may take before it is killed and failed
+        #[arg(long, value_name = "SECS", default_value_t = 120,
+              value_parser = ipc_core::cli::whole_number(1..=3600, "seconds", ""))]
+        timeout: u64,
+        /// The experiments to watch
+        #[arg(value_name = "CRATE")]
+        crates: Vec<String>,
+    },
     /// (Inside a run's namespaces: the supervisor; not for people.)
     #[command(hide = true)]
     Supervise {
@@ -222,6 +239,30 @@ fn run(command: Commands) -> Result<u8> {
                 }
                 None => grade_one(&grader, &args, json, gradescope),
             }
+        }
+        Commands::Watch {
+            once,
+            timeout,
+            crates,
+        } => {
+            let options = Options {
+                limits: Limits {
+                    timeout: Duration::from_secs(timeout),
+                    ..Limits::default()
+                },
+                visible_only: true,
+                first_failure: true,
+                ..Options::default()
+            };
+            let reference = Workspace::find()?;
+            let submission = Submission::at(reference.root())?;
+            let work = Work::of(&reference)?;
+            let program =
+                std::env::current_exe().map_err(|e| Error::io("finding this program".into(), e))?;
+            let grader = Grader::new(reference, options, work, &program);
+            let crates = grader.crates(&submission, &crates)?;
+            ipc_grade::watch::watch(&grader, &crates, once, &mut std::io::stdout())?;
+            Ok(0)
         }
         Commands::Supervise { .. } => Err(Error::Usage("supervise runs only inside a run".into())),
     }

@@ -63,9 +63,6 @@ pub struct Request {
     pub max_processes: usize,
     /// The run's scratch directory (`TMPDIR`), created here.
     pub scratch: PathBuf,
-    /// The directory in `/tmp` that holds the grading tree (not written by
-    /// the run, so not looked at).
-    pub tree: PathBuf,
     /// The directory to run in.
     pub cwd: PathBuf,
     /// The program and its arguments.
@@ -91,7 +88,6 @@ impl Request {
             args.push(arg);
         };
         path("scratch", &self.scratch);
-        path("tree", &self.tree);
         path("cwd", &self.cwd);
         args.push("--".into());
         args.extend(self.command.iter().cloned());
@@ -110,7 +106,6 @@ impl Request {
             grace: Duration::from_secs(5),
             max_processes: 256,
             scratch: PathBuf::new(),
-            tree: PathBuf::new(),
             cwd: PathBuf::from("/"),
             command: Vec::new(),
         };
@@ -133,7 +128,6 @@ impl Request {
                 "--grace-ms" => request.grace = Duration::from_millis(number()?),
                 "--max-processes" => request.max_processes = number()? as usize,
                 "--scratch" => request.scratch = value.into(),
-                "--tree" => request.tree = value.into(),
                 "--cwd" => request.cwd = value.into(),
                 _ => return Err(format!("unknown argument {text}")),
             }
@@ -198,6 +192,9 @@ fn supervise(request: &Request) -> Result<Supervised, String> {
     nix::sys::prctl::set_no_new_privs().map_err(|e| format!("prctl PR_SET_NO_NEW_PRIVS: {e}"))?;
     fs::create_dir_all(&request.scratch)
         .map_err(|e| format!("creating {}: {e}", request.scratch.display()))?;
+    // What /tmp holds before the run (the mount points of the tree and of
+    // what the run may read) is not the run's doing.
+    let before: BTreeSet<PathBuf> = entries(Path::new("/tmp")).into_iter().collect();
 
     let mut command = Command::new(&request.command[0]);
     command
@@ -256,7 +253,7 @@ fn supervise(request: &Request) -> Result<Supervised, String> {
     if !left.is_empty() {
         report.troubles.push(Trouble::LeftBehind(left, true));
     }
-    let outside = outside_scratch(&request.scratch, &request.tree);
+    let outside = outside_scratch(&before);
     if !outside.is_empty() {
         report.troubles.push(Trouble::WroteOutside(outside));
     }
@@ -365,19 +362,12 @@ fn leftovers(scratch: &Path) -> Vec<String> {
     found
 }
 
-/// What the run wrote in `/tmp` outside its scratch directory and the
-/// grading tree.
-fn outside_scratch(scratch: &Path, tree: &Path) -> Vec<String> {
-    let kept: BTreeSet<PathBuf> = [scratch, tree]
-        .iter()
-        .filter_map(|p| {
-            let rel = p.strip_prefix("/tmp").ok()?;
-            Some(Path::new("/tmp").join(rel.components().next()?))
-        })
-        .collect();
+/// What the run wrote in `/tmp` outside its scratch directory: the
+/// entries that were not there `before` it.
+fn outside_scratch(before: &BTreeSet<PathBuf>) -> Vec<String> {
     entries(Path::new("/tmp"))
         .into_iter()
-        .filter(|p| !kept.contains(p))
+        .filter(|p| !before.contains(p))
         .map(|p| p.display().to_string())
         .collect()
 }
@@ -434,7 +424,6 @@ mod tests {
             grace: Duration::from_secs(5),
             max_processes: 64,
             scratch: "/tmp/scratch".into(),
-            tree: "/tmp/ipc-lab-grade/ws".into(),
             cwd: "/tmp/ipc-lab-grade/ws/exercises/exp7-shm".into(),
             command: vec!["/bin/echo".into(), "--uid=1".into(), "a b".into()],
         };

@@ -157,3 +157,63 @@ fn running(cmdline: &str) -> bool {
         std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c.starts_with(cmdline.as_bytes()))
     })
 }
+
+#[test]
+fn another_submission_and_the_instructors_files_are_out_of_sight() {
+    let Some(ns) = namespaces() else { return };
+    let target = TempDir::new("target");
+    // Another student's work, beside this one (the class), and the
+    // grader's work directory inside the reference: neither is there.
+    let class = TempDir::new("class");
+    let victim = class.join("bob/exercises/exp7-shm/src/lib.rs");
+    std::fs::create_dir_all(victim.parent().unwrap()).unwrap();
+    std::fs::write(&victim, "bob's work\n").unwrap();
+    let report = sh(
+        &ns,
+        target.path(),
+        &format!(
+            "cat {} 2>&1; ls /root /home 2>&1 | head -3; echo; ls {ROOT}/target 2>&1 | head -3",
+            victim.display()
+        ),
+    );
+    assert!(!report.stdout.contains("bob's work"), "{report:?}");
+    assert!(report.stdout.contains("No such file"), "{report:?}");
+}
+
+#[test]
+fn a_run_that_stops_every_process_it_can_is_still_ended_on_time() {
+    let Some(ns) = namespaces() else { return };
+    let target = TempDir::new("target");
+    let root = Path::new(ROOT).canonicalize().unwrap();
+    // SIGSTOP to every process it may signal: the supervisor (PID 1, no
+    // handler) is not one of them, and the grader is not even visible.
+    let job = Job {
+        reference: &root,
+        sources: &[],
+        target: target.path(),
+        build: false,
+        uid: FIRST_UID + 7,
+        limits: Limits {
+            timeout: Duration::from_secs(2),
+            max_processes: 64,
+            grace: Duration::from_secs(1),
+        },
+        cwd: PathBuf::new(),
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "kill -STOP -1; kill -STOP 1; kill -KILL 1; sleep 30".into(),
+        ],
+        env: Vec::new(),
+        hide: &[],
+    };
+    let started = std::time::Instant::now();
+    let report = ns.run(&job).unwrap();
+    assert!(
+        report
+            .troubles
+            .contains(&Trouble::TimedOut(Duration::from_secs(2))),
+        "{report:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "{report:?}");
+}
