@@ -99,7 +99,9 @@ fn the_readme_gives_the_command_that_runs_an_experiment_and_the_one_ci_tests_wit
     let tests = at("cargo test --workspace");
     for setup in [
         "scripts/install-nats.sh",
-        "apt-get install -y -qq strace",
+        "missing=\"$missing strace\"",
+        "missing=\"$missing bubblewrap\"",
+        "apt-get install -y -qq $missing",
         "cargo install --quiet --locked \"mdbook@",
         "mdbook build docs",
     ] {
