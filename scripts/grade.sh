@@ -22,14 +22,4 @@
 # and writes nothing else outside DIR but its JSON; grading this
 # repository itself (scripts/grade.sh .) builds in place.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
-  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-# --workspace: built with the features the whole workspace uses, as
-# `cargo test --workspace` builds it (another set would rebuild the
-# dependencies); --bin: only this program.
-cargo build --quiet --manifest-path "$repo/Cargo.toml" --workspace --bin ipc-grade
-# The program finds its reference here, never through a path compiled
-# into it (a build directory shared by two checkouts holds one program).
-export IPC_LAB_ROOT="$repo"
-exec "$target/debug/ipc-grade" grade "$@"
+exec bash "$(dirname "$0")/lib/grader.sh" grade "$@"

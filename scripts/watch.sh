@@ -10,9 +10,4 @@
 #   scripts/watch.sh --once exp7-shm     check once and stop
 #   scripts/watch.sh --help              every option
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo.toml" |
-  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-cargo build --quiet --manifest-path "$repo/Cargo.toml" --workspace --bin ipc-grade
-export IPC_LAB_ROOT="$repo"
-exec "$target/debug/ipc-grade" watch "$@"
+exec bash "$(dirname "$0")/lib/grader.sh" watch "$@"

@@ -240,12 +240,12 @@ impl Grader {
                         (Path::new(EXERCISES).join(krate).join("src"), copy.clone())
                     })
                     .collect();
-                Ok(Runs::Namespaces {
+                Ok(Runs::Namespaces(InNamespaces {
                     ns,
                     slot,
                     sources,
                     grader: self,
-                })
+                }))
             }
             Isolation::Session(_) => {
                 let tree = slot.tree();
@@ -263,12 +263,12 @@ impl Grader {
                     self.clean.clone(),
                     self.options.limits,
                 )?;
-                Ok(Runs::Session {
+                Ok(Runs::Session(InSession {
                     sandbox,
                     tree,
                     target,
                     timeout: self.options.build_timeout,
-                })
+                }))
             }
         }
     }
@@ -477,49 +477,34 @@ fn report_line(out: &mut dyn Write, krate: &str, check: &Check) {
 /// How a submission's builds and checks run.
 enum Runs<'a> {
     /// In namespaces, in a slot whose build starts from the base.
-    Namespaces {
-        ns: &'a Namespaces,
-        slot: &'a Slot,
-        sources: Vec<(PathBuf, PathBuf)>,
-        grader: &'a Grader,
-    },
+    Namespaces(InNamespaces<'a>),
     /// In a session, in a copy of the tree.
-    Session {
-        sandbox: Sandbox,
-        tree: PathBuf,
-        target: PathBuf,
-        timeout: Duration,
-    },
+    Session(InSession),
+}
+
+/// A submission's runs in namespaces.
+struct InNamespaces<'a> {
+    ns: &'a Namespaces,
+    slot: &'a Slot,
+    sources: Vec<(PathBuf, PathBuf)>,
+    grader: &'a Grader,
+}
+
+/// A submission's runs in sessions, in a copy of the tree.
+struct InSession {
+    sandbox: Sandbox,
+    tree: PathBuf,
+    target: PathBuf,
+    timeout: Duration,
 }
 
 impl Runs<'_> {
     fn build(&mut self, krate: &str) -> Result<Built> {
         match self {
-            Runs::Namespaces {
-                ns,
-                slot,
-                sources,
-                grader,
-            } => {
-                compile::unseal(&slot.target())?;
-                let built = compile::cargo_in_namespaces(
-                    ns,
-                    grader.reference.root(),
-                    sources,
-                    &slot.target(),
-                    slot.uid(),
-                    &[krate.to_owned()],
-                    grader.options.build_timeout,
-                )?;
-                compile::seal(&built, &slot.target())?;
-                Ok(built)
+            Runs::Namespaces(runs) => runs.build(krate),
+            Runs::Session(runs) => {
+                compile::cargo_here(&runs.tree, &runs.target, &[krate.to_owned()], runs.timeout)
             }
-            Runs::Session {
-                tree,
-                target,
-                timeout,
-                ..
-            } => compile::cargo_here(tree, target, &[krate.to_owned()], *timeout),
         }
     }
 
@@ -527,67 +512,77 @@ impl Runs<'_> {
     /// the tree's `cwd`.
     fn run(&mut self, exe: &Path, args: &[&str], cwd: &Path) -> Result<Outcome> {
         match self {
-            Runs::Namespaces {
-                ns,
-                slot,
-                sources,
-                grader,
-            } => {
-                let mut command = vec![exe.as_os_str().to_owned()];
-                command.extend(args.iter().map(Into::into));
-                let mut env = vec![
-                    ("RUST_BACKTRACE".to_owned(), "0".into()),
-                    ("CARGO_TARGET_DIR".to_owned(), isolation::TARGET.into()),
-                ];
-                if let Some(seed) = std::env::var_os("IPC_LAB_CHECK_SEED") {
-                    env.push(("IPC_LAB_CHECK_SEED".into(), seed));
-                }
-                let target = slot.target();
-                let job = Job {
-                    reference: grader.reference.root(),
-                    sources,
-                    target: &target,
-                    build: false,
-                    uid: slot.uid(),
-                    limits: grader.options.limits,
-                    cwd: cwd.to_owned(),
-                    command,
-                    env,
-                    hide: &grader.hidden,
-                };
-                let started = Instant::now();
-                let report = ns.run(&job)?;
-                if let Some(error) = report.error {
-                    return Err(Error::Failed(format!("a check in namespaces: {error}")));
-                }
-                let status = match (report.code, report.signal) {
-                    (Some(code), _) => Some(ExitStatus::from_raw((code & 0xff) << 8)),
-                    (None, Some(signal)) => Some(ExitStatus::from_raw(signal)),
-                    (None, None) => None,
-                };
-                Ok(Outcome {
-                    status,
-                    stdout: report.stdout,
-                    stderr: report.stderr,
-                    troubles: report.troubles,
-                    seconds: started.elapsed().as_secs_f64(),
-                })
-            }
-            Runs::Session {
-                sandbox,
-                tree,
-                target,
-                ..
-            } => {
+            Runs::Namespaces(runs) => runs.run(exe, args, cwd),
+            Runs::Session(runs) => {
                 let mut command = Command::new(exe);
                 command
                     .args(args)
-                    .current_dir(tree.join(cwd))
-                    .env("CARGO_TARGET_DIR", &*target)
+                    .current_dir(runs.tree.join(cwd))
+                    .env("CARGO_TARGET_DIR", &runs.target)
                     .env("RUST_BACKTRACE", "0");
-                sandbox.run(&command)
+                runs.sandbox.run(&command)
             }
         }
+    }
+}
+
+impl InNamespaces<'_> {
+    fn build(&self, krate: &str) -> Result<Built> {
+        let target = self.slot.target();
+        compile::unseal(&target)?;
+        let built = compile::cargo_in_namespaces(
+            self.ns,
+            self.grader.reference.root(),
+            &self.sources,
+            &target,
+            self.slot.uid(),
+            &[krate.to_owned()],
+            self.grader.options.build_timeout,
+        )?;
+        compile::seal(&built, &target)?;
+        Ok(built)
+    }
+
+    fn run(&self, exe: &Path, args: &[&str], cwd: &Path) -> Result<Outcome> {
+        let mut command = vec![exe.as_os_str().to_owned()];
+        command.extend(args.iter().map(Into::into));
+        let mut env = vec![
+            ("RUST_BACKTRACE".to_owned(), "0".into()),
+            ("CARGO_TARGET_DIR".to_owned(), isolation::TARGET.into()),
+        ];
+        if let Some(seed) = std::env::var_os("IPC_LAB_CHECK_SEED") {
+            env.push(("IPC_LAB_CHECK_SEED".into(), seed));
+        }
+        let target = self.slot.target();
+        let job = Job {
+            reference: self.grader.reference.root(),
+            sources: &self.sources,
+            target: &target,
+            build: false,
+            uid: self.slot.uid(),
+            limits: self.grader.options.limits,
+            cwd: cwd.to_owned(),
+            command,
+            env,
+            hide: &self.grader.hidden,
+        };
+        let started = Instant::now();
+        let report = self.ns.run(&job)?;
+        if let Some(error) = report.error {
+            return Err(Error::Failed(format!("a check in namespaces: {error}")));
+        }
+        let status = match (report.code, report.signal) {
+            (Some(code), _) => Some(ExitStatus::from_raw((code & 0xff) << 8)),
+            (None, Some(signal)) => Some(ExitStatus::from_raw(signal)),
+            (None, None) => None,
+        };
+        Ok(Outcome {
+            status,
+            stdout: report.stdout,
+            stderr: report.stderr,
+            troubles: report.troubles,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 }
 

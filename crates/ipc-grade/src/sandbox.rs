@@ -644,7 +644,7 @@ fn nanos() -> u128 {
 
 /// Reads a stream to its end in a thread, keeping its first
 /// [`OUTPUT_CAP`] bytes.
-fn reader<R: Read + Send + 'static>(stream: Option<R>) -> Option<JoinHandle<Vec<u8>>> {
+pub(crate) fn reader<R: Read + Send + 'static>(stream: Option<R>) -> Option<JoinHandle<Vec<u8>>> {
     let mut stream = stream?;
     Some(std::thread::spawn(move || {
         let mut kept = Vec::new();

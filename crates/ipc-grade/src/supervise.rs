@@ -30,7 +30,6 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,7 +42,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use crate::sandbox::{OUTPUT_CAP, Trouble};
+use crate::sandbox::{Trouble, reader};
 
 /// How often the supervisor looks at the run.
 const POLL: Duration = Duration::from_millis(10);
@@ -147,9 +146,9 @@ pub struct Supervised {
     pub code: Option<i32>,
     /// The signal that killed it, if one did.
     pub signal: Option<i32>,
-    /// Its standard output (at most [`OUTPUT_CAP`] bytes).
+    /// Its standard output (at most [`OUTPUT_CAP`](crate::sandbox::OUTPUT_CAP) bytes).
     pub stdout: String,
-    /// Its standard error (at most [`OUTPUT_CAP`] bytes).
+    /// Its standard error (at most [`OUTPUT_CAP`](crate::sandbox::OUTPUT_CAP) bytes).
     pub stderr: String,
     /// What fails the run whatever its status.
     pub troubles: Vec<Trouble>,
@@ -380,29 +379,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Reads a stream to its end in a thread, keeping its first
-/// [`OUTPUT_CAP`] bytes.
-fn reader<R: Read + Send + 'static>(stream: Option<R>) -> Option<JoinHandle<Vec<u8>>> {
-    let mut stream = stream?;
-    Some(std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut buf = [0; 8192];
-        loop {
-            match stream.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    let room = OUTPUT_CAP.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buf[..n.min(room)]);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            }
-        }
-        kept
-    }))
-}
-
-/// What a [`reader`] collected: every process that could write is gone,
+/// What a [`reader`](crate::sandbox) collected: every process that could write is gone,
 /// so it has ended (or ends at once).
 fn finish(handle: Option<JoinHandle<Vec<u8>>>) -> String {
     handle

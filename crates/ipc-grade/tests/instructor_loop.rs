@@ -376,18 +376,24 @@ fn the_instructors_loop_on_every_experiment() {
     )
     .unwrap();
     let marks_out = base.join("marks-grades");
-    bash(
-        &[
-            &script("grade.sh"),
-            "--quiet",
-            "--class",
-            marks_class.to_str().unwrap(),
-            "--out",
-            marks_out.to_str().unwrap(),
-            "--marks",
-            marks.to_str().unwrap(),
-            "exp7-shm",
-        ],
+    let grade_marks_class = |more: &[&str]| {
+        let mut args = vec![
+            script("grade.sh"),
+            "--quiet".into(),
+            "--class".into(),
+            marks_class.display().to_string(),
+            "--out".into(),
+            marks_out.display().to_string(),
+        ];
+        args.extend(more.iter().map(|a| a.to_string()));
+        args.push("exp7-shm".into());
+        let mut command = Command::new("bash");
+        command.args(args);
+        command
+    };
+    run_command(
+        grade_marks_class(&["--marks", marks.to_str().unwrap()]),
+        None,
         Duration::from_secs(10 * 60),
     )
     .assert_code(0);
@@ -406,17 +412,7 @@ fn the_instructors_loop_on_every_experiment() {
 
     // 4. Grading stopped by SIGTERM (a CI's time limit, Ctrl-C) after its
     // first check: the grader says so and exits with 1.
-    let mut command = Command::new("bash");
-    command.args([
-        &script("grade.sh"),
-        "--quiet",
-        "--class",
-        marks_class.to_str().unwrap(),
-        "--out",
-        marks_out.to_str().unwrap(),
-        "exp7-shm",
-    ]);
-    let mut grading = Running::start(command, false);
+    let mut grading = Running::start(grade_marks_class(&[]), false);
     grading.wait_for_lines(1, Duration::from_secs(10 * 60), |l| {
         l.contains(" ... OK") || l.contains(" ... FAIL")
     });

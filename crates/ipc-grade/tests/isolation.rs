@@ -26,17 +26,22 @@ fn namespaces() -> Option<Namespaces> {
 }
 
 /// Runs `script` with sh in a check's namespaces, the reference being
-/// this workspace and `target` the build.
-fn sh(ns: &Namespaces, target: &Path, script: &str) -> Supervised {
-    let root = Path::new(ROOT).canonicalize().unwrap();
+/// `root` (this workspace) and `target` the build, within `timeout`.
+fn sh_within(
+    ns: &Namespaces,
+    root: &Path,
+    target: &Path,
+    script: &str,
+    timeout: u64,
+) -> Supervised {
     let job = Job {
-        reference: &root,
+        reference: root,
         sources: &[],
         target,
         build: false,
         uid: FIRST_UID + 7,
         limits: Limits {
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(timeout),
             max_processes: 64,
             grace: Duration::from_secs(1),
         },
@@ -46,6 +51,12 @@ fn sh(ns: &Namespaces, target: &Path, script: &str) -> Supervised {
         hide: &[],
     };
     ns.run(&job).unwrap()
+}
+
+/// [`sh_within`] 30 s.
+fn sh(ns: &Namespaces, target: &Path, script: &str) -> Supervised {
+    let root = Path::new(ROOT).canonicalize().unwrap();
+    sh_within(ns, &root, target, script, 30)
 }
 
 #[test]
@@ -187,28 +198,14 @@ fn a_run_that_stops_every_process_it_can_is_still_ended_on_time() {
     let root = Path::new(ROOT).canonicalize().unwrap();
     // SIGSTOP to every process it may signal: the supervisor (PID 1, no
     // handler) is not one of them, and the grader is not even visible.
-    let job = Job {
-        reference: &root,
-        sources: &[],
-        target: target.path(),
-        build: false,
-        uid: FIRST_UID + 7,
-        limits: Limits {
-            timeout: Duration::from_secs(2),
-            max_processes: 64,
-            grace: Duration::from_secs(1),
-        },
-        cwd: PathBuf::new(),
-        command: vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            "kill -STOP -1; kill -STOP 1; kill -KILL 1; sleep 30".into(),
-        ],
-        env: Vec::new(),
-        hide: &[],
-    };
     let started = std::time::Instant::now();
-    let report = ns.run(&job).unwrap();
+    let report = sh_within(
+        &ns,
+        &root,
+        target.path(),
+        "kill -STOP -1; kill -STOP 1; kill -KILL 1; sleep 30",
+        2,
+    );
     assert!(
         report
             .troubles

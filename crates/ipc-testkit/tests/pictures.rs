@@ -3,23 +3,10 @@
 //! that experiment's processes, the book shows it too, and the one script
 //! that draws them all knows the experiment.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{experiments, root};
 use ipc_testkit::trace::svg_lanes;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn experiments() -> Vec<String> {
-    let mut found: Vec<String> = std::fs::read_dir(root().join("exercises"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    found.sort();
-    assert!(found.len() >= 16, "{found:?}");
-    found
-}
 
 #[test]
 fn every_handout_shows_the_timeline_of_a_real_run() {
