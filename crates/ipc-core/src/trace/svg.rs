@@ -6,7 +6,10 @@
 //! scale: a long quiet stretch is marked with its length). A message is an
 //! arrow from the sender's row to the receiver's; a held lock is a shaded
 //! bar on the holder's lane, a wait for it a dashed one; a sleep is a grey
-//! bar; printed lines are repeated in the right-hand column, on their row.
+//! bar; a write to shared data is a filled square and a read a hollow one,
+//! each with the element and its value; a semaphore's acquire and release
+//! are triangles; printed lines are repeated in the right-hand column, on
+//! their row.
 //!
 //! Past [`MAX_ROWS`] events, the first and last halves are drawn and the
 //! middle is replaced by a band that says how many events it hides.
@@ -18,7 +21,7 @@ use svg::node::element::{
     Circle, Definitions, Group, Line, Marker, Path, Polygon, Rectangle, Style, Text, Title,
 };
 
-use super::chrome::signal_name;
+use super::chrome::{element, signal_name};
 use super::model::{Kind, Trace, format_ns, format_wall};
 
 /// The most rows drawn; past it the middle of the run is elided.
@@ -854,6 +857,86 @@ impl Trace {
                                 .set("fill", c),
                         )
                         .add(text("mark", x + 8.0, y + 3.5, clean(&event.text, 40)));
+                }
+                Kind::Read { object, .. } | Kind::Write { object, .. } => {
+                    let (writing, index) = match event.kind {
+                        Kind::Write { index, .. } => (true, Some(index)),
+                        Kind::Read { index, .. } => (false, index),
+                        _ => continue,
+                    };
+                    let label = element(&self.object_label(event.source, object), index);
+                    let (verb, fill) = if writing {
+                        ("writes", c)
+                    } else {
+                        ("reads", "#fff")
+                    };
+                    g = g
+                        .add(
+                            rect(x - 3.5, y - 3.5, 7.0, 7.0)
+                                .set("fill", fill)
+                                .set("stroke", c)
+                                .set("stroke-width", 1.2),
+                        )
+                        .add(text(
+                            "small",
+                            x + 8.0,
+                            y + 3.5,
+                            clean(
+                                &format!("{verb} {label} = {}", clean(&event.text, LABEL_CHARS)),
+                                60,
+                            ),
+                        ));
+                }
+                Kind::SemWait { semaphore }
+                | Kind::SemAcquire { semaphore }
+                | Kind::SemRelease { semaphore } => {
+                    let verb = match event.kind {
+                        Kind::SemWait { .. } => "waits for",
+                        Kind::SemAcquire { .. } => "acquires",
+                        _ => "releases",
+                    };
+                    let (tip, base) = if matches!(event.kind, Kind::SemRelease { .. }) {
+                        (y - 5.0, y + 4.0)
+                    } else {
+                        (y + 5.0, y - 4.0)
+                    };
+                    g = g
+                        .add(
+                            Polygon::new()
+                                .set(
+                                    "points",
+                                    format!(
+                                        "{},{} {},{} {},{}",
+                                        round(x - 4.5),
+                                        round(base),
+                                        round(x + 4.5),
+                                        round(base),
+                                        round(x),
+                                        round(tip)
+                                    ),
+                                )
+                                .set(
+                                    "fill",
+                                    if matches!(event.kind, Kind::SemWait { .. }) {
+                                        "#fff"
+                                    } else {
+                                        c
+                                    },
+                                )
+                                .set("stroke", c),
+                        )
+                        .add(text(
+                            "small",
+                            x + 8.0,
+                            y + 3.5,
+                            clean(
+                                &format!(
+                                    "{verb} {}",
+                                    self.object_label(event.source, semaphore)
+                                ),
+                                60,
+                            ),
+                        ));
                 }
                 Kind::LockWait { .. }
                 | Kind::LockAcquire { .. }
