@@ -70,9 +70,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Display, Write as _};
 use std::ops::RangeInclusive;
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+
+/// The generator's methods (`random_range`, `random_bool`), for the
+/// choices a check makes through [`Inputs::rng`].
+pub use rand::Rng;
 
 use crate::run::{Run, run_command};
 use crate::trace::{Parsed, Recorded, Track, parse_json};
@@ -553,7 +557,7 @@ impl Evidence {
         if candidates.is_empty() {
             self.fail(
                 format!(
-                    "the run made no {called} (nothing labelled {:?} in the timeline): {}",
+                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
                     crossing.object, crossing.meaning
                 ),
                 "",
@@ -923,7 +927,7 @@ impl Evidence {
         let Some(key) = key else {
             self.fail(
                 format!(
-                    "the run made no {called} (nothing labelled {:?} in the timeline): {}",
+                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
                     updates.object, updates.meaning
                 ),
                 "",

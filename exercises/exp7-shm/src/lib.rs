@@ -3,6 +3,11 @@
 //! The parent prints the list, a child process squares it into a shared
 //! `Array` and stores the sum in a shared `Value`; then both print what they
 //! see in the shared memory.
+//!
+//! This file follows the seed; the option to square another list
+//! (`--numbers`) is in [`extras`].
+
+pub mod extras;
 
 use ipc_core::{Array, Process, Result, Value, output, say};
 
@@ -25,7 +30,12 @@ fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> 
 
 /// Runs the experiment, printing the seed's lines.
 pub fn run() -> Result<()> {
-    let mylist = MYLIST;
+    run_with(&MYLIST)
+}
+
+/// Runs the experiment on `mylist` instead of the seed's list
+/// (`--numbers`, checked by [`extras::numbers`]).
+pub fn run_with(mylist: &[i32]) -> Result<()> {
     say!("The following Array is going to simulate the shared memory")?;
     for item in mylist {
         output::part(format_args!("{item} "))?; // print(i, end=" ")
@@ -35,7 +45,7 @@ pub fn run() -> Result<()> {
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     // STUDENT: start process `p1` running `square_list` (Process::spawn), then wait for it
-    let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
+    let mut p1 = Process::spawn("p1", || square_list(mylist, &result, &square_sum))?;
     p1.join_ok()?;
     // END STUDENT
 
