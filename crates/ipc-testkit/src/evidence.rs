@@ -23,6 +23,7 @@
 //! | messages crossed | [`Evidence::assert_messages_crossed`] | each message sent on a channel of the lab's kind by one process and received from it by another |
 //! | updates inside the lock | [`Evidence::assert_updates`] | each read-modify-write of a shared value made by the expected processes, read and write inside one hold of the value's own lock |
 //! | producers and consumers | [`Evidence::assert_producers_and_consumers`] | producers and consumers in distinct processes, producers acquiring the semaphore consumers release and the other way round |
+//! | processes at the same time | [`Evidence::assert_concurrent`] | every named process started before any of them ended |
 //!
 //! A failure says first, in a student's words, what the timeline lacks and
 //! what that means for the lab ("no process but exp7-shm wrote 9 into
@@ -1087,6 +1088,45 @@ impl Evidence {
         }
         if empty.len() == 1 && empty == full {
             fail("producers and consumers acquired and released one and the same semaphore: free slots and items need one each".into());
+        }
+        self
+    }
+
+    /// Panics unless the processes named in `names` were running at the
+    /// same time: each was started (forked; ipc-core dates a child's spawn
+    /// at its fork) before any of them was joined, or ended when nobody
+    /// joined it. A process that never ran fails it too.
+    #[track_caller]
+    pub fn assert_concurrent(&self, names: &[&str], meaning: &str) -> &Self {
+        let mut lives = Vec::new();
+        for name in names {
+            let spawn = self
+                .trace
+                .of_kind("spawn")
+                .into_iter()
+                .find(|e| self.process_name(e.track) == *name);
+            let Some(spawn) = spawn else {
+                self.fail(format!("no process named {name} ran: {meaning}"), "");
+            };
+            let track = self.track(spawn.track);
+            let joined = self.trace.of_kind("join").into_iter().find(|j| {
+                track.is_some_and(|t| j.source == t.source && j.arg("child") == Some(t.pid))
+            });
+            let exit = self
+                .trace
+                .of_kind("exit")
+                .into_iter()
+                .find(|e| e.track == spawn.track);
+            let end = joined.or(exit).map_or(u64::MAX, |e| e.ns);
+            lives.push((*name, spawn.ns, end));
+        }
+        for (late, start, _) in &lives {
+            if let Some((early, _, _)) = lives.iter().find(|(_, _, end)| end < start) {
+                self.fail(
+                    format!("{late} was started only after {early} had ended and been joined: {meaning}"),
+                    "",
+                );
+            }
         }
         self
     }

@@ -66,7 +66,7 @@
 //! | when | call | where |
 //! | --- | --- | --- |
 //! | the run starts (`--trace FILE` given) | [`Format::from_path`] to refuse a bad name with exit code 2, then [`start`]`(program, DEFAULT_CAPACITY)` | the first process, before anything forks and before the IPC objects are made |
-//! | a child starts | [`child_started`]`(name)` | first thing in the child after `fork` |
+//! | a child starts | [`child_started_at`]`(name, forked_at)` with the parent's [`fork_time`] (or [`child_started`]`(name)`) | first thing in the child after `fork` |
 //! | a process ends | [`exit`]`(code)` | a child: just before `_exit`; the first process: when its body returned, before writing |
 //! | a child is reaped | [`joined`]`(pid, name, status)` | the parent, after `waitpid` gave the status |
 //! | a channel or lock is made | [`new_object`]`(label)` (or [`named_object`]`(name)` for a named one); keep the id in the object | where it is made, before the fork |
@@ -468,16 +468,36 @@ fn process_name() -> String {
 
 /// Hook for a forked child, first thing after `fork`: names the process
 /// and records its [`Kind::Spawn`] (its parent is the process that forked
-/// it). [`crate::Process::spawn`] is the place to call it.
+/// it), dated now. [`crate::Process::spawn`] dates it at the fork instead
+/// ([`child_started_at`]).
 pub fn child_started(name: &str) {
+    child_started_at(name, None);
+}
+
+/// The time a parent reads just before it forks, for the child's
+/// [`child_started_at`]; `None` while tracing is off.
+pub fn fork_time() -> Option<u64> {
+    installed().map(LogMemory::now_ns)
+}
+
+/// [`child_started`] with the spawn dated `forked_at` ([`fork_time`], read
+/// by the parent just before the fork): the child exists from the fork
+/// on, so its spawn then comes before whatever its parent did after
+/// forking (starting or joining another child), however late the child
+/// itself first runs.
+pub fn child_started_at(name: &str, forked_at: Option<u64>) {
     set_process_name(name);
-    record(
-        Kind::SPAWN,
-        PARENT.load(Ordering::Relaxed) as u64,
-        0,
-        0,
-        &"",
-    );
+    if let Some(log) = installed() {
+        append(
+            log,
+            forked_at,
+            Kind::SPAWN,
+            PARENT.load(Ordering::Relaxed) as u64,
+            0,
+            0,
+            &"",
+        );
+    }
 }
 
 /// Hook for the end of a process: records its [`Kind::Exit`] with the
