@@ -856,7 +856,7 @@ impl Evidence {
                             .and_then(|s| self.trace.label(s.source, s.arg_u("channel")?));
                         match elsewhere {
                             Some(label) => format!(
-                                "{text} was never sent on {called}: it went through a {label} instead"
+                                "{text} was never sent on {called} (it went through a {label} instead)"
                             ),
                             None => format!("{text} was never sent on {called}"),
                         }
@@ -1365,7 +1365,7 @@ mod tests {
             });
         }));
         assert!(
-            said.starts_with("16 was never sent on the pipe: it went through a queue instead"),
+            said.starts_with("16 was never sent on the pipe (it went through a queue instead)"),
             "{said}"
         );
     }
