@@ -934,13 +934,25 @@ impl Evidence {
                 "",
             );
         };
-        let shows = self.writes_summary(key, called);
-        let fail = |reason: String| -> ! {
-            self.fail(format!("{reason}: {}", updates.meaning), &shows)
-        };
+        if let Err(reason) = self.updates_made(key, updates, &names) {
+            let shows = self.writes_summary(key, called);
+            self.fail(format!("{reason}: {}", updates.meaning), &shows);
+        }
+        self
+    }
+
+    /// Ok if the processes of `names` made their updates of `key` as
+    /// `updates` says; otherwise what is wrong.
+    fn updates_made(
+        &self,
+        key: (u64, u64),
+        updates: &Updates<'_>,
+        names: &BTreeSet<&str>,
+    ) -> Result<(), String> {
+        let called = updates.called;
         let lock = self.trace.guards.get(&key).copied();
         if updates.locked && lock.is_none() {
-            fail(format!("{called} has no lock of its own in the timeline"));
+            return Err(format!("{called} has no lock of its own in the timeline"));
         }
         let accesses = self.data_events(key, &["read", "write"]);
         let mut made: BTreeMap<&str, u64> = BTreeMap::new();
@@ -963,21 +975,21 @@ impl Evidence {
                     continue;
                 }
                 let Some(read) = last_read.take() else {
-                    fail(format!(
+                    return Err(format!(
                         "{who} wrote {} into {called} without reading it just before ({event})",
                         event.text()
                     ));
                 };
                 let (Ok(old), Ok(new)) = (read.text().parse::<i128>(), event.text().parse::<i128>())
                 else {
-                    fail(format!(
+                    return Err(format!(
                         "{who} read {:?} and wrote {:?}: not whole numbers",
                         read.text(),
                         event.text()
                     ));
                 };
                 if new - old != i128::from(updates.step) {
-                    fail(format!(
+                    return Err(format!(
                         "{who} read {old} from {called} and wrote {new}: an update adds {}",
                         updates.step
                     ));
@@ -988,10 +1000,10 @@ impl Evidence {
                         Self::hold_at(&spans, event.ns),
                     ) {
                         (Some(a), Some(b)) if a == b => {}
-                        (Some(_), Some(_)) => fail(format!(
+                        (Some(_), Some(_)) => return Err(format!(
                             "{who} read {called} under one hold of its lock and wrote it under another ({read}, then {event}): in between another process may update it, and that update is lost"
                         )),
-                        (None, _) | (_, None) => fail(format!(
+                        (None, _) | (_, None) => return Err(format!(
                             "{who} updated {called} without holding its lock ({read}, then {event})"
                         )),
                     }
@@ -1002,12 +1014,12 @@ impl Evidence {
         for (name, expected) in updates.by {
             let actual = made.get(name).copied().unwrap_or(0);
             if actual != *expected {
-                fail(format!(
+                return Err(format!(
                     "{name} made {actual} updates of {called}, not {expected}"
                 ));
             }
         }
-        self
+        Ok(())
     }
 
     /// Panics unless producers and consumers ran in distinct processes
@@ -1017,79 +1029,95 @@ impl Evidence {
     /// consumer acquired (`full`: an item). See [`ProducersConsumers`].
     #[track_caller]
     pub fn assert_producers_and_consumers(&self, roles: &ProducersConsumers<'_>) -> &Self {
-        let fail = |reason: String| -> ! {
+        if let Err(reason) = self.roles_on_semaphores(roles) {
             self.fail(
                 format!("{reason}: {}", roles.meaning),
                 &self.semaphores_summary(),
-            )
-        };
-        let tracks = |names: &[&str], role: &str| -> BTreeSet<u64> {
-            let mut all = BTreeSet::new();
-            for name in names {
-                let found = self.tracks_named(name);
-                if found.is_empty() {
-                    fail(format!("no process named {name} ran (the {role}s)"));
-                }
-                all.extend(found);
-            }
-            all
-        };
-        let producers = tracks(roles.producers, "producer");
-        let consumers = tracks(roles.consumers, "consumer");
-        if let Some(both) = producers.intersection(&consumers).next() {
-            fail(format!(
-                "{} both produced and consumed: producers and consumers must be different processes",
-                self.process_name(*both)
-            ));
+            );
         }
-        let used = |track: u64, kind: &str| -> BTreeSet<(u64, u64)> {
-            self.trace
+        self
+    }
+
+    /// The tracks of the processes named `names`, or which one never ran.
+    fn role_tracks(&self, names: &[&str], role: &str) -> Result<BTreeSet<u64>, String> {
+        let mut all = BTreeSet::new();
+        for name in names {
+            let found = self.tracks_named(name);
+            if found.is_empty() {
+                return Err(format!("no process named {name} ran (the {role}s)"));
+            }
+            all.extend(found);
+        }
+        Ok(all)
+    }
+
+    /// The semaphores that every one of `tracks` recorded `kind` on (an
+    /// acquire or a release), or which one recorded none.
+    fn common_semaphores(
+        &self,
+        tracks: &BTreeSet<u64>,
+        kind: &str,
+        role: &str,
+    ) -> Result<BTreeSet<(u64, u64)>, String> {
+        let mut common: Option<BTreeSet<(u64, u64)>> = None;
+        for &track in tracks {
+            let mine: BTreeSet<(u64, u64)> = self
+                .trace
                 .of_kind(kind)
                 .into_iter()
                 .filter(|e| e.track == track)
                 .filter_map(|e| Some((e.source, e.arg_u("semaphore")?)))
-                .collect()
-        };
-        let common = |set: &BTreeSet<u64>, kind: &str, role: &str| -> BTreeSet<(u64, u64)> {
-            let mut common: Option<BTreeSet<(u64, u64)>> = None;
-            for &track in set {
-                let mine = used(track, kind);
-                if mine.is_empty() {
-                    let verb = if kind == "sem_acquire" {
-                        "acquired"
-                    } else {
-                        "released"
-                    };
-                    fail(format!(
-                        "{} ({role}) never {verb} a semaphore",
-                        self.process_name(track)
-                    ));
-                }
-                common = Some(match common {
-                    None => mine,
-                    Some(so_far) => so_far.intersection(&mine).copied().collect(),
-                });
+                .collect();
+            if mine.is_empty() {
+                let verb = if kind == "sem_acquire" {
+                    "acquired"
+                } else {
+                    "released"
+                };
+                return Err(format!(
+                    "{} ({role}) never {verb} a semaphore",
+                    self.process_name(track)
+                ));
             }
-            common.unwrap_or_default()
-        };
-        let empty: BTreeSet<_> = common(&producers, "sem_acquire", "producer")
-            .intersection(&common(&consumers, "sem_release", "consumer"))
+            common = Some(match common {
+                None => mine,
+                Some(so_far) => so_far.intersection(&mine).copied().collect(),
+            });
+        }
+        Ok(common.unwrap_or_default())
+    }
+
+    /// Ok if producers and consumers are distinct processes on two
+    /// semaphores in opposite roles; otherwise what is wrong.
+    fn roles_on_semaphores(&self, roles: &ProducersConsumers<'_>) -> Result<(), String> {
+        let producers = self.role_tracks(roles.producers, "producer")?;
+        let consumers = self.role_tracks(roles.consumers, "consumer")?;
+        if let Some(both) = producers.intersection(&consumers).next() {
+            return Err(format!(
+                "{} both produced and consumed: producers and consumers must be different processes",
+                self.process_name(*both)
+            ));
+        }
+        let empty: BTreeSet<_> = self
+            .common_semaphores(&producers, "sem_acquire", "producer")?
+            .intersection(&self.common_semaphores(&consumers, "sem_release", "consumer")?)
             .copied()
             .collect();
-        let full: BTreeSet<_> = common(&producers, "sem_release", "producer")
-            .intersection(&common(&consumers, "sem_acquire", "consumer"))
+        let full: BTreeSet<_> = self
+            .common_semaphores(&producers, "sem_release", "producer")?
+            .intersection(&self.common_semaphores(&consumers, "sem_acquire", "consumer")?)
             .copied()
             .collect();
         if empty.is_empty() {
-            fail("no semaphore was acquired by every producer and released by every consumer (the free slots, `empty`)".into());
+            return Err("no semaphore was acquired by every producer and released by every consumer (the free slots, `empty`)".into());
         }
         if full.is_empty() {
-            fail("no semaphore was released by every producer and acquired by every consumer (the items, `full`)".into());
+            return Err("no semaphore was released by every producer and acquired by every consumer (the items, `full`)".into());
         }
         if empty.len() == 1 && empty == full {
-            fail("producers and consumers acquired and released one and the same semaphore: free slots and items need one each".into());
+            return Err("producers and consumers acquired and released one and the same semaphore: free slots and items need one each".into());
         }
-        self
+        Ok(())
     }
 
     /// Panics unless the processes named in `names` were running at the
