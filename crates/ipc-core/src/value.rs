@@ -110,6 +110,7 @@ impl<T: Plain> Value<T> {
     ///
     /// # Errors
     /// As [`Value::get`].
+    #[inline]
     pub fn update(&self, f: impl FnOnce(T) -> T) -> Result<T> {
         let guard = self.lock()?;
         let new = f(guard.get());
@@ -137,11 +138,13 @@ impl<'a, T: Plain> ValueGuard<'a, T> {
     }
 
     /// Reads the value.
+    #[inline]
     pub fn get(&self) -> T {
         self.slots.get(0)
     }
 
     /// Writes the value.
+    #[inline]
     pub fn set(&self, value: T) {
         self.slots.set(0, value);
     }
