@@ -215,8 +215,14 @@ fn shared_data_and_semaphores_record_themselves() {
         let lock = parsed.guards[&(0, guarded)];
         assert_eq!(parsed.label(0, lock), Some("lock"));
     }
-    assert!(!parsed.guards.contains_key(&(0, raw)), "a raw value has no lock");
-    let child_track = parsed.track_of(0, i64::from(child.pid().as_raw())).unwrap().id;
+    assert!(
+        !parsed.guards.contains_key(&(0, raw)),
+        "a raw value has no lock"
+    );
+    let child_track = parsed
+        .track_of(0, i64::from(child.pid().as_raw()))
+        .unwrap()
+        .id;
     let of = |kind: &str, object: u64| -> Vec<(u64, u64, Option<u64>, String)> {
         parsed
             .of_kind(kind)
@@ -232,8 +238,15 @@ fn shared_data_and_semaphores_record_themselves() {
     assert!(writes[3..].iter().all(|w| w.0 == child_track));
     let reads = of("read", array);
     let last = reads.last().unwrap();
-    assert_eq!((last.2, last.3.as_str()), (None, "[1, 4, 9]"), "to_list reads all");
-    assert!(last.1 > writes[5].1, "the parent's read comes after the child's write");
+    assert_eq!(
+        (last.2, last.3.as_str()),
+        (None, "[1, 4, 9]"),
+        "to_list reads all"
+    );
+    assert!(
+        last.1 > writes[5].1,
+        "the parent's read comes after the child's write"
+    );
     // The child's reads and writes of the array lie in one hold of its lock.
     let lock = parsed.guards[&(0, array)];
     let hold: Vec<u64> = parsed
@@ -244,7 +257,10 @@ fn shared_data_and_semaphores_record_themselves() {
         .collect();
     assert_eq!(hold.len(), 2, "one acquire, one release");
     for access in reads.iter().chain(&writes).filter(|a| a.0 == child_track) {
-        assert!(hold[0] <= access.1 && access.1 <= hold[1], "{access:?} outside {hold:?}");
+        assert!(
+            hold[0] <= access.1 && access.1 <= hold[1],
+            "{access:?} outside {hold:?}"
+        );
     }
     assert_eq!(of("write", value).last().unwrap().3, "14");
     assert_eq!(of("write", raw).last().unwrap().3, "7");
@@ -252,7 +268,10 @@ fn shared_data_and_semaphores_record_themselves() {
     let acquired = of("sem_acquire", semaphore);
     assert_eq!((released.len(), acquired.len()), (1, 1));
     assert_eq!(released[0].0, child_track);
-    assert!(acquired[0].1 >= released[0].1, "the acquire comes after the release");
+    assert!(
+        acquired[0].1 >= released[0].1,
+        "the acquire comes after the release"
+    );
     assert_eq!(acquired[0].3, "0", "the value left");
 }
 

@@ -410,7 +410,10 @@ impl Evidence {
         let actual = self.run.stdout_lines();
         if self.run.code() != Some(0) {
             self.fail(
-                format!("the run ended with {} instead of exit code 0", self.run.status),
+                format!(
+                    "the run ended with {} instead of exit code 0",
+                    self.run.status
+                ),
                 "",
             );
         }
@@ -612,11 +615,7 @@ impl Evidence {
         for (i, value) in crossing.values.iter().enumerate() {
             let index = i as u64;
             let progress = 2 * i;
-            let wanted = crossing
-                .writers
-                .get(i)
-                .or(crossing.writers.last())
-                .copied();
+            let wanted = crossing.writers.get(i).or(crossing.writers.last()).copied();
             let of_element: Vec<&&Recorded> = writes
                 .iter()
                 .filter(|w| w.arg_u("index") == Some(index))
@@ -634,9 +633,7 @@ impl Evidence {
             let Some(first) = by_wanted.first() else {
                 let reason = if of_element.iter().any(|w| w.text() == value) && by_other.is_empty()
                 {
-                    format!(
-                        "no process but {reader_name} wrote {value} into {called} at index {i}"
-                    )
+                    format!("no process but {reader_name} wrote {value} into {called} at index {i}")
                 } else if let (Some(name), Some(other)) = (wanted, by_other.first()) {
                     format!(
                         "{} wrote {value} into {called} at index {i}, not {name}",
@@ -980,7 +977,8 @@ impl Evidence {
                         event.text()
                     ));
                 };
-                let (Ok(old), Ok(new)) = (read.text().parse::<i128>(), event.text().parse::<i128>())
+                let (Ok(old), Ok(new)) =
+                    (read.text().parse::<i128>(), event.text().parse::<i128>())
                 else {
                     return Err(format!(
                         "{who} read {:?} and wrote {:?}: not whole numbers",
@@ -1000,12 +998,16 @@ impl Evidence {
                         Self::hold_at(&spans, event.ns),
                     ) {
                         (Some(a), Some(b)) if a == b => {}
-                        (Some(_), Some(_)) => return Err(format!(
-                            "{who} read {called} under one hold of its lock and wrote it under another ({read}, then {event}): in between another process may update it, and that update is lost"
-                        )),
-                        (None, _) | (_, None) => return Err(format!(
-                            "{who} updated {called} without holding its lock ({read}, then {event})"
-                        )),
+                        (Some(_), Some(_)) => {
+                            return Err(format!(
+                                "{who} read {called} under one hold of its lock and wrote it under another ({read}, then {event}): in between another process may update it, and that update is lost"
+                            ));
+                        }
+                        (None, _) | (_, None) => {
+                            return Err(format!(
+                                "{who} updated {called} without holding its lock ({read}, then {event})"
+                            ));
+                        }
                     }
                 }
                 *made.entry(who).or_default() += 1;
@@ -1151,7 +1153,9 @@ impl Evidence {
         for (late, start, _) in &lives {
             if let Some((early, _, _)) = lives.iter().find(|(_, _, end)| end < start) {
                 self.fail(
-                    format!("{late} was started only after {early} had ended and been joined: {meaning}"),
+                    format!(
+                        "{late} was started only after {early} had ended and been joined: {meaning}"
+                    ),
                     "",
                 );
             }
@@ -1168,9 +1172,10 @@ impl Evidence {
                     .arg_u("semaphore")
                     .and_then(|s| self.trace.label(event.source, s))
                     .unwrap_or("?");
-                by.entry((event.track, kind))
-                    .or_default()
-                    .insert(format!("{label} #{}", event.arg_u("semaphore").unwrap_or(0)));
+                by.entry((event.track, kind)).or_default().insert(format!(
+                    "{label} #{}",
+                    event.arg_u("semaphore").unwrap_or(0)
+                ));
             }
         }
         if by.is_empty() {
@@ -1245,11 +1250,25 @@ mod tests {
     fn square_two(writer: u64) -> Evidence {
         let mut events = spawns();
         events.extend([
-            ("write", 10, writer, json!({"object": 3, "index": 0, "text": "9"})),
-            ("write", 11, writer, json!({"object": 3, "index": 1, "text": "64"})),
+            (
+                "write",
+                10,
+                writer,
+                json!({"object": 3, "index": 0, "text": "9"}),
+            ),
+            (
+                "write",
+                11,
+                writer,
+                json!({"object": 3, "index": 1, "text": "64"}),
+            ),
             ("read", 20, 1, json!({"object": 3, "text": "[9, 64]"})),
         ]);
-        evidence(&events, json!({"0:3": "array", "0:2": "lock"}), json!({"0:3": 2}))
+        evidence(
+            &events,
+            json!({"0:3": "array", "0:2": "lock"}),
+            json!({"0:3": 2}),
+        )
     }
 
     fn squares() -> Vec<String> {
@@ -1286,7 +1305,10 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("IPC_LAB_CHECK_SEED=3"), "{said}");
-        assert!(said.contains("p1 wrote the shared Array (object 3): [0]=9 [1]=64"), "{said}");
+        assert!(
+            said.contains("p1 wrote the shared Array (object 3): [0]=9 [1]=64"),
+            "{said}"
+        );
     }
 
     #[test]
@@ -1294,8 +1316,18 @@ mod tests {
         let mut events = spawns();
         events.extend([
             ("read", 8, 1, json!({"object": 3, "text": "[9, 64]"})),
-            ("write", 10, 2, json!({"object": 3, "index": 0, "text": "9"})),
-            ("write", 11, 2, json!({"object": 3, "index": 1, "text": "64"})),
+            (
+                "write",
+                10,
+                2,
+                json!({"object": 3, "index": 0, "text": "9"}),
+            ),
+            (
+                "write",
+                11,
+                2,
+                json!({"object": 3, "index": 1, "text": "64"}),
+            ),
         ]);
         let e = evidence(&events, json!({"0:3": "array"}), json!({}));
         let values = squares();
@@ -1308,7 +1340,12 @@ mod tests {
                 ..Crossing::default()
             });
         }));
-        assert!(said.starts_with("p1 did not read 9 from the shared Array at index 0 after p2 wrote it"), "{said}");
+        assert!(
+            said.starts_with(
+                "p1 did not read 9 from the shared Array at index 0 after p2 wrote it"
+            ),
+            "{said}"
+        );
     }
 
     fn counter(read_then_write_in_one_hold: bool) -> Evidence {
@@ -1319,9 +1356,18 @@ mod tests {
             events.push(("lock_release", 12, 2, json!({"lock": 2})));
             events.push(("lock_acquire", 13, 2, json!({"lock": 2})));
         }
-        events.push(("write", 14, 2, json!({"object": 3, "index": 0, "text": "1"})));
+        events.push((
+            "write",
+            14,
+            2,
+            json!({"object": 3, "index": 0, "text": "1"}),
+        ));
         events.push(("lock_release", 15, 2, json!({"lock": 2})));
-        evidence(&events, json!({"0:3": "value", "0:2": "lock"}), json!({"0:3": 2}))
+        evidence(
+            &events,
+            json!({"0:3": "value", "0:2": "lock"}),
+            json!({"0:3": 2}),
+        )
     }
 
     fn locked_updates(e: &Evidence) {
@@ -1344,7 +1390,9 @@ mod tests {
     fn an_update_over_two_holds_is_named() {
         let said = message(std::panic::catch_unwind(|| locked_updates(&counter(false))));
         assert!(
-            said.starts_with("p2 read the shared Value under one hold of its lock and wrote it under another"),
+            said.starts_with(
+                "p2 read the shared Value under one hold of its lock and wrote it under another"
+            ),
             "{said}"
         );
     }

@@ -19,9 +19,8 @@ pub const MAX_BYTES: usize = 160;
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn message(text: &str) -> Result<String, String> {
-    let fits = !text.trim().is_empty()
-        && text.len() <= MAX_BYTES
-        && !text.chars().any(char::is_control);
+    let fits =
+        !text.trim().is_empty() && text.len() <= MAX_BYTES && !text.chars().any(char::is_control);
     if fits {
         Ok(text.to_owned())
     } else {

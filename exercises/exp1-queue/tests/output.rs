@@ -130,8 +130,7 @@ fn bad_usage_exits_with_2_and_no_panic() {
     // Every message that cannot be sent as one line gets the rule in words.
     let long = "x".repeat(161);
     for bad in ["", "  ", "a\tb", "a\nb", &long] {
-        run(BIN, &["--message", bad])
-            .assert_bad_usage("expected 1 to 160 bytes of printable text");
+        run(BIN, &["--message", bad]).assert_bad_usage("expected 1 to 160 bytes of printable text");
     }
 }
 

@@ -66,7 +66,9 @@ fn main() -> ExitCode {
         None => cli::run("exp11-value", &args.common, || {
             let passes = args.iterations.unwrap_or(exp11_value::DEFAULT_PASSES);
             // Within PROCESSES: at most the five targets.
-            let count = args.processes.map_or(exp11_value::TARGETS.len(), |k| k as usize);
+            let count = args
+                .processes
+                .map_or(exp11_value::TARGETS.len(), |k| k as usize);
             exp11_value::run(&exp11_value::TARGETS[..count], passes, !args.no_lock)
         }),
     }

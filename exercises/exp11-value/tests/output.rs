@@ -203,7 +203,8 @@ fn leaves_nothing_behind() {
 fn bad_input_exits_with_2_and_no_panic() {
     // Every wrong count gets the rule in words, not clap's own wording.
     let rule = "expected a whole number of passes from 1 to 5000000 (more would run for minutes";
-    let processes = "expected a whole number of processes from 1 to 5 (p1 to p5, one per target function)";
+    let processes =
+        "expected a whole number of processes from 1 to 5 (p1 to p5, one per target function)";
     let cases: [(&[&str], &str); 12] = [
         (&["--no-such-flag"], "--no-such-flag"),
         (&["--iterations", "abc"], rule),

@@ -35,7 +35,9 @@ fn plan(header: &str, processes: u64, passes: u64) -> Vec<String> {
 
 /// (process, updates it must make) for `processes` processes.
 fn updates(processes: u64, passes: u64) -> Vec<(String, u64)> {
-    (1..=processes).map(|k| (format!("p{k}"), k * passes)).collect()
+    (1..=processes)
+        .map(|k| (format!("p{k}"), k * passes))
+        .collect()
 }
 
 /// Runs the locked experiment with `processes` processes of `passes`
@@ -101,9 +103,11 @@ fn without_the_lock_every_process_still_reads_and_writes_the_raw_value() {
     };
     let last = number(lines.get(wanted.len()), "Final value (in main program): ");
     let lost = number(lines.get(wanted.len() + 1), "Lost updates: ");
-    let adds_up = matches!((last, lost), (Some(last), Some(lost)) if last + lost == expected && last > 0);
+    let adds_up =
+        matches!((last, lost), (Some(last), Some(lost)) if last + lost == expected && last > 0);
     if evidence.run.code() != Some(0)
-        || lines.get(..wanted.len()) != Some(&wanted.iter().map(String::as_str).collect::<Vec<_>>()[..])
+        || lines.get(..wanted.len())
+            != Some(&wanted.iter().map(String::as_str).collect::<Vec<_>>()[..])
         || lines.len() != wanted.len() + 2
         || !adds_up
     {

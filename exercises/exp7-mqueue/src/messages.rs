@@ -56,7 +56,11 @@ pub fn messages(text: &str) -> Result<Messages, String> {
     };
     let pair = |item: &str| {
         let (message, priority) = item.rsplit_once(':')?;
-        let priority = priority.trim().parse().ok().filter(|p| PRIORITIES.contains(p))?;
+        let priority = priority
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| PRIORITIES.contains(p))?;
         let fits = !message.trim().is_empty()
             && message.len() <= MAX_BYTES
             && !message.chars().any(char::is_control);

@@ -109,6 +109,9 @@ mod tests {
             ..Size::default()
         };
         let error = narrow.check_holds_every_message(&MESSAGES).unwrap_err();
-        assert!(error.to_string().contains("longest message (6 bytes)"), "{error}");
+        assert!(
+            error.to_string().contains("longest message (6 bytes)"),
+            "{error}"
+        );
     }
 }

@@ -38,7 +38,12 @@ pub fn numbers(text: &str) -> Result<Numbers, String> {
     };
     let numbers: Vec<i32> = text
         .split(',')
-        .map(|item| item.trim().parse::<i32>().ok().filter(|n| NUMBERS.contains(n)))
+        .map(|item| {
+            item.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| NUMBERS.contains(n))
+        })
         .collect::<Option<_>>()
         .ok_or_else(rule)?;
     if !COUNT.contains(&numbers.len()) {

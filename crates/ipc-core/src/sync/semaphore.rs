@@ -140,9 +140,7 @@ impl Counter {
         trace::sem_wait(self.trace_id);
         // What the successful take left, for the timeline.
         let left = Cell::new(0);
-        let take = || {
-            self.take().map(|value| left.set(value)).is_some()
-        };
+        let take = || self.take().map(|value| left.set(value)).is_some();
         let outcome = self.wait_for_unit(deadline, take);
         if outcome.is_ok() {
             trace::sem_acquired(self.trace_id, left.get());

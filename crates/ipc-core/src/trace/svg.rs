@@ -930,10 +930,7 @@ impl Trace {
                             x + 8.0,
                             y + 3.5,
                             clean(
-                                &format!(
-                                    "{verb} {}",
-                                    self.object_label(event.source, semaphore)
-                                ),
+                                &format!("{verb} {}", self.object_label(event.source, semaphore)),
                                 60,
                             ),
                         ));
