@@ -513,7 +513,7 @@ fn bad_usage_exits_with_2_and_no_panic() {
     // Every list of messages that is not TEXT:PRIORITY pairs in range.
     let rule = "expected 1 to 8 comma-separated TEXT:PRIORITY pairs, each TEXT 1 to 64 bytes of printable text and each PRIORITY a whole number from 0 to 31";
     let long = format!("{}:1", "x".repeat(65));
-    let nine = vec!["m:1"; 9].join(",");
+    let nine = ["m:1"; 9].join(",");
     for bad in [
         "", "hello", "hello:32", "hello:-1", ":3", "a:1,,b:2", &long, &nine,
     ] {

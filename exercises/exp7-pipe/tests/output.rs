@@ -226,7 +226,7 @@ fn bad_usage_exits_with_2_and_no_panic() {
     }
     // And every list of messages the receiver could not read as meant.
     let long = "x".repeat(65);
-    let seventeen = vec!["m"; 17].join(",");
+    let seventeen = ["m"; 17].join(",");
     for bad in ["", "a,,b", "a,END", "END", "a\tb", &long, &seventeen] {
         run(BIN, &["--messages", bad]).assert_bad_usage(
             "expected 1 to 16 comma-separated messages of 1 to 64 bytes of printable text, none of them END",

@@ -150,7 +150,7 @@ fn bad_usage_exits_with_2_and_no_panic() {
     }
     // And every wrong list of numbers.
     let rule = "expected a comma-separated list of 1 to 16 whole numbers from -10000 to 10000";
-    let seventeen = vec!["1"; 17].join(",");
+    let seventeen = ["1"; 17].join(",");
     for bad in ["", "3,,5", "three", "10001", "2.5", &seventeen] {
         run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
     }

@@ -56,7 +56,7 @@
 //! * [`lock_acquired`] *after* the lock is held, [`lock_released`] *before*
 //!   it is let go: the next holder's acquire then comes after the release
 //!   (and so for a semaphore's [`sem_acquired`] and [`sem_released`]);
-//! * [`write`] *before* the store and [`read`] *after* the load: a read
+//! * [`write()`] *before* the store and [`read`] *after* the load: a read
 //!   that saw a value then never appears before the write that stored it;
 //! * [`child_started`] first thing in a child, [`exit`] last thing before
 //!   `_exit` (or before the first process writes the log).
@@ -74,7 +74,7 @@
 //! | a lock is busy | [`lock_wait`] when a first `try_lock` failed, before blocking | the lock |
 //! | a lock is taken / let go | [`lock_acquired`] after taking it, [`lock_released`] before letting it go | the lock and its guard's `Drop` |
 //! | shared data is made | [`new_data_object`]`(label, guard)` (the id of the lock that guards it, or 0); a named segment uses [`named_object`] | `Value`, `Array` and their raw twins, where their memory is made |
-//! | shared data is read / written | [`read`] after the load ([`read_all`] for a whole array), [`write`] before the store | the data's every access (its guard's too) |
+//! | shared data is read / written | [`read`] after the load ([`read_all`] for a whole array), [`write()`] before the store | the data's every access (its guard's too) |
 //! | a semaphore is busy / taken / given back | [`sem_wait`] when a first try found no unit, [`sem_acquired`] after taking one, [`sem_released`] before giving it back | the semaphore |
 //! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
 //! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
