@@ -12,8 +12,8 @@
 //!
 //! Every access is also a hook of the run's `--trace` timeline
 //! ([`crate::trace::read`] after a load, [`crate::trace::write`] before a
-//! store), under the id the owner gave the slots: while tracing is off,
-//! one relaxed load.
+//! store), under the id the owner gave the slots. Slots made while no log
+//! records are never recorded: their accesses test one field.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -113,7 +113,8 @@ pub(crate) struct Slots<T> {
     memory: SharedMemory,
     offset: usize,
     len: usize,
-    /// Its id in the run's `--trace` timeline ([`Slots::traced`]).
+    /// Its id in the run's `--trace` timeline ([`Slots::traced`]); 0 for
+    /// slots made while no log was recording, which are never recorded.
     trace_id: u64,
     _type: PhantomData<T>,
 }
@@ -163,12 +164,25 @@ impl<T: Plain> Slots<T> {
     }
 
     /// Records the accesses in the `--trace` timeline under `trace_id`
-    /// (from [`trace::new_data_object`] or [`trace::named_object`]). Call
-    /// it before the fork that shares the slots, so that every process
-    /// records the same id.
+    /// (from [`trace::new_data_object`] or [`trace::named_object`]), if a
+    /// log is recording now: slots made while none is are not in the
+    /// timeline (their id would name nothing there), and their accesses
+    /// cost one test of a field that stays in a register. Call it before
+    /// the fork that shares the slots, so that every process records the
+    /// same id.
     pub(crate) fn traced(mut self, trace_id: u64) -> Self {
-        self.trace_id = trace_id;
+        if trace::is_on() {
+            self.trace_id = trace_id;
+        }
         self
+    }
+
+    /// True when an access is to be recorded: the slots are in the
+    /// timeline and the log still records (one relaxed load, only for
+    /// slots made while tracing).
+    #[inline]
+    fn recording(&self) -> bool {
+        self.trace_id != 0 && trace::is_on()
     }
 
     pub(crate) fn memory(&self) -> &SharedMemory {
@@ -199,17 +213,19 @@ impl<T: Plain> Slots<T> {
 
     /// Reads element `index`, recorded after the load.
     ///
-    /// While tracing is off this adds one relaxed load and a branch; the
-    /// recording itself is out of line ([`Slots::record_read`]), so that
-    /// the callers stay small enough to be inlined where they are used (a
-    /// locked `Value` increment in a loop lost 8 % with it inline).
+    /// Slots made while tracing is off add one test of a field, which a
+    /// loop hoists, and nothing else (an atomic load of the trace's flag
+    /// on every access cost a loop of guarded `Array` reads and writes
+    /// 20 %); the recording itself is out of line ([`Slots::record_read`]),
+    /// so that the callers stay small enough to be inlined where they are
+    /// used (a locked `Value` increment in a loop lost 8 % with it inline).
     ///
     /// # Panics
     /// If `index >= len`.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> T {
         let value = self.load(index);
-        if trace::is_on() {
+        if self.recording() {
             self.record_read(index, value);
         }
         value
@@ -221,7 +237,7 @@ impl<T: Plain> Slots<T> {
     /// If `index >= len`.
     #[inline]
     pub(crate) fn set(&self, index: usize, value: T) {
-        if trace::is_on() {
+        if self.recording() {
             self.record_write(index, value);
         }
         // SAFETY: as in `load`.
@@ -243,7 +259,9 @@ impl<T: Plain> Slots<T> {
     /// Every element, read one by one and recorded as one read of all.
     pub(crate) fn to_list(&self) -> PyList<T> {
         let list = PyList((0..self.len).map(|i| self.load(i)).collect());
-        trace::read_all(self.trace_id, &list);
+        if self.recording() {
+            trace::read_all(self.trace_id, &list);
+        }
         list
     }
 }
