@@ -205,6 +205,7 @@ impl Inputs {
 
     /// Runs `program args --trace <tmp>.json` with no input and returns
     /// the run with its timeline (see [`Inputs::run_with_input`]).
+    #[track_caller]
     pub fn run(&self, program: &str, args: &[&str]) -> Evidence {
         self.run_with_input(program, args, b"")
     }
@@ -217,6 +218,7 @@ impl Inputs {
     /// When the run reached a part still to write (a starter's `todo!()`,
     /// named first), or wrote no trace that parses: with the inputs, the
     /// seed and the run.
+    #[track_caller]
     pub fn run_with_input(&self, program: &str, args: &[&str], input: &[u8]) -> Evidence {
         let dir = crate::TempDir::new("evidence");
         let path = dir.join("run.json");
