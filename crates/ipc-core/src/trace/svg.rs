@@ -315,8 +315,9 @@ impl Trace {
             }
         }
         y += 22.0;
-        header = header.add(legend(MARGIN, y));
-        let top = y + 24.0;
+        let (key, key_rows) = legend(MARGIN, y);
+        header = header.add(key);
+        let top = y + 24.0 + (key_rows - 1) as f64 * LEGEND_ROW;
         let rows_top = top + LANE_HEAD + 8.0;
         let rows = Rows::new(self.events.len(), rows_top);
 
@@ -1023,9 +1024,13 @@ impl Trace {
 /// Draws a symbol of the legend at (x, y).
 type Glyph = fn(f64, f64) -> Group;
 
-/// The key to the symbols.
-fn legend(x: f64, y: f64) -> Group {
-    let shapes: [(&str, Glyph); 6] = [
+/// How far apart the rows of the legend are.
+const LEGEND_ROW: f64 = 18.0;
+
+/// The key to the symbols, in rows no wider than the narrowest picture;
+/// with the number of rows it took.
+fn legend(x: f64, y: f64) -> (Group, usize) {
+    let shapes: [(&str, Glyph); 8] = [
         ("message (send → receive)", |at, y| {
             Group::new().add(
                 line(at, y, at + 20.0, y, LANE_COLOURS[0], 1.4).set("marker-end", "url(#arrow0)"),
@@ -1060,6 +1065,47 @@ fn legend(x: f64, y: f64) -> Group {
         ("printed a line (right column)", |at, y| {
             Group::new().add(rect(at + 7.0, y - 3.0, 6.0, 6.0).set("fill", "#222"))
         }),
+        ("write / read of shared data", |at, y| {
+            Group::new()
+                .add(
+                    rect(at + 2.0, y - 3.5, 7.0, 7.0)
+                        .set("fill", LANE_COLOURS[0])
+                        .set("stroke", LANE_COLOURS[0]),
+                )
+                .add(
+                    rect(at + 12.0, y - 3.5, 7.0, 7.0)
+                        .set("fill", "#fff")
+                        .set("stroke", LANE_COLOURS[0]),
+                )
+        }),
+        ("semaphore acquire / release", |at, y| {
+            let triangle = |points: String| {
+                Polygon::new()
+                    .set("points", points)
+                    .set("fill", LANE_COLOURS[0])
+                    .set("stroke", LANE_COLOURS[0])
+            };
+            let (a, b) = (at + 5.0, at + 15.0);
+            Group::new()
+                .add(triangle(format!(
+                    "{},{} {},{} {},{}",
+                    round(a - 4.5),
+                    round(y - 4.0),
+                    round(a + 4.5),
+                    round(y - 4.0),
+                    round(a),
+                    round(y + 5.0)
+                )))
+                .add(triangle(format!(
+                    "{},{} {},{} {},{}",
+                    round(b - 4.5),
+                    round(y + 4.0),
+                    round(b + 4.5),
+                    round(y + 4.0),
+                    round(b),
+                    round(y - 5.0)
+                )))
+        }),
         ("start / exit", |at, y| {
             Group::new()
                 .add(
@@ -1073,14 +1119,18 @@ fn legend(x: f64, y: f64) -> Group {
         }),
     ];
     let mut g = Group::new().set("class", "legend");
-    let mut at = x;
+    let (mut at, mut y, mut rows) = (x, y, 1);
     for (label, shape) in shapes {
+        let wide = 34.0 + label.chars().count() as f64 * 5.6;
+        if at > x && at + wide > x + 740.0 {
+            (at, y, rows) = (x, y + LEGEND_ROW, rows + 1);
+        }
         g = g
             .add(shape(at, y))
             .add(text("small", at + 26.0, y + 4.0, label));
-        at += 34.0 + label.chars().count() as f64 * 5.6;
+        at += wide;
     }
-    g
+    (g, rows)
 }
 
 #[cfg(test)]
