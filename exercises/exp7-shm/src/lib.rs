@@ -28,16 +28,12 @@ fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> 
     Ok(())
 }
 
-/// Runs the experiment, printing the seed's lines.
+/// Runs the experiment, printing the seed's lines (for another list
+/// than [`MYLIST`] after [`extras::square_instead`]: `--numbers`).
 pub fn run() -> Result<()> {
-    run_with(&MYLIST)
-}
-
-/// Runs the experiment on `mylist` instead of the seed's list
-/// (`--numbers`, checked by [`extras::numbers`]).
-pub fn run_with(mylist: &[i32]) -> Result<()> {
+    let mylist = extras::mylist();
     say!("The following Array is going to simulate the shared memory")?;
-    for item in mylist {
+    for item in &mylist {
         output::part(format_args!("{item} "))?; // print(i, end=" ")
     }
     say!()?;
@@ -45,7 +41,7 @@ pub fn run_with(mylist: &[i32]) -> Result<()> {
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     // STUDENT: start process `p1` running `square_list` (Process::spawn), then wait for it
-    let mut p1 = Process::spawn("p1", || square_list(mylist, &result, &square_sum))?;
+    let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
     p1.join_ok()?;
     // END STUDENT
 

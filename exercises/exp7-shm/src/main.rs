@@ -23,8 +23,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = ipc_core::cli::parse();
-    let mylist = args
-        .numbers
-        .map_or_else(|| exp7_shm::MYLIST.to_vec(), |numbers| numbers.0);
-    ipc_core::cli::run("exp7-shm", &args.common, || exp7_shm::run_with(&mylist))
+    if let Some(numbers) = args.numbers {
+        exp7_shm::extras::square_instead(numbers);
+    }
+    ipc_core::cli::run("exp7-shm", &args.common, exp7_shm::run)
 }
