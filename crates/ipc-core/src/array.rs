@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::name::IpcName;
 use crate::plain::{Plain, PyList, Slots};
 use crate::sync::{Held, LockError};
+use crate::trace;
 use crate::value::Locked;
 
 /// `len` values of `T` in anonymous shared memory, behind one robust lock.
@@ -17,6 +18,10 @@ use crate::value::Locked;
 /// Make it before forking; the children share it. Each of `get`, `set` and
 /// [`Array::to_list`] takes the lock once; [`Array::lock`] holds it across
 /// several operations.
+///
+/// In a `--trace` timeline it is an `array` guarded by its `lock`: every
+/// element read or written (and `to_list`, as one read of all) is an
+/// event of the process that did it.
 ///
 /// ```
 /// use ipc_core::{Array, Process};
@@ -50,7 +55,7 @@ impl<T: Plain> Array<T> {
     /// [`crate::Error::Sys`] naming `mmap` or a `pthread_mutex*` call.
     pub fn new(len: usize) -> Result<Self> {
         Ok(Array {
-            inner: Arc::new(Locked::anonymous(len)?),
+            inner: Arc::new(Locked::anonymous(len, "array")?),
         })
     }
 
@@ -178,7 +183,7 @@ impl<'a, T: Plain> ArrayGuard<'a, T> {
 
     /// A copy of every element.
     pub fn to_list(&self) -> PyList<T> {
-        PyList(self.slots.to_vec())
+        self.slots.to_list()
     }
 
     /// After [`LockError::OwnerDied`]: declares the elements repaired so
@@ -214,8 +219,9 @@ impl<T: Plain> RawArray<T> {
     /// # Errors
     /// [`crate::Error::Sys`] naming `mmap`.
     pub fn new(len: usize) -> Result<Self> {
+        let slots = Slots::anonymous(0, len)?.traced(trace::new_data_object("raw array", 0));
         Ok(RawArray {
-            slots: Arc::new(Slots::anonymous(0, len)?),
+            slots: Arc::new(slots),
         })
     }
 
@@ -237,8 +243,9 @@ impl<T: Plain> RawArray<T> {
     /// # Errors
     /// As [`crate::SharedMemory::create`].
     pub fn create(name: &IpcName, values: &[T]) -> Result<Self> {
+        let slots = Slots::create(name, values.len())?.traced(trace::named_object(&name.path()));
         let array = RawArray {
-            slots: Arc::new(Slots::create(name, values.len())?),
+            slots: Arc::new(slots),
         };
         for (i, &value) in values.iter().enumerate() {
             array.set(i, value);
@@ -253,8 +260,9 @@ impl<T: Plain> RawArray<T> {
     /// As [`crate::SharedMemory::open`]; [`crate::Error::TooSmall`] when the
     /// segment cannot hold `len` elements.
     pub fn open(name: &IpcName, len: usize) -> Result<Self> {
+        let slots = Slots::open(name, len)?.traced(trace::named_object(&name.path()));
         Ok(RawArray {
-            slots: Arc::new(Slots::open(name, len)?),
+            slots: Arc::new(slots),
         })
     }
 
@@ -286,7 +294,7 @@ impl<T: Plain> RawArray<T> {
 
     /// A copy of every element, read one by one.
     pub fn to_list(&self) -> PyList<T> {
-        PyList(self.slots.to_vec())
+        self.slots.to_list()
     }
 }
 

@@ -9,6 +9,11 @@
 //! at the same moment. An unlocked read-modify-write (a load, then a store)
 //! still loses updates, which is exactly what `exp11-value --no-lock`
 //! shows.
+//!
+//! Every access is also a hook of the run's `--trace` timeline
+//! ([`crate::trace::read`] after a load, [`crate::trace::write`] before a
+//! store), under the id the owner gave the slots. Slots made while no log
+//! records are never recorded: their accesses test one field.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -19,6 +24,7 @@ use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use crate::error::Result;
 use crate::name::IpcName;
 use crate::shm::SharedMemory;
+use crate::trace;
 
 /// A type that can live in shared memory: a Python typecode's C type.
 ///
@@ -92,12 +98,24 @@ unsafe fn store<T: Plain>(at: *mut T, value: T) {
     }
 }
 
+/// A [`Plain`] value shown as Python prints it, for the trace.
+struct Py<T>(T);
+
+impl<T: Plain> fmt::Display for Py<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt_py(f)
+    }
+}
+
 /// `len` slots of `T` in a shared mapping, starting `offset` bytes in.
 #[derive(Debug)]
 pub(crate) struct Slots<T> {
     memory: SharedMemory,
     offset: usize,
     len: usize,
+    /// Its id in the run's `--trace` timeline ([`Slots::traced`]); 0 for
+    /// slots made while no log was recording, which are never recorded.
+    trace_id: u64,
     _type: PhantomData<T>,
 }
 
@@ -140,8 +158,31 @@ impl<T: Plain> Slots<T> {
             memory,
             offset,
             len,
+            trace_id: 0,
             _type: PhantomData,
         }
+    }
+
+    /// Records the accesses in the `--trace` timeline under `trace_id`
+    /// (from [`trace::new_data_object`] or [`trace::named_object`]), if a
+    /// log is recording now: slots made while none is are not in the
+    /// timeline (their id would name nothing there), and their accesses
+    /// cost one test of a field that stays in a register. Call it before
+    /// the fork that shares the slots, so that every process records the
+    /// same id.
+    pub(crate) fn traced(mut self, trace_id: u64) -> Self {
+        if trace::is_on() {
+            self.trace_id = trace_id;
+        }
+        self
+    }
+
+    /// True when an access is to be recorded: the slots are in the
+    /// timeline and the log still records (one relaxed load, only for
+    /// slots made while tracing).
+    #[inline]
+    fn recording(&self) -> bool {
+        self.trace_id != 0 && trace::is_on()
     }
 
     pub(crate) fn memory(&self) -> &SharedMemory {
@@ -163,23 +204,65 @@ impl<T: Plain> Slots<T> {
         unsafe { self.memory.as_ptr().add(self.offset).cast::<T>().add(index) }
     }
 
-    /// # Panics
-    /// If `index >= len`.
-    pub(crate) fn get(&self, index: usize) -> T {
+    /// Element `index`, not recorded.
+    fn load(&self, index: usize) -> T {
         // SAFETY: the slot is in the mapping, aligned (page-aligned base,
         // offset checked in `new`), and only ever accessed atomically.
         unsafe { load(self.slot(index)) }
     }
 
+    /// Reads element `index`, recorded after the load.
+    ///
+    /// Slots made while tracing is off add one test of a field, which a
+    /// loop hoists, and nothing else (an atomic load of the trace's flag
+    /// on every access cost a loop of guarded `Array` reads and writes
+    /// 20 %); the recording itself is out of line ([`Slots::record_read`]),
+    /// so that the callers stay small enough to be inlined where they are
+    /// used (a locked `Value` increment in a loop lost 8 % with it inline).
+    ///
     /// # Panics
     /// If `index >= len`.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> T {
+        let value = self.load(index);
+        if self.recording() {
+            self.record_read(index, value);
+        }
+        value
+    }
+
+    /// Writes element `index`, recorded before the store.
+    ///
+    /// # Panics
+    /// If `index >= len`.
+    #[inline]
     pub(crate) fn set(&self, index: usize, value: T) {
-        // SAFETY: as in `get`.
+        if self.recording() {
+            self.record_write(index, value);
+        }
+        // SAFETY: as in `load`.
         unsafe { store(self.slot(index), value) }
     }
 
-    pub(crate) fn to_vec(&self) -> Vec<T> {
-        (0..self.len).map(|i| self.get(i)).collect()
+    #[cold]
+    #[inline(never)]
+    fn record_read(&self, index: usize, value: T) {
+        trace::read(self.trace_id, index as u64, Py(value));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_write(&self, index: usize, value: T) {
+        trace::write(self.trace_id, index as u64, Py(value));
+    }
+
+    /// Every element, read one by one and recorded as one read of all.
+    pub(crate) fn to_list(&self) -> PyList<T> {
+        let list = PyList((0..self.len).map(|i| self.load(i)).collect());
+        if self.recording() {
+            trace::read_all(self.trace_id, &list);
+        }
+        list
     }
 }
 
@@ -233,13 +316,13 @@ mod tests {
     fn every_width_round_trips() {
         let s8 = Slots::<i8>::anonymous(0, 2).unwrap();
         s8.set(1, -5);
-        assert_eq!(s8.to_vec(), vec![0, -5]);
+        assert_eq!(s8.to_list().0, vec![0, -5]);
         let s16 = Slots::<u16>::anonymous(0, 1).unwrap();
         s16.set(0, 65_535);
         assert_eq!(s16.get(0), 65_535);
         let s32 = Slots::<f32>::anonymous(64, 3).unwrap();
         s32.set(2, 1.5);
-        assert_eq!(s32.to_vec(), vec![0.0, 0.0, 1.5]);
+        assert_eq!(s32.to_list().0, vec![0.0, 0.0, 1.5]);
         let s64 = Slots::<f64>::anonymous(64, 1).unwrap();
         s64.set(0, 2.678);
         assert_eq!(s64.get(0), 2.678);

@@ -144,12 +144,15 @@ impl Process {
         }
         os::flush_stdio();
         let parent = getpid();
+        // The child's spawn in a --trace timeline is dated here, before
+        // the fork: ahead of whatever this process does next.
+        let forked_at = crate::trace::fork_time();
         // SAFETY: the process has a single thread (checked above), so the
         // child cannot inherit a lock held by another thread; the child
         // leaves only through `_exit`, never returning into the caller.
         match unsafe { fork() } {
             Err(errno) => Err(Error::sys("fork", name, errno)),
-            Ok(ForkResult::Child) => run_child(&name, parent, target),
+            Ok(ForkResult::Child) => run_child(&name, parent, forked_at, target),
             Ok(ForkResult::Parent { child }) => match pidfd_open(child) {
                 Ok(pidfd) => Ok(Process {
                     name,
@@ -483,7 +486,7 @@ fn pidfd_open(pid: Pid) -> std::result::Result<OwnedFd, Errno> {
 }
 
 /// The child's side of [`Process::spawn`]: run, flush, `_exit`.
-fn run_child<F, R>(name: &str, parent: Pid, target: F) -> !
+fn run_child<F, R>(name: &str, parent: Pid, forked_at: Option<u64>, target: F) -> !
 where
     F: FnOnce() -> R,
     R: Outcome,
@@ -491,7 +494,7 @@ where
     // Die with the parent instead of living on as an orphan; the check
     // after it covers a parent that died before the call.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
-    crate::trace::child_started(name);
+    crate::trace::child_started_at(name, forked_at);
     crate::bus::set_label(name);
     quiet_panics(name);
     let code = if getppid() != parent {

@@ -15,12 +15,17 @@ use crate::error::Result;
 use crate::name::IpcName;
 use crate::plain::{Plain, Slots};
 use crate::sync::{Held, LockError, RobustMutex, guard_with};
+use crate::trace;
 
 /// One `T` in anonymous shared memory, behind a robust lock.
 ///
 /// Make it before forking; the children share it. `get`, `set` and
 /// `update` each take the lock for one operation; [`Value::lock`] holds it
 /// across several (Python's `with v.get_lock():`).
+///
+/// In a `--trace` timeline it is a `value` guarded by its `lock`: every
+/// read and write is an event of the process that did it, so the timeline
+/// shows whether a read-modify-write happened inside one hold of the lock.
 ///
 /// ```
 /// use ipc_core::{Process, Value};
@@ -53,7 +58,7 @@ impl<T: Plain> Value<T> {
     /// # Errors
     /// [`crate::Error::Sys`] naming `mmap` or a `pthread_mutex*` call.
     pub fn new(init: T) -> Result<Self> {
-        let inner = Locked::anonymous(1)?;
+        let inner = Locked::anonymous(1, "value")?;
         inner.slots.set(0, init);
         Ok(Value {
             inner: Arc::new(inner),
@@ -105,6 +110,7 @@ impl<T: Plain> Value<T> {
     ///
     /// # Errors
     /// As [`Value::get`].
+    #[inline]
     pub fn update(&self, f: impl FnOnce(T) -> T) -> Result<T> {
         let guard = self.lock()?;
         let new = f(guard.get());
@@ -132,11 +138,13 @@ impl<'a, T: Plain> ValueGuard<'a, T> {
     }
 
     /// Reads the value.
+    #[inline]
     pub fn get(&self) -> T {
         self.slots.get(0)
     }
 
     /// Writes the value.
+    #[inline]
     pub fn set(&self, value: T) {
         self.slots.set(0, value);
     }
@@ -176,7 +184,7 @@ impl<T: Plain> RawValue<T> {
     /// # Errors
     /// [`crate::Error::Sys`] naming `mmap`.
     pub fn new(init: T) -> Result<Self> {
-        let slots = Slots::anonymous(0, 1)?;
+        let slots = Slots::anonymous(0, 1)?.traced(trace::new_data_object("raw value", 0));
         slots.set(0, init);
         Ok(RawValue {
             slots: Arc::new(slots),
@@ -189,7 +197,7 @@ impl<T: Plain> RawValue<T> {
     /// # Errors
     /// As [`crate::SharedMemory::create`].
     pub fn create(name: &IpcName, init: T) -> Result<Self> {
-        let slots = Slots::create(name, 1)?;
+        let slots = Slots::create(name, 1)?.traced(trace::named_object(&name.path()));
         slots.set(0, init);
         Ok(RawValue {
             slots: Arc::new(slots),
@@ -202,8 +210,9 @@ impl<T: Plain> RawValue<T> {
     /// As [`crate::SharedMemory::open`]; [`crate::Error::TooSmall`] when the
     /// segment is smaller than a `T`.
     pub fn open(name: &IpcName) -> Result<Self> {
+        let slots = Slots::open(name, 1)?.traced(trace::named_object(&name.path()));
         Ok(RawValue {
-            slots: Arc::new(Slots::open(name, 1)?),
+            slots: Arc::new(slots),
         })
     }
 
@@ -257,12 +266,15 @@ pub(crate) struct Locked<T> {
 }
 
 impl<T: Plain> Locked<T> {
-    pub(crate) fn anonymous(len: usize) -> Result<Self> {
+    /// `len` zeroed slots behind a fresh lock, shown in the `--trace`
+    /// timeline as `label` guarded by that `lock`.
+    pub(crate) fn anonymous(len: usize, label: &str) -> Result<Self> {
         let slots = Slots::anonymous(DATA_OFFSET, len)?;
         // SAFETY: the first DATA_OFFSET bytes of the fresh, page-aligned
         // mapping are reserved for the mutex, and the mapping lives in
         // `slots`, beside the mutex, for as long as it does.
         let mutex = unsafe { RobustMutex::init(slots.memory().as_ptr())? }.traced("lock");
+        let slots = slots.traced(trace::new_data_object(label, mutex.trace_id()));
         Ok(Locked { mutex, slots })
     }
 

@@ -6,8 +6,10 @@
 //! its lane at its parent's join.
 //!
 //! The mechanisms record by themselves: `Process` (spawn, exit, join),
-//! the pipe (send, receive), `Lock` (wait, acquire, release), `pace::sleep`.
-//! and the queue (put and get, numbered by their place in the ring).
+//! the pipe (send, receive), `Lock` (wait, acquire, release), `pace::sleep`,
+//! the queue (put and get, numbered by their place in the ring), shared
+//! data (every read and write of a `Value`, an `Array` and their raw
+//! twins) and semaphores (wait, acquire, release).
 //!
 //! A `harness = false` target: single-threaded, so the scenarios may fork
 //! with `Process::spawn` (see `ipc_testkit::scenarios`).
@@ -16,7 +18,9 @@ use std::time::Duration;
 
 use ipc_core::mqueue::MessageQueue;
 use ipc_core::trace::{self, Trace};
-use ipc_core::{Error, IpcName, Lock, LockError, Process, Queue, pace, pipe};
+use ipc_core::{
+    Array, Error, IpcName, Lock, LockError, Process, Queue, RawValue, Semaphore, Value, pace, pipe,
+};
 use ipc_testkit::TempDir;
 use ipc_testkit::trace::{Rule, assert_svg_matches, parse_json};
 use nix::sys::signal::Signal;
@@ -154,6 +158,121 @@ fn many_senders_and_receivers_of_one_content_pair_causally() {
     parsed.assert_consistent();
     assert_eq!(parsed.of_kind("send").len(), SENDERS * EACH);
     assert_eq!(parsed.of_kind("recv").len(), SENDERS * EACH);
+}
+
+/// A child squares a shared `Array` under its lock, adds to a `Value`,
+/// sets a `RawValue` and releases a semaphore the parent waits on; the
+/// parent then reads them. The data and the semaphore record themselves:
+/// every element the parent read was written before by the child, inside
+/// one hold of the array's own lock, which the trace names as its guard.
+fn shared_data_and_semaphores_record_themselves() {
+    let dir = TempDir::new("trace-data");
+    let log = trace::start("main", 4096).unwrap();
+    let squares = Array::<i32>::from_slice(&[1, 2, 3]).unwrap();
+    let total = Value::new(0_i64).unwrap();
+    let flag = RawValue::new(0_u32).unwrap();
+    let done = Semaphore::new(0).unwrap();
+    let mut child = Process::spawn("child", || {
+        {
+            let a = squares.lock().map_err(Error::from)?;
+            for i in 0..a.len() {
+                a.set(i, a.get(i) * a.get(i));
+            }
+        }
+        total.update(|t| t + 14)?;
+        flag.set(7);
+        done.release()
+    })
+    .unwrap();
+    done.acquire_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(squares.to_list().unwrap().to_string(), "[1, 4, 9]");
+    assert_eq!((total.get().unwrap(), flag.get()), (14, 7));
+    assert_eq!(join(&mut child), 0);
+    trace::exit(0);
+    let (json, svg) = (dir.join("run.json"), dir.join("run.svg"));
+    assert_eq!(log.write(&json).unwrap().dropped, 0);
+    log.write(&svg).unwrap();
+    trace::stop();
+
+    let text = read(&json);
+    let parsed = parse_json(&text).unwrap();
+    parsed.assert_consistent();
+    assert_svg_matches(&read(&svg), &parsed);
+    assert_eq!(Trace::from_json(&text).unwrap(), log.snapshot());
+    let id_of = |label: &str| {
+        let found: Vec<u64> = parsed
+            .objects
+            .iter()
+            .filter(|(_, l)| l.as_str() == label)
+            .map(|((_, id), _)| *id)
+            .collect();
+        assert_eq!(found.len(), 1, "{label}: {:?}", parsed.objects);
+        found[0]
+    };
+    let (array, value, raw) = (id_of("array"), id_of("value"), id_of("raw value"));
+    let semaphore = id_of("semaphore (initial value 0)");
+    for guarded in [array, value] {
+        let lock = parsed.guards[&(0, guarded)];
+        assert_eq!(parsed.label(0, lock), Some("lock"));
+    }
+    assert!(
+        !parsed.guards.contains_key(&(0, raw)),
+        "a raw value has no lock"
+    );
+    let child_track = parsed
+        .track_of(0, i64::from(child.pid().as_raw()))
+        .unwrap()
+        .id;
+    let of = |kind: &str, object: u64| -> Vec<(u64, u64, Option<u64>, String)> {
+        parsed
+            .of_kind(kind)
+            .into_iter()
+            .filter(|e| e.arg_u("object") == Some(object) || e.arg_u("semaphore") == Some(object))
+            .map(|e| (e.track, e.ns, e.arg_u("index"), e.text().to_owned()))
+            .collect()
+    };
+    // The parent's writes of 1, 2, 3 (from_slice), then the child's squares.
+    let writes = of("write", array);
+    let texts: Vec<&str> = writes.iter().map(|w| w.3.as_str()).collect();
+    assert_eq!(texts, ["1", "2", "3", "1", "4", "9"]);
+    assert!(writes[3..].iter().all(|w| w.0 == child_track));
+    let reads = of("read", array);
+    let last = reads.last().unwrap();
+    assert_eq!(
+        (last.2, last.3.as_str()),
+        (None, "[1, 4, 9]"),
+        "to_list reads all"
+    );
+    assert!(
+        last.1 > writes[5].1,
+        "the parent's read comes after the child's write"
+    );
+    // The child's reads and writes of the array lie in one hold of its lock.
+    let lock = parsed.guards[&(0, array)];
+    let hold: Vec<u64> = parsed
+        .events
+        .iter()
+        .filter(|e| e.track == child_track && e.arg_u("lock") == Some(lock))
+        .map(|e| e.ns)
+        .collect();
+    assert_eq!(hold.len(), 2, "one acquire, one release");
+    for access in reads.iter().chain(&writes).filter(|a| a.0 == child_track) {
+        assert!(
+            hold[0] <= access.1 && access.1 <= hold[1],
+            "{access:?} outside {hold:?}"
+        );
+    }
+    assert_eq!(of("write", value).last().unwrap().3, "14");
+    assert_eq!(of("write", raw).last().unwrap().3, "7");
+    let released = of("sem_release", semaphore);
+    let acquired = of("sem_acquire", semaphore);
+    assert_eq!((released.len(), acquired.len()), (1, 1));
+    assert_eq!(released[0].0, child_track);
+    assert!(
+        acquired[0].1 >= released[0].1,
+        "the acquire comes after the release"
+    );
+    assert_eq!(acquired[0].3, "0", "the value left");
 }
 
 fn a_tampered_trace_is_rejected_by_the_checker() {
@@ -328,6 +447,10 @@ fn main() {
         (
             "many_senders_and_receivers_of_one_content_pair_causally",
             many_senders_and_receivers_of_one_content_pair_causally,
+        ),
+        (
+            "shared_data_and_semaphores_record_themselves",
+            shared_data_and_semaphores_record_themselves,
         ),
         (
             "a_tampered_trace_is_rejected_by_the_checker",

@@ -23,11 +23,13 @@
 //! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
+//! | [`evidence`] | graded checks: inputs chosen at run time, and the timeline's evidence that the work crossed the mechanism |
 //! | [`unfinished`] | a starter's `todo!()` reached by a run: its hint and place, said first |
 //!
 //! Everything is re-exported at the top, as tests use it.
 
 pub mod book;
+pub mod evidence;
 pub mod handout;
 pub mod leaks;
 pub mod nats;

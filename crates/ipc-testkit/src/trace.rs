@@ -108,7 +108,8 @@ pub struct Recorded {
     /// Its index in `traceEvents`.
     pub index: usize,
     /// `args.ipc`: spawn, exit, join, send, recv, lock_wait, lock_acquire,
-    /// lock_release, sleep, sleep_end, signal, print, mark.
+    /// lock_release, sleep, sleep_end, signal, print, mark, read, write,
+    /// sem_wait, sem_acquire, sem_release.
     pub kind: String,
     /// Nanoseconds since the start.
     pub ns: u64,
@@ -125,12 +126,26 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    fn arg(&self, name: &str) -> Option<i64> {
+    /// A signed argument (`status`, `child`).
+    pub fn arg(&self, name: &str) -> Option<i64> {
         self.args[name].as_i64()
     }
 
-    fn arg_u(&self, name: &str) -> Option<u64> {
+    /// An unsigned argument (`channel`, `msg`, `lock`, `object`, `index`,
+    /// `semaphore`).
+    pub fn arg_u(&self, name: &str) -> Option<u64> {
         self.args[name].as_u64()
+    }
+
+    /// The event's text (`args.text`): a message, a printed line, the
+    /// value read or written; empty when it has none.
+    pub fn text(&self) -> &str {
+        self.args["text"].as_str().unwrap_or_default()
+    }
+
+    /// True when the text was cut to fit the recorder's slot.
+    pub fn truncated(&self) -> bool {
+        self.args["truncated"] == true
     }
 }
 
@@ -147,6 +162,15 @@ impl fmt::Display for Recorded {
         if let Some(lock) = self.arg_u("lock") {
             write!(f, " lock {lock}")?;
         }
+        if let Some(object) = self.arg_u("object") {
+            match self.arg_u("index") {
+                Some(index) => write!(f, " object {object}[{index}]")?,
+                None => write!(f, " object {object}[..]")?,
+            }
+        }
+        if let Some(semaphore) = self.arg_u("semaphore") {
+            write!(f, " semaphore {semaphore}")?;
+        }
         Ok(())
     }
 }
@@ -162,6 +186,12 @@ pub struct Parsed {
     pub dropped: u64,
     /// `otherData.notes`.
     pub notes: Vec<String>,
+    /// `otherData.objects`: the label of each channel, lock, semaphore and
+    /// shared object, by (source, id).
+    pub objects: BTreeMap<(u64, u64), String>,
+    /// `otherData.guards`: the lock that guards each shared object, by the
+    /// object's (source, id).
+    pub guards: BTreeMap<(u64, u64), u64>,
     /// Every trace event, for checks of their own.
     pub raw: Vec<Value>,
     /// Problems found while parsing (events without a track and the like).
@@ -196,6 +226,26 @@ pub fn parse_json(text: &str) -> Result<Parsed, String> {
                 .collect()
         })
         .unwrap_or_default();
+    let key = |text: &str| -> Result<(u64, u64), String> {
+        text.split_once(':')
+            .and_then(|(s, id)| Some((s.parse().ok()?, id.parse().ok()?)))
+            .ok_or(format!("otherData: bad object key {text:?}"))
+    };
+    let mut objects = BTreeMap::new();
+    if let Some(map) = other["objects"].as_object() {
+        for (id, label) in map {
+            objects.insert(key(id)?, label.as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let mut guards = BTreeMap::new();
+    if let Some(map) = other["guards"].as_object() {
+        for (id, lock) in map {
+            let lock = lock
+                .as_u64()
+                .ok_or(format!("otherData.guards[{id:?}] is not a lock id"))?;
+            guards.insert(key(id)?, lock);
+        }
+    }
     let mut tracks = Vec::new();
     let mut events = Vec::new();
     let mut problems = Vec::new();
@@ -259,6 +309,8 @@ pub fn parse_json(text: &str) -> Result<Parsed, String> {
         events,
         dropped,
         notes,
+        objects,
+        guards,
         raw,
         problems,
     })
@@ -270,6 +322,21 @@ impl Parsed {
         let mut found: Vec<&Recorded> = self.events.iter().filter(|e| e.kind == kind).collect();
         found.sort_by_key(|e| e.ns);
         found
+    }
+
+    /// The label of object `id` of `source` (`array`, `queue`, `lock`,
+    /// `semaphore (initial value 4)`), as the trace names it; a named
+    /// object (top bit set) is looked up in every source.
+    pub fn label(&self, source: u64, id: u64) -> Option<&str> {
+        self.objects
+            .get(&(source, id))
+            .or_else(|| {
+                (id & (1 << 63) != 0)
+                    .then(|| self.objects.iter().find(|((_, i), _)| *i == id))
+                    .flatten()
+                    .map(|(_, label)| label)
+            })
+            .map(String::as_str)
     }
 
     /// The track of a process (by source and real pid).

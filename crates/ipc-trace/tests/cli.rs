@@ -45,6 +45,7 @@ fn write_fixtures(dir: &TempDir) {
     let a = Trace {
         sources: vec![source("exp1-mom", "alpha", START_A)],
         objects: objects.clone(),
+        guards: BTreeMap::new(),
         events: vec![
             event(0, 100, "sender", Kind::Spawn { parent: 1 }, ""),
             event(
@@ -63,6 +64,7 @@ fn write_fixtures(dir: &TempDir) {
     let b = Trace {
         sources: vec![source("exp1-mom", "beta", START_A + B_LATER as i64)],
         objects,
+        guards: BTreeMap::new(),
         events: vec![
             event(0, 100, "receiver", Kind::Spawn { parent: 1 }, ""),
             event(

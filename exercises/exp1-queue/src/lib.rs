@@ -3,6 +3,11 @@
 //! The sender waits two seconds, then puts one message on a shared
 //! [`Queue`]; the receiver, started at the same time, blocks in `get` until
 //! the message arrives; the parent waits for both.
+//!
+//! This file follows the seed; the option to send another message
+//! (`--message`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::Duration;
 
@@ -16,11 +21,12 @@ pub const MESSAGE: &str = "Hello, introduction to distributed computing";
 /// How long the sender waits before sending (`--fast` divides it by 1000).
 pub const DELAY: Duration = Duration::from_secs(2);
 
-/// The sender's target: wait, announce, put.
-fn sender(q: &Queue<String>) -> Result<()> {
-    // STUDENT: pace::sleep(DELAY), print `sender is sending: …`, then put MESSAGE on `q`
+/// The sender's target: wait, announce, put `message` ([`MESSAGE`], or
+/// `--message`).
+fn sender(q: &Queue<String>, message: &str) -> Result<()> {
+    // STUDENT: pace::sleep(DELAY), print `sender is sending: …`, then put `message` on `q`
     pace::sleep(DELAY)?;
-    let message = String::from(MESSAGE);
+    let message = String::from(message);
     say!("sender is sending: {message}")?;
     q.put(&message)
     // END STUDENT
@@ -46,10 +52,19 @@ fn receiver(q: &Queue<String>) -> Result<()> {
 /// naming the sender or the receiver when one of them fails (the other is
 /// then stopped).
 pub fn run_ipc() -> Result<()> {
+    run_ipc_with(MESSAGE)
+}
+
+/// As [`run_ipc`], the sender sending `message` (`--message`, checked by
+/// [`extras::message`]).
+///
+/// # Errors
+/// As [`run_ipc`].
+pub fn run_ipc_with(message: &str) -> Result<()> {
     signal::install()?;
     let q = Queue::<String>::new()?;
 
-    let sender_process = Process::spawn("sender", || sender(&q))?;
+    let sender_process = Process::spawn("sender", || sender(&q, message))?;
     let receiver_process = Process::spawn("receiver", || receiver(&q))?;
 
     // Waits for both; passes a Ctrl-C or SIGTERM on to them, and stops the

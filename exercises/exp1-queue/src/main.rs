@@ -13,11 +13,20 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
+    /// The message the sender sends instead of the seed's: 1 to 160
+    /// bytes of printable text
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true,
+          value_parser = exp1_queue::extras::message)]
+    message: Option<String>,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp1-queue", &args.common, exp1_queue::run_ipc)
+    let message = args.message.as_deref().unwrap_or(exp1_queue::MESSAGE);
+    ipc_core::cli::run("exp1-queue", &args.common, || {
+        exp1_queue::run_ipc_with(message)
+    })
 }

@@ -127,6 +127,11 @@ fn leaves_nothing_in_dev_shm() {
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--fast", "extra"]).assert_bad_usage("extra");
+    // Every message that cannot be sent as one line gets the rule in words.
+    let long = "x".repeat(161);
+    for bad in ["", "  ", "a\tb", "a\nb", &long] {
+        run(BIN, &["--message", bad]).assert_bad_usage("expected 1 to 160 bytes of printable text");
+    }
 }
 
 #[test]
@@ -138,6 +143,7 @@ fn help_explains_the_experiment() {
             "receiver",
             "Queue",
             "2 seconds",
+            "--message",
             "--fast",
             "Exit codes: 0",
         ]);

@@ -1,9 +1,10 @@
 //! What exp11-value adds around the seed's Exercise 1: the printed plan,
-//! the start gate, the limit on `--iterations`, and the end after Ctrl-C.
+//! the start gate, the limits on `--iterations` and `--processes`, and the
+//! end after Ctrl-C.
 
 use std::ops::RangeInclusive;
 
-use ipc_core::{Error, RawValue, Result, say, signal};
+use ipc_core::{Error, Event, Result, say};
 
 use crate::Counter;
 
@@ -36,6 +37,13 @@ pub const PASSES: RangeInclusive<u64> = 1..=5_000_000;
 
 /// What `--iterations` accepts, in words, for its error message.
 pub const PASSES_NOTE: &str = "more would run for minutes; 100000 already loses updates";
+
+/// How many processes a run may start (`--processes`): process k runs the
+/// k-th target, and there are five.
+pub const PROCESSES: RangeInclusive<u64> = 1..=5;
+
+/// What `--processes` accepts, in words, for its error message.
+pub const PROCESSES_NOTE: &str = "p1 to p5, one per target function";
 
 /// The updates of +1 that `target` makes on each pass, counted by running
 /// it for one pass on a counter of its own (no lock, nothing shared).
@@ -85,34 +93,37 @@ pub fn print_plan(v: &Counter, targets: &[Target], passes: u64) -> Result<u64> {
 
 /// A gate the processes wait at until the parent opens it, so that their
 /// loops start together and really overlap.
+///
+/// An [`Event`]: the processes sleep in the kernel until it is set, and
+/// all wake at once. (A shared flag polled in a loop would also fill a
+/// `--trace` timeline with its reads.)
 #[derive(Debug)]
-pub struct Gate(RawValue<u32>);
+pub struct Gate(Event);
 
 impl Gate {
     /// A closed gate, in shared memory (make it before forking).
     ///
     /// # Errors
-    /// As [`RawValue::new`].
+    /// As [`Event::new`].
     pub fn new() -> Result<Gate> {
-        Ok(Gate(RawValue::new(0)?))
+        Ok(Gate(Event::new()?))
     }
 
-    /// Spins, yielding the CPU, until the gate is open.
+    /// Waits until the gate is open.
     ///
     /// # Errors
     /// [`Error::Interrupted`] after Ctrl-C or SIGTERM (the parent may have
     /// died before opening it).
     pub fn wait(&self) -> Result<()> {
-        while self.0.get() == 0 {
-            signal::check()?;
-            std::thread::yield_now();
-        }
-        Ok(())
+        self.0.wait()
     }
 
     /// Lets every waiting process go.
-    pub fn open(&self) {
-        self.0.set(1);
+    ///
+    /// # Errors
+    /// As [`Event::set`].
+    pub fn open(&self) -> Result<()> {
+        self.0.set()
     }
 }
 

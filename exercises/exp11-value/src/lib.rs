@@ -12,8 +12,8 @@
 //! updates are lost.
 //!
 //! This file follows the seed; what the port adds around it (the printed
-//! plan, the start gate, the limit on `--iterations`, Ctrl-C) is in
-//! [`extras`].
+//! plan, the start gate, the limits on `--iterations` and `--processes`,
+//! Ctrl-C) is in [`extras`].
 
 pub mod extras;
 
@@ -153,7 +153,8 @@ pub const DEFAULT_PASSES: u64 = 100_000;
 /// Seed 002, Exercise 1: five processes, each with its own target function,
 /// make `passes` passes over one shared counter (a locked `Value`, or a
 /// `RawValue` when `lock` is false); the parent prints the expected value,
-/// the final value and the number of updates lost.
+/// the final value and the number of updates lost. (`targets` is
+/// [`TARGETS`], or its first few with `--processes`.)
 ///
 /// Ctrl-C or SIGTERM stops every process at its next update; the parent
 /// then says so instead of printing the totals, and the run ends with 0.
@@ -162,23 +163,23 @@ pub const DEFAULT_PASSES: u64 = 100_000;
 /// [`ipc_core::Error::InvalidArgument`] for `passes` outside
 /// [`extras::PASSES`]; [`ipc_core::Error::ChildFailed`] when a process
 /// fails; errors of the shared memory.
-pub fn run(passes: u64, lock: bool) -> Result<()> {
+pub fn run(targets: &[Target], passes: u64, lock: bool) -> Result<()> {
     signal::install()?;
     let v = Counter::new(lock)?;
     // Prints which process runs which target, and how many updates of +1
     // each makes per pass.
-    let expected = extras::print_plan(&v, &TARGETS, passes)?;
+    let expected = extras::print_plan(&v, targets, passes)?;
 
     let start = extras::Gate::new()?;
-    let mut processes = Vec::with_capacity(TARGETS.len());
-    for (i, target) in TARGETS.iter().enumerate() {
+    let mut processes = Vec::with_capacity(targets.len());
+    for (i, target) in targets.iter().enumerate() {
         processes.push(Process::spawn(format!("p{}", i + 1), || {
             start.wait()?;
             extras::until_stopped((target.function)(&v, passes))
         })?);
     }
     // Every process is waiting at the gate: let them all go at once.
-    start.open();
+    start.open()?;
     join_all_ok(&mut processes)?;
 
     let actual = v.get()?;

@@ -23,9 +23,14 @@ struct Args {
 
     /// Passes each process makes, from 1 to 5000000 (default 100000);
     /// process k adds k per pass, as k updates of +1, so the expected total
-    /// is 15 x N
+    /// is 15 x N with the five processes
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = passes())]
     iterations: Option<u64>,
+
+    /// How many processes run, from 1 to 5 (default 5): p1 to pK run
+    /// add_one to the K-th target, so the expected total is N x K(K+1)/2
+    #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = processes())]
+    processes: Option<u64>,
 
     /// Use a RawValue without a lock and count the updates that get lost
     #[arg(long)]
@@ -48,13 +53,23 @@ fn passes() -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'sta
     cli::whole_number(range, "passes", exp11_value::extras::PASSES_NOTE)
 }
 
+/// What `--processes` accepts, said in words when it is refused.
+fn processes() -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    let range = exp11_value::extras::PROCESSES;
+    cli::whole_number(range, "processes", exp11_value::extras::PROCESSES_NOTE)
+}
+
 fn main() -> ExitCode {
     let args: Args = cli::parse();
     match args.command {
         Some(Command::Example) => cli::run("exp11-value", &args.common, exp11_value::example),
         None => cli::run("exp11-value", &args.common, || {
             let passes = args.iterations.unwrap_or(exp11_value::DEFAULT_PASSES);
-            exp11_value::run(passes, !args.no_lock)
+            // Within PROCESSES: at most the five targets.
+            let count = args
+                .processes
+                .map_or(exp11_value::TARGETS.len(), |k| k as usize);
+            exp11_value::run(&exp11_value::TARGETS[..count], passes, !args.no_lock)
         }),
     }
 }

@@ -203,7 +203,9 @@ fn leaves_nothing_behind() {
 fn bad_input_exits_with_2_and_no_panic() {
     // Every wrong count gets the rule in words, not clap's own wording.
     let rule = "expected a whole number of passes from 1 to 5000000 (more would run for minutes";
-    let cases: [(&[&str], &str); 8] = [
+    let processes =
+        "expected a whole number of processes from 1 to 5 (p1 to p5, one per target function)";
+    let cases: [(&[&str], &str); 12] = [
         (&["--no-such-flag"], "--no-such-flag"),
         (&["--iterations", "abc"], rule),
         (&["--iterations", "-5"], rule),
@@ -212,6 +214,10 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--iterations", "1229782938247303442"], rule),
         (&["--iterations", "99999999999999999999999"], rule),
         (&["--no-lock", "example"], "not to `example`"),
+        (&["--processes", "0"], processes),
+        (&["--processes", "6"], processes),
+        (&["--processes", "two"], processes),
+        (&["--processes", "3", "example"], "not to `example`"),
     ];
     for (args, message) in cases {
         run(BIN, args).assert_bad_usage(message);
@@ -226,6 +232,7 @@ fn help_explains_the_experiment() {
             "own target function",
             "--no-lock",
             "--iterations",
+            "--processes",
             "--fast",
             "example",
             "Exit codes: 0",

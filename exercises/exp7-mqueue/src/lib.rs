@@ -11,8 +11,9 @@
 //! This file is that run. The roles (`send`, `receive`, `attrs`,
 //! `unlink`), which do the same one step at a time from separate runs of
 //! the program, are in [`roles`]; the queue's size and its checks in
-//! [`size`].
+//! [`size`]; other messages to send (`--messages`) in [`messages`].
 
+pub mod messages;
 pub mod roles;
 pub mod size;
 
@@ -29,14 +30,15 @@ pub const MESSAGES: [(&str, u32); 4] = [("First", 1), ("second", 5), ("third?", 
 /// The queue's name in the roles without `--name`.
 pub const NAME: &str = "exp7-mqueue";
 
-/// The sender: sends [`MESSAGES`] with their priorities, printing each.
-/// When the queue is full it says so and waits for a receiver to make room.
+/// The sender: sends `messages` ([`MESSAGES`], or `--messages`) with
+/// their priorities, printing each. When the queue is full it says so and
+/// waits for a receiver to make room.
 ///
 /// # Errors
 /// As [`MessageQueue::send`].
-pub fn sender(queue: &MessageQueue) -> Result<()> {
-    // STUDENT: send each of MESSAGES with its priority (a full queue: say so, then wait in `send`)
-    for (message, priority) in MESSAGES {
+pub fn sender(queue: &MessageQueue, messages: &[(&str, u32)]) -> Result<()> {
+    // STUDENT: send each of `messages` with its priority (a full queue: say so, then wait in `send`)
+    for &(message, priority) in messages {
         match queue.try_send(message.as_bytes(), priority) {
             Err(Error::WouldBlock) => {
                 say!(
@@ -87,19 +89,20 @@ fn print_received(message: &[u8], priority: u32) -> Result<()> {
 }
 
 /// The default run, all in one go: creates the queue `name` (a fresh one
-/// without it), lets a child process open it by name, send [`MESSAGES`]
-/// and exit, shows that the messages are still there, receives them
-/// highest priority first and unlinks the queue.
+/// without it), lets a child process open it by name, send `messages`
+/// ([`MESSAGES`], or `--messages`) and exit, shows that the messages are
+/// still there, receives them highest priority first and unlinks the
+/// queue.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] (exit code 2) for a capacity below the
-/// number of [`MESSAGES`] ([`Size::check_holds_every_message`]); as
+/// [`Error::InvalidArgument`] (exit code 2) for a queue too small for
+/// `messages` ([`Size::check_holds_every_message`]); as
 /// [`MessageQueue::create`] ([`Error::Limit`] for a size above the
 /// system's limits, exit code 2); [`Error::ChildFailed`] when the sender
 /// fails.
-pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
+pub fn run(name: Option<IpcName>, size: Size, messages: &[(&str, u32)]) -> Result<()> {
     signal::install()?;
-    size.check_holds_every_message()?;
+    size.check_holds_every_message(messages)?;
     let name = match name {
         Some(name) => name,
         None => IpcName::unique(NAME)?,
@@ -116,7 +119,7 @@ pub fn run(name: Option<IpcName>, size: Size) -> Result<()> {
             std::process::id(),
             name.path()
         )?;
-        sender(&queue)
+        sender(&queue, messages)
     })?;
     // join_all passes a SIGTERM sent to this process alone on to the
     // sender (a plain join would wait for it regardless).

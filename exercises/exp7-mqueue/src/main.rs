@@ -36,6 +36,13 @@ struct Args {
           default_value_t = exp7_mqueue::DEFAULT_MSGSIZE as u64,
           value_parser = whole_number(1..=u64::MAX, "bytes", "at most /proc/sys/fs/mqueue/msgsize_max"))]
     msgsize: u64,
+    /// The messages the sender sends (the default run and the send role)
+    /// instead of the seed's First:1,second:5,third?:1,urgent:9: 1 to 8
+    /// comma-separated TEXT:PRIORITY pairs, TEXT 1 to 64 bytes, PRIORITY
+    /// from 0 to 31
+    #[arg(long, value_name = "TEXT:PRIORITY,...", global = true, allow_hyphen_values = true,
+          value_parser = exp7_mqueue::messages::messages)]
+    messages: Option<exp7_mqueue::messages::Messages>,
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
@@ -67,16 +74,20 @@ fn main() -> ExitCode {
         capacity: usize::try_from(args.capacity).unwrap_or(usize::MAX),
         msgsize: usize::try_from(args.msgsize).unwrap_or(usize::MAX),
     };
+    let messages = match &args.messages {
+        Some(messages) => messages.as_pairs(),
+        None => exp7_mqueue::MESSAGES.to_vec(),
+    };
     ipc_core::cli::run("exp7-mqueue", &args.common, || {
         let Some(role) = args.role else {
-            return exp7_mqueue::run(args.name, size);
+            return exp7_mqueue::run(args.name, size, &messages);
         };
         let name = match args.name {
             Some(name) => name,
             None => exp7_mqueue::default_name()?,
         };
         match role {
-            Role::Send => exp7_mqueue::send(&name, size),
+            Role::Send => exp7_mqueue::send(&name, size, &messages),
             Role::Receive { wait } => exp7_mqueue::receive(&name, wait),
             Role::Attrs => exp7_mqueue::attrs(&name),
             Role::Unlink => exp7_mqueue::unlink(&name),

@@ -16,12 +16,12 @@ pub fn default_name() -> Result<IpcName> {
 }
 
 /// The `send` role: opens the queue `name`, creating it with `size` if it
-/// is missing, sends [`crate::MESSAGES`] and exits **without unlinking
-/// it**.
+/// is missing, sends `messages` ([`crate::MESSAGES`], or `--messages`)
+/// and exits **without unlinking it**.
 ///
 /// # Errors
 /// As [`MessageQueue::create_or_open`] and [`sender`].
-pub fn send(name: &IpcName, size: Size) -> Result<()> {
+pub fn send(name: &IpcName, size: Size, messages: &[(&str, u32)]) -> Result<()> {
     signal::install()?;
     let mut queue = MessageQueue::create_or_open(name, size.capacity, size.msgsize)?;
     let created = queue.is_owner();
@@ -33,7 +33,7 @@ pub fn send(name: &IpcName, size: Size) -> Result<()> {
         say!("Using the existing message queue {}", name.path())?;
     }
     print_attributes(&queue)?;
-    interruptible("Sender", || sender(&queue))?;
+    interruptible("Sender", || sender(&queue, messages))?;
     say!(
         "Sender (pid {}) exits without unlinking the queue: {} messages wait in {}",
         std::process::id(),

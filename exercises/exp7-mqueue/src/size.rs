@@ -5,8 +5,6 @@
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
 use ipc_core::{Error, Result, say};
 
-use crate::MESSAGES;
-
 /// The capacity (`mq_maxmsg`) of a queue this program creates unless told.
 pub const DEFAULT_CAPACITY: usize = 8;
 
@@ -34,19 +32,27 @@ impl Default for Size {
 
 impl Size {
     /// Checks that the default run's sender can leave every one of its
-    /// [`MESSAGES`] in the queue: the parent receives only after the
-    /// sender has exited, so a smaller queue would make the sender wait
-    /// for room for ever. (A capacity of 0, and sizes above the system's
+    /// `messages` ([`crate::MESSAGES`], or `--messages`) in the queue: the parent
+    /// receives only after the sender has exited, so a smaller queue would
+    /// make the sender wait for room for ever; and that the longest fits
+    /// the message size. (A capacity of 0, and sizes above the system's
     /// limits, are refused when the queue is created.)
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] (exit code 2) naming the capacity needed.
-    pub fn check_holds_every_message(self) -> Result<()> {
-        if (1..MESSAGES.len()).contains(&self.capacity) {
+    /// [`Error::InvalidArgument`] (exit code 2) naming the size needed.
+    pub fn check_holds_every_message(self, messages: &[(&str, u32)]) -> Result<()> {
+        if (1..messages.len()).contains(&self.capacity) {
             return Err(Error::InvalidArgument(format!(
                 "the default run needs --capacity {n} or more: the sender's {n} messages wait \
                  in the queue until it has exited (the send and receive roles show a full queue)",
-                n = MESSAGES.len()
+                n = messages.len()
+            )));
+        }
+        let longest = messages.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+        if (1..longest).contains(&self.msgsize) {
+            return Err(Error::InvalidArgument(format!(
+                "--msgsize {} is too small for the longest message ({longest} bytes)",
+                self.msgsize
             )));
         }
         Ok(())
@@ -80,19 +86,32 @@ pub fn print_limits() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MESSAGES;
 
     #[test]
     fn the_default_size_holds_every_message() {
         assert!(MESSAGES.len() <= DEFAULT_CAPACITY);
         assert!(MESSAGES.iter().all(|(m, _)| m.len() <= DEFAULT_MSGSIZE));
-        assert!(Size::default().check_holds_every_message().is_ok());
+        assert!(Size::default().check_holds_every_message(&MESSAGES).is_ok());
         let small = Size {
             capacity: MESSAGES.len() - 1,
             ..Size::default()
         };
         assert_eq!(
-            small.check_holds_every_message().unwrap_err().exit_code(),
+            small
+                .check_holds_every_message(&MESSAGES)
+                .unwrap_err()
+                .exit_code(),
             2
+        );
+        let narrow = Size {
+            msgsize: 5,
+            ..Size::default()
+        };
+        let error = narrow.check_holds_every_message(&MESSAGES).unwrap_err();
+        assert!(
+            error.to_string().contains("longest message (6 bytes)"),
+            "{error}"
         );
     }
 }

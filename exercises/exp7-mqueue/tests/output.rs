@@ -510,6 +510,19 @@ fn bad_usage_exits_with_2_and_no_panic() {
     ] {
         run(BIN, args).assert_bad_usage(message);
     }
+    // Every list of messages that is not TEXT:PRIORITY pairs in range.
+    let rule = "expected 1 to 8 comma-separated TEXT:PRIORITY pairs, each TEXT 1 to 64 bytes of printable text and each PRIORITY a whole number from 0 to 31";
+    let long = format!("{}:1", "x".repeat(65));
+    let nine = ["m:1"; 9].join(",");
+    for bad in [
+        "", "hello", "hello:32", "hello:-1", ":3", "a:1,,b:2", &long, &nine,
+    ] {
+        run(BIN, &["--messages", bad]).assert_bad_usage(rule);
+    }
+    // A message longer than the queue's message size is refused before
+    // anything is created.
+    run(BIN, &["--msgsize", "4", "--messages", "hello:1"])
+        .assert_bad_usage("--msgsize 4 is too small for the longest message (5 bytes)");
 }
 
 #[test]
@@ -567,6 +580,7 @@ fn help_explains_the_experiment_and_the_roles() {
             "attrs",
             "unlink",
             "--name",
+            "--messages",
             "--fast",
             "Exit codes: 0",
         ]);

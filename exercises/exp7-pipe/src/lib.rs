@@ -5,6 +5,11 @@
 //! message per `send`. Process `p1` (the sender) sends the seed's four
 //! messages on one end; process `p2` (the receiver) prints what arrives on
 //! the other end until the message `END`.
+//!
+//! This file follows the seed; the option to send other messages
+//! (`--messages`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::Duration;
 
@@ -66,10 +71,13 @@ fn receiver(conn: &mut Connection<String>) -> Result<()> {
 /// [`Schedule::NoReceiver`], the sender always does); [`ipc_core::Error::Sys`] when
 /// the connection or a process cannot be made.
 pub fn run(schedule: Schedule) -> Result<()> {
-    run_with(schedule, Duration::ZERO)
+    // messages to be sent
+    let msgs = MSGS.map(String::from);
+    run_with(&msgs, schedule, Duration::ZERO)
 }
 
-/// As [`run`], with `p1` waiting `delay` before each message
+/// As [`run`], `p1` sending `msgs` (the last one `END`: the seed's
+/// [`MSGS`], or `--messages` and `END`), waiting `delay` before each message
 /// ([`pace::sleep`]: `--fast` shortens it 1000 times). With
 /// [`Schedule::Concurrent`], `p2` meanwhile waits in `recv`.
 ///
@@ -80,10 +88,7 @@ pub fn run(schedule: Schedule) -> Result<()> {
 ///
 /// # Errors
 /// As [`run`].
-pub fn run_with(schedule: Schedule, delay: Duration) -> Result<()> {
-    // messages to be sent
-    let msgs = MSGS.map(String::from);
-
+pub fn run_with(msgs: &[String], schedule: Schedule, delay: Duration) -> Result<()> {
     // creating a pipe
     let (mut parent_conn, mut child_conn) = pipe::duplex::<String>()?;
     if schedule == Schedule::NoReceiver {
@@ -93,7 +98,7 @@ pub fn run_with(schedule: Schedule, delay: Duration) -> Result<()> {
     // the sender gets one end; it closes its copy of the other
     let mut p1 = Process::spawn("p1", || {
         child_conn.close();
-        sender(&mut parent_conn, &msgs, delay)
+        sender(&mut parent_conn, msgs, delay)
     })?;
     // only p1 sends: with the parent's copy closed, p2 sees the end of the
     // stream if p1 dies before sending END, instead of waiting forever

@@ -36,6 +36,13 @@ struct Args {
           value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each message"))]
     delay: u64,
 
+    /// The messages p1 sends instead of the seed's First,second,third?,
+    /// then END: 1 to 16 comma-separated messages of 1 to 64 bytes, none
+    /// of them END
+    #[arg(long, value_name = "TEXT,TEXT,...", allow_hyphen_values = true,
+          value_parser = exp7_pipe::extras::messages)]
+    messages: Option<exp7_pipe::extras::Messages>,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
@@ -49,7 +56,12 @@ fn main() -> ExitCode {
     } else {
         Schedule::SenderFirst
     };
+    let msgs: Vec<String> = match args.messages {
+        // The receiver stops at END: it goes last, by itself.
+        Some(messages) => messages.0.into_iter().chain(["END".into()]).collect(),
+        None => exp7_pipe::MSGS.map(String::from).to_vec(),
+    };
     ipc_core::cli::run("exp7-pipe", &args.common, || {
-        exp7_pipe::run_with(schedule, Duration::from_secs(args.delay))
+        exp7_pipe::run_with(&msgs, schedule, Duration::from_secs(args.delay))
     })
 }

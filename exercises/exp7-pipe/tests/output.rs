@@ -224,6 +224,14 @@ fn bad_usage_exits_with_2_and_no_panic() {
         run(BIN, &["--delay", delay])
             .assert_bad_usage("expected a whole number of seconds from 0 to 60");
     }
+    // And every list of messages the receiver could not read as meant.
+    let long = "x".repeat(65);
+    let seventeen = ["m"; 17].join(",");
+    for bad in ["", "a,,b", "a,END", "END", "a\tb", &long, &seventeen] {
+        run(BIN, &["--messages", bad]).assert_bad_usage(
+            "expected 1 to 16 comma-separated messages of 1 to 64 bytes of printable text, none of them END",
+        );
+    }
 }
 
 #[test]
@@ -236,6 +244,7 @@ fn help_explains_the_experiment() {
             "--concurrent",
             "--no-receiver",
             "--delay",
+            "--messages",
             "--fast",
             "Exit codes: 0",
         ]);

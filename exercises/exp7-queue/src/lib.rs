@@ -5,6 +5,11 @@
 //! queue when it has put the last square, and `p2` reads until the queue is
 //! closed and drained: it never stops early because the queue happens to be
 //! empty for a moment (the seed's `while not q.empty()` race).
+//!
+//! This file follows the seed; the option to square another list
+//! (`--numbers`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::Duration;
 
@@ -57,10 +62,11 @@ fn print_queue(q: &Queue<i32>) -> Result<()> {
 /// # Errors
 /// A failed system call, or [`ipc_core::Error::ChildFailed`] when `p1` or `p2` fails.
 pub fn run() -> Result<()> {
-    run_with(Start::InTurn, Duration::ZERO)
+    run_with(&MYLIST, Start::InTurn, Duration::ZERO)
 }
 
-/// Runs the experiment, starting `p2` as `start` says, with `p1` waiting
+/// Runs the experiment on `mylist` (the seed's [`MYLIST`], or
+/// `--numbers`), starting `p2` as `start` says, with `p1` waiting
 /// `delay` before each square ([`pace::sleep`]: `--fast` shortens it 1000
 /// times); the lines printed are the same either way. With
 /// [`Start::Together`], `p2` meanwhile waits in `get`.
@@ -72,8 +78,7 @@ pub fn run() -> Result<()> {
 ///
 /// # Errors
 /// As [`run`].
-pub fn run_with(start: Start, delay: Duration) -> Result<()> {
-    let mylist = MYLIST;
+pub fn run_with(mylist: &[i32], start: Start, delay: Duration) -> Result<()> {
     say!("The following Array is going to simulate the shared memory")?;
     for item in mylist {
         output::part(format_args!("{item} "))?; // print(i, end=" ")
@@ -83,11 +88,11 @@ pub fn run_with(start: Start, delay: Duration) -> Result<()> {
     // creating a Queue in shared memory, before forking
     let q = Queue::<i32>::new()?;
     if start == Start::Together {
-        return run_together(&mylist, &q, delay);
+        return run_together(mylist, &q, delay);
     }
 
     // running process p1 to square the list
-    let mut p1 = Process::spawn("p1", || square_list2(&mylist, &q, delay))?;
+    let mut p1 = Process::spawn("p1", || square_list2(mylist, &q, delay))?;
     let p1_done = p1.join_ok();
     // p1 has ended: if it died before closing the queue, close it here, so
     // that p2 sees the end instead of waiting forever. (Closing twice is

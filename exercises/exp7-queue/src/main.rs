@@ -24,6 +24,12 @@ struct Args {
           value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
     delay: u64,
 
+    /// The list p1 squares instead of the seed's 1,2,3,4: 1 to 16
+    /// comma-separated whole numbers from -10000 to 10000 (3,8,5)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
+          value_parser = exp7_queue::extras::numbers)]
+    numbers: Option<exp7_queue::extras::Numbers>,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
@@ -35,7 +41,10 @@ fn main() -> ExitCode {
     } else {
         exp7_queue::Start::InTurn
     };
+    let mylist = args
+        .numbers
+        .map_or_else(|| exp7_queue::MYLIST.to_vec(), |numbers| numbers.0);
     ipc_core::cli::run("exp7-queue", &args.common, || {
-        exp7_queue::run_with(start, Duration::from_secs(args.delay))
+        exp7_queue::run_with(&mylist, start, Duration::from_secs(args.delay))
     })
 }

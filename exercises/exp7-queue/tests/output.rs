@@ -148,6 +148,12 @@ fn bad_usage_exits_with_2_and_no_panic() {
         run(BIN, &["--delay", delay])
             .assert_bad_usage("expected a whole number of seconds from 0 to 60");
     }
+    // And every wrong list of numbers.
+    let rule = "expected a comma-separated list of 1 to 16 whole numbers from -10000 to 10000";
+    let seventeen = ["1"; 17].join(",");
+    for bad in ["", "3,,5", "three", "10001", "2.5", &seventeen] {
+        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
+    }
 }
 
 #[test]
@@ -160,6 +166,7 @@ fn help_explains_the_experiment() {
             "p2",
             "--together",
             "--delay",
+            "--numbers",
             "--fast",
             "Exit codes: 0",
         ]);

@@ -3,6 +3,11 @@
 //! The parent prints the list, a child process squares it into a shared
 //! `Array` and stores the sum in a shared `Value`; then both print what they
 //! see in the shared memory.
+//!
+//! This file follows the seed; the option to square another list
+//! (`--numbers`) is in [`extras`].
+
+pub mod extras;
 
 use ipc_core::{Array, Process, Result, Value, output, say};
 
@@ -23,11 +28,12 @@ fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> 
     Ok(())
 }
 
-/// Runs the experiment, printing the seed's lines.
+/// Runs the experiment, printing the seed's lines (for another list
+/// than [`MYLIST`] after [`extras::square_instead`]: `--numbers`).
 pub fn run() -> Result<()> {
-    let mylist = MYLIST;
+    let mylist = extras::mylist();
     say!("The following Array is going to simulate the shared memory")?;
-    for item in mylist {
+    for item in &mylist {
         output::part(format_args!("{item} "))?; // print(i, end=" ")
     }
     say!()?;

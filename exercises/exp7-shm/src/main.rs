@@ -11,11 +11,20 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
+    /// The list p1 squares instead of the seed's 1,2,3,4: 1 to 16
+    /// comma-separated whole numbers from -10000 to 10000 (3,8,5)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
+          value_parser = exp7_shm::extras::numbers)]
+    numbers: Option<exp7_shm::extras::Numbers>,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_core::cli::parse();
+    if let Some(numbers) = args.numbers {
+        exp7_shm::extras::square_instead(numbers);
+    }
     ipc_core::cli::run("exp7-shm", &args.common, exp7_shm::run)
 }

@@ -62,13 +62,19 @@ fn a_closed_stdout_ends_every_process_quietly() {
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
+    // Every wrong list gets the rule in words.
+    let rule = "expected a comma-separated list of 1 to 16 whole numbers from -10000 to 10000";
+    let seventeen = ["1"; 17].join(",");
+    for bad in ["", "3,,5", "three", "10001", "-10001", "2.5", &seventeen] {
+        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
+    }
 }
 
 #[test]
 fn help_explains_the_experiment() {
     run(BIN, &["--help"])
         .assert_code(0)
-        .assert_stdout_contains(&["shared Array", "--fast", "Exit codes: 0"]);
+        .assert_stdout_contains(&["shared Array", "--numbers", "--fast", "Exit codes: 0"]);
 }
 
 #[test]

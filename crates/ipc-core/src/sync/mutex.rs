@@ -155,6 +155,11 @@ impl RobustMutex {
         Ok(acquired)
     }
 
+    /// Its id in the `--trace` timeline, 0 when it is not shown there.
+    pub(crate) fn trace_id(&self) -> u64 {
+        self.trace_id
+    }
+
     /// Records `event` for this mutex in the run's trace, if it is shown.
     pub(crate) fn record(&self, event: fn(u64)) {
         if self.trace_id != 0 {

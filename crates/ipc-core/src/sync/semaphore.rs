@@ -24,7 +24,17 @@
 //! ([`Error::Timeout`]). Bound such waits (`acquire_timeout`), or let the
 //! parent notice the dead child (`ipc_core::join_all`). A process killed
 //! while *waiting* in `acquire` took nothing and loses nothing.
+//!
+//! # In a `--trace` timeline
+//!
+//! A semaphore made with `new` is labelled `semaphore (initial value N)`
+//! (`bounded semaphore …`), a named one by its name; its events are
+//! `sem_wait` (the first try found no unit), `sem_acquire` (a unit taken,
+//! with the value left) and `sem_release` (recorded before the unit is
+//! given back, so that the acquire it lets through comes after it). A
+//! producer–consumer run thus shows who waited on which semaphore.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -35,6 +45,7 @@ use crate::error::{Error, Result};
 use crate::name::IpcName;
 use crate::sync::futex::{self, Wake};
 use crate::sync::region::{Atomics, Kind, Region};
+use crate::trace;
 
 #[repr(C)]
 struct Body {
@@ -56,6 +67,8 @@ const BODY: usize = std::mem::size_of::<Body>();
 #[derive(Clone)]
 struct Counter {
     region: Arc<Region>,
+    /// Its id in the run's `--trace` timeline.
+    trace_id: u64,
 }
 
 impl Counter {
@@ -70,8 +83,13 @@ impl Counter {
 
     fn new(kind: Kind, value: u32, bound: u32) -> Result<Self> {
         let region = Region::anonymous(kind, BODY, Self::init(value, bound))?;
+        let label = match kind {
+            Kind::BoundedSemaphore => "bounded semaphore",
+            _ => "semaphore",
+        };
         Ok(Counter {
             region: Arc::new(region),
+            trace_id: trace::new_object(format_args!("{label} (initial value {value})")),
         })
     }
 
@@ -79,12 +97,14 @@ impl Counter {
         let region = Region::create(name, kind, BODY, Self::init(value, bound))?;
         Ok(Counter {
             region: Arc::new(region),
+            trace_id: trace::named_object(&name.path()),
         })
     }
 
     fn open(name: &IpcName, kind: Kind) -> Result<Self> {
         Ok(Counter {
             region: Arc::new(Region::open(name, kind)?),
+            trace_id: trace::named_object(&name.path()),
         })
     }
 
@@ -92,37 +112,52 @@ impl Counter {
         self.region.atomics(0)
     }
 
-    /// Takes a unit if there is one.
-    fn take(&self) -> bool {
+    /// Takes a unit if there is one, and gives the value it left.
+    fn take(&self) -> Option<u32> {
         let count = &self.body().count;
         let mut value = count.load(Ordering::Relaxed);
         while value > 0 {
             match count.compare_exchange_weak(value, value - 1, Ordering::SeqCst, Ordering::Relaxed)
             {
-                Ok(_) => return true,
+                Ok(_) => return Some(value - 1),
                 Err(now) => value = now,
             }
         }
-        false
+        None
     }
 
     fn try_acquire(&self) -> Result<()> {
-        if self.take() {
-            Ok(())
-        } else {
-            Err(Error::WouldBlock)
-        }
+        let left = self.take().ok_or(Error::WouldBlock)?;
+        trace::sem_acquired(self.trace_id, left);
+        Ok(())
     }
 
     fn acquire_until(&self, deadline: Deadline) -> Result<()> {
+        if let Some(left) = self.take() {
+            trace::sem_acquired(self.trace_id, left);
+            return Ok(());
+        }
+        trace::sem_wait(self.trace_id);
+        // What the successful take left, for the timeline.
+        let left = Cell::new(0);
+        let take = || self.take().map(|value| left.set(value)).is_some();
+        let outcome = self.wait_for_unit(deadline, take);
+        if outcome.is_ok() {
+            trace::sem_acquired(self.trace_id, left.get());
+        }
+        outcome
+    }
+
+    /// Waits until `take` takes a unit, or `deadline`.
+    fn wait_for_unit(&self, deadline: Deadline, take: impl Fn() -> bool) -> Result<()> {
         let body = self.body();
         // A unit released by a process running on another CPU usually
         // comes within the spin: taken then, with no sleep and no wake-up.
-        if self.take() || blocking::spin(deadline, || self.take()) {
+        if blocking::spin(deadline, &take) {
             return Ok(());
         }
         let outcome = blocking::wait(deadline, |slice| {
-            if self.take() {
+            if take() {
                 return Ok(Some(()));
             }
             if slice.is_zero() {
@@ -139,7 +174,7 @@ impl Counter {
                 body.sleepers.fetch_sub(1, Ordering::SeqCst);
             }
             slept?;
-            Ok(self.take().then_some(()))
+            Ok(take().then_some(()))
         });
         if outcome.is_err() {
             // A release may have woken us just as we gave up: pass the
@@ -153,6 +188,11 @@ impl Counter {
         let body = self.body();
         let bound = body.bound.load(Ordering::Relaxed);
         let mut value = body.count.load(Ordering::Relaxed);
+        if value < bound {
+            // Before the unit is visible: the acquire it lets through
+            // comes after it in the timeline.
+            trace::sem_released(self.trace_id);
+        }
         loop {
             if value >= bound {
                 return Err(Error::TooManyReleases { limit: bound });

@@ -11,10 +11,15 @@
 //! | send, receive | complete event of no duration (`ph: "X"`), joined by a flow arrow (`bind_id`, `flow_out` / `flow_in`) |
 //! | sleep | a duration (`B` … `E`) on the process's thread |
 //! | lock wait, lock held | async spans (`b` … `e`), one track per lock and process, so that spans of two locks may overlap |
+//! | read, write of shared data | instant (`cat: "data"`), naming the object, the element and the value |
+//! | semaphore wait | an async span (`b` … `e`) that ends when the unit is taken |
+//! | semaphore acquire, release | instant (`cat: "semaphore"`) |
 //!
 //! Times (`ts`) are microseconds since the trace's start, as the format
-//! wants. The recording's wall-clock start, the labels of channels and
-//! locks, dropped events and a merge's offsets are in `otherData`.
+//! wants. The recording's wall-clock start, the labels of channels,
+//! locks, semaphores and shared data, the lock that guards each shared
+//! object (`guards`), dropped events and a merge's offsets are in
+//! `otherData`.
 //!
 //! In a merged trace the processes of source `s` get the track id
 //! `s << 22 | pid` (pids are below 2^22), with their real pid in the
@@ -46,6 +51,9 @@ struct OtherData {
     sources: Vec<SourceJson>,
     #[serde(default)]
     objects: BTreeMap<String, String>,
+    /// `"source:object"` → the id of the lock that guards it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    guards: BTreeMap<String, u64>,
     #[serde(default)]
     notes: Vec<String>,
 }
@@ -130,6 +138,14 @@ struct Args {
     msg: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     lock: Option<u64>,
+    /// The shared object of a read or write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    object: Option<u64>,
+    /// The element of a read or write; absent on a read of every element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    semaphore: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     requested_ns: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,6 +159,16 @@ struct Args {
 /// The track id of a process: its pid, or `source << 22 | pid` in a merge.
 pub(crate) fn track(source: usize, pid: i32) -> u64 {
     ((source as u64) << 22) | u64::from(pid.max(0) as u32)
+}
+
+/// How an element of shared data is named in the pictures: `array[2]`,
+/// and a value (one element) by its label alone.
+pub(crate) fn element(label: &str, index: Option<u64>) -> String {
+    match index {
+        _ if label.ends_with("value") => label.to_owned(),
+        Some(index) => format!("{label}[{index}]"),
+        None => label.to_owned(),
+    }
 }
 
 fn micros(ns: u64) -> f64 {
@@ -213,7 +239,8 @@ impl Trace {
             flows.entry(send).or_default().push(n as u64 + 1);
             flows.entry(recv).or_default().push(n as u64 + 1);
         }
-        // Lock waits still open, by (source, pid, lock): closed at the acquire.
+        // Lock and semaphore waits still open, by (source, pid, id):
+        // closed at the acquire.
         let mut waiting: BTreeMap<(usize, i32, u64), ()> = BTreeMap::new();
         for (index, event) in self.events.iter().enumerate() {
             let id = track(event.source, event.pid);
@@ -245,6 +272,20 @@ impl Trace {
                 tid: id,
                 ..ChromeEvent::default()
             };
+            let semaphore_span =
+                |ph: &str, name: String, semaphore: u64, args: Option<Args>| ChromeEvent {
+                    name,
+                    cat: Some("semaphore".into()),
+                    ph: ph.into(),
+                    id2: Some(Id2 {
+                        local: format!("semaphore {semaphore}"),
+                    }),
+                    args,
+                    ts,
+                    pid: id,
+                    tid: id,
+                    ..ChromeEvent::default()
+                };
             let lock_span = |ph: &str, name: String, lock: u64, args: Option<Args>| ChromeEvent {
                 name,
                 cat: Some("lock".into()),
@@ -384,6 +425,63 @@ impl Trace {
                 )),
                 Kind::Print => out.push(instant(event.text.clone(), "print", args)),
                 Kind::Mark => out.push(instant(event.text.clone(), "mark", args)),
+                Kind::Read { object, .. } | Kind::Write { object, .. } => {
+                    let (verb, index) = match event.kind {
+                        Kind::Write { index, .. } => ("write", Some(index)),
+                        Kind::Read { index, .. } => ("read", index),
+                        _ => continue,
+                    };
+                    let label = element(&self.object_label(event.source, object), index);
+                    out.push(instant(
+                        format!("{verb} {label} = {}", event.text),
+                        "data",
+                        Args {
+                            object: Some(object),
+                            index,
+                            ..args
+                        },
+                    ));
+                }
+                Kind::SemWait { semaphore } => {
+                    waiting.insert((event.source, event.pid, semaphore), ());
+                    let name = format!("waits for {}", self.object_label(event.source, semaphore));
+                    out.push(semaphore_span(
+                        "b",
+                        name,
+                        semaphore,
+                        Some(Args {
+                            semaphore: Some(semaphore),
+                            ..args
+                        }),
+                    ));
+                }
+                Kind::SemAcquire { semaphore } | Kind::SemRelease { semaphore } => {
+                    let label = self.object_label(event.source, semaphore);
+                    let verb = if matches!(event.kind, Kind::SemAcquire { .. }) {
+                        if waiting
+                            .remove(&(event.source, event.pid, semaphore))
+                            .is_some()
+                        {
+                            out.push(semaphore_span(
+                                "e",
+                                format!("waits for {label}"),
+                                semaphore,
+                                None,
+                            ));
+                        }
+                        "acquires"
+                    } else {
+                        "releases"
+                    };
+                    out.push(instant(
+                        format!("{verb} {label}"),
+                        "semaphore",
+                        Args {
+                            semaphore: Some(semaphore),
+                            ..args
+                        },
+                    ));
+                }
             }
         }
         let document = ChromeTrace {
@@ -411,6 +509,11 @@ impl Trace {
                     .objects
                     .iter()
                     .map(|((source, id), label)| (format!("{source}:{id}"), label.clone()))
+                    .collect(),
+                guards: self
+                    .guards
+                    .iter()
+                    .map(|((source, id), lock)| (format!("{source}:{id}"), *lock))
                     .collect(),
                 notes: self.notes(),
             }),
@@ -457,14 +560,18 @@ impl Trace {
                 incomplete: s.incomplete,
             })
             .collect();
+        let object_key = |key: &str| {
+            key.split_once(':')
+                .and_then(|(s, id)| Some((s.parse().ok()?, id.parse().ok()?)))
+                .ok_or_else(|| Error::InvalidArgument(format!("bad object key {key:?}")))
+        };
         let mut objects = BTreeMap::new();
         for (key, label) in other.objects {
-            let parsed = key
-                .split_once(':')
-                .and_then(|(s, id)| Some((s.parse().ok()?, id.parse().ok()?)));
-            let key =
-                parsed.ok_or_else(|| Error::InvalidArgument(format!("bad object key {key:?}")))?;
-            objects.insert(key, label);
+            objects.insert(object_key(&key)?, label);
+        }
+        let mut guards = BTreeMap::new();
+        for (key, lock) in other.guards {
+            guards.insert(object_key(&key)?, lock);
         }
         let mut events = Vec::new();
         for (n, chrome) in document.trace_events.into_iter().enumerate() {
@@ -516,6 +623,23 @@ impl Trace {
                 },
                 "print" => Kind::Print,
                 "mark" => Kind::Mark,
+                "read" => Kind::Read {
+                    object: need(args.object, "object")?,
+                    index: args.index,
+                },
+                "write" => Kind::Write {
+                    object: need(args.object, "object")?,
+                    index: need(args.index, "index")?,
+                },
+                "sem_wait" => Kind::SemWait {
+                    semaphore: need(args.semaphore, "semaphore")?,
+                },
+                "sem_acquire" => Kind::SemAcquire {
+                    semaphore: need(args.semaphore, "semaphore")?,
+                },
+                "sem_release" => Kind::SemRelease {
+                    semaphore: need(args.semaphore, "semaphore")?,
+                },
                 _ => return Err(bad("ipc")),
             };
             events.push(Event {
@@ -532,6 +656,7 @@ impl Trace {
         let trace = Trace {
             sources,
             objects,
+            guards,
             events,
         };
         if let Some(e) = trace
@@ -561,6 +686,10 @@ mod tests {
         let mut objects = BTreeMap::new();
         objects.insert((0, 1), "pipe".to_string());
         objects.insert((0, 2), "lock".to_string());
+        objects.insert((0, 3), "array".to_string());
+        objects.insert((0, 4), "semaphore (initial value 0)".to_string());
+        let mut guards = BTreeMap::new();
+        guards.insert((0, 3), 2);
         Trace {
             sources: vec![Source {
                 label: "demo".into(),
@@ -574,17 +703,48 @@ mod tests {
                 incomplete: 0,
             }],
             objects,
+            guards,
             events: vec![
                 event(0, 10, Kind::Spawn { parent: 1 }, ""),
                 event(100, 11, Kind::Spawn { parent: 10 }, ""),
                 event(200, 11, Kind::LockWait { lock: 2 }, ""),
                 event(300, 11, Kind::LockAcquire { lock: 2 }, ""),
                 event(400, 11, Kind::Send { channel: 1, msg: 7 }, "hello \"you\""),
+                event(
+                    410,
+                    11,
+                    Kind::Read {
+                        object: 3,
+                        index: Some(1),
+                    },
+                    "2",
+                ),
+                event(
+                    420,
+                    11,
+                    Kind::Write {
+                        object: 3,
+                        index: 1,
+                    },
+                    "4",
+                ),
+                event(430, 11, Kind::SemRelease { semaphore: 4 }, ""),
                 event(500, 11, Kind::LockRelease { lock: 2 }, ""),
                 event(600, 11, Kind::SleepBegin { requested_ns: 1000 }, ""),
                 event(1600, 11, Kind::SleepEnd, ""),
                 event(1700, 11, Kind::Exit { status: 0 }, ""),
                 event(1800, 10, Kind::Recv { channel: 1, msg: 7 }, "hello \"you\""),
+                event(1850, 10, Kind::SemWait { semaphore: 4 }, ""),
+                event(1860, 10, Kind::SemAcquire { semaphore: 4 }, "0"),
+                event(
+                    1870,
+                    10,
+                    Kind::Read {
+                        object: 3,
+                        index: None,
+                    },
+                    "[0, 4]",
+                ),
                 event(1900, 10, Kind::Signal { signal: 2 }, ""),
                 event(2000, 10, Kind::Print, "[1, 4, 9, 16]"),
                 event(2100, 10, Kind::Mark, "done"),

@@ -54,7 +54,10 @@
 //!   [`recv`] *after* it has been taken: a receive then never appears
 //!   before its send;
 //! * [`lock_acquired`] *after* the lock is held, [`lock_released`] *before*
-//!   it is let go: the next holder's acquire then comes after the release;
+//!   it is let go: the next holder's acquire then comes after the release
+//!   (and so for a semaphore's [`sem_acquired`] and [`sem_released`]);
+//! * [`write()`] *before* the store and [`read`] *after* the load: a read
+//!   that saw a value then never appears before the write that stored it;
 //! * [`child_started`] first thing in a child, [`exit`] last thing before
 //!   `_exit` (or before the first process writes the log).
 //!
@@ -63,13 +66,16 @@
 //! | when | call | where |
 //! | --- | --- | --- |
 //! | the run starts (`--trace FILE` given) | [`Format::from_path`] to refuse a bad name with exit code 2, then [`start`]`(program, DEFAULT_CAPACITY)` | the first process, before anything forks and before the IPC objects are made |
-//! | a child starts | [`child_started`]`(name)` | first thing in the child after `fork` |
+//! | a child starts | [`child_started_at`]`(name, forked_at)` with the parent's [`fork_time`] (or [`child_started`]`(name)`) | first thing in the child after `fork` |
 //! | a process ends | [`exit`]`(code)` | a child: just before `_exit`; the first process: when its body returned, before writing |
 //! | a child is reaped | [`joined`]`(pid, name, status)` | the parent, after `waitpid` gave the status |
 //! | a channel or lock is made | [`new_object`]`(label)` (or [`named_object`]`(name)` for a named one); keep the id in the object | where it is made, before the fork |
 //! | a message goes out / comes in | [`send`] before handing it over, [`recv`] after taking it | the mechanism's send and receive |
 //! | a lock is busy | [`lock_wait`] when a first `try_lock` failed, before blocking | the lock |
 //! | a lock is taken / let go | [`lock_acquired`] after taking it, [`lock_released`] before letting it go | the lock and its guard's `Drop` |
+//! | shared data is made | [`new_data_object`]`(label, guard)` (the id of the lock that guards it, or 0); a named segment uses [`named_object`] | `Value`, `Array` and their raw twins, where their memory is made |
+//! | shared data is read / written | [`read`] after the load ([`read_all`] for a whole array), [`write()`] before the store | the data's every access (its guard's too) |
+//! | a semaphore is busy / taken / given back | [`sem_wait`] when a first try found no unit, [`sem_acquired`] after taking one, [`sem_released`] before giving it back | the semaphore |
 //! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
 //! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
 //! | a line is printed | [`print()`]`(line)`; [`say!`](crate::say) calls it | the experiment's output |
@@ -377,7 +383,8 @@ pub fn stop() {
     ON.store(false, Ordering::Relaxed);
 }
 
-/// True while a log is recording in this process.
+/// True while a log is recording in this process: one relaxed load.
+#[inline]
 pub fn is_on() -> bool {
     ON.load(Ordering::Relaxed)
 }
@@ -462,16 +469,36 @@ fn process_name() -> String {
 
 /// Hook for a forked child, first thing after `fork`: names the process
 /// and records its [`Kind::Spawn`] (its parent is the process that forked
-/// it). [`crate::Process::spawn`] is the place to call it.
+/// it), dated now. [`crate::Process::spawn`] dates it at the fork instead
+/// ([`child_started_at`]).
 pub fn child_started(name: &str) {
+    child_started_at(name, None);
+}
+
+/// The time a parent reads just before it forks, for the child's
+/// [`child_started_at`]; `None` while tracing is off.
+pub fn fork_time() -> Option<u64> {
+    installed().map(LogMemory::now_ns)
+}
+
+/// [`child_started`] with the spawn dated `forked_at` ([`fork_time`], read
+/// by the parent just before the fork): the child exists from the fork
+/// on, so its spawn then comes before whatever its parent did after
+/// forking (starting or joining another child), however late the child
+/// itself first runs.
+pub fn child_started_at(name: &str, forked_at: Option<u64>) {
     set_process_name(name);
-    record(
-        Kind::SPAWN,
-        PARENT.load(Ordering::Relaxed) as u64,
-        0,
-        0,
-        &"",
-    );
+    if let Some(log) = installed() {
+        append(
+            log,
+            forked_at,
+            Kind::SPAWN,
+            PARENT.load(Ordering::Relaxed) as u64,
+            0,
+            0,
+            &"",
+        );
+    }
 }
 
 /// Hook for the end of a process: records its [`Kind::Exit`] with the
@@ -575,6 +602,100 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// Records `kind` with its fields, if a log is on: the slow path of the
+/// hooks that are inlined where shared data is touched, kept out of line
+/// so that those callers pay one relaxed load while tracing is off.
+#[cold]
+#[inline(never)]
+fn record_slow(kind: u32, a: u64, b: u64, c: i64, text: &dyn fmt::Display) {
+    record(kind, a, b, c, text);
+}
+
+/// A fresh id for shared data (a `Value`, an `Array`, their raw twins),
+/// named `label` (`value`, `array`, `raw value`, `raw array`), guarded by
+/// the lock whose id is `guard` (0 for none): the trace then tells which
+/// lock protects which object ([`Trace::guards`]). As [`new_object`]
+/// otherwise.
+///
+/// ```
+/// use ipc_core::{Array, trace};
+///
+/// let log = trace::start("demo", 64).unwrap();
+/// let squares = Array::<i32>::new(2).unwrap();
+/// squares.set(1, 4).unwrap();
+/// let trace = log.snapshot();
+/// let written = trace.events.iter().find(|e| e.kind.label() == "write").unwrap();
+/// let trace::Kind::Write { object, index } = written.kind else { unreachable!() };
+/// assert_eq!((trace.object_label(0, object).as_str(), index, written.text.as_str()), ("array", 1, "4"));
+/// let lock = trace.guard_of(0, object).unwrap();
+/// assert_eq!(trace.object_label(0, lock), "lock");
+/// trace::stop();
+/// ```
+pub fn new_data_object(label: impl fmt::Display, guard: u64) -> u64 {
+    match installed() {
+        Some(log) => {
+            let id = log.next_object();
+            record(Kind::NAME, id, guard, 0, &label);
+            id
+        }
+        None => (1 << 62) | (LOCAL_OBJECTS.fetch_add(1, Ordering::Relaxed) + 1),
+    }
+}
+
+/// Hook for a read of element `index` of shared data `object` that gave
+/// `value`: call it *after* the load. `value` is formatted only while
+/// tracing is on; while it is off, this is one relaxed load.
+#[inline]
+pub fn read(object: u64, index: u64, value: impl fmt::Display) {
+    if ON.load(Ordering::Relaxed) {
+        record_slow(Kind::READ, object, index, 0, &value);
+    }
+}
+
+/// Hook for a read of every element of `object` at once (an array's
+/// `to_list`), `list` being what was read: call it *after* the loads.
+#[inline]
+pub fn read_all(object: u64, list: impl fmt::Display) {
+    if ON.load(Ordering::Relaxed) {
+        record_slow(Kind::READ, object, 0, Kind::EVERY_ELEMENT, &list);
+    }
+}
+
+/// Hook for a write of `value` to element `index` of shared data
+/// `object`: call it *before* the store.
+#[inline]
+pub fn write(object: u64, index: u64, value: impl fmt::Display) {
+    if ON.load(Ordering::Relaxed) {
+        record_slow(Kind::WRITE, object, index, 0, &value);
+    }
+}
+
+/// Hook for a process that found no unit in `semaphore` and will wait.
+#[inline]
+pub fn sem_wait(semaphore: u64) {
+    if ON.load(Ordering::Relaxed) {
+        record_slow(Kind::SEM_WAIT, semaphore, 0, 0, &"");
+    }
+}
+
+/// Hook for a process that took a unit of `semaphore`, leaving `left`:
+/// call it *after* taking it.
+#[inline]
+pub fn sem_acquired(semaphore: u64, left: u32) {
+    if ON.load(Ordering::Relaxed) {
+        record_slow(Kind::SEM_ACQUIRE, semaphore, 0, 0, &left);
+    }
+}
+
+/// Hook for a process about to give a unit back to `semaphore`: call it
+/// *before* the unit is visible to others.
+#[inline]
+pub fn sem_released(semaphore: u64) {
+    if ON.load(Ordering::Relaxed) {
+        record_slow(Kind::SEM_RELEASE, semaphore, 0, 0, &"");
+    }
 }
 
 /// Hook for a process that starts waiting for `lock`: call it when a

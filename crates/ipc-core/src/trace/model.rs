@@ -74,6 +74,38 @@ pub enum Kind {
     Print,
     /// A free-form mark; the text says what.
     Mark,
+    /// The process read shared data (a `Value`, an `Array`, their raw
+    /// twins); the text is the value read (for a whole array, the list).
+    Read {
+        /// The object (see [`super::new_data_object`]).
+        object: u64,
+        /// The element read; `None` for every element at once
+        /// (`to_list`).
+        index: Option<u64>,
+    },
+    /// The process is about to write shared data; the text is the value
+    /// written.
+    Write {
+        /// The object.
+        object: u64,
+        /// The element written (0 for a `Value`).
+        index: u64,
+    },
+    /// The process starts waiting for a semaphore (it found no unit).
+    SemWait {
+        /// The semaphore (see [`super::new_object`]).
+        semaphore: u64,
+    },
+    /// The process took a unit of a semaphore; the text is the value left.
+    SemAcquire {
+        /// The semaphore.
+        semaphore: u64,
+    },
+    /// The process is about to give a unit back to a semaphore.
+    SemRelease {
+        /// The semaphore.
+        semaphore: u64,
+    },
 }
 
 impl Kind {
@@ -90,8 +122,16 @@ impl Kind {
     pub(crate) const SIGNAL: u32 = 11;
     pub(crate) const PRINT: u32 = 12;
     pub(crate) const MARK: u32 = 13;
-    /// Not an event: names an object (`a` = id, text = label).
+    /// Not an event: names an object (`a` = id, text = label, `b` = the
+    /// id of the lock that guards it, 0 for none).
     pub(crate) const NAME: u32 = 14;
+    pub(crate) const READ: u32 = 15;
+    pub(crate) const WRITE: u32 = 16;
+    pub(crate) const SEM_WAIT: u32 = 17;
+    pub(crate) const SEM_ACQUIRE: u32 = 18;
+    pub(crate) const SEM_RELEASE: u32 = 19;
+    /// `c` of a [`Kind::READ`] record that read every element.
+    pub(crate) const EVERY_ELEMENT: i64 = 1;
 
     /// The short name used in the JSON (`args.ipc`) and in messages.
     pub fn label(self) -> &'static str {
@@ -109,6 +149,11 @@ impl Kind {
             Kind::Signal { .. } => "signal",
             Kind::Print => "print",
             Kind::Mark => "mark",
+            Kind::Read { .. } => "read",
+            Kind::Write { .. } => "write",
+            Kind::SemWait { .. } => "sem_wait",
+            Kind::SemAcquire { .. } => "sem_acquire",
+            Kind::SemRelease { .. } => "sem_release",
         }
     }
 
@@ -141,6 +186,17 @@ impl Kind {
             Self::SIGNAL => Kind::Signal { signal: int(raw.c) },
             Self::PRINT => Kind::Print,
             Self::MARK => Kind::Mark,
+            Self::READ => Kind::Read {
+                object: raw.a,
+                index: (raw.c != Self::EVERY_ELEMENT).then_some(raw.b),
+            },
+            Self::WRITE => Kind::Write {
+                object: raw.a,
+                index: raw.b,
+            },
+            Self::SEM_WAIT => Kind::SemWait { semaphore: raw.a },
+            Self::SEM_ACQUIRE => Kind::SemAcquire { semaphore: raw.a },
+            Self::SEM_RELEASE => Kind::SemRelease { semaphore: raw.a },
             _ => return None,
         })
     }
@@ -206,6 +262,18 @@ impl fmt::Display for Event {
             Kind::LockWait { lock } | Kind::LockAcquire { lock } | Kind::LockRelease { lock } => {
                 write!(f, " lock {lock}")?
             }
+            Kind::Read {
+                object,
+                index: Some(index),
+            }
+            | Kind::Write { object, index } => write!(f, " object {object}[{index}]")?,
+            Kind::Read {
+                object,
+                index: None,
+            } => write!(f, " object {object}[..]")?,
+            Kind::SemWait { semaphore }
+            | Kind::SemAcquire { semaphore }
+            | Kind::SemRelease { semaphore } => write!(f, " semaphore {semaphore}")?,
             _ => {}
         }
         if !self.text.is_empty() {
@@ -270,8 +338,13 @@ pub struct ProcessInfo {
 pub struct Trace {
     /// One entry per recording; more than one after [`merge`].
     pub sources: Vec<Source>,
-    /// Labels of channels and locks, by (source, id).
+    /// Labels of channels, locks, semaphores and shared data, by
+    /// (source, id).
     pub objects: BTreeMap<(usize, u64), String>,
+    /// The lock that guards a shared object (a `Value`'s or an `Array`'s
+    /// own lock), by the object's (source, id): whoever writes the object
+    /// under that lock's span did so inside it.
+    pub guards: BTreeMap<(usize, u64), u64>,
     /// The events, sorted by time (ties keep their recording order).
     pub events: Vec<Event>,
 }
@@ -284,9 +357,13 @@ impl Trace {
         boot_id: &str,
     ) -> Trace {
         let mut objects = BTreeMap::new();
+        let mut guards = BTreeMap::new();
         let mut events = Vec::with_capacity(contents.records.len());
         for raw in contents.records {
             if raw.kind == Kind::NAME {
+                if raw.b != 0 {
+                    guards.insert((0, raw.a), raw.b);
+                }
                 objects.insert((0, raw.a), raw.text);
                 continue;
             }
@@ -317,8 +394,15 @@ impl Trace {
                 incomplete: contents.incomplete,
             }],
             objects,
+            guards,
             events,
         }
+    }
+
+    /// The lock that guards shared object `id` of `source` (see
+    /// [`Trace::guards`]), if it has one.
+    pub fn guard_of(&self, source: usize, id: u64) -> Option<u64> {
+        self.guards.get(&(source, id)).copied()
     }
 
     /// Events lost to a full log, over all sources.
@@ -554,6 +638,9 @@ pub fn merge(traces: Vec<Trace>) -> Trace {
         }
         for ((source, id), label) in trace.objects {
             merged.objects.insert((base + source, id), label);
+        }
+        for ((source, id), lock) in trace.guards {
+            merged.guards.insert((base + source, id), lock);
         }
         for mut event in trace.events {
             let (old, new) = moves.get(event.source).copied().unwrap_or((0, 0));

@@ -6,7 +6,10 @@
 //! scale: a long quiet stretch is marked with its length). A message is an
 //! arrow from the sender's row to the receiver's; a held lock is a shaded
 //! bar on the holder's lane, a wait for it a dashed one; a sleep is a grey
-//! bar; printed lines are repeated in the right-hand column, on their row.
+//! bar; a write to shared data is a filled square and a read a hollow one,
+//! each with the element and its value; a semaphore's acquire and release
+//! are triangles; printed lines are repeated in the right-hand column, on
+//! their row.
 //!
 //! Past [`MAX_ROWS`] events, the first and last halves are drawn and the
 //! middle is replaced by a band that says how many events it hides.
@@ -18,7 +21,7 @@ use svg::node::element::{
     Circle, Definitions, Group, Line, Marker, Path, Polygon, Rectangle, Style, Text, Title,
 };
 
-use super::chrome::signal_name;
+use super::chrome::{element, signal_name};
 use super::model::{Kind, Trace, format_ns, format_wall};
 
 /// The most rows drawn; past it the middle of the run is elided.
@@ -312,8 +315,9 @@ impl Trace {
             }
         }
         y += 22.0;
-        header = header.add(legend(MARGIN, y));
-        let top = y + 24.0;
+        let (key, key_rows) = legend(MARGIN, y);
+        header = header.add(key);
+        let top = y + 24.0 + (key_rows - 1) as f64 * LEGEND_ROW;
         let rows_top = top + LANE_HEAD + 8.0;
         let rows = Rows::new(self.events.len(), rows_top);
 
@@ -855,6 +859,83 @@ impl Trace {
                         )
                         .add(text("mark", x + 8.0, y + 3.5, clean(&event.text, 40)));
                 }
+                Kind::Read { object, .. } | Kind::Write { object, .. } => {
+                    let (writing, index) = match event.kind {
+                        Kind::Write { index, .. } => (true, Some(index)),
+                        Kind::Read { index, .. } => (false, index),
+                        _ => continue,
+                    };
+                    let label = element(&self.object_label(event.source, object), index);
+                    let (verb, fill) = if writing {
+                        ("writes", c)
+                    } else {
+                        ("reads", "#fff")
+                    };
+                    g = g
+                        .add(
+                            rect(x - 3.5, y - 3.5, 7.0, 7.0)
+                                .set("fill", fill)
+                                .set("stroke", c)
+                                .set("stroke-width", 1.2),
+                        )
+                        .add(text(
+                            "small",
+                            x + 8.0,
+                            y + 3.5,
+                            clean(
+                                &format!("{verb} {label} = {}", clean(&event.text, LABEL_CHARS)),
+                                60,
+                            ),
+                        ));
+                }
+                Kind::SemWait { semaphore }
+                | Kind::SemAcquire { semaphore }
+                | Kind::SemRelease { semaphore } => {
+                    let verb = match event.kind {
+                        Kind::SemWait { .. } => "waits for",
+                        Kind::SemAcquire { .. } => "acquires",
+                        _ => "releases",
+                    };
+                    let (tip, base) = if matches!(event.kind, Kind::SemRelease { .. }) {
+                        (y - 5.0, y + 4.0)
+                    } else {
+                        (y + 5.0, y - 4.0)
+                    };
+                    g = g
+                        .add(
+                            Polygon::new()
+                                .set(
+                                    "points",
+                                    format!(
+                                        "{},{} {},{} {},{}",
+                                        round(x - 4.5),
+                                        round(base),
+                                        round(x + 4.5),
+                                        round(base),
+                                        round(x),
+                                        round(tip)
+                                    ),
+                                )
+                                .set(
+                                    "fill",
+                                    if matches!(event.kind, Kind::SemWait { .. }) {
+                                        "#fff"
+                                    } else {
+                                        c
+                                    },
+                                )
+                                .set("stroke", c),
+                        )
+                        .add(text(
+                            "small",
+                            x + 8.0,
+                            y + 3.5,
+                            clean(
+                                &format!("{verb} {}", self.object_label(event.source, semaphore)),
+                                60,
+                            ),
+                        ));
+                }
                 Kind::LockWait { .. }
                 | Kind::LockAcquire { .. }
                 | Kind::LockRelease { .. }
@@ -943,9 +1024,13 @@ impl Trace {
 /// Draws a symbol of the legend at (x, y).
 type Glyph = fn(f64, f64) -> Group;
 
-/// The key to the symbols.
-fn legend(x: f64, y: f64) -> Group {
-    let shapes: [(&str, Glyph); 6] = [
+/// How far apart the rows of the legend are.
+const LEGEND_ROW: f64 = 18.0;
+
+/// The key to the symbols, in rows no wider than the narrowest picture;
+/// with the number of rows it took.
+fn legend(x: f64, y: f64) -> (Group, usize) {
+    let shapes: [(&str, Glyph); 8] = [
         ("message (send → receive)", |at, y| {
             Group::new().add(
                 line(at, y, at + 20.0, y, LANE_COLOURS[0], 1.4).set("marker-end", "url(#arrow0)"),
@@ -980,6 +1065,47 @@ fn legend(x: f64, y: f64) -> Group {
         ("printed a line (right column)", |at, y| {
             Group::new().add(rect(at + 7.0, y - 3.0, 6.0, 6.0).set("fill", "#222"))
         }),
+        ("write / read of shared data", |at, y| {
+            Group::new()
+                .add(
+                    rect(at + 2.0, y - 3.5, 7.0, 7.0)
+                        .set("fill", LANE_COLOURS[0])
+                        .set("stroke", LANE_COLOURS[0]),
+                )
+                .add(
+                    rect(at + 12.0, y - 3.5, 7.0, 7.0)
+                        .set("fill", "#fff")
+                        .set("stroke", LANE_COLOURS[0]),
+                )
+        }),
+        ("semaphore acquire / release", |at, y| {
+            let triangle = |points: String| {
+                Polygon::new()
+                    .set("points", points)
+                    .set("fill", LANE_COLOURS[0])
+                    .set("stroke", LANE_COLOURS[0])
+            };
+            let (a, b) = (at + 5.0, at + 15.0);
+            Group::new()
+                .add(triangle(format!(
+                    "{},{} {},{} {},{}",
+                    round(a - 4.5),
+                    round(y - 4.0),
+                    round(a + 4.5),
+                    round(y - 4.0),
+                    round(a),
+                    round(y + 5.0)
+                )))
+                .add(triangle(format!(
+                    "{},{} {},{} {},{}",
+                    round(b - 4.5),
+                    round(y + 4.0),
+                    round(b + 4.5),
+                    round(y + 4.0),
+                    round(b),
+                    round(y - 5.0)
+                )))
+        }),
         ("start / exit", |at, y| {
             Group::new()
                 .add(
@@ -993,14 +1119,18 @@ fn legend(x: f64, y: f64) -> Group {
         }),
     ];
     let mut g = Group::new().set("class", "legend");
-    let mut at = x;
+    let (mut at, mut y, mut rows) = (x, y, 1);
     for (label, shape) in shapes {
+        let wide = 34.0 + label.chars().count() as f64 * 5.6;
+        if at > x && at + wide > x + 740.0 {
+            (at, y, rows) = (x, y + LEGEND_ROW, rows + 1);
+        }
         g = g
             .add(shape(at, y))
             .add(text("small", at + 26.0, y + 4.0, label));
-        at += 34.0 + label.chars().count() as f64 * 5.6;
+        at += wide;
     }
-    g
+    (g, rows)
 }
 
 #[cfg(test)]

@@ -1,0 +1,1480 @@
+//! Evidence that a run did its inter-process work, for the graded checks.
+//!
+//! A program can print the handout's lines without doing the lab's work:
+//! compute in the parent, skip the child, skip the lock, use another
+//! mechanism. The checks of this module catch it in two ways, on the real
+//! binary:
+//!
+//! * **inputs the handout never shows**: [`Inputs`] chooses them at run
+//!   time (other numbers, another message, other counts), from a seed
+//!   taken from [`SEED_VAR`] when it is set (an instructor reproduces a
+//!   run) and fresh otherwise; the check computes the expected lines
+//!   itself, and every failure shows the inputs and the seed;
+//! * **the run's timeline**: [`Inputs::run`] runs the program with
+//!   `--trace <tmp>.json` (in a [`TempDir`](crate::TempDir)) and parses
+//!   the timeline that ipc-core's mechanisms recorded by themselves, not
+//!   the program's prints. Each contract of the labs is one method of
+//!   [`Evidence`], given only what differs from one experiment to the
+//!   next:
+//!
+//! | contract | method | what the timeline must show |
+//! | --- | --- | --- |
+//! | shared data crossed | [`Evidence::assert_data_crossed`] | each element written with its value by a process other than the reader, and read by the reader after that write |
+//! | messages crossed | [`Evidence::assert_messages_crossed`] | each message sent on a channel of the lab's kind by one process and received from it by another |
+//! | updates inside the lock | [`Evidence::assert_updates`] | each read-modify-write of a shared value made by the expected processes, read and write inside one hold of the value's own lock |
+//! | producers and consumers | [`Evidence::assert_producers_and_consumers`] | producers and consumers in distinct processes, producers acquiring the semaphore consumers release and the other way round |
+//! | processes at the same time | [`Evidence::assert_concurrent`] | every named process started before any of them ended |
+//!
+//! A failure says first, in a student's words, what the timeline lacks and
+//! what that means for the lab ("no process but exp7-shm wrote 9 into
+//! the shared Array at index 0: the squares were not computed in the
+//! child"), then the chosen inputs and the seed, what the timeline does
+//! show, and the whole run.
+//!
+//! # Example
+//!
+//! A graded check of `exp7-shm` (in `exercises/exp7-shm/tests/work.rs`):
+//!
+//! ```no_run
+//! use ipc_testkit::evidence::{Crossing, Inputs, py_list};
+//!
+//! const BIN: &str = "target/debug/exp7-shm"; // env!("CARGO_BIN_EXE_exp7-shm") in a test
+//!
+//! let mut inputs = Inputs::new();
+//! let numbers = inputs.numbers("numbers", 2..=7, -40..=40);
+//! let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
+//! let evidence = inputs.run(BIN, &["--numbers", &list.join(",")]);
+//! let squares: Vec<i64> = numbers.iter().map(|n| n * n).collect();
+//! evidence.assert_prints(&[
+//!     format!("Result(in process p1): {}", py_list(&squares)),
+//!     // … every line the reference prints for these numbers
+//! ]);
+//! let values: Vec<String> = squares.iter().map(i64::to_string).collect();
+//! evidence.assert_data_crossed(&Crossing {
+//!     object: "array",
+//!     called: "the shared Array",
+//!     values: &values,
+//!     writers: &["p1"],
+//!     meaning: "the squares were not computed in the child",
+//!     ..Crossing::default()
+//! });
+//! ```
+//!
+//! The labels to look for are the ones ipc-core gives its objects: `value`,
+//! `array`, `raw value`, `raw array` (a named segment: its name), `queue`,
+//! `pipe`, `socketpair 1>2` and `socketpair 2>1`, a message queue or FIFO
+//! by its name, `lock`, `semaphore (initial value N)`. The texts of
+//! messages and values are as Python prints them: `16`, `'First'` (see
+//! [`quoted`] and [`py_list`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Display, Write as _};
+use std::ops::RangeInclusive;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+/// The generator's methods (`random_range`, `random_bool`), for the
+/// choices a check makes through [`Inputs::rng`].
+pub use rand::Rng;
+
+use crate::run::{Run, run_command};
+use crate::trace::{Parsed, Recorded, Track, parse_json};
+
+/// The environment variable that fixes the seed of the inputs a check
+/// chooses (a whole number): set it to the seed a failure printed to
+/// repeat that failure's inputs.
+pub const SEED_VAR: &str = "IPC_LAB_CHECK_SEED";
+
+/// Words for messages the handouts never show (none of `First`, `second`,
+/// `third?`, `END`, `Hello`).
+const WORDS: [&str; 40] = [
+    "amber", "basil", "cobalt", "dune", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
+    "kestrel", "lagoon", "maple", "nectar", "onyx", "pepper", "quartz", "raven", "saffron",
+    "tundra", "umber", "violet", "walnut", "xenon", "yarrow", "zephyr", "acorn", "birch", "cedar",
+    "delta", "falcon", "glacier", "heron", "iris", "jasper", "lotus", "meadow", "nimbus", "orchid",
+    "prairie",
+];
+
+/// The inputs one check chooses, and the seed that chose them.
+///
+/// ```
+/// use ipc_testkit::evidence::Inputs;
+/// let mut a = Inputs::seeded(7);
+/// let mut b = Inputs::seeded(7);
+/// assert_eq!(a.numbers("numbers", 3..=3, 0..=9), b.numbers("numbers", 3..=3, 0..=9));
+/// assert!(a.to_string().contains("numbers = [") && a.to_string().contains("IPC_LAB_CHECK_SEED=7"));
+/// ```
+#[derive(Debug)]
+pub struct Inputs {
+    seed: u64,
+    rng: StdRng,
+    chosen: Vec<(String, String)>,
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs::new()
+    }
+}
+
+impl Inputs {
+    /// Inputs from the seed in [`SEED_VAR`] when it is set, otherwise
+    /// from a fresh one.
+    ///
+    /// # Panics
+    /// When [`SEED_VAR`] is set to something that is not a whole number.
+    pub fn new() -> Inputs {
+        match std::env::var(SEED_VAR) {
+            Ok(text) => Inputs::seeded(text.trim().parse().unwrap_or_else(|_| {
+                panic!("{SEED_VAR}={text:?}: expected a whole number (a seed a check printed)")
+            })),
+            Err(_) => Inputs::seeded(rand::random()),
+        }
+    }
+
+    /// Inputs from `seed`: the same seed chooses the same inputs.
+    pub fn seeded(seed: u64) -> Inputs {
+        Inputs {
+            seed,
+            rng: StdRng::seed_from_u64(seed),
+            chosen: Vec::new(),
+        }
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The generator, for choices of a check's own; [`Inputs::note`] what
+    /// it chose, so that a failure shows it.
+    pub fn rng(&mut self) -> &mut StdRng {
+        &mut self.rng
+    }
+
+    /// Notes an input under `name`, for the failure messages.
+    pub fn note(&mut self, name: &str, value: impl Display) {
+        self.chosen.push((name.to_owned(), value.to_string()));
+    }
+
+    /// A whole number in `range`, noted as `name`.
+    pub fn number(&mut self, name: &str, range: RangeInclusive<i64>) -> i64 {
+        let n = self.rng.random_range(range);
+        self.note(name, n);
+        n
+    }
+
+    /// A list of numbers in `values`, of a length in `len`, noted as
+    /// `name`.
+    pub fn numbers(
+        &mut self,
+        name: &str,
+        len: RangeInclusive<usize>,
+        values: RangeInclusive<i64>,
+    ) -> Vec<i64> {
+        let len = self.rng.random_range(len);
+        let numbers: Vec<i64> = (0..len)
+            .map(|_| self.rng.random_range(values.clone()))
+            .collect();
+        self.note(name, py_list(&numbers));
+        numbers
+    }
+
+    /// Distinct words that no handout shows, as many as a number in
+    /// `count` (at most 40), noted as `name`.
+    pub fn words(&mut self, name: &str, count: RangeInclusive<usize>) -> Vec<String> {
+        let count = self.rng.random_range(count).min(WORDS.len());
+        let mut words: Vec<String> = WORDS.iter().map(|w| (*w).to_owned()).collect();
+        words.shuffle(&mut self.rng);
+        words.truncate(count);
+        self.note(name, words.join(","));
+        words
+    }
+
+    /// One of `choices`, noted as `name`.
+    ///
+    /// # Panics
+    /// If `choices` is empty.
+    pub fn pick<T: Clone + Display>(&mut self, name: &str, choices: &[T]) -> T {
+        let choice = choices[self.rng.random_range(0..choices.len())].clone();
+        self.note(name, &choice);
+        choice
+    }
+
+    /// Runs `program args --trace <tmp>.json` with no input and returns
+    /// the run with its timeline (see [`Inputs::run_with_input`]).
+    #[track_caller]
+    pub fn run(&self, program: &str, args: &[&str]) -> Evidence {
+        self.run_with_input(program, args, b"")
+    }
+
+    /// Runs `program args --trace <tmp>.json`, feeding `input` on
+    /// standard input, within [`crate::DEFAULT_TIMEOUT`], and returns the
+    /// run and the timeline it wrote.
+    ///
+    /// # Panics
+    /// When the run reached a part still to write (a starter's `todo!()`,
+    /// named first), or wrote no trace that parses: with the inputs, the
+    /// seed and the run.
+    #[track_caller]
+    pub fn run_with_input(&self, program: &str, args: &[&str], input: &[u8]) -> Evidence {
+        let dir = crate::TempDir::new("evidence");
+        let path = dir.join("run.json");
+        let mut command = std::process::Command::new(program);
+        command.args(args).arg("--trace").arg(&path);
+        let run = run_command(command, Some(input), crate::DEFAULT_TIMEOUT);
+        run.assert_finished();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the run wrote no timeline ({}: {e}): it must end by itself with exit code 0\n  {self}\n{run}",
+                path.display()
+            )
+        });
+        let trace = parse_json(&text)
+            .unwrap_or_else(|e| panic!("the run's timeline does not parse: {e}\n  {self}\n{run}"));
+        Evidence {
+            run,
+            trace,
+            inputs: self.to_string(),
+        }
+    }
+}
+
+impl Display for Inputs {
+    /// `inputs: numbers = [3, 8, 5]; check seed 42 (IPC_LAB_CHECK_SEED=42
+    /// repeats these inputs)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let chosen: Vec<String> = self
+            .chosen
+            .iter()
+            .map(|(name, value)| format!("{name} = {value}"))
+            .collect();
+        let chosen = if chosen.is_empty() {
+            "the handout's own".to_owned()
+        } else {
+            chosen.join("; ")
+        };
+        write!(
+            f,
+            "inputs: {chosen}; check seed {seed} ({SEED_VAR}={seed} repeats these inputs)",
+            seed = self.seed
+        )
+    }
+}
+
+/// `[1, 4, 9]`: numbers as Python prints a list.
+///
+/// ```
+/// assert_eq!(ipc_testkit::evidence::py_list(&[1, -4]), "[1, -4]");
+/// ```
+pub fn py_list<T: Display>(values: &[T]) -> String {
+    let items: Vec<String> = values.iter().map(ToString::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `'text'`: a string as Python prints it in a list, which is how the
+/// timeline shows a string message (without quotes or backslashes, as
+/// the words [`Inputs::words`] chooses).
+///
+/// ```
+/// assert_eq!(ipc_testkit::evidence::quoted("amber"), "'amber'");
+/// ```
+pub fn quoted(text: &str) -> String {
+    format!("'{text}'")
+}
+
+/// A run of the real binary and the timeline it recorded.
+#[derive(Debug)]
+pub struct Evidence {
+    /// The run.
+    pub run: Run,
+    /// Its timeline, parsed.
+    pub trace: Parsed,
+    inputs: String,
+}
+
+/// What [`Evidence::assert_data_crossed`] looks for: shared data written by
+/// one process and read by another after it.
+#[derive(Debug, Clone, Default)]
+pub struct Crossing<'a> {
+    /// The object's label in the timeline: `array`, `value`, `raw array`,
+    /// `raw value` (a named segment: its name).
+    pub object: &'a str,
+    /// How a student calls it: `the shared Array`.
+    pub called: &'a str,
+    /// The value each element must end with, as Python prints it
+    /// (element `i` is `values[i]`; a value has one element).
+    pub values: &'a [String],
+    /// The process that must write each element (`writers[i]`, the last
+    /// one for the elements past the end); empty: any process but the
+    /// reader.
+    pub writers: &'a [&'a str],
+    /// The process that must read every element after it was written;
+    /// `None`: the run's first process.
+    pub reader: Option<&'a str>,
+    /// Every read and write of the object by a writer inside one hold of
+    /// the object's own lock (seed 002's `with arr.get_lock():`).
+    pub one_hold: bool,
+    /// What the lack means for the lab: `the squares were not computed in
+    /// the child`.
+    pub meaning: &'a str,
+    /// How many distinct objects must show it (0 counts as 1): the menu
+    /// of exp7 runs the same experiment several times.
+    pub times: usize,
+}
+
+/// What [`Evidence::assert_messages_crossed`] looks for: messages sent by
+/// one process and received by another.
+#[derive(Debug, Clone, Default)]
+pub struct Messages<'a> {
+    /// The start of the channel's label: `queue`, `pipe`, `socketpair`, a
+    /// message queue's name (`/ipc-lab-`).
+    pub channel: &'a str,
+    /// How a student calls it: `the Queue`.
+    pub called: &'a str,
+    /// The messages as the timeline shows them (`16`, `'First'`), in the
+    /// order they must be received when `in_order`; a repeated text must
+    /// cross as many times.
+    pub texts: &'a [String],
+    /// The process that must send them; `None`: any.
+    pub sender: Option<&'a str>,
+    /// The process that must receive them; `None`: any other than the
+    /// sender.
+    pub receiver: Option<&'a str>,
+    /// Received in the order of `texts`.
+    pub in_order: bool,
+    /// What the lack means for the lab.
+    pub meaning: &'a str,
+}
+
+/// What [`Evidence::assert_updates`] looks for: read-modify-writes of one
+/// shared value, by the processes that must make them.
+#[derive(Debug, Clone, Default)]
+pub struct Updates<'a> {
+    /// The object's label: `value`, `raw value`.
+    pub object: &'a str,
+    /// How a student calls it: `the shared Value`.
+    pub called: &'a str,
+    /// How many updates each process must make: `[("p1", 20), ("p2", 40)]`.
+    pub by: &'a [(&'a str, u64)],
+    /// What an update adds to the value its process read just before it.
+    pub step: i64,
+    /// The read and the write of each update inside one hold of the
+    /// value's own lock.
+    pub locked: bool,
+    /// What the lack means for the lab.
+    pub meaning: &'a str,
+}
+
+/// What [`Evidence::assert_producers_and_consumers`] looks for.
+#[derive(Debug, Clone, Default)]
+pub struct ProducersConsumers<'a> {
+    /// The names of the producers' processes (each at least once).
+    pub producers: &'a [&'a str],
+    /// The names of the consumers' processes.
+    pub consumers: &'a [&'a str],
+    /// What the lack means for the lab.
+    pub meaning: &'a str,
+}
+
+/// A reason a candidate object fails, with how far it got (the most
+/// advanced candidate's reason is the one reported).
+struct Shortfall {
+    progress: usize,
+    reason: String,
+}
+
+impl Evidence {
+    /// Panics with `lacks` first (what the timeline lacks, in a student's
+    /// words), then the inputs and the seed, `shows` (what the timeline
+    /// does show, when given) and the whole run. A run that reached a part
+    /// still to write says so first.
+    #[track_caller]
+    pub fn fail(&self, lacks: impl Display, shows: &str) -> ! {
+        self.run.assert_finished();
+        let shows = if shows.is_empty() {
+            String::new()
+        } else {
+            format!("\n  the timeline shows:\n{shows}")
+        };
+        panic!("{lacks}\n  {}{shows}\n{}", self.inputs, self.run)
+    }
+
+    /// Panics unless the program ended with exit code 0, printed exactly
+    /// `lines` and nothing on standard error; the failure shows the
+    /// inputs and the seed.
+    #[track_caller]
+    pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
+        self.run.assert_finished();
+        let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+        let actual = self.run.stdout_lines();
+        if self.run.code() != Some(0) {
+            self.fail(
+                format!(
+                    "the run ended with {} instead of exit code 0",
+                    self.run.status
+                ),
+                "",
+            );
+        }
+        if let Some(difference) = crate::first_difference(&actual, &expected) {
+            self.fail(
+                format!(
+                    "unexpected stdout for inputs the handout does not show: {difference}\n  expected:\n    {}",
+                    expected.join("\n    ")
+                ),
+                "",
+            );
+        }
+        if !self.run.stderr.is_empty() {
+            self.fail("unexpected stderr", "");
+        }
+        self
+    }
+
+    /// The track of the run's first process (the program itself).
+    ///
+    /// # Panics
+    /// When the timeline has no process.
+    #[track_caller]
+    pub fn first_process(&self) -> &Track {
+        self.trace
+            .of_kind("spawn")
+            .first()
+            .and_then(|spawn| self.track(spawn.track))
+            .unwrap_or_else(|| self.fail("the timeline shows no process at all", ""))
+    }
+
+    fn track(&self, id: u64) -> Option<&Track> {
+        self.trace.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// The name of the process of track `id` (`?` if unknown).
+    pub fn process_name(&self, id: u64) -> &str {
+        self.track(id).map_or("?", |t| t.name.as_str())
+    }
+
+    /// The tracks of the processes named `name`.
+    pub fn tracks_named(&self, name: &str) -> BTreeSet<u64> {
+        self.trace
+            .tracks
+            .iter()
+            .filter(|t| t.name == name)
+            .map(|t| t.id)
+            .collect()
+    }
+
+    /// The objects whose label is `label`, as (source, id).
+    pub fn objects_labelled(&self, label: &str) -> Vec<(u64, u64)> {
+        self.trace
+            .objects
+            .iter()
+            .filter(|(_, l)| l.as_str() == label)
+            .map(|(key, _)| *key)
+            .collect()
+    }
+
+    /// The events of `kinds` about shared object `(source, id)`, in time
+    /// order.
+    fn data_events(&self, (source, id): (u64, u64), kinds: &[&str]) -> Vec<&Recorded> {
+        let mut events: Vec<&Recorded> = self
+            .trace
+            .events
+            .iter()
+            .filter(|e| {
+                kinds.contains(&e.kind.as_str())
+                    && e.source == source
+                    && e.arg_u("object") == Some(id)
+            })
+            .collect();
+        events.sort_by_key(|e| e.ns);
+        events
+    }
+
+    /// Who wrote what into object `key`, a line per process, for a
+    /// failure message.
+    fn writes_summary(&self, key: (u64, u64), called: &str) -> String {
+        let mut by: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        for write in self.data_events(key, &["write"]) {
+            by.entry(write.track).or_default().push(format!(
+                "[{}]={}",
+                write.arg_u("index").unwrap_or(0),
+                write.text()
+            ));
+        }
+        let mut out = String::new();
+        if by.is_empty() {
+            let _ = writeln!(out, "    nobody wrote {called} (object {})", key.1);
+        }
+        for (track, writes) in by {
+            let shown: Vec<&str> = writes.iter().take(12).map(String::as_str).collect();
+            let more = if writes.len() > 12 {
+                format!(" … ({} writes)", writes.len())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "    {} wrote {called} (object {}): {}{more}",
+                self.process_name(track),
+                key.1,
+                shown.join(" ")
+            );
+        }
+        out
+    }
+
+    /// The value element `index` had in a read event: the read's text for
+    /// a read of that element, the element of the list for a read of all
+    /// (`None` when the list was cut short).
+    fn value_read(read: &Recorded, index: u64) -> Option<String> {
+        match read.arg_u("index") {
+            Some(_) => Some(read.text().to_owned()),
+            None => {
+                let list = read.text().trim_start_matches('[').trim_end_matches(']');
+                let items: Vec<&str> = list.split(", ").collect();
+                let item = items.get(usize::try_from(index).ok()?)?;
+                // The last item of a cut list may be cut itself.
+                let cut = read.truncated() && index as usize + 1 >= items.len();
+                (!cut).then(|| (*item).to_owned())
+            }
+        }
+    }
+
+    /// Panics unless shared data crossed from writers to a reader: for
+    /// every element `i`, a process other than the reader (the one named
+    /// in `writers`, when given) wrote `values[i]` into it, and the reader
+    /// read element `i` after that write and saw that value. With
+    /// `one_hold`, each writer also read and wrote the object inside one
+    /// hold of its own lock. See [`Crossing`].
+    #[track_caller]
+    pub fn assert_data_crossed(&self, crossing: &Crossing<'_>) -> &Self {
+        let called = crossing.called;
+        let readers: BTreeSet<u64> = match crossing.reader {
+            Some(name) => self.tracks_named(name),
+            None => BTreeSet::from([self.first_process().id]),
+        };
+        let reader_name = crossing
+            .reader
+            .map_or_else(|| self.first_process().name.clone(), str::to_owned);
+        let candidates = self.objects_labelled(crossing.object);
+        if candidates.is_empty() {
+            self.fail(
+                format!(
+                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
+                    crossing.object, crossing.meaning
+                ),
+                "",
+            );
+        }
+        let mut crossed = 0;
+        let mut best: Option<Shortfall> = None;
+        for &key in &candidates {
+            match self.data_crossed_in(key, crossing, &readers, &reader_name) {
+                Ok(()) => crossed += 1,
+                Err(shortfall) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| shortfall.progress > b.progress)
+                    {
+                        best = Some(shortfall);
+                    }
+                }
+            }
+        }
+        let times = crossing.times.max(1);
+        if crossed < times {
+            let shows: String = candidates
+                .iter()
+                .map(|&key| self.writes_summary(key, called))
+                .collect();
+            let reason = match best {
+                Some(shortfall) if crossed == 0 => shortfall.reason,
+                Some(shortfall) => format!(
+                    "only {crossed} of the {times} runs shared {called} between processes; in another, {}",
+                    shortfall.reason
+                ),
+                None => format!("{called} crossed {crossed} times, not {times}"),
+            };
+            self.fail(format!("{reason}: {}", crossing.meaning), &shows);
+        }
+        self
+    }
+
+    fn data_crossed_in(
+        &self,
+        key: (u64, u64),
+        crossing: &Crossing<'_>,
+        readers: &BTreeSet<u64>,
+        reader_name: &str,
+    ) -> Result<(), Shortfall> {
+        let called = crossing.called;
+        let writes = self.data_events(key, &["write"]);
+        let reads = self.data_events(key, &["read"]);
+        let mut writer_tracks = BTreeSet::new();
+        for (i, value) in crossing.values.iter().enumerate() {
+            let index = i as u64;
+            let progress = 2 * i;
+            let wanted = crossing.writers.get(i).or(crossing.writers.last()).copied();
+            let of_element: Vec<&&Recorded> = writes
+                .iter()
+                .filter(|w| w.arg_u("index") == Some(index))
+                .collect();
+            let by_other: Vec<&&Recorded> = of_element
+                .iter()
+                .copied()
+                .filter(|w| w.text() == value && !readers.contains(&w.track))
+                .collect();
+            let by_wanted: Vec<&&Recorded> = by_other
+                .iter()
+                .copied()
+                .filter(|w| wanted.is_none_or(|name| self.process_name(w.track) == name))
+                .collect();
+            let Some(first) = by_wanted.first() else {
+                let reason = if of_element.iter().any(|w| w.text() == value) && by_other.is_empty()
+                {
+                    format!("no process but {reader_name} wrote {value} into {called} at index {i}")
+                } else if let (Some(name), Some(other)) = (wanted, by_other.first()) {
+                    format!(
+                        "{} wrote {value} into {called} at index {i}, not {name}",
+                        self.process_name(other.track)
+                    )
+                } else if of_element.is_empty() {
+                    format!("nobody wrote {called} at index {i}")
+                } else {
+                    let seen: Vec<String> = of_element
+                        .iter()
+                        .map(|w| format!("{} by {}", w.text(), self.process_name(w.track)))
+                        .collect();
+                    format!(
+                        "nobody wrote {value} into {called} at index {i} (only {})",
+                        seen.join(", ")
+                    )
+                };
+                return Err(Shortfall { progress, reason });
+            };
+            writer_tracks.insert(first.track);
+            let seen_after = reads.iter().any(|r| {
+                readers.contains(&r.track)
+                    && r.ns >= first.ns
+                    && r.arg_u("index").is_none_or(|at| at == index)
+                    && Self::value_read(r, index).is_some_and(|seen| &seen == value)
+            });
+            if !seen_after {
+                return Err(Shortfall {
+                    progress: progress + 1,
+                    reason: format!(
+                        "{reader_name} did not read {value} from {called} at index {i} after {} wrote it: what it printed did not come from the shared memory",
+                        self.process_name(first.track)
+                    ),
+                });
+            }
+        }
+        if crossing.one_hold {
+            for &writer in &writer_tracks {
+                self.one_hold(key, writer, called)
+                    .map_err(|reason| Shortfall {
+                        progress: 2 * crossing.values.len(),
+                        reason,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The spans in which `track` held lock `lock` of `source`: (acquire,
+    /// release) times, a release missing at the end of the process
+    /// counting as `u64::MAX`.
+    fn holds(&self, source: u64, lock: u64, track: u64) -> Vec<(u64, u64)> {
+        let mut events: Vec<&Recorded> = self
+            .trace
+            .events
+            .iter()
+            .filter(|e| {
+                e.track == track
+                    && e.source == source
+                    && matches!(e.kind.as_str(), "lock_acquire" | "lock_release")
+                    && e.arg_u("lock") == Some(lock)
+            })
+            .collect();
+        events.sort_by_key(|e| (e.ns, e.kind == "lock_acquire"));
+        let mut spans = Vec::new();
+        let mut open = None;
+        for event in events {
+            if event.kind == "lock_acquire" {
+                open = Some(event.ns);
+            } else if let Some(start) = open.take() {
+                spans.push((start, event.ns));
+            }
+        }
+        if let Some(start) = open {
+            spans.push((start, u64::MAX));
+        }
+        spans
+    }
+
+    /// The hold of a span list that covers `ns`, by its index.
+    fn hold_at(spans: &[(u64, u64)], ns: u64) -> Option<usize> {
+        spans.iter().position(|&(from, to)| from <= ns && ns <= to)
+    }
+
+    /// Ok if every read and write of object `key` by `track` lies inside
+    /// one and the same hold of the object's own lock.
+    fn one_hold(&self, key: (u64, u64), track: u64, called: &str) -> Result<(), String> {
+        let who = self.process_name(track);
+        let Some(&lock) = self.trace.guards.get(&key) else {
+            return Err(format!("{called} has no lock of its own in the timeline"));
+        };
+        let spans = self.holds(key.0, lock, track);
+        let accesses: Vec<&Recorded> = self
+            .data_events(key, &["read", "write"])
+            .into_iter()
+            .filter(|e| e.track == track)
+            .collect();
+        let mut holds = BTreeSet::new();
+        for access in &accesses {
+            match Self::hold_at(&spans, access.ns) {
+                Some(hold) => holds.insert(hold),
+                None => {
+                    return Err(format!(
+                        "{who} touched {called} without holding its lock ({access})"
+                    ));
+                }
+            };
+        }
+        if holds.len() > 1 {
+            return Err(format!(
+                "{who} took and let go {called}'s lock {} times while squaring it, instead of holding it once for the whole loop",
+                holds.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Panics unless every message of `texts` was sent on a channel whose
+    /// label starts with `channel` by one process and received from it by
+    /// another (the named ones, when given), in order when `in_order`.
+    /// See [`Messages`].
+    #[track_caller]
+    pub fn assert_messages_crossed(&self, messages: &Messages<'_>) -> &Self {
+        let called = messages.called;
+        let on_channel = |e: &Recorded| {
+            e.arg_u("channel").is_some_and(|c| {
+                self.trace
+                    .label(e.source, c)
+                    .is_some_and(|l| l.starts_with(messages.channel))
+            })
+        };
+        let key = |e: &Recorded| {
+            let c = e.arg_u("channel").unwrap_or(0);
+            let scope = if c & (1 << 63) != 0 {
+                None
+            } else {
+                Some(e.source)
+            };
+            (scope, c, e.arg_u("msg").unwrap_or(0))
+        };
+        let sends: Vec<&Recorded> = self
+            .trace
+            .of_kind("send")
+            .into_iter()
+            .filter(|e| on_channel(e))
+            .collect();
+        let mut receives: BTreeMap<_, Vec<&Recorded>> = BTreeMap::new();
+        for recv in self.trace.of_kind("recv") {
+            if on_channel(recv) {
+                receives.entry(key(recv)).or_default().push(recv);
+            }
+        }
+        let shows = self.messages_summary();
+        let mut used = BTreeSet::new();
+        let mut last_received = 0;
+        for text in messages.texts {
+            let mut reason = None;
+            let mut matched = None;
+            for send in sends.iter().filter(|s| s.text() == text) {
+                if used.contains(&send.index) {
+                    continue;
+                }
+                let sender = self.process_name(send.track);
+                if let Some(wanted) = messages.sender
+                    && sender != wanted
+                {
+                    reason.get_or_insert(format!(
+                        "{text} was sent on {called} by {sender}, not by {wanted}"
+                    ));
+                    continue;
+                }
+                let Some(recv) = receives
+                    .get(&key(send))
+                    .and_then(|r| r.iter().min_by_key(|r| r.ns))
+                else {
+                    reason.get_or_insert(format!(
+                        "{text} was sent on {called} by {sender} but never received from it"
+                    ));
+                    continue;
+                };
+                let receiver = self.process_name(recv.track);
+                if recv.track == send.track {
+                    reason.get_or_insert(format!(
+                        "{text} was sent on {called} and received from it by {sender} itself: a message must go from one process to another"
+                    ));
+                    continue;
+                }
+                if let Some(wanted) = messages.receiver
+                    && receiver != wanted
+                {
+                    reason.get_or_insert(format!(
+                        "{text} was received from {called} by {receiver}, not by {wanted}"
+                    ));
+                    continue;
+                }
+                if messages.in_order && recv.ns < last_received {
+                    reason.get_or_insert(format!(
+                        "{text} was received from {called} before the message that precedes it"
+                    ));
+                    continue;
+                }
+                matched = Some((send.index, recv.ns));
+                break;
+            }
+            match matched {
+                Some((send, received)) => {
+                    used.insert(send);
+                    last_received = received;
+                }
+                None => {
+                    let reason = reason.unwrap_or_else(|| {
+                        let elsewhere = self
+                            .trace
+                            .of_kind("send")
+                            .into_iter()
+                            .find(|s| s.text() == text && !on_channel(s))
+                            .and_then(|s| self.trace.label(s.source, s.arg_u("channel")?));
+                        match elsewhere {
+                            Some(label) => format!(
+                                "{text} was never sent on {called} (it went through a {label} instead)"
+                            ),
+                            None => format!("{text} was never sent on {called}"),
+                        }
+                    });
+                    self.fail(format!("{reason}: {}", messages.meaning), &shows);
+                }
+            }
+        }
+        self
+    }
+
+    /// Every message of the timeline, a line per channel, for a failure.
+    fn messages_summary(&self) -> String {
+        let mut by: BTreeMap<(String, String, u64), Vec<&str>> = BTreeMap::new();
+        for event in self
+            .trace
+            .of_kind("send")
+            .into_iter()
+            .chain(self.trace.of_kind("recv"))
+        {
+            let label = event
+                .arg_u("channel")
+                .and_then(|c| self.trace.label(event.source, c))
+                .unwrap_or("?")
+                .to_owned();
+            let verb = if event.kind == "send" {
+                "sent"
+            } else {
+                "received"
+            };
+            by.entry((label, verb.to_owned(), event.track))
+                .or_default()
+                .push(event.text());
+        }
+        if by.is_empty() {
+            return "    no message was sent or received\n".into();
+        }
+        let mut out = String::new();
+        for ((label, verb, track), texts) in by {
+            let shown: Vec<&str> = texts.iter().take(10).copied().collect();
+            let more = if texts.len() > 10 { " …" } else { "" };
+            let _ = writeln!(
+                out,
+                "    {} {verb} on the {label}: {}{more}",
+                self.process_name(track),
+                shown.join(" ")
+            );
+        }
+        out
+    }
+
+    /// Panics unless the processes of `by` made exactly their number of
+    /// updates of the shared object labelled `object`: each a read and,
+    /// next, a write by the same process of the value read plus `step`;
+    /// with `locked`, both inside one hold of the object's own lock. See
+    /// [`Updates`].
+    #[track_caller]
+    pub fn assert_updates(&self, updates: &Updates<'_>) -> &Self {
+        let called = updates.called;
+        let names: BTreeSet<&str> = updates.by.iter().map(|(name, _)| *name).collect();
+        let candidates = self.objects_labelled(updates.object);
+        // The object the named processes wrote most.
+        let key = candidates.iter().copied().max_by_key(|&key| {
+            self.data_events(key, &["write"])
+                .iter()
+                .filter(|w| names.contains(self.process_name(w.track)))
+                .count()
+        });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
+                    updates.object, updates.meaning
+                ),
+                "",
+            );
+        };
+        if let Err(reason) = self.updates_made(key, updates, &names) {
+            let shows = self.writes_summary(key, called);
+            self.fail(format!("{reason}: {}", updates.meaning), &shows);
+        }
+        self
+    }
+
+    /// Ok if the processes of `names` made their updates of `key` as
+    /// `updates` says; otherwise what is wrong.
+    fn updates_made(
+        &self,
+        key: (u64, u64),
+        updates: &Updates<'_>,
+        names: &BTreeSet<&str>,
+    ) -> Result<(), String> {
+        let called = updates.called;
+        let lock = self.trace.guards.get(&key).copied();
+        if updates.locked && lock.is_none() {
+            return Err(format!("{called} has no lock of its own in the timeline"));
+        }
+        let accesses = self.data_events(key, &["read", "write"]);
+        let mut made: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut tracks: BTreeMap<u64, Vec<&Recorded>> = BTreeMap::new();
+        for access in accesses {
+            if names.contains(self.process_name(access.track)) {
+                tracks.entry(access.track).or_default().push(access);
+            }
+        }
+        for (track, events) in tracks {
+            let who = self.process_name(track);
+            let spans = match lock {
+                Some(lock) if updates.locked => self.holds(key.0, lock, track),
+                _ => Vec::new(),
+            };
+            let mut last_read: Option<&Recorded> = None;
+            for event in events {
+                if event.kind == "read" {
+                    last_read = Some(event);
+                    continue;
+                }
+                let Some(read) = last_read.take() else {
+                    return Err(format!(
+                        "{who} wrote {} into {called} without reading it just before ({event})",
+                        event.text()
+                    ));
+                };
+                let (Ok(old), Ok(new)) =
+                    (read.text().parse::<i128>(), event.text().parse::<i128>())
+                else {
+                    return Err(format!(
+                        "{who} read {:?} and wrote {:?}: not whole numbers",
+                        read.text(),
+                        event.text()
+                    ));
+                };
+                if new - old != i128::from(updates.step) {
+                    return Err(format!(
+                        "{who} read {old} from {called} and wrote {new}: an update adds {}",
+                        updates.step
+                    ));
+                }
+                if updates.locked {
+                    match (
+                        Self::hold_at(&spans, read.ns),
+                        Self::hold_at(&spans, event.ns),
+                    ) {
+                        (Some(a), Some(b)) if a == b => {}
+                        (Some(_), Some(_)) => {
+                            return Err(format!(
+                                "{who} read {called} under one hold of its lock and wrote it under another ({read}, then {event}): in between another process may update it, and that update is lost"
+                            ));
+                        }
+                        (None, _) | (_, None) => {
+                            return Err(format!(
+                                "{who} updated {called} without holding its lock ({read}, then {event})"
+                            ));
+                        }
+                    }
+                }
+                *made.entry(who).or_default() += 1;
+            }
+        }
+        for (name, expected) in updates.by {
+            let actual = made.get(name).copied().unwrap_or(0);
+            if actual != *expected {
+                return Err(format!(
+                    "{name} made {actual} updates of {called}, not {expected}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Panics unless producers and consumers ran in distinct processes
+    /// (each name at least once) and waited on two semaphores in
+    /// opposite roles: every producer acquired the one every consumer
+    /// released (`empty`: a free slot) and released the one every
+    /// consumer acquired (`full`: an item). See [`ProducersConsumers`].
+    #[track_caller]
+    pub fn assert_producers_and_consumers(&self, roles: &ProducersConsumers<'_>) -> &Self {
+        if let Err(reason) = self.roles_on_semaphores(roles) {
+            self.fail(
+                format!("{reason}: {}", roles.meaning),
+                &self.semaphores_summary(),
+            );
+        }
+        self
+    }
+
+    /// The tracks of the processes named `names`, or which one never ran.
+    fn role_tracks(&self, names: &[&str], role: &str) -> Result<BTreeSet<u64>, String> {
+        let mut all = BTreeSet::new();
+        for name in names {
+            let found = self.tracks_named(name);
+            if found.is_empty() {
+                return Err(format!("no process named {name} ran (the {role}s)"));
+            }
+            all.extend(found);
+        }
+        Ok(all)
+    }
+
+    /// The semaphores that every one of `tracks` recorded `kind` on (an
+    /// acquire or a release), or which one recorded none.
+    fn common_semaphores(
+        &self,
+        tracks: &BTreeSet<u64>,
+        kind: &str,
+        role: &str,
+    ) -> Result<BTreeSet<(u64, u64)>, String> {
+        let mut common: Option<BTreeSet<(u64, u64)>> = None;
+        for &track in tracks {
+            let mine: BTreeSet<(u64, u64)> = self
+                .trace
+                .of_kind(kind)
+                .into_iter()
+                .filter(|e| e.track == track)
+                .filter_map(|e| Some((e.source, e.arg_u("semaphore")?)))
+                .collect();
+            if mine.is_empty() {
+                let verb = if kind == "sem_acquire" {
+                    "acquired"
+                } else {
+                    "released"
+                };
+                return Err(format!(
+                    "{} ({role}) never {verb} a semaphore",
+                    self.process_name(track)
+                ));
+            }
+            common = Some(match common {
+                None => mine,
+                Some(so_far) => so_far.intersection(&mine).copied().collect(),
+            });
+        }
+        Ok(common.unwrap_or_default())
+    }
+
+    /// Ok if producers and consumers are distinct processes on two
+    /// semaphores in opposite roles; otherwise what is wrong.
+    fn roles_on_semaphores(&self, roles: &ProducersConsumers<'_>) -> Result<(), String> {
+        let producers = self.role_tracks(roles.producers, "producer")?;
+        let consumers = self.role_tracks(roles.consumers, "consumer")?;
+        if let Some(both) = producers.intersection(&consumers).next() {
+            return Err(format!(
+                "{} both produced and consumed: producers and consumers must be different processes",
+                self.process_name(*both)
+            ));
+        }
+        let empty: BTreeSet<_> = self
+            .common_semaphores(&producers, "sem_acquire", "producer")?
+            .intersection(&self.common_semaphores(&consumers, "sem_release", "consumer")?)
+            .copied()
+            .collect();
+        let full: BTreeSet<_> = self
+            .common_semaphores(&producers, "sem_release", "producer")?
+            .intersection(&self.common_semaphores(&consumers, "sem_acquire", "consumer")?)
+            .copied()
+            .collect();
+        if empty.is_empty() {
+            return Err("no semaphore was acquired by every producer and released by every consumer (the free slots, `empty`)".into());
+        }
+        if full.is_empty() {
+            return Err("no semaphore was released by every producer and acquired by every consumer (the items, `full`)".into());
+        }
+        if empty.len() == 1 && empty == full {
+            return Err("producers and consumers acquired and released one and the same semaphore: free slots and items need one each".into());
+        }
+        Ok(())
+    }
+
+    /// Panics unless the processes named in `names` were running at the
+    /// same time: each was started (forked; ipc-core dates a child's spawn
+    /// at its fork) before any of them was joined, or ended when nobody
+    /// joined it. A process that never ran fails it too.
+    #[track_caller]
+    pub fn assert_concurrent(&self, names: &[&str], meaning: &str) -> &Self {
+        let mut lives = Vec::new();
+        for name in names {
+            let spawn = self
+                .trace
+                .of_kind("spawn")
+                .into_iter()
+                .find(|e| self.process_name(e.track) == *name);
+            let Some(spawn) = spawn else {
+                self.fail(format!("no process named {name} ran: {meaning}"), "");
+            };
+            let track = self.track(spawn.track);
+            let joined = self.trace.of_kind("join").into_iter().find(|j| {
+                track.is_some_and(|t| j.source == t.source && j.arg("child") == Some(t.pid))
+            });
+            let exit = self
+                .trace
+                .of_kind("exit")
+                .into_iter()
+                .find(|e| e.track == spawn.track);
+            let end = joined.or(exit).map_or(u64::MAX, |e| e.ns);
+            lives.push((*name, spawn.ns, end));
+        }
+        for (late, start, _) in &lives {
+            if let Some((early, _, _)) = lives.iter().find(|(_, _, end)| end < start) {
+                self.fail(
+                    format!(
+                        "{late} was started only after {early} had ended and been joined: {meaning}"
+                    ),
+                    "",
+                );
+            }
+        }
+        self
+    }
+
+    /// Who acquired and released which semaphore, for a failure.
+    fn semaphores_summary(&self) -> String {
+        let mut by: BTreeMap<(u64, &str), BTreeSet<String>> = BTreeMap::new();
+        for kind in ["sem_acquire", "sem_release"] {
+            for event in self.trace.of_kind(kind) {
+                let label = event
+                    .arg_u("semaphore")
+                    .and_then(|s| self.trace.label(event.source, s))
+                    .unwrap_or("?");
+                by.entry((event.track, kind)).or_default().insert(format!(
+                    "{label} #{}",
+                    event.arg_u("semaphore").unwrap_or(0)
+                ));
+            }
+        }
+        if by.is_empty() {
+            return "    no semaphore was acquired or released\n".into();
+        }
+        let mut out = String::new();
+        for ((track, kind), semaphores) in by {
+            let verb = if kind == "sem_acquire" {
+                "acquired"
+            } else {
+                "released"
+            };
+            let _ = writeln!(
+                out,
+                "    {} {verb} {}",
+                self.process_name(track),
+                semaphores.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// A parsed timeline of events `(kind, ns, pid, extra args)`, each pid
+    /// its own process `p{pid}` (pid 1 first), with `objects` and
+    /// `guards`.
+    fn evidence(events: &[(&str, u64, u64, Value)], objects: Value, guards: Value) -> Evidence {
+        let mut trace = Vec::new();
+        let pids: BTreeSet<u64> = events.iter().map(|e| e.2).collect();
+        for pid in &pids {
+            trace.push(json!({"ph": "M", "name": "process_name", "pid": pid, "tid": pid,
+                "args": {"name": format!("p{pid} (pid {pid})"), "pid": pid, "process": format!("p{pid}")}}));
+        }
+        for (kind, ns, pid, extra) in events {
+            let mut args = json!({"ipc": kind, "ns": ns, "pid": pid, "process": format!("p{pid}")});
+            args.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            trace.push(json!({"ph": "i", "name": kind, "pid": pid, "tid": pid,
+                "ts": *ns as f64 / 1000.0, "args": args}));
+        }
+        let doc = json!({"otherData": {"format": "ipc-lab trace 1", "sources": [{"dropped": 0}],
+            "objects": objects, "guards": guards}, "traceEvents": trace});
+        let run = crate::run("true", &[]);
+        Evidence {
+            run,
+            trace: parse_json(&doc.to_string()).unwrap(),
+            inputs: Inputs::seeded(3).to_string(),
+        }
+    }
+
+    fn message(result: std::thread::Result<()>) -> String {
+        let payload = result.expect_err("the check passed");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn spawns() -> Vec<(&'static str, u64, u64, Value)> {
+        vec![
+            ("spawn", 0, 1, json!({"parent": 0})),
+            ("spawn", 5, 2, json!({"parent": 1})),
+        ]
+    }
+
+    fn square_two(writer: u64) -> Evidence {
+        let mut events = spawns();
+        events.extend([
+            (
+                "write",
+                10,
+                writer,
+                json!({"object": 3, "index": 0, "text": "9"}),
+            ),
+            (
+                "write",
+                11,
+                writer,
+                json!({"object": 3, "index": 1, "text": "64"}),
+            ),
+            ("read", 20, 1, json!({"object": 3, "text": "[9, 64]"})),
+        ]);
+        evidence(
+            &events,
+            json!({"0:3": "array", "0:2": "lock"}),
+            json!({"0:3": 2}),
+        )
+    }
+
+    fn squares() -> Vec<String> {
+        vec!["9".into(), "64".into()]
+    }
+
+    #[test]
+    fn squares_written_by_the_child_and_read_after_cross() {
+        let values = squares();
+        square_two(2).assert_data_crossed(&Crossing {
+            object: "array",
+            called: "the shared Array",
+            values: &values,
+            writers: &["p2"],
+            meaning: "m",
+            ..Crossing::default()
+        });
+    }
+
+    #[test]
+    fn squares_written_by_the_first_process_are_named() {
+        let values = squares();
+        let said = message(std::panic::catch_unwind(|| {
+            square_two(1).assert_data_crossed(&Crossing {
+                object: "array",
+                called: "the shared Array",
+                values: &values,
+                meaning: "the squares were not computed in the child",
+                ..Crossing::default()
+            });
+        }));
+        assert!(
+            said.starts_with("no process but p1 wrote 9 into the shared Array at index 0: the squares were not computed in the child"),
+            "{said}"
+        );
+        assert!(said.contains("IPC_LAB_CHECK_SEED=3"), "{said}");
+        assert!(
+            said.contains("p1 wrote the shared Array (object 3): [0]=9 [1]=64"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_read_before_the_write_does_not_count() {
+        let mut events = spawns();
+        events.extend([
+            ("read", 8, 1, json!({"object": 3, "text": "[9, 64]"})),
+            (
+                "write",
+                10,
+                2,
+                json!({"object": 3, "index": 0, "text": "9"}),
+            ),
+            (
+                "write",
+                11,
+                2,
+                json!({"object": 3, "index": 1, "text": "64"}),
+            ),
+        ]);
+        let e = evidence(&events, json!({"0:3": "array"}), json!({}));
+        let values = squares();
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_data_crossed(&Crossing {
+                object: "array",
+                called: "the shared Array",
+                values: &values,
+                meaning: "m",
+                ..Crossing::default()
+            });
+        }));
+        assert!(
+            said.starts_with(
+                "p1 did not read 9 from the shared Array at index 0 after p2 wrote it"
+            ),
+            "{said}"
+        );
+    }
+
+    fn counter(read_then_write_in_one_hold: bool) -> Evidence {
+        let mut events = spawns();
+        events.push(("lock_acquire", 10, 2, json!({"lock": 2})));
+        events.push(("read", 11, 2, json!({"object": 3, "index": 0, "text": "0"})));
+        if !read_then_write_in_one_hold {
+            events.push(("lock_release", 12, 2, json!({"lock": 2})));
+            events.push(("lock_acquire", 13, 2, json!({"lock": 2})));
+        }
+        events.push((
+            "write",
+            14,
+            2,
+            json!({"object": 3, "index": 0, "text": "1"}),
+        ));
+        events.push(("lock_release", 15, 2, json!({"lock": 2})));
+        evidence(
+            &events,
+            json!({"0:3": "value", "0:2": "lock"}),
+            json!({"0:3": 2}),
+        )
+    }
+
+    fn locked_updates(e: &Evidence) {
+        e.assert_updates(&Updates {
+            object: "value",
+            called: "the shared Value",
+            by: &[("p2", 1)],
+            step: 1,
+            locked: true,
+            meaning: "updates are lost",
+        });
+    }
+
+    #[test]
+    fn an_update_inside_one_hold_counts() {
+        locked_updates(&counter(true));
+    }
+
+    #[test]
+    fn an_update_over_two_holds_is_named() {
+        let said = message(std::panic::catch_unwind(|| locked_updates(&counter(false))));
+        assert!(
+            said.starts_with(
+                "p2 read the shared Value under one hold of its lock and wrote it under another"
+            ),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn messages_between_two_processes_cross_and_a_self_sent_one_does_not() {
+        let mut events = spawns();
+        events.extend([
+            ("send", 10, 2, json!({"channel": 4, "msg": 1, "text": "16"})),
+            ("recv", 11, 1, json!({"channel": 4, "msg": 1, "text": "16"})),
+            ("send", 12, 1, json!({"channel": 4, "msg": 2, "text": "25"})),
+            ("recv", 13, 1, json!({"channel": 4, "msg": 2, "text": "25"})),
+        ]);
+        let e = evidence(&events, json!({"0:4": "queue"}), json!({}));
+        let crossed = vec!["16".to_string()];
+        e.assert_messages_crossed(&Messages {
+            channel: "queue",
+            called: "the Queue",
+            texts: &crossed,
+            sender: Some("p2"),
+            receiver: Some("p1"),
+            in_order: true,
+            meaning: "m",
+        });
+        let both = vec!["16".to_string(), "25".to_string()];
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_messages_crossed(&Messages {
+                channel: "queue",
+                called: "the Queue",
+                texts: &both,
+                meaning: "the squares did not go from p1 to p2",
+                ..Messages::default()
+            });
+        }));
+        assert!(
+            said.starts_with("25 was sent on the Queue and received from it by p1 itself"),
+            "{said}"
+        );
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_messages_crossed(&Messages {
+                channel: "pipe",
+                called: "the pipe",
+                texts: &crossed,
+                meaning: "m",
+                ..Messages::default()
+            });
+        }));
+        assert!(
+            said.starts_with("16 was never sent on the pipe (it went through a queue instead)"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn producers_and_consumers_on_two_semaphores() {
+        let mut events = spawns();
+        events.extend([
+            ("spawn", 6, 3, json!({"parent": 1})),
+            ("sem_acquire", 10, 2, json!({"semaphore": 5})),
+            ("sem_release", 11, 2, json!({"semaphore": 6})),
+            ("sem_acquire", 12, 3, json!({"semaphore": 6})),
+            ("sem_release", 13, 3, json!({"semaphore": 5})),
+        ]);
+        let e = evidence(
+            &events,
+            json!({"0:5": "semaphore (initial value 2)", "0:6": "semaphore (initial value 0)"}),
+            json!({}),
+        );
+        e.assert_producers_and_consumers(&ProducersConsumers {
+            producers: &["p2"],
+            consumers: &["p3"],
+            meaning: "m",
+        });
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_producers_and_consumers(&ProducersConsumers {
+                producers: &["p2"],
+                consumers: &["p2"],
+                meaning: "m",
+            });
+        }));
+        assert!(said.starts_with("p2 both produced and consumed"), "{said}");
+    }
+}

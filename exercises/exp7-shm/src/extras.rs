@@ -1,0 +1,78 @@
+//! What exp7-shm adds around the seed: `--numbers`, another list to
+//! square than the seed's `[1, 2, 3, 4]`.
+
+use std::ops::RangeInclusive;
+use std::sync::OnceLock;
+
+use crate::MYLIST;
+
+/// The list `--numbers` gave, once given.
+static INSTEAD: OnceLock<Vec<i32>> = OnceLock::new();
+
+/// Makes [`crate::run`] square `numbers` instead of the seed's
+/// [`MYLIST`] (`--numbers`); `main` calls it once, before the run. (The
+/// menu of exp7 runs the seed's list.)
+pub fn square_instead(numbers: Numbers) {
+    // Only main calls it, once: a second list would be ignored.
+    let _ = INSTEAD.set(numbers.0);
+}
+
+/// The list the run squares: the seed's, or the one `--numbers` gave.
+///
+/// ```
+/// assert_eq!(exp7_shm::extras::mylist(), [1, 2, 3, 4]);
+/// ```
+pub fn mylist() -> Vec<i32> {
+    INSTEAD.get().cloned().unwrap_or_else(|| MYLIST.to_vec())
+}
+
+/// How many numbers `--numbers` takes.
+pub const COUNT: RangeInclusive<usize> = 1..=16;
+
+/// The numbers `--numbers` takes: their squares fit an `i32`, and so does
+/// the sum of sixteen of them (1.6 × 10⁹ < 2³¹).
+pub const NUMBERS: RangeInclusive<i32> = -10_000..=10_000;
+
+/// The list `--numbers` gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbers(pub Vec<i32>);
+
+/// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
+/// in [`NUMBERS`] (`3,8,5`, `-7`), or the rule in words.
+///
+/// ```
+/// use exp7_shm::extras::{Numbers, numbers};
+/// assert_eq!(numbers("3, 8,5"), Ok(Numbers(vec![3, 8, 5])));
+/// assert_eq!(numbers("-7"), Ok(Numbers(vec![-7])));
+/// for bad in ["", "1,,2", "x", "10001", "1.5", &"1,".repeat(17)] {
+///     assert!(numbers(bad).unwrap_err().contains("from -10000 to 10000"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn numbers(text: &str) -> Result<Numbers, String> {
+    let rule = || {
+        format!(
+            "expected a comma-separated list of {} to {} whole numbers from {} to {} (their squares and the sum fit a C int)",
+            COUNT.start(),
+            COUNT.end(),
+            NUMBERS.start(),
+            NUMBERS.end()
+        )
+    };
+    let numbers: Vec<i32> = text
+        .split(',')
+        .map(|item| {
+            item.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| NUMBERS.contains(n))
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(rule)?;
+    if !COUNT.contains(&numbers.len()) {
+        return Err(rule());
+    }
+    Ok(Numbers(numbers))
+}
