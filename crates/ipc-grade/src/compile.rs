@@ -171,15 +171,21 @@ fn test_build_args(krates: &[String]) -> Vec<String> {
     args
 }
 
-/// A digest of the reference's files (names and contents) and of the
-/// toolchain: the name of its base.
+/// A digest of the reference's build inputs (the names and contents of
+/// its `.rs`, `.toml` and `.lock` files) and of the toolchain: the name of
+/// its base. A handout or a script changed does not call for a new base:
+/// the runs read those from the reference itself.
 ///
 /// # Errors
 /// A file that cannot be read.
 pub fn reference_hash(ws: &Workspace, sysroot: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(sysroot.as_os_str().as_encoded_bytes());
-    for file in ws.files()? {
+    let built_from = |file: &Path| {
+        file.extension()
+            .is_some_and(|e| e == "rs" || e == "toml" || e == "lock")
+    };
+    for file in ws.files()?.into_iter().filter(|f| built_from(f)) {
         let bytes = fs::read(ws.root().join(&file))
             .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
         hasher.update(file.as_os_str().as_encoded_bytes());
