@@ -240,6 +240,16 @@ fn bad_usage_exits_with_2_and_says_why() {
         inside.to_str().unwrap(),
     ])
     .assert_bad_usage("inside the class");
+    // A second grader on the same class and output directory says the
+    // first holds it (here the test holds it).
+    let out = dir.join("class-grades");
+    std::fs::create_dir_all(&out).unwrap();
+    let held = ipc_grade::work::Lock::try_exclusive(&out.join(".lock"))
+        .unwrap()
+        .unwrap();
+    grade(&["grade", "--class", class.to_str().unwrap()])
+        .assert_bad_usage("another grader is writing");
+    drop(held);
     assert!(
         !dir.join("new").exists(),
         "a refused command wrote its output"

@@ -321,6 +321,29 @@ fn the_instructors_loop_on_every_experiment() {
         );
     }
 
+    // Carol: exp7-shm costs its own points only.
+    let carol = report("carol");
+    let by_crate = |name: &str| {
+        carol["crates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["crate"] == name)
+            .unwrap_or_else(|| panic!("carol: no {name}: {carol}"))
+            .clone()
+    };
+    let shm = by_crate("exp7-shm");
+    assert!(
+        shm["build_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no_such_function")),
+        "{shm}"
+    );
+    assert_eq!(shm["score"], 0.0, "{shm}");
+    let value = by_crate("exp11-value");
+    assert!(value.get("build_error").is_none(), "{value}");
+    assert_eq!(value["score"], value["total"], "{value}");
+
     // The hostile solution fails, and nothing of it is left.
     let hostile = checks(&report("hostile"));
     let run = hostile
