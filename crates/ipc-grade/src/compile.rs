@@ -151,9 +151,29 @@ pub fn crate_of(src: &Path, root: &Path) -> Option<String> {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
 }
 
+/// The program `scripts/clean.sh` runs, built into the base: checks find
+/// it through `IPC_LAB_CLEAN` (they cannot build).
+pub const CLEAN_PROGRAM: &str = "debug/ipc-lab-clean";
+
+/// The `cargo` arguments that build `ipc-lab-clean`.
+fn clean_build_args() -> Vec<String> {
+    [
+        "build",
+        "--locked",
+        "--offline",
+        "--message-format=json",
+        "-p",
+        "ipc-core",
+        "--bin",
+        "ipc-lab-clean",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The `cargo` arguments that build `krate`'s integration tests (and so
 /// its programs).
-fn test_build_args(krates: &[String]) -> Vec<String> {
+pub fn test_build_args(krates: &[String]) -> Vec<String> {
     let mut args: Vec<String> = [
         "test",
         "--no-run",
@@ -230,15 +250,17 @@ pub fn base(
     fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     own(&dir, ns.changes_user().then_some(BASE_UID))?;
     let experiments = ws.experiments()?;
-    let built = cargo_in_namespaces(ns, ws.root(), &[], &dir, BASE_UID, &experiments, timeout)?;
-    if let Some(error) = built
-        .fatal
-        .or_else(|| built.errors.values().next().map(|e| e.join("\n")))
-    {
-        return Err(Error::Failed(format!(
-            "the reference does not build in namespaces: {}",
-            libtest::cap(&error)
-        )));
+    for args in [test_build_args(&experiments), clean_build_args()] {
+        let built = cargo_in_namespaces(ns, ws.root(), &[], &dir, BASE_UID, &args, timeout)?;
+        if let Some(error) = built
+            .fatal
+            .or_else(|| built.errors.values().next().map(|e| e.join("\n")))
+        {
+            return Err(Error::Failed(format!(
+                "the reference does not build in namespaces: {}",
+                libtest::cap(&error)
+            )));
+        }
     }
     workspace::write_file(&dir.join(COMPLETE), hash.as_bytes())?;
     // Older bases go; a slot made from one keeps its hard links.
@@ -360,9 +382,9 @@ fn own(dir: &Path, uid: Option<u32>) -> Result<()> {
     Ok(())
 }
 
-/// Builds the tests of `krates` in namespaces: the reference at
-/// [`isolation::TREE`] with `sources` over it, `target` as the build
-/// directory, as `uid`.
+/// Runs `cargo ARGS` (a build: [`test_build_args`]) in namespaces: the
+/// reference at [`isolation::TREE`] with `sources` over it, `target` as the
+/// build directory, as `uid`.
 ///
 /// # Errors
 /// [`Error::Interrupted`]; the run could not be made.
@@ -372,12 +394,12 @@ pub fn cargo_in_namespaces(
     sources: &[(PathBuf, PathBuf)],
     target: &Path,
     uid: u32,
-    krates: &[String],
+    cargo_args: &[String],
     timeout: Duration,
 ) -> Result<Built> {
     let cargo = ns.sysroot().join("bin/cargo");
     let mut command: Vec<std::ffi::OsString> = vec![cargo.into()];
-    command.extend(test_build_args(krates).into_iter().map(Into::into));
+    command.extend(cargo_args.iter().map(Into::into));
     let mut env: Vec<(String, std::ffi::OsString)> = CARGO_ENV
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).into()))

@@ -536,7 +536,7 @@ impl InNamespaces<'_> {
             &self.sources,
             &target,
             self.slot.uid(),
-            &[krate.to_owned()],
+            &compile::test_build_args(&[krate.to_owned()]),
             self.grader.options.build_timeout,
         )?;
         compile::seal(&built, &target)?;
@@ -549,6 +549,12 @@ impl InNamespaces<'_> {
         let mut env = vec![
             ("RUST_BACKTRACE".to_owned(), "0".into()),
             ("CARGO_TARGET_DIR".to_owned(), isolation::TARGET.into()),
+            (
+                "IPC_LAB_CLEAN".to_owned(),
+                Path::new(isolation::TARGET)
+                    .join(compile::CLEAN_PROGRAM)
+                    .into(),
+            ),
         ];
         if let Some(seed) = std::env::var_os("IPC_LAB_CHECK_SEED") {
             env.push(("IPC_LAB_CHECK_SEED".into(), seed));

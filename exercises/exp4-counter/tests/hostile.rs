@@ -71,6 +71,18 @@ fn content_and_mode(path: &Path) -> (Vec<u8>, u32) {
     )
 }
 
+/// What a planted file is: its size, time and mode, and its content when
+/// this user may read it (a mode of 000 keeps out every user but root).
+fn state(path: &Path) -> (Option<Vec<u8>>, u64, Option<std::time::SystemTime>, u32) {
+    let meta = std::fs::metadata(path).unwrap();
+    (
+        std::fs::read(path).ok(),
+        meta.len(),
+        meta.modified().ok(),
+        meta.permissions().mode() & 0o7777,
+    )
+}
+
 /// A runtime failure: exit 1, no panic, nothing on stdout, `message` on
 /// stderr.
 fn assert_fails_with(run: &Run, message: &str) {
@@ -167,7 +179,7 @@ fn a_name_taken_with_another_mode_is_refused_and_left_as_it_was() {
         let taken = Planted::new(&format!("taken-{mode:o}"));
         std::fs::write(taken.path(), "someone else's\n").unwrap();
         std::fs::set_permissions(taken.path(), std::fs::Permissions::from_mode(mode)).unwrap();
-        let before = content_and_mode(&taken.path());
+        let before = state(&taken.path());
         let run = run(BIN, &["--fast", "--ticks", "3", "--name", taken.name()]);
         assert_fails_with(
             &run,
@@ -176,7 +188,7 @@ fn a_name_taken_with_another_mode_is_refused_and_left_as_it_was() {
                 taken.name()
             ),
         );
-        assert_eq!(content_and_mode(&taken.path()), before, "{run}");
+        assert_eq!(state(&taken.path()), before, "{run}");
     }
 }
 

