@@ -84,8 +84,7 @@ pub fn run(seed: Option<u64>) -> Result<()> {
     // STUDENT: start p1 squaring the first `half` and p2 the rest, both at once; then join both
     let p1 = Process::spawn("p1", || square(&numbers, &squares, 0..half))?;
     let p2 = Process::spawn("p2", || square(&numbers, &squares, half..numbers.len()))?;
-    let mut processes = [p1, p2];
-    join_all_ok(&mut processes)?;
+    join_all_ok(&mut [p1, p2])?;
     // END STUDENT
 
     say!("Squares (in main program): {}", squares.to_list()?)?;

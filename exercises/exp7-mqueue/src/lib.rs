@@ -41,10 +41,7 @@ pub fn sender(queue: &MessageQueue, messages: &[(&str, u32)]) -> Result<()> {
     for &(message, priority) in messages {
         match queue.try_send(message.as_bytes(), priority) {
             Err(Error::WouldBlock) => {
-                say!(
-                    "The queue is full ({}): waiting for a receiver to make room",
-                    queue.attributes()?
-                )?;
+                say_full(queue)?;
                 queue.send(message.as_bytes(), priority)?;
             }
             other => other?,
@@ -53,6 +50,12 @@ pub fn sender(queue: &MessageQueue, messages: &[(&str, u32)]) -> Result<()> {
     }
     // END STUDENT
     Ok(())
+}
+
+/// Says that `queue` is full and the sender waits for room.
+fn say_full(queue: &MessageQueue) -> Result<()> {
+    let attributes = queue.attributes()?;
+    say!("The queue is full ({attributes}): waiting for a receiver to make room")
 }
 
 /// The receiver: receives every message in the queue, highest priority

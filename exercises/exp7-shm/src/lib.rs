@@ -41,8 +41,7 @@ pub fn run() -> Result<()> {
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     // STUDENT: start process `p1` running `square_list` (Process::spawn), then wait for it
-    let mut p1 = Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?;
-    p1.join_ok()?;
+    Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?.join_ok()?;
     // END STUDENT
 
     say!("Result(in main program): {}", result.to_list()?)?;

@@ -60,12 +60,11 @@ pub fn run_menu(input: &mut impl BufRead, prompt: bool) -> Result<()> {
             .take(MAX_LINE)
             .read_until(b'\n', &mut line)
             .map_err(|e| Error::InvalidArgument(format!("reading the choice: {e}")))?;
-        if read == 0 {
-            // End of input: leave as choice 4 would.
-            say!("{EXITING}")?;
-            return Ok(());
-        }
-        let choice = std::str::from_utf8(&line).ok().and_then(Choice::parse);
+        // End of input: leave as choice 4 would.
+        let choice = match read {
+            0 => Some(Choice::Exit),
+            _ => std::str::from_utf8(&line).ok().and_then(Choice::parse),
+        };
         // STUDENT: run the experiment `choice` names (exp7_shm::run(), …); 4 exits; else error
         match choice {
             Some(Choice::SharedMemory) => exp7_shm::run()?,
