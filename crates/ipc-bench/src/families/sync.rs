@@ -2,6 +2,8 @@
 //! raw floor and Python's own: a `Semaphore(1)` acquired and released by 1
 //! and 4 processes, an `Event` ping-pong between two processes (two
 //! events, one each way), and a `Barrier` of 4 parties, round after round.
+//! The floors spin before they sleep, as ipc-core does; the raw `sem_t`
+//! and the plain futex barrier, which sleep at once, stand as references.
 
 use super::{Job, Measurer, Plan};
 use crate::ipc;
@@ -19,14 +21,24 @@ pub(crate) const BARRIER_PARTIES: usize = 4;
 
 /// Every row with its number of processes, each floor right before what
 /// is held to it.
-const ROWS: [(Mech, Measurer, usize); 8] = [
+const ROWS: [(Mech, Measurer, usize); 11] = [
     (Mech::RawSem, raw::semaphore_pairs, SEMAPHORE_PROCESSES[0]),
+    (
+        Mech::RawSemSpin,
+        raw::spin_semaphore_pairs,
+        SEMAPHORE_PROCESSES[0],
+    ),
     (
         Mech::Semaphore,
         ipc::semaphore_pairs,
         SEMAPHORE_PROCESSES[0],
     ),
     (Mech::RawSem, raw::semaphore_pairs, SEMAPHORE_PROCESSES[1]),
+    (
+        Mech::RawSemSpin,
+        raw::spin_semaphore_pairs,
+        SEMAPHORE_PROCESSES[1],
+    ),
     (
         Mech::Semaphore,
         ipc::semaphore_pairs,
@@ -39,6 +51,11 @@ const ROWS: [(Mech, Measurer, usize); 8] = [
     ),
     (Mech::Event, ipc::event_round_trip, EVENT_PROCESSES),
     (Mech::RawBarrier, raw::barrier_rounds, BARRIER_PARTIES),
+    (
+        Mech::RawBarrierSpin,
+        raw::spin_barrier_rounds,
+        BARRIER_PARTIES,
+    ),
     (Mech::Barrier, ipc::barrier_rounds, BARRIER_PARTIES),
 ];
 
