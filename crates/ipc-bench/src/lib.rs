@@ -7,21 +7,29 @@
 //! * **throughput**: one way, messages and bytes per second;
 //! * **increments**: one shared counter bumped by 1 and 5 processes;
 //! * **synchronisation**: `Semaphore` acquire+release pairs by 1 and 4
-//!   processes, an `Event` ping-pong, `Barrier` rounds of 4 parties,
+//!   processes, an `Event` ping-pong, `Barrier` rounds of 4 parties;
+//! * **scaling** (`--scaling`): the `Queue` with 1+1 to 8+8 producers and
+//!   consumers, the `Value` by 1 to 16 processes, a `Barrier` of 2 to 16
+//!   parties, an `Event` ring and a `Semaphore` by 2 to 16 processes,
 //!
 //! for 8 B, 64 B, 4 KiB, 64 KiB and 1 MiB messages (where the mechanism
 //! takes them); and, past one machine, NATS request–reply and publish
 //! through a private `nats-server` on loopback (when one is installed:
 //! `scripts/install-nats.sh`). Each ipc-core figure stands beside its **raw floor**, the
-//! same mechanism written directly on the system calls (module `raw`, the
-//! bench's only `unsafe` code), and beside **Python's** `multiprocessing`
-//! where Python has the same thing (`scripts/bench_python.py`, run in the
-//! same process tree when `python3` exists).
+//! fastest way the bench knows to do the same job with the same copies and
+//! the same rule for waiting, written directly on the system calls and the
+//! atomics (module `raw`, the bench's only `unsafe` code); a row more than
+//! 10 % faster than its floor is marked "floor suspect" and fails the
+//! targets. Beside them stand **Python's** `multiprocessing` where Python
+//! has the same thing (`scripts/bench_python.py`, run in the same process
+//! tree when `python3` exists).
 //!
 //! `cargo run --release -p ipc-bench` prints the table; `--quick` takes
-//! under 20 s; `--format csv|json` for scripts; `--plot FILE` draws an SVG;
-//! `--cpus same|different|any` chooses where the two processes run. See
-//! `docs/performance.md` for a run and what it teaches.
+//! under 20 s; `--repeat N` gives each figure its spread over N runs;
+//! `--format csv|json` for scripts; `--plot FILE` draws an SVG;
+//! `--cpus same|different|any` chooses where the two processes run;
+//! `--check` fails on a missed target. See `docs/performance.md` for a run
+//! and what it teaches.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

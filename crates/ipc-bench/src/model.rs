@@ -381,13 +381,6 @@ impl Mech {
             .into_iter()
             .find(|m| m.info().script_name == Some(name))
     }
-
-    /// True for a raw floor that some ipc-core mechanism is held to (its
-    /// figures appear in the floor column); the others get rows of their
-    /// own.
-    pub(crate) fn is_a_floor(self) -> bool {
-        Mech::ALL.iter().any(|m| m.floor() == Some(self))
-    }
 }
 
 /// The kinds of measurement.
@@ -716,7 +709,6 @@ mod tests {
         for s in Section::ALL {
             assert_eq!(Section::from_id(s.id()), Some(s));
         }
-        assert!(Mech::RawPipe.is_a_floor() && !Mech::RawShmFutex.is_a_floor());
         for m in Mech::ALL {
             let info = m.info();
             assert_eq!(info.floor.is_some(), info.group == Group::Core, "{m:?}");

@@ -139,13 +139,13 @@ pub(crate) fn param_cell(section: Section, mech: Mech, param: usize) -> String {
 }
 
 /// The mechanisms with rows of their own: ipc-core's, then the raw floors
-/// no ipc-core mechanism is held to (the others are in the floor column),
-/// then the peers, then NATS (Python's are in the Python column).
+/// (a floor's figure is in the floor column of the ipc-core row held to
+/// it, and gets a row of its own only where there is no such row: see
+/// [`Report::rows`]), then the peers, then NATS (Python's are in the
+/// Python column).
 fn row_order() -> impl Iterator<Item = Mech> {
     let core = Mech::ALL.into_iter().filter(|m| m.group() == Group::Core);
-    let alone = Mech::ALL
-        .into_iter()
-        .filter(|m| m.group() == Group::Raw && !m.is_a_floor());
+    let alone = Mech::ALL.into_iter().filter(|m| m.group() == Group::Raw);
     let peers = Mech::ALL.into_iter().filter(|m| m.group() == Group::Peer);
     let net = Mech::ALL.into_iter().filter(|m| m.group() == Group::Net);
     core.chain(alone).chain(peers).chain(net)
@@ -179,6 +179,13 @@ impl Report {
         for mech in row_order() {
             for (key, measure) in &self.figures.map {
                 if key.section != section || key.mech != mech {
+                    continue;
+                }
+                // A floor already shown beside an ipc-core figure.
+                let beside_core = Mech::ALL.into_iter().any(|m| {
+                    m.floor() == Some(mech) && self.figures.get(section, m, key.param).is_some()
+                });
+                if mech.group() == Group::Raw && beside_core {
                     continue;
                 }
                 let with = |m: Option<Mech>| {
