@@ -243,6 +243,9 @@ fn panel(out: &mut String, p: &Panel<'_>, lines: &[Series]) {
     }
 }
 
+/// A panel by message size: its title, how a value reads, its lines.
+type Stream = (&'static str, fn(f64) -> String, Vec<Series>);
+
 /// A rate per second with an SI prefix: `12.3 M/s`.
 fn per_second(v: f64) -> String {
     let (value, unit) = if v >= 1e9 {
@@ -284,15 +287,13 @@ const CURVES: [(&str, &[Mech]); 5] = [
 ];
 
 pub(crate) fn svg(report: &Report) -> String {
-    let streams: Vec<(Section, &str, fn(f64) -> String, Vec<Series>)> = vec![
+    let streams: [Stream; 2] = [
         (
-            Section::RoundTrip,
             "Round trip, median (lower is better)",
             time,
             series(report, Section::RoundTrip, |_| true),
         ),
         (
-            Section::Throughput,
             "Throughput, bytes per second (higher is better)",
             bytes_rate,
             series(report, Section::Throughput, |_| true),
@@ -310,7 +311,7 @@ pub(crate) fn svg(report: &Report) -> String {
         .collect();
     let mut mechs: Vec<Mech> = streams
         .iter()
-        .flat_map(|s| s.3.iter().map(|l| l.0))
+        .flat_map(|s| s.2.iter().map(|l| l.0))
         .chain(scaling.iter().flat_map(|s| s.1.iter().map(|l| l.0)))
         .collect();
     mechs.sort();
@@ -355,7 +356,7 @@ pub(crate) fn svg(report: &Report) -> String {
             "One run: no spread to show.".to_string()
         })
     );
-    for (i, (_, title, label, lines)) in streams.iter().enumerate() {
+    for (i, (title, label, lines)) in streams.iter().enumerate() {
         panel(
             &mut out,
             &Panel {

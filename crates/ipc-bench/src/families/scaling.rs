@@ -24,9 +24,12 @@ pub(crate) const VALUE: [usize; 5] = [1, 2, 4, 8, 16];
 /// The Barrier's, the Event ring's and the Semaphore's points.
 pub(crate) const SYNC: [usize; 4] = [2, 4, 8, 16];
 
-/// Each curve: its points, and its rows, each floor before what is held
-/// to it.
-const CURVES: [(&[usize], &[(Mech, Measurer)]); 5] = [
+/// A curve: its numbers of processes, and its rows, each floor before what
+/// is held to it.
+type Curve = (&'static [usize], &'static [(Mech, Measurer)]);
+
+/// Every curve.
+const CURVES: [Curve; 5] = [
     (&QUEUE, &[(Mech::Queue, ipc::queue_scaling)]),
     (
         &VALUE,
