@@ -324,7 +324,7 @@ pub(crate) fn svg(report: &Report) -> String {
     let scaling_top = y + 20.0;
     let scaling_rows = scaling.len().div_ceil(3);
     if scaling_rows > 0 {
-        y = scaling_top + scaling_rows as f64 * (scaling_h + 80.0);
+        y = scaling_top + 40.0 + scaling_rows as f64 * (scaling_h + 80.0);
     }
     let legend_top = y;
     let legend_rows = mechs.len().div_ceil(4);
