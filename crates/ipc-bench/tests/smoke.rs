@@ -465,6 +465,32 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
 }
 
 #[test]
+fn check_fails_only_on_a_missed_target() {
+    let mut args = TINY.to_vec();
+    args.extend([
+        "--only",
+        "pipe,raw-pipe",
+        "--sizes",
+        "8",
+        "--no-python",
+        "--check",
+    ]);
+    let run = bench(&args);
+    run.assert_no_panic();
+    // Tiny runs time nothing worth a verdict: either way is fine, as long
+    // as a failure names what was missed and the report was printed.
+    match run.code() {
+        Some(0) => assert!(!run.stdout.contains("MISSED"), "{run}"),
+        Some(1) => {
+            assert!(run.stdout.contains("MISSED"), "{run}");
+            assert!(run.stderr.contains("missed: "), "{run}");
+        }
+        other => panic!("exit {other:?}\n{run}"),
+    }
+    run.assert_stdout_contains(&["Targets", "pipe round trip, 8 B"]);
+}
+
+#[test]
 fn bad_arguments_are_bad_usage() {
     for args in [
         &["--scale", "0"][..],
