@@ -930,16 +930,16 @@ pub(crate) fn spin_semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measur
     let holders = Holders::new()?;
     let (total, seconds) = repeat_in_workers(ctx, processes, |_| {
         if !(take() || spin(take)) {
-            loop {
+            // ipc-core's order: a try after the spin, then, before each
+            // sleep, another (a unit released meanwhile is taken without
+            // a sleep and a wake-up).
+            while !take() {
                 sleepers.fetch_add(1, Ordering::SeqCst);
                 let slept = futex_wait(count, 0);
                 if !matches!(slept, Ok(Wake::Woken)) {
                     sleepers.fetch_sub(1, Ordering::SeqCst);
                 }
                 slept?;
-                if take() {
-                    break;
-                }
             }
         }
         holders.inside();
