@@ -369,7 +369,7 @@ impl Mech {
             (Section::Sync | Section::Scaling, _) if barrier => "rounds/s",
             (Section::Scaling, Mech::Value | Mech::RawMutex | Mech::RawAtomic) => "increments/s",
             (Section::Scaling, Mech::Event | Mech::RawFlag) => "passes/s",
-            (Section::Scaling, Mech::Queue | Mech::QueueZeroCopy) => "msgs/s",
+            (Section::Scaling, Mech::Queue | Mech::QueueZeroCopy | Mech::RawShmSpin) => "msgs/s",
             (Section::Sync | Section::Scaling, _) => "pairs/s",
             _ => "msgs/s",
         }

@@ -272,7 +272,7 @@ fn per_second(v: f64) -> String {
 const CURVES: [(&str, &[Mech]); 5] = [
     (
         "Queue, 8 B msgs/s (N/2 producers, N/2 consumers)",
-        &[Mech::Queue],
+        &[Mech::Queue, Mech::RawShmSpin],
     ),
     ("Value + lock, increments/s", &[Mech::Value, Mech::RawMutex]),
     (

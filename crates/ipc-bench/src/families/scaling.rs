@@ -6,7 +6,7 @@
 //!
 //! | curve | processes | what a figure is |
 //! | --- | --- | --- |
-//! | `Queue` | 2, 4, 8, 16: half producers, half consumers | 8-byte messages per second, all consumers together |
+//! | `Queue` | 2, 4, 8, 16: half producers, half consumers | 8-byte messages per second, all consumers together (floor: a many-to-many ring on the atomics) |
 //! | `Value` + lock | 1, 2, 4, 8, 16 | increments per second (floor: the raw robust mutex) |
 //! | `Barrier` | 2, 4, 8, 16 parties | rounds per second (floor: the spinning raw barrier; also the plain futex barrier) |
 //! | `Event` | 2, 4, 8, 16 round a ring | hand-overs per second of a token (floor: a ring of flags) |
@@ -30,7 +30,13 @@ type Curve = (&'static [usize], &'static [(Mech, Measurer)]);
 
 /// Every curve.
 const CURVES: [Curve; 5] = [
-    (&QUEUE, &[(Mech::Queue, ipc::queue_scaling)]),
+    (
+        &QUEUE,
+        &[
+            (Mech::RawShmSpin, raw::mpmc_scaling),
+            (Mech::Queue, ipc::queue_scaling),
+        ],
+    ),
     (
         &VALUE,
         &[
