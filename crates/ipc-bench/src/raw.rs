@@ -16,9 +16,10 @@
 //! | --- | --- | --- |
 //! | pipe, socketpair | `write(2)`, `read(2)`; a stream is read in 1 MiB chunks | pipe, FIFO, duplex |
 //! | POSIX message queue | `mq_send(3)`, `mq_receive(3)` | message queue |
-//! | shared memory, spinning | mailboxes (round trip) or a ring (stream) with the `Queue`'s layout and copies: a copy in, one store that publishes; a copy out (or straight on into the next mailbox), one store that takes; spin, then sleep, by ipc-core's rule | `Queue`, both paths |
-//! | shared memory, futex | the same, but a waiting side sleeps at once in `FUTEX_WAIT` | (a reference) |
-//! | robust mutex | `pthread_mutex_lock`, a load and a store, `pthread_mutex_unlock` | `Value` |
+//! | shared memory, spinning | a ring (a stream) or two 4-slot rings (a round trip) with the `Queue`'s layout and copies: a copy in and one store that publishes; a copy out (or straight on into the other ring) and one store that takes; spin, then sleep, by ipc-core's rule | `Queue`, both paths |
+//! | many-to-many ring | Vyukov's bounded MPMC queue on the atomics, waiting by ipc-core's rule | `Queue` with N producers and N consumers (`--scaling`) |
+//! | shared memory, futex | the ring, but a waiting side sleeps at once in `FUTEX_WAIT` | (a reference) |
+//! | robust mutex | `pthread_mutex_trylock`, a spin, then `pthread_mutex_lock`; a load and a store; `pthread_mutex_unlock` | `Value` |
 //! | atomic add | one `lock xadd` | (a reference) |
 //! | semaphore, spinning | ipc-core's algorithm on the atomics: a compare-and-swap, a spin, a futex | `Semaphore` |
 //! | `sem_t` | `sem_wait(3)`, `sem_post(3)` on a process-shared `sem_t` (sleeps at once) | (a reference: Python's) |
