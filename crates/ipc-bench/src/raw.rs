@@ -1187,6 +1187,54 @@ fn raw_barrier_rounds(ctx: &Ctx, parties: usize, wait: Wait) -> Result<Measure> 
     Ok(rate(rounds, seconds))
 }
 
+/// The round trip of a flag each way, the `Event` ping-pong's floor: two
+/// words on lines of their own (and their sleepers on a third). Ping
+/// stores the round's number into the first and waits for it in the
+/// second; pong waits for it in the first and stores it into the second.
+/// Each waits by ipc-core's rule and wakes the other only if it sleeps.
+/// A number that counts up, instead of a flag set and cleared, spares
+/// each side the store that clears it.
+pub(crate) fn flag_round_trip(ctx: &Ctx, _processes: usize) -> Result<Measure> {
+    const STOP: u32 = u32::MAX;
+    let shm = Shm::new(3 * 64)?;
+    let there = Sleepers {
+        word: shm.u32_at(0),
+        count: shm.u32_at(128),
+    };
+    let back = Sleepers {
+        word: shm.u32_at(64),
+        count: shm.u32_at(132),
+    };
+    let partner = ctx.partner("pong", || {
+        let mut round = 1_u32;
+        loop {
+            let mut seen = 0;
+            there.wait(Wait::Spin, || {
+                seen = there.word.load(Ordering::Acquire);
+                seen == round || seen == STOP
+            })?;
+            if seen == STOP {
+                return Ok(());
+            }
+            back.word.store(round, Ordering::SeqCst);
+            back.wake(1);
+            round += 1;
+        }
+    })?;
+    let mut round = 1_u32;
+    let measured = ping_loop(ctx.duration, || {
+        there.word.store(round, Ordering::SeqCst);
+        there.wake(1);
+        back.wait(Wait::Spin, || back.word.load(Ordering::Acquire) == round)?;
+        round += 1;
+        Ok(())
+    });
+    there.word.store(STOP, Ordering::SeqCst);
+    there.wake(1);
+    partner.finish(ctx)?;
+    measured
+}
+
 /// Hand-overs per second of a token passed round a ring of `processes`
 /// processes, each waiting for a flag of its own (a word on a line of its
 /// own) by ipc-core's rule, clearing it and setting the next process's

@@ -8,7 +8,7 @@
 use super::{Job, Measurer, Plan};
 use crate::ipc;
 use crate::model::{Key, Mech, Section};
-use crate::raw::{self, Wait};
+use crate::raw;
 
 /// How many processes acquire and release the semaphore.
 pub(crate) const SEMAPHORE_PROCESSES: [usize; 2] = [1, 4];
@@ -44,11 +44,7 @@ const ROWS: [(Mech, Measurer, usize); 11] = [
         ipc::semaphore_pairs,
         SEMAPHORE_PROCESSES[1],
     ),
-    (
-        Mech::RawFlag,
-        |c, _| raw::shm_round_trip(c, 0, Wait::Spin),
-        EVENT_PROCESSES,
-    ),
+    (Mech::RawFlag, raw::flag_round_trip, EVENT_PROCESSES),
     (Mech::Event, ipc::event_round_trip, EVENT_PROCESSES),
     (Mech::RawBarrier, raw::barrier_rounds, BARRIER_PARTIES),
     (
