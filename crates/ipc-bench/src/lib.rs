@@ -385,6 +385,7 @@ fn build(
             pipe_size: raw::PIPE_SIZE,
             clock_read_ns: measure::clock_read_ns(),
             observed: ctx.observed.get(),
+            load_at_end: machine::load_average(),
         },
         python,
         nats: NatsRun::Skipped(String::new()),

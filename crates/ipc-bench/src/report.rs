@@ -20,6 +20,9 @@ pub(crate) struct Settings {
     pub(crate) clock_read_ns: f64,
     /// Two-process measurements seen on one core, and on two.
     pub(crate) observed: (u32, u32),
+    /// The load averages when the measurements ended (those at the start
+    /// are the machine's).
+    pub(crate) load_at_end: Option<String>,
 }
 
 /// Whether the NATS rows were measured.
@@ -462,7 +465,7 @@ impl Report {
         lines.push((
             "run",
             format!(
-                "{:.3} s per measurement{}{}, pipes of {}; load average at start {}; a clock read (one per round trip) takes {:.0} ns",
+                "{:.3} s per measurement{}{}, pipes of {}; load average at start {}, at end {}; a clock read (one per round trip) takes {:.0} ns",
                 self.settings.duration_s,
                 if self.settings.quick {
                     " (--quick)"
@@ -476,6 +479,7 @@ impl Report {
                 },
                 size(self.settings.pipe_size),
                 m.load_average.as_deref().unwrap_or("unknown"),
+                self.settings.load_at_end.as_deref().unwrap_or("unknown"),
                 self.settings.clock_read_ns
             ),
         ));
@@ -825,6 +829,7 @@ impl Report {
                 "virtual_machine": m.virtual_machine,
                 "clocksource": m.clocksource,
                 "load_average": m.load_average,
+                "load_average_at_end": self.settings.load_at_end,
             },
             "placement": {
                 "asked": self.placement.asked.id(),
@@ -1006,6 +1011,7 @@ impl Report {
                 pipe_size: 1 << 20,
                 clock_read_ns: 20.0,
                 observed: (0, 0),
+                load_at_end: None,
             },
             python: PythonRun::Skipped("test".into()),
             nats: NatsRun::Skipped("test".into()),
