@@ -7,7 +7,8 @@ use ipc_core::pipe::{self, Builder};
 use ipc_core::{Barrier, Error, Event, IpcName, Queue, RawValue, Result, Semaphore, Value, fifo};
 
 use crate::measure::{
-    Ctx, Gate, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers, send_for,
+    Ctx, Gate, Holders, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
+    send_for, stream_in_workers, token_ring,
 };
 use crate::model::Measure;
 use crate::raw::{PIPE_SIZE, ring_capacity, set_pipe_size};
@@ -369,20 +370,13 @@ pub(crate) fn value_increments(ctx: &Ctx, processes: usize) -> Result<Measure> {
 /// than one.
 pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
     let sem = Semaphore::new(1)?;
-    let holders = RawValue::<u32>::new(0)?;
-    let crowded = RawValue::<u32>::new(0)?;
+    let holders = Holders::new()?;
     let (total, seconds) = repeat_in_workers(ctx, processes, |_| {
         sem.acquire()?;
-        // Two holders at once would be a broken semaphore: note it (the
-        // check costs a few nanoseconds, the same in every process).
-        holders.set(holders.get() + 1);
-        if holders.get() != 1 {
-            crowded.set(1);
-        }
-        holders.set(holders.get() - 1);
+        holders.inside();
         sem.release()
     })?;
-    if crowded.get() != 0 || sem.value() != 1 {
+    if holders.crowded() || sem.value() != 1 {
         return Err(Error::Message(
             "a Semaphore(1) let two processes in at once".into(),
         ));
@@ -425,4 +419,52 @@ pub(crate) fn barrier_rounds(ctx: &Ctx, parties: usize) -> Result<Measure> {
     let barrier = Barrier::new(parties as u32)?;
     let (rounds, seconds) = rounds_in_workers(ctx, parties, || barrier.wait().map(drop))?;
     Ok(rate(rounds, seconds))
+}
+
+/// 8-byte messages per second through one `Queue` by `processes / 2`
+/// producers and as many consumers (`put` and `get`), all consumers
+/// together; checks that every message put was got, once.
+pub(crate) fn queue_scaling(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    const SIZE: usize = 8;
+    let producers = (processes / 2).max(1);
+    let consumers = (processes - producers).max(1);
+    let q = Queue::<Bytes>::bounded(ring_capacity(SIZE), encoded(SIZE))?;
+    let msg = Bytes(vec![7_u8; SIZE]);
+    let (put, got, seconds) = stream_in_workers(
+        ctx,
+        producers,
+        consumers,
+        || q.put(&msg),
+        || match q.get() {
+            Ok(_) => Ok(true),
+            Err(Error::Disconnected) => Ok(false),
+            Err(error) => Err(error),
+        },
+        || q.close(),
+    )?;
+    if put != got {
+        log::error!(target: "ipc-bench", "{put} messages put, {got} got");
+        return Err(Error::Message("a Queue lost or doubled messages".into()));
+    }
+    Ok(rate(got, seconds))
+}
+
+/// Hand-overs per second of a token passed round a ring of `processes`
+/// processes through one `Event` each: a process waits for its own,
+/// clears it and sets the next one's.
+pub(crate) fn event_ring(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    let events = (0..processes)
+        .map(|_| Event::new())
+        .collect::<Result<Vec<Event>>>()?;
+    let (passes, seconds) = token_ring(
+        ctx,
+        processes,
+        |i| {
+            events[i].wait()?;
+            events[i].clear();
+            Ok(())
+        },
+        |i| events[i].set(),
+    )?;
+    Ok(rate(passes, seconds))
 }

@@ -7,21 +7,29 @@
 //! * **throughput**: one way, messages and bytes per second;
 //! * **increments**: one shared counter bumped by 1 and 5 processes;
 //! * **synchronisation**: `Semaphore` acquire+release pairs by 1 and 4
-//!   processes, an `Event` ping-pong, `Barrier` rounds of 4 parties,
+//!   processes, an `Event` ping-pong, `Barrier` rounds of 4 parties;
+//! * **scaling** (`--scaling`): the `Queue` with 1+1 to 8+8 producers and
+//!   consumers, the `Value` by 1 to 16 processes, a `Barrier` of 2 to 16
+//!   parties, an `Event` ring and a `Semaphore` by 2 to 16 processes,
 //!
 //! for 8 B, 64 B, 4 KiB, 64 KiB and 1 MiB messages (where the mechanism
 //! takes them); and, past one machine, NATS request–reply and publish
 //! through a private `nats-server` on loopback (when one is installed:
 //! `scripts/install-nats.sh`). Each ipc-core figure stands beside its **raw floor**, the
-//! same mechanism written directly on the system calls (module `raw`, the
-//! bench's only `unsafe` code), and beside **Python's** `multiprocessing`
-//! where Python has the same thing (`scripts/bench_python.py`, run in the
-//! same process tree when `python3` exists).
+//! fastest way the bench knows to do the same job with the same copies and
+//! the same rule for waiting, written directly on the system calls and the
+//! atomics (module `raw`, the bench's only `unsafe` code); a row more than
+//! 10 % faster than its floor is marked "floor suspect" and fails the
+//! targets. Beside them stand **Python's** `multiprocessing` where Python
+//! has the same thing (`scripts/bench_python.py`, run in the same process
+//! tree when `python3` exists).
 //!
 //! `cargo run --release -p ipc-bench` prints the table; `--quick` takes
-//! under 20 s; `--format csv|json` for scripts; `--plot FILE` draws an SVG;
-//! `--cpus same|different|any` chooses where the two processes run. See
-//! `docs/performance.md` for a run and what it teaches.
+//! under 20 s; `--repeat N` gives each figure its spread over N runs;
+//! `--format csv|json` for scripts; `--plot FILE` draws an SVG;
+//! `--cpus same|different|any` chooses where the two processes run;
+//! `--check` fails on a missed target. See `docs/performance.md` for a run
+//! and what it teaches.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -83,16 +91,33 @@ pub struct Options {
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub scale: f64,
 
-    /// Repeat the whole run N times and report the median of each figure
+    /// Repeat the whole run N times and report the median of each figure,
+    /// with its spread over the runs (min–max); the targets use the medians
     #[arg(long, default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=50))]
     pub repeat: u32,
+
+    /// Also measure how the cost grows with the processes: the Queue with
+    /// 1, 2, 4 and 8 producers and as many consumers (8-byte messages),
+    /// the Value with its lock by 1 to 16 processes, the Barrier with 2 to
+    /// 16 parties, an Event ring and a Semaphore(1) by 2 to 16 processes,
+    /// each beside its floor (a curve of rate against processes in
+    /// --plot's SVG)
+    #[arg(long)]
+    pub scaling: bool,
+
+    /// Exit with status 1 when a target measured in this run is missed
+    /// (a ratio above its bound, or below 0.9: a floor suspect)
+    #[arg(long)]
+    pub check: bool,
 
     /// How to print the results
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Also write an SVG of round trip and throughput by message size
+    /// Also write an SVG: round trip and throughput by message size, and
+    /// with --scaling, each family's rate by number of processes; every
+    /// point with its spread over --repeat (min–max)
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 
@@ -111,7 +136,8 @@ pub struct Options {
     /// CSV: pipe, fifo, duplex, mqueue, queue, queue-zero-copy, value,
     /// semaphore, event, barrier, raw-pipe, raw-socketpair, raw-mq,
     /// raw-shm-spin, raw-shm-futex, raw-mutex, raw-atomic, raw-sem,
-    /// raw-flag-spin, raw-barrier, ipc-channel, interprocess, iceoryx2,
+    /// raw-sem-spin, raw-flag-spin, raw-barrier, raw-barrier-spin,
+    /// ipc-channel, interprocess, iceoryx2,
     /// nats, python-queue, python-pipe, python-value, python-semaphore,
     /// python-event, python-barrier (Python runs only if one of its own is
     /// named, and measures only those named)
@@ -190,6 +216,12 @@ fn describe(key: Key) -> String {
             key.param,
             if key.param == 1 { "" } else { "es" }
         ),
+        Section::Scaling => format!(
+            "{} scaling, {} process{}",
+            key.mech.label(),
+            key.param,
+            if key.param == 1 { "" } else { "es" }
+        ),
     }
 }
 
@@ -241,6 +273,7 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
         sizes: &sizes,
         mq_msgsize_max: mq_msgsize_max(),
         nats: nats == NatsRun::Measured,
+        scaling: options.scaling,
     };
     let jobs: Vec<Job> = families::all(&plan)
         .into_iter()
@@ -275,7 +308,22 @@ pub fn run(options: &Options, fast: bool) -> Result<()> {
     signal::check()?;
     let mut report = build(selected, &machine, &placement, &ctx, quick, runs, python);
     report.nats = nats;
-    print_report(options, report)
+    print_report(options, &report)?;
+    let missed: Vec<String> = report
+        .targets()
+        .into_iter()
+        .filter(|t| t.holds == Some(false))
+        .map(|t| t.what)
+        .collect();
+    if options.check && !missed.is_empty() {
+        return Err(Error::Message(format!(
+            "{} target{} missed: {}",
+            missed.len(),
+            if missed.len() == 1 { "" } else { "s" },
+            missed.join("; ")
+        )));
+    }
+    Ok(())
 }
 
 /// Runs the Python script `--repeat` times; the median of each figure, or
@@ -296,14 +344,14 @@ fn measure_python(
                 figures,
             } => {
                 version = v;
-                runs.push(figures);
+                runs.push(figures.map.into_iter().collect());
             }
             other => return other,
         }
     }
     python::PythonRun::Done {
         version,
-        figures: Figures::merge(runs).map.into_iter().collect(),
+        figures: Figures::merge(runs),
     }
 }
 
@@ -318,9 +366,13 @@ fn build(
 ) -> Report {
     let repeat = runs.len() as u32;
     let mut figures = Figures::merge(runs);
-    for (key, measure) in python.figures() {
-        if selected(key.mech) {
-            figures.map.insert(*key, *measure);
+    if let Some(theirs) = python.figures() {
+        for (key, measure) in &theirs.map {
+            if selected(key.mech)
+                && let Some(spread) = theirs.spread(key)
+            {
+                figures.insert(*key, *measure, spread);
+            }
         }
     }
     Report {
@@ -333,6 +385,7 @@ fn build(
             pipe_size: raw::PIPE_SIZE,
             clock_read_ns: measure::clock_read_ns(),
             observed: ctx.observed.get(),
+            load_at_end: machine::load_average(),
         },
         python,
         nats: NatsRun::Skipped(String::new()),
@@ -340,7 +393,7 @@ fn build(
     }
 }
 
-fn print_report(options: &Options, report: Report) -> Result<()> {
+fn print_report(options: &Options, report: &Report) -> Result<()> {
     let text = match options.format {
         Format::Table => report.table(),
         Format::Csv => report.csv(),
@@ -348,7 +401,7 @@ fn print_report(options: &Options, report: Report) -> Result<()> {
     };
     print!("{text}");
     if let Some(path) = &options.plot {
-        std::fs::write(path, plot::svg(&report)).map_err(|e| {
+        std::fs::write(path, plot::svg(report)).map_err(|e| {
             Error::sys(
                 "write",
                 path.display().to_string(),
@@ -435,6 +488,7 @@ mod tests {
             sizes: &DEFAULT_SIZES,
             mq_msgsize_max: 8192,
             nats: true,
+            scaling: true,
         });
         for mech in Mech::ALL {
             if mech.group() == model::Group::Python
@@ -454,9 +508,21 @@ mod tests {
         assert!(at(Mech::RawPipe) < at(Mech::Pipe));
         assert!(at(Mech::RawMq) + 1 == at(Mech::Mqueue));
         assert!(at(Mech::RawShmSpin) < at(Mech::Queue));
-        assert!(at(Mech::RawSem) + 1 == at(Mech::Semaphore));
+        assert!(at(Mech::RawSemSpin) + 1 == at(Mech::Semaphore));
         assert!(at(Mech::RawFlag) + 1 == at(Mech::Event));
-        assert!(at(Mech::RawBarrier) + 1 == at(Mech::Barrier));
+        assert!(at(Mech::RawBarrierSpin) + 1 == at(Mech::Barrier));
+        // Every scaling curve, at its numbers of processes.
+        let scaling = |m: Mech| -> Vec<usize> {
+            jobs.iter()
+                .filter(|j| j.key.section == Section::Scaling && j.key.mech == m)
+                .map(|j| j.key.param)
+                .collect()
+        };
+        assert_eq!(scaling(Mech::Queue), [2, 4, 8, 16]);
+        assert_eq!(scaling(Mech::Value), [1, 2, 4, 8, 16]);
+        assert_eq!(scaling(Mech::Barrier), [2, 4, 8, 16]);
+        assert_eq!(scaling(Mech::Event), [2, 4, 8, 16]);
+        assert_eq!(scaling(Mech::Semaphore), [2, 4, 8, 16]);
         // NATS only where a server takes the message, and only with one.
         assert!(
             !jobs
@@ -467,7 +533,9 @@ mod tests {
             sizes: &DEFAULT_SIZES,
             mq_msgsize_max: 8192,
             nats: false,
+            scaling: false,
         });
+        assert!(!without.iter().any(|j| j.key.section == Section::Scaling));
         assert!(!without.iter().any(|j| j.key.mech == Mech::Nats));
         // Every job is measured once.
         let mut keys: Vec<_> = jobs.iter().map(|j| j.key).collect();

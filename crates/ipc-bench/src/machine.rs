@@ -6,6 +6,14 @@ use ipc_core::{Error, Result};
 use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
 use nix::unistd::Pid;
 
+/// The 1, 5 and 15 minute load averages now (`/proc/loadavg`): how busy
+/// the machine was, which the figures depend on.
+pub(crate) fn load_average() -> Option<String> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+}
+
 /// Where the two processes of a measurement run (`--cpus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Cpus {
@@ -82,9 +90,7 @@ impl Machine {
         )
         .ok()
         .map(|s| s.trim().to_string());
-        let load_average = std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+        let load_average = load_average();
         let set = sched_getaffinity(Pid::from_raw(0))
             .map_err(|errno| Error::call("sched_getaffinity", errno))?;
         let allowed = (0..CpuSet::count())

@@ -369,6 +369,155 @@ pub(crate) fn rounds_in_workers(
     Ok((rounds.get(), seconds?))
 }
 
+/// A token passed round a ring of `processes` workers (at least 2), from
+/// the opening of a gate until the parent closes it: worker `i` waits for
+/// the token (`take(i)`) and hands it to the next (`give(i + 1)`, modulo
+/// the ring); worker 0 starts it. Worker 0, on the first lap it completes
+/// after the gate closed (and [`MIN_COUNT`] laps at least), raises a stop
+/// flag and passes the token once more: each worker that takes it then
+/// passes it on and stops, so nobody waits for a token that never comes.
+/// Returns the hand-overs taken in all (the stop lap not counted) and the
+/// seconds from the opening to the last worker done.
+pub(crate) fn token_ring(
+    ctx: &Ctx,
+    processes: usize,
+    take: impl Fn(usize) -> Result<()>,
+    give: impl Fn(usize) -> Result<()>,
+) -> Result<(u64, f64)> {
+    assert!(processes >= 2, "a ring of one passes nothing");
+    let stop = RawValue::<u32>::new(0)?;
+    let counts = RawArray::<u64>::new(processes)?;
+    let gate = Gate::new(processes)?;
+    let mut workers = ctx.workers(processes, &gate, |i| {
+        let next = (i + 1) % processes;
+        gate.arrive(i)?;
+        if i == 0 {
+            give(next)?;
+        }
+        let mut n = 0_u64;
+        loop {
+            take(i)?;
+            if stop.get() != 0 {
+                give(next)?;
+                break;
+            }
+            n += 1;
+            if i == 0 && n >= MIN_COUNT && gate.is_closed() {
+                stop.set(1);
+                give(next)?;
+                break;
+            }
+            give(next)?;
+        }
+        counts.set(i, n);
+        Ok(())
+    })?;
+    let seconds = gate.run_for(processes, ctx.duration);
+    for worker in &mut workers {
+        end(worker)?;
+    }
+    let seconds = seconds?;
+    Ok(((0..processes).map(|i| counts.get(i)).sum(), seconds))
+}
+
+/// `producers` workers each call `put()` again and again from the opening
+/// of a gate until the parent closes it (and [`MIN_COUNT`] times at
+/// least); `consumers` more workers call `get()` until it says the stream
+/// ended (`false`), which it does once the parent, after every producer
+/// is done, has called `end()`. Returns the messages put, the messages
+/// got, and the seconds from the opening to the last consumer done.
+pub(crate) fn stream_in_workers(
+    ctx: &Ctx,
+    producers: usize,
+    consumers: usize,
+    put: impl Fn() -> Result<()>,
+    get: impl Fn() -> Result<bool>,
+    end_stream: impl FnOnce() -> Result<()>,
+) -> Result<(u64, u64, f64)> {
+    let mut end_stream = Some(end_stream);
+    let n = producers + consumers;
+    let counts = RawArray::<u64>::new(n)?;
+    let gate = Gate::new(n)?;
+    let mut workers = ctx.workers(n, &gate, |i| {
+        gate.arrive(i)?;
+        let mut count = 0_u64;
+        if i < producers {
+            while count < MIN_COUNT || !gate.is_closed() {
+                put()?;
+                count += 1;
+            }
+        } else {
+            while get()? {
+                count += 1;
+            }
+        }
+        counts.set(i, count);
+        Ok(())
+    })?;
+    let outcome = (|| -> Result<f64> {
+        gate.wait_ready(n)?;
+        let start = Instant::now();
+        gate.open();
+        let until = start + ctx.duration;
+        while Instant::now() < until {
+            signal::check()?;
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+        }
+        gate.closed.set(1);
+        wait_until(|| (0..producers).all(|i| gate.done.get(i) != 0))?;
+        if let Some(end_stream) = end_stream.take() {
+            end_stream()?;
+        }
+        wait_until(|| (producers..n).all(|i| gate.done.get(i) != 0))?;
+        Ok(start.elapsed().as_secs_f64())
+    })();
+    // Interrupted or failed before the end: end the stream all the same,
+    // so that the consumers stop.
+    if let Some(end_stream) = end_stream.take() {
+        let _ = end_stream();
+    }
+    for worker in &mut workers {
+        end(worker)?;
+    }
+    let seconds = outcome?;
+    let put: u64 = (0..producers).map(|i| counts.get(i)).sum();
+    let got: u64 = (producers..n).map(|i| counts.get(i)).sum();
+    Ok((put, got, seconds))
+}
+
+/// What every semaphore row does while it holds the unit, ipc-core's and
+/// the floors' alike: a process-shared count of the holders, which two
+/// holders at once would push past 1 (a few nanoseconds, the same in every
+/// row, so that the rows do the same job).
+#[derive(Debug)]
+pub(crate) struct Holders {
+    holders: RawValue<u32>,
+    crowded: RawValue<u32>,
+}
+
+impl Holders {
+    pub(crate) fn new() -> Result<Holders> {
+        Ok(Holders {
+            holders: RawValue::new(0)?,
+            crowded: RawValue::new(0)?,
+        })
+    }
+
+    /// Called by a holder of the semaphore's unit.
+    pub(crate) fn inside(&self) {
+        self.holders.set(self.holders.get() + 1);
+        if self.holders.get() != 1 {
+            self.crowded.set(1);
+        }
+        self.holders.set(self.holders.get() - 1);
+    }
+
+    /// True if two processes ever held it at once.
+    pub(crate) fn crowded(&self) -> bool {
+        self.crowded.get() != 0
+    }
+}
+
 /// `count` operations in `seconds`, as a rate.
 pub(crate) fn rate(count: u64, seconds: f64) -> Measure {
     Measure::Rate {

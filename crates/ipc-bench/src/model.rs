@@ -28,8 +28,10 @@ pub(crate) enum Mech {
     RawMutex,
     RawAtomic,
     RawSem,
+    RawSemSpin,
     RawFlag,
     RawBarrier,
+    RawBarrierSpin,
     IpcChannel,
     Interprocess,
     Iceoryx2,
@@ -144,7 +146,7 @@ const fn python(
 }
 
 impl Mech {
-    pub(crate) const ALL: [Mech; 30] = [
+    pub(crate) const ALL: [Mech; 32] = [
         Mech::Pipe,
         Mech::Fifo,
         Mech::Duplex,
@@ -163,8 +165,10 @@ impl Mech {
         Mech::RawMutex,
         Mech::RawAtomic,
         Mech::RawSem,
+        Mech::RawSemSpin,
         Mech::RawFlag,
         Mech::RawBarrier,
+        Mech::RawBarrierSpin,
         Mech::IpcChannel,
         Mech::Interprocess,
         Mech::Iceoryx2,
@@ -235,7 +239,7 @@ impl Mech {
                     core(
                         "semaphore",
                         "Semaphore acq+rel",
-                        Mech::RawSem,
+                        Mech::RawSemSpin,
                         Some(Mech::PySemaphore),
                         "#0072b2",
                     )
@@ -257,7 +261,7 @@ impl Mech {
                     core(
                         "barrier",
                         "Barrier round",
-                        Mech::RawBarrier,
+                        Mech::RawBarrierSpin,
                         Some(Mech::PyBarrier),
                         "#d55e00",
                     )
@@ -268,13 +272,21 @@ impl Mech {
                 &const { info("raw-socketpair", "raw socketpair", Raw, "#e69f00") }
             }
             Mech::RawMq => &const { info("raw-mq", "raw mq", Raw, "#a5aa99") },
-            Mech::RawShmSpin => &const { info("raw-shm-spin", "raw shm spin", Raw, "#e41a1c") },
-            Mech::RawShmFutex => &const { info("raw-shm-futex", "raw shm futex", Raw, "#8c564b") },
+            Mech::RawShmSpin => {
+                &const { info("raw-shm-spin", "raw shm ring spin", Raw, "#e41a1c") }
+            }
+            Mech::RawShmFutex => {
+                &const { info("raw-shm-futex", "raw shm ring futex", Raw, "#8c564b") }
+            }
             Mech::RawMutex => &const { info("raw-mutex", "raw robust mutex", Raw, "#666666") },
             Mech::RawAtomic => &const { info("raw-atomic", "raw atomic add", Raw, "#666666") },
             Mech::RawSem => &const { info("raw-sem", "raw sem_t", Raw, "#56b4e9") },
+            Mech::RawSemSpin => &const { info("raw-sem-spin", "raw sem spin", Raw, "#e41a1c") },
             Mech::RawFlag => &const { info("raw-flag-spin", "raw flag spin", Raw, "#e41a1c") },
             Mech::RawBarrier => &const { info("raw-barrier", "raw futex barrier", Raw, "#e69f00") },
+            Mech::RawBarrierSpin => {
+                &const { info("raw-barrier-spin", "raw spin barrier", Raw, "#e41a1c") }
+            }
             Mech::IpcChannel => {
                 &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
             }
@@ -348,10 +360,17 @@ impl Mech {
 
     /// What a rate of this mechanism counts per second in `section`.
     pub(crate) fn rate_unit(self, section: Section) -> &'static str {
+        let barrier = matches!(
+            self,
+            Mech::Barrier | Mech::RawBarrier | Mech::RawBarrierSpin | Mech::PyBarrier
+        );
         match (section, self) {
             (Section::Increments, _) => "increments/s",
-            (Section::Sync, Mech::Barrier | Mech::RawBarrier | Mech::PyBarrier) => "rounds/s",
-            (Section::Sync, _) => "pairs/s",
+            (Section::Sync | Section::Scaling, _) if barrier => "rounds/s",
+            (Section::Scaling, Mech::Value | Mech::RawMutex | Mech::RawAtomic) => "increments/s",
+            (Section::Scaling, Mech::Event | Mech::RawFlag) => "passes/s",
+            (Section::Scaling, Mech::Queue | Mech::QueueZeroCopy | Mech::RawShmSpin) => "msgs/s",
+            (Section::Sync | Section::Scaling, _) => "pairs/s",
             _ => "msgs/s",
         }
     }
@@ -361,13 +380,6 @@ impl Mech {
         Mech::ALL
             .into_iter()
             .find(|m| m.info().script_name == Some(name))
-    }
-
-    /// True for a raw floor that some ipc-core mechanism is held to (its
-    /// figures appear in the floor column); the others get rows of their
-    /// own.
-    pub(crate) fn is_a_floor(self) -> bool {
-        Mech::ALL.iter().any(|m| m.floor() == Some(self))
     }
 }
 
@@ -384,14 +396,20 @@ pub(crate) enum Section {
     /// pairs and Barrier rounds per second, and the round trip of an Event
     /// ping-pong.
     Sync,
+    /// How the cost grows with the processes (`--scaling`): a rate of each
+    /// family (the Queue's messages by N/2 producers and N/2 consumers,
+    /// the Value's increments, Barrier rounds, Event hand-overs round a
+    /// ring, Semaphore pairs) by N processes.
+    Scaling,
 }
 
 impl Section {
-    pub(crate) const ALL: [Section; 4] = [
+    pub(crate) const ALL: [Section; 5] = [
         Section::RoundTrip,
         Section::Throughput,
         Section::Increments,
         Section::Sync,
+        Section::Scaling,
     ];
 
     pub(crate) fn id(self) -> &'static str {
@@ -400,13 +418,14 @@ impl Section {
             Section::Throughput => "throughput",
             Section::Increments => "increments",
             Section::Sync => "sync",
+            Section::Scaling => "scaling",
         }
     }
 
     /// True where the parameter is a number of processes, not a message
     /// size.
     pub(crate) fn counts_processes(self) -> bool {
-        matches!(self, Section::Increments | Section::Sync)
+        matches!(self, Section::Increments | Section::Sync | Section::Scaling)
     }
 
     pub(crate) fn from_id(id: &str) -> Option<Section> {
@@ -530,10 +549,43 @@ pub(crate) struct Key {
     pub(crate) param: usize,
 }
 
-/// Every figure of a run, by key.
+/// How far a figure moved over the repeats of a run (`--repeat`): the
+/// smallest and the largest of its values (the median round trip of each
+/// run, or its rate), beside the median the tables lead with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Spread {
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    /// How many runs measured it.
+    pub(crate) runs: u32,
+}
+
+impl Spread {
+    /// The spread of one run: the figure itself.
+    pub(crate) fn single(measure: &Measure) -> Spread {
+        Spread {
+            min: measure.primary(),
+            max: measure.primary(),
+            runs: 1,
+        }
+    }
+
+    fn of(all: &[Measure]) -> Spread {
+        let values = all.iter().map(Measure::primary);
+        Spread {
+            min: values.clone().fold(f64::INFINITY, f64::min),
+            max: values.fold(f64::NEG_INFINITY, f64::max),
+            runs: all.len() as u32,
+        }
+    }
+}
+
+/// Every figure of a run, by key: the median over the repeats, and its
+/// spread.
 #[derive(Debug, Default)]
 pub(crate) struct Figures {
     pub(crate) map: BTreeMap<Key, Measure>,
+    pub(crate) spread: BTreeMap<Key, Spread>,
 }
 
 impl Figures {
@@ -545,7 +597,26 @@ impl Figures {
         })
     }
 
-    /// Merges repeated runs: each figure becomes the median of its repeats.
+    /// The spread of a figure over the repeats (that of one run if it was
+    /// measured once).
+    pub(crate) fn spread(&self, key: &Key) -> Option<Spread> {
+        let measure = self.map.get(key)?;
+        Some(
+            self.spread
+                .get(key)
+                .copied()
+                .unwrap_or_else(|| Spread::single(measure)),
+        )
+    }
+
+    /// Adds a figure measured once (or merged elsewhere) with its spread.
+    pub(crate) fn insert(&mut self, key: Key, measure: Measure, spread: Spread) {
+        self.map.insert(key, measure);
+        self.spread.insert(key, spread);
+    }
+
+    /// Merges repeated runs: each figure becomes the median of its
+    /// repeats, with their spread.
     pub(crate) fn merge(runs: Vec<Vec<(Key, Measure)>>) -> Figures {
         let mut all: BTreeMap<Key, Vec<Measure>> = BTreeMap::new();
         for run in runs {
@@ -553,12 +624,11 @@ impl Figures {
                 all.entry(key).or_default().push(measure);
             }
         }
-        Figures {
-            map: all
-                .into_iter()
-                .map(|(key, list)| (key, Measure::median_of(&list)))
-                .collect(),
+        let mut figures = Figures::default();
+        for (key, list) in all {
+            figures.insert(key, Measure::median_of(&list), Spread::of(&list));
         }
+        figures
     }
 }
 
@@ -619,6 +689,14 @@ mod tests {
                 count: 30
             })
         );
+        assert_eq!(
+            figures.spread(&key),
+            Some(Spread {
+                min: 1.0,
+                max: 5.0,
+                runs: 3
+            })
+        );
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 
@@ -631,7 +709,6 @@ mod tests {
         for s in Section::ALL {
             assert_eq!(Section::from_id(s.id()), Some(s));
         }
-        assert!(Mech::RawPipe.is_a_floor() && !Mech::RawShmFutex.is_a_floor());
         for m in Mech::ALL {
             let info = m.info();
             assert_eq!(info.floor.is_some(), info.group == Group::Core, "{m:?}");

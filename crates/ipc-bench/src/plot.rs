@@ -1,17 +1,18 @@
-//! `--plot FILE`: an SVG of the median round trip and the throughput by
-//! message size, one line per mechanism, both axes logarithmic. Written by
-//! hand: two panels of lines do not need a plotting library.
+//! `--plot FILE`: an SVG of the run. The first row of panels: the median
+//! round trip and the throughput by message size, one line per mechanism;
+//! with `--scaling`, one panel per family below them: its rate by number
+//! of processes. Every axis is logarithmic, and every point carries a bar
+//! from the lowest to the highest of its repeats (`--repeat`), so that the
+//! noise shows beside the median. Written by hand: a few panels of lines do
+//! not need a plotting library.
 
 use std::fmt::Write as _;
 
-use crate::model::{Group, Mech, Section};
+use crate::model::{Group, Measure, Mech, Section};
 use crate::report::{Report, bytes_rate, size, time};
 
 const WIDTH: f64 = 1200.0;
-const PANEL_W: f64 = 470.0;
-const PANEL_H: f64 = 340.0;
 const TOP: f64 = 70.0;
-const LEFTS: [f64; 2] = [90.0, 680.0];
 
 /// Solid for ipc-core, dashed for the raw floors, dash-dotted for the
 /// peers, long dashes for NATS, dotted for Python.
@@ -40,24 +41,52 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A line: the mechanism and its points (size, value).
-type Series = (Mech, Vec<(usize, f64)>);
+/// A point: the parameter (size or processes), the median, and the lowest
+/// and highest of the repeats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Point {
+    x: usize,
+    y: f64,
+    lo: f64,
+    hi: f64,
+}
 
-fn series(report: &Report, section: Section) -> Vec<Series> {
+/// A line: the mechanism and its points.
+type Series = (Mech, Vec<Point>);
+
+/// The figure a point shows: the median round trip, the bytes per second
+/// of a stream, or a rate.
+fn value(section: Section, measure: &Measure) -> Option<f64> {
+    match (section, measure) {
+        (Section::RoundTrip, m) => Some(m.primary()),
+        (Section::Throughput, Measure::Rate { bytes_per_s, .. }) => *bytes_per_s,
+        (_, Measure::Rate { per_s, .. }) => Some(*per_s),
+        _ => None,
+    }
+}
+
+/// The lines of `section`, for the mechanisms `wanted` lets through.
+fn series(report: &Report, section: Section, wanted: impl Fn(Mech) -> bool) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
-    for mech in Mech::ALL {
-        let points: Vec<(usize, f64)> = report
+    for mech in Mech::ALL.into_iter().filter(|&m| wanted(m)) {
+        let points: Vec<Point> = report
             .figures
             .map
             .iter()
             .filter(|(k, _)| k.section == section && k.mech == mech)
             .filter_map(|(k, m)| {
-                let v = match (section, m) {
-                    (Section::RoundTrip, m) => m.primary(),
-                    (_, crate::model::Measure::Rate { bytes_per_s, .. }) => (*bytes_per_s)?,
-                    _ => return None,
-                };
-                (v > 0.0 && v.is_finite()).then_some((k.param, v))
+                let y = value(section, m)?;
+                // The spread is over the primary figure; a stream's bytes
+                // per second move with its messages per second.
+                let scale = y / m.primary();
+                let spread = report.figures.spread(k)?;
+                let (lo, hi) = (spread.min * scale, spread.max * scale);
+                (y > 0.0 && y.is_finite() && lo > 0.0 && hi.is_finite()).then_some(Point {
+                    x: k.param,
+                    y,
+                    lo,
+                    hi,
+                })
             })
             .collect();
         if !points.is_empty() {
@@ -74,38 +103,232 @@ fn decades(lo: f64, hi: f64) -> (f64, f64) {
     (lo, hi)
 }
 
+/// Where a panel goes and what it shows.
+struct Panel<'a> {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    title: &'a str,
+    x_label: &'a str,
+    /// How a value on the y axis reads.
+    label: fn(f64) -> String,
+    /// How a point's parameter reads.
+    tick: fn(usize) -> String,
+}
+
+/// Draws one panel: its frame, decades, ticks, and each line with its
+/// points and their min–max bars.
+fn panel(out: &mut String, p: &Panel<'_>, lines: &[Series]) {
+    let ys: Vec<f64> = lines
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().flat_map(|q| [q.lo, q.hi, q.y]))
+        .collect();
+    let xs: Vec<usize> = {
+        let mut xs: Vec<usize> = lines
+            .iter()
+            .flat_map(|(_, pts)| pts.iter().map(|q| q.x))
+            .collect();
+        xs.sort_unstable();
+        xs.dedup();
+        xs
+    };
+    let (y_lo, y_hi) = if ys.is_empty() {
+        (0.0, 1.0)
+    } else {
+        decades(
+            ys.iter().copied().fold(f64::INFINITY, f64::min),
+            ys.iter().copied().fold(0.0, f64::max),
+        )
+    };
+    let (x_lo, x_hi) = match (xs.first(), xs.last()) {
+        (Some(&a), Some(&b)) => {
+            let a = (a.max(1) as f64).log2();
+            (a, (b.max(1) as f64).log2().max(a + 1.0))
+        }
+        _ => (0.0, 1.0),
+    };
+    let x = |s: usize| p.left + ((s.max(1) as f64).log2() - x_lo) / (x_hi - x_lo) * p.width;
+    let y = |v: f64| p.top + p.height - (v.log10() - y_lo) / (y_hi - y_lo) * p.height;
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
+        p.left + p.width / 2.0,
+        p.top - 10.0,
+        escape(p.title)
+    );
+    let _ = writeln!(
+        out,
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
+        p.left, p.top, p.width, p.height
+    );
+    let mut d = y_lo;
+    while d <= y_hi + 0.01 {
+        let yy = y(10f64.powf(d));
+        let _ = writeln!(
+            out,
+            "<line x1=\"{}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"#e4e4e4\"/>",
+            p.left,
+            p.left + p.width
+        );
+        let _ = writeln!(
+            out,
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            p.left - 6.0,
+            yy + 4.0,
+            escape(&decade(&(p.label)(10f64.powf(d))))
+        );
+        d += 1.0;
+    }
+    for &s in &xs {
+        let xx = x(s);
+        let _ = writeln!(
+            out,
+            "<line x1=\"{xx:.1}\" y1=\"{}\" x2=\"{xx:.1}\" y2=\"{}\" stroke=\"#e4e4e4\"/>",
+            p.top,
+            p.top + p.height
+        );
+        let _ = writeln!(
+            out,
+            "<text x=\"{xx:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            p.top + p.height + 18.0,
+            escape(&(p.tick)(s))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
+        p.left + p.width / 2.0,
+        p.top + p.height + 36.0,
+        escape(p.x_label)
+    );
+    for (mech, points) in lines {
+        let path: Vec<String> = points
+            .iter()
+            .map(|q| format!("{:.1},{:.1}", x(q.x), y(q.y)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} points=\"{}\"><title>{}</title></polyline>",
+            colour(*mech),
+            dash(mech.group()),
+            path.join(" "),
+            escape(mech.label())
+        );
+        for q in points {
+            let (xx, yy) = (x(q.x), y(q.y));
+            if q.hi > q.lo {
+                // The spread over the repeats: a bar from the lowest to
+                // the highest, with short caps.
+                let (top, bottom) = (y(q.hi), y(q.lo));
+                let _ = writeln!(
+                    out,
+                    "<path class=\"spread\" d=\"M{xx:.1},{top:.1}V{bottom:.1}M{:.1},{top:.1}h6M{:.1},{bottom:.1}h6\" stroke=\"{}\" stroke-width=\"1\" fill=\"none\" opacity=\"0.7\"/>",
+                    xx - 3.0,
+                    xx - 3.0,
+                    colour(*mech)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "<circle cx=\"{xx:.1}\" cy=\"{yy:.1}\" r=\"3\" fill=\"{}\"><title>{} {}: {} ({} to {})</title></circle>",
+                colour(*mech),
+                escape(mech.label()),
+                escape(&(p.tick)(q.x)),
+                escape(&(p.label)(q.y)),
+                escape(&(p.label)(q.lo)),
+                escape(&(p.label)(q.hi)),
+            );
+        }
+    }
+}
+
+/// A panel by message size: its title, how a value reads, its lines.
+type Stream = (&'static str, fn(f64) -> String, Vec<Series>);
+
+/// A rate per second with an SI prefix: `12.3 M/s`.
+fn per_second(v: f64) -> String {
+    let (value, unit) = if v >= 1e9 {
+        (v / 1e9, "G")
+    } else if v >= 1e6 {
+        (v / 1e6, "M")
+    } else if v >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let digits = if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    };
+    format!("{digits} {unit}/s")
+}
+
+/// The scaling curves, a panel each: its title, the ipc-core mechanism,
+/// and the floors and references drawn beside it.
+const CURVES: [(&str, &[Mech]); 5] = [
+    (
+        "Queue, 8 B msgs/s (N/2 producers, N/2 consumers)",
+        &[Mech::Queue, Mech::RawShmSpin],
+    ),
+    ("Value + lock, increments/s", &[Mech::Value, Mech::RawMutex]),
+    (
+        "Barrier, rounds/s",
+        &[Mech::Barrier, Mech::RawBarrierSpin, Mech::RawBarrier],
+    ),
+    ("Event ring, hand-overs/s", &[Mech::Event, Mech::RawFlag]),
+    (
+        "Semaphore(1), pairs/s",
+        &[Mech::Semaphore, Mech::RawSemSpin, Mech::RawSem],
+    ),
+];
+
 pub(crate) fn svg(report: &Report) -> String {
-    let panels = [
+    let streams: [Stream; 2] = [
         (
-            Section::RoundTrip,
             "Round trip, median (lower is better)",
-            time as fn(f64) -> String,
+            time,
+            series(report, Section::RoundTrip, |_| true),
         ),
         (
-            Section::Throughput,
             "Throughput, bytes per second (higher is better)",
-            bytes_rate as fn(f64) -> String,
+            bytes_rate,
+            series(report, Section::Throughput, |_| true),
         ),
     ];
-    let all: Vec<Vec<Series>> = panels.iter().map(|p| series(report, p.0)).collect();
-    let sizes: Vec<usize> = all
+    let scaling: Vec<(&str, Vec<Series>)> = CURVES
         .iter()
-        .flatten()
-        .flat_map(|(_, pts)| pts.iter().map(|p| p.0))
+        .map(|(title, mechs)| {
+            (
+                *title,
+                series(report, Section::Scaling, |m| mechs.contains(&m)),
+            )
+        })
+        .filter(|(_, lines)| !lines.is_empty())
         .collect();
-    let (min_size, max_size) = (
-        sizes.iter().copied().min().unwrap_or(8).max(1),
-        sizes.iter().copied().max().unwrap_or(1 << 20).max(2),
-    );
-    let (x_lo, x_hi) = (
-        (min_size as f64).log2(),
-        (max_size as f64).log2().max((min_size as f64).log2() + 1.0),
-    );
-    let mut mechs: Vec<Mech> = all.iter().flatten().map(|s| s.0).collect();
+    let mut mechs: Vec<Mech> = streams
+        .iter()
+        .flat_map(|s| s.2.iter().map(|l| l.0))
+        .chain(scaling.iter().flat_map(|s| s.1.iter().map(|l| l.0)))
+        .collect();
     mechs.sort();
     mechs.dedup();
+
+    // Layout: the two stream panels, then the scaling panels three to a
+    // row, then the legend.
+    let (stream_h, scaling_w, scaling_h) = (340.0, 300.0, 220.0);
+    let mut y = TOP + stream_h + 70.0;
+    let scaling_top = y + 20.0;
+    let scaling_rows = scaling.len().div_ceil(3);
+    if scaling_rows > 0 {
+        y = scaling_top + 40.0 + scaling_rows as f64 * (scaling_h + 80.0);
+    }
+    let legend_top = y;
     let legend_rows = mechs.len().div_ceil(4);
-    let height = TOP + PANEL_H + 70.0 + legend_rows as f64 * 22.0 + 20.0;
+    let height = legend_top + legend_rows as f64 * 22.0 + 20.0;
 
     let mut out = String::new();
     let _ = writeln!(
@@ -122,110 +345,60 @@ pub(crate) fn svg(report: &Report) -> String {
         escape(&m.cpu_model),
         escape(&report.placement.to_string())
     );
+    let runs = report.settings.repeat;
     let _ = writeln!(
         out,
-        "<text x=\"{}\" y=\"44\" text-anchor=\"middle\" fill=\"#444\">solid: ipc-core; dashed: raw floor; dash-dot: peer crates; long dashes: NATS; dotted: Python multiprocessing. Both axes logarithmic.</text>",
-        WIDTH / 2.0
-    );
-
-    for ((section, title, label), lines) in panels.iter().zip(&all) {
-        let left = LEFTS[if *section == Section::RoundTrip { 0 } else { 1 }];
-        let values: Vec<f64> = lines
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|p| p.1))
-            .collect();
-        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = values.iter().copied().fold(0.0, f64::max);
-        let (y_lo, y_hi) = if values.is_empty() {
-            (0.0, 1.0)
+        "<text x=\"{}\" y=\"44\" text-anchor=\"middle\" fill=\"#444\">solid: ipc-core; dashed: raw floor; dash-dot: peer crates; long dashes: NATS; dotted: Python. Logarithmic axes. {}</text>",
+        WIDTH / 2.0,
+        escape(&if runs > 1 {
+            format!("Points: the median of {runs} runs; bars: their lowest to highest.")
         } else {
-            decades(lo, hi)
-        };
-        let x = |s: usize| left + ((s as f64).log2() - x_lo) / (x_hi - x_lo) * PANEL_W;
-        let y = |v: f64| TOP + PANEL_H - (v.log10() - y_lo) / (y_hi - y_lo) * PANEL_H;
+            "One run: no spread to show.".to_string()
+        })
+    );
+    for (i, (title, label, lines)) in streams.iter().enumerate() {
+        panel(
+            &mut out,
+            &Panel {
+                left: [90.0, 680.0][i],
+                top: TOP,
+                width: 470.0,
+                height: stream_h,
+                title,
+                x_label: "message size",
+                label: *label,
+                tick: size,
+            },
+            lines,
+        );
+    }
+    if scaling_rows > 0 {
         let _ = writeln!(
             out,
-            "<text x=\"{}\" y=\"{}\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
-            left + PANEL_W / 2.0,
-            TOP - 10.0,
-            escape(title)
+            "<text x=\"{}\" y=\"{}\" font-size=\"15\" text-anchor=\"middle\">Scaling: each family's rate by all processes together (higher is better), on {} CPUs</text>",
+            WIDTH / 2.0,
+            scaling_top - 4.0,
+            report.placement.workers.len().max(1)
         );
-        let _ = writeln!(
-            out,
-            "<rect x=\"{left}\" y=\"{TOP}\" width=\"{PANEL_W}\" height=\"{PANEL_H}\" fill=\"none\" stroke=\"#999\"/>"
+    }
+    for (i, (title, lines)) in scaling.iter().enumerate() {
+        panel(
+            &mut out,
+            &Panel {
+                left: 90.0 + (i % 3) as f64 * (scaling_w + 95.0),
+                top: scaling_top + 40.0 + (i / 3) as f64 * (scaling_h + 80.0),
+                width: scaling_w,
+                height: scaling_h,
+                title,
+                x_label: "processes",
+                label: per_second,
+                tick: |n| n.to_string(),
+            },
+            lines,
         );
-        // Decades on the y axis.
-        let mut d = y_lo;
-        while d <= y_hi + 0.01 {
-            let yy = y(10f64.powf(d));
-            let _ = writeln!(
-                out,
-                "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"#e4e4e4\"/>",
-                left + PANEL_W
-            );
-            let _ = writeln!(
-                out,
-                "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                left - 6.0,
-                yy + 4.0,
-                escape(&decade(&label(10f64.powf(d))))
-            );
-            d += 1.0;
-        }
-        // The measured sizes on the x axis.
-        let mut ticks = sizes.clone();
-        ticks.sort_unstable();
-        ticks.dedup();
-        for s in ticks {
-            let xx = x(s);
-            let _ = writeln!(
-                out,
-                "<line x1=\"{xx:.1}\" y1=\"{TOP}\" x2=\"{xx:.1}\" y2=\"{}\" stroke=\"#e4e4e4\"/>",
-                TOP + PANEL_H
-            );
-            let _ = writeln!(
-                out,
-                "<text x=\"{xx:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                TOP + PANEL_H + 18.0,
-                size(s)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\">message size</text>",
-            left + PANEL_W / 2.0,
-            TOP + PANEL_H + 38.0
-        );
-        for (mech, points) in lines {
-            let path: Vec<String> = points
-                .iter()
-                .map(|&(s, v)| format!("{:.1},{:.1}", x(s), y(v)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} points=\"{}\"><title>{}</title></polyline>",
-                colour(*mech),
-                dash(mech.group()),
-                path.join(" "),
-                escape(mech.label())
-            );
-            for &(s, v) in points {
-                let _ = writeln!(
-                    out,
-                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{}\"><title>{} {}: {}</title></circle>",
-                    x(s),
-                    y(v),
-                    colour(*mech),
-                    escape(mech.label()),
-                    size(s),
-                    escape(&label(v))
-                );
-            }
-        }
     }
 
     // The legend, four to a row.
-    let legend_top = TOP + PANEL_H + 66.0;
     for (i, mech) in mechs.iter().enumerate() {
         let lx = 90.0 + (i % 4) as f64 * 270.0;
         let ly = legend_top + (i / 4) as f64 * 22.0;
@@ -251,6 +424,15 @@ pub(crate) fn svg(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Key;
+
+    fn key(section: Section, mech: Mech, param: usize) -> Key {
+        Key {
+            section,
+            mech,
+            param,
+        }
+    }
 
     #[test]
     fn decades_cover_the_values() {
@@ -263,10 +445,41 @@ mod tests {
         assert_eq!(decade("1.00 µs"), "1 µs");
         assert_eq!(decade("10.0 GB/s"), "10 GB/s");
         assert_eq!(decade("100 ns"), "100 ns");
+        assert_eq!(decade(&per_second(1e6)), "1 M/s");
     }
 
     #[test]
     fn text_is_escaped() {
         assert_eq!(escape("a<b & c>"), "a&lt;b &amp; c&gt;");
+    }
+
+    #[test]
+    fn a_point_carries_the_spread_of_its_repeats() {
+        let rate = |per_s: f64| Measure::Rate {
+            per_s,
+            bytes_per_s: Some(per_s * 8.0),
+            count: 1,
+        };
+        let figures = crate::model::Figures::merge(vec![
+            vec![(key(Section::Throughput, Mech::Queue, 8), rate(10.0))],
+            vec![(key(Section::Throughput, Mech::Queue, 8), rate(20.0))],
+            vec![(key(Section::Throughput, Mech::Queue, 8), rate(40.0))],
+        ]);
+        let report = Report::for_tests(figures);
+        let lines = series(&report, Section::Throughput, |_| true);
+        assert_eq!(
+            lines,
+            [(
+                Mech::Queue,
+                vec![Point {
+                    x: 8,
+                    y: 160.0,
+                    lo: 80.0,
+                    hi: 320.0
+                }]
+            )]
+        );
+        let svg = svg(&report);
+        assert!(svg.contains("class=\"spread\""), "{svg}");
     }
 }

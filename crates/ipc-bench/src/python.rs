@@ -15,7 +15,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use crate::machine::Placement;
-use crate::model::{Key, Measure, Mech, Section};
+use crate::model::{Figures, Key, Measure, Mech, Section};
 
 /// The script, as in the repository.
 pub(crate) const SCRIPT: &str = include_str!("../../../scripts/bench_python.py");
@@ -30,15 +30,16 @@ pub(crate) enum PythonRun {
     Done {
         /// `Python 3.11.7 (CPython)`.
         version: String,
-        figures: Vec<(Key, Measure)>,
+        /// The median of each figure over the runs, and its spread.
+        figures: Figures,
     },
 }
 
 impl PythonRun {
-    pub(crate) fn figures(&self) -> &[(Key, Measure)] {
+    pub(crate) fn figures(&self) -> Option<&Figures> {
         match self {
-            PythonRun::Done { figures, .. } => figures,
-            _ => &[],
+            PythonRun::Done { figures, .. } => Some(figures),
+            _ => None,
         }
     }
 
@@ -233,7 +234,7 @@ fn parse(stdout: &[u8]) -> Result<PythonRun, String> {
                 p99_ns: number(f, "p99_ns")?,
                 samples: number(f, "samples")? as u64,
             },
-            Section::Sync => Measure::Rate {
+            Section::Sync | Section::Scaling => Measure::Rate {
                 per_s: number(f, "per_s")?,
                 bytes_per_s: None,
                 count: number(f, "count")? as u64,
@@ -248,7 +249,10 @@ fn parse(stdout: &[u8]) -> Result<PythonRun, String> {
             measure,
         ));
     }
-    Ok(PythonRun::Done { version, figures })
+    Ok(PythonRun::Done {
+        version,
+        figures: Figures::merge(vec![figures]),
+    })
 }
 
 #[cfg(test)]
@@ -268,6 +272,8 @@ mod tests {
         let PythonRun::Done { version, figures } = parse(json).unwrap() else {
             panic!("not parsed")
         };
+        // In the order of the keys: round trip, throughput, increments, sync.
+        let figures: Vec<(Key, Measure)> = figures.map.into_iter().collect();
         assert_eq!(version, "Python 3.11.7 (CPython)");
         assert_eq!(figures.len(), 5);
         assert_eq!(

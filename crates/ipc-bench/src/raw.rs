@@ -1,28 +1,36 @@
-//! The raw floors: each mechanism written directly on the system calls,
-//! with nothing ipc-core adds (no framing, no write lock, no encoding, no
-//! signal checks on the fast path), so that each ipc-core figure can be
-//! held to what the kernel and the hardware allow.
+//! The raw floors: each mechanism written directly on the system calls
+//! and the atomics, with nothing ipc-core adds (no framing, no robust
+//! locks, no encoding, no signal checks on the fast path), so that each
+//! ipc-core figure can be held to the fastest way this bench knows to do
+//! the same job on this machine with the same guarantees that matter for
+//! the measurement: the same copies, and the same rule for waiting (where
+//! ipc-core spins before it sleeps, so does its floor).
 //!
 //! This is the one module of the bench, and the one place outside
-//! ipc-core, with `unsafe` code: a floor has to be raw. Forking still goes
-//! through `ipc_core::Process`.
+//! ipc-core, with `unsafe` code: a floor has to be raw. Every block says
+//! why it is sound, and memory another process writes is read and written
+//! through atomics (or copied under a protocol that hands it to one process
+//! at a time). Forking still goes through `ipc_core::Process`.
 //!
-//! | floor | per message |
-//! | --- | --- |
-//! | pipe, socketpair | `write(2)`, `read(2)`; a stream is read in 1 MiB chunks |
-//! | POSIX message queue | `mq_send(3)`, `mq_receive(3)` |
-//! | shared memory, spinning | a copy into a mailbox or a ring slot and a release store; the other side spins on the word |
-//! | shared memory, futex | the same, but a waiting side sleeps at once in `FUTEX_WAIT` and is woken with `FUTEX_WAKE` |
-//! | robust mutex | `pthread_mutex_lock`, a load and a store, `pthread_mutex_unlock` |
-//! | atomic add | one `lock xadd` |
-//! | semaphore | `sem_wait(3)`, `sem_post(3)` on a process-shared `sem_t` |
-//! | flag ping-pong | a word each way, the waiting side spinning on it (the shared-memory round trip with no message) |
-//! | barrier | an atomic count of arrivals; the waiting parties sleep at once in `FUTEX_WAIT` on a round word |
+//! | floor | per message | floor of |
+//! | --- | --- | --- |
+//! | pipe, socketpair | `write(2)`, `read(2)`; a stream is read in 1 MiB chunks | pipe, FIFO, duplex |
+//! | POSIX message queue | `mq_send(3)`, `mq_receive(3)` | message queue |
+//! | shared memory, spinning | a ring (a stream) or two 4-slot rings (a round trip) with the `Queue`'s layout and copies: a copy in and one store that publishes; a copy out (or straight on into the other ring) and one store that takes; spin, then sleep, by ipc-core's rule | `Queue`, both paths |
+//! | many-to-many ring | Vyukov's bounded MPMC queue on the atomics, waiting by ipc-core's rule | `Queue` with N producers and N consumers (`--scaling`) |
+//! | shared memory, futex | the ring, but a waiting side sleeps at once in `FUTEX_WAIT` | (a reference) |
+//! | robust mutex | `pthread_mutex_trylock`, a spin, then `pthread_mutex_lock`; a load and a store; `pthread_mutex_unlock` | `Value` |
+//! | atomic add | one `lock xadd` | (a reference) |
+//! | semaphore, spinning | ipc-core's algorithm on the atomics: a compare-and-swap, a spin, a futex | `Semaphore` |
+//! | `sem_t` | `sem_wait(3)`, `sem_post(3)` on a process-shared `sem_t` (sleeps at once) | (a reference: Python's) |
+//! | flag ping-pong, flag ring | a word each way (or round a ring), spin, then sleep | `Event` |
+//! | barrier, spinning | an atomic count of arrivals and a round word; spin, then sleep | `Barrier` |
+//! | barrier, futex | the same, sleeping at once | (a reference) |
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ipc_core::sync::futex::{self, Wake};
 use ipc_core::{Error, IpcName, Result, SharedMemory, signal};
@@ -35,7 +43,8 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::sys::stat::Mode;
 
 use crate::measure::{
-    Ctx, Gate, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers, send_for,
+    Ctx, Gate, Holders, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
+    send_for, stream_in_workers, token_ring,
 };
 use crate::model::Measure;
 
@@ -44,12 +53,6 @@ pub(crate) const PIPE_SIZE: usize = 1 << 20;
 
 /// How much a stream's receiver asks for per `read(2)`.
 const CHUNK: usize = 1 << 20;
-
-/// A word value that no round trip reaches: "stop".
-const STOP: u32 = u32::MAX;
-
-/// A ring slot's length word that means "the stream ends here".
-const END: u32 = u32::MAX;
 
 // ---------------------------------------------------------------------------
 // Shared memory and futexes.
@@ -88,8 +91,8 @@ impl Shm {
         assert!(at + src.len() <= self.memory.len());
         // SAFETY: in bounds (checked); `src` is a separate local buffer;
         // the protocols below hand a mailbox or slot to one process at a
-        // time, publishing it with a release store and taking it with an
-        // acquire load.
+        // time, publishing it with a release (or SeqCst) store and taking
+        // it with an acquire load.
         unsafe { ptr::copy_nonoverlapping(src.as_ptr(), self.memory.as_ptr().add(at), src.len()) }
     }
 
@@ -111,135 +114,132 @@ impl Shm {
 }
 
 /// Sleeps while `*word == expected` (`FUTEX_WAIT`, shared between
-/// processes), at most 50 ms, so that the signal flag is seen. The call is
-/// ipc-core's thin wrapper of the system call: the same `futex(2)`.
-fn futex_wait(word: &AtomicU32, expected: u32) -> Result<()> {
+/// processes), at most 50 ms, so that the signal flag is seen; says how it
+/// ended. The call is ipc-core's thin wrapper of the system call: the same
+/// `futex(2)`.
+fn futex_wait(word: &AtomicU32, expected: u32) -> Result<Wake> {
     match futex::wait(word, expected, Duration::from_millis(50))? {
-        Wake::Interrupted => signal::check(),
-        Wake::Woken | Wake::Changed | Wake::TimedOut => Ok(()),
+        Wake::Interrupted => signal::check().map(|()| Wake::Interrupted),
+        wake => Ok(wake),
     }
 }
 
-/// Wakes one process sleeping on `word` (`FUTEX_WAKE`).
-fn futex_wake(word: &AtomicU32) {
-    let _ = futex::wake(word, 1);
-}
+/// How long a waiting side spins before it sleeps: ipc-core's
+/// `blocking::SPIN`.
+const SPIN: Duration = Duration::from_micros(20);
 
-/// Spins until `ready`; after a few thousand spins it yields the CPU at
-/// every look (on one core the other side cannot run otherwise), and then
-/// also looks at the signal flag.
-fn spin_until(mut ready: impl FnMut() -> bool) -> Result<()> {
-    let mut spins = 0_u32;
-    while !ready() {
-        spins = spins.wrapping_add(1);
-        if spins < 2000 {
-            std::hint::spin_loop();
-        } else {
-            nix::sched::sched_yield().map_err(|errno| Error::call("sched_yield", errno))?;
-            if spins.is_multiple_of(256) {
-                signal::check()?;
+/// Looks between two yields of the CPU while spinning: ipc-core's
+/// `SPIN_LOOKS` (crates/ipc-core/src/blocking.rs).
+const SPIN_LOOKS: u32 = 16;
+
+/// The spin of ipc-core's blocking calls (`blocking::spin`), written out
+/// here so that a floor waits by the same rule: `SPIN_LOOKS` looks a
+/// `pause` apart, then a look at the clock and a `sched_yield(2)` every
+/// `SPIN_LOOKS` looks, for at most [`SPIN`]. True once `ready`.
+fn spin(mut ready: impl FnMut() -> bool) -> bool {
+    for _ in 0..SPIN_LOOKS {
+        if ready() {
+            return true;
+        }
+        std::hint::spin_loop();
+    }
+    let until = Instant::now() + SPIN;
+    let mut looks = 0_u32;
+    loop {
+        if ready() {
+            return true;
+        }
+        looks = looks.wrapping_add(1);
+        if looks.is_multiple_of(SPIN_LOOKS) {
+            if Instant::now() >= until {
+                return false;
             }
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
         }
     }
-    Ok(())
 }
 
 /// How a side that must wait for the other does it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wait {
-    /// Spins on the word: no system call, but a CPU busy meanwhile.
+    /// ipc-core's rule: spins for up to [`SPIN`] (yielding the CPU every
+    /// few looks), then sleeps in `FUTEX_WAIT`; the other side calls
+    /// `FUTEX_WAKE` only when somebody sleeps.
     Spin,
     /// Sleeps in `FUTEX_WAIT` at once and is woken by `FUTEX_WAKE`.
     Futex,
 }
 
-impl Wait {
-    /// Waits until `word` holds something `want` accepts; returns it.
-    fn until(self, word: &AtomicU32, want: impl Fn(u32) -> bool) -> Result<u32> {
-        let mut seen = word.load(Ordering::Acquire);
-        match self {
-            Wait::Spin => spin_until(|| {
-                seen = word.load(Ordering::Acquire);
-                want(seen)
-            })?,
-            Wait::Futex => {
-                while !want(seen) {
-                    futex_wait(word, seen)?;
-                    seen = word.load(Ordering::Acquire);
-                }
-            }
-        }
-        Ok(seen)
-    }
-
-    /// Stores `value` into `word` for the other side (and wakes it).
-    fn publish(self, word: &AtomicU32, value: u32) {
-        word.store(value, Ordering::Release);
-        if self == Wait::Futex {
-            futex_wake(word);
-        }
-    }
+/// A futex word's sleepers: where a waiter counts itself before it sleeps
+/// on `word`, and what the other side looks at after the store that makes
+/// the waiter ready. Both sides' accesses are SeqCst: either the waiter's
+/// last look sees the store, or the storer sees the waiter counted and
+/// calls `FUTEX_WAKE` (and `FUTEX_WAIT` refuses to sleep on a word that
+/// has moved).
+#[derive(Clone, Copy)]
+struct Sleepers<'a> {
+    word: &'a AtomicU32,
+    count: &'a AtomicU32,
 }
 
-// ---------------------------------------------------------------------------
-// Shared memory: round trips through two mailboxes.
-
-/// Where a mailbox's message starts: right after its sequence word, on the
-/// same cache line, so that a message of up to 56 bytes
-/// crosses between the cores as one line, the line the other side spins
-/// on. (With the message on a line of its own, each direction moved two
-/// lines one after the other: 111 ns for an 8-byte round trip on the AMD
-/// machine where a bare C flag ping-pong took 65 to 70 ns.)
-const MAILBOX_DATA: usize = 8;
-
-/// Ping-pong through two mailboxes in shared memory, each a sequence word
-/// and the message behind it, on a line of their own (the next mailbox
-/// starts on a new line). Ping writes box A and publishes its number; pong
-/// waits for it, copies it into box B and publishes the same number back.
-pub(crate) fn shm_round_trip(ctx: &Ctx, size: usize, wait: Wait) -> Result<Measure> {
-    let mailbox = (MAILBOX_DATA + size).next_multiple_of(64);
-    let shm = Shm::new(2 * mailbox)?;
-    let (a, b) = (0, mailbox);
-    let partner = ctx.partner("pong", || {
-        let mut buf = vec![0_u8; size];
-        let mut seq = 1_u32;
+impl Sleepers<'_> {
+    /// Waits until `ready()`, by `wait`'s rule.
+    fn wait(self, wait: Wait, mut ready: impl FnMut() -> bool) -> Result<()> {
+        if ready() || (wait == Wait::Spin && spin(&mut ready)) {
+            return Ok(());
+        }
         loop {
-            if wait.until(shm.u32_at(a), |v| v == seq || v == STOP)? == STOP {
+            self.count.fetch_add(1, Ordering::SeqCst);
+            let seen = self.word.load(Ordering::SeqCst);
+            let slept = if ready() {
+                Ok(Wake::Changed)
+            } else {
+                futex_wait(self.word, seen)
+            };
+            self.count.fetch_sub(1, Ordering::SeqCst);
+            slept?;
+            if ready() {
                 return Ok(());
             }
-            shm.read(a + MAILBOX_DATA, &mut buf);
-            shm.write(b + MAILBOX_DATA, &buf);
-            wait.publish(shm.u32_at(b), seq);
-            seq += 1;
         }
-    })?;
-    let msg = vec![7_u8; size];
-    let mut buf = vec![0_u8; size];
-    let mut seq = 1_u32;
-    let measured = ping_loop(ctx.duration, || {
-        shm.write(a + MAILBOX_DATA, &msg);
-        wait.publish(shm.u32_at(a), seq);
-        wait.until(shm.u32_at(b), |v| v == seq)?;
-        shm.read(b + MAILBOX_DATA, &mut buf);
-        seq += 1;
-        Ok(())
-    });
-    wait.publish(shm.u32_at(a), STOP);
-    partner.finish(ctx)?;
-    measured
+    }
+
+    /// After a SeqCst store to `word` (or to what `ready` looks at):
+    /// wakes up to `n` sleepers, if there are any.
+    fn wake(self, n: u32) {
+        if self.count.load(Ordering::SeqCst) != 0 {
+            let _ = futex::wake(self.word, n);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Shared memory: a one-producer, one-consumer ring.
 
-/// The ring's header: the count of messages put (`TAIL`) and taken
-/// (`HEAD`), each on its own line beside the flag that says its reader is
-/// asleep; the slots follow.
-const TAIL: usize = 0;
-const GETTER_SLEEPS: usize = 64;
-const HEAD: usize = 128;
-const PUTTER_SLEEPS: usize = 192;
-const SLOTS: usize = 256;
+/// The ring's header, a line each: the count of messages taken (`HEAD`,
+/// written by the consumer), and the count of processes asleep waiting
+/// for room and for a message. The slots follow.
+const HEAD: usize = 0;
+const PUTTER_SLEEPS: usize = 64;
+const GETTER_SLEEPS: usize = 128;
+const SLOTS: usize = 192;
+
+/// Where a slot's message starts: after its sequence word and its length,
+/// on the same line, so that a message of up to 56 bytes crosses between
+/// the cores as one line, the line the other side waits on. (With the
+/// message on a line of its own, each direction moved two lines one after
+/// the other: 111 ns for an 8-byte round trip on the AMD machine where a
+/// bare C flag ping-pong took 65 to 70 ns.)
+const SLOT_DATA: usize = 8;
+
+/// A slot's length word that means "the stream ends here".
+const END: u32 = u32::MAX;
+
+/// How many slots ahead the producer fetches a slot for writing, as the
+/// `Queue` does (`PREFETCH_AHEAD` in crates/ipc-core/src/queue.rs).
+const PREFETCH_AHEAD: u32 = 4;
 
 /// How many slots a ring (or a Queue) of `size`-byte messages gets: about
 /// 8 MiB, between 8 and 1024 slots.
@@ -247,117 +247,421 @@ pub(crate) fn ring_capacity(size: usize) -> usize {
     ((8 << 20) / (size + 8)).clamp(8, 1024)
 }
 
-/// A single-producer, single-consumer ring of fixed-size slots, each a
-/// length word (or [`END`]) and the message. Counts are 32-bit and wrap;
-/// the capacity is far below 2^31.
+/// A single-producer, single-consumer ring of fixed-size slots: the
+/// `Queue`'s algorithm without its locks, its encoding or its checks, on
+/// the same layout (a slot per line or lines, its sequence word, its
+/// length and the message together).
+///
+/// * The producer writes the message into slot `tail` and publishes it
+///   with **one store** in that slot, `seq = tail + 1`: the consumer
+///   learns of it from the line it has to read anyway. It reads the
+///   consumer's `HEAD` only when its last look says the ring is full, and
+///   then, while it spins, waits for an eighth of the ring (1 to 64
+///   slots) to be free, so that it writes a run of messages without
+///   pulling `HEAD`'s line across at every one. It fetches the slot a few
+///   messages ahead for writing (`prefetchw`).
+/// * The consumer copies the message out and takes it with **one store**,
+///   `HEAD = head + 1`.
+/// * Both wait by [`Wait`]'s rule and wake the other only if it sleeps.
+///
+/// Counts are 32-bit and wrap; the capacity is far below 2^31.
 struct Ring {
     shm: Shm,
     capacity: u32,
     stride: usize,
+    /// The free slots a spinning producer waits for.
+    room: u32,
     wait: Wait,
+}
+
+/// The producer's own counts.
+#[derive(Debug, Default)]
+struct Producer {
+    tail: u32,
+    /// The last `HEAD` seen: never ahead of the real one.
+    seen: u32,
+}
+
+/// The consumer's own count.
+#[derive(Debug, Default)]
+struct Consumer {
+    head: u32,
 }
 
 impl Ring {
     fn new(size: usize, wait: Wait) -> Result<Ring> {
-        let capacity = ring_capacity(size);
-        let stride = (8 + size).next_multiple_of(64);
+        Ring::with_capacity(size, ring_capacity(size), wait)
+    }
+
+    fn with_capacity(size: usize, capacity: usize, wait: Wait) -> Result<Ring> {
+        let stride = (SLOT_DATA + size).next_multiple_of(64);
         Ok(Ring {
             shm: Shm::new(SLOTS + capacity * stride)?,
             capacity: capacity as u32,
             stride,
+            room: (capacity as u32 / 8).clamp(1, 64),
             wait,
         })
     }
 
-    fn slot(&self, index: u32) -> usize {
-        SLOTS + (index % self.capacity) as usize * self.stride
+    fn slot(&self, count: u32) -> usize {
+        SLOTS + (count % self.capacity) as usize * self.stride
     }
 
-    /// Waits until the word at `at` differs from `unchanged`. With futexes:
-    /// says it sleeps in `sleeps`, looks once more (the other side stores
-    /// its word, then reads `sleeps`; both SeqCst, so one of the two sees
-    /// the other), then sleeps on the word.
-    fn wait_change(&self, at: usize, sleeps: usize, unchanged: u32) -> Result<u32> {
-        let word = self.shm.u32_at(at);
-        match self.wait {
-            Wait::Spin => Wait::Spin.until(word, |v| v != unchanged),
-            Wait::Futex => loop {
-                let now = word.load(Ordering::Acquire);
-                if now != unchanged {
-                    return Ok(now);
-                }
-                let flag = self.shm.u32_at(sleeps);
-                flag.store(1, Ordering::SeqCst);
-                let now = word.load(Ordering::SeqCst);
-                if now == unchanged {
-                    futex_wait(word, unchanged)?;
-                }
-                flag.store(0, Ordering::Relaxed);
-            },
+    fn sleepers(&self, word: usize, count: usize) -> Sleepers<'_> {
+        Sleepers {
+            word: self.shm.u32_at(word),
+            count: self.shm.u32_at(count),
         }
     }
 
-    /// Stores the word at `at`, then wakes the other side if it sleeps.
-    fn advance(&self, at: usize, sleeps: usize, value: u32) {
-        let word = self.shm.u32_at(at);
-        word.store(value, Ordering::SeqCst);
-        if self.wait == Wait::Futex && self.shm.u32_at(sleeps).load(Ordering::SeqCst) != 0 {
-            futex_wake(word);
-        }
+    /// Puts one message (or the end mark, `len == END`).
+    fn put(&self, p: &mut Producer, len: u32, data: &[u8]) -> Result<()> {
+        let slot = self.claim(p)?;
+        self.shm.write(slot + SLOT_DATA, data);
+        self.publish(p, slot, len);
+        Ok(())
     }
 
-    /// The producer: puts `msg` for `duration`, then the end mark.
-    fn produce(&self, ctx: &Ctx, msg: &[u8]) -> Result<()> {
-        let mut tail = 0_u32;
-        let mut head = 0_u32;
-        let mut put = |len: u32, data: &[u8]| -> Result<()> {
-            if tail.wrapping_sub(head) >= self.capacity {
-                head = self.wait_change(HEAD, PUTTER_SLEEPS, head)?;
+    /// Waits for room for message `tail`; returns its slot.
+    fn claim(&self, p: &mut Producer) -> Result<usize> {
+        if p.tail.wrapping_sub(p.seen) >= self.capacity {
+            let head = self.shm.u32_at(HEAD);
+            p.seen = head.load(Ordering::Acquire);
+            if p.tail.wrapping_sub(p.seen) >= self.capacity {
+                let free = |room: u32| {
+                    self.capacity - p.tail.wrapping_sub(head.load(Ordering::Acquire)) >= room
+                };
+                // While it spins, a run's worth of room; then any room.
+                if !(self.wait == Wait::Spin && spin(|| free(self.room))) {
+                    self.sleepers(HEAD, PUTTER_SLEEPS)
+                        .wait(Wait::Futex, || free(1))?;
+                }
+                p.seen = head.load(Ordering::Acquire);
             }
-            let slot = self.slot(tail);
-            self.shm.u32_at(slot).store(len, Ordering::Relaxed);
-            self.shm.write(slot + 8, data);
-            tail = tail.wrapping_add(1);
-            self.advance(TAIL, GETTER_SLEEPS, tail);
-            Ok(())
-        };
-        send_for(ctx.duration, msg.len(), || put(msg.len() as u32, msg))?;
-        put(END, &[])
+        }
+        Ok(self.slot(p.tail))
     }
 
-    /// The consumer: takes messages until the end mark; returns the bytes
-    /// of each.
-    fn consume(&self, buf: &mut [u8], head: &mut u32, tail: &mut u32) -> Result<Option<usize>> {
-        if *head == *tail {
-            *tail = self.wait_change(TAIL, GETTER_SLEEPS, *tail)?;
+    /// Publishes the message written into `slot` (message `tail`), of
+    /// `len` bytes, with one store; wakes the consumer if it sleeps.
+    fn publish(&self, p: &mut Producer, slot: usize, len: u32) {
+        self.shm.u32_at(slot + 4).store(len, Ordering::Relaxed);
+        // The store that publishes the message (Release for the bytes,
+        // SeqCst against the load of the sleepers just below).
+        let seq = self.shm.u32_at(slot);
+        seq.store(p.tail.wrapping_add(1), Ordering::SeqCst);
+        p.tail = p.tail.wrapping_add(1);
+        let ahead = p.tail.wrapping_add(PREFETCH_AHEAD);
+        if ahead.wrapping_sub(p.seen) < self.capacity {
+            prefetch_for_write(self.shm.at(self.slot(ahead)));
         }
-        let slot = self.slot(*head);
-        let len = self.shm.u32_at(slot).load(Ordering::Relaxed);
+        self.sleepers(slot, GETTER_SLEEPS).wake(1);
+    }
+
+    /// Takes one message into `buf`; `None` at the end mark.
+    fn get(&self, c: &mut Consumer, buf: &mut [u8]) -> Result<Option<usize>> {
+        let (slot, len) = self.front(c)?;
         if len == END {
             return Ok(None);
         }
         let len = len as usize;
-        self.shm.read(slot + 8, &mut buf[..len]);
-        *head = head.wrapping_add(1);
-        self.advance(HEAD, PUTTER_SLEEPS, *head);
+        self.shm.read(slot + SLOT_DATA, &mut buf[..len]);
+        self.take(c);
         Ok(Some(len))
+    }
+
+    /// Passes the next message on into ring `to` with one copy, from this
+    /// ring's slot straight into `to`'s; false (the end mark passed on) at
+    /// the end.
+    fn pass(&self, c: &mut Consumer, to: &Ring, p: &mut Producer) -> Result<bool> {
+        let (from, len) = self.front(c)?;
+        let into = to.claim(p)?;
+        if len != END {
+            let len = len as usize;
+            assert!(
+                len <= to.stride - SLOT_DATA,
+                "a slot of the other ring takes it"
+            );
+            // SAFETY: `from` is this ring's front slot, published to this
+            // process and not taken yet; `into` is `to`'s claimed slot,
+            // free and not yet published: the protocol gives this process
+            // both alone. Both hold `len` bytes after SLOT_DATA (checked
+            // for `to`; this ring's producer wrote at most its stride).
+            // They lie in two different mappings, so they do not overlap.
+            unsafe {
+                ptr::copy_nonoverlapping(
+                    self.shm.at(from + SLOT_DATA),
+                    to.shm.at(into + SLOT_DATA),
+                    len,
+                );
+            }
+        }
+        to.publish(p, into, len);
+        self.take(c);
+        Ok(len != END)
+    }
+
+    /// Waits for message `head`; its slot and length word.
+    fn front(&self, c: &Consumer) -> Result<(usize, u32)> {
+        let slot = self.slot(c.head);
+        let want = c.head.wrapping_add(1);
+        let seq = self.sleepers(slot, GETTER_SLEEPS);
+        seq.wait(self.wait, || seq.word.load(Ordering::Acquire) == want)?;
+        Ok((slot, self.shm.u32_at(slot + 4).load(Ordering::Relaxed)))
+    }
+
+    /// Takes message `head` with one store; wakes the producer if it
+    /// sleeps.
+    fn take(&self, c: &mut Consumer) {
+        c.head = c.head.wrapping_add(1);
+        // SeqCst against the load of the sleepers just below.
+        self.shm.u32_at(HEAD).store(c.head, Ordering::SeqCst);
+        self.sleepers(HEAD, PUTTER_SLEEPS).wake(1);
     }
 }
 
-/// One-way throughput through a shared-memory ring.
+/// Asks the CPU to bring the cache line at `at` into its cache, ready to be
+/// written (`prefetchw` on x86-64; nothing elsewhere), as the `Queue`'s
+/// producer does. Only a hint: it changes no memory and cannot fault.
+#[inline]
+fn prefetch_for_write(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that neither reads nor writes memory as
+    // far as the program can tell, and does not fault on any address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(at.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
+/// How many slots each ring of a round trip has: as many as the `Queue`'s
+/// round-trip rows give theirs (`Queue::bounded(4, ..)` in `ipc.rs`).
+pub(crate) const ROUND_TRIP_SLOTS: usize = 4;
+
+/// Ping-pong through two rings of [`ROUND_TRIP_SLOTS`] slots, one each
+/// way, with the `Queue`'s zero-copy copies: ping copies its message into
+/// a slot of the first ring; pong copies it from there straight into a
+/// slot of the second ([`Ring::pass`]: one copy, as the `Queue`'s pong
+/// does from the borrowed message into the claimed slot); ping copies the
+/// answer out. An 8-byte message and its sequence word share one line,
+/// the line the other side waits on; each side waits by `wait`'s rule and
+/// wakes the other only if it sleeps. (Two mailboxes used over and over,
+/// the floor before this one, took 20 µs for a 64 KiB round trip where the
+/// `Queue`'s rings took 13.5 µs.)
+pub(crate) fn shm_round_trip(ctx: &Ctx, size: usize, wait: Wait) -> Result<Measure> {
+    let there = Ring::with_capacity(size, ROUND_TRIP_SLOTS, wait)?;
+    let back = Ring::with_capacity(size, ROUND_TRIP_SLOTS, wait)?;
+    let partner = ctx.partner("pong", || {
+        let (mut c, mut p) = (Consumer::default(), Producer::default());
+        while there.pass(&mut c, &back, &mut p)? {}
+        Ok(())
+    })?;
+    let msg = vec![7_u8; size];
+    let mut buf = vec![0_u8; size];
+    let (mut p, mut c) = (Producer::default(), Consumer::default());
+    let measured = ping_loop(ctx.duration, || {
+        there.put(&mut p, size as u32, &msg)?;
+        back.get(&mut c, &mut buf).map(drop)
+    });
+    there.put(&mut p, END, &[])?;
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through a shared-memory ring: one copy in, one copy
+/// out, as the `Queue`'s `claim`/`get_ref` path.
 pub(crate) fn shm_throughput(ctx: &Ctx, size: usize, wait: Wait) -> Result<Measure> {
     let ring = Ring::new(size, wait)?;
     let gate = Gate::new(1)?;
     let partner = ctx.partner("producer", || {
         let msg = vec![7_u8; size];
+        let mut p = Producer::default();
         gate.arrive(0)?;
-        ring.produce(ctx, &msg)
+        send_for(ctx.duration, size, || ring.put(&mut p, size as u32, &msg))?;
+        ring.put(&mut p, END, &[])
     })?;
     let mut buf = vec![0_u8; size];
-    let (mut head, mut tail) = (0, 0);
-    let measured = receive_all(&gate, size, || ring.consume(&mut buf, &mut head, &mut tail));
+    let mut c = Consumer::default();
+    let measured = receive_all(&gate, size, || ring.get(&mut c, &mut buf));
     partner.finish(ctx)?;
     measured
+}
+
+// ---------------------------------------------------------------------------
+// Shared memory: many producers, many consumers.
+
+/// The words of the many-to-many ring's header, a line each: the count of
+/// messages claimed by producers, of messages claimed by consumers, the
+/// `closed` flag, and the futex words (with their sleepers) that
+/// consumers and producers sleep on.
+const MPMC_PUT: usize = 0;
+const MPMC_GET: usize = 64;
+const MPMC_CLOSED: usize = 128;
+const MPMC_NOT_EMPTY: usize = 192;
+const MPMC_NOT_FULL: usize = 256;
+const MPMC_SLOTS: usize = 320;
+
+/// A bounded ring for any number of producers and consumers, on the
+/// atomics: Dmitry Vyukov's bounded MPMC queue (each slot's sequence word
+/// says whose turn it is; a producer or a consumer claims a position with
+/// a compare-and-swap of its side's count, then fills or empties the slot
+/// and hands it on with one store), with ipc-core's waiting rule on top
+/// (spin, then sleep on a side's futex word, woken only when somebody
+/// sleeps). The fastest many-to-many queue this bench knows; the `Queue`'s
+/// floor on the scaling curve. What it does not keep: a process killed
+/// between its claim and its store leaves a hole that stops every
+/// consumer, where the `Queue`'s robust locks let the others go on.
+struct Mpmc {
+    shm: Shm,
+    capacity: u64,
+    stride: usize,
+}
+
+impl Mpmc {
+    fn new(size: usize) -> Result<Mpmc> {
+        let capacity = ring_capacity(size);
+        let stride = (16 + size).next_multiple_of(64);
+        let ring = Mpmc {
+            shm: Shm::new(MPMC_SLOTS + capacity * stride)?,
+            capacity: capacity as u64,
+            stride,
+        };
+        for i in 0..capacity {
+            ring.seq(i as u64).store(i as u64, Ordering::Relaxed);
+        }
+        Ok(ring)
+    }
+
+    fn slot(&self, pos: u64) -> usize {
+        MPMC_SLOTS + (pos % self.capacity) as usize * self.stride
+    }
+
+    fn seq(&self, pos: u64) -> &AtomicU64 {
+        self.shm.u64_at(self.slot(pos))
+    }
+
+    fn side(&self, at: usize) -> Sleepers<'_> {
+        Sleepers {
+            word: self.shm.u32_at(at),
+            count: self.shm.u32_at(at + 4),
+        }
+    }
+
+    /// After the store that hands a slot on: moves the side's word and
+    /// wakes a sleeper, if any sleeps.
+    fn notify(&self, at: usize) {
+        let side = self.side(at);
+        if side.count.load(Ordering::SeqCst) != 0 {
+            side.word.fetch_add(1, Ordering::SeqCst);
+            let _ = futex::wake(side.word, 1);
+        }
+    }
+
+    fn put(&self, data: &[u8]) -> Result<()> {
+        let count = self.shm.u64_at(MPMC_PUT);
+        let pos = loop {
+            let pos = count.load(Ordering::Relaxed);
+            let seq = self.seq(pos).load(Ordering::Acquire);
+            if seq == pos {
+                if count
+                    .compare_exchange_weak(pos, pos + 1, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    break pos;
+                }
+            } else if seq < pos {
+                // Full: wait until the consumers hand this slot back.
+                let slot = self.seq(pos);
+                self.side(MPMC_NOT_FULL)
+                    .wait(Wait::Spin, || slot.load(Ordering::Acquire) >= pos)?;
+            }
+        };
+        let slot = self.slot(pos);
+        self.shm
+            .u32_at(slot + 8)
+            .store(data.len() as u32, Ordering::Relaxed);
+        self.shm.write(slot + 16, data);
+        self.seq(pos).store(pos + 1, Ordering::SeqCst);
+        self.notify(MPMC_NOT_EMPTY);
+        Ok(())
+    }
+
+    /// Takes a message into `buf`; `None` once the ring is closed and
+    /// empty.
+    fn get(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        let count = self.shm.u64_at(MPMC_GET);
+        let closed = self.shm.u32_at(MPMC_CLOSED);
+        let pos = loop {
+            let pos = count.load(Ordering::Relaxed);
+            let seq = self.seq(pos).load(Ordering::Acquire);
+            if seq == pos + 1 {
+                if count
+                    .compare_exchange_weak(pos, pos + 1, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    break pos;
+                }
+            } else if seq < pos + 1 {
+                // Empty: wait for this slot, or the close (after which
+                // every message put is visible, so one more look decides).
+                let slot = self.seq(pos);
+                let here = || slot.load(Ordering::Acquire) > pos;
+                self.side(MPMC_NOT_EMPTY)
+                    .wait(Wait::Spin, || here() || closed.load(Ordering::SeqCst) != 0)?;
+                if !here() && count.load(Ordering::SeqCst) == pos {
+                    return Ok(None);
+                }
+            }
+        };
+        let slot = self.slot(pos);
+        let len = self.shm.u32_at(slot + 8).load(Ordering::Relaxed) as usize;
+        self.shm.read(slot + 16, &mut buf[..len]);
+        self.seq(pos).store(pos + self.capacity, Ordering::SeqCst);
+        self.notify(MPMC_NOT_FULL);
+        Ok(Some(len))
+    }
+
+    /// Ends the stream: consumers drain it, then get `None`.
+    fn close(&self) {
+        self.shm.u32_at(MPMC_CLOSED).store(1, Ordering::SeqCst);
+        let side = self.side(MPMC_NOT_EMPTY);
+        side.word.fetch_add(1, Ordering::SeqCst);
+        let _ = futex::wake(side.word, u32::MAX);
+    }
+}
+
+/// 8-byte messages per second through the many-to-many ring by
+/// `processes / 2` producers and as many consumers, as the `Queue`'s
+/// scaling curve; checks that every message put was got, once.
+pub(crate) fn mpmc_scaling(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    const SIZE: usize = 8;
+    let producers = (processes / 2).max(1);
+    let consumers = (processes - producers).max(1);
+    let ring = Mpmc::new(SIZE)?;
+    let msg = [7_u8; SIZE];
+    let (put, got, seconds) = stream_in_workers(
+        ctx,
+        producers,
+        consumers,
+        || ring.put(&msg),
+        || {
+            let mut buf = [0_u8; SIZE];
+            Ok(ring.get(&mut buf)?.is_some())
+        },
+        || {
+            ring.close();
+            Ok(())
+        },
+    )?;
+    if put != got {
+        log::error!(target: "ipc-bench", "{put} messages put, {got} got");
+        return Err(Error::Message(
+            "the raw MPMC ring lost or doubled messages".into(),
+        ));
+    }
+    Ok(rate(got, seconds))
 }
 
 // ---------------------------------------------------------------------------
@@ -639,6 +943,16 @@ fn init_mutex(shm: &Shm) -> Result<*mut libc::pthread_mutex_t> {
 
 /// Increments per second of one counter in shared memory by `processes`
 /// processes: under a raw robust mutex, or with an atomic add.
+///
+/// The robust mutex is the `Value`'s floor: a robust, process-shared
+/// `pthread_mutex_t` (the same glibc object as the `Value`'s lock), taken
+/// the fastest way this bench knows for a lock held a few nanoseconds at
+/// a time: one `pthread_mutex_trylock`; if the mutex is held, ipc-core's
+/// spin (a look at its lock word, then a try, between pauses and yields);
+/// only then `pthread_mutex_lock`, which sleeps in the kernel. Sleeping at
+/// once (a bare `pthread_mutex_lock`) lost to the `Value`'s own lock with
+/// five processes on two CPUs, whose failed first try and clock read
+/// before it sleeps act as a short spin.
 pub(crate) fn increments(ctx: &Ctx, processes: usize, locked: bool) -> Result<Measure> {
     let shm = Shm::new(2 * COUNTER)?;
     let mutex = if locked {
@@ -646,19 +960,50 @@ pub(crate) fn increments(ctx: &Ctx, processes: usize, locked: bool) -> Result<Me
     } else {
         None
     };
+    // glibc's `pthread_mutex_t` starts with its lock word (`__lock`: the
+    // owner's thread id, 0 when free): a hint for the spin, never trusted
+    // (the try decides).
+    let lock_word = shm.u32_at(0);
     let counter = shm.u64_at(COUNTER);
     let (total, seconds) = repeat_in_workers(ctx, processes, |_| match mutex {
         Some(mutex) => {
-            // SAFETY: `mutex` was initialised by `init_mutex` in memory
-            // mapped for as long as `shm` lives, which is the whole
-            // measurement in every process.
-            let rc = unsafe { libc::pthread_mutex_lock(mutex) };
-            if rc == libc::EOWNERDEAD {
-                // SAFETY: as above; we hold it, and a counter of any
-                // value is consistent.
-                unsafe { libc::pthread_mutex_consistent(mutex) };
-            } else if rc != 0 {
-                return Err(Error::call("pthread_mutex_lock", Errno::from_raw(rc)));
+            let try_lock = || -> Result<bool> {
+                // SAFETY: `mutex` was initialised by `init_mutex` in memory
+                // mapped for as long as `shm` lives, which is the whole
+                // measurement in every process.
+                match unsafe { libc::pthread_mutex_trylock(mutex) } {
+                    0 => Ok(true),
+                    libc::EBUSY => Ok(false),
+                    libc::EOWNERDEAD => {
+                        // SAFETY: as above; we hold it, and a counter of
+                        // any value is consistent.
+                        unsafe { libc::pthread_mutex_consistent(mutex) };
+                        Ok(true)
+                    }
+                    rc => Err(Error::call("pthread_mutex_trylock", Errno::from_raw(rc))),
+                }
+            };
+            let mut failed = None;
+            let held = try_lock()?
+                || spin(|| {
+                    lock_word.load(Ordering::Relaxed) == 0
+                        && try_lock().unwrap_or_else(|error| {
+                            failed = Some(error);
+                            true
+                        })
+                });
+            if let Some(error) = failed {
+                return Err(error);
+            }
+            if !held {
+                // SAFETY: as in `try_lock`.
+                let rc = unsafe { libc::pthread_mutex_lock(mutex) };
+                if rc == libc::EOWNERDEAD {
+                    // SAFETY: as above.
+                    unsafe { libc::pthread_mutex_consistent(mutex) };
+                } else if rc != 0 {
+                    return Err(Error::call("pthread_mutex_lock", Errno::from_raw(rc)));
+                }
             }
             counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
             // SAFETY: as above; this process holds the mutex.
@@ -679,12 +1024,15 @@ pub(crate) fn increments(ctx: &Ctx, processes: usize, locked: bool) -> Result<Me
 }
 
 // ---------------------------------------------------------------------------
-// Synchronisation: a semaphore and a barrier.
+// Synchronisation: semaphores, barriers, a token passed round a ring.
 
 /// Acquire+release pairs per second of a process-shared POSIX semaphore
 /// (`sem_init(3)` with `pshared`, value 1) by `processes` processes:
 /// `sem_wait(3)` then `sem_post(3)`, the C library's semaphore, which is
-/// also what Python's `multiprocessing.Semaphore` is made of.
+/// also what Python's `multiprocessing.Semaphore` is made of. A reference,
+/// not the `Semaphore`'s floor: glibc's `sem_wait` sleeps in the kernel
+/// as soon as the value is 0, where ipc-core's spins first (see
+/// [`spin_semaphore_pairs`]).
 pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
     const _: () = assert!(std::mem::size_of::<libc::sem_t>() <= 64);
     let shm = Shm::new(64)?;
@@ -695,6 +1043,7 @@ pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
     if unsafe { libc::sem_init(sem, 1, 1) } != 0 {
         return Err(Error::call("sem_init", Errno::last()));
     }
+    let holders = Holders::new()?;
     let (total, seconds) = repeat_in_workers(ctx, processes, |_| {
         // SAFETY: `sem` was initialised above and stays mapped (see there).
         while unsafe { libc::sem_wait(sem) } != 0 {
@@ -703,6 +1052,7 @@ pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
                 errno => return Err(Error::call("sem_wait", errno)),
             }
         }
+        holders.inside();
         // SAFETY: as above; this process holds the unit it gives back.
         if unsafe { libc::sem_post(sem) } != 0 {
             return Err(Error::call("sem_post", Errno::last()));
@@ -711,36 +1061,208 @@ pub(crate) fn semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
     })?;
     // SAFETY: as above; every worker has ended, nobody uses it any more.
     unsafe { libc::sem_destroy(sem) };
+    if holders.crowded() {
+        return Err(Error::Message("a raw sem_t let two processes in".into()));
+    }
     Ok(rate(total, seconds))
 }
 
-/// The words of a raw barrier: arrivals in this round, and the round.
+/// The words of a spinning semaphore, on one line: the value (the futex
+/// word) and how many processes sleep on it.
+const SEM_COUNT: usize = 0;
+const SEM_SLEEPERS: usize = 4;
+
+/// Acquire+release pairs per second of a semaphore of value 1 written
+/// directly on the atomics, by `processes` processes: the `Semaphore`'s
+/// floor.
+///
+/// ipc-core's own algorithm (`Counter::acquire_until` and `release` in
+/// crates/ipc-core/src/sync/semaphore.rs) is the best this bench knows:
+/// glibc's `sem_t` ([`semaphore_pairs`]) sleeps at once where this spins,
+/// and loses to it as soon as processes contend. So the floor is that
+/// algorithm as C would write it, without the region's header, the bound
+/// of a `BoundedSemaphore`, deadlines or signal checks on the fast path:
+/// a unit is taken with a compare-and-swap of the value; a process that
+/// finds 0 spins by ipc-core's rule, then counts itself a sleeper and
+/// sleeps on the value with `FUTEX_WAIT`; a release adds one with an
+/// atomic add and, only if somebody sleeps, wakes one and counts it out
+/// (so that later releases do not wake it again before it has run).
+pub(crate) fn spin_semaphore_pairs(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    let shm = Shm::new(64)?;
+    let count = shm.u32_at(SEM_COUNT);
+    let sleepers = shm.u32_at(SEM_SLEEPERS);
+    count.store(1, Ordering::SeqCst);
+    let take = || {
+        let mut value = count.load(Ordering::Relaxed);
+        while value > 0 {
+            match count.compare_exchange_weak(value, value - 1, Ordering::SeqCst, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => value = now,
+            }
+        }
+        false
+    };
+    let holders = Holders::new()?;
+    let (total, seconds) = repeat_in_workers(ctx, processes, |_| {
+        if !(take() || spin(take)) {
+            // ipc-core's order: a try after the spin, then, before each
+            // sleep, another (a unit released meanwhile is taken without
+            // a sleep and a wake-up).
+            while !take() {
+                sleepers.fetch_add(1, Ordering::SeqCst);
+                let slept = futex_wait(count, 0);
+                if !matches!(slept, Ok(Wake::Woken)) {
+                    sleepers.fetch_sub(1, Ordering::SeqCst);
+                }
+                slept?;
+            }
+        }
+        holders.inside();
+        count.fetch_add(1, Ordering::SeqCst);
+        if sleepers.load(Ordering::SeqCst) > 0 && count.load(Ordering::SeqCst) > 0 {
+            let woken = futex::wake(count, 1)?;
+            if woken > 0 {
+                sleepers.fetch_sub(woken as u32, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    })?;
+    if count.load(Ordering::SeqCst) != 1 || holders.crowded() {
+        return Err(Error::Message("a raw semaphore lost a unit".into()));
+    }
+    Ok(rate(total, seconds))
+}
+
+/// The words of a raw barrier: arrivals in this round on a line of their
+/// own; the round (the futex word) and its sleepers on the next.
 const BARRIER_COUNT: usize = 0;
 const BARRIER_ROUND: usize = 64;
+const BARRIER_SLEEPERS: usize = 68;
 
 /// Rounds per second of the plainest futex barrier, by `parties`
 /// processes: each arrival adds one to a count; the last resets it and
 /// moves the round word on with `FUTEX_WAKE` for everybody; the others
 /// sleep at once on the round word with `FUTEX_WAIT` until it moves (no
-/// spinning, no robustness: a dead party leaves the others waiting).
+/// spinning, no robustness: a dead party leaves the others waiting). A
+/// reference, not the `Barrier`'s floor: see [`spin_barrier_rounds`].
 pub(crate) fn barrier_rounds(ctx: &Ctx, parties: usize) -> Result<Measure> {
+    raw_barrier_rounds(ctx, parties, Wait::Futex)
+}
+
+/// Rounds per second of a barrier written directly on the atomics, by
+/// `parties` processes: the `Barrier`'s floor.
+///
+/// The same count and round word as [`barrier_rounds`], waited for by
+/// ipc-core's rule, as its `Barrier::wait` does: a party that is not the
+/// last spins (ipc-core's spin, which yields the CPU every few looks, so
+/// that a party still to arrive on this CPU can run), then counts itself a
+/// sleeper and sleeps on the round word; the last party wakes the round
+/// word only if somebody sleeps. What it leaves out is what ipc-core adds
+/// for its guarantees: the robust mutex around the count (a dead party is
+/// noticed, a broken round is reported), the per-party slots and the
+/// outcome history.
+pub(crate) fn spin_barrier_rounds(ctx: &Ctx, parties: usize) -> Result<Measure> {
+    raw_barrier_rounds(ctx, parties, Wait::Spin)
+}
+
+fn raw_barrier_rounds(ctx: &Ctx, parties: usize, wait: Wait) -> Result<Measure> {
     let shm = Shm::new(2 * 64)?;
     let count = shm.u32_at(BARRIER_COUNT);
-    let round = shm.u32_at(BARRIER_ROUND);
+    let round = Sleepers {
+        word: shm.u32_at(BARRIER_ROUND),
+        count: shm.u32_at(BARRIER_SLEEPERS),
+    };
     let (rounds, seconds) = rounds_in_workers(ctx, parties, || {
-        let this = round.load(Ordering::Acquire);
+        let this = round.word.load(Ordering::Acquire);
         if count.fetch_add(1, Ordering::AcqRel) + 1 == parties as u32 {
             count.store(0, Ordering::Relaxed);
-            round.store(this.wrapping_add(1), Ordering::Release);
-            let _ = futex::wake(round, u32::MAX);
+            round.word.store(this.wrapping_add(1), Ordering::SeqCst);
+            round.wake(u32::MAX);
+            Ok(())
         } else {
-            while round.load(Ordering::Acquire) == this {
-                futex_wait(round, this)?;
-            }
+            round.wait(wait, || round.word.load(Ordering::Acquire) != this)
         }
-        Ok(())
     })?;
     Ok(rate(rounds, seconds))
+}
+
+/// The round trip of a flag each way, the `Event` ping-pong's floor: two
+/// words on lines of their own (and their sleepers on a third). Ping
+/// stores the round's number into the first and waits for it in the
+/// second; pong waits for it in the first and stores it into the second.
+/// Each waits by ipc-core's rule and wakes the other only if it sleeps.
+/// A number that counts up, instead of a flag set and cleared, spares
+/// each side the store that clears it.
+pub(crate) fn flag_round_trip(ctx: &Ctx, _processes: usize) -> Result<Measure> {
+    const STOP: u32 = u32::MAX;
+    let shm = Shm::new(3 * 64)?;
+    let there = Sleepers {
+        word: shm.u32_at(0),
+        count: shm.u32_at(128),
+    };
+    let back = Sleepers {
+        word: shm.u32_at(64),
+        count: shm.u32_at(132),
+    };
+    let partner = ctx.partner("pong", || {
+        let mut round = 1_u32;
+        loop {
+            let mut seen = 0;
+            there.wait(Wait::Spin, || {
+                seen = there.word.load(Ordering::Acquire);
+                seen == round || seen == STOP
+            })?;
+            if seen == STOP {
+                return Ok(());
+            }
+            back.word.store(round, Ordering::SeqCst);
+            back.wake(1);
+            round += 1;
+        }
+    })?;
+    let mut round = 1_u32;
+    let measured = ping_loop(ctx.duration, || {
+        there.word.store(round, Ordering::SeqCst);
+        there.wake(1);
+        back.wait(Wait::Spin, || back.word.load(Ordering::Acquire) == round)?;
+        round += 1;
+        Ok(())
+    });
+    there.word.store(STOP, Ordering::SeqCst);
+    there.wake(1);
+    partner.finish(ctx)?;
+    measured
+}
+
+/// Hand-overs per second of a token passed round a ring of `processes`
+/// processes, each waiting for a flag of its own (a word on a line of its
+/// own) by ipc-core's rule, clearing it and setting the next process's
+/// flag (waking it only if it sleeps): the floor of the `Event` ring of
+/// the scaling curves, as the flag ping-pong is of the `Event` ping-pong.
+pub(crate) fn flag_ring(ctx: &Ctx, processes: usize) -> Result<Measure> {
+    let shm = Shm::new(processes * 64)?;
+    let flag = |i: usize| Sleepers {
+        word: shm.u32_at(i * 64),
+        count: shm.u32_at(i * 64 + 4),
+    };
+    let (passes, seconds) = token_ring(
+        ctx,
+        processes,
+        |i| {
+            let mine = flag(i);
+            mine.wait(Wait::Spin, || mine.word.load(Ordering::Acquire) != 0)?;
+            mine.word.store(0, Ordering::Relaxed);
+            Ok(())
+        },
+        |i| {
+            let next = flag(i);
+            next.word.store(1, Ordering::SeqCst);
+            next.wake(1);
+            Ok(())
+        },
+    )?;
+    Ok(rate(passes, seconds))
 }
 
 #[cfg(test)]
@@ -757,27 +1279,98 @@ mod tests {
     #[test]
     fn a_ring_carries_messages_then_the_end_in_one_process() {
         let ring = Ring::new(16, Wait::Futex).unwrap();
-        let (mut head, mut tail) = (0_u32, 0_u32);
-        let mut put = 0_u32;
+        let (mut p, mut c) = (Producer::default(), Consumer::default());
         let mut buf = [0_u8; 16];
         for _round in 0..3 {
             for i in 0..ring.capacity {
-                let slot = ring.slot(put);
-                ring.shm.u32_at(slot).store(4, Ordering::Relaxed);
-                ring.shm.write(slot + 8, &i.to_le_bytes());
-                put += 1;
-                ring.advance(TAIL, GETTER_SLEEPS, put);
+                ring.put(&mut p, 4, &i.to_le_bytes()).unwrap();
             }
             for i in 0..ring.capacity {
-                let got = ring.consume(&mut buf, &mut head, &mut tail).unwrap();
-                assert_eq!(got, Some(4));
+                assert_eq!(ring.get(&mut c, &mut buf).unwrap(), Some(4));
                 assert_eq!(buf[..4], i.to_le_bytes());
             }
         }
-        let slot = ring.slot(put);
-        ring.shm.u32_at(slot).store(END, Ordering::Relaxed);
-        ring.advance(TAIL, GETTER_SLEEPS, put + 1);
-        assert_eq!(ring.consume(&mut buf, &mut head, &mut tail).unwrap(), None);
-        assert_eq!(head, put);
+        ring.put(&mut p, END, &[]).unwrap();
+        assert_eq!(ring.get(&mut c, &mut buf).unwrap(), None);
+        assert_eq!(c.head, p.tail - 1);
+    }
+
+    /// Two threads (the test harness must not fork) stream through a
+    /// small ring, each side waiting for the other by both rules: every
+    /// message arrives, in order, past many laps and sleeps.
+    #[test]
+    fn a_ring_streams_between_two_threads_by_both_rules() {
+        for wait in [Wait::Spin, Wait::Futex] {
+            let ring = Ring::new(16, wait).unwrap();
+            assert_eq!(ring.capacity, 1024);
+            let count = 20_000_u32;
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let mut p = Producer::default();
+                    for i in 0..count {
+                        ring.put(&mut p, 4, &i.to_le_bytes()).unwrap();
+                    }
+                    ring.put(&mut p, END, &[]).unwrap();
+                });
+                let mut c = Consumer::default();
+                let mut buf = vec![0_u8; 16];
+                let mut next = 0_u32;
+                while let Some(n) = ring.get(&mut c, &mut buf).unwrap() {
+                    assert_eq!(n, 4);
+                    assert_eq!(buf[..4], next.to_le_bytes(), "{wait:?}");
+                    next += 1;
+                }
+                assert_eq!(next, count, "{wait:?}");
+            });
+        }
+    }
+
+    /// Two producers and two consumers (threads) through a small
+    /// many-to-many ring: every message arrives once, then the end.
+    #[test]
+    fn the_mpmc_ring_delivers_every_message_once() {
+        let ring = Mpmc::new(16).unwrap();
+        let per_producer = 20_000_u32;
+        let seen = std::sync::Mutex::new(vec![0_u8; 2 * per_producer as usize]);
+        std::thread::scope(|s| {
+            let producers: Vec<_> = (0..2_u32)
+                .map(|p| {
+                    let ring = &ring;
+                    s.spawn(move || {
+                        for i in 0..per_producer {
+                            ring.put(&(p * per_producer + i).to_le_bytes()).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for _ in 0..2 {
+                s.spawn(|| {
+                    let mut buf = [0_u8; 16];
+                    while let Some(n) = ring.get(&mut buf).unwrap() {
+                        assert_eq!(n, 4);
+                        let i = u32::from_le_bytes(buf[..4].try_into().unwrap());
+                        seen.lock().unwrap()[i as usize] += 1;
+                    }
+                });
+            }
+            for p in producers {
+                p.join().unwrap();
+            }
+            ring.close();
+        });
+        assert!(seen.into_inner().unwrap().iter().all(|&n| n == 1));
+    }
+
+    #[test]
+    fn a_spin_ends_once_ready_or_after_its_bound() {
+        let start = Instant::now();
+        assert!(!spin(|| false));
+        assert!(start.elapsed() >= SPIN);
+        let mut looks = 0;
+        assert!(spin(|| {
+            looks += 1;
+            looks == 40
+        }));
+        assert_eq!(looks, 40);
     }
 }

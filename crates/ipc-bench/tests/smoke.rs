@@ -1,8 +1,9 @@
 //! The real ipc-bench binary with tiny measurements (`--quick --scale
 //! 0.01`): the shape of its JSON, CSV and table, a figure above zero for
-//! every mechanism, the SVG of `--plot`, bad usage, and nothing left behind.
-//! Nothing here times anything: the figures of such short runs mean
-//! nothing, only that they exist.
+//! every mechanism and every point of the scaling curves (`--scaling`),
+//! the spread of repeated runs, the SVG of `--plot`, bad usage, and
+//! nothing left behind. Nothing here times anything: the figures of such
+//! short runs mean nothing, only that they exist.
 
 use std::process::Command;
 use std::time::Duration;
@@ -15,7 +16,7 @@ const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
 
 /// Every mechanism measured in Rust, by its id: ipc-core's and the raw
 /// floors.
-const RUST: [&str; 20] = [
+const RUST: [&str; 22] = [
     "pipe",
     "fifo",
     "duplex",
@@ -34,20 +35,44 @@ const RUST: [&str; 20] = [
     "raw-mutex",
     "raw-atomic",
     "raw-sem",
+    "raw-sem-spin",
     "raw-flag-spin",
     "raw-barrier",
+    "raw-barrier-spin",
 ];
 
 /// The synchronisation rows and their floors, by id, with their number of
 /// processes.
-const SYNC: [(&str, &[u64]); 6] = [
+const SYNC: [(&str, &[u64]); 8] = [
     ("semaphore", &[1, 4]),
     ("raw-sem", &[1, 4]),
+    ("raw-sem-spin", &[1, 4]),
     ("event", &[2]),
     ("raw-flag-spin", &[2]),
     ("barrier", &[4]),
     ("raw-barrier", &[4]),
+    ("raw-barrier-spin", &[4]),
 ];
+
+/// The scaling curves (`--scaling`), by id, with their numbers of
+/// processes and the unit of their rate.
+const SCALING: [(&str, &[u64], &str); 12] = [
+    ("queue", &[2, 4, 8, 16], "msgs/s"),
+    ("raw-shm-spin", &[2, 4, 8, 16], "msgs/s"),
+    ("value", &[1, 2, 4, 8, 16], "increments/s"),
+    ("raw-mutex", &[1, 2, 4, 8, 16], "increments/s"),
+    ("barrier", &[2, 4, 8, 16], "rounds/s"),
+    ("raw-barrier", &[2, 4, 8, 16], "rounds/s"),
+    ("raw-barrier-spin", &[2, 4, 8, 16], "rounds/s"),
+    ("event", &[2, 4, 8, 16], "passes/s"),
+    ("raw-flag-spin", &[2, 4, 8, 16], "passes/s"),
+    ("semaphore", &[2, 4, 8, 16], "pairs/s"),
+    ("raw-sem", &[2, 4, 8, 16], "pairs/s"),
+    ("raw-sem-spin", &[2, 4, 8, 16], "pairs/s"),
+];
+
+/// How many targets the report lists, measured or not.
+const TARGETS: usize = 23;
 
 /// The peer crates, measured when the bench is built with its `peers`
 /// feature (the default).
@@ -133,7 +158,7 @@ fn positive(v: &Json) -> bool {
 #[test]
 fn json_has_a_figure_above_zero_for_every_mechanism() {
     let mut args = TINY.to_vec();
-    args.extend(["--format", "json"]);
+    args.extend(["--format", "json", "--scaling"]);
     let run = bench(&args);
     run.assert_code(0).assert_no_panic();
     let doc: Json = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
@@ -156,6 +181,10 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
     for f in figures {
         assert!(positive(&f["value"]), "a figure of 0: {f}\n{run}");
         assert!(f["count"].as_u64().unwrap_or(0) >= 1, "{f}\n{run}");
+        // One run: its spread is the figure itself.
+        assert_eq!(f["runs"], 1, "{f}\n{run}");
+        assert_eq!(f["min"], f["value"], "{f}\n{run}");
+        assert_eq!(f["max"], f["value"], "{f}\n{run}");
     }
     let has = |id: &str, section: &str| {
         figures
@@ -170,6 +199,16 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         };
         for section in sections {
             assert!(has(id, section), "no {section} figure for {id}\n{run}");
+        }
+    }
+    // Every point of every scaling curve, a rate.
+    for (id, processes, unit) in SCALING {
+        for &n in processes {
+            let figure = figures
+                .iter()
+                .find(|f| f["mechanism"] == id && f["section"] == "scaling" && f["processes"] == n)
+                .unwrap_or_else(|| panic!("no scaling figure for {id} with {n}\n{run}"));
+            assert_eq!(figure["unit"], unit, "{figure}\n{run}");
         }
     }
     // Every size of a stream, 1 MiB included, and the mq sizes that fit.
@@ -194,11 +233,11 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         for &n in processes {
             let figure = figures
                 .iter()
-                .find(|f| f["mechanism"] == id && f["processes"] == n)
+                .find(|f| f["mechanism"] == id && f["section"] == "sync" && f["processes"] == n)
                 .unwrap_or_else(|| panic!("no {id} figure for {n} processes\n{run}"));
             let unit = match id {
                 "event" | "raw-flag-spin" => "ns",
-                "barrier" | "raw-barrier" => "rounds/s",
+                "barrier" | "raw-barrier" | "raw-barrier-spin" => "rounds/s",
                 _ => "pairs/s",
             };
             assert_eq!(figure["unit"], unit, "{figure}\n{run}");
@@ -230,6 +269,8 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
     for row in rows.iter().filter(|r| r["group"] == "ipc-core") {
         assert!(row["floor"].is_string(), "no floor: {row}\n{run}");
         assert!(positive(&row["x_floor"]), "{row}\n{run}");
+        assert!(row["floor_suspect"].is_boolean(), "{row}\n{run}");
+        assert_eq!(row["floor_min"], row["floor_value"], "{row}\n{run}");
     }
     let peers: Vec<&Json> = rows.iter().filter(|r| r["group"] == "peer").collect();
     assert_eq!(
@@ -250,7 +291,14 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         assert_eq!(row["versus"], "duplex", "{row}\n{run}");
         assert!(positive(&row["x_versus"]), "{row}\n{run}");
     }
-    assert_eq!(doc["targets"].as_array().map(Vec::len), Some(15), "{run}");
+    let targets = doc["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), TARGETS, "{run}");
+    // Every target is decided here, but those against Python (which may be
+    // missing) and NATS; the scaling ones too.
+    for t in targets {
+        let python = t["bound"].as_str().is_some_and(|b| b.contains("Python"));
+        assert!(python || t["holds"].is_boolean(), "undecided: {t}\n{run}");
+    }
 
     if python_exists() {
         assert_eq!(doc["python"]["status"], "done", "{run}");
@@ -303,6 +351,8 @@ fn csv_rows_all_have_the_header_s_shape() {
         "barrier",
         "raw-shm-futex",
         "raw-atomic",
+        "raw-sem",
+        "raw-barrier",
     ];
     if cfg!(feature = "peers") {
         with_rows.extend(PEERS);
@@ -326,6 +376,8 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
     let svg = dir.join("bench.svg");
     let mut args = TINY.to_vec();
     args.extend(["--no-python", "--plot", svg.to_str().expect("UTF-8 path")]);
+    // Two runs of the scaling curves and of a few rows: a spread to show.
+    args.extend(["--scaling", "--repeat", "2", "--sizes", "8,64k"]);
     let run = bench(&args);
     run.assert_code(0).assert_no_panic();
     let lines = run.stdout_lines();
@@ -344,15 +396,31 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
         "message queue",
         "Queue",
         "Value + lock",
-        "raw shm futex",
+        "raw shm ring futex",
         "Queue claim/get_ref",
         "Synchronisation",
         "Semaphore acq+rel",
         "Event ping-pong",
         "Barrier round",
+        "raw spin barrier",
+        "raw sem spin",
+        "Scaling",
+        "8+8",
+        "spread",
+        "median of 2 runs",
         "Targets",
         "not measured: --no-python",
     ]);
+    // Every target line says whether it holds.
+    let verdicts = lines
+        .iter()
+        .filter(|l| {
+            ["  holds ", "  MISSED ", "  n/a "]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .count();
+    assert_eq!(verdicts, TARGETS, "{run}");
     if nats_exists() {
         run.assert_stdout_contains(&["past one machine", "NATS (loopback)"]);
     }
@@ -368,12 +436,54 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
     assert!(text.starts_with("<svg"), "{text}");
     assert!(text.trim_end().ends_with("</svg>"), "{text}");
     assert!(text.matches("<polyline").count() >= 10, "{text}");
-    for label in ["Round trip", "Throughput", "raw pipe", "Queue", "64 KiB"] {
+    for label in [
+        "Round trip",
+        "Throughput",
+        "raw pipe",
+        "Queue",
+        "64 KiB",
+        "Scaling",
+        "processes",
+        "Barrier, rounds/s",
+        "Event ring, hand-overs/s",
+        "Semaphore(1), pairs/s",
+        "Value + lock, increments/s",
+        "median of 2 runs",
+    ] {
         assert!(text.contains(label), "{label} missing from the SVG");
     }
+    // Each point with its spread over the two runs (a bar where they
+    // differ, and they almost always do).
+    assert!(text.contains("class=\"spread\""), "{text}");
     if cfg!(feature = "peers") {
         assert!(text.contains("iceoryx2 pub/sub (peer)"), "{text}");
     }
+}
+
+#[test]
+fn check_fails_only_on_a_missed_target() {
+    let mut args = TINY.to_vec();
+    args.extend([
+        "--only",
+        "pipe,raw-pipe",
+        "--sizes",
+        "8",
+        "--no-python",
+        "--check",
+    ]);
+    let run = bench(&args);
+    run.assert_no_panic();
+    // Tiny runs time nothing worth a verdict: either way is fine, as long
+    // as a failure names what was missed and the report was printed.
+    match run.code() {
+        Some(0) => assert!(!run.stdout.contains("MISSED"), "{run}"),
+        Some(1) => {
+            assert!(run.stdout.contains("MISSED"), "{run}");
+            assert!(run.stderr.contains("missed: "), "{run}");
+        }
+        other => panic!("exit {other:?}\n{run}"),
+    }
+    run.assert_stdout_contains(&["Targets", "pipe round trip, 8 B"]);
 }
 
 #[test]
@@ -385,6 +495,8 @@ fn bad_arguments_are_bad_usage() {
         &["--sizes", "9M"],
         &["--format", "xml"],
         &["--cpus", "three"],
+        &["--repeat", "0"],
+        &["--scaling", "yes"],
     ] {
         let run = ipc_testkit::run(BIN, args);
         run.assert_code(2).assert_no_panic();

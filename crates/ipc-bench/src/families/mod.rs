@@ -8,7 +8,8 @@
 //! | kernel streams and queues | [`streams`] | pipe, FIFO, duplex, message queue and their raw floors |
 //! | shared memory | [`shm`] | `Queue` (`put`/`get` and `claim`/`get_ref`), the raw spinning and futex floors |
 //! | one shared counter | [`counter`] | `Value` with its lock, the raw robust mutex, a raw atomic add |
-//! | synchronisation | [`sync`] | `Semaphore`, `Event`, `Barrier`; a raw `sem_t`, a spinning flag, a futex barrier |
+//! | synchronisation | [`sync`] | `Semaphore`, `Event`, `Barrier`; a spinning raw semaphore, flag and barrier (their floors), a raw `sem_t` and a futex barrier |
+//! | scaling (`--scaling`) | [`scaling`] | the `Queue`, `Value`, `Barrier`, an `Event` ring and `Semaphore` by 1 to 16 processes |
 //! | past one machine | [`net`] | NATS request–reply and publish through a private `nats-server` on loopback |
 //! | peers | `crate::peers` | ipc-channel, interprocess, iceoryx2 (feature `peers`) |
 //!
@@ -22,12 +23,14 @@ use crate::model::{Key, Measure, Mech, Section};
 
 pub(crate) mod counter;
 pub(crate) mod net;
+pub(crate) mod scaling;
 pub(crate) mod shm;
 pub(crate) mod streams;
 pub(crate) mod sync;
 
 /// Measures one mechanism: the parameter is a message size in bytes (round
-/// trips, throughput) or a number of processes (increments).
+/// trips, throughput) or a number of processes (increments, sync,
+/// scaling).
 pub(crate) type Measurer = fn(&Ctx, usize) -> Result<Measure>;
 
 /// One measurement to make.
@@ -46,6 +49,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) mq_msgsize_max: usize,
     /// Whether a usable `nats-server` was found (the NATS rows need one).
     pub(crate) nats: bool,
+    /// Whether to measure the scaling curves (`--scaling`).
+    pub(crate) scaling: bool,
 }
 
 /// Every family's jobs, in the order they run.
@@ -58,6 +63,7 @@ pub(crate) fn all(plan: &Plan<'_>) -> Vec<Job> {
     #[cfg(feature = "peers")]
     jobs.extend(crate::peers::jobs(plan));
     jobs.extend(net::jobs(plan));
+    jobs.extend(scaling::jobs(plan));
     jobs
 }
 

@@ -1,6 +1,8 @@
 //! Shared memory: the `Queue`, through `put`/`get` and through the
-//! zero-copy `claim`/`get_ref`, beside the raw floors: a ring (or two
-//! mailboxes) where the waiting side spins, or sleeps on a futex.
+//! zero-copy `claim`/`get_ref`, beside the raw floor: a ring (or two
+//! mailboxes) with the zero-copy path's copies, where the waiting side
+//! spins, then sleeps, as the `Queue`'s does; and, as a reference, the
+//! same where it sleeps at once.
 
 use super::{Job, Measurer, Plan, by_size};
 use crate::ipc;
