@@ -21,4 +21,7 @@ target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Carg
 # `cargo test --workspace` builds it (another set would rebuild the
 # dependencies); --bin: only this program.
 cargo build --quiet --manifest-path "$repo/Cargo.toml" --workspace --bin ipc-grade
+# The program finds its reference here, never through a path compiled
+# into it (a build directory shared by two checkouts holds one program).
+export IPC_LAB_ROOT="$repo"
 exec "$target/debug/ipc-grade" starter "$@"

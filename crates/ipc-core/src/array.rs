@@ -26,21 +26,22 @@ use crate::value::Locked;
 /// ```
 /// use ipc_core::{Array, Process};
 ///
-/// // Seed 002, Example 2: a child squares 0..9 in place.
-/// let arr = Array::from_slice(&(0..10).collect::<Vec<i32>>()).unwrap();
+/// // A child reverses the array in place, holding its lock for the whole
+/// // pass: no other process sees it half reversed.
+/// let arr = Array::from_slice(&[10, 20, 30, 40, 50]).unwrap();
 /// let mut p = Process::spawn("p", || {
-///     let a = arr.lock()?;
-///     for i in 0..a.len() {
-///         a.set(i, a.get(i) * a.get(i));
+///     let guard = arr.lock()?;
+///     let last = guard.len() - 1;
+///     for k in 0..guard.len() / 2 {
+///         let front = guard.get(k);
+///         guard.set(k, guard.get(last - k));
+///         guard.set(last - k, front);
 ///     }
 ///     Ok::<(), ipc_core::Error>(())
 /// })
 /// .unwrap();
 /// assert!(p.join().unwrap().success());
-/// assert_eq!(
-///     arr.to_list().unwrap().to_string(),
-///     "[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"
-/// );
+/// assert_eq!(arr.to_list().unwrap().to_string(), "[50, 40, 30, 20, 10]");
 /// ```
 #[derive(Clone)]
 pub struct Array<T: Plain> {

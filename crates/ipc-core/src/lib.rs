@@ -24,20 +24,20 @@
 //! ```
 //! use ipc_core::{Array, Process, Value};
 //!
-//! // Seed 000, choice 1: a child squares a list into shared memory.
-//! let mylist = [1, 2, 3, 4];
-//! let result = Array::<i32>::new(4).unwrap();
-//! let square_sum = Value::new(0_i32).unwrap();
-//! let mut p1 = Process::spawn("p1", || {
-//!     for (idx, num) in mylist.iter().enumerate() {
-//!         result.set(idx, num * num)?;
+//! // A child writes the first powers of two into a shared Array and
+//! // keeps the largest in a shared Value; the parent, after join, sees both.
+//! let powers = Array::<u32>::new(5).unwrap();
+//! let largest = Value::new(0_u32).unwrap();
+//! let mut child = Process::spawn("child", || {
+//!     for k in 0..powers.len() {
+//!         powers.set(k, 1 << k)?;
 //!     }
-//!     square_sum.set(result.to_list()?.iter().sum())
+//!     largest.set(powers.get(powers.len() - 1)?)
 //! })
 //! .unwrap();
-//! assert!(p1.join().unwrap().success());
-//! assert_eq!(result.to_list().unwrap().to_string(), "[1, 4, 9, 16]");
-//! assert_eq!(square_sum.get().unwrap(), 30);
+//! assert!(child.join().unwrap().success());
+//! assert_eq!(powers.to_list().unwrap().to_string(), "[1, 2, 4, 8, 16]");
+//! assert_eq!(largest.get().unwrap(), 16);
 //! ```
 //!
 //! # Layers

@@ -9,19 +9,20 @@
 //! ```
 //! use ipc_core::{Error, Process, Queue};
 //!
-//! // Seed 000, choice 2: p1 puts the squares, the parent takes them.
-//! let q = Queue::<i32>::new().unwrap();
-//! let mut p1 = Process::spawn("p1", || {
-//!     for num in [1, 2, 3, 4] {
-//!         q.put(num * num)?;
+//! // A producer puts three words and closes the queue; the parent takes
+//! // them in order, then sees the end.
+//! let q = Queue::<String>::new().unwrap();
+//! let mut producer = Process::spawn("producer", || {
+//!     for word in ["alpha", "beta", "gamma"] {
+//!         q.put(word.to_owned())?;
 //!     }
 //!     q.close() // no more messages: consumers drain, then see the end
 //! })
 //! .unwrap();
-//! let received: Vec<i32> = q.iter().collect::<Result<_, Error>>().unwrap();
-//! assert_eq!(received, [1, 4, 9, 16]);
+//! let received: Vec<String> = q.iter().collect::<Result<_, Error>>().unwrap();
+//! assert_eq!(received, ["alpha", "beta", "gamma"]);
 //! assert!(matches!(q.get(), Err(Error::Disconnected)));
-//! assert!(p1.join().unwrap().success());
+//! assert!(producer.join().unwrap().success());
 //! ```
 //!
 //! Large messages can skip the encoding and its copies: [`Queue::claim`]

@@ -159,8 +159,8 @@ impl<'a, T: Plain> ValueGuard<'a, T> {
 /// One `T` in shared memory without a lock (Python's `RawValue`).
 ///
 /// Reads and writes are single atomic operations, but nothing makes a
-/// read-modify-write such as `v.set(v.get() + 1)` atomic: two processes
-/// doing it at once lose updates.
+/// read-modify-write (a `get`, then a `set` of a value computed from it)
+/// atomic: two processes doing it at once lose updates.
 ///
 /// A `RawValue` can also sit at the start of a named segment
 /// ([`RawValue::create`], [`RawValue::open`]) in native byte order

@@ -1,32 +1,37 @@
-//! Grading a submission: the reference's tests, run one at a time in the
-//! [`Sandbox`] against the student's source.
+//! Grading a submission: the reference's tests, one at a time, against the
+//! student's sources, each graded crate built on its own.
 //!
 //! The student's part of a submission is `exercises/<crate>/src/` of each
-//! crate graded (or `src/` of a submitted crate directory). Everything else
-//! comes from the reference, the workspace the grader belongs to: the
-//! library, the tests, the handouts, `Cargo.toml` and `Cargo.lock`. So a
-//! student who changed a test, a dependency or ipc-core is graded on the
-//! originals, and every student of a class is graded on the same checks.
-//! The grading tree is put together in a work directory (inside the
-//! submission, or inside the class's directory), and built there with a
-//! target directory of its own; grading the reference itself needs no copy
-//! and uses its own target directory.
+//! crate graded (or `src/` of a submitted crate directory), and its
+//! `ANSWERS.md`. Everything else comes from the reference, the workspace
+//! the grader belongs to: the library, the tests, the handouts,
+//! `Cargo.toml` and `Cargo.lock`. So a student who changed a test, a
+//! dependency or ipc-core is graded on the originals, and every student
+//! of a class on the same checks.
+//!
+//! Each build and each check runs in namespaces of its own
+//! ([`crate::isolation`]) where the machine allows it, otherwise in a
+//! session of its own watched from outside ([`crate::sandbox`]); the
+//! report records which, for every check.
 
-use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
+use crate::compile::{self, Built};
+use crate::isolation::{self, Isolation, Job, Namespaces};
 use crate::libtest::{self, Unfinished};
+use crate::markers::Region;
+use crate::points::{Declared, Points, Weight};
 use crate::report::{Check, CrateReport, Report};
-use crate::sandbox::{Limits, Sandbox};
+use crate::sandbox::{Limits, Outcome, Sandbox};
+use crate::submission::{Copied, Submission};
+use crate::work::{Slot, Work};
 use crate::workspace::{self, EXERCISES, Workspace};
 use crate::{Error, Result};
-
-/// The name of the work directory, inside the graded (or class) directory.
-pub const WORK_DIR: &str = ".grade";
 
 /// How much of a failed test's output a report keeps.
 const OUTPUT_KEPT: usize = 8 * 1024;
@@ -36,85 +41,26 @@ const OUTPUT_KEPT: usize = 8 * 1024;
 pub struct Options {
     /// The bounds of every check.
     pub limits: Limits,
-    /// How long the build of a submission may take.
+    /// How long the build of one crate may take.
     pub build_timeout: Duration,
-    /// Print each check's line as it ends (and progress on stderr).
+    /// Print progress on stderr.
     pub progress: bool,
+    /// Run only the checks students see before the due date (not the
+    /// hidden-input ones): the watch mode.
+    pub visible_only: bool,
+    /// Stop a crate at its first failed check (the watch mode).
+    pub first_failure: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             limits: Limits::default(),
-            build_timeout: Duration::from_secs(30 * 60),
+            build_timeout: Duration::from_secs(10 * 60),
             progress: true,
+            visible_only: false,
+            first_failure: false,
         }
-    }
-}
-
-/// What a submission directory holds.
-#[derive(Debug, Clone)]
-pub enum Submission {
-    /// A copy of the workspace (a starter, worked on), or at least its
-    /// `exercises/` directory.
-    Workspace(PathBuf),
-    /// One crate's directory (`Cargo.toml`, `src/`), named by its package.
-    Crate(PathBuf, String),
-}
-
-impl Submission {
-    /// What `dir` holds.
-    ///
-    /// # Errors
-    /// [`Error::Usage`] when it is neither a workspace nor a crate.
-    pub fn at(dir: &Path) -> Result<Submission> {
-        let dir = &dir
-            .canonicalize()
-            .map_err(|e| Error::Usage(format!("{}: {e}", dir.display())))?;
-        // Only the sources are used: `exercises/` is enough.
-        if dir.join(EXERCISES).is_dir() {
-            return Ok(Submission::Workspace(dir.to_owned()));
-        }
-        if let Some(name) = workspace::package_name(dir) {
-            return Ok(Submission::Crate(dir.to_owned(), name));
-        }
-        Err(Error::Usage(format!(
-            "{} is neither an ipc-lab workspace (with {EXERCISES}/) nor a crate (Cargo.toml with [package], src/)",
-            dir.display()
-        )))
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        match self {
-            Submission::Workspace(dir) | Submission::Crate(dir, _) => dir,
-        }
-    }
-
-    /// The crates to grade when none are named: a starter's crates (its
-    /// `STARTER.md`), else every experiment of a workspace, or the crate
-    /// submitted.
-    ///
-    /// # Errors
-    /// `exercises/` cannot be read.
-    pub fn default_crates(&self) -> Result<Vec<String>> {
-        match self {
-            Submission::Crate(_, name) => Ok(vec![name.clone()]),
-            Submission::Workspace(dir) => match workspace::starter_crates(dir) {
-                Some(crates) if !crates.is_empty() => Ok(crates),
-                _ => workspace::experiments_in(dir),
-            },
-        }
-    }
-
-    /// The student's source of `krate`, if the submission has it.
-    pub fn source(&self, krate: &str) -> Option<PathBuf> {
-        let src = match self {
-            Submission::Workspace(dir) => dir.join(EXERCISES).join(krate).join("src"),
-            Submission::Crate(dir, name) if name == krate => dir.join("src"),
-            Submission::Crate(..) => return None,
-        };
-        src.is_dir().then_some(src)
     }
 }
 
@@ -123,48 +69,60 @@ impl Submission {
 pub struct Grader {
     reference: Workspace,
     options: Options,
+    isolation: Isolation,
+    work: Work,
+    /// Host directories no run may see (the class, the grades, the work).
+    hidden: Vec<PathBuf>,
+    /// The reference's `ipc-lab-clean`, for the session sandbox.
     clean: Option<PathBuf>,
-}
-
-/// The tree a submission is graded in.
-#[derive(Debug)]
-struct Tree {
-    /// The workspace built and tested.
-    root: PathBuf,
-    /// Its target directory.
-    target: PathBuf,
-    /// Where the sandbox keeps its temporary and audit files.
-    scratch: PathBuf,
-    /// Built here rather than in a copy.
-    in_place: bool,
+    /// The base build, once made (namespaces only).
+    base: std::sync::OnceLock<std::result::Result<PathBuf, String>>,
 }
 
 impl Grader {
-    /// A grader whose reference is `reference`. Builds the reference's
-    /// `ipc-lab-clean` (for `scripts/clean.sh`) if it can.
-    pub fn new(reference: Workspace, options: Options) -> Grader {
-        let clean = reference.target_dir().ok().and_then(|target| {
-            // With the workspace's features: what `cargo test --workspace`
-            // built is fresh.
-            let built = Command::new("cargo")
-                .args(["build", "--quiet", "--workspace", "--bin", "ipc-lab-clean"])
-                .current_dir(reference.root())
-                .stdin(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            let bin = target.join("debug/ipc-lab-clean");
-            (built && bin.is_file()).then_some(bin)
-        });
+    /// A grader whose reference is `reference`, working in `work`, whose
+    /// runs are supervised by `program` (the `ipc-grade` program itself).
+    /// Finds out how runs can be isolated here.
+    pub fn new(reference: Workspace, options: Options, work: Work, program: &Path) -> Grader {
+        let isolation = Isolation::detect(reference.root(), program);
+        let clean = match isolation {
+            Isolation::Namespaces(_) => None,
+            Isolation::Session(_) => build_clean(&reference),
+        };
         Grader {
+            hidden: vec![work.dir().to_owned()],
             reference,
             options,
+            isolation,
+            work,
             clean,
+            base: std::sync::OnceLock::new(),
         }
     }
 
     /// The reference workspace.
     pub fn reference(&self) -> &Workspace {
         &self.reference
+    }
+
+    /// How runs are isolated.
+    pub fn isolation(&self) -> &Isolation {
+        &self.isolation
+    }
+
+    /// The work directory.
+    pub fn work(&self) -> &Work {
+        &self.work
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Hides `dir` from every run (a class's directory, the grades).
+    pub fn hide(&mut self, dir: &Path) {
+        self.hidden.push(dir.to_owned());
     }
 
     /// The crates `names` stands for (`all`, or experiment names), or the
@@ -191,329 +149,261 @@ impl Grader {
         crate::starter::resolve_crates(&self.reference, names)
     }
 
-    /// Grades `crates` of `submission`, working in `work` (or in place when
-    /// the submission is the reference itself), writing each check's line
-    /// to `out` as it ends.
-    ///
-    /// # Errors
-    /// [`Error::Interrupted`] on SIGINT or SIGTERM; a work directory that
-    /// cannot be written; the reference's build tools missing.
-    pub fn grade(
-        &self,
-        submission: &Submission,
-        crates: &[String],
-        work: &Path,
-        out: &mut dyn Write,
-    ) -> Result<Report> {
-        let tree = self.prepare(submission, crates, work)?;
-        let started = Instant::now();
-        self.progress(format_args!(
-            "grade: building {} ({})",
-            crates.join(" "),
-            if tree.in_place {
-                format!("in place, {}", tree.target.display())
-            } else {
-                format!("in {}", tree.root.display())
-            }
-        ));
-        let build = self.build(&tree, crates)?;
-        self.progress(format_args!(
-            "grade: built in {:.0} s; running the checks one at a time",
-            started.elapsed().as_secs_f64()
-        ));
-        let mut sandbox = Sandbox::new(
-            &tree.scratch,
-            &self.reference.root().join("scripts"),
-            self.clean.clone(),
-            self.options.limits,
-        )?;
-        let mut graded = || {
-            let mut reports = Vec::new();
-            for krate in crates {
-                let report =
-                    self.grade_crate(&tree, krate, &build, &mut sandbox, submission, out)?;
-                let _ = writeln!(out, "{}", crate::report::score_line(&report));
-                reports.push(report);
-            }
-            Ok(reports)
-        };
-        let reports = graded();
-        // Graded or interrupted, the scratch directory goes, and grading
-        // in place leaves nothing in the work directory.
-        let _ = fs::remove_dir_all(&tree.scratch);
-        let _ = fs::remove_dir(work);
-        let reports = reports?;
-        let report = Report::new(&submission.dir().display().to_string(), reports);
-        let _ = writeln!(out, "Score: {}/{}", report.score, report.total);
-        Ok(report)
-    }
-
-    fn progress(&self, line: std::fmt::Arguments<'_>) {
+    fn progress(&self, line: &str) {
         if self.options.progress {
             eprintln!("{line}");
         }
     }
 
-    /// The tree to grade in: the reference itself, or a copy of it in
-    /// `work/ws` with the student's sources of `crates`.
-    fn prepare(&self, submission: &Submission, crates: &[String], work: &Path) -> Result<Tree> {
-        let same = submission
-            .dir()
-            .canonicalize()
-            .is_ok_and(|dir| dir == self.reference.root());
-        if same {
-            return Ok(Tree {
-                root: self.reference.root().to_owned(),
-                target: self.reference.target_dir()?,
-                scratch: work.join("scratch"),
-                in_place: true,
-            });
+    /// Builds what every submission shares (the reference, in namespaces),
+    /// once; later calls return at once.
+    ///
+    /// # Errors
+    /// The reference does not build.
+    pub fn prepare(&self) -> Result<()> {
+        let Isolation::Namespaces(ns) = &self.isolation else {
+            return Ok(());
+        };
+        let base = self.base.get_or_init(|| {
+            compile::base(
+                self.work.dir(),
+                &self.reference,
+                ns,
+                self.options.build_timeout,
+                &|line| self.progress(line),
+            )
+            .map_err(|e| e.to_string())
+        });
+        match base {
+            Ok(_) => Ok(()),
+            Err(e) if e == &Error::Interrupted.to_string() => Err(Error::Interrupted),
+            Err(e) => Err(Error::Failed(e.clone())),
         }
-        let root = work.join("ws");
-        let mut wanted = BTreeSet::new();
-        let graded: Vec<PathBuf> = crates
-            .iter()
-            .map(|c| Path::new(EXERCISES).join(c).join("src"))
-            .collect();
-        for file in self.reference.files()? {
-            if graded.iter().any(|g| file.starts_with(g)) {
-                continue;
-            }
-            let from = self.reference.root().join(&file);
-            let to = root.join(&file);
-            // An unchanged file keeps its time, so that cargo does not
-            // rebuild what it built for the previous submission.
-            if fs::read(&to).ok() != fs::read(&from).ok() {
-                workspace::copy_file(&from, &to)?;
-            }
-            wanted.insert(file);
-        }
-        for (krate, src) in crates.iter().zip(&graded) {
-            let to = root.join(src);
-            let _ = fs::remove_dir_all(&to);
-            if let Some(from) = submission.source(krate) {
-                copy_tree(&from, &to, src, &mut wanted)?;
-            }
-        }
-        remove_unwanted(&root, Path::new(""), &wanted)?;
-        let venv = self.reference.root().join(".venv");
-        let link = root.join(".venv");
-        if venv.is_dir() && fs::symlink_metadata(&link).is_err() {
-            std::os::unix::fs::symlink(&venv, &link)
-                .map_err(|e| Error::io(format!("linking {}", link.display()), e))?;
-        }
-        let target = work.join("target");
-        if !target.exists()
-            && let Ok(from) = self.reference.target_dir()
-        {
-            let members = self.reference.members()?;
-            let copied = seed_target(&from.join("debug"), &target.join("debug"), &members)?;
-            if copied > 0 {
-                self.progress(format_args!(
-                    "grade: {copied} compiled dependencies copied from {}",
-                    from.display()
-                ));
-            }
-        }
-        Ok(Tree {
-            root,
-            target,
-            scratch: work.join("scratch"),
-            in_place: false,
-        })
     }
 
-    /// Builds the integration tests of `crates` (and so their programs),
-    /// going on past a crate that does not compile.
-    fn build(&self, tree: &Tree, crates: &[String]) -> Result<Build> {
-        let mut command = Command::new("cargo");
-        command
-            .args([
-                "test",
-                "--no-run",
-                "--locked",
-                "--no-fail-fast",
-                "--message-format=json",
-            ])
-            .args(crates.iter().flat_map(|c| ["-p", c.as_str()]))
-            .args(["--test", "*"])
-            .current_dir(&tree.root)
-            .env("CARGO_TERM_COLOR", "never")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if !tree.in_place {
-            command
-                .env("CARGO_TARGET_DIR", &tree.target)
-                .env("CARGO_INCREMENTAL", "0");
+    /// Grades `crates` of `submission` in a free slot of the work
+    /// directory, writing each check's lines to `out` as it ends.
+    ///
+    /// # Errors
+    /// [`Error::Interrupted`] on SIGINT or SIGTERM; the work directory
+    /// cannot be written; the reference does not build.
+    pub fn grade(
+        &self,
+        submission: &Submission,
+        crates: &[String],
+        out: &mut dyn Write,
+    ) -> Result<Report> {
+        self.prepare()?;
+        let slot = self.work.slot()?;
+        let started = Instant::now();
+        let copied = Copied::take(submission, crates, &slot.sources())?;
+        let mut runs = self.runs(&slot, &copied)?;
+        let mut reports = Vec::new();
+        for krate in crates {
+            let report = self.grade_crate(krate, submission, &copied, &mut runs, out)?;
+            let _ = writeln!(out, "{}", crate::report::score_line(&report));
+            reports.push(report);
         }
-        {
-            use std::os::unix::process::CommandExt;
-            command.process_group(0);
+        drop(runs);
+        let report = Report::new(&submission.dir().display().to_string(), reports);
+        let _ = writeln!(
+            out,
+            "Score: {}/{}",
+            crate::report::number(report.score),
+            crate::report::number(report.total)
+        );
+        self.progress(&format!(
+            "grade: {} graded in {:.0} s ({})",
+            submission.dir().display(),
+            started.elapsed().as_secs_f64(),
+            self.isolation.name()
+        ));
+        Ok(report)
+    }
+
+    /// How the builds and checks of a submission run in `slot`.
+    fn runs<'a>(&'a self, slot: &'a Slot, copied: &Copied) -> Result<Runs<'a>> {
+        match &self.isolation {
+            Isolation::Namespaces(ns) => {
+                let base = match self.base.get() {
+                    Some(Ok(base)) => base,
+                    _ => return Err(Error::Failed("the reference was not built".into())),
+                };
+                let experiments = self.reference.experiments()?;
+                let uid = ns.changes_user().then_some(slot.uid());
+                compile::from_base(base, &slot.target(), &experiments, uid)?;
+                let sources = copied
+                    .sources
+                    .iter()
+                    .map(|(krate, copy)| {
+                        (Path::new(EXERCISES).join(krate).join("src"), copy.clone())
+                    })
+                    .collect();
+                Ok(Runs::Namespaces {
+                    ns,
+                    slot,
+                    sources,
+                    grader: self,
+                })
+            }
+            Isolation::Session(_) => {
+                let tree = slot.tree();
+                assemble(&self.reference, copied, &tree)?;
+                let target = slot.target();
+                if !target.exists()
+                    && let Ok(from) = self.reference.target_dir()
+                {
+                    let members = self.reference.members()?;
+                    compile::seed_target(&from.join("debug"), &target.join("debug"), &members)?;
+                }
+                let sandbox = Sandbox::new(
+                    &slot.scratch(),
+                    &self.reference.root().join("scripts"),
+                    self.clean.clone(),
+                    self.options.limits,
+                )?;
+                Ok(Runs::Session {
+                    sandbox,
+                    tree,
+                    target,
+                    timeout: self.options.build_timeout,
+                })
+            }
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| Error::io("starting cargo test --no-run".into(), e))?;
-        let stdout = child.stdout.take().expect("piped");
-        let lines = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(|l| l.ok())
-                .collect::<Vec<String>>()
-        });
-        let mut stderr = child.stderr.take().expect("piped");
-        let errors = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-            text
-        });
-        let deadline = Instant::now() + self.options.build_timeout;
-        let status = loop {
-            if let Some(status) = child
-                .try_wait()
-                .map_err(|e| Error::io("waiting for cargo".into(), e))?
-            {
-                break Some(status);
-            }
-            let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-            if ipc_core::signal::interrupted() {
-                let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.wait();
-                return Err(Error::Interrupted);
-            }
-            if Instant::now() >= deadline {
-                let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let lines = lines.join().unwrap_or_default();
-        let stderr = errors.join().unwrap_or_default();
-        let mut build = Build::parse(&lines, &tree.root);
-        if status.is_none() {
-            build.fatal = Some(format!(
-                "the build did not end within {} s; killed",
-                self.options.build_timeout.as_secs()
-            ));
-        } else if build.executables.is_empty()
-            && build.errors.is_empty()
-            && !status.is_some_and(|s| s.success())
-        {
-            // Cargo stopped before compiling anything: a broken manifest,
-            // a missing dependency.
-            build.fatal = Some(libtest::cap(
-                stderr
-                    .lines()
-                    .find(|l| l.starts_with("error"))
-                    .unwrap_or("cargo test --no-run failed"),
-            ));
-        }
-        Ok(build)
     }
 
     fn grade_crate(
         &self,
-        tree: &Tree,
         krate: &str,
-        build: &Build,
-        sandbox: &mut Sandbox,
         submission: &Submission,
+        copied: &Copied,
+        runs: &mut Runs<'_>,
         out: &mut dyn Write,
     ) -> Result<CrateReport> {
-        let crate_dir = tree.root.join(EXERCISES).join(krate);
-        let executables: Vec<&(String, String, PathBuf)> = build
-            .executables
-            .iter()
-            .filter(|(c, _, _)| c == krate)
-            .collect();
-        let broken = if submission.source(krate).is_none() && !tree.in_place {
+        let weights = self.weights(krate)?;
+        let answers = self.answers(krate, submission, &weights.points)?;
+        let broken = if let Some(why) = copied.refused.get(krate) {
+            Some(why.clone())
+        } else if !copied.sources.contains_key(krate) {
             Some(format!(
                 "the submission has no {EXERCISES}/{krate}/src (nor src/ of a crate {krate})"
-            ))
-        } else if let Some(fatal) = &build.fatal {
-            Some(fatal.clone())
-        } else if let Some(errors) = build.errors.get(krate) {
-            Some(errors.join("\n"))
-        } else if executables.is_empty() {
-            let others: Vec<&str> = build.errors.keys().map(String::as_str).collect();
-            Some(format!(
-                "error: not built: a crate it needs did not compile ({})",
-                others.join(", ")
             ))
         } else {
             None
         };
-        let mut checks = Vec::new();
-        if let Some(error) = &broken {
+        let built = match broken {
+            Some(_) => Built::default(),
+            None => {
+                self.progress(&format!("grade: building {krate}"));
+                runs.build(krate)?
+            }
+        };
+        if let Some(error) = broken.or_else(|| built.broken(krate)) {
             // The checks are those of the reference's tests, all failed.
-            let message = first_error(error);
+            let message = if error.starts_with("error") {
+                compile::first_error(&error)
+            } else {
+                error.clone()
+            };
+            let mut checks = Vec::new();
             for (target, name) in self.reference_tests(krate)? {
-                let check = Check {
-                    id: format!("{target}::{name}"),
-                    name: libtest::human(&name),
-                    passed: false,
-                    message: Some(message.clone()),
-                    at: None,
-                    seconds: 0.0,
-                    output: None,
-                };
-                self.report_line(out, krate, &check);
-                checks.push(check);
-            }
-            return Ok(CrateReport::new(krate, Some(error.clone()), checks));
-        }
-        let warnings = build.warnings.get(krate).copied().unwrap_or(0);
-        for (_, target, exe) in executables {
-            let mut list = Command::new(exe);
-            list.args(["--list", "--format", "terse"])
-                .current_dir(&crate_dir);
-            let listed = sandbox.run(&list)?;
-            let names = libtest::parse_list(&listed.stdout);
-            for name in names {
-                let mut command = Command::new(exe);
-                command
-                    .args(["--exact", &name, "--test-threads=1", "--color", "never"])
-                    .current_dir(&crate_dir)
-                    .env("CARGO_TARGET_DIR", &tree.target)
-                    .env("RUST_BACKTRACE", "0");
-                let outcome = sandbox.run(&command)?;
-                let run = libtest::parse_run(&name, &outcome.stdout);
-                let passed = run.passed && outcome.clean_success();
-                let mut reasons: Vec<String> =
-                    outcome.troubles.iter().map(ToString::to_string).collect();
-                if !run.passed {
-                    let all = format!("{}\n{}", outcome.stdout, outcome.stderr);
-                    let why = libtest::unfinished(&all)
-                        .map(|u: Unfinished| u.to_string())
-                        .or_else(|| run.panic.as_deref().map(libtest::summary))
-                        .unwrap_or_else(|| match outcome.status {
-                            Some(status) => format!("the test ended with {status} and no message"),
-                            None => "the test was stopped".into(),
-                        });
-                    reasons.push(why);
+                let mut check = weights.check(&format!("{target}::{name}"));
+                if self.options.visible_only && check.hidden {
+                    continue;
                 }
-                let check = Check {
-                    id: format!("{target}::{name}"),
-                    name: libtest::human(&name),
-                    passed,
-                    message: (!passed).then(|| libtest::cap(&reasons.join("; "))),
-                    at: if passed { None } else { run.at.clone() },
-                    seconds: (outcome.seconds * 100.0).round() / 100.0,
-                    output: (!passed).then(|| keep_tail(&outcome.stdout, &outcome.stderr)),
-                };
-                self.report_line(out, krate, &check);
+                check.settle(false, Some(message.clone()));
+                check.isolation = self.isolation.name().into();
+                report_line(out, krate, &check);
                 checks.push(check);
             }
+            return Ok(CrateReport::new(krate, Some(error), checks, answers));
         }
-        let mut report = CrateReport::new(krate, None, checks);
-        report.warnings = warnings;
+        let policy = self.policy(krate, copied)?;
+        let mut checks = Vec::new();
+        let executables: Vec<&(String, String, PathBuf)> = built
+            .executables
+            .iter()
+            .filter(|(c, _, _)| c == krate)
+            .collect();
+        'targets: for (_, target, exe) in executables {
+            let cwd = Path::new(EXERCISES).join(krate);
+            let listed = runs.run(exe, &["--list", "--format", "terse"], &cwd)?;
+            for name in libtest::parse_list(&listed.stdout) {
+                let mut check = weights.check(&format!("{target}::{name}"));
+                if self.options.visible_only && check.hidden {
+                    continue;
+                }
+                let args = ["--exact", &name, "--test-threads=1", "--color", "never"];
+                let outcome = runs.run(exe, &args, &cwd)?;
+                settle(&mut check, &name, &outcome, &weights, &policy);
+                check.isolation = self.isolation.name().into();
+                report_line(out, krate, &check);
+                let failed = !check.passed;
+                checks.push(check);
+                if failed && self.options.first_failure {
+                    break 'targets;
+                }
+            }
+        }
+        let mut report = CrateReport::new(krate, None, checks, answers);
+        report.warnings = built.warnings.get(krate).copied().unwrap_or(0);
+        report.policy = policy;
         Ok(report)
     }
 
-    fn report_line(&self, out: &mut dyn Write, krate: &str, check: &Check) {
-        let _ = writeln!(out, "{}", crate::report::check_line(krate, check));
-        let _ = out.flush();
+    /// The handout's questions of `krate`, answered or not in the
+    /// submission's `ANSWERS.md`.
+    fn answers(
+        &self,
+        krate: &str,
+        submission: &Submission,
+        points: &Points,
+    ) -> Result<Vec<crate::report::Answer>> {
+        let questions = crate::answers::read_questions(&self.reference.crate_dir(krate))?;
+        let text = submission.answers(krate).unwrap_or_default();
+        let answered = crate::answers::answered(&text, &questions);
+        Ok(crate::answers::report_answers(&answered, points))
+    }
+
+    /// What the student's sources of `krate` add that could fake the
+    /// evidence ([`crate::policy`]).
+    fn policy(&self, krate: &str, copied: &Copied) -> Result<Vec<String>> {
+        let Some(copy) = copied.sources.get(krate) else {
+            return Ok(Vec::new());
+        };
+        let read_all = |dir: &Path| -> Result<Vec<(PathBuf, String)>> {
+            let mut files = Vec::new();
+            for path in rs_files(dir) {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                let rel = path.strip_prefix(dir).unwrap_or(&path);
+                files.push((Path::new("src").join(rel), text));
+            }
+            Ok(files)
+        };
+        let student = read_all(copy)?;
+        let reference: Vec<String> = read_all(&self.reference.crate_dir(krate).join("src"))?
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect();
+        Ok(crate::policy::added(&student, &reference))
+    }
+
+    /// What the checks of `krate` weigh, and the hints of its regions,
+    /// from the reference.
+    fn weights(&self, krate: &str) -> Result<Weights> {
+        let dir = self.reference.crate_dir(krate);
+        // A crate without a points file yet: every test weighs a point
+        // (tests/cli.rs requires one for every experiment).
+        let points = if dir.join(crate::points::FILE).exists() {
+            Points::read(&dir)?
+        } else {
+            Points::default()
+        };
+        let regions = crate::starter::crate_regions(&self.reference, krate)?
+            .into_iter()
+            .flat_map(|(_, regions)| regions)
+            .collect();
+        Ok(Weights { points, regions })
     }
 
     /// The tests of `krate` in the reference's sources, as (target, name):
@@ -543,219 +433,275 @@ impl Grader {
     }
 }
 
-/// What a build gave: the test executables, by crate, and the compiler's
-/// errors, by crate.
-#[derive(Debug, Default)]
-struct Build {
-    /// (crate, test target, executable), in the order cargo built them
-    /// (sorted by crate and target afterwards).
-    executables: Vec<(String, String, PathBuf)>,
-    /// The rendered errors of each crate that did not compile.
-    errors: std::collections::BTreeMap<String, Vec<String>>,
-    /// What stopped the whole build.
-    fatal: Option<String>,
-    /// How many warnings each crate's sources got.
-    warnings: std::collections::BTreeMap<String, usize>,
+/// Settles `check` from the run of test `name`.
+fn settle(check: &mut Check, name: &str, outcome: &Outcome, weights: &Weights, policy: &[String]) {
+    let run = libtest::parse_run(name, &outcome.stdout);
+    let mut passed = run.passed && outcome.clean_success();
+    let mut reasons: Vec<String> = outcome.troubles.iter().map(ToString::to_string).collect();
+    if !run.passed {
+        let all = format!("{}\n{}", outcome.stdout, outcome.stderr);
+        let why = libtest::unfinished(&all)
+            .map(|u: Unfinished| u.to_string())
+            .or_else(|| run.panic.as_deref().map(libtest::summary))
+            .unwrap_or_else(|| match outcome.status {
+                Some(status) => format!("the test ended with {status} and no message"),
+                None => "the test was stopped".into(),
+            });
+        reasons.push(why);
+    }
+    if passed && !check.baseline && !policy.is_empty() {
+        passed = false;
+        reasons.push(format!(
+            "not counted: the code uses what this lab does not need and what could fake a run's evidence: {} (remove it)",
+            policy.join("; ")
+        ));
+    }
+    check.settle(passed, Some(libtest::cap(&reasons.join("; "))));
+    check.seconds = (outcome.seconds * 100.0).round() / 100.0;
+    if !passed {
+        check.at = run.at.clone();
+        check.diff = run.panic.as_deref().and_then(libtest::diff);
+        check.output = Some(keep_tail(&outcome.stdout, &outcome.stderr));
+        if !check.baseline {
+            check.hints = weights.hints(&check.id);
+        }
+    }
 }
 
-impl Build {
-    /// Reads cargo's `--message-format=json` lines.
-    fn parse(lines: &[String], root: &Path) -> Build {
-        let mut build = Build::default();
-        for line in lines {
-            let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            match message["reason"].as_str() {
-                Some("compiler-artifact") => {
-                    let kinds = &message["target"]["kind"];
-                    let is_test = kinds
-                        .as_array()
-                        .is_some_and(|k| k.iter().any(|k| k == "test"));
-                    let (Some(exe), Some(src)) = (
-                        message["executable"].as_str(),
-                        message["target"]["src_path"].as_str(),
-                    ) else {
-                        continue;
-                    };
-                    if let (true, Some(krate)) = (is_test, crate_of(Path::new(src), root)) {
-                        build.executables.push((
-                            krate,
-                            libtest::target_name(Path::new(src)),
-                            PathBuf::from(exe),
-                        ));
-                    }
+fn report_line(out: &mut dyn Write, krate: &str, check: &Check) {
+    let _ = write!(out, "{}", crate::report::check_lines(krate, check));
+    let _ = out.flush();
+}
+
+/// How a submission's builds and checks run.
+enum Runs<'a> {
+    /// In namespaces, in a slot whose build starts from the base.
+    Namespaces {
+        ns: &'a Namespaces,
+        slot: &'a Slot,
+        sources: Vec<(PathBuf, PathBuf)>,
+        grader: &'a Grader,
+    },
+    /// In a session, in a copy of the tree.
+    Session {
+        sandbox: Sandbox,
+        tree: PathBuf,
+        target: PathBuf,
+        timeout: Duration,
+    },
+}
+
+impl Runs<'_> {
+    fn build(&mut self, krate: &str) -> Result<Built> {
+        match self {
+            Runs::Namespaces {
+                ns,
+                slot,
+                sources,
+                grader,
+            } => {
+                let built = compile::cargo_in_namespaces(
+                    ns,
+                    grader.reference.root(),
+                    sources,
+                    &slot.target(),
+                    slot.uid(),
+                    &[krate.to_owned()],
+                    grader.options.build_timeout,
+                )?;
+                compile::seal(&built, &slot.target())?;
+                Ok(built)
+            }
+            Runs::Session {
+                tree,
+                target,
+                timeout,
+                ..
+            } => compile::cargo_here(tree, target, &[krate.to_owned()], *timeout),
+        }
+    }
+
+    /// Runs a test program `exe` (as the build named it) with `args` in
+    /// the tree's `cwd`.
+    fn run(&mut self, exe: &Path, args: &[&str], cwd: &Path) -> Result<Outcome> {
+        match self {
+            Runs::Namespaces {
+                ns,
+                slot,
+                sources,
+                grader,
+            } => {
+                let mut command = vec![exe.as_os_str().to_owned()];
+                command.extend(args.iter().map(Into::into));
+                let mut env = vec![
+                    ("RUST_BACKTRACE".to_owned(), "0".into()),
+                    ("CARGO_TARGET_DIR".to_owned(), isolation::TARGET.into()),
+                ];
+                if let Some(seed) = std::env::var_os("IPC_LAB_CHECK_SEED") {
+                    env.push(("IPC_LAB_CHECK_SEED".into(), seed));
                 }
-                Some("compiler-message") if message["message"]["level"] == "warning" => {
-                    if let Some(krate) = message["target"]["src_path"]
-                        .as_str()
-                        .and_then(|src| crate_of(Path::new(src), root))
-                    {
-                        *build.warnings.entry(krate).or_default() += 1;
-                    }
+                let target = slot.target();
+                let job = Job {
+                    reference: grader.reference.root(),
+                    sources,
+                    target: &target,
+                    build: false,
+                    uid: slot.uid(),
+                    limits: grader.options.limits,
+                    cwd: cwd.to_owned(),
+                    command,
+                    env,
+                    hide: &grader.hidden,
+                };
+                let started = Instant::now();
+                let report = ns.run(&job)?;
+                if let Some(error) = report.error {
+                    return Err(Error::Failed(format!("a check in namespaces: {error}")));
                 }
-                Some("compiler-message") if message["message"]["level"] == "error" => {
-                    let rendered = message["message"]["rendered"].as_str().unwrap_or("error");
-                    let krate = message["target"]["src_path"]
-                        .as_str()
-                        .and_then(|src| crate_of(Path::new(src), root))
-                        .unwrap_or_default();
-                    build
-                        .errors
-                        .entry(krate)
-                        .or_default()
-                        .push(rendered.trim_end().to_owned());
-                }
-                _ => {}
+                let status = match (report.code, report.signal) {
+                    (Some(code), _) => Some(ExitStatus::from_raw((code & 0xff) << 8)),
+                    (None, Some(signal)) => Some(ExitStatus::from_raw(signal)),
+                    (None, None) => None,
+                };
+                Ok(Outcome {
+                    status,
+                    stdout: report.stdout,
+                    stderr: report.stderr,
+                    troubles: report.troubles,
+                    seconds: started.elapsed().as_secs_f64(),
+                })
+            }
+            Runs::Session {
+                sandbox,
+                tree,
+                target,
+                ..
+            } => {
+                let mut command = Command::new(exe);
+                command
+                    .args(args)
+                    .current_dir(tree.join(cwd))
+                    .env("CARGO_TARGET_DIR", &*target)
+                    .env("RUST_BACKTRACE", "0");
+                sandbox.run(&command)
             }
         }
-        build.executables.sort();
-        build.executables.dedup();
-        // An error outside the experiments stops them all.
-        if let Some(errors) = build.errors.remove("") {
-            build.fatal = Some(errors.join("\n"));
-        }
-        build
     }
 }
 
-/// The experiment a source file belongs to: the directory after
-/// `exercises/`, below `root`.
-fn crate_of(src: &Path, root: &Path) -> Option<String> {
-    let rel = src.strip_prefix(root).unwrap_or(src);
-    let mut parts = rel.components();
-    while let Some(part) = parts.next() {
-        if part.as_os_str() == EXERCISES {
-            return parts
-                .next()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned());
-        }
-    }
-    None
+/// The weights of a crate's checks and the regions their hints come from.
+#[derive(Debug)]
+struct Weights {
+    points: Points,
+    regions: Vec<Region>,
 }
 
-/// A compiler error in one line: its first line and where it is
-/// (`error[E0425]: cannot find value `x` in this scope (exercises/exp7-shm/src/lib.rs:16)`).
-fn first_error(errors: &str) -> String {
-    let mut lines = errors.lines();
-    let head = lines.next().unwrap_or("error").trim();
-    let at = errors
-        .lines()
-        .find_map(|l| l.trim_start().strip_prefix("--> "))
-        .map(|l| {
-            let l = l.trim();
-            // file:line:column → file:line
-            match l.rsplit_once(':') {
-                Some((rest, col)) if col.bytes().all(|b| b.is_ascii_digit()) => rest.to_owned(),
-                _ => l.to_owned(),
-            }
-        });
-    let head = head.strip_prefix("error: ").unwrap_or(head);
-    libtest::cap(&match at {
-        Some(at) => format!("does not compile: {head} ({at})"),
-        None => format!("does not compile: {head}"),
-    })
-}
-
-/// The end of a failed test's output, at most [`OUTPUT_KEPT`] bytes.
-fn keep_tail(stdout: &str, stderr: &str) -> String {
-    let mut text = stdout.to_owned();
-    if !stderr.trim().is_empty() {
-        text.push_str("\n--- stderr ---\n");
-        text.push_str(stderr);
-    }
-    if text.len() > OUTPUT_KEPT {
-        let mut cut = text.len() - OUTPUT_KEPT;
-        while !text.is_char_boundary(cut) {
-            cut += 1;
-        }
-        text = format!("…{}", &text[cut..]);
-    }
-    text
-}
-
-/// Seeds `to`, a new target profile directory (`…/debug`), with what
-/// `from`, the reference's, compiled of every package that is not one of
-/// the workspace's `members` (package names): the dependencies from
-/// crates.io, whose compiled form does not depend on where the workspace
-/// is. Cargo finds them fresh and builds only the workspace's own crates.
-/// Returns how many files were copied (0 when `from` has none).
-fn seed_target(from: &Path, to: &Path, members: &BTreeSet<String>) -> Result<usize> {
-    let ours = |name: &str| members.contains(&name.replace('_', "-"));
-    // `name-0123abcd…` (a directory of .fingerprint/ or build/, a .d file).
-    let package = |stem: &str| stem.rsplit_once('-').map(|(name, _)| name.to_owned());
-    let mut copied = 0;
-    for dir in [".fingerprint", "build"] {
-        let Ok(entries) = fs::read_dir(from.join(dir)) else {
-            continue;
+impl Weights {
+    /// Check `id`, not yet run, weighed as declared (a test the crate's
+    /// points file does not list weighs one point: the crate's own test
+    /// of its points file fails on it).
+    fn check(&self, id: &str) -> Check {
+        let fallback = Declared {
+            weight: Weight::Points(1),
+            hidden: false,
+            regions: Vec::new(),
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if package(&name).is_some_and(|p| !ours(&p)) && entry.path().is_dir() {
-                copied += copy_all(&entry.path(), &to.join(dir).join(&name))?;
-            }
-        }
+        Check::new(id, self.points.get(id).unwrap_or(&fallback))
     }
-    if let Ok(entries) = fs::read_dir(from.join("deps")) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let stem = match name.rsplit_once('.') {
-                Some((stem, "rlib" | "rmeta" | "so")) => stem.strip_prefix("lib").unwrap_or(stem),
-                Some((stem, "d")) => stem,
-                _ => continue,
-            };
-            if package(stem).is_some_and(|p| !ours(&p)) {
-                workspace::copy_file(&entry.path(), &to.join("deps").join(&name))?;
-                copied += 1;
-            }
-        }
+
+    /// The hints of the regions check `id` is about (every region of the
+    /// crate when it names none).
+    fn hints(&self, id: &str) -> Vec<String> {
+        let named = self
+            .points
+            .get(id)
+            .map(|d| d.regions.clone())
+            .unwrap_or_default();
+        self.regions
+            .iter()
+            .filter(|r| {
+                named.is_empty()
+                    || r.function
+                        .as_ref()
+                        .is_some_and(|f| named.iter().any(|n| n == f))
+            })
+            .map(|r| r.hint.clone())
+            .collect()
     }
-    Ok(copied)
 }
 
-/// Copies everything under `from` to `to`; returns how many files.
-fn copy_all(from: &Path, to: &Path) -> Result<usize> {
-    let mut copied = 0;
-    let entries =
-        fs::read_dir(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else {
+/// Without namespaces: the tree at `tree`, a copy of the reference with
+/// the student's sources of the graded crates. An unchanged file keeps
+/// its time, so that cargo does not rebuild what it built for the
+/// previous submission.
+fn assemble(reference: &Workspace, copied: &Copied, tree: &Path) -> Result<()> {
+    let mut wanted = std::collections::BTreeSet::new();
+    for file in reference.files()? {
+        let graded = copied
+            .sources
+            .keys()
+            .any(|c| file.starts_with(Path::new(EXERCISES).join(c).join("src")));
+        if graded {
             continue;
-        };
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            copied += copy_all(&entry.path(), &target)?;
-        } else if kind.is_file() {
-            workspace::copy_file(&entry.path(), &target)?;
-            copied += 1;
+        }
+        let (from, to) = (reference.root().join(&file), tree.join(&file));
+        if fs::read(&to).ok() != fs::read(&from).ok() {
+            workspace::copy_file(&from, &to)?;
+        }
+        wanted.insert(file);
+    }
+    for (krate, copy) in &copied.sources {
+        let rel = Path::new(EXERCISES).join(krate).join("src");
+        let to = tree.join(&rel);
+        let _ = fs::remove_dir_all(&to);
+        for path in rs_files_and_more(copy) {
+            let inner = path.strip_prefix(copy).unwrap_or(&path);
+            workspace::copy_file(&path, &to.join(inner))?;
+            wanted.insert(rel.join(inner));
         }
     }
-    Ok(copied)
-}
-
-/// Copies the regular files under `from` to `to` (fresh files, so that
-/// cargo rebuilds), noting each in `wanted` as `rel/…`.
-fn copy_tree(from: &Path, to: &Path, rel: &Path, wanted: &mut BTreeSet<PathBuf>) -> Result<()> {
-    let entries =
-        fs::read_dir(from).map_err(|e| Error::io(format!("reading {}", from.display()), e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let kind = entry
-            .file_type()
-            .map_err(|e| Error::io(format!("reading {}", entry.path().display()), e))?;
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &to.join(&name), &rel.join(&name), wanted)?;
-        } else if kind.is_file() {
-            workspace::copy_file(&entry.path(), &to.join(&name))?;
-            wanted.insert(rel.join(&name));
-        }
+    remove_unwanted(tree, Path::new(""), &wanted)?;
+    let venv = reference.root().join(".venv");
+    let link = tree.join(".venv");
+    if venv.exists() && fs::symlink_metadata(&link).is_err() {
+        std::os::unix::fs::symlink(&venv, &link)
+            .map_err(|e| Error::io(format!("linking {}", link.display()), e))?;
     }
     Ok(())
 }
 
+/// The `.rs` files under `dir`, sorted.
+fn rs_files(dir: &Path) -> Vec<PathBuf> {
+    rs_files_and_more(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect()
+}
+
+/// Every regular file under `dir`, sorted.
+fn rs_files_and_more(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => stack.push(entry.path()),
+                Ok(kind) if kind.is_file() => found.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Removes the files under `root/rel` that are not `wanted` (left by an
 /// earlier submission), but not `.venv`.
-fn remove_unwanted(root: &Path, rel: &Path, wanted: &BTreeSet<PathBuf>) -> Result<()> {
+fn remove_unwanted(
+    root: &Path,
+    rel: &Path,
+    wanted: &std::collections::BTreeSet<PathBuf>,
+) -> Result<()> {
     let dir = root.join(rel);
     let Ok(entries) = fs::read_dir(&dir) else {
         return Ok(());
@@ -778,31 +724,42 @@ fn remove_unwanted(root: &Path, rel: &Path, wanted: &BTreeSet<PathBuf>) -> Resul
     Ok(())
 }
 
+/// Builds the reference's `ipc-lab-clean` (for `scripts/clean.sh` in the
+/// session sandbox), if it can.
+fn build_clean(reference: &Workspace) -> Option<PathBuf> {
+    let target = reference.target_dir().ok()?;
+    // With the workspace's features: what `cargo test --workspace` built
+    // is fresh.
+    let built = Command::new("cargo")
+        .args(["build", "--quiet", "--workspace", "--bin", "ipc-lab-clean"])
+        .current_dir(reference.root())
+        .stdin(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let bin = target.join("debug/ipc-lab-clean");
+    (built && bin.is_file()).then_some(bin)
+}
+
+/// The end of a failed test's output, at most [`OUTPUT_KEPT`] bytes.
+fn keep_tail(stdout: &str, stderr: &str) -> String {
+    let mut text = stdout.to_owned();
+    if !stderr.trim().is_empty() {
+        text.push_str("\n--- stderr ---\n");
+        text.push_str(stderr);
+    }
+    if text.len() > OUTPUT_KEPT {
+        let mut cut = text.len() - OUTPUT_KEPT;
+        while !text.is_char_boundary(cut) {
+            cut += 1;
+        }
+        text = format!("…{}", &text[cut..]);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_compiler_error_is_one_line_with_its_place() {
-        let rendered = "error[E0425]: cannot find value `x` in this scope\n  --> exercises/exp7-shm/src/lib.rs:16:9\n   |\n16 |     x\n";
-        assert_eq!(
-            first_error(rendered),
-            "does not compile: error[E0425]: cannot find value `x` in this scope (exercises/exp7-shm/src/lib.rs:16)"
-        );
-    }
-
-    #[test]
-    fn sources_belong_to_the_crate_after_exercises() {
-        let root = Path::new("/w");
-        assert_eq!(
-            crate_of(Path::new("/w/exercises/exp7-shm/tests/output.rs"), root).as_deref(),
-            Some("exp7-shm")
-        );
-        assert_eq!(
-            crate_of(Path::new("/w/crates/ipc-core/src/lib.rs"), root),
-            None
-        );
-    }
 
     #[test]
     fn a_long_output_keeps_its_end() {

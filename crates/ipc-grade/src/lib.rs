@@ -8,22 +8,46 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`markers`] | the regions a student writes, marked in each experiment's source (`// STUDENT: <hint>` … `// END STUDENT`), and how a starter cuts them |
-//! | [`workspace`] | the workspace's files and experiments; what a starter records (`STARTER.md`) |
-//! | [`starter`] | a copy of the workspace with the chosen crates' regions replaced by `todo!("<hint>")` |
-//! | [`grade`] | a submission graded: the reference's tests against the student's sources, built once, run one at a time |
-//! | [`sandbox`] | one check run bounded in time and processes, its leftovers (processes, IPC objects, files) failed and removed |
-//! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, an unfinished part |
-//! | [`report`] | one line per check, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//! | [`points`] | what each check weighs, declared beside the crate's tests (`tests/points.toml`) |
+//! | [`workspace`] | the workspace's files and experiments, found at run time; what a starter records (`STARTER.md`) |
+//! | [`starter`] | a copy of the workspace with the chosen crates only, their regions replaced by `todo!("<hint>")` |
+//! | [`submission`] | a student's submission, and the copy of its sources the grader takes (no link followed) |
+//! | [`work`] | the grader's work directory: the shared base build, one locked slot per submission being graded |
+//! | [`compile`] | each graded crate built on its own, on top of the reference built once |
+//! | [`isolation`] | each build and check in namespaces of its own (bubblewrap) |
+//! | [`supervise`] | the first process of those namespaces: runs, bounds and inspects the run |
+//! | [`sandbox`] | without namespaces: a run in a session of its own, watched from outside |
+//! | [`policy`] | what a student's code may not add: the means to fake a run's evidence |
+//! | [`grade`] | a submission graded: the reference's tests against the student's sources, one at a time |
+//! | [`class`] | a class at once, `--jobs` at a time, and its table |
+//! | [`libtest`] | the test harness's output read: the tests of a binary, a failure in one line, a diff, an unfinished part |
+//! | [`report`] | one line per check with its points, `Score: a/b`, JSON, a class's table (CSV and JSON) |
+//! | [`answers`] | the handout's questions, the `ANSWERS.md` a starter writes, which are answered, the instructor's marks (`--marks`) |
+//! | [`gradescope`] | a grading as Gradescope's `results.json`, and a strict check of one |
+//! | [`handin`] | a student's hand-in: one `.tar.gz` of each crate's `src/` and `ANSWERS.md` with a manifest of hashes, checked as hostile input when unpacked |
+//! | [`fakes`] | faked solutions kept for instructors (`instructor/fakes/`), to show they lose |
 //!
 //! A check is one test of the crate's `tests/` (the tests the reference
 //! passes): `exp11-value: the locked total is exact on every run ... OK`.
 
+pub mod answers;
+pub mod class;
+pub mod compile;
+pub mod fakes;
 pub mod grade;
+pub mod gradescope;
+pub mod handin;
+pub mod isolation;
 pub mod libtest;
 pub mod markers;
+pub mod points;
+pub mod policy;
 pub mod report;
 pub mod sandbox;
 pub mod starter;
+pub mod submission;
+pub mod supervise;
+pub mod work;
 pub mod workspace;
 
 use std::fmt;

@@ -99,6 +99,29 @@ pub fn unfinished(text: &str) -> Option<Unfinished> {
     ipc_testkit::unfinished::find(text)
 }
 
+/// The unified diff a failed output check printed in its panic message
+/// (from its `--- expected` line to the last line of the diff), if any.
+///
+/// ```
+/// let panic = "unexpected stdout: line 2\n--- expected\n+++ got\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n$ prog\nstatus: 0";
+/// assert_eq!(
+///     ipc_grade::libtest::diff(panic).unwrap(),
+///     "--- expected\n+++ got\n@@ -1,2 +1,2 @@\n a\n-b\n+c"
+/// );
+/// ```
+pub fn diff(panic: &str) -> Option<String> {
+    let mut lines = panic.lines().skip_while(|l| *l != "--- expected");
+    let head = lines.next()?;
+    let mut kept = vec![head];
+    kept.extend(
+        lines.take_while(|l| l.is_empty() || l.starts_with([' ', '-', '+', '@', '\\', '…'])),
+    );
+    while kept.last().is_some_and(|l| l.is_empty()) {
+        kept.pop();
+    }
+    Some(kept.join("\n"))
+}
+
 /// The longest message a report line carries.
 pub const MESSAGE_CAP: usize = 240;
 

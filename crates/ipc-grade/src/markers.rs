@@ -4,14 +4,11 @@
 //! a comment on a line of its own:
 //!
 //! ```text
-//! fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> Result<()> {
-//!     // STUDENT: square each number of `mylist` into `result`, then store the sum in `square_sum`
-//!     for (idx, num) in mylist.iter().enumerate() {
-//!         result.set(idx, num * num)?;
-//!     }
-//!     square_sum.set(result.to_list()?.iter().sum())?;
+//! fn area(width: u32, height: u32) -> u32 {
+//!     // STUDENT: multiply the two sides
+//!     width * height
 //!     // END STUDENT
-//!     say!("Result(in process p1): {}", result.to_list()?)?;
+//! }
 //! ```
 //!
 //! The text after `// STUDENT:` is the hint, one line. A starter keeps both
@@ -158,14 +155,45 @@ pub fn regions(text: &str) -> Result<Vec<Region>, MarkerError> {
 /// # Errors
 /// As [`regions`].
 pub fn cut(text: &str) -> Result<(String, Vec<Region>), MarkerError> {
+    rewrite(text, true, |_, region, indent| {
+        Some(format!("{indent}{}\n", todo_call(&region.hint)))
+    })
+}
+
+/// `text` with the body of some regions replaced: `bodies` maps a region's
+/// index in the file (from 0) to its new lines (each ending in a newline,
+/// indented as they should be); the other regions, and the markers, stay.
+/// This is how a faked solution ([`crate::fakes`]) is made.
+///
+/// # Errors
+/// As [`regions`].
+pub fn fill(
+    text: &str,
+    bodies: &std::collections::BTreeMap<usize, String>,
+) -> Result<(String, Vec<Region>), MarkerError> {
+    rewrite(text, false, |index, _, _| bodies.get(&index).cloned())
+}
+
+/// `text` with the lines of each region replaced by what `body` gives for
+/// it (its index, the region, its indentation), or kept when it gives
+/// `None`; with [`ALLOW`] when `allow` and there is a region.
+fn rewrite(
+    text: &str,
+    allow: bool,
+    body: impl Fn(usize, &Region, &str) -> Option<String>,
+) -> Result<(String, Vec<Region>), MarkerError> {
     let found = regions(text)?;
     if found.is_empty() {
         return Ok((text.to_owned(), found));
     }
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::with_capacity(text.len());
-    let allow_at = allow_position(&lines);
-    let mut next = found.iter().peekable();
+    let allow_at = if allow {
+        allow_position(&lines)
+    } else {
+        usize::MAX
+    };
+    let mut next = found.iter().enumerate().peekable();
     let mut i = 0;
     while i < lines.len() {
         if i == allow_at {
@@ -173,19 +201,19 @@ pub fn cut(text: &str) -> Result<(String, Vec<Region>), MarkerError> {
         }
         out.push_str(lines[i]);
         out.push('\n');
-        if let Some(region) = next.peek()
+        if let Some((index, region)) = next.peek().copied()
             && region.begin == i + 1
         {
-            out.push_str(indent_of(lines[i]));
-            out.push_str(&todo_call(&region.hint));
-            out.push('\n');
-            i = region.end - 1; // the end marker is written next
             next.next();
-            continue;
+            if let Some(new) = body(index, region, indent_of(lines[i])) {
+                out.push_str(&new);
+                i = region.end - 1; // the end marker is written next
+                continue;
+            }
         }
         i += 1;
     }
-    if allow_at >= lines.len() {
+    if allow && allow_at >= lines.len() {
         out.push_str(ALLOW);
     }
     Ok((out, found))

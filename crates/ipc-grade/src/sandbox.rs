@@ -48,7 +48,7 @@ pub const TOKEN_VAR: &str = "IPC_LAB_GRADE_TOKEN";
 pub const OUTPUT_CAP: usize = 1 << 20;
 
 /// How often the grader looks at a run's processes.
-const POLL: Duration = Duration::from_millis(10);
+pub(crate) const POLL: Duration = Duration::from_millis(10);
 
 /// The bounds of every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl Default for Limits {
 }
 
 /// Something a run did that fails it, whatever its exit status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Trouble {
     /// Still running after the timeout; killed.
     TimedOut(Duration),
@@ -84,6 +84,9 @@ pub enum Trouble {
     /// Named IPC objects left behind (`kind path`), and whether they could
     /// all be removed.
     LeftBehind(Vec<String>, bool),
+    /// Files written outside the run's scratch directory (they went with
+    /// its namespace).
+    WroteOutside(Vec<String>),
 }
 
 impl std::fmt::Display for Trouble {
@@ -105,6 +108,11 @@ impl std::fmt::Display for Trouble {
                     left.join(", ")
                 )
             }
+            Trouble::WroteOutside(paths) => write!(
+                f,
+                "wrote outside its scratch directory: {} (a check may write only in $TMPDIR)",
+                paths.join(", ")
+            ),
             Trouble::LeftBehind(objects, removed) => write!(
                 f,
                 "left behind: {}{}",
@@ -187,6 +195,12 @@ impl Sandbox {
             prlimit: on_path("prlimit"),
             root: nix::unistd::geteuid().is_root(),
         })
+    }
+
+    /// How its runs are isolated, for the report: `session` (a session of
+    /// their own, watched from outside).
+    pub fn isolation(&self) -> &'static str {
+        "session"
     }
 
     /// The bounds of the runs.

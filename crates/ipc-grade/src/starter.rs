@@ -19,6 +19,9 @@ pub struct Starter {
     pub regions: Vec<(PathBuf, Vec<Region>)>,
     /// How many files were written.
     pub files: usize,
+    /// The kit's commit the starter was made from (`unknown` outside a
+    /// git checkout).
+    pub commit: String,
 }
 
 /// The crates `names` stands for: `all` is every experiment; each other
@@ -75,14 +78,44 @@ pub fn crate_regions(ws: &Workspace, name: &str) -> Result<Vec<(PathBuf, Vec<Reg
     Ok(found)
 }
 
-/// Writes the starter of `crates` to `out`, which must not exist or be
-/// empty: every file of the workspace, the `.rs` files of the crates'
-/// `src/` with their regions cut ([`markers::cut`]), and [`STARTER_FILE`].
+/// The directory of material for instructors only (faked solutions,
+/// model answers): never copied into a starter.
+pub const INSTRUCTOR: &str = "instructor";
+
+/// `crates` and every experiment they depend on (exp7's menu uses
+/// exp7-shm, exp7-queue and exp7-pipe), in the order given then found.
 ///
 /// # Errors
-/// [`Error::Usage`] when `out` holds something or lies inside the
-/// workspace's tracked tree, or a crate has no marked region; a file that
-/// cannot be read or written; a broken marker.
+/// A manifest that cannot be read.
+pub fn with_dependencies(ws: &Workspace, crates: &[String]) -> Result<Vec<String>> {
+    let known = ws.experiments()?;
+    let mut all: Vec<String> = crates.to_vec();
+    let mut i = 0;
+    while i < all.len() {
+        let manifest = ws.crate_dir(&all[i]).join("Cargo.toml");
+        let text = read(&manifest)?;
+        for other in &known {
+            let path = format!("path = \"../{other}\"");
+            if text.contains(&path) && !all.contains(other) {
+                all.push(other.clone());
+            }
+        }
+        i += 1;
+    }
+    Ok(all)
+}
+
+/// Writes the starter of `crates` to `out`, which must not exist or be
+/// empty: the workspace's files but the other experiments (their code
+/// would answer these: exp1-queue's sender is exp7-queue's producer), the
+/// book's chapters of those, and [`INSTRUCTOR`]; the `.rs` files of the
+/// crates' `src/` (and of the experiments they use) with their regions
+/// cut ([`markers::cut`]); an `ANSWERS.md` per crate listing its
+/// handout's questions; and [`STARTER_FILE`].
+///
+/// # Errors
+/// [`Error::Usage`] when `out` holds something, or a crate has no marked
+/// region; a file that cannot be read or written; a broken marker.
 pub fn write(ws: &Workspace, out: &Path, crates: &[String]) -> Result<Starter> {
     if !workspace::is_absent_or_empty(out)
         .map_err(|e| Error::io(format!("reading {}", out.display()), e))?
@@ -92,15 +125,36 @@ pub fn write(ws: &Workspace, out: &Path, crates: &[String]) -> Result<Starter> {
             out.display()
         )));
     }
+    let crates = with_dependencies(ws, crates)?;
     let mut starter = Starter {
-        crates: crates.to_vec(),
+        crates: crates.clone(),
         ..Starter::default()
+    };
+    let left_out: Vec<String> = ws
+        .experiments()?
+        .into_iter()
+        .filter(|e| !crates.contains(e))
+        .collect();
+    let kept = |file: &Path| {
+        if file.starts_with(INSTRUCTOR) {
+            return false;
+        }
+        !left_out.iter().any(|e| {
+            file.starts_with(Path::new(EXERCISES).join(e))
+                || file.parent() == Some(Path::new("docs/experiments"))
+                    && file
+                        .file_stem()
+                        .is_some_and(|s| s.to_string_lossy() == e.as_str())
+        })
     };
     let sources: Vec<PathBuf> = crates
         .iter()
         .map(|c| Path::new(EXERCISES).join(c).join("src"))
         .collect();
     for file in ws.files()? {
+        if !kept(&file) {
+            continue;
+        }
         let from = ws.root().join(&file);
         let to = out.join(&file);
         let cut_here = sources.iter().any(|s| file.starts_with(s))
@@ -114,12 +168,24 @@ pub fn write(ws: &Workspace, out: &Path, crates: &[String]) -> Result<Starter> {
             if !regions.is_empty() {
                 starter.regions.push((file.clone(), regions));
             }
+        } else if file == Path::new("docs/SUMMARY.md") {
+            let text = read(&from)?;
+            let chapters: String = text
+                .lines()
+                .filter(|line| {
+                    !left_out
+                        .iter()
+                        .any(|e| line.contains(&format!("(experiments/{e}.md)")))
+                })
+                .map(|line| format!("{line}\n"))
+                .collect();
+            workspace::write_file(&to, chapters.as_bytes())?;
         } else {
             workspace::copy_file(&from, &to)?;
         }
         starter.files += 1;
     }
-    for name in crates {
+    for name in &crates {
         let prefix = Path::new(EXERCISES).join(name);
         if !starter.regions.iter().any(|(f, _)| f.starts_with(&prefix)) {
             let _ = fs::remove_dir_all(out);
@@ -127,7 +193,15 @@ pub fn write(ws: &Workspace, out: &Path, crates: &[String]) -> Result<Starter> {
                 "{name} has no marked region (// STUDENT: … // END STUDENT) to cut"
             )));
         }
+        let questions = crate::answers::read_questions(&ws.crate_dir(name))?;
+        let answers = crate::answers::template(name, &questions);
+        workspace::write_file(
+            &out.join(&prefix).join(crate::answers::FILE),
+            answers.as_bytes(),
+        )?;
+        starter.files += 1;
     }
+    starter.commit = crate::handin::kit_commit(ws.root());
     workspace::write_file(&out.join(STARTER_FILE), describe(&starter).as_bytes())?;
     Ok(starter)
 }
@@ -138,10 +212,13 @@ fn describe(starter: &Starter) -> String {
         "# An ipc-lab starter\n\n\
          The parts of the experiments below that you write are `todo!()`, between\n\
          `// STUDENT: <hint>` and `// END STUDENT`; each handout's \"Your part\" says\n\
-         more. Check your work with `cargo test -p <crate>` and\n\
-         `scripts/grade.sh . <crate>` (one line per check, then your score).\n\n",
+         more. Check your work with `cargo test -p <crate>`, `scripts/watch.sh <crate>`\n\
+         (the checks again each time you save) and `scripts/grade.sh . <crate>` (one\n\
+         line per check, then your score). Answer the handout's questions in each\n\
+         crate's `ANSWERS.md`; hand in with `scripts/handin.sh <crate>…`.\n\n",
     );
-    let _ = writeln!(text, "{CRATES_LINE} {}\n", starter.crates.join(" "));
+    let _ = writeln!(text, "{CRATES_LINE} {}", starter.crates.join(" "));
+    let _ = writeln!(text, "{} {}\n", crate::handin::COMMIT_LINE, starter.commit);
     for (file, regions) in &starter.regions {
         for region in regions {
             let function = region

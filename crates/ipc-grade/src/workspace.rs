@@ -56,14 +56,39 @@ impl Workspace {
         Ok(Workspace { root })
     }
 
-    /// The workspace this program was built from: the grader's own
-    /// reference, whose tests, library and handouts grade every submission.
+    /// The environment variable that names the reference workspace
+    /// (`scripts/grade.sh` and `scripts/starter.sh` set it to their own
+    /// checkout).
+    pub const ROOT_VAR: &'static str = "IPC_LAB_ROOT";
+
+    /// The grader's reference, found from where the program runs:
+    /// [`Workspace::ROOT_VAR`] if set, else the current directory or the
+    /// nearest one above it that is a workspace (never a path compiled
+    /// into the program: a build directory shared by two checkouts would
+    /// point into the other one).
     ///
     /// # Errors
-    /// As [`Workspace::at`].
-    pub fn own() -> Result<Workspace> {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        Workspace::at(&manifest.join("../.."))
+    /// [`Error::Usage`] naming every place looked at.
+    pub fn find() -> Result<Workspace> {
+        if let Some(root) = std::env::var_os(Self::ROOT_VAR) {
+            return Workspace::at(Path::new(&root)).map_err(|e| {
+                Error::Usage(format!(
+                    "{} (from ${}): {e}",
+                    Self::ROOT_VAR,
+                    Self::ROOT_VAR
+                ))
+            });
+        }
+        let here = std::env::current_dir()
+            .map_err(|e| Error::io("finding the current directory".into(), e))?;
+        if let Some(root) = here.ancestors().find(|dir| is_workspace(dir)) {
+            return Workspace::at(root);
+        }
+        Err(Error::Usage(format!(
+            "no ipc-lab workspace found: ${} is not set, and neither {} nor a directory above it holds Cargo.toml and {EXERCISES}/ (run it from the workspace, or through scripts/grade.sh)",
+            Self::ROOT_VAR,
+            here.display()
+        )))
     }
 
     /// Its root directory.

@@ -144,9 +144,22 @@ pub fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
     }
 }
 
+/// The numbers of the items of the numbered list under "## Questions", in
+/// order: every line that starts, unindented, with `N. ` (a line indented
+/// under an item continues it; a number inside an item is no item).
+pub fn question_numbers(readme: &str) -> Vec<usize> {
+    section(readme, "## Questions")
+        .lines()
+        .filter(|line| !line.starts_with(char::is_whitespace))
+        .filter_map(|line| line.split_once(". "))
+        .filter_map(|(number, _)| number.parse().ok())
+        .collect()
+}
+
 /// Panics unless the handout's `## ` headings are exactly [`SECTIONS`], in
-/// order, and "## Questions" numbers at least [`MIN_QUESTIONS`] questions
-/// `1. `, `2. `, … one after another.
+/// order, and "## Questions" is a numbered list of at least
+/// [`MIN_QUESTIONS`] questions `1. `, `2. `, … without a gap, so that an
+/// answer sheet can name each one by its number.
 #[track_caller]
 pub fn assert_sections(readme: &str) {
     assert_eq!(
@@ -154,11 +167,7 @@ pub fn assert_sections(readme: &str) {
         SECTIONS,
         "the handout's sections are not the required ones, in order"
     );
-    let numbers: Vec<usize> = section(readme, "## Questions")
-        .lines()
-        .filter_map(|line| line.split_once(". "))
-        .filter_map(|(number, _)| number.parse().ok())
-        .collect();
+    let numbers = question_numbers(readme);
     assert!(
         numbers.len() >= MIN_QUESTIONS,
         "## Questions has {} numbered questions, fewer than {MIN_QUESTIONS}",
@@ -189,22 +198,79 @@ pub fn expected_output(readme: &str) -> String {
         .to_owned()
 }
 
+/// The `ipc-lab-…` names in `text`, each with its varying parts masked:
+/// a part of digits only (a pid, a counter) becomes `N` and a random
+/// token (eight hex digits) `TOKEN`; sorted, without repeats. A real
+/// run's `/tmp/ipc-lab-8076-a463be92-0-exp3-fifo` and the handout's must
+/// give the same `/tmp/ipc-lab-N-TOKEN-N-exp3-fifo`.
+///
+/// ```
+/// let names = ipc_testkit::handout::object_names(
+///     "FIFO created: /tmp/ipc-lab-8076-a463be92-0-exp3-fifo (mode 0600)\n\
+///      Server listening on /ipc-lab-exp3-clientserver\n",
+/// );
+/// assert_eq!(names, ["ipc-lab-N-TOKEN-N-exp3-fifo", "ipc-lab-exp3-clientserver"]);
+/// ```
+pub fn object_names(text: &str) -> Vec<String> {
+    let part = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@');
+    let mut names: Vec<String> = text
+        .match_indices("ipc-lab-")
+        .map(|(at, _)| {
+            let name: String = text[at..].chars().take_while(|&c| part(c)).collect();
+            name.trim_end_matches('.')
+                .split('-')
+                .map(|word| {
+                    if word.len() == 8 && word.chars().all(|c| c.is_ascii_hexdigit()) {
+                        "TOKEN"
+                    } else if !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()) {
+                        "N"
+                    } else {
+                        word
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Panics unless the handout's [`expected_output`] shows the IPC objects'
+/// names in the form a real run prints them ([`object_names`]: pids and
+/// tokens masked); the message shows both lists.
+#[track_caller]
+pub fn assert_names_as_run(readme: &str, run: &Run) {
+    let shown = object_names(&expected_output(readme));
+    let real = object_names(&run.stdout);
+    assert_eq!(
+        shown, real,
+        "the handout's expected output (left) does not name the IPC objects as a run does \
+         (right; pids shown as N, random tokens as TOKEN)\n{run}"
+    );
+}
+
 /// Panics unless `run` ended with exit code 0 and printed on standard
 /// output the lines of the handout's [`expected_output`]; the message
 /// names the first line that differs.
 #[track_caller]
 pub fn assert_shows(readme: &str, run: &Run) {
     run.assert_code(0);
+    assert_names_as_run(readme, run);
     let expected = expected_output(readme);
     let expected: Vec<&str> = expected.lines().collect();
     if let Some(difference) = crate::first_difference(&run.stdout_lines(), &expected) {
-        panic!("the handout's expected output is not what a run prints: {difference}\n{run}");
+        let diff = crate::unified_diff(&expected, &run.stdout_lines());
+        panic!("the handout's expected output is not what a run prints: {difference}\n{diff}{run}");
     }
 }
 
 /// As [`assert_shows`], comparing the handout's expected output and the
 /// run's standard output after `normalise` (which replaces what differs
-/// from run to run: pids, names, the interleaving of processes).
+/// from run to run: pids, names, the interleaving of processes). The
+/// names of IPC objects are compared first, in their masked form
+/// ([`assert_names_as_run`]), since `normalise` may hide them.
 #[track_caller]
 pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
     readme: &str,
@@ -212,6 +278,7 @@ pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
     normalise: impl Fn(&str) -> T,
 ) {
     run.assert_code(0);
+    assert_names_as_run(readme, run);
     assert_eq!(
         normalise(&expected_output(readme)),
         normalise(&run.stdout),
@@ -345,6 +412,19 @@ Nothing.
     }
 
     #[test]
+    #[should_panic(expected = "fewer than 3")]
+    fn questions_as_bullets_are_not_numbered() {
+        assert_sections(&GOOD.replace("2. How?", "- How?"));
+    }
+
+    #[test]
+    fn a_number_indented_under_a_question_is_not_one() {
+        let nested = GOOD.replace("   More about how.", "   1. a step of how");
+        assert_eq!(question_numbers(&nested), [1, 2, 3]);
+        assert_sections(&nested);
+    }
+
+    #[test]
     #[should_panic(expected = "not `# exp7-shm")]
     fn another_crates_title_fails() {
         assert_title(GOOD, "exp7-shm");
@@ -396,6 +476,30 @@ Nothing.
         assert_shows(
             GOOD,
             &crate::run("sh", &["-c", "echo one; echo two; exit 1"]),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "does not name the IPC objects as a run does")]
+    fn a_name_without_its_token_is_not_a_real_runs() {
+        let readme = GOOD.replace("one\ntwo\n", "FIFO /tmp/ipc-lab-8076-0-exp3-fifo\ntwo\n");
+        assert_shows_normalised(
+            &readme,
+            &echo("FIFO /tmp/ipc-lab-8099-5e0c1a2b-0-exp3-fifo\ntwo\n"),
+            |_| (),
+        );
+    }
+
+    #[test]
+    fn names_with_other_pids_and_tokens_are_the_same() {
+        let readme = GOOD.replace(
+            "one\ntwo\n",
+            "Q /ipc-lab-8254-f113432e-0-exp7-mqueue.\ntwo\n",
+        );
+        assert_shows_normalised(
+            &readme,
+            &echo("Q /ipc-lab-20934-9d41f07c-0-exp7-mqueue.\ntwo\n"),
+            |_| (),
         );
     }
 

@@ -153,7 +153,8 @@ impl Run {
         let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
         let actual = self.stdout_lines();
         if let Some(difference) = first_difference(&actual, &expected) {
-            assert_eq!(actual, expected, "unexpected stdout: {difference}\n{self}");
+            let diff = crate::unified_diff(&expected, &actual);
+            panic!("unexpected stdout: {difference}\n{diff}{self}");
         }
         assert_eq!(self.stderr, "", "unexpected stderr\n{self}");
         self
@@ -889,7 +890,8 @@ mod tests {
         let message = *outcome.unwrap_err().downcast::<String>().unwrap();
         assert!(
             message.starts_with(
-                "assertion `left == right` failed: unexpected stdout: line 1: expected \"Sum: 30\", got \"Sum: 14\"\n"
+                "unexpected stdout: line 1: expected \"Sum: 30\", got \"Sum: 14\"\n\
+                 --- expected\n+++ got\n@@ -1 +1 @@\n-Sum: 30\n+Sum: 14\n$ printf"
             ),
             "{message}"
         );

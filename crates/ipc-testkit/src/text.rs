@@ -105,6 +105,48 @@ pub fn first_difference<A: AsRef<str>, E: AsRef<str>>(
     )
 }
 
+/// How many lines a [`unified_diff`] keeps; the rest is counted.
+pub const DIFF_CAP: usize = 200;
+
+/// The whole difference between the lines `expected` and those `actual`
+/// as a unified diff (`--- expected`, `+++ got`, hunks with three lines of
+/// context), cut after [`DIFF_CAP`] lines; empty when they are equal. A
+/// failed output check prints it below its one-line summary, and the
+/// grader shows it to the student.
+///
+/// ```
+/// let diff = ipc_testkit::unified_diff(&["a", "b", "c"], &["a", "x", "c"]);
+/// assert_eq!(diff, "--- expected\n+++ got\n@@ -1,3 +1,3 @@\n a\n-b\n+x\n c\n");
+/// assert_eq!(ipc_testkit::unified_diff(&["a"], &["a"]), "");
+/// ```
+pub fn unified_diff<E: AsRef<str>, A: AsRef<str>>(expected: &[E], actual: &[A]) -> String {
+    let expected: Vec<&str> = expected.iter().map(AsRef::as_ref).collect();
+    let actual: Vec<&str> = actual.iter().map(AsRef::as_ref).collect();
+    if expected == actual {
+        return String::new();
+    }
+    let diff = similar::TextDiff::from_slices(&expected, &actual);
+    let mut text = String::from("--- expected\n+++ got\n");
+    let mut lines = 2;
+    let mut dropped = 0;
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        let hunk = hunk.to_string();
+        for line in hunk.lines() {
+            if lines < DIFF_CAP {
+                text.push_str(line);
+                text.push('\n');
+                lines += 1;
+            } else {
+                dropped += 1;
+            }
+        }
+    }
+    if dropped > 0 {
+        text.push_str(&format!("… {dropped} more lines of difference\n"));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +170,23 @@ mod tests {
             first_difference(&["a", "b"], &["a"]).unwrap(),
             "line 2: expected nothing more, got \"b\""
         );
+    }
+
+    #[test]
+    fn a_unified_diff_shows_every_difference_and_is_capped() {
+        let expected: Vec<String> = (0..10).map(|i| format!("line {i}")).collect();
+        let mut actual = expected.clone();
+        actual[1] = "changed".into();
+        actual[8] = "also changed".into();
+        let diff = unified_diff(&expected, &actual);
+        assert!(diff.contains("-line 1\n+changed\n"), "{diff}");
+        assert!(diff.contains("-line 8\n+also changed\n"), "{diff}");
+        let shorter = unified_diff(&expected, &actual[..9]);
+        assert!(shorter.contains("-line 9\n"), "{shorter}");
+        let long: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        let capped = unified_diff(&long, &[] as &[&str]);
+        assert_eq!(capped.lines().count(), DIFF_CAP + 1, "{capped}");
+        assert!(capped.ends_with("more lines of difference\n"), "{capped}");
     }
 
     #[test]

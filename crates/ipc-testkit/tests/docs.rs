@@ -168,3 +168,36 @@ fn docs_dependencies_names_every_crate_the_workspace_depends_on() {
         missing.join("\n")
     );
 }
+
+#[test]
+fn every_handout_has_its_sections_and_numbered_questions() {
+    // Each crate's own test checks its handout too; this one sees them
+    // all at once, so that a grader can rely on numbered questions in
+    // every handout (an ANSWERS.md lists them by number).
+    let mut crates: Vec<String> = std::fs::read_dir(Path::new(ROOT).join("exercises"))
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    assert!(crates.len() >= 16, "{crates:?}");
+    for crate_name in crates {
+        let dir = Path::new(ROOT).join("exercises").join(&crate_name);
+        let readme = ipc_testkit::handout::read(&dir.display().to_string());
+        let outcome = std::panic::catch_unwind(|| {
+            ipc_testkit::handout::assert_title(&readme, &crate_name);
+            ipc_testkit::handout::assert_sections(&readme);
+        });
+        if let Err(why) = outcome {
+            let why = why
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "(no message)".into());
+            panic!("exercises/{crate_name}/README.md: {why}");
+        }
+        let questions = ipc_testkit::handout::question_numbers(&readme);
+        assert!(
+            questions.len() >= ipc_testkit::handout::MIN_QUESTIONS,
+            "exercises/{crate_name}/README.md: {questions:?}"
+        );
+    }
+}
