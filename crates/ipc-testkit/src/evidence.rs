@@ -26,6 +26,7 @@
 //! | processes at the same time | [`Evidence::assert_concurrent`] | every named process started before any of them ended |
 //! | lines of processes at once | [`Evidence::assert_interleaved`] | (the output, not the timeline) each process's lines in order, however they interleave |
 //! | values passed through shared slots | [`Evidence::assert_values_passed`] | each value written into an element by a writer and read from that element by a reader after that write |
+//! | shared slots under one lock | [`Evidence::assert_passed_under_a_lock`] | every access of those slots by the writers and readers made while holding one and the same lock |
 //! | updates of a key-value entry | [`Evidence::assert_updates_by_revision`] | each read-modify-write of the entry made by the expected processes, each write a compare-and-set on the revision its read found |
 //! | a final value read | [`Evidence::assert_final_value_read`] | the reader read the value it printed after the last write of the object |
 //!
@@ -1442,6 +1443,102 @@ impl Evidence {
         Ok(())
     }
 
+    /// Panics unless every read and write of the shared object that
+    /// carried `passed.values` (the object labelled `passed.object` into
+    /// which the writers wrote most of them) by the writers and the readers
+    /// happened while the process held a lock, one and the same lock for
+    /// all of them: mutual exclusion on data that has no lock of its own
+    /// (a ring buffer in a `RawArray`, guarded by a separate mutex).
+    #[track_caller]
+    pub fn assert_passed_under_a_lock(&self, passed: &Passed<'_>) -> &Self {
+        let called = passed.called;
+        let roles = self
+            .tracks_of_all(passed.writers)
+            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
+        let (writers, readers) = match roles {
+            Ok(roles) => roles,
+            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
+        };
+        let key = self
+            .objects_labelled(passed.object)
+            .into_iter()
+            .max_by_key(|&key| {
+                self.data_events(key, &["write"])
+                    .iter()
+                    .filter(|w| {
+                        writers.contains(&w.track) && passed.values.iter().any(|v| v == w.text())
+                    })
+                    .count()
+            });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{called} is missing from the timeline (no object labelled {:?}): {}",
+                    passed.object, passed.meaning
+                ),
+                "",
+            );
+        };
+        let shows = self.writes_summary(key, called);
+        let mut common: Option<BTreeSet<u64>> = None;
+        let mut first: Option<&Recorded> = None;
+        for access in self.data_events(key, &["read", "write"]) {
+            if !writers.contains(&access.track) && !readers.contains(&access.track) {
+                continue;
+            }
+            let held: BTreeSet<u64> = self
+                .trace
+                .of_kind("lock_acquire")
+                .into_iter()
+                .filter(|a| a.track == access.track && a.source == access.source)
+                .filter_map(|a| a.arg_u("lock"))
+                .filter(|&lock| {
+                    Self::hold_at(&self.holds(access.source, lock, access.track), access.ns)
+                        .is_some()
+                })
+                .collect();
+            let verb = if access.kind == "write" {
+                "wrote"
+            } else {
+                "read"
+            };
+            if held.is_empty() {
+                self.fail(
+                    format!(
+                        "{} {verb} {} {} {called} without holding a lock ({access}): {}",
+                        self.process_name(access.track),
+                        access.text(),
+                        if verb == "wrote" { "into" } else { "from" },
+                        passed.meaning
+                    ),
+                    &shows,
+                );
+            }
+            let so_far = common.take().unwrap_or_else(|| held.clone());
+            let both: BTreeSet<u64> = so_far.intersection(&held).copied().collect();
+            if both.is_empty() {
+                let before = first.map_or_else(String::new, |f| format!("{f}, then "));
+                self.fail(
+                    format!(
+                        "{} {verb} {called} under another lock than the one held before ({before}{access}): one mutex must keep every process out of the others' accesses: {}",
+                        self.process_name(access.track),
+                        passed.meaning
+                    ),
+                    &shows,
+                );
+            }
+            first.get_or_insert(access);
+            common = Some(both);
+        }
+        if common.is_none() {
+            self.fail(
+                format!("nobody read or wrote {called}: {}", passed.meaning),
+                &shows,
+            );
+        }
+        self
+    }
+
     /// The read, write and compare-and-set events of the entry labelled
     /// `label`, in every program of a merged timeline, by process, in
     /// time order.
@@ -2048,6 +2145,58 @@ mod tests {
             said.starts_with(
                 "p1 did not read 9 from the counter after the last write of it (it read: 8)"
             ),
+            "{said}"
+        );
+    }
+
+    fn ring_under_lock(reader_locks: bool) -> Evidence {
+        let mut events = spawns();
+        events.extend([
+            ("spawn", 6, 3, json!({"parent": 1})),
+            ("lock_acquire", 9, 2, json!({"lock": 8})),
+            (
+                "write",
+                10,
+                2,
+                json!({"object": 3, "index": 0, "text": "101"}),
+            ),
+            ("lock_release", 11, 2, json!({"lock": 8})),
+            (
+                "read",
+                13,
+                3,
+                json!({"object": 3, "index": 0, "text": "101"}),
+            ),
+        ]);
+        if reader_locks {
+            events.push(("lock_acquire", 12, 3, json!({"lock": 8})));
+            events.push(("lock_release", 14, 3, json!({"lock": 8})));
+        }
+        evidence(
+            &events,
+            json!({"0:3": "raw array", "0:8": "lock"}),
+            json!({}),
+        )
+    }
+
+    #[test]
+    fn shared_slots_count_as_locked_only_under_one_lock_for_every_access() {
+        let items = vec!["101".to_string()];
+        let passed = Passed {
+            object: "raw array",
+            called: "the ring",
+            values: &items,
+            writers: &["p2"],
+            readers: &["p3"],
+            meaning: "m",
+            ..Passed::default()
+        };
+        ring_under_lock(true).assert_passed_under_a_lock(&passed);
+        let said = message(std::panic::catch_unwind(|| {
+            ring_under_lock(false).assert_passed_under_a_lock(&passed);
+        }));
+        assert!(
+            said.starts_with("p3 read 101 from the ring without holding a lock"),
             "{said}"
         );
     }
