@@ -76,20 +76,25 @@ pub(crate) fn storing(subject: &str, id: &str, payload: &[u8]) {
     }
 }
 
-/// Records the delivery of a stored message (see [`storing`]).
+/// Records the delivery of a stored message: by its message id when it
+/// was stored with one (see [`storing`]), otherwise by the id its
+/// [`HEADER`] carries, when a plain publish (see [`sending`]) on the
+/// stream's subject was stored.
 pub(crate) fn delivered(message: &async_nats::jetstream::Message) {
     if !trace::is_on() {
         return;
     }
-    if let Some(id) = message
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Nats-Msg-Id"))
-        .map(|v| v.as_str().to_owned())
-    {
+    let headers = message.headers.as_ref();
+    let id = match headers.and_then(|h| h.get("Nats-Msg-Id")) {
+        Some(id) => Some(trace::id_of(id.as_str())),
+        None => headers
+            .and_then(|h| h.get(HEADER))
+            .and_then(|v| v.as_str().parse::<u64>().ok()),
+    };
+    if let Some(id) = id {
         trace::recv(
             trace::named_object(&message.subject),
-            trace::id_of(&id),
+            id,
             format_args!("'{}'", String::from_utf8_lossy(&message.payload)),
         );
     }
