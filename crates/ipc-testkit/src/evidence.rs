@@ -29,6 +29,7 @@
 //! | shared slots under one lock | [`Evidence::assert_passed_under_a_lock`] | every access of those slots by the writers and readers made while holding one and the same lock |
 //! | updates of a key-value entry | [`Evidence::assert_updates_by_revision`] | each read-modify-write of the entry made by the expected processes, each write a compare-and-set on the revision its read found |
 //! | a final value read | [`Evidence::assert_final_value_read`] | the reader read the value it printed after the last write of the object |
+//! | (a query) messages between two processes | [`Evidence::texts_crossed`] | the texts a sender sent on a channel and a receiver received, for checks that parse them |
 //!
 //! A failure says first, in a student's words, what the timeline lacks and
 //! what that means for the lab ("no process but exp7-shm wrote 9 into
@@ -1230,6 +1231,20 @@ pub struct Passed<'a> {
     pub meaning: &'a str,
 }
 
+/// A message's text as it was sent: the timeline shows a string message
+/// quoted (`'text'`, see [`quoted`]); other texts come back as they are.
+///
+/// ```
+/// use ipc_testkit::evidence::{quoted, unquoted};
+/// assert_eq!(unquoted(&quoted("{\"a\":1}")), "{\"a\":1}");
+/// assert_eq!(unquoted("16"), "16");
+/// ```
+pub fn unquoted(text: &str) -> &str {
+    text.strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .unwrap_or(text)
+}
+
 /// `p1 never` or `none of p1, p2`: the subject of a sentence saying that
 /// none of these processes did something.
 fn nobody_of(names: &[&str]) -> String {
@@ -1537,6 +1552,42 @@ impl Evidence {
             );
         }
         self
+    }
+
+    /// The texts of the messages sent on a channel whose label starts with
+    /// `channel` by a process named `sender` and received, the same message
+    /// (its channel and id), by a process named `receiver`, in the order
+    /// received: for a check that reads the messages itself, say a JSON
+    /// call whose keys may come in any order ([`unquoted`] gives the text
+    /// back as sent).
+    pub fn texts_crossed(&self, channel: &str, sender: &str, receiver: &str) -> Vec<String> {
+        let key = |e: &Recorded| {
+            let c = e.arg_u("channel").unwrap_or(0);
+            let scope = (c & (1 << 63) == 0).then_some(e.source);
+            (scope, c, e.arg_u("msg").unwrap_or(0))
+        };
+        let on_channel = |e: &Recorded| {
+            e.arg_u("channel").is_some_and(|c| {
+                self.trace
+                    .label(e.source, c)
+                    .is_some_and(|l| l.starts_with(channel))
+            })
+        };
+        let sent: BTreeSet<_> = self
+            .trace
+            .of_kind("send")
+            .into_iter()
+            .filter(|e| on_channel(e) && self.process_name(e.track) == sender)
+            .map(key)
+            .collect();
+        self.trace
+            .of_kind("recv")
+            .into_iter()
+            .filter(|e| {
+                on_channel(e) && self.process_name(e.track) == receiver && sent.contains(&key(e))
+            })
+            .map(|e| e.text().to_owned())
+            .collect()
     }
 
     /// The read, write and compare-and-set events of the entry labelled
@@ -2199,5 +2250,47 @@ mod tests {
             said.starts_with("p3 read 101 from the ring without holding a lock"),
             "{said}"
         );
+    }
+
+    #[test]
+    fn texts_crossed_are_those_one_process_sent_and_another_received() {
+        let mut events = spawns();
+        events.extend([
+            (
+                "send",
+                10,
+                2,
+                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
+            ),
+            (
+                "recv",
+                11,
+                1,
+                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
+            ),
+            (
+                "send",
+                12,
+                2,
+                json!({"channel": 4, "msg": 2, "text": "'lost'"}),
+            ),
+            (
+                "send",
+                13,
+                1,
+                json!({"channel": 4, "msg": 3, "text": "'own'"}),
+            ),
+            (
+                "recv",
+                14,
+                1,
+                json!({"channel": 4, "msg": 3, "text": "'own'"}),
+            ),
+        ]);
+        let e = evidence(&events, json!({"0:4": "ipc-lab.rpc"}), json!({}));
+        let texts = e.texts_crossed("ipc-lab.", "p2", "p1");
+        assert_eq!(texts, ["'{\"a\":1}'"]);
+        assert_eq!(unquoted(&texts[0]), "{\"a\":1}");
+        assert!(e.texts_crossed("queue", "p2", "p1").is_empty());
     }
 }
