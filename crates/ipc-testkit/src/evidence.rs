@@ -1641,14 +1641,26 @@ impl Evidence {
                 "",
             );
         }
-        let names: BTreeSet<&str> = updates.by.iter().map(|(name, _)| *name).collect();
         let by = self.entry_events(updates.object);
-        let shows = self.entry_summary(&by, called);
-        let fail =
-            |reason: String| -> ! { self.fail(format!("{reason}: {}", updates.meaning), &shows) };
+        if let Err(reason) = self.updates_by_revision_made(&by, updates) {
+            let shows = self.entry_summary(&by, called);
+            self.fail(format!("{reason}: {}", updates.meaning), &shows);
+        }
+        self
+    }
+
+    /// Ok if the processes of `updates.by` made their updates of the
+    /// entry, whose events by process are `by`; otherwise what is wrong.
+    fn updates_by_revision_made(
+        &self,
+        by: &BTreeMap<u64, Vec<&Recorded>>,
+        updates: &Updates<'_>,
+    ) -> Result<(), String> {
+        let called = updates.called;
+        let names: BTreeSet<&str> = updates.by.iter().map(|(name, _)| *name).collect();
         let condition = format!("{}: compare-and-set on revision ", updates.object);
         let mut made: BTreeMap<&str, u64> = BTreeMap::new();
-        for (&track, events) in &by {
+        for (&track, events) in by {
             let who = self.process_name(track);
             if !names.contains(who) {
                 continue;
@@ -1670,7 +1682,7 @@ impl Evidence {
                     _ => {}
                 }
                 let Some(read) = last_read.take() else {
-                    fail(format!(
+                    return Err(format!(
                         "{who} wrote {} into {called} without reading it just before ({event})",
                         event.text()
                     ));
@@ -1678,14 +1690,14 @@ impl Evidence {
                 let (Ok(old), Ok(new)) =
                     (read.text().parse::<i128>(), event.text().parse::<i128>())
                 else {
-                    fail(format!(
+                    return Err(format!(
                         "{who} read {:?} and wrote {:?}: not whole numbers",
                         read.text(),
                         event.text()
                     ));
                 };
                 if new - old != i128::from(updates.step) {
-                    fail(format!(
+                    return Err(format!(
                         "{who} read {old} from {called} and wrote {new}: an update adds {}",
                         updates.step
                     ));
@@ -1694,12 +1706,16 @@ impl Evidence {
                 if updates.locked {
                     match on_revision.take() {
                         Some(r) if r == revision => {}
-                        Some(r) => fail(format!(
-                            "{who} read {old} from {called} at revision {revision} but wrote {new} on the condition of revision {r}"
-                        )),
-                        None => fail(format!(
-                            "{who} read {old} from {called} at revision {revision} and wrote {new} blindly, not by compare-and-set on that revision: a write of another process in between is overwritten, and its update lost"
-                        )),
+                        Some(r) => {
+                            return Err(format!(
+                                "{who} read {old} from {called} at revision {revision} but wrote {new} on the condition of revision {r}"
+                            ));
+                        }
+                        None => {
+                            return Err(format!(
+                                "{who} read {old} from {called} at revision {revision} and wrote {new} blindly, not by compare-and-set on that revision: a write of another process in between is overwritten, and its update lost"
+                            ));
+                        }
                     }
                 }
                 *made.entry(who).or_default() += 1;
@@ -1708,12 +1724,12 @@ impl Evidence {
         for (name, expected) in updates.by {
             let actual = made.get(name).copied().unwrap_or(0);
             if actual != *expected {
-                fail(format!(
+                return Err(format!(
                     "{name} made {actual} updates of {called}, not {expected}"
                 ));
             }
         }
-        self
+        Ok(())
     }
 
     /// Who read and wrote the entry how often, for a failure.
