@@ -10,10 +10,10 @@
 //! A key-value entry ([`crate::kv`]) is shared data, not a message: each
 //! one is an object of the timeline named by its subject,
 //! `$KV.<bucket>.<key>` (the same id on every machine). A read records the
-//! value and the revision it was at ([`entry_read`]), a write the value and
-//! the revision the server gave it ([`entry_written`]), both as the data
-//! events of ipc-core with the revision in place of an element's index
-//! (`write $KV.b.counter[13] = 6`: revision 13 holds 6). A write is
+//! value and the revision it was at, a write the value and the revision
+//! the server gave it, both as the data events of ipc-core with the
+//! revision in place of an element's index (`write $KV.b.counter[13] =
+//! 6`: revision 13 holds 6). A write is
 //! recorded once the server has confirmed it, since only then is its
 //! revision known: a read of the new value by another process may come
 //! before it in the timeline by that round trip, but never at a lower
