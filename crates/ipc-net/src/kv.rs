@@ -129,9 +129,17 @@ impl<'c> Bucket<'c> {
                 )
             })?
             .map_err(|e| connection.refused(what(), e))?;
-        Ok(entry.map(|entry| Entry {
-            value: entry.value.to_vec(),
-            revision: entry.revision,
+        Ok(entry.map(|entry| {
+            crate::traced::entry_read(
+                self.name.as_str(),
+                key.as_str(),
+                entry.revision,
+                &entry.value,
+            );
+            Entry {
+                value: entry.value.to_vec(),
+                revision: entry.revision,
+            }
         }))
     }
 
@@ -143,7 +151,7 @@ impl<'c> Bucket<'c> {
     pub fn put(&self, key: &Key, value: &[u8]) -> Result<u64> {
         let connection = self.connection;
         let what = || format!("writing {key} in {}", self.name);
-        connection
+        let revision = connection
             .retry_while(no_stream, || {
                 connection.wait(
                     what,
@@ -151,7 +159,9 @@ impl<'c> Bucket<'c> {
                     Some(connection.options.op_timeout),
                 )
             })?
-            .map_err(|e| connection.refused(what(), e))
+            .map_err(|e| connection.refused(what(), e))?;
+        crate::traced::entry_written(self.name.as_str(), key.as_str(), revision, value, None);
+        Ok(revision)
     }
 
     /// Writes `value` for `key` only if the entry is still at `revision`
@@ -172,8 +182,15 @@ impl<'c> Bucket<'c> {
             )
         })?;
         match outcome {
-            Ok(revision) => Ok(Some(revision)),
-            Err(e) if is_stale_revision(&e) => Ok(None),
+            Ok(written) => {
+                let (bucket, name) = (self.name.as_str(), key.as_str());
+                crate::traced::entry_written(bucket, name, written, value, Some(revision));
+                Ok(Some(written))
+            }
+            Err(e) if is_stale_revision(&e) => {
+                crate::traced::entry_refused(self.name.as_str(), key.as_str(), revision);
+                Ok(None)
+            }
             Err(e) => Err(connection.refused(what(), e)),
         }
     }

@@ -24,6 +24,12 @@
 //! | updates inside the lock | [`Evidence::assert_updates`] | each read-modify-write of a shared value made by the expected processes, read and write inside one hold of the value's own lock |
 //! | producers and consumers | [`Evidence::assert_producers_and_consumers`] | producers and consumers in distinct processes, producers acquiring the semaphore consumers release and the other way round |
 //! | processes at the same time | [`Evidence::assert_concurrent`] | every named process started before any of them ended |
+//! | lines of processes at once | [`Evidence::assert_interleaved`] | (the output, not the timeline) each process's lines in order, however they interleave |
+//! | values passed through shared slots | [`Evidence::assert_values_passed`] | each value written into an element by a writer and read from that element by a reader after that write |
+//! | shared slots under one lock | [`Evidence::assert_passed_under_a_lock`] | every access of those slots by the writers and readers made while holding one and the same lock |
+//! | updates of a key-value entry | [`Evidence::assert_updates_by_revision`] | each read-modify-write of the entry made by the expected processes, each write a compare-and-set on the revision its read found |
+//! | a final value read | [`Evidence::assert_final_value_read`] | the reader read the value it printed after the last write of the object |
+//! | (a query) messages between two processes | [`Evidence::texts_crossed`] | the texts a sender sent on a channel and a receiver received, for checks that parse them |
 //!
 //! A failure says first, in a student's words, what the timeline lacks and
 //! what that means for the lab ("no process but exp7-shm wrote 9 into
@@ -1201,6 +1207,654 @@ impl Evidence {
     }
 }
 
+/// Where a program prints the lines a check compares: its standard output,
+/// or its standard error (a log, as exp3-polling's `INFO:process1:…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Stream {
+    fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// One process's lines among a run's interleaved output, for
+/// [`Evidence::assert_interleaved`].
+#[derive(Debug, Clone, Default)]
+pub struct Lines<'a> {
+    /// What starts each of its lines and no other process's
+    /// (`INFO:process1:`, `Writer `, `Client 2 `); a line goes to the first
+    /// process whose prefix starts it.
+    pub prefix: &'a str,
+    /// Its lines, whole (prefix included), in the order it prints them.
+    pub lines: &'a [String],
+    /// Lines it may also print any number of times among them (a poll's
+    /// `Data not available…`): left out before comparing.
+    pub repeated: &'a [String],
+}
+
+/// What [`Evidence::assert_values_passed`] looks for: values handed from
+/// process to process through shared data, one element at a time (the
+/// slots of a ring buffer, a counter over time), rather than each element
+/// ending with its own value ([`Crossing`]).
+#[derive(Debug, Clone, Default)]
+pub struct Passed<'a> {
+    /// The object's label in the timeline: `raw array`, `value`, a named
+    /// segment's name. When several objects carry it, one must show every
+    /// value.
+    pub object: &'a str,
+    /// How a student calls it: `the ring buffer`.
+    pub called: &'a str,
+    /// The values, as the timeline shows them; a value listed twice must
+    /// be read twice (two read events).
+    pub values: &'a [String],
+    /// The processes that may have written them (any of them).
+    pub writers: &'a [&'a str],
+    /// The processes that must have read them (any of them).
+    pub readers: &'a [&'a str],
+    /// Read in the order of `values`.
+    pub in_order: bool,
+    /// What the lack means for the lab.
+    pub meaning: &'a str,
+}
+
+/// A message's text as it was sent: the timeline shows a string message
+/// quoted (`'text'`, see [`quoted`]); other texts come back as they are.
+///
+/// ```
+/// use ipc_testkit::evidence::{quoted, unquoted};
+/// assert_eq!(unquoted(&quoted("{\"a\":1}")), "{\"a\":1}");
+/// assert_eq!(unquoted("16"), "16");
+/// ```
+pub fn unquoted(text: &str) -> &str {
+    text.strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+        .unwrap_or(text)
+}
+
+/// `p1 never` or `none of p1, p2`: the subject of a sentence saying that
+/// none of these processes did something.
+fn nobody_of(names: &[&str]) -> String {
+    match names {
+        [one] => format!("{one} never"),
+        _ => format!("none of {}", names.join(", ")),
+    }
+}
+
+impl Evidence {
+    /// Panics unless the program ended with exit code 0, printed nothing
+    /// on the other stream, and its lines on `stream` are the lines of
+    /// `processes` interleaved in any way: every line starts with a
+    /// process's prefix, and each process's lines, its repeated ones left
+    /// out, are its expected lines in order. The failure shows the inputs
+    /// and the seed.
+    ///
+    /// For processes that print at the same time, whose lines interleave
+    /// differently on every run (exp3-polling's writer and reader).
+    #[track_caller]
+    pub fn assert_interleaved(&self, stream: Stream, processes: &[Lines<'_>]) -> &Self {
+        self.run.assert_finished();
+        if self.run.code() != Some(0) {
+            self.fail(
+                format!(
+                    "the run ended with {} instead of exit code 0",
+                    self.run.status
+                ),
+                "",
+            );
+        }
+        let (text, other) = match stream {
+            Stream::Stdout => (&self.run.stdout, &self.run.stderr),
+            Stream::Stderr => (&self.run.stderr, &self.run.stdout),
+        };
+        let expected: String = processes
+            .iter()
+            .map(|p| {
+                let repeated = if p.repeated.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "\n      (and any number of times among them: {})",
+                        p.repeated.join(" | ")
+                    )
+                };
+                format!("\n    {}{repeated}", p.lines.join("\n    "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n    --");
+        let expected = format!(
+            "\n  expected, each process's lines in this order, interleaved in any way:{expected}"
+        );
+        let name = stream.name();
+        let mut got: Vec<Vec<&str>> = vec![Vec::new(); processes.len()];
+        for line in text.lines() {
+            let Some(i) = processes.iter().position(|p| line.starts_with(p.prefix)) else {
+                self.fail(
+                    format!(
+                        "unexpected {name} for inputs the handout does not show: {line:?} is no process's line{expected}"
+                    ),
+                    "",
+                );
+            };
+            if !processes[i].repeated.iter().any(|r| r == line) {
+                got[i].push(line);
+            }
+        }
+        for (process, lines) in processes.iter().zip(&got) {
+            if let Some(difference) = crate::first_difference(lines, process.lines) {
+                self.fail(
+                    format!(
+                        "unexpected {name} for inputs the handout does not show: among the lines starting with {:?}, {difference}{expected}",
+                        process.prefix
+                    ),
+                    "",
+                );
+            }
+        }
+        if !other.is_empty() {
+            let other = match stream {
+                Stream::Stdout => Stream::Stderr,
+                Stream::Stderr => Stream::Stdout,
+            };
+            self.fail(format!("unexpected {}", other.name()), "");
+        }
+        self
+    }
+
+    /// The tracks of the processes named in `names`, or the first name no
+    /// process carries.
+    fn tracks_of_all(&self, names: &[&str]) -> Result<BTreeSet<u64>, String> {
+        let mut all = BTreeSet::new();
+        for name in names {
+            let found = self.tracks_named(name);
+            if found.is_empty() {
+                return Err(format!("no process named {name} ran"));
+            }
+            all.extend(found);
+        }
+        Ok(all)
+    }
+
+    /// Panics unless every value of `passed` was written into an element
+    /// of the shared object by one of the writers and read from that
+    /// element, with that value, by one of the readers after that write
+    /// (in the order of the values when `in_order`). See [`Passed`].
+    #[track_caller]
+    pub fn assert_values_passed(&self, passed: &Passed<'_>) -> &Self {
+        let called = passed.called;
+        let candidates = self.objects_labelled(passed.object);
+        if candidates.is_empty() {
+            self.fail(
+                format!(
+                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
+                    passed.object, passed.meaning
+                ),
+                "",
+            );
+        }
+        let roles = self
+            .tracks_of_all(passed.writers)
+            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
+        let (writers, readers) = match roles {
+            Ok(roles) => roles,
+            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
+        };
+        let mut best: Option<Shortfall> = None;
+        for &key in &candidates {
+            match self.passed_in(key, passed, &writers, &readers) {
+                Ok(()) => return self,
+                Err(shortfall) => {
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| shortfall.progress > b.progress)
+                    {
+                        best = Some(shortfall);
+                    }
+                }
+            }
+        }
+        let shows: String = candidates
+            .iter()
+            .map(|&key| self.writes_summary(key, called))
+            .collect();
+        let reason = best.map_or_else(String::new, |b| b.reason);
+        self.fail(format!("{reason}: {}", passed.meaning), &shows)
+    }
+
+    fn passed_in(
+        &self,
+        key: (u64, u64),
+        passed: &Passed<'_>,
+        writers: &BTreeSet<u64>,
+        readers: &BTreeSet<u64>,
+    ) -> Result<(), Shortfall> {
+        let called = passed.called;
+        let writes: Vec<&Recorded> = self
+            .data_events(key, &["write"])
+            .into_iter()
+            .filter(|w| writers.contains(&w.track))
+            .collect();
+        let reads: Vec<&Recorded> = self
+            .data_events(key, &["read"])
+            .into_iter()
+            .filter(|r| readers.contains(&r.track))
+            .collect();
+        let mut used = vec![false; reads.len()];
+        let mut next = 0;
+        for (i, value) in passed.values.iter().enumerate() {
+            let written: Vec<&Recorded> = writes
+                .iter()
+                .copied()
+                .filter(|w| w.text() == value)
+                .collect();
+            let Some(first) = written.first() else {
+                return Err(Shortfall {
+                    progress: 2 * i,
+                    reason: format!("{} wrote {value} into {called}", nobody_of(passed.writers)),
+                });
+            };
+            let start = if passed.in_order { next } else { 0 };
+            let seen = (start..reads.len()).find(|&j| {
+                let read = reads[j];
+                !used[j]
+                    && written.iter().any(|w| {
+                        let index = w.arg_u("index").unwrap_or(0);
+                        w.ns <= read.ns
+                            && read.arg_u("index").is_none_or(|at| at == index)
+                            && Self::value_read(read, index).is_some_and(|seen| &seen == value)
+                    })
+            });
+            let Some(j) = seen else {
+                let order = if passed.in_order && i > 0 {
+                    format!(" (after reading {})", passed.values[i - 1])
+                } else {
+                    String::new()
+                };
+                return Err(Shortfall {
+                    progress: 2 * i + 1,
+                    reason: format!(
+                        "{} read {value} from {called}{order} after {} wrote it: what was printed did not come through the shared memory",
+                        nobody_of(passed.readers),
+                        self.process_name(first.track)
+                    ),
+                });
+            };
+            used[j] = true;
+            next = j + 1;
+        }
+        Ok(())
+    }
+
+    /// Panics unless every read and write of the shared object that
+    /// carried `passed.values` (the object labelled `passed.object` into
+    /// which the writers wrote most of them) by the writers and the readers
+    /// happened while the process held a lock, one and the same lock for
+    /// all of them: mutual exclusion on data that has no lock of its own
+    /// (a ring buffer in a `RawArray`, guarded by a separate mutex).
+    #[track_caller]
+    pub fn assert_passed_under_a_lock(&self, passed: &Passed<'_>) -> &Self {
+        let called = passed.called;
+        let roles = self
+            .tracks_of_all(passed.writers)
+            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
+        let (writers, readers) = match roles {
+            Ok(roles) => roles,
+            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
+        };
+        let key = self
+            .objects_labelled(passed.object)
+            .into_iter()
+            .max_by_key(|&key| {
+                self.data_events(key, &["write"])
+                    .iter()
+                    .filter(|w| {
+                        writers.contains(&w.track) && passed.values.iter().any(|v| v == w.text())
+                    })
+                    .count()
+            });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{called} is missing from the timeline (no object labelled {:?}): {}",
+                    passed.object, passed.meaning
+                ),
+                "",
+            );
+        };
+        let shows = self.writes_summary(key, called);
+        let mut common: Option<BTreeSet<u64>> = None;
+        let mut first: Option<&Recorded> = None;
+        for access in self.data_events(key, &["read", "write"]) {
+            if !writers.contains(&access.track) && !readers.contains(&access.track) {
+                continue;
+            }
+            let held: BTreeSet<u64> = self
+                .trace
+                .of_kind("lock_acquire")
+                .into_iter()
+                .filter(|a| a.track == access.track && a.source == access.source)
+                .filter_map(|a| a.arg_u("lock"))
+                .filter(|&lock| {
+                    Self::hold_at(&self.holds(access.source, lock, access.track), access.ns)
+                        .is_some()
+                })
+                .collect();
+            let verb = if access.kind == "write" {
+                "wrote"
+            } else {
+                "read"
+            };
+            if held.is_empty() {
+                self.fail(
+                    format!(
+                        "{} {verb} {} {} {called} without holding a lock ({access}): {}",
+                        self.process_name(access.track),
+                        access.text(),
+                        if verb == "wrote" { "into" } else { "from" },
+                        passed.meaning
+                    ),
+                    &shows,
+                );
+            }
+            let so_far = common.take().unwrap_or_else(|| held.clone());
+            let both: BTreeSet<u64> = so_far.intersection(&held).copied().collect();
+            if both.is_empty() {
+                let before = first.map_or_else(String::new, |f| format!("{f}, then "));
+                self.fail(
+                    format!(
+                        "{} {verb} {called} under another lock than the one held before ({before}{access}): one mutex must keep every process out of the others' accesses: {}",
+                        self.process_name(access.track),
+                        passed.meaning
+                    ),
+                    &shows,
+                );
+            }
+            first.get_or_insert(access);
+            common = Some(both);
+        }
+        if common.is_none() {
+            self.fail(
+                format!("nobody read or wrote {called}: {}", passed.meaning),
+                &shows,
+            );
+        }
+        self
+    }
+
+    /// The texts of the messages sent on a channel whose label starts with
+    /// `channel` by a process named `sender` and received, the same message
+    /// (its channel and id), by a process named `receiver`, in the order
+    /// received: for a check that reads the messages itself, say a JSON
+    /// call whose keys may come in any order ([`unquoted`] gives the text
+    /// back as sent).
+    pub fn texts_crossed(&self, channel: &str, sender: &str, receiver: &str) -> Vec<String> {
+        let key = |e: &Recorded| {
+            let c = e.arg_u("channel").unwrap_or(0);
+            let scope = (c & (1 << 63) == 0).then_some(e.source);
+            (scope, c, e.arg_u("msg").unwrap_or(0))
+        };
+        let on_channel = |e: &Recorded| {
+            e.arg_u("channel").is_some_and(|c| {
+                self.trace
+                    .label(e.source, c)
+                    .is_some_and(|l| l.starts_with(channel))
+            })
+        };
+        let sent: BTreeSet<_> = self
+            .trace
+            .of_kind("send")
+            .into_iter()
+            .filter(|e| on_channel(e) && self.process_name(e.track) == sender)
+            .map(key)
+            .collect();
+        self.trace
+            .of_kind("recv")
+            .into_iter()
+            .filter(|e| {
+                on_channel(e) && self.process_name(e.track) == receiver && sent.contains(&key(e))
+            })
+            .map(|e| e.text().to_owned())
+            .collect()
+    }
+
+    /// The read, write and compare-and-set events of the entry labelled
+    /// `label`, in every program of a merged timeline, by process, in
+    /// time order.
+    fn entry_events(&self, label: &str) -> BTreeMap<u64, Vec<&Recorded>> {
+        let condition = format!("{label}: compare-and-set on revision ");
+        let mut by: BTreeMap<u64, Vec<&Recorded>> = BTreeMap::new();
+        for event in &self.trace.events {
+            let on_entry = match event.kind.as_str() {
+                "read" | "write" => {
+                    event
+                        .arg_u("object")
+                        .and_then(|o| self.trace.label(event.source, o))
+                        == Some(label)
+                }
+                "mark" => event.text().starts_with(&condition),
+                _ => false,
+            };
+            if on_entry {
+                by.entry(event.track).or_default().push(event);
+            }
+        }
+        for events in by.values_mut() {
+            events.sort_by_key(|e| e.ns);
+        }
+        by
+    }
+
+    /// Panics unless the processes of `updates.by` made exactly their
+    /// number of updates of a key-value entry, labelled `updates.object`
+    /// (`$KV.<bucket>.<key>`), whichever program of a merged timeline
+    /// recorded them: each a read of the value at a revision and, next, a
+    /// write by the same process of that value plus `step`; with
+    /// `locked`, each write a compare-and-set on the revision that read
+    /// found (what stands for a lock across machines), not a blind write.
+    ///
+    /// ipc-net records a read with the revision it found in place of an
+    /// element's index, a write with the revision the server gave it, and
+    /// a compare-and-set's condition in a mark just before its write
+    /// (`$KV.b.counter: compare-and-set on revision 12`).
+    #[track_caller]
+    pub fn assert_updates_by_revision(&self, updates: &Updates<'_>) -> &Self {
+        let called = updates.called;
+        if self.objects_labelled(updates.object).is_empty() {
+            self.fail(
+                format!(
+                    "{called} is missing from the timeline (no object labelled {:?}: the run never used it): {}",
+                    updates.object, updates.meaning
+                ),
+                "",
+            );
+        }
+        let by = self.entry_events(updates.object);
+        if let Err(reason) = self.updates_by_revision_made(&by, updates) {
+            let shows = self.entry_summary(&by, called);
+            self.fail(format!("{reason}: {}", updates.meaning), &shows);
+        }
+        self
+    }
+
+    /// Ok if the processes of `updates.by` made their updates of the
+    /// entry, whose events by process are `by`; otherwise what is wrong.
+    fn updates_by_revision_made(
+        &self,
+        by: &BTreeMap<u64, Vec<&Recorded>>,
+        updates: &Updates<'_>,
+    ) -> Result<(), String> {
+        let called = updates.called;
+        let names: BTreeSet<&str> = updates.by.iter().map(|(name, _)| *name).collect();
+        let condition = format!("{}: compare-and-set on revision ", updates.object);
+        let mut made: BTreeMap<&str, u64> = BTreeMap::new();
+        for (&track, events) in by {
+            let who = self.process_name(track);
+            if !names.contains(who) {
+                continue;
+            }
+            let mut last_read: Option<&Recorded> = None;
+            let mut on_revision: Option<u64> = None;
+            for &event in events {
+                match event.kind.as_str() {
+                    "read" => {
+                        last_read = Some(event);
+                        on_revision = None;
+                        continue;
+                    }
+                    "mark" => {
+                        let rest = &event.text()[condition.len()..];
+                        on_revision = rest.parse().ok();
+                        continue;
+                    }
+                    _ => {}
+                }
+                let Some(read) = last_read.take() else {
+                    return Err(format!(
+                        "{who} wrote {} into {called} without reading it just before ({event})",
+                        event.text()
+                    ));
+                };
+                let (Ok(old), Ok(new)) =
+                    (read.text().parse::<i128>(), event.text().parse::<i128>())
+                else {
+                    return Err(format!(
+                        "{who} read {:?} and wrote {:?}: not whole numbers",
+                        read.text(),
+                        event.text()
+                    ));
+                };
+                if new - old != i128::from(updates.step) {
+                    return Err(format!(
+                        "{who} read {old} from {called} and wrote {new}: an update adds {}",
+                        updates.step
+                    ));
+                }
+                let revision = read.arg_u("index").unwrap_or(0);
+                if updates.locked {
+                    match on_revision.take() {
+                        Some(r) if r == revision => {}
+                        Some(r) => {
+                            return Err(format!(
+                                "{who} read {old} from {called} at revision {revision} but wrote {new} on the condition of revision {r}"
+                            ));
+                        }
+                        None => {
+                            return Err(format!(
+                                "{who} read {old} from {called} at revision {revision} and wrote {new} blindly, not by compare-and-set on that revision: a write of another process in between is overwritten, and its update lost"
+                            ));
+                        }
+                    }
+                }
+                *made.entry(who).or_default() += 1;
+            }
+        }
+        for (name, expected) in updates.by {
+            let actual = made.get(name).copied().unwrap_or(0);
+            if actual != *expected {
+                return Err(format!(
+                    "{name} made {actual} updates of {called}, not {expected}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Who read and wrote the entry how often, for a failure.
+    fn entry_summary(&self, by: &BTreeMap<u64, Vec<&Recorded>>, called: &str) -> String {
+        if by.is_empty() {
+            return format!("    nobody read or wrote {called}\n");
+        }
+        let mut out = String::new();
+        for (&track, events) in by {
+            let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
+            let written: Vec<String> = events
+                .iter()
+                .filter(|e| e.kind == "write")
+                .take(10)
+                .map(|e| format!("{}@{}", e.text(), e.arg_u("index").unwrap_or(0)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "    {} read {called} {} times and wrote it {} times (value@revision: {})",
+                self.process_name(track),
+                count("read"),
+                count("write"),
+                written.join(" ")
+            );
+        }
+        out
+    }
+
+    /// Panics unless `reader` read `value` from the shared object labelled
+    /// `object` (in any program of a merged timeline) after every write of
+    /// it: the final value it printed came from the shared data, not from
+    /// its own arithmetic.
+    #[track_caller]
+    pub fn assert_final_value_read(
+        &self,
+        object: &str,
+        called: &str,
+        value: &str,
+        reader: &str,
+        meaning: &str,
+    ) -> &Self {
+        let on_object = |e: &&Recorded| {
+            e.arg_u("object")
+                .and_then(|o| self.trace.label(e.source, o))
+                == Some(object)
+        };
+        let last_write = self
+            .trace
+            .of_kind("write")
+            .into_iter()
+            .filter(on_object)
+            .map(|w| w.ns)
+            .max();
+        let Some(last_write) = last_write else {
+            self.fail(
+                format!(
+                    "nobody wrote {called} (no write of an object labelled {object:?}): {meaning}"
+                ),
+                "",
+            );
+        };
+        let read = self
+            .trace
+            .of_kind("read")
+            .into_iter()
+            .filter(on_object)
+            .any(|r| {
+                self.process_name(r.track) == reader && r.ns >= last_write && r.text() == value
+            });
+        if !read {
+            let seen: Vec<String> = self
+                .trace
+                .of_kind("read")
+                .into_iter()
+                .filter(on_object)
+                .filter(|r| self.process_name(r.track) == reader)
+                .map(|r| r.text().to_owned())
+                .collect();
+            self.fail(
+                format!(
+                    "{reader} did not read {value} from {called} after the last write of it (it read: {}): {meaning}",
+                    if seen.is_empty() { "nothing".to_owned() } else { seen.join(", ") }
+                ),
+                "",
+            );
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1476,5 +2130,261 @@ mod tests {
             });
         }));
         assert!(said.starts_with("p2 both produced and consumed"), "{said}");
+    }
+
+    #[test]
+    fn interleaved_lines_keep_each_process_in_order() {
+        let mut e = evidence(&spawns(), json!({}), json!({}));
+        e.run = crate::run("printf", &["A 1\nB 1\nB poll\nA 2\nB 2\n"]);
+        let (a, b) = (
+            vec!["A 1".to_string(), "A 2".into()],
+            vec!["B 1".to_string(), "B 2".into()],
+        );
+        let poll = ["B poll".to_string()];
+        fn lines<'a>(a: &'a [String], b: &'a [String], poll: &'a [String]) -> [Lines<'a>; 2] {
+            [
+                Lines {
+                    prefix: "A ",
+                    lines: a,
+                    ..Lines::default()
+                },
+                Lines {
+                    prefix: "B ",
+                    lines: b,
+                    repeated: poll,
+                },
+            ]
+        }
+        e.assert_interleaved(Stream::Stdout, &lines(&a, &b, &poll));
+        let swapped = vec!["A 2".to_string(), "A 1".into()];
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_interleaved(Stream::Stdout, &lines(&swapped, &b, &poll));
+        }));
+        assert!(
+            said.contains("among the lines starting with \"A \", line 1"),
+            "{said}"
+        );
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_interleaved(Stream::Stderr, &lines(&a, &b, &poll));
+        }));
+        assert!(said.contains("unexpected stderr for inputs the handout does not show: among the lines starting with \"A \", line 1: expected \"A 1\", got nothing more"), "{said}");
+        e.run = crate::run("printf", &["A 1\nC 1\n"]);
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_interleaved(Stream::Stdout, &lines(&a, &b, &poll));
+        }));
+        assert!(said.contains("\"C 1\" is no process's line"), "{said}");
+    }
+
+    fn ring(read_at: u64) -> Evidence {
+        let mut events = spawns();
+        events.extend([
+            ("spawn", 6, 3, json!({"parent": 1})),
+            (
+                "write",
+                10,
+                2,
+                json!({"object": 3, "index": 0, "text": "101"}),
+            ),
+            (
+                "write",
+                11,
+                2,
+                json!({"object": 3, "index": 1, "text": "102"}),
+            ),
+            (
+                "read",
+                12,
+                3,
+                json!({"object": 3, "index": 0, "text": "101"}),
+            ),
+            (
+                "read",
+                read_at,
+                3,
+                json!({"object": 3, "index": 1, "text": "102"}),
+            ),
+        ]);
+        evidence(&events, json!({"0:3": "raw array"}), json!({}))
+    }
+
+    #[test]
+    fn values_pass_through_shared_slots_only_when_read_after_their_write() {
+        let items = vec!["101".to_string(), "102".into()];
+        let passed = Passed {
+            object: "raw array",
+            called: "the ring",
+            values: &items,
+            writers: &["p2"],
+            readers: &["p3"],
+            in_order: true,
+            meaning: "m",
+        };
+        ring(13).assert_values_passed(&passed);
+        let said = message(std::panic::catch_unwind(|| {
+            ring(9).assert_values_passed(&passed);
+        }));
+        assert!(
+            said.starts_with(
+                "p3 never read 102 from the ring (after reading 101) after p2 wrote it"
+            ),
+            "{said}"
+        );
+    }
+
+    fn entry(condition: bool) -> Evidence {
+        let id = (1_u64 << 63) | 5;
+        let mut events = spawns();
+        events.push((
+            "read",
+            10,
+            2,
+            json!({"object": id, "index": 4, "text": "7"}),
+        ));
+        if condition {
+            events.push((
+                "mark",
+                11,
+                2,
+                json!({"text": "$KV.b.k: compare-and-set on revision 4"}),
+            ));
+        }
+        events.push((
+            "write",
+            12,
+            2,
+            json!({"object": id, "index": 5, "text": "8"}),
+        ));
+        events.push((
+            "read",
+            20,
+            1,
+            json!({"object": id, "index": 5, "text": "8"}),
+        ));
+        evidence(&events, json!({format!("0:{id}"): "$KV.b.k"}), json!({}))
+    }
+
+    #[test]
+    fn an_entry_update_counts_only_by_compare_and_set_on_the_revision_read() {
+        let updates = Updates {
+            object: "$KV.b.k",
+            called: "the counter",
+            by: &[("p2", 1)],
+            step: 1,
+            locked: true,
+            meaning: "m",
+        };
+        entry(true)
+            .assert_updates_by_revision(&updates)
+            .assert_final_value_read("$KV.b.k", "the counter", "8", "p1", "m");
+        let said = message(std::panic::catch_unwind(|| {
+            entry(false).assert_updates_by_revision(&updates);
+        }));
+        assert!(
+            said.starts_with("p2 read 7 from the counter at revision 4 and wrote 8 blindly"),
+            "{said}"
+        );
+        let said = message(std::panic::catch_unwind(|| {
+            entry(true).assert_final_value_read("$KV.b.k", "the counter", "9", "p1", "m");
+        }));
+        assert!(
+            said.starts_with(
+                "p1 did not read 9 from the counter after the last write of it (it read: 8)"
+            ),
+            "{said}"
+        );
+    }
+
+    fn ring_under_lock(reader_locks: bool) -> Evidence {
+        let mut events = spawns();
+        events.extend([
+            ("spawn", 6, 3, json!({"parent": 1})),
+            ("lock_acquire", 9, 2, json!({"lock": 8})),
+            (
+                "write",
+                10,
+                2,
+                json!({"object": 3, "index": 0, "text": "101"}),
+            ),
+            ("lock_release", 11, 2, json!({"lock": 8})),
+            (
+                "read",
+                13,
+                3,
+                json!({"object": 3, "index": 0, "text": "101"}),
+            ),
+        ]);
+        if reader_locks {
+            events.push(("lock_acquire", 12, 3, json!({"lock": 8})));
+            events.push(("lock_release", 14, 3, json!({"lock": 8})));
+        }
+        evidence(
+            &events,
+            json!({"0:3": "raw array", "0:8": "lock"}),
+            json!({}),
+        )
+    }
+
+    #[test]
+    fn shared_slots_count_as_locked_only_under_one_lock_for_every_access() {
+        let items = vec!["101".to_string()];
+        let passed = Passed {
+            object: "raw array",
+            called: "the ring",
+            values: &items,
+            writers: &["p2"],
+            readers: &["p3"],
+            meaning: "m",
+            ..Passed::default()
+        };
+        ring_under_lock(true).assert_passed_under_a_lock(&passed);
+        let said = message(std::panic::catch_unwind(|| {
+            ring_under_lock(false).assert_passed_under_a_lock(&passed);
+        }));
+        assert!(
+            said.starts_with("p3 read 101 from the ring without holding a lock"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn texts_crossed_are_those_one_process_sent_and_another_received() {
+        let mut events = spawns();
+        events.extend([
+            (
+                "send",
+                10,
+                2,
+                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
+            ),
+            (
+                "recv",
+                11,
+                1,
+                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
+            ),
+            (
+                "send",
+                12,
+                2,
+                json!({"channel": 4, "msg": 2, "text": "'lost'"}),
+            ),
+            (
+                "send",
+                13,
+                1,
+                json!({"channel": 4, "msg": 3, "text": "'own'"}),
+            ),
+            (
+                "recv",
+                14,
+                1,
+                json!({"channel": 4, "msg": 3, "text": "'own'"}),
+            ),
+        ]);
+        let e = evidence(&events, json!({"0:4": "ipc-lab.rpc"}), json!({}));
+        let texts = e.texts_crossed("ipc-lab.", "p2", "p1");
+        assert_eq!(texts, ["'{\"a\":1}'"]);
+        assert_eq!(unquoted(&texts[0]), "{\"a\":1}");
+        assert!(e.texts_crossed("queue", "p2", "p1").is_empty());
     }
 }

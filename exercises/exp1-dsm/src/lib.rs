@@ -16,6 +16,10 @@
 //! * **blind** (`--no-cas`): read, add 1, write whatever is there now. Two
 //!   workers that read the same value both write value + 1: one update is
 //!   lost, exactly as with exp11-value's `RawValue`.
+//!
+//! The option to start fewer workers (`--workers`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::{Duration, Instant};
 
@@ -204,7 +208,15 @@ pub const WORKERS: [Worker; 5] = [
 /// # Errors
 /// [`Error::BadArgument`] when it does not fit in a `u64`.
 pub fn expected_total(passes: u64) -> Result<u64> {
-    let per_pass: u64 = WORKERS.iter().map(|w| w.per_pass).sum();
+    expected_total_of(&WORKERS, passes)
+}
+
+/// The value after each of `workers` made `passes` passes.
+///
+/// # Errors
+/// As [`expected_total`].
+pub fn expected_total_of(workers: &[Worker], passes: u64) -> Result<u64> {
+    let per_pass: u64 = workers.iter().map(|w| w.per_pass).sum();
     passes.checked_mul(per_pass).ok_or_else(|| {
         Error::BadArgument(format!(
             "--iterations {passes}: the expected total does not fit in a u64"
@@ -282,7 +294,15 @@ pub fn worker(nc: &Connection, place: &Place, work: &Work, run: Option<&RunId>) 
 /// [`Error::BadArgument`] when the expected total overflows; a worker that
 /// failed; `Interrupted`.
 pub fn run(place: &Place, passes: u64, cas: bool) -> Result<()> {
-    let expected = expected_total(passes)?;
+    run_with(place, &WORKERS, passes, cas)
+}
+
+/// As [`run`], with `workers` (the first K of [`WORKERS`]: `--workers`).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Result<()> {
+    let expected = expected_total_of(workers, passes)?;
     let mut run = LocalRun::start()?;
     let nc = Connection::connect(run.urls())?;
     let counter = Counter::open(&nc, place, cas)?;
@@ -298,8 +318,8 @@ pub fn run(place: &Place, passes: u64, cas: bool) -> Result<()> {
         place.counter.as_str(),
         place.bucket
     )?;
-    say!("{} workers, {passes} passes each:", WORKERS.len())?;
-    for w in &WORKERS {
+    say!("{} workers, {passes} passes each:", workers.len())?;
+    for w in workers {
         let updates = if w.per_pass == 1 { "update" } else { "updates" };
         say!(
             "{} runs {}: {} {updates} of +1 per pass",
@@ -310,7 +330,7 @@ pub fn run(place: &Place, passes: u64, cas: bool) -> Result<()> {
     }
 
     let mut ready = run.ready_listener(&nc)?;
-    for w in &WORKERS {
+    for w in workers {
         let mut args = vec![
             "--bucket".to_owned(),
             place.bucket.to_string(),
@@ -334,7 +354,7 @@ pub fn run(place: &Place, passes: u64, cas: bool) -> Result<()> {
         ]);
         run.spawn(w.name, &args)?;
     }
-    run.wait_ready(&mut ready, WORKERS.len(), Duration::from_secs(30))?;
+    run.wait_ready(&mut ready, workers.len(), Duration::from_secs(30))?;
     // Every worker waits at the gate: let them all go at once.
     run.open_gate(&nc)?;
     run.wait_all(DEFAULT_TIMEOUT + Duration::from_secs(10))?;

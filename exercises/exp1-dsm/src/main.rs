@@ -50,6 +50,13 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     iterations: u64,
 
+    /// How many workers the run without a role starts, from 1 to 5
+    /// (default 5): p1 to pK run add_one to the K-th target, so the
+    /// expected total is N x K(K+1)/2
+    #[arg(long, value_name = "K", allow_hyphen_values = true,
+          value_parser = ipc_core::cli::whole_number(exp1_dsm::extras::WORKERS, "workers", exp1_dsm::extras::WORKERS_NOTE))]
+    workers: Option<u64>,
+
     /// Read, add 1 and write blindly, without compare-and-set, and count
     /// the updates that get lost
     #[arg(long, global = true)]
@@ -96,8 +103,10 @@ fn main() -> ExitCode {
     };
     let cas = !args.no_cas;
     let Some(role) = args.role else {
+        // Within extras::WORKERS: at most the five targets.
+        let count = args.workers.map_or(exp1_dsm::WORKERS.len(), |k| k as usize);
         return ipc_net::cli::run("exp1-dsm", &args.common, || {
-            exp1_dsm::run(&place, args.iterations, cas)
+            exp1_dsm::run_with(&place, &exp1_dsm::WORKERS[..count], args.iterations, cas)
         });
     };
     if matches!(role, Role::Show | Role::Reset) && args.no_cas {

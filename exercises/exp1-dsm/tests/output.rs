@@ -153,6 +153,22 @@ fn bad_input_is_refused_with_2_before_anything_connects() {
         (&["--no-cas", "show"], "--no-cas belongs to the workers"),
         (&["worker", "--per-pass", "0"], "--per-pass"),
         (&["--fast", "extra"], "extra"),
+        (
+            &["--workers", "0", "--fast"],
+            "expected a whole number of workers from 1 to 5",
+        ),
+        (
+            &["--workers", "6", "--fast"],
+            "expected a whole number of workers from 1 to 5",
+        ),
+        (
+            &["--workers", "-1", "--fast"],
+            "expected a whole number of workers from 1 to 5",
+        ),
+        (
+            &["--workers", "2", "worker"],
+            "--workers belongs to the default run, not to `worker`",
+        ),
     ] {
         let started = Instant::now();
         run_clean(args).assert_bad_usage(message);
@@ -200,6 +216,7 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "show",
             "compare-and-set",
             "--no-cas",
+            "--workers",
             "--server",
             "Exit codes: 0",
             "1 a failure",

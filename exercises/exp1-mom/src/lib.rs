@@ -17,6 +17,10 @@
 //!
 //! Several receivers form one work queue (a queue group in core NATS, one
 //! shared consumer of the stream): each message goes to exactly one.
+//!
+//! The option to send another text (`--message`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::{Duration, Instant};
 
@@ -80,22 +84,40 @@ impl Channel {
 /// assert_eq!(exp1_mom::message(2, 3), format!("{} #2", exp1_mom::MESSAGE));
 /// ```
 pub fn message(k: u32, count: u32) -> String {
+    message_of(MESSAGE, k, count)
+}
+
+/// [`message`] with `text` (`--message`, checked by [`extras::message`])
+/// in place of the seed's.
+///
+/// ```
+/// assert_eq!(exp1_mom::message_of("Hi", 2, 3), "Hi #2");
+/// ```
+pub fn message_of(text: &str, k: u32, count: u32) -> String {
     if count == 1 {
-        MESSAGE.to_owned()
+        text.to_owned()
     } else {
-        format!("{MESSAGE} #{k}")
+        format!("{text} #{k}")
     }
 }
 
 /// The sender's target: wait, then for each message announce it and send
 /// it; finally tell the receivers that it has finished.
 ///
-/// `interval` is the pause between two messages (scaled by `--fast`).
+/// `text` is the message ([`MESSAGE`], or `--message`), numbered when
+/// `count` is more than 1; `interval` is the pause between two messages
+/// (scaled by `--fast`).
 ///
 /// # Errors
 /// A failed connection or publish (naming the server's URL);
 /// `Interrupted` on Ctrl-C or SIGTERM.
-pub fn sender(nc: &Connection, channel: &Channel, count: u32, interval: Duration) -> Result<()> {
+pub fn sender(
+    nc: &Connection,
+    channel: &Channel,
+    text: &str,
+    count: u32,
+    interval: Duration,
+) -> Result<()> {
     let queue = match channel.mode {
         Mode::Stored { replicas } => Some(WorkQueue::open(nc, &channel.subject, replicas)?),
         Mode::Core => None,
@@ -108,7 +130,7 @@ pub fn sender(nc: &Connection, channel: &Channel, count: u32, interval: Duration
         if k > 1 {
             pace::sleep(interval)?;
         }
-        let message = message(k, count);
+        let message = message_of(text, k, count);
         say!("sender is sending: {message}")?;
         // STUDENT: send `message`: queue.publish(bytes, id) if stored, else nc.publish(…)
         match &queue {
@@ -291,7 +313,8 @@ pub fn receiver(
 
 /// Runs the experiment on this machine (the seed's `run_ipc`): a private
 /// server, `receivers` receiver processes and one sender process sending
-/// `count` messages, each role this program again with `--server`.
+/// `count` messages of `text` ([`MESSAGE`], or `--message`), each role
+/// this program again with `--server`.
 ///
 /// The receivers are started first, and the sender only once each said it
 /// listens: with `--core` a message sent before would be lost.
@@ -299,7 +322,7 @@ pub fn receiver(
 /// # Errors
 /// A role that failed; a server that could not be started; `Interrupted`
 /// (the roles and the server are stopped).
-pub fn run_ipc(channel: &Channel, receivers: u32, count: u32) -> Result<()> {
+pub fn run_ipc(channel: &Channel, text: &str, receivers: u32, count: u32) -> Result<()> {
     let mut run = LocalRun::start()?;
     let nc = Connection::connect(run.urls())?;
     let mut ready = run.ready_listener(&nc)?;
@@ -325,6 +348,9 @@ pub fn run_ipc(channel: &Channel, receivers: u32, count: u32) -> Result<()> {
 
     let mut args = common;
     args.extend(["send".into(), "--messages".into(), count.to_string()]);
+    if text != MESSAGE {
+        args.extend(["--message".into(), text.to_owned()]);
+    }
     run.spawn("sender", &args)?;
 
     run.wait_all(pace::scaled(DELAY) + DEFAULT_TIMEOUT)?;

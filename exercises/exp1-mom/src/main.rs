@@ -59,6 +59,12 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     messages: Option<u32>,
 
+    /// The text the run without a role sends instead of the seed's: 1 to
+    /// 160 bytes of printable text
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true,
+          value_parser = exp1_mom::extras::message)]
+    message: Option<String>,
+
     #[command(subcommand)]
     role: Option<Role>,
 
@@ -78,6 +84,11 @@ enum Role {
         /// Milliseconds between two messages (scaled by --fast)
         #[arg(long, value_name = "MS", default_value_t = 0)]
         interval: u64,
+        /// The text to send instead of the seed's: 1 to 160 bytes of
+        /// printable text
+        #[arg(long, value_name = "TEXT", allow_hyphen_values = true,
+              value_parser = exp1_mom::extras::message)]
+        message: Option<String>,
     },
     /// Wait for messages and print them: one by default
     Receive {
@@ -118,8 +129,9 @@ fn main() -> ExitCode {
         } else {
             1
         });
+        let text = args.message.as_deref().unwrap_or(exp1_mom::MESSAGE);
         return ipc_net::cli::run("exp1-mom", &args.common, || {
-            exp1_mom::run_ipc(&channel, args.receivers, count)
+            exp1_mom::run_ipc(&channel, text, args.receivers, count)
         });
     };
     let urls = args
@@ -128,12 +140,16 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| ServerUrls::loopback(ipc_net::names::DEFAULT_PORT));
     let run = args.net.run;
     match role {
-        Role::Send { messages, interval } => {
-            ipc_net::cli::run("exp1-mom send", &args.common, || {
-                let nc = Connection::connect(&urls)?;
-                exp1_mom::sender(&nc, &channel, messages, Duration::from_millis(interval))
-            })
-        }
+        Role::Send {
+            messages,
+            interval,
+            message,
+        } => ipc_net::cli::run("exp1-mom send", &args.common, || {
+            let nc = Connection::connect(&urls)?;
+            let text = message.as_deref().unwrap_or(exp1_mom::MESSAGE);
+            let interval = Duration::from_millis(interval);
+            exp1_mom::sender(&nc, &channel, text, messages, interval)
+        }),
         Role::Receive {
             count,
             all,

@@ -189,6 +189,16 @@ fn bad_input_is_refused_with_2_before_anything_starts() {
         (&["receive", "--timeout", "0"], "number of seconds"),
         (&["receive", "--all", "--count", "2"], "cannot be used with"),
         (&["--fast", "extra"], "extra"),
+        (
+            &["--message", "", "--fast"],
+            "1 to 160 bytes of printable text",
+        ),
+        (&["--message", "tab\there", "--fast"], "1 to 160 bytes"),
+        (&["send", "--message", "   "], "1 to 160 bytes"),
+        (
+            &["--message", "hi", "receive"],
+            "--message belongs to the default run, not to `receive`",
+        ),
     ] {
         let started = Instant::now();
         let run = run_clean(args);
@@ -319,6 +329,7 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "--server",
             "--core",
             "--receivers",
+            "--message",
             "stored",
             "at most once",
             "Exit codes: 0",

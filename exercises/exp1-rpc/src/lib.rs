@@ -19,6 +19,10 @@
 //! The messages travel by NATS request–reply: the request carries a reply
 //! subject (an "inbox") that only this client listens on, and one server of
 //! the queue group `servers` answers there.
+//!
+//! The option to call them on another list (`--numbers`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::Duration;
 

@@ -31,6 +31,13 @@ struct Args {
     #[arg(long, value_name = "SUBJECT", global = true, default_value = exp1_rpc::DEFAULT_SUBJECT)]
     subject: Subject,
 
+    /// The list the run without a role has squared and summed instead of
+    /// the seed's 1,2,3,4: 1 to 16 comma-separated whole numbers from
+    /// -1000000 to 1000000 (3,8,5)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
+          value_parser = exp1_rpc::extras::numbers)]
+    numbers: Option<exp1_rpc::extras::Numbers>,
+
     #[command(subcommand)]
     role: Option<Role>,
 
@@ -66,8 +73,11 @@ fn main() -> ExitCode {
     let args: Args = ipc_core::cli::parse();
     let subject = args.subject;
     let Some(role) = args.role else {
+        let mylist = args
+            .numbers
+            .map_or_else(|| exp1_rpc::MYLIST.to_vec(), |numbers| numbers.0);
         return ipc_net::cli::run("exp1-rpc", &args.common, || {
-            exp1_rpc::run_rpc(&subject, &exp1_rpc::MYLIST)
+            exp1_rpc::run_rpc(&subject, &mylist)
         });
     };
     let urls = args

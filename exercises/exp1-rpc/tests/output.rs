@@ -166,6 +166,16 @@ fn bad_input_is_refused_with_2_before_anything_connects() {
         (&["client", "--timeout", "0"], "number of seconds"),
         (&["server", "--requests", "0"], "--requests"),
         (&["--fast", "extra"], "extra"),
+        (&["--numbers", "", "--fast"], "1 to 16 whole numbers"),
+        (&["--numbers", "1,,2", "--fast"], "1 to 16 whole numbers"),
+        (
+            &["--numbers", "1000001", "--fast"],
+            "from -1000000 to 1000000",
+        ),
+        (
+            &["--numbers", "3", "client"],
+            "--numbers belongs to the default run, not to `client`",
+        ),
     ] {
         let started = Instant::now();
         run_clean(args).assert_bad_usage(message);
@@ -223,6 +233,7 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "client",
             "stub",
             "--server",
+            "--numbers",
             "Exit codes: 0",
             "1 a failure",
             "2 bad usage",

@@ -18,8 +18,10 @@
 //! ```
 //!
 //! [`server`] and [`client`] are the two roles; [`run`] forks a server and
-//! a few clients; [`protocol`] is the text of the messages.
+//! a few clients; [`protocol`] is the text of the messages; the option to
+//! choose what the clients send (`--numbers`) is in [`extras`].
 
+pub mod extras;
 pub mod protocol;
 
 use std::time::Duration;
@@ -263,17 +265,25 @@ fn stop_server(name: &IpcName) -> Result<()> {
 /// [`Error::ChildFailed`] naming the first process a signal killed or, if
 /// none, the first that failed.
 pub fn run(name: Option<IpcName>, clients: u32, config: &Config) -> Result<()> {
+    let numbers: Vec<i64> = (1..=clients).map(default_number).collect();
+    run_with(name, &numbers, config)
+}
+
+/// As [`run`], with a client per number of `numbers` (`--numbers`,
+/// checked by [`extras::numbers`]): client `n` sends `numbers[n - 1]`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(name: Option<IpcName>, numbers: &[i64], config: &Config) -> Result<()> {
     signal::install()?;
     let name = match name {
         Some(name) => name,
         None => IpcName::unique(NAME)?,
     };
     let mut children = vec![Process::spawn("server", || server(&name, config, false))?];
-    for n in 1..=clients {
+    for (n, &number) in (1..).zip(numbers) {
         children.push(Process::spawn(format!("client {n}"), || {
-            interruptible("Client", n, || {
-                client(&name, n, default_number(n), config, false)
-            })
+            interruptible("Client", n, || client(&name, n, number, config, false))
         })?);
     }
     let replies = children[1..]

@@ -33,6 +33,12 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = exp3_clientserver::DEFAULT_CLIENTS,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     clients: u32,
+    /// The numbers the default run's clients send instead of N + 5, one
+    /// client each: 1 to 64 comma-separated whole numbers from -3037000499
+    /// to 3037000499 (12,-7,40)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, conflicts_with = "clients",
+          value_parser = exp3_clientserver::extras::numbers)]
+    numbers: Option<exp3_clientserver::extras::Numbers>,
     /// Milliseconds the server works on each request (scaled by --fast)
     #[arg(long, value_name = "MS", global = true,
           default_value_t = exp3_clientserver::DEFAULT_DELAY.as_millis() as u64,
@@ -73,7 +79,10 @@ fn main() -> ExitCode {
         timeout: Duration::from_secs(args.timeout),
     };
     ipc_core::cli::run("exp3-clientserver", &args.common, || match args.role {
-        None => exp3_clientserver::run(args.name, args.clients, &config),
+        None => match &args.numbers {
+            Some(numbers) => exp3_clientserver::run_with(args.name, &numbers.0, &config),
+            None => exp3_clientserver::run(args.name, args.clients, &config),
+        },
         Some(Role::Server) => exp3_clientserver::run_server(args.name, &config),
         Some(Role::Client { n, number }) => {
             exp3_clientserver::run_client(args.name, n, number, &config)

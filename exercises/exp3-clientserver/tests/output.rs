@@ -353,6 +353,16 @@ fn bad_input_exits_with_2_and_no_panic() {
     for (args, message) in cases {
         run(BIN, args).assert_bad_usage(message);
     }
+    // Every wrong list of numbers, and numbers with --clients or a role.
+    let rule =
+        "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
+    let many = vec!["1"; 65].join(",");
+    for bad in ["", "3,,5", "three", "3037000500", "2.5", &many] {
+        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
+    }
+    run(BIN, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+    run(BIN, &["--numbers", "4", "server"])
+        .assert_bad_usage("--numbers belongs to the default run");
 }
 
 #[test]
@@ -364,6 +374,7 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "server",
             "client",
             "--clients",
+            "--numbers",
             "--timeout",
             "--name",
             "--fast",

@@ -15,8 +15,10 @@
 //!   in place.
 //!
 //! This file is the seed's part: the writer, the reader and the default
-//! run that forks them. The roles for two terminals are in [`roles`].
+//! run that forks them. The roles for two terminals are in [`roles`]; the
+//! option to send other messages (`--messages`) is in [`extras`].
 
+pub mod extras;
 pub mod roles;
 
 use std::path::{Path, PathBuf};
@@ -115,6 +117,16 @@ pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
 /// As [`Fifo::create`] (an existing `path` is refused);
 /// [`Error::ChildFailed`] when the writer or the reader fails.
 pub fn run(path: Option<PathBuf>) -> Result<()> {
+    let messages: Vec<String> = MESSAGES.iter().map(|m| m.to_string()).collect();
+    run_with(path, &messages)
+}
+
+/// As [`run`], the writer sending `messages` (`--messages`, checked by
+/// [`extras::messages`]) instead of [`MESSAGES`].
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(path: Option<PathBuf>, messages: &[String]) -> Result<()> {
     signal::install()?;
     let path = match path {
         Some(path) => path,
@@ -122,10 +134,9 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
     };
     let mut fifo = Fifo::create(&path)?;
     say!("FIFO created: {} (mode 0600)", path.display())?;
-    let messages: Vec<String> = MESSAGES.iter().map(|m| m.to_string()).collect();
     let mut children = [
         Process::spawn("writer", || {
-            interruptible("Writer", || writer(fifo.path(), &messages))
+            interruptible("Writer", || writer(fifo.path(), messages))
         })?,
         Process::spawn("reader", || {
             interruptible("Reader", || reader(fifo.path(), false))

@@ -22,6 +22,12 @@ struct Args {
     /// role, ipc-lab-exp3-fifo with one, in $XDG_RUNTIME_DIR or /tmp]
     #[arg(long, value_name = "PATH", global = true)]
     path: Option<PathBuf>,
+    /// The lines the default run's writer sends instead of First, second,
+    /// third?: 1 to 16 comma-separated messages of 1 to 64 bytes of
+    /// printable text
+    #[arg(long, value_name = "TEXT,TEXT,...", allow_hyphen_values = true,
+          value_parser = exp3_fifo::extras::messages)]
+    messages: Option<exp3_fifo::extras::Messages>,
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
@@ -48,7 +54,10 @@ enum Role {
 fn main() -> ExitCode {
     let args: Args = ipc_core::cli::parse();
     ipc_core::cli::run("exp3-fifo", &args.common, || match args.role {
-        None => exp3_fifo::run(args.path),
+        None => match args.messages {
+            Some(messages) => exp3_fifo::run_with(args.path, &messages.0),
+            None => exp3_fifo::run(args.path),
+        },
         Some(Role::Reader { follow }) => exp3_fifo::run_reader(args.path, follow),
         Some(Role::Writer { messages }) => exp3_fifo::run_writer(args.path, messages),
     })

@@ -584,6 +584,15 @@ fn a_closed_stdout_ends_every_process_quietly_and_removes_the_fifo() {
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run(BIN, &["--no-such-flag"]).assert_bad_usage("--no-such-flag");
+    // Every wrong list of messages, and messages given to a role.
+    let rule = "expected 1 to 16 comma-separated messages of 1 to 64 bytes of printable text";
+    let long = "x".repeat(65);
+    let many = vec!["m"; 17].join(",");
+    for bad in ["", "a,,b", " ", "two\nlines", &long, &many] {
+        run(BIN, &["--messages", bad]).assert_bad_usage(rule);
+    }
+    run(BIN, &["--messages", "hi", "reader"])
+        .assert_bad_usage("--messages belongs to the default run, not to `reader`");
 }
 
 #[test]
@@ -640,6 +649,7 @@ fn help_explains_the_experiment_and_the_roles() {
             "reader",
             "writer",
             "--path",
+            "--messages",
             "--fast",
             "Exit codes: 0",
         ]);

@@ -10,6 +10,11 @@
 //! Ctrl-C (SIGINT to the whole group) or SIGTERM to the parent stops both
 //! processes at their next sleep: each logs `Interrupted`, the parent logs
 //! `Interrupted by SIGINT` (or SIGTERM), and the program exits with 0.
+//!
+//! This file follows the seed; the option to write other values
+//! (`--values`) is in [`extras`].
+
+pub mod extras;
 
 use std::time::Duration;
 
@@ -19,11 +24,11 @@ use log::info;
 /// The value that marks a slot the writer has not filled yet.
 pub const EMPTY: i32 = -1;
 
-/// How many slots the shared array has (the writer fills them with 1..=10).
-pub const SLOTS: usize = 10;
+/// The values the seed's writer stores, one per slot of the shared array.
+pub const VALUES: [i32; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
-/// The writer pauses after storing a multiple of this value.
-pub const PAUSE_AFTER: i32 = 6;
+/// The writer pauses after every this many slots it filled.
+pub const PAUSE_AFTER: usize = 6;
 
 /// How long the writer pauses (`--fast` divides it by 1000).
 pub const WRITER_PAUSE: Duration = Duration::from_secs(5);
@@ -31,14 +36,15 @@ pub const WRITER_PAUSE: Duration = Duration::from_secs(5);
 /// How long the reader waits before looking at an empty slot again.
 pub const READER_RETRY: Duration = Duration::from_secs(1);
 
-/// The writer: stores 1..=10, one slot after the other, pausing after 6.
-fn process1(shared: &Array<i32>) -> Result<()> {
+/// The writer: stores `values` (the seed's 1..=10), one slot after the
+/// other, pausing after every sixth.
+fn process1(shared: &Array<i32>, values: &[i32]) -> Result<()> {
     let process1_logger = "process1";
     info!(target: process1_logger, "Pid: {}", std::process::id());
-    // STUDENT: log `Writing i`, store 1..=10 in the slots; after 6, log and sleep WRITER_PAUSE
-    for i in 1..=SLOTS as i32 {
-        info!(target: process1_logger, "Writing {i}");
-        shared.set(i as usize - 1, i)?;
+    // STUDENT: log `Writing v`, store the i-th value in slot i-1; after every PAUSE_AFTER-th, log and sleep WRITER_PAUSE
+    for (i, &value) in (1..).zip(values) {
+        info!(target: process1_logger, "Writing {value}");
+        shared.set(i - 1, value)?;
         if i % PAUSE_AFTER == 0 {
             info!(target: process1_logger, "Intentionally sleeping for 5 seconds");
             pace::sleep(WRITER_PAUSE)?;
@@ -55,7 +61,7 @@ fn process2(shared: &Array<i32>) -> Result<()> {
     let process2_logger = "process2";
     info!(target: process2_logger, "Pid: {}", std::process::id());
     // STUDENT: read each slot; while it is EMPTY, log `Data not available…`, sleep READER_RETRY
-    for i in 0..SLOTS {
+    for i in 0..shared.len() {
         loop {
             let line = shared.get(i)?;
             if line == EMPTY {
@@ -90,13 +96,25 @@ fn stop_on_signal(logger: &str, outcome: Result<()>) -> Result<()> {
 /// A failed system call (`mmap`, `fork`, `waitpid`), or
 /// [`ipc_core::Error::ChildFailed`] when a process ends with a non-zero status.
 pub fn run() -> Result<()> {
+    run_with(&VALUES)
+}
+
+/// Runs the experiment with the writer storing `values` instead of the
+/// seed's (`--values`, checked by [`extras::values`]): the shared array
+/// has a slot per value.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(values: &[i32]) -> Result<()> {
     signal::install()?;
     let parent_logger = "parent";
     info!(target: parent_logger, "Pid: {}", std::process::id());
-    let arr = Array::<i32>::from_slice(&[EMPTY; SLOTS])?;
+    let arr = Array::<i32>::from_slice(&vec![EMPTY; values.len()])?;
 
     let mut procs = [
-        Process::spawn("process1", || stop_on_signal("process1", process1(&arr)))?,
+        Process::spawn("process1", || {
+            stop_on_signal("process1", process1(&arr, values))
+        })?,
         Process::spawn("process2", || stop_on_signal("process2", process2(&arr)))?,
     ];
     let joined = join_all_ok(&mut procs);

@@ -15,11 +15,23 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
+    /// The values the writer stores instead of the seed's 1 to 10, a slot
+    /// each: 1 to 30 comma-separated whole numbers from 0 to 999999
+    /// (42,7,19)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
+          value_parser = exp3_polling::extras::values)]
+    values: Option<exp3_polling::extras::Values>,
+
     #[command(flatten)]
     common: ipc_core::cli::Common,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp3-polling", &args.common, exp3_polling::run)
+    let values = args
+        .values
+        .map_or_else(|| exp3_polling::VALUES.to_vec(), |values| values.0);
+    ipc_core::cli::run("exp3-polling", &args.common, || {
+        exp3_polling::run_with(&values)
+    })
 }

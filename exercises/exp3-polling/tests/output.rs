@@ -269,6 +269,12 @@ fn a_log_that_cannot_be_written_ends_with_exit_code_1() {
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
     run_command(command(&["--no-such-flag"]), None, WAIT).assert_bad_usage("--no-such-flag");
+    // And every wrong list of values.
+    let rule = "expected a comma-separated list of 1 to 30 whole numbers from 0 to 999999";
+    let many = vec!["1"; 31].join(",");
+    for bad in ["", "3,,5", "three", "-1", "1000000", "2.5", &many] {
+        run_command(command(&["--values", bad]), None, WAIT).assert_bad_usage(rule);
+    }
 }
 
 #[test]
@@ -279,6 +285,7 @@ fn help_explains_the_experiment() {
             "writer",
             "reader",
             "-1",
+            "--values",
             "--fast",
             "SIGTERM",
             "Exit codes: 0",

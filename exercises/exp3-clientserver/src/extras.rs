@@ -1,0 +1,53 @@
+//! What exp3-clientserver adds around the default run: `--numbers`, the
+//! numbers its clients ask the server to square (a client each) instead of
+//! client N sending N + 5.
+
+use std::ops::RangeInclusive;
+
+use crate::protocol::MAX_NUMBER;
+
+/// How many numbers `--numbers` takes: as many clients as `--clients`
+/// allows.
+pub const COUNT: RangeInclusive<usize> = 1..=64;
+
+/// The numbers `--numbers` gave, client 1's first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbers(pub Vec<i64>);
+
+/// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
+/// from -[`MAX_NUMBER`] to [`MAX_NUMBER`] (their squares fit in 64 bits),
+/// or the rule in words.
+///
+/// ```
+/// use exp3_clientserver::extras::{Numbers, numbers};
+/// assert_eq!(numbers("12, -7,0"), Ok(Numbers(vec![12, -7, 0])));
+/// for bad in ["", "1,,2", "x", "3037000500", "1.5", &"1,".repeat(65)] {
+///     assert!(numbers(bad).unwrap_err().contains("from -3037000499 to 3037000499"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn numbers(text: &str) -> Result<Numbers, String> {
+    let rule = || {
+        format!(
+            "expected a comma-separated list of {} to {} whole numbers from -{MAX_NUMBER} to {MAX_NUMBER} (one per client; their squares fit in 64 bits)",
+            COUNT.start(),
+            COUNT.end(),
+        )
+    };
+    let numbers: Vec<i64> = text
+        .split(',')
+        .map(|item| {
+            item.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| n.abs() <= MAX_NUMBER)
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(rule)?;
+    if !COUNT.contains(&numbers.len()) {
+        return Err(rule());
+    }
+    Ok(Numbers(numbers))
+}

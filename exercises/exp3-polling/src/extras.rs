@@ -1,0 +1,55 @@
+//! What exp3-polling adds around the seed: `--values`, other values for
+//! the writer to store than the seed's 1 to 10 (the shared array gets a
+//! slot per value).
+
+use std::ops::RangeInclusive;
+
+/// How many values `--values` takes.
+pub const COUNT: RangeInclusive<usize> = 1..=30;
+
+/// The values `--values` takes: never [`crate::EMPTY`] (-1), which marks a
+/// slot the writer has not filled yet.
+pub const VALUES: RangeInclusive<i32> = 0..=999_999;
+
+/// The values `--values` gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Values(pub Vec<i32>);
+
+/// `--values`' parser: a comma-separated list of [`COUNT`] whole numbers
+/// in [`VALUES`] (`42,7,19`), or the rule in words.
+///
+/// ```
+/// use exp3_polling::extras::{Values, values};
+/// assert_eq!(values("42, 7,0"), Ok(Values(vec![42, 7, 0])));
+/// for bad in ["", "1,,2", "x", "-1", "1000000", "1.5", &"1,".repeat(31)] {
+///     assert!(values(bad).unwrap_err().contains("from 0 to 999999"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn values(text: &str) -> Result<Values, String> {
+    let rule = || {
+        format!(
+            "expected a comma-separated list of {} to {} whole numbers from {} to {} (-1 marks an empty slot)",
+            COUNT.start(),
+            COUNT.end(),
+            VALUES.start(),
+            VALUES.end()
+        )
+    };
+    let values: Vec<i32> = text
+        .split(',')
+        .map(|item| {
+            item.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| VALUES.contains(n))
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(rule)?;
+    if !COUNT.contains(&values.len()) {
+        return Err(rule());
+    }
+    Ok(Values(values))
+}

@@ -1,0 +1,219 @@
+//! Graded checks of the student's work on sizes the handout never shows:
+//! item, producer and consumer counts (and the ring's capacity) chosen
+//! now. The check computes each producer's lines and the summary; which
+//! consumer takes which item varies, so it checks that every item was
+//! consumed exactly once, each consumer taking its share. The run's
+//! timeline (what ipc-core recorded, not what the program printed) must
+//! show each producer writing its items into the ring in shared memory,
+//! each consumer reading from the ring the items it printed, every access
+//! to the ring under one mutex, and producers and consumers, in processes
+//! of their own, waiting on the two semaphores in opposite roles. A
+//! program that prints the right lines without the items crossing the
+//! bounded buffer that way fails them.
+//!
+//! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
+//! seed N.
+
+use std::collections::BTreeMap;
+
+use ipc_testkit::evidence::{Evidence, Inputs, Lines, Passed, ProducersConsumers, Stream};
+
+const BIN: &str = env!("CARGO_BIN_EXE_exp3-prodcons");
+
+/// Worker `i` (from 1) of `n`'s share of `total`, as the program shares
+/// the items out.
+fn share(i: u64, n: u64, total: u64) -> u64 {
+    total / n + u64::from(i <= total % n)
+}
+
+/// The sizes of one run.
+struct Sizes {
+    items: u64,
+    producers: u64,
+    consumers: u64,
+    capacity: u64,
+}
+
+/// Each consumer's items, in the order it printed them, checked to be
+/// every item of `produced` exactly once, each consumer taking its share.
+fn consumed(evidence: &Evidence, sizes: &Sizes, all: &[u64]) -> BTreeMap<u64, Vec<u64>> {
+    let mut by: BTreeMap<u64, Vec<u64>> = (1..=sizes.consumers).map(|c| (c, Vec::new())).collect();
+    for line in evidence.run.stdout_lines() {
+        let words: Vec<&str> = line.split(' ').collect();
+        if let ["Consumer", c, "consumed", item] = words[..]
+            && let (Ok(c), Ok(item)) = (c.parse::<u64>(), item.parse::<u64>())
+            && let Some(items) = by.get_mut(&c)
+        {
+            items.push(item);
+        }
+    }
+    let mut taken: Vec<u64> = by.values().flatten().copied().collect();
+    taken.sort_unstable();
+    if taken != all {
+        evidence.fail(
+            format!(
+                "the consumers must take every item exactly once: they consumed {taken:?}, the producers made {all:?}"
+            ),
+            "",
+        );
+    }
+    for (c, items) in &by {
+        let expected = share(*c, sizes.consumers, sizes.items);
+        if items.len() as u64 != expected {
+            evidence.fail(
+                format!(
+                    "consumer {c} consumed {} items, not its share of {expected}",
+                    items.len()
+                ),
+                "",
+            );
+        }
+    }
+    by
+}
+
+/// Runs exp3-prodcons with `sizes` (the defaults when `None`) and checks
+/// the lines and the timeline.
+fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>) {
+    let texts =
+        sizes.map(|s| [s.items, s.producers, s.consumers, s.capacity].map(|n| n.to_string()));
+    let mut args = vec!["--fast"];
+    if let Some([items, producers, consumers, capacity]) = &texts {
+        args.extend([
+            "--items",
+            items,
+            "--producers",
+            producers,
+            "--consumers",
+            consumers,
+            "--capacity",
+            capacity,
+        ]);
+    }
+    let defaults = Sizes {
+        items: 20,
+        producers: 2,
+        consumers: 2,
+        capacity: 5,
+    };
+    let sizes = sizes.unwrap_or(&defaults);
+    let evidence = inputs.run(BIN, &args);
+
+    // Producer p's k-th item is p × 100 + k (every share is below 100).
+    let made: BTreeMap<u64, Vec<u64>> = (1..=sizes.producers)
+        .map(|p| {
+            let share = share(p, sizes.producers, sizes.items);
+            (p, (1..=share).map(|k| p * 100 + k).collect())
+        })
+        .collect();
+    let mut all: Vec<u64> = made.values().flatten().copied().collect();
+    all.sort_unstable();
+    let taken = consumed(&evidence, sizes, &all);
+
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (p, items) in &made {
+        let lines = items
+            .iter()
+            .map(|item| format!("Producer {p} produced {item}"))
+            .collect();
+        groups.push((format!("Producer {p} "), lines));
+    }
+    for (c, items) in &taken {
+        let lines = items
+            .iter()
+            .map(|item| format!("Consumer {c} consumed {item}"))
+            .collect();
+        groups.push((format!("Consumer {c} "), lines));
+    }
+    let n = sizes.items;
+    let summary = format!("Produced {n}, consumed {n}, lost 0, duplicated 0");
+    groups.push(("Produced ".into(), vec![summary.clone()]));
+    let lines: Vec<Lines<'_>> = groups
+        .iter()
+        .map(|(prefix, lines)| Lines {
+            prefix,
+            lines,
+            ..Lines::default()
+        })
+        .collect();
+    evidence.assert_interleaved(Stream::Stdout, &lines);
+    if evidence.run.stdout_lines().last() != Some(&summary.as_str()) {
+        evidence.fail("the summary comes last, once every process has ended", "");
+    }
+
+    let producers: Vec<String> = made.keys().map(|p| format!("producer {p}")).collect();
+    let consumers: Vec<String> = taken.keys().map(|c| format!("consumer {c}")).collect();
+    let producers: Vec<&str> = producers.iter().map(String::as_str).collect();
+    let consumers: Vec<&str> = consumers.iter().map(String::as_str).collect();
+    let meaning = "a producer must put each item into the ring (buffer[in]) and a consumer take it from there (buffer[out]), both under the mutex";
+    for (p, items) in &made {
+        let values: Vec<String> = items.iter().map(u64::to_string).collect();
+        evidence.assert_values_passed(&Passed {
+            object: "raw array",
+            called: "the ring buffer",
+            values: &values,
+            writers: &[producers[*p as usize - 1]],
+            readers: &consumers,
+            in_order: false,
+            meaning,
+        });
+    }
+    for (c, items) in &taken {
+        let values: Vec<String> = items.iter().map(u64::to_string).collect();
+        evidence.assert_values_passed(&Passed {
+            object: "raw array",
+            called: "the ring buffer",
+            values: &values,
+            writers: &producers,
+            readers: &[consumers[*c as usize - 1]],
+            in_order: true,
+            meaning,
+        });
+    }
+    let values: Vec<String> = all.iter().map(u64::to_string).collect();
+    evidence
+        .assert_passed_under_a_lock(&Passed {
+            object: "raw array",
+            called: "the ring buffer",
+            values: &values,
+            writers: &producers,
+            readers: &consumers,
+            meaning: "wait(mutex) before touching the ring and signal(mutex) after: two processes at the ring's same end at once lose or duplicate items",
+            ..Passed::default()
+        })
+        .assert_producers_and_consumers(&ProducersConsumers {
+            producers: &producers,
+            consumers: &consumers,
+            meaning: "a producer waits on `empty` (a free slot) and signals `full`; a consumer waits on `full` (an item) and signals `empty`",
+        });
+}
+
+#[test]
+fn other_sizes_pass_every_item_through_the_ring_under_the_semaphores() {
+    let mut inputs = Inputs::new();
+    let sizes = Sizes {
+        items: inputs.number("--items", 5..=40) as u64,
+        producers: inputs.number("--producers", 1..=4) as u64,
+        consumers: inputs.number("--consumers", 1..=4) as u64,
+        capacity: inputs.number("--capacity", 1..=8) as u64,
+    };
+    assert_items_cross_the_ring(&inputs, Some(&sizes));
+}
+
+#[test]
+fn a_one_slot_ring_passes_every_item_between_many_processes() {
+    let mut inputs = Inputs::new();
+    let sizes = Sizes {
+        items: inputs.number("--items", 10..=30) as u64,
+        producers: inputs.number("--producers", 3..=6) as u64,
+        consumers: inputs.number("--consumers", 3..=6) as u64,
+        capacity: 1,
+    };
+    inputs.note("--capacity", 1);
+    assert_items_cross_the_ring(&inputs, Some(&sizes));
+}
+
+#[test]
+fn the_default_run_passes_every_item_through_the_ring() {
+    assert_items_cross_the_ring(&Inputs::new(), None);
+}
