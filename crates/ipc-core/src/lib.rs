@@ -69,6 +69,8 @@ pub mod command;
 pub mod error;
 pub mod fifo;
 pub mod logging;
+#[allow(unsafe_code)]
+mod mapping;
 pub mod message;
 #[allow(unsafe_code)]
 pub mod mqueue;

@@ -1,7 +1,8 @@
 //! The shared-memory event log: its layout, the lock-free append, and the
 //! reading of a snapshot.
 //!
-//! The log is one anonymous `MAP_SHARED` mapping ([`SharedMemory::anonymous`]):
+//! The log is one anonymous `MAP_SHARED` mapping of its own
+//! ([`crate::mapping`]: no segment, no name, no owner):
 //! a header (the run's start, counters, and a table of message counters
 //! per channel), then `capacity` slots of 256 bytes. Every field is an
 //! atomic, so that a process reads what another one wrote only through
@@ -18,13 +19,14 @@
 //!   counted as incomplete.
 
 use std::fmt::{self, Write as _};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use nix::time::{ClockId, clock_gettime};
 
 use crate::error::{Error, Result};
-use crate::shm::SharedMemory;
+use crate::mapping::Mapping;
 
 /// Bytes of a slot's message text; longer texts are truncated (at a
 /// character boundary) and marked as such.
@@ -125,7 +127,7 @@ pub(crate) struct Contents {
 /// The mapping of one log.
 #[derive(Debug)]
 pub(crate) struct LogMemory {
-    memory: SharedMemory,
+    memory: Mapping,
     capacity: usize,
 }
 
@@ -137,7 +139,9 @@ impl LogMemory {
                 "a trace log holds from 1 to {MAX_CAPACITY} events, not {capacity}"
             )));
         }
-        let memory = SharedMemory::anonymous(HEADER_BYTES + capacity * SLOT_BYTES)?;
+        let bytes =
+            NonZeroUsize::new(HEADER_BYTES + capacity * SLOT_BYTES).expect("at least one slot");
+        let memory = Mapping::anonymous(bytes)?;
         let log = LogMemory { memory, capacity };
         let header = log.header();
         let start_wall = clock_gettime(ClockId::CLOCK_REALTIME)
