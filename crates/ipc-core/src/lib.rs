@@ -18,7 +18,6 @@
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every blocking call goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`trace`] | a shared-memory event log of a run, written as a Chrome trace or an SVG sequence diagram | |
-//! | [`logging`], [`cli`], [`output`] | seed-style log lines; what every `main` shares; printing without panicking | `logging.basicConfig`, `print` |
 //! | [`error`] | one error type that names the failed call and object | exceptions |
 //!
 //! ```
@@ -47,7 +46,6 @@
 //!
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
-//! | 6. programs | [`cli`], [`logging`], [`output`] | flags every experiment shares, exit codes, seed-style log lines, [`say!`] |
 //! | 5. processes and data | [`process`], [`value`], [`array`](mod@array), [`queue`], [`trace`] | `Process`, `Value`, `Array`, `Queue`, the run's timeline |
 //! | 4. mechanisms | [`shm`], [`sync`], [`pipe`], [`fifo`], [`mqueue`], [`message`] | one module per kernel mechanism |
 //! | 3. ownership | [`owner`], [`name`] | who creates and removes a named object, crash clean-up, trust checks |
@@ -63,12 +61,10 @@ pub mod array;
 pub mod blocking;
 #[allow(unsafe_code)]
 mod bus;
-pub mod cli;
 #[allow(unsafe_code)]
 pub mod command;
 pub mod error;
 pub mod fifo;
-pub mod logging;
 #[allow(unsafe_code)]
 mod mapping;
 pub mod message;
@@ -76,7 +72,6 @@ pub mod message;
 pub mod mqueue;
 pub mod name;
 mod os;
-pub mod output;
 #[allow(unsafe_code)]
 pub mod owner;
 pub mod pace;

@@ -1281,7 +1281,7 @@ fn tracker(path: &CString, identity: Identity) -> ! {
 /// Ends the run of this process, if this process started it: closes the
 /// lease (the tracker then sees the run end, once the processes forked by
 /// this one have ended too) and waits a moment for the tracker, so that it
-/// does not stay a zombie. `cli::run` and `Process`'s children call it at
+/// does not stay a zombie. `ipc_cli::run` and `Process`'s children call it at
 /// their end; calling it elsewhere, or twice, is harmless.
 pub fn end_run() {
     let mut guard = lock_run();

@@ -25,6 +25,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -76,7 +77,7 @@ impl<T: Outcome, E: fmt::Display + 'static> Outcome for std::result::Result<T, E
         match self {
             Ok(value) => value.exit_code(name),
             // Standard output closed early (`| head`): a quiet end, as in
-            // the parent (see `cli::run`).
+            // the parent (see `ipc_cli::run`).
             Err(error)
                 if matches!(
                     (&error as &dyn Any).downcast_ref(),
@@ -86,7 +87,7 @@ impl<T: Outcome, E: fmt::Display + 'static> Outcome for std::result::Result<T, E
                 0
             }
             Err(error) => {
-                crate::say_err!("{name}: {error}");
+                report(format_args!("{name}: {error}"));
                 1
             }
         }
@@ -495,7 +496,7 @@ where
     // after it covers a parent that died before the call.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     crate::trace::child_started_at(name, forked_at);
-    crate::bus::set_label(name);
+    name_this_process(name);
     quiet_panics(name);
     let code = if getppid() != parent {
         1
@@ -531,8 +532,27 @@ fn quiet_panics(name: &str) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        crate::say_err!("{name}: panicked{at}: {message}");
+        report(format_args!("{name}: panicked{at}: {message}"));
     }));
+}
+
+/// Names the calling process in what ipc-core says by itself (`NAME:
+/// /ipc-lab-x shrank under this process…`, when a segment it maps is
+/// truncated under it): a forked child is named after itself, a program
+/// after itself by its runner (`ipc-cli`).
+pub fn name_this_process(name: &str) {
+    crate::bus::set_label(name);
+}
+
+/// Writes `args` and a newline to standard error in one `write(2)` (the
+/// lines of several processes never mix) and records the line in the
+/// run's trace: how a child says why it failed. (A program prints its own
+/// lines through `ipc-cli`.)
+fn report(args: fmt::Arguments<'_>) {
+    let mut line = args.to_string();
+    line.push('\n');
+    crate::trace::print(line.trim_end());
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 #[cfg(test)]

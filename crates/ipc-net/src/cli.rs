@@ -23,16 +23,12 @@ pub struct NetArgs {
     pub run: Option<RunId>,
 }
 
-/// Runs an experiment's body with [`ipc_core::cli::run`] (logging,
+/// Runs an experiment's body with [`ipc_cli::run`] (logging,
 /// `--fast`, exit codes, a quiet end on a closed stdout) after installing
 /// the Ctrl-C/SIGTERM flag ([`ipc_core::signal::install`]) that ends every
 /// wait of this crate.
-pub fn run(
-    program: &str,
-    common: &ipc_core::cli::Common,
-    body: impl FnOnce() -> Result<()>,
-) -> ExitCode {
-    ipc_core::cli::run(program, common, || {
+pub fn run(program: &str, common: &ipc_cli::Common, body: impl FnOnce() -> Result<()>) -> ExitCode {
+    ipc_cli::run(program, common, || {
         ipc_core::signal::install()?;
         body()
     })

@@ -143,7 +143,7 @@ impl Error {
     }
 }
 
-impl ipc_core::cli::Failure for Error {
+impl ipc_cli::Failure for Error {
     fn exit_code(&self) -> i32 {
         Error::exit_code(self)
     }

@@ -293,7 +293,7 @@ impl NatsServer {
 impl Drop for NatsServer {
     fn drop(&mut self) {
         if let Err(e) = self.stop_quietly() {
-            ipc_core::say_err!("warning: {e}");
+            ipc_cli::say_err!("warning: {e}");
         }
     }
 }

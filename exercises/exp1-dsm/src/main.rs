@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, error::ErrorKind};
 use exp1_dsm::{Counter, Place, Work};
-use ipc_core::say;
+use ipc_cli::say;
 use ipc_net::{BucketName, Connection, Key, ServerUrls, cli::NetArgs};
 
 /// Seed 004 theory, distributed shared memory: five workers (p1 ... p5,
@@ -59,7 +59,7 @@ struct Args {
     role: Option<Role>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -88,7 +88,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let place = Place {
         bucket: args.bucket,
         counter: args.counter,

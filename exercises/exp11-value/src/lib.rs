@@ -18,7 +18,8 @@
 pub mod extras;
 
 use extras::{Target, targets};
-use ipc_core::{Process, RawValue, Result, Value, join_all_ok, say, signal};
+use ipc_cli::say;
+use ipc_core::{Process, RawValue, Result, Value, join_all_ok, signal};
 
 /// The seed's Example 1 target: store 2.678 in the shared value.
 fn shared_m(v: &Value<f64>) -> Result<()> {

@@ -46,7 +46,7 @@ struct Args {
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -67,12 +67,12 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let config = Config {
         delay: Duration::from_millis(args.delay),
         timeout: Duration::from_secs(args.timeout),
     };
-    ipc_core::cli::run("exp3-clientserver", &args.common, || match args.role {
+    ipc_cli::run("exp3-clientserver", &args.common, || match args.role {
         None => exp3_clientserver::run(args.name, args.clients, &config),
         Some(Role::Server) => exp3_clientserver::run_server(args.name, &config),
         Some(Role::Client { n, number }) => {

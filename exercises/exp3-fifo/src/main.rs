@@ -25,7 +25,7 @@ struct Args {
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -46,8 +46,8 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp3-fifo", &args.common, || match args.role {
+    let args: Args = ipc_cli::parse();
+    ipc_cli::run("exp3-fifo", &args.common, || match args.role {
         None => exp3_fifo::run(args.path),
         Some(Role::Reader { follow }) => exp3_fifo::run_reader(args.path, follow),
         Some(Role::Writer { messages }) => exp3_fifo::run_writer(args.path, messages),

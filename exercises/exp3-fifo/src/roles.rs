@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
+use ipc_cli::say;
 use ipc_core::fifo::Fifo;
-use ipc_core::{Result, say, signal};
+use ipc_core::{Result, signal};
 
 use crate::{MESSAGES, default_path, interruptible, reader, writer};
 

@@ -16,10 +16,10 @@ use clap::Parser;
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp3-polling", &args.common, exp3_polling::run)
+    let args: Args = ipc_cli::parse();
+    ipc_cli::run("exp3-polling", &args.common, exp3_polling::run)
 }

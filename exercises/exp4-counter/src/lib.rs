@@ -28,7 +28,8 @@ pub mod extras;
 use std::time::Duration;
 
 pub use extras::Segment;
-use ipc_core::{IpcName, Process, RawValue, Result, join_all_ok, pace, say, signal};
+use ipc_cli::say;
+use ipc_core::{IpcName, Process, RawValue, Result, join_all_ok, pace, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);

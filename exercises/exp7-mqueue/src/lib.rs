@@ -17,8 +17,9 @@ pub mod messages;
 pub mod roles;
 pub mod size;
 
+use ipc_cli::say;
 use ipc_core::mqueue::MessageQueue;
-use ipc_core::{Error, IpcName, Process, Result, join_all_ok, say, signal};
+use ipc_core::{Error, IpcName, Process, Result, join_all_ok, signal};
 
 pub use roles::{attrs, default_name, receive, send, unlink};
 pub use size::{DEFAULT_CAPACITY, DEFAULT_MSGSIZE, Size};

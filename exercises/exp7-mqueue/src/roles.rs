@@ -1,8 +1,9 @@
 //! The roles, one step per run, for two terminals: `send` (leaves the
 //! queue in place), `receive`, `attrs`, `unlink`.
 
+use ipc_cli::say;
 use ipc_core::mqueue::MessageQueue;
-use ipc_core::{Error, IpcName, Result, say, signal};
+use ipc_core::{Error, IpcName, Result, signal};
 
 use crate::size::{Size, print_attributes, print_limits};
 use crate::{NAME, receiver, sender};

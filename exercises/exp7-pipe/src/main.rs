@@ -33,7 +33,7 @@ struct Args {
     /// of that with --fast). With --concurrent, p2 meanwhile waits in
     /// recv(); Ctrl-C ends every process at once
     #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true,
-          value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each message"))]
+          value_parser = ipc_cli::whole_number(0..=60, "seconds", "p1 waits that long before each message"))]
     delay: u64,
 
     /// The messages p1 sends instead of the seed's First,second,third?,
@@ -44,11 +44,11 @@ struct Args {
     messages: Option<exp7_pipe::extras::Messages>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let schedule = if args.no_receiver {
         Schedule::NoReceiver
     } else if args.concurrent {
@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         Some(messages) => messages.0.into_iter().chain(["END".into()]).collect(),
         None => exp7_pipe::MSGS.map(String::from).to_vec(),
     };
-    ipc_core::cli::run("exp7-pipe", &args.common, || {
+    ipc_cli::run("exp7-pipe", &args.common, || {
         exp7_pipe::run_with(&msgs, schedule, Duration::from_secs(args.delay))
     })
 }

@@ -21,7 +21,7 @@ struct Args {
     /// of that with --fast). With --together, p2 meanwhile waits in get();
     /// Ctrl-C ends every process at once
     #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true,
-          value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
+          value_parser = ipc_cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
     delay: u64,
 
     /// The list p1 squares instead of the seed's 1,2,3,4: 1 to 16
@@ -31,11 +31,11 @@ struct Args {
     numbers: Option<exp7_queue::extras::Numbers>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let start = if args.together {
         exp7_queue::Start::Together
     } else {
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
     let mylist = args
         .numbers
         .map_or_else(|| exp7_queue::MYLIST.to_vec(), |numbers| numbers.0);
-    ipc_core::cli::run("exp7-queue", &args.common, || {
+    ipc_cli::run("exp7-queue", &args.common, || {
         exp7_queue::run_with(&mylist, start, Duration::from_secs(args.delay))
     })
 }

@@ -18,13 +18,13 @@ struct Args {
     numbers: Option<exp7_shm::extras::Numbers>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     if let Some(numbers) = args.numbers {
         exp7_shm::extras::square_instead(numbers);
     }
-    ipc_core::cli::run("exp7-shm", &args.common, exp7_shm::run)
+    ipc_cli::run("exp7-shm", &args.common, exp7_shm::run)
 }

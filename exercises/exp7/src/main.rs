@@ -17,10 +17,10 @@ use clap::Parser;
 #[command(version, verbatim_doc_comment)]
 struct Args {
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp7", &args.common, exp7::run)
+    let args: Args = ipc_cli::parse();
+    ipc_cli::run("exp7", &args.common, exp7::run)
 }

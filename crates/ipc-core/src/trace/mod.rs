@@ -78,7 +78,7 @@
 //! | a semaphore is busy / taken / given back | [`sem_wait`] when a first try found no unit, [`sem_acquired`] after taking one, [`sem_released`] before giving it back | the semaphore |
 //! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
 //! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
-//! | a line is printed | [`print()`]`(line)`; [`say!`](crate::say) calls it | the experiment's output |
+//! | a line is printed | [`print()`]`(line)`; `ipc-cli`'s `say!` calls it | the experiment's output |
 //! | the run ends | [`Log::write`]`(FILE)` | the first process, after joining its children |
 //!
 //! # Overflow

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_core::{Result, owner, say};
+use ipc_cli::say;
+use ipc_core::{Result, owner};
 
 /// Removes what killed ipc-lab runs left behind: shared-memory segments,
 /// message queues and FIFOs named ipc-lab-*, of the calling user.
@@ -32,7 +33,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    ipc_core::cli::run("clean.sh", &Default::default(), || clean(&args))
+    ipc_cli::run("clean.sh", &Default::default(), || clean(&args))
 }
 
 fn clean(args: &Args) -> Result<()> {
