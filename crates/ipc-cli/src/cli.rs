@@ -25,7 +25,7 @@ pub struct Common {
 /// directory that exists.
 fn trace_file(text: &str) -> std::result::Result<PathBuf, String> {
     let path = PathBuf::from(text);
-    ipc_core::trace::Format::from_path(&path)
+    ipc_trace::Format::from_path(&path)
         .map(|_| path)
         .map_err(|error| error.to_string())
 }

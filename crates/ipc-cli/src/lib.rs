@@ -9,7 +9,7 @@
 //! | module | what | Python twin |
 //! | --- | --- | --- |
 //! | [`cli`] | [`Common`] (`--fast`, `--trace FILE`), [`parse`], value parsers that say their rule in words | `argparse` |
-//! | [`mod@run`] | [`run`](fn@run): `--fast`, the run's trace, errors to exit codes 0/1/2 | `if __name__ == "__main__":` |
+//! | [`runner`] | [`run`]: `--fast`, the run's trace, errors to exit codes 0/1/2 | `if __name__ == "__main__":` |
 //! | [`logging`] | `LEVEL:logger:message` lines on standard error | `logging.basicConfig` |
 //! | [`output`] | [`say!`], [`say_err!`], [`output::part`]: lines in one `write(2)`, a closed pipe a quiet end | `print` |
 //!
@@ -37,7 +37,7 @@
 pub mod cli;
 pub mod logging;
 pub mod output;
-pub mod run;
+pub mod runner;
 
 pub use cli::{Common, parse, seconds, whole_number};
-pub use run::{Failure, run};
+pub use runner::{Failure, run};

@@ -14,7 +14,7 @@
 //! silences the info lines). Each line goes out in a single `write(2)`, so
 //! lines from several processes never mix. A line that cannot be written
 //! (standard error on a full disk) is remembered: [`failure`] reports it,
-//! and [`run`](fn@crate::run) ends the program with exit code 1 instead of pretending
+//! and [`run`](crate::run) ends the program with exit code 1 instead of pretending
 //! all went well. Each line is also recorded in the run's `--trace`.
 
 use std::io::Write;

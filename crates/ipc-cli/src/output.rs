@@ -6,7 +6,7 @@
 //! `exp7-pipe | head -1` a child dies the same way once `head` has gone.
 //! [`say!`](crate::say) prints a line like `println!` but returns a
 //! [`Result`]: [`Error::OutputClosed`] when the reader of a pipe has gone
-//! (`EPIPE`, which [`run`](fn@crate::run) turns into a quiet exit with code 0), and
+//! (`EPIPE`, which [`run`](crate::run) turns into a quiet exit with code 0), and
 //! [`Error::Output`] for any other failure (a message and exit code 1).
 //! With `--trace`, the line is also recorded in the run's timeline.
 //!

@@ -208,11 +208,11 @@ impl LocalRun {
         }
         // While tracing, the role writes its own trace, which this run's
         // trace takes in when it is written: one picture of every role.
-        if let Some(part) = ipc_core::trace::part_for(name) {
+        if let Some(part) = ipc_trace::part_for(name) {
             command
                 .arg("--trace")
                 .arg(part)
-                .env(ipc_core::trace::NAME_VAR, name);
+                .env(ipc_trace::NAME_VAR, name);
         }
         command.args(args).stdin(Stdio::null());
         ipc_core::command::die_with_parent(&mut command, Signal::SIGTERM);

@@ -6,7 +6,7 @@
 //! ([`crate::logging::init`]), set `--fast` ([`ipc_core::pace::set_fast`]),
 //! start the run's event log with
 //! `--trace FILE` ([`ipc_core::trace::start`]), run the body, write the
-//! trace, settle the run's named objects ([`ipc_core::owner::end_run`]) and
+//! trace ([`ipc_trace::write`]), settle the run's named objects ([`ipc_core::owner::end_run`]) and
 //! turn the outcome into an exit code: 0 for success and for a standard
 //! output closed by its reader (`exp7-pipe | head -1`:
 //! [`ipc_core::Error::OutputClosed`]), otherwise the error's own
@@ -40,8 +40,8 @@ pub fn run<E: Failure + From<Error>>(
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         // Before the body: the log must exist before the first fork.
         // A program started by another one's run has its lane named after
-        // its role (trace::part_for).
-        let lane = std::env::var(trace::NAME_VAR).unwrap_or_else(|_| program.to_owned());
+        // its role (ipc_trace::part_for).
+        let lane = std::env::var(ipc_trace::NAME_VAR).unwrap_or_else(|_| program.to_owned());
         let log = common
             .trace
             .as_ref()
@@ -50,7 +50,7 @@ pub fn run<E: Failure + From<Error>>(
         let outcome = body().and_then(|()| output::flush().map_err(E::from));
         if let (Some(log), Some(path)) = (log, &common.trace) {
             trace::exit(if outcome.is_ok() { 0 } else { 1 });
-            let written = log.write(path)?;
+            let written = ipc_trace::write(&log, path)?;
             trace::stop();
             if written.dropped > 0 {
                 crate::say_err!(
