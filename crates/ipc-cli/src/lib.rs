@@ -9,7 +9,7 @@
 //! | module | what | Python twin |
 //! | --- | --- | --- |
 //! | [`cli`] | [`Common`] (`--fast`, `--trace FILE`), [`parse`], value parsers that say their rule in words | `argparse` |
-//! | [`runner`] | [`run`]: `--fast`, the run's trace, errors to exit codes 0/1/2 | `if __name__ == "__main__":` |
+//! | [`runner`] | [`run`]: signals caught once, `--fast`, the run's trace written through `ipc-trace`, errors to exit codes 0/1/2 ([`run_with`] and [`Signals::Default`] for a program Ctrl-C kills) | `if __name__ == "__main__":` |
 //! | [`logging`] | `LEVEL:logger:message` lines on standard error | `logging.basicConfig` |
 //! | [`output`] | [`say!`], [`say_err!`], [`output::part`]: lines in one `write(2)`, a closed pipe a quiet end | `print` |
 //!
@@ -40,4 +40,4 @@ pub mod output;
 pub mod runner;
 
 pub use cli::{Common, parse, seconds, whole_number};
-pub use runner::{Failure, run};
+pub use runner::{Failure, Signals, run, run_with};

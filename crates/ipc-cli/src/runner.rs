@@ -1,10 +1,10 @@
 //! The runner: what happens around an experiment's body, the same for
 //! every program.
 //!
-//! [`run`] does, in order: name the process (in what
+//! [`run`] and [`run_with`] do, in order: name the process (in what
 //! ipc-core says by itself), start logging in seed 001's format
 //! ([`crate::logging::init`]), set `--fast` ([`ipc_core::pace::set_fast`]),
-//! start the run's event log with
+//! catch SIGINT and SIGTERM ([`Signals`]), start the run's event log with
 //! `--trace FILE` ([`ipc_core::trace::start`]), run the body, write the
 //! trace ([`ipc_trace::write`]), settle the run's named objects ([`ipc_core::owner::end_run`]) and
 //! turn the outcome into an exit code: 0 for success and for a standard
@@ -19,13 +19,31 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::process::ExitCode;
 
-use ipc_core::{Error, owner, pace, trace};
+use ipc_core::{Error, owner, pace, signal, trace};
 
 use crate::cli::Common;
 use crate::{logging, output};
 
-/// Runs an experiment's body and maps the outcome to an exit code; see
-/// the [module](self).
+/// What SIGINT (Ctrl-C) and SIGTERM do to a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signals {
+    /// They set the flag that every loop and blocking call of ipc-core
+    /// notices ([`ipc_core::signal::install`], once, before the body and
+    /// its first fork, so that every child inherits it): the waits return
+    /// [`Error::Interrupted`], and the program ends in order, its last
+    /// line printed and its objects removed. What [`run`] does.
+    Caught,
+    /// They keep their default action: the program ends at once, killed by
+    /// the signal, as a Python program without a handler does (seed 000's
+    /// menu and its mechanisms). Only for a program whose memory and pipes
+    /// are anonymous, which the kernel frees with its processes, or that
+    /// makes nothing at all.
+    Default,
+}
+
+/// Runs an experiment's body with SIGINT and SIGTERM caught
+/// ([`Signals::Caught`]) and maps the outcome to an exit code; see the
+/// [module](self).
 ///
 /// The body's error may be ipc-core's [`Error`] or any error that says its
 /// exit code ([`Failure`]) and takes ipc-core's errors in (ipc-net's).
@@ -34,10 +52,23 @@ pub fn run<E: Failure + From<Error>>(
     common: &Common,
     body: impl FnOnce() -> Result<(), E>,
 ) -> ExitCode {
+    run_with(program, Signals::Caught, common, body)
+}
+
+/// [`run`], with `signals` saying what SIGINT and SIGTERM do.
+pub fn run_with<E: Failure + From<Error>>(
+    program: &str,
+    signals: Signals,
+    common: &Common,
+    body: impl FnOnce() -> Result<(), E>,
+) -> ExitCode {
     ipc_core::process::name_this_process(program);
     logging::init();
     pace::set_fast(common.fast);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
+        if signals == Signals::Caught {
+            signal::install()?;
+        }
         // Before the body: the log must exist before the first fork.
         // A program started by another one's run has its lane named after
         // its role (ipc_trace::part_for).

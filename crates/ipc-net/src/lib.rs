@@ -13,7 +13,7 @@
 //! | [`server`] | find `nats-server`, start a private one, stop it, clean up | — |
 //! | [`roles`] | one machine playing many: roles as processes of this program | — |
 //! | [`names`] | server URLs, subjects, bucket names and keys, checked before use | — |
-//! | [`cli`] | the `--server` flag; errors to exit codes | — |
+//! | [`cli`] | the `--server` flag; `ipc-cli`'s runner for this crate's errors | — |
 //! | [`bench`](mod@bench) | request–reply round trips and publish throughput, for benchmarks | — |
 //!
 //! Every call blocks until it is done and every wait is bounded: by a

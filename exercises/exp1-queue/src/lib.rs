@@ -62,7 +62,6 @@ pub fn run_ipc() -> Result<()> {
 /// # Errors
 /// As [`run_ipc`].
 pub fn run_ipc_with(message: &str) -> Result<()> {
-    signal::install()?;
     let q = Queue::<String>::new()?;
 
     let sender_process = Process::spawn("sender", || sender(&q, message))?;

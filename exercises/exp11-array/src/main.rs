@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ipc_cli::Common;
+use ipc_cli::{Common, Signals};
 
 /// Seed 002, Exercise 2: draws 10 random numbers in 0..=10; process p1
 /// squares the first five and process p2 the last five into one shared
@@ -35,10 +35,19 @@ enum Command {
     Example,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
     match args.command {
-        Some(Command::Example) => ipc_cli::run("exp11-array", &args.common, exp11_array::example),
-        None => ipc_cli::run("exp11-array", &args.common, || exp11_array::run(args.seed)),
+        Some(Command::Example) => ipc_cli::run_with(
+            "exp11-array",
+            Signals::Default,
+            &args.common,
+            exp11_array::example,
+        ),
+        None => ipc_cli::run_with("exp11-array", Signals::Default, &args.common, || {
+            exp11_array::run(args.seed)
+        }),
     }
 }

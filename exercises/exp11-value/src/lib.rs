@@ -165,7 +165,6 @@ pub const DEFAULT_PASSES: u64 = 100_000;
 /// [`extras::PASSES`]; [`ipc_core::Error::ChildFailed`] when a process
 /// fails; errors of the shared memory.
 pub fn run(targets: &[Target], passes: u64, lock: bool) -> Result<()> {
-    signal::install()?;
     let v = Counter::new(lock)?;
     // Prints which process runs which target, and how many updates of +1
     // each makes per pass.

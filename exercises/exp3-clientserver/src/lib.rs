@@ -264,7 +264,6 @@ fn stop_server(name: &IpcName) -> Result<()> {
 /// [`Error::ChildFailed`] naming the first process a signal killed or, if
 /// none, the first that failed.
 pub fn run(name: Option<IpcName>, clients: u32, config: &Config) -> Result<()> {
-    signal::install()?;
     let name = match name {
         Some(name) => name,
         None => IpcName::unique(NAME)?,
@@ -318,7 +317,6 @@ pub fn run(name: Option<IpcName>, clients: u32, config: &Config) -> Result<()> {
 /// # Errors
 /// As [`server`].
 pub fn run_server(name: Option<IpcName>, config: &Config) -> Result<()> {
-    signal::install()?;
     let name = match name {
         Some(name) => name,
         None => default_name()?,
@@ -337,7 +335,6 @@ pub fn run_client(
     number: Option<i64>,
     config: &Config,
 ) -> Result<()> {
-    signal::install()?;
     let name = match name {
         Some(name) => name,
         None => default_name()?,

@@ -116,7 +116,6 @@ pub fn writer(path: &Path, messages: &[String]) -> Result<()> {
 /// As [`Fifo::create`] (an existing `path` is refused);
 /// [`Error::ChildFailed`] when the writer or the reader fails.
 pub fn run(path: Option<PathBuf>) -> Result<()> {
-    signal::install()?;
     let path = match path {
         Some(path) => path,
         None => fifo::unique_path(NAME)?,

@@ -90,7 +90,6 @@ fn stop_on_signal(logger: &str, outcome: Result<()>) -> Result<()> {
 /// A failed system call (`mmap`, `fork`, `waitpid`), or
 /// [`ipc_core::Error::ChildFailed`] when a process ends with a non-zero status.
 pub fn run() -> Result<()> {
-    signal::install()?;
     let parent_logger = "parent";
     info!(target: parent_logger, "Pid: {}", std::process::id());
     let arr = Array::<i32>::from_slice(&[EMPTY; SLOTS])?;

@@ -318,7 +318,6 @@ pub fn check(config: &Config) -> Result<()> {
 /// failed (after the summary line).
 pub fn run(config: &Config) -> Result<()> {
     check(config)?;
-    signal::install()?;
     let ledger = Ledger::new(Plan::new(config.producers, config.consumers, config.items))?;
     let buffer = Buffer::new(config.capacity)?;
     let mut children = Vec::with_capacity(config.producers + config.consumers);

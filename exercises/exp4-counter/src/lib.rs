@@ -90,7 +90,6 @@ pub(crate) fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
 /// or is too small (exit 2); a failed `fork` or `waitpid`;
 /// [`ipc_core::Error::ChildFailed`] when a process fails.
 pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
-    signal::install()?;
     let name = match segment {
         Segment::Attach(name) => return extras::observe(&name, limit),
         Segment::Create(name) => name,

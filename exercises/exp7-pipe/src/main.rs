@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use exp7_pipe::Schedule;
+use ipc_cli::Signals;
 
 /// Seed 000, choice 3: IPC using pipes. A sender process sends "First",
 /// "second", "third?" and "END" through a pipe (Python's Pipe(), a pair of
@@ -47,6 +48,8 @@ struct Args {
     common: ipc_cli::Common,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
     let schedule = if args.no_receiver {
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
         Some(messages) => messages.0.into_iter().chain(["END".into()]).collect(),
         None => exp7_pipe::MSGS.map(String::from).to_vec(),
     };
-    ipc_cli::run("exp7-pipe", &args.common, || {
+    ipc_cli::run_with("exp7-pipe", Signals::Default, &args.common, || {
         exp7_pipe::run_with(&msgs, schedule, Duration::from_secs(args.delay))
     })
 }

@@ -2,6 +2,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use ipc_cli::Signals;
 
 /// Seed 000, choice 2: process p1 puts the squares of [1, 2, 3, 4] on a
 /// shared Queue and closes it; process p2 prints every element until the
@@ -34,6 +35,8 @@ struct Args {
     common: ipc_cli::Common,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
     let start = if args.together {
@@ -44,7 +47,7 @@ fn main() -> ExitCode {
     let mylist = args
         .numbers
         .map_or_else(|| exp7_queue::MYLIST.to_vec(), |numbers| numbers.0);
-    ipc_cli::run("exp7-queue", &args.common, || {
+    ipc_cli::run_with("exp7-queue", Signals::Default, &args.common, || {
         exp7_queue::run_with(&mylist, start, Duration::from_secs(args.delay))
     })
 }
