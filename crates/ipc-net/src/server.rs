@@ -1,5 +1,5 @@
-//! A private `nats-server`: found, started on a free loopback port with
-//! JetStream, waited for, stopped and cleaned up.
+//! A private `nats-server`: found ([`crate::locate`]), started on a free
+//! loopback port with JetStream, waited for, stopped and cleaned up.
 //!
 //! ```no_run
 //! let server = ipc_net::NatsServer::start()?;
@@ -20,7 +20,7 @@
 use std::fs;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,16 +29,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::error::{Error, Result};
+use crate::locate::find_nats_server;
 use crate::names::ServerUrls;
-
-/// The environment variable that names the `nats-server` binary to use,
-/// before any other place is looked at.
-pub const ENV_VAR: &str = "IPC_LAB_NATS_SERVER";
-
-/// The oldest `nats-server` the experiments work with (the key-value API
-/// of async-nats fails on 2.9 with `data did not match any variant of
-/// untagged enum Response`).
-pub const MIN_VERSION: (u32, u32) = (2, 10);
 
 /// The prefix of the temporary directories of private servers.
 pub const DIR_PREFIX: &str = "ipc-lab-nats-";
@@ -52,107 +44,6 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a private server may take to stop after SIGTERM before it gets
 /// SIGKILL.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The ipc-lab workspace this crate was built in (where `.venv` and
-/// `scripts/` are).
-pub fn workspace_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(manifest)
-        .to_path_buf()
-}
-
-/// The command that installs `nats-server` (and `nats-py`) for this
-/// workspace.
-pub fn install_command() -> String {
-    workspace_dir()
-        .join("scripts/install-nats.sh")
-        .display()
-        .to_string()
-}
-
-/// Where [`find_nats_server`] looks, in order: `$IPC_LAB_NATS_SERVER`,
-/// the project's own install `<workspace>/.venv/bin/nats-server` (made by
-/// `scripts/install-nats.sh`), then every directory of `PATH`.
-///
-/// # Errors
-/// [`Error::ServerNotFound`] listing where it looked (its message gives
-/// the install command); [`Error::Launch`] when the binary found is older
-/// than [`MIN_VERSION`] or `$IPC_LAB_NATS_SERVER` names no executable.
-pub fn find_nats_server() -> Result<PathBuf> {
-    let mut tried = Vec::new();
-    match std::env::var_os(ENV_VAR) {
-        Some(path) if !path.is_empty() => {
-            let path = PathBuf::from(path);
-            if !is_executable(&path) {
-                return Err(Error::Launch(format!(
-                    "${ENV_VAR} is {}, which is not an executable file",
-                    path.display()
-                )));
-            }
-            return checked_version(path);
-        }
-        _ => tried.push(format!("${ENV_VAR} (not set)")),
-    }
-    let own = workspace_dir().join(".venv/bin/nats-server");
-    if is_executable(&own) {
-        return checked_version(own);
-    }
-    tried.push(own.display().to_string());
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("nats-server");
-            if is_executable(&candidate) {
-                return checked_version(candidate);
-            }
-        }
-    }
-    tried.push("PATH".into());
-    Err(Error::ServerNotFound { tried })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// `path` if its `--version` is at least [`MIN_VERSION`].
-fn checked_version(path: PathBuf) -> Result<PathBuf> {
-    let output = Command::new(&path)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::io(format!("running {} --version", path.display()), e))?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    match parse_version(&text) {
-        Some(version) if version >= MIN_VERSION => Ok(path),
-        Some((major, minor)) => Err(Error::Launch(format!(
-            "{} is version {major}.{minor}, older than the {}.{} these programs need; \
-             install a newer one with: {} (or point ${ENV_VAR} at one)",
-            path.display(),
-            MIN_VERSION.0,
-            MIN_VERSION.1,
-            install_command()
-        ))),
-        None => Err(Error::Launch(format!(
-            "{} --version printed {:?}, not a nats-server version",
-            path.display(),
-            text.trim()
-        ))),
-    }
-}
-
-/// `(major, minor)` from `nats-server: v2.15.1`.
-fn parse_version(text: &str) -> Option<(u32, u32)> {
-    let start = text.find(" v")? + 2;
-    let mut parts = text[start..].split(['.', '-', '\n', ' ']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
 
 /// A `nats-server` this process started, listening on `127.0.0.1` only,
 /// with JetStream; stopped (and its directory removed) by [`stop`] or when
@@ -323,24 +214,5 @@ fn log_tail(log: &Path) -> String {
         "(nothing)".into()
     } else {
         tail
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_are_read_from_the_banner() {
-        assert_eq!(parse_version("nats-server: v2.15.1\n"), Some((2, 15)));
-        assert_eq!(parse_version("nats-server: v2.9.10"), Some((2, 9)));
-        assert_eq!(parse_version("something else"), None);
-        assert!((2, 9) < MIN_VERSION && (2, 15) >= MIN_VERSION);
-    }
-
-    #[test]
-    fn the_install_command_is_the_workspace_script() {
-        assert!(install_command().ends_with("scripts/install-nats.sh"));
-        assert!(workspace_dir().join("Cargo.toml").exists());
     }
 }
