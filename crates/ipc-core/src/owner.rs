@@ -64,13 +64,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
 use nix::fcntl::{AT_FDCWD, AtFlags, OFlag};
 use nix::sys::stat::{FileStat, Mode, SFlag, fchmod, fstat, lstat, stat};
 use nix::unistd::{ForkResult, Pid, geteuid, getpid};
 
+use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::name::PREFIX;
 use crate::os;
@@ -1302,15 +1303,14 @@ pub fn end_run() {
         return;
     };
     drop(lease);
-    let until = Instant::now() + TRACKER_GRACE;
-    while Instant::now() < until {
+    // Reaped once it has ended; left to init after the grace (it settles
+    // the run's objects all the same).
+    blocking::poll_until(Deadline::after(TRACKER_GRACE), blocking::MOMENT, || {
         match nix::sys::wait::waitpid(tracker, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
-            Ok(nix::sys::wait::WaitStatus::StillAlive) | Err(Errno::EINTR) => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            _ => return,
+            Ok(nix::sys::wait::WaitStatus::StillAlive) | Err(Errno::EINTR) => None,
+            _ => Some(()),
         }
-    }
+    });
 }
 
 #[cfg(test)]
