@@ -22,8 +22,9 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::{self, Deadline};
 use ipc_core::owner::PrivateDir;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -110,27 +111,31 @@ impl NatsServer {
 
     /// Waits for the ports file the server writes once it listens.
     fn wait_ready(&mut self, log: &Path) -> Result<u16> {
-        let started = Instant::now();
-        loop {
-            ipc_core::signal::check()?;
-            if let Some(port) = read_ports_file(self.dir.path()) {
-                return Ok(port);
-            }
-            let child = self.child.as_mut().expect("running");
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(Error::Launch(format!(
-                    "nats-server exited ({status}) before it was ready; its log ends with:\n{}",
-                    log_tail(log)
-                )));
-            }
-            if started.elapsed() > START_TIMEOUT {
-                return Err(Error::Launch(format!(
-                    "nats-server was not ready within {} s; its log ends with:\n{}",
-                    START_TIMEOUT.as_secs(),
-                    log_tail(log)
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let dir = self.dir.path().to_owned();
+        let child = self.child.as_mut().expect("running");
+        let ready = blocking::poll(
+            Deadline::after(START_TIMEOUT),
+            blocking::STEP_INTERVAL,
+            || {
+                if let Some(port) = read_ports_file(&dir) {
+                    return Ok(Some(port));
+                }
+                match child.try_wait() {
+                    Ok(Some(status)) => Err(Error::Launch(format!(
+                        "nats-server exited ({status}) before it was ready; its log ends with:\n{}",
+                        log_tail(log)
+                    ))),
+                    _ => Ok(None),
+                }
+            },
+        );
+        match ready {
+            Err(Error::Core(ipc_core::Error::Timeout)) => Err(Error::Launch(format!(
+                "nats-server was not ready within {} s; its log ends with:\n{}",
+                START_TIMEOUT.as_secs(),
+                log_tail(log)
+            ))),
+            other => other,
         }
     }
 
@@ -163,13 +168,13 @@ impl NatsServer {
             let pid = Pid::from_raw(child.id() as i32);
             if let Ok(None) = child.try_wait() {
                 let _ = kill(pid, Signal::SIGTERM);
-                let deadline = Instant::now() + STOP_TIMEOUT;
-                while let Ok(None) = child.try_wait() {
-                    if Instant::now() >= deadline {
-                        let _ = child.kill();
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
+                let ended = blocking::poll_until(
+                    Deadline::after(STOP_TIMEOUT),
+                    blocking::STEP_INTERVAL,
+                    || (!matches!(child.try_wait(), Ok(None))).then_some(()),
+                );
+                if ended.is_none() {
+                    let _ = child.kill();
                 }
             }
             let _ = child.wait();
