@@ -20,6 +20,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use ipc_testkit::sources::{code, crate_paths, cycle, rust_files, without_tests};
+
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -28,115 +30,9 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// `text` without comments and the contents of string and character
-/// literals (replaced by nothing), so that only code is left.
-fn code(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c == '/' && next == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            let mut depth = 0;
-            while i < chars.len() {
-                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    i += 2;
-                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        } else if c == 'r'
-            && (next == Some('"') || next == Some('#'))
-            && !ident(chars.get(i.wrapping_sub(1)))
-        {
-            // A raw string: r"…", r#"…"#.
-            let mut j = i + 1;
-            let mut hashes = 0;
-            while chars.get(j) == Some(&'#') {
-                hashes += 1;
-                j += 1;
-            }
-            if chars.get(j) == Some(&'"') {
-                j += 1;
-                loop {
-                    if j >= chars.len() {
-                        break;
-                    }
-                    if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
-                        j += 1 + hashes;
-                        break;
-                    }
-                    j += 1;
-                }
-                out.push_str("\"\"");
-                i = j;
-            } else {
-                out.push(c);
-                i += 1;
-            }
-        } else if c == '"' {
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                if chars[i] == '\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            i += 1;
-            out.push_str("\"\"");
-        } else if c == '\'' {
-            // A character literal ('x', '\n', '\''), not a lifetime ('a).
-            let end = if next == Some('\\') {
-                chars[i + 2..]
-                    .iter()
-                    .position(|&c| c == '\'')
-                    .map(|p| i + 2 + p)
-            } else if chars.get(i + 2) == Some(&'\'') {
-                Some(i + 2)
-            } else {
-                None
-            };
-            match end {
-                Some(end) => {
-                    out.push_str("' '");
-                    i = end + 1;
-                }
-                None => {
-                    out.push(c);
-                    i += 1;
-                }
-            }
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    out
-}
-
-fn ident(c: Option<&char>) -> bool {
-    c.is_some_and(|c| c.is_alphanumeric() || *c == '_')
-}
-
-/// The code of a file up to its `#[cfg(test)]` part.
+/// The code of a file, without its comments, literals and tests.
 fn architecture(text: &str) -> String {
-    let code = code(text);
-    match code.find("#[cfg(test)]") {
-        Some(at) => code[..at].to_owned(),
-        None => code,
-    }
+    without_tests(&code(text)).to_owned()
 }
 
 /// The layers table of the crate's docs: module → (layer number, layer
@@ -220,51 +116,8 @@ fn files(module: &str) -> Vec<PathBuf> {
     if file.is_file() {
         return vec![file];
     }
-    let mut found = Vec::new();
-    let mut dirs = vec![src().join(module)];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-    }
+    let found = rust_files(&src().join(module));
     assert!(!found.is_empty(), "no source for the module `{module}`");
-    found
-}
-
-/// The first segments of every `crate::` path in `code`: `crate::a::b`
-/// gives `a`, `crate::{a, b::c}` gives `a` and `b`.
-fn crate_paths(code: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let before = rest[..at].chars().next_back();
-        rest = &rest[at + "crate::".len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
-            continue; // `$crate::` in a macro, or a longer name
-        }
-        if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            for item in group[..end].split(',') {
-                let first = item.trim().split("::").next().unwrap_or("").trim();
-                if !first.is_empty() {
-                    found.insert(first.to_owned());
-                }
-            }
-        } else {
-            let first: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !first.is_empty() {
-                found.insert(first);
-            }
-        }
-    }
     found
 }
 
@@ -296,47 +149,6 @@ fn uses(
         graph.insert(module.clone(), used);
     }
     graph
-}
-
-/// A cycle of the graph, if it has one, as the modules along it.
-fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(
-        node: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        state: &mut BTreeMap<String, u8>,
-        path: &mut Vec<String>,
-    ) -> Option<Vec<String>> {
-        state.insert(node.to_owned(), 1);
-        path.push(node.to_owned());
-        for next in graph.get(node).into_iter().flatten() {
-            match state.get(next.as_str()).copied().unwrap_or(0) {
-                1 => {
-                    let start = path.iter().position(|n| n == next).unwrap_or(0);
-                    let mut found = path[start..].to_vec();
-                    found.push(next.clone());
-                    return Some(found);
-                }
-                0 => {
-                    if let Some(found) = visit(next, graph, state, path) {
-                        return Some(found);
-                    }
-                }
-                _ => {}
-            }
-        }
-        path.pop();
-        state.insert(node.to_owned(), 2);
-        None
-    }
-    let mut state = BTreeMap::new();
-    for node in graph.keys() {
-        if state.get(node.as_str()).copied().unwrap_or(0) == 0
-            && let Some(found) = visit(node, graph, &mut state, &mut Vec::new())
-        {
-            return Some(found);
-        }
-    }
-    None
 }
 
 #[test]
@@ -396,18 +208,11 @@ fn no_modules_use_each_other_in_a_circle() {
 }
 
 #[test]
-fn the_reader_sees_paths_and_skips_what_is_no_code() {
-    let text = "use crate::{error::Error, os};\n// crate::trace in a comment\nlet s = \"crate::shm\"; let c = '\"'; crate::bus::watch(); $crate::output::line();\n#[cfg(test)]\nmod tests { use crate::value; }";
-    let found = crate_paths(&architecture(text));
-    let found: Vec<&str> = found.iter().map(String::as_str).collect();
-    assert_eq!(found, ["bus", "error", "os"]);
+fn the_table_is_read_by_its_rows() {
     let layers = table(
-        "//! # Layers\n//! | layer | modules | what |\n//! | --- | --- | --- |\n//! | 2. up | [`a`](mod@a), `b` | x |\n//! | 1. down | [`c`] | y |\n//! # Next\n//! | 3. no | `d` | |",
+        "//! # Layers\n//! | layer | modules | what |\n//! | --- | --- | --- |\n\
+         //! | 2. up | [`a`](mod@a), `b` | x |\n//! | 1. down | [`c`] | y |\n//! # Next\n//! | 3. no | `d` | |",
     );
     assert_eq!(layers.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
-    assert_eq!(layers["a"].0, 2);
-    let mut graph = BTreeMap::new();
-    graph.insert("a".to_owned(), BTreeSet::from(["b".to_owned()]));
-    graph.insert("b".to_owned(), BTreeSet::from(["a".to_owned()]));
-    assert_eq!(cycle(&graph).unwrap(), ["a", "b", "a"]);
+    assert_eq!(layers["a"], (2, "up".to_owned()));
 }
