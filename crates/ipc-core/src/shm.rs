@@ -25,18 +25,17 @@
 //! volatile operations, which is what [`crate::Value`] and [`crate::Array`]
 //! do.
 
-use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::mman::{shm_open, shm_unlink};
-use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
-use nix::unistd::ftruncate;
 use std::num::NonZeroUsize;
 use std::os::fd::OwnedFd;
+
+use nix::errno::Errno;
+use nix::sys::stat::FileStat;
+use nix::unistd::ftruncate;
 
 use crate::error::{Error, Result};
 use crate::mapping::Mapping;
 use crate::name::IpcName;
-use crate::owner::{Kind, Owner};
+use crate::owner::{Origin, Owner, SegmentObject};
 
 /// A region of memory shared between processes.
 ///
@@ -88,8 +87,9 @@ impl SharedMemory {
     /// or `mmap`. After an error nothing is left behind.
     pub fn create(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let (mapping, owner) =
-            Owner::create(Kind::SharedMemory, name.as_str(), || make(name, len, size))?;
+        let (mapping, owner) = Owner::create::<SegmentObject, _>(name, &(), |fd, _| {
+            size_and_map(fd, name, len, size)
+        })?;
         Ok(SharedMemory::named(mapping, name, owner))
     }
 
@@ -106,8 +106,8 @@ impl SharedMemory {
     /// (touching them would raise SIGBUS).
     pub fn open(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let (mapping, st) = attach(name, len, size)?;
-        let owner = Owner::open(Kind::SharedMemory, name.as_str(), &st)?;
+        let (fd, st, owner) = Owner::open::<SegmentObject>(name)?;
+        let mapping = check_and_map(fd, &st, name, len, size)?;
         Ok(SharedMemory::named(mapping, name, owner))
     }
 
@@ -119,12 +119,11 @@ impl SharedMemory {
     /// As [`SharedMemory::create`] and [`SharedMemory::open`].
     pub fn create_or_open(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let (mapping, owner) = Owner::create_or_open(
-            Kind::SharedMemory,
-            name.as_str(),
-            || make(name, len, size),
-            || attach(name, len, size),
-        )?;
+        let (mapping, owner) =
+            Owner::create_or_open::<SegmentObject, _>(name, &(), |fd, st, origin| match origin {
+                Origin::Created => size_and_map(fd, name, len, size),
+                Origin::Opened => check_and_map(fd, st, name, len, size),
+            })?;
         Ok(SharedMemory::named(mapping, name, owner))
     }
 
@@ -217,41 +216,31 @@ impl Drop for SharedMemory {
     }
 }
 
-/// Makes the segment `name` (the `make` of [`Owner::create`]): after an
-/// error nothing is left.
-fn make(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(Mapping, FileStat)> {
+/// Sizes the new segment `fd` to `len` bytes and reserves them
+/// (`posix_fallocate(3)`, so that a full `/dev/shm` is an error now rather
+/// than a SIGBUS later), then maps them: what [`Owner::create`] finishes a
+/// segment with (it removes the segment again if this fails).
+fn size_and_map(fd: OwnedFd, name: &IpcName, len: usize, size: NonZeroUsize) -> Result<Mapping> {
     let path = name.path();
-    let mode = Mode::S_IRUSR | Mode::S_IWUSR;
-    let fd = shm_open(
-        path.as_str(),
-        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
-        mode,
-    )
-    .map_err(|errno| Error::sys("shm_open", &path, errno))?;
-    let made = (|| {
-        fchmod(&fd, mode).map_err(|errno| Error::sys("fchmod", &path, errno))?;
-        let off = len as libc::off_t;
-        ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
-        match nix::fcntl::posix_fallocate(&fd, 0, off) {
-            Ok(()) | Err(Errno::EOPNOTSUPP) => {}
-            Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
-        }
-        let st = fstat(&fd).map_err(|errno| Error::sys("fstat", &path, errno))?;
-        Ok((Mapping::of_file(&fd, size, &path)?, st))
-    })();
-    if made.is_err() {
-        let _ = shm_unlink(path.as_str());
+    let off = len as libc::off_t;
+    ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
+    match nix::fcntl::posix_fallocate(&fd, 0, off) {
+        Ok(()) | Err(Errno::EOPNOTSUPP) => {}
+        Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
     }
-    made
+    Mapping::of_file(&fd, size, &path)
 }
 
-/// Opens and maps the existing segment `name`, checking its size.
-fn attach(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(Mapping, FileStat)> {
+/// Maps the first `len` bytes of the existing segment `fd` of `st`,
+/// refusing one too small (touching a page past its end raises SIGBUS).
+fn check_and_map(
+    fd: OwnedFd,
+    st: &FileStat,
+    name: &IpcName,
+    len: usize,
+    size: NonZeroUsize,
+) -> Result<Mapping> {
     let path = name.path();
-    let fd: OwnedFd = shm_open(path.as_str(), OFlag::O_RDWR, Mode::empty())
-        .map_err(|errno| Error::sys("shm_open", &path, errno))?;
-    let st = fstat(&fd).map_err(|errno| Error::sys("fstat", &path, errno))?;
-    crate::owner::check_trusted(Kind::SharedMemory, name.as_str(), &st)?;
     let actual = st.st_size as usize;
     if actual < len {
         return Err(Error::TooSmall {
@@ -260,7 +249,7 @@ fn attach(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(Mapping, Fi
             actual,
         });
     }
-    Ok((Mapping::of_file(&fd, size, &path)?, st))
+    Mapping::of_file(&fd, size, &path)
 }
 
 fn nonzero(len: usize) -> Result<NonZeroUsize> {
