@@ -121,3 +121,21 @@ impl Failure for Error {
         Error::exit_code(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(outcome: Result<(), Error>) -> ExitCode {
+        run_with("test", Signals::Default, &Common::default(), || outcome)
+    }
+
+    #[test]
+    fn outcomes_become_the_exit_codes_of_the_table() {
+        assert_eq!(ended(Ok(())), ExitCode::SUCCESS);
+        assert_eq!(ended(Err(Error::OutputClosed)), ExitCode::SUCCESS);
+        assert_eq!(ended(Err(Error::Timeout)), ExitCode::from(1));
+        let bad = Error::InvalidArgument("no such option".into());
+        assert_eq!(ended(Err(bad)), ExitCode::from(2));
+    }
+}

@@ -103,10 +103,13 @@ pub mod trace;
 pub mod value;
 
 pub use array::{Array, ArrayGuard, RawArray};
+pub use blocking::Deadline;
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
+pub use message::Message;
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
+pub use owner::Owner;
 pub use pipe::Connection;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, OnFailure, Process, join_all, join_all_ok, join_all_with};
