@@ -8,7 +8,7 @@ use nix::sys::stat::FileStat;
 use nix::unistd::{Pid, getpid};
 
 use super::lease::{Record, audit, now_ns};
-use super::object::{Identity, Kind, Object, ObjectName, check_trusted};
+use super::object::{Identity, Kind, Named, Object, ObjectName, check_trusted};
 use super::run::{Run, note, released};
 use super::sweep::sweep;
 use crate::error::{Error, Result};
@@ -53,14 +53,14 @@ impl Owner {
     /// its run (lease, tracker), after sweeping the dead runs of the user.
     ///
     /// # Errors
-    /// The error of [`Object::object_name`], [`Object::create`] (`File
+    /// The error of [`Named::object_name`], [`Object::create`] (`File
     /// exists` for a taken name), [`Object::settle`] or `finish`.
     pub fn create<K: Object, T>(
         name: &K::Name,
         spec: &K::Spec,
         finish: impl FnOnce(K::Handle, &FileStat) -> Result<T>,
     ) -> Result<(T, Owner)> {
-        let object = K::object_name(name)?;
+        let object = name.object_name()?;
         let kind = K::KIND;
         debug_assert!(!object.lease_text().contains('\n'));
         if !Run::exists() {
@@ -127,7 +127,7 @@ impl Owner {
     /// another user or a mode that lets others in.
     pub fn open<K: Object>(name: &K::Name) -> Result<(K::Handle, FileStat, Owner)> {
         let (handle, st) = K::open(name)?;
-        let object = K::object_name(name)?;
+        let object = name.object_name()?;
         check_trusted(K::KIND, &object, &st)?;
         let owner = Owner {
             kind: K::KIND,

@@ -77,7 +77,7 @@ mod sweep;
 pub use guard::{Origin, Owner};
 pub use lease::{AUDIT_VAR, LEASE_DIR, LEASE_PREFIX, Swept};
 pub use object::{
-    DirectoryObject, FifoObject, Identity, Kind, MODE, MQUEUE_DIR, MqDescriptor, Object,
+    DirectoryObject, FifoObject, Identity, Kind, MODE, MQUEUE_DIR, MqDescriptor, Named, Object,
     ObjectName, QueueObject, QueueSize, SHM_DIR, SegmentObject, check_trusted,
 };
 pub use run::{TRACKER_NAME, end_run};

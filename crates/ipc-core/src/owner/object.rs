@@ -294,6 +294,30 @@ pub fn check_trusted(kind: Kind, name: &ObjectName, st: &FileStat) -> Result<()>
     Ok(())
 }
 
+/// A name an object is made under, and how its owner and the run's lease
+/// keep it.
+pub trait Named {
+    /// The name as the owner and the lease keep it: an [`IpcName`] as it
+    /// is, a path made absolute (without resolving links).
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `getcwd`, [`Error::InvalidName`] for a path
+    /// that is not UTF-8.
+    fn object_name(&self) -> Result<ObjectName>;
+}
+
+impl Named for IpcName {
+    fn object_name(&self) -> Result<ObjectName> {
+        Ok(ObjectName::from(self))
+    }
+}
+
+impl Named for Path {
+    fn object_name(&self) -> Result<ObjectName> {
+        absolute(self).map(ObjectName::Path)
+    }
+}
+
 /// One kind of named object, and the calls that give it its life under a
 /// name: implemented once per kind ([`SegmentObject`], [`FifoObject`],
 /// [`QueueObject`], [`DirectoryObject`]), called by
@@ -304,20 +328,12 @@ pub trait Object {
     const KIND: Kind;
     /// The name the mechanism knows it by: an [`IpcName`], or the path as
     /// given.
-    type Name: ?Sized;
+    type Name: ?Sized + Named;
     /// What making one needs besides its name (a queue's size).
     type Spec: ?Sized;
     /// What making or opening one gives the mechanism: an open
     /// descriptor, or nothing.
     type Handle;
-
-    /// The name as the owner and the lease keep it (a path made
-    /// absolute, without resolving links).
-    ///
-    /// # Errors
-    /// [`Error::Sys`] naming `getcwd`, [`Error::InvalidName`] for a path
-    /// that is not UTF-8.
-    fn object_name(name: &Self::Name) -> Result<ObjectName>;
 
     /// Makes the object `name`, refusing a taken name (`EEXIST`, and
     /// nothing is made then). After it, the name exists.
@@ -365,10 +381,6 @@ impl Object for SegmentObject {
     type Name = IpcName;
     type Spec = ();
     type Handle = OwnedFd;
-
-    fn object_name(name: &IpcName) -> Result<ObjectName> {
-        Ok(ObjectName::from(name))
-    }
 
     fn create(name: &IpcName, (): &()) -> Result<OwnedFd> {
         let path = name.path();
@@ -456,10 +468,6 @@ impl Object for QueueObject {
     type Spec = QueueSize;
     type Handle = MqDescriptor;
 
-    fn object_name(name: &IpcName) -> Result<ObjectName> {
-        Ok(ObjectName::from(name))
-    }
-
     fn create(name: &IpcName, size: &QueueSize) -> Result<MqDescriptor> {
         let path = name.path();
         let attr = MqAttr::new(
@@ -544,10 +552,6 @@ impl Object for FifoObject {
     type Spec = ();
     type Handle = ();
 
-    fn object_name(path: &Path) -> Result<ObjectName> {
-        absolute(path).map(ObjectName::Path)
-    }
-
     fn create(path: &Path, (): &()) -> Result<()> {
         nix::unistd::mkfifo(path, Mode::from_bits_truncate(MODE))
             .map_err(|errno| sys("mkfifo", path, errno))
@@ -595,10 +599,6 @@ impl Object for DirectoryObject {
     type Name = Path;
     type Spec = ();
     type Handle = ();
-
-    fn object_name(path: &Path) -> Result<ObjectName> {
-        absolute(path).map(ObjectName::Path)
-    }
 
     fn create(path: &Path, (): &()) -> Result<()> {
         nix::unistd::mkdir(path, Mode::S_IRWXU).map_err(|errno| sys("mkdir", path, errno))
