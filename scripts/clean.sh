@@ -11,7 +11,7 @@
 #   scripts/clean.sh demo       only unlisted objects whose paths contain "demo"
 #   scripts/clean.sh --help     the whole story
 #
-# It runs the ipc-lab-clean program of ipc-core (built when missing), or
+# It runs the ipc-lab-clean program of ipc-cli (built when missing), or
 # the one named by $IPC_LAB_CLEAN. Message queues are seen through their
 # file system; as root the script mounts it on /dev/mqueue if needed.
 set -euo pipefail
@@ -28,6 +28,6 @@ if [ -z "$bin" ]; then
   target=$(cargo metadata --format-version 1 --no-deps |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
   bin="$target/debug/ipc-lab-clean"
-  cargo build --quiet -p ipc-core --bin ipc-lab-clean
+  cargo build --quiet -p ipc-cli --bin ipc-lab-clean
 fi
 exec "$bin" "$@"

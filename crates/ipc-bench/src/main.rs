@@ -23,12 +23,12 @@ struct Args {
     #[command(flatten)]
     options: ipc_bench::Options,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    ipc_core::cli::run("ipc-bench", &args.common, || {
+    ipc_cli::run("ipc-bench", &args.common, || {
         ipc_bench::run(&args.options, args.common.fast)
     })
 }

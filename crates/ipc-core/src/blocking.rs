@@ -11,7 +11,8 @@
 //! | after SIGINT or SIGTERM ([`crate::signal::install`]), a call that has to wait returns [`Error::Interrupted`] within [`POLL_INTERVAL`] | [`call`], [`wait`] |
 //! | a call that can finish without waiting finishes, even after the signal | [`wait`] |
 //! | every bounded wait has a [`Deadline`] that never overflows, however large the timeout | [`Deadline`] |
-//! | one polling interval for everything that sleeps in slices | [`POLL_INTERVAL`] |
+//! | one polling interval for everything that sleeps in slices; the few others named here, each with its reason | [`POLL_INTERVAL`]; [`RETRY_INTERVAL`], [`JOIN_INTERVAL`], [`WATCH_INTERVAL`], [`STEP_INTERVAL`], [`KILL_INTERVAL`], [`MOMENT`], [`LONG_POLL`] |
+//! | a look at something no wake-up announces, again and again until it holds or a deadline passes, with or without the signal flag | [`poll`], [`poll_until`] |
 //! | one short spin before a sleep, where the other side is likely running now | [`spin`], [`SPIN`] |
 //! | one mapping of `errno` to typed errors: `EPIPE` → [`Error::Disconnected`], `ETIMEDOUT` → [`Error::Timeout`], `EAGAIN` → [`Error::WouldBlock`] | [`error_for`] |
 //!
@@ -29,6 +30,11 @@
 //! assert!(matches!(outcome, Err(Error::Timeout)));
 //! assert!(deadline.has_passed());
 //! ```
+//!
+//! Nothing outside this module adds a timeout to the clock
+//! (`Instant::now() + timeout` panics for a large one): a wait that ends
+//! makes a [`Deadline`], and a loop that looks again sleeps one of the
+//! intervals below (a test of the workspace scans the sources for it).
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -46,6 +52,55 @@ use crate::signal;
 /// during the sleep ends it at once), and how long a wake-up lost with a
 /// process killed at the wrong moment can cost.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long a caller pauses before it asks again a party that refused for
+/// now and will accept soon: a NATS cluster electing the leader of a
+/// stream or a bucket, a node that has not yet heard of one. Such an
+/// election takes a second or two; asking 20 times a second finds its end
+/// soon enough without flooding a busy server.
+pub const RETRY_INTERVAL: Duration = Duration::from_millis(50);
+
+/// How often [`crate::process::join_all_with`] looks at the children other
+/// than the one it waits for (whose end wakes it at once), and calls its
+/// caller back: a child's failure stops its siblings within it, and a
+/// parent that lets a peer of a dead child go on
+/// ([`crate::Fifo::release_waiters`]) does so within it. It is also the
+/// time within which two children reaped in one look count as ending
+/// together.
+pub const JOIN_INTERVAL: Duration = Duration::from_millis(20);
+
+/// How often a supervisor looks at the processes it bounds (a grader's
+/// run: its time limit, its number of processes): often enough that a
+/// fork bomb is stopped within tens of processes, seldom enough that the
+/// reads of `/proc` it takes cost the run little.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// How often a program waiting for another program's step that nothing
+/// announces looks again: a `std::process::Child` that ends (it has no
+/// descriptor to wait on), a file the other writes once ready (a
+/// `nats-server`'s ports file), its state in `/proc`. The caller waits for
+/// exactly that step, at the start or the end of a run, so a short
+/// interval saves time at every run and costs a few wake-ups.
+pub const STEP_INTERVAL: Duration = Duration::from_millis(5);
+
+/// How long a killer pauses between two rounds of killing what is left of
+/// a run (a fork bomb among it): short, so that the bomb loses the race,
+/// and long enough for the kernel to deliver the signals of one round
+/// before the next list of processes is read.
+pub const KILL_INTERVAL: Duration = Duration::from_millis(2);
+
+/// How often a process looks again for what happens within a moment: a
+/// run's tracker ending once the run's lease is closed, a creator sizing
+/// the segment it has just made. Every program's end waits for the first,
+/// so the look is as quick as a sleep can be.
+pub const MOMENT: Duration = Duration::from_millis(1);
+
+/// The longest a request that another party holds open until it has
+/// something (a NATS pull from a stream) is held: renewed this often, so
+/// that a party that went away is noticed and the caller's own deadline
+/// kept. (Signals do not wait for it: the caller's wait is cut in
+/// [`POLL_INTERVAL`] slices meanwhile.)
+pub const LONG_POLL: Duration = Duration::from_secs(2);
 
 /// How long [`spin`] looks at a condition before its caller sleeps.
 ///
@@ -177,8 +232,20 @@ impl Deadline {
     /// How long the next sleep of a blocked call may last: the time left,
     /// at most [`POLL_INTERVAL`] (zero once passed).
     pub fn slice(self) -> Duration {
-        self.remaining()
-            .map_or(POLL_INTERVAL, |left| left.min(POLL_INTERVAL))
+        self.pause(POLL_INTERVAL)
+    }
+
+    /// How long the next pause of a loop that looks every `interval` may
+    /// last: `interval`, or the time left if that is shorter (zero once
+    /// passed).
+    pub fn pause(self, interval: Duration) -> Duration {
+        self.remaining().map_or(interval, |left| left.min(interval))
+    }
+
+    /// The time left, or `forever` for [`Deadline::NEVER`]: the timeout to
+    /// hand to a call that takes one (`recv_timeout`, a NATS request).
+    pub fn left_or(self, forever: Duration) -> Duration {
+        self.remaining().unwrap_or(forever)
     }
 }
 
@@ -282,6 +349,84 @@ pub fn wait<T>(
         if let Some(value) = attempt(deadline.slice())? {
             return Ok(value);
         }
+    }
+}
+
+/// Looks at `ready` until it gives a value, then again every `interval`
+/// (the last pause ends at the deadline), and gives up with
+/// [`Error::Timeout`] once `deadline` has passed; [`Error::Interrupted`]
+/// after SIGINT or SIGTERM. For something no wake-up announces: another
+/// program's step ([`STEP_INTERVAL`]), a file it writes. A value that is
+/// there wins over the signal and the deadline; an error of `ready` ends
+/// the wait as it is. `interval` is at most [`POLL_INTERVAL`] in effect,
+/// the promise for noticing a signal.
+///
+/// # Errors
+/// `E::from(Error::Interrupted)`, `E::from(Error::Timeout)`, or the error
+/// of `ready`.
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_core::blocking::{self, Deadline, STEP_INTERVAL};
+/// use ipc_core::Error;
+///
+/// let mut looks = 0;
+/// let third = blocking::poll(Deadline::after(Duration::from_secs(5)), STEP_INTERVAL, || {
+///     looks += 1;
+///     Ok::<_, Error>((looks == 3).then_some(looks))
+/// });
+/// assert_eq!(third.unwrap(), 3);
+/// let never: Result<(), Error> =
+///     blocking::poll(Deadline::after(Duration::from_millis(20)), STEP_INTERVAL, || Ok(None));
+/// assert!(matches!(never, Err(Error::Timeout)));
+/// ```
+pub fn poll<T, E: From<Error>>(
+    deadline: Deadline,
+    interval: Duration,
+    mut ready: impl FnMut() -> std::result::Result<Option<T>, E>,
+) -> std::result::Result<T, E> {
+    let interval = interval.min(POLL_INTERVAL);
+    loop {
+        if let Some(value) = ready()? {
+            return Ok(value);
+        }
+        signal::check()?;
+        if deadline.has_passed() {
+            return Err(Error::Timeout.into());
+        }
+        std::thread::sleep(deadline.pause(interval));
+    }
+}
+
+/// As [`poll`], without the signal flag: `None` once `deadline` has
+/// passed. For a watcher that must see its wait through whatever Ctrl-C
+/// says (the end of a run waiting for its tracker, a test, a supervisor
+/// that ends what it watches in order).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use ipc_core::blocking::{self, Deadline, STEP_INTERVAL};
+///
+/// let start = Instant::now();
+/// let later = blocking::poll_until(Deadline::NEVER, STEP_INTERVAL, || {
+///     (start.elapsed() >= Duration::from_millis(10)).then_some("later")
+/// });
+/// assert_eq!(later, Some("later"));
+/// assert_eq!(blocking::poll_until(Deadline::after(Duration::ZERO), STEP_INTERVAL, || None::<()>), None);
+/// ```
+pub fn poll_until<T>(
+    deadline: Deadline,
+    interval: Duration,
+    mut ready: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    loop {
+        if let Some(value) = ready() {
+            return Some(value);
+        }
+        if deadline.has_passed() {
+            return None;
+        }
+        std::thread::sleep(deadline.pause(interval));
     }
 }
 
@@ -399,6 +544,35 @@ mod tests {
         let start = Instant::now();
         sleep(Duration::from_millis(15)).unwrap();
         assert!(start.elapsed() >= Duration::from_millis(15));
+    }
+
+    #[test]
+    fn polls_end_at_their_deadline_and_pause_no_longer_than_it() {
+        let start = Instant::now();
+        let got: Option<()> =
+            poll_until(Deadline::after(Duration::from_millis(15)), MOMENT, || None);
+        assert_eq!(got, None);
+        assert!(start.elapsed() >= Duration::from_millis(15));
+        assert!(Deadline::NEVER.pause(STEP_INTERVAL) == STEP_INTERVAL);
+        let near = Deadline::after(Duration::from_millis(2));
+        assert!(near.pause(POLL_INTERVAL) <= Duration::from_millis(2));
+        assert_eq!(Deadline::NEVER.left_or(Duration::MAX), Duration::MAX);
+        let errors: Result<()> = poll(Deadline::NEVER, MOMENT, || Err(Error::Disconnected));
+        assert!(matches!(errors, Err(Error::Disconnected)));
+    }
+
+    #[test]
+    fn the_named_intervals_stay_below_the_one_that_notices_signals() {
+        for interval in [
+            RETRY_INTERVAL,
+            JOIN_INTERVAL,
+            WATCH_INTERVAL,
+            STEP_INTERVAL,
+            KILL_INTERVAL,
+            MOMENT,
+        ] {
+            assert!(interval < POLL_INTERVAL, "{interval:?}");
+        }
     }
 
     #[test]

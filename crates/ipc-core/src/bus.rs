@@ -59,7 +59,7 @@ static LABEL_LEN: AtomicUsize = AtomicUsize::new(0);
 static INSTALL: Once = Once::new();
 
 /// Names the process in the message (`exp4-counter`, `process_2`): the
-/// program's name in `cli::run`, the child's name in a forked child.
+/// program's name in its runner (`ipc_cli::run`), the child's name in a forked child.
 pub(crate) fn set_label(label: &str) {
     let bytes = &label.as_bytes()[..label.len().min(LABEL_MAX)];
     for (cell, &byte) in LABEL.iter().zip(bytes) {

@@ -57,17 +57,17 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{AT_FDCWD, OFlag};
-use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, fchmodat, fstat, lstat};
+use nix::fcntl::OFlag;
+use nix::sys::stat::{Mode, SFlag, fstat, lstat};
 
 use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::owner::{Identity, Kind, Owner, check_trusted};
+use crate::owner::{FifoObject, Identity, Kind, ObjectName, Owner, check_trusted};
 use crate::trace;
 
 /// The mode every FIFO is created with: read and write for its owner only.
-pub const MODE: u32 = 0o600;
+pub const MODE: u32 = crate::owner::MODE;
 
 /// The longest path accepted, in bytes (`PATH_MAX` less its NUL).
 pub const MAX_PATH: usize = 4095;
@@ -91,7 +91,7 @@ pub fn default_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from)
         && dir.is_absolute()
         && let Ok(st) = lstat(&dir)
-        && kind(&st) == SFlag::S_IFDIR
+        && SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR
         && st.st_uid == nix::unistd::geteuid().as_raw()
     {
         return dir;
@@ -210,8 +210,7 @@ impl Fifo {
     pub fn create(path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
         validate_path(path)?;
-        let name = absolute(path)?;
-        let ((), owner) = Owner::create(Kind::Fifo, &name, || make(path))?;
+        let ((), owner) = Owner::create::<FifoObject, _>(path, &(), |(), _| Ok(()))?;
         Ok(Fifo {
             path: path.to_owned(),
             owner,
@@ -233,8 +232,7 @@ impl Fifo {
     pub fn open(path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
         validate_path(path)?;
-        let ((), st) = examine(path)?;
-        let owner = Owner::open(Kind::Fifo, &absolute(path)?, &st)?;
+        let ((), _, owner) = Owner::open::<FifoObject>(path)?;
         Ok(Fifo {
             path: path.to_owned(),
             owner,
@@ -252,12 +250,7 @@ impl Fifo {
     pub fn create_or_open(path: impl AsRef<Path>) -> Result<Fifo> {
         let path = path.as_ref();
         validate_path(path)?;
-        let ((), owner) = Owner::create_or_open(
-            Kind::Fifo,
-            &absolute(path)?,
-            || make(path),
-            || examine(path),
-        )?;
+        let ((), owner) = Owner::create_or_open::<FifoObject, _>(path, &(), |(), _, _| Ok(()))?;
         Ok(Fifo {
             path: path.to_owned(),
             owner,
@@ -329,55 +322,6 @@ impl Fifo {
     pub fn remove(&mut self) -> Result<()> {
         self.owner.remove()
     }
-}
-
-/// Makes the FIFO `path` (the `make` of [`Owner::create`]).
-fn make(path: &Path) -> Result<((), FileStat)> {
-    let mode = Mode::from_bits_truncate(MODE);
-    nix::unistd::mkfifo(path, mode).map_err(|errno| sys("mkfifo", path, errno))?;
-    let made = (|| {
-        fchmodat(AT_FDCWD, path, mode, FchmodatFlags::NoFollowSymlink)
-            .map_err(|errno| sys("fchmodat", path, errno))?;
-        let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
-        if kind(&st) != SFlag::S_IFIFO || st.st_mode & 0o7777 != MODE {
-            return Err(Error::InvalidArgument(format!(
-                "{}: not a FIFO of mode 0600 right after mkfifo (replaced?)",
-                path.display()
-            )));
-        }
-        Ok(((), st))
-    })();
-    if made.is_err() {
-        let _ = nix::unistd::unlink(path);
-    }
-    made
-}
-
-/// Looks at the existing `path` without following a link: it must be a
-/// FIFO (the `open` of [`Owner::create_or_open`]; [`Owner::open`] then
-/// checks whose it is).
-fn examine(path: &Path) -> Result<((), FileStat)> {
-    let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
-    ensure_fifo(&st, path)?;
-    Ok(((), st))
-}
-
-/// `path` made absolute (without resolving links), as a lease records it.
-fn absolute(path: &Path) -> Result<String> {
-    let absolute = std::path::absolute(path).map_err(|e| {
-        Error::sys(
-            "getcwd",
-            path.display().to_string(),
-            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-    })?;
-    absolute
-        .into_os_string()
-        .into_string()
-        .map_err(|_| Error::InvalidName {
-            name: path.to_string_lossy().into_owned(),
-            reason: "the path is not valid UTF-8",
-        })
 }
 
 /// The reading end of a FIFO, with a buffer for [`FifoReader::read_line`].
@@ -611,36 +555,6 @@ fn sys(call: &'static str, path: &Path, errno: Errno) -> Error {
     Error::sys(call, path.display().to_string(), errno)
 }
 
-fn kind(st: &FileStat) -> SFlag {
-    SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits())
-}
-
-/// What kind of file `st` describes, for messages.
-fn kind_name(st: &FileStat) -> &'static str {
-    match kind(st) {
-        SFlag::S_IFREG => "a regular file",
-        SFlag::S_IFDIR => "a directory",
-        SFlag::S_IFLNK => "a symbolic link (not followed)",
-        SFlag::S_IFCHR => "a character device",
-        SFlag::S_IFBLK => "a block device",
-        SFlag::S_IFSOCK => "a socket",
-        SFlag::S_IFIFO => "a FIFO",
-        _ => "not a FIFO",
-    }
-}
-
-fn ensure_fifo(st: &FileStat, path: &Path) -> Result<()> {
-    if kind(st) == SFlag::S_IFIFO {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument(format!(
-            "{} is {}, not a FIFO",
-            path.display(),
-            kind_name(st)
-        )))
-    }
-}
-
 /// Opens `path`, which must be a FIFO, for reading or writing.
 fn open_fifo(path: &Path, access: OFlag) -> Result<OwnedFd> {
     validate_path(path)?;
@@ -649,8 +563,8 @@ fn open_fifo(path: &Path, access: OFlag) -> Result<OwnedFd> {
     // blocks until its owner's process comes); the fstat below checks that
     // what was opened is that very file.
     let st = lstat(path).map_err(|errno| sys("lstat", path, errno))?;
-    ensure_fifo(&st, path)?;
-    check_trusted(Kind::Fifo, &path.display().to_string(), &st)?;
+    FifoObject::ensure(&st, path)?;
+    check_trusted(Kind::Fifo, &ObjectName::Path(path.to_owned()), &st)?;
     let flags = access | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let fd = retry(
         || nix::fcntl::open(path, flags, Mode::empty()),
@@ -665,7 +579,7 @@ fn open_fifo(path: &Path, access: OFlag) -> Result<OwnedFd> {
         _ => error,
     })?;
     let opened = fstat(&fd).map_err(|errno| sys("fstat", path, errno))?;
-    ensure_fifo(&opened, path)?;
+    FifoObject::ensure(&opened, path)?;
     if Identity::of(&opened) != Identity::of(&st) {
         return Err(Error::InvalidArgument(format!(
             "{} was replaced while it was being opened",

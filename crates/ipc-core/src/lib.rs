@@ -6,20 +6,23 @@
 //! | module | what | Python twin |
 //! | --- | --- | --- |
 //! | [`process`] | fork a child that runs a closure; join, terminate | `Process` |
+//! | [`command`] | programs started with `std::process::Command` that die with their parent | `subprocess` |
 //! | [`shm`] | anonymous and named (`shm_open(3)`) shared memory | `shared_memory.SharedMemory` |
 //! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | process-shared locks, semaphores, events, conditions, barriers | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
-//! | [`owner`] | who removes a named object; crash clean-up (a tracker, the next program's sweep) | `resource_tracker` |
+//! | [`owner`] | who creates and removes a named object; crash clean-up (a tracker, the next program's sweep) | `resource_tracker` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
-//! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every blocking call goes through | `KeyboardInterrupt` |
+//! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every wait, deadline and poll goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
-//! | [`trace`] | a shared-memory event log of a run, written as a Chrome trace or an SVG sequence diagram | |
-//! | [`logging`], [`cli`], [`output`] | seed-style log lines; what every `main` shares; printing without panicking | `logging.basicConfig`, `print` |
+//! | [`trace`] | the run's recorder: a shared-memory event log every process appends to (`ipc-trace` draws and merges it) | |
 //! | [`error`] | one error type that names the failed call and object | exceptions |
+//!
+//! What programs share (the common flags, the runner, logging, `say!`)
+//! is `ipc-cli`'s; the timeline's pictures are `ipc-trace`'s.
 //!
 //! ```
 //! use ipc_core::{Array, Process, Value};
@@ -42,16 +45,20 @@
 //!
 //! # Layers
 //!
-//! Read bottom up; a module uses only the rows below its own, never a row
-//! above (a mechanism knows nothing of the command line):
+//! Read bottom up; a module uses only its own row and the rows below,
+//! never a row above (a mechanism knows nothing of the processes that use
+//! it, the recorder nothing of the mechanisms that write to it). Every
+//! module is in the table, and a test (`tests/layers.rs`) reads each
+//! one's `crate::` paths and fails on an arrow up the table, or on a
+//! cycle between modules.
 //!
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
-//! | 6. programs | [`cli`], [`logging`], [`output`] | flags every experiment shares, exit codes, seed-style log lines, [`say!`] |
-//! | 5. processes and data | [`process`], [`value`], [`array`](mod@array), [`queue`], [`trace`] | `Process`, `Value`, `Array`, `Queue`, the run's timeline |
-//! | 4. mechanisms | [`shm`], [`sync`], [`pipe`], [`fifo`], [`mqueue`], [`message`] | one module per kernel mechanism |
-//! | 3. ownership | [`owner`], [`name`] | who creates and removes a named object, crash clean-up, trust checks |
-//! | 2. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, one polling interval, `--fast` |
+//! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue` |
+//! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
+//! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
+//! | 3. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, polls and their intervals, `--fast` |
+//! | 2. the process and its timeline | `os`, `mapping`, [`trace`] | facts about the calling process, anonymous shared pages, the recorder every layer above writes to |
 //! | 1. errors | [`error`] | one `Error` naming the failed call and object; a leaf |
 //!
 //! `unsafe` code lives only in this crate, each block with the invariant it
@@ -63,18 +70,17 @@ pub mod array;
 pub mod blocking;
 #[allow(unsafe_code)]
 mod bus;
-pub mod cli;
 #[allow(unsafe_code)]
 pub mod command;
 pub mod error;
 pub mod fifo;
-pub mod logging;
+#[allow(unsafe_code)]
+mod mapping;
 pub mod message;
 #[allow(unsafe_code)]
 pub mod mqueue;
 pub mod name;
 mod os;
-pub mod output;
 #[allow(unsafe_code)]
 pub mod owner;
 pub mod pace;
@@ -97,10 +103,13 @@ pub mod trace;
 pub mod value;
 
 pub use array::{Array, ArrayGuard, RawArray};
+pub use blocking::Deadline;
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
+pub use message::Message;
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
+pub use owner::Owner;
 pub use pipe::Connection;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, OnFailure, Process, join_all, join_all_ok, join_all_with};

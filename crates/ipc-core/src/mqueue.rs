@@ -65,17 +65,14 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::mqueue::{
-    MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_getattr, mq_open, mq_receive, mq_send,
-    mq_timedreceive, mq_unlink,
-};
-use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
+use nix::mqueue::{MQ_OFlag, mq_getattr, mq_open, mq_receive, mq_send, mq_timedreceive};
+use nix::sys::stat::Mode;
 use nix::sys::time::TimeSpec;
 
 use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::owner::{Kind, Owner};
+use crate::owner::{MqDescriptor, Owner, QueueObject, QueueSize};
 use crate::trace;
 
 /// Where the system's largest queue capacity is set (`mq_overview(7)`).
@@ -89,7 +86,7 @@ pub const MSGSIZE_MAX_FILE: &str = "/proc/sys/fs/mqueue/msgsize_max";
 pub const MAX_PRIORITY: u32 = 32767;
 
 /// The mode every queue is created with: read and write for its owner only.
-pub const MODE: u32 = 0o600;
+pub const MODE: u32 = crate::owner::MODE;
 
 /// The system's limits on a queue created by an unprivileged process, read
 /// from `/proc/sys/fs/mqueue`.
@@ -195,25 +192,13 @@ impl fmt::Display for Attributes {
 /// was called (see the [module](self) for the ownership rule).
 #[derive(Debug)]
 pub struct MessageQueue {
-    mqd: Descriptor,
+    mqd: MqDescriptor,
     name: IpcName,
     msgsize: usize,
     /// The queue's id in the `--trace` timeline (the same in every process).
     channel: u64,
     /// Who removes the queue.
     owner: Owner,
-}
-
-/// A queue descriptor, closed when dropped.
-#[derive(Debug)]
-struct Descriptor(MqdT);
-
-impl Drop for Descriptor {
-    fn drop(&mut self) {
-        // SAFETY: the descriptor was returned by mq_open and is closed only
-        // here, once; it is being dropped, so it is never used again.
-        let _ = unsafe { libc::mq_close(self.0.as_raw_fd()) };
-    }
 }
 
 impl MessageQueue {
@@ -243,9 +228,8 @@ impl MessageQueue {
     /// ```
     pub fn create(name: &IpcName, capacity: usize, msgsize: usize) -> Result<Self> {
         Limits::read()?.check(capacity, msgsize)?;
-        let (mqd, owner) = Owner::create(Kind::MessageQueue, name.as_str(), || {
-            make(name, capacity, msgsize)
-        })?;
+        let size = QueueSize { capacity, msgsize };
+        let (mqd, owner) = Owner::create::<QueueObject, _>(name, &size, |mqd, _| Ok(mqd))?;
         MessageQueue::with(mqd, name, owner)
     }
 
@@ -258,8 +242,7 @@ impl MessageQueue {
     /// there is no such queue, see [`Error::is_not_found`]) or `mq_getattr`;
     /// [`Error::Untrusted`] for a queue of another user or a wider mode.
     pub fn open(name: &IpcName) -> Result<Self> {
-        let (mqd, st) = attach(name)?;
-        let owner = Owner::open(Kind::MessageQueue, name.as_str(), &st)?;
+        let (mqd, _, owner) = Owner::open::<QueueObject>(name)?;
         MessageQueue::with(mqd, name, owner)
     }
 
@@ -271,16 +254,13 @@ impl MessageQueue {
     /// As [`MessageQueue::create`] and [`MessageQueue::open`].
     pub fn create_or_open(name: &IpcName, capacity: usize, msgsize: usize) -> Result<Self> {
         Limits::read()?.check(capacity, msgsize)?;
-        let (mqd, owner) = Owner::create_or_open(
-            Kind::MessageQueue,
-            name.as_str(),
-            || make(name, capacity, msgsize),
-            || attach(name),
-        )?;
+        let size = QueueSize { capacity, msgsize };
+        let (mqd, owner) =
+            Owner::create_or_open::<QueueObject, _>(name, &size, |mqd, _, _| Ok(mqd))?;
         MessageQueue::with(mqd, name, owner)
     }
 
-    fn with(mqd: Descriptor, name: &IpcName, owner: Owner) -> Result<Self> {
+    fn with(mqd: MqDescriptor, name: &IpcName, owner: Owner) -> Result<Self> {
         let mut queue = MessageQueue {
             mqd,
             name: name.clone(),
@@ -306,7 +286,7 @@ impl MessageQueue {
             None,
         ) {
             Ok(mqd) => {
-                drop(Descriptor(mqd));
+                drop(MqDescriptor(mqd));
                 Ok(true)
             }
             Err(Errno::ENOENT) => Ok(false),
@@ -562,73 +542,6 @@ impl AsFd for MessageQueue {
     /// readable when a message is waiting).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.mqd.0.as_fd()
-    }
-}
-
-/// Makes the queue `name` (the `make` of [`Owner::create`]): after an
-/// error nothing is left.
-fn make(name: &IpcName, capacity: usize, msgsize: usize) -> Result<(Descriptor, FileStat)> {
-    let path = name.path();
-    let attr = MqAttr::new(
-        0,
-        capacity as mq_attr_member_t,
-        msgsize as mq_attr_member_t,
-        0,
-    );
-    let mode = Mode::from_bits_truncate(MODE);
-    let mqd = mq_open(
-        path.as_str(),
-        MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
-        mode,
-        Some(&attr),
-    )
-    .map_err(|errno| open_error(&path, errno))?;
-    let mqd = Descriptor(mqd);
-    let made = fchmod(mqd.0.as_fd(), mode)
-        .and_then(|()| fstat(mqd.0.as_fd()))
-        .map_err(|errno| Error::sys("fchmod", &path, errno));
-    match made {
-        Ok(st) => Ok((mqd, st)),
-        Err(error) => {
-            drop(mqd);
-            let _ = mq_unlink(path.as_str());
-            Err(error)
-        }
-    }
-}
-
-/// Opens the existing queue `name` (the `open` of
-/// [`Owner::create_or_open`]).
-fn attach(name: &IpcName) -> Result<(Descriptor, FileStat)> {
-    let path = name.path();
-    let mqd = mq_open(
-        path.as_str(),
-        MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC,
-        Mode::empty(),
-        None,
-    )
-    .map_err(|errno| open_error(&path, errno))?;
-    let mqd = Descriptor(mqd);
-    let st = fstat(mqd.0.as_fd()).map_err(|errno| Error::sys("fstat", &path, errno))?;
-    Ok((mqd, st))
-}
-
-/// The error of a failed `mq_open` of `path`: `EMFILE` there usually means
-/// the user's `RLIMIT_MSGQUEUE` (bytes for all their queues) is used up,
-/// not that too many files are open, so the message says which limit and
-/// how to raise it.
-fn open_error(path: &str, errno: Errno) -> Error {
-    match errno {
-        Errno::EMFILE => Error::Sys {
-            call: "mq_open",
-            object: Some(format!(
-                "{path} (the RLIMIT_MSGQUEUE limit on the bytes of all your message queues is \
-                 reached: `ulimit -q` shows it in bytes, `ulimit -q unlimited` or a smaller \
-                 --capacity/--msgsize helps)"
-            )),
-            errno,
-        },
-        errno => Error::sys("mq_open", path, errno),
     }
 }
 

@@ -92,13 +92,26 @@ impl IpcName {
     /// # Errors
     /// [`Error::InvalidName`] if `tag` has characters a name cannot have.
     pub fn unique(tag: &str) -> Result<Self> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        IpcName::new(&format!(
-            "{}-{:08x}-{n}-{tag}",
-            std::process::id(),
-            crate::os::process_token()
-        ))
+        let (pid, token, n) = fresh();
+        IpcName::new(&format!("{pid}-{token:08x}-{n}-{tag}"))
+    }
+
+    /// A fresh name of this process led by `tag`:
+    /// `ipc-lab-TAG-PID-TOKEN-N`, for objects found by their tag (a
+    /// private `nats-server`'s directory, `ipc-lab-nats-…`). As
+    /// [`IpcName::unique`] otherwise.
+    ///
+    /// # Errors
+    /// [`Error::InvalidName`] if `tag` has characters a name cannot have.
+    ///
+    /// ```
+    /// let name = ipc_core::IpcName::led_by("nats").unwrap();
+    /// assert!(name.as_str().starts_with(&format!("ipc-lab-nats-{}-", std::process::id())));
+    /// ```
+    pub fn led_by(tag: &str) -> Result<Self> {
+        IpcName::new(tag)?;
+        let (pid, token, n) = fresh();
+        IpcName::new(&format!("{tag}-{pid}-{token:08x}-{n}"))
     }
 
     /// The name without the leading `/`: what Python's
@@ -112,6 +125,13 @@ impl IpcName {
     pub fn path(&self) -> String {
         format!("/{}", self.0)
     }
+}
+
+/// This process's pid, its token and the next number of its names.
+fn fresh() -> (u32, u32, u32) {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    (std::process::id(), crate::os::process_token(), n)
 }
 
 impl fmt::Display for IpcName {

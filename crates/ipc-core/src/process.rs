@@ -25,6 +25,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -35,6 +36,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 
+use crate::blocking::{self, Deadline};
 pub use crate::error::ExitStatus;
 use crate::error::{Error, Result};
 use crate::{os, signal};
@@ -45,9 +47,6 @@ pub const PANIC_EXIT_CODE: i32 = 101;
 /// How long a child asked to end with SIGTERM (by [`Drop`], or by
 /// [`join_all`] after a sibling failed) has before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(1);
-
-/// How often [`join_all`] looks at the children.
-const JOIN_POLL: Duration = Duration::from_millis(20);
 
 /// What a child's closure returns, turned into its exit code.
 ///
@@ -76,7 +75,7 @@ impl<T: Outcome, E: fmt::Display + 'static> Outcome for std::result::Result<T, E
         match self {
             Ok(value) => value.exit_code(name),
             // Standard output closed early (`| head`): a quiet end, as in
-            // the parent (see `cli::run`).
+            // the parent (see `ipc_cli::run`).
             Err(error)
                 if matches!(
                     (&error as &dyn Any).downcast_ref(),
@@ -86,7 +85,7 @@ impl<T: Outcome, E: fmt::Display + 'static> Outcome for std::result::Result<T, E
                 0
             }
             Err(error) => {
-                crate::say_err!("{name}: {error}");
+                report(format_args!("{name}: {error}"));
                 1
             }
         }
@@ -197,7 +196,7 @@ impl Process {
     /// process that is not the child's parent).
     pub fn join(&mut self) -> Result<ExitStatus> {
         loop {
-            if let Some(status) = self.join_timeout(Duration::from_secs(3600))? {
+            if let Some(status) = self.join_by(Deadline::NEVER)? {
                 return Ok(status);
             }
         }
@@ -230,20 +229,29 @@ impl Process {
     ///
     /// # Errors
     /// As [`Process::join`].
+    ///
+    /// Any timeout is accepted: one too large for the clock
+    /// ([`Duration::MAX`]) waits as long as it takes.
     pub fn join_timeout(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
-        let deadline = Instant::now() + timeout;
+        self.join_by(Deadline::after(timeout))
+    }
+
+    /// Waits until `deadline` for the child to end: `poll(2)` on its pidfd,
+    /// a slice at a time ([`Deadline::slice`]). A signal does not end the
+    /// wait.
+    fn join_by(&mut self, deadline: Deadline) -> Result<Option<ExitStatus>> {
         loop {
             if let Some(status) = self.try_join()? {
                 return Ok(Some(status));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if deadline.has_passed() {
                 return Ok(None);
             }
-            let ms = PollTimeout::try_from(left.as_millis().clamp(1, 60_000) as i32)
-                .unwrap_or(PollTimeout::MAX);
+            // Rounded up: a wait of less than a millisecond still waits.
+            let ms = deadline.slice().as_micros().div_ceil(1000);
+            let timeout = PollTimeout::try_from(ms as i32).unwrap_or(PollTimeout::MAX);
             let mut fds = [PollFd::new(self.pidfd.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, ms) {
+            match poll(&mut fds, timeout) {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(errno) => return Err(Error::sys("poll", self.describe(), errno)),
             }
@@ -368,8 +376,8 @@ pub enum OnFailure {
 }
 
 /// As [`join_all`], doing `on_failure` when a child fails while others
-/// still run, and calling `meanwhile` with the children about every 20 ms
-/// while any of them still runs ([`Process::exit_status`] tells which have
+/// still run, and calling `meanwhile` with the children every
+/// [`blocking::JOIN_INTERVAL`] while any of them still runs ([`Process::exit_status`] tells which have
 /// ended).
 ///
 /// For a parent that must act when one child ends before the others: in
@@ -386,7 +394,8 @@ pub fn join_all_with(
     mut meanwhile: impl FnMut(&[Process]),
 ) -> Result<Vec<ExitStatus>> {
     let mut forwarded = false;
-    let mut stopping: Option<Instant> = None;
+    // Once the others were asked to end: when they get SIGKILL.
+    let mut stopping: Option<Deadline> = None;
     loop {
         let mut running = false;
         for child in children.iter_mut() {
@@ -415,9 +424,9 @@ pub fn join_all_with(
                         let _ = child.terminate();
                     }
                 }
-                stopping = Some(Instant::now());
+                stopping = Some(Deadline::after(STOP_GRACE));
             }
-            Some(since) if since.elapsed() >= STOP_GRACE => {
+            Some(grace) if grace.has_passed() => {
                 for child in children.iter() {
                     let _ = child.kill();
                 }
@@ -426,7 +435,7 @@ pub fn join_all_with(
         }
         meanwhile(children);
         if let Some(child) = children.iter_mut().find(|c| c.status.is_none()) {
-            child.join_timeout(JOIN_POLL)?;
+            child.join_timeout(blocking::JOIN_INTERVAL)?;
         }
     }
 }
@@ -452,7 +461,7 @@ pub fn join_all_ok(children: &mut [Process]) -> Result<()> {
     // signal explains the run better than a bystander that failed because
     // of it (a sibling that found the dead one's lock, say).
     let same_look = |child: &&&Process| match (child.ended, first.ended) {
-        (Some(a), Some(b)) => a.duration_since(b) < JOIN_POLL,
+        (Some(a), Some(b)) => a.duration_since(b) < blocking::JOIN_INTERVAL,
         _ => false,
     };
     let blamed = failed
@@ -495,7 +504,7 @@ where
     // after it covers a parent that died before the call.
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     crate::trace::child_started_at(name, forked_at);
-    crate::bus::set_label(name);
+    name_this_process(name);
     quiet_panics(name);
     let code = if getppid() != parent {
         1
@@ -531,8 +540,27 @@ fn quiet_panics(name: &str) {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        crate::say_err!("{name}: panicked{at}: {message}");
+        report(format_args!("{name}: panicked{at}: {message}"));
     }));
+}
+
+/// Names the calling process in what ipc-core says by itself (`NAME:
+/// /ipc-lab-x shrank under this process…`, when a segment it maps is
+/// truncated under it): a forked child is named after itself, a program
+/// after itself by its runner (`ipc-cli`).
+pub fn name_this_process(name: &str) {
+    crate::bus::set_label(name);
+}
+
+/// Writes `args` and a newline to standard error in one `write(2)` (the
+/// lines of several processes never mix) and records the line in the
+/// run's trace: how a child says why it failed. (A program prints its own
+/// lines through `ipc-cli`.)
+fn report(args: fmt::Arguments<'_>) {
+    let mut line = args.to_string();
+    line.push('\n');
+    crate::trace::print(line.trim_end());
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 #[cfg(test)]

@@ -27,17 +27,15 @@
 
 use std::num::NonZeroUsize;
 use std::os::fd::OwnedFd;
-use std::ptr::NonNull;
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap, shm_open, shm_unlink};
-use nix::sys::stat::{FileStat, Mode, fchmod, fstat};
+use nix::sys::stat::FileStat;
 use nix::unistd::ftruncate;
 
 use crate::error::{Error, Result};
+use crate::mapping::Mapping;
 use crate::name::IpcName;
-use crate::owner::{Kind, Owner};
+use crate::owner::{Origin, Owner, SegmentObject};
 
 /// A region of memory shared between processes.
 ///
@@ -46,17 +44,11 @@ use crate::owner::{Kind, Owner};
 /// forked child that inherited a copy of the handle).
 #[derive(Debug)]
 pub struct SharedMemory {
-    ptr: NonNull<u8>,
-    len: usize,
+    /// The pages; unmapped before the owner below removes the name.
+    mapping: Mapping,
     /// The name and who removes it; `None` for anonymous memory.
     named: Option<(IpcName, Owner)>,
 }
-
-// SAFETY: the mapping is plain memory reachable from any thread; the handle
-// holds no thread-bound state, and accesses to the bytes go through atomics.
-unsafe impl Send for SharedMemory {}
-// SAFETY: as above; `&SharedMemory` only hands out the raw pointer.
-unsafe impl Sync for SharedMemory {}
 
 impl SharedMemory {
     /// Maps `len` bytes of zeroed anonymous shared memory.
@@ -72,21 +64,8 @@ impl SharedMemory {
     /// assert!(shm.name().is_none());
     /// ```
     pub fn anonymous(len: usize) -> Result<Self> {
-        let size = nonzero(len)?;
-        // SAFETY: a new anonymous mapping at an address the kernel picks
-        // cannot alias any existing Rust object.
-        let ptr = unsafe {
-            mmap_anonymous(
-                None,
-                size,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }
-        .map_err(|errno| Error::call("mmap", errno))?;
         Ok(SharedMemory {
-            ptr: ptr.cast(),
-            len,
+            mapping: Mapping::anonymous(nonzero(len)?)?,
             named: None,
         })
     }
@@ -108,9 +87,10 @@ impl SharedMemory {
     /// or `mmap`. After an error nothing is left behind.
     pub fn create(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let (ptr, owner) =
-            Owner::create(Kind::SharedMemory, name.as_str(), || make(name, len, size))?;
-        Ok(SharedMemory::named(ptr, len, name, owner))
+        let (mapping, owner) = Owner::create::<SegmentObject, _>(name, &(), |fd, _| {
+            size_and_map(fd, name, len, size)
+        })?;
+        Ok(SharedMemory::named(mapping, name, owner))
     }
 
     /// Attaches to the existing named segment `name`, mapping its first
@@ -126,9 +106,9 @@ impl SharedMemory {
     /// (touching them would raise SIGBUS).
     pub fn open(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let (ptr, st) = attach(name, len, size)?;
-        let owner = Owner::open(Kind::SharedMemory, name.as_str(), &st)?;
-        Ok(SharedMemory::named(ptr, len, name, owner))
+        let (fd, st, owner) = Owner::open::<SegmentObject>(name)?;
+        let mapping = check_and_map(fd, &st, name, len, size)?;
+        Ok(SharedMemory::named(mapping, name, owner))
     }
 
     /// Creates the named segment `name`, or attaches to it if it exists
@@ -139,32 +119,30 @@ impl SharedMemory {
     /// As [`SharedMemory::create`] and [`SharedMemory::open`].
     pub fn create_or_open(name: &IpcName, len: usize) -> Result<Self> {
         let size = nonzero(len)?;
-        let (ptr, owner) = Owner::create_or_open(
-            Kind::SharedMemory,
-            name.as_str(),
-            || make(name, len, size),
-            || attach(name, len, size),
-        )?;
-        Ok(SharedMemory::named(ptr, len, name, owner))
+        let (mapping, owner) =
+            Owner::create_or_open::<SegmentObject, _>(name, &(), |fd, st, origin| match origin {
+                Origin::Created => size_and_map(fd, name, len, size),
+                Origin::Opened => check_and_map(fd, st, name, len, size),
+            })?;
+        Ok(SharedMemory::named(mapping, name, owner))
     }
 
-    fn named(ptr: NonNull<u8>, len: usize, name: &IpcName, owner: Owner) -> Self {
-        crate::bus::watch(ptr.as_ptr() as usize, len, name.as_str());
+    fn named(mapping: Mapping, name: &IpcName, owner: Owner) -> Self {
+        crate::bus::watch(mapping.as_ptr() as usize, mapping.len(), name.as_str());
         SharedMemory {
-            ptr,
-            len,
+            mapping,
             named: Some((name.clone(), owner)),
         }
     }
 
     /// The number of bytes mapped.
     pub fn len(&self) -> usize {
-        self.len
+        self.mapping.len()
     }
 
     /// Always false: a mapping has at least one byte.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.mapping.len() == 0
     }
 
     /// The segment's name; `None` for anonymous memory.
@@ -205,7 +183,7 @@ impl SharedMemory {
     /// The memory may change at any time under another process's writes:
     /// read and write it through atomics or volatile operations only.
     pub fn as_ptr(&self) -> *mut u8 {
-        self.ptr.as_ptr()
+        self.mapping.as_ptr()
     }
 
     /// Leaves the segment in place when the creator drops its handle.
@@ -231,51 +209,38 @@ impl SharedMemory {
 impl Drop for SharedMemory {
     fn drop(&mut self) {
         if self.named.is_some() {
-            crate::bus::unwatch(self.ptr.as_ptr() as usize);
+            crate::bus::unwatch(self.mapping.as_ptr() as usize);
         }
-        // SAFETY: `ptr` and `len` describe the mapping made in the
-        // constructor, which nothing else unmaps; every view of it borrows
-        // or owns this handle, so none outlives it. (The owner, dropped
-        // after this, unlinks the name of a segment this process created.)
-        let _ = unsafe { munmap(self.ptr.cast(), self.len) };
+        // Then the fields: the mapping is unmapped, and the owner unlinks
+        // the name of a segment this process created.
     }
 }
 
-/// Makes the segment `name` (the `make` of [`Owner::create`]): after an
-/// error nothing is left.
-fn make(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(NonNull<u8>, FileStat)> {
+/// Sizes the new segment `fd` to `len` bytes and reserves them
+/// (`posix_fallocate(3)`, so that a full `/dev/shm` is an error now rather
+/// than a SIGBUS later), then maps them: what [`Owner::create`] finishes a
+/// segment with (it removes the segment again if this fails).
+fn size_and_map(fd: OwnedFd, name: &IpcName, len: usize, size: NonZeroUsize) -> Result<Mapping> {
     let path = name.path();
-    let mode = Mode::S_IRUSR | Mode::S_IWUSR;
-    let fd = shm_open(
-        path.as_str(),
-        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR,
-        mode,
-    )
-    .map_err(|errno| Error::sys("shm_open", &path, errno))?;
-    let made = (|| {
-        fchmod(&fd, mode).map_err(|errno| Error::sys("fchmod", &path, errno))?;
-        let off = len as libc::off_t;
-        ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
-        match nix::fcntl::posix_fallocate(&fd, 0, off) {
-            Ok(()) | Err(Errno::EOPNOTSUPP) => {}
-            Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
-        }
-        let st = fstat(&fd).map_err(|errno| Error::sys("fstat", &path, errno))?;
-        Ok((map_fd(&fd, size, &path)?, st))
-    })();
-    if made.is_err() {
-        let _ = shm_unlink(path.as_str());
+    let off = len as libc::off_t;
+    ftruncate(&fd, off).map_err(|errno| Error::sys("ftruncate", &path, errno))?;
+    match nix::fcntl::posix_fallocate(&fd, 0, off) {
+        Ok(()) | Err(Errno::EOPNOTSUPP) => {}
+        Err(errno) => return Err(Error::sys("posix_fallocate", &path, errno)),
     }
-    made
+    Mapping::of_file(&fd, size, &path)
 }
 
-/// Opens and maps the existing segment `name`, checking its size.
-fn attach(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(NonNull<u8>, FileStat)> {
+/// Maps the first `len` bytes of the existing segment `fd` of `st`,
+/// refusing one too small (touching a page past its end raises SIGBUS).
+fn check_and_map(
+    fd: OwnedFd,
+    st: &FileStat,
+    name: &IpcName,
+    len: usize,
+    size: NonZeroUsize,
+) -> Result<Mapping> {
     let path = name.path();
-    let fd: OwnedFd = shm_open(path.as_str(), OFlag::O_RDWR, Mode::empty())
-        .map_err(|errno| Error::sys("shm_open", &path, errno))?;
-    let st = fstat(&fd).map_err(|errno| Error::sys("fstat", &path, errno))?;
-    crate::owner::check_trusted(Kind::SharedMemory, name.as_str(), &st)?;
     let actual = st.st_size as usize;
     if actual < len {
         return Err(Error::TooSmall {
@@ -284,30 +249,12 @@ fn attach(name: &IpcName, len: usize, size: NonZeroUsize) -> Result<(NonNull<u8>
             actual,
         });
     }
-    Ok((map_fd(&fd, size, &path)?, st))
+    Mapping::of_file(&fd, size, &path)
 }
 
 fn nonzero(len: usize) -> Result<NonZeroUsize> {
     NonZeroUsize::new(len)
         .ok_or_else(|| Error::InvalidArgument("a shared memory size must be at least 1".into()))
-}
-
-fn map_fd(fd: &std::os::fd::OwnedFd, size: NonZeroUsize, path: &str) -> Result<NonNull<u8>> {
-    // SAFETY: a new shared mapping of a segment at an address the kernel
-    // picks cannot alias any Rust object; the caller has checked that the
-    // segment is at least `size` bytes long.
-    let ptr = unsafe {
-        mmap(
-            None,
-            size,
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            MapFlags::MAP_SHARED,
-            fd,
-            0,
-        )
-    }
-    .map_err(|errno| Error::sys("mmap", path, errno))?;
-    Ok(ptr.cast())
 }
 
 #[cfg(test)]

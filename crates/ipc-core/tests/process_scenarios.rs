@@ -3,8 +3,9 @@
 //! A `harness = false` target: a plain single-threaded program, so it may
 //! fork (see `ipc_testkit::scenarios`). Every wait is bounded.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::{self, Deadline};
 use ipc_core::{
     Array, Error, IpcName, Lock, LockError, Process, RawValue, SharedMemory, Value, join_all,
     join_all_ok, pace, signal,
@@ -15,11 +16,12 @@ use nix::unistd::getpid;
 
 /// Waits until `done()` holds, failing after ten seconds.
 fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let held = blocking::poll_until(
+        Deadline::after(Duration::from_secs(10)),
+        blocking::MOMENT,
+        || done().then_some(()),
+    );
+    assert!(held.is_some(), "timed out waiting for {what}");
 }
 
 /// A child that takes `v`'s lock, writes 41, says so, and waits to die.
@@ -151,6 +153,22 @@ fn an_error_returned_by_a_child_exits_with_1() {
     let mut child = Process::spawn("failing", || Err::<(), _>("no luck")).unwrap();
     assert_eq!(child.join().unwrap().code(), 1);
     assert_eq!(child.join().unwrap().code(), 1, "joining twice is fine");
+}
+
+fn any_timeout_is_a_bound_even_one_the_clock_cannot_hold() {
+    // Duration::MAX is past what an Instant can hold: waiting so long is
+    // waiting for ever, never a panic adding it to the clock.
+    let mut quick = Process::spawn("quick", || ()).unwrap();
+    let status = quick.join_timeout(Duration::MAX).unwrap();
+    assert_eq!(status.map(|s| s.code()), Some(0));
+    let mut slow = Process::spawn("slow", || std::thread::sleep(Duration::from_secs(5))).unwrap();
+    assert_eq!(slow.join_timeout(Duration::ZERO).unwrap(), None);
+    assert_eq!(slow.join_timeout(Duration::from_millis(5)).unwrap(), None);
+    slow.kill().unwrap();
+    assert_eq!(
+        slow.join_timeout(Duration::MAX).unwrap().map(|s| s.code()),
+        Some(-9)
+    );
 }
 
 fn dropping_an_unjoined_child_leaves_no_zombie() {
@@ -293,6 +311,10 @@ fn main() {
         panicking_child_role();
     }
     ipc_testkit::scenarios::main(&[
+        (
+            "any_timeout_is_a_bound_even_one_the_clock_cannot_hold",
+            any_timeout_is_a_bound_even_one_the_clock_cannot_hold,
+        ),
         (
             "a_killed_holder_is_reported_not_waited_for",
             a_killed_holder_is_reported_not_waited_for,

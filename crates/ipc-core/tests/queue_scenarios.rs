@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use ipc_core::blocking::{self, Deadline};
 use ipc_core::message::{self, Bytes};
 use ipc_core::{Error, Process, Queue, RawArray, join_all, signal};
 use ipc_testkit::SIGNAL_DEADLINE;
@@ -418,15 +419,11 @@ fn a_consumer_killed_mid_run_loses_at_most_the_message_it_held() {
         .collect();
 
     // Mid-run: once the victim has taken a tenth of its fair share.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Deadline::after(Duration::from_secs(60));
     while taken.get(0) < (total / 20) as u64 {
-        assert!(
-            Instant::now() < deadline,
-            "the victim took {}",
-            taken.get(0)
-        );
+        assert!(!deadline.has_passed(), "the victim took {}", taken.get(0));
         assert!(victim.is_alive().unwrap(), "the victim ended early");
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(blocking::MOMENT);
     }
     victim.kill().unwrap();
     assert_eq!(victim.join().unwrap().code(), -9);
@@ -570,7 +567,7 @@ fn claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot() {
     // Kill each victim once it holds its slot, in whichever order that
     // happens (a consumer holding the get lock stops the ring from
     // draining, so the producer victim may only get there afterwards).
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Deadline::after(Duration::from_secs(60));
     let mut alive = [true, true];
     while alive.iter().any(|&a| a) {
         for (which, alive) in alive.iter_mut().enumerate() {
@@ -588,10 +585,10 @@ fn claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot() {
             }
         }
         assert!(
-            Instant::now() < deadline,
+            !deadline.has_passed(),
             "the victims never held a slot: {alive:?}"
         );
-        std::thread::sleep(Duration::from_millis(1));
+        std::thread::sleep(blocking::MOMENT);
     }
     let held_by_consumer = holding.get(1) as usize - 1;
 

@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use ipc_core::blocking::{self, Deadline};
 use ipc_core::{
     Barrier, BoundedSemaphore, Condition, Error, Event, IpcName, Lock, LockError, OnFailure,
     Process, RLock, RawArray, RawValue, Semaphore, Value, join_all, join_all_with, signal,
@@ -22,11 +23,10 @@ const LONG: Duration = Duration::from_secs(10);
 
 /// Waits until `done()` holds, failing after ten seconds.
 fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let held = blocking::poll_until(Deadline::after(LONG), blocking::MOMENT, || {
+        done().then_some(())
+    });
+    assert!(held.is_some(), "timed out waiting for {what}");
 }
 
 /// Joins `children`, failing with their statuses unless all succeeded.

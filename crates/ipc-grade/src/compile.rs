@@ -163,7 +163,7 @@ fn clean_build_args() -> Vec<String> {
         "--offline",
         "--message-format=json",
         "-p",
-        "ipc-core",
+        "ipc-cli",
         "--bin",
         "ipc-lab-clean",
     ]
@@ -559,7 +559,7 @@ pub fn cargo_here(
             }
             break None;
         }
-        std::thread::sleep(crate::sandbox::POLL * 5);
+        std::thread::sleep(ipc_core::blocking::POLL_INTERVAL);
     };
     let lines = lines.join().unwrap_or_default();
     let stderr = errors.join().unwrap_or_default();

@@ -252,7 +252,7 @@ impl Namespaces {
                 }
                 break None;
             }
-            std::thread::sleep(crate::sandbox::POLL);
+            std::thread::sleep(ipc_core::blocking::WATCH_INTERVAL);
         };
         let stdout = stdout.join().unwrap_or_default();
         let stderr = stderr.join().unwrap_or_default();

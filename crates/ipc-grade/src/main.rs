@@ -122,19 +122,19 @@ enum Commands {
         /// With --class: how many submissions are graded at once (default:
         /// the number of CPUs)
         #[arg(long, value_name = "N", requires = "class",
-              value_parser = ipc_core::cli::whole_number(1..=64, "jobs", ""))]
+              value_parser = ipc_cli::whole_number(1..=64, "jobs", ""))]
         jobs: Option<u64>,
         /// Seconds a check may take before it is killed and failed
         #[arg(long, value_name = "SECS", default_value_t = 120,
-              value_parser = ipc_core::cli::whole_number(1..=3600, "seconds", ""))]
+              value_parser = ipc_cli::whole_number(1..=3600, "seconds", ""))]
         timeout: u64,
         /// Seconds the build of one crate may take (default: 600)
         #[arg(long, value_name = "SECS", default_value_t = 600,
-              value_parser = ipc_core::cli::whole_number(1..=7200, "seconds", ""))]
+              value_parser = ipc_cli::whole_number(1..=7200, "seconds", ""))]
         build_timeout: u64,
         /// Processes a check may have at once before it is taken for a fork bomb
         #[arg(long, value_name = "N", default_value_t = 256,
-              value_parser = ipc_core::cli::whole_number(8..=100_000, "processes", ""))]
+              value_parser = ipc_cli::whole_number(8..=100_000, "processes", ""))]
         max_processes: u64,
         /// Print only the check lines and the scores (no progress on stderr)
         #[arg(long)]
@@ -154,7 +154,7 @@ enum Commands {
         once: bool,
         /// Seconds a check may take before it is killed and failed
         #[arg(long, value_name = "SECS", default_value_t = 120,
-              value_parser = ipc_core::cli::whole_number(1..=3600, "seconds", ""))]
+              value_parser = ipc_cli::whole_number(1..=3600, "seconds", ""))]
         timeout: u64,
         /// The experiments to watch
         #[arg(value_name = "CRATE")]

@@ -35,6 +35,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use ipc_core::blocking::{self, Deadline};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
@@ -46,9 +47,6 @@ pub const TOKEN_VAR: &str = "IPC_LAB_GRADE_TOKEN";
 
 /// How much of each output stream is kept (the rest is read and dropped).
 pub const OUTPUT_CAP: usize = 1 << 20;
-
-/// How often the grader looks at a run's processes.
-pub(crate) const POLL: Duration = Duration::from_millis(10);
 
 /// The bounds of every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +211,7 @@ impl Sandbox {
         let watch = format!(
             "at most {} processes per check (watched every {} ms)",
             self.limits.max_processes,
-            POLL.as_millis()
+            blocking::WATCH_INTERVAL.as_millis()
         );
         if self.root {
             format!("{watch}; RLIMIT_NPROC does not bind root")
@@ -261,7 +259,7 @@ impl Sandbox {
         let stdout = reader(child.stdout.take());
         let stderr = reader(child.stderr.take());
         let mut troubles = Vec::new();
-        let watched = self.watch(&mut child, &token, started);
+        let watched = self.watch(&mut child, &token, Deadline::after(self.limits.timeout));
 
         let status = match watched {
             Watch::Ended(status) => {
@@ -343,7 +341,7 @@ impl Sandbox {
     /// process group is stopped (`SIGSTOP`: a stopped process forks no
     /// more) while its processes are counted, and goes on (`SIGCONT`) if
     /// they were not too many (the growth was somebody else's).
-    fn watch(&self, child: &mut Child, token: &str, started: Instant) -> Watch {
+    fn watch(&self, child: &mut Child, token: &str, deadline: Deadline) -> Watch {
         let root = Pid::from_raw(child.id() as i32);
         let bomb = Watch::Stopped(Trouble::ForkBomb(self.limits.max_processes));
         let mut others = machine_tasks();
@@ -354,7 +352,7 @@ impl Sandbox {
             if ipc_core::signal::interrupted() {
                 return Watch::Interrupted;
             }
-            if started.elapsed() >= self.limits.timeout {
+            if deadline.has_passed() {
                 return Watch::Stopped(Trouble::TimedOut(self.limits.timeout));
             }
             let suspect = machine_tasks()
@@ -374,7 +372,7 @@ impl Sandbox {
                 // Not the run's doing: count from here.
                 others = machine_tasks().map(|now| now.saturating_sub(live));
             }
-            std::thread::sleep(POLL);
+            std::thread::sleep(blocking::WATCH_INTERVAL);
         }
     }
 
@@ -382,7 +380,7 @@ impl Sandbox {
     /// end; returns those still running, as `pid (command)`.
     fn wait_others(&self, child: &Child, token: &str) -> Vec<String> {
         let root = Pid::from_raw(child.id() as i32);
-        let deadline = Instant::now() + self.limits.grace;
+        let deadline = Deadline::after(self.limits.grace);
         let mut round = 0;
         loop {
             let table = Table::read();
@@ -392,11 +390,11 @@ impl Sandbox {
             if live.is_empty() && round % 10 == 0 {
                 return Vec::new();
             }
-            if Instant::now() >= deadline && !live.is_empty() {
+            if deadline.has_passed() && !live.is_empty() {
                 return live.iter().map(|p| table.describe(*p)).collect();
             }
             round += 1;
-            std::thread::sleep(POLL * 2);
+            std::thread::sleep(blocking::JOIN_INTERVAL);
         }
     }
 
@@ -423,7 +421,7 @@ impl Sandbox {
             for pid in live {
                 let _ = kill(pid, Signal::SIGKILL);
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(blocking::KILL_INTERVAL);
         }
         let _ = child.wait();
     }
@@ -667,15 +665,16 @@ pub(crate) fn reader<R: Read + Send + 'static>(stream: Option<R>) -> Option<Join
 /// The text a [`reader`] collected; it ends once every process of the run
 /// has gone, which [`Sandbox::run`] has made sure of.
 fn finish_reader(handle: Option<JoinHandle<Vec<u8>>>) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
     let Some(handle) = handle else {
         return String::new();
     };
-    while !handle.is_finished() {
-        if Instant::now() >= deadline {
-            return "<the output stayed open>".into();
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let finished = blocking::poll_until(
+        Deadline::after(Duration::from_secs(10)),
+        blocking::STEP_INTERVAL,
+        || handle.is_finished().then_some(()),
+    );
+    if finished.is_none() {
+        return "<the output stayed open>".into();
     }
     handle
         .join()

@@ -36,16 +36,13 @@ use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ipc_core::blocking::Deadline;
+use ipc_core::blocking::{self, Deadline};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use crate::sandbox::{Trouble, reader};
-
-/// How often the supervisor looks at the run.
-const POLL: Duration = Duration::from_millis(10);
 
 /// What the supervisor is asked to do (its command line).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,7 +240,7 @@ fn supervise(request: &Request) -> Result<Supervised, String> {
                 break;
             }
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(blocking::WATCH_INTERVAL);
     }
     kill_all(main, &mut report);
     report.stdout = finish(stdout);
@@ -335,7 +332,7 @@ fn kill_all(main: Pid, report: &mut Supervised) {
         }
         // From PID 1: every process of the namespace but this one.
         let _ = kill(Pid::from_raw(-1), Signal::SIGKILL);
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(blocking::KILL_INTERVAL);
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ipc_core::blocking::{self, Deadline};
 use ipc_grade::sandbox::{Limits, Sandbox, TOKEN_VAR, Trouble};
 use ipc_testkit::TempDir;
 
@@ -51,11 +52,12 @@ fn with_env(needle: &str) -> Vec<String> {
 /// No process is left of the runs that carried `marker` in their
 /// environment, after at most a few seconds.
 fn assert_none_left(marker: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !with_env(marker).is_empty() {
-        assert!(Instant::now() < deadline, "left: {:?}", with_env(marker));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let gone = blocking::poll_until(
+        Deadline::after(Duration::from_secs(5)),
+        blocking::JOIN_INTERVAL,
+        || with_env(marker).is_empty().then_some(()),
+    );
+    assert!(gone.is_some(), "left: {:?}", with_env(marker));
 }
 
 #[test]

@@ -20,6 +20,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use ipc_core::blocking::Deadline;
 
 use crate::client::Connection;
 use crate::error::{Error, Result};
@@ -45,9 +46,9 @@ fn subject(what: &str) -> Subject {
 /// As [`Connection::subscribe`] and [`crate::Subscription::respond`].
 pub fn serve_echo(connection: &Connection, subject: &Subject, limit: Duration) -> Result<()> {
     let mut requests = connection.subscribe(subject)?;
-    let deadline = Instant::now() + limit;
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        if let Some(request) = requests.next_within(left)? {
+    let deadline = Deadline::after(limit);
+    while !deadline.has_passed() {
+        if let Some(request) = requests.next_within(deadline.left_or(limit))? {
             requests.respond(&request, request.payload())?;
         }
     }

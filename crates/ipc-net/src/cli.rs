@@ -1,5 +1,6 @@
-//! What the NATS experiments' `main`s share: the `--server` flag, and
-//! errors of this crate turned into exit codes.
+//! What the NATS experiments' `main`s share besides `ipc-cli`: the
+//! `--server` flag, and the runner for a body that fails with this crate's
+//! errors.
 
 use std::process::ExitCode;
 
@@ -7,7 +8,7 @@ use crate::error::Result;
 use crate::names::ServerUrls;
 use crate::roles::RunId;
 
-/// The flags every NATS experiment takes besides ipc-core's `--fast`.
+/// The flags every NATS experiment takes besides ipc-cli's `--fast` and `--trace`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct NetArgs {
     /// The NATS server to use, nats://HOST:PORT (several, comma-separated,
@@ -23,17 +24,9 @@ pub struct NetArgs {
     pub run: Option<RunId>,
 }
 
-/// Runs an experiment's body with [`ipc_core::cli::run`] (logging,
-/// `--fast`, exit codes, a quiet end on a closed stdout) after installing
-/// the Ctrl-C/SIGTERM flag ([`ipc_core::signal::install`]) that ends every
-/// wait of this crate.
-pub fn run(
-    program: &str,
-    common: &ipc_core::cli::Common,
-    body: impl FnOnce() -> Result<()>,
-) -> ExitCode {
-    ipc_core::cli::run(program, common, || {
-        ipc_core::signal::install()?;
-        body()
-    })
+/// [`ipc_cli::run`] (signals caught, logging, `--fast`, `--trace`, exit
+/// codes) for a body that fails with this crate's [`crate::Error`], so
+/// that a closure ending in `Ok(())` needs no type.
+pub fn run(program: &str, common: &ipc_cli::Common, body: impl FnOnce() -> Result<()>) -> ExitCode {
+    ipc_cli::run(program, common, body)
 }

@@ -23,6 +23,8 @@ use futures_util::{FutureExt, StreamExt};
 
 use futures_util::future::Either;
 
+use ipc_core::blocking::{self, Deadline};
+
 use crate::error::{Error, Result};
 use crate::names::{ServerUrls, Subject};
 use crate::runtime::{self, Stop, Watch};
@@ -191,11 +193,11 @@ impl Connection {
         transient: fn(&(dyn std::error::Error + 'static)) -> bool,
         mut operation: impl FnMut() -> Result<std::result::Result<T, E>>,
     ) -> Result<std::result::Result<T, E>> {
-        let started = std::time::Instant::now();
+        let patience = Deadline::after(self.options.op_timeout);
         loop {
             match operation()? {
-                Err(e) if transient(&e) && started.elapsed() < self.options.op_timeout => {
-                    crate::runtime::pause(std::time::Duration::from_millis(50))?;
+                Err(e) if transient(&e) && !patience.has_passed() => {
+                    runtime::pause(blocking::RETRY_INTERVAL)?;
                 }
                 outcome => return Ok(outcome),
             }
@@ -213,10 +215,10 @@ impl Connection {
         transient: fn(&(dyn std::error::Error + 'static)) -> bool,
         mut operation: impl FnMut() -> Result<std::result::Result<T, E>>,
     ) -> Result<std::result::Result<T, E>> {
-        let started = std::time::Instant::now();
+        let patience = Deadline::after(patience);
         loop {
             match self.retry_while(transient, &mut operation) {
-                Err(Error::Timeout { .. }) if started.elapsed() < patience => {}
+                Err(Error::Timeout { .. }) if !patience.has_passed() => {}
                 outcome => return outcome,
             }
         }
@@ -371,7 +373,7 @@ impl Connection {
     }
 
     /// As [`Connection::request`], but when nobody listens yet it asks
-    /// again (every 100 ms) until `timeout` has passed: a client started a
+    /// again (every [`blocking::POLL_INTERVAL`]) until `timeout` has passed: a client started a
     /// moment before its server still gets an answer.
     ///
     /// # Errors
@@ -382,20 +384,18 @@ impl Connection {
         payload: &[u8],
         timeout: Duration,
     ) -> Result<Vec<u8>> {
-        let started = Instant::now();
+        let deadline = Deadline::after(timeout);
         loop {
-            let left = timeout.saturating_sub(started.elapsed());
-            match self.request(subject, payload, left) {
+            match self.request(subject, payload, deadline.left_or(timeout)) {
                 Err(Error::NoResponders { url, subject, .. }) => {
-                    let left = timeout.saturating_sub(started.elapsed());
-                    if left.is_zero() {
+                    if deadline.has_passed() {
                         return Err(Error::NoResponders {
                             url,
                             subject,
                             waited: timeout,
                         });
                     }
-                    runtime::pause(RETRY.min(left))?;
+                    runtime::pause(deadline.slice())?;
                 }
                 other => return other,
             }
@@ -416,9 +416,6 @@ impl Connection {
         self.client.server_info().server_name
     }
 }
-
-/// How long [`Connection::request_patiently`] waits between two tries.
-const RETRY: Duration = Duration::from_millis(100);
 
 /// Messages arriving on a subject (see [`Connection::subscribe`]).
 pub struct Subscription<'c> {

@@ -30,6 +30,9 @@ pub enum Error {
     ServerNotFound {
         /// Where it was looked for, in order.
         tried: Vec<String>,
+        /// The command that installs one (see
+        /// [`crate::locate::install_command`]).
+        install: String,
     },
     /// The private `nats-server` could not be started or did not get ready.
     Launch(String),
@@ -143,7 +146,7 @@ impl Error {
     }
 }
 
-impl ipc_core::cli::Failure for Error {
+impl ipc_cli::Failure for Error {
     fn exit_code(&self) -> i32 {
         Error::exit_code(self)
     }
@@ -178,11 +181,10 @@ impl fmt::Display for Error {
                 reason,
             } => write!(f, "invalid {what} {value:?}: {reason}"),
             Error::BadArgument(what) => write!(f, "invalid argument: {what}"),
-            Error::ServerNotFound { tried } => write!(
+            Error::ServerNotFound { tried, install } => write!(
                 f,
-                "nats-server not found (looked at: {}); install it with: {}",
-                tried.join(", "),
-                crate::server::install_command()
+                "nats-server not found (looked at: {}); install it with: {install}",
+                tried.join(", ")
             ),
             Error::Launch(what) => write!(f, "starting nats-server: {what}"),
             Error::Connect { url, reason } => write!(
@@ -275,6 +277,7 @@ mod tests {
     fn a_missing_server_says_how_to_install_it() {
         let e = Error::ServerNotFound {
             tried: vec!["$IPC_LAB_NATS_SERVER (not set)".into()],
+            install: "/w/scripts/install-nats.sh".into(),
         };
         assert!(e.to_string().contains("scripts/install-nats.sh"), "{e}");
     }

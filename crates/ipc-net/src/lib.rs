@@ -10,10 +10,11 @@
 //! | [`client`] | connect, publish, subscribe, queue groups, request–reply | core NATS: at most once |
 //! | [`stream`] | a stored work queue: publish with confirmation, pull, acknowledge | JetStream stream and durable consumer |
 //! | [`kv`] | a key-value bucket: get, put, compare-and-set on the revision | JetStream key-value store |
-//! | [`server`] | find `nats-server`, start a private one, stop it, clean up | — |
+//! | [`locate`] | find `nats-server` and the workspace from where the program runs | — |
+//! | [`server`] | start a private `nats-server`, stop it, clean up | — |
 //! | [`roles`] | one machine playing many: roles as processes of this program | — |
 //! | [`names`] | server URLs, subjects, bucket names and keys, checked before use | — |
-//! | [`cli`] | the `--server` flag; errors to exit codes | — |
+//! | [`cli`] | the `--server` flag; `ipc-cli`'s runner for this crate's errors | — |
 //! | [`bench`](mod@bench) | request–reply round trips and publish throughput, for benchmarks | — |
 //!
 //! Every call blocks until it is done and every wait is bounded: by a
@@ -46,6 +47,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod kv;
+pub mod locate;
 pub mod names;
 pub mod roles;
 mod runtime;
@@ -56,8 +58,9 @@ pub mod traced;
 pub use client::{Connection, Message, Options, Subscription};
 pub use error::{Error, Result};
 pub use kv::{Bucket, Entry};
+pub use locate::find_nats_server;
 pub use names::{BucketName, Key, ServerUrls, Subject};
 pub use roles::{Gate, LocalRun, RunId, announce_ready};
 pub use runtime::started as runtime_started;
-pub use server::{NatsServer, find_nats_server};
+pub use server::NatsServer;
 pub use stream::{Delivery, WorkQueue, WorkReceiver};

@@ -24,8 +24,9 @@ use std::fmt;
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::{self, Deadline};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -208,11 +209,11 @@ impl LocalRun {
         }
         // While tracing, the role writes its own trace, which this run's
         // trace takes in when it is written: one picture of every role.
-        if let Some(part) = ipc_core::trace::part_for(name) {
+        if let Some(part) = ipc_trace::part_for(name) {
             command
                 .arg("--trace")
                 .arg(part)
-                .env(ipc_core::trace::NAME_VAR, name);
+                .env(ipc_trace::NAME_VAR, name);
         }
         command.args(args).stdin(Stdio::null());
         ipc_core::command::die_with_parent(&mut command, Signal::SIGTERM);
@@ -241,20 +242,21 @@ impl LocalRun {
         count: usize,
         timeout: Duration,
     ) -> Result<()> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let mut ready = 0;
         while ready < count {
             if let Some(failed) = self.ended_early()? {
                 return Err(failed);
             }
-            if Instant::now() >= deadline {
+            if deadline.has_passed() {
                 return Err(Error::Timeout {
                     url: self.urls().to_string(),
                     what: format!("only {ready} of {count} roles said they were ready"),
                     after: timeout,
                 });
             }
-            if listener.next_within(Duration::from_millis(100))?.is_some() {
+            // A slice at a time: a role that ends meanwhile is seen.
+            if listener.next_within(deadline.slice())?.is_some() {
                 ready += 1;
             }
         }
@@ -293,39 +295,37 @@ impl LocalRun {
     /// [`Error::Timeout`] when it did not end in time (it is then ended
     /// when the run is dropped); `Interrupted` on SIGINT or SIGTERM.
     pub fn wait(&mut self, name: &str, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
         let index = self
             .roles
             .iter()
             .position(|role| role.name == name)
             .unwrap_or_else(|| panic!("no role named {name}"));
-        loop {
-            let role = &mut self.roles[index];
-            if let Some(status) = role
-                .child
+        let role = &mut self.roles[index];
+        let ended = blocking::poll(Deadline::after(timeout), blocking::STEP_INTERVAL, || {
+            role.child
                 .try_wait()
-                .map_err(|e| Error::io(format!("waitpid (the {name})"), e))?
-            {
-                self.roles.remove(index);
-                return if status.success() {
-                    Ok(())
-                } else {
-                    ipc_core::signal::check()?;
-                    Err(Error::RoleFailed {
-                        role: format!("the {name}"),
-                        status: status.into(),
-                    })
-                };
-            }
-            ipc_core::signal::check()?;
-            if Instant::now() >= deadline {
+                .map_err(|e| Error::io(format!("waitpid (the {name})"), e))
+        });
+        let status = match ended {
+            Ok(status) => status,
+            Err(Error::Core(ipc_core::Error::Timeout)) => {
                 return Err(Error::Timeout {
                     url: self.urls().to_string(),
                     what: format!("the {name} did not end"),
                     after: timeout,
                 });
             }
-            std::thread::sleep(Duration::from_millis(5));
+            Err(other) => return Err(other),
+        };
+        self.roles.remove(index);
+        if status.success() {
+            Ok(())
+        } else {
+            ipc_core::signal::check()?;
+            Err(Error::RoleFailed {
+                role: format!("the {name}"),
+                status: status.into(),
+            })
         }
     }
 
@@ -336,7 +336,7 @@ impl LocalRun {
     /// # Errors
     /// As [`LocalRun::wait`].
     pub fn wait_all(&mut self, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         while !self.roles.is_empty() {
             let mut index = 0;
             while index < self.roles.len() {
@@ -365,7 +365,7 @@ impl LocalRun {
                 break;
             }
             ipc_core::signal::check()?;
-            if Instant::now() >= deadline {
+            if deadline.has_passed() {
                 let names: Vec<&str> = self.roles.iter().map(|r| r.name.as_str()).collect();
                 return Err(Error::Timeout {
                     url: self.urls().to_string(),
@@ -373,7 +373,7 @@ impl LocalRun {
                     after: timeout,
                 });
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(deadline.pause(blocking::STEP_INTERVAL));
         }
         Ok(())
     }
@@ -406,14 +406,13 @@ fn end_all(roles: &mut [Role]) {
             let _ = kill(Pid::from_raw(role.child.id() as i32), Signal::SIGTERM);
         }
     }
-    let deadline = Instant::now() + TERM_TIMEOUT;
+    let deadline = Deadline::after(TERM_TIMEOUT);
     for role in roles.iter_mut() {
-        while let Ok(None) = role.child.try_wait() {
-            if Instant::now() >= deadline {
-                let _ = role.child.kill();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let ended = blocking::poll_until(deadline, blocking::STEP_INTERVAL, || {
+            (!matches!(role.child.try_wait(), Ok(None))).then_some(())
+        });
+        if ended.is_none() {
+            let _ = role.child.kill();
         }
         let _ = role.child.wait();
     }

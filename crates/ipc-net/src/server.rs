@@ -1,5 +1,5 @@
-//! A private `nats-server`: found, started on a free loopback port with
-//! JetStream, waited for, stopped and cleaned up.
+//! A private `nats-server`: found ([`crate::locate`]), started on a free
+//! loopback port with JetStream, waited for, stopped and cleaned up.
 //!
 //! ```no_run
 //! let server = ipc_net::NatsServer::start()?;
@@ -22,23 +22,17 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ipc_core::owner::PrivateDir;
+use ipc_core::IpcName;
+use ipc_core::blocking::{self, Deadline};
+use ipc_core::owner::{DirectoryObject, Owner};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::error::{Error, Result};
+use crate::locate::find_nats_server;
 use crate::names::ServerUrls;
-
-/// The environment variable that names the `nats-server` binary to use,
-/// before any other place is looked at.
-pub const ENV_VAR: &str = "IPC_LAB_NATS_SERVER";
-
-/// The oldest `nats-server` the experiments work with (the key-value API
-/// of async-nats fails on 2.9 with `data did not match any variant of
-/// untagged enum Response`).
-pub const MIN_VERSION: (u32, u32) = (2, 10);
 
 /// The prefix of the temporary directories of private servers.
 pub const DIR_PREFIX: &str = "ipc-lab-nats-";
@@ -46,113 +40,41 @@ pub const DIR_PREFIX: &str = "ipc-lab-nats-";
 /// The tag of the private directories (`ipc-lab-nats-PID-TOKEN-N`).
 const DIR_TAG: &str = "nats";
 
+/// A private directory of this process (mode 0700, named with ipc-lab's
+/// prefix in the temporary directory), removed with everything in it when
+/// dropped in the process that made it, and after a crash by the run's
+/// tracker or the next program, as every named object of ipc-core: the
+/// server's store, log and ports file.
+#[derive(Debug)]
+struct PrivateDir {
+    path: PathBuf,
+    owner: Owner,
+}
+
+impl PrivateDir {
+    /// Creates `ipc-lab-TAG-PID-TOKEN-N` in `std::env::temp_dir()`.
+    fn create(tag: &str) -> Result<PrivateDir> {
+        let path = std::env::temp_dir().join(IpcName::led_by(tag)?.as_str());
+        let ((), owner) = Owner::create::<DirectoryObject, _>(&path, &(), |(), _| Ok(()))?;
+        Ok(PrivateDir { path, owner })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Removes the directory and everything in it now.
+    fn remove(&mut self) -> ipc_core::Result<()> {
+        self.owner.remove()
+    }
+}
+
 /// How long a private server may take to get ready.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a private server may take to stop after SIGTERM before it gets
 /// SIGKILL.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The ipc-lab workspace this crate was built in (where `.venv` and
-/// `scripts/` are).
-pub fn workspace_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(manifest)
-        .to_path_buf()
-}
-
-/// The command that installs `nats-server` (and `nats-py`) for this
-/// workspace.
-pub fn install_command() -> String {
-    workspace_dir()
-        .join("scripts/install-nats.sh")
-        .display()
-        .to_string()
-}
-
-/// Where [`find_nats_server`] looks, in order: `$IPC_LAB_NATS_SERVER`,
-/// the project's own install `<workspace>/.venv/bin/nats-server` (made by
-/// `scripts/install-nats.sh`), then every directory of `PATH`.
-///
-/// # Errors
-/// [`Error::ServerNotFound`] listing where it looked (its message gives
-/// the install command); [`Error::Launch`] when the binary found is older
-/// than [`MIN_VERSION`] or `$IPC_LAB_NATS_SERVER` names no executable.
-pub fn find_nats_server() -> Result<PathBuf> {
-    let mut tried = Vec::new();
-    match std::env::var_os(ENV_VAR) {
-        Some(path) if !path.is_empty() => {
-            let path = PathBuf::from(path);
-            if !is_executable(&path) {
-                return Err(Error::Launch(format!(
-                    "${ENV_VAR} is {}, which is not an executable file",
-                    path.display()
-                )));
-            }
-            return checked_version(path);
-        }
-        _ => tried.push(format!("${ENV_VAR} (not set)")),
-    }
-    let own = workspace_dir().join(".venv/bin/nats-server");
-    if is_executable(&own) {
-        return checked_version(own);
-    }
-    tried.push(own.display().to_string());
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("nats-server");
-            if is_executable(&candidate) {
-                return checked_version(candidate);
-            }
-        }
-    }
-    tried.push("PATH".into());
-    Err(Error::ServerNotFound { tried })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// `path` if its `--version` is at least [`MIN_VERSION`].
-fn checked_version(path: PathBuf) -> Result<PathBuf> {
-    let output = Command::new(&path)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::io(format!("running {} --version", path.display()), e))?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    match parse_version(&text) {
-        Some(version) if version >= MIN_VERSION => Ok(path),
-        Some((major, minor)) => Err(Error::Launch(format!(
-            "{} is version {major}.{minor}, older than the {}.{} these programs need; \
-             install a newer one with: {} (or point ${ENV_VAR} at one)",
-            path.display(),
-            MIN_VERSION.0,
-            MIN_VERSION.1,
-            install_command()
-        ))),
-        None => Err(Error::Launch(format!(
-            "{} --version printed {:?}, not a nats-server version",
-            path.display(),
-            text.trim()
-        ))),
-    }
-}
-
-/// `(major, minor)` from `nats-server: v2.15.1`.
-fn parse_version(text: &str) -> Option<(u32, u32)> {
-    let start = text.find(" v")? + 2;
-    let mut parts = text[start..].split(['.', '-', '\n', ' ']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
 
 /// A `nats-server` this process started, listening on `127.0.0.1` only,
 /// with JetStream; stopped (and its directory removed) by [`stop`] or when
@@ -219,27 +141,31 @@ impl NatsServer {
 
     /// Waits for the ports file the server writes once it listens.
     fn wait_ready(&mut self, log: &Path) -> Result<u16> {
-        let started = Instant::now();
-        loop {
-            ipc_core::signal::check()?;
-            if let Some(port) = read_ports_file(self.dir.path()) {
-                return Ok(port);
-            }
-            let child = self.child.as_mut().expect("running");
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(Error::Launch(format!(
-                    "nats-server exited ({status}) before it was ready; its log ends with:\n{}",
-                    log_tail(log)
-                )));
-            }
-            if started.elapsed() > START_TIMEOUT {
-                return Err(Error::Launch(format!(
-                    "nats-server was not ready within {} s; its log ends with:\n{}",
-                    START_TIMEOUT.as_secs(),
-                    log_tail(log)
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let dir = self.dir.path().to_owned();
+        let child = self.child.as_mut().expect("running");
+        let ready = blocking::poll(
+            Deadline::after(START_TIMEOUT),
+            blocking::STEP_INTERVAL,
+            || {
+                if let Some(port) = read_ports_file(&dir) {
+                    return Ok(Some(port));
+                }
+                match child.try_wait() {
+                    Ok(Some(status)) => Err(Error::Launch(format!(
+                        "nats-server exited ({status}) before it was ready; its log ends with:\n{}",
+                        log_tail(log)
+                    ))),
+                    _ => Ok(None),
+                }
+            },
+        );
+        match ready {
+            Err(Error::Core(ipc_core::Error::Timeout)) => Err(Error::Launch(format!(
+                "nats-server was not ready within {} s; its log ends with:\n{}",
+                START_TIMEOUT.as_secs(),
+                log_tail(log)
+            ))),
+            other => other,
         }
     }
 
@@ -272,13 +198,13 @@ impl NatsServer {
             let pid = Pid::from_raw(child.id() as i32);
             if let Ok(None) = child.try_wait() {
                 let _ = kill(pid, Signal::SIGTERM);
-                let deadline = Instant::now() + STOP_TIMEOUT;
-                while let Ok(None) = child.try_wait() {
-                    if Instant::now() >= deadline {
-                        let _ = child.kill();
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
+                let ended = blocking::poll_until(
+                    Deadline::after(STOP_TIMEOUT),
+                    blocking::STEP_INTERVAL,
+                    || (!matches!(child.try_wait(), Ok(None))).then_some(()),
+                );
+                if ended.is_none() {
+                    let _ = child.kill();
                 }
             }
             let _ = child.wait();
@@ -293,7 +219,7 @@ impl NatsServer {
 impl Drop for NatsServer {
     fn drop(&mut self) {
         if let Err(e) = self.stop_quietly() {
-            ipc_core::say_err!("warning: {e}");
+            ipc_cli::say_err!("warning: {e}");
         }
     }
 }
@@ -331,16 +257,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_are_read_from_the_banner() {
-        assert_eq!(parse_version("nats-server: v2.15.1\n"), Some((2, 15)));
-        assert_eq!(parse_version("nats-server: v2.9.10"), Some((2, 9)));
-        assert_eq!(parse_version("something else"), None);
-        assert!((2, 9) < MIN_VERSION && (2, 15) >= MIN_VERSION);
-    }
-
-    #[test]
-    fn the_install_command_is_the_workspace_script() {
-        assert!(install_command().ends_with("scripts/install-nats.sh"));
-        assert!(workspace_dir().join("Cargo.toml").exists());
+    fn a_private_directory_is_ours_and_goes_with_its_maker() {
+        let mut dir = PrivateDir::create("doc").unwrap();
+        std::fs::write(dir.path().join("file"), "x").unwrap();
+        let path = dir.path().to_owned();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("ipc-lab-doc-"), "{name}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        dir.remove().unwrap();
+        assert!(!path.exists());
+        let dir = PrivateDir::create("doc").unwrap();
+        let path = dir.path().to_owned();
+        drop(dir);
+        assert!(!path.exists());
     }
 }

@@ -27,12 +27,14 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::{Config, RetentionPolicy, StorageType};
 use futures_util::StreamExt;
+
+use ipc_core::blocking::{self, Deadline};
 
 use crate::client::Connection;
 use crate::error::{Error, Result};
@@ -137,7 +139,7 @@ impl<'c> WorkQueue<'c> {
     /// more); [`Error::Timeout`] after [`PUBLISH_PATIENCE`]; as
     /// [`Connection::flush`].
     pub fn publish(&self, payload: &[u8], id: &str) -> Result<u64> {
-        let started = Instant::now();
+        let patience = Deadline::after(PUBLISH_PATIENCE);
         let subject = &self.subject;
         crate::traced::storing(subject.as_str(), id, payload);
         loop {
@@ -163,13 +165,13 @@ impl<'c> WorkQueue<'c> {
             };
             // No confirmation: a cluster electing a new leader, or a
             // client reconnecting. The id makes trying again safe.
-            if started.elapsed() >= PUBLISH_PATIENCE {
+            if patience.has_passed() {
                 return Err(self.connection.refused(
                     format!("storing a message on {subject} (stream {})", self.stream),
                     failure,
                 ));
             }
-            crate::runtime::pause(Duration::from_millis(100))?;
+            crate::runtime::pause(blocking::POLL_INTERVAL)?;
         }
     }
 
@@ -304,7 +306,7 @@ fn wait_until_led<F: Future<Output = std::result::Result<bool, async_nats::Error
     what: &str,
     mut has_leader: impl FnMut() -> F,
 ) -> Result<()> {
-    let started = Instant::now();
+    let patience = Deadline::after(CREATE_PATIENCE);
     loop {
         let led = connection.wait(
             || format!("asking for the leader of {what}"),
@@ -314,10 +316,10 @@ fn wait_until_led<F: Future<Output = std::result::Result<bool, async_nats::Error
         if let Ok(true) = led {
             return Ok(());
         }
-        if started.elapsed() >= CREATE_PATIENCE {
+        if patience.has_passed() {
             return Err(connection.refused(format!("waiting for {what}"), "no leader was elected"));
         }
-        crate::runtime::pause(Duration::from_millis(50))?;
+        crate::runtime::pause(blocking::RETRY_INTERVAL)?;
     }
 }
 
@@ -347,15 +349,16 @@ impl WorkReceiver<'_> {
     /// [`Error::Lost`] when the server went away; `Interrupted`;
     /// [`Error::Refused`] when the consumer is gone.
     pub fn next(&mut self, timeout: Duration) -> Result<Option<Delivery>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if deadline.has_passed() {
                 return Ok(None);
             }
             // The server holds a pull request up to `expires`, then says
             // there was nothing: ask in slices, each bounded.
-            let expires = left.clamp(Duration::from_millis(100), Duration::from_secs(2));
+            let expires = deadline
+                .left_or(blocking::LONG_POLL)
+                .clamp(blocking::POLL_INTERVAL, blocking::LONG_POLL);
             let subject = &self.subject;
             let pulling = async {
                 let mut batch = self
@@ -374,7 +377,8 @@ impl WorkReceiver<'_> {
             let outcome = self.connection.wait(
                 || format!("waiting for a stored message on {subject}"),
                 pulling,
-                Some(expires + Duration::from_secs(2)),
+                // The server's answer may come late: a long poll more.
+                Some(expires + blocking::LONG_POLL),
             );
             match outcome {
                 Ok(Ok(Some(message))) => {
@@ -397,7 +401,7 @@ impl WorkReceiver<'_> {
                 // A pull that fails while the cluster elects a leader or
                 // the client reconnects: ask again, within the timeout.
                 Ok(Err(_)) | Err(Error::Timeout { .. }) => {
-                    crate::runtime::pause(Duration::from_millis(50))?;
+                    crate::runtime::pause(blocking::RETRY_INTERVAL)?;
                     continue;
                 }
                 Err(e) => return Err(e),

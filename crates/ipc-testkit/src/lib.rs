@@ -22,6 +22,7 @@
 //! | [`handout`] | check an experiment's handout against a real run |
 //! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
+//! | [`sources`] | the workspace's Rust sources as code: `crate::` paths, the import graph of a crate, its cycles |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
 //! | [`evidence`] | graded checks: inputs chosen at run time, and the timeline's evidence that the work crossed the mechanism |
 //! | [`unfinished`] | a starter's `todo!()` reached by a run: its hint and place, said first |
@@ -36,6 +37,7 @@ pub mod nats;
 pub mod procfs;
 pub mod run;
 pub mod scenarios;
+pub mod sources;
 pub mod text;
 pub mod trace;
 pub mod unfinished;

@@ -1,8 +1,9 @@
 //! What `/proc` says about processes: children, zombies, survivors, and
 //! bounded waits for them to block, end or vanish.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::{self, Deadline};
 use nix::unistd::Pid;
 
 /// The signals `pid` ignores (`SigIgn` in `/proc/PID/status`); empty if
@@ -111,10 +112,11 @@ pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
             })
             .unwrap_or_else(|| "gone".into())
     };
-    let deadline = Instant::now() + timeout;
-    while !pids.iter().all(|pid| state(pid) == "S") {
-        let states =
-            || -> Vec<String> { pids.iter().map(|p| format!("{p}:{}", state(p))).collect() };
+    let states = || -> Vec<String> { pids.iter().map(|p| format!("{p}:{}", state(p))).collect() };
+    let blocked = blocking::poll_until(Deadline::after(timeout), blocking::STEP_INTERVAL, || {
+        if pids.iter().all(|pid| state(pid) == "S") {
+            return Some(());
+        }
         // One that has ended (a zombie, or reaped) never blocks again.
         if pids
             .iter()
@@ -122,10 +124,10 @@ pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
         {
             panic!("ended before they all blocked: {:?}", states());
         }
-        if Instant::now() >= deadline {
-            panic!("not all blocked after {timeout:?}: {:?}", states());
-        }
-        std::thread::sleep(Duration::from_millis(5));
+        None
+    });
+    if blocked.is_none() {
+        panic!("not all blocked after {timeout:?}: {:?}", states());
     }
 }
 
@@ -142,14 +144,12 @@ pub fn wait_gone(pids: &[Pid], timeout: Duration) -> Vec<String> {
 }
 
 fn wait_for_empty(left: impl Fn() -> Vec<String>, timeout: Duration) -> Vec<String> {
-    let deadline = Instant::now() + timeout;
-    loop {
+    let deadline = Deadline::after(timeout);
+    blocking::poll_until(deadline, blocking::STEP_INTERVAL, || {
         let now = left();
-        if now.is_empty() || Instant::now() >= deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        (now.is_empty() || deadline.has_passed()).then_some(now)
+    })
+    .unwrap_or_else(left)
 }
 
 /// Sends `signal` to the process `pid`, if it still exists.
@@ -170,20 +170,14 @@ pub fn running_as_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-/// Polls `done` every 10 ms for up to `timeout`; true as soon as it holds,
-/// false if it never did. For what another process does in its own time
-/// (a tracker removing a dead run's objects).
+/// Polls `done` every [`blocking::STEP_INTERVAL`] for up to `timeout`;
+/// true as soon as it holds, false if it never did. For what another
+/// process does in its own time (a tracker removing a dead run's objects).
 pub fn eventually(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if done() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    blocking::poll_until(Deadline::after(timeout), blocking::STEP_INTERVAL, || {
+        done().then_some(())
+    })
+    .is_some()
 }
 
 #[cfg(test)]
@@ -191,6 +185,7 @@ mod tests {
     use super::*;
     use crate::*;
     use std::process::Command;
+    use std::time::Instant;
 
     #[test]
     fn ignored_signals_are_read_from_proc() {

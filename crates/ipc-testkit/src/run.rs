@@ -8,8 +8,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::{self, Deadline};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -409,10 +410,9 @@ impl Running {
         timeout: Duration,
         matches: impl Fn(&str) -> bool,
     ) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         while self.seen.iter().filter(|l| matches(l)).count() < count {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
+            match self.lines.recv_timeout(deadline.left_or(Duration::MAX)) {
                 Ok(line) => self.seen.push(line),
                 Err(RecvTimeoutError::Timeout) => return false,
                 Err(RecvTimeoutError::Disconnected) => {
@@ -459,16 +459,16 @@ impl Running {
     /// tracker, forked before the experiment's processes, would otherwise
     /// be taken for the first of them.
     pub fn wait_for_children(&self, count: usize, timeout: Duration) -> Vec<Pid> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         loop {
             let children = children_of(self.pid());
             if children.len() > count {
-                let settle = Instant::now() + Duration::from_secs(1);
-                let mut now = children;
-                while now.len() > count && Instant::now() < settle {
-                    std::thread::sleep(Duration::from_millis(5));
-                    now = children_of(self.pid());
-                }
+                let settle = Deadline::after(Duration::from_secs(1));
+                let now = blocking::poll_until(settle, blocking::STEP_INTERVAL, || {
+                    let now = children_of(self.pid());
+                    (now.len() <= count || settle.has_passed()).then_some(now)
+                })
+                .unwrap_or_else(|| children_of(self.pid()));
                 if now.len() >= count {
                     return now;
                 }
@@ -487,7 +487,7 @@ impl Running {
                     children.len()
                 );
             }
-            if Instant::now() >= deadline {
+            if deadline.has_passed() {
                 let _ = kill(self.pid(), Signal::SIGKILL);
                 panic!(
                     "{}: {} children after {timeout:?}, not {count}",
@@ -495,7 +495,7 @@ impl Running {
                     children.len()
                 );
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(deadline.pause(blocking::STEP_INTERVAL));
         }
     }
 
@@ -598,12 +598,12 @@ impl Running {
     /// with its output if it does not.
     #[track_caller]
     pub fn finish(mut self, timeout: Duration) -> Run {
-        let deadline = Instant::now() + timeout;
+        let deadline = Deadline::after(timeout);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 break status;
             }
-            if Instant::now() >= deadline {
+            if deadline.has_passed() {
                 // A program in a group of its own (own_process_group) goes
                 // with everything it started: a shell's pipeline, children.
                 let pid = self.pid();
@@ -615,7 +615,7 @@ impl Running {
                 let run = self.collect(None);
                 panic!("did not end within {timeout:?}; killed\n{run}");
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(deadline.pause(blocking::STEP_INTERVAL));
         };
         self.collect(Some(status))
     }
@@ -661,13 +661,9 @@ fn unfinished_first(stderr: &str) -> String {
 }
 
 fn join_bounded<T: Send + 'static>(handle: JoinHandle<T>, timeout: Duration) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    while !handle.is_finished() {
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    blocking::poll_until(Deadline::after(timeout), blocking::STEP_INTERVAL, || {
+        handle.is_finished().then_some(())
+    })?;
     handle.join().ok()
 }
 
@@ -723,6 +719,7 @@ pub fn own_process_group(command: &mut Command) -> &mut Command {
 mod tests {
     use super::*;
     use std::path::Path;
+    use std::time::Instant;
 
     #[test]
     fn a_run_reports_its_output_and_code() {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = ipc_trace::Args::parse();
-    match ipc_trace::run(&args) {
+    let args = ipc_trace::tool::Args::parse();
+    match ipc_trace::tool::run(&args) {
         Ok(summary) => {
             print!("{summary}");
             ExitCode::SUCCESS

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ipc_core::trace::{Event, Kind, Source, Trace};
 use ipc_testkit::TempDir;
 use ipc_testkit::trace::{assert_svg_matches, parse_json};
+use ipc_trace::{Event, Kind, Source, Trace};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipc-trace");
 

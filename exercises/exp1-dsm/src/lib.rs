@@ -23,7 +23,7 @@ pub mod extras;
 
 use std::time::{Duration, Instant};
 
-use ipc_core::say;
+use ipc_cli::say;
 use ipc_net::announce_ready;
 use ipc_net::{Bucket, BucketName, Connection, Error, Gate, Key, LocalRun, Result, RunId};
 

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, error::ErrorKind};
 use exp1_dsm::{Counter, Place, Work};
-use ipc_core::say;
+use ipc_cli::say;
 use ipc_net::{BucketName, Connection, Key, ServerUrls, cli::NetArgs};
 
 /// Seed 004 theory, distributed shared memory: five workers (p1 ... p5,
@@ -54,7 +54,7 @@ struct Args {
     /// (default 5): p1 to pK run add_one to the K-th target, so the
     /// expected total is N x K(K+1)/2
     #[arg(long, value_name = "K", allow_hyphen_values = true,
-          value_parser = ipc_core::cli::whole_number(exp1_dsm::extras::WORKERS, "workers", exp1_dsm::extras::WORKERS_NOTE))]
+          value_parser = ipc_cli::whole_number(exp1_dsm::extras::WORKERS, "workers", exp1_dsm::extras::WORKERS_NOTE))]
     workers: Option<u64>,
 
     /// Read, add 1 and write blindly, without compare-and-set, and count
@@ -66,7 +66,7 @@ struct Args {
     role: Option<Role>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -95,7 +95,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let place = Place {
         bucket: args.bucket,
         counter: args.counter,

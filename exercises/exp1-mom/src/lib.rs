@@ -24,8 +24,8 @@ pub mod extras;
 
 use std::time::{Duration, Instant};
 
+use ipc_cli::say;
 use ipc_core::pace;
-use ipc_core::say;
 use ipc_net::{Connection, Delivery, LocalRun, Result, RunId, Subject, Subscription};
 use ipc_net::{WorkQueue, WorkReceiver, announce_ready};
 
@@ -194,7 +194,7 @@ impl Inbox<'_> {
                 if delivery.already_processed() {
                     // Its acknowledgement was lost (a server went away):
                     // processed once already, so only acknowledge it.
-                    ipc_core::say_err!(
+                    ipc_cli::say_err!(
                         "receiver: message {} was delivered again; processed already, skipped",
                         delivery.sequence()
                     );
@@ -215,7 +215,7 @@ impl Inbox<'_> {
         if let (Inbox::Stored(receiver), Some(delivery)) = (self, delivery)
             && !receiver.ack(&delivery)?
         {
-            ipc_core::say_err!(
+            ipc_cli::say_err!(
                 "receiver: the acknowledgement of message {} was not confirmed; \
                  if it comes again, it is skipped",
                 delivery.sequence()

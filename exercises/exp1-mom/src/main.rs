@@ -69,7 +69,7 @@ struct Args {
     role: Option<Role>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -105,13 +105,13 @@ enum Role {
         id: Option<u32>,
         /// Seconds to wait in all before giving up (exit code 1)
         #[arg(long, value_name = "SECONDS", default_value_t = 60.0,
-              value_parser = ipc_core::cli::seconds(86_400.0))]
+              value_parser = ipc_cli::seconds(86_400.0))]
         timeout: f64,
     },
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let mode = if args.core {
         Mode::Core
     } else {

@@ -11,8 +11,9 @@ pub mod extras;
 
 use std::time::Duration;
 
+use ipc_cli::say;
 use ipc_core::{
-    Error, OnFailure, Process, Queue, Result, join_all_ok, join_all_with, pace, say, signal,
+    Error, OnFailure, Process, Queue, Result, join_all_ok, join_all_with, pace, signal,
 };
 
 /// The message the sender sends.
@@ -61,7 +62,6 @@ pub fn run_ipc() -> Result<()> {
 /// # Errors
 /// As [`run_ipc`].
 pub fn run_ipc_with(message: &str) -> Result<()> {
-    signal::install()?;
     let q = Queue::<String>::new()?;
 
     let sender_process = Process::spawn("sender", || sender(&q, message))?;

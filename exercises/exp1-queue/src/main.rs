@@ -20,13 +20,13 @@ struct Args {
     message: Option<String>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let message = args.message.as_deref().unwrap_or(exp1_queue::MESSAGE);
-    ipc_core::cli::run("exp1-queue", &args.common, || {
+    ipc_cli::run("exp1-queue", &args.common, || {
         exp1_queue::run_ipc_with(message)
     })
 }

@@ -26,8 +26,8 @@ pub mod extras;
 
 use std::time::Duration;
 
+use ipc_cli::say;
 use ipc_core::PyList;
-use ipc_core::say;
 use ipc_net::{Connection, Error, LocalRun, Result, RunId, Subject, announce_ready};
 use serde_json::{Value, json};
 

@@ -42,7 +42,7 @@ struct Args {
     role: Option<Role>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -61,7 +61,7 @@ enum Role {
     Client {
         /// Seconds to wait for a server to answer each call (exit code 1
         /// after that)
-        #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = ipc_core::cli::seconds(3600.0))]
+        #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = ipc_cli::seconds(3600.0))]
         timeout: f64,
         /// The list to square [default: 1 2 3 4]
         #[arg(value_name = "NUMBER", allow_negative_numbers = true)]
@@ -70,7 +70,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let subject = args.subject;
     let Some(role) = args.role else {
         let mylist = args

@@ -9,7 +9,8 @@
 
 use std::ops::Range;
 
-use ipc_core::{Array, Process, PyList, Result, join_all_ok, say};
+use ipc_cli::say;
+use ipc_core::{Array, Process, PyList, Result, join_all_ok};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

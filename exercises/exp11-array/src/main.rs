@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ipc_core::cli::{self, Common};
+use ipc_cli::{Common, Signals};
 
 /// Seed 002, Exercise 2: draws 10 random numbers in 0..=10; process p1
 /// squares the first five and process p2 the last five into one shared
@@ -21,7 +21,7 @@ struct Args {
     /// Seed of the random numbers, a whole number from 0 to 2^64 - 1
     /// (default: a fresh one, printed)
     #[arg(long, value_name = "N", allow_hyphen_values = true,
-          value_parser = cli::whole_number(0..=u64::MAX, "", "a seed that a run printed"))]
+          value_parser = ipc_cli::whole_number(0..=u64::MAX, "", "a seed that a run printed"))]
     seed: Option<u64>,
 
     #[command(flatten)]
@@ -35,10 +35,19 @@ enum Command {
     Example,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
+    let args: Args = ipc_cli::parse();
     match args.command {
-        Some(Command::Example) => cli::run("exp11-array", &args.common, exp11_array::example),
-        None => cli::run("exp11-array", &args.common, || exp11_array::run(args.seed)),
+        Some(Command::Example) => ipc_cli::run_with(
+            "exp11-array",
+            Signals::Default,
+            &args.common,
+            exp11_array::example,
+        ),
+        None => ipc_cli::run_with("exp11-array", Signals::Default, &args.common, || {
+            exp11_array::run(args.seed)
+        }),
     }
 }

@@ -4,7 +4,8 @@
 
 use std::ops::RangeInclusive;
 
-use ipc_core::{Error, Event, Result, say};
+use ipc_cli::say;
+use ipc_core::{Error, Event, Result};
 
 use crate::Counter;
 

@@ -18,7 +18,8 @@
 pub mod extras;
 
 use extras::{Target, targets};
-use ipc_core::{Process, RawValue, Result, Value, join_all_ok, say, signal};
+use ipc_cli::say;
+use ipc_core::{Process, RawValue, Result, Value, join_all_ok, signal};
 
 /// The seed's Example 1 target: store 2.678 in the shared value.
 fn shared_m(v: &Value<f64>) -> Result<()> {
@@ -164,7 +165,6 @@ pub const DEFAULT_PASSES: u64 = 100_000;
 /// [`extras::PASSES`]; [`ipc_core::Error::ChildFailed`] when a process
 /// fails; errors of the shared memory.
 pub fn run(targets: &[Target], passes: u64, lock: bool) -> Result<()> {
-    signal::install()?;
     let v = Counter::new(lock)?;
     // Prints which process runs which target, and how many updates of +1
     // each makes per pass.

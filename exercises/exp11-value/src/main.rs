@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ipc_core::cli::{self, Common};
+use ipc_cli::Common;
 
 /// Seed 002, Exercise 1: five processes, each with its own target function
 /// (add_one ... add_five), update one shared Value<u64> many times; the
@@ -50,20 +50,20 @@ enum Command {
 /// What `--iterations` accepts, said in words when it is refused.
 fn passes() -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
     let range = exp11_value::extras::PASSES;
-    cli::whole_number(range, "passes", exp11_value::extras::PASSES_NOTE)
+    ipc_cli::whole_number(range, "passes", exp11_value::extras::PASSES_NOTE)
 }
 
 /// What `--processes` accepts, said in words when it is refused.
 fn processes() -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
     let range = exp11_value::extras::PROCESSES;
-    cli::whole_number(range, "processes", exp11_value::extras::PROCESSES_NOTE)
+    ipc_cli::whole_number(range, "processes", exp11_value::extras::PROCESSES_NOTE)
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
+    let args: Args = ipc_cli::parse();
     match args.command {
-        Some(Command::Example) => cli::run("exp11-value", &args.common, exp11_value::example),
-        None => cli::run("exp11-value", &args.common, || {
+        Some(Command::Example) => ipc_cli::run("exp11-value", &args.common, exp11_value::example),
+        None => ipc_cli::run("exp11-value", &args.common, || {
             let passes = args.iterations.unwrap_or(exp11_value::DEFAULT_PASSES);
             // Within PROCESSES: at most the five targets.
             let count = args

@@ -26,10 +26,11 @@ pub mod protocol;
 
 use std::time::Duration;
 
+use ipc_cli::say;
 use ipc_core::blocking::{self, Deadline};
 use ipc_core::mqueue::{Limits, MessageQueue};
 use ipc_core::{
-    Error, IpcName, OnFailure, Process, Result, join_all_ok, join_all_with, pace, say, signal,
+    Error, IpcName, OnFailure, Process, Result, join_all_ok, join_all_with, pace, signal,
 };
 
 use protocol::{REPLY_SIZE, REQUEST_SIZE, Request};
@@ -101,7 +102,7 @@ pub fn server(name: &IpcName, config: &Config, announce: bool) -> Result<()> {
     let capacity = Limits::read()?.msg_max.min(SERVER_CAPACITY);
     let queue = MessageQueue::create(name, capacity, REQUEST_SIZE).inspect_err(|_| {
         if MessageQueue::exists(name).unwrap_or(false) {
-            ipc_core::say_err!(
+            ipc_cli::say_err!(
                 "Server: {} exists: another server is running, or a killed one left it \
                  (scripts/clean.sh {NAME} removes it)",
                 name.path()
@@ -241,7 +242,7 @@ fn open_server(server: &IpcName, deadline: Deadline) -> Result<MessageQueue> {
 /// A client's wait's outcome; on a timeout, explains it on stderr first.
 fn gave_up<T>(outcome: Result<T>, explain: impl FnOnce() -> String) -> Result<T> {
     if let Err(Error::Timeout) = outcome {
-        ipc_core::say_err!("{}", explain());
+        ipc_cli::say_err!("{}", explain());
     }
     outcome
 }
@@ -275,7 +276,6 @@ pub fn run(name: Option<IpcName>, clients: u32, config: &Config) -> Result<()> {
 /// # Errors
 /// As [`run`].
 pub fn run_with(name: Option<IpcName>, numbers: &[i64], config: &Config) -> Result<()> {
-    signal::install()?;
     let name = match name {
         Some(name) => name,
         None => IpcName::unique(NAME)?,
@@ -327,7 +327,6 @@ pub fn run_with(name: Option<IpcName>, numbers: &[i64], config: &Config) -> Resu
 /// # Errors
 /// As [`server`].
 pub fn run_server(name: Option<IpcName>, config: &Config) -> Result<()> {
-    signal::install()?;
     let name = match name {
         Some(name) => name,
         None => default_name()?,
@@ -346,7 +345,6 @@ pub fn run_client(
     number: Option<i64>,
     config: &Config,
 ) -> Result<()> {
-    signal::install()?;
     let name = match name {
         Some(name) => name,
         None => default_name()?,

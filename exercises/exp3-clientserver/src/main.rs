@@ -52,7 +52,7 @@ struct Args {
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -73,12 +73,12 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let config = Config {
         delay: Duration::from_millis(args.delay),
         timeout: Duration::from_secs(args.timeout),
     };
-    ipc_core::cli::run("exp3-clientserver", &args.common, || match args.role {
+    ipc_cli::run("exp3-clientserver", &args.common, || match args.role {
         None => match &args.numbers {
             Some(numbers) => exp3_clientserver::run_with(args.name, &numbers.0, &config),
             None => exp3_clientserver::run(args.name, args.clients, &config),

@@ -24,9 +24,10 @@ pub mod roles;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipc_cli::say;
 use ipc_core::fifo::{self, Fifo, FifoReader, FifoWriter};
 use ipc_core::{
-    Error, IpcName, OnFailure, Process, Result, join_all_ok, join_all_with, pace, say, signal,
+    Error, IpcName, OnFailure, Process, Result, join_all_ok, join_all_with, pace, signal,
 };
 
 /// The messages the writer sends, one line each (seed 000's pipe messages;
@@ -127,7 +128,6 @@ pub fn run(path: Option<PathBuf>) -> Result<()> {
 /// # Errors
 /// As [`run`].
 pub fn run_with(path: Option<PathBuf>, messages: &[String]) -> Result<()> {
-    signal::install()?;
     let path = match path {
         Some(path) => path,
         None => fifo::unique_path(NAME)?,

@@ -31,7 +31,7 @@ struct Args {
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -52,8 +52,8 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp3-fifo", &args.common, || match args.role {
+    let args: Args = ipc_cli::parse();
+    ipc_cli::run("exp3-fifo", &args.common, || match args.role {
         None => match args.messages {
             Some(messages) => exp3_fifo::run_with(args.path, &messages.0),
             None => exp3_fifo::run(args.path),

@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
+use ipc_cli::say;
+use ipc_core::Result;
 use ipc_core::fifo::Fifo;
-use ipc_core::{Result, say, signal};
 
 use crate::{MESSAGES, default_path, interruptible, reader, writer};
 
@@ -16,7 +17,6 @@ use crate::{MESSAGES, default_path, interruptible, reader, writer};
 /// As [`Fifo::create_or_open`] (a path that is not a FIFO, or is a
 /// symbolic link, is refused) and [`reader`].
 pub fn run_reader(path: Option<PathBuf>, follow: bool) -> Result<()> {
-    signal::install()?;
     let fifo = create_or_use(path)?;
     let outcome = interruptible("Reader", || reader(fifo.path(), follow));
     remove_if_created(fifo)?;
@@ -29,7 +29,6 @@ pub fn run_reader(path: Option<PathBuf>, follow: bool) -> Result<()> {
 /// # Errors
 /// As [`Fifo::create_or_open`] and [`writer`].
 pub fn run_writer(path: Option<PathBuf>, messages: Vec<String>) -> Result<()> {
-    signal::install()?;
     let messages = if messages.is_empty() {
         MESSAGES.iter().map(|m| m.to_string()).collect()
     } else {

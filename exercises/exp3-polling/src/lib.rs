@@ -106,7 +106,6 @@ pub fn run() -> Result<()> {
 /// # Errors
 /// As [`run`].
 pub fn run_with(values: &[i32]) -> Result<()> {
-    signal::install()?;
     let parent_logger = "parent";
     info!(target: parent_logger, "Pid: {}", std::process::id());
     let arr = Array::<i32>::from_slice(&vec![EMPTY; values.len()])?;

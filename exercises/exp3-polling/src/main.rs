@@ -23,15 +23,15 @@ struct Args {
     values: Option<exp3_polling::extras::Values>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let values = args
         .values
         .map_or_else(|| exp3_polling::VALUES.to_vec(), |values| values.0);
-    ipc_core::cli::run("exp3-polling", &args.common, || {
+    ipc_cli::run("exp3-polling", &args.common, || {
         exp3_polling::run_with(&values)
     })
 }

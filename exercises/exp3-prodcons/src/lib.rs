@@ -29,9 +29,10 @@ pub mod unsync;
 
 use std::time::Duration;
 
+use ipc_cli::say;
 use ipc_core::{
     Error, Lock, LockError, LockGuard, Process, RawArray, Result, Semaphore, join_all, join_all_ok,
-    pace, say, signal,
+    pace, signal,
 };
 
 use ledger::{Ledger, Plan};
@@ -263,7 +264,7 @@ fn lock<'a>(mutex: &'a Lock, role: &str, n: usize, config: &Config) -> Result<Lo
             Ok(guard)
         }
         Err(LockError::Failed(Error::Timeout)) => {
-            ipc_core::say_err!(
+            ipc_cli::say_err!(
                 "{role} {n}: the buffer's lock stayed held for {:?}",
                 config.timeout
             );
@@ -276,7 +277,7 @@ fn lock<'a>(mutex: &'a Lock, role: &str, n: usize, config: &Config) -> Result<Lo
 /// A bounded wait's outcome; on a timeout, explains it on stderr first.
 fn bounded(outcome: Result<()>, explain: impl FnOnce() -> String) -> Result<()> {
     if let Err(Error::Timeout) = outcome {
-        ipc_core::say_err!("{}", explain());
+        ipc_cli::say_err!("{}", explain());
     }
     outcome
 }
@@ -317,7 +318,6 @@ pub fn check(config: &Config) -> Result<()> {
 /// failed (after the summary line).
 pub fn run(config: &Config) -> Result<()> {
     check(config)?;
-    signal::install()?;
     let ledger = Ledger::new(Plan::new(config.producers, config.consumers, config.items))?;
     let buffer = Buffer::new(config.capacity)?;
     let mut children = Vec::with_capacity(config.producers + config.consumers);

@@ -55,11 +55,11 @@ struct Args {
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let config = Config {
         capacity: args.capacity as usize,
         producers: args.producers as usize,
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         sync: !args.no_sync,
         quiet: args.quiet,
     };
-    ipc_core::cli::run("exp3-prodcons", &args.common, || {
+    ipc_cli::run("exp3-prodcons", &args.common, || {
         exp3_prodcons::run(&config)
     })
 }

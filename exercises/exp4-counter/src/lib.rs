@@ -28,7 +28,8 @@ pub mod extras;
 use std::time::Duration;
 
 pub use extras::Segment;
-use ipc_core::{IpcName, Process, RawValue, Result, join_all_ok, pace, say, signal};
+use ipc_cli::say;
+use ipc_core::{IpcName, Process, RawValue, Result, join_all_ok, pace, signal};
 
 /// The length of one tick (`--fast` divides it by 1000).
 pub const TICK: Duration = Duration::from_secs(1);
@@ -89,7 +90,6 @@ pub(crate) fn terminated(name: &str, outcome: Result<()>) -> Result<()> {
 /// or is too small (exit 2); a failed `fork` or `waitpid`;
 /// [`ipc_core::Error::ChildFailed`] when a process fails.
 pub fn run(segment: Segment, limit: Option<u64>) -> Result<()> {
-    signal::install()?;
     let name = match segment {
         Segment::Attach(name) => return extras::observe(&name, limit),
         Segment::Create(name) => name,

@@ -33,17 +33,17 @@ struct Args {
     /// increments every 5 ticks [default: run until Ctrl-C or SIGTERM; 12
     /// ticks with --fast]
     #[arg(long, value_name = "N", allow_hyphen_values = true,
-          value_parser = ipc_core::cli::whole_number(0..=u64::MAX, "ticks", "a tick is 1 second, 1 ms with --fast"))]
+          value_parser = ipc_cli::whole_number(0..=u64::MAX, "ticks", "a tick is 1 second, 1 ms with --fast"))]
     ticks: Option<u64>,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let segment = Segment::from_flags(args.name, args.attach);
     let limit = extras::limit(args.ticks, args.common.fast);
-    ipc_core::cli::run("exp4-counter", &args.common, || {
+    ipc_cli::run("exp4-counter", &args.common, || {
         exp4_counter::run(segment, limit)
     })
 }

@@ -17,8 +17,9 @@ pub mod messages;
 pub mod roles;
 pub mod size;
 
+use ipc_cli::say;
 use ipc_core::mqueue::MessageQueue;
-use ipc_core::{Error, IpcName, Process, Result, join_all_ok, say, signal};
+use ipc_core::{Error, IpcName, Process, Result, join_all_ok};
 
 pub use roles::{attrs, default_name, receive, send, unlink};
 pub use size::{DEFAULT_CAPACITY, DEFAULT_MSGSIZE, Size};
@@ -104,7 +105,6 @@ fn print_received(message: &[u8], priority: u32) -> Result<()> {
 /// system's limits, exit code 2); [`Error::ChildFailed`] when the sender
 /// fails.
 pub fn run(name: Option<IpcName>, size: Size, messages: &[(&str, u32)]) -> Result<()> {
-    signal::install()?;
     size.check_holds_every_message(messages)?;
     let name = match name {
         Some(name) => name,

@@ -2,8 +2,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use exp7_mqueue::Size;
+use ipc_cli::whole_number;
 use ipc_core::IpcName;
-use ipc_core::cli::whole_number;
 
 /// Seed 000 theory, message queue: a POSIX message queue delivers the
 /// highest priority first, and outlives the process that filled it.
@@ -46,7 +46,7 @@ struct Args {
     #[command(subcommand)]
     role: Option<Role>,
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
 #[derive(Subcommand)]
@@ -68,7 +68,7 @@ enum Role {
 }
 
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     // Above usize::MAX is above every system limit: the limit check says so.
     let size = Size {
         capacity: usize::try_from(args.capacity).unwrap_or(usize::MAX),
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
         Some(messages) => messages.as_pairs(),
         None => exp7_mqueue::MESSAGES.to_vec(),
     };
-    ipc_core::cli::run("exp7-mqueue", &args.common, || {
+    ipc_cli::run("exp7-mqueue", &args.common, || {
         let Some(role) = args.role else {
             return exp7_mqueue::run(args.name, size, &messages);
         };

@@ -1,8 +1,9 @@
 //! The roles, one step per run, for two terminals: `send` (leaves the
 //! queue in place), `receive`, `attrs`, `unlink`.
 
+use ipc_cli::say;
 use ipc_core::mqueue::MessageQueue;
-use ipc_core::{Error, IpcName, Result, say, signal};
+use ipc_core::{Error, IpcName, Result, signal};
 
 use crate::size::{Size, print_attributes, print_limits};
 use crate::{NAME, receiver, sender};
@@ -22,7 +23,6 @@ pub fn default_name() -> Result<IpcName> {
 /// # Errors
 /// As [`MessageQueue::create_or_open`] and [`sender`].
 pub fn send(name: &IpcName, size: Size, messages: &[(&str, u32)]) -> Result<()> {
-    signal::install()?;
     let mut queue = MessageQueue::create_or_open(name, size.capacity, size.msgsize)?;
     let created = queue.is_owner();
     // The queue must outlive this process: that is the point.
@@ -51,7 +51,6 @@ pub fn send(name: &IpcName, size: Size, messages: &[(&str, u32)]) -> Result<()> 
 /// [`Error::InvalidArgument`] (exit code 2) when there is no such queue;
 /// as [`receiver`].
 pub fn receive(name: &IpcName, wait: bool) -> Result<()> {
-    signal::install()?;
     let queue = open_existing(name)?;
     say!(
         "Receiving from {}, highest priority first ({}):",

@@ -2,8 +2,9 @@
 //! keep a run from waiting for ever or from asking the kernel for more
 //! than its limits allow.
 
+use ipc_cli::say;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_core::{Error, Result, say};
+use ipc_core::{Error, Result};
 
 /// The capacity (`mq_maxmsg`) of a queue this program creates unless told.
 pub const DEFAULT_CAPACITY: usize = 8;

@@ -13,8 +13,9 @@ pub mod extras;
 
 use std::time::Duration;
 
+use ipc_cli::say;
 use ipc_core::pipe::{self, Connection};
-use ipc_core::{Process, Result, join_all_ok, pace, say};
+use ipc_core::{Process, Result, join_all_ok, pace};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use exp7_pipe::Schedule;
+use ipc_cli::Signals;
 
 /// Seed 000, choice 3: IPC using pipes. A sender process sends "First",
 /// "second", "third?" and "END" through a pipe (Python's Pipe(), a pair of
@@ -33,7 +34,7 @@ struct Args {
     /// of that with --fast). With --concurrent, p2 meanwhile waits in
     /// recv(); Ctrl-C ends every process at once
     #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true,
-          value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each message"))]
+          value_parser = ipc_cli::whole_number(0..=60, "seconds", "p1 waits that long before each message"))]
     delay: u64,
 
     /// The messages p1 sends instead of the seed's First,second,third?,
@@ -44,11 +45,13 @@ struct Args {
     messages: Option<exp7_pipe::extras::Messages>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let schedule = if args.no_receiver {
         Schedule::NoReceiver
     } else if args.concurrent {
@@ -61,7 +64,7 @@ fn main() -> ExitCode {
         Some(messages) => messages.0.into_iter().chain(["END".into()]).collect(),
         None => exp7_pipe::MSGS.map(String::from).to_vec(),
     };
-    ipc_core::cli::run("exp7-pipe", &args.common, || {
+    ipc_cli::run_with("exp7-pipe", Signals::Default, &args.common, || {
         exp7_pipe::run_with(&msgs, schedule, Duration::from_secs(args.delay))
     })
 }

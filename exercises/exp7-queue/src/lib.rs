@@ -13,7 +13,8 @@ pub mod extras;
 
 use std::time::Duration;
 
-use ipc_core::{OnFailure, Process, Queue, Result, join_all_ok, join_all_with, output, pace, say};
+use ipc_cli::{output, say};
+use ipc_core::{OnFailure, Process, Queue, Result, join_all_ok, join_all_with, pace};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];

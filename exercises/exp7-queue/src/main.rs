@@ -2,6 +2,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use ipc_cli::Signals;
 
 /// Seed 000, choice 2: process p1 puts the squares of [1, 2, 3, 4] on a
 /// shared Queue and closes it; process p2 prints every element until the
@@ -21,7 +22,7 @@ struct Args {
     /// of that with --fast). With --together, p2 meanwhile waits in get();
     /// Ctrl-C ends every process at once
     #[arg(long, value_name = "SECONDS", default_value_t = 0, allow_hyphen_values = true,
-          value_parser = ipc_core::cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
+          value_parser = ipc_cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
     delay: u64,
 
     /// The list p1 squares instead of the seed's 1,2,3,4: 1 to 16
@@ -31,11 +32,13 @@ struct Args {
     numbers: Option<exp7_queue::extras::Numbers>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     let start = if args.together {
         exp7_queue::Start::Together
     } else {
@@ -44,7 +47,7 @@ fn main() -> ExitCode {
     let mylist = args
         .numbers
         .map_or_else(|| exp7_queue::MYLIST.to_vec(), |numbers| numbers.0);
-    ipc_core::cli::run("exp7-queue", &args.common, || {
+    ipc_cli::run_with("exp7-queue", Signals::Default, &args.common, || {
         exp7_queue::run_with(&mylist, start, Duration::from_secs(args.delay))
     })
 }

@@ -9,7 +9,8 @@
 
 pub mod extras;
 
-use ipc_core::{Array, Process, Result, Value, output, say};
+use ipc_cli::{output, say};
+use ipc_core::{Array, Process, Result, Value};
 
 /// The list the seed squares.
 pub const MYLIST: [i32; 4] = [1, 2, 3, 4];

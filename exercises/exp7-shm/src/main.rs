@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use ipc_cli::Signals;
 
 /// Seed 000, choice 1: a child process squares [1, 2, 3, 4] into a shared
 /// Array and stores the sum in a shared Value; parent and child both print
@@ -18,13 +19,15 @@ struct Args {
     numbers: Option<exp7_shm::extras::Numbers>,
 
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
+    let args: Args = ipc_cli::parse();
     if let Some(numbers) = args.numbers {
         exp7_shm::extras::square_instead(numbers);
     }
-    ipc_core::cli::run("exp7-shm", &args.common, exp7_shm::run)
+    ipc_cli::run_with("exp7-shm", Signals::Default, &args.common, exp7_shm::run)
 }

@@ -5,7 +5,8 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
-use ipc_core::{Error, Result, output, say};
+use ipc_cli::{output, say};
+use ipc_core::{Error, Result};
 
 /// The prompt the seed's `input()` prints.
 pub const MENU: &str = "\nEnter your choice : \n1 - IPC using Shared Memory\n2 - IPC using Message Queue\n3 - IPC using PIPES\n4. Exit\n> ";

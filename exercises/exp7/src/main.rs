@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use ipc_cli::Signals;
 
 /// Seed 000's menu: reads one choice per line from stdin and runs
 ///   1  IPC using shared memory   (the code of exp7-shm)
@@ -17,10 +18,12 @@ use clap::Parser;
 #[command(version, verbatim_doc_comment)]
 struct Args {
     #[command(flatten)]
-    common: ipc_core::cli::Common,
+    common: ipc_cli::Common,
 }
 
+// Ctrl-C and SIGTERM end it at once, as they end the seed's program
+// (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
-    let args: Args = ipc_core::cli::parse();
-    ipc_core::cli::run("exp7", &args.common, exp7::run)
+    let args: Args = ipc_cli::parse();
+    ipc_cli::run_with("exp7", Signals::Default, &args.common, exp7::run)
 }

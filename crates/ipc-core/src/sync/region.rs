@@ -179,7 +179,7 @@ impl Region {
         let first = blocking::wait(deadline, |slice| match SharedMemory::open(name, HEADER) {
             Ok(memory) => Ok(Some(memory)),
             Err(Error::TooSmall { .. }) => {
-                std::thread::sleep(slice.min(Duration::from_millis(1)));
+                std::thread::sleep(slice.min(blocking::MOMENT));
                 Ok(None)
             }
             Err(error) => Err(error),

@@ -1,7 +1,8 @@
 //! The shared-memory event log: its layout, the lock-free append, and the
-//! reading of a snapshot.
+//! reading of what it holds.
 //!
-//! The log is one anonymous `MAP_SHARED` mapping ([`SharedMemory::anonymous`]):
+//! The log is one anonymous `MAP_SHARED` mapping of its own
+//! ([`crate::mapping`]: no segment, no name, no owner):
 //! a header (the run's start, counters, and a table of message counters
 //! per channel), then `capacity` slots of 256 bytes. Every field is an
 //! atomic, so that a process reads what another one wrote only through
@@ -18,13 +19,14 @@
 //!   counted as incomplete.
 
 use std::fmt::{self, Write as _};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use nix::time::{ClockId, clock_gettime};
 
 use crate::error::{Error, Result};
-use crate::shm::SharedMemory;
+use crate::mapping::Mapping;
 
 /// Bytes of a slot's message text; longer texts are truncated (at a
 /// character boundary) and marked as such.
@@ -97,35 +99,54 @@ struct Slot {
 
 const _: () = assert!(size_of::<Slot>() == SLOT_BYTES);
 
-/// A record as written to a slot: the raw form of [`super::Event`].
+/// One record as a process wrote it to a slot: what happened
+/// ([`kind`](Record::kind), one of [`super::code`]), who and when, and
+/// three fields and a text whose meaning the kind gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Raw {
+pub struct Record {
+    /// What happened: one of the constants of [`super::code`].
     pub kind: u32,
+    /// The process that recorded it.
     pub pid: i32,
+    /// Nanoseconds since the log's start (CLOCK_MONOTONIC).
     pub t_ns: u64,
+    /// The first field (a channel, a lock, an object, a pid).
     pub a: u64,
+    /// The second field (a message id, an element, a duration).
     pub b: u64,
+    /// The third field (an exit code, a signal, a flag).
     pub c: i64,
+    /// The process's name when it recorded it.
     pub name: String,
+    /// The text (a message, a printed line, a value), at most
+    /// [`TEXT_BYTES`] bytes.
     pub text: String,
+    /// True when the text was cut to fit.
     pub truncated: bool,
 }
 
-/// What [`LogMemory::read`] found.
-#[derive(Debug)]
-pub(crate) struct Contents {
-    pub records: Vec<Raw>,
+/// What a log holds: its records, and what a reader needs besides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contents {
+    /// Every published record, in the order the slots were claimed.
+    pub records: Vec<Record>,
+    /// How many records the log holds.
     pub capacity: u64,
+    /// Records that found the log full and were not written.
     pub dropped: u64,
+    /// Slots claimed but never published (their writer was killed).
     pub incomplete: u64,
+    /// CLOCK_REALTIME at the start, ns since the Unix epoch.
     pub start_wall_ns: i64,
+    /// CLOCK_MONOTONIC at the start, in ns: the records' times count from
+    /// it.
     pub start_mono_ns: u64,
 }
 
 /// The mapping of one log.
 #[derive(Debug)]
 pub(crate) struct LogMemory {
-    memory: SharedMemory,
+    memory: Mapping,
     capacity: usize,
 }
 
@@ -137,7 +158,9 @@ impl LogMemory {
                 "a trace log holds from 1 to {MAX_CAPACITY} events, not {capacity}"
             )));
         }
-        let memory = SharedMemory::anonymous(HEADER_BYTES + capacity * SLOT_BYTES)?;
+        let bytes =
+            NonZeroUsize::new(HEADER_BYTES + capacity * SLOT_BYTES).expect("at least one slot");
+        let memory = Mapping::anonymous(bytes)?;
         let log = LogMemory { memory, capacity };
         let header = log.header();
         let start_wall = clock_gettime(ClockId::CLOCK_REALTIME)
@@ -325,7 +348,7 @@ impl LogMemory {
                 name[i * 8..i * 8 + 8].copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
             }
             let name_len = name.iter().position(|&b| b == 0).unwrap_or(NAME_BYTES);
-            records.push(Raw {
+            records.push(Record {
                 kind: slot.kind.load(Ordering::Relaxed),
                 pid: slot.pid.load(Ordering::Relaxed),
                 t_ns: slot.t_ns.load(Ordering::Relaxed),

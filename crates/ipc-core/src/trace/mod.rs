@@ -1,22 +1,20 @@
-//! A timeline of a run, recorded by all its processes and drawn as a
-//! picture.
+//! The run's timeline, recorded: a log in anonymous shared memory that
+//! every process of a run appends to.
 //!
 //! The lessons of the labs are about order: who wrote before who read,
 //! which process waited, when a lock was held. [`start`] makes a log in
 //! anonymous shared memory *before the first fork*, so that every process
 //! of the run appends to the same log; the mechanisms record what they do
 //! through the small functions of this module ([`send`], [`recv`],
-//! [`lock_acquired`], [`sleep_begin`], [`print()`], …), and at the end the
-//! first process writes the log with [`Log::write`]:
-//!
-//! * `FILE.json`: the Chrome trace-event format, which Perfetto
-//!   (<https://ui.perfetto.dev>) and `chrome://tracing` open: one track per
-//!   process, sleeps and lock spans as durations, messages as flow arrows;
-//! * `FILE.svg`: a sequence diagram readable in any browser: one lane per
-//!   process, time downwards, an arrow per message, lock-held spans shaded.
+//! [`lock_acquired`], [`sleep_begin`], [`print()`], …). This module is the
+//! recorder only, low in the crate (every mechanism writes to it): the
+//! events are read back as raw [`Record`]s ([`Log::read`]), and `ipc-trace`
+//! turns them into a picture (an SVG sequence diagram), a Chrome trace for
+//! Perfetto, and merges the traces of several programs or machines.
 //!
 //! ```
 //! use ipc_core::{Process, trace};
+//! use ipc_core::trace::code;
 //!
 //! let log = trace::start("demo", 1024).unwrap();
 //! let channel = trace::new_object("pipe");
@@ -25,10 +23,12 @@
 //! child.join().unwrap();
 //! trace::recv(channel, 1, "hello");
 //! trace::exit(0);
-//! let trace = log.snapshot();
-//! let kinds: Vec<&str> = trace.events.iter().map(|e| e.kind.label()).collect();
-//! assert_eq!(kinds, ["spawn", "spawn", "send", "exit", "join", "recv", "exit"]);
-//! assert_eq!(trace.message_pairs(), [(2, 5)]);
+//! let mut records = log.read().records;
+//! records.retain(|r| r.kind != code::NAME);
+//! records.sort_by_key(|r| r.t_ns);
+//! let kinds: Vec<u32> = records.iter().map(|r| r.kind).collect();
+//! use code::{EXIT, JOIN, RECV, SEND, SPAWN};
+//! assert_eq!(kinds, [SPAWN, SPAWN, SEND, EXIT, JOIN, RECV, EXIT]);
 //! trace::stop();
 //! ```
 //!
@@ -65,7 +65,7 @@
 //!
 //! | when | call | where |
 //! | --- | --- | --- |
-//! | the run starts (`--trace FILE` given) | [`Format::from_path`] to refuse a bad name with exit code 2, then [`start`]`(program, DEFAULT_CAPACITY)` | the first process, before anything forks and before the IPC objects are made |
+//! | the run starts (`--trace FILE` given) | [`start`]`(program, DEFAULT_CAPACITY)` (`ipc-cli`'s runner, once `ipc-trace` has accepted the file's name) | the first process, before anything forks and before the IPC objects are made |
 //! | a child starts | [`child_started_at`]`(name, forked_at)` with the parent's [`fork_time`] (or [`child_started`]`(name)`) | first thing in the child after `fork` |
 //! | a process ends | [`exit`]`(code)` | a child: just before `_exit`; the first process: when its body returned, before writing |
 //! | a child is reaped | [`joined`]`(pid, name, status)` | the parent, after `waitpid` gave the status |
@@ -78,32 +78,27 @@
 //! | a semaphore is busy / taken / given back | [`sem_wait`] when a first try found no unit, [`sem_acquired`] after taking one, [`sem_released`] before giving it back | the semaphore |
 //! | a sleep | [`sleep_begin`]`(scaled)` and [`sleep_end`] | around the sleep |
 //! | a signal arrives | [`signal`]`(signo)` | the signal handler (async-signal-safe) |
-//! | a line is printed | [`print()`]`(line)`; [`say!`](crate::say) calls it | the experiment's output |
-//! | the run ends | [`Log::write`]`(FILE)` | the first process, after joining its children |
+//! | a line is printed | [`print()`]`(line)`; `ipc-cli`'s `say!` calls it | the experiment's output |
+//! | the run ends | [`Log::read`], written to FILE by `ipc-trace` | the first process, after joining its children |
 //!
 //! # Overflow
 //!
 //! The log has a fixed capacity. An event that finds it full is counted
-//! and dropped, never an error: the written trace says how many were lost
-//! ([`Trace::notes`]).
+//! and dropped, never an error: [`Log::dropped`] says how many were lost,
+//! and so does the written trace.
 
-mod chrome;
+pub mod code;
 mod log;
-mod model;
-mod svg;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
+pub use log::{Contents, MAX_CAPACITY, NAME_BYTES, Record, TEXT_BYTES};
 use log::{LogMemory, NAME_WORDS, pack_name};
-pub use log::{MAX_CAPACITY, NAME_BYTES, TEXT_BYTES};
-pub use model::{Event, Kind, ProcessInfo, Source, Trace, format_ns, format_wall, is_named, merge};
-pub use svg::MAX_ROWS;
 
 /// A capacity that holds a student's `--fast` run many times over
 /// (65 536 events; 16 MiB of address space, of which only the pages
@@ -126,62 +121,6 @@ static NAME: [AtomicU64; NAME_WORDS] = [const { AtomicU64::new(0) }; NAME_WORDS]
 static LOCAL_OBJECTS: AtomicU64 = AtomicU64::new(0);
 static ATFORK: Once = Once::new();
 
-/// The format of a trace file, chosen by its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `.json`: the Chrome trace-event format (Perfetto, `chrome://tracing`).
-    Json,
-    /// `.svg`: a sequence diagram.
-    Svg,
-}
-
-impl Format {
-    /// The format for `path`, checked before a run starts so that a bad
-    /// name is a usage error (exit code 2) rather than a lost run.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] (exit code 2) for any extension but
-    /// `.json` and `.svg`, or a directory that does not exist.
-    ///
-    /// ```
-    /// use ipc_core::trace::Format;
-    /// assert_eq!(Format::from_path("run.json".as_ref()).unwrap(), Format::Json);
-    /// assert_eq!(Format::from_path("/tmp/run.SVG".as_ref()).unwrap(), Format::Svg);
-    /// let err = Format::from_path("run.txt".as_ref()).unwrap_err();
-    /// assert_eq!(err.exit_code(), 2);
-    /// assert!(err.to_string().contains("must end in .json"), "{err}");
-    /// assert!(Format::from_path("/no/such/dir/run.json".as_ref()).is_err());
-    /// ```
-    pub fn from_path(path: &Path) -> Result<Format> {
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        let format = match extension.as_deref() {
-            Some("json") => Format::Json,
-            Some("svg") => Format::Svg,
-            _ => {
-                return Err(Error::InvalidArgument(format!(
-                    "trace file {}: the name must end in .json (a Chrome trace, for Perfetto or chrome://tracing) or .svg (a sequence diagram)",
-                    path.display()
-                )));
-            }
-        };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(Error::InvalidArgument(format!(
-                "trace file {}: the directory {} does not exist",
-                path.display(),
-                dir.display()
-            )));
-        }
-        Ok(format)
-    }
-}
-
 /// A log that the processes of a run append to.
 ///
 /// Cloning gives another handle to the same log. The memory of a log that
@@ -190,19 +129,6 @@ impl Format {
 pub struct Log {
     memory: Arc<LogMemory>,
     label: String,
-}
-
-/// What [`Log::write`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
-    /// The file.
-    pub path: PathBuf,
-    /// Its format.
-    pub format: Format,
-    /// Events written.
-    pub events: usize,
-    /// Events lost to a full log (see [`Trace::notes`]).
-    pub dropped: u64,
 }
 
 impl Log {
@@ -226,82 +152,29 @@ impl Log {
         self.memory.dropped()
     }
 
-    /// Reads every event recorded so far, in time order.
-    pub fn snapshot(&self) -> Trace {
-        let host = nix::unistd::gethostname()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-            .unwrap_or_default();
-        Trace::from_contents(self.memory.read(), &self.label, &host, &boot_id())
+    /// The name the log was started with (the program's).
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
-    /// Writes the events recorded so far to `path`, in the format its
-    /// extension names ([`Format::from_path`]).
-    ///
-    /// # Errors
-    /// As [`Format::from_path`]; [`Error::Sys`] naming `write` and the file
-    /// when it cannot be written.
-    ///
-    /// The traces of the programs this one started with [`part_for`] are
-    /// merged in (aligned as [`merge`] does: exactly, by the monotonic
-    /// clock of this machine), and their files removed.
-    pub fn write(&self, path: &Path) -> Result<Written> {
-        let format = Format::from_path(path)?;
-        let mut trace = self.snapshot();
-        let parts = std::mem::take(&mut *lock_parts());
-        if !parts.is_empty() {
-            let mut all = vec![trace];
-            for part in parts {
-                if let Ok(text) = std::fs::read_to_string(&part)
-                    && let Ok(other) = Trace::from_json(&text)
-                {
-                    all.push(other);
-                }
-                let _ = std::fs::remove_file(&part);
-            }
-            trace = merge(all);
-        }
-        trace.write_as(path, format)?;
-        Ok(Written {
-            path: path.to_owned(),
-            format,
-            events: trace.events.len(),
-            dropped: trace.dropped(),
-        })
-    }
-}
-
-impl Trace {
-    /// Writes the trace to `path` in the format its extension names.
-    ///
-    /// # Errors
-    /// As [`Log::write`].
-    pub fn write(&self, path: &Path) -> Result<()> {
-        self.write_as(path, Format::from_path(path)?)
-    }
-
-    fn write_as(&self, path: &Path, format: Format) -> Result<()> {
-        let text = match format {
-            Format::Json => self.to_json(),
-            Format::Svg => self.to_svg(),
-        };
-        std::fs::write(path, text).map_err(|e| {
-            let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-            Error::sys("write", path.display().to_string(), errno)
-        })
+    /// Reads every record published so far, in the order the slots were
+    /// claimed (sort them by [`Record::t_ns`] for time order); `ipc-trace`
+    /// makes a trace of them.
+    pub fn read(&self) -> Contents {
+        self.memory.read()
     }
 }
 
 /// Starts recording: makes a log of `capacity` events, installs it as the
 /// current log of this process (and of the children it forks afterwards),
-/// names this process `name` and records its [`Kind::Spawn`].
+/// names this process `name` and records its [`code::SPAWN`].
 ///
 /// Call it in the run's first process, before it forks anything. A second
 /// call replaces the current log with a new one.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for a capacity of 0 or above
-/// [`MAX_CAPACITY`]; [`Error::Sys`] naming `mmap`.
+/// [`crate::Error::InvalidArgument`] for a capacity of 0 or above
+/// [`MAX_CAPACITY`]; [`crate::Error::Sys`] naming `mmap`.
 pub fn start(name: &str, capacity: usize) -> Result<Log> {
     let memory = LogMemory::new(capacity)?;
     ATFORK.call_once(|| {
@@ -321,60 +194,13 @@ pub fn start(name: &str, capacity: usize) -> Result<Log> {
         label: name.to_owned(),
     };
     record(
-        Kind::SPAWN,
+        code::SPAWN,
         PARENT.load(Ordering::Relaxed) as u64,
         0,
         0,
         &"",
     );
     Ok(log)
-}
-
-/// This boot of the kernel (`/proc/sys/kernel/random/boot_id`, see
-/// random(4)): the programs of one boot share CLOCK_MONOTONIC. Empty when
-/// it cannot be read, and the merge then falls back to the wall clock.
-fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|id| id.trim().to_owned())
-        .unwrap_or_default()
-}
-
-/// The files of the traces that programs started by this one write, to be
-/// merged when this one's log is written ([`part_for`]).
-static PARTS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-fn lock_parts() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    PARTS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The environment variable that names a program's process in its trace
-/// (its role, given by the program that started it).
-pub const NAME_VAR: &str = "IPC_LAB_TRACE_NAME";
-
-/// For a program this one starts with `std::process::Command` (not a
-/// fork: a separate log), while tracing: the `--trace` file the program
-/// should write, a JSON file in the temporary directory that [`Log::write`]
-/// merges into this run's trace and then removes. Give the program the
-/// environment variable [`NAME_VAR`] set to `role` too, to name its lane.
-/// `None` while tracing is off.
-pub fn part_for(role: &str) -> Option<PathBuf> {
-    if !is_on() {
-        return None;
-    }
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let safe: String = role
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let path = std::env::temp_dir().join(format!(
-        "ipc-lab-trace-{}-{n}-{safe}.json",
-        std::process::id()
-    ));
-    lock_parts().push(path.clone());
-    Some(path)
 }
 
 /// Stops recording in this process (its children forked afterwards
@@ -468,7 +294,7 @@ fn process_name() -> String {
 }
 
 /// Hook for a forked child, first thing after `fork`: names the process
-/// and records its [`Kind::Spawn`] (its parent is the process that forked
+/// and records its [`code::SPAWN`] (its parent is the process that forked
 /// it), dated now. [`crate::Process::spawn`] dates it at the fork instead
 /// ([`child_started_at`]).
 pub fn child_started(name: &str) {
@@ -492,7 +318,7 @@ pub fn child_started_at(name: &str, forked_at: Option<u64>) {
         append(
             log,
             forked_at,
-            Kind::SPAWN,
+            code::SPAWN,
             PARENT.load(Ordering::Relaxed) as u64,
             0,
             0,
@@ -501,18 +327,18 @@ pub fn child_started_at(name: &str, forked_at: Option<u64>) {
     }
 }
 
-/// Hook for the end of a process: records its [`Kind::Exit`] with the
+/// Hook for the end of a process: records its [`code::EXIT`] with the
 /// exit code. A child calls it just before `_exit`; the first process
 /// calls it before writing the log.
 pub fn exit(status: i32) {
-    record(Kind::EXIT, 0, 0, i64::from(status), &"");
+    record(code::EXIT, 0, 0, i64::from(status), &"");
 }
 
-/// Hook for a parent that reaped a child: records a [`Kind::Join`] with the
+/// Hook for a parent that reaped a child: records a [`code::JOIN`] with the
 /// child's pid, name and status (`-SIGNAL` when a signal killed it, as
 /// [`crate::ExitStatus::code`]).
 pub fn joined(child: i32, name: &str, status: i32) {
-    record(Kind::JOIN, child as u64, 0, i64::from(status), &name);
+    record(code::JOIN, child as u64, 0, i64::from(status), &name);
 }
 
 /// Hook for a message sent on `channel` with id `msg`; `text` is the
@@ -524,13 +350,13 @@ pub fn joined(child: i32, name: &str, status: i32) {
 /// on a channel with one writer and one reader, or an id carried with the
 /// message ([`next_message_id`]).
 pub fn send(channel: u64, msg: u64, text: impl fmt::Display) {
-    record(Kind::SEND, channel, msg, 0, &text);
+    record(code::SEND, channel, msg, 0, &text);
 }
 
 /// Hook for a message received on `channel`: call it *after* the message
 /// was taken. See [`send`].
 pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
-    record(Kind::RECV, channel, msg, 0, &text);
+    record(code::RECV, channel, msg, 0, &text);
 }
 
 /// [`send`] for a channel that does not carry ids with its messages (a
@@ -539,12 +365,12 @@ pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
 /// receives alike, so that the n-th receive pairs with the n-th send.
 /// Nothing is counted while tracing is off.
 pub fn send_next(channel: u64, text: impl fmt::Display) {
-    numbered(Kind::SEND, channel, None, &text);
+    numbered(code::SEND, channel, None, &text);
 }
 
 /// The receiving side of [`send_next`]: call it *after* taking the message.
 pub fn recv_next(channel: u64, text: impl fmt::Display) {
-    numbered(Kind::RECV, channel, None, &text);
+    numbered(code::RECV, channel, None, &text);
 }
 
 /// [`send_next`] for a channel that does not deliver in the order sent (a
@@ -552,13 +378,13 @@ pub fn recv_next(channel: u64, text: impl fmt::Display) {
 /// content, `key` (their bytes), so that the n-th receive of a content
 /// pairs with the n-th send of the same content.
 pub fn send_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
-    numbered(Kind::SEND, channel, Some(key), &text);
+    numbered(code::SEND, channel, Some(key), &text);
 }
 
 /// The receiving side of [`send_keyed`]: call it *after* taking the
 /// message.
 pub fn recv_keyed(channel: u64, key: &[u8], text: impl fmt::Display) {
-    numbered(Kind::RECV, channel, Some(key), &text);
+    numbered(code::RECV, channel, Some(key), &text);
 }
 
 /// Records a send or receive on `channel` numbered by the channel's
@@ -575,7 +401,7 @@ fn numbered(kind: u32, channel: u64, key: Option<&[u8]>, text: &dyn fmt::Display
     let Some(log) = installed() else {
         return;
     };
-    let (side, sent_at) = if kind == Kind::SEND {
+    let (side, sent_at) = if kind == code::SEND {
         (0, Some(log.now_ns()))
     } else {
         (1, None)
@@ -616,28 +442,29 @@ fn record_slow(kind: u32, a: u64, b: u64, c: i64, text: &dyn fmt::Display) {
 /// A fresh id for shared data (a `Value`, an `Array`, their raw twins),
 /// named `label` (`value`, `array`, `raw value`, `raw array`), guarded by
 /// the lock whose id is `guard` (0 for none): the trace then tells which
-/// lock protects which object ([`Trace::guards`]). As [`new_object`]
-/// otherwise.
+/// lock protects which object (the [`code::NAME`] record of the object
+/// carries the lock's id in [`Record::b`]). As [`new_object`] otherwise.
 ///
 /// ```
-/// use ipc_core::{Array, trace};
+/// use ipc_core::trace::{self, code};
+/// use ipc_core::Array;
 ///
 /// let log = trace::start("demo", 64).unwrap();
 /// let squares = Array::<i32>::new(2).unwrap();
 /// squares.set(1, 4).unwrap();
-/// let trace = log.snapshot();
-/// let written = trace.events.iter().find(|e| e.kind.label() == "write").unwrap();
-/// let trace::Kind::Write { object, index } = written.kind else { unreachable!() };
-/// assert_eq!((trace.object_label(0, object).as_str(), index, written.text.as_str()), ("array", 1, "4"));
-/// let lock = trace.guard_of(0, object).unwrap();
-/// assert_eq!(trace.object_label(0, lock), "lock");
+/// let records = log.read().records;
+/// let named = |id: u64| records.iter().find(|r| r.kind == code::NAME && r.a == id).unwrap();
+/// let written = records.iter().find(|r| r.kind == code::WRITE).unwrap();
+/// assert_eq!((named(written.a).text.as_str(), written.b, written.text.as_str()), ("array", 1, "4"));
+/// let lock = named(written.a).b;
+/// assert_eq!(named(lock).text, "lock");
 /// trace::stop();
 /// ```
 pub fn new_data_object(label: impl fmt::Display, guard: u64) -> u64 {
     match installed() {
         Some(log) => {
             let id = log.next_object();
-            record(Kind::NAME, id, guard, 0, &label);
+            record(code::NAME, id, guard, 0, &label);
             id
         }
         None => (1 << 62) | (LOCAL_OBJECTS.fetch_add(1, Ordering::Relaxed) + 1),
@@ -650,7 +477,7 @@ pub fn new_data_object(label: impl fmt::Display, guard: u64) -> u64 {
 #[inline]
 pub fn read(object: u64, index: u64, value: impl fmt::Display) {
     if ON.load(Ordering::Relaxed) {
-        record_slow(Kind::READ, object, index, 0, &value);
+        record_slow(code::READ, object, index, 0, &value);
     }
 }
 
@@ -659,7 +486,7 @@ pub fn read(object: u64, index: u64, value: impl fmt::Display) {
 #[inline]
 pub fn read_all(object: u64, list: impl fmt::Display) {
     if ON.load(Ordering::Relaxed) {
-        record_slow(Kind::READ, object, 0, Kind::EVERY_ELEMENT, &list);
+        record_slow(code::READ, object, 0, code::EVERY_ELEMENT, &list);
     }
 }
 
@@ -668,7 +495,7 @@ pub fn read_all(object: u64, list: impl fmt::Display) {
 #[inline]
 pub fn write(object: u64, index: u64, value: impl fmt::Display) {
     if ON.load(Ordering::Relaxed) {
-        record_slow(Kind::WRITE, object, index, 0, &value);
+        record_slow(code::WRITE, object, index, 0, &value);
     }
 }
 
@@ -676,7 +503,7 @@ pub fn write(object: u64, index: u64, value: impl fmt::Display) {
 #[inline]
 pub fn sem_wait(semaphore: u64) {
     if ON.load(Ordering::Relaxed) {
-        record_slow(Kind::SEM_WAIT, semaphore, 0, 0, &"");
+        record_slow(code::SEM_WAIT, semaphore, 0, 0, &"");
     }
 }
 
@@ -685,7 +512,7 @@ pub fn sem_wait(semaphore: u64) {
 #[inline]
 pub fn sem_acquired(semaphore: u64, left: u32) {
     if ON.load(Ordering::Relaxed) {
-        record_slow(Kind::SEM_ACQUIRE, semaphore, 0, 0, &left);
+        record_slow(code::SEM_ACQUIRE, semaphore, 0, 0, &left);
     }
 }
 
@@ -694,7 +521,7 @@ pub fn sem_acquired(semaphore: u64, left: u32) {
 #[inline]
 pub fn sem_released(semaphore: u64) {
     if ON.load(Ordering::Relaxed) {
-        record_slow(Kind::SEM_RELEASE, semaphore, 0, 0, &"");
+        record_slow(code::SEM_RELEASE, semaphore, 0, 0, &"");
     }
 }
 
@@ -703,44 +530,44 @@ pub fn sem_released(semaphore: u64) {
 /// picture shows a wait only where there was one (a wait recorded before
 /// every acquire is correct too, but clutters the picture).
 pub fn lock_wait(lock: u64) {
-    record(Kind::LOCK_WAIT, lock, 0, 0, &"");
+    record(code::LOCK_WAIT, lock, 0, 0, &"");
 }
 
 /// Hook for a process that now holds `lock`: call it *after* acquiring.
 pub fn lock_acquired(lock: u64) {
-    record(Kind::LOCK_ACQUIRE, lock, 0, 0, &"");
+    record(code::LOCK_ACQUIRE, lock, 0, 0, &"");
 }
 
 /// Hook for a process about to let `lock` go: call it *before* releasing.
 pub fn lock_released(lock: u64) {
-    record(Kind::LOCK_RELEASE, lock, 0, 0, &"");
+    record(code::LOCK_RELEASE, lock, 0, 0, &"");
 }
 
 /// Hook for the start of a sleep of `requested` (after `--fast` scaling).
 pub fn sleep_begin(requested: Duration) {
     let ns = u64::try_from(requested.as_nanos()).unwrap_or(u64::MAX);
-    record(Kind::SLEEP_BEGIN, 0, ns, 0, &"");
+    record(code::SLEEP_BEGIN, 0, ns, 0, &"");
 }
 
 /// Hook for the end of a sleep (also when a signal cut it short).
 pub fn sleep_end() {
-    record(Kind::SLEEP_END, 0, 0, 0, &"");
+    record(code::SLEEP_END, 0, 0, 0, &"");
 }
 
 /// Hook for a signal received (async-signal-safe: a signal handler may
 /// call it).
 pub fn signal(signal: i32) {
-    record(Kind::SIGNAL, 0, 0, i64::from(signal), &"");
+    record(code::SIGNAL, 0, 0, i64::from(signal), &"");
 }
 
 /// Hook for a line the experiment printed (without its newline).
 pub fn print(line: impl fmt::Display) {
-    record(Kind::PRINT, 0, 0, 0, &line);
+    record(code::PRINT, 0, 0, 0, &line);
 }
 
 /// A free-form mark on the process's lane (`read 7`, `wrote 8`).
 pub fn mark(text: impl fmt::Display) {
-    record(Kind::MARK, 0, 0, 0, &text);
+    record(code::MARK, 0, 0, 0, &text);
 }
 
 /// A fresh id for a channel or lock made by this run, named `label` in
@@ -754,7 +581,7 @@ pub fn new_object(label: impl fmt::Display) -> u64 {
     match installed() {
         Some(log) => {
             let id = log.next_object();
-            record(Kind::NAME, id, 0, 0, &label);
+            record(code::NAME, id, 0, 0, &label);
             id
         }
         None => (1 << 62) | (LOCAL_OBJECTS.fetch_add(1, Ordering::Relaxed) + 1),
@@ -772,9 +599,25 @@ pub fn new_object(label: impl fmt::Display) -> u64 {
 /// ```
 pub fn named_object(name: &str) -> u64 {
     // The top bit set: it never meets `new_object`'s ids.
-    let id = fnv1a(name.as_bytes()) | 1 << 63;
-    record(Kind::NAME, id, 0, 0, &name);
+    let id = fnv1a(name.as_bytes()) | NAMED;
+    record(code::NAME, id, 0, 0, &name);
     id
+}
+
+/// The bit that marks the id of a named object.
+const NAMED: u64 = 1 << 63;
+
+/// True for the id of a named object ([`named_object`]): the same in every
+/// process and on every machine, so that traces recorded apart pair its
+/// messages; any other id is one run's own.
+///
+/// ```
+/// use ipc_core::trace::{is_named, named_object, new_object};
+/// assert!(is_named(named_object("/ipc-lab-q")));
+/// assert!(!is_named(new_object("pipe")));
+/// ```
+pub fn is_named(id: u64) -> bool {
+    id & NAMED != 0
 }
 
 /// A fresh message id for a mechanism that carries the id with the

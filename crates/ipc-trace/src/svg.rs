@@ -21,8 +21,8 @@ use svg::node::element::{
     Circle, Definitions, Group, Line, Marker, Path, Polygon, Rectangle, Style, Text, Title,
 };
 
-use super::chrome::{element, signal_name};
-use super::model::{Kind, Trace, format_ns, format_wall};
+use crate::chrome::{element, signal_name};
+use crate::model::{Kind, Trace, format_ns, format_wall};
 
 /// The most rows drawn; past it the middle of the run is elided.
 pub const MAX_ROWS: usize = 600;
@@ -195,7 +195,7 @@ impl Trace {
     /// notes of [`super`]).
     ///
     /// ```
-    /// # use ipc_core::trace::{Event, Kind, Trace};
+    /// # use ipc_trace::{Event, Kind, Trace};
     /// let event = |t_ns, pid: i32, kind| Event {
     ///     t_ns, source: 0, pid, process: format!("p{pid}"), kind,
     ///     text: "hi".into(), truncated: false,
@@ -1136,7 +1136,7 @@ fn legend(x: f64, y: f64) -> (Group, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Event, Source};
+    use crate::{Event, Source};
 
     fn event(t_ns: u64, pid: i32, kind: Kind, text: &str) -> Event {
         Event::of(t_ns, pid, kind, text)

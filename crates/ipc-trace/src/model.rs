@@ -1,11 +1,12 @@
 //! A trace once read: its events in time order, the processes that wrote
 //! them, and where they came from. What the writers draw, and what
-//! [`Trace::from_json`](super::Trace::from_json) and [`merge`] rebuild.
+//! [`Trace::from_json`] and [`merge`] rebuild. Made from the records of
+//! ipc-core's recorder ([`Trace::of`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::log::{Contents, Raw};
+use ipc_core::trace::{Contents, Log, Record, code, is_named};
 
 /// What happened, with the fields that say to what.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,12 +27,12 @@ pub enum Kind {
     Join {
         /// The child's pid.
         child: i32,
-        /// How it ended (see [`crate::ExitStatus::code`]).
+        /// How it ended (see [`ipc_core::ExitStatus::code`]).
         status: i32,
     },
     /// A message was sent; the text is the message, shortened.
     Send {
-        /// The channel (see [`super::new_object`]).
+        /// The channel (see [`ipc_core::trace::new_object`]).
         channel: u64,
         /// The message's id, the same in its [`Kind::Recv`].
         msg: u64,
@@ -77,7 +78,7 @@ pub enum Kind {
     /// The process read shared data (a `Value`, an `Array`, their raw
     /// twins); the text is the value read (for a whole array, the list).
     Read {
-        /// The object (see [`super::new_data_object`]).
+        /// The object (see [`ipc_core::trace::new_data_object`]).
         object: u64,
         /// The element read; `None` for every element at once
         /// (`to_list`).
@@ -93,7 +94,7 @@ pub enum Kind {
     },
     /// The process starts waiting for a semaphore (it found no unit).
     SemWait {
-        /// The semaphore (see [`super::new_object`]).
+        /// The semaphore (see [`ipc_core::trace::new_object`]).
         semaphore: u64,
     },
     /// The process took a unit of a semaphore; the text is the value left.
@@ -109,30 +110,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub(crate) const SPAWN: u32 = 1;
-    pub(crate) const EXIT: u32 = 2;
-    pub(crate) const JOIN: u32 = 3;
-    pub(crate) const SEND: u32 = 4;
-    pub(crate) const RECV: u32 = 5;
-    pub(crate) const LOCK_WAIT: u32 = 6;
-    pub(crate) const LOCK_ACQUIRE: u32 = 7;
-    pub(crate) const LOCK_RELEASE: u32 = 8;
-    pub(crate) const SLEEP_BEGIN: u32 = 9;
-    pub(crate) const SLEEP_END: u32 = 10;
-    pub(crate) const SIGNAL: u32 = 11;
-    pub(crate) const PRINT: u32 = 12;
-    pub(crate) const MARK: u32 = 13;
-    /// Not an event: names an object (`a` = id, text = label, `b` = the
-    /// id of the lock that guards it, 0 for none).
-    pub(crate) const NAME: u32 = 14;
-    pub(crate) const READ: u32 = 15;
-    pub(crate) const WRITE: u32 = 16;
-    pub(crate) const SEM_WAIT: u32 = 17;
-    pub(crate) const SEM_ACQUIRE: u32 = 18;
-    pub(crate) const SEM_RELEASE: u32 = 19;
-    /// `c` of a [`Kind::READ`] record that read every element.
-    pub(crate) const EVERY_ELEMENT: i64 = 1;
-
     /// The short name used in the JSON (`args.ipc`) and in messages.
     pub fn label(self) -> &'static str {
         match self {
@@ -157,46 +134,46 @@ impl Kind {
         }
     }
 
-    fn from_raw(raw: &Raw) -> Option<Kind> {
+    fn from_raw(raw: &Record) -> Option<Kind> {
         let int = |v: i64| v as i32;
         Some(match raw.kind {
-            Self::SPAWN => Kind::Spawn {
+            code::SPAWN => Kind::Spawn {
                 parent: raw.a as i32,
             },
-            Self::EXIT => Kind::Exit { status: int(raw.c) },
-            Self::JOIN => Kind::Join {
+            code::EXIT => Kind::Exit { status: int(raw.c) },
+            code::JOIN => Kind::Join {
                 child: raw.a as i32,
                 status: int(raw.c),
             },
-            Self::SEND => Kind::Send {
+            code::SEND => Kind::Send {
                 channel: raw.a,
                 msg: raw.b,
             },
-            Self::RECV => Kind::Recv {
+            code::RECV => Kind::Recv {
                 channel: raw.a,
                 msg: raw.b,
             },
-            Self::LOCK_WAIT => Kind::LockWait { lock: raw.a },
-            Self::LOCK_ACQUIRE => Kind::LockAcquire { lock: raw.a },
-            Self::LOCK_RELEASE => Kind::LockRelease { lock: raw.a },
-            Self::SLEEP_BEGIN => Kind::SleepBegin {
+            code::LOCK_WAIT => Kind::LockWait { lock: raw.a },
+            code::LOCK_ACQUIRE => Kind::LockAcquire { lock: raw.a },
+            code::LOCK_RELEASE => Kind::LockRelease { lock: raw.a },
+            code::SLEEP_BEGIN => Kind::SleepBegin {
                 requested_ns: raw.b,
             },
-            Self::SLEEP_END => Kind::SleepEnd,
-            Self::SIGNAL => Kind::Signal { signal: int(raw.c) },
-            Self::PRINT => Kind::Print,
-            Self::MARK => Kind::Mark,
-            Self::READ => Kind::Read {
+            code::SLEEP_END => Kind::SleepEnd,
+            code::SIGNAL => Kind::Signal { signal: int(raw.c) },
+            code::PRINT => Kind::Print,
+            code::MARK => Kind::Mark,
+            code::READ => Kind::Read {
                 object: raw.a,
-                index: (raw.c != Self::EVERY_ELEMENT).then_some(raw.b),
+                index: (raw.c != code::EVERY_ELEMENT).then_some(raw.b),
             },
-            Self::WRITE => Kind::Write {
+            code::WRITE => Kind::Write {
                 object: raw.a,
                 index: raw.b,
             },
-            Self::SEM_WAIT => Kind::SemWait { semaphore: raw.a },
-            Self::SEM_ACQUIRE => Kind::SemAcquire { semaphore: raw.a },
-            Self::SEM_RELEASE => Kind::SemRelease { semaphore: raw.a },
+            code::SEM_WAIT => Kind::SemWait { semaphore: raw.a },
+            code::SEM_ACQUIRE => Kind::SemAcquire { semaphore: raw.a },
+            code::SEM_RELEASE => Kind::SemRelease { semaphore: raw.a },
             _ => return None,
         })
     }
@@ -350,17 +327,23 @@ pub struct Trace {
 }
 
 impl Trace {
-    pub(crate) fn from_contents(
-        contents: Contents,
-        label: &str,
-        host: &str,
-        boot_id: &str,
-    ) -> Trace {
+    /// The trace of what `log` holds now: its events in time order, its
+    /// source named after the log's label, with this machine's host name
+    /// and boot id (by which [`merge`] aligns the traces of one machine).
+    pub fn of(log: &Log) -> Trace {
+        let host = nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_default();
+        Trace::from_contents(log.read(), log.label(), &host, &boot_id())
+    }
+
+    fn from_contents(contents: Contents, label: &str, host: &str, boot_id: &str) -> Trace {
         let mut objects = BTreeMap::new();
         let mut guards = BTreeMap::new();
         let mut events = Vec::with_capacity(contents.records.len());
         for raw in contents.records {
-            if raw.kind == Kind::NAME {
+            if raw.kind == code::NAME {
                 if raw.b != 0 {
                     guards.insert((0, raw.a), raw.b);
                 }
@@ -418,7 +401,7 @@ impl Trace {
     /// The processes, in the order of their first event.
     ///
     /// ```
-    /// # use ipc_core::trace::{Event, Kind, Trace};
+    /// # use ipc_trace::{Event, Kind, Trace};
     /// let event = |t_ns, pid: i32, kind| Event {
     ///     t_ns, source: 0, pid, process: format!("p{pid}"), kind,
     ///     text: String::new(), truncated: false,
@@ -485,8 +468,8 @@ impl Trace {
 
     /// Pairs every receive with its send: `(send index, receive index)`
     /// into [`Trace::events`], by channel and message id. A channel made by
-    /// the run ([`super::new_object`]) is one source's own; a named one
-    /// ([`super::named_object`]) is the same on every machine, so that a
+    /// the run ([`ipc_core::trace::new_object`]) is one source's own; a named one
+    /// ([`ipc_core::trace::named_object`]) is the same on every machine, so that a
     /// message may cross from one source to another.
     pub fn message_pairs(&self) -> Vec<(usize, usize)> {
         let key = |event: &Event, channel: u64, msg: u64| {
@@ -585,10 +568,13 @@ impl Trace {
     }
 }
 
-/// True for the id of a named object ([`super::named_object`]): the same
-/// in every process and on every machine.
-pub fn is_named(id: u64) -> bool {
-    id & (1 << 63) != 0
+/// This boot of the kernel (`/proc/sys/kernel/random/boot_id`, see
+/// random(4)): the programs of one boot share CLOCK_MONOTONIC. Empty when
+/// it cannot be read, and the merge then falls back to the wall clock.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| id.trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// Puts several traces on one time line, aligned by the instant each of
@@ -603,7 +589,7 @@ pub fn is_named(id: u64) -> bool {
 /// on two machines are two processes.
 ///
 /// ```
-/// # use ipc_core::trace::{merge, Source, Trace};
+/// # use ipc_trace::{merge, Source, Trace};
 /// let source = |label: &str, boot_id: &str, start_wall_ns, start_mono_ns| Source {
 ///     label: label.into(), boot_id: boot_id.into(), start_wall_ns, start_mono_ns,
 ///     ..Source::default()
@@ -712,7 +698,7 @@ fn aligned_starts<'a>(sources: impl Iterator<Item = &'a Source> + Clone) -> Vec<
 /// `1.234 ms`, `12.000 s`, `850 ns`: a duration for people.
 ///
 /// ```
-/// use ipc_core::trace::format_ns;
+/// use ipc_trace::format_ns;
 /// assert_eq!(format_ns(850), "850 ns");
 /// assert_eq!(format_ns(1_234_567), "1.235 ms");
 /// assert_eq!(format_ns(12_000_000_000), "12.000 s");
@@ -729,7 +715,7 @@ pub fn format_ns(ns: u64) -> String {
 /// A wall-clock instant as `2024-05-01 12:00:00.123456789 UTC`.
 ///
 /// ```
-/// use ipc_core::trace::format_wall;
+/// use ipc_trace::format_wall;
 /// assert_eq!(format_wall(0), "1970-01-01 00:00:00.000000000 UTC");
 /// assert_eq!(format_wall(951_782_400_000_000_001), "2000-02-29 00:00:00.000000001 UTC");
 /// ```

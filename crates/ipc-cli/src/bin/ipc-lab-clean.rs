@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_core::{Result, owner, say};
+use ipc_cli::{Signals, say};
+use ipc_core::{Result, owner};
 
 /// Removes what killed ipc-lab runs left behind: shared-memory segments,
 /// message queues and FIFOs named ipc-lab-*, of the calling user.
@@ -32,7 +33,10 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    ipc_core::cli::run("clean.sh", &Default::default(), || clean(&args))
+    // Nothing here waits: Ctrl-C keeps its default action.
+    ipc_cli::run_with("clean.sh", Signals::Default, &Default::default(), || {
+        clean(&args)
+    })
 }
 
 fn clean(args: &Args) -> Result<()> {

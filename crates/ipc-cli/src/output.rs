@@ -6,12 +6,12 @@
 //! `exp7-pipe | head -1` a child dies the same way once `head` has gone.
 //! [`say!`](crate::say) prints a line like `println!` but returns a
 //! [`Result`]: [`Error::OutputClosed`] when the reader of a pipe has gone
-//! (`EPIPE`, which `cli::run` turns into a quiet exit with code 0), and
+//! (`EPIPE`, which [`run`](crate::run) turns into a quiet exit with code 0), and
 //! [`Error::Output`] for any other failure (a message and exit code 1).
 //! With `--trace`, the line is also recorded in the run's timeline.
 //!
 //! ```
-//! use ipc_core::say;
+//! use ipc_cli::say;
 //!
 //! fn square_sum(list: &[i32]) -> ipc_core::Result<()> {
 //!     say!("Sum of squares: {}", list.iter().map(|x| x * x).sum::<i32>())?;
@@ -23,8 +23,7 @@
 use std::fmt;
 use std::io::Write;
 
-use crate::error::{Error, Result};
-use crate::trace;
+use ipc_core::{Error, Result, trace};
 
 /// Prints a line on standard output, like `println!`, and returns
 /// `ipc_core::Result<()>` instead of panicking (see [`crate::output`]).

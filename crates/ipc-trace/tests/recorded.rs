@@ -1,4 +1,4 @@
-//! The trace log between real processes: a run of several processes that
+//! The recorder and the writers, between real processes: a run of several processes that
 //! talk over a real pipe and queue and take turns on a real `Lock` is
 //! recorded, written as JSON and SVG, and checked for causal consistency
 //! by ipc-testkit's checker; a tampered trace is rejected; a full log
@@ -17,12 +17,13 @@
 use std::time::Duration;
 
 use ipc_core::mqueue::MessageQueue;
-use ipc_core::trace::{self, Trace};
+use ipc_core::trace;
 use ipc_core::{
     Array, Error, IpcName, Lock, LockError, Process, Queue, RawValue, Semaphore, Value, pace, pipe,
 };
 use ipc_testkit::TempDir;
 use ipc_testkit::trace::{Rule, assert_svg_matches, parse_json};
+use ipc_trace::Trace;
 use nix::sys::signal::Signal;
 
 const MESSAGES: u64 = 5;
@@ -84,9 +85,12 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
     trace::exit(0);
 
     let (json, svg) = (dir.join("run.json"), dir.join("run.svg"));
-    let written = log.write(&json).unwrap();
-    assert_eq!((written.format, written.dropped), (trace::Format::Json, 0));
-    log.write(&svg).unwrap();
+    let written = ipc_trace::write(&log, &json).unwrap();
+    assert_eq!(
+        (written.format, written.dropped),
+        (ipc_trace::Format::Json, 0)
+    );
+    ipc_trace::write(&log, &svg).unwrap();
     trace::stop();
 
     let text = read(&json);
@@ -113,7 +117,7 @@ fn processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace() {
     }
     assert_svg_matches(&read(&svg), &parsed);
     // The JSON keeps everything: reading it back gives the same trace.
-    assert_eq!(Trace::from_json(&text).unwrap(), log.snapshot());
+    assert_eq!(Trace::from_json(&text).unwrap(), Trace::of(&log));
 }
 
 /// Three processes send the same bytes on one message queue, two take
@@ -152,7 +156,7 @@ fn many_senders_and_receivers_of_one_content_pair_causally() {
     queue.remove().unwrap();
     trace::exit(0);
     let json = dir.join("run.json");
-    assert_eq!(log.write(&json).unwrap().dropped, 0);
+    assert_eq!(ipc_trace::write(&log, &json).unwrap().dropped, 0);
     trace::stop();
     let parsed = parse_json(&read(&json)).unwrap();
     parsed.assert_consistent();
@@ -190,15 +194,15 @@ fn shared_data_and_semaphores_record_themselves() {
     assert_eq!(join(&mut child), 0);
     trace::exit(0);
     let (json, svg) = (dir.join("run.json"), dir.join("run.svg"));
-    assert_eq!(log.write(&json).unwrap().dropped, 0);
-    log.write(&svg).unwrap();
+    assert_eq!(ipc_trace::write(&log, &json).unwrap().dropped, 0);
+    ipc_trace::write(&log, &svg).unwrap();
     trace::stop();
 
     let text = read(&json);
     let parsed = parse_json(&text).unwrap();
     parsed.assert_consistent();
     assert_svg_matches(&read(&svg), &parsed);
-    assert_eq!(Trace::from_json(&text).unwrap(), log.snapshot());
+    assert_eq!(Trace::from_json(&text).unwrap(), Trace::of(&log));
     let id_of = |label: &str| {
         let found: Vec<u64> = parsed
             .objects
@@ -293,7 +297,7 @@ fn a_tampered_trace_is_rejected_by_the_checker() {
     drop(lock.lock().unwrap());
     trace::exit(0);
     let path = dir.join("run.json");
-    log.write(&path).unwrap();
+    ipc_trace::write(&log, &path).unwrap();
     trace::stop();
     let text = read(&path);
     parse_json(&text).unwrap().assert_consistent();
@@ -362,9 +366,9 @@ fn a_full_log_drops_events_and_says_so() {
     assert_eq!(log.len(), 8);
     assert_eq!(log.dropped(), recorded - 8);
     let (json, svg) = (dir.join("full.json"), dir.join("full.svg"));
-    let written = log.write(&json).unwrap();
+    let written = ipc_trace::write(&log, &json).unwrap();
     assert_eq!((written.events, written.dropped), (8, recorded - 8));
-    log.write(&svg).unwrap();
+    ipc_trace::write(&log, &svg).unwrap();
     trace::stop();
     let parsed = parse_json(&read(&json)).unwrap();
     assert_eq!(parsed.dropped, recorded - 8);
@@ -406,8 +410,8 @@ fn a_child_killed_holding_the_lock_ends_at_its_join() {
     }
     trace::exit(0);
     let (json, svg) = (dir.join("k.json"), dir.join("k.svg"));
-    log.write(&json).unwrap();
-    log.write(&svg).unwrap();
+    ipc_trace::write(&log, &json).unwrap();
+    ipc_trace::write(&log, &svg).unwrap();
     trace::stop();
     let parsed = parse_json(&read(&json)).unwrap();
     parsed.assert_consistent();
@@ -429,8 +433,7 @@ fn nothing_is_recorded_once_stopped() {
     trace::mark("unseen");
     let mut child = Process::spawn("quiet", || ()).unwrap();
     join(&mut child);
-    let kinds: Vec<&str> = log
-        .snapshot()
+    let kinds: Vec<&str> = Trace::of(&log)
         .events
         .iter()
         .map(|e| e.kind.label())

@@ -5,7 +5,7 @@
 //! logger's name is the `log` target:
 //!
 //! ```
-//! ipc_core::logging::init();
+//! ipc_cli::logging::init();
 //! log::info!(target: "process1", "Pid: {}", std::process::id());
 //! // stderr: INFO:process1:Pid: 2796
 //! ```
@@ -14,7 +14,7 @@
 //! silences the info lines). Each line goes out in a single `write(2)`, so
 //! lines from several processes never mix. A line that cannot be written
 //! (standard error on a full disk) is remembered: [`failure`] reports it,
-//! and `cli::run` ends the program with exit code 1 instead of pretending
+//! and [`run`](crate::run) ends the program with exit code 1 instead of pretending
 //! all went well. Each line is also recorded in the run's `--trace`.
 
 use std::io::Write;
@@ -22,8 +22,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::errno::Errno;
 
-use crate::error::Error;
-use crate::trace;
+use ipc_core::{Error, trace};
 
 /// The errno of the first failed write to standard error, 0 if none.
 static FAILED: AtomicI32 = AtomicI32::new(0);

@@ -29,8 +29,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Event, Kind, Source, Trace, format_ns, format_wall};
-use crate::error::{Error, Result};
+use ipc_core::{Error, Result};
+
+use crate::model::{Event, Kind, Source, Trace, format_ns, format_wall};
 
 /// The `otherData.format` of every trace ipc-lab writes.
 pub(crate) const FORMAT: &str = "ipc-lab trace 1";
@@ -529,7 +530,7 @@ impl Trace {
     /// JSON, not a Chrome trace, or one ipc-lab did not write.
     ///
     /// ```
-    /// use ipc_core::trace::Trace;
+    /// use ipc_trace::Trace;
     /// let err = Trace::from_json("{}").unwrap_err();
     /// assert!(err.to_string().contains("traceEvents"), "{err}");
     /// assert_eq!(err.exit_code(), 2);

@@ -1,32 +1,7 @@
-//! What every experiment's `main` shares: the common flags, logging, and
-//! turning the result into an exit code.
-//!
-//! ```no_run
-//! use clap::Parser;
-//! use std::process::ExitCode;
-//!
-//! #[derive(Parser)]
-//! struct Args {
-//!     #[command(flatten)]
-//!     common: ipc_core::cli::Common,
-//! }
-//!
-//! fn main() -> ExitCode {
-//!     let args = Args::parse();
-//!     ipc_core::cli::run("demo", &args.common, || -> ipc_core::Result<()> {
-//!         ipc_core::say!("hello")?;
-//!         Ok(())
-//!     })
-//! }
-//! ```
+//! The flags every experiment takes, and value parsers whose errors say
+//! the rule in words.
 
-use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::PathBuf;
-use std::process::ExitCode;
-
-use crate::error::Error;
-use crate::{logging, output, owner, pace, trace};
 
 /// Flags every experiment takes, before or after a subcommand
 /// (`exp11-value --fast example` and `exp11-value example --fast` mean the
@@ -50,11 +25,10 @@ pub struct Common {
 /// directory that exists.
 fn trace_file(text: &str) -> std::result::Result<PathBuf, String> {
     let path = PathBuf::from(text);
-    trace::Format::from_path(&path)
+    ipc_trace::Format::from_path(&path)
         .map(|_| path)
         .map_err(|error| error.to_string())
 }
-
 /// Parses the command line into `A`, as `A::parse()` does, and also
 /// refuses an option of the default run given with a subcommand
 /// (`exp11-value --iterations 5 example`), which clap would otherwise
@@ -100,7 +74,7 @@ pub fn parse<A: clap::Parser>() -> A {
 /// #[derive(Parser)]
 /// struct Args {
 ///     #[arg(long, allow_hyphen_values = true,
-///           value_parser = ipc_core::cli::whole_number(0..=60, "seconds", ""))]
+///           value_parser = ipc_cli::whole_number(0..=60, "seconds", ""))]
 ///     delay: u64,
 /// }
 ///
@@ -148,7 +122,7 @@ pub fn whole_number(
 /// words (`"0" is not a number of seconds above 0 and at most 3600`).
 ///
 /// ```
-/// let parse = ipc_core::cli::seconds(60.0);
+/// let parse = ipc_cli::seconds(60.0);
 /// assert_eq!(parse("2.5"), Ok(2.5));
 /// assert!(parse("0").unwrap_err().contains("above 0 and at most 60"));
 /// assert!(parse("NaN").is_err() && parse("61").is_err());
@@ -161,81 +135,5 @@ pub fn seconds(
         _ => Err(format!(
             "{text:?} is not a number of seconds above 0 and at most {max}"
         )),
-    }
-}
-
-/// Runs an experiment's body and maps the outcome to an exit code.
-///
-/// Before the body: logging in seed 001's format ([`logging::init`]),
-/// `--fast` ([`pace::set_fast`]) and, with `--trace FILE`, the run's event
-/// log ([`trace::start`]), written to FILE when the body has returned. After it: the run's named objects are
-/// settled ([`owner::end_run`]); a standard output closed by its reader
-/// (`exp7-pipe | head -1`: [`crate::Error::OutputClosed`]) ends the program
-/// quietly with 0; any other error is printed as `program: message` on
-/// stderr and ends the program with [`crate::Error::exit_code`] (2 for bad
-/// input, 1 otherwise), and so does a line that could not be written to
-/// standard error ([`logging::failure`]).
-///
-/// The body's error may be ipc-core's [`Error`] or any error that says its
-/// exit code ([`Failure`]) and takes ipc-core's errors in (ipc-net's).
-pub fn run<E: Failure + From<Error>>(
-    program: &str,
-    common: &Common,
-    body: impl FnOnce() -> Result<(), E>,
-) -> ExitCode {
-    crate::bus::set_label(program);
-    logging::init();
-    pace::set_fast(common.fast);
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        // Before the body: the log must exist before the first fork.
-        // A program started by another one's run has its lane named after
-        // its role (trace::part_for).
-        let lane = std::env::var(trace::NAME_VAR).unwrap_or_else(|_| program.to_owned());
-        let log = common
-            .trace
-            .as_ref()
-            .map(|_| trace::start(&lane, trace::DEFAULT_CAPACITY))
-            .transpose()?;
-        let outcome = body().and_then(|()| output::flush().map_err(E::from));
-        if let (Some(log), Some(path)) = (log, &common.trace) {
-            trace::exit(if outcome.is_ok() { 0 } else { 1 });
-            let written = log.write(path)?;
-            trace::stop();
-            if written.dropped > 0 {
-                crate::say_err!(
-                    "{program}: the trace {} lacks {} events (its log was full)",
-                    path.display(),
-                    written.dropped
-                );
-            }
-        }
-        outcome
-    }));
-    owner::end_run();
-    let error = match outcome {
-        Ok(Ok(())) => match logging::failure() {
-            None => return ExitCode::SUCCESS,
-            Some(error) => E::from(error),
-        },
-        Ok(Err(error)) => error,
-        Err(payload) => resume_unwind(payload),
-    };
-    let code = error.exit_code();
-    if code != 0 {
-        crate::say_err!("{program}: {error}");
-    }
-    ExitCode::from(code as u8)
-}
-
-/// An error [`run`] can end a program with: a message and an exit code (0
-/// for a quiet end, 1 for a failure, 2 for bad input).
-pub trait Failure: fmt::Display {
-    /// The exit code the program ends with.
-    fn exit_code(&self) -> i32;
-}
-
-impl Failure for Error {
-    fn exit_code(&self) -> i32 {
-        Error::exit_code(self)
     }
 }
