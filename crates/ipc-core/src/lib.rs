@@ -14,6 +14,7 @@
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
+//! | [`connection`] | `Listener` and `Client` over TCP and Unix sockets, in Python's wire format with its authkey handshake | `multiprocessing.connection` |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every blocking call goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
@@ -49,7 +50,7 @@
 //! | --- | --- | --- |
 //! | 6. programs | [`cli`], [`logging`], [`output`] | flags every experiment shares, exit codes, seed-style log lines, [`say!`] |
 //! | 5. processes and data | [`process`], [`value`], [`array`](mod@array), [`queue`], [`trace`] | `Process`, `Value`, `Array`, `Queue`, the run's timeline |
-//! | 4. mechanisms | [`shm`], [`sync`], [`pipe`], [`fifo`], [`mqueue`], [`message`] | one module per kernel mechanism |
+//! | 4. mechanisms | [`shm`], [`sync`], [`pipe`], [`connection`], [`fifo`], [`mqueue`], [`message`] | one module per kernel mechanism |
 //! | 3. ownership | [`owner`], [`name`] | who creates and removes a named object, crash clean-up, trust checks |
 //! | 2. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, one polling interval, `--fast` |
 //! | 1. errors | [`error`] | one `Error` naming the failed call and object; a leaf |
@@ -66,6 +67,7 @@ mod bus;
 pub mod cli;
 #[allow(unsafe_code)]
 pub mod command;
+pub mod connection;
 pub mod error;
 pub mod fifo;
 pub mod logging;
@@ -97,6 +99,7 @@ pub mod trace;
 pub mod value;
 
 pub use array::{Array, ArrayGuard, RawArray};
+pub use connection::{Client, Listener};
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
 pub use mqueue::MessageQueue;
