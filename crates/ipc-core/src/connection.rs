@@ -105,8 +105,8 @@
 //!
 //! [`Address`] is TCP (`127.0.0.1:6000`; port 0 lets the kernel choose,
 //! and [`Listener::address`] tells which), a Unix-domain socket path, or a
-//! Linux abstract socket name (`\0name`, as Python writes it; shown as
-//! `@name`). A listener's socket file is made without following a link
+//! Linux abstract socket name (`\0name`, as Python writes it; shown, and
+//! also read, as `@name`). A listener's socket file is made without following a link
 //! (`bind(2)` refuses any existing file), with mode 0600 from the start
 //! (the socket's mode is set before `bind`), and removed when the listener
 //! is dropped, by the process that made it, if it is still the same file.
@@ -212,10 +212,14 @@ const READ_CHUNK: usize = 64 << 10;
 /// assert_eq!(Address::from("localhost:6000").to_string(), "127.0.0.1:6000");
 /// assert!(matches!(Address::from("/tmp/ipc-lab-sock"), Address::Unix(_)));
 /// assert!(matches!(Address::from("sock"), Address::Unix(_)));
-/// // A leading NUL byte is a Linux abstract name, as in Python; shown as @name.
+/// // A leading NUL byte is a Linux abstract name, as in Python; shown as
+/// // @name, as ss(8) shows it, and read back from that (a command line
+/// // cannot carry a NUL byte). A file whose name starts with @: ./@name.
 /// let abstract_name = Address::from("\0ipc-lab");
 /// assert_eq!(abstract_name, Address::Abstract(b"ipc-lab".to_vec()));
 /// assert_eq!(abstract_name.to_string(), "@ipc-lab");
+/// assert_eq!(Address::from("@ipc-lab"), abstract_name);
+/// assert!(matches!(Address::from("./@ipc-lab"), Address::Unix(_)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Address {
@@ -280,7 +284,7 @@ impl Address {
 
 impl From<&str> for Address {
     /// `host:port` with a literal IP address (or `localhost`) is TCP; a
-    /// leading NUL byte is an abstract name; anything else a path.
+    /// leading NUL byte or `@` is an abstract name; anything else a path.
     fn from(text: &str) -> Self {
         if let Ok(addr) = SocketAddr::from_str(text) {
             return Address::Tcp(addr);
@@ -291,7 +295,7 @@ impl From<&str> for Address {
         {
             return Address::Tcp(SocketAddr::from(([127, 0, 0, 1], port)));
         }
-        if let Some(name) = text.strip_prefix('\0') {
+        if let Some(name) = text.strip_prefix('\0').or_else(|| text.strip_prefix('@')) {
             return Address::Abstract(name.as_bytes().to_vec());
         }
         Address::Unix(PathBuf::from(text))
