@@ -22,10 +22,24 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// A connection and the raw other end of a socketpair.
+/// A connection (every wait bounded) and the raw other end of a
+/// socketpair.
 fn raw_pair() -> (Connection, UnixStream) {
     let (ours, theirs) = UnixStream::pair().unwrap();
-    (Connection::from_socket(ours.into()), theirs)
+    let mut conn = Connection::from_socket(ours.into());
+    conn.set_timeout(Some(BOUND));
+    (conn, theirs)
+}
+
+/// Runs `f` in a thread; its result, or a panic if it takes longer than
+/// `bound` (a hang is a failure, not a stuck test run).
+fn within<T: Send + 'static>(bound: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(bound)
+        .unwrap_or_else(|_| panic!("still waiting after {bound:?}"))
 }
 
 /// Runs `client` in a thread against `listener`; returns what the
@@ -234,7 +248,7 @@ fn a_client_with_a_key_and_a_listener_without_end_in_bounded_time() {
         .authkey(b"k")
         .timeout(Duration::from_millis(300));
     let start = Instant::now();
-    let talk = thread::spawn(move || client.connect());
+    let talk = thread::spawn(move || within(Duration::from_secs(3), move || client.connect()));
     let mut conn = listener.accept_until(Deadline::after(BOUND)).unwrap();
     let err = talk.join().unwrap().unwrap_err();
     assert!(
