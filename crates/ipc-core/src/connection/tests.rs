@@ -173,16 +173,23 @@ fn port_zero_is_replaced_by_the_chosen_port() {
 
 #[test]
 fn last_accepted_names_the_client() {
-    let mut listener = Listener::bind("127.0.0.1:0").unwrap();
-    let client = Client::new(listener.address());
-    let talk = thread::spawn(move || {
-        let conn = client.connect().unwrap();
-        conn.local_address().cloned()
-    });
-    let conn = listener.accept_until(Deadline::after(BOUND)).unwrap();
-    let client_end = talk.join().unwrap();
-    assert_eq!(listener.last_accepted(), client_end.as_ref());
-    assert_eq!(conn.peer_address(), client_end.as_ref());
+    let dir = TempDir::new("connection");
+    let path = dir.join("sock");
+    for address in ["127.0.0.1:0", path.to_str().unwrap()] {
+        let mut listener = Listener::bind(address).unwrap();
+        let client = Client::new(listener.address());
+        let talk = thread::spawn(move || {
+            let conn = client.connect().unwrap();
+            conn.local_address().cloned()
+        });
+        let conn = listener.accept_until(Deadline::after(BOUND)).unwrap();
+        let client_end = talk.join().unwrap();
+        // A Rust client's Unix socket has a name too (autobound), so that
+        // both sides name the connection's trace channels alike.
+        assert!(client_end.is_some(), "{address}");
+        assert_eq!(listener.last_accepted(), client_end.as_ref());
+        assert_eq!(conn.peer_address(), client_end.as_ref());
+    }
 }
 
 // ---- authentication --------------------------------------------------------
