@@ -48,8 +48,9 @@
 //! Every message travels as a frame: its length as a 4-byte big-endian
 //! signed integer (`struct.pack("!i", n)`), then its bytes. A message
 //! longer than `0x7fffffff` bytes has the length `-1` and then its real
-//! length as an 8-byte big-endian unsigned integer (`"!Q"`): Python 3.8 and
-//! later write and read both forms, and so does this module. A receiver
+//! length as an 8-byte big-endian unsigned integer (`"!Q"`): Python writes
+//! and reads both forms (3.11, 3.12 and 3.13 alike), and so does this
+//! module. A receiver
 //! accepts up to a limit it sets ([`Connection::set_limit`],
 //! [`Connection::recv_bytes_max`]; [`message::DEFAULT_LIMIT`] by default):
 //! a longer length is refused before anything is allocated
@@ -106,14 +107,17 @@
 //! [`Address`] is TCP (`127.0.0.1:6000`; port 0 lets the kernel choose,
 //! and [`Listener::address`] tells which), a Unix-domain socket path, or a
 //! Linux abstract socket name (`\0name`, as Python writes it; shown, and
-//! also read, as `@name`). A listener's socket file is made without following a link
-//! (`bind(2)` refuses any existing file), with mode 0600 from the start
-//! (the socket's mode is set before `bind`), and removed when the listener
-//! is dropped, by the process that made it, if it is still the same file.
-//! A path that exists already is used only if it is a socket of the
-//! calling user that nobody listens on any more (left by a run that ended:
-//! it is replaced); anything else there is refused ([`Error::Untrusted`],
-//! or `Address already in use`). Abstract sockets leave no file.
+//! also read, as `@name`). A listener's socket file is made without
+//! following a link (`bind(2)` refuses any existing file), with mode 0600
+//! from the start (the socket's mode is set before `bind`), and removed
+//! when the listener is dropped, by the process that made it, if it is
+//! still the same file. A path that exists already is used only if it is
+//! a socket of the calling user that nobody listens on any more (left by a
+//! run that ended, or killed: it is replaced). Whether somebody listens is
+//! asked of the kernel's table of listening sockets (`/proc/net/unix`),
+//! then proved with a `connect(2)` that only a dead socket refuses.
+//! Anything else there is refused ([`Error::Untrusted`], or `Address
+//! already in use`). Abstract sockets leave no file.
 //!
 //! # Blocking
 //!
@@ -214,7 +218,8 @@ const READ_CHUNK: usize = 64 << 10;
 /// assert!(matches!(Address::from("sock"), Address::Unix(_)));
 /// // A leading NUL byte is a Linux abstract name, as in Python; shown as
 /// // @name, as ss(8) shows it, and read back from that (a command line
-/// // cannot carry a NUL byte). A file whose name starts with @: ./@name.
+/// // cannot carry a NUL byte; a name of printable ASCII comes back the
+/// // same). A file whose name starts with @: ./@name.
 /// let abstract_name = Address::from("\0ipc-lab");
 /// assert_eq!(abstract_name, Address::Abstract(b"ipc-lab".to_vec()));
 /// assert_eq!(abstract_name.to_string(), "@ipc-lab");
@@ -1115,12 +1120,7 @@ impl Connection {
             return Ok(true);
         }
         let outcome = blocking::wait(Deadline::after(timeout), |slice| {
-            let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, poll_timeout(slice)) {
-                Ok(0) | Err(Errno::EINTR) => Ok(None),
-                Ok(_) => Ok(Some(())),
-                Err(errno) => Err(Error::sys("poll", self.object.clone(), errno)),
-            }
+            Ok(self.ready(PollFlags::POLLIN, slice)?.then_some(()))
         });
         match outcome {
             Ok(()) => Ok(true),
@@ -1369,12 +1369,7 @@ impl Connection {
     }
 
     fn ready(&self, events: PollFlags, slice: Duration) -> Result<bool> {
-        let mut fds = [PollFd::new(self.fd.as_fd(), events)];
-        match poll(&mut fds, poll_timeout(slice)) {
-            Ok(0) | Err(Errno::EINTR) => Ok(false),
-            Ok(_) => Ok(true),
-            Err(errno) => Err(Error::sys("poll", self.object.clone(), errno)),
-        }
+        ready(self.fd.as_fd(), events, slice, &self.object)
     }
 }
 
@@ -1412,18 +1407,19 @@ fn frame_header(len: u64, buf: &mut [u8; 12]) -> &[u8] {
     }
 }
 
-/// Waits up to `slice` for `events` on `fd`; true when they came.
+/// Waits up to `slice` for `events` on `fd`; true when they came. A
+/// failure of `poll(2)` names `object`.
 fn ready(
     fd: BorrowedFd<'_>,
     events: PollFlags,
     slice: Duration,
-    address: &Address,
+    object: &dyn fmt::Display,
 ) -> Result<bool> {
     let mut fds = [PollFd::new(fd, events)];
     match poll(&mut fds, poll_timeout(slice)) {
         Ok(0) | Err(Errno::EINTR) => Ok(false),
         Ok(_) => Ok(true),
-        Err(errno) => Err(Error::sys("poll", address.to_string(), errno)),
+        Err(errno) => Err(Error::sys("poll", object.to_string(), errno)),
     }
 }
 
