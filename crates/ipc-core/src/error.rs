@@ -145,6 +145,11 @@ pub enum Error {
         /// The most the semaphore's value may be.
         limit: u32,
     },
+    /// The authkey handshake of a connection failed (Python's
+    /// `multiprocessing.AuthenticationError`): the other side's authkey
+    /// differs, it did not answer in time, or it does not speak the
+    /// handshake (see `connection`). The reason names the step.
+    Authentication(String),
 }
 
 impl Error {
@@ -338,6 +343,7 @@ impl fmt::Display for Error {
                 f,
                 "semaphore released too many times (its value may not exceed {limit})"
             ),
+            Error::Authentication(why) => write!(f, "authentication failed: {why}"),
         }
     }
 }

@@ -15,6 +15,7 @@
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
+//! | [`connection`] | `Listener` and `Client` over TCP and Unix sockets, in Python's wire format with its authkey handshake | `multiprocessing.connection` |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every wait, deadline and poll goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
@@ -55,7 +56,7 @@
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
 //! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue` |
-//! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
+//! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`connection`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
 //! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
 //! | 3. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, polls and their intervals, `--fast` |
 //! | 2. the process and its timeline | `os`, `mapping`, [`trace`] | facts about the calling process, anonymous shared pages, the recorder every layer above writes to |
@@ -72,6 +73,7 @@ pub mod blocking;
 mod bus;
 #[allow(unsafe_code)]
 pub mod command;
+pub mod connection;
 pub mod error;
 pub mod fifo;
 #[allow(unsafe_code)]
@@ -104,6 +106,7 @@ pub mod value;
 
 pub use array::{Array, ArrayGuard, RawArray};
 pub use blocking::Deadline;
+pub use connection::{Client, Listener};
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
 pub use message::Message;
