@@ -1,22 +1,18 @@
-//! What `ipc_core::connection` does with process-wide state: the run's
-//! trace (every message a send and a receive on the same named channel)
-//! and Ctrl-C (a blocked accept or receive ends with
-//! `Error::Interrupted`).
+//! What ipc-core's `connection` records in the run's trace: every message
+//! a send and a receive on the same channel, named after the two ends,
+//! and the handshake not at all.
 //!
-//! One test function runs the scenarios one after another: a trace log
-//! and the signal flag belong to the whole process, and would disturb
-//! tests running on other threads of the same binary.
+//! One test function runs the cases one after another: a trace log
+//! belongs to the whole process.
 
 use std::thread;
 use std::time::Duration;
 
 use ipc_core::blocking::Deadline;
 use ipc_core::connection::{Client, Listener};
-use ipc_core::trace::{self, Kind};
-use ipc_core::{Error, signal};
+use ipc_core::trace;
 use ipc_testkit::leaks::TempDir;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::getpid;
+use ipc_trace::{Kind, Trace};
 
 const BOUND: Duration = Duration::from_secs(10);
 
@@ -44,7 +40,7 @@ fn traced_exchange(address: &str) {
     conn.send_bytes(b"678").unwrap();
     let (pong, raw) = talk.join().unwrap();
     assert_eq!((pong.as_str(), raw.as_slice()), ("pong", &b"678"[..]));
-    let trace = log.snapshot();
+    let trace = Trace::of(&log);
     trace::stop();
 
     let messages: Vec<(&str, &str)> = trace
@@ -87,54 +83,10 @@ fn traced_exchange(address: &str) {
     }
 }
 
-/// Runs `f` on a thread while SIGINT arrives 100 ms later; what `f`
-/// gave, or a panic if it is still waiting after the bound (a wait that
-/// missed the signal is a failure, not a stuck test run).
-fn interrupted<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    thread::sleep(Duration::from_millis(100));
-    kill(getpid(), Signal::SIGINT).unwrap();
-    let got = rx
-        .recv_timeout(Duration::from_secs(2))
-        .expect("still waiting 2 s after SIGINT");
-    signal::clear();
-    got
-}
-
-/// SIGINT while an accept or a receive waits: it ends with
-/// `Error::Interrupted` within the polling interval.
-fn ctrl_c_ends_the_waits() {
-    signal::install().unwrap();
-    let listener = Listener::bind("127.0.0.1:0").unwrap();
-    let (mut listener, err) = interrupted(move || {
-        let mut listener = listener;
-        let err = listener.accept().unwrap_err();
-        (listener, err)
-    });
-    assert!(matches!(err, Error::Interrupted), "{err}");
-
-    let client = Client::new(listener.address()).connect().unwrap();
-    let conn = listener.accept_until(Deadline::after(BOUND)).unwrap();
-    let (mut conn, err) = interrupted(move || {
-        let mut conn = conn;
-        let err = conn.recv_bytes().unwrap_err();
-        (conn, err)
-    });
-    assert!(matches!(err, Error::Interrupted), "{err}");
-    // Nothing was half read: the connection goes on.
-    drop(client);
-    assert!(matches!(conn.recv_bytes(), Err(Error::Disconnected)));
-    signal::uninstall().unwrap();
-}
-
 #[test]
-fn traces_pair_messages_and_ctrl_c_ends_waits() {
+fn a_connection_traces_every_message_on_a_channel_named_by_its_ends() {
     let dir = TempDir::new("connection-trace");
     traced_exchange("127.0.0.1:0");
     traced_exchange(dir.join("sock").to_str().unwrap());
     traced_exchange(&format!("@ipc-lab-test-trace-{}", std::process::id()));
-    ctrl_c_ends_the_waits();
 }
