@@ -401,13 +401,8 @@ fn print_report(options: &Options, report: &Report) -> Result<()> {
     };
     print!("{text}");
     if let Some(path) = &options.plot {
-        std::fs::write(path, plot::svg(report)).map_err(|e| {
-            Error::sys(
-                "write",
-                path.display().to_string(),
-                nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-            )
-        })?;
+        // Without following a link planted at the name.
+        ipc_core::file::Destination::check(path)?.write(plot::svg(report).as_bytes())?;
     }
     Ok(())
 }

@@ -137,3 +137,45 @@ pub fn seconds(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Program {
+        #[command(flatten)]
+        common: Common,
+    }
+
+    #[test]
+    fn a_trace_file_that_cannot_be_written_safely_is_refused_before_the_run() {
+        let dir = std::env::temp_dir().join(format!("ipc-cli-trace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let precious = dir.join("precious.txt");
+        std::fs::write(&precious, "precious").unwrap();
+        std::os::unix::fs::symlink(&precious, dir.join("planted.json")).unwrap();
+        std::fs::create_dir(dir.join("taken.json")).unwrap();
+        let long = format!("{}.json", "x".repeat(300));
+        for (name, why) in [
+            ("planted.json", "symbolic link"),
+            ("taken.json", "a directory"),
+            (long.as_str(), "longer than"),
+            ("no/such/run.json", "does not exist"),
+            ("run.txt", "must end in .json"),
+        ] {
+            let path = dir.join(name);
+            let error =
+                Program::try_parse_from(["x", "--trace", path.to_str().unwrap()]).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{name}: {error}");
+            assert!(error.to_string().contains(why), "{name}: {error}");
+        }
+        let fine = dir.join("run.json");
+        let parsed = Program::try_parse_from(["x", "--trace", fine.to_str().unwrap()]).unwrap();
+        assert_eq!(parsed.common.trace.as_deref(), Some(fine.as_path()));
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -13,6 +13,7 @@
 //! | [`owner`] | who creates and removes a named object; crash clean-up (a tracker, the next program's sweep) | `resource_tracker` |
 //! | [`message`] | typed values as bytes, decoding that never panics | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
+//! | [`file`](mod@file) | files for people (a trace, a report) checked before the work and written without following a link | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`connection`] | `Listener` and `Client` over TCP and Unix sockets, in Python's wire format with its authkey handshake | `multiprocessing.connection` |
@@ -59,7 +60,7 @@
 //! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`connection`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
 //! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
 //! | 3. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, polls and their intervals, `--fast` |
-//! | 2. the process and its timeline | `os`, `mapping`, [`trace`] | facts about the calling process, anonymous shared pages, the recorder every layer above writes to |
+//! | 2. the process and its timeline | `os`, `mapping`, [`file`](mod@file), [`trace`] | facts about the calling process, anonymous shared pages, files for people written without following a link, the recorder every layer above writes to |
 //! | 1. errors | [`error`] | one `Error` naming the failed call and object; a leaf |
 //!
 //! `unsafe` code lives only in this crate, each block with the invariant it
@@ -76,6 +77,7 @@ pub mod command;
 pub mod connection;
 pub mod error;
 pub mod fifo;
+pub mod file;
 #[allow(unsafe_code)]
 mod mapping;
 pub mod message;

@@ -40,10 +40,13 @@ pub struct Lock {
 
 impl Lock {
     fn open(path: &Path) -> Result<File> {
+        use std::os::unix::fs::OpenOptionsExt;
         OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            // A link planted at the name is not followed.
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
             .open(path)
             .map_err(|e| Error::io(format!("opening {}", path.display()), e))
     }

@@ -300,18 +300,23 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<()> {
         .map_err(|e| Error::io(format!("copying {} to {}", from.display(), to.display()), e))
 }
 
-/// Writes `text` to `path`, creating its directory.
+/// Writes `text` to `path`, creating its directory, without following a
+/// link planted at `path` ([`ipc_core::file::Destination`]: a fresh file
+/// beside it, renamed over it).
 ///
 /// # Errors
-/// The file cannot be written.
+/// The file cannot be written, or `path` is a directory, a link, a
+/// special file or another user's file.
 pub fn write_file(path: &Path, text: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
-    if fs::symlink_metadata(path).is_ok() {
-        fs::remove_file(path).map_err(|e| Error::io(format!("replacing {}", path.display()), e))?;
-    }
-    fs::write(path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    ipc_core::file::Destination::check(path)
+        .and_then(|destination| destination.write(text))
+        .map_err(|e| match e.exit_code() {
+            2 => Error::Usage(e.to_string()),
+            _ => Error::Failed(e.to_string()),
+        })
 }
 
 /// True if `dir` does not exist or is an empty directory.

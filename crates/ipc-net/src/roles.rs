@@ -209,7 +209,7 @@ impl LocalRun {
         }
         // While tracing, the role writes its own trace, which this run's
         // trace takes in when it is written: one picture of every role.
-        if let Some(part) = ipc_trace::part_for(name) {
+        if let Some(part) = ipc_trace::part_for(name)? {
             command
                 .arg("--trace")
                 .arg(part)

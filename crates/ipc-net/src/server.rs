@@ -20,13 +20,12 @@
 use std::fs;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ipc_core::IpcName;
 use ipc_core::blocking::{self, Deadline};
-use ipc_core::owner::{DirectoryObject, Owner};
+use ipc_core::owner::PrivateDir;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -39,35 +38,6 @@ pub const DIR_PREFIX: &str = "ipc-lab-nats-";
 
 /// The tag of the private directories (`ipc-lab-nats-PID-TOKEN-N`).
 const DIR_TAG: &str = "nats";
-
-/// A private directory of this process (mode 0700, named with ipc-lab's
-/// prefix in the temporary directory), removed with everything in it when
-/// dropped in the process that made it, and after a crash by the run's
-/// tracker or the next program, as every named object of ipc-core: the
-/// server's store, log and ports file.
-#[derive(Debug)]
-struct PrivateDir {
-    path: PathBuf,
-    owner: Owner,
-}
-
-impl PrivateDir {
-    /// Creates `ipc-lab-TAG-PID-TOKEN-N` in `std::env::temp_dir()`.
-    fn create(tag: &str) -> Result<PrivateDir> {
-        let path = std::env::temp_dir().join(IpcName::led_by(tag)?.as_str());
-        let ((), owner) = Owner::create::<DirectoryObject, _>(&path, &(), |(), _| Ok(()))?;
-        Ok(PrivateDir { path, owner })
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Removes the directory and everything in it now.
-    fn remove(&mut self) -> ipc_core::Result<()> {
-        self.owner.remove()
-    }
-}
 
 /// How long a private server may take to get ready.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -249,28 +219,5 @@ fn log_tail(log: &Path) -> String {
         "(nothing)".into()
     } else {
         tail
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_private_directory_is_ours_and_goes_with_its_maker() {
-        let mut dir = PrivateDir::create("doc").unwrap();
-        std::fs::write(dir.path().join("file"), "x").unwrap();
-        let path = dir.path().to_owned();
-        let name = path.file_name().unwrap().to_str().unwrap();
-        assert!(name.starts_with("ipc-lab-doc-"), "{name}");
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
-        dir.remove().unwrap();
-        assert!(!path.exists());
-        let dir = PrivateDir::create("doc").unwrap();
-        let path = dir.path().to_owned();
-        drop(dir);
-        assert!(!path.exists());
     }
 }

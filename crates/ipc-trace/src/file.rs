@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+
+use ipc_core::file::Destination;
 use ipc_core::trace::Log;
 use ipc_core::{Error, Result};
 
@@ -24,7 +28,10 @@ impl Format {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] (exit code 2) for any extension but
-    /// `.json` and `.svg`, or a directory that does not exist.
+    /// `.json` and `.svg`, or a name that cannot be written
+    /// ([`Destination::check`]: a directory that does not exist or cannot
+    /// be written, a name that is a directory, a link, a FIFO or another
+    /// user's file, or too long).
     ///
     /// ```
     /// use ipc_trace::Format;
@@ -50,17 +57,7 @@ impl Format {
                 )));
             }
         };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(Error::InvalidArgument(format!(
-                "trace file {}: the directory {} does not exist",
-                path.display(),
-                dir.display()
-            )));
-        }
+        Destination::check(path).map_err(|e| Error::InvalidArgument(format!("trace file {e}")))?;
         Ok(format)
     }
 }
@@ -91,18 +88,20 @@ pub struct Written {
 pub fn write(log: &Log, path: &Path) -> Result<Written> {
     let format = Format::from_path(path)?;
     let mut trace = Trace::of(log);
-    let parts = parts::take();
-    if !parts.is_empty() {
+    let mut parts = parts::take();
+    if !parts.files.is_empty() {
         let mut all = vec![trace];
-        for part in parts {
-            if let Ok(text) = std::fs::read_to_string(&part)
+        for part in &parts.files {
+            if let Ok(text) = read_text(part)
                 && let Ok(other) = Trace::from_json(&text)
             {
                 all.push(other);
             }
-            let _ = std::fs::remove_file(&part);
         }
         trace = merge(all);
+    }
+    if let Some(dir) = parts.dir.as_mut() {
+        let _ = dir.remove();
     }
     trace.write_as(path, format)?;
     Ok(Written {
@@ -127,9 +126,48 @@ impl Trace {
             Format::Json => self.to_json(),
             Format::Svg => self.to_svg(),
         };
-        std::fs::write(path, text).map_err(|e| {
-            let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-            Error::sys("write", path.display().to_string(), errno)
-        })
+        Destination::check(path)?.write(text.as_bytes())
     }
+}
+
+/// The most a trace file that is read may hold: far more than a full log
+/// of the largest capacity makes.
+pub const MAX_READ: u64 = 256 << 20;
+
+/// The text of the trace file at `path`: a regular file (not a FIFO that
+/// would block, not a device that never ends), at most [`MAX_READ`]
+/// bytes.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] (exit code 2) naming the file and what is
+/// wrong with it.
+pub fn read_text(path: &Path) -> Result<String> {
+    let refuse = |why: String| Error::InvalidArgument(format!("{}: {why}", path.display()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::InvalidArgument(format!("cannot read {}: {e}", path.display())))?;
+    let meta = file.metadata().map_err(|e| refuse(e.to_string()))?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_dir() {
+            "a directory"
+        } else {
+            "a device or a socket"
+        };
+        return Err(refuse(format!("it is {what}, not a trace file")));
+    }
+    let mut text = String::new();
+    file.take(MAX_READ + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| refuse(format!("cannot be read: {e}")))?;
+    if text.len() as u64 > MAX_READ {
+        return Err(refuse(format!(
+            "more than {MAX_READ} bytes: not a trace ipc-lab wrote"
+        )));
+    }
+    Ok(text)
 }

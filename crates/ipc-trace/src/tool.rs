@@ -77,8 +77,7 @@ pub enum Command {
 /// [`Error::InvalidArgument`] (exit code 2) naming the file, when it cannot
 /// be read or is not a trace ipc-lab wrote.
 pub fn read_trace(path: &Path) -> Result<Trace, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::InvalidArgument(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::file::read_text(path)?;
     Trace::from_json(&text).map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))
 }
 

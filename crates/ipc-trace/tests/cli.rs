@@ -254,21 +254,47 @@ fn bad_usage_and_bad_inputs_exit_with_2_and_write_nothing() {
 }
 
 #[test]
-fn an_output_that_cannot_be_written_exits_with_1() {
+fn an_output_that_cannot_be_written_is_refused_and_nothing_followed() {
     let dir = TempDir::new("unwritable");
     write_fixtures(&dir);
+    let input = path(&dir, "sender.json");
     // A directory where the file should go.
     std::fs::create_dir(dir.join("taken.svg")).unwrap();
-    let run = ipc_testkit::run(
-        BIN,
-        &[
-            "svg",
-            &path(&dir, "sender.json"),
-            "-o",
-            &path(&dir, "taken.svg"),
-        ],
-    );
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["write", "taken.svg", "Is a directory"]);
+    ipc_testkit::run(BIN, &["svg", &input, "-o", &path(&dir, "taken.svg")])
+        .assert_bad_usage("it is a directory");
+    // A link planted to somebody's file: refused, the file untouched.
+    let precious = dir.join("precious.txt");
+    std::fs::write(&precious, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&precious, dir.join("planted.svg")).unwrap();
+    ipc_testkit::run(BIN, &["svg", &input, "-o", &path(&dir, "planted.svg")])
+        .assert_bad_usage("symbolic link");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "precious\n");
+    // A name too long for the file system.
+    let long = dir.join(&format!("{}.svg", "x".repeat(300)));
+    ipc_testkit::run(BIN, &["svg", &input, "-o", long.to_str().unwrap()])
+        .assert_bad_usage("longer than");
+}
+
+#[test]
+fn inputs_that_are_no_regular_file_are_refused_at_once() {
+    let dir = TempDir::new("inputs");
+    let out = path(&dir, "out.svg");
+    // /dev/zero never ends; a FIFO nobody writes would block the open.
+    let fifo = dir.join("pipe.json");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for (input, why) in [
+        ("/dev/zero", "a device"),
+        (fifo.to_str().unwrap(), "a FIFO"),
+        (dir.path().to_str().unwrap(), "a directory"),
+    ] {
+        ipc_testkit::run(BIN, &["svg", input, "-o", &out]).assert_bad_usage(why);
+    }
+    // A regular file larger than any trace is refused without reading it
+    // all into memory.
+    let big = dir.join("big.json");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(ipc_trace::file::MAX_READ + 1).unwrap();
+    ipc_testkit::run(BIN, &["svg", big.to_str().unwrap(), "-o", &out])
+        .assert_bad_usage("more than");
+    assert!(!Path::new(&out).exists());
 }

@@ -441,8 +441,46 @@ fn nothing_is_recorded_once_stopped() {
     assert_eq!(kinds, ["spawn"], "only start's own spawn");
 }
 
+/// The traces of the programs a run starts go to a private directory of
+/// the run (mode 0700, an unpredictable name), never to a predictable
+/// name in the shared temporary directory; the directory goes when the
+/// run's trace is written.
+fn parts_are_written_in_a_private_directory_removed_with_the_run() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = TempDir::new("parts");
+    let log = trace::start("main", 256).unwrap();
+    let part = ipc_trace::part_for("a role").unwrap().unwrap();
+    let private = part.parent().unwrap().to_owned();
+    let name = private.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("ipc-lab-trace-"), "{name}");
+    let meta = std::fs::metadata(&private).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o700, "{}", private.display());
+    assert_eq!(meta.uid(), nix::unistd::getuid().as_raw());
+    assert_eq!(part.file_name().unwrap(), "0-a-role.json");
+    // The role writes its trace there (here: this run's, as a stand-in).
+    std::fs::write(&part, Trace::of(&log).to_json()).unwrap();
+    let out = dir.join("run.json");
+    ipc_trace::write(&log, &out).unwrap();
+    trace::stop();
+    assert!(
+        !private.exists(),
+        "{} outlived the run's trace",
+        private.display()
+    );
+    let merged = parse_json(&read(&out)).unwrap();
+    assert!(
+        merged.tracks.len() >= 2,
+        "the part was merged: {:?}",
+        merged.tracks
+    );
+}
+
 fn main() {
     ipc_testkit::scenarios::main(&[
+        (
+            "parts_are_written_in_a_private_directory_removed_with_the_run",
+            parts_are_written_in_a_private_directory_removed_with_the_run,
+        ),
         (
             "processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace",
             processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace,

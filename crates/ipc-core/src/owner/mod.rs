@@ -71,6 +71,7 @@
 mod guard;
 mod lease;
 mod object;
+mod private;
 mod run;
 mod sweep;
 
@@ -80,5 +81,6 @@ pub use object::{
     DirectoryObject, FifoObject, Identity, Kind, MODE, MQUEUE_DIR, MqDescriptor, Named, Object,
     ObjectName, QueueObject, QueueSize, SHM_DIR, SegmentObject, check_trusted,
 };
+pub use private::PrivateDir;
 pub use run::{TRACKER_NAME, end_run};
 pub use sweep::{Lease, Stray, leases, strays, sweep};
