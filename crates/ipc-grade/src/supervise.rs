@@ -192,19 +192,26 @@ fn supervise(request: &Request) -> Result<Supervised, String> {
     // what the run may read) is not the run's doing.
     let before: BTreeSet<PathBuf> = entries(Path::new("/tmp")).into_iter().collect();
 
+    // The readers start before the command: once it runs, a fork bomb
+    // may hold every process this user may have, threads included.
+    let (out_read, out_write) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (err_read, err_write) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let stdout = reader(Some(out_read));
+    let stderr = reader(Some(err_read));
     let mut command = Command::new(&request.command[0]);
     command
         .args(&request.command[1..])
         .current_dir(&request.cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command
+        .stdout(out_write)
+        .stderr(err_write);
+    let child = command
         .spawn()
         .map_err(|e| format!("starting {}: {e}", Path::new(&request.command[0]).display()))?;
+    // The write ends go with `command`, so the readers see the end of
+    // the streams once the run's processes are gone.
+    drop(command);
     let main = Pid::from_raw(child.id() as i32);
-    let stdout = reader(child.stdout.take());
-    let stderr = reader(child.stderr.take());
     // The child is reaped by waitpid(-1) below, never by `child`.
     drop(child);
 
