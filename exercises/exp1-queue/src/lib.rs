@@ -25,10 +25,10 @@ pub const DELAY: Duration = Duration::from_secs(2);
 /// The sender's target: wait, announce, put `message` ([`MESSAGE`], or
 /// `--message`).
 fn sender(q: &Queue<String>, message: &str) -> Result<()> {
-    // STUDENT: pace::sleep(DELAY), print `sender is sending: …`, then put `message` on `q`
     pace::sleep(DELAY)?;
     let message = String::from(message);
     say!("sender is sending: {message}")?;
+    // STUDENT: put `message` on `q` (the receiver waits for it in get)
     q.put(&message)
     // END STUDENT
 }

@@ -1,5 +1,6 @@
 //! What exp3-fifo adds around the seed: `--messages`, other lines for the
-//! default run's writer to send than `First`, `second`, `third?`.
+//! default run's writer to send than `First`, `second`, `third?`, and the
+//! check of the `writer` role's own messages.
 
 use std::ops::RangeInclusive;
 
@@ -14,9 +15,8 @@ pub const MAX_BYTES: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Messages(pub Vec<String>);
 
-/// `--messages`' parser: [`COUNT`] comma-separated messages of 1 to
-/// [`MAX_BYTES`] bytes of printable text (a message is a line: no line
-/// break, no other control character), or the rule in words.
+/// `--messages`' parser: [`COUNT`] comma-separated messages, each one as
+/// [`message`] takes it, or the rule in words.
 ///
 /// ```
 /// use exp3_fifo::extras::{Messages, messages};
@@ -30,16 +30,38 @@ pub struct Messages(pub Vec<String>);
 /// The rule, whatever was wrong.
 pub fn messages(text: &str) -> Result<Messages, String> {
     let messages: Vec<String> = text.split(',').map(str::to_owned).collect();
-    let fits = |m: &String| {
-        !m.trim().is_empty() && m.len() <= MAX_BYTES && !m.chars().any(char::is_control)
-    };
-    if COUNT.contains(&messages.len()) && messages.iter().all(fits) {
+    if COUNT.contains(&messages.len()) && messages.iter().all(|m| message(m).is_ok()) {
         Ok(Messages(messages))
     } else {
         Err(format!(
             "expected {} to {} comma-separated messages of 1 to {MAX_BYTES} bytes of printable text (each is sent as one line)",
             COUNT.start(),
             COUNT.end()
+        ))
+    }
+}
+
+/// The parser of each message the `writer` role takes on its command line
+/// (`writer hello "two words"`): 1 to [`MAX_BYTES`] bytes of printable
+/// text, a line without its line break (not only spaces, no control
+/// character), or the rule in words.
+///
+/// ```
+/// use exp3_fifo::extras::message;
+/// assert_eq!(message("two words"), Ok("two words".to_string()));
+/// for bad in ["", "  ", "two\nlines", "tab\there", &"x".repeat(65)] {
+///     assert!(message(bad).unwrap_err().contains("1 to 64 bytes"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn message(text: &str) -> Result<String, String> {
+    if !text.trim().is_empty() && text.len() <= MAX_BYTES && !text.chars().any(char::is_control) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "expected a message of 1 to {MAX_BYTES} bytes of printable text (it is sent as one line)"
         ))
     }
 }

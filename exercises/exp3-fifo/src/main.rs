@@ -46,7 +46,10 @@ enum Role {
     /// Open the FIFO for writing (waits for a reader) and send messages,
     /// one line a second
     Writer {
-        /// The messages to send [default: First second third?]
+        /// The messages to send, 1 to 16, each 1 to 64 bytes of printable
+        /// text [default: First second third?]
+        #[arg(value_name = "TEXT", num_args = 0..=16,
+              value_parser = exp3_fifo::extras::message)]
         messages: Vec<String>,
     },
 }

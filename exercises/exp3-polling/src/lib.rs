@@ -36,6 +36,9 @@ pub const WRITER_PAUSE: Duration = Duration::from_secs(5);
 /// How long the reader waits before looking at an empty slot again.
 pub const READER_RETRY: Duration = Duration::from_secs(1);
 
+/// What the reader logs before it waits [`READER_RETRY`].
+pub const NOT_AVAILABLE: &str = "Data not available sleeping for 1 second before retrying";
+
 /// The writer: stores `values` (the seed's 1..=10), one slot after the
 /// other, pausing after every sixth.
 fn process1(shared: &Array<i32>, values: &[i32]) -> Result<()> {
@@ -60,15 +63,12 @@ fn process1(shared: &Array<i32>, values: &[i32]) -> Result<()> {
 fn process2(shared: &Array<i32>) -> Result<()> {
     let process2_logger = "process2";
     info!(target: process2_logger, "Pid: {}", std::process::id());
-    // STUDENT: read each slot; while it is EMPTY, log `Data not available…`, sleep READER_RETRY
+    // STUDENT: read each slot; while it is EMPTY, log NOT_AVAILABLE and sleep READER_RETRY
     for i in 0..shared.len() {
         loop {
             let line = shared.get(i)?;
             if line == EMPTY {
-                info!(
-                    target: process2_logger,
-                    "Data not available sleeping for 1 second before retrying"
-                );
+                info!(target: process2_logger, "{NOT_AVAILABLE}");
                 pace::sleep(READER_RETRY)?;
                 continue;
             }

@@ -98,14 +98,14 @@ fn print_received(message: &[u8], priority: u32) -> Result<()> {
 /// still there, receives them highest priority first and unlinks the
 /// queue.
 ///
+/// `size` holds every one of `messages` ([`Size::holds_every_message`],
+/// which `main` checks before the run).
+///
 /// # Errors
-/// [`Error::InvalidArgument`] (exit code 2) for a queue too small for
-/// `messages` ([`Size::check_holds_every_message`]); as
-/// [`MessageQueue::create`] ([`Error::Limit`] for a size above the
+/// As [`MessageQueue::create`] ([`Error::Limit`] for a size above the
 /// system's limits, exit code 2); [`Error::ChildFailed`] when the sender
 /// fails.
 pub fn run(name: Option<IpcName>, size: Size, messages: &[(&str, u32)]) -> Result<()> {
-    size.check_holds_every_message(messages)?;
     let name = match name {
         Some(name) => name,
         None => IpcName::unique(NAME)?,

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use exp7_mqueue::Size;
 use ipc_cli::whole_number;
 use ipc_core::IpcName;
@@ -78,6 +78,14 @@ fn main() -> ExitCode {
         Some(messages) => messages.as_pairs(),
         None => exp7_mqueue::MESSAGES.to_vec(),
     };
+    // A rule across three flags, for the default run: checked once, here.
+    if args.role.is_none()
+        && let Err(rule) = size.holds_every_message(&messages)
+    {
+        Args::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, rule)
+            .exit();
+    }
     ipc_cli::run("exp7-mqueue", &args.common, || {
         let Some(role) = args.role else {
             return exp7_mqueue::run(args.name, size, &messages);

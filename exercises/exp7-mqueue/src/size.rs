@@ -3,8 +3,8 @@
 //! than its limits allow.
 
 use ipc_cli::say;
+use ipc_core::Result;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
-use ipc_core::{Error, Result};
 
 /// The capacity (`mq_maxmsg`) of a queue this program creates unless told.
 pub const DEFAULT_CAPACITY: usize = 8;
@@ -32,29 +32,31 @@ impl Default for Size {
 }
 
 impl Size {
-    /// Checks that the default run's sender can leave every one of its
-    /// `messages` ([`crate::MESSAGES`], or `--messages`) in the queue: the parent
-    /// receives only after the sender has exited, so a smaller queue would
-    /// make the sender wait for room for ever; and that the longest fits
-    /// the message size. (A capacity of 0, and sizes above the system's
-    /// limits, are refused when the queue is created.)
+    /// The default run's rule across `--capacity`, `--msgsize` and
+    /// `--messages`, which `main` checks once, before the run: the
+    /// sender's `messages` ([`crate::MESSAGES`], or `--messages`) must all
+    /// wait in the queue (the parent receives only after the sender has
+    /// exited, so a smaller queue would make the sender wait for room for
+    /// ever), and the longest must fit the message size. (A capacity of 0,
+    /// and sizes above the system's limits, are refused when the queue is
+    /// created.)
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] (exit code 2) naming the size needed.
-    pub fn check_holds_every_message(self, messages: &[(&str, u32)]) -> Result<()> {
+    /// The rule in words, naming the size needed.
+    pub fn holds_every_message(self, messages: &[(&str, u32)]) -> std::result::Result<(), String> {
         if (1..messages.len()).contains(&self.capacity) {
-            return Err(Error::InvalidArgument(format!(
+            return Err(format!(
                 "the default run needs --capacity {n} or more: the sender's {n} messages wait \
                  in the queue until it has exited (the send and receive roles show a full queue)",
                 n = messages.len()
-            )));
+            ));
         }
         let longest = messages.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         if (1..longest).contains(&self.msgsize) {
-            return Err(Error::InvalidArgument(format!(
+            return Err(format!(
                 "--msgsize {} is too small for the longest message ({longest} bytes)",
                 self.msgsize
-            )));
+            ));
         }
         Ok(())
     }
@@ -93,26 +95,18 @@ mod tests {
     fn the_default_size_holds_every_message() {
         assert!(MESSAGES.len() <= DEFAULT_CAPACITY);
         assert!(MESSAGES.iter().all(|(m, _)| m.len() <= DEFAULT_MSGSIZE));
-        assert!(Size::default().check_holds_every_message(&MESSAGES).is_ok());
+        assert!(Size::default().holds_every_message(&MESSAGES).is_ok());
         let small = Size {
             capacity: MESSAGES.len() - 1,
             ..Size::default()
         };
-        assert_eq!(
-            small
-                .check_holds_every_message(&MESSAGES)
-                .unwrap_err()
-                .exit_code(),
-            2
-        );
+        let rule = small.holds_every_message(&MESSAGES).unwrap_err();
+        assert!(rule.contains("needs --capacity 4 or more"), "{rule}");
         let narrow = Size {
             msgsize: 5,
             ..Size::default()
         };
-        let error = narrow.check_holds_every_message(&MESSAGES).unwrap_err();
-        assert!(
-            error.to_string().contains("longest message (6 bytes)"),
-            "{error}"
-        );
+        let rule = narrow.holds_every_message(&MESSAGES).unwrap_err();
+        assert!(rule.contains("longest message (6 bytes)"), "{rule}");
     }
 }

@@ -6,19 +6,32 @@
 //! messages on one end; process `p2` (the receiver) prints what arrives on
 //! the other end until the message `END`.
 //!
-//! This file follows the seed; the option to send other messages
-//! (`--messages`) is in [`extras`].
+//! The seed's algorithm says "create two pipes": [`run_simplex`]
+//! (`--simplex`) makes them, one each way, with `pipe(2)`
+//! ([`ipc_core::pipe::simplex`], Python's `Pipe(duplex=False)`): the
+//! messages go from `p1` to `p2` on the first, and `p2` answers on the
+//! second.
+//!
+//! This file follows the seed; the ends the seed's functions take, and
+//! `--delay`, are in [`ends`], the option to send other messages
+//! (`--messages`) in [`extras`].
 
+pub mod ends;
 pub mod extras;
 
 use std::time::Duration;
 
+use ends::{Paced, RecvEnd, SendEnd};
 use ipc_cli::say;
-use ipc_core::pipe::{self, Connection};
-use ipc_core::{Process, Result, join_all_ok, pace};
+use ipc_core::pipe;
+use ipc_core::{Process, Result, join_all_ok};
 
 /// The messages the seed sends; the last one tells the receiver to stop.
 pub const MSGS: [&str; 4] = ["First", "second", "third?", "END"];
+
+/// What `p2` answers on the second pipe of [`run_simplex`] once it has
+/// read `END`.
+pub const REPLY: &str = "got END";
 
 /// How the two processes are started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,11 +50,10 @@ pub enum Schedule {
 }
 
 /// The sender's target: send every message, printing each after it went
-/// (the seed's `sender`), waiting `delay` before each.
-fn sender(conn: &mut Connection<String>, msgs: &[String], delay: Duration) -> Result<()> {
-    // STUDENT: send each message (pace::sleep(delay) first), print `Sent the message: …`; close
+/// (the seed's `sender`).
+fn sender(conn: &mut impl SendEnd, msgs: &[String]) -> Result<()> {
+    // STUDENT: send each message on `conn`, printing `Sent the message: …` after it; then close `conn`
     for msg in msgs {
-        pace::sleep(delay)?;
         conn.send(msg)?;
         say!("Sent the message: {msg}")?;
     }
@@ -52,7 +64,7 @@ fn sender(conn: &mut Connection<String>, msgs: &[String], delay: Duration) -> Re
 
 /// The receiver's target: print every message until `END` (the seed's
 /// `receiver`).
-fn receiver(conn: &mut Connection<String>) -> Result<()> {
+fn receiver(conn: &mut impl RecvEnd) -> Result<()> {
     // STUDENT: receive messages from `conn`, printing `Received the message: …`, until `END`
     loop {
         let msg = conn.recv()?;
@@ -79,7 +91,7 @@ pub fn run(schedule: Schedule) -> Result<()> {
 
 /// As [`run`], `p1` sending `msgs` (the last one `END`: the seed's
 /// [`MSGS`], or `--messages` and `END`), waiting `delay` before each message
-/// ([`pace::sleep`]: `--fast` shortens it 1000 times). With
+/// ([`Paced`]: `--fast` shortens it 1000 times). With
 /// [`Schedule::Concurrent`], `p2` meanwhile waits in `recv`.
 ///
 /// No signal handler is installed: SIGINT or SIGTERM ends a process at
@@ -99,7 +111,7 @@ pub fn run_with(msgs: &[String], schedule: Schedule, delay: Duration) -> Result<
     // the sender gets one end; it closes its copy of the other
     let mut p1 = Process::spawn("p1", || {
         child_conn.close();
-        sender(&mut parent_conn, msgs, delay)
+        sender(&mut Paced::new(&mut parent_conn, delay), msgs)
     })?;
     // only p1 sends: with the parent's copy closed, p2 sees the end of the
     // stream if p1 dies before sending END, instead of waiting forever
@@ -120,4 +132,41 @@ pub fn run_with(msgs: &[String], schedule: Schedule, delay: Duration) -> Result<
             join_all_ok(&mut both)
         }
     }
+}
+
+/// `--simplex`: the seed's "two pipes", one each way (`pipe(2)`). `p1`
+/// sends `msgs` (as [`run_with`]) on the first and waits for the answer
+/// on the second; `p2` prints them until `END`, then answers [`REPLY`].
+/// Both run at once: `p1` must still be there to read the answer. A
+/// process that dies closes its ends, so the other sees the end of its
+/// stream instead of waiting for ever.
+///
+/// # Errors
+/// [`ipc_core::Error::ChildFailed`] when a process fails;
+/// [`ipc_core::Error::Sys`] when a pipe or a process cannot be made.
+pub fn run_simplex(msgs: &[String], delay: Duration) -> Result<()> {
+    // two pipes, the reading end first: p1 to p2, and p2 to p1
+    let (mut p2_reads, mut p1_writes) = pipe::simplex::<String>()?;
+    let (mut p1_reads, mut p2_writes) = pipe::simplex::<String>()?;
+
+    // each process closes the ends that are the other's
+    let p1 = Process::spawn("p1", || -> Result<()> {
+        p2_reads.close();
+        p2_writes.close();
+        sender(&mut Paced::new(&mut p1_writes, delay), msgs)?;
+        let reply = p1_reads.recv()?;
+        say!("Received the reply: {reply}")
+    })?;
+    let p2 = Process::spawn("p2", || -> Result<()> {
+        p1_writes.close();
+        p1_reads.close();
+        receiver(&mut p2_reads)?;
+        p2_writes.send(&REPLY.to_owned())
+    })?;
+    // the parent uses none of the four ends
+    p2_reads.close();
+    p1_writes.close();
+    p1_reads.close();
+    p2_writes.close();
+    join_all_ok(&mut [p1, p2])
 }

@@ -11,6 +11,9 @@ use ipc_cli::Signals;
 ///
 /// By default the sender runs to its end before the receiver starts, so the
 /// messages wait in the pipe and the output is the same on every run.
+/// With --simplex, the seed's "two pipes" instead: one-way pipes (pipe(2)),
+/// the first from the sender to the receiver, the second back for the
+/// receiver's reply.
 ///
 /// Exit codes: 0 done, 1 a failure (a process died: `p1 was killed by
 /// SIGKILL`; the receiver gone: `the other end is gone`), 2 bad usage.
@@ -29,6 +32,13 @@ struct Args {
     /// the program exits with 1
     #[arg(long, conflicts_with = "concurrent")]
     no_receiver: bool,
+
+    /// The seed's "two pipes", one each way, made with pipe(2) instead of
+    /// one socket pair: the messages go to the receiver on the first, and
+    /// the receiver answers "got END" on the second. Both processes run
+    /// at once (the sender waits for the answer)
+    #[arg(long, conflicts_with = "no_receiver")]
+    simplex: bool,
 
     /// p1 waits SECONDS, from 0 to 60, before each message (a thousandth
     /// of that with --fast). With --concurrent, p2 meanwhile waits in
@@ -64,7 +74,12 @@ fn main() -> ExitCode {
         Some(messages) => messages.0.into_iter().chain(["END".into()]).collect(),
         None => exp7_pipe::MSGS.map(String::from).to_vec(),
     };
+    let delay = Duration::from_secs(args.delay);
     ipc_cli::run_with("exp7-pipe", Signals::Default, &args.common, || {
-        exp7_pipe::run_with(&msgs, schedule, Duration::from_secs(args.delay))
+        if args.simplex {
+            exp7_pipe::run_simplex(&msgs, delay)
+        } else {
+            exp7_pipe::run_with(&msgs, schedule, delay)
+        }
     })
 }

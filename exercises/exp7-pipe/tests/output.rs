@@ -131,16 +131,21 @@ fn redirected_to_a_file_each_line_appears_once() {
     );
 }
 
-/// `exp7-pipe --concurrent --delay 60` in a group of its own, once both
-/// children are blocked: p1 in its first minute's sleep, p2 in `recv`.
-fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
+/// `exp7-pipe --concurrent --delay 60` (or `mode` instead of
+/// `--concurrent`) in a group of its own, once both children are blocked:
+/// p1 in its first minute's sleep, p2 in `recv`.
+fn start_with_p2_waiting_in(mode: &str) -> (Running, Vec<Pid>) {
     let mut command = Command::new(BIN);
-    command.args(["--concurrent", "--delay", "60"]);
+    command.args([mode, "--delay", "60"]);
     own_process_group(&mut command);
     let running = Running::start(command, false);
     let children = running.wait_for_children(2, Duration::from_secs(30));
     wait_blocked(&children, Duration::from_secs(30));
     (running, children)
+}
+
+fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
+    start_with_p2_waiting_in("--concurrent")
 }
 
 /// What a signal leaves: nothing printed (nothing was sent), no panic,
@@ -176,9 +181,14 @@ fn a_parent_killed_alone_takes_its_children_with_it() {
 
 #[test]
 fn a_process_killed_while_the_other_waits_ends_the_run_and_is_named() {
-    // p1 is forked first, then p2.
-    for (victim, name) in [(0, "p1"), (1, "p2")] {
-        let (running, children) = start_with_p2_waiting();
+    // p1 is forked first, then p2; on the socket pair or the two pipes.
+    for (mode, victim, name) in [
+        ("--concurrent", 0, "p1"),
+        ("--concurrent", 1, "p2"),
+        ("--simplex", 0, "p1"),
+        ("--simplex", 1, "p2"),
+    ] {
+        let (running, children) = start_with_p2_waiting_in(mode);
         let run = running.kill_peer(children[victim], &children);
         run.assert_code(1)
             .assert_no_panic()

@@ -1,30 +1,7 @@
-//! What exp7-shm adds around the seed: `--numbers`, another list to
-//! square than the seed's `[1, 2, 3, 4]`.
+//! What exp7-shm adds around the seed: `--numbers`, another list for
+//! [`crate::run_with`] to square than the seed's `[1, 2, 3, 4]`.
 
 use std::ops::RangeInclusive;
-use std::sync::OnceLock;
-
-use crate::MYLIST;
-
-/// The list `--numbers` gave, once given.
-static INSTEAD: OnceLock<Vec<i32>> = OnceLock::new();
-
-/// Makes [`crate::run`] square `numbers` instead of the seed's
-/// [`MYLIST`] (`--numbers`); `main` calls it once, before the run. (The
-/// menu of exp7 runs the seed's list.)
-pub fn square_instead(numbers: Numbers) {
-    // Only main calls it, once: a second list would be ignored.
-    let _ = INSTEAD.set(numbers.0);
-}
-
-/// The list the run squares: the seed's, or the one `--numbers` gave.
-///
-/// ```
-/// assert_eq!(exp7_shm::extras::mylist(), [1, 2, 3, 4]);
-/// ```
-pub fn mylist() -> Vec<i32> {
-    INSTEAD.get().cloned().unwrap_or_else(|| MYLIST.to_vec())
-}
 
 /// How many numbers `--numbers` takes.
 pub const COUNT: RangeInclusive<usize> = 1..=16;

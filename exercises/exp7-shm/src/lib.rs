@@ -4,8 +4,8 @@
 //! `Array` and stores the sum in a shared `Value`; then both print what they
 //! see in the shared memory.
 //!
-//! This file follows the seed; the option to square another list
-//! (`--numbers`) is in [`extras`].
+//! This file follows the seed: [`run`] squares its list, [`run_with`]
+//! another (`--numbers`, whose parser is in [`extras`]).
 
 pub mod extras;
 
@@ -29,12 +29,25 @@ fn square_list(mylist: &[i32], result: &Array<i32>, square_sum: &Value<i32>) -> 
     Ok(())
 }
 
-/// Runs the experiment, printing the seed's lines (for another list
-/// than [`MYLIST`] after [`extras::square_instead`]: `--numbers`).
+/// Runs the experiment on the seed's list, [`MYLIST`], printing the seed's
+/// lines.
+///
+/// # Errors
+/// As [`run_with`].
 pub fn run() -> Result<()> {
-    let mylist = extras::mylist();
+    run_with(&MYLIST)
+}
+
+/// Runs the experiment on `mylist` (`--numbers`, checked by
+/// [`extras::numbers`]): the parent prints it, `p1` squares it into the
+/// shared memory, both print what they see there.
+///
+/// # Errors
+/// [`ipc_core::Error::ChildFailed`] when `p1` fails; errors of the shared
+/// memory or of printing.
+pub fn run_with(mylist: &[i32]) -> Result<()> {
     say!("The following Array is going to simulate the shared memory")?;
-    for item in &mylist {
+    for item in mylist {
         output::part(format_args!("{item} "))?; // print(i, end=" ")
     }
     say!()?;
@@ -42,7 +55,7 @@ pub fn run() -> Result<()> {
     let result = Array::<i32>::new(mylist.len())?;
     let square_sum = Value::new(0_i32)?;
     // STUDENT: start process `p1` running `square_list` (Process::spawn), then wait for it
-    Process::spawn("p1", || square_list(&mylist, &result, &square_sum))?.join_ok()?;
+    Process::spawn("p1", || square_list(mylist, &result, &square_sum))?.join_ok()?;
     // END STUDENT
 
     say!("Result(in main program): {}", result.to_list()?)?;

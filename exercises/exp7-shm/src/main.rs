@@ -26,8 +26,10 @@ struct Args {
 // (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
-    if let Some(numbers) = args.numbers {
-        exp7_shm::extras::square_instead(numbers);
-    }
-    ipc_cli::run_with("exp7-shm", Signals::Default, &args.common, exp7_shm::run)
+    let mylist = args
+        .numbers
+        .map_or_else(|| exp7_shm::MYLIST.to_vec(), |numbers| numbers.0);
+    ipc_cli::run_with("exp7-shm", Signals::Default, &args.common, || {
+        exp7_shm::run_with(&mylist)
+    })
 }

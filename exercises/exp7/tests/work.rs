@@ -59,8 +59,8 @@ fn assert_each_choice_runs_for_real(inputs: &Inputs, choices: &[u8], then_4: boo
     }
     let evidence = inputs.run_with_input(BIN, &[], input.as_bytes());
     let mut lines: Vec<&str> = Vec::new();
-    for choice in choices {
-        lines.extend(match choice {
+    for chosen in choices {
+        lines.extend(match chosen {
             1 => &SHARED_MEMORY[..],
             2 => &QUEUE[..],
             _ => &PIPE[..],
