@@ -14,7 +14,8 @@
 //! | [`server`] | start a private `nats-server`, stop it, clean up | — |
 //! | [`roles`] | one machine playing many: roles as processes of this program | — |
 //! | [`names`] | server URLs, subjects, bucket names and keys, checked before use | — |
-//! | [`cli`] | the `--server` flag; `ipc-cli`'s runner for this crate's errors | — |
+//! | [`cli`] | the `--server` flag and its rule; roles' command lines rendered from typed values; `ipc-cli`'s runner for this crate's errors | — |
+//! | [`printable`] | a peer's text with its control characters escaped, to print | — |
 //! | [`bench`](mod@bench) | request–reply round trips and publish throughput, for benchmarks | — |
 //!
 //! Every call blocks until it is done and every wait is bounded: by a
@@ -49,6 +50,7 @@ pub mod error;
 pub mod kv;
 pub mod locate;
 pub mod names;
+pub mod printable;
 pub mod roles;
 mod runtime;
 pub mod server;

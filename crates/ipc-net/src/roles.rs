@@ -4,7 +4,8 @@
 //! An experiment run without `--server` is a [`LocalRun`]: it starts a
 //! private [`NatsServer`], then starts each role as
 //! `<this program> --server nats://127.0.0.1:PORT --run ID [--fast] ROLE …`,
-//! exactly the command a user would type on another machine. The roles
+//! exactly the command a user would type on another machine, rendered
+//! from the typed values the program parses ([`CommandLine`]). The roles
 //! meet on subjects below `ipc-lab.run.ID`:
 //!
 //! * `…ready`: a role says that it listens ([`announce_ready`]); the run
@@ -20,80 +21,22 @@
 //! that ends early (an error, Ctrl-C, SIGTERM, a panic) ends its roles and
 //! its server when dropped.
 
-use std::fmt;
 use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use ipc_core::blocking::{self, Deadline};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+pub use crate::cli::RunId;
+use crate::cli::{CommandLine, NetArgs, common_line};
 use crate::client::{Connection, Subscription};
 use crate::error::{Error, Result};
-use crate::names::{ServerUrls, Subject};
+use crate::names::ServerUrls;
 use crate::server::NatsServer;
 
 /// How long a role may take to end after SIGTERM before it gets SIGKILL.
 pub const TERM_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The name of one orchestrated run, shared by its roles (`--run ID`):
-/// ASCII letters, digits, `-` and `_`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunId(String);
-
-impl RunId {
-    /// A fresh id for a run of this process.
-    pub fn fresh() -> RunId {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        RunId(format!(
-            "p{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ))
-    }
-
-    /// The subject roles of this run announce readiness on
-    /// (`ipc-lab.run.ID.ready`): a test that starts a role with `--run ID`
-    /// listens there to know when the role listens.
-    pub fn ready_subject(&self) -> Subject {
-        self.subject("ready")
-    }
-
-    fn subject(&self, what: &str) -> Subject {
-        format!("ipc-lab.run.{}.{what}", self.0)
-            .parse()
-            .expect("a RunId makes a valid subject")
-    }
-}
-
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for RunId {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        let ok = !text.is_empty()
-            && text.len() <= 64
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-        if ok {
-            Ok(RunId(text.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "run id",
-                text,
-                "only ASCII letters, digits, '-' and '_', at most 64",
-            ))
-        }
-    }
-}
 
 /// Tells the run `run` (if any) that the role `role` listens now.
 ///
@@ -190,32 +133,34 @@ impl LocalRun {
     }
 
     /// Starts the role `name`: this program again, as
-    /// `PROGRAM --server URL --run ID [--fast] ARGS…`, with the same
-    /// standard output and error. It gets SIGTERM if this process dies.
+    /// `PROGRAM --server URL --run ID [--fast] [--trace PART] ROLE…`, with
+    /// the same standard output and error; `role` is the rest of its
+    /// command line, rendered from the typed values the program parses
+    /// ([`CommandLine`]), as are the flags before it. It gets SIGTERM if
+    /// this process dies.
     ///
     /// # Errors
     /// [`Error::Io`] when the program cannot be started.
-    pub fn spawn(&mut self, name: &str, args: &[String]) -> Result<()> {
+    pub fn spawn(&mut self, name: &str, role: &CommandLine) -> Result<()> {
         let program = std::env::current_exe()
             .map_err(|e| Error::io("finding this program (/proc/self/exe)", e))?;
-        let mut command = Command::new(&program);
-        command
-            .arg("--server")
-            .arg(self.urls().to_string())
-            .arg("--run")
-            .arg(self.id.to_string());
-        if ipc_core::pace::is_fast() {
-            command.arg("--fast");
-        }
+        let net = NetArgs {
+            server: Some(self.urls().clone()),
+            run: Some(self.id.clone()),
+        };
         // While tracing, the role writes its own trace, which this run's
         // trace takes in when it is written: one picture of every role.
-        if let Some(part) = ipc_trace::part_for(name)? {
-            command
-                .arg("--trace")
-                .arg(part)
-                .env(ipc_trace::NAME_VAR, name);
+        let part = ipc_trace::part_for(name)?;
+        let line = net.command_line().then(common_line(
+            ipc_core::pace::is_fast(),
+            part.as_deref().map(|p| p.as_os_str()),
+        ));
+        let mut command = Command::new(&program);
+        command.args(line.args());
+        if part.is_some() {
+            command.env(ipc_trace::NAME_VAR, name);
         }
-        command.args(args).stdin(Stdio::null());
+        command.args(role.args()).stdin(Stdio::null());
         ipc_core::command::die_with_parent(&mut command, Signal::SIGTERM);
         // Lines written before the spawn must not be written again or late.
         use std::io::Write;
@@ -415,19 +360,5 @@ fn end_all(roles: &mut [Role]) {
             let _ = role.child.kill();
         }
         let _ = role.child.wait();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn run_ids_make_subjects() {
-        let id = RunId::fresh();
-        assert!(id.subject("ready").as_str().starts_with("ipc-lab.run.p"));
-        assert_eq!(id.to_string().parse::<RunId>().unwrap(), id);
-        assert!("a.b".parse::<RunId>().is_err());
-        assert!("".parse::<RunId>().is_err());
     }
 }

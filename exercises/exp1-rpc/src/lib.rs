@@ -20,34 +20,24 @@
 //! subject (an "inbox") that only this client listens on, and one server of
 //! the queue group `servers` answers there.
 //!
-//! The option to call them on another list (`--numbers`) is in [`extras`].
+//! Beside this file: the JSON of the calls, read as hostile
+//! ([`marshal`]), the names and bounds ([`options`], and `--numbers` in
+//! [`extras`]), the roles and the run that starts them ([`roles`]).
 
 pub mod extras;
+pub mod marshal;
+pub mod options;
+pub mod roles;
 
 use std::time::Duration;
 
 use ipc_cli::say;
 use ipc_core::PyList;
-use ipc_net::{Connection, Error, LocalRun, Result, RunId, Subject, announce_ready};
+use ipc_net::printable::escaped_bytes;
+use ipc_net::{Connection, Result, RunId, Subject, announce_ready};
 use serde_json::{Value, json};
 
-/// The subject the procedures are served on unless `--subject` says
-/// otherwise.
-pub const DEFAULT_SUBJECT: &str = "ipc-lab.exp1-rpc";
-
-/// The queue group of the servers: each call goes to one of them.
-pub const SERVERS: &str = "servers";
-
-/// How long a client waits for an answer unless `--timeout` says
-/// otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The seed's list.
-pub const MYLIST: [i64; 4] = [1, 2, 3, 4];
-
-// ---------------------------------------------------------------------
-// The procedures, as in seed 000 (they run on the server)
-// ---------------------------------------------------------------------
+pub use options::{DEFAULT_SUBJECT, DEFAULT_TIMEOUT, MYLIST, SERVERS};
 
 /// Seed 000's `square_list`: the square of each number.
 ///
@@ -85,56 +75,24 @@ pub fn sum_of_squares(mylist: &[i64]) -> std::result::Result<i64, String> {
         .ok_or_else(|| "the sum of the squares does not fit in 64 bits".to_owned())
 }
 
-// ---------------------------------------------------------------------
-// The server's skeleton: unmarshal, dispatch, marshal
-// ---------------------------------------------------------------------
-
-/// Answers one marshalled call: reads `{"procedure": NAME, "mylist":
-/// [NUMBERS]}`, runs the procedure, and returns `{"result": …}` or
-/// `{"error": "…"}`. Bytes that are no such call get an error reply, never
-/// a panic.
+/// The server's skeleton: unmarshals one call, runs the procedure, and
+/// marshals its result or its error. Bytes that are no such call get an
+/// error reply, never a panic.
 ///
 /// ```
 /// let reply = exp1_rpc::dispatch(br#"{"procedure":"sum_of_squares","mylist":[1,2,3,4]}"#);
 /// assert_eq!(reply, br#"{"result":30}"#);
-/// let reply = exp1_rpc::dispatch(b"hello");
-/// assert!(String::from_utf8(reply).unwrap().starts_with(r#"{"error":"#));
 /// ```
 pub fn dispatch(request: &[u8]) -> Vec<u8> {
-    let reply = match unmarshal_call(request) {
-        Ok((procedure, mylist)) => match procedure.as_str() {
+    let result =
+        marshal::unmarshal_call(request).and_then(|(procedure, mylist)| match procedure.as_str() {
             "square_list" => square_list(&mylist).map(|result| json!(result)),
             "sum_of_squares" => sum_of_squares(&mylist).map(|result| json!(result)),
             other => Err(format!(
                 "no procedure named {other:?} (there are square_list and sum_of_squares)"
             )),
-        },
-        Err(e) => Err(e),
-    };
-    let reply = match reply {
-        Ok(result) => json!({ "result": result }),
-        Err(error) => json!({ "error": error }),
-    };
-    reply.to_string().into_bytes()
-}
-
-/// The procedure's name and its list, from a marshalled call.
-fn unmarshal_call(request: &[u8]) -> std::result::Result<(String, Vec<i64>), String> {
-    let call: Value =
-        serde_json::from_slice(request).map_err(|e| format!("the call is not JSON: {e}"))?;
-    let procedure = call["procedure"]
-        .as_str()
-        .ok_or("the call has no \"procedure\" name")?;
-    let mylist = call["mylist"]
-        .as_array()
-        .ok_or("the call has no \"mylist\" array")?
-        .iter()
-        .map(|n| {
-            n.as_i64()
-                .ok_or("\"mylist\" holds something else than integers")
-        })
-        .collect::<std::result::Result<Vec<i64>, _>>()?;
-    Ok((procedure.to_owned(), mylist))
+        });
+    marshal::reply(result)
 }
 
 /// The server: serves the procedures on `subject` until Ctrl-C or SIGTERM
@@ -158,9 +116,9 @@ pub fn server(
         )?;
     }
     let mut served = 0;
-    let serving = (|| -> Result<()> {
+    let mut serve = || -> Result<()> {
         while requests.is_none_or(|limit| served < limit) {
-            let Some(call) = calls.next_within(Duration::from_secs(1))? else {
+            let Some(call) = calls.next_within(options::SERVER_LOOK)? else {
                 continue;
             };
             let reply = dispatch(call.payload());
@@ -169,31 +127,16 @@ pub fn server(
             if !quiet {
                 say!(
                     "server: {} -> {}",
-                    call.text(),
-                    String::from_utf8_lossy(&reply)
+                    escaped_bytes(call.payload()),
+                    escaped_bytes(&reply)
                 )?;
             }
         }
         Ok(())
-    })();
-    let outcome: ipc_core::Result<()> = match serving {
-        Err(e) if e.is_interrupted() => Err(ipc_core::Error::Interrupted),
-        Err(e) => return Err(e),
-        Ok(()) => Ok(()),
     };
-    // Ctrl-C or SIGTERM is how a server is stopped: a normal end.
-    ipc_core::signal::end_on_interrupt(outcome, |by| {
-        if !quiet {
-            say!("server: stopped by {by} after {served} calls")?;
-        }
-        Ok(())
-    })?;
-    Ok(())
+    let serving = serve();
+    roles::stopped(serving, served, quiet)
 }
-
-// ---------------------------------------------------------------------
-// The client's stub: the remote procedures as local functions
-// ---------------------------------------------------------------------
 
 /// The client's stub: each method marshals its arguments, sends them to
 /// a server, waits for the reply and unmarshals the result, so that the
@@ -223,8 +166,7 @@ impl<'c> Squares<'c> {
     /// # Errors
     /// As [`Squares::call`].
     pub fn square_list(&self, mylist: &[i64]) -> Result<Vec<i64>> {
-        let result = self.call("square_list", mylist)?;
-        serde_json::from_value(result.clone()).map_err(|_| self.malformed(&result))
+        self.list(self.call("square_list", mylist)?)
     }
 
     /// Remote [`sum_of_squares`].
@@ -232,46 +174,23 @@ impl<'c> Squares<'c> {
     /// # Errors
     /// As [`Squares::call`].
     pub fn sum_of_squares(&self, mylist: &[i64]) -> Result<i64> {
-        let result = self.call("sum_of_squares", mylist)?;
-        result.as_i64().ok_or_else(|| self.malformed(&result))
+        self.number(&self.call("sum_of_squares", mylist)?)
     }
 
     /// One remote call: marshal, request, wait, unmarshal.
     ///
     /// # Errors
-    /// [`Error::NoResponders`] when no server answered within the timeout
-    /// (naming the subject); [`Error::Remote`] when the server reported an
-    /// error; [`Error::BadMessage`] for a reply that is not one; a lost
-    /// connection.
+    /// `NoResponders` when no server answered within the timeout (naming
+    /// the subject); `Remote` when the server reported an error;
+    /// `BadMessage` for a reply that is not one; a lost connection.
     pub fn call(&self, procedure: &str, mylist: &[i64]) -> Result<Value> {
-        // STUDENT: marshal the call as JSON, request it, unmarshal the result (or the error)
+        // STUDENT: marshal the call as JSON, send it as a request, unmarshal the reply
         let request = json!({ "procedure": procedure, "mylist": mylist }).to_string();
         let reply = self
             .nc
             .request_patiently(&self.subject, request.as_bytes(), self.timeout)?;
-        let reply: Value = serde_json::from_slice(&reply).map_err(|e| Error::BadMessage {
-            subject: self.subject.to_string(),
-            reason: format!("a reply that is not JSON: {e}"),
-        })?;
-        if let Some(error) = reply.get("error") {
-            return Err(Error::Remote {
-                url: self.nc.urls().to_string(),
-                subject: self.subject.to_string(),
-                reason: format!("{procedure}: {}", error.as_str().unwrap_or("(no text)")),
-            });
-        }
-        reply
-            .get("result")
-            .cloned()
-            .ok_or_else(|| self.malformed(&reply))
+        self.unmarshal(procedure, &reply)
         // END STUDENT
-    }
-
-    fn malformed(&self, reply: &Value) -> Error {
-        Error::BadMessage {
-            subject: self.subject.to_string(),
-            reason: format!("an unexpected reply {reply}"),
-        }
     }
 }
 
@@ -289,63 +208,9 @@ pub fn client(nc: &Connection, subject: &Subject, mylist: &[i64], timeout: Durat
     Ok(())
 }
 
-/// Runs the experiment on this machine: a private server, a server process
-/// and a client process (each this program again with `--server`); the
-/// server is stopped once the client is done.
-///
-/// # Errors
-/// A role that failed; a server that could not be started; `Interrupted`.
-pub fn run_rpc(subject: &Subject, mylist: &[i64]) -> Result<()> {
-    let mut run = LocalRun::start()?;
-    let nc = Connection::connect(run.urls())?;
-    let mut ready = run.ready_listener(&nc)?;
-    let subject_args = ["--subject".to_owned(), subject.to_string()];
-
-    let mut server = subject_args.to_vec();
-    server.extend(["server".into(), "--quiet".into()]);
-    run.spawn("server", &server)?;
-    run.wait_ready(&mut ready, 1, Duration::from_secs(30))?;
-
-    let mut client = subject_args.to_vec();
-    client.extend(["client".into(), "--".into()]);
-    client.extend(mylist.iter().map(i64::to_string));
-    run.spawn("client", &client)?;
-    run.wait("client", DEFAULT_TIMEOUT * 3)?;
-    run.terminate("server");
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(request: Value) -> Value {
-        serde_json::from_slice(&dispatch(request.to_string().as_bytes())).unwrap()
-    }
-
-    #[test]
-    fn the_skeleton_dispatches_and_reports_errors() {
-        assert_eq!(
-            reply(json!({"procedure": "square_list", "mylist": [1, 2, 3, 4]})),
-            json!({"result": [1, 4, 9, 16]})
-        );
-        assert_eq!(
-            reply(json!({"procedure": "sum_of_squares", "mylist": []})),
-            json!({"result": 0})
-        );
-        for bad in [
-            json!({"procedure": "cube", "mylist": [1]}),
-            json!({"mylist": [1]}),
-            json!({"procedure": "square_list"}),
-            json!({"procedure": "square_list", "mylist": [1.5]}),
-            json!({"procedure": "square_list", "mylist": [4_000_000_000_i64]}),
-            json!({"procedure": "sum_of_squares", "mylist": [3_000_000_000_i64, 3_000_000_000_i64]}),
-        ] {
-            assert!(reply(bad.clone())["error"].is_string(), "{bad}");
-        }
-        let garbage: Value = serde_json::from_slice(&dispatch(&[0xff, 0x00])).unwrap();
-        assert!(garbage["error"].as_str().unwrap().contains("not JSON"));
-    }
 
     #[test]
     fn the_procedures_are_the_seeds() {

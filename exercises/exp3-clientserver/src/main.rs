@@ -2,8 +2,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use exp3_clientserver::Config;
 use exp3_clientserver::protocol::MAX_NUMBER;
+use exp3_clientserver::{Config, options, roles};
 use ipc_core::IpcName;
 
 /// Seed 001 theory, clients and servers: a server answers clients over
@@ -30,7 +30,7 @@ struct Args {
     #[arg(long, value_name = "NAME", global = true)]
     name: Option<IpcName>,
     /// Clients the default run forks (client N sends N + 5)
-    #[arg(long, value_name = "N", default_value_t = exp3_clientserver::DEFAULT_CLIENTS,
+    #[arg(long, value_name = "N", default_value_t = exp3_clientserver::options::DEFAULT_CLIENTS,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     clients: u32,
     /// The numbers the default run's clients send instead of N + 5, one
@@ -41,12 +41,12 @@ struct Args {
     numbers: Option<exp3_clientserver::extras::Numbers>,
     /// Milliseconds the server works on each request (scaled by --fast)
     #[arg(long, value_name = "MS", global = true,
-          default_value_t = exp3_clientserver::DEFAULT_DELAY.as_millis() as u64,
+          default_value_t = exp3_clientserver::options::DEFAULT_DELAY.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     delay: u64,
     /// Seconds a client waits for the server before it gives up
     #[arg(long, value_name = "SECS", global = true,
-          default_value_t = exp3_clientserver::DEFAULT_TIMEOUT.as_secs(),
+          default_value_t = exp3_clientserver::options::DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
     #[command(subcommand)]
@@ -79,13 +79,11 @@ fn main() -> ExitCode {
         timeout: Duration::from_secs(args.timeout),
     };
     ipc_cli::run("exp3-clientserver", &args.common, || match args.role {
-        None => match &args.numbers {
-            Some(numbers) => exp3_clientserver::run_with(args.name, &numbers.0, &config),
-            None => exp3_clientserver::run(args.name, args.clients, &config),
-        },
-        Some(Role::Server) => exp3_clientserver::run_server(args.name, &config),
-        Some(Role::Client { n, number }) => {
-            exp3_clientserver::run_client(args.name, n, number, &config)
+        None => {
+            let numbers = options::numbers_of(args.numbers.map(|n| n.0), args.clients);
+            exp3_clientserver::run(args.name, &numbers, &config)
         }
+        Some(Role::Server) => roles::run_server(args.name, &config),
+        Some(Role::Client { n, number }) => roles::run_client(args.name, n, number, &config),
     })
 }

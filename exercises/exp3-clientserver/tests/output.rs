@@ -8,7 +8,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Pid, Run, Running, SIGNAL_DEADLINE, Sig, handout, run, wait_blocked};
+use ipc_testkit::{
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_blocked,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
 
@@ -119,15 +121,14 @@ fn ten_clients_are_all_answered() {
 /// once if `pid` has ended (it will never make it).
 #[track_caller]
 fn wait_for_path(path: &str, pid: Pid) {
-    let deadline = Instant::now() + WAIT;
-    while !Path::new(path).exists() {
+    let made = eventually(WAIT, || {
         assert!(
             !ipc_testkit::still_running(&[pid]).is_empty(),
             "{pid} ended without making {path}"
         );
-        assert!(Instant::now() < deadline, "no {path}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        Path::new(path).exists()
+    });
+    assert!(made, "no {path}");
 }
 
 /// The pid of the client `victim` (its spawn order: the server first, then
@@ -274,11 +275,8 @@ fn a_client_role_killed_while_waiting_leaves_no_queue() {
     // The dead client's run removes its reply queue (its tracker, once
     // the client is gone): the server, a second later, finds no one to
     // answer, says so, and goes on.
-    let deadline = Instant::now() + WAIT;
-    while !server.queues().iter().all(|q| q == &server.0) {
-        assert!(Instant::now() < deadline, "{:?}", server.queues());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let only_the_server = || server.queues().iter().all(|q| q == &server.0);
+    assert!(eventually(WAIT, only_the_server), "{:?}", server.queues());
     serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server: no answer to client 1:"));
     serving.signal(Sig::SIGTERM);
     let run = serving.finish(SIGNAL_DEADLINE);
@@ -301,7 +299,10 @@ fn a_client_without_a_server_gives_up_with_a_clear_message() {
         .assert_no_panic()
         .assert_stderr_contains(&[
             &format!("Client 1: no server at /{} within 1s", server.0),
-            "start `exp3-clientserver server` first",
+            &format!(
+                "start `exp3-clientserver server --name {}` first",
+                server.bare()
+            ),
         ]);
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(10),

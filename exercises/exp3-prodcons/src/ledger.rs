@@ -13,6 +13,8 @@ use std::fmt;
 
 use ipc_core::{RawArray, Result};
 
+use crate::Config;
+
 /// How the items are shared out and numbered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
@@ -41,6 +43,12 @@ impl Plan {
             items,
             base,
         }
+    }
+
+    /// The plan of a run of `config`.
+    pub fn of(config: &Config) -> Plan {
+        let (producers, consumers) = (config.producers.get(), config.consumers.get());
+        Plan::new(producers, consumers, config.items.get())
     }
 
     /// How many items producer `p` (from 1) makes.

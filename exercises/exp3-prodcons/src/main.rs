@@ -1,8 +1,14 @@
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use clap::builder::TypedValueParser;
 use exp3_prodcons::Config;
+use exp3_prodcons::options::{
+    DEFAULT_CAPACITY, DEFAULT_CONSUMERS, DEFAULT_DELAY, DEFAULT_ITEMS, DEFAULT_PRODUCERS,
+    DEFAULT_TIMEOUT,
+};
 
 /// Seed 001 theory, the producer–consumer problem: a bounded buffer.
 ///
@@ -24,28 +30,28 @@ use exp3_prodcons::Config;
 #[command(version)]
 struct Args {
     /// Slots in the ring
-    #[arg(long, value_name = "N", default_value_t = exp3_prodcons::DEFAULT_CAPACITY as u64,
-          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    capacity: u64,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CAPACITY,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000).try_map(NonZeroU32::try_from))]
+    capacity: NonZeroU32,
     /// Producer processes
-    #[arg(long, value_name = "N", default_value_t = exp3_prodcons::DEFAULT_PRODUCERS as u64,
-          value_parser = clap::value_parser!(u64).range(1..=16))]
-    producers: u64,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PRODUCERS,
+          value_parser = clap::value_parser!(u64).range(1..=16).try_map(nonzero_usize))]
+    producers: NonZeroUsize,
     /// Consumer processes
-    #[arg(long, value_name = "N", default_value_t = exp3_prodcons::DEFAULT_CONSUMERS as u64,
-          value_parser = clap::value_parser!(u64).range(1..=16))]
-    consumers: u64,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONSUMERS,
+          value_parser = clap::value_parser!(u64).range(1..=16).try_map(nonzero_usize))]
+    consumers: NonZeroUsize,
     /// Items in all, shared out among the producers (and the consumers)
-    #[arg(long, value_name = "N", default_value_t = exp3_prodcons::DEFAULT_ITEMS,
-          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    items: u64,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ITEMS,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000).try_map(NonZeroU64::try_from))]
+    items: NonZeroU64,
     /// Milliseconds to produce, and to consume, one item (0: none)
-    #[arg(long, value_name = "MS", default_value_t = exp3_prodcons::DEFAULT_DELAY.as_millis() as u64,
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_DELAY.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     delay: u64,
     /// Seconds a process waits for a slot, an item or the lock before it
     /// gives up
-    #[arg(long, value_name = "SECS", default_value_t = exp3_prodcons::DEFAULT_TIMEOUT.as_secs(),
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
     /// Run without the semaphores and the mutex, and see the damage
@@ -58,12 +64,17 @@ struct Args {
     common: ipc_cli::Common,
 }
 
+/// A count of processes, which the range before it keeps from 0.
+fn nonzero_usize(n: u64) -> Result<NonZeroUsize, std::num::TryFromIntError> {
+    NonZeroUsize::try_from(usize::try_from(n)?)
+}
+
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
     let config = Config {
-        capacity: args.capacity as usize,
-        producers: args.producers as usize,
-        consumers: args.consumers as usize,
+        capacity: args.capacity,
+        producers: args.producers,
+        consumers: args.consumers,
         items: args.items,
         delay: Duration::from_millis(args.delay),
         timeout: Duration::from_secs(args.timeout),

@@ -30,40 +30,34 @@
 use ipc_core::blocking::{self, Deadline};
 use ipc_core::{Error, Result};
 
-use crate::ledger::Ledger;
-use crate::{Buffer, Config, IN, OUT, tell};
+use crate::recovery::Who;
+use crate::{Buffer, Config, Log};
 
-/// The index of `count` in the buffer's ends.
-const COUNT: usize = 2;
+/// Says, first thing, that this run goes without synchronisation.
+///
+/// # Errors
+/// As [`Log::tell`].
+pub fn announce(log: &Log) -> Result<()> {
+    log.tell(format_args!(
+        "No semaphores, no mutex (--no-sync): a shared count, polled"
+    ))
+}
 
 /// Producer `p` without synchronisation (see the module).
 ///
 /// # Errors
-/// [`Error::Interrupted`] after SIGINT or SIGTERM. A full buffer for
+/// `Interrupted` after SIGINT or SIGTERM. A full buffer for
 /// [`Config::timeout`] is not an error: the producer says so and stops.
-pub fn producer(p: usize, buffer: &Buffer, ledger: &Ledger, config: &Config) -> Result<()> {
-    let plan = ledger.plan();
-    let capacity = buffer.capacity() as i64;
+pub fn producer(p: usize, ring: &Buffer, log: &Log, config: &Config) -> Result<()> {
+    let plan = log.ledger.plan();
+    let capacity = ring.capacity() as i64;
     for k in 1..=plan.produces(p) {
         let item = crate::produce(plan, p, k, config)?;
         // while count == capacity: pass
-        if !poll(config, || buffer.ends.get(COUNT) < capacity)? {
-            tell(
-                config,
-                format_args!(
-                    "Producer {p} gave up: the buffer looked full for {:?} (count {})",
-                    config.timeout,
-                    buffer.ends.get(COUNT)
-                ),
-            )?;
-            return Ok(());
+        if !poll(config, || ring.count() < capacity)? {
+            return gave_up(log, Who::Producer(p), "full", ring, config);
         }
-        let at = buffer.ends.get(IN);
-        buffer.slots.set(at as usize % buffer.capacity(), item);
-        buffer.ends.set(IN, at + 1);
-        buffer.ends.set(COUNT, buffer.ends.get(COUNT) + 1); // count += 1
-        ledger.produced(p);
-        tell(config, format_args!("Producer {p} produced {item}"))?;
+        log.produced(p, put_counted(ring, item))?;
     }
     Ok(())
 }
@@ -72,29 +66,40 @@ pub fn producer(p: usize, buffer: &Buffer, ledger: &Ledger, config: &Config) -> 
 ///
 /// # Errors
 /// As [`producer`].
-pub fn consumer(c: usize, buffer: &Buffer, ledger: &Ledger, config: &Config) -> Result<()> {
-    for _ in 0..ledger.plan().consumes(c) {
+pub fn consumer(c: usize, ring: &Buffer, log: &Log, config: &Config) -> Result<()> {
+    for _ in 0..log.ledger.plan().consumes(c) {
         // while count == 0: pass (`<=`: a count that lies may go below 0)
-        if !poll(config, || buffer.ends.get(COUNT) > 0)? {
-            tell(
-                config,
-                format_args!(
-                    "Consumer {c} gave up: the buffer looked empty for {:?} (count {})",
-                    config.timeout,
-                    buffer.ends.get(COUNT)
-                ),
-            )?;
-            return Ok(());
+        if !poll(config, || ring.count() > 0)? {
+            return gave_up(log, Who::Consumer(c), "empty", ring, config);
         }
-        let at = buffer.ends.get(OUT);
-        let item = buffer.slots.get(at as usize % buffer.capacity());
-        buffer.ends.set(OUT, at + 1);
-        buffer.ends.set(COUNT, buffer.ends.get(COUNT) - 1); // count -= 1
-        ledger.consumed(c, item);
-        tell(config, format_args!("Consumer {c} consumed {item}"))?;
+        log.consumed(c, take_counted(ring))?;
         crate::consume(config)?;
     }
     Ok(())
+}
+
+/// `buffer[in] = item; in += 1; count += 1`; returns the item.
+fn put_counted(ring: &Buffer, item: u64) -> u64 {
+    ring.put(item);
+    ring.add_to_count(1);
+    item
+}
+
+/// `item = buffer[out]; out += 1; count -= 1`; returns the item.
+fn take_counted(ring: &Buffer) -> u64 {
+    let item = ring.take();
+    ring.add_to_count(-1);
+    item
+}
+
+/// The last line of a process that waited for nothing for
+/// [`Config::timeout`].
+fn gave_up(log: &Log, who: Who, looked: &str, ring: &Buffer, config: &Config) -> Result<()> {
+    log.tell(format_args!(
+        "{who} gave up: the buffer looked {looked} for {:?} (count {})",
+        config.timeout,
+        ring.count()
+    ))
 }
 
 /// Polls `ready` until it holds (true) or [`Config::timeout`] passes
