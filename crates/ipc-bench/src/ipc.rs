@@ -1,6 +1,8 @@
 //! The ipc-core mechanisms, measured through their public API only, the way
 //! an experiment uses them, in the same shapes as their raw floors.
 
+use std::cell::RefCell;
+
 use ipc_core::message::Bytes;
 use ipc_core::mqueue::MessageQueue;
 use ipc_core::pipe::{self, Builder};
@@ -250,18 +252,20 @@ pub(crate) fn queue_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
     let there = Queue::<Bytes>::bounded(4, encoded(size))?;
     let back = Queue::<Bytes>::bounded(4, encoded(size))?;
     let partner = ctx.partner("pong", || {
+        let mut msg = Bytes::default();
         loop {
-            match there.get() {
-                Ok(msg) => back.put(&msg)?,
+            match there.get_into(&mut msg) {
+                Ok(()) => back.put(&msg)?,
                 Err(Error::Disconnected) => return Ok(()),
                 Err(error) => return Err(error),
             }
         }
     })?;
     let msg = Bytes(vec![7_u8; size]);
+    let mut answer = Bytes::default();
     let measured = ping_loop(ctx.duration, || {
         there.put(&msg)?;
-        back.get().map(drop)
+        back.get_into(&mut answer)
     });
     there.close()?;
     partner.finish(ctx)?;
@@ -278,8 +282,10 @@ pub(crate) fn queue_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
         send_for(ctx.duration, size, || q.put(&msg))?;
         q.close()
     })?;
-    let measured = receive_all(&gate, size, || match q.get() {
-        Ok(msg) => Ok(Some(msg.0.len())),
+    // Into one buffer, as the floor's receiver copies into its own.
+    let mut msg = Bytes::default();
+    let measured = receive_all(&gate, size, || match q.get_into(&mut msg) {
+        Ok(()) => Ok(Some(msg.0.len())),
         Err(Error::Disconnected) => Ok(None),
         Err(error) => Err(error),
     });
@@ -430,13 +436,15 @@ pub(crate) fn queue_scaling(ctx: &Ctx, processes: usize) -> Result<Measure> {
     let consumers = (processes - producers).max(1);
     let q = Queue::<Bytes>::bounded(ring_capacity(SIZE), encoded(SIZE))?;
     let msg = Bytes(vec![7_u8; SIZE]);
+    let buf = RefCell::new(Bytes::default());
     let (put, got, seconds) = stream_in_workers(
         ctx,
         producers,
         consumers,
         || q.put(&msg),
-        || match q.get() {
-            Ok(_) => Ok(true),
+        // Each consumer (a process of its own) into one buffer.
+        || match q.get_into(&mut buf.borrow_mut()) {
+            Ok(()) => Ok(true),
             Err(Error::Disconnected) => Ok(false),
             Err(error) => Err(error),
         },

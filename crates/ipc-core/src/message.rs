@@ -59,6 +59,22 @@ pub trait Message: Sized {
     /// [`Error::Message`] for truncated or malformed bytes.
     fn decode(input: &mut Decoder<'_>) -> Result<Self>;
 
+    /// Reads one value from the front of `input` into `self`, reusing the
+    /// memory `self` already has where it can (a `String`'s, a `Vec`'s, a
+    /// [`Bytes`]'): what a receiver that takes message after message into
+    /// one value does, without an allocation per message
+    /// ([`crate::Queue::get_into`]). After an error `self` holds some
+    /// valid value, not necessarily the old one.
+    ///
+    /// The default decodes a new value and moves it in.
+    ///
+    /// # Errors
+    /// As [`Message::decode`].
+    fn decode_into(&mut self, input: &mut Decoder<'_>) -> Result<()> {
+        *self = Self::decode(input)?;
+        Ok(())
+    }
+
     /// Writes the value as Python would print it (`16`, `'First'`,
     /// `[1, 4, 9, 16]`): how a `--trace` timeline labels the message.
     fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result;
@@ -101,6 +117,26 @@ pub fn from_bytes<T: Message>(bytes: &[u8]) -> Result<T> {
     let value = T::decode(&mut input)?;
     input.finish()?;
     Ok(value)
+}
+
+/// As [`from_bytes`], into `value` ([`Message::decode_into`]: its memory
+/// reused).
+///
+/// ```
+/// use ipc_core::message::{from_bytes_into, to_bytes};
+///
+/// let mut text = String::with_capacity(64);
+/// from_bytes_into(&to_bytes(&"First".to_string()).unwrap(), &mut text).unwrap();
+/// assert_eq!(text, "First");
+/// assert!(text.capacity() >= 64, "the same memory");
+/// ```
+///
+/// # Errors
+/// As [`from_bytes`].
+pub fn from_bytes_into<T: Message>(bytes: &[u8], value: &mut T) -> Result<()> {
+    let mut input = Decoder::new(bytes);
+    value.decode_into(&mut input)?;
+    input.finish()
 }
 
 /// As [`from_bytes`], refusing more than `limit` bytes up front.
@@ -310,11 +346,19 @@ impl Message for String {
     }
 
     fn decode(input: &mut Decoder<'_>) -> Result<Self> {
+        let mut text = String::new();
+        text.decode_into(input)?;
+        Ok(text)
+    }
+
+    fn decode_into(&mut self, input: &mut Decoder<'_>) -> Result<()> {
         let n = input.count(1)?;
         let bytes = input.take(n)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|e| Error::Message(format!("a string is not UTF-8: {e}")))
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| Error::Message(format!("a string is not UTF-8: {e}")))?;
+        self.clear();
+        self.push_str(text);
+        Ok(())
     }
 
     fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
@@ -331,12 +375,19 @@ impl<T: Message> Message for Vec<T> {
     }
 
     fn decode(input: &mut Decoder<'_>) -> Result<Self> {
-        let n = input.count(T::MIN_SIZE)?;
-        let mut items = Vec::with_capacity(n);
-        for _ in 0..n {
-            items.push(T::decode(input)?);
-        }
+        let mut items = Vec::new();
+        items.decode_into(input)?;
         Ok(items)
+    }
+
+    fn decode_into(&mut self, input: &mut Decoder<'_>) -> Result<()> {
+        let n = input.count(T::MIN_SIZE)?;
+        self.clear();
+        self.reserve(n);
+        for _ in 0..n {
+            self.push(T::decode(input)?);
+        }
+        Ok(())
     }
 
     fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
@@ -437,6 +488,14 @@ impl Message for Bytes {
         Ok(Bytes(input.take(n)?.to_vec()))
     }
 
+    fn decode_into(&mut self, input: &mut Decoder<'_>) -> Result<()> {
+        let n = input.count(1)?;
+        let bytes = input.take(n)?;
+        self.0.clear();
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
     fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         write!(out, "<{} bytes>", self.0.len())
     }
@@ -454,6 +513,28 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(from_bytes::<T>(&bytes[..cut]).is_err(), "prefix {cut}");
         }
+        // Decoded into a value that held something else, the same.
+        let mut into = from_bytes::<T>(&bytes).unwrap();
+        from_bytes_into(&bytes, &mut into).unwrap();
+        assert_eq!(into, value);
+        for cut in 0..bytes.len() {
+            assert!(from_bytes_into(&bytes[..cut], &mut into).is_err());
+        }
+    }
+
+    #[test]
+    fn decoding_into_a_value_reuses_its_memory() {
+        let mut text = String::from("a longer string than the next one");
+        let capacity = text.capacity();
+        from_bytes_into(&to_bytes(&"short".to_string()).unwrap(), &mut text).unwrap();
+        assert_eq!((text.as_str(), text.capacity()), ("short", capacity));
+        let mut bytes = Bytes(vec![9; 100]);
+        from_bytes_into(&to_bytes(&Bytes(vec![1, 2])).unwrap(), &mut bytes).unwrap();
+        assert_eq!(bytes, Bytes(vec![1, 2]));
+        assert!(bytes.0.capacity() >= 100);
+        let mut list = vec![7_u32; 10];
+        from_bytes_into(&to_bytes(&vec![1_u32, 4, 9]).unwrap(), &mut list).unwrap();
+        assert_eq!(list, [1, 4, 9]);
     }
 
     #[test]

@@ -68,7 +68,7 @@
 //! raises the pipe's capacity (`F_SETPIPE_SZ`, see `fcntl(2)`).
 
 use std::fmt;
-use std::io::IoSlice;
+use std::io::{IoSlice, IoSliceMut};
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
@@ -860,8 +860,12 @@ impl Inbox {
             trace::recv_next(self.channel, format_args!("<{len} bytes>"));
             return Ok(len);
         }
-        // The rest of the frame goes straight into `out`; what is buffered
-        // is all part of this frame.
+        // The rest of the frame goes straight into `out`, and what follows
+        // it in the stream into the read-ahead buffer, in one `readv(2)`:
+        // the frame's bytes are copied once, and the next header comes
+        // with them (a `read` of the rest, then a `read` for the next
+        // header, took two system calls). What is buffered is all part of
+        // this frame.
         let fd = open_fd(fd, "read", self.kind)?;
         if out.capacity() < len {
             *out = vec![0; len];
@@ -873,13 +877,27 @@ impl Inbox {
         header.copy_from_slice(&self.buf[self.start..at]);
         self.start = 0;
         self.end = 0;
+        // After a large frame, only the next header (as `fill` does).
+        let ahead = if len >= LARGE_FRAME {
+            HEADER_LEN
+        } else {
+            READ_AHEAD
+        };
+        if self.buf.len() < ahead {
+            self.buf.resize(ahead, 0);
+        }
         let mut got = have;
         while got < len {
+            let (rest, next) = (&mut out[got..], &mut self.buf[..ahead]);
             let failure = match blocking::call("read", self.kind.object(), || {
-                nix::unistd::read(fd, &mut out[got..])
+                let mut iov = [IoSliceMut::new(&mut *rest), IoSliceMut::new(&mut *next)];
+                nix::sys::uio::readv(fd, &mut iov)
             }) {
                 Ok(n) if n > 0 => {
-                    got += n;
+                    // `readv` fills `rest` before it puts anything in `next`.
+                    let mine = n.min(len - got);
+                    got += mine;
+                    self.end = n - mine;
                     continue;
                 }
                 // The end of the stream, or (a socket) the peer reset it.

@@ -369,6 +369,33 @@ impl<T: Message> Queue<T> {
         self.get_until(Deadline::after(timeout))
     }
 
+    /// As [`Queue::get`], decoding the message into `out` instead of into a
+    /// new value: `out`'s memory (a `String`'s, a `Vec`'s, a
+    /// [`Bytes`](message::Bytes)') is reused, so a consumer that takes
+    /// message after message into one value allocates nothing per message
+    /// ([`Message::decode_into`]).
+    ///
+    /// ```
+    /// use ipc_core::Queue;
+    ///
+    /// let q = Queue::<String>::bounded(4, 64).unwrap();
+    /// q.put("First".to_string()).unwrap();
+    /// q.put("second".to_string()).unwrap();
+    /// let mut word = String::new();
+    /// q.get_into(&mut word).unwrap();
+    /// assert_eq!(word, "First");
+    /// q.get_into(&mut word).unwrap();
+    /// assert_eq!(word, "second");
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Queue::get`]; after an error `out` holds some valid value, not
+    /// necessarily the one it held.
+    pub fn get_into(&self, out: &mut T) -> Result<()> {
+        let slot = self.ring.front(Blocking::Until(Deadline::NEVER))?;
+        slot.expect("a blocking borrow").take_decoded_into(out)
+    }
+
     /// Takes the front message if there is one right now: `Ok(None)` when
     /// the queue is empty (but not closed).
     ///
@@ -634,6 +661,7 @@ impl Claim<'_> {
     }
 
     /// Copies `bytes` (at most `max_message`) into the slot and commits.
+    #[inline]
     fn write(mut self, bytes: &[u8]) {
         self.bytes_mut()[..bytes.len()].copy_from_slice(bytes);
         self.ring.commit(self, bytes.len());
@@ -794,6 +822,7 @@ struct Slot<'q> {
 }
 
 impl Slot<'_> {
+    #[inline]
     fn bytes(&self) -> &[u8] {
         // SAFETY: `data` holds `len <= max_message` bytes, written before
         // the message was published (its slot's `seq` read `head + 1`
@@ -804,6 +833,7 @@ impl Slot<'_> {
     }
 
     /// Takes the message: the single store of `head + 1`.
+    #[inline]
     fn take(self) {
         let ring = self.ring;
         let get = &ring.header().get;
@@ -816,7 +846,20 @@ impl Slot<'_> {
         ring.notify(Side::Put, 1);
     }
 
+    /// Decodes the message into `out`, then takes it (decoded or not).
+    #[inline]
+    fn take_decoded_into<T: Message>(self, out: &mut T) -> Result<()> {
+        let decoded = message::from_bytes_into(self.bytes(), out);
+        let (trace_id, head) = (self.ring.trace_id, self.head);
+        self.take();
+        if decoded.is_ok() {
+            trace::recv(trace_id, head, Describe(&*out));
+        }
+        decoded
+    }
+
     /// Decodes the message, then takes it (decoded or not).
+    #[inline]
     fn take_decoded<T: Message>(self) -> Result<T> {
         let decoded = message::from_bytes(self.bytes());
         let (trace_id, head) = (self.ring.trace_id, self.head);
@@ -876,6 +919,7 @@ impl Ring {
         })
     }
 
+    #[inline]
     fn header(&self) -> &Header {
         // SAFETY: the mapping starts with a `Header` (aligned: the mapping
         // is page-aligned), lives as long as `self`, and every field other
@@ -891,6 +935,7 @@ impl Ring {
     }
 
     /// Slot number `at` of the ring (`at < capacity`).
+    #[inline]
     fn slot_at(&self, at: u64) -> (&SlotHeader, *mut u8) {
         assert!(
             at < self.capacity,
@@ -910,6 +955,7 @@ impl Ring {
 
     /// `at % capacity`, for an `at` that is usually below `capacity` or
     /// just past it: no division then.
+    #[inline]
     fn wrap(&self, at: u64) -> u64 {
         if at < self.capacity {
             at
@@ -924,6 +970,7 @@ impl Ring {
     /// looks full (a put) or empty (a get), so that it does not take the
     /// mutex only to find it must wait. The caller looks again under the
     /// mutex: another process may have come first.
+    #[inline]
     fn enter(&self, side: Side, blocking: Blocking) -> Result<Held<'_>> {
         let mutex = match side {
             Side::Put => &self.put_mutex,
@@ -947,8 +994,25 @@ impl Ring {
     /// The wait for a held mutex goes through the blocking-call layer
     /// (signals and the deadline noticed); a free one costs one
     /// `pthread_mutex_trylock`.
+    #[inline]
     fn lock<'a>(&self, mutex: &'a RobustMutex, deadline: Deadline) -> Result<Held<'a>> {
-        let acquired = match mutex.try_lock_repaired()? {
+        match mutex.try_lock_repaired() {
+            Ok(Some(Acquired::Clean)) => Ok(Held::new(mutex)),
+            other => self.lock_slowly(mutex, deadline, other),
+        }
+    }
+
+    /// [`Ring::lock`] past a first try that did not take the mutex clean:
+    /// a held mutex waited for, a dead holder's repaired, an error.
+    #[cold]
+    #[inline(never)]
+    fn lock_slowly<'a>(
+        &self,
+        mutex: &'a RobustMutex,
+        deadline: Deadline,
+        tried: Result<Option<Acquired>>,
+    ) -> Result<Held<'a>> {
+        let acquired = match tried? {
             Some(acquired) => acquired,
             None => mutex.lock_until(deadline)?,
         };
@@ -985,6 +1049,7 @@ impl Ring {
 
     /// Claims the slot at `tail` under the put mutex: `None` if the ring is
     /// full and `blocking` is [`Blocking::No`].
+    #[inline]
     fn claim(&self, blocking: Blocking) -> Result<Option<Claim<'_>>> {
         let header = self.header();
         loop {
@@ -1026,6 +1091,7 @@ impl Ring {
     }
 
     /// Publishes `len` bytes of `claim`'s slot: the single store of `seq`.
+    #[inline]
     fn commit(&self, claim: Claim<'_>, len: usize) {
         debug_assert!(len <= self.max_message);
         let header = self.header();
@@ -1056,6 +1122,7 @@ impl Ring {
 
     /// The message at `head`, borrowed under the get mutex: `None` if the
     /// ring is empty (but not closed) and `blocking` is [`Blocking::No`].
+    #[inline]
     fn front(&self, blocking: Blocking) -> Result<Option<Slot<'_>>> {
         let header = self.header();
         loop {
@@ -1113,6 +1180,7 @@ impl Ring {
     /// one lock round trip per message, not two, for a producer that keeps
     /// the queue full or a consumer that keeps it empty. Only a hint (the
     /// look under the lock decides).
+    #[inline]
     fn looks_blocked(&self, side: Side) -> bool {
         let header = self.header();
         match side {
@@ -1161,6 +1229,7 @@ impl Ring {
     }
 
     /// The sequence word and the count of sleepers of one side.
+    #[inline]
     fn side(&self, side: Side) -> &Waiters {
         match side {
             Side::Put => &self.header().not_full,
@@ -1170,6 +1239,7 @@ impl Ring {
 
     /// After the ring changed for `side`'s benefit: if anybody sleeps there,
     /// moves the sequence word and wakes up to `count` sleepers.
+    #[inline]
     fn notify(&self, side: Side, count: u32) {
         let waiters = self.side(side);
         if waiters.sleepers.load(Ordering::SeqCst) != 0 {
@@ -1269,6 +1339,7 @@ fn prefetch_for_write(at: *const u8) {
 
 /// Runs `f` with this thread's buffer `key`, emptied, and keeps the buffer
 /// for next time unless it grew large.
+#[inline]
 fn with_buffer<R>(key: &'static LocalKey<Cell<Vec<u8>>>, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     let mut buffer = key.take();
     buffer.clear();

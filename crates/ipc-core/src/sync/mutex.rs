@@ -161,6 +161,7 @@ impl RobustMutex {
     }
 
     /// Records `event` for this mutex in the run's trace, if it is shown.
+    #[inline]
     pub(crate) fn record(&self, event: fn(u64)) {
         if self.trace_id != 0 {
             event(self.trace_id);
@@ -187,6 +188,7 @@ impl RobustMutex {
     /// (`make_consistent` right away, as the queue does): glibc's trylock
     /// wedges a mutex left not recoverable, which [`RobustMutex::attempt`]
     /// avoids at the price of a clock read.
+    #[inline]
     pub(crate) fn try_lock_repaired(&self) -> Result<Option<Acquired>> {
         // SAFETY: `raw` was initialised by `init` and is still mapped (the
         // caller of `init` keeps the memory alive).
@@ -237,6 +239,7 @@ impl RobustMutex {
     }
 
     /// Releases the mutex, which the caller holds.
+    #[inline]
     pub(crate) fn unlock(&self) {
         // SAFETY: `raw` is initialised and mapped (see `attempt`); only
         // `Held` calls this, and a `Held` exists only while its process
@@ -256,6 +259,7 @@ pub(crate) struct Held<'a>(&'a RobustMutex, PhantomData<*const ()>);
 
 impl<'a> Held<'a> {
     /// A guard for `mutex`, which the caller has just taken.
+    #[inline]
     pub(crate) fn new(mutex: &'a RobustMutex) -> Self {
         Held(mutex, PhantomData)
     }
@@ -268,6 +272,7 @@ impl<'a> Held<'a> {
 }
 
 impl Drop for Held<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Before letting go: the next holder's acquire comes after it.
         self.0.record(trace::lock_released);

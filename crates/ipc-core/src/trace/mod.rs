@@ -237,6 +237,7 @@ extern "C" fn after_fork_in_child() {
     PID.store(nix::unistd::getpid().as_raw(), Ordering::Relaxed);
 }
 
+#[inline]
 fn installed() -> Option<&'static LogMemory> {
     if !ON.load(Ordering::Relaxed) {
         return None;
@@ -247,6 +248,7 @@ fn installed() -> Option<&'static LogMemory> {
     unsafe { raw.as_ref() }
 }
 
+#[inline]
 fn record(kind: u32, a: u64, b: u64, c: i64, text: &dyn fmt::Display) {
     if let Some(log) = installed() {
         append(log, None, kind, a, b, c, text);
@@ -349,12 +351,14 @@ pub fn joined(child: i32, name: &str, status: i32) {
 /// same `(channel, msg)`: a queue's slot sequence number, a per-end counter
 /// on a channel with one writer and one reader, or an id carried with the
 /// message ([`next_message_id`]).
+#[inline]
 pub fn send(channel: u64, msg: u64, text: impl fmt::Display) {
     record(code::SEND, channel, msg, 0, &text);
 }
 
 /// Hook for a message received on `channel`: call it *after* the message
 /// was taken. See [`send`].
+#[inline]
 pub fn recv(channel: u64, msg: u64, text: impl fmt::Display) {
     record(code::RECV, channel, msg, 0, &text);
 }
