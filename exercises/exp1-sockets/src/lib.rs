@@ -26,6 +26,8 @@
 //! the lesson; [`extras`] the command line's values; [`framing`] shows why
 //! a stream of bytes needs frames.
 
+#![warn(missing_docs)]
+
 pub mod extras;
 pub mod framing;
 pub mod protocol;
