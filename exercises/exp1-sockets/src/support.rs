@@ -8,6 +8,7 @@ use std::time::Duration;
 use ipc_cli::{say, say_err};
 use ipc_core::connection::{Address, Client, Connection, Listener};
 use ipc_core::{Error, Process, Result, signal};
+use nix::errno::Errno;
 
 use crate::protocol::LIMIT;
 
@@ -25,7 +26,7 @@ const WAKE_TIMEOUT: Duration = Duration::from_secs(2);
 pub fn listen(address: Address, key: &[u8], timeout: Duration) -> Result<Listener> {
     let shown = address.to_string();
     let listener = Listener::bind(address).inspect_err(|error| {
-        if error.to_string().ends_with("Address already in use") {
+        if error.errno() == Some(Errno::EADDRINUSE) {
             say_err!(
                 "Server: {shown} is taken: another server listens there (choose another \
                  address, or port 0 for any free one)"
