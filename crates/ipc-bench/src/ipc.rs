@@ -2,7 +2,11 @@
 //! an experiment uses them, in the same shapes as their raw floors.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
+use ipc_core::blocking::Deadline;
+use ipc_core::connection::{Address, Client, Listener};
 use ipc_core::message::Bytes;
 use ipc_core::mqueue::MessageQueue;
 use ipc_core::pipe::{self, Builder};
@@ -475,4 +479,100 @@ pub(crate) fn event_ring(ctx: &Ctx, processes: usize) -> Result<Measure> {
         |i| events[i].set(),
     )?;
     Ok(rate(passes, seconds))
+}
+
+/// Where a `Connection` row's listener listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// TCP on `127.0.0.1`, a port the kernel chooses.
+    Tcp,
+    /// A Unix socket under a Linux abstract name: no file to leave behind.
+    Unix,
+}
+
+/// How long the parent waits for its partner to connect.
+const CONNECT_LIMIT: Duration = Duration::from_secs(10);
+
+/// A listener of `transport` (no authkey: the handshake is paid once per
+/// connection, not per message), and its address.
+fn connection_listener(transport: Transport) -> Result<(Listener, Address)> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let address = match transport {
+        Transport::Tcp => Address::from("127.0.0.1:0"),
+        Transport::Unix => Address::from(
+            format!(
+                "@ipc-lab-{}-{}-bench-connection",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )
+            .as_str(),
+        ),
+    };
+    let listener = Listener::bind(address)?;
+    let address = listener.address().clone();
+    Ok((listener, address))
+}
+
+/// Ping-pong over one connection (`multiprocessing.connection`'s frames:
+/// `send_bytes`, `recv_bytes_into`): the partner connects with a `Client`,
+/// the parent accepts.
+pub(crate) fn connection_round_trip(
+    ctx: &Ctx,
+    size: usize,
+    transport: Transport,
+) -> Result<Measure> {
+    let (mut listener, address) = connection_listener(transport)?;
+    let partner = ctx.partner("pong", || {
+        let mut conn = Client::new(&address).connect()?;
+        let mut buf = Vec::new();
+        loop {
+            match conn.recv_bytes_into(&mut buf, usize::MAX) {
+                Ok(_) => conn.send_bytes(&buf)?,
+                Err(Error::Disconnected) => return Ok(()),
+                Err(error) => return Err(error),
+            }
+        }
+    })?;
+    let mut conn = listener.accept_until(Deadline::after(CONNECT_LIMIT))?;
+    drop(listener);
+    let msg = vec![7_u8; size];
+    let mut buf = Vec::new();
+    let measured = ping_loop(ctx.duration, || {
+        conn.send_bytes(&msg)?;
+        conn.recv_bytes_into(&mut buf, usize::MAX).map(drop)
+    });
+    // The end of the stream ends the partner's loop.
+    drop(conn);
+    partner.finish(ctx)?;
+    measured
+}
+
+/// One-way throughput through one connection: the partner connects and
+/// sends `size`-byte messages, the parent accepts and receives them.
+pub(crate) fn connection_throughput(
+    ctx: &Ctx,
+    size: usize,
+    transport: Transport,
+) -> Result<Measure> {
+    let (mut listener, address) = connection_listener(transport)?;
+    let gate = Gate::new(1)?;
+    let partner = ctx.partner("writer", || {
+        let mut conn = Client::new(&address).connect()?;
+        let msg = vec![7_u8; size];
+        gate.arrive(0)?;
+        send_for(ctx.duration, size, || conn.send_bytes(&msg))?;
+        Ok(())
+    })?;
+    let mut conn = listener.accept_until(Deadline::after(CONNECT_LIMIT))?;
+    drop(listener);
+    let mut buf = Vec::new();
+    let measured = receive_all(&gate, size, || {
+        match conn.recv_bytes_into(&mut buf, usize::MAX) {
+            Ok(n) => Ok(Some(n)),
+            Err(Error::Disconnected) => Ok(None),
+            Err(error) => Err(error),
+        }
+    });
+    partner.finish(ctx)?;
+    measured
 }

@@ -20,6 +20,8 @@ pub(crate) enum Mech {
     Semaphore,
     Event,
     Barrier,
+    ConnectionTcp,
+    ConnectionUnix,
     RawPipe,
     RawSocketpair,
     RawMq,
@@ -32,6 +34,7 @@ pub(crate) enum Mech {
     RawFlag,
     RawBarrier,
     RawBarrierSpin,
+    RawTcp,
     IpcChannel,
     Interprocess,
     Iceoryx2,
@@ -146,7 +149,7 @@ const fn python(
 }
 
 impl Mech {
-    pub(crate) const ALL: [Mech; 32] = [
+    pub(crate) const ALL: [Mech; 35] = [
         Mech::Pipe,
         Mech::Fifo,
         Mech::Duplex,
@@ -157,6 +160,8 @@ impl Mech {
         Mech::Semaphore,
         Mech::Event,
         Mech::Barrier,
+        Mech::ConnectionTcp,
+        Mech::ConnectionUnix,
         Mech::RawPipe,
         Mech::RawSocketpair,
         Mech::RawMq,
@@ -169,6 +174,7 @@ impl Mech {
         Mech::RawFlag,
         Mech::RawBarrier,
         Mech::RawBarrierSpin,
+        Mech::RawTcp,
         Mech::IpcChannel,
         Mech::Interprocess,
         Mech::Iceoryx2,
@@ -267,6 +273,28 @@ impl Mech {
                     )
                 }
             }
+            Mech::ConnectionTcp => {
+                &const {
+                    core(
+                        "connection-tcp",
+                        "Connection TCP",
+                        Mech::RawTcp,
+                        None,
+                        "#cc6677",
+                    )
+                }
+            }
+            Mech::ConnectionUnix => {
+                &const {
+                    core(
+                        "connection-unix",
+                        "Connection Unix",
+                        Mech::RawSocketpair,
+                        None,
+                        "#882255",
+                    )
+                }
+            }
             Mech::RawPipe => &const { info("raw-pipe", "raw pipe", Raw, "#56b4e9") },
             Mech::RawSocketpair => {
                 &const { info("raw-socketpair", "raw socketpair", Raw, "#e69f00") }
@@ -287,6 +315,7 @@ impl Mech {
             Mech::RawBarrierSpin => {
                 &const { info("raw-barrier-spin", "raw spin barrier", Raw, "#e41a1c") }
             }
+            Mech::RawTcp => &const { info("raw-tcp", "raw TCP", Raw, "#ddcc77") },
             Mech::IpcChannel => {
                 &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
             }

@@ -14,7 +14,8 @@
 //!
 //! | floor | per message | floor of |
 //! | --- | --- | --- |
-//! | pipe, socketpair | `write(2)`, `read(2)`; a stream is read in 1 MiB chunks | pipe, FIFO, duplex |
+//! | pipe, socketpair | `write(2)`, `read(2)`; a stream is read in 1 MiB chunks | pipe, FIFO, duplex, `Connection` over a Unix socket |
+//! | TCP on loopback | the same, on a connected pair of TCP sockets on `127.0.0.1` (`TCP_NODELAY`, as ipc-core's) | `Connection` over TCP |
 //! | POSIX message queue | `mq_send(3)`, `mq_receive(3)` | message queue |
 //! | shared memory, spinning | a ring (a stream) or two 4-slot rings (a round trip) with the `Queue`'s layout and copies: a copy in and one store that publishes; a copy out (or straight on into the other ring) and one store that takes; spin, then sleep, by ipc-core's rule | `Queue`, both paths |
 //! | many-to-many ring | Vyukov's bounded MPMC queue on the atomics, waiting by ipc-core's rule | `Queue` with N producers and N consumers (`--scaling`) |
@@ -27,6 +28,7 @@
 //! | barrier, spinning | an atomic count of arrivals and a round word; spin, then sleep | `Barrier` |
 //! | barrier, futex | the same, sleeping at once | (a reference) |
 
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -732,14 +734,35 @@ fn stream_socketpair() -> Result<(OwnedFd, OwnedFd)> {
     .map_err(|errno| Error::call("socketpair", errno))
 }
 
+/// A connected pair of TCP sockets on loopback: a listener on
+/// `127.0.0.1` (a port the kernel chooses), a `connect(2)` and an
+/// `accept(2)` (both done at once on loopback), then the listener closed.
+/// Nagle's delay is off, as ipc-core's `Connection` has it.
+fn tcp_pair() -> Result<(OwnedFd, OwnedFd)> {
+    let io = |call: &'static str| {
+        move |e: std::io::Error| Error::call(call, Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(io("bind"))?;
+    let address = listener.local_addr().map_err(io("getsockname"))?;
+    let one = TcpStream::connect(address).map_err(io("connect"))?;
+    let (two, _) = listener.accept().map_err(io("accept"))?;
+    for end in [&one, &two] {
+        end.set_nodelay(true)
+            .map_err(io("setsockopt TCP_NODELAY"))?;
+    }
+    Ok((one.into(), two.into()))
+}
+
 /// Which kernel stream carries the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stream {
     Pipe,
     Socketpair,
+    /// A TCP connection on loopback.
+    Tcp,
 }
 
-/// Ping-pong over two pipes, or one socket pair.
+/// Ping-pong over two pipes, or one socket pair, or one TCP connection.
 pub(crate) fn stream_round_trip(ctx: &Ctx, size: usize, kind: Stream) -> Result<Measure> {
     // (what ping writes, what pong reads, what pong writes, what ping reads)
     let (ping_w, pong_r, pong_w, ping_r) = match kind {
@@ -748,8 +771,12 @@ pub(crate) fn stream_round_trip(ctx: &Ctx, size: usize, kind: Stream) -> Result<
             let (back_r, back_w) = pipe()?;
             (there_w, there_r, back_w, back_r)
         }
-        Stream::Socketpair => {
-            let (one, two) = stream_socketpair()?;
+        Stream::Socketpair | Stream::Tcp => {
+            let (one, two) = if kind == Stream::Tcp {
+                tcp_pair()?
+            } else {
+                stream_socketpair()?
+            };
             let (one2, two2) = (dup(&one)?, dup(&two)?);
             (one, two, two2, one2)
         }
@@ -793,6 +820,7 @@ pub(crate) fn stream_throughput(ctx: &Ctx, size: usize, kind: Stream) -> Result<
     let (read, write) = match kind {
         Stream::Pipe => pipe()?,
         Stream::Socketpair => stream_socketpair()?,
+        Stream::Tcp => tcp_pair()?,
     };
     let gate = Gate::new(1)?;
     let mut read_end = Some(read);

@@ -16,7 +16,7 @@ const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
 
 /// Every mechanism measured in Rust, by its id: ipc-core's and the raw
 /// floors.
-const RUST: [&str; 22] = [
+const RUST: [&str; 25] = [
     "pipe",
     "fifo",
     "duplex",
@@ -27,6 +27,8 @@ const RUST: [&str; 22] = [
     "semaphore",
     "event",
     "barrier",
+    "connection-tcp",
+    "connection-unix",
     "raw-pipe",
     "raw-socketpair",
     "raw-mq",
@@ -39,6 +41,7 @@ const RUST: [&str; 22] = [
     "raw-flag-spin",
     "raw-barrier",
     "raw-barrier-spin",
+    "raw-tcp",
 ];
 
 /// The synchronisation rows and their floors, by id, with their number of

@@ -109,6 +109,8 @@ fn processes_under_way(run: &str) -> usize {
         "exp11-value" => 5,
         "exp1-mom" => 3, // its nats-server, the receiver, the sender
         "exp1-dsm" => 6, // its nats-server and five workers
+        // The server and three clients.
+        "exp1-sockets" => 4,
         other => panic!("tests/interrupts.rs: no rule for when {other} is under way"),
     }
 }

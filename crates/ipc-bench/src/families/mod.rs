@@ -6,6 +6,7 @@
 //! | family | module | rows |
 //! | --- | --- | --- |
 //! | kernel streams and queues | [`streams`] | pipe, FIFO, duplex, message queue and their raw floors |
+//! | stream sockets | [`sockets`] | `Connection` (`Listener` and `Client`) over TCP on loopback and a Unix socket; the raw TCP floor |
 //! | shared memory | [`shm`] | `Queue` (`put`/`get` and `claim`/`get_ref`), the raw spinning and futex floors |
 //! | one shared counter | [`counter`] | `Value` with its lock, the raw robust mutex, a raw atomic add |
 //! | synchronisation | [`sync`] | `Semaphore`, `Event`, `Barrier`; a spinning raw semaphore, flag and barrier (their floors), a raw `sem_t` and a futex barrier |
@@ -25,6 +26,7 @@ pub(crate) mod counter;
 pub(crate) mod net;
 pub(crate) mod scaling;
 pub(crate) mod shm;
+pub(crate) mod sockets;
 pub(crate) mod streams;
 pub(crate) mod sync;
 
@@ -57,6 +59,7 @@ pub(crate) struct Plan<'a> {
 pub(crate) fn all(plan: &Plan<'_>) -> Vec<Job> {
     let mut jobs = Vec::new();
     jobs.extend(streams::jobs(plan));
+    jobs.extend(sockets::jobs(plan));
     jobs.extend(shm::jobs(plan));
     jobs.extend(counter::jobs(plan));
     jobs.extend(sync::jobs(plan));

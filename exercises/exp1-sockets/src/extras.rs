@@ -1,0 +1,206 @@
+//! What exp1-sockets adds around the seed-like program: the command
+//! line's values (the numbers the clients send, the addresses, the
+//! authkey), each checked once with its rule in words, and the fresh key
+//! of a run.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
+
+use ipc_core::connection::Address;
+
+use crate::protocol::MAX_NUMBER;
+
+/// How many numbers `--numbers` takes: as many clients as `--clients`
+/// allows.
+pub const COUNT: RangeInclusive<usize> = 1..=64;
+
+/// Where the roles listen and connect unless told: `127.0.0.1:6000`, as
+/// Python's documentation does (`('localhost', 6000)`).
+pub const DEFAULT_PORT: u16 = 6000;
+
+/// The longest authkey `--authkey` takes, in bytes.
+pub const MAX_KEY: usize = 256;
+
+/// The longest Unix socket path (`sun_path` holds 108 bytes with the
+/// final NUL).
+pub const MAX_PATH: usize = 107;
+
+/// The numbers `--numbers` gave, client 1's first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbers(pub Vec<i64>);
+
+/// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
+/// from -[`MAX_NUMBER`] to [`MAX_NUMBER`] (their squares fit in 64 bits),
+/// or the rule in words.
+///
+/// ```
+/// use exp1_sockets::extras::{Numbers, numbers};
+/// assert_eq!(numbers("12, -7,0"), Ok(Numbers(vec![12, -7, 0])));
+/// for bad in ["", "1,,2", "x", "3037000500", "1.5", &"1,".repeat(65)] {
+///     assert!(numbers(bad).unwrap_err().contains("from -3037000499 to 3037000499"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn numbers(text: &str) -> std::result::Result<Numbers, String> {
+    let rule = || {
+        format!(
+            "expected a comma-separated list of {} to {} whole numbers from -{MAX_NUMBER} to {MAX_NUMBER} (one per client; their squares fit in 64 bits)",
+            COUNT.start(),
+            COUNT.end(),
+        )
+    };
+    let numbers: Vec<i64> = text
+        .split(',')
+        .map(|item| {
+            item.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| n.abs() <= MAX_NUMBER)
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(rule)?;
+    if !COUNT.contains(&numbers.len()) {
+        return Err(rule());
+    }
+    Ok(Numbers(numbers))
+}
+
+/// `HOST:PORT` with HOST an IP address or `localhost`; `None` otherwise.
+fn ip_and_port(text: &str) -> Option<SocketAddr> {
+    text.parse::<SocketAddr>().ok().or_else(|| {
+        let port = text.strip_prefix("localhost:")?.parse::<u16>().ok()?;
+        Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
+    })
+}
+
+/// `--listen`'s parser: an IP address of this machine and a port
+/// (`127.0.0.1:6000`; `0.0.0.0:6000` for every interface, so that other
+/// machines reach it; port 0 lets the kernel choose), or the rule in
+/// words.
+///
+/// ```
+/// use exp1_sockets::extras::listen_address;
+/// assert_eq!(listen_address("0.0.0.0:6000").unwrap().to_string(), "0.0.0.0:6000");
+/// assert_eq!(listen_address("localhost:0").unwrap().to_string(), "127.0.0.1:0");
+/// for bad in ["", "6000", "lab-pc:6000", "127.0.0.1", "127.0.0.1:70000", "/tmp/sock"] {
+///     assert!(listen_address(bad).unwrap_err().contains("expected IP:PORT"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn listen_address(text: &str) -> std::result::Result<Address, String> {
+    ip_and_port(text).map(Address::Tcp).ok_or_else(|| {
+        "expected IP:PORT, an address of this machine and a port (127.0.0.1:6000; 0.0.0.0:6000 \
+         for every interface; port 0 lets the kernel choose; --unix PATH for a Unix socket)"
+            .to_string()
+    })
+}
+
+/// `--connect`'s parser: the server's IP address (or `localhost`) and its
+/// port, from 1 to 65535 (`192.168.1.20:6000`, `[::1]:6000`), or the rule
+/// in words. Host names are not looked up: a lookup is a wait this program
+/// could not bound (`getent hosts NAME` gives the address).
+///
+/// ```
+/// use exp1_sockets::extras::connect_address;
+/// assert_eq!(connect_address("192.168.1.20:6000").unwrap().to_string(), "192.168.1.20:6000");
+/// assert_eq!(connect_address("[::1]:6000").unwrap().to_string(), "[::1]:6000");
+/// for bad in ["", "lab-pc:6000", "127.0.0.1:0", "127.0.0.1", "6000"] {
+///     assert!(connect_address(bad).unwrap_err().contains("expected HOST:PORT"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn connect_address(text: &str) -> std::result::Result<Address, String> {
+    ip_and_port(text)
+        .filter(|addr| addr.port() != 0)
+        .map(Address::Tcp)
+        .ok_or_else(|| {
+            "expected HOST:PORT, the server's IP address (or localhost) and its port from 1 to \
+             65535 (192.168.1.20:6000, [::1]:6000); host names are not looked up: \
+             `getent hosts NAME` gives the address"
+                .to_string()
+        })
+}
+
+/// `--unix`'s parser: a Unix socket's path (`/tmp/exp1.sock`, or `@name`
+/// for a Linux abstract name, which leaves no file), at most 107 bytes,
+/// or the rule in words.
+///
+/// ```
+/// use exp1_sockets::extras::unix_address;
+/// use ipc_core::connection::Address;
+/// assert!(matches!(unix_address("/tmp/exp1.sock"), Ok(Address::Unix(_))));
+/// assert!(matches!(unix_address("@exp1"), Ok(Address::Abstract(_))));
+/// for bad in ["", "@", &"x".repeat(108)] {
+///     assert!(unix_address(bad).unwrap_err().contains("expected a path"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn unix_address(text: &str) -> std::result::Result<Address, String> {
+    if text.is_empty() || text == "@" || text.len() > MAX_PATH || text.contains('\0') {
+        return Err(format!(
+            "expected a path of 1 to {MAX_PATH} bytes for the Unix socket (/tmp/exp1.sock), \
+             or @NAME for an abstract one"
+        ));
+    }
+    Ok(match Address::from(text) {
+        Address::Tcp(_) => Address::Unix(text.into()),
+        address => address,
+    })
+}
+
+/// An authkey given with `--authkey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authkey(pub String);
+
+/// `--authkey`'s parser: 1 to 256 bytes of printable text without
+/// spaces, or the rule in words.
+///
+/// ```
+/// use exp1_sockets::extras::authkey;
+/// assert_eq!(authkey("s3cret").unwrap().0, "s3cret");
+/// for bad in ["", "two words", "tab\t", &"k".repeat(257)] {
+///     assert!(authkey(bad).unwrap_err().contains("expected 1 to 256"), "{bad:?}");
+/// }
+/// ```
+///
+/// # Errors
+/// The rule, whatever was wrong.
+pub fn authkey(text: &str) -> std::result::Result<Authkey, String> {
+    let printable = text.chars().all(|c| !c.is_whitespace() && !c.is_control());
+    if text.is_empty() || text.len() > MAX_KEY || !printable {
+        return Err(format!(
+            "expected 1 to {MAX_KEY} bytes of printable text without spaces for the authkey"
+        ));
+    }
+    Ok(Authkey(text.to_owned()))
+}
+
+/// A fresh authkey: 16 random bytes (`rand`'s generator, a CSPRNG
+/// seeded by the kernel), as 32 hex digits: the key is that text, so that
+/// it can be typed on another machine's command line.
+pub fn fresh_key() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_keys_are_32_hex_digits_and_differ() {
+        let (a, b) = (fresh_key(), fresh_key());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+        assert!(authkey(&a).is_ok());
+    }
+}
