@@ -35,14 +35,15 @@
 //!   every one arrives, in the order sent, each with its value, up to the
 //!   receiver's `RLIMIT_SIGPENDING`.
 //!
-//! A wait with a deadline is [`crate::blocking::wait`] around
-//! [`Inbox::next_within`]: the blocking layer checks the Ctrl-C flag
-//! and the deadline between slices (this module sits below it, so it does
-//! not call it itself):
+//! The wait is bounded by its timeout, which the kernel keeps, and it is
+//! one sleep: the receiver wakes when a notice comes, not every
+//! [`crate::blocking::POLL_INTERVAL`] to look at the Ctrl-C flag, as the
+//! waits of the blocking layer do. While it waits, SIGINT and SIGTERM
+//! are blocked and taken like the notices, so that one landing just
+//! before the wait cannot be missed ([`Inbox::next_within`]).
 //!
 //! ```
 //! use std::time::Duration;
-//! use ipc_core::blocking::{self, Deadline};
 //! use ipc_core::signal::{Inbox, Notifier, Signo};
 //! use ipc_core::{Error, Process};
 //!
@@ -51,8 +52,7 @@
 //! let ready = Signo::realtime(0).unwrap(); // SIGRTMIN
 //! let mut inbox = Inbox::block(&[ready]).unwrap();
 //! let mut child = Process::spawn("reader", || -> Result<i32, Error> {
-//!     let deadline = Deadline::after(Duration::from_secs(10));
-//!     let notice = blocking::wait(deadline, |slice| inbox.next_within(slice))?;
+//!     let notice = inbox.wait(Duration::from_secs(10))?;
 //!     Ok(notice.value().unwrap_or(-1))
 //! })
 //! .unwrap();
@@ -76,7 +76,7 @@
 
 use std::fmt;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -87,6 +87,11 @@ use crate::error::{Error, Result};
 
 /// The number of the last SIGINT or SIGTERM received, 0 if none.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// True while [`install`]'s handlers are in place: an [`Inbox`] may then
+/// take SIGINT and SIGTERM itself while it waits (see
+/// [`Inbox::next_within`]).
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn record(signal: libc::c_int) {
     // Only atomic stores: async-signal-safe (so is recording it in the
@@ -114,6 +119,7 @@ pub fn install() -> Result<()> {
         unsafe { sigaction(signal, &action) }
             .map_err(|errno| Error::sys("sigaction", signal.as_str(), errno))?;
     }
+    INSTALLED.store(true, Ordering::SeqCst);
     Ok(())
 }
 
@@ -182,6 +188,7 @@ pub fn clear() {
 /// # Errors
 /// [`Error::Sys`] naming `sigaction`.
 pub fn uninstall() -> Result<()> {
+    INSTALLED.store(false, Ordering::SeqCst);
     let action = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
     for signal in [Signal::SIGINT, Signal::SIGTERM] {
         // SAFETY: installing the default disposition runs no code of ours.
@@ -435,14 +442,82 @@ impl Inbox {
     /// Takes one signal of the set, waiting for one at most `timeout`
     /// (`sigtimedwait(2)`): a pending one at once (the lowest-numbered
     /// first, and the real-time ones in the order sent), `Ok(None)` when
-    /// none came within `timeout`. It is the attempt
-    /// [`crate::blocking::wait`] calls slice after slice, so it also
-    /// returns `Ok(None)` early when a handler of another signal ran.
+    /// none came within `timeout`, or sooner when the handler of a signal
+    /// other than SIGINT and SIGTERM cut the wait short (ipc-lab's
+    /// programs install none).
+    ///
+    /// After [`install`], SIGINT and SIGTERM are blocked for the call and
+    /// waited for with the set: one that came before the call, or comes
+    /// during it, ends it at once with [`Error::Interrupted`] and sets
+    /// the flag as the handler would; a notice already pending is taken
+    /// first, even after the signal. No slice, no window in which the
+    /// signal would go unnoticed, so no need to wake up and look.
     ///
     /// # Errors
-    /// [`Error::Interrupted`] when SIGINT or SIGTERM cut the wait short
-    /// (after [`install`]); [`Error::Sys`] naming `sigtimedwait`.
+    /// [`Error::Interrupted`] after SIGINT or SIGTERM; [`Error::Sys`]
+    /// naming `sigtimedwait` or `pthread_sigmask`.
     pub fn next_within(&mut self, timeout: Duration) -> Result<Option<Notice>> {
+        if interrupted() {
+            // Finish without waiting if it can; never wait once told to stop.
+            let set = self.set;
+            return match self.take(&set, Duration::ZERO)? {
+                Some(notice) => Ok(Some(notice)),
+                None => Err(Error::Interrupted),
+            };
+        }
+        if !INSTALLED.load(Ordering::SeqCst) {
+            let set = self.set;
+            return self.take(&set, timeout);
+        }
+        let mut stops = MaybeUninit::<libc::sigset_t>::uninit();
+        let mut wanted = self.set;
+        // SAFETY: sigemptyset initialises `stops`; sigaddset adds valid
+        // signal numbers to initialised sets.
+        let stops = unsafe {
+            libc::sigemptyset(stops.as_mut_ptr());
+            for stop in [libc::SIGINT, libc::SIGTERM] {
+                libc::sigaddset(stops.as_mut_ptr(), stop);
+                libc::sigaddset(&mut wanted, stop);
+            }
+            stops.assume_init()
+        };
+        let mut before = MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: `stops` is initialised; `before` receives the old mask.
+        let blocked =
+            unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &stops, before.as_mut_ptr()) };
+        if blocked != 0 {
+            return Err(Error::sys(
+                "pthread_sigmask",
+                "SIGINT, SIGTERM",
+                Errno::from_raw(blocked),
+            ));
+        }
+        // SAFETY: pthread_sigmask succeeded, so it wrote the old mask.
+        let before = unsafe { before.assume_init() };
+        // A signal that came before the block set the flag by the handler.
+        let taken = if interrupted() {
+            Err(Error::Interrupted)
+        } else {
+            self.take(&wanted, timeout)
+        };
+        // SAFETY: `before` is the mask this thread had; restoring it lets a
+        // SIGINT or SIGTERM that came since run its handler.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut()) };
+        taken
+    }
+
+    /// The next signal of the set within `timeout`: [`Inbox::next_within`]
+    /// that says [`Error::Timeout`] when none came.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`]; as [`Inbox::next_within`].
+    pub fn wait(&mut self, timeout: Duration) -> Result<Notice> {
+        self.next_within(timeout)?.ok_or(Error::Timeout)
+    }
+
+    /// One `sigtimedwait(2)` on `wanted` (the set, and perhaps SIGINT and
+    /// SIGTERM): the notice it took, recorded in the trace.
+    fn take(&mut self, wanted: &libc::sigset_t, timeout: Duration) -> Result<Option<Notice>> {
         let timeout = libc::timespec {
             tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
             tv_nsec: timeout.subsec_nanos() as libc::c_long,
@@ -451,7 +526,7 @@ impl Inbox {
         // SAFETY: the set is initialised, `info` is writable memory for one
         // siginfo_t and `timeout` a valid timespec; the call writes `info`
         // when it returns a signal.
-        let taken = unsafe { libc::sigtimedwait(&self.set, info.as_mut_ptr(), &timeout) };
+        let taken = unsafe { libc::sigtimedwait(wanted, info.as_mut_ptr(), &timeout) };
         if taken < 0 {
             return match Errno::last() {
                 Errno::EAGAIN => Ok(None),
@@ -459,6 +534,11 @@ impl Inbox {
                 Errno::EINTR => Ok(None),
                 errno => Err(Error::sys("sigtimedwait", self.names(), errno)),
             };
+        }
+        if taken == libc::SIGINT || taken == libc::SIGTERM {
+            // Taken instead of handled: do what the handler does.
+            record(taken);
+            return Err(Error::Interrupted);
         }
         // SAFETY: sigtimedwait returned a signal, so it filled `info`.
         let info = unsafe { info.assume_init() };

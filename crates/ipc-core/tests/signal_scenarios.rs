@@ -23,7 +23,18 @@ fn rt(n: u32) -> Signo {
 
 /// The next notification of `inbox`, within [`PATIENCE`].
 fn next(inbox: &mut Inbox) -> Result<Notice, Error> {
-    blocking::wait(Deadline::after(PATIENCE), |slice| inbox.next_within(slice))
+    inbox.wait(PATIENCE)
+}
+
+/// The voluntary context switches of the calling process so far: each
+/// time it slept and was woken.
+fn wakeups() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
 }
 
 fn a_notification_crosses_a_fork_with_its_value_and_sender() {
@@ -96,6 +107,37 @@ fn a_wait_for_a_notification_ends_at_its_deadline() {
     assert!(matches!(got, Err(Error::Timeout)), "{got:?}");
     assert!(deadline.has_passed());
     assert_eq!(inbox.try_next().unwrap(), None);
+    let got = inbox.wait(Duration::from_millis(50));
+    assert!(matches!(got, Err(Error::Timeout)), "{got:?}");
+}
+
+/// A wait is one sleep, with or without Ctrl-C caught: the waiter does
+/// not wake every POLL_INTERVAL to look at the flag.
+fn a_long_wait_is_one_sleep_not_a_poll() {
+    signal::install().unwrap();
+    let mut inbox = Inbox::block(&[rt(7)]).unwrap();
+    let before = wakeups();
+    let got = inbox.wait(blocking::POLL_INTERVAL * 10);
+    let woken = wakeups() - before;
+    assert!(matches!(got, Err(Error::Timeout)), "{got:?}");
+    assert!(woken <= 3, "woken {woken} times in a wait of ten intervals");
+    signal::uninstall().unwrap();
+}
+
+fn sigterm_before_the_wait_ends_it_but_a_pending_notice_comes_first() {
+    signal::install().unwrap();
+    signal::clear();
+    let ready = rt(8);
+    let mut inbox = Inbox::block(&[ready]).unwrap();
+    Notifier::new(getpid(), ready).send(5).unwrap();
+    nix::sys::signal::raise(Signal::SIGTERM).unwrap();
+    assert!(signal::interrupted(), "the handler ran");
+    let first = inbox.wait(PATIENCE).unwrap();
+    assert_eq!(first.value(), Some(5), "a pending notice is taken even now");
+    let got = inbox.wait(PATIENCE);
+    assert!(matches!(got, Err(Error::Interrupted)), "{got:?}");
+    signal::clear();
+    signal::uninstall().unwrap();
 }
 
 fn sigterm_interrupts_a_wait_for_a_notification() {
@@ -190,6 +232,14 @@ fn main() {
         (
             "a_wait_for_a_notification_ends_at_its_deadline",
             a_wait_for_a_notification_ends_at_its_deadline,
+        ),
+        (
+            "a_long_wait_is_one_sleep_not_a_poll",
+            a_long_wait_is_one_sleep_not_a_poll,
+        ),
+        (
+            "sigterm_before_the_wait_ends_it_but_a_pending_notice_comes_first",
+            sigterm_before_the_wait_ends_it_but_a_pending_notice_comes_first,
         ),
         (
             "sigterm_interrupts_a_wait_for_a_notification",
