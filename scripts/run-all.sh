@@ -39,6 +39,7 @@ experiments=(
   "exp1-mom|--fast|"
   "exp1-rpc|--fast|"
   "exp1-dsm|--fast|"
+  "exp4-signals|--fast|"
 )
 
 only=""

@@ -31,6 +31,7 @@ pictures=(
   "exp1-mom|--fast|"
   "exp1-rpc|--fast|"
   "exp1-dsm|--fast --iterations 2|"
+  "exp4-signals|--fast --signals 3|"
 )
 
 case "${1:-}" in -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
