@@ -40,6 +40,7 @@ experiments=(
   "exp1-rpc|--fast|"
   "exp1-dsm|--fast|"
   "exp1-sockets|--fast|"
+  "exp4-signals|--fast|"
 )
 
 only=""

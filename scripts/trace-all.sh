@@ -32,6 +32,7 @@ pictures=(
   "exp1-rpc|--fast|"
   "exp1-dsm|--fast --iterations 2|"
   "exp1-sockets|--fast --delay 20000|"
+  "exp4-signals|--fast --signals 3|"
 )
 
 case "${1:-}" in -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;; esac

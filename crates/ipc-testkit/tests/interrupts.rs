@@ -103,7 +103,7 @@ fn processes_under_way(run: &str) -> usize {
     match run.split_whitespace().next().unwrap() {
         "exp7" => 0, // waits for a choice on its standard input
         "exp7-queue" | "exp7-pipe" | "exp3-polling" | "exp3-fifo" | "exp4-counter"
-        | "exp1-queue" => 2,
+        | "exp1-queue" | "exp4-signals" => 2,
         "exp3-prodcons" => 2,
         "exp3-clientserver" => 2,
         "exp11-value" => 5,
