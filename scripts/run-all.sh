@@ -40,6 +40,7 @@ experiments=(
   "exp1-rpc|--fast|"
   "exp1-dsm|--fast|"
   "exp1-sockets|--fast|"
+  "exp1-threads|--fast|"
   "exp4-signals|--fast|"
 )
 

@@ -32,6 +32,7 @@ pictures=(
   "exp1-rpc|--fast|"
   "exp1-dsm|--fast --iterations 2|"
   "exp1-sockets|--fast --delay 20000|"
+  "exp1-threads|--fast --workers 2 --updates 3|"
   "exp4-signals|--fast --signals 3|"
 )
 

@@ -107,6 +107,8 @@ fn processes_under_way(run: &str) -> usize {
         "exp3-prodcons" => 2,
         "exp3-clientserver" => 2,
         "exp11-value" => 5,
+        // Four copies, then four processes sharing the Value.
+        "exp1-threads" => 4,
         "exp1-mom" => 3, // its nats-server, the receiver, the sender
         "exp1-dsm" => 6, // its nats-server and five workers
         // The server and three clients.

@@ -108,12 +108,12 @@ fn burst(reader: Pid, count: i32) -> Result<()> {
     say!("writer: Sending {count} SIGUSR1, then {count} SIGRTMIN+1, numbered 1 to {count}")?;
     // STUDENT: send SIGUSR1 `count` times, then queued() `count` times, with 1, 2, … (Notifier::send); then done() with `count`
     let standard = Notifier::new(reader, Signo::SIGUSR1);
-    for k in 1..=count {
-        standard.send(k)?;
+    for number in 1..=count {
+        standard.send(number)?;
     }
     let real_time = Notifier::new(reader, queued()?);
-    for k in 1..=count {
-        real_time.send(k)?;
+    for number in 1..=count {
+        real_time.send(number)?;
     }
     Notifier::new(reader, done()?).send(count)?;
     // END STUDENT
