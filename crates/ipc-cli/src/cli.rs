@@ -117,6 +117,57 @@ pub fn whole_number(
     }
 }
 
+/// A clap value parser for a comma-separated list of `count` whole numbers,
+/// each in `range` (`3,8,5`, `-7`, blanks around an item allowed), whose
+/// error states the rule in words, whatever was wrong: `expected a
+/// comma-separated list of 1 to 16 whole numbers from -10000 to 10000
+/// (NOTE)`. An empty `note` leaves out the parenthesis. Pair it with
+/// `allow_hyphen_values = true`, so that a list starting with a negative
+/// number reaches the parser.
+///
+/// ```
+/// let parse = ipc_cli::whole_numbers(1..=3, -10..=10, "their squares fit");
+/// assert_eq!(parse("3, -8,5"), Ok(vec![3, -8, 5]));
+/// for bad in ["", "1,,2", "x", "11", "1.5", "1,2,3,4"] {
+///     let error = parse(bad).unwrap_err();
+///     assert!(error.contains("1 to 3 whole numbers from -10 to 10 (their squares fit)"), "{error}");
+/// }
+/// ```
+pub fn whole_numbers<T>(
+    count: std::ops::RangeInclusive<usize>,
+    range: std::ops::RangeInclusive<T>,
+    note: &'static str,
+) -> impl Fn(&str) -> std::result::Result<Vec<T>, String> + Clone + Send + Sync + 'static
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Clone + Send + Sync + 'static,
+{
+    move |text: &str| {
+        let rule = || {
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({note})")
+            };
+            format!(
+                "expected a comma-separated list of {} to {} whole numbers from {} to {}{note}",
+                count.start(),
+                count.end(),
+                range.start(),
+                range.end()
+            )
+        };
+        let numbers: Vec<T> = text
+            .split(',')
+            .map(|item| item.trim().parse::<T>().ok().filter(|n| range.contains(n)))
+            .collect::<Option<_>>()
+            .ok_or_else(rule)?;
+        if !count.contains(&numbers.len()) {
+            return Err(rule());
+        }
+        Ok(numbers)
+    }
+}
+
 /// A value parser for clap: a number of seconds (a fraction allowed)
 /// above 0 and at most `max`; anything else is refused with that rule in
 /// words (`"0" is not a number of seconds above 0 and at most 3600`).

@@ -39,5 +39,5 @@ pub mod logging;
 pub mod output;
 pub mod runner;
 
-pub use cli::{Common, parse, seconds, whole_number};
+pub use cli::{Common, parse, seconds, whole_number, whole_numbers};
 pub use runner::{Failure, Signals, run, run_with};

@@ -125,9 +125,14 @@ fn no_file_of_any_starter_holds_a_line_the_starter_cut() {
                     let shown = bare == cut
                         || cut.chars().count() >= DISTINCT && line.contains(cut.as_str());
                     if shown {
-                        leaks.entry(format!("starter of {}", crates.join(" "))).or_default().push(
-                            format!("{}:{}: {cut:?} (cut from {from})", file.display(), n + 1),
-                        );
+                        leaks
+                            .entry(format!("starter of {}", crates.join(" ")))
+                            .or_default()
+                            .push(format!(
+                                "{}:{}: {cut:?} (cut from {from})",
+                                file.display(),
+                                n + 1
+                            ));
                     }
                 }
             }

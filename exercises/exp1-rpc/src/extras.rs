@@ -28,27 +28,5 @@ pub struct Numbers(pub Vec<i64>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn numbers(text: &str) -> Result<Numbers, String> {
-    let rule = || {
-        format!(
-            "expected a comma-separated list of {} to {} whole numbers from {} to {}",
-            COUNT.start(),
-            COUNT.end(),
-            NUMBERS.start(),
-            NUMBERS.end()
-        )
-    };
-    let numbers: Vec<i64> = text
-        .split(',')
-        .map(|item| {
-            item.trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| NUMBERS.contains(n))
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(rule)?;
-    if !COUNT.contains(&numbers.len()) {
-        return Err(rule());
-    }
-    Ok(Numbers(numbers))
+    ipc_cli::whole_numbers(COUNT, NUMBERS, "")(text).map(Numbers)
 }

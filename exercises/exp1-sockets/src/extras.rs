@@ -44,27 +44,12 @@ pub struct Numbers(pub Vec<i64>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn numbers(text: &str) -> std::result::Result<Numbers, String> {
-    let rule = || {
-        format!(
-            "expected a comma-separated list of {} to {} whole numbers from -{MAX_NUMBER} to {MAX_NUMBER} (one per client; their squares fit in 64 bits)",
-            COUNT.start(),
-            COUNT.end(),
-        )
-    };
-    let numbers: Vec<i64> = text
-        .split(',')
-        .map(|item| {
-            item.trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|n| n.abs() <= MAX_NUMBER)
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(rule)?;
-    if !COUNT.contains(&numbers.len()) {
-        return Err(rule());
-    }
-    Ok(Numbers(numbers))
+    ipc_cli::whole_numbers(
+        COUNT,
+        -MAX_NUMBER..=MAX_NUMBER,
+        "one per client; their squares fit in 64 bits",
+    )(text)
+    .map(Numbers)
 }
 
 /// `HOST:PORT` with HOST an IP address or `localhost`; `None` otherwise.

@@ -29,27 +29,6 @@ pub struct Numbers(pub Vec<i32>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn numbers(text: &str) -> Result<Numbers, String> {
-    let rule = || {
-        format!(
-            "expected a comma-separated list of {} to {} whole numbers from {} to {} (their squares and the sum fit a C int)",
-            COUNT.start(),
-            COUNT.end(),
-            NUMBERS.start(),
-            NUMBERS.end()
-        )
-    };
-    let numbers: Vec<i32> = text
-        .split(',')
-        .map(|item| {
-            item.trim()
-                .parse::<i32>()
-                .ok()
-                .filter(|n| NUMBERS.contains(n))
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(rule)?;
-    if !COUNT.contains(&numbers.len()) {
-        return Err(rule());
-    }
-    Ok(Numbers(numbers))
+    ipc_cli::whole_numbers(COUNT, NUMBERS, "their squares and the sum fit a C int")(text)
+        .map(Numbers)
 }
