@@ -81,22 +81,33 @@ pub const MAX_LINE: usize = 1 << 20;
 
 /// The directory default FIFO paths live in: `$XDG_RUNTIME_DIR` when it is
 /// set to an absolute path of a directory that belongs to the user (as the
-/// XDG base directory specification promises), `/tmp` otherwise.
+/// XDG base directory specification promises), otherwise the user's own
+/// `/tmp/ipc-lab-user-UID` ([`owner::user_dir`](crate::owner::user_dir)),
+/// never `/tmp` itself: a fixed name there would be every user's, and the
+/// first to take it would block the others.
 ///
 /// ```
-/// let dir = ipc_core::fifo::default_dir();
+/// let dir = ipc_core::fifo::default_dir().unwrap();
 /// assert!(dir.is_absolute() && dir.is_dir());
+/// assert_ne!(dir, std::path::Path::new("/tmp"));
 /// ```
-pub fn default_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from)
-        && dir.is_absolute()
-        && let Ok(st) = lstat(&dir)
+///
+/// # Errors
+/// As [`owner::user_dir`](crate::owner::user_dir), without
+/// `$XDG_RUNTIME_DIR`.
+pub fn default_dir() -> Result<PathBuf> {
+    runtime_dir().map_or_else(crate::owner::user_dir, Ok)
+}
+
+/// `$XDG_RUNTIME_DIR` when it is set to an absolute path of a directory
+/// that belongs to the user.
+fn runtime_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?);
+    let st = lstat(&dir).ok()?;
+    let ours = dir.is_absolute()
         && SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR
-        && st.st_uid == nix::unistd::geteuid().as_raw()
-    {
-        return dir;
-    }
-    PathBuf::from("/tmp")
+        && st.st_uid == nix::unistd::geteuid().as_raw();
+    ours.then_some(dir)
 }
 
 /// The default path for the FIFO called `name`: `name` (which carries the
@@ -104,20 +115,26 @@ pub fn default_dir() -> PathBuf {
 ///
 /// ```
 /// use ipc_core::IpcName;
-/// let path = ipc_core::fifo::default_path(&IpcName::new("exp3-fifo").unwrap());
+/// let path = ipc_core::fifo::default_path(&IpcName::new("exp3-fifo").unwrap()).unwrap();
 /// assert!(path.ends_with("ipc-lab-exp3-fifo"));
 /// ```
-pub fn default_path(name: &IpcName) -> PathBuf {
-    default_dir().join(name.as_str())
+///
+/// # Errors
+/// As [`default_dir`].
+pub fn default_path(name: &IpcName) -> Result<PathBuf> {
+    Ok(default_dir()?.join(name.as_str()))
 }
 
-/// A fresh path for a FIFO of this process: `ipc-lab-PID-N-tag` inside
-/// [`default_dir`] (see [`IpcName::unique`]).
+/// A fresh path for a FIFO of this process: `ipc-lab-PID-TOKEN-N-tag`
+/// (see [`IpcName::unique`]) in `$XDG_RUNTIME_DIR`, or in the temporary
+/// directory (`$TMPDIR`, else `/tmp`): nobody can guess the name, and
+/// creating it fails rather than use a FIFO somebody else made there.
 ///
 /// # Errors
 /// [`Error::InvalidName`] if `tag` has characters a name cannot have.
 pub fn unique_path(tag: &str) -> Result<PathBuf> {
-    Ok(default_path(&IpcName::unique(tag)?))
+    let dir = runtime_dir().unwrap_or_else(std::env::temp_dir);
+    Ok(dir.join(IpcName::unique(tag)?.as_str()))
 }
 
 /// Checks that `path` can name a file: not empty, no NUL byte, at most
@@ -809,7 +826,7 @@ mod tests {
 
     #[test]
     fn the_default_dir_is_absolute() {
-        assert!(default_dir().is_absolute());
+        assert!(default_dir().unwrap().is_absolute());
         let path = unique_path("t").unwrap();
         let name = path.file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with(&format!("ipc-lab-{}-", std::process::id())));

@@ -42,12 +42,14 @@ pub const PAUSE: Duration = Duration::from_secs(1);
 pub const NAME: &str = "exp3-fifo";
 
 /// The FIFO the roles use without `--path`: `ipc-lab-exp3-fifo` in
-/// `$XDG_RUNTIME_DIR`, or in `/tmp`.
+/// `$XDG_RUNTIME_DIR`, or in the user's own `/tmp/ipc-lab-user-UID`
+/// ([`fifo::default_dir`]).
 ///
 /// # Errors
-/// None in practice: [`NAME`] is a valid name.
+/// As [`fifo::default_dir`]: that directory is another user's, or others
+/// may open it.
 pub fn default_path() -> Result<PathBuf> {
-    Ok(fifo::default_path(&IpcName::new(NAME)?))
+    fifo::default_path(&IpcName::new(NAME)?)
 }
 
 /// The reader: opens `path` (waiting for a writer) and prints every line

@@ -19,7 +19,8 @@ use clap::{Parser, Subcommand};
 #[command(version)]
 struct Args {
     /// The FIFO's path [default: a fresh ipc-lab-PID-N-exp3-fifo without a
-    /// role, ipc-lab-exp3-fifo with one, in $XDG_RUNTIME_DIR or /tmp]
+    /// role, ipc-lab-exp3-fifo with one, in $XDG_RUNTIME_DIR or
+    /// /tmp/ipc-lab-user-UID]
     #[arg(long, value_name = "PATH", global = true)]
     path: Option<PathBuf>,
     /// The lines the default run's writer sends instead of First, second,

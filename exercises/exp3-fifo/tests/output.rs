@@ -437,7 +437,7 @@ fn the_handouts_shell_commands_use_the_path_the_program_prints() {
     assert!(lines.len() >= 3, "{lines:?}");
     for line in &lines {
         assert!(
-            line.contains("\"${XDG_RUNTIME_DIR:-/tmp}/ipc-lab-exp3-fifo\""),
+            line.contains(SHELL_PATH),
             "the handout's command does not use the program's path: {line}"
         );
     }
@@ -462,18 +462,26 @@ fn the_handouts_shell_commands_use_the_path_the_program_prints() {
         dir.join("ipc-lab-exp3-fifo"),
         "{run}"
     );
-    // Without XDG_RUNTIME_DIR, both mean /tmp (the shared default path is
-    // not opened here: another test run may be using it).
+    // Without XDG_RUNTIME_DIR, both mean the user's own directory in /tmp.
     let mut shell = Command::new("sh");
     shell
-        .args(["-c", "echo \"${XDG_RUNTIME_DIR:-/tmp}/ipc-lab-exp3-fifo\""])
+        .args(["-c", &format!("echo {SHELL_PATH}")])
         .env_remove("XDG_RUNTIME_DIR");
     let expanded = run_command(shell, None, WAIT);
-    assert_eq!(expanded.stdout, "/tmp/ipc-lab-exp3-fifo\n", "{expanded}");
+    let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap());
+    assert_eq!(
+        expanded.stdout,
+        format!("/tmp/ipc-lab-user-{uid}/ipc-lab-exp3-fifo\n"),
+        "{expanded}"
+    );
     let mut help = command(&["--help"]);
     help.env_remove("XDG_RUNTIME_DIR");
-    run_command(help, None, WAIT).assert_stdout_contains(&["$XDG_RUNTIME_DIR or /tmp"]);
+    run_command(help, None, WAIT)
+        .assert_stdout_contains(&["$XDG_RUNTIME_DIR or", "/tmp/ipc-lab-user-UID"]);
 }
+
+/// How the handout's shell commands name the roles' default FIFO.
+const SHELL_PATH: &str = "\"${XDG_RUNTIME_DIR:-/tmp/ipc-lab-user-$(id -u)}/ipc-lab-exp3-fifo\"";
 
 #[test]
 fn a_planted_symbolic_link_is_refused_and_its_target_untouched() {

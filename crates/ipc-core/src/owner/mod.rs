@@ -81,6 +81,6 @@ pub use object::{
     DirectoryObject, FifoObject, Identity, Kind, MODE, MQUEUE_DIR, MqDescriptor, Named, Object,
     ObjectName, QueueObject, QueueSize, SHM_DIR, SegmentObject, check_trusted,
 };
-pub use private::PrivateDir;
+pub use private::{PrivateDir, user_dir};
 pub use run::{TRACKER_NAME, end_run};
 pub use sweep::{Lease, Stray, leases, strays, sweep};

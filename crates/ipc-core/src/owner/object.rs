@@ -262,8 +262,8 @@ pub(crate) fn file_type_name(st: &FileStat) -> &'static str {
 /// if nix::unistd::geteuid().is_root() {
 ///     assert_eq!(
 ///         err.to_string(),
-///         "/ has mode 0755: other users can open it (ipc-lab makes its objects 0600; \
-///          `chmod 600 /` if it is yours and you trust it): not using it"
+///         "/ has mode 0755: other users can open it (ipc-lab makes its objects 0700; \
+///          `chmod 700 /` if it is yours and you trust it): not using it"
 ///     );
 /// } else {
 ///     assert_eq!(err.to_string(), "/ belongs to uid 0, not to you: not using it");
@@ -285,9 +285,10 @@ pub fn check_trusted(kind: Kind, name: &ObjectName, st: &FileStat) -> Result<()>
     }
     let mode = st.st_mode & 0o7777;
     if mode & 0o077 != 0 {
+        let private = if kind == Kind::Directory { 700 } else { 600 };
         return untrusted(format!(
-            "has mode {mode:04o}: other users can open it (ipc-lab makes its objects 0600; \
-             `chmod 600 {}` if it is yours and you trust it)",
+            "has mode {mode:04o}: other users can open it (ipc-lab makes its objects 0{private}; \
+             `chmod {private} {}` if it is yours and you trust it)",
             kind.location(name).display()
         ));
     }

@@ -7,9 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use nix::errno::Errno;
+use nix::sys::stat::{Mode, lstat};
+use nix::unistd::{geteuid, mkdir};
+
+use crate::error::{Error, Result};
 use crate::name::IpcName;
-use crate::owner::{DirectoryObject, Owner};
+use crate::owner::{DirectoryObject, Kind, ObjectName, Owner, check_trusted};
 
 /// A private directory of this process (mode 0700, named with ipc-lab's
 /// prefix in the temporary directory), removed with everything in it when
@@ -45,6 +49,47 @@ impl PrivateDir {
     pub fn remove(&mut self) -> Result<()> {
         self.owner.remove()
     }
+}
+
+/// The directory where a user's programs meet under names they agree on
+/// (exp3-fifo's two-terminal roles), when the user has no
+/// `$XDG_RUNTIME_DIR`: `/tmp/ipc-lab-user-UID`, mode 0700, made if it is
+/// missing. A fixed name in `/tmp` would be shared by every user, and the
+/// first to make it would block the others; this one is each user's own.
+/// It is kept (another program of the user may be using it), as
+/// `$XDG_RUNTIME_DIR` is.
+///
+/// ```
+/// let dir = ipc_core::owner::user_dir().unwrap();
+/// let uid = nix::unistd::geteuid();
+/// assert_eq!(dir, std::path::Path::new(&format!("/tmp/ipc-lab-user-{uid}")));
+/// assert_eq!(ipc_core::owner::user_dir().unwrap(), dir, "found again");
+/// ```
+///
+/// # Errors
+/// [`Error::Untrusted`] when the name is taken by another user's
+/// directory, a link, a file, or a directory others may open (its message
+/// says what to do); [`Error::Sys`] naming `mkdir` or `lstat`.
+pub fn user_dir() -> Result<PathBuf> {
+    let path = PathBuf::from(format!("/tmp/ipc-lab-user-{}", geteuid()));
+    match mkdir(&path, Mode::S_IRWXU) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(errno) => return Err(Error::sys("mkdir", path.display().to_string(), errno)),
+    }
+    let st =
+        lstat(&path).map_err(|errno| Error::sys("lstat", path.display().to_string(), errno))?;
+    check_trusted(Kind::Directory, &ObjectName::Path(path.clone()), &st).map_err(|error| {
+        match error {
+            Error::Untrusted { object, reason } => Error::Untrusted {
+                object,
+                reason: format!(
+                    "{reason}; set XDG_RUNTIME_DIR to a directory of yours (mode 0700), or give a path"
+                ),
+            },
+            other => other,
+        }
+    })?;
+    Ok(path)
 }
 
 #[cfg(test)]
