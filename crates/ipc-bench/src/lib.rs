@@ -45,6 +45,7 @@ mod model;
 mod net;
 #[cfg(feature = "peers")]
 mod peers;
+mod plan;
 mod plot;
 mod python;
 #[allow(unsafe_code)]
@@ -53,10 +54,10 @@ mod report;
 
 pub use machine::Cpus;
 
-use families::{Job, Plan};
 use machine::{Machine, Placement, pin};
 use measure::{Ctx, Watchdog};
 use model::{Figures, Key, Measure, Mech, Section};
+use plan::{Job, Plan};
 use report::{NatsRun, Report, Settings};
 
 /// The message sizes measured unless `--sizes` says otherwise.

@@ -1,9 +1,9 @@
 //! One shared counter, incremented by 1 and by 5 processes: the `Value`
 //! with its lock, beside a raw robust mutex and a raw atomic add.
 
-use super::{Job, Measurer, Plan};
 use crate::ipc;
 use crate::model::{Key, Mech, Section};
+use crate::plan::{Job, Measurer, Plan};
 use crate::raw;
 
 /// How many processes increment the counter.

@@ -3,9 +3,9 @@
 //! mechanisms (each row stands beside the duplex socket pair, the local
 //! way to ask and be answered). Listed only when `nats-server` was found.
 
-use super::{Job, Measurer, Plan, by_size};
 use crate::model::{Mech, Section};
 use crate::net;
+use crate::plan::{Job, Measurer, Plan, by_size};
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
     if !plan.nats {

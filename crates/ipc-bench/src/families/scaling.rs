@@ -12,9 +12,9 @@
 //! | `Event` | 2, 4, 8, 16 round a ring | hand-overs per second of a token (floor: a ring of flags) |
 //! | `Semaphore(1)` | 2, 4, 8, 16 | acquire+release pairs per second (floor: the spinning raw semaphore; also `sem_t`) |
 
-use super::{Job, Measurer, Plan};
 use crate::ipc;
 use crate::model::{Key, Mech, Section};
+use crate::plan::{Job, Measurer, Plan};
 use crate::raw;
 
 /// The Queue's points: producers and consumers together.

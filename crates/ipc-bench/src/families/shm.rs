@@ -4,9 +4,9 @@
 //! spins, then sleeps, as the `Queue`'s does; and, as a reference, the
 //! same where it sleeps at once.
 
-use super::{Job, Measurer, Plan, by_size};
 use crate::ipc;
 use crate::model::{Mech, Section};
+use crate::plan::{Job, Measurer, Plan, by_size};
 use crate::raw::{self, Wait};
 
 const ROUND_TRIP: [(Mech, Measurer); 4] = [

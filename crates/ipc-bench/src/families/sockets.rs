@@ -6,9 +6,9 @@
 //! socket pair of the streams family: a connected pair of Unix stream
 //! sockets, as `accept` and `connect` make one.
 
-use super::{Job, Measurer, Plan, by_size};
 use crate::ipc::{self, Transport};
 use crate::model::{Mech, Section};
+use crate::plan::{Job, Measurer, Plan, by_size};
 use crate::raw::{self, Stream};
 
 const ROUND_TRIP: [(Mech, Measurer); 3] = [

@@ -1,9 +1,9 @@
 //! Kernel streams and queues: pipes, FIFOs, socket pairs and POSIX message
 //! queues, each ipc-core mechanism right after its raw floor.
 
-use super::{Job, Measurer, Plan, by_size};
 use crate::ipc;
 use crate::model::{Mech, Section};
+use crate::plan::{Job, Measurer, Plan, by_size};
 use crate::raw::{self, Stream};
 
 const ROUND_TRIP: [(Mech, Measurer); 7] = [

@@ -5,9 +5,9 @@
 //! The floors spin before they sleep, as ipc-core does; the raw `sem_t`
 //! and the plain futex barrier, which sleep at once, stand as references.
 
-use super::{Job, Measurer, Plan};
 use crate::ipc;
 use crate::model::{Key, Mech, Section};
+use crate::plan::{Job, Measurer, Plan};
 use crate::raw;
 
 /// How many processes acquire and release the semaphore.

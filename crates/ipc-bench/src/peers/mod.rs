@@ -77,9 +77,9 @@ pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Res
 }
 
 /// The peers' rows: each peer's round trip and throughput at every size.
-pub(crate) fn jobs(plan: &crate::families::Plan<'_>) -> Vec<crate::families::Job> {
-    use crate::families::{Measurer, by_size};
+pub(crate) fn jobs(plan: &crate::plan::Plan<'_>) -> Vec<crate::plan::Job> {
     use crate::model::{Mech, Section};
+    use crate::plan::{Measurer, by_size};
     const ROUND_TRIP: [(Mech, Measurer); 3] = [
         (Mech::IpcChannel, ipc_channel::round_trip),
         (Mech::Interprocess, interprocess::round_trip),
