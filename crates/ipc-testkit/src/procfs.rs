@@ -103,15 +103,7 @@ pub fn still_running(pids: &[Pid]) -> Vec<String> {
 /// after `timeout`, naming each one's state.
 #[track_caller]
 pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
-    let state = |pid: &Pid| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|stat| {
-                let (_, tail) = stat.rsplit_once(')')?;
-                tail.split_whitespace().next().map(str::to_owned)
-            })
-            .unwrap_or_else(|| "gone".into())
-    };
+    let state = |pid: &Pid| state_of(*pid);
     let states = || -> Vec<String> { pids.iter().map(|p| format!("{p}:{}", state(p))).collect() };
     let blocked = blocking::poll_until(Deadline::after(timeout), blocking::STEP_INTERVAL, || {
         if pids.iter().all(|pid| state(pid) == "S") {
@@ -129,6 +121,46 @@ pub fn wait_blocked(pids: &[Pid], timeout: Duration) {
     if blocked.is_none() {
         panic!("not all blocked after {timeout:?}: {:?}", states());
     }
+}
+
+/// Waits up to `timeout` until `pid` is asleep inside the system call
+/// `call` (a `libc::SYS_*` number, read from `/proc/PID/syscall`, see
+/// `proc_pid_syscall(5)`): the moment a test wants, "the client waits for
+/// its answer", known instead of assumed after a sleep. Panics after
+/// `timeout`, or when `pid` has ended, naming what it was doing.
+#[track_caller]
+pub fn wait_in_syscall(pid: Pid, call: nix::libc::c_long, timeout: Duration) {
+    let doing = || {
+        std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .map(|text| text.split_whitespace().next().unwrap_or("").to_owned())
+            .unwrap_or_else(|_| "gone".into())
+    };
+    let inside = blocking::poll_until(Deadline::after(timeout), blocking::STEP_INTERVAL, || {
+        let now = doing();
+        if now == "gone" || matches!(state_of(pid).as_str(), "Z" | "X" | "gone") {
+            panic!("{pid} ended before it waited in system call {call}");
+        }
+        (now == call.to_string() && state_of(pid) == "S").then_some(())
+    });
+    if inside.is_none() {
+        panic!(
+            "{pid} not asleep in system call {call} after {timeout:?}: in {} (state {})",
+            doing(),
+            state_of(pid)
+        );
+    }
+}
+
+/// The state letter of `pid` in `/proc/PID/stat` (`S`, `R`, `Z`, …), or
+/// `gone`.
+fn state_of(pid: Pid) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, tail) = stat.rsplit_once(')')?;
+            tail.split_whitespace().next().map(str::to_owned)
+        })
+        .unwrap_or_else(|| "gone".into())
 }
 
 /// Waits up to `timeout` until none of `pids` runs any more (see

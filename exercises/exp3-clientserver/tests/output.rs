@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_blocked,
+    wait_in_syscall,
 };
+use nix::libc::SYS_mq_timedreceive;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
 
@@ -139,9 +141,8 @@ fn waiting_client(running: &Running, server: &Server, clients: usize, victim: us
     let pid = children[victim];
     let reply = format!("/dev/mqueue/ipc-lab-{pid}-{}-reply", server.bare());
     wait_for_path(&reply, pid);
-    // Sending takes microseconds; the server answers after its 800 ms.
-    std::thread::sleep(Duration::from_millis(300));
-    wait_blocked(&[pid], WAIT);
+    // The server answers after its 800 ms: the client waits in its receive.
+    wait_in_syscall(pid, SYS_mq_timedreceive, WAIT);
     pid
 }
 
@@ -267,8 +268,7 @@ fn a_client_role_killed_while_waiting_leaves_no_queue() {
     serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server (pid "));
     let mut asking = Running::start(command(&["client", "1", "--name", &server.0]), false);
     asking.wait_for_lines(1, WAIT, |l| l.starts_with("Client 1 (pid "));
-    std::thread::sleep(Duration::from_millis(200));
-    wait_blocked(&[asking.pid()], WAIT);
+    wait_in_syscall(asking.pid(), SYS_mq_timedreceive, WAIT);
     asking.signal(Sig::SIGKILL);
     let killed = asking.finish(WAIT);
     assert_eq!(killed.status.code(), None, "killed\n{killed}");
@@ -328,7 +328,7 @@ fn sigterm_to_the_parent_ends_the_default_run_and_removes_every_queue() {
     let server = Server::new("sigterm");
     let running = Running::start(command(&["--delay", "2000", "--name", &server.0]), false);
     let children = running.wait_for_children(4, WAIT);
-    std::thread::sleep(Duration::from_millis(200));
+    wait_blocked(&children, WAIT);
     running.signal(Sig::SIGTERM);
     let run = running.finish(SIGNAL_DEADLINE);
     run.assert_code(0).assert_no_panic();
