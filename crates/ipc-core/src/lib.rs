@@ -18,6 +18,7 @@
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`connection`] | `Listener` and `Client` over TCP and Unix sockets, in Python's wire format with its authkey handshake | `multiprocessing.connection` |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
+//! | [`joinable`] | a queue whose consumers mark tasks done, and that a process can join | `JoinableQueue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every wait, deadline and poll goes through | `KeyboardInterrupt` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`trace`] | the run's recorder: a shared-memory event log every process appends to (`ipc-trace` draws and merges it) | |
@@ -56,7 +57,7 @@
 //!
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
-//! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue` |
+//! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`], [`joinable`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue`, `JoinableQueue` |
 //! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`connection`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
 //! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
 //! | 3. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, polls and their intervals, `--fast` |
@@ -78,6 +79,7 @@ pub mod connection;
 pub mod error;
 pub mod fifo;
 pub mod file;
+pub mod joinable;
 #[allow(unsafe_code)]
 mod mapping;
 pub mod message;
@@ -111,6 +113,7 @@ pub use blocking::Deadline;
 pub use connection::{Client, Listener};
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
+pub use joinable::JoinableQueue;
 pub use message::Message;
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
