@@ -23,7 +23,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::blocking::{self, Deadline};
+use crate::blocking::Deadline;
 use crate::error::{Error, Result};
 use crate::sync::futex;
 
@@ -96,22 +96,7 @@ impl Tasks {
         if over() {
             return Ok(());
         }
-        // A consumer on another CPU finishing the last task usually comes
-        // within the spin; the first look of `blocking::wait` sees it.
-        blocking::spin(deadline, over);
-        blocking::wait(deadline, |slice| {
-            if over() {
-                return Ok(Some(()));
-            }
-            if slice.is_zero() {
-                return Ok(None);
-            }
-            self.sleepers.fetch_add(1, Ordering::SeqCst);
-            let slept = futex::wait(&self.finished, seen, slice);
-            self.sleepers.fetch_sub(1, Ordering::SeqCst);
-            slept?;
-            Ok(over().then_some(()))
-        })
+        futex::wait_until_done(deadline, &self.finished, seen, &self.sleepers, over)
     }
 }
 
