@@ -159,6 +159,7 @@ use nix::sys::stat::{Mode, SFlag};
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::message::{self, Describe, Message};
+use crate::ready::Waitable;
 use crate::trace;
 
 mod digest;
@@ -565,6 +566,13 @@ impl AsFd for Listener {
             Socket::Tcp(socket) => socket.as_fd(),
             Socket::Unix(socket) => socket.as_fd(),
         }
+    }
+}
+
+impl Waitable for Listener {
+    /// The listening socket: ready when a client waits to be accepted.
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        Ok(self.as_fd())
     }
 }
 
@@ -1378,6 +1386,13 @@ impl AsFd for Connection {
     /// connections at once with `poll(2)`.
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+impl Waitable for Connection {
+    /// The socket: ready when a message (or the end of the stream) waits.
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        Ok(self.fd.as_fd())
     }
 }
 

@@ -145,6 +145,10 @@ pub enum Error {
         /// The most the semaphore's value may be.
         limit: u32,
     },
+    /// `task_done` was called on a joinable queue more times than tasks
+    /// were put on it (Python's `ValueError: task_done() called too many
+    /// times`); the count of unfinished tasks stays at zero.
+    TaskDoneTooManyTimes,
     /// The authkey handshake of a connection failed (Python's
     /// `multiprocessing.AuthenticationError`): the other side's authkey
     /// differs, it did not answer in time, or it does not speak the
@@ -342,6 +346,9 @@ impl fmt::Display for Error {
             Error::TooManyReleases { limit } => write!(
                 f,
                 "semaphore released too many times (its value may not exceed {limit})"
+            ),
+            Error::TaskDoneTooManyTimes => f.write_str(
+                "JoinableQueue::task_done: called too many times (more than tasks were put)",
             ),
             Error::Authentication(why) => write!(f, "authentication failed: {why}"),
         }

@@ -64,6 +64,7 @@ use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
 use crate::owner::{FifoObject, Identity, Kind, ObjectName, Owner, check_trusted};
+use crate::ready::Waitable;
 use crate::trace;
 
 /// The mode every FIFO is created with: read and write for its owner only.
@@ -462,6 +463,18 @@ impl AsFd for FifoReader {
     }
 }
 
+impl Waitable for FifoReader {
+    /// The FIFO; ready while bytes wait in it or in what this end read
+    /// ahead for [`FifoReader::read_line`], or once every writer is gone.
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        Ok(self.fd.as_fd())
+    }
+
+    fn has_buffered(&self) -> bool {
+        self.pos < self.filled
+    }
+}
+
 impl std::io::Read for FifoReader {
     /// As [`FifoReader::read`]; [`Error::Interrupted`] becomes an error of
     /// kind `Other` (not `Interrupted`, which `std::io` helpers retry).
@@ -541,6 +554,13 @@ impl FifoWriter {
 impl AsFd for FifoWriter {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+impl Waitable for FifoWriter {
+    /// The FIFO's write end: ready once every reader is gone (`POLLERR`).
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        Ok(self.fd.as_fd())
     }
 }
 

@@ -18,7 +18,9 @@
 //! | [`pipe`] | framed typed messages over `pipe(2)` (simplex) and `socketpair(2)` (duplex) | `Pipe` |
 //! | [`connection`] | `Listener` and `Client` over TCP and Unix sockets, in Python's wire format with its authkey handshake | `multiprocessing.connection` |
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
+//! | [`joinable`] | a queue whose consumers mark tasks done, and that a process can join | `JoinableQueue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every wait, deadline and poll goes through | `KeyboardInterrupt` |
+//! | [`ready`] | wait for the first of several pipes, connections, queues and processes to be ready (`poll(2)`) | `multiprocessing.connection.wait` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`trace`] | the run's recorder: a shared-memory event log every process appends to (`ipc-trace` draws and merges it) | |
 //! | [`error`] | one error type that names the failed call and object | exceptions |
@@ -56,10 +58,10 @@
 //!
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
-//! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue` |
+//! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`], [`joinable`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue`, `JoinableQueue` |
 //! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`connection`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
 //! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
-//! | 3. blocking | [`blocking`], [`signal`], [`pace`] | EINTR, Ctrl-C, deadlines, polls and their intervals, `--fast` |
+//! | 3. blocking | [`blocking`], [`signal`], [`pace`], [`ready`] | EINTR, Ctrl-C, deadlines, polls and their intervals, `--fast`; waiting on several descriptors at once |
 //! | 2. the process and its timeline | `os`, `mapping`, [`file`](mod@file), [`trace`] | facts about the calling process, anonymous shared pages, files for people written without following a link, the recorder every layer above writes to |
 //! | 1. errors | [`error`] | one `Error` naming the failed call and object; a leaf |
 //!
@@ -78,6 +80,7 @@ pub mod connection;
 pub mod error;
 pub mod fifo;
 pub mod file;
+pub mod joinable;
 #[allow(unsafe_code)]
 mod mapping;
 pub mod message;
@@ -95,6 +98,7 @@ mod plain;
 pub mod process;
 #[allow(unsafe_code)]
 pub mod queue;
+pub mod ready;
 #[allow(unsafe_code)]
 pub mod shm;
 #[allow(unsafe_code)]
@@ -111,6 +115,7 @@ pub use blocking::Deadline;
 pub use connection::{Client, Listener};
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
+pub use joinable::JoinableQueue;
 pub use message::Message;
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
@@ -119,6 +124,7 @@ pub use pipe::Connection;
 pub use plain::{Plain, PyList};
 pub use process::{ExitStatus, OnFailure, Process, join_all, join_all_ok, join_all_with};
 pub use queue::Queue;
+pub use ready::Waitable;
 pub use shm::SharedMemory;
 pub use sync::{
     Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockError, LockGuard, RLock,

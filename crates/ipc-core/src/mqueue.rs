@@ -73,6 +73,7 @@ use crate::blocking;
 use crate::error::{Error, Result};
 use crate::name::IpcName;
 use crate::owner::{MqDescriptor, Owner, QueueObject, QueueSize};
+use crate::ready::Waitable;
 use crate::trace;
 
 /// Where the system's largest queue capacity is set (`mq_overview(7)`).
@@ -560,6 +561,13 @@ impl AsFd for MessageQueue {
     /// readable when a message is waiting).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.mqd.0.as_fd()
+    }
+}
+
+impl Waitable for MessageQueue {
+    /// The queue descriptor: ready when a message is waiting.
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        Ok(self.as_fd())
     }
 }
 

@@ -81,6 +81,7 @@ use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr, se
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::message::{self, Describe, Message};
+use crate::ready::Waitable;
 use crate::sync::Lock;
 use crate::trace;
 
@@ -346,6 +347,14 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Waitable for Sender<T> {
+    /// The write end: `poll(2)` reports it once every reader is gone
+    /// (`POLLERR`), when a send would fail with [`Error::Disconnected`].
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        open_fd(self.fd.as_ref(), "poll", Kind::Pipe)
+    }
+}
+
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
@@ -477,6 +486,18 @@ impl<T> Receiver<T> {
     }
 }
 
+impl<T> Waitable for Receiver<T> {
+    /// The read end; ready while frames wait in it, in the bytes this end
+    /// read ahead, or once every writer is gone (see [`crate::ready`]).
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        open_fd(self.fd.as_ref(), "poll", Kind::Pipe)
+    }
+
+    fn has_buffered(&self) -> bool {
+        self.inbox.has_buffered()
+    }
+}
+
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
@@ -596,6 +617,17 @@ impl<S, R> Connection<S, R> {
         let bytes = bytes.min(u32::MAX as usize);
         self.inbox.limit = bytes;
         self.outbox.limit = bytes;
+    }
+}
+
+impl<S, R> Waitable for Connection<S, R> {
+    /// The socket; ready as a [`Receiver`] is.
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        open_fd(self.fd.as_ref(), "poll", Kind::Socket)
+    }
+
+    fn has_buffered(&self) -> bool {
+        self.inbox.has_buffered()
     }
 }
 
@@ -835,6 +867,12 @@ impl Inbox {
         self.end - self.start
     }
 
+    /// True when a receive finds something without reading: bytes read
+    /// ahead, or the reason the stream can no longer be read.
+    fn has_buffered(&self) -> bool {
+        self.buffered() > 0 || self.broken.is_some()
+    }
+
     fn recv<T: Message>(&mut self, fd: Option<&OwnedFd>) -> Result<T> {
         let len = self.next_len(fd)?;
         if !self.fill(fd, HEADER_LEN + len)? {
@@ -1021,7 +1059,7 @@ impl Inbox {
 
     fn poll(&self, fd: Option<&OwnedFd>, timeout: Duration) -> Result<bool> {
         let fd = open_fd(fd, "poll", self.kind)?;
-        if self.buffered() > 0 || self.broken.is_some() {
+        if self.has_buffered() {
             return Ok(true);
         }
         let outcome = blocking::wait(Deadline::after(timeout), |slice| {

@@ -26,7 +26,7 @@
 use std::any::Any;
 use std::fmt;
 use std::io::Write;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
@@ -39,6 +39,7 @@ use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 use crate::blocking::{self, Deadline};
 pub use crate::error::ExitStatus;
 use crate::error::{Error, Result};
+use crate::ready::Waitable;
 use crate::{os, signal};
 
 /// The exit code of a child whose closure panicked (Rust's own convention).
@@ -319,6 +320,46 @@ impl Process {
 
     fn describe(&self) -> String {
         format!("{} (pid {})", self.name, self.pid)
+    }
+
+    /// A descriptor that becomes ready to read when the child ends
+    /// (Python's `Process.sentinel`): a copy of the child's `pidfd_open(2)`
+    /// descriptor, for [`crate::ready::wait`] among pipes and queues. It
+    /// stays valid after the child is joined (and is then ready), and
+    /// never refers to another process that reuses the pid.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ipc_core::{Event, Process, ready};
+    ///
+    /// let go = Event::new().unwrap();
+    /// let mut child = Process::spawn("child", || go.wait_timeout(Duration::from_secs(10))).unwrap();
+    /// let sentinel = child.sentinel().unwrap();
+    /// assert!(ready::wait(&[&sentinel], Some(Duration::ZERO)).unwrap().is_empty(), "still running");
+    /// go.set().unwrap();
+    /// assert_eq!(ready::wait(&[&sentinel], Some(Duration::from_secs(10))).unwrap(), [0]);
+    /// assert!(child.join().unwrap().success());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `fcntl F_DUPFD_CLOEXEC` and the child
+    /// (`EMFILE`: too many open files).
+    pub fn sentinel(&self) -> Result<OwnedFd> {
+        self.pidfd.try_clone().map_err(|e| {
+            Error::sys(
+                "fcntl F_DUPFD_CLOEXEC",
+                self.describe(),
+                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+            )
+        })
+    }
+}
+
+impl Waitable for Process {
+    /// The child's `pidfd_open(2)` descriptor: ready once the child ends
+    /// (see [`Process::sentinel`]).
+    fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
+        Ok(self.pidfd.as_fd())
     }
 }
 

@@ -61,7 +61,8 @@
 //!   and a consumer never wait for each other's lock;
 //! * the `closed` flag;
 //! * two sequence words, `not_empty` and `not_full`, each with a count of
-//!   the processes sleeping on it.
+//!   the processes sleeping on it;
+//! * the count of unfinished tasks of a [`crate::JoinableQueue`].
 //!
 //! Message `i` goes into slot `i % capacity` (the counts are 64-bit and
 //! never wrap). Each slot starts on a cache line of its own with a
@@ -133,7 +134,7 @@ use crate::error::{Error, Result};
 use crate::message::{self, Describe, Message};
 use crate::shm::SharedMemory;
 use crate::sync::futex::{self, Wake};
-use crate::sync::{Acquired, Held, RobustMutex};
+use crate::sync::{Acquired, Held, RobustMutex, Tasks};
 use crate::trace;
 
 /// How many messages [`Queue::new`] holds.
@@ -201,6 +202,9 @@ struct Header {
     not_empty: Waiters,
     /// Producers sleep here until a get.
     not_full: Waiters,
+    /// The unfinished tasks of a [`crate::JoinableQueue`] (zero, unused,
+    /// for a plain `Queue`).
+    tasks: Tasks,
 }
 
 /// The start of every slot; the message follows it on the same line.
@@ -499,6 +503,12 @@ impl<T> Queue<T> {
     /// The largest encoded message the queue accepts, in bytes.
     pub fn max_message(&self) -> usize {
         self.ring.max_message
+    }
+
+    /// The count of unfinished tasks in the queue's shared header, which
+    /// a [`crate::JoinableQueue`] keeps.
+    pub(crate) fn tasks(&self) -> &Tasks {
+        &self.ring.header().tasks
     }
 
     /// Claims the next free slot of the ring, waiting while the queue is

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use crate::blocking::{self, Deadline};
+use crate::blocking::Deadline;
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::Result;
@@ -200,22 +200,9 @@ impl Event {
             return Ok(());
         }
         // From a clear flag the word changes only when the event is set:
-        // any change means it was set since we started. A setter running
-        // on another CPU usually comes within the spin, sparing both sides
-        // a sleep and a wake-up; the first look of `blocking::wait` sees it.
-        blocking::spin(deadline, || body.word.load(Ordering::SeqCst) != start);
-        blocking::wait(deadline, |slice| {
-            if body.word.load(Ordering::SeqCst) != start {
-                return Ok(Some(()));
-            }
-            if slice.is_zero() {
-                return Ok(None);
-            }
-            body.sleepers.fetch_add(1, Ordering::SeqCst);
-            let slept = futex::wait(&body.word, start, slice);
-            body.sleepers.fetch_sub(1, Ordering::SeqCst);
-            slept?;
-            Ok((body.word.load(Ordering::SeqCst) != start).then_some(()))
+        // any change means it was set since we started.
+        futex::wait_until_done(deadline, &body.word, start, &body.sleepers, || {
+            body.word.load(Ordering::SeqCst) != start
         })
     }
 

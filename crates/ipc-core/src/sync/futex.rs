@@ -23,11 +23,12 @@
 //! ```
 
 use std::ptr;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use nix::errno::Errno;
 
+use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 
 /// How a [`wait`] ended.
@@ -80,6 +81,42 @@ pub fn wait(word: &AtomicU32, expected: u32, timeout: Duration) -> Result<Wake> 
     }
 }
 
+/// Waits until `done()` holds, or `deadline`: spins a moment
+/// ([`blocking::spin`]), then sleeps on `word` while it holds `expected`,
+/// a slice at a time ([`blocking::wait`]), counted in `sleepers` while it
+/// sleeps, so that whoever makes `done()` hold changes `word` and, seeing
+/// a sleeper, calls [`wake`]. `done()` must hold whenever `word` no
+/// longer holds `expected`.
+///
+/// # Errors
+/// As [`blocking::wait`]: [`Error::Timeout`], [`Error::Interrupted`];
+/// [`Error::Sys`] naming `futex` (only on a bug).
+pub(crate) fn wait_until_done(
+    deadline: Deadline,
+    word: &AtomicU32,
+    expected: u32,
+    sleepers: &AtomicU32,
+    done: impl Fn() -> bool,
+) -> Result<()> {
+    // The other side, running on another CPU, usually comes within the
+    // spin, sparing both a sleep and a wake-up; the first look of
+    // `blocking::wait` sees it.
+    blocking::spin(deadline, &done);
+    blocking::wait(deadline, |slice| {
+        if done() {
+            return Ok(Some(()));
+        }
+        if slice.is_zero() {
+            return Ok(None);
+        }
+        sleepers.fetch_add(1, Ordering::SeqCst);
+        let slept = wait(word, expected, slice);
+        sleepers.fetch_sub(1, Ordering::SeqCst);
+        slept?;
+        Ok(done().then_some(()))
+    })
+}
+
 /// Wakes at most `count` processes sleeping in [`wait`] on `word`
 /// (`FUTEX_WAKE`); returns how many were woken.
 ///
@@ -111,7 +148,6 @@ pub fn wake(word: &AtomicU32, count: u32) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::Ordering;
     use std::time::Instant;
 
     #[test]

@@ -44,6 +44,7 @@ mod mutex;
 mod region;
 pub mod rlock;
 pub mod semaphore;
+mod tasks;
 
 pub use barrier::{Barrier, MAX_PARTIES};
 pub use condition::{Condition, ConditionGuard};
@@ -52,3 +53,4 @@ pub(crate) use mutex::{Acquired, Held, RobustMutex, guard_with};
 pub use mutex::{Lock, LockError, LockGuard};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore};
+pub(crate) use tasks::Tasks;
