@@ -18,9 +18,11 @@
 //! Several receivers form one work queue (a queue group in core NATS, one
 //! shared consumer of the stream): each message goes to exactly one.
 //!
-//! The option to send another text (`--message`) is in [`extras`].
+//! The option to send another text (`--message`) is in [`extras`]; the
+//! roles, their flags and their command lines in [`roles`].
 
 pub mod extras;
+pub mod roles;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +30,8 @@ use ipc_cli::say;
 use ipc_core::pace;
 use ipc_net::{Connection, Delivery, LocalRun, Result, RunId, Subject, Subscription};
 use ipc_net::{WorkQueue, WorkReceiver, announce_ready};
+
+use crate::roles::Role;
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
@@ -59,7 +63,7 @@ pub enum Mode {
 }
 
 /// Where the messages go: a subject, and how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channel {
     /// The subject (`ipc-lab.exp1-mom`).
     pub subject: Subject,
@@ -331,27 +335,23 @@ pub fn run_ipc(channel: &Channel, text: &str, receivers: u32, count: u32) -> Res
         WorkQueue::open(&nc, &channel.subject, replicas)?.receiver(RECEIVERS)?;
     }
 
-    let mut common = vec!["--subject".to_owned(), channel.subject.to_string()];
-    match channel.mode {
-        Mode::Stored { replicas } => common.extend(["--replicas".into(), replicas.to_string()]),
-        Mode::Core => common.push("--core".into()),
-    }
     for id in 1..=receivers {
-        let mut args = common.clone();
-        args.extend(["receive".into(), "--all".into()]);
-        if receivers > 1 {
-            args.extend(["--id".into(), id.to_string()]);
-        }
-        run.spawn(&receiver_name(id, receivers), &args)?;
+        let receive = Role::Receive {
+            count: 1,
+            all: true,
+            id: (receivers > 1).then_some(id),
+            timeout: DEFAULT_TIMEOUT.as_secs_f64(),
+        };
+        run.spawn(&receiver_name(id, receivers), &receive.command_line(channel))?;
     }
     run.wait_ready(&mut ready, receivers as usize, Duration::from_secs(30))?;
 
-    let mut args = common;
-    args.extend(["send".into(), "--messages".into(), count.to_string()]);
-    if text != MESSAGE {
-        args.extend(["--message".into(), text.to_owned()]);
-    }
-    run.spawn("sender", &args)?;
+    let send = Role::Send {
+        messages: count,
+        interval: 0,
+        message: (text != MESSAGE).then(|| text.to_owned()),
+    };
+    run.spawn("sender", &send.command_line(channel))?;
 
     run.wait_all(pace::scaled(DELAY) + DEFAULT_TIMEOUT)?;
     say!("IPC between processes completed.")?;
