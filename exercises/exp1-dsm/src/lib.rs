@@ -17,15 +17,19 @@
 //!   workers that read the same value both write value + 1: one update is
 //!   lost, exactly as with exp11-value's `RawValue`.
 //!
-//! The option to start fewer workers (`--workers`) is in [`extras`].
+//! The option to start fewer workers (`--workers`) is in [`extras`]; the
+//! roles, their flags and their command lines in [`roles`].
 
 pub mod extras;
+pub mod roles;
 
 use std::time::{Duration, Instant};
 
 use ipc_cli::say;
 use ipc_net::announce_ready;
 use ipc_net::{Bucket, BucketName, Connection, Error, Gate, Key, LocalRun, Result, RunId};
+
+use crate::roles::{Role, Shared};
 
 /// The bucket the counter lives in unless `--bucket` says otherwise.
 pub const DEFAULT_BUCKET: &str = "ipc-lab-exp1-dsm";
@@ -331,28 +335,14 @@ pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Re
 
     let mut ready = run.ready_listener(&nc)?;
     for w in workers {
-        let mut args = vec![
-            "--bucket".to_owned(),
-            place.bucket.to_string(),
-            "--counter".into(),
-            place.counter.to_string(),
-            "--replicas".into(),
-            place.replicas.to_string(),
-            "--iterations".into(),
-            passes.to_string(),
-        ];
-        if !cas {
-            args.push("--no-cas".into());
-        }
-        args.extend([
-            "worker".into(),
-            "--name".into(),
-            w.name.into(),
-            "--per-pass".into(),
-            w.per_pass.to_string(),
-            "--quiet".into(),
-        ]);
-        run.spawn(w.name, &args)?;
+        let role = Role::Worker {
+            per_pass: w.per_pass,
+            name: w.name.to_owned(),
+            quiet: true,
+            timeout: DEFAULT_TIMEOUT.as_secs(),
+        };
+        let line = Shared::command_line(place, passes, cas).then(role.command_line());
+        run.spawn(w.name, &line)?;
     }
     run.wait_ready(&mut ready, workers.len(), Duration::from_secs(30))?;
     // Every worker waits at the gate: let them all go at once.

@@ -342,7 +342,8 @@ pub fn run_ipc(channel: &Channel, text: &str, receivers: u32, count: u32) -> Res
             id: (receivers > 1).then_some(id),
             timeout: DEFAULT_TIMEOUT.as_secs_f64(),
         };
-        run.spawn(&receiver_name(id, receivers), &receive.command_line(channel))?;
+        let name = receiver_name(id, receivers);
+        run.spawn(&name, &receive.command_line(channel))?;
     }
     run.wait_ready(&mut ready, receivers as usize, Duration::from_secs(30))?;
 
