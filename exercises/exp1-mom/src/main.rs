@@ -82,7 +82,7 @@ fn main() -> ExitCode {
                 1
             });
             let text = args.message.as_deref().unwrap_or(exp1_mom::MESSAGE);
-            exp1_mom::run_ipc(&channel, text, args.receivers, count)
+            roles::run_ipc(&channel, text, args.receivers, count)
         }
         Some(role) => {
             let urls = args

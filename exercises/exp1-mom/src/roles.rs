@@ -1,13 +1,16 @@
 //! The roles, as clap parses them and as the run without a role starts
-//! them ([`crate::run_ipc`]): one typed value renders its own command line
+//! them ([`run_ipc`]): one typed value renders its own command line
 //! ([`ipc_net::cli::CommandLine`]), so that no flag is typed twice.
 
 use std::time::Duration;
 
+use ipc_cli::say;
+use ipc_core::pace;
 use ipc_net::cli::CommandLine;
-use ipc_net::{Connection, Result, RunId, Subject};
+use ipc_net::{Connection, LocalRun, Result, RunId, Subject, WorkQueue};
 
-use crate::{Channel, DEFAULT_SUBJECT, DEFAULT_TIMEOUT, MESSAGE, Mode, Receive, Until};
+use crate::{Channel, DEFAULT_SUBJECT, DEFAULT_TIMEOUT, DELAY, MESSAGE, Mode, RECEIVERS};
+use crate::{Receive, Until};
 
 /// Where the messages travel and how: the flags every role shares.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -166,6 +169,58 @@ pub fn program(role: Option<&Role>) -> &'static str {
         None => "exp1-mom",
         Some(Role::Send { .. }) => "exp1-mom send",
         Some(Role::Receive { .. }) => "exp1-mom receive",
+    }
+}
+
+/// Runs the experiment on this machine (the seed's `run_ipc`): a private
+/// server, `receivers` receiver processes and one sender process sending
+/// `count` messages of `text` ([`MESSAGE`], or `--message`), each role this
+/// program again with `--server`.
+///
+/// The receivers are started first, and the sender only once each said it
+/// listens: with `--core` a message sent before would be lost.
+///
+/// # Errors
+/// A role that failed; a server that could not be started; `Interrupted`
+/// (the roles and the server are stopped).
+pub fn run_ipc(channel: &Channel, text: &str, receivers: u32, count: u32) -> Result<()> {
+    let mut run = LocalRun::start()?;
+    let nc = Connection::connect(run.urls())?;
+    let mut ready = run.ready_listener(&nc)?;
+    if let Mode::Stored { replicas } = channel.mode {
+        // The stream and its consumer exist before any role looks for them.
+        WorkQueue::open(&nc, &channel.subject, replicas)?.receiver(RECEIVERS)?;
+    }
+
+    for id in 1..=receivers {
+        let receive = Role::Receive {
+            count: 1,
+            all: true,
+            id: (receivers > 1).then_some(id),
+            timeout: DEFAULT_TIMEOUT.as_secs_f64(),
+        };
+        let name = receiver_name(id, receivers);
+        run.spawn(&name, &receive.command_line(channel))?;
+    }
+    run.wait_ready(&mut ready, receivers as usize, Duration::from_secs(30))?;
+
+    let send = Role::Send {
+        messages: count,
+        interval: 0,
+        message: (text != MESSAGE).then(|| text.to_owned()),
+    };
+    run.spawn("sender", &send.command_line(channel))?;
+
+    run.wait_all(pace::scaled(DELAY) + DEFAULT_TIMEOUT)?;
+    say!("IPC between processes completed.")?;
+    Ok(())
+}
+
+fn receiver_name(id: u32, receivers: u32) -> String {
+    if receivers == 1 {
+        "receiver".into()
+    } else {
+        format!("receiver {id}")
     }
 }
 
