@@ -74,7 +74,7 @@ fn main() -> ExitCode {
             let count = args.workers.map_or(exp1_dsm::WORKERS.len(), |k| k as usize);
             let place = args.shared.place();
             let workers = &exp1_dsm::WORKERS[..count];
-            exp1_dsm::run_with(&place, workers, args.shared.iterations, !args.shared.no_cas)
+            roles::run_with(&place, workers, args.shared.iterations, !args.shared.no_cas)
         }
         Some(role) => {
             let urls = args

@@ -1,15 +1,15 @@
 //! The roles, as clap parses them and as the run without a role starts
-//! them ([`crate::run_with`]): one typed value renders its own command
-//! line ([`ipc_net::cli::CommandLine`]), so that no flag is typed twice.
+//! them ([`run_with`]): one typed value renders its own command line
+//! ([`ipc_net::cli::CommandLine`]), so that no flag is typed twice.
 
 use std::time::Duration;
 
 use ipc_cli::say;
 use ipc_net::cli::CommandLine;
-use ipc_net::{BucketName, Connection, Key, Result, RunId};
+use ipc_net::{BucketName, Connection, Key, LocalRun, Result, RunId};
 
 use crate::{Counter, DEFAULT_BUCKET, DEFAULT_COUNTER, DEFAULT_PASSES, DEFAULT_TIMEOUT};
-use crate::{Place, Work};
+use crate::{Place, WORKERS, Work, Worker, expected_total_of};
 
 /// The counter every role works on, and how the workers update it: the
 /// flags every role shares.
@@ -167,6 +167,77 @@ pub fn program(role: Option<&Role>) -> &'static str {
         Some(Role::Show) => "exp1-dsm show",
         Some(Role::Reset) => "exp1-dsm reset",
     }
+}
+
+/// Runs the experiment on this machine (as exp11-value's `run`): a private
+/// server, the counter set to 0, five worker processes started together at
+/// a gate, then the expected value, the final value and the updates lost.
+///
+/// # Errors
+/// [`ipc_net::Error::BadArgument`] when the expected total overflows; a
+/// worker that failed; `Interrupted`.
+pub fn run(place: &Place, passes: u64, cas: bool) -> Result<()> {
+    run_with(place, &WORKERS, passes, cas)
+}
+
+/// As [`run`], with `workers` (the first K of [`WORKERS`]: `--workers`).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Result<()> {
+    let expected = expected_total_of(workers, passes)?;
+    let mut run = LocalRun::start()?;
+    let nc = Connection::connect(run.urls())?;
+    let counter = Counter::open(&nc, place, cas)?;
+    counter.reset()?;
+
+    let how = if cas {
+        "updated by compare-and-set"
+    } else {
+        "updated by read, add, put (--no-cas)"
+    };
+    say!(
+        "Shared counter {:?} in the NATS key-value bucket {}, {how}",
+        place.counter.as_str(),
+        place.bucket
+    )?;
+    say!("{} workers, {passes} passes each:", workers.len())?;
+    for w in workers {
+        let updates = if w.per_pass == 1 { "update" } else { "updates" };
+        say!(
+            "{} runs {}: {} {updates} of +1 per pass",
+            w.name,
+            w.target_name,
+            w.per_pass
+        )?;
+    }
+
+    let mut ready = run.ready_listener(&nc)?;
+    for w in workers {
+        let role = Role::Worker {
+            per_pass: w.per_pass,
+            name: w.name.to_owned(),
+            quiet: true,
+            timeout: DEFAULT_TIMEOUT.as_secs(),
+        };
+        let line = Shared::command_line(place, passes, cas).then(role.command_line());
+        run.spawn(w.name, &line)?;
+    }
+    run.wait_ready(&mut ready, workers.len(), Duration::from_secs(30))?;
+    // Every worker waits at the gate: let them all go at once.
+    run.open_gate(&nc)?;
+    run.wait_all(DEFAULT_TIMEOUT + Duration::from_secs(10))?;
+
+    let (actual, _) = counter.read()?;
+    say!("Expected value: {expected}")?;
+    say!("Final value (in main program): {actual}")?;
+    // Each update adds exactly 1: every unit missing is an update that
+    // another worker overwrote.
+    say!(
+        "Lost updates: {}",
+        i128::from(expected) - i128::from(actual)
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
