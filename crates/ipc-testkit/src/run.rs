@@ -120,6 +120,19 @@ impl Run {
         self
     }
 
+    /// Panics unless standard output and standard error hold no control
+    /// character but line ends: a peer's text reached the terminal
+    /// escaped, not able to act on it.
+    #[track_caller]
+    pub fn assert_no_control_characters(&self) -> &Self {
+        let printed = format!("{}{}", self.stdout, self.stderr);
+        assert!(
+            !printed.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character reached the terminal\n{self}"
+        );
+        self
+    }
+
     /// Panics unless the program refused its arguments as bad usage: exit
     /// code 2, no panic, nothing on standard output, and `message` on
     /// standard error.

@@ -17,15 +17,20 @@
 //!   workers that read the same value both write value + 1: one update is
 //!   lost, exactly as with exp11-value's `RawValue`.
 //!
-//! The option to start fewer workers (`--workers`) is in [`extras`].
+//! The option to start fewer workers (`--workers`) is in [`extras`]; the
+//! roles, their flags and command lines, and the run that starts the
+//! workers ([`roles::run`]) in [`roles`].
 
 pub mod extras;
+pub mod roles;
 
 use std::time::{Duration, Instant};
 
+use ipc_core::Deadline;
+
 use ipc_cli::say;
 use ipc_net::announce_ready;
-use ipc_net::{Bucket, BucketName, Connection, Error, Gate, Key, LocalRun, Result, RunId};
+use ipc_net::{Bucket, BucketName, Connection, Error, Gate, Key, Result, RunId};
 
 /// The bucket the counter lives in unless `--bucket` says otherwise.
 pub const DEFAULT_BUCKET: &str = "ipc-lab-exp1-dsm";
@@ -93,10 +98,7 @@ impl<'c> Counter<'c> {
     /// [`Error::BadMessage`] when the entry is gone or holds no number; as
     /// [`Bucket::get`].
     pub fn read(&self) -> Result<(u64, u64)> {
-        let bad = |reason: String| Error::BadMessage {
-            subject: format!("{} in {}", self.key, self.bucket.name()),
-            reason,
-        };
+        let bad = |reason| self.bad(reason);
         let entry = self
             .bucket
             .get(&self.key)?
@@ -107,6 +109,15 @@ impl<'c> Counter<'c> {
             .parse()
             .map_err(|_| bad(format!("{text:?} is not a counter value")))?;
         Ok((value, entry.revision))
+    }
+
+    /// What is wrong with the counter's value (anyone may write in the
+    /// bucket): an error naming the counter.
+    fn bad(&self, reason: String) -> Error {
+        Error::BadMessage {
+            subject: format!("{} in {}", self.key, self.bucket.name()),
+            reason,
+        }
     }
 
     /// Sets the counter to 0.
@@ -123,14 +134,18 @@ impl<'c> Counter<'c> {
     ///
     /// # Errors
     /// [`Error::Timeout`] when compare-and-set kept failing until the
-    /// deadline; as [`Counter::read`].
-    pub fn increment(&self, deadline: Instant) -> Result<u64> {
+    /// deadline; [`Error::BadMessage`] when the counter is full (another
+    /// program wrote `u64::MAX`); as [`Counter::read`].
+    pub fn increment(&self, deadline: Deadline) -> Result<u64> {
         let started = Instant::now();
         let mut conflicts = 0;
         loop {
-            // STUDENT: read (v, revision); write v + 1 blindly, or update at `revision` and retry
+            // STUDENT: read (v, revision); write v + 1 (checked_add: a full counter is an Err) blindly, or update at `revision` and retry
             let (v, revision) = self.read()?;
-            let sum = (v + 1).to_string();
+            let sum = v
+                .checked_add(1)
+                .ok_or_else(|| self.bad(format!("{v} + 1 does not fit in 64 bits")))?
+                .to_string();
             if !self.cas {
                 // A blind write: whatever was written since the read is
                 // overwritten.
@@ -146,7 +161,7 @@ impl<'c> Counter<'c> {
             }
             // Another worker wrote after our read: read again.
             conflicts += 1;
-            if Instant::now() >= deadline {
+            if deadline.has_passed() {
                 return Err(Error::Timeout {
                     url: self.bucket.urls().to_string(),
                     what: format!(
@@ -229,7 +244,7 @@ pub fn expected_total_of(workers: &[Worker], passes: u64) -> Result<u64> {
 ///
 /// # Errors
 /// As [`Counter::increment`].
-pub fn add(counter: &Counter<'_>, passes: u64, per_pass: u64, deadline: Instant) -> Result<u64> {
+pub fn add(counter: &Counter<'_>, passes: u64, per_pass: u64, deadline: Deadline) -> Result<u64> {
     let mut conflicts = 0;
     for _ in 0..passes {
         for _ in 0..per_pass {
@@ -266,7 +281,7 @@ pub fn worker(nc: &Connection, place: &Place, work: &Work, run: Option<&RunId>) 
     let mut gate = Gate::join(nc, run)?;
     announce_ready(nc, run, &work.name)?;
     gate.wait(Duration::from_secs(60))?;
-    let deadline = Instant::now() + work.timeout;
+    let deadline = Deadline::after(work.timeout);
     let conflicts = add(&counter, work.passes, work.per_pass, deadline)?;
     if !work.quiet {
         let updates = work.passes * work.per_pass;
@@ -283,91 +298,6 @@ pub fn worker(nc: &Connection, place: &Place, work: &Work, run: Option<&RunId>) 
             counter.read()?.0
         )?;
     }
-    Ok(())
-}
-
-/// Runs the experiment on this machine (as exp11-value's `run`): a private
-/// server, the counter set to 0, five worker processes started together at
-/// a gate, then the expected value, the final value and the updates lost.
-///
-/// # Errors
-/// [`Error::BadArgument`] when the expected total overflows; a worker that
-/// failed; `Interrupted`.
-pub fn run(place: &Place, passes: u64, cas: bool) -> Result<()> {
-    run_with(place, &WORKERS, passes, cas)
-}
-
-/// As [`run`], with `workers` (the first K of [`WORKERS`]: `--workers`).
-///
-/// # Errors
-/// As [`run`].
-pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Result<()> {
-    let expected = expected_total_of(workers, passes)?;
-    let mut run = LocalRun::start()?;
-    let nc = Connection::connect(run.urls())?;
-    let counter = Counter::open(&nc, place, cas)?;
-    counter.reset()?;
-
-    let how = if cas {
-        "updated by compare-and-set"
-    } else {
-        "updated by read, add, put (--no-cas)"
-    };
-    say!(
-        "Shared counter {:?} in the NATS key-value bucket {}, {how}",
-        place.counter.as_str(),
-        place.bucket
-    )?;
-    say!("{} workers, {passes} passes each:", workers.len())?;
-    for w in workers {
-        let updates = if w.per_pass == 1 { "update" } else { "updates" };
-        say!(
-            "{} runs {}: {} {updates} of +1 per pass",
-            w.name,
-            w.target_name,
-            w.per_pass
-        )?;
-    }
-
-    let mut ready = run.ready_listener(&nc)?;
-    for w in workers {
-        let mut args = vec![
-            "--bucket".to_owned(),
-            place.bucket.to_string(),
-            "--counter".into(),
-            place.counter.to_string(),
-            "--replicas".into(),
-            place.replicas.to_string(),
-            "--iterations".into(),
-            passes.to_string(),
-        ];
-        if !cas {
-            args.push("--no-cas".into());
-        }
-        args.extend([
-            "worker".into(),
-            "--name".into(),
-            w.name.into(),
-            "--per-pass".into(),
-            w.per_pass.to_string(),
-            "--quiet".into(),
-        ]);
-        run.spawn(w.name, &args)?;
-    }
-    run.wait_ready(&mut ready, workers.len(), Duration::from_secs(30))?;
-    // Every worker waits at the gate: let them all go at once.
-    run.open_gate(&nc)?;
-    run.wait_all(DEFAULT_TIMEOUT + Duration::from_secs(10))?;
-
-    let (actual, _) = counter.read()?;
-    say!("Expected value: {expected}")?;
-    say!("Final value (in main program): {actual}")?;
-    // Each update adds exactly 1: every unit missing is an update that
-    // another worker overwrote.
-    say!(
-        "Lost updates: {}",
-        i128::from(expected) - i128::from(actual)
-    )?;
     Ok(())
 }
 

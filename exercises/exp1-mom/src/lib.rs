@@ -18,15 +18,19 @@
 //! Several receivers form one work queue (a queue group in core NATS, one
 //! shared consumer of the stream): each message goes to exactly one.
 //!
-//! The option to send another text (`--message`) is in [`extras`].
+//! The option to send another text (`--message`) is in [`extras`]; the
+//! roles, their flags and command lines, and the run that starts them
+//! ([`roles::run_ipc`]) in [`roles`].
 
 pub mod extras;
+pub mod roles;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ipc_cli::say;
-use ipc_core::pace;
-use ipc_net::{Connection, Delivery, LocalRun, Result, RunId, Subject, Subscription};
+use ipc_core::{Deadline, pace};
+use ipc_net::printable::escaped_bytes;
+use ipc_net::{Connection, Delivery, Result, RunId, Subject, Subscription};
 use ipc_net::{WorkQueue, WorkReceiver, announce_ready};
 
 /// The message the sender sends.
@@ -59,7 +63,7 @@ pub enum Mode {
 }
 
 /// Where the messages go: a subject, and how.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channel {
     /// The subject (`ipc-lab.exp1-mom`).
     pub subject: Subject,
@@ -185,6 +189,8 @@ enum Inbox<'c> {
 
 impl Inbox<'_> {
     /// The next message's text within `timeout`, and what acknowledges it.
+    /// The text is a peer's (any NATS client may publish on the subject):
+    /// its control characters come escaped, ready to print.
     fn next(&mut self, timeout: Duration) -> Result<Option<(String, Option<Delivery>)>> {
         match self {
             Inbox::Stored(receiver) => loop {
@@ -201,12 +207,12 @@ impl Inbox<'_> {
                     receiver.ack(&delivery)?;
                     continue;
                 }
-                let text = String::from_utf8_lossy(delivery.payload()).into_owned();
+                let text = escaped_bytes(delivery.payload());
                 return Ok(Some((text, Some(delivery))));
             },
             Inbox::Core(subscription) => Ok(subscription
                 .next_within(timeout)?
-                .map(|message| (message.text(), None))),
+                .map(|message| (escaped_bytes(message.payload()), None))),
         }
     }
 
@@ -260,7 +266,7 @@ pub fn receiver(
         Some(id) => format!("Receiver {id}"),
         None => "Receiver".to_owned(),
     };
-    let deadline = Instant::now() + how.timeout;
+    let deadline = Deadline::after(how.timeout);
     let mut received = 0;
     let mut ended = false;
     loop {
@@ -269,7 +275,7 @@ pub fn receiver(
         {
             return Ok(());
         }
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.left_or(how.timeout);
         let wait = match (&end, ended) {
             (_, true) => DRAIN,
             (Some(_), false) => left.min(Duration::from_millis(100)),
@@ -295,7 +301,7 @@ pub fn receiver(
             // inbox already; a stream may still hand some out.
             ended = true;
         }
-        if !ended && Instant::now() >= deadline {
+        if !ended && deadline.has_passed() {
             return Err(ipc_net::Error::Timeout {
                 url: nc.urls().to_string(),
                 what: match how.until {
@@ -308,61 +314,6 @@ pub fn receiver(
                 after: how.timeout,
             });
         }
-    }
-}
-
-/// Runs the experiment on this machine (the seed's `run_ipc`): a private
-/// server, `receivers` receiver processes and one sender process sending
-/// `count` messages of `text` ([`MESSAGE`], or `--message`), each role
-/// this program again with `--server`.
-///
-/// The receivers are started first, and the sender only once each said it
-/// listens: with `--core` a message sent before would be lost.
-///
-/// # Errors
-/// A role that failed; a server that could not be started; `Interrupted`
-/// (the roles and the server are stopped).
-pub fn run_ipc(channel: &Channel, text: &str, receivers: u32, count: u32) -> Result<()> {
-    let mut run = LocalRun::start()?;
-    let nc = Connection::connect(run.urls())?;
-    let mut ready = run.ready_listener(&nc)?;
-    if let Mode::Stored { replicas } = channel.mode {
-        // The stream and its consumer exist before any role looks for them.
-        WorkQueue::open(&nc, &channel.subject, replicas)?.receiver(RECEIVERS)?;
-    }
-
-    let mut common = vec!["--subject".to_owned(), channel.subject.to_string()];
-    match channel.mode {
-        Mode::Stored { replicas } => common.extend(["--replicas".into(), replicas.to_string()]),
-        Mode::Core => common.push("--core".into()),
-    }
-    for id in 1..=receivers {
-        let mut args = common.clone();
-        args.extend(["receive".into(), "--all".into()]);
-        if receivers > 1 {
-            args.extend(["--id".into(), id.to_string()]);
-        }
-        run.spawn(&receiver_name(id, receivers), &args)?;
-    }
-    run.wait_ready(&mut ready, receivers as usize, Duration::from_secs(30))?;
-
-    let mut args = common;
-    args.extend(["send".into(), "--messages".into(), count.to_string()]);
-    if text != MESSAGE {
-        args.extend(["--message".into(), text.to_owned()]);
-    }
-    run.spawn("sender", &args)?;
-
-    run.wait_all(pace::scaled(DELAY) + DEFAULT_TIMEOUT)?;
-    say!("IPC between processes completed.")?;
-    Ok(())
-}
-
-fn receiver_name(id: u32, receivers: u32) -> String {
-    if receivers == 1 {
-        "receiver".into()
-    } else {
-        format!("receiver {id}")
     }
 }
 

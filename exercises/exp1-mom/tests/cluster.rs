@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::Deadline;
 use ipc_net::{Connection, RunId, ServerUrls, WorkQueue};
 use ipc_testkit::nats::Cluster;
 use ipc_testkit::{DEFAULT_TIMEOUT, Running, Sig, run_command, still_running};
@@ -108,14 +109,14 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     // that fails before fails the test at once, with what it said.
     let mut sender = Some(sender);
     let mut sent = None;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Deadline::after(Duration::from_secs(60));
     while !receiver.has_lines(COUNT / 3, Duration::from_millis(100), |_| true) {
         if let Some(running) = sender.take_if(|s| still_running(&[s.pid()]).is_empty()) {
             let run = running.finish(Duration::from_secs(10));
             run.assert_code(0).assert_no_panic();
             sent = Some(run);
         }
-        if Instant::now() >= deadline {
+        if deadline.has_passed() {
             // Stop both roles for what they said, with the nodes' logs.
             let sender = sender.map(|running| {
                 running.signal(Sig::SIGTERM);

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ipc_core::Deadline;
+use ipc_core::blocking::{STEP_INTERVAL, poll_until};
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
 use ipc_testkit::nats::{nats_servers, run_leaving_no_server_dir, server_dirs, unused_port};
 use ipc_testkit::{
@@ -393,18 +395,13 @@ fn a_role_that_dies_ends_the_run_at_once() {
         std::fs::read(format!("/proc/{pid}/cmdline"))
             .is_ok_and(|line| line.split(|&b| b == 0).any(|arg| arg == b"send"))
     };
-    let deadline = Instant::now() + WAIT;
-    let (sender, children) = loop {
-        let children = ipc_testkit::children_of(running.pid());
-        if let Some(sender) = children.iter().copied().find(is_sender) {
-            break (sender, children);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no sender among the children {children:?}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let children = || ipc_testkit::children_of(running.pid());
+    let (sender, children) = poll_until(Deadline::after(WAIT), STEP_INTERVAL, || {
+        let children = children();
+        let sender = children.iter().copied().find(is_sender)?;
+        Some((sender, children))
+    })
+    .unwrap_or_else(|| panic!("no sender among the children {:?}", children()));
     nix::sys::signal::kill(sender, Sig::SIGKILL).unwrap();
     let started = Instant::now();
     let run = running.finish(WAIT);
