@@ -20,28 +20,10 @@ use serde::{Deserialize, Serialize};
 /// The bound on every wait: far above what these tests need.
 const BOUND: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum Status {
-    New,
-    Paid { amount: f64 },
-    Shipped(String, u16),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Line {
-    item: String,
-    count: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Order {
-    id: u32,
-    name: String,
-    note: Option<String>,
-    lines: Vec<Line>,
-    status: Status,
-    history: Vec<Option<Status>>,
-}
+#[path = "support/order.rs"]
+#[allow(dead_code)]
+mod order;
+use order::{Line, Order, Status};
 
 fn orders() -> Vec<Order> {
     vec![
@@ -52,6 +34,7 @@ fn orders() -> Vec<Order> {
             lines: vec![],
             status: Status::New,
             history: vec![],
+            scores: Default::default(),
         },
         Order {
             id: u32::MAX,
@@ -73,6 +56,7 @@ fn orders() -> Vec<Order> {
                 Some(Status::New),
                 Some(Status::Paid { amount: 2.678 }),
             ],
+            scores: [(0, i64::MIN), (7, 16)].into(),
         },
     ]
 }
