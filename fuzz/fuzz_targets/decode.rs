@@ -22,7 +22,7 @@ mod counting_alloc;
 // The struct message: the same file the property test uses.
 #[path = "../../crates/ipc-core/tests/support/order.rs"]
 mod order;
-use order::{Order, Status, order_bytes_per_byte};
+use order::{Order, Status, behind_its_length, order_bytes_per_byte};
 
 // ---- the check -----------------------------------------------------------
 
@@ -68,13 +68,6 @@ type Pair = (i32, String);
 type Records = Option<Vec<(u16, i64)>>;
 type Four = (u8, i16, f32, String);
 type Chars = Vec<Option<char>>;
-
-/// `blob` behind its `u32` length, as a `Serde<T>` encodes it.
-fn behind_its_length(blob: &[u8]) -> Vec<u8> {
-    let mut bytes = (blob.len() as u32).to_le_bytes().to_vec();
-    bytes.extend_from_slice(blob);
-    bytes
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, bytes)) = data.split_first() else {

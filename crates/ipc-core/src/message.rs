@@ -514,7 +514,9 @@ impl Message for Bytes {
 mod tests {
     use super::*;
 
-    fn round_trip<T: Message + PartialEq + std::fmt::Debug>(value: T) {
+    /// Round trips `value` (also into a value that held another), and
+    /// checks that every strict prefix is an error; used by `structs` too.
+    pub(super) fn round_trip<T: Message + PartialEq + std::fmt::Debug>(value: T) {
         let bytes = to_bytes(&value).unwrap();
         assert!(bytes.len() >= T::MIN_SIZE);
         assert_eq!(from_bytes::<T>(&bytes).unwrap(), value);

@@ -52,7 +52,7 @@ fn decode_within<T: Message>(bytes: &[u8], per_byte: usize) -> Option<T> {
 
 #[path = "support/order.rs"]
 mod order;
-use order::{Line, Order, Status, order_bytes_per_byte};
+use order::{Line, Order, Status, behind_its_length, order_bytes_per_byte};
 
 /// A struct message, through serde and postcard.
 type Struct = Serde<Order>;
@@ -258,14 +258,6 @@ fn a_huge_count_allocates_nothing_for_it() {
 
 // ---- structs: postcard behind a true length -------------------------------
 
-/// `blob` behind its `u32` length: what a `Serde<T>` decoder hands to
-/// postcard.
-fn behind_its_length(blob: &[u8]) -> Vec<u8> {
-    let mut bytes = u32::try_from(blob.len()).unwrap().to_le_bytes().to_vec();
-    bytes.extend_from_slice(blob);
-    bytes
-}
-
 #[test]
 fn random_blobs_behind_a_true_length_are_ok_or_err_never_a_panic() {
     // Random bytes seldom start with their own length; these do, so that
@@ -283,14 +275,8 @@ fn random_blobs_behind_a_true_length_are_ok_or_err_never_a_panic() {
 }
 
 /// A postcard varint.
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-    out
+fn varint(n: u64) -> Vec<u8> {
+    postcard::to_allocvec(&n).unwrap()
 }
 
 #[test]

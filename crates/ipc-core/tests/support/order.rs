@@ -45,3 +45,15 @@ pub struct Order {
 pub fn order_bytes_per_byte() -> usize {
     2 * size_of::<Line>().max(size_of::<Option<Status>>())
 }
+
+/// `blob` behind its `u32` length, as a `Serde<T>` encodes it: random
+/// bytes put there reach postcard itself instead of failing at the
+/// length.
+pub fn behind_its_length(blob: &[u8]) -> Vec<u8> {
+    let mut bytes = u32::try_from(blob.len())
+        .expect("a test's blob is small")
+        .to_le_bytes()
+        .to_vec();
+    bytes.extend_from_slice(blob);
+    bytes
+}
