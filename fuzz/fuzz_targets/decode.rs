@@ -1,14 +1,17 @@
 //! Fuzzes `ipc_core::message`: any bytes, decoded as one of several
-//! message types, give `Ok` or `Err`, never a panic; no allocation is
-//! larger than a small multiple of the input (so a forged count cannot
-//! make the decoder reserve gigabytes); and whatever decodes encodes back
-//! to bytes that decode to the same encoding.
+//! message types (structs through `Serde` and postcard among them), give
+//! `Ok` or `Err`, never a panic; no allocation is larger than a small
+//! multiple of the input (so a forged count cannot make the decoder
+//! reserve gigabytes); and whatever decodes encodes back to bytes that
+//! decode to the same encoding.
 //!
-//! The first byte chooses the type, the rest is the message. Run it with
+//! The first byte chooses the type, the rest is the message (for the
+//! struct choices, the rest is the postcard blob, put behind its true
+//! length so that postcard reads all of it). Run it with
 //! `scripts/fuzz.sh` (cargo-fuzz on a nightly toolchain).
 #![no_main]
 
-use ipc_core::message::{Bytes, Message, from_bytes, from_bytes_limited, to_bytes};
+use ipc_core::message::{Bytes, Message, Serde, from_bytes, from_bytes_limited, to_bytes};
 use libfuzzer_sys::fuzz_target;
 
 // The allocator that records the largest request: the same file the
@@ -16,15 +19,25 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../crates/ipc-core/tests/support/counting_alloc.rs"]
 mod counting_alloc;
 
+// The struct message: the same file the property test uses.
+#[path = "../../crates/ipc-core/tests/support/order.rs"]
+mod order;
+use order::{Order, Status, behind_its_length, order_bytes_per_byte};
+
 // ---- the check -----------------------------------------------------------
 
 /// Decodes `bytes` as a `T` and checks the promises; a broken one panics,
 /// which libFuzzer reports with the input.
 fn check<T: Message>(bytes: &[u8]) {
-    let (decoded, largest) = counting_alloc::largest_allocation(|| from_bytes::<T>(bytes));
     // The largest element (a String or a Vec) takes 24 bytes of memory and
     // at least 4 of input: 8 per byte, plus room for small buffers.
-    let bound = 8 * bytes.len() + 256;
+    check_within::<T>(bytes, 8);
+}
+
+/// As [`check`], allowing `per_byte` bytes of memory per byte of input.
+fn check_within<T: Message>(bytes: &[u8], per_byte: usize) {
+    let (decoded, largest) = counting_alloc::largest_allocation(|| from_bytes::<T>(bytes));
+    let bound = per_byte * bytes.len() + 256;
     assert!(
         largest <= bound,
         "decoding {} allocated {largest} bytes at once from {} bytes",
@@ -60,7 +73,13 @@ fuzz_target!(|data: &[u8]| {
     let Some((&choice, bytes)) = data.split_first() else {
         return;
     };
-    match choice % 10 {
+    match choice % 13 {
+        10 => check_within::<Serde<Order>>(&behind_its_length(bytes), order_bytes_per_byte()),
+        11 => check_within::<Serde<Vec<Option<Status>>>>(
+            &behind_its_length(bytes),
+            order_bytes_per_byte(),
+        ),
+        12 => check_within::<(u8, Serde<Order>)>(bytes, order_bytes_per_byte()),
         0 => check::<Mixed>(bytes),
         1 => check::<Nested>(bytes),
         2 => check::<Pair>(bytes),

@@ -109,14 +109,19 @@ fn reexports(lib: &str) -> BTreeMap<String, String> {
     names
 }
 
-/// The source files of `module`: `src/module.rs`, or every `.rs` below
-/// `src/module/`.
+/// The source files of `module`: `src/module.rs` and every `.rs` below
+/// `src/module/` (its submodules, as `message/structs.rs` is
+/// `message`'s), or either alone.
 fn files(module: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
     let file = src().join(format!("{module}.rs"));
     if file.is_file() {
-        return vec![file];
+        found.push(file);
     }
-    let found = rust_files(&src().join(module));
+    let dir = src().join(module);
+    if dir.is_dir() {
+        found.extend(rust_files(&dir));
+    }
     assert!(!found.is_empty(), "no source for the module `{module}`");
     found
 }
