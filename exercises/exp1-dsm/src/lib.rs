@@ -120,6 +120,20 @@ impl<'c> Counter<'c> {
         }
     }
 
+    /// Compare-and-set kept failing until the deadline: an error naming
+    /// the counter, the conflicts and the time it took since `started`.
+    fn gave_up(&self, conflicts: u64, started: Instant) -> Error {
+        Error::Timeout {
+            url: self.bucket.urls().to_string(),
+            what: format!(
+                "no compare-and-set of {} in {} succeeded ({conflicts} conflicts)",
+                self.key,
+                self.bucket.name()
+            ),
+            after: started.elapsed(),
+        }
+    }
+
     /// Sets the counter to 0.
     ///
     /// # Errors
@@ -162,15 +176,7 @@ impl<'c> Counter<'c> {
             // Another worker wrote after our read: read again.
             conflicts += 1;
             if deadline.has_passed() {
-                return Err(Error::Timeout {
-                    url: self.bucket.urls().to_string(),
-                    what: format!(
-                        "no compare-and-set of {} in {} succeeded ({conflicts} conflicts)",
-                        self.key,
-                        self.bucket.name()
-                    ),
-                    after: started.elapsed(),
-                });
+                return Err(self.gave_up(conflicts, started));
             }
             // END STUDENT
         }
