@@ -11,7 +11,8 @@
 //! `scripts/fuzz.sh` (cargo-fuzz on a nightly toolchain).
 #![no_main]
 
-use ipc_core::message::{Bytes, Message, Serde, from_bytes, from_bytes_limited, to_bytes};
+use ipc_core::message::structs::Serde;
+use ipc_core::message::{Bytes, Message, from_bytes, from_bytes_limited, to_bytes};
 use libfuzzer_sys::fuzz_target;
 
 // The allocator that records the largest request: the same file the

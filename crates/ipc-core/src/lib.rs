@@ -11,7 +11,7 @@
 //! | [`value`], [`array`](mod@array) | numbers in shared memory, locked or raw | `Value`, `Array`, `RawValue`, `RawArray` |
 //! | [`sync`] | process-shared locks, semaphores, events, conditions, barriers | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 //! | [`owner`] | who creates and removes a named object; crash clean-up (a tracker, the next program's sweep) | `resource_tracker` |
-//! | [`message`] | typed values as bytes, decoding that never panics; structs and enums through serde ([`message::Serde`]) | pickling |
+//! | [`message`] | typed values as bytes, decoding that never panics; structs and enums through serde ([`message::structs::Serde`]) | pickling |
 //! | [`fifo`] | named pipes (`mkfifo(3)`), mode 0600, removed by their creator | — |
 //! | [`file`](mod@file) | files for people (a trace, a report) checked before the work and written without following a link | — |
 //! | [`mqueue`] | POSIX message queues with priorities, limits from `/proc/sys/fs/mqueue` | — |

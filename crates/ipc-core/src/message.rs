@@ -14,7 +14,7 @@
 //! | [`Bytes`] | a `u32` byte length, then the bytes, copied in bulk |
 //! | `Option<T>` | one byte, 0 (`None`) or 1 (`Some`), then the value |
 //! | tuples of up to four | the elements one after the other |
-//! | [`Serde<T>`](Serde), for any `T` that derives serde's `Serialize` and `Deserialize` | a `u32` byte length, then the value's [postcard](https://docs.rs/postcard) encoding ([`structs`]) |
+//! | [`Serde<T>`](structs::Serde), for any `T` that derives serde's `Serialize` and `Deserialize` | a `u32` byte length, then the value's [postcard](https://docs.rs/postcard) encoding ([`structs`]) |
 //!
 //! Decoding is total: any slice of bytes gives `Ok` or an [`Error`], never a
 //! panic. Every encoded value takes at least [`Message::MIN_SIZE`] bytes, so
@@ -35,7 +35,7 @@
 //! assert!(from_bytes::<(i32, String)>(&bytes[..5]).is_err());
 //! ```
 //!
-//! Structs and enums of your own go through [`Serde`] (see [`structs`]);
+//! Structs and enums of your own go through [`structs::Serde`];
 //! the built-in encodings above stay for the handouts' values and their
 //! printed forms.
 
@@ -44,8 +44,6 @@ use std::fmt;
 use crate::error::{Error, Result};
 
 pub mod structs;
-
-pub use self::structs::Serde;
 
 /// The largest message ipc-core channels accept unless told otherwise.
 pub const DEFAULT_LIMIT: usize = 16 << 20;

@@ -8,7 +8,8 @@
 use std::fmt::Debug;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use ipc_core::message::{Bytes, Message, Serde, from_bytes, to_bytes};
+use ipc_core::message::structs::Serde;
+use ipc_core::message::{Bytes, Message, from_bytes, to_bytes};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -11,7 +11,8 @@ use std::thread;
 use std::time::Duration;
 
 use ipc_core::connection::{Client, Listener};
-use ipc_core::message::{Serde, from_bytes_limited, to_bytes};
+use ipc_core::message::structs::Serde;
+use ipc_core::message::{from_bytes_limited, to_bytes};
 use ipc_core::mqueue::MessageQueue;
 use ipc_core::{Deadline, Error, IpcName, Queue, pipe};
 use ipc_testkit::leaks::TempDir;

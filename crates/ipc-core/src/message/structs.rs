@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use ipc_core::Queue;
-//! use ipc_core::message::Serde;
+//! use ipc_core::message::structs::Serde;
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -83,7 +83,8 @@ use crate::error::{Error, Result};
 /// ([`Message::describe`]), hence the `Debug` bound.
 ///
 /// ```
-/// use ipc_core::message::{Serde, from_bytes, to_bytes};
+/// use ipc_core::message::structs::Serde;
+/// use ipc_core::message::{from_bytes, to_bytes};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Debug, PartialEq, Serialize, Deserialize)]
