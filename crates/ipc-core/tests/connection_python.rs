@@ -189,6 +189,7 @@ fn pythons() -> Vec<Python> {
 struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,
+    reader: Option<thread::JoinHandle<()>>,
     errors: thread::JoinHandle<String>,
     label: String,
 }
@@ -207,7 +208,7 @@ impl Running {
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
+        let reader = thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if tx.send(line).is_err() {
                     break;
@@ -222,6 +223,7 @@ impl Running {
         Running {
             child,
             lines,
+            reader: Some(reader),
             errors,
             label: format!("{} {}", python.label(), args.join(" ")),
         }
@@ -253,6 +255,11 @@ impl Running {
             let _ = self.child.wait();
             panic!("{}: still running after {bound:?}", self.label);
         };
+        // Python has exited: its standard output ends, and once the reader
+        // has sent every line, they are all in the channel.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
         let rest: Vec<String> = self.lines.try_iter().collect();
         let errors = std::mem::replace(&mut self.errors, thread::spawn(String::new));
         let errors = errors.join().unwrap_or_default();
