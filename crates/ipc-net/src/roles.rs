@@ -190,6 +190,10 @@ impl LocalRun {
         let deadline = Deadline::after(timeout);
         let mut ready = 0;
         while ready < count {
+            // Ctrl-C reaches the roles too, and one still starting (its
+            // handler not yet installed) ends by it: the run was
+            // interrupted, which is not that role's failure.
+            ipc_core::signal::check()?;
             if let Some(failed) = self.ended_early()? {
                 return Err(failed);
             }

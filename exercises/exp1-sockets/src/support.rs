@@ -93,6 +93,13 @@ pub fn client_at(conn: &Connection) -> String {
 /// # Errors
 /// `outcome`'s error, unless it was [`Error::Interrupted`].
 pub fn asked(n: u32, address: &Address, timeout: Duration, outcome: Result<()>) -> Result<()> {
+    // Ctrl-C reaches the server too: a connection it closed on its way out
+    // (even in the middle of the handshake) is part of the interruption,
+    // not a failure of this client's.
+    let outcome = match outcome {
+        Err(_) if signal::interrupted() => Err(Error::Interrupted),
+        other => other,
+    };
     let why = match &outcome {
         Err(Error::Timeout) => Some(format!(
             "no answer from the server at {address} within {timeout:?} (is it busy with other \

@@ -112,12 +112,12 @@ fn processes_with_an_ordinary_variable(workers: u64, updates: u64) -> Result<u64
 /// shared `counter`, started together.
 fn processes_sharing(counter: &ProcessCounter, workers: u64, updates: u64) -> Result<()> {
     let start = Gate::new()?;
-    // STUDENT: start processes p1 … p{workers} (Process::spawn), each waiting at `start` then running process_target (extras::until_stopped around it); open the gate, then join them all (join_all_ok)
+    // STUDENT: start processes p1 … p{workers} (Process::spawn), each waiting at `start` then running process_target (extras::until_stopped around both); open the gate, then join them all (join_all_ok)
     let mut children = Vec::new();
     for k in 1..=workers {
         children.push(Process::spawn(format!("p{k}"), || {
-            start.wait()?;
-            extras::until_stopped(process_target(counter, updates))
+            // Ctrl-C may come while it waits at the gate: a quiet stop too.
+            extras::until_stopped(start.wait().and_then(|()| process_target(counter, updates)))
         })?);
     }
     start.open()?;
