@@ -20,6 +20,7 @@
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`joinable`] | a queue whose consumers mark tasks done, and that a process can join | `JoinableQueue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every wait, deadline and poll goes through | `KeyboardInterrupt` |
+//! | [`manager`] | a server process keeping a dict and a list that other processes reach through proxies | `Manager`, the proxies of `manager.dict()` and `manager.list()` |
 //! | [`pool`] | worker processes forked once that run functions on items, in order or as they come | `Pool`, `AsyncResult` |
 //! | [`ready`] | wait for the first of several pipes, connections, queues and processes to be ready (`poll(2)`) | `multiprocessing.connection.wait` |
 //! | [`name`] | validated `ipc-lab-…` names | |
@@ -59,7 +60,7 @@
 //!
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
-//! | 7. process pools | [`pool`] | `Pool`: workers forked once, tasks as function pointers over queues, a dead worker replaced |
+//! | 7. process pools and managers | [`pool`], [`manager`] | `Pool`: workers forked once, tasks as function pointers over queues, a dead worker replaced; `Manager`: a server process keeping a dict and a list |
 //! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`], [`joinable`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue`, `JoinableQueue` |
 //! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`connection`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
 //! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
@@ -83,6 +84,7 @@ pub mod error;
 pub mod fifo;
 pub mod file;
 pub mod joinable;
+pub mod manager;
 #[allow(unsafe_code)]
 mod mapping;
 pub mod message;
@@ -120,6 +122,7 @@ pub use connection::{Client, Listener};
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
 pub use joinable::JoinableQueue;
+pub use manager::{Manager, Proxy};
 pub use message::Message;
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
