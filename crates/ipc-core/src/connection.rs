@@ -1683,7 +1683,7 @@ fn shown(bytes: &[u8]) -> String {
 
 /// Fills `buf` from the kernel's random source (`/dev/urandom`, as
 /// Python's `os.urandom`).
-fn random_bytes(buf: &mut [u8]) -> Result<()> {
+pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<()> {
     std::fs::File::open("/dev/urandom")
         .and_then(|mut source| source.read_exact(buf))
         .map_err(|e| {

@@ -149,6 +149,18 @@ pub enum Error {
     /// were put on it (Python's `ValueError: task_done() called too many
     /// times`); the count of unfinished tasks stays at zero.
     TaskDoneTooManyTimes,
+    /// One task of a process pool failed (Python's `Pool.map` re-raising
+    /// the worker's exception): its function returned an error or
+    /// panicked, or the worker running it died. The pool goes on with the
+    /// other tasks (see `pool`).
+    TaskFailed {
+        /// The task's index among the items of its call (0 for
+        /// `apply_async`).
+        index: usize,
+        /// What went wrong: the function's error, `panicked at …`, or how
+        /// its worker ended.
+        message: String,
+    },
     /// The authkey handshake of a connection failed (Python's
     /// `multiprocessing.AuthenticationError`): the other side's authkey
     /// differs, it did not answer in time, or it does not speak the
@@ -350,6 +362,7 @@ impl fmt::Display for Error {
             Error::TaskDoneTooManyTimes => f.write_str(
                 "JoinableQueue::task_done: called too many times (more than tasks were put)",
             ),
+            Error::TaskFailed { index, message } => write!(f, "task {index} failed: {message}"),
             Error::Authentication(why) => write!(f, "authentication failed: {why}"),
         }
     }

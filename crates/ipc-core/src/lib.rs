@@ -20,6 +20,8 @@
 //! | [`queue`] | a bounded multi-producer, multi-consumer queue in shared memory | `Queue` |
 //! | [`joinable`] | a queue whose consumers mark tasks done, and that a process can join | `JoinableQueue` |
 //! | [`signal`], [`pace`], [`blocking`] | Ctrl-C and SIGTERM as a flag; sleeps that honour `--fast`; the one layer every wait, deadline and poll goes through | `KeyboardInterrupt` |
+//! | [`manager`] | a server process keeping a dict and a list that other processes reach through proxies | `Manager`, the proxies of `manager.dict()` and `manager.list()` |
+//! | [`pool`] | worker processes forked once that run functions on items, in order or as they come | `Pool`, `AsyncResult` |
 //! | [`ready`] | wait for the first of several pipes, connections, queues and processes to be ready (`poll(2)`) | `multiprocessing.connection.wait` |
 //! | [`name`] | validated `ipc-lab-…` names | |
 //! | [`trace`] | the run's recorder: a shared-memory event log every process appends to (`ipc-trace` draws and merges it) | |
@@ -58,6 +60,7 @@
 //!
 //! | layer | modules | what it gives the layers above |
 //! | --- | --- | --- |
+//! | 7. process pools and managers | [`pool`], [`manager`] | `Pool`: workers forked once, tasks as function pointers over queues, a dead worker replaced; `Manager`: a server process keeping a dict and a list |
 //! | 6. processes and data | [`process`], [`command`], `plain`, [`value`], [`array`](mod@array), [`queue`], [`joinable`] | `Process`, children that die with their parent, `Value`, `Array`, `Queue`, `JoinableQueue` |
 //! | 5. mechanisms | [`shm`], `bus`, [`sync`], [`message`], [`pipe`], [`connection`], [`fifo`], [`mqueue`] | one module per kernel mechanism (`bus`: a named segment truncated under a process is a message, not a crash) |
 //! | 4. ownership | [`owner`], [`name`] | validated names; who creates and removes a named object, crash clean-up, trust checks |
@@ -81,6 +84,7 @@ pub mod error;
 pub mod fifo;
 pub mod file;
 pub mod joinable;
+pub mod manager;
 #[allow(unsafe_code)]
 mod mapping;
 pub mod message;
@@ -94,6 +98,8 @@ pub mod pace;
 pub mod pipe;
 #[allow(unsafe_code)]
 mod plain;
+#[allow(unsafe_code)]
+pub mod pool;
 #[allow(unsafe_code)]
 pub mod process;
 #[allow(unsafe_code)]
@@ -116,12 +122,14 @@ pub use connection::{Client, Listener};
 pub use error::{Error, Result};
 pub use fifo::{Fifo, FifoReader, FifoWriter};
 pub use joinable::JoinableQueue;
+pub use manager::{Manager, Proxy};
 pub use message::Message;
 pub use mqueue::MessageQueue;
 pub use name::IpcName;
 pub use owner::Owner;
 pub use pipe::Connection;
 pub use plain::{Plain, PyList};
+pub use pool::{AsyncResult, Pool};
 pub use process::{ExitStatus, OnFailure, Process, join_all, join_all_ok, join_all_with};
 pub use queue::Queue;
 pub use ready::Waitable;

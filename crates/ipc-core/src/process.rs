@@ -571,18 +571,24 @@ where
 fn quiet_panics(name: &str) {
     let name = name.to_owned();
     std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("(no message)");
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        report(format_args!("{name}: panicked{at}: {message}"));
+        report(format_args!("{name}: {}", describe_panic(info)));
     }));
+}
+
+/// A panic as one line: `panicked at src/main.rs:3: boom` (its place, if
+/// known, and its message).
+pub(crate) fn describe_panic(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let message = info
+        .payload()
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| info.payload().downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    let at = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    format!("panicked{at}: {message}")
 }
 
 /// Names the calling process in what ipc-core says by itself (`NAME:

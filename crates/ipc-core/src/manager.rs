@@ -1,0 +1,344 @@
+//! A process that keeps a shared dict and list for other processes:
+//! Python's `multiprocessing.Manager`.
+//!
+//! [`Manager::start`] forks a server process that holds a dict (`String`
+//! → `V`) and a list (of `V`), `V` any [`Message`]. Every process that
+//! wants them connects with [`Manager::connect`] and gets a [`Proxy`] of
+//! its own, which sends each operation to the server over a Unix socket in
+//! Python's `multiprocessing.connection` wire format ([`crate::connection`]):
+//! the socket lives in a private directory ([`PrivateDir`], mode 0700), and
+//! the server accepts only clients that prove they know the manager's
+//! random authkey. The server handles one request at a time, so each
+//! operation is atomic.
+//!
+//! ```
+//! use ipc_core::{Error, Manager, Process};
+//!
+//! let manager = Manager::<i64>::start().unwrap();              // manager = Manager()
+//! let mut child = Process::spawn("child", || {
+//!     let mut shared = manager.connect()?;                        // d = manager.dict()
+//!     shared.set("answer", 42)?;                                  // d['answer'] = 42
+//!     shared.append(7)                                            // l.append(7)
+//! })
+//! .unwrap();
+//! assert!(child.join().unwrap().success());
+//! let mut shared = manager.connect().unwrap();
+//! assert_eq!(shared.get("answer").unwrap(), Some(42));            // d['answer']
+//! assert_eq!(shared.list().unwrap(), [7]);                        // list(l)
+//! manager.shutdown().unwrap();                                    // manager.shutdown()
+//! assert!(matches!(shared.len(), Err(Error::Disconnected)), "the manager is gone");
+//! ```
+//!
+//! | Python | here |
+//! | --- | --- |
+//! | `Manager()`, `manager.shutdown()` | [`Manager::start`], [`Manager::shutdown`] |
+//! | `d = manager.dict()`, `l = manager.list()` | [`Manager::connect`]: one [`Proxy`] for both |
+//! | `d[k]`, `d.get(k)`, `d[k] = v`, `d.update(pairs)` | [`Proxy::get`], [`Proxy::set`], [`Proxy::update`] |
+//! | `d.items()`, `len(d)` | [`Proxy::items`] (sorted by key), [`Proxy::len`] |
+//! | `l.append(v)`, `list(l)`, `len(l)` | [`Proxy::append`], [`Proxy::list`], [`Proxy::list_len`] |
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::connection::{self, Address, Client, Connection, Listener};
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::owner::PrivateDir;
+use crate::process::Process;
+use crate::ready::{self, Waitable};
+
+/// How long a proxy waits for the server's answer, and the server for
+/// the rest of a request, before giving up.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request: (operation, key), the pairs of an update, a value.
+type Request<V> = ((u8, String), Vec<(String, V)>, Option<V>);
+
+/// An answer: (error text, empty when none), a value, the pairs of the
+/// dict, (the list, a count).
+type Reply<V> = (String, Option<V>, Vec<(String, V)>, (Vec<V>, u64));
+
+const GET: u8 = 0;
+const SET: u8 = 1;
+const UPDATE: u8 = 2;
+const ITEMS: u8 = 3;
+const LEN: u8 = 4;
+const APPEND: u8 = 5;
+const LIST: u8 = 6;
+const LIST_LEN: u8 = 7;
+
+/// A manager process serving a dict and a list of `V` (see the [module
+/// documentation](self)). Dropped, it shuts its server down.
+pub struct Manager<V> {
+    server: Process,
+    address: Address,
+    authkey: Vec<u8>,
+    /// Kept open so that its socket file stays until the server ends.
+    _listener: Listener,
+    _dir: PrivateDir,
+    _type: PhantomData<fn(V) -> V>,
+}
+
+impl<V> fmt::Debug for Manager<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manager")
+            .field("server", &self.server.pid())
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<V: Message + Clone> Manager<V> {
+    /// Forks the server, listening on `manager.sock` in a new private
+    /// directory with a random 32-byte authkey.
+    ///
+    /// # Errors
+    /// As [`PrivateDir::create`], [`Listener::bind`] and
+    /// [`Process::spawn`]; [`Error::Sys`] naming `read` of `/dev/urandom`.
+    pub fn start() -> Result<Manager<V>> {
+        let dir = PrivateDir::create("manager")?;
+        let mut authkey = vec![0; 32];
+        connection::random_bytes(&mut authkey)?;
+        let mut listener = Listener::bind(dir.path().join("manager.sock"))?.authkey(&authkey);
+        let address = listener.address().clone();
+        let server = Process::spawn("manager", || serve::<V>(&mut listener))?;
+        Ok(Manager {
+            server,
+            address,
+            authkey,
+            _listener: listener,
+            _dir: dir,
+            _type: PhantomData,
+        })
+    }
+
+    /// A proxy of the dict and the list for the calling process, on a
+    /// connection of its own (connect in each process; do not share one
+    /// across a fork).
+    ///
+    /// # Errors
+    /// As [`Client::connect`]: [`Error::Sys`] naming `connect` when the
+    /// manager is gone, [`Error::Authentication`].
+    pub fn connect(&self) -> Result<Proxy<V>> {
+        let mut conn = Client::new(&self.address)
+            .authkey(&self.authkey)
+            .connect()?;
+        conn.set_timeout(Some(TIMEOUT));
+        Ok(Proxy {
+            conn,
+            _type: PhantomData,
+        })
+    }
+
+    /// The server's address (a Unix socket's path).
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The server process's id.
+    pub fn pid(&self) -> nix::unistd::Pid {
+        self.server.pid()
+    }
+
+    /// Stops the server (SIGTERM, SIGKILL a second later) and reaps it
+    /// (Python's `manager.shutdown()`); proxies then get
+    /// [`Error::Disconnected`].
+    ///
+    /// # Errors
+    /// [`Error::Sys`] naming `kill` or `waitpid`.
+    pub fn shutdown(mut self) -> Result<()> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<()> {
+        if self.server.try_join()?.is_some() {
+            return Ok(());
+        }
+        self.server.terminate()?;
+        if self.server.join_timeout(Duration::from_secs(1))?.is_none() {
+            self.server.kill()?;
+            self.server.join()?;
+        }
+        Ok(())
+    }
+}
+
+impl<V> Drop for Manager<V> {
+    fn drop(&mut self) {
+        // The server's `Process` stops it when dropped (in this process
+        // only): first, before the listener's file and the directory go.
+        let _ = self.server.terminate();
+    }
+}
+
+/// One process's handle on a manager's dict and list.
+pub struct Proxy<V> {
+    conn: Connection,
+    _type: PhantomData<fn(V) -> V>,
+}
+
+impl<V> fmt::Debug for Proxy<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy").field("conn", &self.conn).finish()
+    }
+}
+
+impl<V: Message + Clone> Proxy<V> {
+    fn call(
+        &mut self,
+        op: u8,
+        key: &str,
+        pairs: Vec<(String, V)>,
+        value: Option<V>,
+    ) -> Result<Reply<V>> {
+        let request: Request<V> = ((op, key.to_owned()), pairs, value);
+        self.conn.send(&request)?;
+        let reply: Reply<V> = self.conn.recv()?;
+        if !reply.0.is_empty() {
+            return Err(Error::Message(format!("manager: {}", reply.0)));
+        }
+        Ok(reply)
+    }
+
+    /// The value of `key`, if any (Python's `d.get(key)`).
+    ///
+    /// # Errors
+    /// [`Error::Disconnected`] when the manager is gone; [`Error::Timeout`]
+    /// after [`TIMEOUT`] without an answer; [`Error::Message`] for an
+    /// answer that does not decode.
+    pub fn get(&mut self, key: &str) -> Result<Option<V>> {
+        Ok(self.call(GET, key, Vec::new(), None)?.1)
+    }
+
+    /// Sets `key` to `value` (Python's `d[key] = value`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn set(&mut self, key: &str, value: V) -> Result<()> {
+        self.call(SET, key, Vec::new(), Some(value)).map(drop)
+    }
+
+    /// Sets every pair, in one step no other process sees half done
+    /// (Python's `d.update(pairs)`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn update(&mut self, pairs: impl IntoIterator<Item = (String, V)>) -> Result<()> {
+        self.call(UPDATE, "", pairs.into_iter().collect(), None)
+            .map(drop)
+    }
+
+    /// The dict's pairs, sorted by key (Python's `d.items()`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn items(&mut self) -> Result<Vec<(String, V)>> {
+        Ok(self.call(ITEMS, "", Vec::new(), None)?.2)
+    }
+
+    /// How many keys the dict has (Python's `len(d)`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn len(&mut self) -> Result<usize> {
+        let count = self.call(LEN, "", Vec::new(), None)?.3.1;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// True when the dict has no key.
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn is_empty(&mut self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Appends `value` to the list (Python's `l.append(value)`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn append(&mut self, value: V) -> Result<()> {
+        self.call(APPEND, "", Vec::new(), Some(value)).map(drop)
+    }
+
+    /// The list's values (Python's `list(l)`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn list(&mut self) -> Result<Vec<V>> {
+        Ok(self.call(LIST, "", Vec::new(), None)?.3.0)
+    }
+
+    /// How many values the list has (Python's `len(l)`).
+    ///
+    /// # Errors
+    /// As [`Proxy::get`].
+    pub fn list_len(&mut self) -> Result<usize> {
+        let count = self.call(LIST_LEN, "", Vec::new(), None)?.3.1;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+}
+
+/// The server: waits for a new client or a request, answers it, forever
+/// (until SIGTERM). A client that sends what does not decode, or fails the
+/// handshake, is dropped; the others are served on.
+fn serve<V: Message + Clone>(listener: &mut Listener) -> Result<()> {
+    let mut dict: BTreeMap<String, V> = BTreeMap::new();
+    let mut list: Vec<V> = Vec::new();
+    let mut clients: Vec<Connection> = Vec::new();
+    loop {
+        let ready = {
+            let mut objects: Vec<&dyn Waitable> = vec![&*listener];
+            objects.extend(clients.iter().map(|c| c as &dyn Waitable));
+            ready::wait(&objects, None)?
+        };
+        // The clients from the last: removing one leaves the earlier
+        // indices as they were.
+        for &index in ready.iter().rev().filter(|&&i| i > 0) {
+            let client = &mut clients[index - 1];
+            let answered = client
+                .recv::<Request<V>>()
+                .map(|request| answer(&mut dict, &mut list, request))
+                .and_then(|reply| client.send(&reply));
+            if answered.is_err() {
+                clients.remove(index - 1);
+            }
+        }
+        if ready.first() == Some(&0) {
+            match listener.accept() {
+                Ok(mut client) => {
+                    client.set_timeout(Some(TIMEOUT));
+                    clients.push(client);
+                }
+                Err(Error::Authentication(why)) => log::warn!("manager: a client refused: {why}"),
+                Err(Error::Disconnected | Error::Timeout | Error::Message(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+/// What a request does to the dict and the list, and the answer.
+fn answer<V: Message + Clone>(
+    dict: &mut BTreeMap<String, V>,
+    list: &mut Vec<V>,
+    ((op, key), pairs, value): Request<V>,
+) -> Reply<V> {
+    let mut reply: Reply<V> = (String::new(), None, Vec::new(), (Vec::new(), 0));
+    match (op, value) {
+        (GET, _) => reply.1 = dict.get(&key).cloned(),
+        (SET, Some(value)) => {
+            dict.insert(key, value);
+        }
+        (UPDATE, _) => dict.extend(pairs),
+        (ITEMS, _) => reply.2 = dict.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        (LEN, _) => reply.3.1 = dict.len() as u64,
+        (APPEND, Some(value)) => list.push(value),
+        (LIST, _) => reply.3.0 = list.clone(),
+        (LIST_LEN, _) => reply.3.1 = list.len() as u64,
+        (op, _) => reply.0 = format!("operation {op} is unknown or lacks its value"),
+    }
+    reply
+}
