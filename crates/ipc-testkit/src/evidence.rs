@@ -27,6 +27,7 @@
 //! | lines of processes at once | [`Evidence::assert_interleaved`] | (the output, not the timeline) each process's lines in order, however they interleave |
 //! | values passed through shared slots | [`Evidence::assert_values_passed`] | each value written into an element by a writer and read from that element by a reader after that write |
 //! | shared slots under one lock | [`Evidence::assert_passed_under_a_lock`] | every access of those slots by the writers and readers made while holding one and the same lock |
+//! | waits that sleep | [`Evidence::assert_waited_for_changes`] | a process that held the lock of the slots without touching them takes it again only after another process touched them |
 //! | updates of a key-value entry | [`Evidence::assert_updates_by_revision`] | each read-modify-write of the entry made by the expected processes, each write a compare-and-set on the revision its read found |
 //! | a final value read | [`Evidence::assert_final_value_read`] | the reader read the value it printed after the last write of the object |
 //! | (a query) messages between two processes | [`Evidence::texts_crossed`] | the texts a sender sent on a channel and a receiver received, for checks that parse them |
@@ -1509,26 +1510,7 @@ impl Evidence {
             Ok(roles) => roles,
             Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
         };
-        let key = self
-            .objects_labelled(passed.object)
-            .into_iter()
-            .max_by_key(|&key| {
-                self.data_events(key, &["write"])
-                    .iter()
-                    .filter(|w| {
-                        writers.contains(&w.track) && passed.values.iter().any(|v| v == w.text())
-                    })
-                    .count()
-            });
-        let Some(key) = key else {
-            self.fail(
-                format!(
-                    "{called} is missing from the timeline (no object labelled {:?}): {}",
-                    passed.object, passed.meaning
-                ),
-                "",
-            );
-        };
+        let key = self.slots_of(passed, &writers);
         let shows = self.writes_summary(key, called);
         let mut common: Option<BTreeSet<u64>> = None;
         let mut first: Option<&Recorded> = None;
@@ -1585,6 +1567,92 @@ impl Evidence {
                 format!("nobody read or wrote {called}: {}", passed.meaning),
                 &shows,
             );
+        }
+        self
+    }
+
+    /// The object labelled `passed.object` into which `writers` wrote most
+    /// of `passed.values`; fails the check when there is none.
+    #[track_caller]
+    fn slots_of(&self, passed: &Passed<'_>, writers: &BTreeSet<u64>) -> (u64, u64) {
+        let key = self
+            .objects_labelled(passed.object)
+            .into_iter()
+            .max_by_key(|&key| {
+                self.data_events(key, &["write"])
+                    .iter()
+                    .filter(|w| {
+                        writers.contains(&w.track) && passed.values.iter().any(|v| v == w.text())
+                    })
+                    .count()
+            });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{} is missing from the timeline (no object labelled {:?}): {}",
+                    passed.called, passed.object, passed.meaning
+                ),
+                "",
+            );
+        };
+        key
+    }
+
+    /// Panics unless the writers and readers of `passed` slept while they
+    /// had nothing to do, instead of coming back to look: a hold of a lock
+    /// in which a process touched none of the slots (it looked, found
+    /// nothing to do and waited) is followed by its next hold of that lock
+    /// only after another process wrote or read the slots. A wait on a
+    /// condition sleeps until a notify, which comes after a change; a poll
+    /// takes the lock again to find the same slots.
+    #[track_caller]
+    pub fn assert_waited_for_changes(&self, passed: &Passed<'_>) -> &Self {
+        let roles = self
+            .tracks_of_all(passed.writers)
+            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
+        let (writers, readers) = match roles {
+            Ok(roles) => roles,
+            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
+        };
+        let key = self.slots_of(passed, &writers);
+        let accesses = self.data_events(key, &["read", "write"]);
+        for &track in writers.union(&readers) {
+            let mine: Vec<u64> = accesses
+                .iter()
+                .filter(|a| a.track == track)
+                .map(|a| a.ns)
+                .collect();
+            let locks: BTreeSet<u64> = self
+                .trace
+                .of_kind("lock_acquire")
+                .into_iter()
+                .filter(|a| a.track == track && a.source == key.0)
+                .filter_map(|a| a.arg_u("lock"))
+                .collect();
+            for lock in locks {
+                let spans = self.holds(key.0, lock, track);
+                if !mine.iter().any(|&ns| Self::hold_at(&spans, ns).is_some()) {
+                    continue; // not the slots' lock
+                }
+                for pair in spans.windows(2) {
+                    let ((from, to), (next, _)) = (pair[0], pair[1]);
+                    let idle = !mine.iter().any(|&ns| from <= ns && ns <= to);
+                    let changed = accesses
+                        .iter()
+                        .any(|a| a.track != track && to <= a.ns && a.ns <= next);
+                    if idle && !changed {
+                        self.fail(
+                            format!(
+                                "{} took the lock again (at {next} ns) with nothing changed in {} since it last looked (at {from} ns): it came back to look instead of sleeping until another process changed it: {}",
+                                self.process_name(track),
+                                passed.called,
+                                passed.meaning
+                            ),
+                            &self.writes_summary(key, passed.called),
+                        );
+                    }
+                }
+            }
         }
         self
     }

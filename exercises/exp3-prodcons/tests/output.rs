@@ -133,6 +133,23 @@ fn other_sizes_deliver_every_item_exactly_once() {
     }
 }
 
+#[test]
+fn with_a_condition_every_item_is_delivered_exactly_once() {
+    check_exact(&run(BIN, &["--fast", "--condition"]), 2, 2, 20);
+    for (capacity, producers, consumers, items) in [(1, 3, 2, 30), (2, 1, 4, 17)] {
+        let args = [
+            "--fast".to_string(),
+            "--condition".to_string(),
+            format!("--capacity={capacity}"),
+            format!("--producers={producers}"),
+            format!("--consumers={consumers}"),
+            format!("--items={items}"),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        check_exact(&run(BIN, &args), producers, consumers, items);
+    }
+}
+
 /// The numbers of a summary line.
 fn summary(run: &Run) -> [u64; 4] {
     let line = parse(run)
@@ -292,8 +309,9 @@ fn leaves_nothing_behind() {
 
 #[test]
 fn bad_input_exits_with_2_and_no_panic() {
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--no-such-flag"], "--no-such-flag"),
+        (&["--condition", "--no-sync"], "cannot be used with"),
         (&["--capacity", "0"], "--capacity"),
         (&["--producers", "17"], "--producers"),
         (&["--consumers", "0"], "--consumers"),
@@ -317,6 +335,7 @@ fn help_explains_the_flags_and_the_exit_codes() {
             "--consumers",
             "--items",
             "--no-sync",
+            "--condition",
             "--timeout",
             "--fast",
             "Exit codes: 0",
