@@ -27,6 +27,7 @@
 //! | lines of processes at once | [`Evidence::assert_interleaved`] | (the output, not the timeline) each process's lines in order, however they interleave |
 //! | values passed through shared slots | [`Evidence::assert_values_passed`] | each value written into an element by a writer and read from that element by a reader after that write |
 //! | shared slots under one lock | [`Evidence::assert_passed_under_a_lock`] | every access of those slots by the writers and readers made while holding one and the same lock |
+//! | phases apart | [`Evidence::assert_phases`] | each worker writing its cell of every row, reading the cells of the row before with their values, and no row's write before the last write of the row before |
 //! | waits that sleep | [`Evidence::assert_waited_for_changes`] | a process that held the lock of the slots without touching them takes it again only after another process touched them |
 //! | updates of a key-value entry | [`Evidence::assert_updates_by_revision`] | each read-modify-write of the entry made by the expected processes, each write a compare-and-set on the revision its read found |
 //! | a final value read | [`Evidence::assert_final_value_read`] | the reader read the value it printed after the last write of the object |
@@ -1267,6 +1268,28 @@ pub struct Passed<'a> {
     pub meaning: &'a str,
 }
 
+/// What [`Evidence::assert_phases`] looks for: workers computing in
+/// phases over one shared array, row after row: in phase `t` (from 1)
+/// worker `k` reads cells of row `t - 1` and writes cell `k` of row `t`
+/// (element `t × n + k`, for `n` workers).
+#[derive(Debug, Clone, Default)]
+pub struct Phases<'a> {
+    /// The array's label in the timeline: `array`.
+    pub object: &'a str,
+    /// How a student calls it: `the shared Array`.
+    pub called: &'a str,
+    /// Every row, as the timeline shows values: row 0 (before the first
+    /// phase, written by anybody), then the row after each phase.
+    pub rows: &'a [Vec<String>],
+    /// The process of worker `k`, which writes cell `k` of every row.
+    pub workers: &'a [&'a str],
+    /// The cells of row `t - 1` worker `k` reads in phase `t`, as offsets
+    /// from `k` around the ring: `[-1, 0, 1]`.
+    pub neighbours: &'a [isize],
+    /// What the lack means for the lab.
+    pub meaning: &'a str,
+}
+
 /// A message's text as it was sent: the timeline shows a string message
 /// quoted (`'text'`, see [`quoted`]); other texts come back as they are.
 ///
@@ -1653,6 +1676,113 @@ impl Evidence {
                     }
                 }
             }
+        }
+        self
+    }
+
+    /// Panics unless the timeline shows [`Phases`]: each worker, in a
+    /// process of its own, wrote its cell of every row with its value;
+    /// read, in each phase, the cells of the row before that it needs,
+    /// with their values (after they were written); and no worker wrote a
+    /// cell of a row before every worker had written its cell of the row
+    /// before (a barrier between phases).
+    #[track_caller]
+    pub fn assert_phases(&self, phases: &Phases<'_>) -> &Self {
+        let n = phases.workers.len();
+        let tracks: Vec<BTreeSet<u64>> = match phases
+            .workers
+            .iter()
+            .map(|w| self.tracks_of_all(&[w]))
+            .collect::<Result<_, _>>()
+        {
+            Ok(tracks) => tracks,
+            Err(reason) => self.fail(format!("{reason}: {}", phases.meaning), ""),
+        };
+        let every: BTreeSet<u64> = tracks.iter().flatten().copied().collect();
+        let key = self
+            .objects_labelled(phases.object)
+            .into_iter()
+            .max_by_key(|&key| {
+                let writes = self.data_events(key, &["write"]);
+                writes.iter().filter(|w| every.contains(&w.track)).count()
+            });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{} is missing from the timeline (no object labelled {:?}): {}",
+                    phases.called, phases.object, phases.meaning
+                ),
+                "",
+            );
+        };
+        let shows = self.writes_summary(key, phases.called);
+        let events = self.data_events(key, &["read", "write"]);
+        let at = |t: usize, k: usize| (t * n + k) as u64;
+        let by = |kind: &str, k: usize, index: u64| -> Vec<&Recorded> {
+            events
+                .iter()
+                .filter(|e| e.kind == kind && tracks[k].contains(&e.track))
+                .filter(|e| e.arg_u("index") == Some(index))
+                .copied()
+                .collect()
+        };
+        // Each row's first and last write, and by which worker.
+        let mut written: Vec<((u64, usize), (u64, usize))> = Vec::new();
+        for t in 1..phases.rows.len() {
+            let (mut first, mut last) = ((u64::MAX, 0), (0, 0));
+            for k in 0..n {
+                let who = phases.workers[k];
+                let value = &phases.rows[t][k];
+                let Some(write) = by("write", k, at(t, k))
+                    .into_iter()
+                    .find(|w| w.text() == value)
+                else {
+                    self.fail(
+                        format!(
+                            "{who} never wrote {value} into its cell of phase {t} (element {} of {}): {}",
+                            at(t, k),
+                            phases.called,
+                            phases.meaning
+                        ),
+                        &shows,
+                    );
+                };
+                (first, last) = (first.min((write.ns, k)), last.max((write.ns, k)));
+                for offset in phases.neighbours {
+                    let j = (k as isize + offset).rem_euclid(n as isize) as usize;
+                    let wanted = &phases.rows[t - 1][j];
+                    let reads = by("read", k, at(t - 1, j));
+                    if !reads.iter().any(|r| r.text() == wanted) {
+                        let got: Vec<&str> = reads.iter().map(|r| r.text()).collect();
+                        self.fail(
+                            format!(
+                                "in phase {t}, {who} did not read {wanted} from cell {j} of phase {} (element {}; it read {got:?}): {}",
+                                t - 1,
+                                at(t - 1, j),
+                                phases.meaning
+                            ),
+                            &shows,
+                        );
+                    }
+                }
+            }
+            if let Some(&(_, before)) = written.last()
+                && first.0 < before.0
+            {
+                self.fail(
+                    format!(
+                        "{} wrote its cell of phase {t} (at {} ns) before {} wrote its cell of phase {} (at {} ns): {}",
+                        phases.workers[first.1],
+                        first.0,
+                        phases.workers[before.1],
+                        t - 1,
+                        before.0,
+                        phases.meaning
+                    ),
+                    &shows,
+                );
+            }
+            written.push((first, last));
         }
         self
     }
