@@ -1424,13 +1424,7 @@ impl Evidence {
                 "",
             );
         }
-        let roles = self
-            .tracks_of_all(passed.writers)
-            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
-        let (writers, readers) = match roles {
-            Ok(roles) => roles,
-            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
-        };
+        let (writers, readers) = self.writers_and_readers(passed);
         let mut best: Option<Shortfall> = None;
         for &key in &candidates {
             match self.passed_in(key, passed, &writers, &readers) {
@@ -1526,13 +1520,7 @@ impl Evidence {
     #[track_caller]
     pub fn assert_passed_under_a_lock(&self, passed: &Passed<'_>) -> &Self {
         let called = passed.called;
-        let roles = self
-            .tracks_of_all(passed.writers)
-            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
-        let (writers, readers) = match roles {
-            Ok(roles) => roles,
-            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
-        };
+        let (writers, readers) = self.writers_and_readers(passed);
         let key = self.slots_of(passed, &writers);
         let shows = self.writes_summary(key, called);
         let mut common: Option<BTreeSet<u64>> = None;
@@ -1594,6 +1582,19 @@ impl Evidence {
         self
     }
 
+    /// The tracks of `passed`'s writers and of its readers; fails the
+    /// check when one of them never ran.
+    #[track_caller]
+    fn writers_and_readers(&self, passed: &Passed<'_>) -> (BTreeSet<u64>, BTreeSet<u64>) {
+        let roles = self
+            .tracks_of_all(passed.writers)
+            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
+        match roles {
+            Ok(roles) => roles,
+            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
+        }
+    }
+
     /// The object labelled `passed.object` into which `writers` wrote most
     /// of `passed.values`; fails the check when there is none.
     #[track_caller]
@@ -1630,13 +1631,7 @@ impl Evidence {
     /// takes the lock again to find the same slots.
     #[track_caller]
     pub fn assert_waited_for_changes(&self, passed: &Passed<'_>) -> &Self {
-        let roles = self
-            .tracks_of_all(passed.writers)
-            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
-        let (writers, readers) = match roles {
-            Ok(roles) => roles,
-            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
-        };
+        let (writers, readers) = self.writers_and_readers(passed);
         let key = self.slots_of(passed, &writers);
         let accesses = self.data_events(key, &["read", "write"]);
         for &track in writers.union(&readers) {

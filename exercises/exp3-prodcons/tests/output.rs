@@ -120,15 +120,22 @@ fn twenty_default_runs_each_deliver_every_item_exactly_once() {
 
 #[test]
 fn other_sizes_deliver_every_item_exactly_once() {
-    for (capacity, producers, consumers, items) in [(1, 3, 2, 30), (2, 1, 4, 17), (8, 4, 1, 40)] {
-        let args = [
-            "--fast".to_string(),
+    sizes_deliver_every_item_exactly_once(&[(1, 3, 2, 30), (2, 1, 4, 17), (8, 4, 1, 40)], &[]);
+}
+
+/// Runs `--fast` and `flags` with each of `sizes` (capacity, producers,
+/// consumers, items) and checks every line.
+fn sizes_deliver_every_item_exactly_once(sizes: &[(u32, u64, u64, u64)], flags: &[&str]) {
+    for &(capacity, producers, consumers, items) in sizes {
+        let sizes = [
             format!("--capacity={capacity}"),
             format!("--producers={producers}"),
             format!("--consumers={consumers}"),
             format!("--items={items}"),
         ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut args = vec!["--fast"];
+        args.extend(flags);
+        args.extend(sizes.iter().map(String::as_str));
         check_exact(&run(BIN, &args), producers, consumers, items);
     }
 }
@@ -136,18 +143,7 @@ fn other_sizes_deliver_every_item_exactly_once() {
 #[test]
 fn with_a_condition_every_item_is_delivered_exactly_once() {
     check_exact(&run(BIN, &["--fast", "--condition"]), 2, 2, 20);
-    for (capacity, producers, consumers, items) in [(1, 3, 2, 30), (2, 1, 4, 17)] {
-        let args = [
-            "--fast".to_string(),
-            "--condition".to_string(),
-            format!("--capacity={capacity}"),
-            format!("--producers={producers}"),
-            format!("--consumers={consumers}"),
-            format!("--items={items}"),
-        ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        check_exact(&run(BIN, &args), producers, consumers, items);
-    }
+    sizes_deliver_every_item_exactly_once(&[(1, 3, 2, 30), (2, 1, 4, 17)], &["--condition"]);
 }
 
 /// The numbers of a summary line.
