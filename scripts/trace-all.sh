@@ -26,6 +26,7 @@ pictures=(
   "exp3-clientserver|--fast|"
   "exp11-value|--fast --iterations 2|"
   "exp11-array|--fast --seed 42|"
+  "exp11-phases|--fast --numbers 3,1,4,1|"
   "exp4-counter|--fast --ticks 6|"
   "exp1-queue|--fast|"
   "exp1-mom|--fast|"

@@ -27,6 +27,8 @@
 //! | lines of processes at once | [`Evidence::assert_interleaved`] | (the output, not the timeline) each process's lines in order, however they interleave |
 //! | values passed through shared slots | [`Evidence::assert_values_passed`] | each value written into an element by a writer and read from that element by a reader after that write |
 //! | shared slots under one lock | [`Evidence::assert_passed_under_a_lock`] | every access of those slots by the writers and readers made while holding one and the same lock |
+//! | phases apart | [`Evidence::assert_phases`] | each worker writing its cell of every row, reading the cells of the row before with their values, and no row's write before the last write of the row before |
+//! | waits that sleep | [`Evidence::assert_waited_for_changes`] | a process that held the lock of the slots without touching them takes it again only after another process touched them |
 //! | updates of a key-value entry | [`Evidence::assert_updates_by_revision`] | each read-modify-write of the entry made by the expected processes, each write a compare-and-set on the revision its read found |
 //! | a final value read | [`Evidence::assert_final_value_read`] | the reader read the value it printed after the last write of the object |
 //! | (a query) messages between two processes | [`Evidence::texts_crossed`] | the texts a sender sent on a channel and a receiver received, for checks that parse them |
@@ -1266,6 +1268,28 @@ pub struct Passed<'a> {
     pub meaning: &'a str,
 }
 
+/// What [`Evidence::assert_phases`] looks for: workers computing in
+/// phases over one shared array, row after row: in phase `t` (from 1)
+/// worker `k` reads cells of row `t - 1` and writes cell `k` of row `t`
+/// (element `t × n + k`, for `n` workers).
+#[derive(Debug, Clone, Default)]
+pub struct Phases<'a> {
+    /// The array's label in the timeline: `array`.
+    pub object: &'a str,
+    /// How a student calls it: `the shared Array`.
+    pub called: &'a str,
+    /// Every row, as the timeline shows values: row 0 (before the first
+    /// phase, written by anybody), then the row after each phase.
+    pub rows: &'a [Vec<String>],
+    /// The process of worker `k`, which writes cell `k` of every row.
+    pub workers: &'a [&'a str],
+    /// The cells of row `t - 1` worker `k` reads in phase `t`, as offsets
+    /// from `k` around the ring: `[-1, 0, 1]`.
+    pub neighbours: &'a [isize],
+    /// What the lack means for the lab.
+    pub meaning: &'a str,
+}
+
 /// A message's text as it was sent: the timeline shows a string message
 /// quoted (`'text'`, see [`quoted`]); other texts come back as they are.
 ///
@@ -1400,13 +1424,7 @@ impl Evidence {
                 "",
             );
         }
-        let roles = self
-            .tracks_of_all(passed.writers)
-            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
-        let (writers, readers) = match roles {
-            Ok(roles) => roles,
-            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
-        };
+        let (writers, readers) = self.writers_and_readers(passed);
         let mut best: Option<Shortfall> = None;
         for &key in &candidates {
             match self.passed_in(key, passed, &writers, &readers) {
@@ -1502,33 +1520,8 @@ impl Evidence {
     #[track_caller]
     pub fn assert_passed_under_a_lock(&self, passed: &Passed<'_>) -> &Self {
         let called = passed.called;
-        let roles = self
-            .tracks_of_all(passed.writers)
-            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
-        let (writers, readers) = match roles {
-            Ok(roles) => roles,
-            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
-        };
-        let key = self
-            .objects_labelled(passed.object)
-            .into_iter()
-            .max_by_key(|&key| {
-                self.data_events(key, &["write"])
-                    .iter()
-                    .filter(|w| {
-                        writers.contains(&w.track) && passed.values.iter().any(|v| v == w.text())
-                    })
-                    .count()
-            });
-        let Some(key) = key else {
-            self.fail(
-                format!(
-                    "{called} is missing from the timeline (no object labelled {:?}): {}",
-                    passed.object, passed.meaning
-                ),
-                "",
-            );
-        };
+        let (writers, readers) = self.writers_and_readers(passed);
+        let key = self.slots_of(passed, &writers);
         let shows = self.writes_summary(key, called);
         let mut common: Option<BTreeSet<u64>> = None;
         let mut first: Option<&Recorded> = None;
@@ -1585,6 +1578,206 @@ impl Evidence {
                 format!("nobody read or wrote {called}: {}", passed.meaning),
                 &shows,
             );
+        }
+        self
+    }
+
+    /// The tracks of `passed`'s writers and of its readers; fails the
+    /// check when one of them never ran.
+    #[track_caller]
+    fn writers_and_readers(&self, passed: &Passed<'_>) -> (BTreeSet<u64>, BTreeSet<u64>) {
+        let roles = self
+            .tracks_of_all(passed.writers)
+            .and_then(|w| Ok((w, self.tracks_of_all(passed.readers)?)));
+        match roles {
+            Ok(roles) => roles,
+            Err(reason) => self.fail(format!("{reason}: {}", passed.meaning), ""),
+        }
+    }
+
+    /// The object labelled `passed.object` into which `writers` wrote most
+    /// of `passed.values`; fails the check when there is none.
+    #[track_caller]
+    fn slots_of(&self, passed: &Passed<'_>, writers: &BTreeSet<u64>) -> (u64, u64) {
+        let key = self
+            .objects_labelled(passed.object)
+            .into_iter()
+            .max_by_key(|&key| {
+                self.data_events(key, &["write"])
+                    .iter()
+                    .filter(|w| {
+                        writers.contains(&w.track) && passed.values.iter().any(|v| v == w.text())
+                    })
+                    .count()
+            });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{} is missing from the timeline (no object labelled {:?}): {}",
+                    passed.called, passed.object, passed.meaning
+                ),
+                "",
+            );
+        };
+        key
+    }
+
+    /// Panics unless the writers and readers of `passed` slept while they
+    /// had nothing to do, instead of coming back to look: a hold of a lock
+    /// in which a process touched none of the slots (it looked, found
+    /// nothing to do and waited) is followed by its next hold of that lock
+    /// only after another process wrote or read the slots. A wait on a
+    /// condition sleeps until a notify, which comes after a change; a poll
+    /// takes the lock again to find the same slots.
+    #[track_caller]
+    pub fn assert_waited_for_changes(&self, passed: &Passed<'_>) -> &Self {
+        let (writers, readers) = self.writers_and_readers(passed);
+        let key = self.slots_of(passed, &writers);
+        let accesses = self.data_events(key, &["read", "write"]);
+        for &track in writers.union(&readers) {
+            let mine: Vec<u64> = accesses
+                .iter()
+                .filter(|a| a.track == track)
+                .map(|a| a.ns)
+                .collect();
+            let locks: BTreeSet<u64> = self
+                .trace
+                .of_kind("lock_acquire")
+                .into_iter()
+                .filter(|a| a.track == track && a.source == key.0)
+                .filter_map(|a| a.arg_u("lock"))
+                .collect();
+            for lock in locks {
+                let spans = self.holds(key.0, lock, track);
+                if !mine.iter().any(|&ns| Self::hold_at(&spans, ns).is_some()) {
+                    continue; // not the slots' lock
+                }
+                for pair in spans.windows(2) {
+                    let ((from, to), (next, _)) = (pair[0], pair[1]);
+                    let idle = !mine.iter().any(|&ns| from <= ns && ns <= to);
+                    let changed = accesses
+                        .iter()
+                        .any(|a| a.track != track && to <= a.ns && a.ns <= next);
+                    if idle && !changed {
+                        self.fail(
+                            format!(
+                                "{} took the lock again (at {next} ns) with nothing changed in {} since it last looked (at {from} ns): it came back to look instead of sleeping until another process changed it: {}",
+                                self.process_name(track),
+                                passed.called,
+                                passed.meaning
+                            ),
+                            &self.writes_summary(key, passed.called),
+                        );
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// Panics unless the timeline shows [`Phases`]: each worker, in a
+    /// process of its own, wrote its cell of every row with its value;
+    /// read, in each phase, the cells of the row before that it needs,
+    /// with their values (after they were written); and no worker wrote a
+    /// cell of a row before every worker had written its cell of the row
+    /// before (a barrier between phases).
+    #[track_caller]
+    pub fn assert_phases(&self, phases: &Phases<'_>) -> &Self {
+        let n = phases.workers.len();
+        let tracks: Vec<BTreeSet<u64>> = match phases
+            .workers
+            .iter()
+            .map(|w| self.tracks_of_all(&[w]))
+            .collect::<Result<_, _>>()
+        {
+            Ok(tracks) => tracks,
+            Err(reason) => self.fail(format!("{reason}: {}", phases.meaning), ""),
+        };
+        let every: BTreeSet<u64> = tracks.iter().flatten().copied().collect();
+        let key = self
+            .objects_labelled(phases.object)
+            .into_iter()
+            .max_by_key(|&key| {
+                let writes = self.data_events(key, &["write"]);
+                writes.iter().filter(|w| every.contains(&w.track)).count()
+            });
+        let Some(key) = key else {
+            self.fail(
+                format!(
+                    "{} is missing from the timeline (no object labelled {:?}): {}",
+                    phases.called, phases.object, phases.meaning
+                ),
+                "",
+            );
+        };
+        let shows = self.writes_summary(key, phases.called);
+        let events = self.data_events(key, &["read", "write"]);
+        let at = |t: usize, k: usize| (t * n + k) as u64;
+        let by = |kind: &str, k: usize, index: u64| -> Vec<&Recorded> {
+            events
+                .iter()
+                .filter(|e| e.kind == kind && tracks[k].contains(&e.track))
+                .filter(|e| e.arg_u("index") == Some(index))
+                .copied()
+                .collect()
+        };
+        // Each row's first and last write, and by which worker.
+        let mut written: Vec<((u64, usize), (u64, usize))> = Vec::new();
+        for t in 1..phases.rows.len() {
+            let (mut first, mut last) = ((u64::MAX, 0), (0, 0));
+            for k in 0..n {
+                let who = phases.workers[k];
+                let value = &phases.rows[t][k];
+                let Some(write) = by("write", k, at(t, k))
+                    .into_iter()
+                    .find(|w| w.text() == value)
+                else {
+                    self.fail(
+                        format!(
+                            "{who} never wrote {value} into its cell of phase {t} (element {} of {}): {}",
+                            at(t, k),
+                            phases.called,
+                            phases.meaning
+                        ),
+                        &shows,
+                    );
+                };
+                (first, last) = (first.min((write.ns, k)), last.max((write.ns, k)));
+                for offset in phases.neighbours {
+                    let j = (k as isize + offset).rem_euclid(n as isize) as usize;
+                    let wanted = &phases.rows[t - 1][j];
+                    let reads = by("read", k, at(t - 1, j));
+                    if !reads.iter().any(|r| r.text() == wanted) {
+                        let got: Vec<&str> = reads.iter().map(|r| r.text()).collect();
+                        self.fail(
+                            format!(
+                                "in phase {t}, {who} did not read {wanted} from cell {j} of phase {} (element {}; it read {got:?}): {}",
+                                t - 1,
+                                at(t - 1, j),
+                                phases.meaning
+                            ),
+                            &shows,
+                        );
+                    }
+                }
+            }
+            if let Some(&(_, before)) = written.last()
+                && first.0 < before.0
+            {
+                self.fail(
+                    format!(
+                        "{} wrote its cell of phase {t} (at {} ns) before {} wrote its cell of phase {} (at {} ns): {}",
+                        phases.workers[first.1],
+                        first.0,
+                        phases.workers[before.1],
+                        t - 1,
+                        before.0,
+                        phases.meaning
+                    ),
+                    &shows,
+                );
+            }
+            written.push((first, last));
         }
         self
     }

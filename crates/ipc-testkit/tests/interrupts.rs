@@ -107,6 +107,7 @@ fn processes_under_way(run: &str) -> usize {
         "exp3-prodcons" => 2,
         "exp3-clientserver" => 2,
         "exp11-value" => 5,
+        "exp11-phases" => 8, // its eight workers
         // Four copies, then four processes sharing the Value.
         "exp1-threads" => 4,
         "exp1-mom" => 3, // its nats-server, the receiver, the sender

@@ -22,11 +22,15 @@
 //! [`producer`] and [`consumer`] are that code; [`run`] forks the
 //! processes and prints the summary. Beside this file: the ring itself
 //! ([`ring`]), the options ([`options`]), the bounds on every wait and
-//! the end after Ctrl-C ([`recovery`]), the same processes without the
-//! semaphores and the mutex ([`unsync`], `--no-sync`) and the bookkeeping
+//! the end after Ctrl-C ([`recovery`]), which of them a run uses
+//! ([`guarding`]), the same processes without the
+//! semaphores and the mutex ([`unsync`], `--no-sync`) or with one
+//! condition instead ([`monitor`], `--condition`), and the bookkeeping
 //! that checks the result ([`ledger`]).
 
+pub mod guarding;
 pub mod ledger;
+pub mod monitor;
 pub mod options;
 pub mod recovery;
 pub mod ring;
@@ -39,6 +43,7 @@ use std::time::Duration;
 use ipc_cli::say;
 use ipc_core::{Lock, Process, Result, Semaphore, join_all, join_all_ok, pace};
 
+use guarding::Guarding;
 use ledger::{Ledger, Plan};
 pub use options::Config;
 use recovery::{Who, interruptible};
@@ -181,21 +186,23 @@ pub fn run(config: &Config) -> Result<()> {
         quiet: config.quiet,
     };
     let buffer = Buffer::new(config.capacity)?;
-    let guards = if config.sync {
-        Some(Guards::new(config.capacity, config.timeout)?)
-    } else {
-        unsync::announce(&log)?;
-        None
-    };
+    let guarding = Guarding::new(config, &log)?;
     let producers = (1..=plan.producers).map(Who::Producer);
     let mut children = Vec::new();
     for who in producers.chain((1..=plan.consumers).map(Who::Consumer)) {
         children.push(Process::spawn(who.process_name(), || {
-            interruptible(&log, who, || match (who, &guards) {
-                (Who::Producer(p), Some(guards)) => producer(p, &buffer, guards, &log, config),
-                (Who::Consumer(c), Some(guards)) => consumer(c, &buffer, guards, &log, config),
-                (Who::Producer(p), None) => unsync::producer(p, &buffer, &log, config),
-                (Who::Consumer(c), None) => unsync::consumer(c, &buffer, &log, config),
+            interruptible(&log, who, || match (who, &guarding) {
+                (Who::Producer(p), Guarding::Semaphores(g)) => {
+                    producer(p, &buffer, g, &log, config)
+                }
+                (Who::Consumer(c), Guarding::Semaphores(g)) => {
+                    consumer(c, &buffer, g, &log, config)
+                }
+                (who, Guarding::Condition(monitor)) => {
+                    monitor::part(who, &buffer, monitor, &log, config)
+                }
+                (Who::Producer(p), Guarding::Nothing) => unsync::producer(p, &buffer, &log, config),
+                (Who::Consumer(c), Guarding::Nothing) => unsync::consumer(c, &buffer, &log, config),
             })
         })?);
     }

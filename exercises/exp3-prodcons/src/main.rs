@@ -18,7 +18,10 @@ use exp3_prodcons::options::{
 /// (`Producer 1 produced 103`, `Consumer 2 consumed 103`); the last line
 /// counts what was produced, consumed, lost and duplicated. With
 /// --no-sync the same processes share the same ring without the
-/// semaphores and the mutex, and items get lost or taken twice.
+/// semaphores and the mutex, and items get lost or taken twice. With
+/// --condition one condition variable and its lock keep them in step
+/// instead: producers wait while the ring is full, consumers while it is
+/// empty.
 ///
 /// Every wait is bounded by --timeout, so a dead process never hangs the
 /// others. Ctrl-C or SIGTERM ends every process; the summary is printed.
@@ -54,6 +57,10 @@ struct Args {
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
+    /// Guard the ring with one condition (and its lock) instead of the
+    /// two semaphores and the mutex
+    #[arg(long, conflicts_with = "no_sync")]
+    condition: bool,
     /// Run without the semaphores and the mutex, and see the damage
     #[arg(long)]
     no_sync: bool,
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
         delay: Duration::from_millis(args.delay),
         timeout: Duration::from_secs(args.timeout),
         sync: !args.no_sync,
+        condition: args.condition,
         quiet: args.quiet,
     };
     ipc_cli::run("exp3-prodcons", &args.common, || {

@@ -1,6 +1,6 @@
 //! How a run goes: the sizes, the pauses and the bounds of every wait
 //! (`--capacity`, `--producers`, `--consumers`, `--items`, `--delay`,
-//! `--timeout`, `--no-sync`, `--quiet`), with their defaults. The sizes
+//! `--timeout`, `--condition`, `--no-sync`, `--quiet`), with their defaults. The sizes
 //! are never 0: clap refuses it, and the types keep it so.
 
 use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
@@ -39,6 +39,9 @@ pub struct Config {
     pub timeout: Duration,
     /// With the semaphores and the mutex (false: `--no-sync`).
     pub sync: bool,
+    /// With one condition and its lock instead of the semaphores and the
+    /// mutex (`--condition`; only when [`Config::sync`]).
+    pub condition: bool,
     /// Print only the summary line.
     pub quiet: bool,
 }
@@ -53,6 +56,7 @@ impl Default for Config {
             delay: DEFAULT_DELAY,
             timeout: DEFAULT_TIMEOUT,
             sync: true,
+            condition: false,
             quiet: false,
         }
     }

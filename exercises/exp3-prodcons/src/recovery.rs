@@ -4,6 +4,7 @@
 //! SIGTERM turned into a last line. Not part of the textbook solution.
 
 use std::fmt;
+use std::time::Duration;
 
 use ipc_core::{Error, LockError, LockGuard, Result, signal};
 
@@ -75,27 +76,48 @@ impl Guards {
     /// [`Error::Timeout`] when the lock stayed held, said on stderr first;
     /// [`Error::Interrupted`] after SIGINT or SIGTERM.
     pub fn lock(&self, who: Who, log: &Log) -> Result<LockGuard<'_>> {
-        match self.mutex.lock_timeout(self.timeout) {
-            Ok(guard) => Ok(guard),
-            Err(LockError::OwnerDied(guard)) => {
-                log.tell(format_args!(
-                    "{who}: a process died holding the buffer's lock; the ring is whole, going on"
-                ))?;
-                guard.make_consistent()?;
-                Ok(guard)
-            }
-            Err(LockError::Failed(error)) => explained(Err(error), || {
-                format!(
-                    "{who}: the buffer's lock stayed held for {:?}",
-                    self.timeout
-                )
-            }),
-        }
+        let taken = self.mutex.lock_timeout(self.timeout);
+        taken_over(taken, LockGuard::make_consistent, who, log, self.timeout)
     }
 }
 
+/// The outcome of taking the buffer's lock (within `timeout`): the guard;
+/// when a process died holding it, `who` says the ring is whole (see
+/// [`crate::ring`]), declares it `repair`ed and goes on.
+///
+/// # Errors
+/// [`Error::Timeout`] when the lock stayed held, said on stderr first;
+/// [`Error::Interrupted`] after SIGINT or SIGTERM.
+pub(crate) fn taken_over<G>(
+    taken: std::result::Result<G, LockError<G>>,
+    repair: impl FnOnce(&G) -> Result<()>,
+    who: Who,
+    log: &Log,
+    timeout: Duration,
+) -> Result<G> {
+    match taken {
+        Ok(guard) => Ok(guard),
+        Err(LockError::OwnerDied(guard)) => {
+            died_holding(who, log)?;
+            repair(&guard)?;
+            Ok(guard)
+        }
+        Err(LockError::Failed(error)) => explained(Err(error), || {
+            format!("{who}: the buffer's lock stayed held for {timeout:?}")
+        }),
+    }
+}
+
+/// Says that a process died holding the buffer's lock, and that the ring
+/// is whole.
+pub(crate) fn died_holding(who: Who, log: &Log) -> Result<()> {
+    log.tell(format_args!(
+        "{who}: a process died holding the buffer's lock; the ring is whole, going on"
+    ))
+}
+
 /// A bounded wait's outcome; on a timeout, explains it on stderr first.
-fn explained<T>(outcome: Result<T>, explain: impl FnOnce() -> String) -> Result<T> {
+pub(crate) fn explained<T>(outcome: Result<T>, explain: impl FnOnce() -> String) -> Result<T> {
     if let Err(Error::Timeout) = outcome {
         ipc_cli::say_err!("{}", explain());
     }

@@ -55,6 +55,11 @@ impl Buffer {
         item
     }
 
+    /// How many slots are filled: `in - out`.
+    pub fn filled(&self) -> usize {
+        (self.ends.get(IN) - self.ends.get(OUT)).unsigned_abs() as usize
+    }
+
     /// The slot of the `at`-th item put or taken.
     fn slot(&self, at: i64) -> usize {
         at.unsigned_abs() as usize % self.capacity()
@@ -81,7 +86,9 @@ mod tests {
         let ring = Buffer::new(NonZeroU32::new(2).unwrap()).unwrap();
         ring.put(1);
         ring.put(2);
+        assert_eq!(ring.filled(), 2);
         assert_eq!(ring.take(), 1);
+        assert_eq!(ring.filled(), 1);
         ring.put(3);
         assert_eq!(ring.slots.to_list().to_vec(), [3, 2]);
         assert_eq!([ring.take(), ring.take()], [2, 3]);

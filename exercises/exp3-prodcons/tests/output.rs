@@ -120,17 +120,30 @@ fn twenty_default_runs_each_deliver_every_item_exactly_once() {
 
 #[test]
 fn other_sizes_deliver_every_item_exactly_once() {
-    for (capacity, producers, consumers, items) in [(1, 3, 2, 30), (2, 1, 4, 17), (8, 4, 1, 40)] {
-        let args = [
-            "--fast".to_string(),
+    sizes_deliver_every_item_exactly_once(&[(1, 3, 2, 30), (2, 1, 4, 17), (8, 4, 1, 40)], &[]);
+}
+
+/// Runs `--fast` and `flags` with each of `sizes` (capacity, producers,
+/// consumers, items) and checks every line.
+fn sizes_deliver_every_item_exactly_once(sizes: &[(u32, u64, u64, u64)], flags: &[&str]) {
+    for &(capacity, producers, consumers, items) in sizes {
+        let sizes = [
             format!("--capacity={capacity}"),
             format!("--producers={producers}"),
             format!("--consumers={consumers}"),
             format!("--items={items}"),
         ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut args = vec!["--fast"];
+        args.extend(flags);
+        args.extend(sizes.iter().map(String::as_str));
         check_exact(&run(BIN, &args), producers, consumers, items);
     }
+}
+
+#[test]
+fn with_a_condition_every_item_is_delivered_exactly_once() {
+    check_exact(&run(BIN, &["--fast", "--condition"]), 2, 2, 20);
+    sizes_deliver_every_item_exactly_once(&[(1, 3, 2, 30), (2, 1, 4, 17)], &["--condition"]);
 }
 
 /// The numbers of a summary line.
@@ -292,8 +305,9 @@ fn leaves_nothing_behind() {
 
 #[test]
 fn bad_input_exits_with_2_and_no_panic() {
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--no-such-flag"], "--no-such-flag"),
+        (&["--condition", "--no-sync"], "cannot be used with"),
         (&["--capacity", "0"], "--capacity"),
         (&["--producers", "17"], "--producers"),
         (&["--consumers", "0"], "--consumers"),
@@ -317,6 +331,7 @@ fn help_explains_the_flags_and_the_exit_codes() {
             "--consumers",
             "--items",
             "--no-sync",
+            "--condition",
             "--timeout",
             "--fast",
             "Exit codes: 0",

@@ -7,9 +7,12 @@
 //! show each producer writing its items into the ring in shared memory,
 //! each consumer reading from the ring the items it printed, every access
 //! to the ring under one mutex, and producers and consumers, in processes
-//! of their own, waiting on the two semaphores in opposite roles. A
-//! program that prints the right lines without the items crossing the
-//! bounded buffer that way fails them.
+//! of their own, waiting on the two semaphores in opposite roles. With
+//! `--condition`, every access under the condition's lock, and a process
+//! that found nothing to do taking the lock again only after another one
+//! changed the ring (it slept in the wait; it did not poll). A program
+//! that prints the right lines without the items crossing the bounded
+//! buffer that way fails them.
 //!
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
@@ -72,12 +75,24 @@ fn consumed(evidence: &Evidence, sizes: &Sizes, all: &[u64]) -> BTreeMap<u64, Ve
     by
 }
 
+/// How the ring is guarded in a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// The two semaphores and the mutex (the default).
+    Semaphores,
+    /// One condition and its lock (`--condition`).
+    Condition,
+}
+
 /// Runs exp3-prodcons with `sizes` (the defaults when `None`) and checks
 /// the lines and the timeline.
-fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>) {
+fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Guard) {
     let texts =
         sizes.map(|s| [s.items, s.producers, s.consumers, s.capacity].map(|n| n.to_string()));
     let mut args = vec!["--fast"];
+    if guard == Guard::Condition {
+        args.push("--condition");
+    }
     if let Some([items, producers, consumers, capacity]) = &texts {
         args.extend([
             "--items",
@@ -171,16 +186,29 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>) {
         });
     }
     let values: Vec<String> = all.iter().map(u64::to_string).collect();
+    let ring = Passed {
+        object: "raw array",
+        called: "the ring buffer",
+        values: &values,
+        writers: &producers,
+        readers: &consumers,
+        meaning: "wait(mutex) before touching the ring and signal(mutex) after: two processes at the ring's same end at once lose or duplicate items",
+        ..Passed::default()
+    };
+    if guard == Guard::Condition {
+        evidence
+            .assert_passed_under_a_lock(&Passed {
+                meaning: "every look at the ring and every change of it happens holding the condition's lock (`with cond:`)",
+                ..ring.clone()
+            })
+            .assert_waited_for_changes(&Passed {
+                meaning: "a producer that finds the ring full (a consumer that finds it empty) waits on the condition, which lets the lock go and sleeps until another process changes the ring and notifies",
+                ..ring
+            });
+        return;
+    }
     evidence
-        .assert_passed_under_a_lock(&Passed {
-            object: "raw array",
-            called: "the ring buffer",
-            values: &values,
-            writers: &producers,
-            readers: &consumers,
-            meaning: "wait(mutex) before touching the ring and signal(mutex) after: two processes at the ring's same end at once lose or duplicate items",
-            ..Passed::default()
-        })
+        .assert_passed_under_a_lock(&ring)
         .assert_producers_and_consumers(&ProducersConsumers {
             producers: &producers,
             consumers: &consumers,
@@ -197,7 +225,7 @@ fn other_sizes_pass_every_item_through_the_ring_under_the_semaphores() {
         consumers: inputs.number("--consumers", 1..=4) as u64,
         capacity: inputs.number("--capacity", 1..=8) as u64,
     };
-    assert_items_cross_the_ring(&inputs, Some(&sizes));
+    assert_items_cross_the_ring(&inputs, Some(&sizes), Guard::Semaphores);
 }
 
 #[test]
@@ -210,10 +238,25 @@ fn a_one_slot_ring_passes_every_item_between_many_processes() {
         capacity: 1,
     };
     inputs.note("--capacity", 1);
-    assert_items_cross_the_ring(&inputs, Some(&sizes));
+    assert_items_cross_the_ring(&inputs, Some(&sizes), Guard::Semaphores);
 }
 
 #[test]
 fn the_default_run_passes_every_item_through_the_ring() {
-    assert_items_cross_the_ring(&Inputs::new(), None);
+    assert_items_cross_the_ring(&Inputs::new(), None, Guard::Semaphores);
+}
+
+#[test]
+fn with_a_condition_every_item_crosses_the_ring_under_its_lock_and_waits_sleep() {
+    let mut inputs = Inputs::new();
+    // More producers than consumers, and a small ring: the producers find
+    // it full and wait; the consumers find it empty at the start.
+    let sizes = Sizes {
+        items: inputs.number("--items", 12..=40) as u64,
+        producers: inputs.number("--producers", 2..=4) as u64,
+        consumers: inputs.number("--consumers", 1..=2) as u64,
+        capacity: inputs.number("--capacity", 1..=3) as u64,
+    };
+    inputs.note("--condition", "");
+    assert_items_cross_the_ring(&inputs, Some(&sizes), Guard::Condition);
 }

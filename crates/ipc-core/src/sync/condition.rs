@@ -53,6 +53,7 @@ use crate::sync::futex::{self, Wake};
 use crate::sync::mutex::{Acquired, Held, Lock, LockError, LockGuard, RobustMutex};
 use crate::sync::region::{Atomics, Kind, Region};
 use crate::sync::rlock::{self, RLock, RLockGuard};
+use crate::trace;
 
 #[repr(C)]
 struct Body {
@@ -426,8 +427,12 @@ impl ConditionGuard<'_> {
     /// always ends a wait holding its lock (as Python's does), unless the
     /// lock can never be taken again.
     fn relock(&mut self, released: Released) -> Result<Acquired> {
-        let acquired = self.cond.mutex().lock_brief();
+        let mutex = self.cond.mutex();
+        let acquired = mutex.lock_brief();
         if acquired.is_ok() {
+            // Taken back: the timeline shows the hold again (the release
+            // was recorded when the wait let go).
+            mutex.record(trace::lock_acquired);
             self.hold_again(released);
         }
         acquired
@@ -437,12 +442,13 @@ impl ConditionGuard<'_> {
     /// the lock and returns true.
     fn holder_died(&mut self, released: Released) -> Result<bool> {
         let mutex = self.cond.mutex();
-        match mutex.try_lock() {
+        match mutex.peek() {
             Ok(Acquired::Clean) => {
                 mutex.unlock();
                 Ok(false)
             }
             Ok(Acquired::OwnerDied) => {
+                mutex.record(trace::lock_acquired);
                 self.hold_again(released);
                 Ok(true)
             }
