@@ -450,7 +450,9 @@ fn settle(check: &mut Check, name: &str, outcome: &Outcome, weights: &Weights, p
             });
         reasons.push(why);
     }
-    if passed && !check.baseline && !policy.is_empty() {
+    // Said whether or not the check passed otherwise: a student who fixes
+    // the other reason learns at once that this one stays.
+    if !check.baseline && !policy.is_empty() {
         passed = false;
         reasons.push(format!(
             "not counted: the code uses what this lab does not need and what could fake a run's evidence: {} (remove it)",
