@@ -18,67 +18,30 @@
 //! Several receivers form one work queue (a queue group in core NATS, one
 //! shared consumer of the stream): each message goes to exactly one.
 //!
-//! The option to send another text (`--message`) is in [`extras`]; the
-//! roles, their flags and command lines, and the run that starts them
-//! ([`roles::run_ipc`]) in [`roles`].
+//! Beside the sender and the receiver: the channel and the receiver's
+//! options in [`options`]; how each message is processed once (ids, the
+//! receiver's inbox) in [`delivery`]; the option to send another text
+//! (`--message`) in [`extras`]; the roles, their flags and command lines,
+//! and the run that starts them ([`roles::run_ipc`]) in [`roles`].
 
+pub mod delivery;
 pub mod extras;
+pub mod options;
 pub mod roles;
 
 use std::time::Duration;
 
+use delivery::Inbox;
 use ipc_cli::say;
 use ipc_core::{Deadline, pace};
-use ipc_net::printable::escaped_bytes;
-use ipc_net::{Connection, Delivery, Result, RunId, Subject, Subscription};
-use ipc_net::{WorkQueue, WorkReceiver, announce_ready};
+use ipc_net::{Connection, Result, RunId, WorkQueue, announce_ready};
+pub use options::{Channel, DEFAULT_SUBJECT, DEFAULT_TIMEOUT, Mode, RECEIVERS, Receive, Until};
 
 /// The message the sender sends.
 pub const MESSAGE: &str = "Hello, introduction to distributed computing";
 
 /// How long the sender waits before sending (`--fast` divides it by 1000).
 pub const DELAY: Duration = Duration::from_secs(2);
-
-/// The subject the messages travel on unless `--subject` says otherwise.
-pub const DEFAULT_SUBJECT: &str = "ipc-lab.exp1-mom";
-
-/// The name the receivers share: their queue group (core NATS) or their
-/// durable consumer (a stream).
-pub const RECEIVERS: &str = "receivers";
-
-/// How long a receiver waits, in all, unless `--timeout` says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How messages travel between sender and receivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Stored in a JetStream stream with this many replicas, until a
-    /// receiver has taken it.
-    Stored {
-        /// Copies of the stream on the nodes of a cluster (1 on one server).
-        replicas: usize,
-    },
-    /// Core NATS: at most once, to whoever listens right now.
-    Core,
-}
-
-/// Where the messages go: a subject, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Channel {
-    /// The subject (`ipc-lab.exp1-mom`).
-    pub subject: Subject,
-    /// Stored or core.
-    pub mode: Mode,
-}
-
-impl Channel {
-    /// The subject of the sender's end notice: `SUBJECT.end`. Core NATS,
-    /// never stored: only receivers that listen when the sender finishes
-    /// hear it.
-    pub fn end_subject(&self) -> Subject {
-        self.subject.child("end")
-    }
-}
 
 /// The text of message `k` of `count`: the seed's message, with `#k` after
 /// it when there are several.
@@ -128,7 +91,7 @@ pub fn sender(
     };
     // Each message gets an id of its own: the stream stores it once even
     // if a lost confirmation makes the sender try again.
-    let batch = batch_id();
+    let batch = delivery::batch_id();
     pace::sleep(DELAY)?;
     for k in 1..=count {
         if k > 1 {
@@ -150,87 +113,6 @@ pub fn sender(
     nc.publish(&channel.end_subject(), count.to_string().as_bytes())
 }
 
-/// A name for this sender's messages, unique across machines and runs.
-fn batch_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{}-{nanos}", std::process::id())
-}
-
-/// When a receiver stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Until {
-    /// After this many messages (the seed's receiver: 1).
-    Count(u32),
-    /// When the sender says it has finished (`--all`): every message it
-    /// sent has then been given to one of the receivers.
-    End,
-}
-
-/// What one receiver does: how long, which name, how long it waits.
-#[derive(Debug, Clone, Copy)]
-pub struct Receive {
-    /// When it stops.
-    pub until: Until,
-    /// Its number among several receivers (`Receiver 2 received: …`).
-    pub id: Option<u32>,
-    /// How long it waits in all before it gives up.
-    pub timeout: Duration,
-}
-
-/// The receiver's inbox: the shared consumer of the stream, or its place
-/// in the queue group.
-enum Inbox<'c> {
-    // Boxed: a consumer carries its whole configuration.
-    Stored(Box<WorkReceiver<'c>>),
-    Core(Subscription<'c>),
-}
-
-impl Inbox<'_> {
-    /// The next message's text within `timeout`, and what acknowledges it.
-    /// The text is a peer's (any NATS client may publish on the subject):
-    /// its control characters come escaped, ready to print.
-    fn next(&mut self, timeout: Duration) -> Result<Option<(String, Option<Delivery>)>> {
-        match self {
-            Inbox::Stored(receiver) => loop {
-                let Some(delivery) = receiver.next(timeout)? else {
-                    return Ok(None);
-                };
-                if delivery.already_processed() {
-                    // Its acknowledgement was lost (a server went away):
-                    // processed once already, so only acknowledge it.
-                    ipc_cli::say_err!(
-                        "receiver: message {} was delivered again; processed already, skipped",
-                        delivery.sequence()
-                    );
-                    receiver.ack(&delivery)?;
-                    continue;
-                }
-                let text = escaped_bytes(delivery.payload());
-                return Ok(Some((text, Some(delivery))));
-            },
-            Inbox::Core(subscription) => Ok(subscription
-                .next_within(timeout)?
-                .map(|message| (escaped_bytes(message.payload()), None))),
-        }
-    }
-
-    /// Marks a message as processed: a stored one leaves the stream.
-    fn done(&mut self, delivery: Option<Delivery>) -> Result<()> {
-        if let (Inbox::Stored(receiver), Some(delivery)) = (self, delivery)
-            && !receiver.ack(&delivery)?
-        {
-            ipc_cli::say_err!(
-                "receiver: the acknowledgement of message {} was not confirmed; \
-                 if it comes again, it is skipped",
-                delivery.sequence()
-            );
-        }
-        Ok(())
-    }
-}
-
 /// How long a receiver that heard the end notice still looks for
 /// messages of the stream not yet handed out.
 const DRAIN: Duration = Duration::from_millis(200);
@@ -249,23 +131,14 @@ pub fn receiver(
     how: Receive,
     run: Option<&RunId>,
 ) -> Result<()> {
-    let mut inbox = match channel.mode {
-        Mode::Stored { replicas } => {
-            let queue = WorkQueue::open(nc, &channel.subject, replicas)?;
-            Inbox::Stored(Box::new(queue.receiver(RECEIVERS)?))
-        }
-        Mode::Core => Inbox::Core(nc.queue_subscribe(&channel.subject, RECEIVERS)?),
-    };
+    let mut inbox = Inbox::open(nc, channel)?;
     let mut end = match how.until {
         Until::End => Some(nc.subscribe(&channel.end_subject())?),
         Until::Count(_) => None,
     };
     announce_ready(nc, run, "receiver")?;
 
-    let name = match how.id {
-        Some(id) => format!("Receiver {id}"),
-        None => "Receiver".to_owned(),
-    };
+    let name = how.name();
     let deadline = Deadline::after(how.timeout);
     let mut received = 0;
     let mut ended = false;
@@ -302,17 +175,7 @@ pub fn receiver(
             ended = true;
         }
         if !ended && deadline.has_passed() {
-            return Err(ipc_net::Error::Timeout {
-                url: nc.urls().to_string(),
-                what: match how.until {
-                    Until::Count(_) => format!("no message arrived on {}", channel.subject),
-                    Until::End => format!(
-                        "the sender's end notice did not arrive on {}",
-                        channel.end_subject()
-                    ),
-                },
-                after: how.timeout,
-            });
+            return Err(how.timed_out(nc, channel));
         }
     }
 }
@@ -331,19 +194,5 @@ mod tests {
             message(3, 10),
             "Hello, introduction to distributed computing #3"
         );
-    }
-
-    #[test]
-    fn the_end_notice_has_a_subject_of_its_own() {
-        let channel = Channel {
-            subject: DEFAULT_SUBJECT.parse().unwrap(),
-            mode: Mode::Core,
-        };
-        assert_eq!(channel.end_subject().as_str(), "ipc-lab.exp1-mom.end");
-    }
-
-    #[test]
-    fn batch_ids_differ() {
-        assert_ne!(batch_id(), batch_id());
     }
 }
