@@ -34,6 +34,7 @@ experiments=(
   "exp3-clientserver|--fast|"
   "exp11-value|--fast --iterations 20000|"
   "exp11-array|--fast --seed 42|"
+  "exp11-pool|--fast|"
   "exp4-counter|--fast --ticks 12|"
   "exp1-queue|--fast|"
   "exp1-mom|--fast|"

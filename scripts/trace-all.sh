@@ -26,6 +26,7 @@ pictures=(
   "exp3-clientserver|--fast|"
   "exp11-value|--fast --iterations 2|"
   "exp11-array|--fast --seed 42|"
+  "exp11-pool|--fast --workers 2 --numbers 3,4,5|"
   "exp4-counter|--fast --ticks 6|"
   "exp1-queue|--fast|"
   "exp1-mom|--fast|"
