@@ -33,12 +33,13 @@ fn choose(inputs: &mut Inputs) -> (Vec<i64>, usize) {
     (numbers, workers)
 }
 
-fn text_list(numbers: &[i64]) -> String {
-    numbers
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+/// Runs the program on `numbers` with `workers`, and `extra` arguments.
+fn run_on(inputs: &Inputs, numbers: &[i64], workers: usize, extra: &[&str]) -> Evidence {
+    let list: Vec<String> = numbers.iter().map(i64::to_string).collect();
+    let (list, workers) = (list.join(","), workers.to_string());
+    let mut args = vec!["--numbers", &list, "--workers", &workers];
+    args.extend(extra);
+    inputs.run(BIN, &args)
 }
 
 /// The first lines of a run on `numbers` with `workers`.
@@ -88,15 +89,7 @@ fn assert_squared_in_workers(evidence: &Evidence, squares: &[i64], meaning: &str
 fn other_numbers_are_squared_by_the_pool_s_workers() {
     let mut inputs = Inputs::new();
     let (numbers, workers) = choose(&mut inputs);
-    let evidence = inputs.run(
-        BIN,
-        &[
-            "--numbers",
-            &text_list(&numbers),
-            "--workers",
-            &workers.to_string(),
-        ],
-    );
+    let evidence = run_on(&inputs, &numbers, workers, &[]);
     let squares = squares_of(&numbers);
     let mut sorted = squares.clone();
     sorted.sort_unstable();
@@ -122,16 +115,7 @@ fn other_numbers_are_squared_by_the_pool_s_workers() {
 fn every_worker_records_its_own_pid_in_the_manager_dict() {
     let mut inputs = Inputs::new();
     let (numbers, workers) = choose(&mut inputs);
-    let evidence = inputs.run(
-        BIN,
-        &[
-            "--who",
-            "--numbers",
-            &text_list(&numbers),
-            "--workers",
-            &workers.to_string(),
-        ],
-    );
+    let evidence = run_on(&inputs, &numbers, workers, &["--who"]);
     let lines = evidence.run.stdout_lines();
     let mut by_number = numbers.clone();
     by_number.sort_unstable();
@@ -203,17 +187,7 @@ fn a_task_failing_on_purpose_comes_back_from_its_worker() {
     let (numbers, workers) = choose(&mut inputs);
     let at = inputs.number("failing task", 0..=(numbers.len() as i64 - 1)) as usize;
     let k = numbers[at];
-    let evidence = inputs.run(
-        BIN,
-        &[
-            "--numbers",
-            &text_list(&numbers),
-            "--workers",
-            &workers.to_string(),
-            "--fail",
-            &k.to_string(),
-        ],
-    );
+    let evidence = run_on(&inputs, &numbers, workers, &["--fail", &k.to_string()]);
     let mut sorted = squares_of(&numbers);
     sorted.sort_unstable();
     let lines = evidence.run.stdout_lines();
