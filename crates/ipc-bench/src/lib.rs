@@ -521,6 +521,19 @@ mod tests {
         assert!(at(Mech::RawSemSpin) + 1 == at(Mech::Semaphore));
         assert!(at(Mech::RawFlag) + 1 == at(Mech::Event));
         assert!(at(Mech::RawBarrierSpin) + 1 == at(Mech::Barrier));
+        assert!(at(Mech::RawSeqMap) + 1 == at(Mech::PoolMap));
+        assert!(at(Mech::RawSeqMapLarge) + 1 == at(Mech::PoolMapLarge));
+        assert!(at(Mech::RawDictServer) < at(Mech::ManagerSet));
+        // The pool by 2 and 4 workers, the manager by one client.
+        let pool = |m: Mech| -> Vec<usize> {
+            jobs.iter()
+                .filter(|j| j.key.section == Section::Pool && j.key.mech == m)
+                .map(|j| j.key.param)
+                .collect()
+        };
+        assert_eq!(pool(Mech::PoolMap), [2, 4]);
+        assert_eq!(pool(Mech::RawSeqMapLarge), [2, 4]);
+        assert_eq!(pool(Mech::ManagerGet), [1]);
         // Every scaling curve, at its numbers of processes.
         let scaling = |m: Mech| -> Vec<usize> {
             jobs.iter()
