@@ -470,46 +470,42 @@ def ops_for(duration, op):
     return {"per_s": done / (time.perf_counter() - start), "count": done}
 
 
-def start_manager(args):
-    """A manager whose server runs on the pong CPU, as ipc-bench's."""
+def dict_ops(args, before, op, after):
+    """A manager whose server runs on the pong CPU, as ipc-bench's; its
+    dict d and the keys: before(d, keys), then op(d, keys, k) for the
+    duration, then after(d, keys) says whether d is right."""
+    keys = [f"key{k}" for k in range(KEYS)]
     pin(args.pong_cpu)
     manager = CTX.Manager()
     pin(args.ping_cpu)
-    return manager
+    try:
+        d = manager.dict()
+        before(d, keys)
+        result = ops_for(args.duration, lambda k: op(d, keys, k))
+        if not after(d, keys):
+            raise RuntimeError("Manager dict operations gave a wrong result")
+    finally:
+        manager.shutdown()
+    return result
 
 
 def manager_set(args, _clients):
-    keys = [f"key{k}" for k in range(KEYS)]
-    manager = start_manager(args)
-    try:
-        d = manager.dict()
+    def op(d, keys, k):
+        d[keys[k]] = k
 
-        def op(k):
-            d[keys[k]] = k
-
-        result = ops_for(args.duration, op)
-        if d.get(keys[0]) != 0:
-            raise RuntimeError("Manager dict set gave a wrong result")
-    finally:
-        manager.shutdown()
-    return result
+    # The first operation set key 0 to 0, however short the run.
+    return dict_ops(args, lambda d, keys: None, op, lambda d, keys: d.get(keys[0]) == 0)
 
 
 def manager_get(args, _clients):
-    keys = [f"key{k}" for k in range(KEYS)]
-    manager = start_manager(args)
-    try:
-        d = manager.dict()
+    def op(d, keys, k):
+        if d.get(keys[k]) != k:
+            raise RuntimeError("Manager dict get gave a wrong result")
+
+    def before(d, keys):
         d.update({key: k for k, key in enumerate(keys)})
 
-        def op(k):
-            if d.get(keys[k]) != k:
-                raise RuntimeError("Manager dict get gave a wrong result")
-
-        result = ops_for(args.duration, op)
-    finally:
-        manager.shutdown()
-    return result
+    return dict_ops(args, before, op, lambda d, keys: True)
 
 
 # --- main --------------------------------------------------------------
@@ -559,28 +555,22 @@ def main():
                 {"mechanism": "Value", "metric": "increments", "processes": processes,
                  **value_increments(args, processes)}
             )
-    # The synchronisation twins, with as many processes as ipc-bench's.
-    for mechanism, measure, processes in (
-        ("Semaphore", semaphore_pairs, 1),
-        ("Semaphore", semaphore_pairs, 4),
-        ("Event", event_round_trip, 2),
-        ("Barrier", barrier_rounds, 4),
+    # The synchronisation twins, the pool and the manager, with as many
+    # processes (workers, clients) as ipc-bench's.
+    for mechanism, metric, measure, processes in (
+        ("Semaphore", "sync", semaphore_pairs, 1),
+        ("Semaphore", "sync", semaphore_pairs, 4),
+        ("Event", "sync", event_round_trip, 2),
+        ("Barrier", "sync", barrier_rounds, 4),
+        ("PoolMap", "pool", pool_map, 2),
+        ("PoolMapLarge", "pool", pool_map_large, 2),
+        ("PoolMap", "pool", pool_map, 4),
+        ("PoolMapLarge", "pool", pool_map_large, 4),
+        ("ManagerSet", "pool", manager_set, 1),
+        ("ManagerGet", "pool", manager_get, 1),
     ):
         if mechanism in chosen:
-            figures.append({"mechanism": mechanism, "metric": "sync", "processes": processes,
-                            **measure(args, processes)})
-    # The pool and the manager, with as many workers and clients as
-    # ipc-bench's.
-    for mechanism, measure, processes in (
-        ("PoolMap", pool_map, 2),
-        ("PoolMapLarge", pool_map_large, 2),
-        ("PoolMap", pool_map, 4),
-        ("PoolMapLarge", pool_map_large, 4),
-        ("ManagerSet", manager_set, 1),
-        ("ManagerGet", manager_get, 1),
-    ):
-        if mechanism in chosen:
-            figures.append({"mechanism": mechanism, "metric": "pool", "processes": processes,
+            figures.append({"mechanism": mechanism, "metric": metric, "processes": processes,
                             **measure(args, processes)})
     json.dump(
         {
