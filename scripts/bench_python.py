@@ -7,14 +7,17 @@ trip), one-way throughput (messages and bytes per second) for each message
 size, and increments per second of one locked Value by 1 and 5 processes;
 and the synchronisation twins: Semaphore(1) acquire+release pairs per
 second by 1 and 4 processes, an Event ping-pong (two Events, two
-processes), and Barrier(4) rounds per second. Prints one JSON document on
-standard output.
+processes), and Barrier(4) rounds per second; Pool(n).map tasks per second
+by 2 and 4 workers (the squares of range(10000), and 8 sums of a 1 MiB
+bytes each), and Manager().dict() set and get per second by one client.
+Prints one JSON document on standard output.
 
 ipc-bench runs it itself (with the same duration, sizes and CPU placement)
 when python3 exists; by hand:
 
     python3 scripts/bench_python.py --duration 0.2 --sizes 8,4096
     python3 scripts/bench_python.py --mechanisms Semaphore,Event,Barrier
+    python3 scripts/bench_python.py --mechanisms PoolMap,PoolMapLarge,ManagerSet,ManagerGet
 """
 
 import argparse
@@ -374,6 +377,137 @@ def barrier_rounds(args, parties):
     return {"per_s": rounds.value / seconds, "count": rounds.value}
 
 
+# --- Pool, Manager -----------------------------------------------------
+
+# As ipc-bench: 10 000 small tasks, or 8 tasks of 1 MiB each; 100 keys.
+SMALL_TASKS = 10_000
+LARGE_TASKS = 8
+LARGE_BYTES = 1 << 20
+KEYS = 100
+
+
+def square(x):
+    return x * x
+
+
+def byte_sum(data):
+    return sum(data)
+
+
+def maps_for(duration, tasks, item_bytes, run_map):
+    """Runs run_map (a map of `tasks` tasks) again and again for
+    `duration`, at least once."""
+    start = time.perf_counter()
+    done = 0
+    while True:
+        run_map()
+        done += tasks
+        if time.perf_counter() - start >= duration:
+            break
+    seconds = time.perf_counter() - start
+    result = {"per_s": done / seconds, "count": done}
+    if item_bytes:
+        result["bytes_per_s"] = done * item_bytes / seconds
+    return result
+
+
+def start_pool(args, workers):
+    """A pool whose workers may run on every worker CPU, as ipc-bench's:
+    forked while the parent may, the parent pinned back afterwards."""
+    if args.worker_cpus:
+        os.sched_setaffinity(0, set(args.worker_cpus))
+    pool = CTX.Pool(workers)
+    pin(args.ping_cpu)
+    return pool
+
+
+def pool_map(args, workers):
+    last = square(SMALL_TASKS - 1)
+    with start_pool(args, workers) as pool:
+
+        def run_map():
+            squares = pool.map(square, range(SMALL_TASKS))
+            if len(squares) != SMALL_TASKS or squares[-1] != last:
+                raise RuntimeError("Pool.map of squares gave a wrong result")
+
+        result = maps_for(args.duration, SMALL_TASKS, 0, run_map)
+        pool.close()
+        pool.join()
+    return result
+
+
+def large_item():
+    return bytes(i % 251 for i in range(LARGE_BYTES))
+
+
+def pool_map_large(args, workers):
+    item = large_item()
+    total = byte_sum(item)
+    with start_pool(args, workers) as pool:
+
+        def run_map():
+            # Each task its own 1 MiB object, as ipc-bench's items are.
+            sums = pool.map(byte_sum, [bytes(item) for _ in range(LARGE_TASKS)])
+            if sums != [total] * LARGE_TASKS:
+                raise RuntimeError("Pool.map of 1 MiB sums gave a wrong result")
+
+        result = maps_for(args.duration, LARGE_TASKS, LARGE_BYTES, run_map)
+        pool.close()
+        pool.join()
+    return result
+
+
+def ops_for(duration, op):
+    """Calls op(k) for k over the keys in turn for `duration`, at least
+    MIN_COUNT times; the operations per second."""
+    start = time.perf_counter()
+    done = 0
+    while True:
+        op(done % KEYS)
+        done += 1
+        if done >= MIN_COUNT and time.perf_counter() - start >= duration:
+            break
+    return {"per_s": done / (time.perf_counter() - start), "count": done}
+
+
+def dict_ops(args, before, op, after):
+    """A manager whose server runs on the pong CPU, as ipc-bench's; its
+    dict d and the keys: before(d, keys), then op(d, keys, k) for the
+    duration, then after(d, keys) says whether d is right."""
+    keys = [f"key{k}" for k in range(KEYS)]
+    pin(args.pong_cpu)
+    manager = CTX.Manager()
+    pin(args.ping_cpu)
+    try:
+        d = manager.dict()
+        before(d, keys)
+        result = ops_for(args.duration, lambda k: op(d, keys, k))
+        if not after(d, keys):
+            raise RuntimeError("Manager dict operations gave a wrong result")
+    finally:
+        manager.shutdown()
+    return result
+
+
+def manager_set(args, _clients):
+    def op(d, keys, k):
+        d[keys[k]] = k
+
+    # The first operation set key 0 to 0, however short the run.
+    return dict_ops(args, lambda d, keys: None, op, lambda d, keys: d.get(keys[0]) == 0)
+
+
+def manager_get(args, _clients):
+    def op(d, keys, k):
+        if d.get(keys[k]) != k:
+            raise RuntimeError("Manager dict get gave a wrong result")
+
+    def before(d, keys):
+        d.update({key: k for k, key in enumerate(keys)})
+
+    return dict_ops(args, before, op, lambda d, keys: True)
+
+
 # --- main --------------------------------------------------------------
 
 
@@ -391,7 +525,7 @@ def main():
     parser.add_argument("--worker-cpus", default="", help="CPUs the workers take in turn")
     parser.add_argument(
         "--mechanisms",
-        default="Queue,Pipe,Value,Semaphore,Event,Barrier",
+        default="Queue,Pipe,Value,Semaphore,Event,Barrier,PoolMap,PoolMapLarge,ManagerSet,ManagerGet",
         help="what to measure, comma-separated",
     )
     args = parser.parse_args()
@@ -421,15 +555,22 @@ def main():
                 {"mechanism": "Value", "metric": "increments", "processes": processes,
                  **value_increments(args, processes)}
             )
-    # The synchronisation twins, with as many processes as ipc-bench's.
-    for mechanism, measure, processes in (
-        ("Semaphore", semaphore_pairs, 1),
-        ("Semaphore", semaphore_pairs, 4),
-        ("Event", event_round_trip, 2),
-        ("Barrier", barrier_rounds, 4),
+    # The synchronisation twins, the pool and the manager, with as many
+    # processes (workers, clients) as ipc-bench's.
+    for mechanism, metric, measure, processes in (
+        ("Semaphore", "sync", semaphore_pairs, 1),
+        ("Semaphore", "sync", semaphore_pairs, 4),
+        ("Event", "sync", event_round_trip, 2),
+        ("Barrier", "sync", barrier_rounds, 4),
+        ("PoolMap", "pool", pool_map, 2),
+        ("PoolMapLarge", "pool", pool_map_large, 2),
+        ("PoolMap", "pool", pool_map, 4),
+        ("PoolMapLarge", "pool", pool_map_large, 4),
+        ("ManagerSet", "pool", manager_set, 1),
+        ("ManagerGet", "pool", manager_get, 1),
     ):
         if mechanism in chosen:
-            figures.append({"mechanism": mechanism, "metric": "sync", "processes": processes,
+            figures.append({"mechanism": mechanism, "metric": metric, "processes": processes,
                             **measure(args, processes)})
     json.dump(
         {

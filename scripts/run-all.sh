@@ -35,6 +35,7 @@ experiments=(
   "exp11-value|--fast --iterations 20000|"
   "exp11-array|--fast --seed 42|"
   "exp11-phases|--fast|"
+  "exp11-pool|--fast|"
   "exp4-counter|--fast --ticks 12|"
   "exp1-queue|--fast|"
   "exp1-mom|--fast|"

@@ -27,6 +27,7 @@ pictures=(
   "exp11-value|--fast --iterations 2|"
   "exp11-array|--fast --seed 42|"
   "exp11-phases|--fast --numbers 3,1,4,1|"
+  "exp11-pool|--fast --workers 2 --numbers 3,4,5|"
   "exp4-counter|--fast --ticks 6|"
   "exp1-queue|--fast|"
   "exp1-mom|--fast|"

@@ -8,6 +8,10 @@
 //! * **increments**: one shared counter bumped by 1 and 5 processes;
 //! * **synchronisation**: `Semaphore` acquire+release pairs by 1 and 4
 //!   processes, an `Event` ping-pong, `Barrier` rounds of 4 parties;
+//! * **pool and manager**: `Pool.map` tasks per second by 2 and 4 workers
+//!   (10 000 squares; 8 sums of a 1 MiB `Bytes`), each beside the same map
+//!   in one process, and `Manager` dict set and get per second by one
+//!   client, beside a raw dict server on a socket pair;
 //! * **scaling** (`--scaling`): the `Queue` with 1+1 to 8+8 producers and
 //!   consumers, the `Value` by 1 to 16 processes, a `Barrier` of 2 to 16
 //!   parties, an `Event` ring and a `Semaphore` by 2 to 16 processes,
@@ -47,6 +51,7 @@ mod net;
 mod peers;
 mod plan;
 mod plot;
+mod pool;
 mod python;
 #[allow(unsafe_code)]
 mod raw;
@@ -138,10 +143,13 @@ pub struct Options {
     /// semaphore, event, barrier, raw-pipe, raw-socketpair, raw-mq,
     /// raw-shm-spin, raw-shm-futex, raw-mutex, raw-atomic, raw-sem,
     /// raw-sem-spin, raw-flag-spin, raw-barrier, raw-barrier-spin,
-    /// ipc-channel, interprocess, iceoryx2,
-    /// nats, python-queue, python-pipe, python-value, python-semaphore,
-    /// python-event, python-barrier (Python runs only if one of its own is
-    /// named, and measures only those named)
+    /// pool-map, pool-map-large, manager-set, manager-get, raw-seq-map,
+    /// raw-seq-map-large, raw-dict-server, ipc-channel, interprocess,
+    /// iceoryx2, nats, python-queue, python-pipe, python-value,
+    /// python-semaphore, python-event, python-barrier, python-pool-map,
+    /// python-pool-map-large, python-manager-set, python-manager-get
+    /// (Python runs only if one of its own is named, and measures only
+    /// those named)
     #[arg(long, value_delimiter = ',', value_parser = parse_mech, value_name = "NAMES")]
     pub only: Vec<String>,
 
@@ -216,6 +224,12 @@ fn describe(key: Key) -> String {
             key.mech.label(),
             key.param,
             if key.param == 1 { "" } else { "es" }
+        ),
+        Section::Pool => format!(
+            "{}, {} {}",
+            key.mech.label(),
+            key.param,
+            report::pool_unit(key.mech, key.param)
         ),
         Section::Scaling => format!(
             "{} scaling, {} process{}",
@@ -507,6 +521,19 @@ mod tests {
         assert!(at(Mech::RawSemSpin) + 1 == at(Mech::Semaphore));
         assert!(at(Mech::RawFlag) + 1 == at(Mech::Event));
         assert!(at(Mech::RawBarrierSpin) + 1 == at(Mech::Barrier));
+        assert!(at(Mech::RawSeqMap) + 1 == at(Mech::PoolMap));
+        assert!(at(Mech::RawSeqMapLarge) + 1 == at(Mech::PoolMapLarge));
+        assert!(at(Mech::RawDictServer) < at(Mech::ManagerSet));
+        // The pool by 2 and 4 workers, the manager by one client.
+        let pool = |m: Mech| -> Vec<usize> {
+            jobs.iter()
+                .filter(|j| j.key.section == Section::Pool && j.key.mech == m)
+                .map(|j| j.key.param)
+                .collect()
+        };
+        assert_eq!(pool(Mech::PoolMap), [2, 4]);
+        assert_eq!(pool(Mech::RawSeqMapLarge), [2, 4]);
+        assert_eq!(pool(Mech::ManagerGet), [1]);
         // Every scaling curve, at its numbers of processes.
         let scaling = |m: Mech| -> Vec<usize> {
             jobs.iter()

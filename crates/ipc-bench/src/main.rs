@@ -6,7 +6,9 @@ use clap::Parser;
 /// (ping-pong between two processes, median and p99) and one-way
 /// throughput for 8 B to 1 MiB messages, increments per second of a
 /// locked Value, the synchronisation twins (Semaphore pairs per second, an
-/// Event ping-pong, Barrier rounds) and, with --scaling, how each family's
+/// Event ping-pong, Barrier rounds), Pool.map tasks per second (many small
+/// tasks and a few 1 MiB ones, by 2 and 4 workers) and Manager dict set and
+/// get per second and, with --scaling, how each family's
 /// rate changes from 1 to 16 processes. Each ipc-core figure stands beside
 /// its raw floor (the same job with the same copies and the same way of
 /// waiting, written directly on the system calls and atomics; a row more

@@ -22,6 +22,10 @@ pub(crate) enum Mech {
     Barrier,
     ConnectionTcp,
     ConnectionUnix,
+    PoolMap,
+    PoolMapLarge,
+    ManagerSet,
+    ManagerGet,
     RawPipe,
     RawSocketpair,
     RawMq,
@@ -35,6 +39,9 @@ pub(crate) enum Mech {
     RawBarrier,
     RawBarrierSpin,
     RawTcp,
+    RawSeqMap,
+    RawSeqMapLarge,
+    RawDictServer,
     IpcChannel,
     Interprocess,
     Iceoryx2,
@@ -45,6 +52,10 @@ pub(crate) enum Mech {
     PySemaphore,
     PyEvent,
     PyBarrier,
+    PyPoolMap,
+    PyPoolMapLarge,
+    PyManagerSet,
+    PyManagerGet,
 }
 
 /// Who wrote the code under measurement.
@@ -149,7 +160,7 @@ const fn python(
 }
 
 impl Mech {
-    pub(crate) const ALL: [Mech; 35] = [
+    pub(crate) const ALL: [Mech; 46] = [
         Mech::Pipe,
         Mech::Fifo,
         Mech::Duplex,
@@ -162,6 +173,10 @@ impl Mech {
         Mech::Barrier,
         Mech::ConnectionTcp,
         Mech::ConnectionUnix,
+        Mech::PoolMap,
+        Mech::PoolMapLarge,
+        Mech::ManagerSet,
+        Mech::ManagerGet,
         Mech::RawPipe,
         Mech::RawSocketpair,
         Mech::RawMq,
@@ -175,6 +190,9 @@ impl Mech {
         Mech::RawBarrier,
         Mech::RawBarrierSpin,
         Mech::RawTcp,
+        Mech::RawSeqMap,
+        Mech::RawSeqMapLarge,
+        Mech::RawDictServer,
         Mech::IpcChannel,
         Mech::Interprocess,
         Mech::Iceoryx2,
@@ -185,6 +203,10 @@ impl Mech {
         Mech::PySemaphore,
         Mech::PyEvent,
         Mech::PyBarrier,
+        Mech::PyPoolMap,
+        Mech::PyPoolMapLarge,
+        Mech::PyManagerSet,
+        Mech::PyManagerGet,
     ];
 
     /// Everything about a mechanism, in one place.
@@ -295,6 +317,50 @@ impl Mech {
                     )
                 }
             }
+            Mech::PoolMap => {
+                &const {
+                    core(
+                        "pool-map",
+                        "Pool.map 10k squares",
+                        Mech::RawSeqMap,
+                        Some(Mech::PyPoolMap),
+                        "#0072b2",
+                    )
+                }
+            }
+            Mech::PoolMapLarge => {
+                &const {
+                    core(
+                        "pool-map-large",
+                        "Pool.map 8 x 1 MiB",
+                        Mech::RawSeqMapLarge,
+                        Some(Mech::PyPoolMapLarge),
+                        "#009e73",
+                    )
+                }
+            }
+            Mech::ManagerSet => {
+                &const {
+                    core(
+                        "manager-set",
+                        "Manager dict set",
+                        Mech::RawDictServer,
+                        Some(Mech::PyManagerSet),
+                        "#d55e00",
+                    )
+                }
+            }
+            Mech::ManagerGet => {
+                &const {
+                    core(
+                        "manager-get",
+                        "Manager dict get",
+                        Mech::RawDictServer,
+                        Some(Mech::PyManagerGet),
+                        "#cc79a7",
+                    )
+                }
+            }
             Mech::RawPipe => &const { info("raw-pipe", "raw pipe", Raw, "#56b4e9") },
             Mech::RawSocketpair => {
                 &const { info("raw-socketpair", "raw socketpair", Raw, "#e69f00") }
@@ -316,6 +382,13 @@ impl Mech {
                 &const { info("raw-barrier-spin", "raw spin barrier", Raw, "#e41a1c") }
             }
             Mech::RawTcp => &const { info("raw-tcp", "raw TCP", Raw, "#ddcc77") },
+            Mech::RawSeqMap => &const { info("raw-seq-map", "raw seq. map", Raw, "#56b4e9") },
+            Mech::RawSeqMapLarge => {
+                &const { info("raw-seq-map-large", "raw seq. 1 MiB map", Raw, "#e69f00") }
+            }
+            Mech::RawDictServer => {
+                &const { info("raw-dict-server", "raw dict server", Raw, "#e41a1c") }
+            }
             Mech::IpcChannel => {
                 &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
             }
@@ -357,6 +430,39 @@ impl Mech {
             Mech::PyBarrier => {
                 &const { python("python-barrier", "Python Barrier", "Barrier", "#e69f00") }
             }
+            Mech::PyPoolMap => {
+                &const { python("python-pool-map", "Python Pool.map", "PoolMap", "#17becf") }
+            }
+            Mech::PyPoolMapLarge => {
+                &const {
+                    python(
+                        "python-pool-map-large",
+                        "Python Pool.map large",
+                        "PoolMapLarge",
+                        "#9467bd",
+                    )
+                }
+            }
+            Mech::PyManagerSet => {
+                &const {
+                    python(
+                        "python-manager-set",
+                        "Python Manager set",
+                        "ManagerSet",
+                        "#8c564b",
+                    )
+                }
+            }
+            Mech::PyManagerGet => {
+                &const {
+                    python(
+                        "python-manager-get",
+                        "Python Manager get",
+                        "ManagerGet",
+                        "#bcbd22",
+                    )
+                }
+            }
         }
     }
 
@@ -393,8 +499,19 @@ impl Mech {
             self,
             Mech::Barrier | Mech::RawBarrier | Mech::RawBarrierSpin | Mech::PyBarrier
         );
+        let pool = matches!(
+            self,
+            Mech::PoolMap
+                | Mech::PoolMapLarge
+                | Mech::RawSeqMap
+                | Mech::RawSeqMapLarge
+                | Mech::PyPoolMap
+                | Mech::PyPoolMapLarge
+        );
         match (section, self) {
             (Section::Increments, _) => "increments/s",
+            (Section::Pool, _) if pool => "tasks/s",
+            (Section::Pool, _) => "ops/s",
             (Section::Sync | Section::Scaling, _) if barrier => "rounds/s",
             (Section::Scaling, Mech::Value | Mech::RawMutex | Mech::RawAtomic) => "increments/s",
             (Section::Scaling, Mech::Event | Mech::RawFlag) => "passes/s",
@@ -425,6 +542,10 @@ pub(crate) enum Section {
     /// pairs and Barrier rounds per second, and the round trip of an Event
     /// ping-pong.
     Sync,
+    /// A pool of workers and a manager: `Pool.map` tasks per second by N
+    /// workers (many small tasks, or a few large ones), and `Manager`
+    /// dict operations per second by one client.
+    Pool,
     /// How the cost grows with the processes (`--scaling`): a rate of each
     /// family (the Queue's messages by N/2 producers and N/2 consumers,
     /// the Value's increments, Barrier rounds, Event hand-overs round a
@@ -433,11 +554,12 @@ pub(crate) enum Section {
 }
 
 impl Section {
-    pub(crate) const ALL: [Section; 5] = [
+    pub(crate) const ALL: [Section; 6] = [
         Section::RoundTrip,
         Section::Throughput,
         Section::Increments,
         Section::Sync,
+        Section::Pool,
         Section::Scaling,
     ];
 
@@ -448,13 +570,17 @@ impl Section {
             Section::Increments => "increments",
             Section::Sync => "sync",
             Section::Scaling => "scaling",
+            Section::Pool => "pool",
         }
     }
 
     /// True where the parameter is a number of processes, not a message
     /// size.
     pub(crate) fn counts_processes(self) -> bool {
-        matches!(self, Section::Increments | Section::Sync | Section::Scaling)
+        matches!(
+            self,
+            Section::Increments | Section::Sync | Section::Scaling | Section::Pool
+        )
     }
 
     pub(crate) fn from_id(id: &str) -> Option<Section> {

@@ -57,7 +57,8 @@ impl PythonRun {
 
 /// Runs the script with `interpreter`, the same duration, sizes and
 /// placement, within a time limit, measuring `mechanisms` (the script's
-/// names: `Queue`, `Pipe`, `Value`, `Semaphore`, `Event`, `Barrier`).
+/// names: `Queue`, `Pipe`, `Value`, `Semaphore`, `Event`, `Barrier`,
+/// `PoolMap`, `PoolMapLarge`, `ManagerSet`, `ManagerGet`).
 pub(crate) fn run(
     interpreter: &str,
     duration: Duration,
@@ -93,9 +94,10 @@ pub(crate) fn run(
         .stderr(Stdio::piped())
         // Its own process group, so that a time-out ends its children too.
         .process_group(0);
-    // Two runs per size and mechanism, two Value runs and four of the
-    // synchronisation twins, plus start-up.
-    let expected = duration.mul_f64((sizes.len() * 4 + 6) as f64);
+    // Two runs per size and mechanism, two Value runs, four of the
+    // synchronisation twins and six of the pool and manager (each at least
+    // a whole map, and a pool or a manager to start), plus start-up.
+    let expected = duration.mul_f64((sizes.len() * 4 + 12) as f64) + Duration::from_secs(3);
     let limit = Duration::from_secs(60) + expected * 4;
     match run_bounded(command, limit) {
         Err(Outcome::NotFound) => PythonRun::Skipped(format!("{interpreter} was not found")),
@@ -234,7 +236,7 @@ fn parse(stdout: &[u8]) -> Result<PythonRun, String> {
                 p99_ns: number(f, "p99_ns")?,
                 samples: number(f, "samples")? as u64,
             },
-            Section::Sync | Section::Scaling => Measure::Rate {
+            Section::Sync | Section::Pool | Section::Scaling => Measure::Rate {
                 per_s: number(f, "per_s")?,
                 bytes_per_s: None,
                 count: number(f, "count")? as u64,
@@ -267,7 +269,8 @@ mod tests {
               {"mechanism": "Pipe", "metric": "throughput", "size": 64, "msgs_per_s": 1000.0, "bytes_per_s": 64000.0, "messages": 500},
               {"mechanism": "Value", "metric": "increments", "processes": 5, "per_s": 300000.0, "increments": 9000},
               {"mechanism": "Semaphore", "metric": "sync", "processes": 4, "per_s": 2000000.0, "count": 800000},
-              {"mechanism": "Event", "metric": "sync", "processes": 2, "median_ns": 15000, "p99_ns": 40000, "samples": 900}
+              {"mechanism": "Event", "metric": "sync", "processes": 2, "median_ns": 15000, "p99_ns": 40000, "samples": 900},
+              {"mechanism": "PoolMap", "metric": "pool", "processes": 4, "per_s": 250000.0, "count": 30000}
             ]}"#;
         let PythonRun::Done { version, figures } = parse(json).unwrap() else {
             panic!("not parsed")
@@ -275,7 +278,7 @@ mod tests {
         // In the order of the keys: round trip, throughput, increments, sync.
         let figures: Vec<(Key, Measure)> = figures.map.into_iter().collect();
         assert_eq!(version, "Python 3.11.7 (CPython)");
-        assert_eq!(figures.len(), 5);
+        assert_eq!(figures.len(), 6);
         assert_eq!(
             figures[2].0,
             Key {
@@ -307,6 +310,21 @@ mod tests {
                 ..
             }
         ));
+        assert_eq!(
+            figures[5],
+            (
+                Key {
+                    section: Section::Pool,
+                    mech: Mech::PyPoolMap,
+                    param: 4
+                },
+                Measure::Rate {
+                    per_s: 250000.0,
+                    bytes_per_s: None,
+                    count: 30000
+                }
+            )
+        );
     }
 
     #[test]

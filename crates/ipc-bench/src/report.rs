@@ -109,22 +109,37 @@ impl Row {
             Section::Increments => "increments",
             Section::Sync => "",
             Section::Scaling => "scaling",
+            Section::Pool => "",
         };
         let param = param_cell(self.section, self.mech, self.param);
-        let unit = if self.section.counts_processes() {
+        let unit = if self.section == Section::Pool {
+            format!(" {}", pool_unit(self.mech, self.param))
+        } else if self.section.counts_processes() {
             if self.param == 1 {
-                " process"
+                " process".to_string()
             } else {
-                " processes"
+                " processes".to_string()
             }
         } else {
-            ""
+            String::new()
         };
         if what.is_empty() {
             format!("{}, {param}{unit}", self.mech.label())
         } else {
             format!("{} {what}, {param}{unit}", self.mech.label())
         }
+    }
+}
+
+/// What the parameter of a pool and manager row counts: the pool's
+/// workers, or the manager's clients.
+pub(crate) fn pool_unit(mech: Mech, param: usize) -> &'static str {
+    let one = param == 1;
+    match mech.rate_unit(Section::Pool) {
+        "tasks/s" if one => "worker",
+        "tasks/s" => "workers",
+        _ if one => "client",
+        _ => "clients",
     }
 }
 
@@ -520,6 +535,12 @@ impl Report {
                      by all processes together; Event ping-pong round trip (median, 99th percentile)",
                     ["procs", "figure", "p99", "figure", "figure"],
                 ),
+                Section::Pool => (
+                    "Pool and Manager: Pool.map tasks per second by 2 and 4 workers (10 000 squares of u64;\n\
+                     8 sums of a 1 MiB Bytes), floor: the same map sequentially in one process (seq.); Manager dict\n\
+                     set and get per second by one client, floor: a HashMap in a process asked over a socket pair",
+                    ["procs", "rate", "", "rate", "rate"],
+                ),
                 Section::Scaling => (
                     "Scaling: each family's rate by all processes together, against the processes\n\
                      (Queue: producers+consumers, 8 B messages; Value + lock: increments; Barrier: rounds;\n\
@@ -907,7 +928,7 @@ fn cells(section: Section, m: &Measure) -> (String, String) {
         } => (
             match section {
                 // Rates of different things share the section: say "per second".
-                Section::Sync => format!("{}/s", count(per_s)),
+                Section::Sync | Section::Pool => format!("{}/s", count(per_s)),
                 _ => count(per_s),
             },
             match (section, bytes_per_s) {

@@ -16,7 +16,7 @@ const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
 
 /// Every mechanism measured in Rust, by its id: ipc-core's and the raw
 /// floors.
-const RUST: [&str; 25] = [
+const RUST: [&str; 32] = [
     "pipe",
     "fifo",
     "duplex",
@@ -42,6 +42,13 @@ const RUST: [&str; 25] = [
     "raw-barrier",
     "raw-barrier-spin",
     "raw-tcp",
+    "pool-map",
+    "pool-map-large",
+    "manager-set",
+    "manager-get",
+    "raw-seq-map",
+    "raw-seq-map-large",
+    "raw-dict-server",
 ];
 
 /// The synchronisation rows and their floors, by id, with their number of
@@ -55,6 +62,18 @@ const SYNC: [(&str, &[u64]); 8] = [
     ("barrier", &[4]),
     ("raw-barrier", &[4]),
     ("raw-barrier-spin", &[4]),
+];
+
+/// The pool and manager rows and their floors, by id, with their numbers
+/// of workers (or clients) and the unit of their rate.
+const POOL: [(&str, &[u64], &str); 7] = [
+    ("pool-map", &[2, 4], "tasks/s"),
+    ("raw-seq-map", &[2, 4], "tasks/s"),
+    ("pool-map-large", &[2, 4], "tasks/s"),
+    ("raw-seq-map-large", &[2, 4], "tasks/s"),
+    ("manager-set", &[1], "ops/s"),
+    ("manager-get", &[1], "ops/s"),
+    ("raw-dict-server", &[1], "ops/s"),
 ];
 
 /// The scaling curves (`--scaling`), by id, with their numbers of
@@ -90,13 +109,17 @@ fn rust() -> Vec<&'static str> {
     ids
 }
 
-const PYTHON: [&str; 6] = [
+const PYTHON: [&str; 10] = [
     "python-queue",
     "python-pipe",
     "python-value",
     "python-semaphore",
     "python-event",
     "python-barrier",
+    "python-pool-map",
+    "python-pool-map-large",
+    "python-manager-set",
+    "python-manager-get",
 ];
 
 /// True when a usable `nats-server` is here, as the bench itself decides:
@@ -198,6 +221,7 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         let sections: &[&str] = match id {
             "value" | "raw-mutex" | "raw-atomic" => &["increments"],
             _ if SYNC.iter().any(|(s, _)| *s == id) => &["sync"],
+            _ if POOL.iter().any(|(p, _, _)| *p == id) => &["pool"],
             _ => &["round_trip", "throughput"],
         };
         for section in sections {
@@ -243,6 +267,17 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
                 "barrier" | "raw-barrier" | "raw-barrier-spin" => "rounds/s",
                 _ => "pairs/s",
             };
+            assert_eq!(figure["unit"], unit, "{figure}\n{run}");
+        }
+    }
+    // The pool and manager rows at their numbers of workers or clients,
+    // in tasks or operations per second.
+    for (id, processes, unit) in POOL {
+        for &n in processes {
+            let figure = figures
+                .iter()
+                .find(|f| f["mechanism"] == id && f["section"] == "pool" && f["processes"] == n)
+                .unwrap_or_else(|| panic!("no {id} figure for {n}\n{run}"));
             assert_eq!(figure["unit"], unit, "{figure}\n{run}");
         }
     }
@@ -312,7 +347,14 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
             );
         }
         let with_python = rows.iter().filter(|r| positive(&r["x_python"])).count();
-        assert!(with_python >= 3 + 4, "Rust/Python ratios\n{run}");
+        assert!(with_python >= 3 + 4 + 6, "Rust/Python ratios\n{run}");
+        for id in ["pool-map", "pool-map-large", "manager-set", "manager-get"] {
+            assert!(
+                rows.iter()
+                    .any(|r| r["mechanism"] == id && positive(&r["x_python"])),
+                "{id} without Python beside it\n{run}"
+            );
+        }
     } else {
         assert_eq!(doc["python"]["status"], "skipped", "{run}");
     }
@@ -356,6 +398,10 @@ fn csv_rows_all_have_the_header_s_shape() {
         "raw-atomic",
         "raw-sem",
         "raw-barrier",
+        "pool-map",
+        "pool-map-large",
+        "manager-set",
+        "manager-get",
     ];
     if cfg!(feature = "peers") {
         with_rows.extend(PEERS);
@@ -407,6 +453,13 @@ fn the_table_names_the_machine_and_the_plot_is_an_svg() {
         "Barrier round",
         "raw spin barrier",
         "raw sem spin",
+        "Pool and Manager",
+        "Pool.map 10k squares",
+        "Pool.map 8 x 1 MiB",
+        "raw seq. map",
+        "Manager dict set",
+        "Manager dict get",
+        "raw dict server",
         "Scaling",
         "8+8",
         "spread",

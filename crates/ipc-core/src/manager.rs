@@ -36,15 +36,39 @@
 //! | `d[k]`, `d.get(k)`, `d[k] = v`, `d.update(pairs)` | [`Proxy::get`], [`Proxy::set`], [`Proxy::update`] |
 //! | `d.items()`, `len(d)` | [`Proxy::items`] (sorted by key), [`Proxy::len`] |
 //! | `l.append(v)`, `list(l)`, `len(l)` | [`Proxy::append`], [`Proxy::list`], [`Proxy::list_len`] |
+//! | a proxy passed to a pool's task (`pool.map(f, [(d, x) …])`) | [`Manager::token`], a [`Token`] message, then [`Token::connect`] in the task |
+//!
+//! A [`Pool`](crate::Pool)'s task is a plain function, which cannot
+//! capture a proxy; it takes a [`Token`] with its item instead, as a
+//! Python task takes a pickled proxy, and connects with it:
+//!
+//! ```
+//! use ipc_core::{Manager, Pool, Result};
+//! use ipc_core::manager::Token;
+//!
+//! fn record((token, x): (Token, i64)) -> Result<i64> {
+//!     token.connect::<i64>()?.set(&x.to_string(), x * x)?;      // d[x] = x * x
+//!     Ok(x * x)
+//! }
+//!
+//! let manager = Manager::<i64>::start().unwrap();
+//! let pool = Pool::new(2).unwrap();
+//! let tasks = [3, 4].map(|x| (manager.token(), x));
+//! assert_eq!(pool.try_map(record, tasks).unwrap(), [9, 16]);
+//! assert_eq!(manager.connect().unwrap().get("4").unwrap(), Some(16));
+//! ```
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::marker::PhantomData;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::connection::{self, Address, Client, Connection, Listener};
 use crate::error::{Error, Result};
-use crate::message::Message;
+use crate::message::{Bytes, Decoder, Message};
 use crate::owner::PrivateDir;
 use crate::process::Process;
 use crate::ready::{self, Waitable};
@@ -122,14 +146,21 @@ impl<V: Message + Clone> Manager<V> {
     /// As [`Client::connect`]: [`Error::Sys`] naming `connect` when the
     /// manager is gone, [`Error::Authentication`].
     pub fn connect(&self) -> Result<Proxy<V>> {
-        let mut conn = Client::new(&self.address)
-            .authkey(&self.authkey)
-            .connect()?;
-        conn.set_timeout(Some(TIMEOUT));
-        Ok(Proxy {
-            conn,
-            _type: PhantomData,
-        })
+        self.token().connect()
+    }
+
+    /// What a process needs to connect to this manager, as a message a
+    /// pool's task can take with its item ([`Token::connect`]).
+    pub fn token(&self) -> Token {
+        let path = match &self.address {
+            Address::Unix(path) => path.clone(),
+            // `start` binds a Unix socket file, nothing else.
+            other => PathBuf::from(other.to_string()),
+        };
+        Token {
+            path,
+            authkey: self.authkey.clone(),
+        }
     }
 
     /// The server's address (a Unix socket's path).
@@ -170,6 +201,62 @@ impl<V> Drop for Manager<V> {
         // The server's `Process` stops it when dropped (in this process
         // only): first, before the listener's file and the directory go.
         let _ = self.server.terminate();
+    }
+}
+
+/// How to reach a manager, as a [`Message`]: its socket's path and its
+/// authkey (Python pickles a proxy with its manager's address). Made by
+/// [`Manager::token`]; any process of the run that receives it (a pool's
+/// worker, say) connects with [`Token::connect`]. Its description in a
+/// `--trace` timeline and its `Debug` show the path, never the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    path: PathBuf,
+    authkey: Vec<u8>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Token {
+    /// A proxy of the manager's dict and list for the calling process, on
+    /// a connection of its own (as [`Manager::connect`]).
+    ///
+    /// # Errors
+    /// As [`Manager::connect`].
+    pub fn connect<V: Message + Clone>(&self) -> Result<Proxy<V>> {
+        let mut conn = Client::new(Address::Unix(self.path.clone()))
+            .authkey(&self.authkey)
+            .connect()?;
+        conn.set_timeout(Some(TIMEOUT));
+        Ok(Proxy {
+            conn,
+            _type: PhantomData,
+        })
+    }
+}
+
+impl Message for Token {
+    const MIN_SIZE: usize = 2 * Bytes::MIN_SIZE;
+
+    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+        Bytes(self.path.as_os_str().as_bytes().to_vec()).encode(out)?;
+        Bytes(self.authkey.clone()).encode(out)
+    }
+
+    fn decode(input: &mut Decoder<'_>) -> Result<Self> {
+        let path = PathBuf::from(OsString::from_vec(Bytes::decode(input)?.0));
+        let authkey = Bytes::decode(input)?.0;
+        Ok(Token { path, authkey })
+    }
+
+    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+        write!(out, "<manager at {}>", self.path.display())
     }
 }
 
@@ -282,7 +369,7 @@ impl<V: Message + Clone> Proxy<V> {
 }
 
 /// The server: waits for a new client or a request, answers it, forever
-/// (until SIGTERM). A client that sends what does not decode, or fails the
+/// (until SIGTERM, which ends it with success). A client that sends what does not decode, or fails the
 /// handshake, is dropped; the others are served on.
 fn serve<V: Message + Clone>(listener: &mut Listener) -> Result<()> {
     let mut dict: BTreeMap<String, V> = BTreeMap::new();
@@ -292,7 +379,12 @@ fn serve<V: Message + Clone>(listener: &mut Listener) -> Result<()> {
         let ready = {
             let mut objects: Vec<&dyn Waitable> = vec![&*listener];
             objects.extend(clients.iter().map(|c| c as &dyn Waitable));
-            ready::wait(&objects, None)?
+            match ready::wait(&objects, None) {
+                // SIGTERM from `shutdown` (or Ctrl-C, in a program that
+                // catches it) is how the server ends: quietly.
+                Err(Error::Interrupted) => return Ok(()),
+                other => other?,
+            }
         };
         // The clients from the last: removing one leaves the earlier
         // indices as they were.

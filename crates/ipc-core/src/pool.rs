@@ -59,6 +59,11 @@
 //! its place. No wait is unbounded by accident: each takes a deadline, and
 //! one with nothing left to wait for ends at once.
 //!
+//! Under `--trace` ([`crate::trace`]), each result is a message on the
+//! pool's `pool results` channel: sent by the worker that computed it (as
+//! Python prints it: `49`), received by the process that takes it from
+//! the pool. The queues' own messages are encoded chunks (`<12 bytes>`).
+//!
 //! # Invariant: code addresses across the fork
 //!
 //! A function pointer sent to a worker is a number: the address of the
@@ -85,9 +90,10 @@ use nix::unistd::{Pid, getpid};
 
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
-use crate::message::{self, Bytes, Message};
+use crate::message::{self, Bytes, Describe, Message};
 use crate::process::Process;
 use crate::queue::Queue;
+use crate::trace;
 
 /// How many chunks a worker holds at most: one it runs and one ready to
 /// run when it is done, so that it does not wait for the parent between
@@ -119,10 +125,28 @@ const DONE: u8 = 1;
 /// The report of a chunk whose outcomes could not be sent.
 const FAILED: u8 = 2;
 
-/// What a worker runs on a chunk: the function's address and the encoded
-/// arguments in, the encoded outcomes (`Vec<(Option<R>, String)>`) or why
-/// none could be made out.
-type Trampoline = fn(usize, &[u8]) -> std::result::Result<Vec<u8>, String>;
+/// What a worker runs on a chunk: the function's address, the encoded
+/// arguments and where its results go in the timeline in, the encoded
+/// outcomes (`Vec<(Option<R>, String)>`) or why none could be made out.
+type Trampoline = fn(usize, &[u8], Traced) -> std::result::Result<Vec<u8>, String>;
+
+/// Where a chunk's results are recorded in a `--trace` timeline: the
+/// pool's `pool results` channel, and the chunk's job and first index,
+/// which make each result's message id.
+#[derive(Clone, Copy)]
+struct Traced {
+    channel: u64,
+    job: u64,
+    first: u64,
+}
+
+impl Traced {
+    /// The message id of item `index` of the job (unique in the pool
+    /// below 2^32 items per job).
+    fn message(self, index: u64) -> u64 {
+        (self.job << 32) ^ index
+    }
+}
 
 /// A pool of worker processes (see the [module documentation](self)).
 ///
@@ -183,6 +207,7 @@ struct Worker {
 /// A chunk's outcomes as they arrived: the encoded outcomes, or why the
 /// whole chunk failed.
 struct Arrival {
+    traced: Traced,
     first: u64,
     count: usize,
     body: std::result::Result<Vec<u8>, String>,
@@ -202,6 +227,8 @@ struct Inner {
     state: State,
     /// The process that made the pool: only it may stop the workers.
     parent: Pid,
+    /// The `pool results` channel of the timeline.
+    trace_id: u64,
 }
 
 impl Pool {
@@ -250,6 +277,7 @@ impl Pool {
             max_message,
             state: State::Open,
             parent: getpid(),
+            trace_id: trace::new_object("pool results"),
         };
         for _ in 0..processes {
             // On an error `inner` is dropped, and the workers with it.
@@ -658,7 +686,8 @@ impl Inner {
         let process = Process::spawn(name, {
             let inbox = inbox.clone();
             let results = self.results.clone();
-            move || work(&inbox, &results)
+            let channel = self.trace_id;
+            move || work(&inbox, &results, channel)
         })?;
         Ok(Worker {
             process,
@@ -776,6 +805,11 @@ impl Inner {
     fn arrive(&mut self, chunk: &Chunk, body: std::result::Result<Vec<u8>, String>) {
         if let Some(queue) = self.arrived.get_mut(&chunk.job()) {
             queue.push_back(Arrival {
+                traced: Traced {
+                    channel: self.trace_id,
+                    job: chunk.job(),
+                    first: chunk.first(),
+                },
                 first: chunk.first(),
                 count: chunk.count,
                 body,
@@ -948,7 +982,13 @@ fn unpack<R: Message>(arrival: Arrival) -> Vec<(u64, Result<R>)> {
         Ok(outcomes) if outcomes.len() == arrival.count => indices
             .clone()
             .zip(outcomes)
-            .map(|(index, (value, why))| (index, value.ok_or_else(|| task_failed(index, why))))
+            .map(|(index, (value, why))| {
+                if let Some(value) = &value {
+                    let msg = arrival.traced.message(index);
+                    trace::recv(arrival.traced.channel, msg, Describe(value));
+                }
+                (index, value.ok_or_else(|| task_failed(index, why)))
+            })
             .collect(),
         Ok(outcomes) => failed(&format!(
             "{} outcomes came back for a chunk of {}",
@@ -1158,7 +1198,7 @@ impl<'p, R: Message> AsyncResult<'p, R> {
 
 /// A worker's life: take a task from its inbox, report that it starts,
 /// run it, report the outcomes; end when the inbox is closed.
-fn work(inbox: &Queue<Task>, results: &Queue<Report>) -> Result<()> {
+fn work(inbox: &Queue<Task>, results: &Queue<Report>, channel: u64) -> Result<()> {
     catch_panic_messages();
     let me = getpid().as_raw();
     loop {
@@ -1175,7 +1215,12 @@ fn work(inbox: &Queue<Task>, results: &Queue<Report>) -> Result<()> {
         // without `exec`, so the same code is mapped at the same address
         // (see the module's "Invariant").
         let trampoline = unsafe { std::mem::transmute::<usize, Trampoline>(trampoline) };
-        let (what, body) = match trampoline(func, &args.0) {
+        let traced = Traced {
+            channel,
+            job,
+            first,
+        };
+        let (what, body) = match trampoline(func, &args.0, traced) {
             Ok(outcomes) => (DONE, outcomes),
             Err(why) => (FAILED, why.into_bytes()),
         };
@@ -1207,55 +1252,68 @@ fn catch_panic_messages() {
 }
 
 /// Decodes a chunk's arguments and runs `call` on each, a panic failing
-/// that item alone; the encoded outcomes, or why there are none.
+/// that item alone; the encoded outcomes, or why there are none. Each
+/// result is recorded as sent on the pool's `pool results` channel.
 fn run_items<A: Message, R: Message>(
     args: &[u8],
+    traced: Traced,
     mut call: impl FnMut(A) -> std::result::Result<R, String>,
 ) -> std::result::Result<Vec<u8>, String> {
     let items: Vec<A> =
         message::from_bytes(args).map_err(|e| format!("its arguments do not decode: {e}"))?;
-    let outcomes: Vec<(Option<R>, String)> = items
-        .into_iter()
-        .map(|item| match catch_unwind(AssertUnwindSafe(|| call(item))) {
-            Ok(Ok(value)) => (Some(value), String::new()),
-            Ok(Err(why)) => (None, why),
-            Err(_) => {
-                let why = PANICKED.with(|p| p.borrow_mut().take());
-                (None, why.unwrap_or_else(|| "panicked".into()))
-            }
-        })
+    let outcomes: Vec<(Option<R>, String)> = (traced.first..)
+        .zip(items)
+        .map(
+            |(index, item)| match catch_unwind(AssertUnwindSafe(|| call(item))) {
+                Ok(Ok(value)) => {
+                    trace::send(traced.channel, traced.message(index), Describe(&value));
+                    (Some(value), String::new())
+                }
+                Ok(Err(why)) => (None, why),
+                Err(_) => {
+                    let why = PANICKED.with(|p| p.borrow_mut().take());
+                    (None, why.unwrap_or_else(|| "panicked".into()))
+                }
+            },
+        )
         .collect();
     message::to_bytes(&outcomes).map_err(|e| format!("its results do not encode: {e}"))
 }
 
 /// The trampoline of a `fn(A) -> R`.
-fn call<A: Message, R: Message>(func: usize, args: &[u8]) -> std::result::Result<Vec<u8>, String> {
+fn call<A: Message, R: Message>(
+    func: usize,
+    args: &[u8],
+    traced: Traced,
+) -> std::result::Result<Vec<u8>, String> {
     // SAFETY: `func` was made by the parent as `f as usize` from a
     // `fn(A) -> R` `f`, and sent with this very trampoline, instantiated
     // for the same `A` and `R`; a fork without `exec` maps the same code
     // at the same address (see the module's "Invariant").
     let f = unsafe { std::mem::transmute::<usize, fn(A) -> R>(func) };
-    run_items(args, |a| Ok(f(a)))
+    run_items(args, traced, |a| Ok(f(a)))
 }
 
 /// The trampoline of a `fn(A) -> Result<R, E>`.
 fn call_fallible<A: Message, R: Message, E: fmt::Display>(
     func: usize,
     args: &[u8],
+    traced: Traced,
 ) -> std::result::Result<Vec<u8>, String> {
     // SAFETY: as in `call`, for a `fn(A) -> Result<R, E>` sent with this
     // trampoline instantiated for the same `A`, `R` and `E`.
     let f = unsafe { std::mem::transmute::<usize, fn(A) -> std::result::Result<R, E>>(func) };
-    run_items(args, |a| f(a).map_err(|e| e.to_string()))
+    run_items(args, traced, |a| f(a).map_err(|e| e.to_string()))
 }
 
 /// The trampoline of a `fn(A, B) -> R`, on pairs.
 fn call_pair<A: Message, B: Message, R: Message>(
     func: usize,
     args: &[u8],
+    traced: Traced,
 ) -> std::result::Result<Vec<u8>, String> {
     // SAFETY: as in `call`, for a `fn(A, B) -> R` sent with this
     // trampoline instantiated for the same `A`, `B` and `R`.
     let f = unsafe { std::mem::transmute::<usize, fn(A, B) -> R>(func) };
-    run_items(args, |(a, b): (A, B)| Ok(f(a, b)))
+    run_items(args, traced, |(a, b): (A, B)| Ok(f(a, b)))
 }
