@@ -88,9 +88,10 @@ pub fn run(numbers: &[i64], workers: usize, fail: Option<i64>, who: bool) -> Res
         .iter()
         .map(|&x| (manager.token(), x, fail))
         .collect();
+    let squares: Result<Vec<i64>>;
     // STUDENT: square the tasks in the pool's workers with record_square, results in order (pool.try_map)
     // Python: `squares = pool.map(record_square, tasks)`
-    let squares = pool.try_map(record_square, tasks);
+    squares = pool.try_map(record_square, tasks);
     // END STUDENT
     match squares {
         Ok(squares) => say!("Pool.map: {}", PyList(squares))?,
