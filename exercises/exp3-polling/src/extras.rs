@@ -29,27 +29,5 @@ pub struct Values(pub Vec<i32>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn values(text: &str) -> Result<Values, String> {
-    let rule = || {
-        format!(
-            "expected a comma-separated list of {} to {} whole numbers from {} to {} (-1 marks an empty slot)",
-            COUNT.start(),
-            COUNT.end(),
-            VALUES.start(),
-            VALUES.end()
-        )
-    };
-    let values: Vec<i32> = text
-        .split(',')
-        .map(|item| {
-            item.trim()
-                .parse::<i32>()
-                .ok()
-                .filter(|n| VALUES.contains(n))
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(rule)?;
-    if !COUNT.contains(&values.len()) {
-        return Err(rule());
-    }
-    Ok(Values(values))
+    ipc_cli::whole_numbers(COUNT, VALUES, "-1 marks an empty slot")(text).map(Values)
 }
