@@ -12,19 +12,23 @@ use ipc_core::blocking::Deadline;
 use ipc_core::connection::{Client, Listener};
 use ipc_core::{Error, signal};
 use nix::sys::signal::{Signal, kill};
-use nix::unistd::getpid;
+use nix::unistd::{getpid, gettid};
 
 const BOUND: Duration = Duration::from_secs(10);
 
-/// Runs `f` on a thread while SIGINT arrives 100 ms later; what `f`
+/// Runs `f` on a thread and sends SIGINT once that thread is asleep in
+/// its wait (known from `/proc`, not assumed after a sleep); what `f`
 /// gave, or a panic if it is still waiting after the bound (a wait that
 /// missed the signal is a failure, not a stuck test run).
 fn interrupted<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     thread::spawn(move || {
+        let _ = tid_tx.send(gettid());
         let _ = tx.send(f());
     });
-    thread::sleep(Duration::from_millis(100));
+    let tid = tid_rx.recv_timeout(BOUND).expect("the thread started");
+    ipc_testkit::wait_blocked(&[tid], BOUND);
     kill(getpid(), Signal::SIGINT).unwrap();
     let got = rx
         .recv_timeout(Duration::from_secs(2))

@@ -19,9 +19,14 @@ const INTERRUPTED: i32 = 7;
 /// The exit code of a child that saw what it should.
 const SAW_IT: i32 = 8;
 
-/// Time for a child to reach its blocking call. Not needed for
-/// correctness: a signal that comes earlier is noticed before the call.
-const SETTLE: Duration = Duration::from_millis(100);
+/// How long a child may take to reach its blocking call.
+const REACH: Duration = Duration::from_secs(10);
+
+/// Waits until `child` is asleep (in its blocking call: it makes no other),
+/// known from `/proc` instead of assumed after a sleep.
+fn asleep(child: &Process) {
+    ipc_testkit::wait_blocked(&[child.pid()], REACH);
+}
 
 extern "C" fn ignore(_: libc::c_int) {}
 
@@ -101,9 +106,9 @@ fn sigterm_interrupts_a_blocked_receive_and_other_signals_do_not() {
             })
         })
         .unwrap();
-        std::thread::sleep(SETTLE);
+        asleep(&child);
         child.signal(Signal::SIGUSR1).unwrap();
-        std::thread::sleep(SETTLE);
+        asleep(&child);
         q.send(b"after", 3).unwrap();
         assert_eq!(child.join().unwrap().code(), 0, "timed: {timed}");
 
@@ -119,7 +124,7 @@ fn sigterm_interrupts_a_blocked_receive_and_other_signals_do_not() {
             })
         })
         .unwrap();
-        std::thread::sleep(SETTLE);
+        asleep(&child);
         child.terminate().unwrap();
         assert_eq!(child.join().unwrap().code(), INTERRUPTED, "timed: {timed}");
     }
@@ -132,7 +137,7 @@ fn sigterm_interrupts_a_blocked_receive_and_other_signals_do_not() {
         interrupted_code(q.send(b"3", 0))
     })
     .unwrap();
-    std::thread::sleep(SETTLE);
+    asleep(&child);
     child.terminate().unwrap();
     assert_eq!(child.join().unwrap().code(), INTERRUPTED);
     assert_eq!(q.attributes().unwrap().curmsgs, 2);
@@ -149,7 +154,7 @@ fn sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not() {
         interrupted_code(FifoReader::open(fifo.path()).map(drop))
     })
     .unwrap();
-    std::thread::sleep(SETTLE);
+    asleep(&child);
     child.terminate().unwrap();
     assert_eq!(child.join().unwrap().code(), INTERRUPTED);
 
@@ -164,11 +169,11 @@ fn sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not() {
     })
     .unwrap();
     let mut writer = FifoWriter::open(fifo.path()).unwrap();
-    std::thread::sleep(SETTLE);
+    asleep(&child);
     child.signal(Signal::SIGUSR1).unwrap();
-    std::thread::sleep(SETTLE);
+    asleep(&child);
     writer.write_line("after SIGUSR1").unwrap();
-    std::thread::sleep(SETTLE);
+    asleep(&child);
     child.terminate().unwrap();
     assert_eq!(child.join().unwrap().code(), INTERRUPTED);
 
@@ -214,7 +219,7 @@ fn a_child_waiting_for_a_dead_peer_is_released() {
                 if let Err(Error::Disconnected) = writer.write_line("nobody reads this") {
                     return Ok(SAW_IT);
                 }
-                std::thread::sleep(SETTLE);
+                std::thread::sleep(Duration::from_millis(100));
             }
             Ok(1)
         })

@@ -244,7 +244,9 @@ fn close_then_drain_then_end() {
             .unwrap()
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(100));
+    // Both asleep in their get (known from /proc, not assumed).
+    let pids: Vec<_> = blocked.iter().map(Process::pid).collect();
+    ipc_testkit::wait_blocked(&pids, Duration::from_secs(10));
     q.close().unwrap();
     for status in join_all(&mut blocked).unwrap() {
         assert!(status.success(), "{status}");
@@ -302,10 +304,8 @@ fn a_signal_ends_a_blocked_get_and_a_blocked_put() {
     let empty = Queue::<u32>::bounded(4, 4).unwrap();
     let full = Queue::<u32>::bounded(1, 4).unwrap();
     full.put(1).unwrap();
-    let ready = RawArray::<u32>::new(2).unwrap();
     let mut getter = Process::spawn("getter", || {
         signal::install()?;
-        ready.set(0, 1);
         match empty.get() {
             Err(Error::Interrupted) => Ok::<i32, Error>(SAW_IT),
             other => panic!("{other:?}"),
@@ -314,19 +314,14 @@ fn a_signal_ends_a_blocked_get_and_a_blocked_put() {
     .unwrap();
     let mut putter = Process::spawn("putter", || {
         signal::install()?;
-        ready.set(1, 1);
         match full.put(2) {
             Err(Error::Interrupted) => Ok::<i32, Error>(SAW_IT),
             other => panic!("{other:?}"),
         }
     })
     .unwrap();
-    while ready.get(0) + ready.get(1) < 2 {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    // Let both reach their futex wait (a signal sent earlier is seen
-    // before the wait, which is fine too).
-    std::thread::sleep(Duration::from_millis(100));
+    // Both asleep in their futex wait (known from /proc, not assumed).
+    ipc_testkit::wait_blocked(&[getter.pid(), putter.pid()], Duration::from_secs(10));
     getter.signal(Signal::SIGINT).unwrap();
     putter.signal(Signal::SIGTERM).unwrap();
     // The promise is one second; ipc_testkit::SIGNAL_DEADLINE adds slack
