@@ -229,8 +229,11 @@ fn a_writer_killed_mid_run_stops_the_reader_and_is_named() {
 #[test]
 fn a_parent_killed_alone_leaves_no_process_behind() {
     let mut running = start(&[]);
-    running.wait_for_lines(1, WAIT, |l| {
-        l == "writer: Intentionally sleeping for 5 seconds"
+    // Both processes are under way (on a loaded machine the writer can be
+    // at its pause before the reader has run at all): the writer pauses,
+    // the reader has read what came before the pause.
+    running.wait_for_lines(2, WAIT, |l| {
+        l == "writer: Intentionally sleeping for 5 seconds" || l == "reader: Read: 6"
     });
     let children = running.wait_for_children(2, WAIT);
     // Both children get SIGTERM when the parent dies, and stop in order.
