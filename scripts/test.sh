@@ -54,12 +54,13 @@ export IPC_LAB_AUDIT="$PWD/target/test-audit.log"
 rm -f "$IPC_LAB_AUDIT"
 
 cargo test --workspace
-# The instructors' loop (scripts/starter.sh, scripts/grade.sh), for real:
-# the reference graded in place with full marks; a starter of every
-# experiment built and scoring low; a broken solution of two crates that
-# fails exactly the expected checks. About 4 minutes on two cores; its
-# build is kept in target/tmp between runs.
-cargo test --workspace --test instructor_loop -- --ignored --nocapture
+# The instructors' loop (scripts/starter.sh, grade.sh, ipc-grade handin),
+# for real, in namespaces: the reference graded in place with full marks;
+# a class of a starter of every experiment (builds, scores 0), the prints
+# fake of every crate (at most a third), a hand-in, a broken, a hostile
+# and a half-done submission; marks; a grading stopped by SIGTERM. Every
+# other fake: the ignored test every_fake_earns_at_most_a_third, by name.
+cargo test --workspace --test instructor_loop -- --ignored --exact the_instructors_loop_on_every_experiment --nocapture
 # The instructors' batch run: every experiment unattended, with a leak check.
 bash scripts/run-all.sh --json target/run-all.json
 # Nothing the tests made may outlive them: no segment, queue, FIFO or zombie.

@@ -4,12 +4,12 @@
 //!    `results.json` is valid;
 //! 2. a class graded `--jobs 2`, in namespaces: a starter of every crate
 //!    (it builds without a warning and earns 0 points of student work),
-//!    the loop's own faked solutions (`instructor/fakes/`: each at most a
-//!    third of its crate's points), a hand-in archive of the reference
-//!    (full marks), a solution broken on purpose (exactly the checks it
-//!    should fail fail, each with its diff and its hint), and a hostile
-//!    one (it fails, leaves nothing on the machine, and changes no other
-//!    grade);
+//!    the `prints` fake of every crate (`instructor/fakes/CRATE/prints.fake`:
+//!    the handout's lines without the work, at most a third of the
+//!    crate's points), a hand-in archive of the reference (full marks), a
+//!    solution broken on purpose (exactly the checks it should fail fail,
+//!    each with its diff and its hint), and a hostile one (it fails,
+//!    leaves nothing on the machine, and changes no other grade);
 //! 3. the instructor's marks of the written answers added to the totals;
 //! 4. a grading stopped by SIGTERM.
 //!
@@ -19,8 +19,11 @@
 //! ignored by a plain `cargo test`; `scripts/test.sh` runs it:
 //!
 //! ```sh
-//! cargo test --workspace --test instructor_loop -- --ignored --nocapture
+//! cargo test --workspace --test instructor_loop -- --ignored --exact the_instructors_loop_on_every_experiment --nocapture
 //! ```
+//!
+//! The other fakes (two to five per crate) are graded by
+//! [`every_fake_earns_at_most_a_third`], by name (about 20 minutes).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_grade::fakes::Fake;
+use ipc_grade::points::Points;
 use ipc_testkit::{Running, Sig, run_command};
 use serde_json::Value;
 
@@ -122,52 +126,22 @@ fn the_instructors_loop_on_every_experiment() {
     std::fs::create_dir_all(&base).unwrap();
     let experiments = experiments();
 
-    // 1. The reference, graded in place: full marks, a valid results.json.
+    // 1. The reference, graded in place, beside the class of part 2 (both
+    // spend most of their time waiting for a check): full marks, a valid
+    // results.json.
     let json = base.join("reference.json");
     let gradescope = base.join("results.json");
-    let graded = bash(
-        &[
-            &script("grade.sh"),
-            "--quiet",
-            "--json",
-            json.to_str().unwrap(),
-            "--gradescope",
-            gradescope.to_str().unwrap(),
-            ROOT,
-        ],
-        Duration::from_secs(30 * 60),
-    );
-    let reference = read_json(&json);
-    let failed: Vec<_> = checks(&reference)
-        .into_iter()
-        .filter(|c| !c.passed)
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "the reference failed {failed:#?}\n{graded}"
-    );
-    graded.assert_code(0);
-    let graded_crates: Vec<&str> = reference["crates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["crate"].as_str().unwrap())
-        .collect();
-    assert_eq!(graded_crates, experiments, "every experiment is graded");
-    let problems = ipc_grade::gradescope::validate(&read_json(&gradescope));
-    assert!(problems.is_empty(), "results.json: {problems:#?}");
-    let points: BTreeMap<String, f64> = reference["crates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["crate"].as_str().unwrap().to_owned(),
-                c["total"].as_f64().unwrap(),
-            )
-        })
-        .collect();
-    let reference_time = started.elapsed();
+    let mut command = Command::new("bash");
+    command.args([
+        &script("grade.sh"),
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+        "--gradescope",
+        gradescope.to_str().unwrap(),
+        ROOT,
+    ]);
+    let reference_grading = Beside(Some(Running::start(command, false)));
 
     // 2. A class, graded two at a time.
     let class = base.join("class");
@@ -183,26 +157,15 @@ fn the_instructors_loop_on_every_experiment() {
     )
     .assert_code(0)
     .assert_stdout_contains(&["starter: ", "regions to write in exp1-dsm"]);
-    let fakes = base.join("fakes");
-    let mut command = Command::new(BIN);
-    command
-        .args(["fake", "--out", fakes.to_str().unwrap(), "all"])
-        .env("IPC_LAB_ROOT", ROOT);
-    run_command(command, None, Duration::from_secs(60)).assert_code(0);
-    let mut faked: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for entry in std::fs::read_dir(&fakes).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let (krate, _) = name.split_once("--").unwrap();
-        faked
-            .entry(krate.to_owned())
-            .or_default()
-            .push(name.clone());
-        std::fs::rename(entry.path(), class.join(&name)).unwrap();
-    }
+    // The `prints` fake of every crate (the handout's lines without the
+    // work); every other fake is graded by `every_fake_earns_at_most_a_third`.
+    let faked = add_fakes(&base.join("fakes"), &class, |name| {
+        name.ends_with("--prints")
+    });
     for krate in &experiments {
         assert!(
             faked.contains_key(krate),
-            "{krate} has no fake in instructor/fakes/{krate}/"
+            "{krate} has no prints fake in instructor/fakes/{krate}/prints.fake"
         );
     }
     let instructor = Path::new(ROOT).join("instructor");
@@ -237,21 +200,39 @@ fn the_instructors_loop_on_every_experiment() {
         .arg("exp7-shm");
     run_command(command, None, Duration::from_secs(60)).assert_code(0);
     let out = base.join("grades");
-    let graded = bash(
-        &[
-            &script("grade.sh"),
-            "--quiet",
-            "--jobs",
-            "2",
-            "--class",
-            class.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        Duration::from_secs(60 * 60),
+    grade_class(&class, &out, &[]);
+    let graded = reference_grading.finish(Duration::from_secs(30 * 60));
+    let reference = read_json(&json);
+    let failed: Vec<_> = checks(&reference)
+        .into_iter()
+        .filter(|c| !c.passed)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "the reference failed {failed:#?}\n{graded}"
     );
     graded.assert_code(0);
-    let class_time = started.elapsed() - reference_time;
+    let graded_crates: Vec<&str> = reference["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["crate"].as_str().unwrap())
+        .collect();
+    assert_eq!(graded_crates, experiments, "every experiment is graded");
+    let problems = ipc_grade::gradescope::validate(&read_json(&gradescope));
+    assert!(problems.is_empty(), "results.json: {problems:#?}");
+    let points: BTreeMap<String, f64> = reference["crates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["crate"].as_str().unwrap().to_owned(),
+                c["total"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let class_time = started.elapsed();
     let report = |student: &str| read_json(&out.join(format!("students/{student}.json")));
 
     // The starter: every crate builds, without a warning, and earns no
@@ -290,24 +271,7 @@ fn the_instructors_loop_on_every_experiment() {
     }
 
     // Every fake earns at most a third of its crate's points.
-    let mut scores = Vec::new();
-    for (krate, names) in &faked {
-        for name in names {
-            let report = report(name);
-            let crate_report = &report["crates"][0];
-            assert_eq!(crate_report["crate"], krate.as_str(), "{name}");
-            let score = crate_report["score"].as_f64().unwrap();
-            let total = points[krate];
-            assert_eq!(crate_report["total"].as_f64().unwrap(), total, "{name}");
-            scores.push(format!("{name}: {score}/{total}"));
-            assert!(
-                score * 3.0 <= total,
-                "the fake {name} earns {score} of {total} points: more than a third\n{}",
-                std::fs::read_to_string(out.join(format!("students/{name}.txt"))).unwrap()
-            );
-        }
-    }
-
+    let scores = assert_fakes_lose(&faked, &out, &points);
     // The hand-in of the reference: full marks.
     let alice = report("alice");
     assert_eq!(alice["score"], alice["total"], "{alice}");
@@ -422,27 +386,11 @@ fn the_instructors_loop_on_every_experiment() {
     )
     .unwrap();
     let marks_out = base.join("marks-grades");
-    let grade_marks_class = |more: &[&str]| {
-        let mut args = vec![
-            script("grade.sh"),
-            "--quiet".into(),
-            "--class".into(),
-            marks_class.display().to_string(),
-            "--out".into(),
-            marks_out.display().to_string(),
-        ];
-        args.extend(more.iter().map(|a| a.to_string()));
-        args.push("exp7-shm".into());
-        let mut command = Command::new("bash");
-        command.args(args);
-        command
-    };
-    run_command(
-        grade_marks_class(&["--marks", marks.to_str().unwrap()]),
-        None,
-        Duration::from_secs(10 * 60),
-    )
-    .assert_code(0);
+    grade_class(
+        &marks_class,
+        &marks_out,
+        &["--marks", marks.to_str().unwrap(), "exp7-shm"],
+    );
     let marked = read_json(&marks_out.join("students/alice.json"));
     let questions = marked["crates"][0]["answers"].as_array().unwrap().len() as f64;
     assert_eq!(
@@ -456,9 +404,33 @@ fn the_instructors_loop_on_every_experiment() {
         "{marked}"
     );
 
-    // 4. Grading stopped by SIGTERM (a CI's time limit, Ctrl-C) after its
-    // first check: the grader says so and exits with 1.
-    let mut grading = Running::start(grade_marks_class(&[]), false);
+    // 4. Grading stopped by SIGTERM (a CI's time limit, Ctrl-C) while a
+    // check runs: the grader says so and exits with 1. A class reports a
+    // submission's lines when it is done, so the signal goes after the
+    // first of three submissions, graded one at a time: the second is
+    // being graded.
+    let stop_class = base.join("stop-class");
+    std::fs::create_dir_all(&stop_class).unwrap();
+    for student in ["alice", "bob", "carol"] {
+        std::fs::copy(
+            class.join("alice.tar.gz"),
+            stop_class.join(format!("{student}.tar.gz")),
+        )
+        .unwrap();
+    }
+    let mut command = Command::new("bash");
+    command.args([
+        &script("grade.sh"),
+        "--quiet",
+        "--jobs",
+        "1",
+        "--class",
+        stop_class.to_str().unwrap(),
+        "--out",
+        base.join("stop-grades").to_str().unwrap(),
+        "exp7-shm",
+    ]);
+    let mut grading = Running::start(command, false);
     grading.wait_for_lines(1, Duration::from_secs(10 * 60), |l| {
         l.contains(" ... OK") || l.contains(" ... FAIL")
     });
@@ -469,12 +441,141 @@ fn the_instructors_loop_on_every_experiment() {
         .assert_stderr_contains(&["interrupted; the check that was running was killed"]);
 
     println!(
-        "instructor loop: reference graded in {:.0} s, the class ({} submissions, --jobs 2) in {:.0} s",
-        reference_time.as_secs_f64(),
+        "instructor loop: the reference and the class ({} submissions, --jobs 2) graded side by side in {:.0} s; {:.0} s in all",
         rows,
-        class_time.as_secs_f64()
+        class_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
     );
     println!("fakes: {}", scores.join(", "));
     println!("{csv}");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// A program run beside the test's other work: stopped with SIGTERM (the
+/// grader then kills its running check and cleans up) if the test fails
+/// before [`Beside::finish`].
+struct Beside(Option<Running>);
+
+impl Beside {
+    fn finish(mut self, timeout: Duration) -> ipc_testkit::Run {
+        self.0.take().expect("finished once").finish(timeout)
+    }
+}
+
+impl Drop for Beside {
+    fn drop(&mut self) {
+        if let Some(running) = self.0.take() {
+            // It ends on its own; the test's end reaps it.
+            let _ = nix::sys::signal::kill(running.pid(), Sig::SIGTERM);
+        }
+    }
+}
+
+/// Moves the fakes of every crate that `wanted` accepts (by directory
+/// name, `CRATE--FAKE`) into `class`, by crate.
+fn add_fakes(
+    fakes: &Path,
+    class: &Path,
+    wanted: impl Fn(&str) -> bool,
+) -> BTreeMap<String, Vec<String>> {
+    let mut command = Command::new(BIN);
+    command
+        .args(["fake", "--out", fakes.to_str().unwrap(), "all"])
+        .env("IPC_LAB_ROOT", ROOT);
+    run_command(command, None, Duration::from_secs(60)).assert_code(0);
+    let mut faked: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in std::fs::read_dir(fakes).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !wanted(&name) {
+            continue;
+        }
+        let (krate, _) = name.split_once("--").unwrap();
+        faked
+            .entry(krate.to_owned())
+            .or_default()
+            .push(name.clone());
+        std::fs::rename(entry.path(), class.join(&name)).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(fakes);
+    faked
+}
+
+/// Grades `class` two submissions at a time into `out`, with `more`
+/// arguments (the crates last); every submission must be graded.
+fn grade_class(class: &Path, out: &Path, more: &[&str]) {
+    let mut args = vec![
+        script("grade.sh"),
+        "--quiet".into(),
+        "--jobs".into(),
+        "2".into(),
+        "--class".into(),
+        class.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(more.iter().map(|a| a.to_string()));
+    let mut command = Command::new("bash");
+    command.args(args);
+    run_command(command, None, Duration::from_secs(60 * 60)).assert_code(0);
+}
+
+/// Asserts that every fake graded into `out` earns at most a third of its
+/// crate's `points`; returns each fake's `name: score/total`.
+fn assert_fakes_lose(
+    faked: &BTreeMap<String, Vec<String>>,
+    out: &Path,
+    points: &BTreeMap<String, f64>,
+) -> Vec<String> {
+    let mut scores = Vec::new();
+    for (krate, names) in faked {
+        for name in names {
+            let report = read_json(&out.join(format!("students/{name}.json")));
+            let crate_report = &report["crates"][0];
+            assert_eq!(crate_report["crate"], krate.as_str(), "{name}");
+            let score = crate_report["score"].as_f64().unwrap();
+            let total = points[krate];
+            assert_eq!(crate_report["total"].as_f64().unwrap(), total, "{name}");
+            scores.push(format!("{name}: {score}/{total}"));
+            assert!(
+                score * 3.0 <= total,
+                "the fake {name} earns {score} of {total} points: more than a third\n{}",
+                std::fs::read_to_string(out.join(format!("students/{name}.txt"))).unwrap()
+            );
+        }
+    }
+    scores
+}
+
+/// Every faked solution of `instructor/fakes/` (not only the `prints`
+/// fakes of the loop above), graded as a class: each earns at most a third
+/// of its crate's points. About 20 minutes on two cores, so neither a
+/// plain `cargo test` nor `scripts/test.sh` runs it; run it after changing
+/// a crate's tests or its fakes:
+///
+/// ```sh
+/// cargo test -p ipc-grade --test instructor_loop every_fake -- --ignored --nocapture
+/// ```
+#[test]
+#[ignore = "grades all 60-odd fakes (about 20 minutes): run it by name after changing tests or fakes"]
+fn every_fake_earns_at_most_a_third() {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("every-fake");
+    let _ = std::fs::remove_dir_all(&base);
+    let class = base.join("class");
+    std::fs::create_dir_all(&class).unwrap();
+    let faked = add_fakes(&base.join("fakes"), &class, |_| true);
+    let points: BTreeMap<String, f64> = experiments()
+        .into_iter()
+        .map(|krate| {
+            let declared = Points::read(&Path::new(ROOT).join("exercises").join(&krate)).unwrap();
+            (krate, f64::from(declared.total()))
+        })
+        .collect();
+    for krate in points.keys() {
+        assert!(faked.contains_key(krate), "{krate} has no fake");
+    }
+    let out = base.join("grades");
+    grade_class(&class, &out, &[]);
+    let scores = assert_fakes_lose(&faked, &out, &points);
+    println!("fakes: {}", scores.join(", "));
     let _ = std::fs::remove_dir_all(&base);
 }
