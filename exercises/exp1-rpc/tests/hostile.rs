@@ -182,7 +182,9 @@ fn client_answered_with(answer: &[u8]) -> ipc_testkit::Run {
     let mut command = Command::new(BIN);
     command.args(["--server", &url, "client"]);
     let asking = Running::start(command, false);
-    let call = calls.next(WAIT).unwrap();
+    let call = asking.wait_while_running(WAIT, "the client's call", |slice| {
+        calls.next_within(slice).unwrap()
+    });
     calls.respond(&call, answer).unwrap();
     asking.finish(WAIT)
 }
@@ -226,7 +228,9 @@ fn a_hostile_client_s_calls_are_printed_escaped_by_the_server() {
     let mut command = Command::new(BIN);
     command.args(["--server", &url, "--run", &id_text, "server"]);
     let serving = Running::start(command, false);
-    ready.next(WAIT).unwrap();
+    serving.wait_while_running(WAIT, "the server to say it listens", |slice| {
+        ready.next_within(slice).unwrap()
+    });
     let subject: Subject = DEFAULT_SUBJECT.parse().unwrap();
     for call in [
         &b"\x1b[2J\x1b]0;pwned\x07"[..],
