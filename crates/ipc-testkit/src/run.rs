@@ -506,12 +506,12 @@ impl Running {
     /// let mut command = Command::new("sh");
     /// command.args(["-c", "echo 'not yet implemented: serve' >&2; exit 101"]);
     /// let running = ipc_testkit::Running::start(command, false);
-    /// let waited = std::panic::catch_unwind(|| {
+    /// let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
     ///     running.wait_while_running(Duration::from_secs(30), "an answer", |slice| {
     ///         std::thread::sleep(slice);
     ///         None::<()>
     ///     })
-    /// });
+    /// }));
     /// let said = *waited.unwrap_err().downcast::<String>().unwrap();
     /// assert!(said.contains("exited with code 101 while the test waited for an answer"), "{said}");
     /// assert!(said.contains("not yet implemented: serve"), "{said}");
@@ -931,14 +931,21 @@ mod tests {
         run_command(command, None, Duration::from_millis(200));
     }
 
-    #[test]
-    fn a_hanging_program_in_its_own_group_is_killed_with_its_children() {
+    /// A shell in a group of its own, waiting for its child `sleep 30`;
+    /// and that child.
+    fn shell_with_a_sleeper() -> (Running, Pid) {
         let mut command = Command::new("sh");
         command.args(["-c", "sleep 30 >/dev/null 2>&1 & echo $!; wait"]);
         own_process_group(&mut command);
         let mut running = Running::start(command, false);
         running.wait_for_lines(1, Duration::from_secs(10), |_| true);
         let sleeper = Pid::from_raw(running.seen[0].parse().unwrap());
+        (running, sleeper)
+    }
+
+    #[test]
+    fn a_hanging_program_in_its_own_group_is_killed_with_its_children() {
+        let (running, sleeper) = shell_with_a_sleeper();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             running.finish(Duration::from_millis(200))
         }));
@@ -1258,12 +1265,7 @@ mod tests {
 
     #[test]
     fn a_program_whose_test_gives_up_is_killed_with_its_group() {
-        let mut command = Command::new("sh");
-        command.args(["-c", "sleep 30 >/dev/null 2>&1 & echo $!; wait"]);
-        own_process_group(&mut command);
-        let mut running = Running::start(command, false);
-        running.wait_for_lines(1, Duration::from_secs(10), |_| true);
-        let sleeper = Pid::from_raw(running.seen[0].parse().unwrap());
+        let (running, sleeper) = shell_with_a_sleeper();
         let shell = running.pid();
         drop(running);
         assert!(survivors(&[shell]).is_empty(), "reaped");
