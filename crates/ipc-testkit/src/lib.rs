@@ -14,7 +14,7 @@
 //!
 //! | module | what |
 //! | --- | --- |
-//! | [`run`](mod@run) | run a binary with a bound, in the background or to the end; assert on its output |
+//! | [`run`](mod@run) | run a binary with a bound, in the background or to the end; waits that fail at once when it ends; killed and reaped if a test drops it; assert on its output |
 //! | [`procfs`] | children, zombies and survivors from `/proc`; bounded waits |
 //! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories |
 //! | [`text`] | normalise pids and numbers before comparing |

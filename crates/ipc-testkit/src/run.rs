@@ -5,8 +5,8 @@
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -338,7 +338,9 @@ pub struct Running {
     lines: Receiver<String>,
     seen: Vec<String>,
     stdout_reader: Option<JoinHandle<()>>,
-    stderr_reader: Mutex<Option<JoinHandle<String>>>,
+    stderr_reader: Option<JoinHandle<()>>,
+    /// What the program has written to standard error so far.
+    stderr: Arc<Mutex<Vec<u8>>>,
 }
 
 /// Gives SIGINT and SIGTERM their default action back in this process if
@@ -384,10 +386,13 @@ impl Running {
             }
         });
         let mut stderr = child.stderr.take().expect("stderr is piped");
+        let text = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::clone(&text);
         let stderr_reader = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = stderr.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
+            let mut buf = [0; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                lock(&written).extend_from_slice(&buf[..n]);
+            }
         });
         Running {
             command: description,
@@ -395,7 +400,8 @@ impl Running {
             lines,
             seen: Vec::new(),
             stdout_reader: Some(stdout_reader),
-            stderr_reader: Mutex::new(Some(stderr_reader)),
+            stderr_reader: Some(stderr_reader),
+            stderr: text,
         }
     }
 
@@ -415,7 +421,8 @@ impl Running {
     /// Waits up to `timeout` for `count` lines of standard output that
     /// satisfy `matches` (counting lines already seen); true if they came,
     /// false after the timeout. Panics, with its standard error, if the
-    /// program ends before. For a test that watches something else
+    /// program ends before (at once, even when a child of it keeps its
+    /// standard output open). For a test that watches something else
     /// meanwhile: call it with a short timeout in a loop.
     pub fn has_lines(
         &mut self,
@@ -423,23 +430,28 @@ impl Running {
         timeout: Duration,
         matches: impl Fn(&str) -> bool,
     ) -> bool {
-        let deadline = Deadline::after(timeout);
-        while self.seen.iter().filter(|l| matches(l)).count() < count {
-            match self.lines.recv_timeout(deadline.left_or(Duration::MAX)) {
-                Ok(line) => self.seen.push(line),
-                Err(RecvTimeoutError::Timeout) => return false,
-                Err(RecvTimeoutError::Disconnected) => {
-                    let stderr = self.stderr_after_end();
-                    panic!(
-                        "{}{}: ended before {count} matching lines; stdout:\n{}\n--- stderr ---\n{stderr}",
-                        unfinished_first(&stderr),
-                        self.command,
-                        self.seen.join("\n")
-                    )
+        let what = format!("{count} matching lines");
+        let mut closed = false;
+        let came = self.watch(timeout, &what, |running, slice| {
+            while running.seen.iter().filter(|l| matches(l)).count() < count {
+                if closed {
+                    std::thread::sleep(slice);
+                    return None;
+                }
+                match running.lines.recv_timeout(slice) {
+                    Ok(line) => running.seen.push(line),
+                    Err(RecvTimeoutError::Timeout) => return None,
+                    // Every writer is gone: no line comes any more once
+                    // the program has ended (it may have closed it alone).
+                    Err(RecvTimeoutError::Disconnected) => match running.ended() {
+                        Some(how) => running.ended_while(&how, &what),
+                        None => closed = true,
+                    },
                 }
             }
-        }
-        true
+            Some(())
+        });
+        came.is_some()
     }
 
     /// Waits until `count` lines of standard output satisfy `matches`
@@ -459,6 +471,106 @@ impl Running {
                 self.seen.join("\n")
             );
         }
+    }
+
+    /// How the program ended (`exited with code 101`, `killed by
+    /// SIGKILL`), once it has, without reaping it; `None` while it runs.
+    pub fn ended(&self) -> Option<String> {
+        use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        match waitid(Id::Pid(self.pid()), flags) {
+            Ok(WaitStatus::Exited(_, code)) => Some(format!("exited with code {code}")),
+            Ok(WaitStatus::Signaled(_, signal, _)) => Some(format!("was killed by {signal}")),
+            Ok(_) => None,
+            Err(_) => still_running(&[self.pid()])
+                .is_empty()
+                .then(|| "ended".to_owned()),
+        }
+    }
+
+    /// Waits up to `timeout` for `attempt` to give a value while the
+    /// program runs: the wait of a test on something only the program can
+    /// bring about (a message it sends, a file it makes). `attempt` is
+    /// called again and again with the time it may block (a slice of at
+    /// most [`blocking::POLL_INTERVAL`]) and returns `None` for "not yet".
+    ///
+    /// Panics after `timeout`, naming `what` was awaited; panics at once
+    /// (after a last second for what the program did before it ended to
+    /// arrive) if the program ends first, saying how it ended and the end
+    /// of its standard error. See [`wait_while_all_run`] for several
+    /// programs.
+    ///
+    /// ```
+    /// # use std::process::Command;
+    /// # use std::time::Duration;
+    /// let mut command = Command::new("sh");
+    /// command.args(["-c", "echo 'not yet implemented: serve' >&2; exit 101"]);
+    /// let running = ipc_testkit::Running::start(command, false);
+    /// let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     running.wait_while_running(Duration::from_secs(30), "an answer", |slice| {
+    ///         std::thread::sleep(slice);
+    ///         None::<()>
+    ///     })
+    /// }));
+    /// let said = *waited.unwrap_err().downcast::<String>().unwrap();
+    /// assert!(said.contains("exited with code 101 while the test waited for an answer"), "{said}");
+    /// assert!(said.contains("not yet implemented: serve"), "{said}");
+    /// ```
+    #[track_caller]
+    pub fn wait_while_running<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        attempt: impl FnMut(Duration) -> Option<T>,
+    ) -> T {
+        wait_while_all_run(&[self], timeout, what, attempt)
+    }
+
+    /// [`Running::wait_while_running`] with access to the program itself,
+    /// and `None` after the timeout instead of a panic.
+    fn watch<T>(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        mut attempt: impl FnMut(&mut Running, Duration) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Deadline::after(timeout);
+        let mut ended: Option<(Deadline, String)> = None;
+        loop {
+            let step = Deadline::after(deadline.slice());
+            if let Some(value) = attempt(self, deadline.slice()) {
+                return Some(value);
+            }
+            match &ended {
+                Some((grace, how)) if grace.has_passed() => self.ended_while(how, what),
+                Some(_) => {}
+                None => {
+                    ended = self.ended().map(|how| (Deadline::after(ENDED_GRACE), how));
+                }
+            }
+            if deadline.has_passed() {
+                return None;
+            }
+            std::thread::sleep(step.remaining().unwrap_or_default());
+        }
+    }
+
+    /// Panics: the program ended (`how`) while the test waited for `what`,
+    /// with the end of its standard error (its `todo!()` said first).
+    #[track_caller]
+    fn ended_while(&self, how: &str, what: &str) -> ! {
+        let stderr = self.stderr_after_end();
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = match lines.len().checked_sub(STDERR_TAIL) {
+            Some(cut @ 1..) => format!("…\n{}\n", lines[cut..].join("\n")),
+            _ => stderr.clone(),
+        };
+        panic!(
+            "{}{}: {how} while the test waited for {what}; stdout:\n{}\n--- stderr ---\n{tail}",
+            unfinished_first(&stderr),
+            self.command,
+            self.seen.join("\n")
+        )
     }
 
     /// Waits until the program has at least `count` children and returns
@@ -515,14 +627,14 @@ impl Running {
     /// The standard error of a program that has ended (what was written
     /// until then if it stays open: a child kept it).
     fn stderr_after_end(&self) -> String {
-        let handle = self
-            .stderr_reader
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        handle
-            .and_then(|h| join_bounded(h, Duration::from_secs(2)))
-            .unwrap_or_default()
+        if let Some(reader) = &self.stderr_reader {
+            blocking::poll_until(
+                Deadline::after(Duration::from_secs(2)),
+                blocking::STEP_INTERVAL,
+                || reader.is_finished().then_some(()),
+            );
+        }
+        String::from_utf8_lossy(&lock(&self.stderr)).into_owned()
     }
 
     /// Sends `signal` to the program (not to its children).
@@ -641,13 +753,14 @@ impl Running {
             .stdout_reader
             .take()
             .map(|h| join_bounded(h, Duration::from_secs(10)));
-        let stderr = self
+        let stderr_done = self
             .stderr_reader
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take()
-            .and_then(|h| join_bounded(h, Duration::from_secs(10)))
-            .unwrap_or_else(|| "<stderr still open: a child outlived the program>".into());
+            .map(|h| join_bounded(h, Duration::from_secs(10)));
+        let mut stderr = String::from_utf8_lossy(&lock(&self.stderr)).into_owned();
+        if stderr_done.flatten().is_none() {
+            stderr.push_str("<stderr still open: a child outlived the program>\n");
+        }
         self.seen.extend(self.lines.try_iter());
         let mut stdout = self.seen.join("\n");
         if !stdout.is_empty() {
@@ -662,6 +775,74 @@ impl Running {
             stdout,
             stderr,
         }
+    }
+}
+
+/// The lock of `shared`, even if a thread panicked holding it.
+fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How long a wait goes on after a program it watches has ended, for what
+/// the program did before it ended to arrive (a message in flight).
+const ENDED_GRACE: Duration = Duration::from_secs(1);
+
+/// How many of its last lines a failure shows of a program's standard
+/// error.
+const STDERR_TAIL: usize = 20;
+
+/// [`Running::wait_while_running`] for a wait that needs every one of
+/// `programs` (a server and its client): it fails at once, naming the
+/// program and how it ended, when any of them ends first.
+#[track_caller]
+pub fn wait_while_all_run<T>(
+    programs: &[&Running],
+    timeout: Duration,
+    what: &str,
+    mut attempt: impl FnMut(Duration) -> Option<T>,
+) -> T {
+    let deadline = Deadline::after(timeout);
+    let mut ended: Option<(Deadline, &Running, String)> = None;
+    loop {
+        let step = Deadline::after(deadline.slice());
+        if let Some(value) = attempt(deadline.slice()) {
+            return value;
+        }
+        match &ended {
+            Some((grace, program, how)) if grace.has_passed() => program.ended_while(how, what),
+            Some(_) => {}
+            None => {
+                ended = programs.iter().find_map(|program| {
+                    let how = program.ended()?;
+                    Some((Deadline::after(ENDED_GRACE), *program, how))
+                });
+            }
+        }
+        if deadline.has_passed() {
+            let commands: Vec<&str> = programs.iter().map(|p| p.command.as_str()).collect();
+            panic!("no {what} after {timeout:?} while {commands:?} ran");
+        }
+        std::thread::sleep(step.remaining().unwrap_or_default());
+    }
+}
+
+/// A program still running when its `Running` goes (a test that failed or
+/// panicked before it finished the run) is killed, with its process group
+/// if it has one of its own, and reaped: a test leaves no process of its
+/// own behind, whatever the outcome.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let pid = self.pid();
+        if nix::unistd::getpgid(Some(pid)) == Ok(pid) {
+            let _ = nix::sys::signal::killpg(pid, Signal::SIGKILL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -750,14 +931,21 @@ mod tests {
         run_command(command, None, Duration::from_millis(200));
     }
 
-    #[test]
-    fn a_hanging_program_in_its_own_group_is_killed_with_its_children() {
+    /// A shell in a group of its own, waiting for its child `sleep 30`;
+    /// and that child.
+    fn shell_with_a_sleeper() -> (Running, Pid) {
         let mut command = Command::new("sh");
         command.args(["-c", "sleep 30 >/dev/null 2>&1 & echo $!; wait"]);
         own_process_group(&mut command);
         let mut running = Running::start(command, false);
         running.wait_for_lines(1, Duration::from_secs(10), |_| true);
         let sleeper = Pid::from_raw(running.seen[0].parse().unwrap());
+        (running, sleeper)
+    }
+
+    #[test]
+    fn a_hanging_program_in_its_own_group_is_killed_with_its_children() {
+        let (running, sleeper) = shell_with_a_sleeper();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             running.finish(Duration::from_millis(200))
         }));
@@ -1020,5 +1208,67 @@ mod tests {
         let run = running.finish(Duration::from_secs(10));
         assert_eq!(run.stdout_lines(), ["one", "two"]);
         assert_eq!(run.code(), None, "ended by SIGTERM");
+    }
+
+    #[test]
+    fn a_program_that_ends_fails_a_wait_for_its_lines_at_once() {
+        // Its child keeps standard output open: only the end tells.
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "sleep 30 & echo 'not yet implemented: serve' >&2; exit 101",
+        ]);
+        let mut running = Running::start(command, false);
+        let start = Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            running.wait_for_lines(1, Duration::from_secs(30), |_| true)
+        }));
+        let said = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(start.elapsed() < Duration::from_secs(10), "{said}");
+        assert!(
+            said.contains("exited with code 101 while the test waited for 1 matching lines"),
+            "{said}"
+        );
+        assert!(said.starts_with("unfinished: serve"), "{said}");
+        let _ = running.finish(Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_wait_on_two_programs_names_the_one_that_ended() {
+        let mut sleeping = Command::new("sleep");
+        sleeping.arg("30");
+        let mut killed = Command::new("sleep");
+        killed.arg("30");
+        let (sleeping, killed) = (
+            Running::start(sleeping, false),
+            Running::start(killed, false),
+        );
+        killed.signal(Signal::SIGKILL);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_while_all_run(
+                &[&sleeping, &killed],
+                Duration::from_secs(30),
+                "a reply",
+                |slice| {
+                    std::thread::sleep(slice);
+                    None::<()>
+                },
+            )
+        }));
+        let said = *outcome.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            said.contains("was killed by SIGKILL while the test waited for a reply"),
+            "{said}"
+        );
+        assert!(still_running(&[sleeping.pid()]).len() == 1);
+    }
+
+    #[test]
+    fn a_program_whose_test_gives_up_is_killed_with_its_group() {
+        let (running, sleeper) = shell_with_a_sleeper();
+        let shell = running.pid();
+        drop(running);
+        assert!(survivors(&[shell]).is_empty(), "reaped");
+        assert!(wait_ended(&[sleeper], Duration::from_secs(10)).is_empty());
     }
 }

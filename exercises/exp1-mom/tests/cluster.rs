@@ -33,7 +33,11 @@ fn start_listening(cluster: &Cluster, node: u16, args: &[&str]) -> Running {
     let mut all = vec!["--run", id_text.as_str()];
     all.extend_from_slice(args);
     let running = Running::start(mom(&cluster.url(node), &all), false);
-    ready.next(Duration::from_secs(30)).unwrap();
+    running.wait_while_running(
+        Duration::from_secs(30),
+        "the role to say it listens",
+        |slice| ready.next_within(slice).unwrap(),
+    );
     running
 }
 

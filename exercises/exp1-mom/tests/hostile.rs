@@ -59,7 +59,9 @@ fn received(
         .args(extra)
         .args(["receive", "--count", &count]);
     let receiving = Running::start(command, false);
-    ready.next(WAIT).unwrap();
+    receiving.wait_while_running(WAIT, "the receiver to say it listens", |slice| {
+        ready.next_within(slice).unwrap()
+    });
     publish(&nc, &DEFAULT_SUBJECT.parse().unwrap());
     receiving.finish(WAIT)
 }

@@ -81,7 +81,11 @@ fn a_python_sender_reaches_the_rust_receiver() {
         rust(&server, &["--run", &id_text, "receive", "--timeout", "30"]),
         false,
     );
-    ready.next(Duration::from_secs(30)).unwrap();
+    receiver.wait_while_running(
+        Duration::from_secs(30),
+        "the receiver to say it listens",
+        |slice| ready.next_within(slice).unwrap(),
+    );
     finish(script("send.py", &server, &[])).assert_prints(&[SENT]);
     receiver
         .finish(Duration::from_secs(30))
@@ -114,7 +118,11 @@ fn core_nats_works_between_the_languages_too() {
         ),
         false,
     );
-    ready.next(Duration::from_secs(30)).unwrap();
+    receiver.wait_while_running(
+        Duration::from_secs(30),
+        "the receiver to say it listens",
+        |slice| ready.next_within(slice).unwrap(),
+    );
     finish(script("send.py", &server, &["--core"])).assert_prints(&[SENT]);
     receiver
         .finish(Duration::from_secs(30))

@@ -13,7 +13,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use exp1_rpc::{DEFAULT_SUBJECT, SERVERS, Squares, dispatch};
-use ipc_net::{Connection, NatsServer, RunId, Subject};
+use ipc_core::blocking::{self, Deadline};
+use ipc_net::{Connection, NatsServer, RunId, ServerUrls, Subject};
 use ipc_testkit::{Running, Sig, run};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -182,7 +183,9 @@ fn client_answered_with(answer: &[u8]) -> ipc_testkit::Run {
     let mut command = Command::new(BIN);
     command.args(["--server", &url, "client"]);
     let asking = Running::start(command, false);
-    let call = calls.next(WAIT).unwrap();
+    let call = asking.wait_while_running(WAIT, "the client's call", |slice| {
+        calls.next_within(slice).unwrap()
+    });
     calls.respond(&call, answer).unwrap();
     asking.finish(WAIT)
 }
@@ -216,6 +219,34 @@ fn a_hostile_server_s_answers_reach_the_terminal_escaped() {
     }
 }
 
+/// The reply of the server role `serving` to `call`, asked from a thread
+/// of its own: the wait ends at once, saying how, if the server ends
+/// before it answers (a call it took is never answered then).
+fn asked(serving: &Running, urls: &ServerUrls, call: &[u8]) -> Vec<u8> {
+    let (urls, call) = (urls.clone(), call.to_vec());
+    let (sent, replied) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let subject: Subject = DEFAULT_SUBJECT.parse().unwrap();
+        let reply = Connection::connect(&urls).and_then(|nc| nc.request(&subject, &call, WAIT));
+        let _ = sent.send(reply.map_err(|e| e.to_string()));
+    });
+    serving.wait_while_running(WAIT, "the server's reply", |slice| {
+        match replied.recv_timeout(slice) {
+            Ok(Ok(reply)) => Some(reply),
+            // No responders: the server may have just ended, and the
+            // wait says how; if it still runs, this is the failure.
+            Ok(Err(e)) => {
+                let ending = Deadline::after(Duration::from_secs(1));
+                let ended =
+                    blocking::poll_until(ending, blocking::STEP_INTERVAL, || serving.ended());
+                assert!(ended.is_some(), "{e}");
+                None
+            }
+            Err(_) => None,
+        }
+    })
+}
+
 #[test]
 fn a_hostile_client_s_calls_are_printed_escaped_by_the_server() {
     let server = NatsServer::start().unwrap();
@@ -226,8 +257,9 @@ fn a_hostile_client_s_calls_are_printed_escaped_by_the_server() {
     let mut command = Command::new(BIN);
     command.args(["--server", &url, "--run", &id_text, "server"]);
     let serving = Running::start(command, false);
-    ready.next(WAIT).unwrap();
-    let subject: Subject = DEFAULT_SUBJECT.parse().unwrap();
+    serving.wait_while_running(WAIT, "the server to say it listens", |slice| {
+        ready.next_within(slice).unwrap()
+    });
     for call in [
         &b"\x1b[2J\x1b]0;pwned\x07"[..],
         br#"{"procedure":"\u001b[2J","mylist":[1]}"#,
@@ -235,8 +267,7 @@ fn a_hostile_client_s_calls_are_printed_escaped_by_the_server() {
         br#"{"procedure":"sum_of_squares","mylist":[3037000499,3037000499]}"#,
         &[0xff, 0x00, 0xfe],
     ] {
-        let reply: Value =
-            serde_json::from_slice(&nc.request(&subject, call, WAIT).unwrap()).unwrap();
+        let reply: Value = serde_json::from_slice(&asked(&serving, server.urls(), call)).unwrap();
         assert!(reply["error"].is_string(), "{reply}");
     }
     serving.signal(Sig::SIGTERM);

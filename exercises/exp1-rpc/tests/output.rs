@@ -43,9 +43,8 @@ fn start_listening(server: &NatsServer, args: &[&str]) -> Running {
     let mut command = Command::new(BIN);
     command.args(&all);
     let running = Running::start(command, false);
-    ready
-        .next(WAIT)
-        .unwrap_or_else(|e| panic!("{all:?} never said it listens: {e}"));
+    let what = format!("{all:?} to say it listens");
+    running.wait_while_running(WAIT, &what, |slice| ready.next_within(slice).unwrap());
     running
 }
 

@@ -154,6 +154,15 @@ fn unique(tag: &str) -> IpcName {
     IpcName::new(&format!("cshostile-{}-{tag}", std::process::id())).unwrap()
 }
 
+/// The length of a message on `queue` within `slice`; `None` if none came.
+fn received(queue: &MessageQueue, buf: &mut [u8], slice: Duration) -> Option<usize> {
+    match queue.receive_timeout(buf, slice) {
+        Ok((len, _)) => Some(len),
+        Err(ipc_core::Error::Timeout) => None,
+        Err(e) => panic!("mq_timedreceive: {e}"),
+    }
+}
+
 /// `exp3-clientserver server --fast --name NAME`, once it listens.
 fn serving(name: &IpcName) -> Running {
     let mut command = Command::new(BIN);
@@ -176,9 +185,9 @@ fn the_server_answers_an_overflowing_square_with_an_error_and_goes_on() {
         let reply = MessageQueue::create(&reply_to, 1, 128).unwrap();
         let request = format!("square 1 {number} {reply_to}");
         server.send(request.as_bytes(), 0).unwrap();
-        let (len, _) = reply
-            .receive_timeout(&mut buf, WAIT)
-            .unwrap_or_else(|e| panic!("no answer to {request}: {e}"));
+        let len = serving.wait_while_running(WAIT, &format!("an answer to {request}"), |slice| {
+            received(&reply, &mut buf, slice)
+        });
         let answer = Reply::parse(&buf[..len]).unwrap();
         match number.checked_mul(number) {
             Some(square) => assert_eq!(answer, Reply::Square(square)),
@@ -225,7 +234,9 @@ fn client_answered_with(tag: &str, answer: &[u8]) -> ipc_testkit::Run {
     command.args(["client", "1", "--timeout", "20", "--name", bare(&name)]);
     let asking = Running::start(command, false);
     let mut buf = [0; 512];
-    let (len, _) = server.receive_timeout(&mut buf, WAIT).unwrap();
+    let len = asking.wait_while_running(WAIT, "the client's request", |slice| {
+        received(&server, &mut buf, slice)
+    });
     let Ok(Request::Square(asked)) = Request::parse(&buf[..len], &name) else {
         panic!("not a request: {:?}", String::from_utf8_lossy(&buf[..len]));
     };

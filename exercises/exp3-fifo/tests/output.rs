@@ -7,10 +7,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_core::Deadline;
 use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, eventually, handout,
-    normalise_numbers, own_process_group, run, run_command, run_into_full_disk, run_into_head,
-    run_traced, running_as_root,
+    DEFAULT_TIMEOUT, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, eventually,
+    handout, normalise_numbers, own_process_group, run, run_command, run_into_full_disk,
+    run_into_head, run_traced, running_as_root,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -34,6 +35,28 @@ fn start_waiting_for(peer: &str, command: Command) -> Running {
     let mut running = Running::start(command, false);
     running.wait_for_lines(1, WAIT, |l| l.contains(&waiting));
     running
+}
+
+/// Starts `sh -c SCRIPT PATH`, a shell that opens the FIFO at `path`.
+fn shell(script: &str, path: &str) -> Running {
+    let mut sh = Command::new("sh");
+    sh.args(["-c", script, path]);
+    Running::start(sh, false)
+}
+
+/// Runs `sh -c SCRIPT PATH` to its end while `role`, the peer its open
+/// waits for, runs: fails at once, saying how, if `role` ends first (the
+/// shell would wait in open() for ever).
+fn shell_against(role: &Running, script: &str, path: &str) -> Run {
+    let shell = shell(script, path);
+    role.wait_while_running(DEFAULT_TIMEOUT, &format!("`{script}` to end"), |slice| {
+        let ended = shell.ended().is_some();
+        if !ended {
+            std::thread::sleep(slice);
+        }
+        ended.then_some(())
+    });
+    shell.finish(DEFAULT_TIMEOUT)
 }
 
 /// The path printed in the first line, `FIFO created: PATH (mode 0600)`.
@@ -110,7 +133,7 @@ fn the_reader_prints_what_a_shell_echoes() {
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
     let reader = start_waiting_for("writer", command(&["reader", "--path", p]));
-    let echo = run("sh", &["-c", "echo hi > \"$0\"", p]);
+    let echo = shell_against(&reader, "echo hi > \"$0\"", p);
     echo.assert_code(0);
     let run = reader.finish(WAIT);
     run.assert_code(0).assert_no_panic();
@@ -290,9 +313,27 @@ fn the_following_reader_takes_one_writer_after_another() {
     let fifo = dir.join("ipc-lab-fifo");
     let p = fifo.to_str().unwrap();
     let mut reader = Running::start(command(&["reader", "--follow", "--path", p]), false);
+    let waiting = |l: &str| l.contains("waiting for a writer");
     for (n, word) in ["one", "two"].iter().enumerate() {
-        reader.wait_for_lines(n + 1, WAIT, |l| l.contains("waiting for a writer"));
-        run("sh", &["-c", &format!("echo {word} > \"$0\""), p]).assert_code(0);
+        reader.wait_for_lines(n + 1, WAIT, waiting);
+        let writer = shell(&format!("echo {word} > \"$0\""), p);
+        let deadline = Deadline::after(DEFAULT_TIMEOUT);
+        while writer.ended().is_none() {
+            // Panics at once if the reader ends. Waiting for a writer
+            // after the next one, before this one has ended: the reader
+            // never waited for this one (it did not open the FIFO).
+            let ahead = reader.has_lines(n + 3, Duration::from_millis(100), waiting);
+            assert!(
+                !ahead,
+                "the reader waited for {} writers while `echo {word}` waited for it to open {p}",
+                n + 3
+            );
+            assert!(
+                !deadline.has_passed(),
+                "`echo {word}` did not end within {DEFAULT_TIMEOUT:?}"
+            );
+        }
+        writer.finish(WAIT).assert_code(0);
     }
     reader.wait_for_lines(3, WAIT, |l| l.contains("waiting for a writer"));
     reader.signal(Sig::SIGINT);
@@ -569,7 +610,7 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
     let mut args = vec!["writer", "--path", p];
     args.extend(messages.iter().map(String::as_str));
     let writer = start_waiting_for("reader", command(&args));
-    run("sh", &["-c", ": < \"$0\"", p]).assert_code(0);
+    shell_against(&writer, ": < \"$0\"", p).assert_code(0);
     let run = writer.finish(WAIT);
     run.assert_code(1)
         .assert_no_panic()
