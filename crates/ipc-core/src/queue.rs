@@ -130,7 +130,7 @@ use std::thread::LocalKey;
 use std::time::Duration;
 
 use crate::blocking::{self, Deadline};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, until_disconnected};
 use crate::message::{self, Describe, Message};
 use crate::shm::SharedMemory;
 use crate::sync::futex::{self, Wake};
@@ -759,20 +759,7 @@ impl<T: Message> Iterator for Iter<'_, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
-        if self.done {
-            return None;
-        }
-        match self.queue.get() {
-            Ok(item) => Some(Ok(item)),
-            Err(Error::Disconnected) => {
-                self.done = true;
-                None
-            }
-            Err(error) => {
-                self.done = true;
-                Some(Err(error))
-            }
-        }
+        until_disconnected(&mut self.done, || self.queue.get())
     }
 }
 
