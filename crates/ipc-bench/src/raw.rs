@@ -136,10 +136,12 @@ const SPIN: Duration = Duration::from_micros(20);
 const SPIN_LOOKS: u32 = 16;
 
 /// The spin of ipc-core's blocking calls (`blocking::spin`), written out
-/// here so that a floor waits by the same rule (calling `blocking::spin`
-/// itself measured a slower raw-shm-spin floor, about a fifth at 8 B): `SPIN_LOOKS` looks a
+/// here so that a floor waits by the same rule: `SPIN_LOOKS` looks a
 /// `pause` apart, then a look at the clock and a `sched_yield(2)` every
-/// `SPIN_LOOKS` looks, for at most [`SPIN`]. True once `ready`.
+/// `SPIN_LOOKS` looks, for at most [`SPIN`]. True once `ready`. (Calling
+/// `blocking::spin` instead was tried; whether it slows the raw-shm-spin
+/// floor could not be settled on a loaded machine, so the floor keeps its
+/// own copy.)
 fn spin(mut ready: impl FnMut() -> bool) -> bool {
     for _ in 0..SPIN_LOOKS {
         if ready() {
