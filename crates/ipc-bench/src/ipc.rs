@@ -9,7 +9,7 @@ use ipc_core::blocking::Deadline;
 use ipc_core::connection::{Address, Client, Listener};
 use ipc_core::message::Bytes;
 use ipc_core::mqueue::MessageQueue;
-use ipc_core::pipe::{self, Builder};
+use ipc_core::pipe::{self, Builder, Connection, Receiver, Sender};
 use ipc_core::{Barrier, Error, Event, IpcName, Queue, RawValue, Result, Semaphore, Value, fifo};
 
 use crate::measure::{
@@ -25,86 +25,166 @@ fn builder(size: usize) -> Builder {
     Builder::new().limit(size.max(pipe::HEADER_LEN) + 64)
 }
 
-/// Ping-pong over two simplex pipes (`send_bytes`, `recv_bytes_into`).
-pub(crate) fn pipe_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
-    let (mut there_rx, mut there_tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
-    let (mut back_rx, mut back_tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
-    let partner = ctx.partner("pong", || {
-        there_tx.close();
-        back_rx.close();
-        let mut buf = Vec::new();
-        loop {
-            match there_rx.recv_bytes_into(&mut buf) {
-                Ok(_) => back_tx.send_bytes(&buf)?,
-                Err(Error::Disconnected) => return Ok(()),
-                Err(error) => return Err(error),
-            }
-        }
-    })?;
-    there_rx.close();
-    back_tx.close();
-    let msg = vec![7_u8; size];
-    let mut buf = Vec::new();
-    let measured = ping_loop(ctx.duration, || {
-        there_tx.send_bytes(&msg)?;
-        back_rx.recv_bytes_into(&mut buf).map(drop)
-    });
-    there_tx.close();
-    partner.finish(ctx)?;
-    measured
+/// The receiving side of a stream of frames: a simplex pipe's
+/// [`Receiver`], a duplex [`Connection`] or a side's [`Simplex`] pair.
+trait FrameReader {
+    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize>;
+    /// Closes the receiving side (the whole end of a `Connection`).
+    fn close(&mut self);
 }
 
-/// One-way throughput through one simplex pipe.
-pub(crate) fn pipe_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
-    let (mut rx, mut tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
-    let gate = Gate::new(1)?;
-    let partner = ctx.partner("writer", || {
-        rx.close();
-        let msg = vec![7_u8; size];
-        gate.arrive(0)?;
-        send_for(ctx.duration, size, || tx.send_bytes(&msg))?;
-        Ok(())
-    })?;
-    tx.close();
-    let mut buf = Vec::new();
-    let measured = receive_all(&gate, size, || match rx.recv_bytes_into(&mut buf) {
-        Ok(n) => Ok(Some(n)),
+/// The sending side of a stream of frames: a simplex pipe's [`Sender`], a
+/// duplex [`Connection`] or a side's [`Simplex`] pair.
+trait FrameWriter {
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()>;
+    /// Closes the sending side (the whole end of a `Connection`).
+    fn close(&mut self);
+}
+
+impl FrameReader for Receiver<Bytes> {
+    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        Receiver::recv_bytes_into(self, buf)
+    }
+    fn close(&mut self) {
+        Receiver::close(self);
+    }
+}
+
+impl FrameWriter for Sender<Bytes> {
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        Sender::send_bytes(self, bytes)
+    }
+    fn close(&mut self) {
+        Sender::close(self);
+    }
+}
+
+impl FrameReader for Connection<Bytes> {
+    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        Connection::recv_bytes_into(self, buf)
+    }
+    fn close(&mut self) {
+        Connection::close(self);
+    }
+}
+
+impl FrameWriter for Connection<Bytes> {
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        Connection::send_bytes(self, bytes)
+    }
+    fn close(&mut self) {
+        Connection::close(self);
+    }
+}
+
+/// A side's two simplex pipes: it receives on `rx` and sends on `tx`.
+struct Simplex {
+    rx: Receiver<Bytes>,
+    tx: Sender<Bytes>,
+}
+
+impl FrameReader for Simplex {
+    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+        self.rx.recv_bytes_into(buf)
+    }
+    fn close(&mut self) {
+        self.rx.close();
+    }
+}
+
+impl FrameWriter for Simplex {
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.tx.send_bytes(bytes)
+    }
+    fn close(&mut self) {
+        self.tx.close();
+    }
+}
+
+/// Closes both sides of `end`.
+fn close_both<F: FrameReader + FrameWriter>(end: &mut F) {
+    FrameReader::close(end);
+    FrameWriter::close(end);
+}
+
+/// What a receive got, or `None` at the end of the stream.
+fn until_end<T>(received: Result<T>) -> Result<Option<T>> {
+    match received {
+        Ok(got) => Ok(Some(got)),
         Err(Error::Disconnected) => Ok(None),
         Err(error) => Err(error),
-    });
-    partner.finish(ctx)?;
-    measured
+    }
+}
+
+/// Ping-pong over two simplex pipes (`send_bytes`, `recv_bytes_into`).
+pub(crate) fn pipe_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let (there_rx, there_tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
+    let (back_rx, back_tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
+    let ping = Simplex {
+        rx: back_rx,
+        tx: there_tx,
+    };
+    let pong = Simplex {
+        rx: there_rx,
+        tx: back_tx,
+    };
+    frames_round_trip(ctx, size, ping, pong)
 }
 
 /// Ping-pong over one duplex connection (`socketpair(2)`).
 pub(crate) fn duplex_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
-    let (mut ping, mut pong) = builder(size).duplex::<Bytes, Bytes>()?;
+    let (ping, pong) = builder(size).duplex::<Bytes, Bytes>()?;
+    frames_round_trip(ctx, size, ping, pong)
+}
+
+/// Ping-pong of `size`-byte frames: the parent sends on `ping`, the
+/// partner sends each frame back on `pong`.
+fn frames_round_trip<F: FrameReader + FrameWriter>(
+    ctx: &Ctx,
+    size: usize,
+    mut ping: F,
+    mut pong: F,
+) -> Result<Measure> {
     let partner = ctx.partner("pong", || {
-        ping.close();
+        close_both(&mut ping);
         let mut buf = Vec::new();
-        loop {
-            match pong.recv_bytes_into(&mut buf) {
-                Ok(_) => pong.send_bytes(&buf)?,
-                Err(Error::Disconnected) => return Ok(()),
-                Err(error) => return Err(error),
-            }
+        while until_end(pong.recv_bytes_into(&mut buf))?.is_some() {
+            pong.send_bytes(&buf)?;
         }
+        Ok(())
     })?;
-    pong.close();
+    close_both(&mut pong);
     let msg = vec![7_u8; size];
     let mut buf = Vec::new();
     let measured = ping_loop(ctx.duration, || {
         ping.send_bytes(&msg)?;
         ping.recv_bytes_into(&mut buf).map(drop)
     });
-    ping.close();
+    FrameWriter::close(&mut ping);
     partner.finish(ctx)?;
     measured
 }
 
+/// One-way throughput through one simplex pipe.
+pub(crate) fn pipe_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
+    let (rx, tx) = builder(size).pipe_size(PIPE_SIZE).simplex::<Bytes>()?;
+    frames_throughput(ctx, size, rx, tx)
+}
+
 /// One-way throughput through a duplex connection.
 pub(crate) fn duplex_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
-    let (mut rx, mut tx) = builder(size).duplex::<Bytes, Bytes>()?;
+    let (rx, tx) = builder(size).duplex::<Bytes, Bytes>()?;
+    frames_throughput(ctx, size, rx, tx)
+}
+
+/// One-way throughput of `size`-byte frames: the partner sends on `tx` for
+/// the run's duration, the parent receives on `rx` to the end.
+fn frames_throughput(
+    ctx: &Ctx,
+    size: usize,
+    mut rx: impl FrameReader,
+    mut tx: impl FrameWriter,
+) -> Result<Measure> {
     let gate = Gate::new(1)?;
     let partner = ctx.partner("writer", || {
         rx.close();
@@ -115,11 +195,7 @@ pub(crate) fn duplex_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
     })?;
     tx.close();
     let mut buf = Vec::new();
-    let measured = receive_all(&gate, size, || match rx.recv_bytes_into(&mut buf) {
-        Ok(n) => Ok(Some(n)),
-        Err(Error::Disconnected) => Ok(None),
-        Err(error) => Err(error),
-    });
+    let measured = receive_all(&gate, size, || until_end(rx.recv_bytes_into(&mut buf)));
     partner.finish(ctx)?;
     measured
 }
@@ -257,13 +333,10 @@ pub(crate) fn queue_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
     let back = Queue::<Bytes>::bounded(4, encoded(size))?;
     let partner = ctx.partner("pong", || {
         let mut msg = Bytes::default();
-        loop {
-            match there.get_into(&mut msg) {
-                Ok(()) => back.put(&msg)?,
-                Err(Error::Disconnected) => return Ok(()),
-                Err(error) => return Err(error),
-            }
+        while until_end(there.get_into(&mut msg))?.is_some() {
+            back.put(&msg)?;
         }
+        Ok(())
     })?;
     let msg = Bytes(vec![7_u8; size]);
     let mut answer = Bytes::default();
@@ -288,10 +361,8 @@ pub(crate) fn queue_throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
     })?;
     // Into one buffer, as the floor's receiver copies into its own.
     let mut msg = Bytes::default();
-    let measured = receive_all(&gate, size, || match q.get_into(&mut msg) {
-        Ok(()) => Ok(Some(msg.0.len())),
-        Err(Error::Disconnected) => Ok(None),
-        Err(error) => Err(error),
+    let measured = receive_all(&gate, size, || {
+        until_end(q.get_into(&mut msg)).map(|got| got.map(|()| msg.0.len()))
     });
     partner.finish(ctx)?;
     measured
@@ -447,11 +518,7 @@ pub(crate) fn queue_scaling(ctx: &Ctx, processes: usize) -> Result<Measure> {
         consumers,
         || q.put(&msg),
         // Each consumer (a process of its own) into one buffer.
-        || match q.get_into(&mut buf.borrow_mut()) {
-            Ok(()) => Ok(true),
-            Err(Error::Disconnected) => Ok(false),
-            Err(error) => Err(error),
-        },
+        || until_end(q.get_into(&mut buf.borrow_mut())).map(|got| got.is_some()),
         || q.close(),
     )?;
     if put != got {
@@ -525,13 +592,10 @@ pub(crate) fn connection_round_trip(
     let partner = ctx.partner("pong", || {
         let mut conn = Client::new(&address).connect()?;
         let mut buf = Vec::new();
-        loop {
-            match conn.recv_bytes_into(&mut buf, usize::MAX) {
-                Ok(_) => conn.send_bytes(&buf)?,
-                Err(Error::Disconnected) => return Ok(()),
-                Err(error) => return Err(error),
-            }
+        while until_end(conn.recv_bytes_into(&mut buf, usize::MAX))?.is_some() {
+            conn.send_bytes(&buf)?;
         }
+        Ok(())
     })?;
     let mut conn = listener.accept_until(Deadline::after(CONNECT_LIMIT))?;
     drop(listener);
@@ -567,11 +631,7 @@ pub(crate) fn connection_throughput(
     drop(listener);
     let mut buf = Vec::new();
     let measured = receive_all(&gate, size, || {
-        match conn.recv_bytes_into(&mut buf, usize::MAX) {
-            Ok(n) => Ok(Some(n)),
-            Err(Error::Disconnected) => Ok(None),
-            Err(error) => Err(error),
-        }
+        until_end(conn.recv_bytes_into(&mut buf, usize::MAX))
     });
     partner.finish(ctx)?;
     measured

@@ -304,16 +304,31 @@ pub(crate) fn repeat_in_workers(
     processes: usize,
     op: impl Fn(usize) -> Result<()>,
 ) -> Result<(u64, f64)> {
-    let counts = RawArray::<u64>::new(processes)?;
-    let gate = Gate::new(processes)?;
-    let mut workers = ctx.workers(processes, &gate, |i| {
+    counted_in_workers(ctx, processes, |i, gate| {
         gate.arrive(i)?;
         let mut n = 0_u64;
         while n < MIN_COUNT || !gate.is_closed() {
             op(i)?;
             n += 1;
         }
-        counts.set(i, n);
+        Ok(n)
+    })
+}
+
+/// `processes` workers each run `work(i, gate)`, which waits for the
+/// gate's opening and returns how many operations the worker made; the
+/// parent opens the gate, and closes it after the run's duration. Returns
+/// the operations of all the workers and the seconds from the opening to
+/// the last worker done.
+fn counted_in_workers(
+    ctx: &Ctx,
+    processes: usize,
+    work: impl Fn(usize, &Gate) -> Result<u64>,
+) -> Result<(u64, f64)> {
+    let counts = RawArray::<u64>::new(processes)?;
+    let gate = Gate::new(processes)?;
+    let mut workers = ctx.workers(processes, &gate, |i| {
+        counts.set(i, work(i, &gate)?);
         Ok(())
     })?;
     let seconds = gate.run_for(processes, ctx.duration);
@@ -386,9 +401,7 @@ pub(crate) fn token_ring(
 ) -> Result<(u64, f64)> {
     assert!(processes >= 2, "a ring of one passes nothing");
     let stop = RawValue::<u32>::new(0)?;
-    let counts = RawArray::<u64>::new(processes)?;
-    let gate = Gate::new(processes)?;
-    let mut workers = ctx.workers(processes, &gate, |i| {
+    counted_in_workers(ctx, processes, |i, gate| {
         let next = (i + 1) % processes;
         gate.arrive(i)?;
         if i == 0 {
@@ -409,15 +422,8 @@ pub(crate) fn token_ring(
             }
             give(next)?;
         }
-        counts.set(i, n);
-        Ok(())
-    })?;
-    let seconds = gate.run_for(processes, ctx.duration);
-    for worker in &mut workers {
-        end(worker)?;
-    }
-    let seconds = seconds?;
-    Ok(((0..processes).map(|i| counts.get(i)).sum(), seconds))
+        Ok(n)
+    })
 }
 
 /// `producers` workers each call `put()` again and again from the opening

@@ -33,16 +33,20 @@ pub(crate) struct Plan<'a> {
     pub(crate) scaling: bool,
 }
 
-/// For each section and each size, each of `rows` that `fits` the size, in
-/// the order given: a floor listed right before what is held to it sees
-/// the machine in the same state.
+/// For each size, each of the `round_trip` rows that `fits` the size, in
+/// the order given, then likewise the `throughput` rows: a floor listed
+/// right before what is held to it sees the machine in the same state.
 pub(crate) fn by_size(
-    sections: &[(Section, &[(Mech, Measurer)])],
+    round_trip: &[(Mech, Measurer)],
+    throughput: &[(Mech, Measurer)],
     sizes: &[usize],
     fits: impl Fn(Mech, usize) -> bool,
 ) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for &(section, rows) in sections {
+    for (section, rows) in [
+        (Section::RoundTrip, round_trip),
+        (Section::Throughput, throughput),
+    ] {
         for &size in sizes {
             for &(mech, run) in rows {
                 if fits(mech, size) {

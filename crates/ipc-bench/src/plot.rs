@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{Group, Measure, Mech, Section};
-use crate::report::{Report, bytes_rate, size, time};
+use crate::report::{Report, bytes_rate, si, sig3, size, time};
 
 const WIDTH: f64 = 1200.0;
 const TOP: f64 = 70.0;
@@ -248,23 +248,8 @@ type Stream = (&'static str, fn(f64) -> String, Vec<Series>);
 
 /// A rate per second with an SI prefix: `12.3 M/s`.
 fn per_second(v: f64) -> String {
-    let (value, unit) = if v >= 1e9 {
-        (v / 1e9, "G")
-    } else if v >= 1e6 {
-        (v / 1e6, "M")
-    } else if v >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    let digits = if value >= 100.0 {
-        format!("{value:.0}")
-    } else if value >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    };
-    format!("{digits} {unit}/s")
+    let (value, unit) = si(v);
+    format!("{} {unit}/s", sig3(value))
 }
 
 /// The scaling curves, a panel each: its title, the ipc-core mechanism,

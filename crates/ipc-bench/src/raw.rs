@@ -34,6 +34,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use ipc_core::shm::prefetch_for_write;
 use ipc_core::sync::futex::{self, Wake};
 use ipc_core::{Error, IpcName, Result, SharedMemory, signal};
 use nix::errno::Errno;
@@ -137,7 +138,10 @@ const SPIN_LOOKS: u32 = 16;
 /// The spin of ipc-core's blocking calls (`blocking::spin`), written out
 /// here so that a floor waits by the same rule: `SPIN_LOOKS` looks a
 /// `pause` apart, then a look at the clock and a `sched_yield(2)` every
-/// `SPIN_LOOKS` looks, for at most [`SPIN`]. True once `ready`.
+/// `SPIN_LOOKS` looks, for at most [`SPIN`]. True once `ready`. (Calling
+/// `blocking::spin` instead was tried; whether it slows the raw-shm-spin
+/// floor could not be settled on a loaded machine, so the floor keeps its
+/// own copy.)
 fn spin(mut ready: impl FnMut() -> bool) -> bool {
     for _ in 0..SPIN_LOOKS {
         if ready() {
@@ -421,21 +425,6 @@ impl Ring {
         self.shm.u32_at(HEAD).store(c.head, Ordering::SeqCst);
         self.sleepers(HEAD, PUTTER_SLEEPS).wake(1);
     }
-}
-
-/// Asks the CPU to bring the cache line at `at` into its cache, ready to be
-/// written (`prefetchw` on x86-64; nothing elsewhere), as the `Queue`'s
-/// producer does. Only a hint: it changes no memory and cannot fault.
-#[inline]
-fn prefetch_for_write(at: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that neither reads nor writes memory as
-    // far as the program can tell, and does not fault on any address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(at.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 /// How many slots each ring of a round trip has: as many as the `Queue`'s

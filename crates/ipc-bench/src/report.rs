@@ -976,7 +976,8 @@ pub(crate) fn bytes_rate(b: f64) -> String {
     format!("{} {unit}B/s", sig3(value))
 }
 
-fn si(v: f64) -> (f64, &'static str) {
+/// `v` scaled to an SI prefix: `(12.3, "M")`.
+pub(crate) fn si(v: f64) -> (f64, &'static str) {
     if v >= 1e9 {
         (v / 1e9, "G")
     } else if v >= 1e6 {
@@ -988,7 +989,8 @@ fn si(v: f64) -> (f64, &'static str) {
     }
 }
 
-fn sig3(v: f64) -> String {
+/// Three significant digits at most: `123`, `12.3`, `1.23`.
+pub(crate) fn sig3(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {

@@ -377,6 +377,30 @@ impl std::error::Error for Error {
     }
 }
 
+/// One step of an iteration that lasts until the end of a stream
+/// ([`Error::Disconnected`]), shared by the `iter()` of pipes and queues:
+/// nothing once `*done`; the end is no item; any other error is yielded
+/// once, and ends the iteration too.
+pub(crate) fn until_disconnected<T>(
+    done: &mut bool,
+    next: impl FnOnce() -> Result<T>,
+) -> Option<Result<T>> {
+    if *done {
+        return None;
+    }
+    match next() {
+        Ok(item) => Some(Ok(item)),
+        Err(Error::Disconnected) => {
+            *done = true;
+            None
+        }
+        Err(error) => {
+            *done = true;
+            Some(Err(error))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

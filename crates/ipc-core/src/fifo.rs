@@ -345,10 +345,7 @@ impl Fifo {
 /// The reading end of a FIFO, with a buffer for [`FifoReader::read_line`].
 #[derive(Debug)]
 pub struct FifoReader {
-    fd: OwnedFd,
-    path: PathBuf,
-    /// The FIFO's id in the `--trace` timeline (the same in every process).
-    channel: u64,
+    end: End,
     buf: Vec<u8>,
     /// The unread bytes are `buf[pos..filled]`.
     pos: usize,
@@ -368,12 +365,8 @@ impl FifoReader {
     /// or `open`; [`Error::InvalidArgument`] when the path is not a FIFO or
     /// is a symbolic link; [`Error::Interrupted`].
     pub fn open(path: impl AsRef<Path>) -> Result<FifoReader> {
-        let path = path.as_ref();
-        let fd = open_fifo(path, OFlag::O_RDONLY)?;
         Ok(FifoReader {
-            fd,
-            path: path.to_owned(),
-            channel: channel_of(path),
+            end: End::open(path.as_ref(), OFlag::O_RDONLY)?,
             buf: Vec::new(),
             pos: 0,
             filled: 0,
@@ -382,7 +375,7 @@ impl FifoReader {
 
     /// The path this reader opened.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.end.path
     }
 
     /// Reads up to `out.len()` bytes (`read(2)`), blocking until some
@@ -397,7 +390,7 @@ impl FifoReader {
             self.pos += n;
             return Ok(n);
         }
-        read_fd(self.fd.as_fd(), out, &self.path)
+        read_fd(self.end.fd.as_fd(), out, &self.end.path)
     }
 
     /// Reads one line, without its `\n`; `Ok(None)` at end of file. A last
@@ -410,7 +403,7 @@ impl FifoReader {
     pub fn read_line(&mut self) -> Result<Option<String>> {
         let line = self.next_line()?;
         if let Some(line) = &line {
-            trace::recv_next(self.channel, format_args!("'{line}'"));
+            trace::recv_next(self.end.channel, format_args!("'{line}'"));
         }
         Ok(line)
     }
@@ -443,7 +436,11 @@ impl FifoReader {
                 let grown = (self.buf.len() * 2).clamp(4096, MAX_LINE + 2);
                 self.buf.resize(grown, 0);
             }
-            let n = read_fd(self.fd.as_fd(), &mut self.buf[self.filled..], &self.path)?;
+            let n = read_fd(
+                self.end.fd.as_fd(),
+                &mut self.buf[self.filled..],
+                &self.end.path,
+            )?;
             if n == 0 {
                 if self.filled == 0 {
                     return Ok(None);
@@ -459,7 +456,7 @@ impl FifoReader {
 
 impl AsFd for FifoReader {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.end.fd.as_fd()
     }
 }
 
@@ -467,7 +464,7 @@ impl Waitable for FifoReader {
     /// The FIFO; ready while bytes wait in it or in what this end read
     /// ahead for [`FifoReader::read_line`], or once every writer is gone.
     fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
-        Ok(self.fd.as_fd())
+        Ok(self.end.fd.as_fd())
     }
 
     fn has_buffered(&self) -> bool {
@@ -486,11 +483,33 @@ impl std::io::Read for FifoReader {
 /// The writing end of a FIFO.
 #[derive(Debug)]
 pub struct FifoWriter {
+    end: End,
+    line: Vec<u8>,
+}
+
+/// What a reader and a writer of a FIFO both hold.
+#[derive(Debug)]
+struct End {
     fd: OwnedFd,
     path: PathBuf,
     /// The FIFO's id in the `--trace` timeline (the same in every process).
     channel: u64,
-    line: Vec<u8>,
+}
+
+impl End {
+    /// Opens `path`, which must be a FIFO, for `access` (see [`open_fifo`]).
+    fn open(path: &Path, access: OFlag) -> Result<End> {
+        Ok(End::of(open_fifo(path, access)?, path))
+    }
+
+    /// The end `fd`, opened on `path`.
+    fn of(fd: OwnedFd, path: &Path) -> End {
+        End {
+            fd,
+            path: path.to_owned(),
+            channel: channel_of(path),
+        }
+    }
 }
 
 impl FifoWriter {
@@ -504,19 +523,15 @@ impl FifoWriter {
     /// # Errors
     /// As [`FifoReader::open`].
     pub fn open(path: impl AsRef<Path>) -> Result<FifoWriter> {
-        let path = path.as_ref();
-        let fd = open_fifo(path, OFlag::O_WRONLY)?;
         Ok(FifoWriter {
-            fd,
-            path: path.to_owned(),
-            channel: channel_of(path),
+            end: End::open(path.as_ref(), OFlag::O_WRONLY)?,
             line: Vec::new(),
         })
     }
 
     /// The path this writer opened.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.end.path
     }
 
     /// Writes all of `bytes` (`write(2)`, repeated after a partial write),
@@ -528,7 +543,11 @@ impl FifoWriter {
     /// (`EPIPE`); [`Error::Sys`] naming `write`; [`Error::Interrupted`].
     pub fn write_all(&mut self, mut bytes: &[u8]) -> Result<()> {
         while !bytes.is_empty() {
-            let n = retry(|| nix::unistd::write(&self.fd, bytes), "write", &self.path)?;
+            let n = retry(
+                || nix::unistd::write(&self.end.fd, bytes),
+                "write",
+                &self.end.path,
+            )?;
             bytes = &bytes[n..];
         }
         Ok(())
@@ -540,7 +559,7 @@ impl FifoWriter {
     /// # Errors
     /// As [`FifoWriter::write_all`].
     pub fn write_line(&mut self, line: &str) -> Result<()> {
-        trace::send_next(self.channel, format_args!("'{line}'"));
+        trace::send_next(self.end.channel, format_args!("'{line}'"));
         let mut buf = std::mem::take(&mut self.line);
         buf.clear();
         buf.extend_from_slice(line.as_bytes());
@@ -553,14 +572,14 @@ impl FifoWriter {
 
 impl AsFd for FifoWriter {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.end.fd.as_fd()
     }
 }
 
 impl Waitable for FifoWriter {
     /// The FIFO's write end: ready once every reader is gone (`POLLERR`).
     fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
-        Ok(self.fd.as_fd())
+        Ok(self.end.fd.as_fd())
     }
 }
 
@@ -568,11 +587,14 @@ impl std::io::Write for FifoWriter {
     /// One `write(2)`; [`Error::Disconnected`] becomes an error of kind
     /// `BrokenPipe`, [`Error::Interrupted`] one of kind `Other`.
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        retry(|| nix::unistd::write(&self.fd, bytes), "write", &self.path).map_err(|error| {
-            match error {
-                Error::Disconnected => std::io::Error::new(std::io::ErrorKind::BrokenPipe, error),
-                other => std::io::Error::other(other),
-            }
+        retry(
+            || nix::unistd::write(&self.end.fd, bytes),
+            "write",
+            &self.end.path,
+        )
+        .map_err(|error| match error {
+            Error::Disconnected => std::io::Error::new(std::io::ErrorKind::BrokenPipe, error),
+            other => std::io::Error::other(other),
         })
     }
 
@@ -785,9 +807,7 @@ mod tests {
         let writer = FifoWriter::open(path).unwrap(); // a reader exists: no block
         nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFL(OFlag::empty())).unwrap();
         let reader = FifoReader {
-            fd,
-            path: path.to_owned(),
-            channel: channel_of(path),
+            end: End::of(fd, path),
             buf: Vec::new(),
             pos: 0,
             filled: 0,

@@ -79,7 +79,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr, sendmsg};
 
 use crate::blocking::{self, Deadline};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, until_disconnected};
 use crate::message::{self, Describe, Message};
 use crate::ready::Waitable;
 use crate::sync::Lock;
@@ -196,11 +196,7 @@ impl Builder {
         }
         // The id the run's `--trace` timeline knows the pipe by.
         let channel = trace::new_object("pipe");
-        let receiver = Receiver {
-            fd: Some(read),
-            inbox: Inbox::new(Kind::Pipe, self.limit, channel),
-            _type: PhantomData,
-        };
+        let receiver = Receiver::new(read, Inbox::new(Kind::Pipe, self.limit, channel));
         let sender = Sender {
             fd: Some(write),
             outbox: Outbox::new(Kind::Pipe, self.limit, channel)?,
@@ -242,15 +238,13 @@ impl Builder {
             Outbox::new(Kind::Socket, self.limit, back)?,
         );
         let first = Connection {
-            fd: Some(one),
+            rx: Receiver::new(one, Inbox::new(Kind::Socket, self.limit, back)),
             outbox: one_to_two,
-            inbox: Inbox::new(Kind::Socket, self.limit, back),
             _type: PhantomData,
         };
         let second = Connection {
-            fd: Some(two),
+            rx: Receiver::new(two, Inbox::new(Kind::Socket, self.limit, forth)),
             outbox: two_to_one,
-            inbox: Inbox::new(Kind::Socket, self.limit, forth),
             _type: PhantomData,
         };
         Ok((first, second))
@@ -414,6 +408,14 @@ impl<T: Message> Receiver<T> {
 }
 
 impl<T> Receiver<T> {
+    fn new(fd: OwnedFd, inbox: Inbox) -> Self {
+        Receiver {
+            fd: Some(fd),
+            inbox,
+            _type: PhantomData,
+        }
+    }
+
     /// Receives the next frame as raw bytes (Python's `recv_bytes`).
     ///
     /// # Errors
@@ -523,10 +525,10 @@ impl<'a, T: Message> IntoIterator for &'a mut Receiver<T> {
 /// behave the same. Several processes may send on copies of one end; only
 /// one should receive.
 pub struct Connection<S, R = S> {
-    fd: Option<OwnedFd>,
+    /// The socket and its reading half: receiving is a [`Receiver`]'s.
+    rx: Receiver<R>,
     outbox: Outbox,
-    inbox: Inbox,
-    _type: PhantomData<fn(S) -> R>,
+    _type: PhantomData<fn(S)>,
 }
 
 impl<S: Message, R: Message> Connection<S, R> {
@@ -535,7 +537,7 @@ impl<S: Message, R: Message> Connection<S, R> {
     /// # Errors
     /// As [`Sender::send`], naming `sendmsg`.
     pub fn send(&mut self, msg: &S) -> Result<()> {
-        self.outbox.send(self.fd.as_ref(), msg)
+        self.outbox.send(self.rx.fd.as_ref(), msg)
     }
 
     /// Waits for the next message; see [`Receiver::recv`].
@@ -543,17 +545,12 @@ impl<S: Message, R: Message> Connection<S, R> {
     /// # Errors
     /// As [`Receiver::recv`].
     pub fn recv(&mut self) -> Result<R> {
-        self.inbox.recv(self.fd.as_ref())
+        self.rx.recv()
     }
 
     /// The messages until the end of the stream; see [`Receiver::iter`].
     pub fn iter(&mut self) -> Iter<'_, R> {
-        Iter {
-            fd: self.fd.as_ref(),
-            inbox: &mut self.inbox,
-            done: false,
-            _type: PhantomData,
-        }
+        self.rx.iter()
     }
 }
 
@@ -563,7 +560,7 @@ impl<S, R> Connection<S, R> {
     /// # Errors
     /// As [`Sender::send`].
     pub fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.outbox.send_bytes(self.fd.as_ref(), bytes)
+        self.outbox.send_bytes(self.rx.fd.as_ref(), bytes)
     }
 
     /// Receives the next frame as raw bytes; see [`Receiver::recv_bytes`].
@@ -571,9 +568,7 @@ impl<S, R> Connection<S, R> {
     /// # Errors
     /// As [`Receiver::recv`], without the decoding.
     pub fn recv_bytes(&mut self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.inbox.recv_into(self.fd.as_ref(), &mut out)?;
-        Ok(out)
+        self.rx.recv_bytes()
     }
 
     /// Receives the next frame into `out`; see
@@ -582,7 +577,7 @@ impl<S, R> Connection<S, R> {
     /// # Errors
     /// As [`Receiver::recv_bytes`].
     pub fn recv_bytes_into(&mut self, out: &mut Vec<u8>) -> Result<usize> {
-        self.inbox.recv_into(self.fd.as_ref(), out)
+        self.rx.recv_bytes_into(out)
     }
 
     /// Waits up to `timeout` for something to receive; see
@@ -591,52 +586,51 @@ impl<S, R> Connection<S, R> {
     /// # Errors
     /// As [`Receiver::poll`].
     pub fn poll(&self, timeout: Duration) -> Result<bool> {
-        self.inbox.poll(self.fd.as_ref(), timeout)
+        self.rx.poll(timeout)
     }
 
     /// Closes this end in this process, both ways (Python's `close()`).
     /// The other end sees the end of the stream, and its sends fail, once
     /// every process has closed its copy. Closing twice does nothing.
     pub fn close(&mut self) {
-        self.fd = None;
+        self.rx.close();
     }
 
     /// True once [`Connection::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.fd.is_none()
+        self.rx.is_closed()
     }
 
     /// The largest message this end sends or accepts.
     pub fn limit(&self) -> usize {
-        self.inbox.limit
+        self.rx.limit()
     }
 
     /// Changes the largest message this end sends and accepts (at most
     /// `u32::MAX`).
     pub fn set_limit(&mut self, bytes: usize) {
-        let bytes = bytes.min(u32::MAX as usize);
-        self.inbox.limit = bytes;
-        self.outbox.limit = bytes;
+        self.rx.set_limit(bytes);
+        self.outbox.limit = self.rx.limit();
     }
 }
 
 impl<S, R> Waitable for Connection<S, R> {
     /// The socket; ready as a [`Receiver`] is.
     fn wait_fd(&self) -> Result<BorrowedFd<'_>> {
-        open_fd(self.fd.as_ref(), "poll", Kind::Socket)
+        open_fd(self.rx.fd.as_ref(), "poll", Kind::Socket)
     }
 
     fn has_buffered(&self) -> bool {
-        self.inbox.has_buffered()
+        self.rx.has_buffered()
     }
 }
 
 impl<S, R> fmt::Debug for Connection<S, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("fd", &self.fd.as_ref().map(AsRawFd::as_raw_fd))
-            .field("limit", &self.inbox.limit)
-            .field("buffered", &self.inbox.buffered())
+            .field("fd", &self.rx.fd.as_ref().map(AsRawFd::as_raw_fd))
+            .field("limit", &self.rx.inbox.limit)
+            .field("buffered", &self.rx.inbox.buffered())
             .finish()
     }
 }
@@ -654,20 +648,7 @@ impl<T: Message> Iterator for Iter<'_, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
-        if self.done {
-            return None;
-        }
-        match self.inbox.recv(self.fd) {
-            Ok(msg) => Some(Ok(msg)),
-            Err(Error::Disconnected) => {
-                self.done = true;
-                None
-            }
-            Err(error) => {
-                self.done = true;
-                Some(Err(error))
-            }
-        }
+        until_disconnected(&mut self.done, || self.inbox.recv(self.fd))
     }
 }
 

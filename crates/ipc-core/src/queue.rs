@@ -130,9 +130,9 @@ use std::thread::LocalKey;
 use std::time::Duration;
 
 use crate::blocking::{self, Deadline};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, until_disconnected};
 use crate::message::{self, Describe, Message};
-use crate::shm::SharedMemory;
+use crate::shm::{SharedMemory, prefetch_for_write};
 use crate::sync::futex::{self, Wake};
 use crate::sync::{Acquired, Held, RobustMutex, Tasks};
 use crate::trace;
@@ -759,20 +759,7 @@ impl<T: Message> Iterator for Iter<'_, T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Result<T>> {
-        if self.done {
-            return None;
-        }
-        match self.queue.get() {
-            Ok(item) => Some(Ok(item)),
-            Err(Error::Disconnected) => {
-                self.done = true;
-                None
-            }
-            Err(error) => {
-                self.done = true;
-                Some(Err(error))
-            }
-        }
+        until_disconnected(&mut self.done, || self.queue.get())
     }
 }
 
@@ -1330,21 +1317,6 @@ impl Ring {
         let tail = header.put.count.load(Ordering::Acquire);
         tail.saturating_sub(head).min(self.capacity) as usize
     }
-}
-
-/// Asks the CPU to bring the cache line at `at` into its cache, ready to be
-/// written (`prefetchw` on x86-64; nothing elsewhere). Only a hint: it
-/// changes no memory and cannot fault.
-#[inline]
-fn prefetch_for_write(at: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that neither reads nor writes memory as
-    // far as the program can tell, and does not fault on any address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(at.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = at;
 }
 
 /// Runs `f` with this thread's buffer `key`, emptied, and keeps the buffer

@@ -376,6 +376,55 @@ pub struct Updates<'a> {
     pub meaning: &'a str,
 }
 
+impl Updates<'_> {
+    /// The value `who` read (the read just before, if any) and the value it
+    /// wrote in `write`, if they make an update by `step`; otherwise what
+    /// is wrong with them.
+    fn update<'e>(
+        &self,
+        who: &str,
+        read: Option<&'e Recorded>,
+        write: &Recorded,
+    ) -> Result<(&'e Recorded, i128, i128), String> {
+        let called = self.called;
+        let Some(read) = read else {
+            return Err(format!(
+                "{who} wrote {} into {called} without reading it just before ({write})",
+                write.text()
+            ));
+        };
+        let (Ok(old), Ok(new)) = (read.text().parse::<i128>(), write.text().parse::<i128>()) else {
+            return Err(format!(
+                "{who} read {:?} and wrote {:?}: not whole numbers",
+                read.text(),
+                write.text()
+            ));
+        };
+        if new - old != i128::from(self.step) {
+            return Err(format!(
+                "{who} read {old} from {called} and wrote {new}: an update adds {}",
+                self.step
+            ));
+        }
+        Ok((read, old, new))
+    }
+
+    /// Ok if every process made its number of updates, counted in `made`;
+    /// otherwise the first that did not.
+    fn all_made(&self, made: &BTreeMap<&str, u64>) -> Result<(), String> {
+        for (name, expected) in self.by {
+            let actual = made.get(name).copied().unwrap_or(0);
+            if actual != *expected {
+                return Err(format!(
+                    "{name} made {actual} updates of {}, not {expected}",
+                    self.called
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What [`Evidence::assert_producers_and_consumers`] looks for.
 #[derive(Debug, Clone, Default)]
 pub struct ProducersConsumers<'a> {
@@ -410,14 +459,24 @@ impl Evidence {
         panic!("{lacks}\n  {}{shows}\n{}", self.inputs, self.run)
     }
 
-    /// Panics unless the program ended with exit code 0, printed exactly
-    /// `lines` and nothing on standard error; the failure shows the
-    /// inputs and the seed.
+    /// Panics: `called` (what the student calls the object labelled
+    /// `label`) is not in the timeline, because the run `never` did what
+    /// makes one, when said; `meaning` is what the lack means for the lab.
     #[track_caller]
-    pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
+    fn fail_missing(&self, called: &str, label: &str, meaning: &str, never: Option<&str>) -> ! {
+        let never = never.map_or_else(String::new, |did| format!(": the run never {did}"));
+        self.fail(
+            format!(
+                "{called} is missing from the timeline (no object labelled {label:?}{never}): {meaning}"
+            ),
+            "",
+        )
+    }
+
+    /// Panics unless the run finished, with exit code 0.
+    #[track_caller]
+    fn assert_succeeded(&self) {
         self.run.assert_finished();
-        let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
-        let actual = self.run.stdout_lines();
         if self.run.code() != Some(0) {
             self.fail(
                 format!(
@@ -427,6 +486,16 @@ impl Evidence {
                 "",
             );
         }
+    }
+
+    /// Panics unless the program ended with exit code 0, printed exactly
+    /// `lines` and nothing on standard error; the failure shows the
+    /// inputs and the seed.
+    #[track_caller]
+    pub fn assert_prints<S: AsRef<str>>(&self, lines: &[S]) -> &Self {
+        self.assert_succeeded();
+        let expected: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+        let actual = self.run.stdout_lines();
         if let Some(difference) = crate::first_difference(&actual, &expected) {
             self.fail(
                 format!(
@@ -569,13 +638,7 @@ impl Evidence {
             .map_or_else(|| self.first_process().name.clone(), str::to_owned);
         let candidates = self.objects_labelled(crossing.object);
         if candidates.is_empty() {
-            self.fail(
-                format!(
-                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
-                    crossing.object, crossing.meaning
-                ),
-                "",
-            );
+            self.fail_missing(called, crossing.object, crossing.meaning, Some("made one"));
         }
         let mut crossed = 0;
         let mut best: Option<Shortfall> = None;
@@ -933,13 +996,7 @@ impl Evidence {
                 .count()
         });
         let Some(key) = key else {
-            self.fail(
-                format!(
-                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
-                    updates.object, updates.meaning
-                ),
-                "",
-            );
+            self.fail_missing(called, updates.object, updates.meaning, Some("made one"));
         };
         if let Err(reason) = self.updates_made(key, updates, &names) {
             let shows = self.writes_summary(key, called);
@@ -981,27 +1038,7 @@ impl Evidence {
                     last_read = Some(event);
                     continue;
                 }
-                let Some(read) = last_read.take() else {
-                    return Err(format!(
-                        "{who} wrote {} into {called} without reading it just before ({event})",
-                        event.text()
-                    ));
-                };
-                let (Ok(old), Ok(new)) =
-                    (read.text().parse::<i128>(), event.text().parse::<i128>())
-                else {
-                    return Err(format!(
-                        "{who} read {:?} and wrote {:?}: not whole numbers",
-                        read.text(),
-                        event.text()
-                    ));
-                };
-                if new - old != i128::from(updates.step) {
-                    return Err(format!(
-                        "{who} read {old} from {called} and wrote {new}: an update adds {}",
-                        updates.step
-                    ));
-                }
+                let (read, _, _) = updates.update(who, last_read.take(), event)?;
                 if updates.locked {
                     match (
                         Self::hold_at(&spans, read.ns),
@@ -1023,15 +1060,7 @@ impl Evidence {
                 *made.entry(who).or_default() += 1;
             }
         }
-        for (name, expected) in updates.by {
-            let actual = made.get(name).copied().unwrap_or(0);
-            if actual != *expected {
-                return Err(format!(
-                    "{name} made {actual} updates of {called}, not {expected}"
-                ));
-            }
-        }
-        Ok(())
+        updates.all_made(&made)
     }
 
     /// Panics unless producers and consumers ran in distinct processes
@@ -1052,15 +1081,8 @@ impl Evidence {
 
     /// The tracks of the processes named `names`, or which one never ran.
     fn role_tracks(&self, names: &[&str], role: &str) -> Result<BTreeSet<u64>, String> {
-        let mut all = BTreeSet::new();
-        for name in names {
-            let found = self.tracks_named(name);
-            if found.is_empty() {
-                return Err(format!("no process named {name} ran (the {role}s)"));
-            }
-            all.extend(found);
-        }
-        Ok(all)
+        self.tracks_of_all(names)
+            .map_err(|missing| format!("{missing} (the {role}s)"))
     }
 
     /// The semaphores that every one of `tracks` recorded `kind` on (an
@@ -1325,16 +1347,7 @@ impl Evidence {
     /// differently on every run (exp3-polling's writer and reader).
     #[track_caller]
     pub fn assert_interleaved(&self, stream: Stream, processes: &[Lines<'_>]) -> &Self {
-        self.run.assert_finished();
-        if self.run.code() != Some(0) {
-            self.fail(
-                format!(
-                    "the run ended with {} instead of exit code 0",
-                    self.run.status
-                ),
-                "",
-            );
-        }
+        self.assert_succeeded();
         let (text, other) = match stream {
             Stream::Stdout => (&self.run.stdout, &self.run.stderr),
             Stream::Stderr => (&self.run.stderr, &self.run.stdout),
@@ -1416,13 +1429,7 @@ impl Evidence {
         let called = passed.called;
         let candidates = self.objects_labelled(passed.object);
         if candidates.is_empty() {
-            self.fail(
-                format!(
-                    "{called} is missing from the timeline (no object labelled {:?}: the run never made one): {}",
-                    passed.object, passed.meaning
-                ),
-                "",
-            );
+            self.fail_missing(called, passed.object, passed.meaning, Some("made one"));
         }
         let (writers, readers) = self.writers_and_readers(passed);
         let mut best: Option<Shortfall> = None;
@@ -1611,13 +1618,7 @@ impl Evidence {
                     .count()
             });
         let Some(key) = key else {
-            self.fail(
-                format!(
-                    "{} is missing from the timeline (no object labelled {:?}): {}",
-                    passed.called, passed.object, passed.meaning
-                ),
-                "",
-            );
+            self.fail_missing(passed.called, passed.object, passed.meaning, None);
         };
         key
     }
@@ -1702,13 +1703,7 @@ impl Evidence {
                 writes.iter().filter(|w| every.contains(&w.track)).count()
             });
         let Some(key) = key else {
-            self.fail(
-                format!(
-                    "{} is missing from the timeline (no object labelled {:?}): {}",
-                    phases.called, phases.object, phases.meaning
-                ),
-                "",
-            );
+            self.fail_missing(phases.called, phases.object, phases.meaning, None);
         };
         let shows = self.writes_summary(key, phases.called);
         let events = self.data_events(key, &["read", "write"]);
@@ -1861,13 +1856,7 @@ impl Evidence {
     pub fn assert_updates_by_revision(&self, updates: &Updates<'_>) -> &Self {
         let called = updates.called;
         if self.objects_labelled(updates.object).is_empty() {
-            self.fail(
-                format!(
-                    "{called} is missing from the timeline (no object labelled {:?}: the run never used it): {}",
-                    updates.object, updates.meaning
-                ),
-                "",
-            );
+            self.fail_missing(called, updates.object, updates.meaning, Some("used it"));
         }
         let by = self.entry_events(updates.object);
         if let Err(reason) = self.updates_by_revision_made(&by, updates) {
@@ -1909,27 +1898,7 @@ impl Evidence {
                     }
                     _ => {}
                 }
-                let Some(read) = last_read.take() else {
-                    return Err(format!(
-                        "{who} wrote {} into {called} without reading it just before ({event})",
-                        event.text()
-                    ));
-                };
-                let (Ok(old), Ok(new)) =
-                    (read.text().parse::<i128>(), event.text().parse::<i128>())
-                else {
-                    return Err(format!(
-                        "{who} read {:?} and wrote {:?}: not whole numbers",
-                        read.text(),
-                        event.text()
-                    ));
-                };
-                if new - old != i128::from(updates.step) {
-                    return Err(format!(
-                        "{who} read {old} from {called} and wrote {new}: an update adds {}",
-                        updates.step
-                    ));
-                }
+                let (read, old, new) = updates.update(who, last_read.take(), event)?;
                 let revision = read.arg_u("index").unwrap_or(0);
                 if updates.locked {
                     match on_revision.take() {
@@ -1949,15 +1918,7 @@ impl Evidence {
                 *made.entry(who).or_default() += 1;
             }
         }
-        for (name, expected) in updates.by {
-            let actual = made.get(name).copied().unwrap_or(0);
-            if actual != *expected {
-                return Err(format!(
-                    "{name} made {actual} updates of {called}, not {expected}"
-                ));
-            }
-        }
-        Ok(())
+        updates.all_made(&made)
     }
 
     /// Who read and wrote the entry how often, for a failure.

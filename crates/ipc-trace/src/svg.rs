@@ -120,6 +120,23 @@ fn rect(x: f64, y: f64, w: f64, h: f64) -> Rectangle {
         .set("height", round(h.max(1.0)))
 }
 
+/// A triangle around `x`: its base `half_width` either side at `base`, its
+/// tip at `tip`.
+fn triangle(x: f64, half_width: f64, base: f64, tip: f64) -> Polygon {
+    Polygon::new().set(
+        "points",
+        format!(
+            "{},{} {},{} {},{}",
+            round(x - half_width),
+            round(base),
+            round(x + half_width),
+            round(base),
+            round(x),
+            round(tip)
+        ),
+    )
+}
+
 /// Which events get a row, and where.
 struct Rows {
     /// Events before the elided band (all of them when nothing is elided).
@@ -794,22 +811,7 @@ impl Trace {
                 }
                 Kind::Signal { signal } => {
                     g = g
-                        .add(
-                            Polygon::new()
-                                .set(
-                                    "points",
-                                    format!(
-                                        "{},{} {},{} {},{}",
-                                        round(x - 5.0),
-                                        round(y - 5.0),
-                                        round(x + 5.0),
-                                        round(y - 5.0),
-                                        round(x),
-                                        round(y + 5.0)
-                                    ),
-                                )
-                                .set("fill", "#b00"),
-                        )
+                        .add(triangle(x, 5.0, y - 5.0, y + 5.0).set("fill", "#b00"))
                         .add(text(
                             "signal",
                             x + 8.0,
@@ -903,19 +905,7 @@ impl Trace {
                     };
                     g = g
                         .add(
-                            Polygon::new()
-                                .set(
-                                    "points",
-                                    format!(
-                                        "{},{} {},{} {},{}",
-                                        round(x - 4.5),
-                                        round(base),
-                                        round(x + 4.5),
-                                        round(base),
-                                        round(x),
-                                        round(tip)
-                                    ),
-                                )
+                            triangle(x, 4.5, base, tip)
                                 .set(
                                     "fill",
                                     if matches!(event.kind, Kind::SemWait { .. }) {

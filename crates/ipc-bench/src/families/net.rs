@@ -3,7 +3,7 @@
 //! mechanisms (each row stands beside the duplex socket pair, the local
 //! way to ask and be answered). Listed only when `nats-server` was found.
 
-use crate::model::{Mech, Section};
+use crate::model::Mech;
 use crate::net;
 use crate::plan::{Job, Measurer, Plan, by_size};
 
@@ -13,12 +13,7 @@ pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
     }
     const ROUND_TRIP: [(Mech, Measurer); 1] = [(Mech::Nats, net::round_trip)];
     const THROUGHPUT: [(Mech, Measurer); 1] = [(Mech::Nats, net::throughput)];
-    by_size(
-        &[
-            (Section::RoundTrip, &ROUND_TRIP),
-            (Section::Throughput, &THROUGHPUT),
-        ],
-        plan.sizes,
-        |_, size| size <= net::MAX_PAYLOAD,
-    )
+    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, size| {
+        size <= net::MAX_PAYLOAD
+    })
 }

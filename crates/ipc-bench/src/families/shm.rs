@@ -5,7 +5,7 @@
 //! same where it sleeps at once.
 
 use crate::ipc;
-use crate::model::{Mech, Section};
+use crate::model::Mech;
 use crate::plan::{Job, Measurer, Plan, by_size};
 use crate::raw::{self, Wait};
 
@@ -32,12 +32,5 @@ const THROUGHPUT: [(Mech, Measurer); 4] = [
 ];
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
-    by_size(
-        &[
-            (Section::RoundTrip, &ROUND_TRIP),
-            (Section::Throughput, &THROUGHPUT),
-        ],
-        plan.sizes,
-        |_, _| true,
-    )
+    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
 }

@@ -7,7 +7,7 @@
 //! sockets, as `accept` and `connect` make one.
 
 use crate::ipc::{self, Transport};
-use crate::model::{Mech, Section};
+use crate::model::Mech;
 use crate::plan::{Job, Measurer, Plan, by_size};
 use crate::raw::{self, Stream};
 
@@ -36,12 +36,5 @@ const THROUGHPUT: [(Mech, Measurer); 3] = [
 ];
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
-    by_size(
-        &[
-            (Section::RoundTrip, &ROUND_TRIP),
-            (Section::Throughput, &THROUGHPUT),
-        ],
-        plan.sizes,
-        |_, _| true,
-    )
+    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
 }

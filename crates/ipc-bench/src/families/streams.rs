@@ -2,7 +2,7 @@
 //! queues, each ipc-core mechanism right after its raw floor.
 
 use crate::ipc;
-use crate::model::{Mech, Section};
+use crate::model::Mech;
 use crate::plan::{Job, Measurer, Plan, by_size};
 use crate::raw::{self, Stream};
 
@@ -36,10 +36,8 @@ const THROUGHPUT: [(Mech, Measurer); 7] = [
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
     by_size(
-        &[
-            (Section::RoundTrip, &ROUND_TRIP),
-            (Section::Throughput, &THROUGHPUT),
-        ],
+        &ROUND_TRIP,
+        &THROUGHPUT,
         plan.sizes,
         // A POSIX message queue takes messages up to msgsize_max only.
         |mech, size| !matches!(mech, Mech::RawMq | Mech::Mqueue) || size <= plan.mq_msgsize_max,

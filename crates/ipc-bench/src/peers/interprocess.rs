@@ -30,11 +30,21 @@ fn listen(tag: &str) -> Result<(LocalSocketListener, String)> {
     Ok((listener, name))
 }
 
-fn connect(name: &str) -> Result<Stream> {
+/// The partner's end: it closes its copy of the `listener` (the parent
+/// accepts), then connects to `name`.
+fn connect(listener: &mut Option<LocalSocketListener>, name: &str) -> Result<Stream> {
+    drop(listener.take());
     let ns = name
         .to_ns_name::<GenericNamespaced>()
         .map_err(|e| failed("to_ns_name", e))?;
     Stream::connect(ns).map_err(|e| failed("Stream::connect", e))
+}
+
+/// The parent's end: the partner's connection, accepted; the listener is
+/// closed then.
+fn accept(listener: &mut Option<LocalSocketListener>) -> Result<Stream> {
+    let listener = listener.take().expect("the listener");
+    listener.accept().map_err(|e| failed("Listener::accept", e))
 }
 
 /// Reads one message; false at the end of the stream.
@@ -57,19 +67,14 @@ pub(crate) fn round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
     let (listener, name) = listen("bench-interprocess-rt")?;
     let mut listener = Some(listener);
     let partner = ctx.partner("pong", || {
-        drop(listener.take());
-        let mut stream = connect(&name)?;
+        let mut stream = connect(&mut listener, &name)?;
         let mut buf = vec![0_u8; size];
         while read_msg(&mut stream, &mut buf)? {
             write_msg(&mut stream, &buf)?;
         }
         Ok(())
     })?;
-    let listener = listener.take().expect("the listener");
-    let mut stream = listener
-        .accept()
-        .map_err(|e| failed("Listener::accept", e))?;
-    drop(listener);
+    let mut stream = accept(&mut listener)?;
     let msg = vec![7_u8; size];
     let mut buf = vec![0_u8; size];
     let measured = ping_loop(ctx.duration, || {
@@ -91,18 +96,13 @@ pub(crate) fn throughput(ctx: &Ctx, size: usize) -> Result<Measure> {
     let gate = Gate::new(1)?;
     let mut listener = Some(listener);
     let partner = ctx.partner("sender", || {
-        drop(listener.take());
-        let mut stream = connect(&name)?;
+        let mut stream = connect(&mut listener, &name)?;
         let msg = vec![7_u8; size];
         gate.arrive(0)?;
         send_for(ctx.duration, size, || write_msg(&mut stream, &msg))?;
         Ok(())
     })?;
-    let listener = listener.take().expect("the listener");
-    let mut stream = listener
-        .accept()
-        .map_err(|e| failed("Listener::accept", e))?;
-    drop(listener);
+    let mut stream = accept(&mut listener)?;
     let mut buf = vec![0_u8; 1 << 20];
     let measured = receive_all(&gate, size, || {
         loop {

@@ -78,7 +78,7 @@ pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Res
 
 /// The peers' rows: each peer's round trip and throughput at every size.
 pub(crate) fn jobs(plan: &crate::plan::Plan<'_>) -> Vec<crate::plan::Job> {
-    use crate::model::{Mech, Section};
+    use crate::model::Mech;
     use crate::plan::{Measurer, by_size};
     const ROUND_TRIP: [(Mech, Measurer); 3] = [
         (Mech::IpcChannel, ipc_channel::round_trip),
@@ -90,12 +90,5 @@ pub(crate) fn jobs(plan: &crate::plan::Plan<'_>) -> Vec<crate::plan::Job> {
         (Mech::Interprocess, interprocess::throughput),
         (Mech::Iceoryx2, iceoryx2::throughput),
     ];
-    by_size(
-        &[
-            (Section::RoundTrip, &ROUND_TRIP),
-            (Section::Throughput, &THROUGHPUT),
-        ],
-        plan.sizes,
-        |_, _| true,
-    )
+    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
 }
