@@ -29,12 +29,54 @@ fn trace_file(text: &str) -> std::result::Result<PathBuf, String> {
         .map(|_| path)
         .map_err(|error| error.to_string())
 }
+/// A program's roles (its subcommands) and the flags every experiment
+/// takes: flatten it last into the command line of a program with roles,
+/// once (`#[command(flatten)] roles: ipc_cli::Roles<Role>`).
+///
+/// ```
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     roles: ipc_cli::Roles<Role>,
+/// }
+///
+/// #[derive(clap::Subcommand, Debug, PartialEq)]
+/// enum Role {
+///     Reader,
+/// }
+///
+/// let args = Args::try_parse_from(["demo", "reader", "--fast"]).unwrap();
+/// assert_eq!(args.roles.role, Some(Role::Reader));
+/// assert!(args.roles.common.fast);
+/// ```
+#[derive(Debug, Clone, clap::Args)]
+pub struct Roles<R: clap::Subcommand> {
+    /// The role this process plays; none: the whole run, every role here.
+    #[command(subcommand)]
+    pub role: Option<R>,
+
+    /// `--fast` and `--trace FILE`.
+    #[command(flatten)]
+    pub common: Common,
+}
+
 /// Parses the command line into `A`, as `A::parse()` does, and also
 /// refuses an option of the default run given with a subcommand
 /// (`exp11-value --iterations 5 example`), which clap would otherwise
 /// accept and ignore. The flags of [`Common`] are global: they are
 /// accepted anywhere. Bad usage ends the program with exit code 2.
 pub fn parse<A: clap::Parser>() -> A {
+    parse_with(|_| None)
+}
+
+/// [`parse`], then `conflict`, a rule across the flags that clap cannot
+/// state: the message it returns ends the program as bad usage (exit
+/// code 2), after clap's usage line.
+pub fn parse_with<A: clap::Parser>(
+    conflict: impl FnOnce(&clap::ArgMatches) -> Option<String>,
+) -> A {
     let mut command = A::command();
     let matches = command.get_matches_mut();
     if let Some((subcommand, _)) = matches.subcommand() {
@@ -54,6 +96,11 @@ pub fn parse<A: clap::Parser>() -> A {
                 )
                 .exit();
         }
+    }
+    if let Some(rule) = conflict(&matches) {
+        command
+            .error(clap::error::ErrorKind::ArgumentConflict, rule)
+            .exit();
     }
     A::from_arg_matches(&matches).unwrap_or_else(|error| error.format(&mut command).exit())
 }

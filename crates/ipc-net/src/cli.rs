@@ -35,12 +35,13 @@ use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
+use clap::parser::ValueSource;
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::client::Connection;
 use crate::error::{Error, Result};
 use crate::names::{ServerUrls, Subject};
 
@@ -62,6 +63,16 @@ pub struct NetArgs {
 }
 
 impl NetArgs {
+    /// Connects a role to the server of `--server`, or to
+    /// nats://127.0.0.1:4222 without it.
+    ///
+    /// # Errors
+    /// As [`Connection::connect`].
+    pub fn connect(&self) -> Result<Connection> {
+        let loopback = || ServerUrls::loopback(crate::names::DEFAULT_PORT);
+        Connection::connect(&self.server.clone().unwrap_or_else(loopback))
+    }
+
     /// The flags of a role of the run `run` on the server `urls`, as
     /// [`crate::LocalRun`] starts it.
     pub fn command_line(&self) -> CommandLine {
@@ -130,39 +141,24 @@ impl FromStr for RunId {
     }
 }
 
-/// A NATS experiment's command line: its [`NetArgs`], and whether a role
-/// was given.
-pub trait WithRoles: clap::Parser {
-    /// The `--server` and `--run` flags.
-    fn net(&self) -> &NetArgs;
-    /// True when a role (a subcommand) was given.
-    fn has_role(&self) -> bool;
-}
-
 /// Parses the command line as [`ipc_cli::parse`] does, and refuses
 /// `--server` (or `--run`) without a role, once, here: the run without a
 /// role starts a private nats-server of its own, and would ignore the
-/// flag. Bad usage ends the program with exit code 2.
-pub fn parse<A: WithRoles>() -> A {
-    let args: A = ipc_cli::parse();
-    let net = args.net();
-    if !args.has_role() && (net.server.is_some() || net.run.is_some()) {
-        let flag = if net.server.is_some() {
-            "--server"
-        } else {
-            "--run"
-        };
-        A::command()
-            .error(
-                ErrorKind::ArgumentConflict,
-                format!(
-                    "{flag} needs a role (a subcommand): without one, the run starts a private \
-                     nats-server of its own and every role on this machine"
-                ),
-            )
-            .exit();
-    }
-    args
+/// flag. `A` flattens [`NetArgs`] and its roles (a subcommand). Bad usage
+/// ends the program with exit code 2.
+pub fn parse<A: clap::Parser>() -> A {
+    ipc_cli::parse_with(|matches| {
+        if matches.subcommand().is_some() {
+            return None;
+        }
+        let flag = ["server", "run"]
+            .into_iter()
+            .find(|id| matches.value_source(id) == Some(ValueSource::CommandLine))?;
+        Some(format!(
+            "--{flag} needs a role (a subcommand): without one, the run starts a private \
+             nats-server of its own and every role on this machine"
+        ))
+    })
 }
 
 /// [`ipc_cli::run`] (signals caught, logging, `--fast`, `--trace`, exit

@@ -49,10 +49,8 @@ struct Args {
           default_value_t = exp1_sockets::DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
-    #[command(subcommand)]
-    role: Option<Role>,
     #[command(flatten)]
-    common: ipc_cli::Common,
+    roles: ipc_cli::Roles<Role>,
 }
 
 /// How the server serves: the default run's and the `server` role's.
@@ -129,8 +127,8 @@ fn config(serving: &Serving, timeout: u64) -> Config {
 
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
-    let common = &args.common;
-    match args.role {
+    let common = &args.roles.common;
+    match args.roles.role {
         None => {
             let config = config(&args.serving, args.timeout);
             let address = args
