@@ -240,6 +240,17 @@ impl CommandLine {
         &self.args
     }
 
+    /// Parses these arguments back into `T`, as the program would after
+    /// its name: the check that a rendered line means what was rendered
+    /// (with [`RoleLine`] for a role's).
+    ///
+    /// # Errors
+    /// clap's, for a line `T` refuses.
+    pub fn parse_back<T: clap::Parser>(&self) -> std::result::Result<T, clap::Error> {
+        let name = OsString::from("program");
+        T::try_parse_from(std::iter::once(name).chain(self.args.iter().cloned()))
+    }
+
     /// The arguments as text (lossy), to show or compare them.
     pub fn to_strings(&self) -> Vec<String> {
         self.args
@@ -247,6 +258,20 @@ impl CommandLine {
             .map(|arg| arg.to_string_lossy().into_owned())
             .collect()
     }
+}
+
+/// A role's command line as a program parses it: the experiment's flags
+/// that every role shares (`S`), then the role (`R`, a subcommand); what
+/// a test of the roles parses a rendered line back into
+/// ([`CommandLine::parse_back`]).
+#[derive(Debug, clap::Parser)]
+pub struct RoleLine<S: clap::Args, R: clap::Subcommand> {
+    /// The shared flags.
+    #[command(flatten)]
+    pub shared: S,
+    /// The role.
+    #[command(subcommand)]
+    pub role: R,
 }
 
 /// Writes the flags of one type into a [`CommandLine`].

@@ -242,17 +242,9 @@ pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Re
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use ipc_net::cli::RoleLine;
 
     use super::*;
-
-    #[derive(Parser, Debug)]
-    struct Line {
-        #[command(flatten)]
-        shared: Shared,
-        #[command(subcommand)]
-        role: Role,
-    }
 
     #[test]
     fn each_role_s_command_line_parses_back_to_it() {
@@ -292,8 +284,7 @@ mod tests {
             for role in &roles {
                 let line = Shared::command_line(&shared.place(), shared.iterations, !shared.no_cas)
                     .then(role.command_line());
-                let args = std::iter::once("exp1-dsm".into()).chain(line.args().to_vec());
-                let parsed = Line::try_parse_from(args).unwrap();
+                let parsed: RoleLine<Shared, Role> = line.parse_back().unwrap();
                 assert_eq!((&parsed.shared, &parsed.role), (shared, role), "{line:?}");
             }
         }
