@@ -29,12 +29,54 @@ fn trace_file(text: &str) -> std::result::Result<PathBuf, String> {
         .map(|_| path)
         .map_err(|error| error.to_string())
 }
+/// A program's roles (its subcommands) and the flags every experiment
+/// takes: flatten it last into the command line of a program with roles,
+/// once (`#[command(flatten)] roles: ipc_cli::Roles<Role>`).
+///
+/// ```
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     roles: ipc_cli::Roles<Role>,
+/// }
+///
+/// #[derive(clap::Subcommand, Debug, PartialEq)]
+/// enum Role {
+///     Reader,
+/// }
+///
+/// let args = Args::try_parse_from(["demo", "reader", "--fast"]).unwrap();
+/// assert_eq!(args.roles.role, Some(Role::Reader));
+/// assert!(args.roles.common.fast);
+/// ```
+#[derive(Debug, Clone, clap::Args)]
+pub struct Roles<R: clap::Subcommand> {
+    /// The role this process plays; none: the whole run, every role here.
+    #[command(subcommand)]
+    pub role: Option<R>,
+
+    /// `--fast` and `--trace FILE`.
+    #[command(flatten)]
+    pub common: Common,
+}
+
 /// Parses the command line into `A`, as `A::parse()` does, and also
 /// refuses an option of the default run given with a subcommand
 /// (`exp11-value --iterations 5 example`), which clap would otherwise
 /// accept and ignore. The flags of [`Common`] are global: they are
 /// accepted anywhere. Bad usage ends the program with exit code 2.
 pub fn parse<A: clap::Parser>() -> A {
+    parse_with(|_| None)
+}
+
+/// [`parse`], then `conflict`, a rule across the flags that clap cannot
+/// state: the message it returns ends the program as bad usage (exit
+/// code 2), after clap's usage line.
+pub fn parse_with<A: clap::Parser>(
+    conflict: impl FnOnce(&clap::ArgMatches) -> Option<String>,
+) -> A {
     let mut command = A::command();
     let matches = command.get_matches_mut();
     if let Some((subcommand, _)) = matches.subcommand() {
@@ -54,6 +96,11 @@ pub fn parse<A: clap::Parser>() -> A {
                 )
                 .exit();
         }
+    }
+    if let Some(rule) = conflict(&matches) {
+        command
+            .error(clap::error::ErrorKind::ArgumentConflict, rule)
+            .exit();
     }
     A::from_arg_matches(&matches).unwrap_or_else(|error| error.format(&mut command).exit())
 }
@@ -165,6 +212,84 @@ where
             return Err(rule());
         }
         Ok(numbers)
+    }
+}
+
+/// True for one line of printable text of 1 to `max_bytes` bytes: not
+/// only spaces, and no control character (no line break, no tab).
+///
+/// ```
+/// assert!(ipc_cli::printable("two words?", 10));
+/// for bad in ["", "   ", "two\nlines", "tab\there", "eleven byte"] {
+///     assert!(!ipc_cli::printable(bad, 10), "{bad:?}");
+/// }
+/// ```
+pub fn printable(text: &str, max_bytes: usize) -> bool {
+    !text.trim().is_empty() && text.len() <= max_bytes && !text.chars().any(char::is_control)
+}
+
+/// A clap value parser for one line of [`printable`] text of 1 to
+/// `max_bytes` bytes, whose error states the rule in words: `expected a
+/// message of 1 to 64 bytes of printable text (NOTE)`. An empty `noun`
+/// leaves out the words "NOUN of".
+///
+/// ```
+/// let parse = ipc_cli::printable_text("a message", 8, "it is sent as one line");
+/// assert_eq!(parse("hi there"), Ok("hi there".to_string()));
+/// let error = parse("tab\there").unwrap_err();
+/// assert_eq!(error, "expected a message of 1 to 8 bytes of printable text (it is sent as one line)");
+/// ```
+pub fn printable_text(
+    noun: &'static str,
+    max_bytes: usize,
+    note: &'static str,
+) -> impl Fn(&str) -> std::result::Result<String, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        if printable(text, max_bytes) {
+            return Ok(text.to_owned());
+        }
+        let of = if noun.is_empty() {
+            String::new()
+        } else {
+            format!("{noun} of ")
+        };
+        Err(format!(
+            "expected {of}1 to {max_bytes} bytes of printable text ({note})"
+        ))
+    }
+}
+
+/// A clap value parser for a comma-separated list of `count` messages,
+/// each [`printable`] text of 1 to `max_bytes` bytes and none of them one
+/// of `refused`, whose error states the rule in words: `expected 1 to 16
+/// comma-separated messages of 1 to 64 bytes of printable text` and
+/// `rest`, the rest of the rule.
+///
+/// ```
+/// let parse = ipc_cli::printable_texts(1..=2, 8, &["END"], ", not END");
+/// assert_eq!(parse("a b,c?"), Ok(vec!["a b".to_string(), "c?".to_string()]));
+/// for bad in ["", "a,,b", "a,END", "a,b,c", "nine byte"] {
+///     let error = parse(bad).unwrap_err();
+///     assert!(error.ends_with("1 to 8 bytes of printable text, not END"), "{bad:?}: {error}");
+/// }
+/// ```
+pub fn printable_texts(
+    count: std::ops::RangeInclusive<usize>,
+    max_bytes: usize,
+    refused: &'static [&'static str],
+    rest: &'static str,
+) -> impl Fn(&str) -> std::result::Result<Vec<String>, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let messages: Vec<String> = text.split(',').map(str::to_owned).collect();
+        let fits = |m: &String| printable(m, max_bytes) && !refused.contains(&m.as_str());
+        if count.contains(&messages.len()) && messages.iter().all(fits) {
+            return Ok(messages);
+        }
+        Err(format!(
+            "expected {} to {} comma-separated messages of 1 to {max_bytes} bytes of printable text{rest}",
+            count.start(),
+            count.end()
+        ))
     }
 }
 

@@ -8,9 +8,10 @@
 //!
 //! | module | what | Python twin |
 //! | --- | --- | --- |
-//! | [`cli`] | [`Common`] (`--fast`, `--trace FILE`), [`parse`], value parsers that say their rule in words | `argparse` |
+//! | [`cli`] | [`Common`] (`--fast`, `--trace FILE`), [`Roles`] (a program's subcommands and those flags), [`parse`], value parsers that say their rule in words | `argparse` |
 //! | [`runner`] | [`run`]: signals caught once, `--fast`, the run's trace written through `ipc-trace`, errors to exit codes 0/1/2 ([`run_with`] and [`Signals::Default`] for a program Ctrl-C kills) | `if __name__ == "__main__":` |
 //! | [`logging`] | `LEVEL:logger:message` lines on standard error | `logging.basicConfig` |
+//! | [`workers`] | [`workers::Gate`] (workers start together), [`workers::until_stopped`] (a worker's quiet ends) | `Event`, `KeyboardInterrupt` |
 //! | [`output`] | [`say!`], [`say_err!`], [`output::part`]: lines in one `write(2)`, a closed pipe a quiet end | `print` |
 //!
 //! ```no_run
@@ -38,6 +39,10 @@ pub mod cli;
 pub mod logging;
 pub mod output;
 pub mod runner;
+pub mod workers;
 
-pub use cli::{Common, parse, seconds, whole_number, whole_numbers};
+pub use cli::{
+    Common, Roles, parse, parse_with, printable, printable_text, printable_texts, seconds,
+    whole_number, whole_numbers,
+};
 pub use runner::{Failure, Signals, run, run_with};

@@ -35,12 +35,13 @@ use std::ffi::{OsStr, OsString};
 use std::fmt::Display;
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
+use clap::parser::ValueSource;
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::client::Connection;
 use crate::error::{Error, Result};
 use crate::names::{ServerUrls, Subject};
 
@@ -62,6 +63,16 @@ pub struct NetArgs {
 }
 
 impl NetArgs {
+    /// Connects a role to the server of `--server`, or to
+    /// nats://127.0.0.1:4222 without it.
+    ///
+    /// # Errors
+    /// As [`Connection::connect`].
+    pub fn connect(&self) -> Result<Connection> {
+        let loopback = || ServerUrls::loopback(crate::names::DEFAULT_PORT);
+        Connection::connect(&self.server.clone().unwrap_or_else(loopback))
+    }
+
     /// The flags of a role of the run `run` on the server `urls`, as
     /// [`crate::LocalRun`] starts it.
     pub fn command_line(&self) -> CommandLine {
@@ -130,39 +141,24 @@ impl FromStr for RunId {
     }
 }
 
-/// A NATS experiment's command line: its [`NetArgs`], and whether a role
-/// was given.
-pub trait WithRoles: clap::Parser {
-    /// The `--server` and `--run` flags.
-    fn net(&self) -> &NetArgs;
-    /// True when a role (a subcommand) was given.
-    fn has_role(&self) -> bool;
-}
-
 /// Parses the command line as [`ipc_cli::parse`] does, and refuses
 /// `--server` (or `--run`) without a role, once, here: the run without a
 /// role starts a private nats-server of its own, and would ignore the
-/// flag. Bad usage ends the program with exit code 2.
-pub fn parse<A: WithRoles>() -> A {
-    let args: A = ipc_cli::parse();
-    let net = args.net();
-    if !args.has_role() && (net.server.is_some() || net.run.is_some()) {
-        let flag = if net.server.is_some() {
-            "--server"
-        } else {
-            "--run"
-        };
-        A::command()
-            .error(
-                ErrorKind::ArgumentConflict,
-                format!(
-                    "{flag} needs a role (a subcommand): without one, the run starts a private \
-                     nats-server of its own and every role on this machine"
-                ),
-            )
-            .exit();
-    }
-    args
+/// flag. `A` flattens [`NetArgs`] and its roles (a subcommand). Bad usage
+/// ends the program with exit code 2.
+pub fn parse<A: clap::Parser>() -> A {
+    ipc_cli::parse_with(|matches| {
+        if matches.subcommand().is_some() {
+            return None;
+        }
+        let flag = ["server", "run"]
+            .into_iter()
+            .find(|id| matches.value_source(id) == Some(ValueSource::CommandLine))?;
+        Some(format!(
+            "--{flag} needs a role (a subcommand): without one, the run starts a private \
+             nats-server of its own and every role on this machine"
+        ))
+    })
 }
 
 /// [`ipc_cli::run`] (signals caught, logging, `--fast`, `--trace`, exit
@@ -244,6 +240,17 @@ impl CommandLine {
         &self.args
     }
 
+    /// Parses these arguments back into `T`, as the program would after
+    /// its name: the check that a rendered line means what was rendered
+    /// (with [`RoleLine`] for a role's).
+    ///
+    /// # Errors
+    /// clap's, for a line `T` refuses.
+    pub fn parse_back<T: clap::Parser>(&self) -> std::result::Result<T, clap::Error> {
+        let name = OsString::from("program");
+        T::try_parse_from(std::iter::once(name).chain(self.args.iter().cloned()))
+    }
+
     /// The arguments as text (lossy), to show or compare them.
     pub fn to_strings(&self) -> Vec<String> {
         self.args
@@ -251,6 +258,20 @@ impl CommandLine {
             .map(|arg| arg.to_string_lossy().into_owned())
             .collect()
     }
+}
+
+/// A role's command line as a program parses it: the experiment's flags
+/// that every role shares (`S`), then the role (`R`, a subcommand); what
+/// a test of the roles parses a rendered line back into
+/// ([`CommandLine::parse_back`]).
+#[derive(Debug, clap::Parser)]
+pub struct RoleLine<S: clap::Args, R: clap::Subcommand> {
+    /// The shared flags.
+    #[command(flatten)]
+    pub shared: S,
+    /// The role.
+    #[command(subcommand)]
+    pub role: R,
 }
 
 /// Writes the flags of one type into a [`CommandLine`].

@@ -2,8 +2,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use exp1_dsm::roles::{self, Role, Shared};
-use ipc_net::cli::{NetArgs, WithRoles};
-use ipc_net::{Connection, ServerUrls};
+use ipc_net::cli::NetArgs;
 
 /// Seed 004 theory, distributed shared memory: five workers (p1 ... p5,
 /// running add_one ... add_five as in exp11-value) increment one counter
@@ -40,26 +39,13 @@ struct Args {
           value_parser = ipc_cli::whole_number(exp1_dsm::extras::WORKERS, "workers", exp1_dsm::extras::WORKERS_NOTE))]
     workers: Option<u64>,
 
-    #[command(subcommand)]
-    role: Option<Role>,
-
     #[command(flatten)]
-    common: ipc_cli::Common,
-}
-
-impl WithRoles for Args {
-    fn net(&self) -> &NetArgs {
-        &self.net
-    }
-
-    fn has_role(&self) -> bool {
-        self.role.is_some()
-    }
+    roles: ipc_cli::Roles<Role>,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_net::cli::parse();
-    if args.role.as_ref().is_some_and(|role| !role.updates()) && args.shared.no_cas {
+    if args.roles.role.as_ref().is_some_and(|role| !role.updates()) && args.shared.no_cas {
         Args::command()
             .error(
                 ErrorKind::ArgumentConflict,
@@ -67,8 +53,8 @@ fn main() -> ExitCode {
             )
             .exit();
     }
-    let program = roles::program(args.role.as_ref());
-    ipc_net::cli::run(program, &args.common, || match args.role {
+    let program = roles::program(args.roles.role.as_ref());
+    ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
         None => {
             // Within extras::WORKERS: at most the five targets.
             let count = args.workers.map_or(exp1_dsm::WORKERS.len(), |k| k as usize);
@@ -76,13 +62,6 @@ fn main() -> ExitCode {
             let workers = &exp1_dsm::WORKERS[..count];
             roles::run_with(&place, workers, args.shared.iterations, !args.shared.no_cas)
         }
-        Some(role) => {
-            let urls = args
-                .net
-                .server
-                .unwrap_or_else(|| ServerUrls::loopback(ipc_net::names::DEFAULT_PORT));
-            let nc = Connection::connect(&urls)?;
-            role.run(&nc, &args.shared, args.net.run.as_ref())
-        }
+        Some(role) => role.run(&args.net.connect()?, &args.shared, args.net.run.as_ref()),
     })
 }

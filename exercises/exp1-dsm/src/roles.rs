@@ -69,25 +69,30 @@ impl Shared {
 pub enum Role {
     /// Join the counter and make --iterations passes of --per-pass
     /// updates of +1
-    Worker {
-        /// Updates of +1 per pass (worker pK of the run makes K)
-        #[arg(long, value_name = "K", default_value_t = 1,
-              value_parser = clap::value_parser!(u64).range(1..=1000))]
-        per_pass: u64,
-        /// The name in the worker's last line
-        #[arg(long, value_name = "NAME", default_value = "worker")]
-        name: String,
-        /// Print nothing at the end
-        #[arg(long)]
-        quiet: bool,
-        /// Seconds the worker may take in all (exit code 1 after that)
-        #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT.as_secs())]
-        timeout: u64,
-    },
+    Worker(WorkerArgs),
     /// Print the counter's value and revision
     Show,
     /// Set the counter to 0
     Reset,
+}
+
+/// The `worker` role's flags: what one worker does, besides the flags
+/// every role shares ([`Shared`]).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct WorkerArgs {
+    /// Updates of +1 per pass (worker pK of the run makes K)
+    #[arg(long, value_name = "K", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub per_pass: u64,
+    /// The name in the worker's last line
+    #[arg(long, value_name = "NAME", default_value = "worker")]
+    pub name: String,
+    /// Print nothing at the end
+    #[arg(long)]
+    pub quiet: bool,
+    /// Seconds the worker may take in all (exit code 1 after that)
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT.as_secs())]
+    pub timeout: u64,
 }
 
 impl Role {
@@ -95,16 +100,11 @@ impl Role {
     /// follow [`Shared::command_line`].
     pub fn command_line(&self) -> CommandLine {
         match self {
-            Role::Worker {
-                per_pass,
-                name,
-                quiet,
-                timeout,
-            } => CommandLine::new().subcommand::<Role>("worker", |f| {
-                f.value("per_pass", Some(per_pass))
-                    .value("name", Some(name))
-                    .flag("quiet", *quiet)
-                    .value("timeout", Some(timeout));
+            Role::Worker(w) => CommandLine::new().subcommand::<Role>("worker", |f| {
+                f.value("per_pass", Some(w.per_pass))
+                    .value("name", Some(&w.name))
+                    .flag("quiet", w.quiet)
+                    .value("timeout", Some(w.timeout));
             }),
             Role::Show => CommandLine::new().subcommand::<Role>("show", |_| {}),
             Role::Reset => CommandLine::new().subcommand::<Role>("reset", |_| {}),
@@ -114,7 +114,7 @@ impl Role {
     /// True for the roles that update the counter (and so take
     /// `--no-cas`).
     pub fn updates(&self) -> bool {
-        matches!(self, Role::Worker { .. })
+        matches!(self, Role::Worker(_))
     }
 
     /// Runs this role here, against the NATS server of `nc`.
@@ -125,19 +125,14 @@ impl Role {
         let place = shared.place();
         let cas = !shared.no_cas;
         match self {
-            Role::Worker {
-                per_pass,
-                name,
-                quiet,
-                timeout,
-            } => {
+            Role::Worker(w) => {
                 let work = Work {
-                    name,
+                    name: w.name,
                     passes: shared.iterations,
-                    per_pass,
+                    per_pass: w.per_pass,
                     cas,
-                    timeout: Duration::from_secs(timeout),
-                    quiet,
+                    timeout: Duration::from_secs(w.timeout),
+                    quiet: w.quiet,
                 };
                 crate::worker(nc, &place, &work, run)
             }
@@ -163,7 +158,7 @@ impl Role {
 pub fn program(role: Option<&Role>) -> &'static str {
     match role {
         None => "exp1-dsm",
-        Some(Role::Worker { .. }) => "exp1-dsm worker",
+        Some(Role::Worker(_)) => "exp1-dsm worker",
         Some(Role::Show) => "exp1-dsm show",
         Some(Role::Reset) => "exp1-dsm reset",
     }
@@ -214,12 +209,12 @@ pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Re
 
     let mut ready = run.ready_listener(&nc)?;
     for w in workers {
-        let role = Role::Worker {
+        let role = Role::Worker(WorkerArgs {
             per_pass: w.per_pass,
             name: w.name.to_owned(),
             quiet: true,
             timeout: DEFAULT_TIMEOUT.as_secs(),
-        };
+        });
         let line = Shared::command_line(place, passes, cas).then(role.command_line());
         run.spawn(w.name, &line)?;
     }
@@ -242,17 +237,9 @@ pub fn run_with(place: &Place, workers: &[Worker], passes: u64, cas: bool) -> Re
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use ipc_net::cli::RoleLine;
 
     use super::*;
-
-    #[derive(Parser, Debug)]
-    struct Line {
-        #[command(flatten)]
-        shared: Shared,
-        #[command(subcommand)]
-        role: Role,
-    }
 
     #[test]
     fn each_role_s_command_line_parses_back_to_it() {
@@ -273,18 +260,18 @@ mod tests {
             },
         ];
         let roles = [
-            Role::Worker {
+            Role::Worker(WorkerArgs {
                 per_pass: 5,
                 name: "p5".into(),
                 quiet: true,
                 timeout: 120,
-            },
-            Role::Worker {
+            }),
+            Role::Worker(WorkerArgs {
                 per_pass: 1000,
                 name: "-p 1 --quiet".into(),
                 quiet: false,
                 timeout: 0,
-            },
+            }),
             Role::Show,
             Role::Reset,
         ];
@@ -292,8 +279,7 @@ mod tests {
             for role in &roles {
                 let line = Shared::command_line(&shared.place(), shared.iterations, !shared.no_cas)
                     .then(role.command_line());
-                let args = std::iter::once("exp1-dsm".into()).chain(line.args().to_vec());
-                let parsed = Line::try_parse_from(args).unwrap();
+                let parsed: RoleLine<Shared, Role> = line.parse_back().unwrap();
                 assert_eq!((&parsed.shared, &parsed.role), (shared, role), "{line:?}");
             }
         }

@@ -8,27 +8,22 @@ through the durable consumer "receivers" that the Rust receivers share
 it as seed 004's receiver does, and acknowledges it.
 """
 
-import argparse
 import asyncio
 import sys
 
-import nats
 from nats.errors import TimeoutError as NatsTimeout
 
-SUBJECT = "ipc-lab.exp1-mom"
+import common
+
 RECEIVERS = "receivers"
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", default="nats://127.0.0.1:4222")
-    parser.add_argument("--subject", default=SUBJECT)
+    parser = common.parser(__doc__)
     parser.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args()
-    try:
-        nc = await nats.connect(args.server, connect_timeout=5, max_reconnect_attempts=0)
-    except Exception as error:
-        print(f"receive.py: cannot connect to {args.server}: {error}", file=sys.stderr)
+    nc = await common.connect("receive.py", args.server)
+    if nc is None:
         return 1
     try:
         js = nc.jetstream()

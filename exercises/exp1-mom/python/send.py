@@ -8,27 +8,22 @@ script if it is missing), or with --core as plain NATS, at most once.
 A Rust `exp1-mom --server URL receive` gets it, and so does receive.py.
 """
 
-import argparse
 import asyncio
 import sys
 
-import nats
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
+import common
+
 MESSAGE = "Hello, introduction to distributed computing"
-SUBJECT = "ipc-lab.exp1-mom"
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", default="nats://127.0.0.1:4222")
-    parser.add_argument("--subject", default=SUBJECT)
+    parser = common.parser(__doc__)
     parser.add_argument("--core", action="store_true", help="plain NATS, at most once")
     args = parser.parse_args()
-    try:
-        nc = await nats.connect(args.server, connect_timeout=5, max_reconnect_attempts=0)
-    except Exception as error:  # the client raises several kinds
-        print(f"send.py: cannot connect to {args.server}: {error}", file=sys.stderr)
+    nc = await common.connect("send.py", args.server)
+    if nc is None:
         return 1
     try:
         print(f"sender is sending: {MESSAGE}", flush=True)

@@ -2,8 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use exp1_mom::roles::{self, ChannelArgs, Role};
-use ipc_net::cli::{NetArgs, WithRoles};
-use ipc_net::{Connection, ServerUrls};
+use ipc_net::cli::NetArgs;
 
 /// Seed 004 through a message broker (NATS): a sender waits 2 seconds and
 /// sends "Hello, introduction to distributed computing"; a receiver waits
@@ -53,28 +52,15 @@ struct Args {
           value_parser = exp1_mom::extras::message)]
     message: Option<String>,
 
-    #[command(subcommand)]
-    role: Option<Role>,
-
     #[command(flatten)]
-    common: ipc_cli::Common,
-}
-
-impl WithRoles for Args {
-    fn net(&self) -> &NetArgs {
-        &self.net
-    }
-
-    fn has_role(&self) -> bool {
-        self.role.is_some()
-    }
+    roles: ipc_cli::Roles<Role>,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_net::cli::parse();
-    let program = roles::program(args.role.as_ref());
+    let program = roles::program(args.roles.role.as_ref());
     let channel = args.channel.channel();
-    ipc_net::cli::run(program, &args.common, || match args.role {
+    ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
         None => {
             let count = args.messages.unwrap_or(if args.receivers > 1 {
                 3 * args.receivers
@@ -84,13 +70,6 @@ fn main() -> ExitCode {
             let text = args.message.as_deref().unwrap_or(exp1_mom::MESSAGE);
             roles::run_ipc(&channel, text, args.receivers, count)
         }
-        Some(role) => {
-            let urls = args
-                .net
-                .server
-                .unwrap_or_else(|| ServerUrls::loopback(ipc_net::names::DEFAULT_PORT));
-            let nc = Connection::connect(&urls)?;
-            role.run(&nc, &channel, args.net.run.as_ref())
-        }
+        Some(role) => role.run(&args.net.connect()?, &channel, args.net.run.as_ref()),
     })
 }

@@ -226,17 +226,9 @@ fn receiver_name(id: u32, receivers: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use ipc_net::cli::RoleLine;
 
     use super::*;
-
-    #[derive(Parser, Debug)]
-    struct Line {
-        #[command(flatten)]
-        channel: ChannelArgs,
-        #[command(subcommand)]
-        role: Role,
-    }
 
     #[test]
     fn each_role_s_command_line_parses_back_to_it() {
@@ -278,9 +270,8 @@ mod tests {
         for channel in &channels {
             for role in &roles {
                 let line = role.command_line(channel);
-                let args = std::iter::once("exp1-mom".into()).chain(line.args().to_vec());
-                let parsed = Line::try_parse_from(args).unwrap();
-                assert_eq!(parsed.channel.channel(), *channel, "{line:?}");
+                let parsed: RoleLine<ChannelArgs, Role> = line.parse_back().unwrap();
+                assert_eq!(parsed.shared.channel(), *channel, "{line:?}");
                 assert_eq!(parsed.role, *role, "{line:?}");
             }
         }

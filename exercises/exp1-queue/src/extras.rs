@@ -19,13 +19,5 @@ pub const MAX_BYTES: usize = 160;
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn message(text: &str) -> Result<String, String> {
-    let fits =
-        !text.trim().is_empty() && text.len() <= MAX_BYTES && !text.chars().any(char::is_control);
-    if fits {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "expected 1 to {MAX_BYTES} bytes of printable text (no control characters, not only spaces)"
-        ))
-    }
+    ipc_cli::printable_text("", MAX_BYTES, "no control characters, not only spaces")(text)
 }

@@ -2,8 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use exp1_rpc::roles::{self, Role, Service};
-use ipc_net::cli::{NetArgs, WithRoles};
-use ipc_net::{Connection, ServerUrls};
+use ipc_net::cli::NetArgs;
 
 /// Seed 004 theory, remote procedure call: a server offers seed 000's
 /// procedures (square_list, sum_of_squares) over NATS request-reply, and a
@@ -39,40 +38,20 @@ struct Args {
           value_parser = exp1_rpc::extras::numbers)]
     numbers: Option<exp1_rpc::extras::Numbers>,
 
-    #[command(subcommand)]
-    role: Option<Role>,
-
     #[command(flatten)]
-    common: ipc_cli::Common,
-}
-
-impl WithRoles for Args {
-    fn net(&self) -> &NetArgs {
-        &self.net
-    }
-
-    fn has_role(&self) -> bool {
-        self.role.is_some()
-    }
+    roles: ipc_cli::Roles<Role>,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_net::cli::parse();
-    let program = roles::program(args.role.as_ref());
-    ipc_net::cli::run(program, &args.common, || match args.role {
+    let program = roles::program(args.roles.role.as_ref());
+    ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
         None => {
             let mylist = args
                 .numbers
                 .map_or_else(|| exp1_rpc::MYLIST.to_vec(), |numbers| numbers.0);
             roles::run_rpc(&args.service, &mylist)
         }
-        Some(role) => {
-            let urls = args
-                .net
-                .server
-                .unwrap_or_else(|| ServerUrls::loopback(ipc_net::names::DEFAULT_PORT));
-            let nc = Connection::connect(&urls)?;
-            role.run(&nc, &args.service, args.net.run.as_ref())
-        }
+        Some(role) => role.run(&args.net.connect()?, &args.service, args.net.run.as_ref()),
     })
 }

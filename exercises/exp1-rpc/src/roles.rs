@@ -162,17 +162,9 @@ pub fn stopped(serving: Result<()>, served: u64, quiet: bool) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use ipc_net::cli::RoleLine;
 
     use super::*;
-
-    #[derive(Parser, Debug)]
-    struct Line {
-        #[command(flatten)]
-        service: Service,
-        #[command(subcommand)]
-        role: Role,
-    }
 
     #[test]
     fn each_role_s_command_line_parses_back_to_it() {
@@ -198,9 +190,8 @@ mod tests {
             },
         ] {
             let line = role.command_line(&service);
-            let args = std::iter::once("exp1-rpc".into()).chain(line.args().to_vec());
-            let parsed = Line::try_parse_from(args).unwrap();
-            assert_eq!((parsed.service, parsed.role), (service.clone(), role));
+            let parsed: RoleLine<Service, Role> = line.parse_back().unwrap();
+            assert_eq!((parsed.shared, parsed.role), (service.clone(), role));
         }
     }
 }

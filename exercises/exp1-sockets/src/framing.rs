@@ -39,7 +39,7 @@ fn requests() -> Vec<Request> {
     (1..=3)
         .map(|client| Request::Square {
             client,
-            number: crate::default_number(client),
+            number: crate::options::default_number(client),
         })
         .collect()
 }

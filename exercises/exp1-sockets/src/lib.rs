@@ -23,58 +23,25 @@
 //! each (`--fork`). [`run`] forks a server and its clients; [`roles`]
 //! runs one of them alone, in a terminal of its own or on another machine;
 //! [`protocol`] is the messages' text; [`support`] what they need around
-//! the lesson; [`extras`] the command line's values; [`framing`] shows why
-//! a stream of bytes needs frames.
+//! the lesson; [`options`] how a run goes; [`extras`] the command line's
+//! values; [`framing`] shows why a stream of bytes needs frames.
 
 #![warn(missing_docs)]
 
 pub mod extras;
 pub mod framing;
+pub mod options;
 pub mod protocol;
 pub mod roles;
 pub mod support;
 
-use std::time::Duration;
-
 use ipc_cli::say;
 use ipc_core::blocking::Deadline;
 use ipc_core::connection::{Address, Client, Connection, Listener};
-use ipc_core::{
-    Error, Event, OnFailure, Process, Result, Value, join_all_ok, join_all_with, pace, signal,
-};
+use ipc_core::{Error, Event, OnFailure, Process, Result, Value, join_all_with, pace, signal};
 
+use options::{Config, MAX_HANDLERS};
 use protocol::{Reply, Request};
-
-/// Clients in the default run unless `--clients` says otherwise.
-pub const DEFAULT_CLIENTS: u32 = 3;
-
-/// How long the server works on a request unless `--delay` says otherwise.
-pub const DEFAULT_DELAY: Duration = Duration::from_millis(200);
-
-/// How long a client waits for the server, and the server for a client,
-/// unless `--timeout` says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How many clients a forking server serves at once, at most.
-pub const MAX_HANDLERS: usize = 16;
-
-/// How a run goes.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// How long the server works on each request (a pause, scaled by
-    /// `--fast`).
-    pub delay: Duration,
-    /// How long a client waits for the server (to connect, to answer),
-    /// and the server for a client (its handshake, its next request).
-    pub timeout: Duration,
-    /// Fork a process per client instead of serving one after another.
-    pub fork: bool,
-}
-
-/// The number client `n` sends unless told: `n + 5` (client 2 sends 7).
-pub fn default_number(n: u32) -> i64 {
-    i64::from(n) + 5
-}
 
 /// The server: accepts clients on `listener`, serving each in turn, or
 /// each in a process forked for it (`handler 1`, `handler 2`, … with
@@ -219,17 +186,6 @@ pub fn run(address: Address, numbers: &[i64], config: &Config) -> Result<()> {
             support::asked(n, address, config.timeout, asked)
         })?);
     }
-    let mut stopped = false;
-    join_all_with(&mut children, OnFailure::LetOthersRun, |children| {
-        let (server, clients) = children.split_at(1);
-        if !stopped
-            && server[0].exit_status().is_none()
-            && clients.iter().all(|c| c.exit_status().is_some())
-        {
-            stopped = true;
-            let _ = stop.set();
-            support::wake(&address, key.as_bytes());
-        }
-    })?;
-    join_all_ok(&mut children)
+    // Once every client has ended, the server is told to stop.
+    support::join_stopping_the_server(&mut children, &stop, &address, key.as_bytes())
 }

@@ -3,7 +3,8 @@ use std::time::Duration;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use exp1_sockets::extras::{self, Authkey, Numbers};
-use exp1_sockets::{Config, protocol::MAX_NUMBER};
+use exp1_sockets::options::{self, Config};
+use exp1_sockets::protocol::MAX_NUMBER;
 use ipc_core::connection::Address;
 
 /// Seed 004 theory, sockets: a server answers its clients over TCP or Unix
@@ -28,7 +29,7 @@ use ipc_core::connection::Address;
 #[command(version)]
 struct Args {
     /// Clients the default run forks (client N sends N + 5)
-    #[arg(long, value_name = "N", default_value_t = exp1_sockets::DEFAULT_CLIENTS,
+    #[arg(long, value_name = "N", default_value_t = options::DEFAULT_CLIENTS,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     clients: u32,
     /// The numbers the default run's clients send instead of N + 5, one
@@ -46,13 +47,11 @@ struct Args {
     /// Seconds a client waits for the server (to connect, to answer), and
     /// the server for a client
     #[arg(long, value_name = "SECS", global = true,
-          default_value_t = exp1_sockets::DEFAULT_TIMEOUT.as_secs(),
+          default_value_t = options::DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
-    #[command(subcommand)]
-    role: Option<Role>,
     #[command(flatten)]
-    common: ipc_cli::Common,
+    roles: ipc_cli::Roles<Role>,
 }
 
 /// How the server serves: the default run's and the `server` role's.
@@ -63,7 +62,7 @@ struct Serving {
     fork: bool,
     /// Milliseconds the server works on each request (scaled by --fast)
     #[arg(long, value_name = "MS",
-          default_value_t = exp1_sockets::DEFAULT_DELAY.as_millis() as u64,
+          default_value_t = options::DEFAULT_DELAY.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     delay: u64,
 }
@@ -129,19 +128,15 @@ fn config(serving: &Serving, timeout: u64) -> Config {
 
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
-    let common = &args.common;
-    match args.role {
+    let common = &args.roles.common;
+    match args.roles.role {
         None => {
             let config = config(&args.serving, args.timeout);
             let address = args
                 .unix
                 .unwrap_or_else(|| Address::Tcp(([127, 0, 0, 1], 0).into()));
             let numbers = args.numbers.map_or_else(
-                || {
-                    (1..=args.clients)
-                        .map(exp1_sockets::default_number)
-                        .collect()
-                },
+                || (1..=args.clients).map(options::default_number).collect(),
                 |numbers| numbers.0,
             );
             ipc_cli::run("exp1-sockets", common, || {

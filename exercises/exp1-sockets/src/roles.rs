@@ -5,7 +5,8 @@ use ipc_cli::say;
 use ipc_core::Result;
 use ipc_core::connection::Address;
 
-use crate::{Config, client, default_number, extras, server, support};
+use crate::options::{Config, default_number};
+use crate::{client, extras, server, support};
 
 /// The `server` role: listens on `address` with `key` (a fresh one,
 /// printed, without it) and serves until Ctrl-C.

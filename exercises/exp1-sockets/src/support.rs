@@ -1,13 +1,14 @@
 //! What the server and the clients need around the lab's own logic (in
 //! `lib.rs`), none of it the lesson: a listener with its settings, the
-//! default run's wake-up call, a bound on the forking server's processes,
+//! default run's end (its server stopped and woken once every client has
+//! ended), a bound on the forking server's processes,
 //! and the words a role ends with when something went wrong.
 
 use std::time::Duration;
 
 use ipc_cli::{say, say_err};
 use ipc_core::connection::{Address, Client, Connection, Listener};
-use ipc_core::{Error, Process, Result, signal};
+use ipc_core::{Error, Event, OnFailure, Process, Result, join_all_ok, join_all_with, signal};
 use nix::errno::Errno;
 
 use crate::protocol::LIMIT;
@@ -50,6 +51,35 @@ pub fn wake(address: &Address, key: &[u8]) {
         .authkey(key)
         .timeout(WAKE_TIMEOUT)
         .connect();
+}
+
+/// Joins the default run's `children`, the server first and its clients
+/// after it; once every client has ended while the server still runs,
+/// tells the server to stop (sets `stop`, then [`wake`]s it at `address`
+/// with `key`).
+///
+/// # Errors
+/// [`Error::ChildFailed`] naming the first process a signal killed or, if
+/// none, the first that failed.
+pub fn join_stopping_the_server(
+    children: &mut [Process],
+    stop: &Event,
+    address: &Address,
+    key: &[u8],
+) -> Result<()> {
+    let mut stopped = false;
+    join_all_with(children, OnFailure::LetOthersRun, |children| {
+        let (server, clients) = children.split_at(1);
+        if !stopped
+            && server[0].exit_status().is_none()
+            && clients.iter().all(|c| c.exit_status().is_some())
+        {
+            stopped = true;
+            let _ = stop.set();
+            wake(address, key);
+        }
+    })?;
+    join_all_ok(children)
 }
 
 /// Reaps the forked handlers that have ended, then, while `max` still

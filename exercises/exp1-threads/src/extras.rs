@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ipc_cli::say;
-use ipc_core::{Error, Event, Process, RawValue, Result, Value, signal};
+use ipc_core::{Process, RawValue, Result, Value, signal};
 
 use crate::{ProcessCounter, ThreadCounter};
 
@@ -129,50 +129,10 @@ pub fn report(what: &str, actual: u64, expected: u64, which: &str) -> Result<()>
     say!("{what}: final value {which}{actual}, lost updates {lost}")
 }
 
-/// A gate the processes wait at until the parent opens it, so that their
-/// loops start together and really overlap (an [`Event`]: they sleep in
-/// the kernel until it is set).
-#[derive(Debug)]
-pub struct Gate(Event);
-
-impl Gate {
-    /// A closed gate, in shared memory (make it before forking).
-    ///
-    /// # Errors
-    /// As [`Event::new`].
-    pub fn new() -> Result<Gate> {
-        Ok(Gate(Event::new()?))
-    }
-
-    /// Waits until the gate is open.
-    ///
-    /// # Errors
-    /// [`Error::Interrupted`] after Ctrl-C or SIGTERM.
-    pub fn wait(&self) -> Result<()> {
-        self.0.wait()
-    }
-
-    /// Lets every waiting process go.
-    ///
-    /// # Errors
-    /// As [`Event::set`].
-    pub fn open(&self) -> Result<()> {
-        self.0.set()
-    }
-}
-
-/// A process's outcome, with the ends that are not its own failure turned
-/// into a quiet stop: Ctrl-C or SIGTERM, and the lock's holder dying while
-/// it held it. The parent reports them.
-///
-/// # Errors
-/// Any other error of `outcome`.
-pub fn until_stopped(outcome: Result<()>) -> Result<()> {
-    match outcome {
-        Err(Error::Interrupted | Error::OwnerDied | Error::NotRecoverable) => Ok(()),
-        other => other,
-    }
-}
+/// The start gate of the processes, and their quiet ends (Ctrl-C, a
+/// lock holder's death), as every program racing workers on one counter
+/// has them.
+pub use ipc_cli::workers::{Gate, until_stopped};
 
 /// After Ctrl-C or SIGTERM: prints `Interrupted by SIGINT: the workers
 /// stopped early` and returns true; false otherwise.
@@ -189,10 +149,94 @@ pub fn stopped() -> Result<bool> {
     }
 }
 
+/// What the run notes as it goes, after each counter: the end after
+/// Ctrl-C, the counter's line, and with `--timings` the time its updates
+/// took and the cost of starting a worker.
+#[derive(Debug)]
+pub struct Ledger {
+    options: Options,
+    timings: Timings,
+    clock: Instant,
+}
+
+impl Ledger {
+    /// A ledger for a run of `options`, its clock started now (the
+    /// processes' updates begin).
+    pub fn new(options: &Options) -> Ledger {
+        Ledger {
+            options: *options,
+            timings: Timings::default(),
+            clock: Instant::now(),
+        }
+    }
+
+    /// Starts the clock again: the next counter's updates begin.
+    pub fn start(&mut self) {
+        self.clock = Instant::now();
+    }
+
+    fn expected(&self) -> u64 {
+        self.options.workers * self.options.updates
+    }
+
+    /// After the processes' updates of `counter`: false after Ctrl-C or
+    /// SIGTERM (said so: [`stopped`]); otherwise notes their time, prints
+    /// the counter's line ([`report`]) and with `--timings` measures the
+    /// start of a process.
+    ///
+    /// # Errors
+    /// A failed write, read of the counter, `fork` or `waitpid`.
+    pub fn processes(&mut self, counter: &ProcessCounter) -> Result<bool> {
+        if stopped()? {
+            return Ok(false);
+        }
+        let expected = self.expected();
+        self.timings.processes(counter, self.clock, expected);
+        report(
+            &counter.describe(),
+            counter.get()?,
+            expected,
+            "(in main program) ",
+        )?;
+        if self.options.timings {
+            self.timings.measure_process_start(self.options.workers)?;
+        }
+        Ok(true)
+    }
+
+    /// After the threads' updates of `counter`: as
+    /// [`Ledger::processes`], without a start to measure.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn threads(&mut self, counter: &ThreadCounter) -> Result<bool> {
+        if stopped()? {
+            return Ok(false);
+        }
+        let expected = self.expected();
+        self.timings.threads(counter, self.clock, expected);
+        report(&counter.describe(), counter.get(), expected, "")?;
+        Ok(true)
+    }
+
+    /// The end of a run that went through: with `--timings`, measures the
+    /// start of a thread and prints the timings.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn end(mut self) -> Result<()> {
+        if self.options.timings {
+            self.timings.measure_thread_start(self.options.workers);
+            self.timings.print(self.options.workers)?;
+        }
+        Ok(())
+    }
+}
+
 /// What `--timings` prints: the cost of starting a worker, and of one
 /// update of each counter.
 #[derive(Debug, Default)]
-pub struct Timings {
+struct Timings {
     /// The counters, each with the time one update took (all workers
     /// running at once: the total time over the number of updates).
     updates: Vec<(&'static str, Duration)>,
@@ -201,15 +245,9 @@ pub struct Timings {
 }
 
 impl Timings {
-    /// A clock started now, for [`Timings::processes`] and
-    /// [`Timings::threads`].
-    pub fn clock() -> Instant {
-        Instant::now()
-    }
-
     /// Notes the time since `clock` of the processes' `updates` updates
     /// of `counter`.
-    pub fn processes(&mut self, counter: &ProcessCounter, clock: Instant, updates: u64) {
+    fn processes(&mut self, counter: &ProcessCounter, clock: Instant, updates: u64) {
         let name = match counter {
             ProcessCounter::Locked(_) => "in a process (the Value's lock)",
             ProcessCounter::Raw(_) => "in a process (a RawValue, no lock)",
@@ -219,7 +257,7 @@ impl Timings {
 
     /// Notes the time since `clock` of the threads' `updates` updates of
     /// `counter`.
-    pub fn threads(&mut self, counter: &ThreadCounter, clock: Instant, updates: u64) {
+    fn threads(&mut self, counter: &ThreadCounter, clock: Instant, updates: u64) {
         let name = match counter {
             ThreadCounter::Mutex(_) => "in a thread (the Mutex)",
             ThreadCounter::Atomic(_) => "in a thread (fetch_add)",
@@ -233,7 +271,7 @@ impl Timings {
     ///
     /// # Errors
     /// A failed `fork` or `waitpid`.
-    pub fn measure_process_start(&mut self, count: u64) -> Result<()> {
+    fn measure_process_start(&mut self, count: u64) -> Result<()> {
         let clock = Instant::now();
         for _ in 0..count {
             Process::spawn("empty", || ())?.join_ok()?;
@@ -244,7 +282,7 @@ impl Timings {
 
     /// Starts and joins `count` threads that do nothing, one after the
     /// other, and notes the mean time of one.
-    pub fn measure_thread_start(&mut self, count: u64) {
+    fn measure_thread_start(&mut self, count: u64) {
         let clock = Instant::now();
         for _ in 0..count {
             std::thread::scope(|scope| {
@@ -260,7 +298,7 @@ impl Timings {
     ///
     /// # Errors
     /// A failed write.
-    pub fn print(&self, workers: u64) -> Result<()> {
+    fn print(&self, workers: u64) -> Result<()> {
         say!(
             "Timings: starting and joining a process took {:.1} µs, a thread {:.1} µs (mean of {workers} each)",
             micros(self.process_start),

@@ -16,7 +16,8 @@
 //! says so and ends with 0.
 //!
 //! This file follows the seed; the options, the start gate, the printed
-//! lines and `--timings` are in [`extras`].
+//! lines, the end after Ctrl-C and `--timings` are in [`extras`] (its
+//! [`extras::Ledger`] notes each counter's end).
 
 pub mod extras;
 
@@ -24,7 +25,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex, PoisonError};
 
-use extras::{Gate, Options, Timings};
+use extras::{Gate, Ledger, Options};
 use ipc_cli::say;
 use ipc_core::{Process, RawValue, Result, Value, join_all_ok, signal};
 
@@ -157,41 +158,24 @@ pub fn run(options: &Options) -> Result<()> {
     say!(
         "{workers} processes and {workers} threads, {updates} updates of +1 each: {expected} expected"
     )?;
-    let mut timings = Timings::default();
 
     let own = processes_with_an_ordinary_variable(workers, updates)?;
     say!(
         "Processes, each with its own u64 (an ordinary variable): final value (in main program) {own}"
     )?;
     let counter = ProcessCounter::new(options.lock)?;
-    let clock = Timings::clock();
+    // The ledger: after each counter, its line (or the end after Ctrl-C).
+    let mut ledger = Ledger::new(options);
     processes_sharing(&counter, workers, updates)?;
-    if extras::stopped()? {
+    if !ledger.processes(&counter)? {
         return Ok(());
     }
-    timings.processes(&counter, clock, expected);
-    extras::report(
-        &counter.describe(),
-        counter.get()?,
-        expected,
-        "(in main program) ",
-    )?;
-    if options.timings {
-        timings.measure_process_start(workers)?;
-    }
-
     for counter in ThreadCounter::all(options.lock) {
-        let clock = Timings::clock();
+        ledger.start();
         threads_sharing(&counter, workers, updates);
-        if extras::stopped()? {
+        if !ledger.threads(&counter)? {
             return Ok(());
         }
-        timings.threads(&counter, clock, expected);
-        extras::report(&counter.describe(), counter.get(), expected, "")?;
     }
-    if options.timings {
-        timings.measure_thread_start(workers);
-        timings.print(workers)?;
-    }
-    Ok(())
+    ledger.end()
 }

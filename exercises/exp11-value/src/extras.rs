@@ -5,7 +5,7 @@
 use std::ops::RangeInclusive;
 
 use ipc_cli::say;
-use ipc_core::{Error, Event, Result};
+use ipc_core::Result;
 
 use crate::Counter;
 
@@ -86,56 +86,10 @@ pub fn print_plan(v: &Counter, targets: &[Target], passes: u64) -> Result<u64> {
     Ok(passes.saturating_mul(per_pass_total))
 }
 
-/// A gate the processes wait at until the parent opens it, so that their
-/// loops start together and really overlap.
-///
-/// An [`Event`]: the processes sleep in the kernel until it is set, and
-/// all wake at once. (A shared flag polled in a loop would also fill a
-/// `--trace` timeline with its reads.)
-#[derive(Debug)]
-pub struct Gate(Event);
-
-impl Gate {
-    /// A closed gate, in shared memory (make it before forking).
-    ///
-    /// # Errors
-    /// As [`Event::new`].
-    pub fn new() -> Result<Gate> {
-        Ok(Gate(Event::new()?))
-    }
-
-    /// Waits until the gate is open.
-    ///
-    /// # Errors
-    /// [`Error::Interrupted`] after Ctrl-C or SIGTERM (the parent may have
-    /// died before opening it).
-    pub fn wait(&self) -> Result<()> {
-        self.0.wait()
-    }
-
-    /// Lets every waiting process go.
-    ///
-    /// # Errors
-    /// As [`Event::set`].
-    pub fn open(&self) -> Result<()> {
-        self.0.set()
-    }
-}
-
-/// A process's outcome, with the ends that are not its own failure turned
-/// into a quiet stop: an interruption (Ctrl-C, or SIGTERM from the parent
-/// after another process died), and the lock's holder dying while it held
-/// it (the count can no longer be trusted). The parent reports for all of
-/// them, and names the process that died.
-///
-/// # Errors
-/// Any other error of `outcome`.
-pub fn until_stopped(outcome: Result<()>) -> Result<()> {
-    match outcome {
-        Err(Error::Interrupted | Error::OwnerDied | Error::NotRecoverable) => Ok(()),
-        other => other,
-    }
-}
+/// The start gate of the processes, and their quiet ends (Ctrl-C, a
+/// lock holder's death), as every program racing workers on one counter
+/// has them.
+pub use ipc_cli::workers::{Gate, until_stopped};
 
 /// The parent's last line after Ctrl-C or SIGTERM, in place of the totals:
 /// the processes stopped before their last pass.

@@ -49,10 +49,8 @@ struct Args {
           default_value_t = exp3_clientserver::options::DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
-    #[command(subcommand)]
-    role: Option<Role>,
     #[command(flatten)]
-    common: ipc_cli::Common,
+    roles: ipc_cli::Roles<Role>,
 }
 
 #[derive(Subcommand)]
@@ -78,7 +76,8 @@ fn main() -> ExitCode {
         delay: Duration::from_millis(args.delay),
         timeout: Duration::from_secs(args.timeout),
     };
-    ipc_cli::run("exp3-clientserver", &args.common, || match args.role {
+    let ipc_cli::Roles { role, common } = args.roles;
+    ipc_cli::run("exp3-clientserver", &common, || match role {
         None => {
             let numbers = options::numbers_of(args.numbers.map(|n| n.0), args.clients);
             exp3_clientserver::run(args.name, &numbers, &config)

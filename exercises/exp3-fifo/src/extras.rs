@@ -29,16 +29,8 @@ pub struct Messages(pub Vec<String>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn messages(text: &str) -> Result<Messages, String> {
-    let messages: Vec<String> = text.split(',').map(str::to_owned).collect();
-    if COUNT.contains(&messages.len()) && messages.iter().all(|m| message(m).is_ok()) {
-        Ok(Messages(messages))
-    } else {
-        Err(format!(
-            "expected {} to {} comma-separated messages of 1 to {MAX_BYTES} bytes of printable text (each is sent as one line)",
-            COUNT.start(),
-            COUNT.end()
-        ))
-    }
+    ipc_cli::printable_texts(COUNT, MAX_BYTES, &[], " (each is sent as one line)")(text)
+        .map(Messages)
 }
 
 /// The parser of each message the `writer` role takes on its command line
@@ -57,11 +49,5 @@ pub fn messages(text: &str) -> Result<Messages, String> {
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn message(text: &str) -> Result<String, String> {
-    if !text.trim().is_empty() && text.len() <= MAX_BYTES && !text.chars().any(char::is_control) {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "expected a message of 1 to {MAX_BYTES} bytes of printable text (it is sent as one line)"
-        ))
-    }
+    ipc_cli::printable_text("a message", MAX_BYTES, "it is sent as one line")(text)
 }

@@ -29,10 +29,8 @@ struct Args {
     #[arg(long, value_name = "TEXT,TEXT,...", allow_hyphen_values = true,
           value_parser = exp3_fifo::extras::messages)]
     messages: Option<exp3_fifo::extras::Messages>,
-    #[command(subcommand)]
-    role: Option<Role>,
     #[command(flatten)]
-    common: ipc_cli::Common,
+    roles: ipc_cli::Roles<Role>,
 }
 
 #[derive(Subcommand)]
@@ -57,7 +55,7 @@ enum Role {
 
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
-    ipc_cli::run("exp3-fifo", &args.common, || match args.role {
+    ipc_cli::run("exp3-fifo", &args.roles.common, || match args.roles.role {
         None => match args.messages {
             Some(messages) => exp3_fifo::run_with(args.path, &messages.0),
             None => exp3_fifo::run(args.path),

@@ -36,11 +36,8 @@ struct Args {
     #[arg(long, global = true)]
     timings: bool,
 
-    #[command(subcommand)]
-    role: Option<Role>,
-
     #[command(flatten)]
-    common: ipc_cli::Common,
+    roles: ipc_cli::Roles<Role>,
 }
 
 #[derive(Subcommand)]
@@ -69,7 +66,8 @@ fn main() -> ExitCode {
         // Within SIGNALS: fits a u32.
         options.signals = signals as u32;
     }
-    ipc_cli::run("exp4-signals", &args.common, || match args.role {
+    let ipc_cli::Roles { role, common } = args.roles;
+    ipc_cli::run("exp4-signals", &common, || match role {
         None => exp4_signals::run(&options),
         Some(Role::Reader) => exp4_signals::roles::run_reader(options.timings),
         Some(Role::Writer { pid }) => exp4_signals::roles::run_writer(pid),

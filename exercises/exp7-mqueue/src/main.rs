@@ -43,10 +43,8 @@ struct Args {
     #[arg(long, value_name = "TEXT:PRIORITY,...", global = true, allow_hyphen_values = true,
           value_parser = exp7_mqueue::messages::messages)]
     messages: Option<exp7_mqueue::messages::Messages>,
-    #[command(subcommand)]
-    role: Option<Role>,
     #[command(flatten)]
-    common: ipc_cli::Common,
+    roles: ipc_cli::Roles<Role>,
 }
 
 #[derive(Subcommand)]
@@ -79,15 +77,15 @@ fn main() -> ExitCode {
         None => exp7_mqueue::MESSAGES.to_vec(),
     };
     // A rule across three flags, for the default run: checked once, here.
-    if args.role.is_none()
+    if args.roles.role.is_none()
         && let Err(rule) = size.holds_every_message(&messages)
     {
         Args::command()
             .error(clap::error::ErrorKind::ArgumentConflict, rule)
             .exit();
     }
-    ipc_cli::run("exp7-mqueue", &args.common, || {
-        let Some(role) = args.role else {
+    ipc_cli::run("exp7-mqueue", &args.roles.common, || {
+        let Some(role) = args.roles.role else {
             return exp7_mqueue::run(args.name, size, &messages);
         };
         let name = match args.name {

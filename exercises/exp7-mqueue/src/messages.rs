@@ -61,10 +61,7 @@ pub fn messages(text: &str) -> Result<Messages, String> {
             .parse()
             .ok()
             .filter(|p| PRIORITIES.contains(p))?;
-        let fits = !message.trim().is_empty()
-            && message.len() <= MAX_BYTES
-            && !message.chars().any(char::is_control);
-        fits.then(|| (message.to_owned(), priority))
+        ipc_cli::printable(message, MAX_BYTES).then(|| (message.to_owned(), priority))
     };
     let messages: Vec<(String, u32)> = text
         .split(',')

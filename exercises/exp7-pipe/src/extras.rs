@@ -30,20 +30,7 @@ pub struct Messages(pub Vec<String>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn messages(text: &str) -> Result<Messages, String> {
-    let messages: Vec<String> = text.split(',').map(str::to_owned).collect();
-    let fits = |m: &String| {
-        !m.trim().is_empty()
-            && m.len() <= MAX_BYTES
-            && !m.chars().any(char::is_control)
-            && m != "END"
-    };
-    if COUNT.contains(&messages.len()) && messages.iter().all(fits) {
-        Ok(Messages(messages))
-    } else {
-        Err(format!(
-            "expected {} to {} comma-separated messages of 1 to {MAX_BYTES} bytes of printable text, none of them END (the sender sends END last, by itself)",
-            COUNT.start(),
-            COUNT.end()
-        ))
-    }
+    // END is the sender's own last message.
+    let rest = ", none of them END (the sender sends END last, by itself)";
+    ipc_cli::printable_texts(COUNT, MAX_BYTES, &["END"], rest)(text).map(Messages)
 }
