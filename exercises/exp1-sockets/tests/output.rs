@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, run, run_into_full_disk,
-    run_into_head, wait_blocked,
+    run_into_head, wait_blocked, wait_in_syscall,
 };
+use nix::libc::SYS_clock_nanosleep;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-sockets");
 
@@ -355,8 +356,11 @@ fn a_client_role_killed_mid_request_is_dropped_and_the_server_goes_on() {
         false,
     );
     line_starting(&mut asking, "Client 1 (pid ");
-    // It waits for its answer; the server works on it for a second.
-    wait_blocked(&[asking.pid()], WAIT);
+    // The server works on the request for a second (asleep in its delay,
+    // known from /proc): the handshake is done, the client waits for its
+    // answer. (The client alone cannot tell: it reads in the handshake
+    // too.)
+    wait_in_syscall(serving.pid(), SYS_clock_nanosleep, WAIT);
     asking.signal(Sig::SIGKILL);
     let killed = asking.finish(WAIT);
     assert_eq!(killed.status.code(), None, "killed\n{killed}");
