@@ -183,9 +183,10 @@ fn a_large_synchronised_run_loses_nothing() {
 #[test]
 fn without_sync_a_large_run_loses_or_duplicates_items() {
     // 200,000 items through 5 slots, two producers and two consumers
-    // racing on `in`, `out` and `count` on two or more cores: practically
-    // every run is damaged. A few attempts keep a rare clean run from
-    // failing the test; a program that never shows damage still fails.
+    // racing on `in`, `out` and `count` (whose update gives up the CPU
+    // between its load and its store): every run seen so far is damaged,
+    // on one core too. A few attempts keep a rare clean run from failing
+    // the test; a program that never shows damage still fails.
     let mut runs = Vec::new();
     for _ in 0..5 {
         let run = run(
