@@ -143,9 +143,13 @@ impl<V: Message + Clone> Manager<V> {
     /// across a fork).
     ///
     /// # Errors
-    /// As [`Client::connect`]: [`Error::Sys`] naming `connect` when the
-    /// manager is gone, [`Error::Authentication`].
+    /// [`Error::Disconnected`] when the server has ended (its listening
+    /// socket is still open here, so a connection would only wait out its
+    /// handshake); as [`Client::connect`]: [`Error::Authentication`].
     pub fn connect(&self) -> Result<Proxy<V>> {
+        if !ready::wait(&[&self.server], Some(Duration::ZERO))?.is_empty() {
+            return Err(Error::Disconnected);
+        }
         self.token().connect()
     }
 
