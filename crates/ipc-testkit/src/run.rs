@@ -532,26 +532,12 @@ impl Running {
         &mut self,
         timeout: Duration,
         what: &str,
-        mut attempt: impl FnMut(&mut Running, Duration) -> Option<T>,
+        attempt: impl FnMut(&mut Running, Duration) -> Option<T>,
     ) -> Option<T> {
-        let deadline = Deadline::after(timeout);
-        let mut ended: Option<(Deadline, String)> = None;
-        loop {
-            let step = Deadline::after(deadline.slice());
-            if let Some(value) = attempt(self, deadline.slice()) {
-                return Some(value);
-            }
-            match &ended {
-                Some((grace, how)) if grace.has_passed() => self.ended_while(how, what),
-                Some(_) => {}
-                None => {
-                    ended = self.ended().map(|how| (Deadline::after(ENDED_GRACE), how));
-                }
-            }
-            if deadline.has_passed() {
-                return None;
-            }
-            std::thread::sleep(step.remaining().unwrap_or_default());
+        match until_or_ended(self, timeout, attempt, Running::ended) {
+            Ok(value) => Some(value),
+            Err(Some(how)) => self.ended_while(&how, what),
+            Err(None) => None,
         }
     }
 
@@ -803,26 +789,45 @@ pub fn wait_while_all_run<T>(
     what: &str,
     mut attempt: impl FnMut(Duration) -> Option<T>,
 ) -> T {
-    let deadline = Deadline::after(timeout);
-    let mut ended: Option<(Deadline, &Running, String)> = None;
-    loop {
-        let step = Deadline::after(deadline.slice());
-        if let Some(value) = attempt(deadline.slice()) {
-            return value;
-        }
-        match &ended {
-            Some((grace, program, how)) if grace.has_passed() => program.ended_while(how, what),
-            Some(_) => {}
-            None => {
-                ended = programs.iter().find_map(|program| {
-                    let how = program.ended()?;
-                    Some((Deadline::after(ENDED_GRACE), *program, how))
-                });
-            }
-        }
-        if deadline.has_passed() {
+    let ended = |_: &()| {
+        programs
+            .iter()
+            .find_map(|program| Some((*program, program.ended()?)))
+    };
+    match until_or_ended(&mut (), timeout, |_, slice| attempt(slice), ended) {
+        Ok(value) => value,
+        Err(Some((program, how))) => program.ended_while(&how, what),
+        Err(None) => {
             let commands: Vec<&str> = programs.iter().map(|p| p.command.as_str()).collect();
             panic!("no {what} after {timeout:?} while {commands:?} ran");
+        }
+    }
+}
+
+/// The one loop of the waits on running programs: calls `attempt` (with
+/// `state` and the time it may block) until it gives a value (`Ok`); when
+/// `ended` first reports an end, goes on [`ENDED_GRACE`] more, then gives
+/// that end (`Err(Some(end))`); `Err(None)` after `timeout`.
+fn until_or_ended<S: ?Sized, T, E>(
+    state: &mut S,
+    timeout: Duration,
+    mut attempt: impl FnMut(&mut S, Duration) -> Option<T>,
+    ended: impl Fn(&S) -> Option<E>,
+) -> std::result::Result<T, Option<E>> {
+    let deadline = Deadline::after(timeout);
+    let mut end: Option<(Deadline, E)> = None;
+    loop {
+        let step = Deadline::after(deadline.slice());
+        if let Some(value) = attempt(state, deadline.slice()) {
+            return Ok(value);
+        }
+        match &end {
+            Some((grace, _)) if grace.has_passed() => return Err(end.map(|(_, e)| e)),
+            Some(_) => {}
+            None => end = ended(state).map(|e| (Deadline::after(ENDED_GRACE), e)),
+        }
+        if deadline.has_passed() {
+            return Err(None);
         }
         std::thread::sleep(step.remaining().unwrap_or_default());
     }
