@@ -164,6 +164,33 @@ pub fn whole_number(
     }
 }
 
+/// The largest whole number whose square still fits in an `i64`:
+/// ⌊√(2⁶³ − 1)⌋. The client–server experiments square what their clients
+/// send, and take numbers from `-MAX_SQUARABLE` to `MAX_SQUARABLE`.
+pub const MAX_SQUARABLE: i64 = 3_037_000_499;
+
+/// [`whole_numbers`] for `--numbers` of the client–server experiments:
+/// `count` numbers, one per client, each from -[`MAX_SQUARABLE`] to
+/// [`MAX_SQUARABLE`], so that the server can square every one.
+///
+/// ```
+/// let parse = ipc_cli::squarable_numbers(1..=2);
+/// assert_eq!(parse("-3037000499,7"), Ok(vec![-3_037_000_499, 7]));
+/// let error = parse("3037000500").unwrap_err();
+/// assert!(error.contains("from -3037000499 to 3037000499 (one per client; their squares fit in 64 bits)"), "{error}");
+/// assert!(ipc_cli::MAX_SQUARABLE.checked_mul(ipc_cli::MAX_SQUARABLE).is_some());
+/// assert!((ipc_cli::MAX_SQUARABLE + 1).checked_mul(ipc_cli::MAX_SQUARABLE + 1).is_none());
+/// ```
+pub fn squarable_numbers(
+    count: std::ops::RangeInclusive<usize>,
+) -> impl Fn(&str) -> std::result::Result<Vec<i64>, String> + Clone + Send + Sync + 'static {
+    whole_numbers(
+        count,
+        -MAX_SQUARABLE..=MAX_SQUARABLE,
+        "one per client; their squares fit in 64 bits",
+    )
+}
+
 /// A clap value parser for a comma-separated list of `count` whole numbers,
 /// each in `range` (`3,8,5`, `-7`, blanks around an item allowed), whose
 /// error states the rule in words, whatever was wrong: `expected a

@@ -13,6 +13,43 @@ use crate::sync::{Held, LockError};
 use crate::trace;
 use crate::value::Locked;
 
+/// The element access a locked [`ArrayGuard`] and a [`RawArray`] share,
+/// written once: each reads and writes its `slots` one element at a time.
+macro_rules! element_access {
+    () => {
+        /// The number of elements.
+        pub fn len(&self) -> usize {
+            self.slots.len()
+        }
+
+        /// True for an array of no elements.
+        pub fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// Reads element `index`.
+        ///
+        /// # Panics
+        /// If `index >= len()`.
+        pub fn get(&self, index: usize) -> T {
+            self.slots.get(index)
+        }
+
+        /// Writes element `index`.
+        ///
+        /// # Panics
+        /// If `index >= len()`.
+        pub fn set(&self, index: usize, value: T) {
+            self.slots.set(index, value);
+        }
+
+        /// A copy of every element, read one by one.
+        pub fn to_list(&self) -> PyList<T> {
+            self.slots.to_list()
+        }
+    };
+}
+
 /// `len` values of `T` in anonymous shared memory, behind one robust lock.
 ///
 /// Make it before forking; the children share it. Each of `get`, `set` and
@@ -155,36 +192,7 @@ impl<'a, T: Plain> ArrayGuard<'a, T> {
         ArrayGuard { slots, held }
     }
 
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// True for an array of no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Reads element `index`.
-    ///
-    /// # Panics
-    /// If `index >= len()`.
-    pub fn get(&self, index: usize) -> T {
-        self.slots.get(index)
-    }
-
-    /// Writes element `index`.
-    ///
-    /// # Panics
-    /// If `index >= len()`.
-    pub fn set(&self, index: usize, value: T) {
-        self.slots.set(index, value);
-    }
-
-    /// A copy of every element.
-    pub fn to_list(&self) -> PyList<T> {
-        self.slots.to_list()
-    }
+    element_access!();
 
     /// After [`LockError::OwnerDied`]: declares the elements repaired so
     /// the lock can be used again.
@@ -266,36 +274,7 @@ impl<T: Plain> RawArray<T> {
         })
     }
 
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// True for an array of no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Reads element `index`.
-    ///
-    /// # Panics
-    /// If `index >= len()`.
-    pub fn get(&self, index: usize) -> T {
-        self.slots.get(index)
-    }
-
-    /// Writes element `index`.
-    ///
-    /// # Panics
-    /// If `index >= len()`.
-    pub fn set(&self, index: usize, value: T) {
-        self.slots.set(index, value);
-    }
-
-    /// A copy of every element, read one by one.
-    pub fn to_list(&self) -> PyList<T> {
-        self.slots.to_list()
-    }
+    element_access!();
 }
 
 impl<T: Plain> Clone for RawArray<T> {

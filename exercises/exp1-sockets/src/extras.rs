@@ -8,8 +8,6 @@ use std::ops::RangeInclusive;
 
 use ipc_core::connection::Address;
 
-use crate::protocol::MAX_NUMBER;
-
 /// How many numbers `--numbers` takes: as many clients as `--clients`
 /// allows.
 pub const COUNT: RangeInclusive<usize> = 1..=64;
@@ -30,7 +28,7 @@ pub const MAX_PATH: usize = 107;
 pub struct Numbers(pub Vec<i64>);
 
 /// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
-/// from -[`MAX_NUMBER`] to [`MAX_NUMBER`] (their squares fit in 64 bits),
+/// from -[`MAX_NUMBER`](crate::protocol::MAX_NUMBER) to [`MAX_NUMBER`](crate::protocol::MAX_NUMBER) (their squares fit in 64 bits),
 /// or the rule in words.
 ///
 /// ```
@@ -44,12 +42,7 @@ pub struct Numbers(pub Vec<i64>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn numbers(text: &str) -> std::result::Result<Numbers, String> {
-    ipc_cli::whole_numbers(
-        COUNT,
-        -MAX_NUMBER..=MAX_NUMBER,
-        "one per client; their squares fit in 64 bits",
-    )(text)
-    .map(Numbers)
+    ipc_cli::squarable_numbers(COUNT)(text).map(Numbers)
 }
 
 /// `HOST:PORT` with HOST an IP address or `localhost`; `None` otherwise.

@@ -27,7 +27,7 @@ use ipc_core::{Error, Result};
 
 /// The largest number a client may send: its square still fits in an
 /// `i64`.
-pub const MAX_NUMBER: i64 = 3_037_000_499;
+pub const MAX_NUMBER: i64 = ipc_cli::MAX_SQUARABLE;
 
 /// The longest message the server receives, in bytes; a longer one ends
 /// the client's connection.

@@ -4,8 +4,6 @@
 
 use std::ops::RangeInclusive;
 
-use crate::protocol::MAX_NUMBER;
-
 /// How many numbers `--numbers` takes: as many clients as `--clients`
 /// allows.
 pub const COUNT: RangeInclusive<usize> = 1..=64;
@@ -15,7 +13,7 @@ pub const COUNT: RangeInclusive<usize> = 1..=64;
 pub struct Numbers(pub Vec<i64>);
 
 /// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
-/// from -[`MAX_NUMBER`] to [`MAX_NUMBER`] (their squares fit in 64 bits),
+/// from -[`MAX_NUMBER`](crate::protocol::MAX_NUMBER) to [`MAX_NUMBER`](crate::protocol::MAX_NUMBER) (their squares fit in 64 bits),
 /// or the rule in words.
 ///
 /// ```
@@ -29,10 +27,5 @@ pub struct Numbers(pub Vec<i64>);
 /// # Errors
 /// The rule, whatever was wrong.
 pub fn numbers(text: &str) -> Result<Numbers, String> {
-    ipc_cli::whole_numbers(
-        COUNT,
-        -MAX_NUMBER..=MAX_NUMBER,
-        "one per client; their squares fit in 64 bits",
-    )(text)
-    .map(Numbers)
+    ipc_cli::squarable_numbers(COUNT)(text).map(Numbers)
 }

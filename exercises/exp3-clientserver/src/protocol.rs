@@ -32,7 +32,7 @@ pub const REPLY_SIZE: usize = 128;
 
 /// The largest number `--number` and `--numbers` take: its square still
 /// fits in an `i64`. (A request for a larger one gets an error reply.)
-pub const MAX_NUMBER: i64 = 3_037_000_499;
+pub const MAX_NUMBER: i64 = ipc_cli::MAX_SQUARABLE;
 
 /// What a client asks: the square of `number`, into the queue `reply`.
 #[derive(Debug, Clone, PartialEq, Eq)]
