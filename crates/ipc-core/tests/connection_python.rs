@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ipc_core::Error;
-use ipc_core::blocking::Deadline;
+use ipc_core::blocking::{self, Deadline};
 use ipc_core::connection::{Address, Client, Connection, Listener};
 use ipc_testkit::leaks::TempDir;
 
@@ -278,16 +278,9 @@ impl Drop for Running {
 
 /// The child's status once it exits, or `None` after `bound`.
 fn wait_bounded(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        if start.elapsed() > bound {
-            return None;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
+    blocking::poll_until(Deadline::after(bound), blocking::STEP_INTERVAL, || {
+        child.try_wait().ok().flatten()
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -348,133 +341,121 @@ fn rust_talks(conn: &mut Connection, who: &str) {
     assert!(matches!(end, Error::Disconnected), "{who}: {end}");
 }
 
-#[test]
-fn a_python_client_talks_to_a_rust_listener() {
+/// Runs `scenario` with every Python found, on every kind of address
+/// (each fresh, named after `tag`).
+fn on_every_python_and_address(tag: &str, mut scenario: impl FnMut(&Python, &Address)) {
     let dir = TempDir::new("connection-python");
     for python in pythons() {
-        for address in addresses(&dir, "rust-listens") {
-            let key = key_for(&address);
-            let mut listener = Listener::bind(&address).unwrap().authkey(&key);
-            let shown = listener.address().to_string();
-            let who = format!("{} -> Rust listener {shown}", python.label());
-            let py = Running::start(&python, &["client", &shown, &hex(&key)]);
-            let mut conn = listener
-                .accept_until(Deadline::after(BOUND))
-                .unwrap_or_else(|e| panic!("{who}: {e}"));
-            rust_talks(&mut conn, &who);
-            let (code, out, errors) = py.finish(BOUND);
-            assert_eq!(
-                (code, out.as_slice()),
-                (0, ["echoed 5".to_string()].as_slice()),
-                "{who}: {errors}"
-            );
-            eprintln!("ok: {who}");
+        for address in addresses(&dir, tag) {
+            scenario(&python, &address);
         }
     }
+}
+
+/// Starts Python's `Listener` on `address` with `key`: it and the address
+/// it says it listens on.
+fn python_listener(python: &Python, address: &Address, key: &[u8]) -> (Running, String) {
+    let mut py = Running::start(python, &["listener", &address.to_string(), &hex(key)]);
+    let line = py.line();
+    let shown = line
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("{line}"));
+    (py, shown.to_owned())
+}
+
+/// Python's end within `bound`: exit code `code` and exactly `lines`.
+fn python_ends(py: Running, bound: Duration, code: i32, lines: &[&str], who: &str) {
+    let (got, out, errors) = py.finish(bound);
+    assert_eq!(got, code, "{who}: {out:?} {errors}");
+    assert_eq!(out, lines, "{who}: {errors}");
+}
+
+#[test]
+fn a_python_client_talks_to_a_rust_listener() {
+    on_every_python_and_address("rust-listens", |python, address| {
+        let key = key_for(address);
+        let mut listener = Listener::bind(address).unwrap().authkey(&key);
+        let shown = listener.address().to_string();
+        let who = format!("{} -> Rust listener {shown}", python.label());
+        let py = Running::start(python, &["client", &shown, &hex(&key)]);
+        let mut conn = listener
+            .accept_until(Deadline::after(BOUND))
+            .unwrap_or_else(|e| panic!("{who}: {e}"));
+        rust_talks(&mut conn, &who);
+        python_ends(py, BOUND, 0, &["echoed 5"], &who);
+        eprintln!("ok: {who}");
+    });
 }
 
 #[test]
 fn a_rust_client_talks_to_a_python_listener() {
-    let dir = TempDir::new("connection-python");
-    for python in pythons() {
-        for address in addresses(&dir, "python-listens") {
-            let key = key_for(&address);
-            let mut py = Running::start(&python, &["listener", &address.to_string(), &hex(&key)]);
-            let line = py.line();
-            let shown = line
-                .strip_prefix("listening ")
-                .unwrap_or_else(|| panic!("{line}"));
-            let who = format!("Rust client -> {} listener {shown}", python.label());
-            let mut conn = Client::new(shown)
-                .authkey(&key)
-                .timeout(BOUND)
-                .connect()
-                .unwrap_or_else(|e| panic!("{who}: {e}"));
-            rust_talks(&mut conn, &who);
-            let (code, out, errors) = py.finish(BOUND);
-            assert_eq!(
-                (code, out.as_slice()),
-                (0, ["echoed 5".to_string()].as_slice()),
-                "{who}: {errors}"
-            );
-            eprintln!("ok: {who}");
-        }
-    }
+    on_every_python_and_address("python-listens", |python, address| {
+        let key = key_for(address);
+        let (py, shown) = python_listener(python, address, &key);
+        let who = format!("Rust client -> {} listener {shown}", python.label());
+        let mut conn = Client::new(shown.as_str())
+            .authkey(&key)
+            .timeout(BOUND)
+            .connect()
+            .unwrap_or_else(|e| panic!("{who}: {e}"));
+        rust_talks(&mut conn, &who);
+        python_ends(py, BOUND, 0, &["echoed 5"], &who);
+        eprintln!("ok: {who}");
+    });
 }
 
 #[test]
 fn a_wrong_authkey_is_refused_on_both_sides_with_a_python_client() {
-    let dir = TempDir::new("connection-python");
-    for python in pythons() {
-        for address in addresses(&dir, "wrong-client") {
-            let mut listener = Listener::bind(&address).unwrap().authkey(b"right");
-            let shown = listener.address().to_string();
-            let who = format!("{} (wrong key) -> Rust listener {shown}", python.label());
-            let start = Instant::now();
-            let py = Running::start(&python, &["client", &shown, &hex(b"wrong")]);
-            let err = listener.accept_until(Deadline::after(BOUND)).unwrap_err();
-            assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
-            assert!(
-                err.to_string().contains("the authkeys differ"),
-                "{who}: {err}"
-            );
-            let (code, out, errors) = py.finish(REFUSED_WITHIN);
-            assert!(
-                start.elapsed() < REFUSED_WITHIN,
-                "{who}: {:?}",
-                start.elapsed()
-            );
-            assert_eq!(code, 3, "{who}: {out:?} {errors}");
-            assert_eq!(
-                out,
-                ["AuthenticationError: digest sent was rejected"],
-                "{who}"
-            );
-            eprintln!("ok: {who}: {err}");
-        }
-    }
+    on_every_python_and_address("wrong-client", |python, address| {
+        let mut listener = Listener::bind(address).unwrap().authkey(b"right");
+        let shown = listener.address().to_string();
+        let who = format!("{} (wrong key) -> Rust listener {shown}", python.label());
+        let start = Instant::now();
+        let py = Running::start(python, &["client", &shown, &hex(b"wrong")]);
+        let err = listener.accept_until(Deadline::after(BOUND)).unwrap_err();
+        assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
+        assert!(
+            err.to_string().contains("the authkeys differ"),
+            "{who}: {err}"
+        );
+        let refused = ["AuthenticationError: digest sent was rejected"];
+        python_ends(py, REFUSED_WITHIN, 3, &refused, &who);
+        assert!(
+            start.elapsed() < REFUSED_WITHIN,
+            "{who}: {:?}",
+            start.elapsed()
+        );
+        eprintln!("ok: {who}: {err}");
+    });
 }
 
 #[test]
 fn a_wrong_authkey_is_refused_on_both_sides_with_a_python_listener() {
-    let dir = TempDir::new("connection-python");
-    for python in pythons() {
-        for address in addresses(&dir, "wrong-listener") {
-            let mut py =
-                Running::start(&python, &["listener", &address.to_string(), &hex(b"right")]);
-            let line = py.line();
-            let shown = line
-                .strip_prefix("listening ")
-                .unwrap_or_else(|| panic!("{line}"));
-            let who = format!(
-                "Rust client (wrong key) -> {} listener {shown}",
-                python.label()
-            );
-            let start = Instant::now();
-            let err = Client::new(shown)
-                .authkey(b"wrong")
-                .timeout(BOUND)
-                .connect()
-                .unwrap_err();
-            assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
-            assert!(
-                err.to_string()
-                    .contains("refused our answer to its challenge: the authkeys differ"),
-                "{who}: {err}"
-            );
-            let (code, out, errors) = py.finish(REFUSED_WITHIN);
-            assert!(
-                start.elapsed() < REFUSED_WITHIN,
-                "{who}: {:?}",
-                start.elapsed()
-            );
-            assert_eq!(code, 3, "{who}: {out:?} {errors}");
-            assert_eq!(
-                out,
-                ["AuthenticationError: digest received was wrong"],
-                "{who}"
-            );
-            eprintln!("ok: {who}: {err}");
-        }
-    }
+    on_every_python_and_address("wrong-listener", |python, address| {
+        let (py, shown) = python_listener(python, address, b"right");
+        let who = format!(
+            "Rust client (wrong key) -> {} listener {shown}",
+            python.label()
+        );
+        let start = Instant::now();
+        let err = Client::new(shown.as_str())
+            .authkey(b"wrong")
+            .timeout(BOUND)
+            .connect()
+            .unwrap_err();
+        assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
+        assert!(
+            err.to_string()
+                .contains("refused our answer to its challenge: the authkeys differ"),
+            "{who}: {err}"
+        );
+        let refused = ["AuthenticationError: digest received was wrong"];
+        python_ends(py, REFUSED_WITHIN, 3, &refused, &who);
+        assert!(
+            start.elapsed() < REFUSED_WITHIN,
+            "{who}: {:?}",
+            start.elapsed()
+        );
+        eprintln!("ok: {who}: {err}");
+    });
 }

@@ -65,9 +65,11 @@ fn a_waiter_wakes_when_the_holder_dies() {
     let mut holder = spawn_holder(&v, &holding);
     wait_until("the holder to take the lock", || holding.get() == 1);
     let victim = holder.pid();
-    // Kill the holder while this process is blocked in lock().
+    let waiter = getpid();
+    // Kill the holder once this process is asleep in lock(): seen in
+    // /proc, in futex(2), not assumed after a sleep.
     let mut killer = Process::spawn("killer", || {
-        std::thread::sleep(Duration::from_millis(200));
+        ipc_testkit::wait_in_syscall(waiter, nix::libc::SYS_futex, Duration::from_secs(10));
         nix::sys::signal::kill(victim, Signal::SIGKILL).map_err(|e| e.to_string())
     })
     .unwrap();
