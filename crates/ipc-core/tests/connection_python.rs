@@ -363,6 +363,27 @@ fn python_listener(python: &Python, address: &Address, key: &[u8]) -> (Running, 
     (py, shown.to_owned())
 }
 
+/// Python's end after a good exchange: exit 0, having echoed 5 messages.
+fn exchanged(py: Running, who: &str) {
+    python_ends(py, BOUND, 0, &["echoed 5"], who);
+    eprintln!("ok: {who}");
+}
+
+/// Both sides of a refused handshake, within [`REFUSED_WITHIN`] of
+/// `start`: our `err` is an authentication error saying `ours`, and Python
+/// exits 3 printing `theirs`.
+fn both_refuse(err: &Error, ours: &str, py: Running, theirs: &str, start: Instant, who: &str) {
+    assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
+    assert!(err.to_string().contains(ours), "{who}: {err}");
+    python_ends(py, REFUSED_WITHIN, 3, &[theirs], who);
+    assert!(
+        start.elapsed() < REFUSED_WITHIN,
+        "{who}: {:?}",
+        start.elapsed()
+    );
+    eprintln!("ok: {who}: {err}");
+}
+
 /// Python's end within `bound`: exit code `code` and exactly `lines`.
 fn python_ends(py: Running, bound: Duration, code: i32, lines: &[&str], who: &str) {
     let (got, out, errors) = py.finish(bound);
@@ -382,8 +403,7 @@ fn a_python_client_talks_to_a_rust_listener() {
             .accept_until(Deadline::after(BOUND))
             .unwrap_or_else(|e| panic!("{who}: {e}"));
         rust_talks(&mut conn, &who);
-        python_ends(py, BOUND, 0, &["echoed 5"], &who);
-        eprintln!("ok: {who}");
+        exchanged(py, &who);
     });
 }
 
@@ -399,8 +419,7 @@ fn a_rust_client_talks_to_a_python_listener() {
             .connect()
             .unwrap_or_else(|e| panic!("{who}: {e}"));
         rust_talks(&mut conn, &who);
-        python_ends(py, BOUND, 0, &["echoed 5"], &who);
-        eprintln!("ok: {who}");
+        exchanged(py, &who);
     });
 }
 
@@ -413,19 +432,14 @@ fn a_wrong_authkey_is_refused_on_both_sides_with_a_python_client() {
         let start = Instant::now();
         let py = Running::start(python, &["client", &shown, &hex(b"wrong")]);
         let err = listener.accept_until(Deadline::after(BOUND)).unwrap_err();
-        assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
-        assert!(
-            err.to_string().contains("the authkeys differ"),
-            "{who}: {err}"
+        both_refuse(
+            &err,
+            "the authkeys differ",
+            py,
+            "AuthenticationError: digest sent was rejected",
+            start,
+            &who,
         );
-        let refused = ["AuthenticationError: digest sent was rejected"];
-        python_ends(py, REFUSED_WITHIN, 3, &refused, &who);
-        assert!(
-            start.elapsed() < REFUSED_WITHIN,
-            "{who}: {:?}",
-            start.elapsed()
-        );
-        eprintln!("ok: {who}: {err}");
     });
 }
 
@@ -443,19 +457,13 @@ fn a_wrong_authkey_is_refused_on_both_sides_with_a_python_listener() {
             .timeout(BOUND)
             .connect()
             .unwrap_err();
-        assert!(matches!(err, Error::Authentication(_)), "{who}: {err}");
-        assert!(
-            err.to_string()
-                .contains("refused our answer to its challenge: the authkeys differ"),
-            "{who}: {err}"
+        both_refuse(
+            &err,
+            "refused our answer to its challenge: the authkeys differ",
+            py,
+            "AuthenticationError: digest received was wrong",
+            start,
+            &who,
         );
-        let refused = ["AuthenticationError: digest received was wrong"];
-        python_ends(py, REFUSED_WITHIN, 3, &refused, &who);
-        assert!(
-            start.elapsed() < REFUSED_WITHIN,
-            "{who}: {:?}",
-            start.elapsed()
-        );
-        eprintln!("ok: {who}: {err}");
     });
 }
