@@ -599,20 +599,29 @@ fn a_condition_guarded_buffer_delivers_every_item_once() {
     );
 }
 
+/// One of each twin, nothing given: a child that waits on any of them
+/// waits until its bound or a signal, once the parent holds the two locks.
+fn twins() -> (Lock, RLock, Semaphore, Event, Condition, Barrier) {
+    (
+        Lock::new().unwrap(),
+        RLock::new().unwrap(),
+        Semaphore::new(0).unwrap(),
+        Event::new().unwrap(),
+        Condition::new().unwrap(),
+        Barrier::new(2).unwrap(),
+    )
+}
+
 /// Every wait of every twin gives up with Timeout after its bound, in a
 /// child, while the parent holds what it waits for.
 fn every_wait_times_out_after_its_bound() {
     let bound = Duration::from_millis(150);
-    let lock = Lock::new().unwrap();
-    let rlock = RLock::new().unwrap();
-    let sem = Semaphore::new(0).unwrap();
-    let event = Event::new().unwrap();
-    let cond = Condition::new().unwrap();
-    let barrier = Barrier::new(2).unwrap();
-    let _held = lock.lock().unwrap();
-    let _rheld = rlock.lock().unwrap();
+    let (lock, rlock, sem, event, cond, barrier) = twins();
+    let (_held, _rheld) = (lock.lock().unwrap(), rlock.lock().unwrap());
     let mut child = Process::spawn("waiter", || -> Result<(), String> {
-        let timed = |what: &str, outcome: ipc_core::Result<()>, start: Instant| {
+        let timed = |what: &str, wait: &mut dyn FnMut() -> ipc_core::Result<()>| {
+            let start = Instant::now();
+            let outcome = wait();
             let took = start.elapsed();
             match outcome {
                 Err(Error::Timeout) if took >= bound && took < bound + Duration::from_secs(2) => {
@@ -621,34 +630,21 @@ fn every_wait_times_out_after_its_bound() {
                 other => Err(format!("{what}: {other:?} after {took:?}")),
             }
         };
-        let start = Instant::now();
-        timed(
-            "Lock",
-            lock.lock_timeout(bound).map(drop).map_err(Error::from),
-            start,
-        )?;
-        let start = Instant::now();
-        timed(
-            "RLock",
-            rlock.lock_timeout(bound).map(drop).map_err(Error::from),
-            start,
-        )?;
-        let start = Instant::now();
-        timed("Semaphore", sem.acquire_timeout(bound), start)?;
-        let start = Instant::now();
-        timed("Event", event.wait_timeout(bound), start)?;
+        timed("Lock", &mut || {
+            lock.lock_timeout(bound).map(drop).map_err(Error::from)
+        })?;
+        timed("RLock", &mut || {
+            rlock.lock_timeout(bound).map(drop).map_err(Error::from)
+        })?;
+        timed("Semaphore", &mut || sem.acquire_timeout(bound))?;
+        timed("Event", &mut || event.wait_timeout(bound))?;
         let mut guard = cond.lock().map_err(|e| e.to_string())?;
-        let start = Instant::now();
-        timed("Condition", guard.wait_timeout(bound), start)?;
-        let start = Instant::now();
-        timed(
-            "Condition::wait_for",
-            guard.wait_for_timeout(bound, || false),
-            start,
-        )?;
+        timed("Condition", &mut || guard.wait_timeout(bound))?;
+        timed("Condition::wait_for", &mut || {
+            guard.wait_for_timeout(bound, || false)
+        })?;
         drop(guard);
-        let start = Instant::now();
-        timed("Barrier", barrier.wait_timeout(bound).map(drop), start)?;
+        timed("Barrier", &mut || barrier.wait_timeout(bound).map(drop))?;
         Ok(())
     })
     .unwrap();
@@ -659,14 +655,8 @@ fn every_wait_times_out_after_its_bound() {
 /// A child blocked (without a timeout) in each twin's wait ends within the
 /// promised interval of SIGINT or SIGTERM, with Interrupted.
 fn a_signal_ends_every_blocked_wait() {
-    let lock = Lock::new().unwrap();
-    let rlock = RLock::new().unwrap();
-    let sem = Semaphore::new(0).unwrap();
-    let event = Event::new().unwrap();
-    let cond = Condition::new().unwrap();
-    let barrier = Barrier::new(2).unwrap();
-    let _held = lock.lock().unwrap();
-    let _rheld = rlock.lock().unwrap();
+    let (lock, rlock, sem, event, cond, barrier) = twins();
+    let (_held, _rheld) = (lock.lock().unwrap(), rlock.lock().unwrap());
     let interrupted = |outcome: ipc_core::Result<()>| match outcome {
         Err(Error::Interrupted) => INTERRUPTED,
         other => {
