@@ -95,6 +95,47 @@ const READ_AHEAD: usize = 64 << 10;
 /// that a large payload goes straight to its destination.
 const LARGE_FRAME: usize = 16 << 10;
 
+/// What both ends of a pipe say and set about themselves, written once:
+/// closed or not, the largest message (kept by its `outbox` or `inbox`),
+/// and the pipe's capacity.
+macro_rules! end_settings {
+    ($end:ident, $buffer:ident, $verb:literal) => {
+        #[doc = concat!("True once [`", stringify!($end), "::close`] was called.")]
+        pub fn is_closed(&self) -> bool {
+            self.fd.is_none()
+        }
+
+        #[doc = concat!("The largest message this end ", $verb, ".")]
+        pub fn limit(&self) -> usize {
+            self.$buffer.limit
+        }
+
+        #[doc = concat!("Changes the largest message this end ", $verb, " (at most `u32::MAX`).")]
+        pub fn set_limit(&mut self, bytes: usize) {
+            self.$buffer.limit = bytes.min(u32::MAX as usize);
+        }
+
+        /// The pipe's capacity in bytes (`F_GETPIPE_SZ`, see `fcntl(2)`).
+        ///
+        /// # Errors
+        /// [`Error::Sys`] naming `fcntl F_GETPIPE_SZ`.
+        pub fn pipe_size(&self) -> Result<usize> {
+            pipe_size(self.fd.as_ref())
+        }
+
+        /// Sets the pipe's capacity (`F_SETPIPE_SZ`), returning the size the
+        /// kernel chose (see [`Builder::pipe_size`]).
+        ///
+        /// # Errors
+        /// [`Error::InvalidArgument`] above `/proc/sys/fs/pipe-max-size`;
+        /// [`Error::Sys`] naming `fcntl F_SETPIPE_SZ` (`Device or resource
+        /// busy` when shrinking below the bytes it holds).
+        pub fn set_pipe_size(&self, bytes: usize) -> Result<usize> {
+            set_pipe_size(open_fd(self.fd.as_ref(), "fcntl", Kind::Pipe)?, bytes)
+        }
+    };
+}
+
 /// Makes a simplex pipe (`pipe(2)`) with the default settings: the reading
 /// end first, as `pipe(2)` and Python's `Pipe(duplex=False)` return them.
 ///
@@ -306,39 +347,7 @@ impl<T> Sender<T> {
         self.fd = None;
     }
 
-    /// True once [`Sender::close`] was called.
-    pub fn is_closed(&self) -> bool {
-        self.fd.is_none()
-    }
-
-    /// The largest message this end sends.
-    pub fn limit(&self) -> usize {
-        self.outbox.limit
-    }
-
-    /// Changes the largest message this end sends (at most `u32::MAX`).
-    pub fn set_limit(&mut self, bytes: usize) {
-        self.outbox.limit = bytes.min(u32::MAX as usize);
-    }
-
-    /// The pipe's capacity in bytes (`F_GETPIPE_SZ`, see `fcntl(2)`).
-    ///
-    /// # Errors
-    /// [`Error::Sys`] naming `fcntl F_GETPIPE_SZ`.
-    pub fn pipe_size(&self) -> Result<usize> {
-        pipe_size(self.fd.as_ref())
-    }
-
-    /// Sets the pipe's capacity (`F_SETPIPE_SZ`), returning the size the
-    /// kernel chose (see [`Builder::pipe_size`]).
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] above `/proc/sys/fs/pipe-max-size`;
-    /// [`Error::Sys`] naming `fcntl F_SETPIPE_SZ` (`Device or resource
-    /// busy` when shrinking below the bytes it holds).
-    pub fn set_pipe_size(&self, bytes: usize) -> Result<usize> {
-        set_pipe_size(open_fd(self.fd.as_ref(), "fcntl", Kind::Pipe)?, bytes)
-    }
+    end_settings!(Sender, outbox, "sends");
 }
 
 impl<T> Waitable for Sender<T> {
@@ -455,37 +464,7 @@ impl<T> Receiver<T> {
         self.fd = None;
     }
 
-    /// True once [`Receiver::close`] was called.
-    pub fn is_closed(&self) -> bool {
-        self.fd.is_none()
-    }
-
-    /// The largest message this end accepts.
-    pub fn limit(&self) -> usize {
-        self.inbox.limit
-    }
-
-    /// Changes the largest message this end accepts (at most `u32::MAX`).
-    pub fn set_limit(&mut self, bytes: usize) {
-        self.inbox.limit = bytes.min(u32::MAX as usize);
-    }
-
-    /// The pipe's capacity in bytes (`F_GETPIPE_SZ`).
-    ///
-    /// # Errors
-    /// [`Error::Sys`] naming `fcntl F_GETPIPE_SZ`.
-    pub fn pipe_size(&self) -> Result<usize> {
-        pipe_size(self.fd.as_ref())
-    }
-
-    /// Sets the pipe's capacity (`F_SETPIPE_SZ`); see
-    /// [`Sender::set_pipe_size`].
-    ///
-    /// # Errors
-    /// As [`Sender::set_pipe_size`].
-    pub fn set_pipe_size(&self, bytes: usize) -> Result<usize> {
-        set_pipe_size(open_fd(self.fd.as_ref(), "fcntl", Kind::Pipe)?, bytes)
-    }
+    end_settings!(Receiver, inbox, "accepts");
 }
 
 impl<T> Waitable for Receiver<T> {
