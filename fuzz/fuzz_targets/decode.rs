@@ -37,13 +37,11 @@ fn check<T: Message>(bytes: &[u8]) {
 
 /// As [`check`], allowing `per_byte` bytes of memory per byte of input.
 fn check_within<T: Message>(bytes: &[u8], per_byte: usize) {
-    let (decoded, largest) = counting_alloc::largest_allocation(|| from_bytes::<T>(bytes));
-    let bound = per_byte * bytes.len() + 256;
-    assert!(
-        largest <= bound,
-        "decoding {} allocated {largest} bytes at once from {} bytes",
-        std::any::type_name::<T>(),
-        bytes.len()
+    let decoded = counting_alloc::allocating_at_most(
+        per_byte * bytes.len() + 256,
+        &format!("decoding {}", std::any::type_name::<T>()),
+        bytes,
+        || from_bytes::<T>(bytes),
     );
     // A limit below the length refuses the input before decoding it.
     if !bytes.is_empty() {

@@ -30,22 +30,18 @@ fn decode<T: Message>(bytes: &[u8]) -> Option<T> {
 /// As [`decode`], allowing `per_byte` bytes of memory per byte of input
 /// (a struct's, from [`order::order_bytes_per_byte`]).
 fn decode_within<T: Message>(bytes: &[u8], per_byte: usize) -> Option<T> {
-    let (outcome, largest) = counting_alloc::largest_allocation(|| {
-        catch_unwind(AssertUnwindSafe(|| from_bytes::<T>(bytes)))
-    });
+    let outcome = counting_alloc::allocating_at_most(
+        per_byte * bytes.len() + 256,
+        &format!("decoding {}", std::any::type_name::<T>()),
+        bytes,
+        || catch_unwind(AssertUnwindSafe(|| from_bytes::<T>(bytes))),
+    );
     let Ok(result) = outcome else {
         panic!(
             "decoding {} panicked on {bytes:02x?}",
             std::any::type_name::<T>()
         );
     };
-    let bound = per_byte * bytes.len() + 256;
-    assert!(
-        largest <= bound,
-        "decoding {} allocated {largest} bytes at once from {} bytes of input: {bytes:02x?}",
-        std::any::type_name::<T>(),
-        bytes.len()
-    );
     result.ok()
 }
 

@@ -18,7 +18,7 @@ use ipc_core::Error;
 use ipc_core::blocking::Deadline;
 use ipc_core::connection::{self, Connection};
 
-use crate::counting_alloc::largest_allocation;
+use crate::counting_alloc::allocating_at_most;
 
 /// A bound no check comes near: every input has ended before it is read.
 const BOUND: Duration = Duration::from_secs(10);
@@ -125,22 +125,17 @@ pub fn frames(input: &[u8], limit: usize) -> usize {
     let (want, end) = model(input, limit);
     let (mut conn, theirs) = fed(input);
     conn.set_limit(limit);
-    let (got, largest) = largest_allocation(|| {
-        let mut got = Vec::new();
-        let error = loop {
-            match conn.recv_bytes() {
-                Ok(frame) => got.push(frame),
-                Err(error) => break error,
-            }
-        };
-        (got, error, conn.recv_bytes().map(|_| ()))
-    });
-    let (got, error, again) = got;
-    assert!(
-        largest <= allocation_bound(input),
-        "{largest} bytes allocated at once for {} bytes of input: {input:02x?}",
-        input.len()
-    );
+    let (got, error, again) =
+        allocating_at_most(allocation_bound(input), "reading frames", input, || {
+            let mut got = Vec::new();
+            let error = loop {
+                match conn.recv_bytes() {
+                    Ok(frame) => got.push(frame),
+                    Err(error) => break error,
+                }
+            };
+            (got, error, conn.recv_bytes().map(|_| ()))
+        });
     assert_eq!(got, want, "frames of {input:02x?} (limit {limit})");
     let kind = |error: &Error| match error {
         Error::Disconnected => Some(End::Disconnected),
@@ -197,12 +192,9 @@ pub fn answerable(challenge: &[u8]) -> bool {
 pub fn answer(input: &[u8]) -> bool {
     let (frames, _) = model(input, 256);
     let (mut conn, theirs) = fed(input);
-    let (outcome, largest) =
-        largest_allocation(|| connection::answer_challenge(&mut conn, KEY, Deadline::after(BOUND)));
-    assert!(
-        largest <= allocation_bound(input),
-        "{largest} bytes for {input:02x?}"
-    );
+    let outcome = allocating_at_most(allocation_bound(input), "answering", input, || {
+        connection::answer_challenge(&mut conn, KEY, Deadline::after(BOUND))
+    });
     let challenge = frames.first().copied();
     let answered = challenge.is_some_and(answerable);
     let welcomed = answered && frames.get(1).is_some_and(|v| *v == b"#WELCOME#");
@@ -238,13 +230,9 @@ pub fn answer(input: &[u8]) -> bool {
 pub fn deliver(input: &[u8]) {
     let (frames, _) = model(input, 256);
     let (mut conn, theirs) = fed(input);
-    let (outcome, largest) = largest_allocation(|| {
+    let outcome = allocating_at_most(allocation_bound(input), "delivering", input, || {
         connection::deliver_challenge(&mut conn, KEY, Deadline::after(BOUND))
     });
-    assert!(
-        largest <= allocation_bound(input),
-        "{largest} bytes for {input:02x?}"
-    );
     match outcome {
         Err(Error::Authentication(_)) => {}
         other => panic!("{other:?} for the answer {input:02x?}"),

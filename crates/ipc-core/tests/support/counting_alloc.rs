@@ -67,3 +67,17 @@ pub fn largest_allocation<R>(f: impl FnOnce() -> R) -> (R, usize) {
     TRACKING.with(|t| t.set(false));
     (result, LARGEST.with(Cell::get))
 }
+
+/// Runs `f`, the work done on `input`, and asserts that no single
+/// allocation it made on this thread was above `bound` bytes: a length
+/// field cannot make a reader reserve what the input does not hold. What
+/// `f` returned.
+pub fn allocating_at_most<R>(bound: usize, what: &str, input: &[u8], f: impl FnOnce() -> R) -> R {
+    let (result, largest) = largest_allocation(f);
+    assert!(
+        largest <= bound,
+        "{what} allocated {largest} bytes at once from {} bytes of input: {input:02x?}",
+        input.len()
+    );
+    result
+}
