@@ -61,12 +61,10 @@ fn check_within<T: Message>(bytes: &[u8], per_byte: usize) {
     }
 }
 
-type Mixed = (Vec<String>, Option<f64>, char);
-type Nested = Vec<Vec<bool>>;
-type Pair = (i32, String);
-type Records = Option<Vec<(u16, i64)>>;
-type Four = (u8, i16, f32, String);
-type Chars = Vec<Option<char>>;
+// The other message shapes: the same file the property test uses.
+#[path = "../../crates/ipc-core/tests/support/shapes.rs"]
+mod shapes;
+use shapes::{Chars, Four, Mixed, Nested, Pair, Records};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&choice, bytes)) = data.split_first() else {

@@ -59,12 +59,9 @@ fn decode_struct(bytes: &[u8]) -> Option<Struct> {
     decode_within(bytes, order_bytes_per_byte())
 }
 
-type Mixed = (Vec<String>, Option<f64>, char);
-type Nested = Vec<Vec<bool>>;
-type Pair = (i32, String);
-type Records = Option<Vec<(u16, i64)>>;
-type Four = (u8, i16, f32, String);
-type Chars = Vec<Option<char>>;
+#[path = "support/shapes.rs"]
+mod shapes;
+use shapes::{Chars, Four, Mixed, Nested, Pair, Records};
 
 /// Feeds `bytes` to every decoder; how many accepted them.
 fn decode_all(bytes: &[u8]) -> usize {
