@@ -25,6 +25,33 @@ use std::fmt;
 use ipc_core::message::{Decoder, Message};
 use ipc_core::{Error, Result};
 
+/// A [`Message`] that is its text, the whole frame (what Python's
+/// `send_bytes` sends): encoded as `to_bytes()`, decoded by `$from` from
+/// every byte of the frame, shown as Python shows the bytes.
+macro_rules! text_message {
+    ($t:ty, $from:expr) => {
+        impl Message for $t {
+            const MIN_SIZE: usize = 1;
+
+            fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+                out.extend(self.to_bytes());
+                Ok(())
+            }
+
+            /// The frame around the message says where it ends.
+            fn decode(input: &mut Decoder<'_>) -> Result<Self> {
+                let bytes = input.take(input.remaining())?;
+                let from: fn(&[u8]) -> Result<$t> = $from;
+                from(bytes)
+            }
+
+            fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+                out.write_str(&shown(&self.to_bytes()))
+            }
+        }
+    };
+}
+
 /// The largest number a client may send: its square still fits in an
 /// `i64`.
 pub const MAX_NUMBER: i64 = ipc_cli::MAX_SQUARABLE;
@@ -111,25 +138,7 @@ impl Request {
     }
 }
 
-impl Message for Request {
-    const MIN_SIZE: usize = 1;
-
-    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.extend(self.to_bytes());
-        Ok(())
-    }
-
-    /// The whole message is the request: the frame around it says where
-    /// it ends.
-    fn decode(input: &mut Decoder<'_>) -> Result<Self> {
-        let bytes = input.take(input.remaining())?;
-        Ok(Request::parse(bytes))
-    }
-
-    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        out.write_str(&shown(&self.to_bytes()))
-    }
-}
+text_message!(Request, |bytes| Ok(Request::parse(bytes)));
 
 /// The server's answer to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,31 +157,11 @@ impl Reply {
             Reply::Refused(why) => format!("error: {why}").into_bytes(),
         }
     }
-}
-
-impl fmt::Display for Reply {
-    /// `49`, or `error: why`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reply::Square(square) => write!(f, "{square}"),
-            Reply::Refused(why) => write!(f, "error: {why}"),
-        }
-    }
-}
-
-impl Message for Reply {
-    const MIN_SIZE: usize = 1;
-
-    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.extend(self.to_bytes());
-        Ok(())
-    }
 
     /// A number is an answer; `error: …` is the server's refusal, and
     /// anything else a server that does not speak this protocol: both are
     /// [`Error::Message`], saying what came.
-    fn decode(input: &mut Decoder<'_>) -> Result<Self> {
-        let bytes = input.take(input.remaining())?;
+    fn from_frame(bytes: &[u8]) -> Result<Reply> {
         let text = std::str::from_utf8(bytes).unwrap_or_default();
         if let Ok(square) = text.parse::<i64>() {
             return Ok(Reply::Square(square));
@@ -188,11 +177,19 @@ impl Message for Reply {
             ))),
         }
     }
+}
 
-    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        out.write_str(&shown(&self.to_bytes()))
+impl fmt::Display for Reply {
+    /// `49`, or `error: why`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::Square(square) => write!(f, "{square}"),
+            Reply::Refused(why) => write!(f, "error: {why}"),
+        }
     }
 }
+
+text_message!(Reply, Reply::from_frame);
 
 /// A peer's bytes as Python prints a string, quoted, control characters
 /// and anything outside printable ASCII escaped, cut after 64 bytes:
