@@ -191,22 +191,19 @@ const CROWDED_LOOKS: u32 = 2;
 /// arrived for a whole [`SPIN`] (a party computing for a while).
 ///
 /// ```
-/// use std::sync::atomic::{AtomicU32, Ordering};
-/// use ipc_core::blocking::{self, Deadline};
+/// use std::time::Instant;
+/// use ipc_core::blocking::{self, Deadline, SPIN_MAX};
 ///
-/// let arrived = AtomicU32::new(0);
-/// let mut looks = 0_u32;
-/// // Each look sees one more arrival: the spin goes on past SPIN, until
-/// // the condition holds (here, at the 100 000th look).
-/// assert!(blocking::spin_while_progress(
-///     Deadline::NEVER,
-///     true,
-///     || arrived.fetch_add(1, Ordering::Relaxed),
-///     || {
-///         looks += 1;
-///         looks == 100_000
-///     },
-/// ));
+/// // Somebody arrives at every look, and the wait never ends: the spin
+/// // gives up only after SPIN_MAX more.
+/// let start = Instant::now();
+/// let mut arrived = 0_u32;
+/// let progress = || {
+///     arrived += 1;
+///     arrived
+/// };
+/// assert!(!blocking::spin_while_progress(Deadline::NEVER, true, progress, || false));
+/// assert!(start.elapsed() >= SPIN_MAX);
 /// ```
 pub fn spin_while_progress<T: PartialEq>(
     deadline: Deadline,
