@@ -176,8 +176,7 @@ const CROWDED_LOOKS: u32 = 2;
 /// on for another [`SPIN`] whenever `progress()` (the count of arrivals)
 /// changed during the last one, for at most [`SPIN_MAX`] more; and when
 /// `crowded` (more parties still to come than the other CPUs could be
-/// running), it gives the CPU away every [`CROWDED_LOOKS`] looks instead
-/// of every 16.
+/// running), it gives the CPU away every 2 looks instead of every 16.
 ///
 /// Sixteen parties of a barrier on two CPUs take longer than [`SPIN`] to
 /// arrive even when none of them does anything between two rounds: each
