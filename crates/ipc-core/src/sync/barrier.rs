@@ -8,7 +8,10 @@
 //! mutex of its own, held only for a few instructions at a time. The last
 //! party to arrive completes the round: it starts the next generation and
 //! wakes everybody. The others watch a sequence word for a few
-//! microseconds ([`crate::blocking::spin`]), then sleep on it with
+//! microseconds, longer while other parties keep arriving, and yielding
+//! the CPU at once while more parties are still to come than the other
+//! CPUs could run ([`crate::blocking::spin_while_progress`]), then sleep
+//! on it with
 //! `FUTEX_WAIT` (`futex(2)`), in slices of at most
 //! [`crate::blocking::POLL_INTERVAL`], and leave once the generation they
 //! arrived in has ended: the last party publishes the end of its round in
@@ -56,8 +59,8 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::blocking::{self, Deadline};
@@ -101,6 +104,17 @@ struct State {
     /// How many parties sleep (or are about to) on `seq`: a round that
     /// ends with none asleep calls no `FUTEX_WAKE`.
     sleepers: AtomicU32,
+}
+
+/// The CPUs online (`sysconf(_SC_NPROCESSORS_ONLN)`, read once per
+/// process), at least 1.
+fn cpus_online() -> u32 {
+    static CPUS: OnceLock<u32> = OnceLock::new();
+    *CPUS.get_or_init(|| {
+        // SAFETY: sysconf reads a system setting; no memory is passed.
+        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        u32::try_from(online).unwrap_or(1).max(1)
+    })
 }
 
 /// The value of `last_end` once the round `round` has completed.
@@ -399,8 +413,19 @@ impl Barrier {
         // the spin: the round ends with no sleep and no wake-up, and the
         // round's end tells without the mutex that it completed (the
         // mutex is for anything else: a break, a reset, a later round).
+        // With more parties than CPUs, the round takes longer than a spin
+        // even when it goes well: the spin goes on while parties keep
+        // arriving (they are running), and hands the CPU over at once
+        // while some party still to come cannot be running (more of them
+        // than the other CPUs).
         let completed = ended_round(round);
-        blocking::spin(deadline, || state.seq.load(Ordering::SeqCst) != seen);
+        let to_come = self.parties - index - 1;
+        blocking::spin_while_progress(
+            deadline,
+            to_come >= cpus_online(),
+            || state.count.load(Ordering::Relaxed),
+            || state.seq.load(Ordering::SeqCst) != seen,
+        );
         if state.last_end.load(Ordering::SeqCst) == completed {
             return Ok(index);
         }
