@@ -140,13 +140,14 @@ pub struct Options {
 
     /// Measure only these mechanisms, comma-separated, by the names of the
     /// CSV: pipe, fifo, duplex, mqueue, queue, queue-zero-copy, value,
-    /// semaphore, event, barrier, raw-pipe, raw-socketpair, raw-mq,
-    /// raw-shm-spin, raw-shm-futex, raw-mutex, raw-atomic, raw-sem,
-    /// raw-sem-spin, raw-flag-spin, raw-barrier, raw-barrier-spin,
-    /// pool-map, pool-map-large, manager-set, manager-get, raw-seq-map,
-    /// raw-seq-map-large, raw-dict-server, ipc-channel, interprocess,
-    /// iceoryx2, nats, python-queue, python-pipe, python-value,
-    /// python-semaphore, python-event, python-barrier, python-pool-map,
+    /// semaphore, event, barrier, connection-tcp, connection-unix,
+    /// pool-map, pool-map-large, manager-set, manager-get, raw-pipe,
+    /// raw-socketpair, raw-mq, raw-shm-spin, raw-shm-futex, raw-mutex,
+    /// raw-atomic, raw-sem, raw-sem-spin, raw-flag-spin, raw-barrier,
+    /// raw-barrier-spin, raw-tcp, raw-seq-map, raw-seq-map-large,
+    /// raw-dict-server, ipc-channel, interprocess, iceoryx2, nats,
+    /// python-queue, python-pipe, python-value, python-semaphore,
+    /// python-event, python-barrier, python-pool-map,
     /// python-pool-map-large, python-manager-set, python-manager-get
     /// (Python runs only if one of its own is named, and measures only
     /// those named)
@@ -479,6 +480,23 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_of_only_names_every_mechanism_in_order() {
+        let command = <Options as clap::Args>::augment_args(clap::Command::new("ipc-bench"));
+        let only = command
+            .get_arguments()
+            .find(|a| a.get_id() == "only")
+            .and_then(|a| a.get_long_help().or(a.get_help()))
+            .expect("--only has a help text")
+            .to_string();
+        let listed: Vec<&str> = only
+            .split_once("CSV: ")
+            .and_then(|(_, rest)| rest.split_once(" ("))
+            .map(|(names, _)| names.split(", ").map(str::trim).collect())
+            .unwrap_or_default();
+        assert_eq!(listed, Mech::ALL.map(Mech::id), "{only}");
+    }
 
     #[test]
     fn sizes_parse_with_units() {
