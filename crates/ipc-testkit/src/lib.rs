@@ -24,12 +24,14 @@
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`sources`] | the workspace's Rust sources as code: `crate::` paths, the import graph of a crate, its cycles |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
+//! | [`contract`] | what every experiment keeps, one function each: its help, bad usage refused, a closed stdout |
 //! | [`evidence`] | graded checks: inputs chosen at run time, and the timeline's evidence that the work crossed the mechanism |
 //! | [`unfinished`] | a starter's `todo!()` reached by a run: its hint and place, said first |
 //!
 //! Everything is re-exported at the top, as tests use it.
 
 pub mod book;
+pub mod contract;
 pub mod evidence;
 pub mod handout;
 pub mod leaks;

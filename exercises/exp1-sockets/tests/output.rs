@@ -9,9 +9,10 @@ use std::cell::RefCell;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract;
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, run, run_into_full_disk,
-    run_into_head, wait_blocked, wait_in_syscall,
+    wait_blocked, wait_in_syscall,
 };
 use nix::libc::SYS_clock_nanosleep;
 
@@ -445,14 +446,12 @@ fn a_full_disk_is_reported_not_a_panic() {
 #[test]
 fn a_closed_stdout_ends_every_process_quietly() {
     // The program's own exit status, not head's.
-    let run = run_into_head(BIN, &["--fast"], b"");
-    run.assert_code(0).assert_no_panic();
+    let run = contract::assert_closed_stdout_ends_quietly(BIN, &["--fast"], b"");
     let lines = run.stdout_lines();
     assert!(
         lines.len() == 1 && client_lines(3).iter().any(|l| l == lines[0]),
         "{run}"
     );
-    assert_eq!(run.stderr, "", "{run}");
 }
 
 #[test]
@@ -485,9 +484,7 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--fork", "server"], "--fork belongs to the default run"),
         (&["framing", "--delay", "5"], "--delay"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
     let rule =
         "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
     let many = vec!["1"; 65].join(",");
@@ -499,9 +496,9 @@ fn bad_input_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_roles_and_the_exit_codes() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "stream sockets",
             "authkey",
             "server",
@@ -513,10 +510,8 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "--fork",
             "--timeout",
             "--fast",
-            "Exit codes: 0",
-            "1 a failure",
-            "2 bad usage",
-        ]);
+        ],
+    );
     run(BIN, &["server", "--help"])
         .assert_code(0)
         .assert_stdout_contains(&["--listen", "--authkey", "--fork", "0.0.0.0:6000"]);

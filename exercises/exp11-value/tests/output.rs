@@ -4,9 +4,10 @@
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
-    own_process_group, run, run_into_full_disk, run_into_head,
+    own_process_group, run, run_into_full_disk,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
@@ -176,10 +177,7 @@ fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
 #[test]
 fn a_closed_stdout_ends_the_run_quietly() {
     for args in [&["--iterations", "10"][..], &["example"]] {
-        let run = run_into_head(BIN, args, b"");
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines().len(), 1, "{run}");
-        assert_eq!(run.stderr, "", "{run}");
+        contract::assert_closed_stdout_ends_quietly(BIN, args, b"");
     }
 }
 
@@ -219,24 +217,22 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--processes", "two"], processes),
         (&["--processes", "3", "example"], "not to `example`"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "own target function",
             "--no-lock",
             "--iterations",
             "--processes",
             "--fast",
             "example",
-            "Exit codes: 0",
-        ]);
+        ],
+    );
 }
 
 /// A run of `args` as the handout shows it: the command, then the lines.

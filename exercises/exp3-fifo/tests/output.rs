@@ -8,10 +8,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_core::Deadline;
+use ipc_testkit::contract;
 use ipc_testkit::{
     DEFAULT_TIMEOUT, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, eventually,
     handout, normalise_numbers, own_process_group, run, run_command, run_into_full_disk,
-    run_into_head, run_traced, running_as_root,
+    run_traced, running_as_root,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -622,9 +623,7 @@ fn a_writer_whose_reader_has_gone_fails_cleanly() {
 #[test]
 fn a_closed_stdout_ends_every_process_quietly_and_removes_the_fifo() {
     for _ in 0..3 {
-        let run = run_into_head(BIN, &["--fast"], b"");
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stderr, "", "{run}");
+        let run = contract::assert_closed_stdout_ends_quietly(BIN, &["--fast"], b"");
         let path = created_path(&run);
         assert!(!exists(Path::new(&path)), "FIFO left behind\n{run}");
     }
@@ -691,17 +690,17 @@ fn invalid_paths_are_refused_before_any_system_call_on_them() {
 
 #[test]
 fn help_explains_the_experiment_and_the_roles() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "named pipe",
             "reader",
             "writer",
             "--path",
             "--messages",
             "--fast",
-            "Exit codes: 0",
-        ]);
+        ],
+    );
 }
 
 /// `text` with the FIFO's path and the pids normalised, split into the

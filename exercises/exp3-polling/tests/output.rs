@@ -7,6 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, by_prefix, handout, normalise_numbers, own_process_group,
     run_command,
@@ -279,17 +280,10 @@ fn bad_usage_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run_command(command(&["--help"]), None, WAIT)
-        .assert_code(0)
-        .assert_stdout_contains(&[
-            "writer",
-            "reader",
-            "-1",
-            "--values",
-            "--fast",
-            "SIGTERM",
-            "Exit codes: 0",
-        ]);
+    contract::assert_help(
+        &run_command(command(&["--help"]), None, WAIT),
+        &["writer", "reader", "-1", "--values", "--fast", "SIGTERM"],
+    );
 }
 
 /// The log lines of the parent, the writer and the reader (and any other

@@ -1,8 +1,8 @@
 //! Runs the real `exp7-shm` binary and checks it prints seed 000's lines.
 
+use ipc_testkit::contract;
 use ipc_testkit::{
-    assert_no_new_shm, first_difference, handout, run, run_into_full_disk, run_into_head,
-    run_to_file,
+    assert_no_new_shm, first_difference, handout, run, run_into_full_disk, run_to_file,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
@@ -53,10 +53,8 @@ fn a_full_disk_is_reported_not_a_panic() {
 #[test]
 fn a_closed_stdout_ends_every_process_quietly() {
     // The program's own exit status, not head's.
-    let run = run_into_head(BIN, &[], b"");
-    run.assert_code(0).assert_no_panic();
+    let run = contract::assert_closed_stdout_ends_quietly(BIN, &[], b"");
     assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
 }
 
 #[test]
@@ -72,9 +70,10 @@ fn bad_usage_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&["shared Array", "--numbers", "--fast", "Exit codes: 0"]);
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &["shared Array", "--numbers", "--fast"],
+    );
 }
 
 #[test]

@@ -1,0 +1,156 @@
+//! The contracts every experiment keeps, one function each: its help, its
+//! refusal of bad usage, a closed standard output. Each crate's tests call
+//! them with what differs (the words its help explains, the arguments it
+//! refuses, how it runs its binary), as they call
+//! [`trace::check_experiment`](crate::trace::check_experiment) for the
+//! traced run.
+//!
+//! ```
+//! use ipc_testkit::contract;
+//!
+//! // In a crate's tests/output.rs: contract::assert_help(&run(BIN, &["--help"]), &["--fast"]).
+//! let help = "Usage: x [--fast]\nExit codes: 0 done, 1 a failure, 2 bad usage.";
+//! contract::assert_help(&ipc_testkit::run("echo", &[help]), &["--fast"]);
+//!
+//! let refuse = |args: &[&str]| {
+//!     ipc_testkit::run("sh", &["-c", "echo \"error: unexpected $0\" >&2; exit 2", args[0]])
+//! };
+//! contract::assert_refused(refuse, &[(&["--no-such-flag"], "--no-such-flag")]);
+//! ```
+
+use std::time::{Duration, Instant};
+
+use crate::Run;
+
+/// What every experiment's `--help` says of its exit codes (ipc-cli's
+/// runner maps every error to one of them): `Exit codes: 0 done, 1 a
+/// failure (…), 2 bad usage.`
+pub const EXIT_CODES: [&str; 3] = ["Exit codes: 0", "1 a failure", "bad usage"];
+
+/// Panics unless `help` (a run of `--help`) ended with exit code 0, no
+/// panic, and printed on standard output every one of `words` (what the
+/// experiment must explain) and the [`EXIT_CODES`] (wherever its lines
+/// break).
+#[track_caller]
+pub fn assert_help<'a>(help: &'a Run, words: &[&str]) -> &'a Run {
+    help.assert_code(0)
+        .assert_no_panic()
+        .assert_stdout_contains(words);
+    let folded = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let missing: Vec<&str> = EXIT_CODES
+        .into_iter()
+        .filter(|phrase| !folded.contains(phrase))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{missing:?} missing from stdout: the help says what each exit code means\n{help}"
+    );
+    help
+}
+
+/// Panics unless every case `(arguments, what the message names)` is
+/// refused as bad usage ([`Run::assert_bad_usage`]: exit code 2, nothing
+/// on stdout, the words on stderr, no panic) by the run that `run` makes
+/// of its arguments (`|args| ipc_testkit::run(BIN, args)`).
+#[track_caller]
+pub fn assert_refused(run: impl Fn(&[&str]) -> Run, cases: &[(&[&str], &str)]) {
+    for (args, message) in cases {
+        run(*args).assert_bad_usage(message);
+    }
+}
+
+/// How long a refusal that comes before anything connects may take: far
+/// less than a connection's timeout.
+pub const REFUSED_WITHIN: Duration = Duration::from_secs(5);
+
+/// As [`assert_refused`], and each refusal comes within
+/// [`REFUSED_WITHIN`]: bad usage is refused before the program connects
+/// to anything (a server it would otherwise wait for).
+#[track_caller]
+pub fn assert_refused_at_once(run: impl Fn(&[&str]) -> Run, cases: &[(&[&str], &str)]) {
+    for (args, message) in cases {
+        let started = Instant::now();
+        let refused = run(*args);
+        refused.assert_bad_usage(message);
+        assert!(
+            started.elapsed() < REFUSED_WITHIN,
+            "refused only after {:?} (at most {REFUSED_WITHIN:?})\n{refused}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Runs `program args` into `head -1` ([`run_into_head`](crate::run_into_head)),
+/// which closes the program's standard output after its first line, and
+/// panics unless the program ended quietly: exit code 0 (its own, not
+/// head's), no panic, nothing on stderr, one line through. Returns the
+/// run, for the caller to check which line it was.
+#[track_caller]
+pub fn assert_closed_stdout_ends_quietly(program: &str, args: &[&str], input: &[u8]) -> Run {
+    let run = crate::run_into_head(program, args, input);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines().len(), 1, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+    run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::catch_unwind;
+
+    fn sh(script: &str) -> impl Fn(&[&str]) -> Run + '_ {
+        move |args: &[&str]| {
+            let mut all = vec!["-c", script, "sh"];
+            all.extend_from_slice(args);
+            crate::run("sh", &all)
+        }
+    }
+
+    #[test]
+    fn help_must_name_the_words_and_the_exit_codes() {
+        let help = crate::run(
+            "echo",
+            &["--fast. Exit codes: 0 done, 1 a failure, 2 bad usage."],
+        );
+        assert_help(&help, &["--fast"]);
+        assert!(catch_unwind(|| assert_help(&help, &["--slow"])).is_err());
+        let silent = crate::run("echo", &["--fast. Exit codes: 0 done."]);
+        assert!(catch_unwind(|| assert_help(&silent, &["--fast"])).is_err());
+        let broken = crate::run(
+            "printf",
+            &["--fast. Exit codes: 0 done, 1 a\\n  failure, 2 bad usage."],
+        );
+        assert_help(&broken, &["--fast"]);
+        let failed = crate::run(
+            "sh",
+            &[
+                "-c",
+                "echo '--fast. Exit codes: 0, 1 a failure, 2 bad usage'; exit 1",
+            ],
+        );
+        assert!(catch_unwind(|| assert_help(&failed, &["--fast"])).is_err());
+    }
+
+    #[test]
+    fn every_case_must_be_refused_with_2_naming_it() {
+        let refuses = sh("echo \"error: bad $1\" >&2; exit 2");
+        assert_refused(&refuses, &[(&["--x"], "bad --x"), (&["y"], "y")]);
+        assert_refused_at_once(&refuses, &[(&["--x"], "bad --x")]);
+        assert!(catch_unwind(|| assert_refused(&refuses, &[(&["--x"], "--z")])).is_err());
+        let accepts = sh("echo fine");
+        assert!(catch_unwind(|| assert_refused(&accepts, &[(&["--x"], "")])).is_err());
+        assert!(catch_unwind(|| assert_refused_at_once(&accepts, &[(&["--x"], "")])).is_err());
+    }
+
+    #[test]
+    fn a_closed_stdout_must_end_the_run_quietly_with_one_line() {
+        let run = assert_closed_stdout_ends_quietly("sh", &["-c", "echo 1; echo 2 || true"], b"");
+        assert_eq!(run.stdout_lines(), ["1"]);
+        for wrong in ["echo 1; echo 'broken pipe' >&2", "echo 1; exit 1", "true"] {
+            let outcome =
+                catch_unwind(|| assert_closed_stdout_ends_quietly("sh", &["-c", wrong], b""));
+            assert!(outcome.is_err(), "{wrong:?} passed");
+        }
+    }
+}
