@@ -218,6 +218,23 @@ impl Inputs {
         self.run_with_input(program, args, b"")
     }
 
+    /// Runs `program args` as [`Inputs::run`] does, and after them `flag`
+    /// and the `chosen` numbers comma-separated (`--numbers 3,1,4`); with
+    /// `None`, without the flag: the run then uses the handout's own
+    /// numbers.
+    #[track_caller]
+    pub fn run_on(
+        &self,
+        program: &str,
+        args: &[&str],
+        flag: &str,
+        chosen: Option<&[i64]>,
+    ) -> Evidence {
+        let all = with_chosen(args, flag, chosen);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        self.run(program, &all)
+    }
+
     /// Runs `program args --trace <tmp>.json`, feeding `input` on
     /// standard input, within [`crate::DEFAULT_TIMEOUT`], and returns the
     /// run and the timeline it wrote.
@@ -248,6 +265,17 @@ impl Inputs {
             inputs: self.to_string(),
         }
     }
+}
+
+/// `args`, then `flag` and the `chosen` numbers comma-separated, if any
+/// (see [`Inputs::run_on`]).
+fn with_chosen(args: &[&str], flag: &str, chosen: Option<&[i64]>) -> Vec<String> {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    if let Some(numbers) = chosen {
+        let texts: Vec<String> = numbers.iter().map(i64::to_string).collect();
+        all.extend([flag.to_owned(), texts.join(",")]);
+    }
+    all
 }
 
 impl Display for Inputs {
@@ -541,6 +569,17 @@ impl Evidence {
             .filter(|t| t.name == name)
             .map(|t| t.id)
             .collect()
+    }
+
+    /// The pid the timeline gives the first process named `name`, 0 if
+    /// none ran (the lines and channels a check computes from it then
+    /// differ, and say so).
+    pub fn pid_of(&self, name: &str) -> i64 {
+        self.trace
+            .tracks
+            .iter()
+            .find(|t| t.name == name)
+            .map_or(0, |t| t.pid)
     }
 
     /// The objects whose label is `label`, as (source, id).
@@ -2083,6 +2122,20 @@ mod tests {
 
     fn squares() -> Vec<String> {
         vec!["9".into(), "64".into()]
+    }
+
+    #[test]
+    fn chosen_numbers_follow_their_flag_and_none_leave_it_out() {
+        let args = with_chosen(&["--fast"], "--numbers", Some(&[3, -1, 4]));
+        assert_eq!(args, ["--fast", "--numbers", "3,-1,4"]);
+        assert_eq!(with_chosen(&["--fast"], "--numbers", None), ["--fast"]);
+    }
+
+    #[test]
+    fn a_process_pid_is_the_timelines_or_0() {
+        let evidence = square_two(2);
+        assert_eq!(evidence.pid_of("p2"), 2);
+        assert_eq!(evidence.pid_of("p3"), 0);
     }
 
     #[test]

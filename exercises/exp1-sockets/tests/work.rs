@@ -90,12 +90,7 @@ fn handler_of(evidence: &Evidence, channel: &str, client: &str, request: &str, n
         );
     };
     let server = evidence.tracks_named("server");
-    let pid = evidence
-        .trace
-        .tracks
-        .iter()
-        .find(|t| t.name == handler)
-        .map_or(0, |t| t.pid);
+    let pid = evidence.pid_of(&handler);
     let forked_by_server = evidence
         .trace
         .of_kind("join")

@@ -28,18 +28,8 @@ fn expected(numbers: &[i64]) -> Vec<String> {
 /// when `None`); checks the lines and that every square crossed the Queue
 /// from p1 to p2, in order.
 fn assert_squares_cross(inputs: &Inputs, numbers: Option<&[i64]>, extra: &[&str]) -> Evidence {
-    let list: Vec<String> = numbers
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let mut args = extra.to_vec();
-    if numbers.is_some() {
-        args.extend(["--numbers", &joined]);
-    }
+    let evidence = inputs.run_on(BIN, extra, "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[1, 2, 3, 4]);
-    let evidence = inputs.run(BIN, &args);
     evidence.assert_prints(&expected(numbers));
     let squares: Vec<String> = numbers.iter().map(|n| (n * n).to_string()).collect();
     evidence.assert_messages_crossed(&Messages {

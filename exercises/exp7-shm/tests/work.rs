@@ -32,18 +32,8 @@ fn expected(numbers: &[i64]) -> Vec<String> {
 /// lines and the timeline: p1 wrote each square into the shared Array and
 /// the sum into the shared Value, and the main program read them after.
 fn assert_squared_by_the_child(inputs: &Inputs, numbers: Option<&[i64]>) {
-    let list: Vec<String> = numbers
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let args: Vec<&str> = match numbers {
-        Some(_) => vec!["--numbers", &joined],
-        None => Vec::new(),
-    };
+    let evidence = inputs.run_on(BIN, &[], "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[1, 2, 3, 4]);
-    let evidence = inputs.run(BIN, &args);
     evidence.assert_prints(&expected(numbers));
     let squares: Vec<String> = numbers.iter().map(|n| (n * n).to_string()).collect();
     evidence.assert_data_crossed(&Crossing {
