@@ -23,6 +23,7 @@
 //! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
 //! | [`sources`] | the workspace's Rust sources as code: `crate::` paths, the import graph of a crate, its cycles |
+//! | [`squares`] | the client/server contract of exp1-sockets and exp3-clientserver: clients' squares, the server's count |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
 //! | [`contract`] | what every experiment keeps, one function each: its help, bad usage refused, a closed stdout |
 //! | [`evidence`] | graded checks: inputs chosen at run time, and the timeline's evidence that the work crossed the mechanism |
@@ -40,6 +41,7 @@ pub mod procfs;
 pub mod run;
 pub mod scenarios;
 pub mod sources;
+pub mod squares;
 pub mod text;
 pub mod trace;
 pub mod unfinished;

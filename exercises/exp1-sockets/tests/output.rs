@@ -9,11 +9,11 @@ use std::cell::RefCell;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::contract;
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, run, run_into_full_disk,
     wait_blocked, wait_in_syscall,
 };
+use ipc_testkit::{contract, squares};
 use nix::libc::SYS_clock_nanosleep;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-sockets");
@@ -24,33 +24,6 @@ fn command(args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command.args(args);
     command
-}
-
-/// The lines of `n` clients, client k sending k + 5.
-fn client_lines(n: i64) -> Vec<String> {
-    (1..=n)
-        .map(|k| format!("Client {k} sent {}, received {}", k + 5, (k + 5) * (k + 5)))
-        .collect()
-}
-
-/// Checks a default run of `n` clients: each client's line once (in any
-/// order), then the server's, and nothing on stderr.
-#[track_caller]
-fn check_default_run(run: &Run, n: i64) {
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
-    let mut lines = run.stdout_lines();
-    let last = lines.pop();
-    let requests = if n == 1 { "request" } else { "requests" };
-    assert_eq!(
-        last,
-        Some(&*format!("Server answered {n} {requests}")),
-        "{run}"
-    );
-    lines.sort_unstable();
-    let mut expected = client_lines(n);
-    expected.sort_unstable();
-    assert_eq!(lines, expected, "{run}");
 }
 
 /// Waits for the first line of `running` that starts with `prefix`, and
@@ -85,22 +58,22 @@ fn server_role(args: &[&str]) -> (Running, String) {
 
 #[test]
 fn the_default_run_prints_each_client_then_the_server() {
-    check_default_run(&run(BIN, &[]), 3);
+    squares::assert_default_run(&run(BIN, &[]), 3);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    check_default_run(&run(BIN, &["--fast"]), 3);
+    squares::assert_default_run(&run(BIN, &["--fast"]), 3);
 }
 
 #[test]
 fn a_forking_server_prints_the_same_lines() {
-    check_default_run(&run(BIN, &["--fast", "--fork"]), 3);
+    squares::assert_default_run(&run(BIN, &["--fast", "--fork"]), 3);
 }
 
 #[test]
 fn ten_clients_are_all_answered() {
-    check_default_run(&run(BIN, &["--fast", "--clients", "10"]), 10);
+    squares::assert_default_run(&run(BIN, &["--fast", "--clients", "10"]), 10);
 }
 
 #[test]
@@ -108,7 +81,7 @@ fn a_unix_socket_serves_the_same_and_leaves_no_file() {
     let dir = TempDir::new("exp1-sockets-unix");
     let path = dir.join("server.sock");
     let run = run(BIN, &["--fast", "--unix", path.to_str().unwrap()]);
-    check_default_run(&run, 3);
+    squares::assert_default_run(&run, 3);
     assert!(!path.exists(), "{} is left\n{run}", path.display());
 }
 
@@ -145,12 +118,7 @@ fn the_roles_serve_and_ask_from_separate_processes() {
             "k3y",
         ],
     );
-    second.assert_code(0);
-    assert_eq!(
-        second.stdout_lines().last(),
-        Some(&"Client 5 sent -12, received 144"),
-        "{second}"
-    );
+    squares::assert_answered(&second, "Client 5 sent -12, received 144");
     // A second server on the same address is refused, saying why.
     let taken = run(BIN, &["server", "--listen", &address, "--authkey", "k3y"]);
     taken
@@ -159,15 +127,7 @@ fn the_roles_serve_and_ask_from_separate_processes() {
         .assert_stderr_contains(&["Address already in use", "another server listens there"]);
     serving.signal(Sig::SIGINT);
     let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(
-        run.stdout_lines()[1..],
-        [
-            "Server: interrupted by SIGINT",
-            "Server answered 2 requests"
-        ],
-        "{run}"
-    );
+    squares::assert_server_interrupted(&run, Sig::SIGINT, 2);
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -312,7 +272,7 @@ fn a_client_killed_while_waiting_does_not_stop_the_server() {
         "{run}"
     );
     answered.sort_unstable();
-    assert_eq!(answered, client_lines(2), "{run}");
+    assert_eq!(answered, squares::client_lines(2), "{run}");
     assert!(!dir.join("server.sock").exists(), "{run}");
 }
 
@@ -449,7 +409,7 @@ fn a_closed_stdout_ends_every_process_quietly() {
     let run = contract::assert_closed_stdout_ends_quietly(BIN, &["--fast"], b"");
     let lines = run.stdout_lines();
     assert!(
-        lines.len() == 1 && client_lines(3).iter().any(|l| l == lines[0]),
+        lines.len() == 1 && squares::client_lines(3).iter().any(|l| l == lines[0]),
         "{run}"
     );
 }
@@ -485,13 +445,7 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["framing", "--delay", "5"], "--delay"),
     ];
     contract::assert_refused(|args| run(BIN, args), &cases);
-    let rule =
-        "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
-    let many = vec!["1"; 65].join(",");
-    for bad in ["", "3,,5", "three", "3037000500", "2.5", &many] {
-        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
-    }
-    run(BIN, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+    squares::assert_bad_numbers_refused(BIN);
 }
 
 #[test]
@@ -535,12 +489,7 @@ fn framing_shows_requests_run_together_without_frames() {
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-sockets");
     // The clients' lines come in any order: compare them sorted.
-    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), |text| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let last = lines.pop();
-        lines.sort();
-        (lines, last)
-    });
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), squares::clients_sorted);
     // The framing demonstration, as the handout shows it.
     let framing = run(BIN, &["framing"]);
     for line in framing.stdout_lines() {

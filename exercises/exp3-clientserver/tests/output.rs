@@ -8,11 +8,11 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ipc_testkit::contract;
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_blocked,
     wait_in_syscall,
 };
+use ipc_testkit::{contract, squares};
 use nix::libc::SYS_mq_timedreceive;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
@@ -64,38 +64,12 @@ fn command(args: &[&str]) -> Command {
     command
 }
 
-/// The lines of `n` clients, client k sending k + 5.
-fn client_lines(n: i64) -> Vec<String> {
-    (1..=n)
-        .map(|k| format!("Client {k} sent {}, received {}", k + 5, (k + 5) * (k + 5)))
-        .collect()
-}
-
-/// Checks a default run of `n` clients: each client's line once (in any
-/// order), then the server's.
-fn check_default_run(run: &Run, n: i64) {
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
-    let mut lines = run.stdout_lines();
-    let last = lines.pop();
-    let requests = if n == 1 { "request" } else { "requests" };
-    assert_eq!(
-        last,
-        Some(&*format!("Server answered {n} {requests}")),
-        "{run}"
-    );
-    lines.sort_unstable();
-    let mut expected = client_lines(n);
-    expected.sort_unstable();
-    assert_eq!(lines, expected, "{run}");
-}
-
 #[test]
 fn the_default_run_prints_each_client_then_the_server() {
     let running = Running::start(command(&[]), false);
     let pid = running.pid();
     let run = running.finish(WAIT);
-    check_default_run(&run, 3);
+    squares::assert_default_run(&run, 3);
     // Its queues are named after the parent's pid: none is left.
     let left: Vec<String> = ipc_testkit::prefixed_entries("/dev/mqueue")
         .into_iter()
@@ -108,7 +82,7 @@ fn the_default_run_prints_each_client_then_the_server() {
 fn fast_prints_the_same_lines() {
     let server = Server::new("fast");
     let run = run(BIN, &["--fast", "--name", &server.0]);
-    check_default_run(&run, 3);
+    squares::assert_default_run(&run, 3);
     server.assert_nothing_left(&run);
 }
 
@@ -116,7 +90,7 @@ fn fast_prints_the_same_lines() {
 fn ten_clients_are_all_answered() {
     let server = Server::new("ten");
     let run = run(BIN, &["--fast", "--clients", "10", "--name", &server.0]);
-    check_default_run(&run, 10);
+    squares::assert_default_run(&run, 10);
     server.assert_nothing_left(&run);
 }
 
@@ -176,7 +150,7 @@ fn a_client_killed_while_waiting_does_not_stop_the_server() {
         "{run}"
     );
     answered.sort_unstable();
-    assert_eq!(answered, client_lines(2), "{run}");
+    assert_eq!(answered, squares::client_lines(2), "{run}");
     server.assert_nothing_left(&run);
 }
 
@@ -223,22 +197,12 @@ fn the_roles_serve_and_ask_from_separate_processes() {
     let mut serving = Running::start(command(&["server", "--fast", "--name", &server.0]), false);
     serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server (pid "));
     let first = run(BIN, &["client", "2", "--name", &server.0]);
-    first.assert_code(0).assert_no_panic();
-    assert_eq!(
-        first.stdout_lines().last(),
-        Some(&"Client 2 sent 7, received 49"),
-        "{first}"
-    );
+    squares::assert_answered(&first, "Client 2 sent 7, received 49");
     let second = run(
         BIN,
         &["client", "5", "--number", "-12", "--name", &server.0],
     );
-    second.assert_code(0);
-    assert_eq!(
-        second.stdout_lines().last(),
-        Some(&"Client 5 sent -12, received 144"),
-        "{second}"
-    );
+    squares::assert_answered(&second, "Client 5 sent -12, received 144");
     // A second server on the same name is refused.
     let taken = run(BIN, &["server", "--name", &server.0]);
     taken
@@ -247,15 +211,7 @@ fn the_roles_serve_and_ask_from_separate_processes() {
         .assert_stderr_contains(&["File exists", "another server is running"]);
     serving.signal(Sig::SIGINT);
     let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(
-        run.stdout_lines()[1..],
-        [
-            "Server: interrupted by SIGINT",
-            "Server answered 2 requests"
-        ],
-        "{run}"
-    );
+    squares::assert_server_interrupted(&run, Sig::SIGINT, 2);
     server.assert_nothing_left(&run);
 }
 
@@ -354,13 +310,7 @@ fn bad_input_exits_with_2_and_no_panic() {
     ];
     contract::assert_refused(|args| run(BIN, args), &cases);
     // Every wrong list of numbers, and numbers with --clients or a role.
-    let rule =
-        "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
-    let many = vec!["1"; 65].join(",");
-    for bad in ["", "3,,5", "three", "3037000500", "2.5", &many] {
-        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
-    }
-    run(BIN, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+    squares::assert_bad_numbers_refused(BIN);
     run(BIN, &["--numbers", "4", "server"])
         .assert_bad_usage("--numbers belongs to the default run");
 }
@@ -386,10 +336,5 @@ fn help_explains_the_roles_and_the_exit_codes() {
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp3-clientserver");
     // The clients' lines come in any order: compare them sorted.
-    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), |text| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let last = lines.pop();
-        lines.sort();
-        (lines, last)
-    });
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), squares::clients_sorted);
 }

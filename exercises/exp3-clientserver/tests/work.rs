@@ -12,7 +12,8 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
-use ipc_testkit::evidence::{Inputs, Lines, Messages, Rng, Stream, quoted};
+use ipc_testkit::evidence::{Inputs, Messages, Rng, quoted};
+use ipc_testkit::squares;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
 
@@ -30,41 +31,7 @@ fn assert_requests_and_answers_cross(inputs: &mut Inputs, numbers: Option<&[i64]
     let evidence = inputs.run_on(BIN, &["--fast", "--name", &server], "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[6, 7, 8]);
 
-    let clients: Vec<(String, [String; 1])> = (1..)
-        .zip(numbers)
-        .map(|(n, x)| {
-            (
-                format!("Client {n} "),
-                [format!("Client {n} sent {x}, received {}", x * x)],
-            )
-        })
-        .collect();
-    let requests = if numbers.len() == 1 {
-        "request"
-    } else {
-        "requests"
-    };
-    let server_line = [format!("Server answered {} {requests}", numbers.len())];
-    let mut lines: Vec<Lines<'_>> = clients
-        .iter()
-        .map(|(prefix, line)| Lines {
-            prefix,
-            lines: line,
-            ..Lines::default()
-        })
-        .collect();
-    lines.push(Lines {
-        prefix: "Server ",
-        lines: &server_line,
-        ..Lines::default()
-    });
-    evidence.assert_interleaved(Stream::Stdout, &lines);
-    if evidence.run.stdout_lines().last() != Some(&server_line[0].as_str()) {
-        evidence.fail(
-            "the server's count comes last: the server stops once every client has ended",
-            "",
-        );
-    }
+    squares::assert_lines(&evidence, numbers);
 
     let well_known = format!("/ipc-lab-{server}");
     for (n, x) in (1..).zip(numbers) {

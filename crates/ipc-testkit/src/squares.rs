@@ -1,0 +1,206 @@
+//! The client/server contract that exp1-sockets (over a socket) and
+//! exp3-clientserver (over message queues) share, from seed 001: client
+//! k sends a number x (k + 5 by default) and prints `Client k sent x,
+//! received x²`; the server prints `Server answered n requests` last,
+//! once every client has ended. The clients' lines come in any order.
+//!
+//! ```
+//! use ipc_testkit::squares;
+//!
+//! assert_eq!(squares::client_line(2, -3), "Client 2 sent -3, received 9");
+//! assert_eq!(squares::server_line(1), "Server answered 1 request");
+//! let printed = "Client 2 sent 7, received 49\nClient 1 sent 6, received 36\nServer answered 2 requests\n";
+//! squares::assert_default_run(&ipc_testkit::run("printf", &[printed]), 2);
+//! ```
+
+use crate::Run;
+use crate::evidence::{Evidence, Lines, Stream};
+
+/// The line of client `k`, which sent `x`.
+pub fn client_line(k: usize, x: i64) -> String {
+    format!("Client {k} sent {x}, received {}", x * x)
+}
+
+/// The lines of `n` clients of a default run, client k sending k + 5, in
+/// the order of the clients.
+pub fn client_lines(n: usize) -> Vec<String> {
+    (1..=n).map(|k| client_line(k, k as i64 + 5)).collect()
+}
+
+/// The server's last line, once it answered `n` requests.
+pub fn server_line(n: usize) -> String {
+    let requests = if n == 1 { "request" } else { "requests" };
+    format!("Server answered {n} {requests}")
+}
+
+/// Panics unless `run` is a default run of `n` clients: exit code 0, no
+/// panic, nothing on stderr, each client's line once (in any order),
+/// then the server's.
+#[track_caller]
+pub fn assert_default_run(run: &Run, n: usize) {
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stderr, "", "{run}");
+    let mut lines = run.stdout_lines();
+    let last = lines.pop();
+    assert_eq!(last, Some(&*server_line(n)), "{run}");
+    lines.sort_unstable();
+    let mut expected = client_lines(n);
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "{run}");
+}
+
+/// Panics unless a client role's `run` ended with exit code 0 and printed
+/// `line` last (its answer).
+#[track_caller]
+pub fn assert_answered(run: &Run, line: &str) {
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stdout_lines().last(), Some(&line), "{run}");
+}
+
+/// Panics unless a server role's `run`, stopped by `signal` after it
+/// answered `answered` requests, ended with exit code 0, no panic, and
+/// printed after its first line exactly that it was interrupted, then its
+/// count.
+#[track_caller]
+pub fn assert_server_interrupted(run: &Run, signal: crate::Sig, answered: usize) {
+    run.assert_code(0).assert_no_panic();
+    let said = format!("Server: interrupted by {}", signal.as_str());
+    assert_eq!(
+        run.stdout_lines().get(1..),
+        Some(&[said.as_str(), &server_line(answered)][..]),
+        "{run}"
+    );
+}
+
+/// What `--numbers` refuses, saying [`NUMBERS_RULE`]: an empty list, an
+/// empty entry, a word, a number whose square overflows, a fraction, 65
+/// numbers.
+pub fn bad_numbers() -> Vec<String> {
+    let many = vec!["1"; 65].join(",");
+    ["", "3,,5", "three", "3037000500", "2.5", &many]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+/// What a refused `--numbers` says.
+pub const NUMBERS_RULE: &str =
+    "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
+
+/// Panics unless `program` refuses as bad usage every list of
+/// [`bad_numbers`], saying [`NUMBERS_RULE`], and numbers with
+/// `--clients`.
+#[track_caller]
+pub fn assert_bad_numbers_refused(program: &str) {
+    for bad in bad_numbers() {
+        crate::run(program, &["--numbers", &bad]).assert_bad_usage(NUMBERS_RULE);
+    }
+    crate::run(program, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+}
+
+/// A run's lines as the handout check compares them: the clients' lines
+/// sorted (they come in any order), and the last line, the server's.
+pub fn clients_sorted(text: &str) -> (Vec<String>, Option<String>) {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let last = lines.pop();
+    lines.sort();
+    (lines, last)
+}
+
+/// Checks a graded run's lines: client k's line, from that client's
+/// process, for each number of `numbers` (client k sent the k-th), and
+/// the server's count last.
+#[track_caller]
+pub fn assert_lines(evidence: &Evidence, numbers: &[i64]) {
+    let clients: Vec<(String, [String; 1])> = (1..)
+        .zip(numbers)
+        .map(|(k, x)| (format!("Client {k} "), [client_line(k, *x)]))
+        .collect();
+    let server = [server_line(numbers.len())];
+    let mut lines: Vec<Lines<'_>> = clients
+        .iter()
+        .map(|(prefix, line)| Lines {
+            prefix,
+            lines: line,
+            ..Lines::default()
+        })
+        .collect();
+    lines.push(Lines {
+        prefix: "Server ",
+        lines: &server,
+        ..Lines::default()
+    });
+    evidence.assert_interleaved(Stream::Stdout, &lines);
+    if evidence.run.stdout_lines().last() != Some(&server[0].as_str()) {
+        evidence.fail(
+            "the server's count comes last: the server stops once every client has ended",
+            "",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::catch_unwind;
+
+    fn printed(text: &str) -> Run {
+        crate::run("printf", &["%s", text])
+    }
+
+    #[test]
+    fn a_default_run_needs_every_client_once_and_the_server_last() {
+        let good = "Client 2 sent 7, received 49\nClient 1 sent 6, received 36\nServer answered 2 requests\n";
+        assert_default_run(&printed(good), 2);
+        assert!(catch_unwind(|| assert_default_run(&printed(good), 3)).is_err());
+        let server_first = "Server answered 2 requests\nClient 2 sent 7, received 49\nClient 1 sent 6, received 36\n";
+        assert!(catch_unwind(|| assert_default_run(&printed(server_first), 2)).is_err());
+        let twice = "Client 1 sent 6, received 36\nClient 1 sent 6, received 36\nServer answered 2 requests\n";
+        assert!(catch_unwind(|| assert_default_run(&printed(twice), 2)).is_err());
+    }
+
+    #[test]
+    fn lines_are_the_seeds() {
+        assert_eq!(
+            client_lines(2),
+            [
+                "Client 1 sent 6, received 36",
+                "Client 2 sent 7, received 49"
+            ]
+        );
+        assert_eq!(server_line(0), "Server answered 0 requests");
+        assert_eq!(
+            clients_sorted("b\na\nlast\n"),
+            (
+                vec!["a".to_owned(), "b".to_owned()],
+                Some("last".to_owned())
+            )
+        );
+        assert_eq!(bad_numbers().len(), 6);
+    }
+
+    #[test]
+    fn an_interrupted_server_says_so_then_counts() {
+        let said =
+            "Server (pid 1) listens\nServer: interrupted by SIGINT\nServer answered 2 requests\n";
+        assert_server_interrupted(&printed(said), crate::Sig::SIGINT, 2);
+        assert!(
+            catch_unwind(|| assert_server_interrupted(&printed(said), crate::Sig::SIGTERM, 2))
+                .is_err()
+        );
+        assert!(
+            catch_unwind(|| assert_server_interrupted(&printed(said), crate::Sig::SIGINT, 1))
+                .is_err()
+        );
+        assert_answered(
+            &printed("Client 5 sent -12, received 144\n"),
+            "Client 5 sent -12, received 144",
+        );
+        assert!(
+            catch_unwind(|| assert_answered(
+                &printed("Client 5 sent -12\n"),
+                "Client 5 sent -12, received 144"
+            ))
+            .is_err()
+        );
+    }
+}
