@@ -37,15 +37,7 @@ pub fn assert_help<'a>(help: &'a Run, words: &[&str]) -> &'a Run {
         .assert_no_panic()
         .assert_stdout_contains(words);
     let folded = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-    let missing: Vec<&str> = EXIT_CODES
-        .into_iter()
-        .filter(|phrase| !folded.contains(phrase))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{missing:?} missing from stdout: the help says what each exit code means\n{help}"
-    );
-    help
+    crate::run::assert_contains("stdout (its lines joined)", &folded, &EXIT_CODES, help)
 }
 
 /// Panics unless every case `(arguments, what the message names)` is
