@@ -1,5 +1,6 @@
 //! The contracts every experiment keeps, one function each: its help, its
-//! refusal of bad usage, a closed standard output. Each crate's tests call
+//! refusal of bad usage, a closed standard output, a process killed
+//! mid-run named by its parent. Each crate's tests call
 //! them with what differs (the words its help explains, the arguments it
 //! refuses, how it runs its binary), as they call
 //! [`trace::check_experiment`](crate::trace::check_experiment) for the
@@ -86,6 +87,24 @@ pub fn assert_closed_stdout_ends_quietly(program: &str, args: &[&str], input: &[
     run
 }
 
+/// Panics unless `run` (after [`Running::kill_peer`](crate::Running::kill_peer)
+/// killed the process named `name`) ended with exit code 1, no panic, and
+/// a line on stderr in which the parent names it, as every experiment's
+/// parent names a child that died: `exp7-queue: p2 was killed by SIGKILL`
+/// (`program` is the binary's path; its file name begins the line).
+#[track_caller]
+pub fn assert_killed_peer_named(run: &Run, program: &str, name: &str) {
+    run.assert_code(1).assert_no_panic();
+    let program = std::path::Path::new(program)
+        .file_name()
+        .map_or(program.into(), |p| p.to_string_lossy());
+    let named = format!("{program}: {name} was killed by SIGKILL");
+    assert!(
+        run.stderr_lines().contains(&named.as_str()),
+        "{named:?} missing from stderr\n{run}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +152,17 @@ mod tests {
         let accepts = sh("echo fine");
         assert!(catch_unwind(|| assert_refused(&accepts, &[(&["--x"], "")])).is_err());
         assert!(catch_unwind(|| assert_refused_at_once(&accepts, &[(&["--x"], "")])).is_err());
+    }
+
+    #[test]
+    fn a_killed_peer_must_be_named_by_the_parent_which_fails() {
+        let named = "echo 'x: p2 was killed by SIGKILL' >&2; exit 1";
+        let run = crate::run("sh", &["-c", named]);
+        assert_killed_peer_named(&run, "/target/debug/x", "p2");
+        assert!(catch_unwind(|| assert_killed_peer_named(&run, "/target/debug/x", "p1")).is_err());
+        assert!(catch_unwind(|| assert_killed_peer_named(&run, "/target/debug/y", "p2")).is_err());
+        let ok = crate::run("sh", &["-c", "echo 'x: p2 was killed by SIGKILL' >&2"]);
+        assert!(catch_unwind(|| assert_killed_peer_named(&ok, "x", "p2")).is_err());
     }
 
     #[test]

@@ -98,9 +98,7 @@ fn a_child_killed_during_the_wait_ends_the_run_and_is_named() {
         let children = running.wait_for_children(2, Duration::from_secs(30));
         wait_blocked(&children, Duration::from_secs(30));
         let run = running.kill_peer(children[victim], &children);
-        run.assert_code(1)
-            .assert_no_panic()
-            .assert_stderr_contains(&[&format!("exp1-queue: {name} was killed by SIGKILL")]);
+        contract::assert_killed_peer_named(&run, BIN, name);
         assert_eq!(run.stdout, "", "nothing was sent\n{run}");
     }
 }

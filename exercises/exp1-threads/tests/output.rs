@@ -162,12 +162,8 @@ fn start_the_longest_run() -> (Running, Vec<ipc_testkit::Pid>) {
 fn a_process_killed_mid_run_ends_the_run_and_is_named() {
     let (running, children) = start_the_longest_run();
     let run = running.kill_peer(children[2], &children);
-    run.assert_code(1).assert_no_panic();
-    assert_eq!(
-        run.stderr_lines(),
-        ["exp1-threads: p3 was killed by SIGKILL"],
-        "{run}"
-    );
+    contract::assert_killed_peer_named(&run, BIN, "p3");
+    assert_eq!(run.stderr_lines().len(), 1, "{run}");
     assert!(!run.stdout.contains("Threads"), "{run}");
 }
 

@@ -432,9 +432,7 @@ fn a_child_killed_mid_run(victim: usize, name: &str) {
     // The writer is forked first, then the reader.
     let children = running.wait_for_children(2, WAIT);
     let run = running.kill_peer(children[victim], &children);
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[&format!("exp3-fifo: {name} was killed by SIGKILL")]);
+    contract::assert_killed_peer_named(&run, BIN, name);
     let path = created_path(&run);
     run.assert_stdout_contains(&[&format!("FIFO removed: {path}")]);
     assert!(!exists(Path::new(&path)), "{run}");

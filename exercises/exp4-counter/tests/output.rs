@@ -318,9 +318,7 @@ fn a_process_killed_mid_run(victim: usize, process: &str) {
     // process_1 is forked first, then process_2.
     let children = running.wait_for_children(2, WAIT);
     let run = running.kill_peer(children[victim], &children);
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[&format!("exp4-counter: {process} was killed by SIGKILL")]);
+    contract::assert_killed_peer_named(&run, BIN, process);
     assert_eq!(
         run.stdout_lines().last(),
         Some(&"Processes Terminated !"),

@@ -204,12 +204,7 @@ fn a_dead_peer_during_the_pause(victim: usize, name: &str) {
     // The reader is forked first, then the writer.
     let children = running.wait_for_children(2, WAIT);
     let run = running.kill_peer(children[victim], &children);
-    run.assert_code(1).assert_no_panic();
-    let named = format!("exp4-signals: {name} was killed by SIGKILL");
-    assert!(
-        run.stderr.lines().any(|l| l == named),
-        "{named:?} missing\n{run}"
-    );
+    contract::assert_killed_peer_named(&run, BIN, name);
     assert!(
         !run.stdout.contains("Writing 7"),
         "the writer went on\n{run}"

@@ -118,9 +118,7 @@ fn a_process_killed_while_the_other_waits_ends_the_run_and_is_named() {
     for (victim, name) in [(0, "p2"), (1, "p1")] {
         let (running, children) = start_with_p2_waiting();
         let run = running.kill_peer(children[victim], &children);
-        run.assert_code(1)
-            .assert_no_panic()
-            .assert_stderr_contains(&[&format!("exp7-queue: {name} was killed by SIGKILL")]);
+        contract::assert_killed_peer_named(&run, BIN, name);
     }
 }
 
