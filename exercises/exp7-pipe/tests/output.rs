@@ -5,30 +5,13 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::contract;
 use ipc_testkit::{
     Pid, Run, Running, Sig, handout, own_process_group, run, run_into_full_disk, run_into_head,
     run_to_file, wait_blocked,
 };
+use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
-
-const SENT: [&str; 4] = [
-    "Sent the message: First",
-    "Sent the message: second",
-    "Sent the message: third?",
-    "Sent the message: END",
-];
-
-const RECEIVED: [&str; 3] = [
-    "Received the message: First",
-    "Received the message: second",
-    "Received the message: third?",
-];
-
-fn expected() -> Vec<&'static str> {
-    SENT.iter().chain(&RECEIVED).copied().collect()
-}
 
 /// The lines of `run` that start with `prefix`, in order.
 fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
@@ -40,12 +23,12 @@ fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
 
 #[test]
 fn prints_the_seed_lines_sender_first() {
-    run(BIN, &[]).assert_prints(&expected());
+    run(BIN, &[]).assert_prints(&seed000::pipe());
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    run(BIN, &["--fast"]).assert_prints(&expected());
+    run(BIN, &["--fast"]).assert_prints(&seed000::pipe());
 }
 
 #[test]
@@ -56,8 +39,12 @@ fn concurrent_keeps_each_process_in_order() {
         let run = run(BIN, &["--concurrent", "--fast"]);
         run.assert_code(0).assert_no_panic();
         assert_eq!(run.stdout_lines().len(), 7, "{run}");
-        assert_eq!(lines_with(&run, "Sent "), SENT, "{run}");
-        assert_eq!(lines_with(&run, "Received "), RECEIVED, "{run}");
+        assert_eq!(lines_with(&run, "Sent "), seed000::PIPE_SENT, "{run}");
+        assert_eq!(
+            lines_with(&run, "Received "),
+            seed000::PIPE_RECEIVED,
+            "{run}"
+        );
         assert_eq!(run.stderr, "", "{run}");
     }
 }
@@ -127,7 +114,7 @@ fn redirected_to_a_file_each_line_appears_once() {
     run.assert_code(0);
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
-        expected(),
+        seed000::pipe(),
         "file:\n{text}"
     );
 }
@@ -219,8 +206,12 @@ fn a_delay_changes_nothing_but_the_pace() {
     ] {
         let run = run(BIN, args);
         run.assert_code(0).assert_no_panic();
-        assert_eq!(lines_with(&run, "Sent "), SENT, "{run}");
-        assert_eq!(lines_with(&run, "Received "), RECEIVED, "{run}");
+        assert_eq!(lines_with(&run, "Sent "), seed000::PIPE_SENT, "{run}");
+        assert_eq!(
+            lines_with(&run, "Received "),
+            seed000::PIPE_RECEIVED,
+            "{run}"
+        );
     }
 }
 
@@ -263,6 +254,6 @@ fn help_explains_the_experiment() {
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-pipe");
     let shown = handout::expected_output(&readme);
-    assert_eq!(shown.lines().collect::<Vec<_>>(), expected());
+    assert_eq!(shown.lines().collect::<Vec<_>>(), seed000::pipe());
     handout::assert_shows(&readme, &run(BIN, &["--fast"]));
 }

@@ -6,33 +6,22 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::contract;
 use ipc_testkit::{
     Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
     run_into_head, run_to_file, wait_blocked,
 };
+use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
 
-const EXPECTED: [&str; 8] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Queue elements:",
-    "1",
-    "4",
-    "9",
-    "16",
-    "Queue is now empty!",
-];
-
 #[test]
 fn prints_the_seed_lines() {
-    run(BIN, &[]).assert_prints(&EXPECTED);
+    run(BIN, &[]).assert_prints(&seed000::QUEUE);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    run(BIN, &["--fast"]).assert_prints(&EXPECTED);
+    run(BIN, &["--fast"]).assert_prints(&seed000::QUEUE);
 }
 
 #[test]
@@ -42,7 +31,7 @@ fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
     for i in 0..20 {
         let args: &[&str] = if i % 2 == 0 { &["--together"] } else { &[] };
         println!("run {i}: {args:?}");
-        run(BIN, args).assert_prints(&EXPECTED);
+        run(BIN, args).assert_prints(&seed000::QUEUE);
     }
 }
 
@@ -50,7 +39,11 @@ fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
 fn redirected_to_a_file_each_line_appears_once() {
     let (run, text) = run_to_file(BIN, &[]);
     run.assert_code(0);
-    assert_eq!(text.lines().collect::<Vec<_>>(), EXPECTED, "file:\n{text}");
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        seed000::QUEUE,
+        "file:\n{text}"
+    );
 }
 
 #[test]
@@ -58,7 +51,7 @@ fn head_closing_stdout_early_is_quiet() {
     // The program's own exit status, not head's.
     let run = run_into_head(BIN, &["--together"], b"");
     run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
+    assert_eq!(run.stdout_lines(), [seed000::QUEUE[0]], "{run}");
 }
 
 #[test]
@@ -86,7 +79,7 @@ fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
 fn check_ended_by(run: &Run, signal: Sig) {
     run.assert_no_panic();
     assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
-    assert_eq!(run.stdout_lines(), EXPECTED[..3], "{run}");
+    assert_eq!(run.stdout_lines(), seed000::QUEUE[..3], "{run}");
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -135,7 +128,7 @@ fn a_delay_changes_nothing_but_the_pace() {
         &["--fast", "--delay", "2"][..],
         &["--fast", "--delay", "2", "--together"],
     ] {
-        run(BIN, args).assert_prints(&EXPECTED);
+        run(BIN, args).assert_prints(&seed000::QUEUE);
     }
 }
 
