@@ -1017,6 +1017,34 @@ impl Evidence {
         out
     }
 
+    /// [`Evidence::assert_updates`] of ipc-core's shared Value: process pk
+    /// (k from 1) made `counts[k - 1]` updates of +1; with `locked`, of
+    /// the Value (label `value`), each inside one hold of its own lock;
+    /// without, of the RawValue (label `raw value`). `meaning` says what
+    /// the lack means for the lab.
+    #[track_caller]
+    pub fn assert_value_updated(&self, counts: &[u64], locked: bool, meaning: &str) -> &Self {
+        let names: Vec<String> = (1..=counts.len()).map(|k| format!("p{k}")).collect();
+        let by: Vec<(&str, u64)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(counts.iter().copied())
+            .collect();
+        let (object, called) = if locked {
+            ("value", "the shared Value")
+        } else {
+            ("raw value", "the shared RawValue")
+        };
+        self.assert_updates(&Updates {
+            object,
+            called,
+            by: &by,
+            step: 1,
+            locked,
+            meaning,
+        })
+    }
+
     /// Panics unless the processes of `by` made exactly their number of
     /// updates of the shared object labelled `object`: each a read and,
     /// next, a write by the same process of the value read plus `step`;
@@ -2258,6 +2286,25 @@ mod tests {
             ),
             "{said}"
         );
+    }
+
+    #[test]
+    fn the_value_updated_by_pk_is_the_locked_value_or_the_raw_one() {
+        counter(true).assert_value_updated(&[0, 1], true, "m");
+        let outcomes = [
+            std::panic::catch_unwind(|| {
+                counter(false).assert_value_updated(&[0, 1], true, "m");
+            }),
+            std::panic::catch_unwind(|| {
+                counter(true).assert_value_updated(&[0, 2], true, "m");
+            }),
+            std::panic::catch_unwind(|| {
+                counter(true).assert_value_updated(&[0, 1], false, "m");
+            }),
+        ];
+        for outcome in outcomes {
+            assert!(outcome.is_err());
+        }
     }
 
     #[test]
