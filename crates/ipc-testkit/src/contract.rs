@@ -19,6 +19,7 @@
 //! contract::assert_refused(refuse, &[(&["--no-such-flag"], "--no-such-flag")]);
 //! ```
 
+use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use crate::Run;
@@ -105,10 +106,55 @@ pub fn assert_killed_peer_named(run: &Run, program: &str, name: &str) {
     );
 }
 
+/// How a test stops a running experiment, as a user would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C: SIGINT to the program's whole process group.
+    CtrlC,
+    /// SIGTERM to the parent alone (ipc-core's children get SIGTERM when
+    /// their parent dies).
+    TermParent,
+    /// SIGKILL to the parent alone, as `kill -9 PID` does.
+    KillParent,
+}
+
+impl Stop {
+    /// The signal sent.
+    pub fn signal(self) -> crate::Sig {
+        match self {
+            Stop::CtrlC => crate::Sig::SIGINT,
+            Stop::TermParent => crate::Sig::SIGTERM,
+            Stop::KillParent => crate::Sig::SIGKILL,
+        }
+    }
+}
+
+/// Stops `running` as `stop` says, with the promise of
+/// [`Running::signal_and_wait`](crate::Running::signal_and_wait) (it and
+/// its `children` end, and are reaped), and panics unless the run ended by
+/// the signal's default action (a program that owns nothing with a name
+/// to remove need not catch it), with no panic, exactly `printed` on
+/// stdout and nothing on stderr. Returns the run.
+#[track_caller]
+pub fn assert_stopped_by_default_action(
+    running: crate::Running,
+    children: &[crate::Pid],
+    stop: Stop,
+    printed: &[&str],
+) -> Run {
+    let signal = stop.signal();
+    let run = running.signal_and_wait(signal, stop == Stop::CtrlC, children);
+    run.assert_no_panic();
+    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
+    assert_eq!(run.stdout_lines(), printed, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+    run
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::panic::catch_unwind;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     fn sh(script: &str) -> impl Fn(&[&str]) -> Run + '_ {
         move |args: &[&str]| {
@@ -163,6 +209,36 @@ mod tests {
         assert!(catch_unwind(|| assert_killed_peer_named(&run, "/target/debug/y", "p2")).is_err());
         let ok = crate::run("sh", &["-c", "echo 'x: p2 was killed by SIGKILL' >&2"]);
         assert!(catch_unwind(|| assert_killed_peer_named(&ok, "x", "p2")).is_err());
+    }
+
+    /// `script` started in a group of its own, with its children.
+    fn started(script: &str) -> (crate::Running, Vec<crate::Pid>) {
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", script]);
+        crate::own_process_group(&mut command);
+        let mut running = crate::Running::start(command, false);
+        running.wait_for_lines(1, crate::DEFAULT_TIMEOUT, |l| l == "waiting");
+        (running, Vec::new())
+    }
+
+    #[test]
+    fn a_stopped_run_must_end_by_the_signal_having_printed_what_it_did() {
+        for stop in [Stop::CtrlC, Stop::TermParent, Stop::KillParent] {
+            let (running, children) = started("echo waiting; exec sleep 60");
+            assert_stopped_by_default_action(running, &children, stop, &["waiting"]);
+            let (running, children) = started("echo waiting; exec sleep 60");
+            let outcome = catch_unwind(AssertUnwindSafe(move || {
+                assert_stopped_by_default_action(running, &children, stop, &[]);
+            }));
+            assert!(outcome.is_err(), "{stop:?}");
+        }
+        // A program that catches SIGTERM and exits by itself fails it.
+        let caught = "trap 'exit 0' TERM; echo waiting; while :; do :; done";
+        let (running, children) = started(caught);
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            assert_stopped_by_default_action(running, &children, Stop::TermParent, &["waiting"]);
+        }));
+        assert!(outcome.is_err());
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Runs the real `exp7-pipe` binary and checks it prints seed 000's lines,
 //! and that a signal ends it while the receiver waits.
 
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
+use ipc_testkit::seed000;
 use ipc_testkit::{
-    Pid, Run, Running, Sig, handout, own_process_group, run, run_into_full_disk, run_into_head,
+    Pid, Run, Running, handout, own_process_group, run, run_into_full_disk, run_into_head,
     run_to_file, wait_blocked,
 };
-use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
 
@@ -132,39 +132,26 @@ fn start_with_p2_waiting_in(mode: &str) -> (Running, Vec<Pid>) {
     (running, children)
 }
 
-fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
-    start_with_p2_waiting_in("--concurrent")
-}
-
-/// What a signal leaves: nothing printed (nothing was sent), no panic,
-/// the program ended by `signal` (the default action: it owns nothing
-/// with a name to remove).
-fn check_ended_by(run: &Run, signal: Sig) {
-    run.assert_no_panic();
-    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
-    assert_eq!(run.stdout, "", "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+/// Stops a concurrent run while p2 waits: it ends by the signal, having
+/// printed nothing (nothing was sent).
+fn stopped_while_p2_waits(stop: Stop) {
+    let (running, children) = start_with_p2_waiting_in("--concurrent");
+    contract::assert_stopped_by_default_action(running, &children, stop, &[]);
 }
 
 #[test]
 fn ctrl_c_while_the_receiver_waits_ends_every_process() {
-    let (running, children) = start_with_p2_waiting();
-    let run = running.signal_and_wait(Sig::SIGINT, true, &children);
-    check_ended_by(&run, Sig::SIGINT);
+    stopped_while_p2_waits(Stop::CtrlC);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_while_the_receiver_waits_ends_every_process() {
-    // The children get SIGTERM when their parent dies (PR_SET_PDEATHSIG).
-    let (running, children) = start_with_p2_waiting();
-    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
-    check_ended_by(&run, Sig::SIGTERM);
+    stopped_while_p2_waits(Stop::TermParent);
 }
 
 #[test]
 fn a_parent_killed_alone_takes_its_children_with_it() {
-    let (running, children) = start_with_p2_waiting();
-    check_ended_by(&running.kill_alone(&children), Sig::SIGKILL);
+    stopped_while_p2_waits(Stop::KillParent);
 }
 
 #[test]

@@ -2,15 +2,15 @@
 //! choice-2 lines, with every square, on every run, and that a signal ends
 //! it while the consumer waits.
 
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
+use ipc_testkit::seed000;
 use ipc_testkit::{
-    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
+    Pid, Running, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
     run_into_head, run_to_file, wait_blocked,
 };
-use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
 
@@ -73,35 +73,30 @@ fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
     (running, children)
 }
 
-/// What a signal leaves: the lines before the wait, no panic, the
-/// program ended by `signal` (the default action: it owns nothing with a
-/// name to remove).
-fn check_ended_by(run: &Run, signal: Sig) {
-    run.assert_no_panic();
-    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
-    assert_eq!(run.stdout_lines(), seed000::QUEUE[..3], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+/// Stops a run while p2 waits on the empty queue: it ends by the signal,
+/// having printed the lines before the wait, and leaves nothing in
+/// /dev/shm.
+fn stopped_while_p2_waits(stop: Stop) {
+    let (running, children) = start_with_p2_waiting();
+    let before = &seed000::QUEUE[..3];
+    assert_no_new_shm(|| {
+        contract::assert_stopped_by_default_action(running, &children, stop, before)
+    });
 }
 
 #[test]
 fn ctrl_c_while_the_consumer_waits_ends_every_process() {
-    let (running, children) = start_with_p2_waiting();
-    let run = assert_no_new_shm(|| running.signal_and_wait(Sig::SIGINT, true, &children));
-    check_ended_by(&run, Sig::SIGINT);
+    stopped_while_p2_waits(Stop::CtrlC);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_while_the_consumer_waits_ends_every_process() {
-    // The children get SIGTERM when their parent dies (PR_SET_PDEATHSIG).
-    let (running, children) = start_with_p2_waiting();
-    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
-    check_ended_by(&run, Sig::SIGTERM);
+    stopped_while_p2_waits(Stop::TermParent);
 }
 
 #[test]
 fn a_parent_killed_alone_takes_its_children_with_it() {
-    let (running, children) = start_with_p2_waiting();
-    check_ended_by(&running.kill_alone(&children), Sig::SIGKILL);
+    stopped_while_p2_waits(Stop::KillParent);
 }
 
 #[test]
