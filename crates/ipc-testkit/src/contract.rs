@@ -1,6 +1,6 @@
 //! The contracts every experiment keeps, one function each: its help, its
 //! refusal of bad usage, a closed standard output, a process killed
-//! mid-run named by its parent. Each crate's tests call
+//! mid-run named by its parent, a run stopped or interrupted by a signal. Each crate's tests call
 //! them with what differs (the words its help explains, the arguments it
 //! refuses, how it runs its binary), as they call
 //! [`trace::check_experiment`](crate::trace::check_experiment) for the
@@ -151,6 +151,31 @@ pub fn assert_stopped_by_default_action(
     run
 }
 
+/// Stops `running` as `stop` says while its processes work, with the
+/// promise of [`Running::signal_and_wait`](crate::Running::signal_and_wait)
+/// (it and its `children` end, and are reaped), and panics unless the
+/// program caught the signal and ended cleanly: exit code 0, no panic,
+/// nothing on stderr, and its last line, once every process stopped,
+/// saying so (it starts with `said`: `Interrupted by SIGINT`). Returns the
+/// run.
+#[track_caller]
+pub fn assert_interrupted(
+    running: crate::Running,
+    children: &[crate::Pid],
+    stop: Stop,
+    said: &str,
+) -> Run {
+    let run = running.signal_and_wait(stop.signal(), stop == Stop::CtrlC, children);
+    run.assert_code(0).assert_no_panic();
+    assert_eq!(run.stderr, "", "{run}");
+    let last = run.stdout_lines().last().copied().unwrap_or_default();
+    assert!(
+        last.starts_with(said),
+        "the last line is not {said:?}…\n{run}"
+    );
+    run
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +264,25 @@ mod tests {
             assert_stopped_by_default_action(running, &children, Stop::TermParent, &["waiting"]);
         }));
         assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn an_interrupted_run_must_say_so_last_and_exit_0() {
+        let says = "trap 'echo Interrupted by a signal; exit 0' INT TERM; echo waiting; while :; do :; done";
+        for stop in [Stop::CtrlC, Stop::TermParent] {
+            let (running, children) = started(says);
+            assert_interrupted(running, &children, stop, "Interrupted by");
+        }
+        let (running, children) = started(says);
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            assert_interrupted(running, &children, Stop::TermParent, "Stopped by");
+        }));
+        assert!(outcome.is_err());
+        let (running, children) = started("echo waiting; exec sleep 60");
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            assert_interrupted(running, &children, Stop::CtrlC, "waiting");
+        }));
+        assert!(outcome.is_err(), "killed by the signal, not interrupted");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::contract;
+use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
     own_process_group, run, run_into_full_disk,
@@ -169,28 +169,25 @@ fn a_process_killed_mid_run_ends_the_run_and_is_named() {
 
 /// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes
 /// count: every process stops, the parent reaps them and says so.
-fn interrupted_mid_run(signal: Sig, group: bool) {
+fn interrupted_mid_run(stop: Stop) {
     let (running, children) = start_the_longest_run();
-    let run = running.signal_and_wait(signal, group, &children);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
-    let last = run.stdout_lines().last().copied().unwrap_or_default();
     let said = format!(
         "Interrupted by {}: the workers stopped early",
-        signal.as_str()
+        stop.signal().as_str()
     );
-    assert_eq!(last, said, "{run}");
+    let run = contract::assert_interrupted(running, &children, stop, &said);
+    assert_eq!(run.stdout_lines().last(), Some(&said.as_str()), "{run}");
     assert!(!run.stdout.contains("Threads"), "{run}");
 }
 
 #[test]
 fn ctrl_c_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGINT, true);
+    interrupted_mid_run(Stop::CtrlC);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGTERM, false);
+    interrupted_mid_run(Stop::TermParent);
 }
 
 #[test]

@@ -4,10 +4,10 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::contract;
+use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
-    own_process_group, run, run_into_full_disk,
+    Run, Running, assert_no_new_shm, handout, normalise_numbers, own_process_group, run,
+    run_into_full_disk,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
@@ -138,36 +138,28 @@ fn a_process_killed_mid_run_ends_the_run_and_is_named() {
 
 /// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes
 /// count: every process stops, the parent reaps them and says so.
-fn interrupted_mid_run(signal: Sig, group: bool) {
+fn interrupted_mid_run(stop: Stop) {
     let (running, children) = start_the_longest_run();
-    if group {
-        running.signal_group(signal);
-    } else {
-        running.signal(signal);
-    }
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    // Reaped by the parent, not left as zombies for init.
-    run.assert_all_ended(&children);
-    assert_eq!(run.stderr, "", "{run}");
-    let last = run.stdout_lines().last().copied().unwrap_or_default();
     let said = format!(
         "Interrupted by {}: the processes stopped early, at ",
-        signal.as_str()
+        stop.signal().as_str()
     );
-    assert!(last.starts_with(&said), "{said:?} missing\n{run}");
+    let run = contract::assert_interrupted(running, &children, stop, &said);
+    // Reaped by the parent, not left as zombies for init.
+    run.assert_all_ended(&children);
+    let last = run.stdout_lines().last().copied().unwrap_or_default();
     assert!(last.ends_with(" of the expected 75000000"), "{run}");
     assert!(!run.stdout.contains("Final value"), "{run}");
 }
 
 #[test]
 fn ctrl_c_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGINT, true);
+    interrupted_mid_run(Stop::CtrlC);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGTERM, false);
+    interrupted_mid_run(Stop::TermParent);
 }
 
 #[test]
