@@ -74,29 +74,28 @@ fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
 }
 
 /// Stops a run while p2 waits on the empty queue: it ends by the signal,
-/// having printed the lines before the wait, and leaves nothing in
-/// /dev/shm.
-fn stopped_while_p2_waits(stop: Stop) {
+/// having printed `printed` (the lines before the wait), and leaves
+/// nothing in /dev/shm.
+fn stopped_while_p2_waits(stop: Stop, printed: &[&str]) {
     let (running, children) = start_with_p2_waiting();
-    let before = &seed000::QUEUE[..3];
     assert_no_new_shm(|| {
-        contract::assert_stopped_by_default_action(running, &children, stop, before)
+        contract::assert_stopped_by_default_action(running, &children, stop, printed)
     });
 }
 
 #[test]
 fn ctrl_c_while_the_consumer_waits_ends_every_process() {
-    stopped_while_p2_waits(Stop::CtrlC);
+    stopped_while_p2_waits(Stop::CtrlC, &seed000::QUEUE[..3]);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_while_the_consumer_waits_ends_every_process() {
-    stopped_while_p2_waits(Stop::TermParent);
+    stopped_while_p2_waits(Stop::TermParent, &seed000::QUEUE[..3]);
 }
 
 #[test]
 fn a_parent_killed_alone_takes_its_children_with_it() {
-    stopped_while_p2_waits(Stop::KillParent);
+    stopped_while_p2_waits(Stop::KillParent, &seed000::QUEUE[..3]);
 }
 
 #[test]
