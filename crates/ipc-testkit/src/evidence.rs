@@ -2109,6 +2109,34 @@ mod tests {
         }
     }
 
+    /// A `kind` (read or write) of slot `index` of object `object`, holding
+    /// `text`, by process `pid` at `ns`, as [`evidence`] takes events.
+    fn slot(
+        kind: &'static str,
+        ns: u64,
+        pid: u64,
+        object: u64,
+        index: u64,
+        text: &str,
+    ) -> (&'static str, u64, u64, Value) {
+        let args = json!({"object": object, "index": index, "text": text});
+        (kind, ns, pid, args)
+    }
+
+    /// A `kind` (send or recv) of message `msg`, holding `text`, on
+    /// `channel` by process `pid` at `ns`, as [`evidence`] takes events.
+    fn message_event(
+        kind: &'static str,
+        ns: u64,
+        pid: u64,
+        channel: u64,
+        msg: u64,
+        text: &str,
+    ) -> (&'static str, u64, u64, Value) {
+        let args = json!({"channel": channel, "msg": msg, "text": text});
+        (kind, ns, pid, args)
+    }
+
     fn message(result: std::thread::Result<()>) -> String {
         let payload = result.expect_err("the check passed");
         payload
@@ -2127,18 +2155,8 @@ mod tests {
     fn square_two(writer: u64) -> Evidence {
         let mut events = spawns();
         events.extend([
-            (
-                "write",
-                10,
-                writer,
-                json!({"object": 3, "index": 0, "text": "9"}),
-            ),
-            (
-                "write",
-                11,
-                writer,
-                json!({"object": 3, "index": 1, "text": "64"}),
-            ),
+            slot("write", 10, writer, 3, 0, "9"),
+            slot("write", 11, writer, 3, 1, "64"),
             ("read", 20, 1, json!({"object": 3, "text": "[9, 64]"})),
         ]);
         evidence(
@@ -2207,18 +2225,8 @@ mod tests {
         let mut events = spawns();
         events.extend([
             ("read", 8, 1, json!({"object": 3, "text": "[9, 64]"})),
-            (
-                "write",
-                10,
-                2,
-                json!({"object": 3, "index": 0, "text": "9"}),
-            ),
-            (
-                "write",
-                11,
-                2,
-                json!({"object": 3, "index": 1, "text": "64"}),
-            ),
+            slot("write", 10, 2, 3, 0, "9"),
+            slot("write", 11, 2, 3, 1, "64"),
         ]);
         let e = evidence(&events, json!({"0:3": "array"}), json!({}));
         let values = squares();
@@ -2242,17 +2250,12 @@ mod tests {
     fn counter(read_then_write_in_one_hold: bool) -> Evidence {
         let mut events = spawns();
         events.push(("lock_acquire", 10, 2, json!({"lock": 2})));
-        events.push(("read", 11, 2, json!({"object": 3, "index": 0, "text": "0"})));
+        events.push(slot("read", 11, 2, 3, 0, "0"));
         if !read_then_write_in_one_hold {
             events.push(("lock_release", 12, 2, json!({"lock": 2})));
             events.push(("lock_acquire", 13, 2, json!({"lock": 2})));
         }
-        events.push((
-            "write",
-            14,
-            2,
-            json!({"object": 3, "index": 0, "text": "1"}),
-        ));
+        events.push(slot("write", 14, 2, 3, 0, "1"));
         events.push(("lock_release", 15, 2, json!({"lock": 2})));
         evidence(
             &events,
@@ -2311,10 +2314,10 @@ mod tests {
     fn messages_between_two_processes_cross_and_a_self_sent_one_does_not() {
         let mut events = spawns();
         events.extend([
-            ("send", 10, 2, json!({"channel": 4, "msg": 1, "text": "16"})),
-            ("recv", 11, 1, json!({"channel": 4, "msg": 1, "text": "16"})),
-            ("send", 12, 1, json!({"channel": 4, "msg": 2, "text": "25"})),
-            ("recv", 13, 1, json!({"channel": 4, "msg": 2, "text": "25"})),
+            message_event("send", 10, 2, 4, 1, "16"),
+            message_event("recv", 11, 1, 4, 1, "16"),
+            message_event("send", 12, 1, 4, 2, "25"),
+            message_event("recv", 13, 1, 4, 2, "25"),
         ]);
         let e = evidence(&events, json!({"0:4": "queue"}), json!({}));
         let crossed = vec!["16".to_string()];
@@ -2433,30 +2436,10 @@ mod tests {
         let mut events = spawns();
         events.extend([
             ("spawn", 6, 3, json!({"parent": 1})),
-            (
-                "write",
-                10,
-                2,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
-            (
-                "write",
-                11,
-                2,
-                json!({"object": 3, "index": 1, "text": "102"}),
-            ),
-            (
-                "read",
-                12,
-                3,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
-            (
-                "read",
-                read_at,
-                3,
-                json!({"object": 3, "index": 1, "text": "102"}),
-            ),
+            slot("write", 10, 2, 3, 0, "101"),
+            slot("write", 11, 2, 3, 1, "102"),
+            slot("read", 12, 3, 3, 0, "101"),
+            slot("read", read_at, 3, 3, 1, "102"),
         ]);
         evidence(&events, json!({"0:3": "raw array"}), json!({}))
     }
@@ -2488,12 +2471,7 @@ mod tests {
     fn entry(condition: bool) -> Evidence {
         let id = (1_u64 << 63) | 5;
         let mut events = spawns();
-        events.push((
-            "read",
-            10,
-            2,
-            json!({"object": id, "index": 4, "text": "7"}),
-        ));
+        events.push(slot("read", 10, 2, id, 4, "7"));
         if condition {
             events.push((
                 "mark",
@@ -2502,18 +2480,8 @@ mod tests {
                 json!({"text": "$KV.b.k: compare-and-set on revision 4"}),
             ));
         }
-        events.push((
-            "write",
-            12,
-            2,
-            json!({"object": id, "index": 5, "text": "8"}),
-        ));
-        events.push((
-            "read",
-            20,
-            1,
-            json!({"object": id, "index": 5, "text": "8"}),
-        ));
+        events.push(slot("write", 12, 2, id, 5, "8"));
+        events.push(slot("read", 20, 1, id, 5, "8"));
         evidence(&events, json!({format!("0:{id}"): "$KV.b.k"}), json!({}))
     }
 
@@ -2553,19 +2521,9 @@ mod tests {
         events.extend([
             ("spawn", 6, 3, json!({"parent": 1})),
             ("lock_acquire", 9, 2, json!({"lock": 8})),
-            (
-                "write",
-                10,
-                2,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
+            slot("write", 10, 2, 3, 0, "101"),
             ("lock_release", 11, 2, json!({"lock": 8})),
-            (
-                "read",
-                13,
-                3,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
+            slot("read", 13, 3, 3, 0, "101"),
         ]);
         if reader_locks {
             events.push(("lock_acquire", 12, 3, json!({"lock": 8})));
@@ -2604,36 +2562,11 @@ mod tests {
     fn texts_crossed_are_those_one_process_sent_and_another_received() {
         let mut events = spawns();
         events.extend([
-            (
-                "send",
-                10,
-                2,
-                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
-            ),
-            (
-                "recv",
-                11,
-                1,
-                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
-            ),
-            (
-                "send",
-                12,
-                2,
-                json!({"channel": 4, "msg": 2, "text": "'lost'"}),
-            ),
-            (
-                "send",
-                13,
-                1,
-                json!({"channel": 4, "msg": 3, "text": "'own'"}),
-            ),
-            (
-                "recv",
-                14,
-                1,
-                json!({"channel": 4, "msg": 3, "text": "'own'"}),
-            ),
+            message_event("send", 10, 2, 4, 1, "'{\"a\":1}'"),
+            message_event("recv", 11, 1, 4, 1, "'{\"a\":1}'"),
+            message_event("send", 12, 2, 4, 2, "'lost'"),
+            message_event("send", 13, 1, 4, 3, "'own'"),
+            message_event("recv", 14, 1, 4, 3, "'own'"),
         ]);
         let e = evidence(&events, json!({"0:4": "ipc-lab.rpc"}), json!({}));
         let texts = e.texts_crossed("ipc-lab.", "p2", "p1");
