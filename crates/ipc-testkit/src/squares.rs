@@ -13,8 +13,11 @@
 //! squares::assert_default_run(&ipc_testkit::run("printf", &[printed]), 2);
 //! ```
 
-use crate::Run;
+use std::process::Command;
+
+use crate::contract::{self, Stop};
 use crate::evidence::{Evidence, Lines, Stream};
+use crate::{Run, Running};
 
 /// The line of client `k`, which sent `x`.
 pub fn client_line(k: usize, x: i64) -> String {
@@ -70,6 +73,34 @@ pub fn assert_server_interrupted(run: &Run, signal: crate::Sig, answered: usize)
         Some(&[said.as_str(), &server_line(answered)][..]),
         "{run}"
     );
+}
+
+/// Starts `default_run` (the default run, with a delay long enough to
+/// stop it), sends SIGTERM to the parent once the server and its three
+/// clients wait, and panics unless the run was interrupted cleanly
+/// ([`contract::assert_interrupted`]: every process ended and reaped,
+/// exit code 0), the server saying so and counting no answer. Returns the
+/// run.
+#[track_caller]
+pub fn assert_sigterm_ends_the_default_run(default_run: Command) -> Run {
+    let running = Running::start(default_run, false);
+    let children = running.wait_for_children(4, crate::DEFAULT_TIMEOUT);
+    crate::wait_blocked(&children, crate::DEFAULT_TIMEOUT);
+    let run = contract::assert_interrupted(running, &children, Stop::TermParent, &server_line(0));
+    run.assert_stdout_contains(&["Server: interrupted by SIGTERM"]);
+    run
+}
+
+/// Sends SIGINT to client 3's role `asking` (waiting for an answer), and
+/// panics unless it ended with exit code 0, no panic, saying so. Returns
+/// the run.
+#[track_caller]
+pub fn assert_client_interrupted(asking: Running) -> Run {
+    asking.signal(crate::Sig::SIGINT);
+    let run = asking.finish(crate::SIGNAL_DEADLINE);
+    run.assert_code(0).assert_no_panic();
+    run.assert_stdout_contains(&["Client 3: interrupted by SIGINT"]);
+    run
 }
 
 /// What `--numbers` refuses, saying [`NUMBERS_RULE`]: an empty list, an

@@ -371,27 +371,14 @@ fn ctrl_c_ends_a_waiting_client() {
     );
     line_starting(&mut asking, "Client 3 (pid ");
     wait_blocked(&[asking.pid()], WAIT);
-    asking.signal(Sig::SIGINT);
-    let run = asking.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&["Client 3: interrupted by SIGINT"]);
+    squares::assert_client_interrupted(asking);
     serving.signal(Sig::SIGINT);
     serving.finish(SIGNAL_DEADLINE).assert_code(0);
 }
 
 #[test]
 fn sigterm_to_the_parent_ends_the_default_run() {
-    let running = Running::start(command(&["--delay", "2000"]), false);
-    let children = running.wait_for_children(4, WAIT);
-    wait_blocked(&children, WAIT);
-    running.signal(Sig::SIGTERM);
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&[
-        "Server: interrupted by SIGTERM",
-        "Server answered 0 requests",
-    ]);
-    run.assert_all_ended(&children);
+    squares::assert_sigterm_ends_the_default_run(command(&["--delay", "2000"]));
 }
 
 #[test]

@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_blocked,
-    wait_in_syscall,
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_in_syscall,
 };
 use ipc_testkit::{contract, squares};
 use nix::libc::SYS_mq_timedreceive;
@@ -269,27 +268,15 @@ fn ctrl_c_ends_a_waiting_client_and_removes_its_queue() {
     let server = Server::new("client-sigint");
     let mut asking = Running::start(command(&["client", "3", "--name", &server.0]), false);
     asking.wait_for_lines(1, WAIT, |l| l.starts_with("Client 3 (pid "));
-    asking.signal(Sig::SIGINT);
-    let run = asking.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&["Client 3: interrupted by SIGINT"]);
+    let run = squares::assert_client_interrupted(asking);
     server.assert_nothing_left(&run);
 }
 
 #[test]
 fn sigterm_to_the_parent_ends_the_default_run_and_removes_every_queue() {
     let server = Server::new("sigterm");
-    let running = Running::start(command(&["--delay", "2000", "--name", &server.0]), false);
-    let children = running.wait_for_children(4, WAIT);
-    wait_blocked(&children, WAIT);
-    running.signal(Sig::SIGTERM);
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&[
-        "Server: interrupted by SIGTERM",
-        "Server answered 0 requests",
-    ]);
-    run.assert_all_ended(&children);
+    let default_run = command(&["--delay", "2000", "--name", &server.0]);
+    let run = squares::assert_sigterm_ends_the_default_run(default_run);
     server.assert_nothing_left(&run);
 }
 
