@@ -1,10 +1,10 @@
 //! The contracts every experiment keeps, one function each: its help, its
-//! refusal of bad usage, a closed standard output, a process killed
-//! mid-run named by its parent, a run stopped or interrupted by a signal. Each crate's tests call
-//! them with what differs (the words its help explains, the arguments it
-//! refuses, how it runs its binary), as they call
-//! [`trace::check_experiment`](crate::trace::check_experiment) for the
-//! traced run.
+//! refusal of bad usage, its output to a file or a closed pipe, a process
+//! killed mid-run named by its parent, a run stopped or interrupted by a
+//! signal. Each crate's tests call them with what differs (the words its
+//! help explains, the arguments it refuses, how it runs its binary), as
+//! they call [`trace::check_experiment`](crate::trace::check_experiment)
+//! for the traced run.
 //!
 //! ```
 //! use ipc_testkit::contract;
@@ -71,6 +71,21 @@ pub fn assert_refused_at_once(run: impl Fn(&[&str]) -> Run, cases: &[(&[&str], &
             "refused only after {:?} (at most {REFUSED_WITHIN:?})\n{refused}",
             started.elapsed()
         );
+    }
+}
+
+/// Runs `program args` with its standard output redirected to a file
+/// ([`run_to_file`](crate::run_to_file), where a forked process with
+/// output still buffered would print it twice), and panics unless it
+/// ended with exit code 0 and the file holds exactly `expected`, each line
+/// once; the message names the first line that differs.
+#[track_caller]
+pub fn assert_each_line_once_in_a_file(program: &str, args: &[&str], expected: &[&str]) {
+    let (run, text) = crate::run_to_file(program, args);
+    run.assert_code(0);
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(difference) = crate::first_difference(&lines, expected) {
+        panic!("in the file: {difference}\nfile:\n{text}{run}");
     }
 }
 
@@ -283,6 +298,16 @@ mod tests {
             assert_interrupted(running, &children, Stop::CtrlC, "waiting");
         }));
         assert!(outcome.is_err(), "killed by the signal, not interrupted");
+    }
+
+    #[test]
+    fn a_file_must_hold_every_line_once() {
+        assert_each_line_once_in_a_file("printf", &["a\\nb\\n"], &["a", "b"]);
+        for wrong in [&["a"][..], &["a", "b", "b"], &["b", "a"]] {
+            let outcome =
+                catch_unwind(|| assert_each_line_once_in_a_file("printf", &["a\\nb\\n"], wrong));
+            assert!(outcome.is_err(), "{wrong:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::seed000;
 use ipc_testkit::{
     Pid, Run, Running, handout, own_process_group, run, run_into_full_disk, run_into_head,
-    run_to_file, wait_blocked,
+    wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
@@ -110,13 +110,7 @@ fn a_closed_stdout_ends_every_process_quietly() {
 
 #[test]
 fn redirected_to_a_file_each_line_appears_once() {
-    let (run, text) = run_to_file(BIN, &[]);
-    run.assert_code(0);
-    assert_eq!(
-        text.lines().collect::<Vec<_>>(),
-        seed000::pipe(),
-        "file:\n{text}"
-    );
+    contract::assert_each_line_once_in_a_file(BIN, &[], &seed000::pipe());
 }
 
 /// `exp7-pipe --concurrent --delay 60` (or `mode` instead of

@@ -9,7 +9,7 @@ use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::seed000;
 use ipc_testkit::{
     Pid, Running, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
-    run_into_head, run_to_file, wait_blocked,
+    run_into_head, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
@@ -37,13 +37,7 @@ fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
 
 #[test]
 fn redirected_to_a_file_each_line_appears_once() {
-    let (run, text) = run_to_file(BIN, &[]);
-    run.assert_code(0);
-    assert_eq!(
-        text.lines().collect::<Vec<_>>(),
-        seed000::QUEUE,
-        "file:\n{text}"
-    );
+    contract::assert_each_line_once_in_a_file(BIN, &[], &seed000::QUEUE);
 }
 
 #[test]

@@ -1,8 +1,6 @@
 //! Runs the real `exp7-shm` binary and checks it prints seed 000's lines.
 
-use ipc_testkit::{
-    assert_no_new_shm, first_difference, handout, run, run_into_full_disk, run_to_file,
-};
+use ipc_testkit::{assert_no_new_shm, handout, run, run_into_full_disk};
 use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
@@ -22,12 +20,7 @@ fn redirected_to_a_file_each_line_appears_once() {
     // A file makes stdout block-buffered in C; here the partial line
     // "1 2 3 4 " is pending when the child is forked, and must not be
     // printed by both processes.
-    let (run, text) = run_to_file(BIN, &[]);
-    run.assert_code(0);
-    let lines: Vec<&str> = text.lines().collect();
-    if let Some(difference) = first_difference(&lines, &seed000::SHARED_MEMORY) {
-        panic!("in the file: {difference}\nfile:\n{text}");
-    }
+    contract::assert_each_line_once_in_a_file(BIN, &[], &seed000::SHARED_MEMORY);
 }
 
 #[test]
