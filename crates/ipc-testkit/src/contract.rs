@@ -121,6 +121,23 @@ pub fn assert_killed_peer_named(run: &Run, program: &str, name: &str) {
     );
 }
 
+/// SIGKILLs p3, the third of the processes p1 … pN that `started` holds
+/// (the run, once they work, and their pids in the order forked), and
+/// panics unless the parent ends the run naming p3, and nothing else, on
+/// stderr ([`assert_killed_peer_named`]), without printing the lines it
+/// prints at the end (none holds `totals`).
+#[track_caller]
+pub fn assert_p3_killed_mid_run_named(
+    program: &str,
+    (running, children): (crate::Running, Vec<crate::Pid>),
+    totals: &str,
+) {
+    let run = running.kill_peer(children[2], &children);
+    assert_killed_peer_named(&run, program, "p3");
+    assert_eq!(run.stderr_lines().len(), 1, "{run}");
+    assert!(!run.stdout.contains(totals), "{run}");
+}
+
 /// How a test stops a running experiment, as a user would.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {

@@ -160,11 +160,7 @@ fn start_the_longest_run() -> (Running, Vec<ipc_testkit::Pid>) {
 
 #[test]
 fn a_process_killed_mid_run_ends_the_run_and_is_named() {
-    let (running, children) = start_the_longest_run();
-    let run = running.kill_peer(children[2], &children);
-    contract::assert_killed_peer_named(&run, BIN, "p3");
-    assert_eq!(run.stderr_lines().len(), 1, "{run}");
-    assert!(!run.stdout.contains("Threads"), "{run}");
+    contract::assert_p3_killed_mid_run_named(BIN, start_the_longest_run(), "Threads");
 }
 
 /// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes

@@ -126,14 +126,10 @@ fn start_the_longest_run() -> (Running, Vec<ipc_testkit::Pid>) {
 
 #[test]
 fn a_process_killed_mid_run_ends_the_run_and_is_named() {
-    let (running, children) = start_the_longest_run();
     // The others are stopped (SIGTERM) instead of counting on for seconds;
     // one that finds the lock held by the dead one stops too, without
-    // being blamed. p3 is the third child forked.
-    let run = running.kill_peer(children[2], &children);
-    contract::assert_killed_peer_named(&run, BIN, "p3");
-    assert_eq!(run.stderr_lines().len(), 1, "{run}");
-    assert!(!run.stdout.contains("Final value"), "{run}");
+    // being blamed.
+    contract::assert_p3_killed_mid_run_named(BIN, start_the_longest_run(), "Final value");
 }
 
 /// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes
