@@ -103,6 +103,49 @@ pub fn assert_client_interrupted(asking: Running) -> Run {
     run
 }
 
+/// Panics unless `run`, whose client 3 was SIGKILLed while it waited,
+/// went on without it: exit code 1 naming client 3
+/// ([`contract::assert_killed_peer_named`]), the other two clients
+/// answered, the server's count of 2 last. Returns the server's own lines
+/// (`Server: …`): what it said of the dead client.
+#[track_caller]
+pub fn assert_served_on_without_client_3<'a>(run: &'a Run, program: &str) -> Vec<&'a str> {
+    contract::assert_killed_peer_named(run, program, "client 3");
+    let mut lines = run.stdout_lines();
+    assert_eq!(lines.pop(), Some(&*server_line(2)), "{run}");
+    let (log, mut answered): (Vec<&str>, Vec<&str>) =
+        lines.into_iter().partition(|l| l.starts_with("Server: "));
+    answered.sort_unstable();
+    assert_eq!(answered, client_lines(2), "{run}");
+    log
+}
+
+/// How long clients may take to give up once their server is gone.
+pub const GIVE_UP_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Panics unless `run`, whose server was SIGKILLed `took` ago while its
+/// three clients waited, ended with exit code 1 naming the server, each
+/// client k giving up with a line of stderr that `gave_up(k, line)`
+/// accepts, none answered, all within [`GIVE_UP_WITHIN`], and every one of
+/// `children` ended.
+#[track_caller]
+pub fn assert_clients_gave_up(
+    run: &Run,
+    program: &str,
+    took: std::time::Duration,
+    children: &[crate::Pid],
+    gave_up: impl Fn(usize, &str) -> bool,
+) {
+    contract::assert_killed_peer_named(run, program, "server");
+    for k in 1..=3 {
+        let said = run.stderr.lines().any(|line| gave_up(k, line));
+        assert!(said, "client {k} did not give up with its reason\n{run}");
+    }
+    assert!(!run.stdout.contains("received"), "{run}");
+    assert!(took < GIVE_UP_WITHIN, "the clients took {took:?}\n{run}");
+    run.assert_all_ended(children);
+}
+
 /// What `--numbers` refuses, saying [`NUMBERS_RULE`]: an empty list, an
 /// empty entry, a word, a number whose square overflows, a fraction, 65
 /// numbers.
