@@ -49,7 +49,7 @@ pub fn assert_help<'a>(help: &'a Run, words: &[&str]) -> &'a Run {
 #[track_caller]
 pub fn assert_refused(run: impl Fn(&[&str]) -> Run, cases: &[(&[&str], &str)]) {
     for (args, message) in cases {
-        run(*args).assert_bad_usage(message);
+        run(args).assert_bad_usage(message);
     }
 }
 
@@ -64,7 +64,7 @@ pub const REFUSED_WITHIN: Duration = Duration::from_secs(5);
 pub fn assert_refused_at_once(run: impl Fn(&[&str]) -> Run, cases: &[(&[&str], &str)]) {
     for (args, message) in cases {
         let started = Instant::now();
-        let refused = run(*args);
+        let refused = run(args);
         refused.assert_bad_usage(message);
         assert!(
             started.elapsed() < REFUSED_WITHIN,
