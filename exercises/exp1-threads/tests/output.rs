@@ -268,12 +268,6 @@ fn help_explains_the_experiment() {
     );
 }
 
-/// A run of `args` as the handout shows it: the command, then the lines.
-fn transcript(args: &[&str], stdout: &str) -> String {
-    let command = format!("$ cargo run -q -p exp1-threads -- {}", args.join(" "));
-    format!("{}\n{stdout}", command.trim_end())
-}
-
 /// `text` without the numbers that differ from run to run without a lock.
 fn lost_normalised(text: &str) -> String {
     let text = normalise_numbers(text, "final value (in main program) ");
@@ -284,18 +278,9 @@ fn lost_normalised(text: &str) -> String {
 #[test]
 fn the_handout_shows_real_runs() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-threads");
-    let shown = handout::expected_output(&readme);
-    let run = run(BIN, &[]);
-    run.assert_code(0);
-    assert!(
-        shown.contains(&transcript(&[], &run.stdout)),
-        "the handout does not show this run:\n{run}"
-    );
-    let run = ipc_testkit::run(BIN, &["--no-lock"]);
-    run.assert_code(0);
-    assert!(
-        lost_normalised(&shown)
-            .contains(&transcript(&["--no-lock"], &lost_normalised(&run.stdout))),
-        "the handout does not show this run:\n{run}"
-    );
+    let shows = |args: &[&str], normalise: fn(&str) -> String| {
+        handout::assert_shows_transcript(&readme, "exp1-threads", args, &run(BIN, args), normalise);
+    };
+    shows(&[], str::to_owned);
+    shows(&["--no-lock"], lost_normalised);
 }

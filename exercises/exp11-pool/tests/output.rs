@@ -149,27 +149,15 @@ fn help_explains_the_experiment() {
     );
 }
 
-/// A run of `args` as the handout shows it: the command, then the lines.
-fn transcript(args: &[&str], stdout: &str) -> String {
-    let command = format!("$ cargo run -q -p exp11-pool -- {}", args.join(" "));
-    format!("{}\n{stdout}", command.trim_end())
-}
-
 #[test]
 fn the_handout_shows_real_runs() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-pool");
-    let shown = normalise_numbers(&handout::expected_output(&readme), "by pid ");
+    let pids_masked = |text: &str| normalise_numbers(text, "by pid ");
     for args in [
         &[][..],
         &["--fail", "3"],
         &["--who", "--workers", "2", "--numbers", "3,4,5"],
     ] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        let seen = transcript(args, &normalise_numbers(&run.stdout, "by pid "));
-        assert!(
-            shown.contains(&seen),
-            "the handout does not show this run:\n{seen}\n{run}"
-        );
+        handout::assert_shows_transcript(&readme, "exp11-pool", args, &run(BIN, args), pids_masked);
     }
 }

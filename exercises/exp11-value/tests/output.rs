@@ -219,12 +219,6 @@ fn help_explains_the_experiment() {
     );
 }
 
-/// A run of `args` as the handout shows it: the command, then the lines.
-fn transcript(args: &[&str], stdout: &str) -> String {
-    let command = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
-    format!("{}\n{stdout}", command.trim_end())
-}
-
 /// `text` without the numbers that differ on every run without the lock.
 fn lost_normalised(text: &str) -> String {
     let text = normalise_numbers(text, "Final value (in main program): ");
@@ -234,25 +228,12 @@ fn lost_normalised(text: &str) -> String {
 #[test]
 fn the_handout_shows_real_runs() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-value");
-    let shown = handout::expected_output(&readme);
+    let shows = |args: &[&str], normalise: fn(&str) -> String| {
+        handout::assert_shows_transcript(&readme, "exp11-value", args, &run(BIN, args), normalise);
+    };
     // The deterministic ones exactly: Example 1 and the locked default run.
-    for args in [&["example"][..], &[]] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        if !shown.contains(&transcript(args, &run.stdout)) {
-            let missing = run.stdout_lines().into_iter().find(|l| !shown.contains(l));
-            panic!(
-                "the handout does not show this run{}:\n{run}",
-                missing.map_or(String::new(), |l| format!(" (nor its line {l:?})"))
-            );
-        }
-    }
+    shows(&["example"], str::to_owned);
+    shows(&[], str::to_owned);
     // Without the lock, all but the final value and the lost updates.
-    let run = run(BIN, &["--no-lock"]);
-    run.assert_code(0);
-    assert!(
-        lost_normalised(&shown)
-            .contains(&transcript(&["--no-lock"], &lost_normalised(&run.stdout))),
-        "the handout does not show this run:\n{run}"
-    );
+    shows(&["--no-lock"], lost_normalised);
 }
