@@ -53,6 +53,49 @@ pub fn assert_refused(run: impl Fn(&[&str]) -> Run, cases: &[(&[&str], &str)]) {
     }
 }
 
+/// Runs `program args` under strace ([`run_traced`](crate::run_traced))
+/// and panics unless it is refused as bad usage saying `reason`
+/// ([`Run::assert_bad_usage`]) before it made any of `calls` (`fork(`,
+/// `mq_open(`: what refusing first must spare). Returns the calls it
+/// made, for the caller's own checks; where strace cannot trace, checks
+/// the refusal alone, says so, and returns `None`.
+#[track_caller]
+pub fn assert_refused_before_calls(
+    program: &str,
+    args: &[&str],
+    reason: &str,
+    calls: &[&str],
+) -> Option<String> {
+    let Some((run, made)) = crate::run_traced(program, args) else {
+        println!("strace cannot run here: checking the exit code only");
+        crate::run(program, args).assert_bad_usage(reason);
+        return None;
+    };
+    run.assert_bad_usage(reason);
+    for call in calls {
+        assert!(!made.contains(call), "{call} in\n{made}\n{run}");
+    }
+    Some(made)
+}
+
+/// The names that `--name` refuses in every experiment that takes one
+/// (ipc-core's `IpcName` rules), with what the message says. A NUL byte
+/// cannot be passed in argv: `IpcName`'s unit tests cover it.
+pub fn invalid_names() -> Vec<(String, &'static str)> {
+    // 256 bytes with the ipc-lab- prefix.
+    let long = "x".repeat(248);
+    [
+        ("", "it is empty"),
+        ("/", "it is empty"),
+        ("a/b", "it contains '/'"),
+        ("../x", "it contains '/'"),
+        (long.as_str(), "longer than 255 bytes"),
+        ("é", "only ASCII letters"),
+    ]
+    .map(|(name, reason)| (name.to_owned(), reason))
+    .to_vec()
+}
+
 /// How long a refusal that comes before anything connects may take: far
 /// less than a connection's timeout.
 pub const REFUSED_WITHIN: Duration = Duration::from_secs(5);
@@ -325,6 +368,21 @@ mod tests {
                 catch_unwind(|| assert_each_line_once_in_a_file("printf", &["a\\nb\\n"], wrong));
             assert!(outcome.is_err(), "{wrong:?}");
         }
+    }
+
+    #[test]
+    fn a_refusal_must_come_before_the_calls_named() {
+        let refuses = "echo 'error: bad name' >&2; exit 2";
+        let made = assert_refused_before_calls("sh", &["-c", refuses], "bad name", &["mq_open("]);
+        let Some(made) = made else {
+            return;
+        };
+        assert!(made.contains("execve("), "{made}");
+        let forks = "sh -c true; echo 'error: bad name' >&2; exit 2";
+        let outcome = catch_unwind(|| {
+            assert_refused_before_calls("sh", &["-c", forks], "bad name", &["clone(", "fork("]);
+        });
+        assert!(outcome.is_err());
     }
 
     #[test]
