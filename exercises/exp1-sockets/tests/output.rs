@@ -131,6 +131,15 @@ fn the_roles_serve_and_ask_from_separate_processes() {
     assert_eq!(run.stderr, "", "{run}");
 }
 
+/// Stops the server role `serving` with `signal` and checks that it ended
+/// with exit code 0, having said every one of `lines`; returns the run.
+fn stop_server(serving: Running, signal: Sig, lines: &[&str]) -> Run {
+    serving.signal(signal);
+    let run = serving.finish(SIGNAL_DEADLINE);
+    run.assert_code(0).assert_stdout_contains(lines);
+    run
+}
+
 /// The pid a role's first line gives.
 fn first_pid(run: &Run) -> String {
     run.stdout
@@ -154,16 +163,8 @@ fn a_server_without_a_key_makes_one_and_says_it() {
         "{said:?}"
     );
     let asked = run(BIN, &["client", "1", "--unix", &address, "--authkey", &key]);
-    asked.assert_code(0);
-    assert_eq!(
-        asked.stdout_lines().last(),
-        Some(&"Client 1 sent 6, received 36"),
-        "{asked}"
-    );
-    serving.signal(Sig::SIGTERM);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0)
-        .assert_stdout_contains(&["Server answered 1 request"]);
+    squares::assert_answered(&asked, "Client 1 sent 6, received 36");
+    let run = stop_server(serving, Sig::SIGTERM, &["Server answered 1 request"]);
     assert!(!path.exists(), "{} is left\n{run}", path.display());
 }
 
@@ -189,13 +190,15 @@ fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
         &["client", "1", "--connect", &address, "--authkey", "right"],
     );
     welcome.assert_code(0);
-    serving.signal(Sig::SIGINT);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_stdout_contains(&[
-        "Server: a client refused: the peer 127.0.0.1:",
-        "answered our challenge with a wrong HMAC-sha256: the authkeys differ",
-        "Server answered 1 request",
-    ]);
+    stop_server(
+        serving,
+        Sig::SIGINT,
+        &[
+            "Server: a client refused: the peer 127.0.0.1:",
+            "answered our challenge with a wrong HMAC-sha256: the authkeys differ",
+            "Server answered 1 request",
+        ],
+    );
 }
 
 #[test]
@@ -309,13 +312,15 @@ fn a_client_role_killed_mid_request_is_dropped_and_the_server_goes_on() {
     line_starting(&mut serving, "Server: dropped the client at @");
     let welcome = run(BIN, &["client", "2", "--unix", path, "--authkey", "k"]);
     welcome.assert_code(0);
-    serving.signal(Sig::SIGTERM);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_stdout_contains(&[
-        ": the other end is gone",
-        "Server: interrupted by SIGTERM",
-        "Server answered 1 request",
-    ]);
+    stop_server(
+        serving,
+        Sig::SIGTERM,
+        &[
+            ": the other end is gone",
+            "Server: interrupted by SIGTERM",
+            "Server answered 1 request",
+        ],
+    );
 }
 
 #[test]
@@ -331,11 +336,7 @@ fn a_killed_server_roles_socket_is_replaced_by_the_next_server() {
     assert!(std::path::Path::new(path).exists());
     let (serving, _) = server_role(&["--unix", path, "--authkey", "k", "--fast"]);
     run(BIN, &["client", "4", "--unix", path, "--authkey", "k"]).assert_code(0);
-    serving.signal(Sig::SIGINT);
-    serving
-        .finish(SIGNAL_DEADLINE)
-        .assert_code(0)
-        .assert_stdout_contains(&["Server answered 1 request"]);
+    stop_server(serving, Sig::SIGINT, &["Server answered 1 request"]);
     assert!(!std::path::Path::new(path).exists());
 }
 

@@ -32,18 +32,18 @@ fn shm(name: &str) -> PathBuf {
     Path::new("/dev/shm").join(name)
 }
 
-/// The leases in /dev/shm whose creator had pid `pid`.
-fn leases_of(pid: Pid) -> Vec<PathBuf> {
+/// The objects in /dev/shm whose name starts with `prefix`.
+fn shm_starting(prefix: &str) -> Vec<PathBuf> {
     std::fs::read_dir("/dev/shm")
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&format!("ipc-lab-run@{pid}-"))
-        })
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
         .collect()
+}
+
+/// The leases in /dev/shm whose creator had pid `pid`.
+fn leases_of(pid: Pid) -> Vec<PathBuf> {
+    shm_starting(&format!("ipc-lab-run@{pid}-"))
 }
 
 /// The run's tracker among the children of `parent`.
@@ -92,17 +92,7 @@ fn a_parent_killed_alone_leaves_nothing_once_its_children_end() {
     running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-1:"));
     let children = running.wait_for_children(2, WAIT);
     let parent = running.pid();
-    let prefix = format!("ipc-lab-{parent}-");
-    let segments: Vec<PathBuf> = std::fs::read_dir("/dev/shm")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&prefix)
-        })
-        .collect();
+    let segments = shm_starting(&format!("ipc-lab-{parent}-"));
     assert_eq!(segments.len(), 1, "{segments:?}");
     let leases = leases_of(parent);
     assert_eq!(leases.len(), 1, "one lease for the run: {leases:?}");
