@@ -146,6 +146,33 @@ pub fn assert_clients_gave_up(
     run.assert_all_ended(children);
 }
 
+/// Starts exp1-sockets' server role, `program server args`, and returns it
+/// once it said where it listens (`Server (pid N) listening on ADDRESS
+/// (…)`, its first line), with that address.
+#[track_caller]
+pub fn start_server_role(program: &str, args: &[&str]) -> (Running, String) {
+    let mut command = Command::new(program);
+    command.arg("server").args(args);
+    let mut serving = Running::start(command, false);
+    let first = std::cell::RefCell::new(String::new());
+    serving.wait_for_lines(1, crate::DEFAULT_TIMEOUT, |line| {
+        let hit = line.starts_with("Server (pid ");
+        if hit && first.borrow().is_empty() {
+            *first.borrow_mut() = line.to_owned();
+        }
+        hit
+    });
+    let first = first.into_inner();
+    let address = listening_address(&first).unwrap_or_else(|| panic!("no address in {first:?}"));
+    (serving, address)
+}
+
+/// The address a server's first line says it listens on.
+fn listening_address(first: &str) -> Option<String> {
+    let rest = first.split(" listening on ").nth(1)?;
+    rest.split(" (").next().map(str::to_owned)
+}
+
 /// What `--numbers` refuses, saying [`NUMBERS_RULE`]: an empty list, an
 /// empty entry, a word, a number whose square overflows, a fraction, 65
 /// numbers.
@@ -250,6 +277,13 @@ mod tests {
             )
         );
         assert_eq!(bad_numbers().len(), 6);
+    }
+
+    #[test]
+    fn the_address_is_where_the_first_line_says_the_server_listens() {
+        let first = "Server (pid 7) listening on 127.0.0.1:4000 (TCP, authkey required)";
+        assert_eq!(listening_address(first).as_deref(), Some("127.0.0.1:4000"));
+        assert_eq!(listening_address("Server (pid 7) starts"), None);
     }
 
     #[test]

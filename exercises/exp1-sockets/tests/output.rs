@@ -40,22 +40,6 @@ fn line_starting(running: &mut Running, prefix: &str) -> String {
     found.into_inner().unwrap_or_default()
 }
 
-/// A server role started with `args` (after `server`), once it has said
-/// where it listens; and that address.
-fn server_role(args: &[&str]) -> (Running, String) {
-    let mut all = vec!["server"];
-    all.extend_from_slice(args);
-    let mut serving = Running::start(command(&all), false);
-    let first = line_starting(&mut serving, "Server (pid ");
-    let address = first
-        .split(" listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split(" (").next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    (serving, address)
-}
-
 #[test]
 fn the_default_run_prints_each_client_then_the_server() {
     squares::assert_default_run(&run(BIN, &[]), 3);
@@ -87,8 +71,10 @@ fn a_unix_socket_serves_the_same_and_leaves_no_file() {
 
 #[test]
 fn the_roles_serve_and_ask_from_separate_processes() {
-    let (serving, address) =
-        server_role(&["--listen", "127.0.0.1:0", "--authkey", "k3y", "--fast"]);
+    let (serving, address) = squares::start_server_role(
+        BIN,
+        &["--listen", "127.0.0.1:0", "--authkey", "k3y", "--fast"],
+    );
     let first = run(
         BIN,
         &["client", "2", "--connect", &address, "--authkey", "k3y"],
@@ -154,7 +140,8 @@ fn first_pid(run: &Run) -> String {
 fn a_server_without_a_key_makes_one_and_says_it() {
     let dir = TempDir::new("exp1-sockets-key");
     let path = dir.join("s.sock");
-    let (mut serving, address) = server_role(&["--unix", path.to_str().unwrap(), "--fast"]);
+    let (mut serving, address) =
+        squares::start_server_role(BIN, &["--unix", path.to_str().unwrap(), "--fast"]);
     assert_eq!(address, path.display().to_string());
     let said = line_starting(&mut serving, "Server: clients connect with --authkey ");
     let key = said.rsplit(' ').next().unwrap().to_owned();
@@ -170,7 +157,8 @@ fn a_server_without_a_key_makes_one_and_says_it() {
 
 #[test]
 fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
-    let (serving, address) = server_role(&["--listen", "127.0.0.1:0", "--authkey", "right"]);
+    let (serving, address) =
+        squares::start_server_role(BIN, &["--listen", "127.0.0.1:0", "--authkey", "right"]);
     let refused = run(
         BIN,
         &["client", "1", "--connect", &address, "--authkey", "wrong"],
@@ -294,7 +282,8 @@ fn a_client_role_killed_mid_request_is_dropped_and_the_server_goes_on() {
     let dir = TempDir::new("exp1-sockets-role-killed");
     let path = dir.join("s.sock");
     let path = path.to_str().unwrap();
-    let (serving, _) = server_role(&["--unix", path, "--authkey", "k", "--delay", "1000"]);
+    let (serving, _) =
+        squares::start_server_role(BIN, &["--unix", path, "--authkey", "k", "--delay", "1000"]);
     let mut asking = Running::start(
         command(&["client", "1", "--unix", path, "--authkey", "k"]),
         false,
@@ -328,13 +317,14 @@ fn a_killed_server_roles_socket_is_replaced_by_the_next_server() {
     let dir = TempDir::new("exp1-sockets-stale");
     let path = dir.join("s.sock");
     let path = path.to_str().unwrap();
-    let (serving, _) = server_role(&["--unix", path, "--authkey", "k"]);
+    let (serving, _) = squares::start_server_role(BIN, &["--unix", path, "--authkey", "k"]);
     serving.signal(Sig::SIGKILL);
     let killed = serving.finish(WAIT);
     assert_eq!(killed.status.code(), None, "{killed}");
     // SIGKILL left the file; nobody listens on it any more.
     assert!(std::path::Path::new(path).exists());
-    let (serving, _) = server_role(&["--unix", path, "--authkey", "k", "--fast"]);
+    let (serving, _) =
+        squares::start_server_role(BIN, &["--unix", path, "--authkey", "k", "--fast"]);
     run(BIN, &["client", "4", "--unix", path, "--authkey", "k"]).assert_code(0);
     stop_server(serving, Sig::SIGINT, &["Server answered 1 request"]);
     assert!(!std::path::Path::new(path).exists());
@@ -342,14 +332,17 @@ fn a_killed_server_roles_socket_is_replaced_by_the_next_server() {
 
 #[test]
 fn ctrl_c_ends_a_waiting_client() {
-    let (serving, address) = server_role(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--authkey",
-        "k",
-        "--delay",
-        "20000",
-    ]);
+    let (serving, address) = squares::start_server_role(
+        BIN,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--authkey",
+            "k",
+            "--delay",
+            "20000",
+        ],
+    );
     let mut asking = Running::start(
         command(&["client", "3", "--connect", &address, "--authkey", "k"]),
         false,
