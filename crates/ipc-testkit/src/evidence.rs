@@ -1332,6 +1332,18 @@ pub struct Lines<'a> {
     pub repeated: &'a [String],
 }
 
+impl<'a> Lines<'a> {
+    /// The lines of the process whose lines start with `prefix`, none of
+    /// them repeated.
+    pub fn of(prefix: &'a str, lines: &'a [String]) -> Lines<'a> {
+        Lines {
+            prefix,
+            lines,
+            repeated: &[],
+        }
+    }
+}
+
 /// What [`Evidence::assert_values_passed`] looks for: values handed from
 /// process to process through shared data, one element at a time (the
 /// slots of a ring buffer, a counter over time), rather than each element

@@ -219,17 +219,9 @@ pub fn assert_lines(evidence: &Evidence, numbers: &[i64]) {
     let server = [server_line(numbers.len())];
     let mut lines: Vec<Lines<'_>> = clients
         .iter()
-        .map(|(prefix, line)| Lines {
-            prefix,
-            lines: line,
-            ..Lines::default()
-        })
+        .map(|(prefix, line)| Lines::of(prefix, line))
         .collect();
-    lines.push(Lines {
-        prefix: "Server ",
-        lines: &server,
-        ..Lines::default()
-    });
+    lines.push(Lines::of("Server ", &server));
     evidence.assert_interleaved(Stream::Stdout, &lines);
     if evidence.run.stdout_lines().last() != Some(&server[0].as_str()) {
         evidence.fail(

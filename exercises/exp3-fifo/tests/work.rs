@@ -49,21 +49,9 @@ fn assert_messages_cross(inputs: &Inputs, messages: Option<&[String]>) {
     evidence.assert_interleaved(
         Stream::Stdout,
         &[
-            Lines {
-                prefix: "FIFO ",
-                lines: &fifo_lines,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Writer",
-                lines: &writer,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Reader",
-                lines: &reader,
-                ..Lines::default()
-            },
+            Lines::of("FIFO ", &fifo_lines),
+            Lines::of("Writer", &writer),
+            Lines::of("Reader", &reader),
         ],
     );
     let lines = evidence.run.stdout_lines();

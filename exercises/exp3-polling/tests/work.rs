@@ -50,16 +50,8 @@ fn assert_values_cross(inputs: &Inputs, values: Option<&[i64]>) {
     evidence.assert_interleaved(
         Stream::Stderr,
         &[
-            Lines {
-                prefix: "INFO:parent:",
-                lines: &parent,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "INFO:process1:",
-                lines: &writer,
-                ..Lines::default()
-            },
+            Lines::of("INFO:parent:", &parent),
+            Lines::of("INFO:process1:", &writer),
             Lines {
                 prefix: "INFO:process2:",
                 lines: &reader,

@@ -161,11 +161,7 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
     groups.push(("Produced ".into(), vec![summary.clone()]));
     let lines: Vec<Lines<'_>> = groups
         .iter()
-        .map(|(prefix, lines)| Lines {
-            prefix,
-            lines,
-            ..Lines::default()
-        })
+        .map(|(prefix, lines)| Lines::of(prefix, lines))
         .collect();
     evidence.assert_interleaved(Stream::Stdout, &lines);
     if evidence.run.stdout_lines().last() != Some(&summary.as_str()) {

@@ -56,11 +56,7 @@ fn assert_lines(evidence: &Evidence, values: &[i64], signals: i64) {
     reader.push(format!(
         "reader: SIGRTMIN+1: {signals} sent, {queued}: every one arrived"
     ));
-    let lines = |prefix, lines| Lines {
-        prefix,
-        lines,
-        ..Lines::default()
-    };
+    let lines = Lines::of;
     evidence.assert_interleaved(
         Stream::Stdout,
         &[
