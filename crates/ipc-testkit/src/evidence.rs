@@ -2121,30 +2121,22 @@ mod tests {
         }
     }
 
+    /// An event as [`evidence`] takes it: kind, time, pid, the rest.
+    type Event = (Kind, u64, u64, Value);
+
+    /// An event's kind: `read`, `send`.
+    type Kind = &'static str;
+
     /// A `kind` (read or write) of slot `index` of object `object`, holding
-    /// `text`, by process `pid` at `ns`, as [`evidence`] takes events.
-    fn slot(
-        kind: &'static str,
-        ns: u64,
-        pid: u64,
-        object: u64,
-        index: u64,
-        text: &str,
-    ) -> (&'static str, u64, u64, Value) {
+    /// `text`, by process `pid` at `ns`.
+    fn slot(kind: Kind, ns: u64, pid: u64, object: u64, index: u64, text: &str) -> Event {
         let args = json!({"object": object, "index": index, "text": text});
         (kind, ns, pid, args)
     }
 
     /// A `kind` (send or recv) of message `msg`, holding `text`, on
-    /// `channel` by process `pid` at `ns`, as [`evidence`] takes events.
-    fn message_event(
-        kind: &'static str,
-        ns: u64,
-        pid: u64,
-        channel: u64,
-        msg: u64,
-        text: &str,
-    ) -> (&'static str, u64, u64, Value) {
+    /// `channel` by process `pid` at `ns`.
+    fn message_event(kind: Kind, ns: u64, pid: u64, channel: u64, msg: u64, text: &str) -> Event {
         let args = json!({"channel": channel, "msg": msg, "text": text});
         (kind, ns, pid, args)
     }
