@@ -218,6 +218,23 @@ impl Inputs {
         self.run_with_input(program, args, b"")
     }
 
+    /// Runs `program args` as [`Inputs::run`] does, and after them `flag`
+    /// and the `chosen` numbers comma-separated (`--numbers 3,1,4`); with
+    /// `None`, without the flag: the run then uses the handout's own
+    /// numbers.
+    #[track_caller]
+    pub fn run_on(
+        &self,
+        program: &str,
+        args: &[&str],
+        flag: &str,
+        chosen: Option<&[i64]>,
+    ) -> Evidence {
+        let all = with_chosen(args, flag, chosen);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        self.run(program, &all)
+    }
+
     /// Runs `program args --trace <tmp>.json`, feeding `input` on
     /// standard input, within [`crate::DEFAULT_TIMEOUT`], and returns the
     /// run and the timeline it wrote.
@@ -248,6 +265,17 @@ impl Inputs {
             inputs: self.to_string(),
         }
     }
+}
+
+/// `args`, then `flag` and the `chosen` numbers comma-separated, if any
+/// (see [`Inputs::run_on`]).
+fn with_chosen(args: &[&str], flag: &str, chosen: Option<&[i64]>) -> Vec<String> {
+    let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    if let Some(numbers) = chosen {
+        let texts: Vec<String> = numbers.iter().map(i64::to_string).collect();
+        all.extend([flag.to_owned(), texts.join(",")]);
+    }
+    all
 }
 
 impl Display for Inputs {
@@ -541,6 +569,17 @@ impl Evidence {
             .filter(|t| t.name == name)
             .map(|t| t.id)
             .collect()
+    }
+
+    /// The pid the timeline gives the first process named `name`, 0 if
+    /// none ran (the lines and channels a check computes from it then
+    /// differ, and say so).
+    pub fn pid_of(&self, name: &str) -> i64 {
+        self.trace
+            .tracks
+            .iter()
+            .find(|t| t.name == name)
+            .map_or(0, |t| t.pid)
     }
 
     /// The objects whose label is `label`, as (source, id).
@@ -978,6 +1017,34 @@ impl Evidence {
         out
     }
 
+    /// [`Evidence::assert_updates`] of ipc-core's shared Value: process pk
+    /// (k from 1) made `counts[k - 1]` updates of +1; with `locked`, of
+    /// the Value (label `value`), each inside one hold of its own lock;
+    /// without, of the RawValue (label `raw value`). `meaning` says what
+    /// the lack means for the lab.
+    #[track_caller]
+    pub fn assert_value_updated(&self, counts: &[u64], locked: bool, meaning: &str) -> &Self {
+        let names: Vec<String> = (1..=counts.len()).map(|k| format!("p{k}")).collect();
+        let by: Vec<(&str, u64)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(counts.iter().copied())
+            .collect();
+        let (object, called) = if locked {
+            ("value", "the shared Value")
+        } else {
+            ("raw value", "the shared RawValue")
+        };
+        self.assert_updates(&Updates {
+            object,
+            called,
+            by: &by,
+            step: 1,
+            locked,
+            meaning,
+        })
+    }
+
     /// Panics unless the processes of `by` made exactly their number of
     /// updates of the shared object labelled `object`: each a read and,
     /// next, a write by the same process of the value read plus `step`;
@@ -1263,6 +1330,18 @@ pub struct Lines<'a> {
     /// Lines it may also print any number of times among them (a poll's
     /// `Data not available…`): left out before comparing.
     pub repeated: &'a [String],
+}
+
+impl<'a> Lines<'a> {
+    /// The lines of the process whose lines start with `prefix`, none of
+    /// them repeated.
+    pub fn of(prefix: &'a str, lines: &'a [String]) -> Lines<'a> {
+        Lines {
+            prefix,
+            lines,
+            repeated: &[],
+        }
+    }
 }
 
 /// What [`Evidence::assert_values_passed`] looks for: values handed from
@@ -2042,6 +2121,26 @@ mod tests {
         }
     }
 
+    /// An event as [`evidence`] takes it: kind, time, pid, the rest.
+    type Event = (Kind, u64, u64, Value);
+
+    /// An event's kind: `read`, `send`.
+    type Kind = &'static str;
+
+    /// A `kind` (read or write) of slot `index` of object `object`, holding
+    /// `text`, by process `pid` at `ns`.
+    fn slot(kind: Kind, ns: u64, pid: u64, object: u64, index: u64, text: &str) -> Event {
+        let args = json!({"object": object, "index": index, "text": text});
+        (kind, ns, pid, args)
+    }
+
+    /// A `kind` (send or recv) of message `msg`, holding `text`, on
+    /// `channel` by process `pid` at `ns`.
+    fn message_event(kind: Kind, ns: u64, pid: u64, channel: u64, msg: u64, text: &str) -> Event {
+        let args = json!({"channel": channel, "msg": msg, "text": text});
+        (kind, ns, pid, args)
+    }
+
     fn message(result: std::thread::Result<()>) -> String {
         let payload = result.expect_err("the check passed");
         payload
@@ -2060,18 +2159,8 @@ mod tests {
     fn square_two(writer: u64) -> Evidence {
         let mut events = spawns();
         events.extend([
-            (
-                "write",
-                10,
-                writer,
-                json!({"object": 3, "index": 0, "text": "9"}),
-            ),
-            (
-                "write",
-                11,
-                writer,
-                json!({"object": 3, "index": 1, "text": "64"}),
-            ),
+            slot("write", 10, writer, 3, 0, "9"),
+            slot("write", 11, writer, 3, 1, "64"),
             ("read", 20, 1, json!({"object": 3, "text": "[9, 64]"})),
         ]);
         evidence(
@@ -2083,6 +2172,20 @@ mod tests {
 
     fn squares() -> Vec<String> {
         vec!["9".into(), "64".into()]
+    }
+
+    #[test]
+    fn chosen_numbers_follow_their_flag_and_none_leave_it_out() {
+        let args = with_chosen(&["--fast"], "--numbers", Some(&[3, -1, 4]));
+        assert_eq!(args, ["--fast", "--numbers", "3,-1,4"]);
+        assert_eq!(with_chosen(&["--fast"], "--numbers", None), ["--fast"]);
+    }
+
+    #[test]
+    fn a_process_pid_is_the_timelines_or_0() {
+        let evidence = square_two(2);
+        assert_eq!(evidence.pid_of("p2"), 2);
+        assert_eq!(evidence.pid_of("p3"), 0);
     }
 
     #[test]
@@ -2126,18 +2229,8 @@ mod tests {
         let mut events = spawns();
         events.extend([
             ("read", 8, 1, json!({"object": 3, "text": "[9, 64]"})),
-            (
-                "write",
-                10,
-                2,
-                json!({"object": 3, "index": 0, "text": "9"}),
-            ),
-            (
-                "write",
-                11,
-                2,
-                json!({"object": 3, "index": 1, "text": "64"}),
-            ),
+            slot("write", 10, 2, 3, 0, "9"),
+            slot("write", 11, 2, 3, 1, "64"),
         ]);
         let e = evidence(&events, json!({"0:3": "array"}), json!({}));
         let values = squares();
@@ -2161,17 +2254,12 @@ mod tests {
     fn counter(read_then_write_in_one_hold: bool) -> Evidence {
         let mut events = spawns();
         events.push(("lock_acquire", 10, 2, json!({"lock": 2})));
-        events.push(("read", 11, 2, json!({"object": 3, "index": 0, "text": "0"})));
+        events.push(slot("read", 11, 2, 3, 0, "0"));
         if !read_then_write_in_one_hold {
             events.push(("lock_release", 12, 2, json!({"lock": 2})));
             events.push(("lock_acquire", 13, 2, json!({"lock": 2})));
         }
-        events.push((
-            "write",
-            14,
-            2,
-            json!({"object": 3, "index": 0, "text": "1"}),
-        ));
+        events.push(slot("write", 14, 2, 3, 0, "1"));
         events.push(("lock_release", 15, 2, json!({"lock": 2})));
         evidence(
             &events,
@@ -2208,13 +2296,32 @@ mod tests {
     }
 
     #[test]
+    fn the_value_updated_by_pk_is_the_locked_value_or_the_raw_one() {
+        counter(true).assert_value_updated(&[0, 1], true, "m");
+        let outcomes = [
+            std::panic::catch_unwind(|| {
+                counter(false).assert_value_updated(&[0, 1], true, "m");
+            }),
+            std::panic::catch_unwind(|| {
+                counter(true).assert_value_updated(&[0, 2], true, "m");
+            }),
+            std::panic::catch_unwind(|| {
+                counter(true).assert_value_updated(&[0, 1], false, "m");
+            }),
+        ];
+        for outcome in outcomes {
+            assert!(outcome.is_err());
+        }
+    }
+
+    #[test]
     fn messages_between_two_processes_cross_and_a_self_sent_one_does_not() {
         let mut events = spawns();
         events.extend([
-            ("send", 10, 2, json!({"channel": 4, "msg": 1, "text": "16"})),
-            ("recv", 11, 1, json!({"channel": 4, "msg": 1, "text": "16"})),
-            ("send", 12, 1, json!({"channel": 4, "msg": 2, "text": "25"})),
-            ("recv", 13, 1, json!({"channel": 4, "msg": 2, "text": "25"})),
+            message_event("send", 10, 2, 4, 1, "16"),
+            message_event("recv", 11, 1, 4, 1, "16"),
+            message_event("send", 12, 1, 4, 2, "25"),
+            message_event("recv", 13, 1, 4, 2, "25"),
         ]);
         let e = evidence(&events, json!({"0:4": "queue"}), json!({}));
         let crossed = vec!["16".to_string()];
@@ -2333,30 +2440,10 @@ mod tests {
         let mut events = spawns();
         events.extend([
             ("spawn", 6, 3, json!({"parent": 1})),
-            (
-                "write",
-                10,
-                2,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
-            (
-                "write",
-                11,
-                2,
-                json!({"object": 3, "index": 1, "text": "102"}),
-            ),
-            (
-                "read",
-                12,
-                3,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
-            (
-                "read",
-                read_at,
-                3,
-                json!({"object": 3, "index": 1, "text": "102"}),
-            ),
+            slot("write", 10, 2, 3, 0, "101"),
+            slot("write", 11, 2, 3, 1, "102"),
+            slot("read", 12, 3, 3, 0, "101"),
+            slot("read", read_at, 3, 3, 1, "102"),
         ]);
         evidence(&events, json!({"0:3": "raw array"}), json!({}))
     }
@@ -2388,12 +2475,7 @@ mod tests {
     fn entry(condition: bool) -> Evidence {
         let id = (1_u64 << 63) | 5;
         let mut events = spawns();
-        events.push((
-            "read",
-            10,
-            2,
-            json!({"object": id, "index": 4, "text": "7"}),
-        ));
+        events.push(slot("read", 10, 2, id, 4, "7"));
         if condition {
             events.push((
                 "mark",
@@ -2402,18 +2484,8 @@ mod tests {
                 json!({"text": "$KV.b.k: compare-and-set on revision 4"}),
             ));
         }
-        events.push((
-            "write",
-            12,
-            2,
-            json!({"object": id, "index": 5, "text": "8"}),
-        ));
-        events.push((
-            "read",
-            20,
-            1,
-            json!({"object": id, "index": 5, "text": "8"}),
-        ));
+        events.push(slot("write", 12, 2, id, 5, "8"));
+        events.push(slot("read", 20, 1, id, 5, "8"));
         evidence(&events, json!({format!("0:{id}"): "$KV.b.k"}), json!({}))
     }
 
@@ -2453,19 +2525,9 @@ mod tests {
         events.extend([
             ("spawn", 6, 3, json!({"parent": 1})),
             ("lock_acquire", 9, 2, json!({"lock": 8})),
-            (
-                "write",
-                10,
-                2,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
+            slot("write", 10, 2, 3, 0, "101"),
             ("lock_release", 11, 2, json!({"lock": 8})),
-            (
-                "read",
-                13,
-                3,
-                json!({"object": 3, "index": 0, "text": "101"}),
-            ),
+            slot("read", 13, 3, 3, 0, "101"),
         ]);
         if reader_locks {
             events.push(("lock_acquire", 12, 3, json!({"lock": 8})));
@@ -2504,36 +2566,11 @@ mod tests {
     fn texts_crossed_are_those_one_process_sent_and_another_received() {
         let mut events = spawns();
         events.extend([
-            (
-                "send",
-                10,
-                2,
-                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
-            ),
-            (
-                "recv",
-                11,
-                1,
-                json!({"channel": 4, "msg": 1, "text": "'{\"a\":1}'"}),
-            ),
-            (
-                "send",
-                12,
-                2,
-                json!({"channel": 4, "msg": 2, "text": "'lost'"}),
-            ),
-            (
-                "send",
-                13,
-                1,
-                json!({"channel": 4, "msg": 3, "text": "'own'"}),
-            ),
-            (
-                "recv",
-                14,
-                1,
-                json!({"channel": 4, "msg": 3, "text": "'own'"}),
-            ),
+            message_event("send", 10, 2, 4, 1, "'{\"a\":1}'"),
+            message_event("recv", 11, 1, 4, 1, "'{\"a\":1}'"),
+            message_event("send", 12, 2, 4, 2, "'lost'"),
+            message_event("send", 13, 1, 4, 3, "'own'"),
+            message_event("recv", 14, 1, 4, 3, "'own'"),
         ]);
         let e = evidence(&events, json!({"0:4": "ipc-lab.rpc"}), json!({}));
         let texts = e.texts_crossed("ipc-lab.", "p2", "p1");

@@ -286,9 +286,64 @@ pub fn assert_shows_normalised<T: PartialEq + fmt::Debug>(
     );
 }
 
+/// A run as a handout shows it in its expected output: the command that
+/// ran it, `$ cargo run -q -p <crate_name> -- <args>`, then the lines it
+/// printed.
+///
+/// ```
+/// let shown = ipc_testkit::handout::transcript("exp7", &["--fast"], "1\n");
+/// assert_eq!(shown, "$ cargo run -q -p exp7 -- --fast\n1\n");
+/// ```
+pub fn transcript(crate_name: &str, args: &[&str], stdout: &str) -> String {
+    let command = format!("$ cargo run -q -p {crate_name} -- {}", args.join(" "));
+    format!("{}\n{stdout}", command.trim_end())
+}
+
+/// Panics unless `run`, a run of `crate_name args`, ended with exit code 0
+/// and the handout's [`expected_output`] shows it as a [`transcript`],
+/// both compared after `normalise` (which masks what differs from run to
+/// run: a pid, a total without a lock); the message names the first line
+/// of the run the handout lacks.
+#[track_caller]
+pub fn assert_shows_transcript(
+    readme: &str,
+    crate_name: &str,
+    args: &[&str],
+    run: &Run,
+    normalise: impl Fn(&str) -> String,
+) {
+    run.assert_code(0);
+    let shown = normalise(&expected_output(readme));
+    let seen = transcript(crate_name, args, &normalise(&run.stdout));
+    if !shown.contains(&seen) {
+        let missing = seen.lines().find(|l| !shown.contains(l));
+        panic!(
+            "the handout does not show this run{}:\n{seen}\n{run}",
+            missing.map_or(String::new(), |l| format!(" (nor its line {l:?})"))
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transcript_is_shown_only_as_the_handout_has_it() {
+        let readme =
+            "## Expected output\n\n```text\n$ cargo run -q -p x -- --n 2\npid 41\ntwo\n```\n";
+        let run = crate::run("printf", &["pid 7\\ntwo\\n"]);
+        let masked = |text: &str| crate::normalise_numbers(text, "pid ");
+        assert_shows_transcript(readme, "x", &["--n", "2"], &run, masked);
+        let unmasked = std::panic::catch_unwind(|| {
+            assert_shows_transcript(readme, "x", &["--n", "2"], &run, str::to_owned);
+        });
+        assert!(unmasked.is_err());
+        let other_args = std::panic::catch_unwind(|| {
+            assert_shows_transcript(readme, "x", &["--n", "3"], &run, masked);
+        });
+        assert!(other_args.is_err());
+    }
 
     #[test]
     fn a_redirected_stderr_needs_a_quiet_cargo() {

@@ -9,6 +9,33 @@ use std::time::Duration;
 
 /// The prefix of every IPC object ipc-lab creates.
 pub const PREFIX: &str = "ipc-lab-";
+/// The workspace's `scripts/clean.sh`, which removes what dead runs left.
+pub const CLEAN_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
+
+/// Why [`CLEAN_SH`] cannot run here, if it cannot: without
+/// `$IPC_LAB_CLEAN` naming its program (the grader names it), it builds
+/// that program with cargo, which needs a build directory it may write; a
+/// check in the grader's sandbox gets a read-only one (and no cargo
+/// registry). A test skips, saying why, rather than fail there.
+pub fn clean_sh_unavailable() -> Option<String> {
+    if std::env::var_os("IPC_LAB_CLEAN").is_some() {
+        return None;
+    }
+    // A test program is <target>/debug/deps/<name>.
+    let exe = std::env::current_exe().ok()?;
+    let debug = exe.parent()?.parent()?;
+    let writable = std::process::Command::new("sh")
+        .args(["-c", "test -w \"$0\"", &debug.to_string_lossy()])
+        .status()
+        .is_ok_and(|status| status.success());
+    (!writable).then(|| {
+        format!(
+            "scripts/clean.sh builds its program with cargo, and the build directory {} is read-only here (set IPC_LAB_CLEAN to an ipc-lab-clean program to run it)",
+            debug.display()
+        )
+    })
+}
+
 /// A directory of its own under the temporary directory, removed with all
 /// it holds when dropped (also when a test panics).
 #[derive(Debug)]

@@ -16,20 +16,24 @@
 //! | --- | --- |
 //! | [`run`](mod@run) | run a binary with a bound, in the background or to the end; waits that fail at once when it ends; killed and reaped if a test drops it; assert on its output |
 //! | [`procfs`] | children, zombies and survivors from `/proc`; bounded waits |
-//! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories |
+//! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories, `scripts/clean.sh` |
 //! | [`text`] | normalise pids and numbers before comparing |
 //! | [`nats`] | private `nats-server`s and their directories, a local three-node cluster |
 //! | [`handout`] | check an experiment's handout against a real run |
 //! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |
+//! | [`seed000`] | seed 000's lines: exp7-shm, exp7-queue, exp7-pipe and the exp7 menu that runs them |
 //! | [`sources`] | the workspace's Rust sources as code: `crate::` paths, the import graph of a crate, its cycles |
+//! | [`squares`] | the client/server contract of exp1-sockets and exp3-clientserver: clients' squares, the server's count |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
+//! | [`contract`] | what every experiment keeps, one function each: its help, bad usage refused, its output to a file or a closed pipe, a killed process named, a run stopped or interrupted by a signal |
 //! | [`evidence`] | graded checks: inputs chosen at run time, and the timeline's evidence that the work crossed the mechanism |
 //! | [`unfinished`] | a starter's `todo!()` reached by a run: its hint and place, said first |
 //!
 //! Everything is re-exported at the top, as tests use it.
 
 pub mod book;
+pub mod contract;
 pub mod evidence;
 pub mod handout;
 pub mod leaks;
@@ -37,7 +41,9 @@ pub mod nats;
 pub mod procfs;
 pub mod run;
 pub mod scenarios;
+pub mod seed000;
 pub mod sources;
+pub mod squares;
 pub mod text;
 pub mod trace;
 pub mod unfinished;

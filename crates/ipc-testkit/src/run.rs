@@ -200,8 +200,15 @@ impl Run {
     }
 }
 
+/// Panics, naming the ones missing, unless `text` (the run's `stream`)
+/// contains every one of `needles`.
 #[track_caller]
-fn assert_contains<'a>(stream: &str, text: &str, needles: &[&str], run: &'a Run) -> &'a Run {
+pub(crate) fn assert_contains<'a>(
+    stream: &str,
+    text: &str,
+    needles: &[&str],
+    run: &'a Run,
+) -> &'a Run {
     run.assert_finished();
     let missing: Vec<&str> = needles
         .iter()

@@ -1,14 +1,12 @@
 //! `--trace`: a traced `--fast` run prints what an untraced one prints,
 //! and its timeline is causally consistent, with a lane for every process.
 
+use ipc_testkit::trace::check_experiment;
+
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
 
 #[test]
 fn a_traced_run_prints_the_same_and_its_timeline_is_consistent() {
-    ipc_testkit::trace::check_experiment(
-        BIN,
-        &["--fast"],
-        b"",
-        &["exp1-mom", "sender", "receiver"],
-    );
+    let lanes = ["exp1-mom", "sender", "receiver"];
+    check_experiment(BIN, &["--fast"], b"", &lanes);
 }

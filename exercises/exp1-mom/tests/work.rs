@@ -132,21 +132,13 @@ fn several_receivers_each_print_the_messages_the_broker_gave_them() {
         })
         .collect();
     let done = [DONE.to_string()];
-    let mut lines = vec![Lines {
-        prefix: "sender ",
-        lines: &sent,
-        ..Lines::default()
-    }];
-    lines.extend(received.iter().map(|(prefix, lines)| Lines {
-        prefix,
-        lines,
-        ..Lines::default()
-    }));
-    lines.push(Lines {
-        prefix: "IPC ",
-        lines: &done,
-        ..Lines::default()
-    });
+    let mut lines = vec![Lines::of("sender ", &sent)];
+    lines.extend(
+        received
+            .iter()
+            .map(|(prefix, lines)| Lines::of(prefix, lines)),
+    );
+    lines.push(Lines::of("IPC ", &done));
     evidence.assert_interleaved(Stream::Stdout, &lines);
     if evidence.run.stdout_lines().last() != Some(&DONE) {
         evidence.fail(

@@ -31,18 +31,8 @@ fn crossed(evidence: &Evidence, sender: &str, receiver: &str) -> Vec<Value> {
 /// Runs exp1-rpc on `numbers` (the seed's list when `None`) and checks
 /// the lines and that both calls and both results crossed the broker.
 fn assert_called_remotely(inputs: &Inputs, numbers: Option<&[i64]>) {
-    let list: Vec<String> = numbers
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let mut args = vec!["--fast"];
-    if numbers.is_some() {
-        args.extend(["--numbers", &joined]);
-    }
+    let evidence = inputs.run_on(BIN, &["--fast"], "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[1, 2, 3, 4]);
-    let evidence = inputs.run(BIN, &args);
     let squares: Vec<i64> = numbers.iter().map(|n| n * n).collect();
     let sum: i64 = squares.iter().sum();
     evidence.assert_prints(&[

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use ipc_testkit::{
     Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, run, run_into_full_disk,
-    run_into_head, wait_blocked, wait_in_syscall,
+    wait_blocked, wait_in_syscall,
 };
+use ipc_testkit::{contract, squares};
 use nix::libc::SYS_clock_nanosleep;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-sockets");
@@ -23,33 +24,6 @@ fn command(args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command.args(args);
     command
-}
-
-/// The lines of `n` clients, client k sending k + 5.
-fn client_lines(n: i64) -> Vec<String> {
-    (1..=n)
-        .map(|k| format!("Client {k} sent {}, received {}", k + 5, (k + 5) * (k + 5)))
-        .collect()
-}
-
-/// Checks a default run of `n` clients: each client's line once (in any
-/// order), then the server's, and nothing on stderr.
-#[track_caller]
-fn check_default_run(run: &Run, n: i64) {
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
-    let mut lines = run.stdout_lines();
-    let last = lines.pop();
-    let requests = if n == 1 { "request" } else { "requests" };
-    assert_eq!(
-        last,
-        Some(&*format!("Server answered {n} {requests}")),
-        "{run}"
-    );
-    lines.sort_unstable();
-    let mut expected = client_lines(n);
-    expected.sort_unstable();
-    assert_eq!(lines, expected, "{run}");
 }
 
 /// Waits for the first line of `running` that starts with `prefix`, and
@@ -66,40 +40,24 @@ fn line_starting(running: &mut Running, prefix: &str) -> String {
     found.into_inner().unwrap_or_default()
 }
 
-/// A server role started with `args` (after `server`), once it has said
-/// where it listens; and that address.
-fn server_role(args: &[&str]) -> (Running, String) {
-    let mut all = vec!["server"];
-    all.extend_from_slice(args);
-    let mut serving = Running::start(command(&all), false);
-    let first = line_starting(&mut serving, "Server (pid ");
-    let address = first
-        .split(" listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split(" (").next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    (serving, address)
-}
-
 #[test]
 fn the_default_run_prints_each_client_then_the_server() {
-    check_default_run(&run(BIN, &[]), 3);
+    squares::assert_default_run(&run(BIN, &[]), 3);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    check_default_run(&run(BIN, &["--fast"]), 3);
+    squares::assert_default_run(&run(BIN, &["--fast"]), 3);
 }
 
 #[test]
 fn a_forking_server_prints_the_same_lines() {
-    check_default_run(&run(BIN, &["--fast", "--fork"]), 3);
+    squares::assert_default_run(&run(BIN, &["--fast", "--fork"]), 3);
 }
 
 #[test]
 fn ten_clients_are_all_answered() {
-    check_default_run(&run(BIN, &["--fast", "--clients", "10"]), 10);
+    squares::assert_default_run(&run(BIN, &["--fast", "--clients", "10"]), 10);
 }
 
 #[test]
@@ -107,14 +65,16 @@ fn a_unix_socket_serves_the_same_and_leaves_no_file() {
     let dir = TempDir::new("exp1-sockets-unix");
     let path = dir.join("server.sock");
     let run = run(BIN, &["--fast", "--unix", path.to_str().unwrap()]);
-    check_default_run(&run, 3);
+    squares::assert_default_run(&run, 3);
     assert!(!path.exists(), "{} is left\n{run}", path.display());
 }
 
 #[test]
 fn the_roles_serve_and_ask_from_separate_processes() {
-    let (serving, address) =
-        server_role(&["--listen", "127.0.0.1:0", "--authkey", "k3y", "--fast"]);
+    let (serving, address) = squares::start_server_role(
+        BIN,
+        &["--listen", "127.0.0.1:0", "--authkey", "k3y", "--fast"],
+    );
     let first = run(
         BIN,
         &["client", "2", "--connect", &address, "--authkey", "k3y"],
@@ -144,12 +104,7 @@ fn the_roles_serve_and_ask_from_separate_processes() {
             "k3y",
         ],
     );
-    second.assert_code(0);
-    assert_eq!(
-        second.stdout_lines().last(),
-        Some(&"Client 5 sent -12, received 144"),
-        "{second}"
-    );
+    squares::assert_answered(&second, "Client 5 sent -12, received 144");
     // A second server on the same address is refused, saying why.
     let taken = run(BIN, &["server", "--listen", &address, "--authkey", "k3y"]);
     taken
@@ -158,16 +113,17 @@ fn the_roles_serve_and_ask_from_separate_processes() {
         .assert_stderr_contains(&["Address already in use", "another server listens there"]);
     serving.signal(Sig::SIGINT);
     let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(
-        run.stdout_lines()[1..],
-        [
-            "Server: interrupted by SIGINT",
-            "Server answered 2 requests"
-        ],
-        "{run}"
-    );
+    squares::assert_server_interrupted(&run, Sig::SIGINT, 2);
     assert_eq!(run.stderr, "", "{run}");
+}
+
+/// Stops the server role `serving` with `signal` and checks that it ended
+/// with exit code 0, having said every one of `lines`; returns the run.
+fn stop_server(serving: Running, signal: Sig, lines: &[&str]) -> Run {
+    serving.signal(signal);
+    let run = serving.finish(SIGNAL_DEADLINE);
+    run.assert_code(0).assert_stdout_contains(lines);
+    run
 }
 
 /// The pid a role's first line gives.
@@ -184,7 +140,8 @@ fn first_pid(run: &Run) -> String {
 fn a_server_without_a_key_makes_one_and_says_it() {
     let dir = TempDir::new("exp1-sockets-key");
     let path = dir.join("s.sock");
-    let (mut serving, address) = server_role(&["--unix", path.to_str().unwrap(), "--fast"]);
+    let (mut serving, address) =
+        squares::start_server_role(BIN, &["--unix", path.to_str().unwrap(), "--fast"]);
     assert_eq!(address, path.display().to_string());
     let said = line_starting(&mut serving, "Server: clients connect with --authkey ");
     let key = said.rsplit(' ').next().unwrap().to_owned();
@@ -193,22 +150,15 @@ fn a_server_without_a_key_makes_one_and_says_it() {
         "{said:?}"
     );
     let asked = run(BIN, &["client", "1", "--unix", &address, "--authkey", &key]);
-    asked.assert_code(0);
-    assert_eq!(
-        asked.stdout_lines().last(),
-        Some(&"Client 1 sent 6, received 36"),
-        "{asked}"
-    );
-    serving.signal(Sig::SIGTERM);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0)
-        .assert_stdout_contains(&["Server answered 1 request"]);
+    squares::assert_answered(&asked, "Client 1 sent 6, received 36");
+    let run = stop_server(serving, Sig::SIGTERM, &["Server answered 1 request"]);
     assert!(!path.exists(), "{} is left\n{run}", path.display());
 }
 
 #[test]
 fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
-    let (serving, address) = server_role(&["--listen", "127.0.0.1:0", "--authkey", "right"]);
+    let (serving, address) =
+        squares::start_server_role(BIN, &["--listen", "127.0.0.1:0", "--authkey", "right"]);
     let refused = run(
         BIN,
         &["client", "1", "--connect", &address, "--authkey", "wrong"],
@@ -228,13 +178,15 @@ fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
         &["client", "1", "--connect", &address, "--authkey", "right"],
     );
     welcome.assert_code(0);
-    serving.signal(Sig::SIGINT);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_stdout_contains(&[
-        "Server: a client refused: the peer 127.0.0.1:",
-        "answered our challenge with a wrong HMAC-sha256: the authkeys differ",
-        "Server answered 1 request",
-    ]);
+    stop_server(
+        serving,
+        Sig::SIGINT,
+        &[
+            "Server: a client refused: the peer 127.0.0.1:",
+            "answered our challenge with a wrong HMAC-sha256: the authkeys differ",
+            "Server answered 1 request",
+        ],
+    );
 }
 
 #[test]
@@ -295,23 +247,15 @@ fn a_client_killed_while_waiting_does_not_stop_the_server() {
     wait_blocked(&[victim], WAIT);
     nix::sys::signal::kill(victim, Sig::SIGKILL).unwrap();
     let run = running.finish(WAIT);
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp1-sockets: client 3 was killed by SIGKILL"]);
-    let mut lines = run.stdout_lines();
-    assert_eq!(lines.pop(), Some("Server answered 2 requests"), "{run}");
     // The server dropped the dead client with a line (it may also have
     // been killed before it connected), and answered the others.
-    let (log, mut answered): (Vec<&str>, Vec<&str>) =
-        lines.into_iter().partition(|l| l.starts_with("Server: "));
+    let log = squares::assert_served_on_without_client_3(&run, BIN);
     assert!(
         log.iter()
             .all(|l| l.starts_with("Server: dropped the client at @")
                 || l.starts_with("Server: a client refused: ")),
         "{run}"
     );
-    answered.sort_unstable();
-    assert_eq!(answered, client_lines(2), "{run}");
     assert!(!dir.join("server.sock").exists(), "{run}");
 }
 
@@ -324,24 +268,12 @@ fn a_killed_server_makes_every_client_give_up_in_time() {
     nix::sys::signal::kill(children[0], Sig::SIGKILL).unwrap();
     let run = running.finish(WAIT);
     let took = killed.elapsed();
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp1-sockets: server was killed by SIGKILL"]);
     // A client being served sees the connection closed; one waiting for
     // the handshake gives up after --timeout.
-    for n in 1..=3 {
-        let gave_up = run.stderr.lines().any(|line| {
-            line.starts_with(&format!("Client {n}: the server at "))
-                || line.starts_with(&format!("Client {n}: no answer from the server at "))
-        });
-        assert!(gave_up, "client {n} did not give up with its reason\n{run}");
-    }
-    assert!(!run.stdout.contains("received"), "{run}");
-    assert!(
-        took < Duration::from_secs(10),
-        "the clients took {took:?}\n{run}"
-    );
-    run.assert_all_ended(&children);
+    squares::assert_clients_gave_up(&run, BIN, took, &children, |n, line| {
+        line.starts_with(&format!("Client {n}: the server at "))
+            || line.starts_with(&format!("Client {n}: no answer from the server at "))
+    });
     assert!(!dir.join("server.sock").exists(), "{run}");
 }
 
@@ -350,7 +282,8 @@ fn a_client_role_killed_mid_request_is_dropped_and_the_server_goes_on() {
     let dir = TempDir::new("exp1-sockets-role-killed");
     let path = dir.join("s.sock");
     let path = path.to_str().unwrap();
-    let (serving, _) = server_role(&["--unix", path, "--authkey", "k", "--delay", "1000"]);
+    let (serving, _) =
+        squares::start_server_role(BIN, &["--unix", path, "--authkey", "k", "--delay", "1000"]);
     let mut asking = Running::start(
         command(&["client", "1", "--unix", path, "--authkey", "k"]),
         false,
@@ -368,13 +301,15 @@ fn a_client_role_killed_mid_request_is_dropped_and_the_server_goes_on() {
     line_starting(&mut serving, "Server: dropped the client at @");
     let welcome = run(BIN, &["client", "2", "--unix", path, "--authkey", "k"]);
     welcome.assert_code(0);
-    serving.signal(Sig::SIGTERM);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_stdout_contains(&[
-        ": the other end is gone",
-        "Server: interrupted by SIGTERM",
-        "Server answered 1 request",
-    ]);
+    stop_server(
+        serving,
+        Sig::SIGTERM,
+        &[
+            ": the other end is gone",
+            "Server: interrupted by SIGTERM",
+            "Server answered 1 request",
+        ],
+    );
 }
 
 #[test]
@@ -382,59 +317,46 @@ fn a_killed_server_roles_socket_is_replaced_by_the_next_server() {
     let dir = TempDir::new("exp1-sockets-stale");
     let path = dir.join("s.sock");
     let path = path.to_str().unwrap();
-    let (serving, _) = server_role(&["--unix", path, "--authkey", "k"]);
+    let (serving, _) = squares::start_server_role(BIN, &["--unix", path, "--authkey", "k"]);
     serving.signal(Sig::SIGKILL);
     let killed = serving.finish(WAIT);
     assert_eq!(killed.status.code(), None, "{killed}");
     // SIGKILL left the file; nobody listens on it any more.
     assert!(std::path::Path::new(path).exists());
-    let (serving, _) = server_role(&["--unix", path, "--authkey", "k", "--fast"]);
+    let (serving, _) =
+        squares::start_server_role(BIN, &["--unix", path, "--authkey", "k", "--fast"]);
     run(BIN, &["client", "4", "--unix", path, "--authkey", "k"]).assert_code(0);
-    serving.signal(Sig::SIGINT);
-    serving
-        .finish(SIGNAL_DEADLINE)
-        .assert_code(0)
-        .assert_stdout_contains(&["Server answered 1 request"]);
+    stop_server(serving, Sig::SIGINT, &["Server answered 1 request"]);
     assert!(!std::path::Path::new(path).exists());
 }
 
 #[test]
 fn ctrl_c_ends_a_waiting_client() {
-    let (serving, address) = server_role(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--authkey",
-        "k",
-        "--delay",
-        "20000",
-    ]);
+    let (serving, address) = squares::start_server_role(
+        BIN,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--authkey",
+            "k",
+            "--delay",
+            "20000",
+        ],
+    );
     let mut asking = Running::start(
         command(&["client", "3", "--connect", &address, "--authkey", "k"]),
         false,
     );
     line_starting(&mut asking, "Client 3 (pid ");
     wait_blocked(&[asking.pid()], WAIT);
-    asking.signal(Sig::SIGINT);
-    let run = asking.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&["Client 3: interrupted by SIGINT"]);
+    squares::assert_client_interrupted(asking);
     serving.signal(Sig::SIGINT);
     serving.finish(SIGNAL_DEADLINE).assert_code(0);
 }
 
 #[test]
 fn sigterm_to_the_parent_ends_the_default_run() {
-    let running = Running::start(command(&["--delay", "2000"]), false);
-    let children = running.wait_for_children(4, WAIT);
-    wait_blocked(&children, WAIT);
-    running.signal(Sig::SIGTERM);
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&[
-        "Server: interrupted by SIGTERM",
-        "Server answered 0 requests",
-    ]);
-    run.assert_all_ended(&children);
+    squares::assert_sigterm_ends_the_default_run(command(&["--delay", "2000"]));
 }
 
 #[test]
@@ -445,14 +367,12 @@ fn a_full_disk_is_reported_not_a_panic() {
 #[test]
 fn a_closed_stdout_ends_every_process_quietly() {
     // The program's own exit status, not head's.
-    let run = run_into_head(BIN, &["--fast"], b"");
-    run.assert_code(0).assert_no_panic();
+    let run = contract::assert_closed_stdout_ends_quietly(BIN, &["--fast"], b"");
     let lines = run.stdout_lines();
     assert!(
-        lines.len() == 1 && client_lines(3).iter().any(|l| l == lines[0]),
+        lines.len() == 1 && squares::client_lines(3).iter().any(|l| l == lines[0]),
         "{run}"
     );
-    assert_eq!(run.stderr, "", "{run}");
 }
 
 #[test]
@@ -485,23 +405,15 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--fork", "server"], "--fork belongs to the default run"),
         (&["framing", "--delay", "5"], "--delay"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
-    let rule =
-        "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
-    let many = vec!["1"; 65].join(",");
-    for bad in ["", "3,,5", "three", "3037000500", "2.5", &many] {
-        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
-    }
-    run(BIN, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+    contract::assert_refused(|args| run(BIN, args), &cases);
+    squares::assert_bad_numbers_refused(BIN);
 }
 
 #[test]
 fn help_explains_the_roles_and_the_exit_codes() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "stream sockets",
             "authkey",
             "server",
@@ -513,10 +425,8 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "--fork",
             "--timeout",
             "--fast",
-            "Exit codes: 0",
-            "1 a failure",
-            "2 bad usage",
-        ]);
+        ],
+    );
     run(BIN, &["server", "--help"])
         .assert_code(0)
         .assert_stdout_contains(&["--listen", "--authkey", "--fork", "0.0.0.0:6000"]);
@@ -540,12 +450,7 @@ fn framing_shows_requests_run_together_without_frames() {
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-sockets");
     // The clients' lines come in any order: compare them sorted.
-    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), |text| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let last = lines.pop();
-        lines.sort();
-        (lines, last)
-    });
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), squares::clients_sorted);
     // The framing demonstration, as the handout shows it.
     let framing = run(BIN, &["framing"]);
     for line in framing.stdout_lines() {

@@ -11,7 +11,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::evidence::Inputs;
-use ipc_testkit::{Run, Running, SIGNAL_DEADLINE, Sig, TempDir, run_command};
+use ipc_testkit::squares;
+use ipc_testkit::{Run, SIGNAL_DEADLINE, Sig, TempDir, run_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-sockets");
 
@@ -57,30 +58,6 @@ fn python_client(address: &str, key: &str, requests: &[String]) -> Run {
     run_command(command, None, WAIT)
 }
 
-/// The server role on `args`, once it has said where it listens, and
-/// that address.
-fn server_role(args: &[&str]) -> (Running, String) {
-    let mut command = Command::new(BIN);
-    command.arg("server").args(args);
-    let mut serving = Running::start(command, false);
-    let found = std::cell::RefCell::new(String::new());
-    serving.wait_for_lines(1, WAIT, |line| {
-        let hit = line.starts_with("Server (pid ");
-        if hit && found.borrow().is_empty() {
-            *found.borrow_mut() = line.to_owned();
-        }
-        hit
-    });
-    let first = found.into_inner();
-    let address = first
-        .split(" listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split(" (").next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_owned();
-    (serving, address)
-}
-
 /// Python asks the server at `listen` (server role arguments) for the
 /// squares of numbers chosen now, sends it a request that is none, and
 /// then tries a wrong key.
@@ -89,7 +66,7 @@ fn python_is_answered(listen: &[&str]) {
     let numbers = inputs.numbers("numbers", 1..=4, -3_037_000_499..=3_037_000_499);
     let mut args = listen.to_vec();
     args.extend(["--authkey", "py-k3y", "--fast"]);
-    let (serving, address) = server_role(&args);
+    let (serving, address) = squares::start_server_role(BIN, &args);
     let mut requests: Vec<String> = (1..)
         .zip(&numbers)
         .map(|(n, x)| format!("square {n} {x}"))

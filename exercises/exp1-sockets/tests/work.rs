@@ -15,8 +15,8 @@
 
 use std::collections::BTreeSet;
 
-use ipc_testkit::TempDir;
-use ipc_testkit::evidence::{Evidence, Inputs, Lines, Messages, Rng, Stream, quoted};
+use ipc_testkit::evidence::{Evidence, Inputs, Messages, Rng, quoted};
+use ipc_testkit::{TempDir, squares};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-sockets");
 
@@ -29,45 +29,6 @@ enum Server {
     Forking,
     /// One client after another, over a Unix socket.
     Unix,
-}
-
-/// Checks the lines: each client's line, the server's count last.
-fn assert_lines(evidence: &Evidence, numbers: &[i64]) {
-    let clients: Vec<(String, [String; 1])> = (1..)
-        .zip(numbers)
-        .map(|(n, x)| {
-            (
-                format!("Client {n} "),
-                [format!("Client {n} sent {x}, received {}", x * x)],
-            )
-        })
-        .collect();
-    let requests = if numbers.len() == 1 {
-        "request"
-    } else {
-        "requests"
-    };
-    let server_line = [format!("Server answered {} {requests}", numbers.len())];
-    let mut lines: Vec<Lines<'_>> = clients
-        .iter()
-        .map(|(prefix, line)| Lines {
-            prefix,
-            lines: line,
-            ..Lines::default()
-        })
-        .collect();
-    lines.push(Lines {
-        prefix: "Server ",
-        lines: &server_line,
-        ..Lines::default()
-    });
-    evidence.assert_interleaved(Stream::Stdout, &lines);
-    if evidence.run.stdout_lines().last() != Some(&server_line[0].as_str()) {
-        evidence.fail(
-            "the server's count comes last: the server stops once every client has ended",
-            "",
-        );
-    }
 }
 
 /// The handler that received `request` from `client` (with `--fork`):
@@ -90,12 +51,7 @@ fn handler_of(evidence: &Evidence, channel: &str, client: &str, request: &str, n
         );
     };
     let server = evidence.tracks_named("server");
-    let pid = evidence
-        .trace
-        .tracks
-        .iter()
-        .find(|t| t.name == handler)
-        .map_or(0, |t| t.pid);
+    let pid = evidence.pid_of(&handler);
     let forked_by_server = evidence
         .trace
         .of_kind("join")
@@ -140,7 +96,7 @@ fn assert_requests_and_answers_cross(
     let defaults: Vec<i64> = (1..=i64::from(clients)).map(|n| n + 5).collect();
     let numbers = numbers.unwrap_or(&defaults);
     let evidence = inputs.run(BIN, &args);
-    assert_lines(&evidence, numbers);
+    squares::assert_lines(&evidence, numbers);
 
     let channel = if served == Server::Unix {
         "unix "

@@ -6,6 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
     own_process_group, run, run_into_full_disk,
@@ -159,41 +160,30 @@ fn start_the_longest_run() -> (Running, Vec<ipc_testkit::Pid>) {
 
 #[test]
 fn a_process_killed_mid_run_ends_the_run_and_is_named() {
-    let (running, children) = start_the_longest_run();
-    let run = running.kill_peer(children[2], &children);
-    run.assert_code(1).assert_no_panic();
-    assert_eq!(
-        run.stderr_lines(),
-        ["exp1-threads: p3 was killed by SIGKILL"],
-        "{run}"
-    );
-    assert!(!run.stdout.contains("Threads"), "{run}");
+    contract::assert_p3_killed_mid_run_named(BIN, start_the_longest_run(), "Threads");
 }
 
 /// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes
 /// count: every process stops, the parent reaps them and says so.
-fn interrupted_mid_run(signal: Sig, group: bool) {
+fn interrupted_mid_run(stop: Stop) {
     let (running, children) = start_the_longest_run();
-    let run = running.signal_and_wait(signal, group, &children);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
-    let last = run.stdout_lines().last().copied().unwrap_or_default();
     let said = format!(
         "Interrupted by {}: the workers stopped early",
-        signal.as_str()
+        stop.signal().as_str()
     );
-    assert_eq!(last, said, "{run}");
+    let run = contract::assert_interrupted(running, &children, stop, &said);
+    assert_eq!(run.stdout_lines().last(), Some(&said.as_str()), "{run}");
     assert!(!run.stdout.contains("Threads"), "{run}");
 }
 
 #[test]
 fn ctrl_c_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGINT, true);
+    interrupted_mid_run(Stop::CtrlC);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGTERM, false);
+    interrupted_mid_run(Stop::TermParent);
 }
 
 #[test]
@@ -257,16 +247,14 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--updates", "99999999999999999999999"], updates),
         (&["extra"], "extra"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "threads",
             "processes",
             "own copy",
@@ -276,14 +264,8 @@ fn help_explains_the_experiment() {
             "--updates",
             "--timings",
             "--fast",
-            "Exit codes: 0",
-        ]);
-}
-
-/// A run of `args` as the handout shows it: the command, then the lines.
-fn transcript(args: &[&str], stdout: &str) -> String {
-    let command = format!("$ cargo run -q -p exp1-threads -- {}", args.join(" "));
-    format!("{}\n{stdout}", command.trim_end())
+        ],
+    );
 }
 
 /// `text` without the numbers that differ from run to run without a lock.
@@ -296,18 +278,9 @@ fn lost_normalised(text: &str) -> String {
 #[test]
 fn the_handout_shows_real_runs() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-threads");
-    let shown = handout::expected_output(&readme);
-    let run = run(BIN, &[]);
-    run.assert_code(0);
-    assert!(
-        shown.contains(&transcript(&[], &run.stdout)),
-        "the handout does not show this run:\n{run}"
-    );
-    let run = ipc_testkit::run(BIN, &["--no-lock"]);
-    run.assert_code(0);
-    assert!(
-        lost_normalised(&shown)
-            .contains(&transcript(&["--no-lock"], &lost_normalised(&run.stdout))),
-        "the handout does not show this run:\n{run}"
-    );
+    let shows = |args: &[&str], normalise: fn(&str) -> String| {
+        handout::assert_shows_transcript(&readme, "exp1-threads", args, &run(BIN, args), normalise);
+    };
+    shows(&[], str::to_owned);
+    shows(&["--no-lock"], lost_normalised);
 }

@@ -14,17 +14,12 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
-use ipc_testkit::evidence::{Inputs, Updates};
+use ipc_testkit::evidence::Inputs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-threads");
 
 const OWN_COPY: &str =
     "Processes, each with its own u64 (an ordinary variable): final value (in main program) 0";
-
-/// (process, updates it must make) for `workers` processes.
-fn each(workers: u64, updates: u64) -> Vec<(String, u64)> {
-    (1..=workers).map(|k| (format!("p{k}"), updates)).collect()
-}
 
 /// Runs the locked experiment with `workers` workers of `updates` updates
 /// and checks the lines and that every update of the shared Value was
@@ -40,16 +35,11 @@ fn assert_updated_by_each_process_inside_the_lock(inputs: &Inputs, workers: u64,
         format!("Threads, one Mutex<u64>: final value {total}, lost updates 0"),
         format!("Threads, one AtomicU64 with fetch_add: final value {total}, lost updates 0"),
     ]);
-    let by = each(workers, updates);
-    let by: Vec<(&str, u64)> = by.iter().map(|(p, n)| (p.as_str(), *n)).collect();
-    evidence.assert_updates(&Updates {
-        object: "value",
-        called: "the shared Value",
-        by: &by,
-        step: 1,
-        locked: true,
-        meaning: "each of the processes p1, p2, … (forked, not threads of the main program) must read the Value and write it plus one while holding its lock (`lock()`, then get and set on the guard)",
-    });
+    evidence.assert_value_updated(
+        &vec![updates; workers as usize],
+        true,
+        "each of the processes p1, p2, … (forked, not threads of the main program) must read the Value and write it plus one while holding its lock (`lock()`, then get and set on the guard)",
+    );
 }
 
 #[test]
@@ -106,14 +96,9 @@ fn without_the_lock_every_process_still_reads_and_writes_the_raw_value() {
             "",
         );
     }
-    let by = each(workers, updates);
-    let by: Vec<(&str, u64)> = by.iter().map(|(p, n)| (p.as_str(), *n)).collect();
-    evidence.assert_updates(&Updates {
-        object: "raw value",
-        called: "the shared RawValue",
-        by: &by,
-        step: 1,
-        locked: false,
-        meaning: "each process p1, p2, … must read the shared value and write it plus one",
-    });
+    evidence.assert_value_updated(
+        &vec![updates; workers as usize],
+        false,
+        "each process p1, p2, … must read the shared value and write it plus one",
+    );
 }

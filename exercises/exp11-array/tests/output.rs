@@ -1,9 +1,8 @@
 //! Runs the real `exp11-array` binary: seed 002's Example 2 line, the
 //! random numbers and their squares, `--seed`, and bad input.
 
-use ipc_testkit::{
-    Run, assert_no_new_shm, handout, normalise_numbers, run, run_into_full_disk, run_into_head,
-};
+use ipc_testkit::contract;
+use ipc_testkit::{Run, assert_no_new_shm, handout, normalise_numbers, run, run_into_full_disk};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-array");
 
@@ -114,32 +113,21 @@ fn bad_input_exits_with_2_and_no_panic() {
         ),
         (&["--seed", "1", "example"], "not to `example`"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
-            "random numbers",
-            "shared",
-            "--seed",
-            "--fast",
-            "example",
-            "Exit codes: 0",
-        ]);
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &["random numbers", "shared", "--seed", "--fast", "example"],
+    );
 }
 
 #[test]
 fn a_closed_stdout_ends_the_run_quietly() {
     for args in [&["--seed", "1"][..], &["example"]] {
-        let run = run_into_head(BIN, args, b"");
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines().len(), 1, "{run}");
-        assert_eq!(run.stderr, "", "{run}");
+        contract::assert_closed_stdout_ends_quietly(BIN, args, b"");
     }
 }
 

@@ -1,14 +1,12 @@
 //! `--trace`: a traced `--fast` run prints what an untraced one prints,
 //! and its timeline is causally consistent, with a lane for every process.
 
+use ipc_testkit::trace::check_experiment;
+
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-array");
 
 #[test]
 fn a_traced_run_prints_the_same_and_its_timeline_is_consistent() {
-    ipc_testkit::trace::check_experiment(
-        BIN,
-        &["--fast", "--seed", "42"],
-        b"",
-        &["exp11-array", "p1", "p2"],
-    );
+    let lanes = ["exp11-array", "p1", "p2"];
+    check_experiment(BIN, &["--fast", "--seed", "42"], b"", &lanes);
 }

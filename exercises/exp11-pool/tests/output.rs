@@ -4,9 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use ipc_testkit::{
-    handout, normalise_numbers, prefixed_entries, run, run_into_full_disk, run_into_head,
-};
+use ipc_testkit::contract;
+use ipc_testkit::{handout, normalise_numbers, prefixed_entries, run, run_into_full_disk};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-pool");
 
@@ -104,10 +103,7 @@ fn leaves_nothing_behind() {
 
 #[test]
 fn a_closed_stdout_ends_the_run_quietly() {
-    let run = run_into_head(BIN, &[], b"");
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines().len(), 1, "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    contract::assert_closed_stdout_ends_quietly(BIN, &[], b"");
 }
 
 #[test]
@@ -133,16 +129,14 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--fail", "2,3"], fail),
         (&["--fail", "three"], fail),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "Pool.map",
             "imap_unordered",
             "Manager dict",
@@ -151,31 +145,19 @@ fn help_explains_the_experiment() {
             "--fail",
             "--who",
             "--fast",
-            "Exit codes: 0",
-        ]);
-}
-
-/// A run of `args` as the handout shows it: the command, then the lines.
-fn transcript(args: &[&str], stdout: &str) -> String {
-    let command = format!("$ cargo run -q -p exp11-pool -- {}", args.join(" "));
-    format!("{}\n{stdout}", command.trim_end())
+        ],
+    );
 }
 
 #[test]
 fn the_handout_shows_real_runs() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-pool");
-    let shown = normalise_numbers(&handout::expected_output(&readme), "by pid ");
+    let pids_masked = |text: &str| normalise_numbers(text, "by pid ");
     for args in [
         &[][..],
         &["--fail", "3"],
         &["--who", "--workers", "2", "--numbers", "3,4,5"],
     ] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        let seen = transcript(args, &normalise_numbers(&run.stdout, "by pid "));
-        assert!(
-            shown.contains(&seen),
-            "the handout does not show this run:\n{seen}\n{run}"
-        );
+        handout::assert_shows_transcript(&readme, "exp11-pool", args, &run(BIN, args), pids_masked);
     }
 }

@@ -4,9 +4,10 @@
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, normalise_numbers,
-    own_process_group, run, run_into_full_disk, run_into_head,
+    Run, Running, assert_no_new_shm, handout, normalise_numbers, own_process_group, run,
+    run_into_full_disk,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
@@ -125,61 +126,42 @@ fn start_the_longest_run() -> (Running, Vec<ipc_testkit::Pid>) {
 
 #[test]
 fn a_process_killed_mid_run_ends_the_run_and_is_named() {
-    let (running, children) = start_the_longest_run();
     // The others are stopped (SIGTERM) instead of counting on for seconds;
     // one that finds the lock held by the dead one stops too, without
-    // being blamed. p3 is the third child forked.
-    let run = running.kill_peer(children[2], &children);
-    run.assert_code(1).assert_no_panic();
-    assert_eq!(
-        run.stderr_lines(),
-        ["exp11-value: p3 was killed by SIGKILL"],
-        "{run}"
-    );
-    assert!(!run.stdout.contains("Final value"), "{run}");
+    // being blamed.
+    contract::assert_p3_killed_mid_run_named(BIN, start_the_longest_run(), "Final value");
 }
 
 /// Ctrl-C (the group) or SIGTERM (the parent alone) while the processes
 /// count: every process stops, the parent reaps them and says so.
-fn interrupted_mid_run(signal: Sig, group: bool) {
+fn interrupted_mid_run(stop: Stop) {
     let (running, children) = start_the_longest_run();
-    if group {
-        running.signal_group(signal);
-    } else {
-        running.signal(signal);
-    }
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    // Reaped by the parent, not left as zombies for init.
-    run.assert_all_ended(&children);
-    assert_eq!(run.stderr, "", "{run}");
-    let last = run.stdout_lines().last().copied().unwrap_or_default();
     let said = format!(
         "Interrupted by {}: the processes stopped early, at ",
-        signal.as_str()
+        stop.signal().as_str()
     );
-    assert!(last.starts_with(&said), "{said:?} missing\n{run}");
+    let run = contract::assert_interrupted(running, &children, stop, &said);
+    // Reaped by the parent, not left as zombies for init.
+    run.assert_all_ended(&children);
+    let last = run.stdout_lines().last().copied().unwrap_or_default();
     assert!(last.ends_with(" of the expected 75000000"), "{run}");
     assert!(!run.stdout.contains("Final value"), "{run}");
 }
 
 #[test]
 fn ctrl_c_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGINT, true);
+    interrupted_mid_run(Stop::CtrlC);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_every_process_and_says_so() {
-    interrupted_mid_run(Sig::SIGTERM, false);
+    interrupted_mid_run(Stop::TermParent);
 }
 
 #[test]
 fn a_closed_stdout_ends_the_run_quietly() {
     for args in [&["--iterations", "10"][..], &["example"]] {
-        let run = run_into_head(BIN, args, b"");
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stdout_lines().len(), 1, "{run}");
-        assert_eq!(run.stderr, "", "{run}");
+        contract::assert_closed_stdout_ends_quietly(BIN, args, b"");
     }
 }
 
@@ -219,30 +201,22 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--processes", "two"], processes),
         (&["--processes", "3", "example"], "not to `example`"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
 }
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "own target function",
             "--no-lock",
             "--iterations",
             "--processes",
             "--fast",
             "example",
-            "Exit codes: 0",
-        ]);
-}
-
-/// A run of `args` as the handout shows it: the command, then the lines.
-fn transcript(args: &[&str], stdout: &str) -> String {
-    let command = format!("$ cargo run -q -p exp11-value -- {}", args.join(" "));
-    format!("{}\n{stdout}", command.trim_end())
+        ],
+    );
 }
 
 /// `text` without the numbers that differ on every run without the lock.
@@ -254,25 +228,12 @@ fn lost_normalised(text: &str) -> String {
 #[test]
 fn the_handout_shows_real_runs() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp11-value");
-    let shown = handout::expected_output(&readme);
+    let shows = |args: &[&str], normalise: fn(&str) -> String| {
+        handout::assert_shows_transcript(&readme, "exp11-value", args, &run(BIN, args), normalise);
+    };
     // The deterministic ones exactly: Example 1 and the locked default run.
-    for args in [&["example"][..], &[]] {
-        let run = run(BIN, args);
-        run.assert_code(0);
-        if !shown.contains(&transcript(args, &run.stdout)) {
-            let missing = run.stdout_lines().into_iter().find(|l| !shown.contains(l));
-            panic!(
-                "the handout does not show this run{}:\n{run}",
-                missing.map_or(String::new(), |l| format!(" (nor its line {l:?})"))
-            );
-        }
-    }
+    shows(&["example"], str::to_owned);
+    shows(&[], str::to_owned);
     // Without the lock, all but the final value and the lost updates.
-    let run = run(BIN, &["--no-lock"]);
-    run.assert_code(0);
-    assert!(
-        lost_normalised(&shown)
-            .contains(&transcript(&["--no-lock"], &lost_normalised(&run.stdout))),
-        "the handout does not show this run:\n{run}"
-    );
+    shows(&["--no-lock"], lost_normalised);
 }

@@ -1,16 +1,14 @@
 //! `--trace`: a traced `--fast` run prints what an untraced one prints,
 //! and its timeline is causally consistent, with a lane for every process.
 
+use ipc_testkit::trace::check_experiment;
+
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
 
 #[test]
 fn a_traced_run_prints_the_same_and_its_timeline_is_consistent() {
-    ipc_testkit::trace::check_experiment(
-        BIN,
-        &["--fast", "--iterations", "3"],
-        b"",
-        &["exp11-value", "p1", "p2", "p3", "p4", "p5"],
-    );
+    let lanes = ["exp11-value", "p1", "p2", "p3", "p4", "p5"];
+    check_experiment(BIN, &["--fast", "--iterations", "3"], b"", &lanes);
 }
 
 #[test]

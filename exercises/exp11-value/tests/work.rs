@@ -11,7 +11,7 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
-use ipc_testkit::evidence::{Inputs, Updates};
+use ipc_testkit::evidence::Inputs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
 
@@ -33,11 +33,9 @@ fn plan(header: &str, processes: u64, passes: u64) -> Vec<String> {
     lines
 }
 
-/// (process, updates it must make) for `processes` processes.
-fn updates(processes: u64, passes: u64) -> Vec<(String, u64)> {
-    (1..=processes)
-        .map(|k| (format!("p{k}"), k * passes))
-        .collect()
+/// The updates each process must make, pk making k per pass.
+fn updates(processes: u64, passes: u64) -> Vec<u64> {
+    (1..=processes).map(|k| k * passes).collect()
 }
 
 /// Runs the locked experiment with `processes` processes of `passes`
@@ -54,16 +52,11 @@ fn assert_updated_inside_the_lock(inputs: &Inputs, processes: u64, passes: u64) 
         "Lost updates: 0".into(),
     ]);
     evidence.assert_prints(&lines);
-    let by = updates(processes, passes);
-    let by: Vec<(&str, u64)> = by.iter().map(|(p, k)| (p.as_str(), *k)).collect();
-    evidence.assert_updates(&Updates {
-        object: "value",
-        called: "the shared Value",
-        by: &by,
-        step: 1,
-        locked: true,
-        meaning: "each update must read the value and write it plus one while holding the Value's lock (`let v = v.lock()?`), or two processes can overwrite each other",
-    });
+    evidence.assert_value_updated(
+        &updates(processes, passes),
+        true,
+        "each update must read the value and write it plus one while holding the Value's lock (`let v = v.lock()?`), or two processes can overwrite each other",
+    );
 }
 
 #[test]
@@ -119,14 +112,9 @@ fn without_the_lock_every_process_still_reads_and_writes_the_raw_value() {
             "",
         );
     }
-    let by = updates(processes, passes);
-    let by: Vec<(&str, u64)> = by.iter().map(|(p, k)| (p.as_str(), *k)).collect();
-    evidence.assert_updates(&Updates {
-        object: "raw value",
-        called: "the shared RawValue",
-        by: &by,
-        step: 1,
-        locked: false,
-        meaning: "each update must read the shared value and write it plus one, in the process that runs the target",
-    });
+    evidence.assert_value_updated(
+        &updates(processes, passes),
+        false,
+        "each update must read the shared value and write it plus one, in the process that runs the target",
+    );
 }

@@ -17,12 +17,12 @@ use exp3_clientserver::protocol::bare;
 use ipc_core::IpcName;
 use ipc_core::mqueue::MessageQueue;
 use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TRACKER, command_of, eventually, every_child_of, run,
-    run_command, running_as_root, signal_pid, survivors, wait_blocked,
+    CLEAN_SH, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TRACKER, clean_sh_unavailable, command_of,
+    eventually, every_child_of, run, run_command, running_as_root, signal_pid, survivors,
+    wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
-const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Held by each test: any ipc-lab program that creates a named object
@@ -85,25 +85,6 @@ fn waiting_client(name: &Name, timeout: &str) -> Running {
     asking.wait_for_lines(1, WAIT, |l| l.starts_with("Client 1 (pid "));
     wait_blocked(&[asking.pid()], WAIT);
     asking
-}
-
-/// Why `scripts/clean.sh` cannot run here, if it cannot: it builds its
-/// program with cargo unless `$IPC_LAB_CLEAN` names it (the grader does),
-/// and a read-only build directory cannot take it.
-fn clean_sh_unavailable() -> Option<String> {
-    if std::env::var_os("IPC_LAB_CLEAN").is_some() {
-        return None;
-    }
-    let exe = std::env::current_exe().ok()?;
-    let debug = exe.parent()?.parent()?;
-    let probe = debug.join(format!(".csliving-{}", std::process::id()));
-    match std::fs::write(&probe, b"") {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&probe);
-            None
-        }
-        Err(error) => Some(format!("the build directory is not writable: {error}")),
-    }
 }
 
 #[test]
@@ -216,7 +197,7 @@ fn a_server_killed_with_its_tracker_is_named_as_gone_and_clean_sh_removes_its_qu
     match clean_sh_unavailable() {
         Some(why) => println!("skipped, the part of clean.sh: {why}"),
         None => {
-            let cleaned = run(CLEAN, &[]);
+            let cleaned = run(CLEAN_SH, &[]);
             cleaned.assert_code(0);
             assert!(!name.exists(), "{cleaned}");
         }
@@ -277,7 +258,7 @@ fn a_leftover_name_is_removed_by_the_clean_sh_the_hint_names() {
     match clean_sh_unavailable() {
         Some(why) => println!("skipped, the part of clean.sh: {why}"),
         None => {
-            let cleaned = run(CLEAN, &[name.0.as_str()]);
+            let cleaned = run(CLEAN_SH, &[name.0.as_str()]);
             cleaned.assert_code(0);
             assert!(!name.exists(), "{cleaned}");
         }

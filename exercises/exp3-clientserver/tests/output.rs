@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_blocked,
-    wait_in_syscall,
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_in_syscall,
 };
+use ipc_testkit::{contract, squares};
 use nix::libc::SYS_mq_timedreceive;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
@@ -63,38 +63,12 @@ fn command(args: &[&str]) -> Command {
     command
 }
 
-/// The lines of `n` clients, client k sending k + 5.
-fn client_lines(n: i64) -> Vec<String> {
-    (1..=n)
-        .map(|k| format!("Client {k} sent {}, received {}", k + 5, (k + 5) * (k + 5)))
-        .collect()
-}
-
-/// Checks a default run of `n` clients: each client's line once (in any
-/// order), then the server's.
-fn check_default_run(run: &Run, n: i64) {
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
-    let mut lines = run.stdout_lines();
-    let last = lines.pop();
-    let requests = if n == 1 { "request" } else { "requests" };
-    assert_eq!(
-        last,
-        Some(&*format!("Server answered {n} {requests}")),
-        "{run}"
-    );
-    lines.sort_unstable();
-    let mut expected = client_lines(n);
-    expected.sort_unstable();
-    assert_eq!(lines, expected, "{run}");
-}
-
 #[test]
 fn the_default_run_prints_each_client_then_the_server() {
     let running = Running::start(command(&[]), false);
     let pid = running.pid();
     let run = running.finish(WAIT);
-    check_default_run(&run, 3);
+    squares::assert_default_run(&run, 3);
     // Its queues are named after the parent's pid: none is left.
     let left: Vec<String> = ipc_testkit::prefixed_entries("/dev/mqueue")
         .into_iter()
@@ -107,7 +81,7 @@ fn the_default_run_prints_each_client_then_the_server() {
 fn fast_prints_the_same_lines() {
     let server = Server::new("fast");
     let run = run(BIN, &["--fast", "--name", &server.0]);
-    check_default_run(&run, 3);
+    squares::assert_default_run(&run, 3);
     server.assert_nothing_left(&run);
 }
 
@@ -115,7 +89,7 @@ fn fast_prints_the_same_lines() {
 fn ten_clients_are_all_answered() {
     let server = Server::new("ten");
     let run = run(BIN, &["--fast", "--clients", "10", "--name", &server.0]);
-    check_default_run(&run, 10);
+    squares::assert_default_run(&run, 10);
     server.assert_nothing_left(&run);
 }
 
@@ -160,22 +134,14 @@ fn a_client_killed_while_waiting_does_not_stop_the_server() {
     let victim = waiting_client(&running, &server, 3, 3);
     nix::sys::signal::kill(victim, Sig::SIGKILL).unwrap();
     let run = running.finish(WAIT);
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp3-clientserver: client 3 was killed by SIGKILL"]);
-    let mut lines = run.stdout_lines();
-    assert_eq!(lines.pop(), Some("Server answered 2 requests"), "{run}");
     // The server logged the answer it could not deliver, and went on.
-    let (log, mut answered): (Vec<&str>, Vec<&str>) =
-        lines.into_iter().partition(|l| l.starts_with("Server: "));
+    let log = squares::assert_served_on_without_client_3(&run, BIN);
     assert_eq!(log.len(), 1, "{run}");
     assert!(
         log[0].starts_with("Server: no answer to client 3: mq_open /ipc-lab-")
             && log[0].ends_with("No such file or directory (the client is gone)"),
         "{run}"
     );
-    answered.sort_unstable();
-    assert_eq!(answered, client_lines(2), "{run}");
     server.assert_nothing_left(&run);
 }
 
@@ -197,22 +163,10 @@ fn a_killed_server_makes_every_client_give_up_in_time() {
     let took = killed.elapsed();
     // A client gives up either waiting for the answer, or, once the dead
     // server's run has removed its queue, finding no server at all.
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp3-clientserver: server was killed by SIGKILL"]);
-    for n in 1..=3 {
-        let gave_up = run.stderr.lines().any(|line| {
-            line.starts_with(&format!("Client {n}: no "))
-                && line.contains(&format!("/{} within 2s", server.0))
-        });
-        assert!(gave_up, "client {n} did not give up with its reason\n{run}");
-    }
-    assert!(!run.stdout.contains("received"), "{run}");
-    assert!(
-        took < Duration::from_secs(10),
-        "the clients took {took:?}\n{run}"
-    );
-    run.assert_all_ended(&children);
+    squares::assert_clients_gave_up(&run, BIN, took, &children, |n, line| {
+        line.starts_with(&format!("Client {n}: no "))
+            && line.contains(&format!("/{} within 2s", server.0))
+    });
     server.assert_nothing_left(&run);
 }
 
@@ -222,22 +176,12 @@ fn the_roles_serve_and_ask_from_separate_processes() {
     let mut serving = Running::start(command(&["server", "--fast", "--name", &server.0]), false);
     serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server (pid "));
     let first = run(BIN, &["client", "2", "--name", &server.0]);
-    first.assert_code(0).assert_no_panic();
-    assert_eq!(
-        first.stdout_lines().last(),
-        Some(&"Client 2 sent 7, received 49"),
-        "{first}"
-    );
+    squares::assert_answered(&first, "Client 2 sent 7, received 49");
     let second = run(
         BIN,
         &["client", "5", "--number", "-12", "--name", &server.0],
     );
-    second.assert_code(0);
-    assert_eq!(
-        second.stdout_lines().last(),
-        Some(&"Client 5 sent -12, received 144"),
-        "{second}"
-    );
+    squares::assert_answered(&second, "Client 5 sent -12, received 144");
     // A second server on the same name is refused.
     let taken = run(BIN, &["server", "--name", &server.0]);
     taken
@@ -246,15 +190,7 @@ fn the_roles_serve_and_ask_from_separate_processes() {
         .assert_stderr_contains(&["File exists", "another server is running"]);
     serving.signal(Sig::SIGINT);
     let run = serving.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(
-        run.stdout_lines()[1..],
-        [
-            "Server: interrupted by SIGINT",
-            "Server answered 2 requests"
-        ],
-        "{run}"
-    );
+    squares::assert_server_interrupted(&run, Sig::SIGINT, 2);
     server.assert_nothing_left(&run);
 }
 
@@ -316,27 +252,15 @@ fn ctrl_c_ends_a_waiting_client_and_removes_its_queue() {
     let server = Server::new("client-sigint");
     let mut asking = Running::start(command(&["client", "3", "--name", &server.0]), false);
     asking.wait_for_lines(1, WAIT, |l| l.starts_with("Client 3 (pid "));
-    asking.signal(Sig::SIGINT);
-    let run = asking.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&["Client 3: interrupted by SIGINT"]);
+    let run = squares::assert_client_interrupted(asking);
     server.assert_nothing_left(&run);
 }
 
 #[test]
 fn sigterm_to_the_parent_ends_the_default_run_and_removes_every_queue() {
     let server = Server::new("sigterm");
-    let running = Running::start(command(&["--delay", "2000", "--name", &server.0]), false);
-    let children = running.wait_for_children(4, WAIT);
-    wait_blocked(&children, WAIT);
-    running.signal(Sig::SIGTERM);
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    run.assert_stdout_contains(&[
-        "Server: interrupted by SIGTERM",
-        "Server answered 0 requests",
-    ]);
-    run.assert_all_ended(&children);
+    let default_run = command(&["--delay", "2000", "--name", &server.0]);
+    let run = squares::assert_sigterm_ends_the_default_run(default_run);
     server.assert_nothing_left(&run);
 }
 
@@ -351,26 +275,18 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--name", "a/b"], "contains '/'"),
         (&["server", "--clients", "2"], "--clients"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
     // Every wrong list of numbers, and numbers with --clients or a role.
-    let rule =
-        "expected a comma-separated list of 1 to 64 whole numbers from -3037000499 to 3037000499";
-    let many = vec!["1"; 65].join(",");
-    for bad in ["", "3,,5", "three", "3037000500", "2.5", &many] {
-        run(BIN, &["--numbers", bad]).assert_bad_usage(rule);
-    }
-    run(BIN, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+    squares::assert_bad_numbers_refused(BIN);
     run(BIN, &["--numbers", "4", "server"])
         .assert_bad_usage("--numbers belongs to the default run");
 }
 
 #[test]
 fn help_explains_the_roles_and_the_exit_codes() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "message queue",
             "server",
             "client",
@@ -379,20 +295,13 @@ fn help_explains_the_roles_and_the_exit_codes() {
             "--timeout",
             "--name",
             "--fast",
-            "Exit codes: 0",
-            "1 a failure",
-            "2 bad usage",
-        ]);
+        ],
+    );
 }
 
 #[test]
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp3-clientserver");
     // The clients' lines come in any order: compare them sorted.
-    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), |text| {
-        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let last = lines.pop();
-        lines.sort();
-        (lines, last)
-    });
+    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), squares::clients_sorted);
 }

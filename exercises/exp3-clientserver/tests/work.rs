@@ -12,19 +12,10 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
-use ipc_testkit::evidence::{Evidence, Inputs, Lines, Messages, Rng, Stream, quoted};
+use ipc_testkit::evidence::{Inputs, Messages, Rng, quoted};
+use ipc_testkit::squares;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
-
-/// The pid the timeline gives the process named `name` (0 if none ran).
-fn pid(evidence: &Evidence, name: &str) -> i64 {
-    evidence
-        .trace
-        .tracks
-        .iter()
-        .find(|t| t.name == name)
-        .map_or(0, |t| t.pid)
-}
 
 /// How the timeline shows a message of a POSIX message queue.
 fn on_queue(text: &str) -> String {
@@ -37,59 +28,15 @@ fn on_queue(text: &str) -> String {
 fn assert_requests_and_answers_cross(inputs: &mut Inputs, numbers: Option<&[i64]>) {
     let server = format!("work-{}", inputs.rng().random_range(0..u32::MAX));
     inputs.note("--name", &server);
-    let list: Vec<String> = numbers
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let mut args = vec!["--fast", "--name", &server];
-    if numbers.is_some() {
-        args.extend(["--numbers", &joined]);
-    }
+    let evidence = inputs.run_on(BIN, &["--fast", "--name", &server], "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[6, 7, 8]);
-    let evidence = inputs.run(BIN, &args);
 
-    let clients: Vec<(String, [String; 1])> = (1..)
-        .zip(numbers)
-        .map(|(n, x)| {
-            (
-                format!("Client {n} "),
-                [format!("Client {n} sent {x}, received {}", x * x)],
-            )
-        })
-        .collect();
-    let requests = if numbers.len() == 1 {
-        "request"
-    } else {
-        "requests"
-    };
-    let server_line = [format!("Server answered {} {requests}", numbers.len())];
-    let mut lines: Vec<Lines<'_>> = clients
-        .iter()
-        .map(|(prefix, line)| Lines {
-            prefix,
-            lines: line,
-            ..Lines::default()
-        })
-        .collect();
-    lines.push(Lines {
-        prefix: "Server ",
-        lines: &server_line,
-        ..Lines::default()
-    });
-    evidence.assert_interleaved(Stream::Stdout, &lines);
-    if evidence.run.stdout_lines().last() != Some(&server_line[0].as_str()) {
-        evidence.fail(
-            "the server's count comes last: the server stops once every client has ended",
-            "",
-        );
-    }
+    squares::assert_lines(&evidence, numbers);
 
     let well_known = format!("/ipc-lab-{server}");
     for (n, x) in (1..).zip(numbers) {
         let name = format!("client {n}");
-        let reply = format!("ipc-lab-{}-{server}-reply", pid(&evidence, &name));
+        let reply = format!("ipc-lab-{}-{server}-reply", evidence.pid_of(&name));
         let request = [on_queue(&format!("square {n} {x} {reply}"))];
         evidence.assert_messages_crossed(&Messages {
             channel: &well_known,

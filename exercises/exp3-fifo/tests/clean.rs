@@ -5,34 +5,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Running, TempDir, run, wait_blocked};
+use ipc_testkit::{CLEAN_SH, Running, TempDir, clean_sh_unavailable, run, wait_blocked};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
-const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Why `scripts/clean.sh` cannot run here, if it cannot: without
-/// `$IPC_LAB_CLEAN` naming its program, it builds that program with cargo,
-/// which needs a build directory it may write; a check in the grader's
-/// sandbox gets a read-only one (and no cargo registry).
-fn clean_sh_unavailable() -> Option<String> {
-    if std::env::var_os("IPC_LAB_CLEAN").is_some() {
-        return None;
-    }
-    // This test program is <target>/debug/deps/<name>.
-    let exe = std::env::current_exe().ok()?;
-    let debug = exe.parent()?.parent()?;
-    let writable = Command::new("sh")
-        .args(["-c", "test -w \"$0\"", &debug.to_string_lossy()])
-        .status()
-        .is_ok_and(|status| status.success());
-    (!writable).then(|| {
-        format!(
-            "scripts/clean.sh builds its program with cargo, and the build directory {} is read-only here (set IPC_LAB_CLEAN to an ipc-lab-clean program to run it)",
-            debug.display()
-        )
-    })
-}
 
 #[test]
 fn clean_sh_keeps_the_fifo_of_a_reader_waiting_in_open() {
@@ -49,7 +25,7 @@ fn clean_sh_keeps_the_fifo_of_a_reader_waiting_in_open() {
     reader.wait_for_lines(1, WAIT, |l| l.starts_with("Reader (pid "));
     wait_blocked(&[reader.pid()], WAIT);
 
-    let cleaned = run(CLEAN, &["ipc-lab-waiting"]);
+    let cleaned = run(CLEAN_SH, &["ipc-lab-waiting"]);
     cleaned
         .assert_code(0)
         .assert_stdout_contains(&[&format!("in use, kept: FIFO {p} (its run is alive")]);

@@ -10,20 +10,9 @@
 //! seed N.
 
 use ipc_testkit::TempDir;
-use ipc_testkit::evidence::{Evidence, Inputs, Lines, Messages, Stream, quoted};
+use ipc_testkit::evidence::{Inputs, Lines, Messages, Stream, quoted};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
-
-/// The pid the timeline gives the process named `name` (0 if none ran:
-/// the lines then differ, and say so).
-fn pid(evidence: &Evidence, name: &str) -> i64 {
-    evidence
-        .trace
-        .tracks
-        .iter()
-        .find(|t| t.name == name)
-        .map_or(0, |t| t.pid)
-}
 
 /// Runs the default run with its FIFO at a fresh path, the writer sending
 /// `messages` (the seed's when `None`), and checks the lines and the
@@ -47,34 +36,22 @@ fn assert_messages_cross(inputs: &Inputs, messages: Option<&[String]>) {
     ];
     let mut writer = vec![format!(
         "Writer (pid {}): waiting for a reader to open {path}",
-        pid(&evidence, "writer")
+        evidence.pid_of("writer")
     )];
     writer.extend(messages.iter().map(|m| format!("Writer sent: {m}")));
     writer.push("Writer: done, closing the FIFO".into());
     let mut reader = vec![format!(
         "Reader (pid {}): waiting for a writer to open {path}",
-        pid(&evidence, "reader")
+        evidence.pid_of("reader")
     )];
     reader.extend(messages.iter().map(|m| format!("Reader received: {m}")));
     reader.push("Reader: end of file, every writer has closed the FIFO".into());
     evidence.assert_interleaved(
         Stream::Stdout,
         &[
-            Lines {
-                prefix: "FIFO ",
-                lines: &fifo_lines,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Writer",
-                lines: &writer,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Reader",
-                lines: &reader,
-                ..Lines::default()
-            },
+            Lines::of("FIFO ", &fifo_lines),
+            Lines::of("Writer", &writer),
+            Lines::of("Reader", &reader),
         ],
     );
     let lines = evidence.run.stdout_lines();

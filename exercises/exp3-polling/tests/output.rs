@@ -7,9 +7,9 @@
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, by_prefix, handout, normalise_numbers, own_process_group,
-    run_command,
+    Run, Running, by_prefix, handout, normalise_numbers, own_process_group, run_command,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
@@ -146,7 +146,7 @@ fn fast_logs_the_same_sequences() {
 
 /// Sends `signal` (to the whole group, as Ctrl-C does, if `group`) while
 /// the writer pauses, and checks that every process stops in order.
-fn signal_during_the_pause(signal: Sig, group: bool) {
+fn signal_during_the_pause(stop: Stop) {
     let mut command = merged(&[]);
     own_process_group(&mut command);
     let mut running = Running::start(command, false);
@@ -155,20 +155,11 @@ fn signal_during_the_pause(signal: Sig, group: bool) {
     });
     let children = running.wait_for_children(2, WAIT);
     assert_eq!(children.len(), 2, "writer and reader: {children:?}");
-    if group {
-        running.signal_group(signal);
-    } else {
-        running.signal(signal);
-    }
-    let run = running.finish(SIGNAL_DEADLINE);
-    run.assert_code(0).assert_no_panic();
-    let lines = log_lines(&run.stdout);
+    let signal = stop.signal();
     let by = format!("INFO:parent:Interrupted by {}", signal.as_str());
-    for expected in [
-        "INFO:process1:Interrupted",
-        "INFO:process2:Interrupted",
-        by.as_str(),
-    ] {
+    let run = contract::assert_interrupted(running, &children, stop, &by);
+    let lines = log_lines(&run.stdout);
+    for expected in ["INFO:process1:Interrupted", "INFO:process2:Interrupted"] {
         assert!(
             lines.iter().any(|l| l == expected),
             "no {expected:?}\n{run}"
@@ -184,12 +175,12 @@ fn signal_during_the_pause(signal: Sig, group: bool) {
 
 #[test]
 fn sigterm_during_the_pause_ends_every_process() {
-    signal_during_the_pause(Sig::SIGTERM, false);
+    signal_during_the_pause(Stop::TermParent);
 }
 
 #[test]
 fn ctrl_c_during_the_pause_ends_every_process() {
-    signal_during_the_pause(Sig::SIGINT, true);
+    signal_during_the_pause(Stop::CtrlC);
 }
 
 #[test]
@@ -279,17 +270,10 @@ fn bad_usage_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run_command(command(&["--help"]), None, WAIT)
-        .assert_code(0)
-        .assert_stdout_contains(&[
-            "writer",
-            "reader",
-            "-1",
-            "--values",
-            "--fast",
-            "SIGTERM",
-            "Exit codes: 0",
-        ]);
+    contract::assert_help(
+        &run_command(command(&["--help"]), None, WAIT),
+        &["writer", "reader", "-1", "--values", "--fast", "SIGTERM"],
+    );
 }
 
 /// The log lines of the parent, the writer and the reader (and any other

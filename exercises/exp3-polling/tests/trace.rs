@@ -1,14 +1,12 @@
 //! `--trace`: a traced `--fast` run prints what an untraced one prints,
 //! and its timeline is causally consistent, with a lane for every process.
 
+use ipc_testkit::trace::check_experiment;
+
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
 
 #[test]
 fn a_traced_run_prints_the_same_and_its_timeline_is_consistent() {
-    ipc_testkit::trace::check_experiment(
-        BIN,
-        &["--fast"],
-        b"",
-        &["exp3-polling", "process1", "process2"],
-    );
+    let lanes = ["exp3-polling", "process1", "process2"];
+    check_experiment(BIN, &["--fast"], b"", &lanes);
 }

@@ -11,46 +11,28 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
-use ipc_testkit::evidence::{Crossing, Evidence, Inputs, Lines, Stream};
+use ipc_testkit::evidence::{Crossing, Inputs, Lines, Stream};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-polling");
 
 const DATA_NOT_AVAILABLE: &str =
     "INFO:process2:Data not available sleeping for 1 second before retrying";
 
-/// The pid the timeline gives the process named `name` (0 if none ran:
-/// the lines then differ, and say so).
-fn pid(evidence: &Evidence, name: &str) -> i64 {
-    evidence
-        .trace
-        .tracks
-        .iter()
-        .find(|t| t.name == name)
-        .map_or(0, |t| t.pid)
-}
-
 /// Runs exp3-polling with the writer storing `values` (the seed's when
 /// `None`) and checks the log and the timeline.
 fn assert_values_cross(inputs: &Inputs, values: Option<&[i64]>) {
-    let list: Vec<String> = values
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let mut args = vec!["--fast"];
-    if values.is_some() {
-        args.extend(["--values", &joined]);
-    }
+    let evidence = inputs.run_on(BIN, &["--fast"], "--values", values);
     let seed: Vec<i64> = (1..=10).collect();
     let values = values.unwrap_or(&seed);
-    let evidence = inputs.run(BIN, &args);
 
     let parent = [format!(
         "INFO:parent:Pid: {}",
-        pid(&evidence, "exp3-polling")
+        evidence.pid_of("exp3-polling")
     )];
-    let mut writer = vec![format!("INFO:process1:Pid: {}", pid(&evidence, "process1"))];
+    let mut writer = vec![format!(
+        "INFO:process1:Pid: {}",
+        evidence.pid_of("process1")
+    )];
     for (i, value) in (1..).zip(values) {
         writer.push(format!("INFO:process1:Writing {value}"));
         if i % 6 == 0 {
@@ -58,23 +40,18 @@ fn assert_values_cross(inputs: &Inputs, values: Option<&[i64]>) {
         }
     }
     writer.push("INFO:process1:Finished process 1".into());
-    let mut reader = vec![format!("INFO:process2:Pid: {}", pid(&evidence, "process2"))];
+    let mut reader = vec![format!(
+        "INFO:process2:Pid: {}",
+        evidence.pid_of("process2")
+    )];
     reader.extend(values.iter().map(|v| format!("INFO:process2:Read: {v}")));
     reader.push("INFO:process2:Finished process 2".into());
     let polls = [DATA_NOT_AVAILABLE.to_owned()];
     evidence.assert_interleaved(
         Stream::Stderr,
         &[
-            Lines {
-                prefix: "INFO:parent:",
-                lines: &parent,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "INFO:process1:",
-                lines: &writer,
-                ..Lines::default()
-            },
+            Lines::of("INFO:parent:", &parent),
+            Lines::of("INFO:process1:", &writer),
             Lines {
                 prefix: "INFO:process2:",
                 lines: &reader,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, handout, own_process_group, run,
 };
@@ -251,9 +252,7 @@ fn a_consumer_killed_mid_run_does_not_hang_the_rest() {
     nix::sys::signal::kill(children[3], Sig::SIGKILL).unwrap();
     let run = running.finish(WAIT);
     let took = killed.elapsed();
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp3-prodcons: consumer 2 was killed by SIGKILL"]);
+    contract::assert_killed_peer_named(&run, BIN, "consumer 2");
     // The others gave up after their 2 s timeout, not later.
     assert!(
         took < Duration::from_secs(15),
@@ -316,16 +315,14 @@ fn bad_input_exits_with_2_and_no_panic() {
         (&["--delay", "-1"], "-1"),
         (&["--timeout", "0"], "--timeout"),
     ];
-    for (args, message) in cases {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(|args| run(BIN, args), &cases);
 }
 
 #[test]
 fn help_explains_the_flags_and_the_exit_codes() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "bounded buffer",
             "--capacity",
             "--producers",
@@ -335,10 +332,8 @@ fn help_explains_the_flags_and_the_exit_codes() {
             "--condition",
             "--timeout",
             "--fast",
-            "Exit codes: 0",
-            "1 a failure",
-            "2 bad usage",
-        ]);
+        ],
+    );
 }
 
 /// A run's output with what differs from run to run taken out: which

@@ -1,20 +1,14 @@
 //! `--trace`: a traced `--fast` run prints what an untraced one prints,
 //! and its timeline is causally consistent, with a lane for every process.
 
+use ipc_testkit::trace::check_experiment;
+
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-prodcons");
 
 #[test]
+#[rustfmt::skip]
 fn a_traced_run_prints_the_same_and_its_timeline_is_consistent() {
-    ipc_testkit::trace::check_experiment(
-        BIN,
-        &["--fast"],
-        b"",
-        &[
-            "exp3-prodcons",
-            "producer 1",
-            "producer 2",
-            "consumer 1",
-            "consumer 2",
-        ],
-    );
+    let lanes = ["exp3-prodcons", "producer 1", "producer 2",
+                 "consumer 1", "consumer 2"];
+    check_experiment(BIN, &["--fast"], b"", &lanes);
 }

@@ -37,6 +37,22 @@ struct Sizes {
     capacity: u64,
 }
 
+impl Sizes {
+    /// Sizes chosen in these ranges, each noted under its flag.
+    fn chosen(inputs: &mut Inputs, [items, producers, consumers, capacity]: [Range; 4]) -> Sizes {
+        let mut number = |flag: &str, range: Range| inputs.number(flag, range) as u64;
+        Sizes {
+            items: number("--items", items),
+            producers: number("--producers", producers),
+            consumers: number("--consumers", consumers),
+            capacity: number("--capacity", capacity),
+        }
+    }
+}
+
+/// A range of a size to choose.
+type Range = std::ops::RangeInclusive<i64>;
+
 /// Each consumer's items, in the order it printed them, checked to be
 /// every item of `produced` exactly once, each consumer taking its share.
 fn consumed(evidence: &Evidence, sizes: &Sizes, all: &[u64]) -> BTreeMap<u64, Vec<u64>> {
@@ -145,11 +161,7 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
     groups.push(("Produced ".into(), vec![summary.clone()]));
     let lines: Vec<Lines<'_>> = groups
         .iter()
-        .map(|(prefix, lines)| Lines {
-            prefix,
-            lines,
-            ..Lines::default()
-        })
+        .map(|(prefix, lines)| Lines::of(prefix, lines))
         .collect();
     evidence.assert_interleaved(Stream::Stdout, &lines);
     if evidence.run.stdout_lines().last() != Some(&summary.as_str()) {
@@ -219,25 +231,14 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
 #[test]
 fn other_sizes_pass_every_item_through_the_ring_under_the_semaphores() {
     let mut inputs = Inputs::new();
-    let sizes = Sizes {
-        items: inputs.number("--items", 5..=40) as u64,
-        producers: inputs.number("--producers", 1..=4) as u64,
-        consumers: inputs.number("--consumers", 1..=4) as u64,
-        capacity: inputs.number("--capacity", 1..=8) as u64,
-    };
+    let sizes = Sizes::chosen(&mut inputs, [5..=40, 1..=4, 1..=4, 1..=8]);
     assert_items_cross_the_ring(&inputs, Some(&sizes), Guard::Semaphores);
 }
 
 #[test]
 fn a_one_slot_ring_passes_every_item_between_many_processes() {
     let mut inputs = Inputs::new();
-    let sizes = Sizes {
-        items: inputs.number("--items", 10..=30) as u64,
-        producers: inputs.number("--producers", 3..=6) as u64,
-        consumers: inputs.number("--consumers", 3..=6) as u64,
-        capacity: 1,
-    };
-    inputs.note("--capacity", 1);
+    let sizes = Sizes::chosen(&mut inputs, [10..=30, 3..=6, 3..=6, 1..=1]);
     assert_items_cross_the_ring(&inputs, Some(&sizes), Guard::Semaphores);
 }
 
@@ -251,12 +252,7 @@ fn with_a_condition_every_item_crosses_the_ring_under_its_lock_and_waits_sleep()
     let mut inputs = Inputs::new();
     // More producers than consumers, and a small ring: the producers find
     // it full and wait; the consumers find it empty at the start.
-    let sizes = Sizes {
-        items: inputs.number("--items", 12..=40) as u64,
-        producers: inputs.number("--producers", 2..=4) as u64,
-        consumers: inputs.number("--consumers", 1..=2) as u64,
-        capacity: inputs.number("--capacity", 1..=3) as u64,
-    };
+    let sizes = Sizes::chosen(&mut inputs, [12..=40, 2..=4, 1..=2, 1..=3]);
     inputs.note("--condition", "");
     assert_items_cross_the_ring(&inputs, Some(&sizes), Guard::Condition);
 }

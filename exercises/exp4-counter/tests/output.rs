@@ -6,10 +6,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers,
-    own_process_group, run, run_command, run_into_full_disk, run_into_head, shm_objects,
-    zombies_of,
+    own_process_group, run, run_command, run_into_full_disk, shm_objects, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -300,13 +300,11 @@ fn attaching_to_a_missing_name_is_bad_input() {
 fn a_closed_stdout_ends_the_endless_run_quietly() {
     // Ticks enough for ever: only the closed output can end this run.
     let name = test_name("head");
-    let run = run_into_head(
+    let run = contract::assert_closed_stdout_ends_quietly(
         BIN,
         &["--fast", "--ticks", MANY_TICKS, "--name", &name],
         b"",
     );
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stderr, "", "{run}");
     assert!(run.stdout.starts_with("Process-"), "{run}");
     assert!(!segment_exists(&name), "segment left behind\n{run}");
 }
@@ -320,9 +318,7 @@ fn a_process_killed_mid_run(victim: usize, process: &str) {
     // process_1 is forked first, then process_2.
     let children = running.wait_for_children(2, WAIT);
     let run = running.kill_peer(children[victim], &children);
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[&format!("exp4-counter: {process} was killed by SIGKILL")]);
+    contract::assert_killed_peer_named(&run, BIN, process);
     assert_eq!(
         run.stdout_lines().last(),
         Some(&"Processes Terminated !"),
@@ -377,9 +373,9 @@ fn bad_arguments_exit_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "--name",
             "--attach",
             "--ticks",
@@ -387,8 +383,8 @@ fn help_explains_the_experiment() {
             "tick",
             "little-endian",
             "12 ticks with --fast",
-            "Exit codes: 0",
-        ]);
+        ],
+    );
 }
 
 /// Process 1's lines, process 2's and the rest, each in order, without

@@ -10,12 +10,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Running, Sig, TRACKER, children_of, command_of, eventually, every_child_of,
-    own_process_group, run, running_as_root, signal_pid, survivors,
+    CLEAN_SH, Pid, Running, Sig, TRACKER, children_of, clean_sh_unavailable, command_of,
+    eventually, every_child_of, own_process_group, run, running_as_root, signal_pid, survivors,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
-const CLEAN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/clean.sh");
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Held by each test: any ipc-lab program that creates a named object
@@ -29,45 +28,22 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Why `scripts/clean.sh` cannot run here, if it cannot: without
-/// `$IPC_LAB_CLEAN` naming its program, it builds that program with cargo,
-/// which needs a build directory it may write; a check in the grader's
-/// sandbox gets a read-only one (and no cargo registry).
-fn clean_sh_unavailable() -> Option<String> {
-    if std::env::var_os("IPC_LAB_CLEAN").is_some() {
-        return None;
-    }
-    // This test program is <target>/debug/deps/<name>.
-    let exe = std::env::current_exe().ok()?;
-    let debug = exe.parent()?.parent()?;
-    let writable = Command::new("sh")
-        .args(["-c", "test -w \"$0\"", &debug.to_string_lossy()])
-        .status()
-        .is_ok_and(|status| status.success());
-    (!writable).then(|| {
-        format!(
-            "scripts/clean.sh builds its program with cargo, and the build directory {} is read-only here (set IPC_LAB_CLEAN to an ipc-lab-clean program to run it)",
-            debug.display()
-        )
-    })
-}
-
 fn shm(name: &str) -> PathBuf {
     Path::new("/dev/shm").join(name)
 }
 
-/// The leases in /dev/shm whose creator had pid `pid`.
-fn leases_of(pid: Pid) -> Vec<PathBuf> {
+/// The objects in /dev/shm whose name starts with `prefix`.
+fn shm_starting(prefix: &str) -> Vec<PathBuf> {
     std::fs::read_dir("/dev/shm")
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&format!("ipc-lab-run@{pid}-"))
-        })
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
         .collect()
+}
+
+/// The leases in /dev/shm whose creator had pid `pid`.
+fn leases_of(pid: Pid) -> Vec<PathBuf> {
+    shm_starting(&format!("ipc-lab-run@{pid}-"))
 }
 
 /// The run's tracker among the children of `parent`.
@@ -116,17 +92,7 @@ fn a_parent_killed_alone_leaves_nothing_once_its_children_end() {
     running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-1:"));
     let children = running.wait_for_children(2, WAIT);
     let parent = running.pid();
-    let prefix = format!("ipc-lab-{parent}-");
-    let segments: Vec<PathBuf> = std::fs::read_dir("/dev/shm")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&prefix)
-        })
-        .collect();
+    let segments = shm_starting(&format!("ipc-lab-{parent}-"));
     assert_eq!(segments.len(), 1, "{segments:?}");
     let leases = leases_of(parent);
     assert_eq!(leases.len(), 1, "one lease for the run: {leases:?}");
@@ -197,7 +163,7 @@ fn the_next_program_sweeps_a_dead_run_and_leaves_a_live_one_alone() {
     match clean_sh_unavailable() {
         Some(why) => println!("skipped, the part of clean.sh: {why}"),
         None => {
-            let kept = run(CLEAN, &[]);
+            let kept = run(CLEAN_SH, &[]);
             kept.assert_code(0).assert_stdout_contains(&[&format!(
                 "in use, kept: shared memory /dev/shm/ipc-lab-{live_name} (its run is alive"
             )]);

@@ -88,21 +88,9 @@ fn assert_counter_crosses(inputs: &Inputs, ticks: Option<u64>) {
     evidence.assert_interleaved(
         Stream::Stdout,
         &[
-            Lines {
-                prefix: "Process-1",
-                lines: &process1,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Process-2",
-                lines: &process2,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Processes ",
-                lines: &end,
-                ..Lines::default()
-            },
+            Lines::of("Process-1", &process1),
+            Lines::of("Process-2", &process2),
+            Lines::of("Processes ", &end),
         ],
     );
     if evidence.run.stdout_lines().last() != Some(&end[0].as_str()) {

@@ -24,21 +24,10 @@ use ipc_testkit::evidence::{Crossing, Evidence, Inputs, Lines, Messages, Stream}
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-signals");
 
-/// The pid the timeline gives the process named `name` (0 if none ran:
-/// the lines then differ, and say so).
-fn pid(evidence: &Evidence, name: &str) -> i64 {
-    evidence
-        .trace
-        .tracks
-        .iter()
-        .find(|t| t.name == name)
-        .map_or(0, |t| t.pid)
-}
-
 /// Checks the lines of a run of `values` and a burst of `signals`.
 fn assert_lines(evidence: &Evidence, values: &[i64], signals: i64) {
-    let parent = [format!("parent: Pid: {}", pid(evidence, "exp4-signals"))];
-    let mut writer = vec![format!("writer: Pid: {}", pid(evidence, "writer"))];
+    let parent = [format!("parent: Pid: {}", evidence.pid_of("exp4-signals"))];
+    let mut writer = vec![format!("writer: Pid: {}", evidence.pid_of("writer"))];
     for (i, value) in (1..).zip(values) {
         writer.push(format!("writer: Writing {value}"));
         if i % 6 == 0 {
@@ -50,7 +39,7 @@ fn assert_lines(evidence: &Evidence, values: &[i64], signals: i64) {
         "writer: Sending {signals} SIGUSR1, then {signals} SIGRTMIN+1, numbered 1 to {signals}"
     ));
     writer.push("writer: Finished sending".into());
-    let mut reader = vec![format!("reader: Pid: {}", pid(evidence, "reader"))];
+    let mut reader = vec![format!("reader: Pid: {}", evidence.pid_of("reader"))];
     reader.extend(values.iter().map(|v| format!("reader: Read: {v}")));
     reader.push("reader: Finished reading".into());
     let usr1 = if signals == 1 {
@@ -67,11 +56,7 @@ fn assert_lines(evidence: &Evidence, values: &[i64], signals: i64) {
     reader.push(format!(
         "reader: SIGRTMIN+1: {signals} sent, {queued}: every one arrived"
     ));
-    let lines = |prefix, lines| Lines {
-        prefix,
-        lines,
-        ..Lines::default()
-    };
+    let lines = Lines::of;
     evidence.assert_interleaved(
         Stream::Stdout,
         &[
@@ -151,20 +136,10 @@ fn assert_never_polled(evidence: &Evidence, slots: usize) {
 /// the data-ready notices.
 fn assert_notified(inputs: &mut Inputs, values: Option<&[i64]>) {
     let signals = inputs.number("--signals", 2..=9);
-    let list: Vec<String> = values
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
     let count = signals.to_string();
-    let mut args = vec!["--fast", "--signals", &count];
-    if values.is_some() {
-        args.extend(["--values", &joined]);
-    }
+    let evidence = inputs.run_on(BIN, &["--fast", "--signals", &count], "--values", values);
     let seed: Vec<i64> = (1..=10).collect();
     let values = values.unwrap_or(&seed);
-    let evidence = inputs.run(BIN, &args);
     assert_lines(&evidence, values, signals);
 
     let texts: Vec<String> = values.iter().map(i64::to_string).collect();

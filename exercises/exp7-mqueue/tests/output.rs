@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use ipc_core::IpcName;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
+use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, normalise_numbers, run, run_command,
-    run_into_full_disk, run_into_head, run_traced,
+    run_into_full_disk,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
@@ -496,28 +497,29 @@ fn queues_are_created_0600_whatever_the_umask() {
 
 #[test]
 fn bad_usage_exits_with_2_and_no_panic() {
-    for (args, message) in [
-        (&["--no-such-flag"][..], "--no-such-flag"),
-        (&["--name", "a/b"], "contains '/'"),
-        (
-            &["--capacity", "x"],
-            "expected a whole number of messages, 1 or more",
-        ),
-        (
-            &["--capacity", "0"],
-            "expected a whole number of messages, 1 or more",
-        ),
-        (
-            &["--capacity", "-1"],
-            "expected a whole number of messages, 1 or more",
-        ),
-        (
-            &["--msgsize", "-1"],
-            "expected a whole number of bytes, 1 or more",
-        ),
-    ] {
-        run(BIN, args).assert_bad_usage(message);
-    }
+    contract::assert_refused(
+        |args| run(BIN, args),
+        &[
+            (&["--no-such-flag"][..], "--no-such-flag"),
+            (&["--name", "a/b"], "contains '/'"),
+            (
+                &["--capacity", "x"],
+                "expected a whole number of messages, 1 or more",
+            ),
+            (
+                &["--capacity", "0"],
+                "expected a whole number of messages, 1 or more",
+            ),
+            (
+                &["--capacity", "-1"],
+                "expected a whole number of messages, 1 or more",
+            ),
+            (
+                &["--msgsize", "-1"],
+                "expected a whole number of bytes, 1 or more",
+            ),
+        ],
+    );
     // Every list of messages that is not TEXT:PRIORITY pairs in range.
     let rule = "expected 1 to 8 comma-separated TEXT:PRIORITY pairs, each TEXT 1 to 64 bytes of printable text and each PRIORITY a whole number from 0 to 31";
     let long = format!("{}:1", "x".repeat(65));
@@ -537,9 +539,8 @@ fn bad_usage_exits_with_2_and_no_panic() {
 fn a_closed_stdout_ends_the_run_quietly_and_unlinks_the_queue() {
     let q = Queue::new("exp7-head");
     for _ in 0..3 {
-        let run = run_into_head(BIN, &["--fast", "--name", q.name()], b"");
-        run.assert_code(0).assert_no_panic();
-        assert_eq!(run.stderr, "", "{run}");
+        let run =
+            contract::assert_closed_stdout_ends_quietly(BIN, &["--fast", "--name", q.name()], b"");
         assert_eq!(
             run.stdout_lines(),
             [format!("Message queue {} created (mode 0600)", q.path())],
@@ -551,37 +552,21 @@ fn a_closed_stdout_ends_the_run_quietly_and_unlinks_the_queue() {
 
 #[test]
 fn invalid_names_are_refused_before_any_system_call_on_them() {
-    // A NUL byte cannot be passed in argv: IpcName's unit tests cover it.
-    let long = "x".repeat(248); // 256 bytes with the ipc-lab- prefix
-    let cases = [
-        ("", "it is empty"),
-        ("/", "it is empty"),
-        ("a/b", "it contains '/'"),
-        (long.as_str(), "longer than 255 bytes"),
-        ("é", "only ASCII letters"),
-    ];
-    for (name, reason) in cases {
+    let calls = ["clone(", "clone3(", "fork(", "mq_open(", "mq_unlink("];
+    for (name, reason) in contract::invalid_names() {
         for role in [&[][..], &["send"], &["receive"], &["attrs"], &["unlink"]] {
-            let mut args = vec!["--fast", "--name", name];
+            let mut args = vec!["--fast", "--name", &name];
             args.extend_from_slice(role);
-            let Some((run, calls)) = run_traced(BIN, &args) else {
-                println!("strace cannot run here: checking the exit code only");
-                run(BIN, &args).assert_bad_usage(reason);
-                continue;
-            };
-            run.assert_bad_usage(reason);
-            for call in ["clone(", "clone3(", "fork(", "mq_open(", "mq_unlink("] {
-                assert!(!calls.contains(call), "{call} in\n{calls}\n{run}");
-            }
+            contract::assert_refused_before_calls(BIN, &args, reason, &calls);
         }
     }
 }
 
 #[test]
 fn help_explains_the_experiment_and_the_roles() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "priority",
             "send",
             "receive",
@@ -590,8 +575,8 @@ fn help_explains_the_experiment_and_the_roles() {
             "--name",
             "--messages",
             "--fast",
-            "Exit codes: 0",
-        ]);
+        ],
+    );
 }
 
 /// `text` with the queue's name and the pids normalised, without the

@@ -1,33 +1,17 @@
 //! Runs the real `exp7-pipe` binary and checks it prints seed 000's lines,
 //! and that a signal ends it while the receiver waits.
 
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
+use ipc_testkit::seed000;
 use ipc_testkit::{
-    Pid, Run, Running, Sig, handout, own_process_group, run, run_into_full_disk, run_into_head,
-    run_to_file, wait_blocked,
+    Pid, Run, Running, handout, own_process_group, run, run_into_full_disk, run_into_head,
+    wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
-
-const SENT: [&str; 4] = [
-    "Sent the message: First",
-    "Sent the message: second",
-    "Sent the message: third?",
-    "Sent the message: END",
-];
-
-const RECEIVED: [&str; 3] = [
-    "Received the message: First",
-    "Received the message: second",
-    "Received the message: third?",
-];
-
-fn expected() -> Vec<&'static str> {
-    SENT.iter().chain(&RECEIVED).copied().collect()
-}
 
 /// The lines of `run` that start with `prefix`, in order.
 fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
@@ -39,12 +23,12 @@ fn lines_with<'a>(run: &'a Run, prefix: &str) -> Vec<&'a str> {
 
 #[test]
 fn prints_the_seed_lines_sender_first() {
-    run(BIN, &[]).assert_prints(&expected());
+    run(BIN, &[]).assert_prints(&seed000::pipe());
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    run(BIN, &["--fast"]).assert_prints(&expected());
+    run(BIN, &["--fast"]).assert_prints(&seed000::pipe());
 }
 
 #[test]
@@ -55,8 +39,12 @@ fn concurrent_keeps_each_process_in_order() {
         let run = run(BIN, &["--concurrent", "--fast"]);
         run.assert_code(0).assert_no_panic();
         assert_eq!(run.stdout_lines().len(), 7, "{run}");
-        assert_eq!(lines_with(&run, "Sent "), SENT, "{run}");
-        assert_eq!(lines_with(&run, "Received "), RECEIVED, "{run}");
+        assert_eq!(lines_with(&run, "Sent "), seed000::PIPE_SENT, "{run}");
+        assert_eq!(
+            lines_with(&run, "Received "),
+            seed000::PIPE_RECEIVED,
+            "{run}"
+        );
         assert_eq!(run.stderr, "", "{run}");
     }
 }
@@ -122,13 +110,7 @@ fn a_closed_stdout_ends_every_process_quietly() {
 
 #[test]
 fn redirected_to_a_file_each_line_appears_once() {
-    let (run, text) = run_to_file(BIN, &[]);
-    run.assert_code(0);
-    assert_eq!(
-        text.lines().collect::<Vec<_>>(),
-        expected(),
-        "file:\n{text}"
-    );
+    contract::assert_each_line_once_in_a_file(BIN, &[], &seed000::pipe());
 }
 
 /// `exp7-pipe --concurrent --delay 60` (or `mode` instead of
@@ -144,39 +126,26 @@ fn start_with_p2_waiting_in(mode: &str) -> (Running, Vec<Pid>) {
     (running, children)
 }
 
-fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
-    start_with_p2_waiting_in("--concurrent")
-}
-
-/// What a signal leaves: nothing printed (nothing was sent), no panic,
-/// the program ended by `signal` (the default action: it owns nothing
-/// with a name to remove).
-fn check_ended_by(run: &Run, signal: Sig) {
-    run.assert_no_panic();
-    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
-    assert_eq!(run.stdout, "", "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+/// Stops a concurrent run while p2 waits: it ends by the signal, having
+/// printed `printed` (nothing: nothing was sent).
+fn stopped_while_p2_waits(stop: Stop, printed: &[&str]) {
+    let (running, children) = start_with_p2_waiting_in("--concurrent");
+    contract::assert_stopped_by_default_action(running, &children, stop, printed);
 }
 
 #[test]
 fn ctrl_c_while_the_receiver_waits_ends_every_process() {
-    let (running, children) = start_with_p2_waiting();
-    let run = running.signal_and_wait(Sig::SIGINT, true, &children);
-    check_ended_by(&run, Sig::SIGINT);
+    stopped_while_p2_waits(Stop::CtrlC, &[]);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_while_the_receiver_waits_ends_every_process() {
-    // The children get SIGTERM when their parent dies (PR_SET_PDEATHSIG).
-    let (running, children) = start_with_p2_waiting();
-    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
-    check_ended_by(&run, Sig::SIGTERM);
+    stopped_while_p2_waits(Stop::TermParent, &[]);
 }
 
 #[test]
 fn a_parent_killed_alone_takes_its_children_with_it() {
-    let (running, children) = start_with_p2_waiting();
-    check_ended_by(&running.kill_alone(&children), Sig::SIGKILL);
+    stopped_while_p2_waits(Stop::KillParent, &[]);
 }
 
 #[test]
@@ -190,9 +159,7 @@ fn a_process_killed_while_the_other_waits_ends_the_run_and_is_named() {
     ] {
         let (running, children) = start_with_p2_waiting_in(mode);
         let run = running.kill_peer(children[victim], &children);
-        run.assert_code(1)
-            .assert_no_panic()
-            .assert_stderr_contains(&[&format!("exp7-pipe: {name} was killed by SIGKILL")]);
+        contract::assert_killed_peer_named(&run, BIN, name);
     }
 }
 
@@ -220,8 +187,12 @@ fn a_delay_changes_nothing_but_the_pace() {
     ] {
         let run = run(BIN, args);
         run.assert_code(0).assert_no_panic();
-        assert_eq!(lines_with(&run, "Sent "), SENT, "{run}");
-        assert_eq!(lines_with(&run, "Received "), RECEIVED, "{run}");
+        assert_eq!(lines_with(&run, "Sent "), seed000::PIPE_SENT, "{run}");
+        assert_eq!(
+            lines_with(&run, "Received "),
+            seed000::PIPE_RECEIVED,
+            "{run}"
+        );
     }
 }
 
@@ -246,9 +217,9 @@ fn bad_usage_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "pipe",
             "END",
             "--concurrent",
@@ -256,14 +227,14 @@ fn help_explains_the_experiment() {
             "--delay",
             "--messages",
             "--fast",
-            "Exit codes: 0",
-        ]);
+        ],
+    );
 }
 
 #[test]
 fn the_handout_shows_a_real_run() {
     let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp7-pipe");
     let shown = handout::expected_output(&readme);
-    assert_eq!(shown.lines().collect::<Vec<_>>(), expected());
+    assert_eq!(shown.lines().collect::<Vec<_>>(), seed000::pipe());
     handout::assert_shows(&readme, &run(BIN, &["--fast"]));
 }

@@ -5,6 +5,7 @@
 //! is in `output.rs`, for both kinds of pipe.)
 
 use exp7_pipe::REPLY;
+use ipc_testkit::contract;
 use ipc_testkit::run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-pipe");
@@ -45,7 +46,8 @@ fn simplex_and_no_receiver_are_bad_usage_together() {
 
 #[test]
 fn help_explains_simplex() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&["--simplex", "pipe(2)", "two pipes"]);
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &["--simplex", "pipe(2)", "two pipes"],
+    );
 }

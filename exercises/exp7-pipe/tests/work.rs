@@ -123,21 +123,9 @@ fn assert_two_pipes(inputs: &Inputs, messages: Option<&[String]>, extra: &[&str]
     evidence.assert_interleaved(
         Stream::Stdout,
         &[
-            Lines {
-                prefix: "Sent ",
-                lines: &sent,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Received the message: ",
-                lines: &received,
-                ..Lines::default()
-            },
-            Lines {
-                prefix: "Received the reply: ",
-                lines: &reply,
-                ..Lines::default()
-            },
+            Lines::of("Sent ", &sent),
+            Lines::of("Received the message: ", &received),
+            Lines::of("Received the reply: ", &reply),
         ],
     );
     if evidence.run.stdout_lines().last() != Some(&reply[0].as_str()) {

@@ -2,36 +2,26 @@
 //! choice-2 lines, with every square, on every run, and that a signal ends
 //! it while the consumer waits.
 
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
 
+use ipc_testkit::contract::{self, Stop};
+use ipc_testkit::seed000;
 use ipc_testkit::{
-    Pid, Run, Running, Sig, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
-    run_into_head, run_to_file, wait_blocked,
+    Pid, Running, assert_no_new_shm, handout, own_process_group, run, run_into_full_disk,
+    run_into_head, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
 
-const EXPECTED: [&str; 8] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Queue elements:",
-    "1",
-    "4",
-    "9",
-    "16",
-    "Queue is now empty!",
-];
-
 #[test]
 fn prints_the_seed_lines() {
-    run(BIN, &[]).assert_prints(&EXPECTED);
+    run(BIN, &[]).assert_prints(&seed000::QUEUE);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    run(BIN, &["--fast"]).assert_prints(&EXPECTED);
+    run(BIN, &["--fast"]).assert_prints(&seed000::QUEUE);
 }
 
 #[test]
@@ -41,15 +31,13 @@ fn every_square_arrives_on_every_run_even_when_p2_starts_first() {
     for i in 0..20 {
         let args: &[&str] = if i % 2 == 0 { &["--together"] } else { &[] };
         println!("run {i}: {args:?}");
-        run(BIN, args).assert_prints(&EXPECTED);
+        run(BIN, args).assert_prints(&seed000::QUEUE);
     }
 }
 
 #[test]
 fn redirected_to_a_file_each_line_appears_once() {
-    let (run, text) = run_to_file(BIN, &[]);
-    run.assert_code(0);
-    assert_eq!(text.lines().collect::<Vec<_>>(), EXPECTED, "file:\n{text}");
+    contract::assert_each_line_once_in_a_file(BIN, &[], &seed000::QUEUE);
 }
 
 #[test]
@@ -57,7 +45,7 @@ fn head_closing_stdout_early_is_quiet() {
     // The program's own exit status, not head's.
     let run = run_into_head(BIN, &["--together"], b"");
     run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
+    assert_eq!(run.stdout_lines(), [seed000::QUEUE[0]], "{run}");
 }
 
 #[test]
@@ -79,35 +67,29 @@ fn start_with_p2_waiting() -> (Running, Vec<Pid>) {
     (running, children)
 }
 
-/// What a signal leaves: the lines before the wait, no panic, the
-/// program ended by `signal` (the default action: it owns nothing with a
-/// name to remove).
-fn check_ended_by(run: &Run, signal: Sig) {
-    run.assert_no_panic();
-    assert_eq!(run.status.signal(), Some(signal as i32), "{run}");
-    assert_eq!(run.stdout_lines(), EXPECTED[..3], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+/// Stops a run while p2 waits on the empty queue: it ends by the signal,
+/// having printed `printed` (the lines before the wait), and leaves
+/// nothing in /dev/shm.
+fn stopped_while_p2_waits(stop: Stop, printed: &[&str]) {
+    let (running, children) = start_with_p2_waiting();
+    assert_no_new_shm(|| {
+        contract::assert_stopped_by_default_action(running, &children, stop, printed)
+    });
 }
 
 #[test]
 fn ctrl_c_while_the_consumer_waits_ends_every_process() {
-    let (running, children) = start_with_p2_waiting();
-    let run = assert_no_new_shm(|| running.signal_and_wait(Sig::SIGINT, true, &children));
-    check_ended_by(&run, Sig::SIGINT);
+    stopped_while_p2_waits(Stop::CtrlC, &seed000::QUEUE[..3]);
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_while_the_consumer_waits_ends_every_process() {
-    // The children get SIGTERM when their parent dies (PR_SET_PDEATHSIG).
-    let (running, children) = start_with_p2_waiting();
-    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
-    check_ended_by(&run, Sig::SIGTERM);
+    stopped_while_p2_waits(Stop::TermParent, &seed000::QUEUE[..3]);
 }
 
 #[test]
 fn a_parent_killed_alone_takes_its_children_with_it() {
-    let (running, children) = start_with_p2_waiting();
-    check_ended_by(&running.kill_alone(&children), Sig::SIGKILL);
+    stopped_while_p2_waits(Stop::KillParent, &seed000::QUEUE[..3]);
 }
 
 #[test]
@@ -117,9 +99,7 @@ fn a_process_killed_while_the_other_waits_ends_the_run_and_is_named() {
     for (victim, name) in [(0, "p2"), (1, "p1")] {
         let (running, children) = start_with_p2_waiting();
         let run = running.kill_peer(children[victim], &children);
-        run.assert_code(1)
-            .assert_no_panic()
-            .assert_stderr_contains(&[&format!("exp7-queue: {name} was killed by SIGKILL")]);
+        contract::assert_killed_peer_named(&run, BIN, name);
     }
 }
 
@@ -136,7 +116,7 @@ fn a_delay_changes_nothing_but_the_pace() {
         &["--fast", "--delay", "2"][..],
         &["--fast", "--delay", "2", "--together"],
     ] {
-        run(BIN, args).assert_prints(&EXPECTED);
+        run(BIN, args).assert_prints(&seed000::QUEUE);
     }
 }
 
@@ -158,9 +138,9 @@ fn bad_usage_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&[
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &[
             "Queue",
             "p1",
             "p2",
@@ -168,8 +148,8 @@ fn help_explains_the_experiment() {
             "--delay",
             "--numbers",
             "--fast",
-            "Exit codes: 0",
-        ]);
+        ],
+    );
 }
 
 #[test]

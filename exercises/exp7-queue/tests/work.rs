@@ -9,38 +9,17 @@
 //! seed N.
 
 use ipc_testkit::evidence::{Evidence, Inputs, Messages};
+use ipc_testkit::seed000;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-queue");
-
-/// What the reference prints for `numbers`.
-fn expected(numbers: &[i64]) -> Vec<String> {
-    let mut lines = vec![
-        "The following Array is going to simulate the shared memory".to_string(),
-        numbers.iter().map(|n| format!("{n} ")).collect(),
-        "Queue elements:".into(),
-    ];
-    lines.extend(numbers.iter().map(|n| (n * n).to_string()));
-    lines.push("Queue is now empty!".into());
-    lines
-}
 
 /// Runs exp7-queue with `extra` arguments on `numbers` (the seed's list
 /// when `None`); checks the lines and that every square crossed the Queue
 /// from p1 to p2, in order.
 fn assert_squares_cross(inputs: &Inputs, numbers: Option<&[i64]>, extra: &[&str]) -> Evidence {
-    let list: Vec<String> = numbers
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let mut args = extra.to_vec();
-    if numbers.is_some() {
-        args.extend(["--numbers", &joined]);
-    }
+    let evidence = inputs.run_on(BIN, extra, "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[1, 2, 3, 4]);
-    let evidence = inputs.run(BIN, &args);
-    evidence.assert_prints(&expected(numbers));
+    evidence.assert_prints(&seed000::queue(numbers));
     let squares: Vec<String> = numbers.iter().map(|n| (n * n).to_string()).collect();
     evidence.assert_messages_crossed(&Messages {
         channel: "queue",

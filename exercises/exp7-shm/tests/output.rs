@@ -1,29 +1,18 @@
 //! Runs the real `exp7-shm` binary and checks it prints seed 000's lines.
 
-use ipc_testkit::{
-    assert_no_new_shm, first_difference, handout, run, run_into_full_disk, run_into_head,
-    run_to_file,
-};
+use ipc_testkit::{assert_no_new_shm, handout, run, run_into_full_disk};
+use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
 
-const EXPECTED: [&str; 6] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Result(in process p1): [1, 4, 9, 16]",
-    "Sum of squares(in process p1): 30",
-    "Result(in main program): [1, 4, 9, 16]",
-    "Sum of squares(in main program): 30",
-];
-
 #[test]
 fn prints_the_seed_lines() {
-    run(BIN, &[]).assert_prints(&EXPECTED);
+    run(BIN, &[]).assert_prints(&seed000::SHARED_MEMORY);
 }
 
 #[test]
 fn fast_prints_the_same_lines() {
-    run(BIN, &["--fast"]).assert_prints(&EXPECTED);
+    run(BIN, &["--fast"]).assert_prints(&seed000::SHARED_MEMORY);
 }
 
 #[test]
@@ -31,12 +20,7 @@ fn redirected_to_a_file_each_line_appears_once() {
     // A file makes stdout block-buffered in C; here the partial line
     // "1 2 3 4 " is pending when the child is forked, and must not be
     // printed by both processes.
-    let (run, text) = run_to_file(BIN, &[]);
-    run.assert_code(0);
-    let lines: Vec<&str> = text.lines().collect();
-    if let Some(difference) = first_difference(&lines, &EXPECTED) {
-        panic!("in the file: {difference}\nfile:\n{text}");
-    }
+    contract::assert_each_line_once_in_a_file(BIN, &[], &seed000::SHARED_MEMORY);
 }
 
 #[test]
@@ -53,10 +37,8 @@ fn a_full_disk_is_reported_not_a_panic() {
 #[test]
 fn a_closed_stdout_ends_every_process_quietly() {
     // The program's own exit status, not head's.
-    let run = run_into_head(BIN, &[], b"");
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), [EXPECTED[0]], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    let run = contract::assert_closed_stdout_ends_quietly(BIN, &[], b"");
+    assert_eq!(run.stdout_lines(), [seed000::SHARED_MEMORY[0]], "{run}");
 }
 
 #[test]
@@ -72,9 +54,10 @@ fn bad_usage_exits_with_2_and_no_panic() {
 
 #[test]
 fn help_explains_the_experiment() {
-    run(BIN, &["--help"])
-        .assert_code(0)
-        .assert_stdout_contains(&["shared Array", "--numbers", "--fast", "Exit codes: 0"]);
+    contract::assert_help(
+        &run(BIN, &["--help"]),
+        &["shared Array", "--numbers", "--fast"],
+    );
 }
 
 #[test]

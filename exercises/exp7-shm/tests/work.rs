@@ -9,42 +9,18 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
-use ipc_testkit::evidence::{Crossing, Inputs, Rng, py_list};
+use ipc_testkit::evidence::{Crossing, Inputs, Rng};
+use ipc_testkit::seed000;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-shm");
-
-/// What the reference prints for `numbers`.
-fn expected(numbers: &[i64]) -> Vec<String> {
-    let squares: Vec<i64> = numbers.iter().map(|n| n * n).collect();
-    let sum: i64 = squares.iter().sum();
-    let items: String = numbers.iter().map(|n| format!("{n} ")).collect();
-    vec![
-        "The following Array is going to simulate the shared memory".into(),
-        items,
-        format!("Result(in process p1): {}", py_list(&squares)),
-        format!("Sum of squares(in process p1): {sum}"),
-        format!("Result(in main program): {}", py_list(&squares)),
-        format!("Sum of squares(in main program): {sum}"),
-    ]
-}
 
 /// Runs exp7-shm on `numbers` (the seed's list when `None`) and checks the
 /// lines and the timeline: p1 wrote each square into the shared Array and
 /// the sum into the shared Value, and the main program read them after.
 fn assert_squared_by_the_child(inputs: &Inputs, numbers: Option<&[i64]>) {
-    let list: Vec<String> = numbers
-        .unwrap_or_default()
-        .iter()
-        .map(i64::to_string)
-        .collect();
-    let joined = list.join(",");
-    let args: Vec<&str> = match numbers {
-        Some(_) => vec!["--numbers", &joined],
-        None => Vec::new(),
-    };
+    let evidence = inputs.run_on(BIN, &[], "--numbers", numbers);
     let numbers = numbers.unwrap_or(&[1, 2, 3, 4]);
-    let evidence = inputs.run(BIN, &args);
-    evidence.assert_prints(&expected(numbers));
+    evidence.assert_prints(&seed000::shared_memory(numbers));
     let squares: Vec<String> = numbers.iter().map(|n| (n * n).to_string()).collect();
     evidence.assert_data_crossed(&Crossing {
         object: "array",

@@ -4,42 +4,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{Run, assert_no_new_shm, run_command, run_with_input};
+use ipc_testkit::{contract, seed000};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7");
-
-/// Seed 000's lines for choice 1.
-const SHARED_MEMORY: [&str; 6] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Result(in process p1): [1, 4, 9, 16]",
-    "Sum of squares(in process p1): 30",
-    "Result(in main program): [1, 4, 9, 16]",
-    "Sum of squares(in main program): 30",
-];
-
-/// Seed 000's lines for choice 2.
-const QUEUE: [&str; 8] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Queue elements:",
-    "1",
-    "4",
-    "9",
-    "16",
-    "Queue is now empty!",
-];
-
-/// Seed 000's lines for choice 3 (the sender runs first, so the order is
-/// fixed).
-const PIPE: [&str; 7] = [
-    "Sent the message: First",
-    "Sent the message: second",
-    "Sent the message: third?",
-    "Sent the message: END",
-    "Received the message: First",
-    "Received the message: second",
-    "Received the message: third?",
-];
 
 const EXITING: &str = "> > Exiting program < < ";
 
@@ -51,10 +18,10 @@ fn menu(input: &[u8]) -> Run {
 fn choices_1_2_3_4_print_the_seed_lines() {
     let run = menu(b"1\n2\n3\n4\n");
     run.assert_code(0).assert_no_panic();
-    let expected: Vec<&str> = SHARED_MEMORY
+    let expected: Vec<&str> = seed000::SHARED_MEMORY
         .iter()
-        .chain(&QUEUE)
-        .chain(&PIPE)
+        .chain(&seed000::QUEUE)
+        .chain(&seed000::pipe())
         .chain(&[EXITING])
         .copied()
         .collect();
@@ -64,7 +31,12 @@ fn choices_1_2_3_4_print_the_seed_lines() {
 
 #[test]
 fn each_choice_alone_then_end_of_input() {
-    for (input, lines) in [("1\n", &SHARED_MEMORY[..]), ("2\n", &QUEUE), ("3\n", &PIPE)] {
+    let pipe = seed000::pipe();
+    for (input, lines) in [
+        ("1\n", &seed000::SHARED_MEMORY[..]),
+        ("2\n", &seed000::QUEUE),
+        ("3\n", &pipe),
+    ] {
         let run = menu(input.as_bytes());
         run.assert_code(0);
         let mut expected = lines.to_vec();
@@ -77,8 +49,8 @@ fn each_choice_alone_then_end_of_input() {
 fn choices_can_repeat_and_take_python_int_spellings() {
     let run = menu(b" 1 \n+1\n04\n");
     run.assert_code(0);
-    let mut expected = SHARED_MEMORY.to_vec();
-    expected.extend(SHARED_MEMORY);
+    let mut expected = seed000::SHARED_MEMORY.to_vec();
+    expected.extend(seed000::SHARED_MEMORY);
     expected.push(EXITING);
     assert_eq!(run.stdout_lines(), expected, "{run}");
 }
@@ -135,7 +107,7 @@ fn a_2_mb_line_is_an_invalid_option_named_briefly() {
 fn valid_choices_before_an_invalid_one_still_run() {
     let run = menu(b"1\nx\n");
     run.assert_code(2);
-    let mut expected = SHARED_MEMORY.to_vec();
+    let mut expected = seed000::SHARED_MEMORY.to_vec();
     expected.extend(["Invalid option", EXITING]);
     assert_eq!(run.stdout_lines(), expected, "{run}");
 }
@@ -183,27 +155,21 @@ fn leaves_nothing_in_dev_shm() {
 #[test]
 fn stdout_closed_early_is_a_quiet_exit() {
     // The program's own exit status, not head's.
-    let run = ipc_testkit::run_into_head(BIN, &[], b"1\n2\n3\n4\n");
-    run.assert_code(0).assert_no_panic();
-    assert_eq!(run.stdout_lines(), [SHARED_MEMORY[0]], "{run}");
-    assert_eq!(run.stderr, "", "{run}");
+    let run = contract::assert_closed_stdout_ends_quietly(BIN, &[], b"1\n2\n3\n4\n");
+    assert_eq!(run.stdout_lines(), [seed000::SHARED_MEMORY[0]], "{run}");
 }
 
 #[test]
 fn help_explains_the_menu() {
-    let run = ipc_testkit::run(BIN, &["--help"]);
-    run.assert_code(0);
-    for word in [
+    let words = [
         "stdin",
         "exp7-shm",
         "exp7-queue",
         "exp7-pipe",
         "Invalid option",
         "--fast",
-        "Exit codes: 0",
-    ] {
-        assert!(run.stdout.contains(word), "{word:?} missing\n{run}");
-    }
+    ];
+    contract::assert_help(&ipc_testkit::run(BIN, &["--help"]), &words);
 }
 
 #[test]

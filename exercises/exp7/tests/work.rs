@@ -12,41 +12,9 @@
 //! seed N.
 
 use ipc_testkit::evidence::{Crossing, Inputs, Messages, Rng, quoted};
+use ipc_testkit::seed000;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7");
-
-/// Seed 000's lines for choice 1.
-const SHARED_MEMORY: [&str; 6] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Result(in process p1): [1, 4, 9, 16]",
-    "Sum of squares(in process p1): 30",
-    "Result(in main program): [1, 4, 9, 16]",
-    "Sum of squares(in main program): 30",
-];
-
-/// Seed 000's lines for choice 2.
-const QUEUE: [&str; 8] = [
-    "The following Array is going to simulate the shared memory",
-    "1 2 3 4 ",
-    "Queue elements:",
-    "1",
-    "4",
-    "9",
-    "16",
-    "Queue is now empty!",
-];
-
-/// Seed 000's lines for choice 3.
-const PIPE: [&str; 7] = [
-    "Sent the message: First",
-    "Sent the message: second",
-    "Sent the message: third?",
-    "Sent the message: END",
-    "Received the message: First",
-    "Received the message: second",
-    "Received the message: third?",
-];
 
 const EXITING: &str = "> > Exiting program < < ";
 
@@ -58,12 +26,13 @@ fn assert_each_choice_runs_for_real(inputs: &Inputs, choices: &[u8], then_4: boo
         input.push_str("4\n");
     }
     let evidence = inputs.run_with_input(BIN, &[], input.as_bytes());
+    let pipe = seed000::pipe();
     let mut lines: Vec<&str> = Vec::new();
     for chosen in choices {
         lines.extend(match chosen {
-            1 => &SHARED_MEMORY[..],
-            2 => &QUEUE[..],
-            _ => &PIPE[..],
+            1 => &seed000::SHARED_MEMORY[..],
+            2 => &seed000::QUEUE[..],
+            _ => &pipe[..],
         });
     }
     lines.push(EXITING);
