@@ -117,6 +117,27 @@ struct Panel<'a> {
     tick: fn(usize) -> String,
 }
 
+/// A light grid line from `from` to `to`.
+fn grid_line(out: &mut String, from: (f64, f64), to: (f64, f64)) {
+    let _ = writeln!(
+        out,
+        "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e4e4e4\"/>",
+        from.0, from.1, to.0, to.1
+    );
+}
+
+/// `text`, escaped, at `at`, anchored `anchor` (`start`, `middle`,
+/// `end`), with `extra` attributes (each with its leading space).
+fn label(out: &mut String, at: (f64, f64), anchor: &str, extra: &str, text: &str) {
+    let _ = writeln!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\"{extra}>{}</text>",
+        at.0,
+        at.1,
+        escape(text)
+    );
+}
+
 /// Draws one panel: its frame, decades, ticks, and each line with its
 /// points and their min–max bars.
 fn panel(out: &mut String, p: &Panel<'_>, lines: &[Series]) {
@@ -165,43 +186,19 @@ fn panel(out: &mut String, p: &Panel<'_>, lines: &[Series]) {
     let mut d = y_lo;
     while d <= y_hi + 0.01 {
         let yy = y(10f64.powf(d));
-        let _ = writeln!(
-            out,
-            "<line x1=\"{}\" y1=\"{yy:.1}\" x2=\"{}\" y2=\"{yy:.1}\" stroke=\"#e4e4e4\"/>",
-            p.left,
-            p.left + p.width
-        );
-        let _ = writeln!(
-            out,
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            p.left - 6.0,
-            yy + 4.0,
-            escape(&decade(&(p.label)(10f64.powf(d))))
-        );
+        grid_line(out, (p.left, yy), (p.left + p.width, yy));
+        let text = decade(&(p.label)(10f64.powf(d)));
+        label(out, (p.left - 6.0, yy + 4.0), "end", "", &text);
         d += 1.0;
     }
     for &s in &xs {
         let xx = x(s);
-        let _ = writeln!(
-            out,
-            "<line x1=\"{xx:.1}\" y1=\"{}\" x2=\"{xx:.1}\" y2=\"{}\" stroke=\"#e4e4e4\"/>",
-            p.top,
-            p.top + p.height
-        );
-        let _ = writeln!(
-            out,
-            "<text x=\"{xx:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            p.top + p.height + 18.0,
-            escape(&(p.tick)(s))
-        );
+        grid_line(out, (xx, p.top), (xx, p.top + p.height));
+        let below = (xx, p.top + p.height + 18.0);
+        label(out, below, "middle", "", &(p.tick)(s));
     }
-    let _ = writeln!(
-        out,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
-        p.left + p.width / 2.0,
-        p.top + p.height + 36.0,
-        escape(p.x_label)
-    );
+    let under = (p.left + p.width / 2.0, p.top + p.height + 36.0);
+    label(out, under, "middle", " fill=\"#444\"", p.x_label);
     for (mech, points) in lines {
         let path: Vec<String> = points
             .iter()
