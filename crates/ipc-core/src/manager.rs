@@ -84,14 +84,49 @@ type Request<V> = ((u8, String), Vec<(String, V)>, Option<V>);
 /// dict, (the list, a count).
 type Reply<V> = (String, Option<V>, Vec<(String, V)>, (Vec<V>, u64));
 
-const GET: u8 = 0;
-const SET: u8 = 1;
-const UPDATE: u8 = 2;
-const ITEMS: u8 = 3;
-const LEN: u8 = 4;
-const APPEND: u8 = 5;
-const LIST: u8 = 6;
-const LIST_LEN: u8 = 7;
+/// What a proxy asks the server to do: one byte of a [`Request`], its
+/// position in [`Op::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Get,
+    Set,
+    Update,
+    Items,
+    Len,
+    Append,
+    List,
+    ListLen,
+}
+
+impl Op {
+    /// Every operation, in the order of its byte.
+    const ALL: [Op; 8] = [
+        Op::Get,
+        Op::Set,
+        Op::Update,
+        Op::Items,
+        Op::Len,
+        Op::Append,
+        Op::List,
+        Op::ListLen,
+    ];
+
+    /// `ALL[k]` is the operation whose byte is `k`, as [`Op::of`] reads it.
+    const IN_ORDER: () = {
+        let mut k = 0;
+        while k < Op::ALL.len() {
+            assert!(Op::ALL[k] as usize == k);
+            k += 1;
+        }
+    };
+
+    /// The operation of a request's byte; `None` for a byte no proxy
+    /// sends.
+    fn of(byte: u8) -> Option<Op> {
+        let () = Op::IN_ORDER;
+        Op::ALL.get(usize::from(byte)).copied()
+    }
+}
 
 /// A manager process serving a dict and a list of `V` (see the [module
 /// documentation](self)). Dropped, it shuts its server down.
@@ -279,12 +314,12 @@ impl<V> fmt::Debug for Proxy<V> {
 impl<V: Message + Clone> Proxy<V> {
     fn call(
         &mut self,
-        op: u8,
+        op: Op,
         key: &str,
         pairs: Vec<(String, V)>,
         value: Option<V>,
     ) -> Result<Reply<V>> {
-        let request: Request<V> = ((op, key.to_owned()), pairs, value);
+        let request: Request<V> = ((op as u8, key.to_owned()), pairs, value);
         self.conn.send(&request)?;
         let reply: Reply<V> = self.conn.recv()?;
         if !reply.0.is_empty() {
@@ -300,7 +335,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// after [`TIMEOUT`] without an answer; [`Error::Message`] for an
     /// answer that does not decode.
     pub fn get(&mut self, key: &str) -> Result<Option<V>> {
-        Ok(self.call(GET, key, Vec::new(), None)?.1)
+        Ok(self.call(Op::Get, key, Vec::new(), None)?.1)
     }
 
     /// Sets `key` to `value` (Python's `d[key] = value`).
@@ -308,7 +343,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn set(&mut self, key: &str, value: V) -> Result<()> {
-        self.call(SET, key, Vec::new(), Some(value)).map(drop)
+        self.call(Op::Set, key, Vec::new(), Some(value)).map(drop)
     }
 
     /// Sets every pair, in one step no other process sees half done
@@ -317,7 +352,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn update(&mut self, pairs: impl IntoIterator<Item = (String, V)>) -> Result<()> {
-        self.call(UPDATE, "", pairs.into_iter().collect(), None)
+        self.call(Op::Update, "", pairs.into_iter().collect(), None)
             .map(drop)
     }
 
@@ -326,7 +361,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn items(&mut self) -> Result<Vec<(String, V)>> {
-        Ok(self.call(ITEMS, "", Vec::new(), None)?.2)
+        Ok(self.call(Op::Items, "", Vec::new(), None)?.2)
     }
 
     /// How many keys the dict has (Python's `len(d)`).
@@ -334,7 +369,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn len(&mut self) -> Result<usize> {
-        let count = self.call(LEN, "", Vec::new(), None)?.3.1;
+        let count = self.call(Op::Len, "", Vec::new(), None)?.3.1;
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
@@ -351,7 +386,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn append(&mut self, value: V) -> Result<()> {
-        self.call(APPEND, "", Vec::new(), Some(value)).map(drop)
+        self.call(Op::Append, "", Vec::new(), Some(value)).map(drop)
     }
 
     /// The list's values (Python's `list(l)`).
@@ -359,7 +394,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn list(&mut self) -> Result<Vec<V>> {
-        Ok(self.call(LIST, "", Vec::new(), None)?.3.0)
+        Ok(self.call(Op::List, "", Vec::new(), None)?.3.0)
     }
 
     /// How many values the list has (Python's `len(l)`).
@@ -367,7 +402,7 @@ impl<V: Message + Clone> Proxy<V> {
     /// # Errors
     /// As [`Proxy::get`].
     pub fn list_len(&mut self) -> Result<usize> {
-        let count = self.call(LIST_LEN, "", Vec::new(), None)?.3.1;
+        let count = self.call(Op::ListLen, "", Vec::new(), None)?.3.1;
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 }
@@ -423,18 +458,20 @@ fn answer<V: Message + Clone>(
     ((op, key), pairs, value): Request<V>,
 ) -> Reply<V> {
     let mut reply: Reply<V> = (String::new(), None, Vec::new(), (Vec::new(), 0));
-    match (op, value) {
-        (GET, _) => reply.1 = dict.get(&key).cloned(),
-        (SET, Some(value)) => {
+    match (Op::of(op), value) {
+        (Some(Op::Get), _) => reply.1 = dict.get(&key).cloned(),
+        (Some(Op::Set), Some(value)) => {
             dict.insert(key, value);
         }
-        (UPDATE, _) => dict.extend(pairs),
-        (ITEMS, _) => reply.2 = dict.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        (LEN, _) => reply.3.1 = dict.len() as u64,
-        (APPEND, Some(value)) => list.push(value),
-        (LIST, _) => reply.3.0 = list.clone(),
-        (LIST_LEN, _) => reply.3.1 = list.len() as u64,
-        (op, _) => reply.0 = format!("operation {op} is unknown or lacks its value"),
+        (Some(Op::Update), _) => dict.extend(pairs),
+        (Some(Op::Items), _) => {
+            reply.2 = dict.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        (Some(Op::Len), _) => reply.3.1 = dict.len() as u64,
+        (Some(Op::Append), Some(value)) => list.push(value),
+        (Some(Op::List), _) => reply.3.0 = list.clone(),
+        (Some(Op::ListLen), _) => reply.3.1 = list.len() as u64,
+        (_, _) => reply.0 = format!("operation {op} is unknown or lacks its value"),
     }
     reply
 }
