@@ -20,7 +20,7 @@
 //! | shared memory, spinning | a ring (a stream) or two 4-slot rings (a round trip) with the `Queue`'s layout and copies: a copy in and one store that publishes; a copy out (or straight on into the other ring) and one store that takes; spin, then sleep, by ipc-core's rule | `Queue`, both paths |
 //! | many-to-many ring | Vyukov's bounded MPMC queue on the atomics, waiting by ipc-core's rule | `Queue` with N producers and N consumers (`--scaling`) |
 //! | shared memory, futex | the ring, but a waiting side sleeps at once in `FUTEX_WAIT` | (a reference) |
-//! | robust mutex | `pthread_mutex_trylock`, a spin, then `pthread_mutex_lock`; a load and a store; `pthread_mutex_unlock` | `Value` |
+//! | robust mutex | a try (`pthread_mutex_timedlock` with a past deadline), a spin, then `pthread_mutex_lock`; a load and a store; `pthread_mutex_unlock` | `Value` |
 //! | atomic add | one `lock xadd` | (a reference) |
 //! | semaphore, spinning | ipc-core's algorithm on the atomics: a compare-and-swap, a spin, a futex | `Semaphore` |
 //! | `sem_t` | `sem_wait(3)`, `sem_post(3)` on a process-shared `sem_t` (sleeps at once) | (a reference: Python's) |
@@ -964,12 +964,16 @@ fn init_mutex(shm: &Shm) -> Result<*mut libc::pthread_mutex_t> {
 /// The robust mutex is the `Value`'s floor: a robust, process-shared
 /// `pthread_mutex_t` (the same glibc object as the `Value`'s lock), taken
 /// the fastest way this bench knows for a lock held a few nanoseconds at
-/// a time: one `pthread_mutex_trylock`; if the mutex is held, ipc-core's
-/// spin (a look at its lock word, then a try, between pauses and yields);
-/// only then `pthread_mutex_lock`, which sleeps in the kernel. Sleeping at
-/// once (a bare `pthread_mutex_lock`) lost to the `Value`'s own lock with
-/// five processes on two CPUs, whose failed first try and clock read
-/// before it sleeps act as a short spin.
+/// a time: one try; if the mutex is held, ipc-core's spin (a look at its
+/// lock word, then a try, between pauses and yields); only then
+/// `pthread_mutex_lock`, which sleeps in the kernel. Sleeping at once (a
+/// bare `pthread_mutex_lock`) lost to the `Value`'s own lock with five
+/// processes on two CPUs. A try is `pthread_mutex_timedlock(3)` with a
+/// deadline long past, as the `Value`'s: with 2 to 16 processes
+/// contending, `pthread_mutex_trylock(3)` on this robust mutex made the
+/// floor less than half as fast (7.5 to 8.6 M increments per second
+/// against 17 to 22 M, 2-core machine), and every `Value` row "floor
+/// suspect".
 pub(crate) fn increments(ctx: &Ctx, processes: usize, locked: bool) -> Result<Measure> {
     let shm = Shm::new(2 * COUNTER)?;
     let mutex = if locked {
@@ -985,12 +989,16 @@ pub(crate) fn increments(ctx: &Ctx, processes: usize, locked: bool) -> Result<Me
     let (total, seconds) = repeat_in_workers(ctx, processes, |_| match mutex {
         Some(mutex) => {
             let try_lock = || -> Result<bool> {
+                let epoch = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
                 // SAFETY: `mutex` was initialised by `init_mutex` in memory
                 // mapped for as long as `shm` lives, which is the whole
                 // measurement in every process.
-                match unsafe { libc::pthread_mutex_trylock(mutex) } {
+                match unsafe { libc::pthread_mutex_timedlock(mutex, &epoch) } {
                     0 => Ok(true),
-                    libc::EBUSY => Ok(false),
+                    libc::ETIMEDOUT => Ok(false),
                     libc::EOWNERDEAD => {
                         // SAFETY: as above; we hold it, and a counter of
                         // any value is consistent.
