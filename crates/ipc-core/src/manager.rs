@@ -111,22 +111,22 @@ impl Op {
         Op::ListLen,
     ];
 
-    /// `ALL[k]` is the operation whose byte is `k`, as [`Op::of`] reads it.
-    const IN_ORDER: () = {
-        let mut k = 0;
-        while k < Op::ALL.len() {
-            assert!(Op::ALL[k] as usize == k);
-            k += 1;
-        }
-    };
-
     /// The operation of a request's byte; `None` for a byte no proxy
     /// sends.
     fn of(byte: u8) -> Option<Op> {
-        let () = Op::IN_ORDER;
         Op::ALL.get(usize::from(byte)).copied()
     }
 }
+
+// `Op::ALL[k]` is the operation whose byte is `k`, as `Op::of` reads it:
+// checked when the crate compiles.
+const _: () = {
+    let mut k = 0;
+    while k < Op::ALL.len() {
+        assert!(Op::ALL[k] as usize == k);
+        k += 1;
+    }
+};
 
 /// A manager process serving a dict and a list of `V` (see the [module
 /// documentation](self)). Dropped, it shuts its server down.

@@ -106,14 +106,14 @@ struct State {
     sleepers: AtomicU32,
 }
 
-/// The CPUs online (`sysconf(_SC_NPROCESSORS_ONLN)`, read once per
-/// process), at least 1.
-fn cpus_online() -> u32 {
+/// The CPUs this process may run on (`std::thread::available_parallelism`:
+/// the CPUs online, narrowed by its affinity mask and cgroup quota), read
+/// once per process; 1 when it cannot be told.
+fn usable_cpus() -> u32 {
     static CPUS: OnceLock<u32> = OnceLock::new();
     *CPUS.get_or_init(|| {
-        // SAFETY: sysconf reads a system setting; no memory is passed.
-        let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-        u32::try_from(online).unwrap_or(1).max(1)
+        std::thread::available_parallelism()
+            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
     })
 }
 
@@ -422,7 +422,7 @@ impl Barrier {
         let to_come = self.parties - index - 1;
         blocking::spin_while_progress(
             deadline,
-            to_come >= cpus_online(),
+            to_come >= usable_cpus(),
             || state.count.load(Ordering::Relaxed),
             || state.seq.load(Ordering::SeqCst) != seen,
         );
