@@ -164,6 +164,41 @@ pub fn whole_number(
     }
 }
 
+/// A list given as one comma-separated flag value (`--numbers 3,8,5`), as
+/// the list parsers ([`whole_numbers`], [`printable_texts`]) return it.
+///
+/// clap reads a field of type `Option<Vec<T>>` as a flag that may be given
+/// many times, one item each; an `Option<List<T>>` is one flag whose value
+/// holds every item.
+///
+/// ```
+/// use clap::Parser;
+/// use ipc_cli::List;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[arg(long, allow_hyphen_values = true,
+///           value_parser = ipc_cli::whole_numbers(1..=4, -9..=9, ""))]
+///     numbers: Option<List<i32>>,
+/// }
+///
+/// const SEED: [i32; 4] = [1, 2, 3, 4];
+/// let given = Args::try_parse_from(["demo", "--numbers", "-3,8"]).unwrap();
+/// assert_eq!(List::or_seed(given.numbers, &SEED), [-3, 8]);
+/// let none = Args::try_parse_from(["demo"]).unwrap();
+/// assert_eq!(List::or_seed(none.numbers, &SEED), SEED);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T: Clone> List<T> {
+    /// The items the flag gave, or the handout's own `seed` list when it
+    /// was not given.
+    pub fn or_seed(given: Option<List<T>>, seed: &[T]) -> Vec<T> {
+        given.map_or_else(|| seed.to_vec(), |list| list.0)
+    }
+}
+
 /// The largest whole number whose square still fits in an `i64`:
 /// ⌊√(2⁶³ − 1)⌋. The client–server experiments square what their clients
 /// send, and take numbers from `-MAX_SQUARABLE` to `MAX_SQUARABLE`.
@@ -175,7 +210,7 @@ pub const MAX_SQUARABLE: i64 = 3_037_000_499;
 ///
 /// ```
 /// let parse = ipc_cli::squarable_numbers(1..=2);
-/// assert_eq!(parse("-3037000499,7"), Ok(vec![-3_037_000_499, 7]));
+/// assert_eq!(parse("-3037000499,7"), Ok(ipc_cli::List(vec![-3_037_000_499, 7])));
 /// let error = parse("3037000500").unwrap_err();
 /// assert!(error.contains("from -3037000499 to 3037000499 (one per client; their squares fit in 64 bits)"), "{error}");
 /// assert!(ipc_cli::MAX_SQUARABLE.checked_mul(ipc_cli::MAX_SQUARABLE).is_some());
@@ -183,7 +218,7 @@ pub const MAX_SQUARABLE: i64 = 3_037_000_499;
 /// ```
 pub fn squarable_numbers(
     count: std::ops::RangeInclusive<usize>,
-) -> impl Fn(&str) -> std::result::Result<Vec<i64>, String> + Clone + Send + Sync + 'static {
+) -> impl Fn(&str) -> std::result::Result<List<i64>, String> + Clone + Send + Sync + 'static {
     whole_numbers(
         count,
         -MAX_SQUARABLE..=MAX_SQUARABLE,
@@ -201,7 +236,7 @@ pub fn squarable_numbers(
 ///
 /// ```
 /// let parse = ipc_cli::whole_numbers(1..=3, -10..=10, "their squares fit");
-/// assert_eq!(parse("3, -8,5"), Ok(vec![3, -8, 5]));
+/// assert_eq!(parse("3, -8,5"), Ok(ipc_cli::List(vec![3, -8, 5])));
 /// for bad in ["", "1,,2", "x", "11", "1.5", "1,2,3,4"] {
 ///     let error = parse(bad).unwrap_err();
 ///     assert!(error.contains("1 to 3 whole numbers from -10 to 10 (their squares fit)"), "{error}");
@@ -211,7 +246,7 @@ pub fn whole_numbers<T>(
     count: std::ops::RangeInclusive<usize>,
     range: std::ops::RangeInclusive<T>,
     note: &'static str,
-) -> impl Fn(&str) -> std::result::Result<Vec<T>, String> + Clone + Send + Sync + 'static
+) -> impl Fn(&str) -> std::result::Result<List<T>, String> + Clone + Send + Sync + 'static
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Clone + Send + Sync + 'static,
 {
@@ -238,7 +273,7 @@ where
         if !count.contains(&numbers.len()) {
             return Err(rule());
         }
-        Ok(numbers)
+        Ok(List(numbers))
     }
 }
 
@@ -294,7 +329,7 @@ pub fn printable_text(
 ///
 /// ```
 /// let parse = ipc_cli::printable_texts(1..=2, 8, &["END"], ", not END");
-/// assert_eq!(parse("a b,c?"), Ok(vec!["a b".to_string(), "c?".to_string()]));
+/// assert_eq!(parse("a b,c?"), Ok(ipc_cli::List(vec!["a b".to_string(), "c?".to_string()])));
 /// for bad in ["", "a,,b", "a,END", "a,b,c", "nine byte"] {
 ///     let error = parse(bad).unwrap_err();
 ///     assert!(error.ends_with("1 to 8 bytes of printable text, not END"), "{bad:?}: {error}");
@@ -305,12 +340,12 @@ pub fn printable_texts(
     max_bytes: usize,
     refused: &'static [&'static str],
     rest: &'static str,
-) -> impl Fn(&str) -> std::result::Result<Vec<String>, String> + Clone + Send + Sync + 'static {
+) -> impl Fn(&str) -> std::result::Result<List<String>, String> + Clone + Send + Sync + 'static {
     move |text: &str| {
         let messages: Vec<String> = text.split(',').map(str::to_owned).collect();
         let fits = |m: &String| printable(m, max_bytes) && !refused.contains(&m.as_str());
         if count.contains(&messages.len()) && messages.iter().all(fits) {
-            return Ok(messages);
+            return Ok(List(messages));
         }
         Err(format!(
             "expected {} to {} comma-separated messages of 1 to {max_bytes} bytes of printable text{rest}",

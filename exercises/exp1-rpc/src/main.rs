@@ -36,7 +36,7 @@ struct Args {
     /// -1000000 to 1000000 (3,8,5)
     #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
           value_parser = exp1_rpc::extras::numbers)]
-    numbers: Option<exp1_rpc::extras::Numbers>,
+    numbers: Option<ipc_cli::List<i64>>,
 
     #[command(flatten)]
     roles: ipc_cli::Roles<Role>,
@@ -47,9 +47,7 @@ fn main() -> ExitCode {
     let program = roles::program(args.roles.role.as_ref());
     ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
         None => {
-            let mylist = args
-                .numbers
-                .map_or_else(|| exp1_rpc::MYLIST.to_vec(), |numbers| numbers.0);
+            let mylist = ipc_cli::List::or_seed(args.numbers, &exp1_rpc::MYLIST);
             roles::run_rpc(&args.service, &mylist)
         }
         Some(role) => role.run(&args.net.connect()?, &args.service, args.net.run.as_ref()),

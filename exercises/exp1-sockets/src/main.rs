@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use exp1_sockets::extras::{self, Authkey, Numbers};
+use exp1_sockets::extras::{self, Authkey};
 use exp1_sockets::options::{self, Config};
 use exp1_sockets::protocol::MAX_NUMBER;
 use ipc_core::connection::Address;
@@ -37,7 +37,7 @@ struct Args {
     /// to 3037000499 (12,-7,40)
     #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, conflicts_with = "clients",
           value_parser = extras::numbers)]
-    numbers: Option<Numbers>,
+    numbers: Option<ipc_cli::List<i64>>,
     #[command(flatten)]
     serving: Serving,
     /// A Unix socket at PATH instead of TCP on 127.0.0.1 (@NAME: an

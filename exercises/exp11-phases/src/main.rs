@@ -4,7 +4,7 @@ use std::time::Duration;
 use clap::Parser;
 use exp11_phases::Config;
 use exp11_phases::extras::{NUMBERS, PHASES, UNIT};
-use ipc_cli::{Common, Signals};
+use ipc_cli::{Common, List, Signals};
 
 /// Seed 002's exercises, in phases: one worker process per number of a
 /// ring, all at once over one shared Array. In each phase, worker k sums
@@ -25,7 +25,7 @@ struct Args {
     /// whole numbers from -1000 to 1000 (default 3,1,4,1,5,9,2,6)
     #[arg(long, value_name = "LIST", allow_hyphen_values = true,
           value_parser = numbers)]
-    numbers: Option<Numbers>,
+    numbers: Option<List<i64>>,
     /// How many phases
     #[arg(long, value_name = "N", default_value_t = PHASES as u64,
           value_parser = clap::value_parser!(u64).range(1..=10))]
@@ -42,13 +42,9 @@ struct Args {
     common: Common,
 }
 
-/// The numbers of `--numbers`, one worker each.
-#[derive(Clone)]
-struct Numbers(Vec<i64>);
-
 /// Parses `--numbers`: 2 to 16 whole numbers from -1000 to 1000.
-fn numbers(text: &str) -> Result<Numbers, String> {
-    ipc_cli::whole_numbers(2..=16, -1000_i64..=1000, "one worker each")(text).map(Numbers)
+fn numbers(text: &str) -> Result<List<i64>, String> {
+    ipc_cli::whole_numbers(2..=16, -1000_i64..=1000, "one worker each")(text)
 }
 
 // Ctrl-C and SIGTERM end it at once, as they end the seed's programs (no
@@ -56,9 +52,7 @@ fn numbers(text: &str) -> Result<Numbers, String> {
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
     let config = Config {
-        numbers: args
-            .numbers
-            .map_or_else(|| NUMBERS.to_vec(), |numbers| numbers.0),
+        numbers: List::or_seed(args.numbers, &NUMBERS),
         phases: args.phases as usize,
         unit: Duration::from_millis(args.delay),
         barrier: !args.no_barrier,

@@ -18,17 +18,13 @@ pub const NUMBERS: RangeInclusive<i64> = -1_000_000..=1_000_000;
 /// What `--numbers` accepts, in words, for its error message.
 pub const NUMBERS_NOTE: &str = "their squares are printed on one line";
 
-/// A list of numbers as `--numbers` gives it (a type of its own, so
-/// that clap takes the whole list as one value).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Numbers(pub Vec<i64>);
-
 /// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
 /// in [`NUMBERS`] (`3,8,5`, `-7`), or the rule in words.
 ///
 /// ```
-/// use exp11_pool::extras::{Numbers, numbers};
-/// assert_eq!(numbers("3, 8,-5"), Ok(Numbers(vec![3, 8, -5])));
+/// use exp11_pool::extras::numbers;
+/// use ipc_cli::List;
+/// assert_eq!(numbers("3, 8,-5"), Ok(List(vec![3, 8, -5])));
 /// for bad in ["", "1,,2", "x", "1000001", "1.5", &"1,".repeat(101)] {
 ///     assert!(numbers(bad).unwrap_err().contains("from -1000000 to 1000000"), "{bad:?}");
 /// }
@@ -36,8 +32,8 @@ pub struct Numbers(pub Vec<i64>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn numbers(text: &str) -> std::result::Result<Numbers, String> {
-    ipc_cli::whole_numbers(COUNT, NUMBERS, NUMBERS_NOTE)(text).map(Numbers)
+pub fn numbers(text: &str) -> std::result::Result<ipc_cli::List<i64>, String> {
+    ipc_cli::whole_numbers(COUNT, NUMBERS, NUMBERS_NOTE)(text)
 }
 
 /// `--fail`'s parser: one whole number in [`NUMBERS`], or the rule in

@@ -21,7 +21,7 @@ struct Args {
     /// The numbers to square, comma-separated (default 1,2,...,10): 1 to
     /// 100 whole numbers from -1000000 to 1000000
     #[arg(long, value_name = "LIST", allow_hyphen_values = true, value_parser = extras::numbers)]
-    numbers: Option<extras::Numbers>,
+    numbers: Option<ipc_cli::List<i64>>,
 
     /// Worker processes in the pool, from 1 to 16 (default 4)
     #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = workers())]
@@ -48,10 +48,7 @@ fn workers() -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'st
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
     ipc_cli::run("exp11-pool", &args.common, || {
-        let numbers = args
-            .numbers
-            .clone()
-            .map_or_else(|| exp11_pool::DEFAULT_NUMBERS.to_vec(), |n| n.0);
+        let numbers = ipc_cli::List::or_seed(args.numbers.clone(), &exp11_pool::DEFAULT_NUMBERS);
         // Within WORKERS: at most 16.
         let workers = args
             .workers

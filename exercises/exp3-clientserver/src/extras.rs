@@ -8,17 +8,14 @@ use std::ops::RangeInclusive;
 /// allows.
 pub const COUNT: RangeInclusive<usize> = 1..=64;
 
-/// The numbers `--numbers` gave, client 1's first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Numbers(pub Vec<i64>);
-
 /// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
 /// from -[`MAX_NUMBER`](crate::protocol::MAX_NUMBER) to [`MAX_NUMBER`](crate::protocol::MAX_NUMBER) (their squares fit in 64 bits),
 /// or the rule in words.
 ///
 /// ```
-/// use exp3_clientserver::extras::{Numbers, numbers};
-/// assert_eq!(numbers("12, -7,0"), Ok(Numbers(vec![12, -7, 0])));
+/// use exp3_clientserver::extras::numbers;
+/// use ipc_cli::List;
+/// assert_eq!(numbers("12, -7,0"), Ok(List(vec![12, -7, 0])));
 /// for bad in ["", "1,,2", "x", "3037000500", "1.5", &"1,".repeat(65)] {
 ///     assert!(numbers(bad).unwrap_err().contains("from -3037000499 to 3037000499"), "{bad:?}");
 /// }
@@ -26,6 +23,6 @@ pub struct Numbers(pub Vec<i64>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn numbers(text: &str) -> Result<Numbers, String> {
-    ipc_cli::squarable_numbers(COUNT)(text).map(Numbers)
+pub fn numbers(text: &str) -> Result<ipc_cli::List<i64>, String> {
+    ipc_cli::squarable_numbers(COUNT)(text)
 }

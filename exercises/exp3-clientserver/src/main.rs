@@ -38,7 +38,7 @@ struct Args {
     /// to 3037000499 (12,-7,40)
     #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, conflicts_with = "clients",
           value_parser = exp3_clientserver::extras::numbers)]
-    numbers: Option<exp3_clientserver::extras::Numbers>,
+    numbers: Option<ipc_cli::List<i64>>,
     /// Milliseconds the server works on each request (scaled by --fast)
     #[arg(long, value_name = "MS", global = true,
           default_value_t = exp3_clientserver::options::DEFAULT_DELAY.as_millis() as u64,

@@ -11,16 +11,13 @@ pub const COUNT: RangeInclusive<usize> = 1..=16;
 /// `--trace` timeline to show it whole.
 pub const MAX_BYTES: usize = 64;
 
-/// The messages `--messages` gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Messages(pub Vec<String>);
-
 /// `--messages`' parser: [`COUNT`] comma-separated messages, each one as
 /// [`message`] takes it, or the rule in words.
 ///
 /// ```
-/// use exp3_fifo::extras::{Messages, messages};
-/// assert_eq!(messages("a b,c?"), Ok(Messages(vec!["a b".into(), "c?".into()])));
+/// use exp3_fifo::extras::messages;
+/// use ipc_cli::List;
+/// assert_eq!(messages("a b,c?"), Ok(List(vec!["a b".into(), "c?".into()])));
 /// for bad in ["", "a,,b", " ", "two\nlines", &"x".repeat(65), &"x,".repeat(17)] {
 ///     assert!(messages(bad).unwrap_err().contains("1 to 16 comma-separated"), "{bad:?}");
 /// }
@@ -28,9 +25,8 @@ pub struct Messages(pub Vec<String>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn messages(text: &str) -> Result<Messages, String> {
+pub fn messages(text: &str) -> Result<ipc_cli::List<String>, String> {
     ipc_cli::printable_texts(COUNT, MAX_BYTES, &[], " (each is sent as one line)")(text)
-        .map(Messages)
 }
 
 /// The parser of each message the `writer` role takes on its command line

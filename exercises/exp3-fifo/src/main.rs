@@ -28,7 +28,7 @@ struct Args {
     /// printable text
     #[arg(long, value_name = "TEXT,TEXT,...", allow_hyphen_values = true,
           value_parser = exp3_fifo::extras::messages)]
-    messages: Option<exp3_fifo::extras::Messages>,
+    messages: Option<ipc_cli::List<String>>,
     #[command(flatten)]
     roles: ipc_cli::Roles<Role>,
 }

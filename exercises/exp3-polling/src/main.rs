@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use ipc_cli::List;
 
 /// Seed 001: a writer process fills a shared Array of ten -1s with 1..10,
 /// pausing 5 seconds after the sixth value, while a reader process polls
@@ -20,7 +21,7 @@ struct Args {
     /// (42,7,19)
     #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
           value_parser = exp3_polling::extras::values)]
-    values: Option<exp3_polling::extras::Values>,
+    values: Option<List<i32>>,
 
     #[command(flatten)]
     common: ipc_cli::Common,
@@ -28,9 +29,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
-    let values = args
-        .values
-        .map_or_else(|| exp3_polling::VALUES.to_vec(), |values| values.0);
+    let values = List::or_seed(args.values, &exp3_polling::VALUES);
     ipc_cli::run("exp3-polling", &args.common, || {
         exp3_polling::run_with(&values)
     })

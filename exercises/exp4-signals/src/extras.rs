@@ -25,16 +25,13 @@ pub const SIGNALS: RangeInclusive<u64> = 1..=5000;
 /// What `--signals` accepts, in words, for its error message.
 pub const SIGNALS_NOTE: &str = "each kind waits, queued, in the reader at once";
 
-/// The values `--values` gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Values(pub Vec<i32>);
-
 /// `--values`' parser: a comma-separated list of [`COUNT`] whole numbers
 /// in [`VALUES`] (`42,7,19`), or the rule in words.
 ///
 /// ```
-/// use exp4_signals::extras::{Values, values};
-/// assert_eq!(values("42, 7,0"), Ok(Values(vec![42, 7, 0])));
+/// use exp4_signals::extras::values;
+/// use ipc_cli::List;
+/// assert_eq!(values("42, 7,0"), Ok(List(vec![42, 7, 0])));
 /// for bad in ["", "1,,2", "x", "-1", "1000000", "1.5", &"1,".repeat(31)] {
 ///     assert!(values(bad).unwrap_err().contains("from 0 to 999999"), "{bad:?}");
 /// }
@@ -42,8 +39,8 @@ pub struct Values(pub Vec<i32>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn values(text: &str) -> std::result::Result<Values, String> {
-    ipc_cli::whole_numbers(COUNT, VALUES, "-1 marks an empty slot")(text).map(Values)
+pub fn values(text: &str) -> std::result::Result<ipc_cli::List<i32>, String> {
+    ipc_cli::whole_numbers(COUNT, VALUES, "-1 marks an empty slot")(text)
 }
 
 /// What a run does: the values the writer stores, the signals of each

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use exp4_signals::extras::{Options, SIGNALS, SIGNALS_NOTE, Values};
+use exp4_signals::extras::{Options, SIGNALS, SIGNALS_NOTE};
 
 /// Seed 004 theory on seed 001's program: a writer fills a shared array of
 /// ten -1s with 1..10, pausing 5 seconds after the sixth value, and after
@@ -24,7 +24,7 @@ struct Args {
     /// (42,7,19)
     #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
           value_parser = exp4_signals::extras::values)]
-    values: Option<Values>,
+    values: Option<ipc_cli::List<i32>>,
 
     /// How many SIGUSR1 and how many SIGRTMIN+1 the burst sends, from 1 to
     /// 5000 (default 1000)

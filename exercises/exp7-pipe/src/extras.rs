@@ -11,17 +11,14 @@ pub const COUNT: RangeInclusive<usize> = 1..=16;
 /// `--trace` timeline to show it whole.
 pub const MAX_BYTES: usize = 64;
 
-/// The messages `--messages` gave (without the final `END`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Messages(pub Vec<String>);
-
 /// `--messages`' parser: [`COUNT`] comma-separated messages of 1 to
 /// [`MAX_BYTES`] bytes of printable text, none of them `END` (the sender
 /// sends it last, by itself), or the rule in words.
 ///
 /// ```
-/// use exp7_pipe::extras::{Messages, messages};
-/// assert_eq!(messages("a b,c?"), Ok(Messages(vec!["a b".into(), "c?".into()])));
+/// use exp7_pipe::extras::messages;
+/// use ipc_cli::List;
+/// assert_eq!(messages("a b,c?"), Ok(List(vec!["a b".into(), "c?".into()])));
 /// for bad in ["", "a,,b", "a,END", "tab\there", &"x".repeat(65), &"x,".repeat(17)] {
 ///     assert!(messages(bad).unwrap_err().contains("1 to 16 comma-separated"), "{bad:?}");
 /// }
@@ -29,8 +26,8 @@ pub struct Messages(pub Vec<String>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn messages(text: &str) -> Result<Messages, String> {
+pub fn messages(text: &str) -> Result<ipc_cli::List<String>, String> {
     // END is the sender's own last message.
     let rest = ", none of them END (the sender sends END last, by itself)";
-    ipc_cli::printable_texts(COUNT, MAX_BYTES, &["END"], rest)(text).map(Messages)
+    ipc_cli::printable_texts(COUNT, MAX_BYTES, &["END"], rest)(text)
 }

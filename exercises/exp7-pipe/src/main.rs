@@ -52,7 +52,7 @@ struct Args {
     /// of them END
     #[arg(long, value_name = "TEXT,TEXT,...", allow_hyphen_values = true,
           value_parser = exp7_pipe::extras::messages)]
-    messages: Option<exp7_pipe::extras::Messages>,
+    messages: Option<ipc_cli::List<String>>,
 
     #[command(flatten)]
     common: ipc_cli::Common,

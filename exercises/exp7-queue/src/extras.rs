@@ -9,16 +9,13 @@ pub const COUNT: RangeInclusive<usize> = 1..=16;
 /// The numbers `--numbers` takes: their squares fit the queue's `i32`.
 pub const NUMBERS: RangeInclusive<i32> = -10_000..=10_000;
 
-/// The list `--numbers` gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Numbers(pub Vec<i32>);
-
 /// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
 /// in [`NUMBERS`] (`3,8,5`, `-7`), or the rule in words.
 ///
 /// ```
-/// use exp7_queue::extras::{Numbers, numbers};
-/// assert_eq!(numbers("3, 8,5"), Ok(Numbers(vec![3, 8, 5])));
+/// use exp7_queue::extras::numbers;
+/// use ipc_cli::List;
+/// assert_eq!(numbers("3, 8,5"), Ok(List(vec![3, 8, 5])));
 /// for bad in ["", "1,,2", "x", "10001", "1.5", &"1,".repeat(17)] {
 ///     assert!(numbers(bad).unwrap_err().contains("from -10000 to 10000"), "{bad:?}");
 /// }
@@ -26,6 +23,6 @@ pub struct Numbers(pub Vec<i32>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn numbers(text: &str) -> Result<Numbers, String> {
-    ipc_cli::whole_numbers(COUNT, NUMBERS, "")(text).map(Numbers)
+pub fn numbers(text: &str) -> Result<ipc_cli::List<i32>, String> {
+    ipc_cli::whole_numbers(COUNT, NUMBERS, "")(text)
 }

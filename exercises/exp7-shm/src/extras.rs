@@ -10,17 +10,14 @@ pub const COUNT: RangeInclusive<usize> = 1..=16;
 /// the sum of sixteen of them (1.6 × 10⁹ < 2³¹).
 pub const NUMBERS: RangeInclusive<i32> = -10_000..=10_000;
 
-/// The list `--numbers` gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Numbers(pub Vec<i32>);
-
 /// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
 /// in [`NUMBERS`] (`3,8,5`, `-7`), or the rule in words.
 ///
 /// ```
-/// use exp7_shm::extras::{Numbers, numbers};
-/// assert_eq!(numbers("3, 8,5"), Ok(Numbers(vec![3, 8, 5])));
-/// assert_eq!(numbers("-7"), Ok(Numbers(vec![-7])));
+/// use exp7_shm::extras::numbers;
+/// use ipc_cli::List;
+/// assert_eq!(numbers("3, 8,5"), Ok(List(vec![3, 8, 5])));
+/// assert_eq!(numbers("-7"), Ok(List(vec![-7])));
 /// for bad in ["", "1,,2", "x", "10001", "1.5", &"1,".repeat(17)] {
 ///     assert!(numbers(bad).unwrap_err().contains("from -10000 to 10000"), "{bad:?}");
 /// }
@@ -28,7 +25,6 @@ pub struct Numbers(pub Vec<i32>);
 ///
 /// # Errors
 /// The rule, whatever was wrong.
-pub fn numbers(text: &str) -> Result<Numbers, String> {
+pub fn numbers(text: &str) -> Result<ipc_cli::List<i32>, String> {
     ipc_cli::whole_numbers(COUNT, NUMBERS, "their squares and the sum fit a C int")(text)
-        .map(Numbers)
 }

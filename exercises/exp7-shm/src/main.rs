@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_cli::Signals;
+use ipc_cli::{List, Signals};
 
 /// Seed 000, choice 1: a child process squares [1, 2, 3, 4] into a shared
 /// Array and stores the sum in a shared Value; parent and child both print
@@ -16,7 +16,7 @@ struct Args {
     /// comma-separated whole numbers from -10000 to 10000 (3,8,5)
     #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
           value_parser = exp7_shm::extras::numbers)]
-    numbers: Option<exp7_shm::extras::Numbers>,
+    numbers: Option<List<i32>>,
 
     #[command(flatten)]
     common: ipc_cli::Common,
@@ -26,9 +26,7 @@ struct Args {
 // (no handler): its memory and pipes are anonymous.
 fn main() -> ExitCode {
     let args: Args = ipc_cli::parse();
-    let mylist = args
-        .numbers
-        .map_or_else(|| exp7_shm::MYLIST.to_vec(), |numbers| numbers.0);
+    let mylist = List::or_seed(args.numbers, &exp7_shm::MYLIST);
     ipc_cli::run_with("exp7-shm", Signals::Default, &args.common, || {
         exp7_shm::run_with(&mylist)
     })
