@@ -271,39 +271,30 @@ macro_rules! fixed {
 }
 fixed!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
 
-impl Message for usize {
-    const MIN_SIZE: usize = 8;
+/// `usize` and `isize` travel as 64 bits whatever the machine's word, so
+/// that a 32-bit peer reads what a 64-bit one wrote; a value too large for
+/// the reader's word is an error, never a truncation.
+macro_rules! word_sized {
+    ($($t:ident as $wire:ident),*) => {$(
+        impl Message for $t {
+            const MIN_SIZE: usize = 8;
 
-    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
-        (*self as u64).encode(out)
-    }
+            fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
+                (*self as $wire).encode(out)
+            }
 
-    fn decode(input: &mut Decoder<'_>) -> Result<Self> {
-        usize::try_from(u64::decode(input)?)
-            .map_err(|_| Error::Message("usize out of range".into()))
-    }
+            fn decode(input: &mut Decoder<'_>) -> Result<Self> {
+                $t::try_from($wire::decode(input)?)
+                    .map_err(|_| Error::Message(concat!(stringify!($t), " out of range").into()))
+            }
 
-    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        write!(out, "{self}")
-    }
+            fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
+                write!(out, "{self}")
+            }
+        }
+    )*};
 }
-
-impl Message for isize {
-    const MIN_SIZE: usize = 8;
-
-    fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
-        (*self as i64).encode(out)
-    }
-
-    fn decode(input: &mut Decoder<'_>) -> Result<Self> {
-        isize::try_from(i64::decode(input)?)
-            .map_err(|_| Error::Message("isize out of range".into()))
-    }
-
-    fn describe(&self, out: &mut dyn fmt::Write) -> fmt::Result {
-        write!(out, "{self}")
-    }
-}
+word_sized!(usize as u64, isize as i64);
 
 impl Message for bool {
     const MIN_SIZE: usize = 1;
