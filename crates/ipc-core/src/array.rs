@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::blocking::Deadline;
 use crate::error::Result;
@@ -118,25 +117,24 @@ impl<T: Plain> Array<T> {
         self.len() == 0
     }
 
-    /// Takes the lock and returns a guard that reads and writes elements.
-    ///
-    /// # Errors
-    /// As [`crate::Value::lock`].
-    pub fn lock(&self) -> std::result::Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
-        self.inner.lock_until(Deadline::NEVER, ArrayGuard::new)
+    crate::sync::lock_entry_points! {
+        /// Takes the lock and returns a guard that reads and writes elements.
+        ///
+        /// # Errors
+        /// As [`crate::Value::lock`].
+        ArrayGuard<'_, T>
     }
 
-    /// As [`Array::lock`], giving up after `timeout` with
-    /// [`crate::Error::Timeout`].
+    /// Waits for the lock until `deadline`.
     ///
     /// # Errors
-    /// As [`Array::lock`], plus the timeout.
-    pub fn lock_timeout(
+    /// As [`Array::lock`], plus [`crate::Error::Timeout`] when the time
+    /// runs out.
+    pub fn lock_until(
         &self,
-        timeout: Duration,
+        deadline: Deadline,
     ) -> std::result::Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
-        self.inner
-            .lock_until(Deadline::after(timeout), ArrayGuard::new)
+        self.inner.lock_until(deadline, ArrayGuard::new)
     }
 
     /// Reads element `index` under the lock.

@@ -8,7 +8,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::blocking::Deadline;
 use crate::error::Result;
@@ -65,27 +64,26 @@ impl<T: Plain> Value<T> {
         })
     }
 
-    /// Takes the lock and returns a guard that reads and writes the value.
-    ///
-    /// # Errors
-    /// [`LockError::OwnerDied`] (with the lock held) if the previous holder
-    /// died; [`LockError::Failed`] with [`crate::Error::NotRecoverable`] if
-    /// such a lock was never made consistent.
-    pub fn lock(&self) -> std::result::Result<ValueGuard<'_, T>, LockError<ValueGuard<'_, T>>> {
-        self.inner.lock_until(Deadline::NEVER, ValueGuard::new)
+    crate::sync::lock_entry_points! {
+        /// Takes the lock and returns a guard that reads and writes the value.
+        ///
+        /// # Errors
+        /// [`LockError::OwnerDied`] (with the lock held) if the previous holder
+        /// died; [`LockError::Failed`] with [`crate::Error::NotRecoverable`] if
+        /// such a lock was never made consistent.
+        ValueGuard<'_, T>
     }
 
-    /// As [`Value::lock`], giving up after `timeout` with
-    /// [`crate::Error::Timeout`].
+    /// Waits for the lock until `deadline`.
     ///
     /// # Errors
-    /// As [`Value::lock`], plus the timeout.
-    pub fn lock_timeout(
+    /// As [`Value::lock`], plus [`crate::Error::Timeout`] when the time
+    /// runs out.
+    pub fn lock_until(
         &self,
-        timeout: Duration,
+        deadline: Deadline,
     ) -> std::result::Result<ValueGuard<'_, T>, LockError<ValueGuard<'_, T>>> {
-        self.inner
-            .lock_until(Deadline::after(timeout), ValueGuard::new)
+        self.inner.lock_until(deadline, ValueGuard::new)
     }
 
     /// Reads the value under the lock.

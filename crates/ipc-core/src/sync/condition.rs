@@ -229,15 +229,15 @@ impl Condition {
         self.region.name()
     }
 
-    /// Takes the condition's lock (Python's `with cond:`), waiting as long
-    /// as it takes.
-    ///
-    /// # Errors
-    /// As [`Lock::lock`]: [`LockError::OwnerDied`] with the lock held when
-    /// its previous holder died, [`Error::Interrupted`] after SIGINT or
-    /// SIGTERM.
-    pub fn lock(&self) -> std::result::Result<ConditionGuard<'_>, LockError<ConditionGuard<'_>>> {
-        self.lock_until(Deadline::NEVER)
+    super::lock_entry_points! {
+        /// Takes the condition's lock (Python's `with cond:`), waiting as long
+        /// as it takes.
+        ///
+        /// # Errors
+        /// As [`Lock::lock`]: [`LockError::OwnerDied`] with the lock held when
+        /// its previous holder died, [`Error::Interrupted`] after SIGINT or
+        /// SIGTERM.
+        ConditionGuard<'_>
     }
 
     /// Takes the lock only if it is free (or, for an `RLock`, held by the
@@ -254,21 +254,10 @@ impl Condition {
         }
     }
 
-    /// Waits at most `timeout` for the lock.
-    ///
-    /// # Errors
-    /// As [`Condition::lock`], plus [`Error::Timeout`].
-    pub fn lock_timeout(
-        &self,
-        timeout: Duration,
-    ) -> std::result::Result<ConditionGuard<'_>, LockError<ConditionGuard<'_>>> {
-        self.lock_until(Deadline::after(timeout))
-    }
-
     /// Waits for the lock until `deadline`.
     ///
     /// # Errors
-    /// As [`Condition::lock_timeout`].
+    /// As [`Condition::lock`], plus [`Error::Timeout`].
     pub fn lock_until(
         &self,
         deadline: Deadline,

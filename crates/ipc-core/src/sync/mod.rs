@@ -35,6 +35,33 @@
 //!   [`Semaphore`] and [`Event`] document what cannot be known (each
 //!   type's page).
 
+/// `lock` and `lock_timeout` for a lock type whose `lock_until(deadline)`
+/// does the work: waiting as long as it takes and waiting at most a while
+/// are both a [`Deadline`](crate::blocking::Deadline), made here once for
+/// every lock (`Lock`, `RLock`, `Condition`, `Value`, `Array`). The doc
+/// comment given before the guard type becomes `lock`'s.
+macro_rules! lock_entry_points {
+    ($(#[$lock_doc:meta])* $guard:ty) => {
+        $(#[$lock_doc])*
+        pub fn lock(&self) -> ::std::result::Result<$guard, $crate::sync::LockError<$guard>> {
+            self.lock_until($crate::blocking::Deadline::NEVER)
+        }
+
+        /// Waits at most `timeout` for the lock.
+        ///
+        /// # Errors
+        /// As [`Self::lock`], plus [`Error::Timeout`](crate::Error::Timeout)
+        /// when the time runs out.
+        pub fn lock_timeout(
+            &self,
+            timeout: ::std::time::Duration,
+        ) -> ::std::result::Result<$guard, $crate::sync::LockError<$guard>> {
+            self.lock_until($crate::blocking::Deadline::after(timeout))
+        }
+    };
+}
+pub(crate) use lock_entry_points;
+
 pub mod barrier;
 pub mod condition;
 pub mod event;

@@ -546,15 +546,15 @@ impl Lock {
         &self.mutex
     }
 
-    /// Blocks until the lock is held.
-    ///
-    /// # Errors
-    /// [`LockError::OwnerDied`] with the lock held when its previous holder
-    /// died; [`LockError::Failed`] with [`Error::NotRecoverable`] when such
-    /// a lock was never made consistent, or [`Error::Interrupted`] when
-    /// SIGINT or SIGTERM arrives while it waits ([`crate::blocking`]).
-    pub fn lock(&self) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        self.lock_until(Deadline::NEVER)
+    super::lock_entry_points! {
+        /// Blocks until the lock is held.
+        ///
+        /// # Errors
+        /// [`LockError::OwnerDied`] with the lock held when its previous holder
+        /// died; [`LockError::Failed`] with [`Error::NotRecoverable`] when such
+        /// a lock was never made consistent, or [`Error::Interrupted`] when
+        /// SIGINT or SIGTERM arrives while it waits ([`crate::blocking`]).
+        LockGuard<'_>
     }
 
     /// Takes the lock only if it is free.
@@ -566,21 +566,10 @@ impl Lock {
         guard_with(mutex, mutex.try_lock(), LockGuard)
     }
 
-    /// Waits at most `timeout` for the lock.
-    ///
-    /// # Errors
-    /// As [`Lock::lock`], plus [`Error::Timeout`] when the time runs out.
-    pub fn lock_timeout(
-        &self,
-        timeout: Duration,
-    ) -> std::result::Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
-        self.lock_until(Deadline::after(timeout))
-    }
-
     /// Waits for the lock until `deadline`.
     ///
     /// # Errors
-    /// As [`Lock::lock_timeout`].
+    /// As [`Lock::lock`], plus [`Error::Timeout`] when the time runs out.
     pub fn lock_until(
         &self,
         deadline: Deadline,

@@ -6,7 +6,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use crate::blocking::Deadline;
 #[cfg(any(test, doc))]
@@ -145,16 +144,16 @@ impl RLock {
         self.region.name()
     }
 
-    /// Blocks until the calling thread holds the lock (at once if it
-    /// already does).
-    ///
-    /// # Errors
-    /// [`LockError::OwnerDied`] with the lock held when its previous holder
-    /// died; [`LockError::Failed`] with [`Error::NotRecoverable`] when such
-    /// a lock was never made consistent, or [`Error::Interrupted`] after
-    /// SIGINT or SIGTERM.
-    pub fn lock(&self) -> std::result::Result<RLockGuard<'_>, LockError<RLockGuard<'_>>> {
-        self.lock_until(Deadline::NEVER)
+    super::lock_entry_points! {
+        /// Blocks until the calling thread holds the lock (at once if it
+        /// already does).
+        ///
+        /// # Errors
+        /// [`LockError::OwnerDied`] with the lock held when its previous holder
+        /// died; [`LockError::Failed`] with [`Error::NotRecoverable`] when such
+        /// a lock was never made consistent, or [`Error::Interrupted`] after
+        /// SIGINT or SIGTERM.
+        RLockGuard<'_>
     }
 
     /// Takes the lock if it is free or already held by the calling thread.
@@ -165,21 +164,10 @@ impl RLock {
         self.take(|| self.mutex.try_lock())
     }
 
-    /// Waits at most `timeout` for the lock.
-    ///
-    /// # Errors
-    /// As [`RLock::lock`], plus [`Error::Timeout`].
-    pub fn lock_timeout(
-        &self,
-        timeout: Duration,
-    ) -> std::result::Result<RLockGuard<'_>, LockError<RLockGuard<'_>>> {
-        self.lock_until(Deadline::after(timeout))
-    }
-
     /// Waits for the lock until `deadline`.
     ///
     /// # Errors
-    /// As [`RLock::lock_timeout`].
+    /// As [`RLock::lock`], plus [`Error::Timeout`].
     pub fn lock_until(
         &self,
         deadline: Deadline,
@@ -347,6 +335,8 @@ impl Drop for RLockGuard<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
