@@ -83,6 +83,49 @@ impl NetArgs {
     }
 }
 
+/// The command line every NATS experiment shares around its own flags:
+/// `--server` and `--run` ([`NetArgs`]), the role (a subcommand; none:
+/// the whole run on this machine), and ipc-cli's `--fast` and `--trace`.
+/// Flatten it last into the program's `Args`, parse with [`parse`] and
+/// end `main` with [`NetRoles::run`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetRoles<R: clap::Subcommand> {
+    /// `--server` and `--run`.
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// The role this process plays; none: the whole run, every role here.
+    #[command(subcommand)]
+    pub role: Option<R>,
+
+    /// `--fast` and `--trace FILE`.
+    #[command(flatten)]
+    pub common: ipc_cli::Common,
+}
+
+impl<R: clap::Subcommand> NetRoles<R> {
+    /// Runs the program `program` as [`run`] does: `whole` without a role
+    /// (it starts a private nats-server and every role), or else `role`
+    /// with the role, connected here to `--server`, and the run it
+    /// belongs to (`--run`).
+    pub fn run(
+        self,
+        program: &str,
+        whole: impl FnOnce() -> Result<()>,
+        role: impl FnOnce(R, &Connection, Option<&RunId>) -> Result<()>,
+    ) -> ExitCode {
+        let NetRoles {
+            net,
+            role: chosen,
+            common,
+        } = self;
+        run(program, &common, || match chosen {
+            None => whole(),
+            Some(chosen) => role(chosen, &net.connect()?, net.run.as_ref()),
+        })
+    }
+}
+
 /// The name of one orchestrated run, shared by its roles (`--run ID`):
 /// ASCII letters, digits, `-` and `_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,8 +187,8 @@ impl FromStr for RunId {
 /// Parses the command line as [`ipc_cli::parse`] does, and refuses
 /// `--server` (or `--run`) without a role, once, here: the run without a
 /// role starts a private nats-server of its own, and would ignore the
-/// flag. `A` flattens [`NetArgs`] and its roles (a subcommand). Bad usage
-/// ends the program with exit code 2.
+/// flag. `A` flattens [`NetRoles`]. Bad usage ends the program with exit
+/// code 2.
 pub fn parse<A: clap::Parser>() -> A {
     ipc_cli::parse_with(|matches| {
         if matches.subcommand().is_some() {

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use exp1_dsm::roles::{self, Role, Shared};
-use ipc_net::cli::NetArgs;
+use ipc_net::cli::NetRoles;
 
 /// Seed 004 theory, distributed shared memory: five workers (p1 ... p5,
 /// running add_one ... add_five as in exp11-value) increment one counter
@@ -27,9 +27,6 @@ use ipc_net::cli::NetArgs;
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: NetArgs,
-
-    #[command(flatten)]
     shared: Shared,
 
     /// How many workers the run without a role starts, from 1 to 5
@@ -40,7 +37,7 @@ struct Args {
     workers: Option<u64>,
 
     #[command(flatten)]
-    roles: ipc_cli::Roles<Role>,
+    roles: NetRoles<Role>,
 }
 
 fn main() -> ExitCode {
@@ -54,14 +51,14 @@ fn main() -> ExitCode {
             .exit();
     }
     let program = roles::program(args.roles.role.as_ref());
-    ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
-        None => {
-            // Within extras::WORKERS: at most the five targets.
-            let count = args.workers.map_or(exp1_dsm::WORKERS.len(), |k| k as usize);
-            let place = args.shared.place();
-            let workers = &exp1_dsm::WORKERS[..count];
-            roles::run_with(&place, workers, args.shared.iterations, !args.shared.no_cas)
-        }
-        Some(role) => role.run(&args.net.connect()?, &args.shared, args.net.run.as_ref()),
+    let shared = &args.shared;
+    let whole = || {
+        // Within extras::WORKERS: at most the five targets.
+        let count = args.workers.map_or(exp1_dsm::WORKERS.len(), |k| k as usize);
+        let workers = &exp1_dsm::WORKERS[..count];
+        roles::run_with(&shared.place(), workers, shared.iterations, !shared.no_cas)
+    };
+    args.roles.run(program, whole, |role, server, run| {
+        role.run(server, shared, run)
     })
 }

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use exp1_mom::roles::{self, ChannelArgs, Role};
-use ipc_net::cli::NetArgs;
+use ipc_net::cli::NetRoles;
 
 /// Seed 004 through a message broker (NATS): a sender waits 2 seconds and
 /// sends "Hello, introduction to distributed computing"; a receiver waits
@@ -30,9 +30,6 @@ use ipc_net::cli::NetArgs;
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: NetArgs,
-
-    #[command(flatten)]
     channel: ChannelArgs,
 
     /// Receivers of the run without a role, sharing the messages as one
@@ -53,23 +50,23 @@ struct Args {
     message: Option<String>,
 
     #[command(flatten)]
-    roles: ipc_cli::Roles<Role>,
+    roles: NetRoles<Role>,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_net::cli::parse();
     let program = roles::program(args.roles.role.as_ref());
     let channel = args.channel.channel();
-    ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
-        None => {
-            let count = args.messages.unwrap_or(if args.receivers > 1 {
-                3 * args.receivers
-            } else {
-                1
-            });
-            let text = args.message.as_deref().unwrap_or(exp1_mom::MESSAGE);
-            roles::run_ipc(&channel, text, args.receivers, count)
-        }
-        Some(role) => role.run(&args.net.connect()?, &channel, args.net.run.as_ref()),
+    let whole = || {
+        let count = args.messages.unwrap_or(if args.receivers > 1 {
+            3 * args.receivers
+        } else {
+            1
+        });
+        let text = args.message.as_deref().unwrap_or(exp1_mom::MESSAGE);
+        roles::run_ipc(&channel, text, args.receivers, count)
+    };
+    args.roles.run(program, whole, |role, server, run| {
+        role.run(server, &channel, run)
     })
 }

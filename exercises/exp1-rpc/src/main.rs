@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use exp1_rpc::roles::{self, Role, Service};
-use ipc_net::cli::NetArgs;
+use ipc_net::cli::NetRoles;
 
 /// Seed 004 theory, remote procedure call: a server offers seed 000's
 /// procedures (square_list, sum_of_squares) over NATS request-reply, and a
@@ -26,9 +26,6 @@ use ipc_net::cli::NetArgs;
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    net: NetArgs,
-
-    #[command(flatten)]
     service: Service,
 
     /// The list the run without a role has squared and summed instead of
@@ -39,17 +36,18 @@ struct Args {
     numbers: Option<ipc_cli::List<i64>>,
 
     #[command(flatten)]
-    roles: ipc_cli::Roles<Role>,
+    roles: NetRoles<Role>,
 }
 
 fn main() -> ExitCode {
     let args: Args = ipc_net::cli::parse();
     let program = roles::program(args.roles.role.as_ref());
-    ipc_net::cli::run(program, &args.roles.common, || match args.roles.role {
-        None => {
-            let mylist = ipc_cli::List::or_seed(args.numbers, &exp1_rpc::MYLIST);
-            roles::run_rpc(&args.service, &mylist)
-        }
-        Some(role) => role.run(&args.net.connect()?, &args.service, args.net.run.as_ref()),
+    let service = &args.service;
+    let whole = || {
+        let mylist = ipc_cli::List::or_seed(args.numbers, &exp1_rpc::MYLIST);
+        roles::run_rpc(service, &mylist)
+    };
+    args.roles.run(program, whole, |role, server, run| {
+        role.run(server, service, run)
     })
 }
