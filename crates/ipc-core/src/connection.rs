@@ -159,6 +159,7 @@ use nix::sys::stat::{Mode, SFlag};
 use crate::blocking::{self, Deadline};
 use crate::error::{Error, Result};
 use crate::message::{self, Describe, Message};
+use crate::pipe::write_whole;
 use crate::ready::Waitable;
 use crate::trace;
 
@@ -1201,32 +1202,22 @@ impl Connection {
             trace::send_next(self.send_channel, label);
         }
         let mut iov = [IoSlice::new(head), IoSlice::new(payload)];
-        let mut iov: &mut [IoSlice<'_>] = &mut iov;
-        let mut left = head.len() + payload.len();
-        let mut written = 0;
-        while left > 0 {
-            let sent = blocking::wait(deadline, |slice| {
-                if let Some(n) = self.try_send(iov)? {
+        let this = &*self;
+        write_whole(&mut iov, "sendmsg", &this.object, |iov| {
+            blocking::wait(deadline, |slice| {
+                if let Some(n) = this.try_send(iov)? {
                     return Ok(Some(n));
                 }
-                if !slice.is_zero() && self.ready(PollFlags::POLLOUT, slice)? {
-                    return self.try_send(iov);
+                if !slice.is_zero() && this.ready(PollFlags::POLLOUT, slice)? {
+                    return this.try_send(iov);
                 }
                 Ok(None)
-            });
-            match sent {
-                Ok(n) => {
-                    written += n;
-                    left -= n;
-                    IoSlice::advance_slices(&mut iov, n);
-                }
-                Err(error) => {
-                    self.unwritable = written > 0;
-                    return Err(error);
-                }
-            }
-        }
-        Ok(())
+            })
+        })
+        .map_err(|cut| {
+            self.unwritable = cut.midway;
+            cut.error
+        })
     }
 
     /// One `sendmsg(2)` that does not wait; `None` when the socket buffer

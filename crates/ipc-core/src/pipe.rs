@@ -736,7 +736,7 @@ impl Outbox {
     fn write_frame(
         &mut self,
         fd: Option<&OwnedFd>,
-        mut iov: &mut [IoSlice<'_>],
+        iov: &mut [IoSlice<'_>],
         message: &dyn fmt::Display,
     ) -> Result<()> {
         let call = self.kind.write_call();
@@ -747,37 +747,68 @@ impl Outbox {
                 self.kind.object()
             )));
         }
-        let mut left: usize = iov.iter().map(|s| s.len()).sum();
         // The lock notices SIGINT/SIGTERM while it waits; `blocking::call`
         // notices them before each write, so that a signal stops a frame
         // between two pieces at the latest (and marks the end broken).
         let _guard = self.lock.lock().map_err(Error::from)?;
         // Numbered under the lock, in the order the frames go out.
         trace::send_next(self.channel, message);
-        let mut written = 0;
-        while left > 0 {
-            match blocking::call(call, self.kind.object(), || write_some(fd, self.kind, iov)) {
-                Ok(0) => {
-                    // Not seen on a pipe or a socket; a loop would spin.
-                    self.broken = written > 0;
-                    return Err(Error::Message(format!(
-                        "{call} {}: the kernel took none of {left} bytes",
-                        self.kind.object()
-                    )));
-                }
-                Ok(n) => {
-                    written += n;
-                    left -= n;
-                    IoSlice::advance_slices(&mut iov, n);
-                }
-                Err(error) => {
-                    self.broken = written > 0;
-                    return Err(error);
-                }
+        let (kind, object) = (self.kind, self.kind.object());
+        write_whole(iov, call, object, |iov| {
+            blocking::call(call, object, || write_some(fd, kind, iov))
+        })
+        .map_err(|cut| {
+            self.broken = cut.midway;
+            cut.error
+        })
+    }
+}
+
+/// Why [`write_whole`] stopped.
+pub(crate) struct Cut {
+    /// What failed.
+    pub(crate) error: Error,
+    /// Some of the frame went out before: the stream now stops in the
+    /// middle of a frame, and its reader could not find the next one, so
+    /// the end must not send again.
+    pub(crate) midway: bool,
+}
+
+/// Sends all of `iov`, one frame in pieces (its header and its payload),
+/// through `write_some`, one call (`call` on `object`, for errors) that
+/// returns how many bytes the kernel took, until none is left: the one
+/// loop of the pipe's, the socket pair's and [`crate::connection`]'s sends.
+///
+/// # Errors
+/// The first failed call, or a call that took nothing (never seen on a
+/// pipe or a socket; a loop would spin), with whether part of the frame
+/// had gone out ([`Cut::midway`]).
+pub(crate) fn write_whole(
+    mut iov: &mut [IoSlice<'_>],
+    call: &str,
+    object: &str,
+    mut write_some: impl FnMut(&[IoSlice<'_>]) -> Result<usize>,
+) -> std::result::Result<(), Cut> {
+    let mut left: usize = iov.iter().map(|s| s.len()).sum();
+    let mut written = 0;
+    while left > 0 {
+        let cut = |error| Cut {
+            error,
+            midway: written > 0,
+        };
+        match write_some(iov).map_err(cut)? {
+            0 => {
+                let none = format!("{call} {object}: the kernel took none of {left} bytes");
+                return Err(cut(Error::Message(none)));
+            }
+            n => {
+                written += n;
+                left -= n;
+                IoSlice::advance_slices(&mut iov, n);
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// One `write(2)` (`writev(2)` for a header and a payload apart), or
