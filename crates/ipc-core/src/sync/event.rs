@@ -22,7 +22,6 @@
 //! never sets it: its waiters wait until their deadline ([`Error::Timeout`]).
 //! A process killed while waiting leaves nothing behind.
 
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -212,14 +211,7 @@ impl Event {
     }
 }
 
-impl fmt::Debug for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Event")
-            .field("name", &self.name())
-            .field("is_set", &self.is_set())
-            .finish()
-    }
-}
+super::debug_by_accessors!(Event: name, is_set);
 
 #[cfg(test)]
 mod tests {

@@ -62,6 +62,23 @@ macro_rules! lock_entry_points {
 }
 pub(crate) use lock_entry_points;
 
+/// `Debug` for a synchronisation object: its type, then what each of the
+/// given accessors says now (`debug_by_accessors!(Event: name, is_set)`
+/// prints `Event { name: Some(…), is_set: false }`), read through the same
+/// methods a caller would use.
+macro_rules! debug_by_accessors {
+    ($type:ident: $($accessor:ident),+) => {
+        impl ::std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    $(.field(stringify!($accessor), &self.$accessor()))+
+                    .finish()
+            }
+        }
+    };
+}
+pub(crate) use debug_by_accessors;
+
 pub mod barrier;
 pub mod condition;
 pub mod event;

@@ -82,14 +82,7 @@ pub struct RLock {
     id: u64,
 }
 
-impl fmt::Debug for RLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RLock")
-            .field("name", &self.name())
-            .field("depth", &self.depth())
-            .finish()
-    }
-}
+super::debug_by_accessors!(RLock: name, depth);
 
 impl RLock {
     /// Makes a new, unlocked recursive lock in anonymous shared memory.

@@ -35,7 +35,6 @@
 //! producer–consumer run thus shows who waited on which semaphore.
 
 use std::cell::Cell;
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -450,24 +449,8 @@ impl BoundedSemaphore {
     }
 }
 
-impl fmt::Debug for Semaphore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Semaphore")
-            .field("name", &self.name())
-            .field("value", &self.value())
-            .finish()
-    }
-}
-
-impl fmt::Debug for BoundedSemaphore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BoundedSemaphore")
-            .field("name", &self.name())
-            .field("value", &self.value())
-            .field("bound", &self.bound())
-            .finish()
-    }
-}
+super::debug_by_accessors!(Semaphore: name, value);
+super::debug_by_accessors!(BoundedSemaphore: name, value, bound);
 
 #[cfg(test)]
 mod tests {
