@@ -247,24 +247,21 @@ def pipe_throughput(args, size):
 # --- Value -------------------------------------------------------------
 
 
-def value_worker(i, cpu, ready, go, stop, done, value, counts):
-    pin(cpu)
-    arrive(ready, go, i)
+def value_loop(value, stop):
+    """A counting worker's loop (see counting_worker): increments of
+    `value` under its lock."""
     n = 0
     # A worker does MIN_COUNT increments at least, even if it starts late.
     while n < MIN_COUNT or not stop.value:
         with value.get_lock():
             value.value += 1
         n += 1
-    counts[i] = n
-    done[i] = 1
+    return n
 
 
 def value_increments(args, processes):
     value = CTX.Value("q", 0)
-    counts = CTX.RawArray("q", processes)
-    seconds = run_workers(args, processes, value_worker, (value, counts))
-    total = sum(counts)
+    total, seconds = count_for(args, processes, value_loop, value)
     if value.value != total:
         raise RuntimeError(f"the Value reads {value.value} after {total} increments")
     return {"per_s": total / seconds, "increments": total}
@@ -303,23 +300,37 @@ def run_workers(args, processes, target, extra):
     return seconds
 
 
-def semaphore_worker(i, cpu, ready, go, stop, done, sem, counts):
+def counting_worker(i, cpu, ready, go, stop, done, loop, obj, counts):
+    """A worker of count_for: pinned, at the gate, then loop(obj, stop),
+    the timed loop itself (MIN_COUNT operations at least, then until the
+    stop), whose count it leaves in counts[i]."""
     pin(cpu)
     arrive(ready, go, i)
+    counts[i] = loop(obj, stop)
+    done[i] = 1
+
+
+def count_for(args, processes, loop, obj):
+    """Runs `processes` counting workers of loop on obj for the duration:
+    the operations they did, and the seconds they had."""
+    counts = CTX.RawArray("q", processes)
+    seconds = run_workers(args, processes, counting_worker, (loop, obj, counts))
+    return sum(counts), seconds
+
+
+def semaphore_loop(sem, stop):
+    """A counting worker's loop: an acquire and a release of `sem`."""
     n = 0
     while n < MIN_COUNT or not stop.value:
         sem.acquire()
         sem.release()
         n += 1
-    counts[i] = n
-    done[i] = 1
+    return n
 
 
 def semaphore_pairs(args, processes):
     sem = CTX.Semaphore(1)
-    counts = CTX.RawArray("q", processes)
-    seconds = run_workers(args, processes, semaphore_worker, (sem, counts))
-    total = sum(counts)
+    total, seconds = count_for(args, processes, semaphore_loop, sem)
     return {"per_s": total / seconds, "count": total}
 
 
