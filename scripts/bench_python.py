@@ -65,6 +65,22 @@ def ping_loop(duration, round_trip):
             return latency(samples)
 
 
+def start_pong(args, target, pong_args):
+    """Starts the partner process target(*pong_args, cpu) on the pong CPU."""
+    p = CTX.Process(target=target, args=(*pong_args, args.pong_cpu), name="pong")
+    p.start()
+    return p
+
+
+def round_trips(args, pong, round_trip, stop):
+    """ping_loop over round_trip while the process `pong` answers; then
+    stop() asks it to end, and it is waited for."""
+    result = ping_loop(args.duration, round_trip)
+    stop()
+    finish(pong)
+    return result
+
+
 def batch(size):
     return max(1, min(256, (64 << 10) // max(size, 1)))
 
@@ -142,18 +158,14 @@ def queue_pong(there, back, cpu):
 
 def queue_round_trip(args, size):
     there, back = CTX.Queue(4), CTX.Queue(4)
-    p = CTX.Process(target=queue_pong, args=(there, back, args.pong_cpu), name="pong")
-    p.start()
+    p = start_pong(args, queue_pong, (there, back))
     msg = b"\x07" * size
 
     def round_trip():
         there.put(msg)
         back.get()
 
-    result = ping_loop(args.duration, round_trip)
-    there.put(None)
-    finish(p)
-    return result
+    return round_trips(args, p, round_trip, lambda: there.put(None))
 
 
 def queue_producer(q, ready, go, size, duration, cpu):
@@ -198,8 +210,7 @@ def pipe_pong(ping, pong, cpu):
 
 def pipe_round_trip(args, size):
     ping, pong = CTX.Pipe()
-    p = CTX.Process(target=pipe_pong, args=(ping, pong, args.pong_cpu), name="pong")
-    p.start()
+    p = start_pong(args, pipe_pong, (ping, pong))
     pong.close()
     msg = b"\x07" * size
 
@@ -207,9 +218,7 @@ def pipe_round_trip(args, size):
         ping.send_bytes(msg)
         ping.recv_bytes()
 
-    result = ping_loop(args.duration, round_trip)
-    ping.send_bytes(b"")
-    finish(p)
+    result = round_trips(args, p, round_trip, lambda: ping.send_bytes(b""))
     ping.close()
     return result
 
@@ -347,19 +356,18 @@ def event_pong(there, back, stop, cpu):
 def event_round_trip(args, _processes):
     there, back = CTX.Event(), CTX.Event()
     stop = CTX.RawValue("i", 0)
-    p = CTX.Process(target=event_pong, args=(there, back, stop, args.pong_cpu), name="pong")
-    p.start()
+    p = start_pong(args, event_pong, (there, back, stop))
 
     def round_trip():
         there.set()
         back.wait()
         back.clear()
 
-    result = ping_loop(args.duration, round_trip)
-    stop.value = 1
-    there.set()
-    finish(p)
-    return result
+    def end():
+        stop.value = 1
+        there.set()
+
+    return round_trips(args, p, round_trip, end)
 
 
 def barrier_worker(i, cpu, ready, go, stop, done, barrier, last, rounds):
