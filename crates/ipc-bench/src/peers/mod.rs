@@ -79,16 +79,19 @@ pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Res
 /// The peers' rows: each peer's round trip and throughput at every size.
 pub(crate) fn jobs(plan: &crate::plan::Plan<'_>) -> Vec<crate::plan::Job> {
     use crate::model::Mech;
-    use crate::plan::{Measurer, by_size};
-    const ROUND_TRIP: [(Mech, Measurer); 3] = [
-        (Mech::IpcChannel, ipc_channel::round_trip),
-        (Mech::Interprocess, interprocess::round_trip),
-        (Mech::Iceoryx2, iceoryx2::round_trip),
+    use crate::plan::{SizedRow, by_size};
+    const ROWS: [SizedRow; 3] = [
+        (
+            Mech::IpcChannel,
+            ipc_channel::round_trip,
+            ipc_channel::throughput,
+        ),
+        (
+            Mech::Interprocess,
+            interprocess::round_trip,
+            interprocess::throughput,
+        ),
+        (Mech::Iceoryx2, iceoryx2::round_trip, iceoryx2::throughput),
     ];
-    const THROUGHPUT: [(Mech, Measurer); 3] = [
-        (Mech::IpcChannel, ipc_channel::throughput),
-        (Mech::Interprocess, interprocess::throughput),
-        (Mech::Iceoryx2, iceoryx2::throughput),
-    ];
-    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
+    by_size(&ROWS, plan.sizes, |_, _| true)
 }
