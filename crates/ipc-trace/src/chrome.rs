@@ -347,48 +347,33 @@ impl Trace {
                         });
                     }
                 }
-                Kind::LockWait { lock } => {
-                    waiting.insert((event.source, event.pid, lock), ());
-                    let name = format!("waits for {}", self.object_label(event.source, lock));
-                    out.push(span(
-                        "lock",
-                        "b",
-                        name,
-                        lock,
-                        Some(Args {
-                            lock: Some(lock),
-                            ..args
-                        }),
-                    ));
-                }
-                Kind::LockAcquire { lock } => {
+                Kind::LockWait { lock }
+                | Kind::LockAcquire { lock }
+                | Kind::LockRelease { lock } => {
+                    // A wait opens a "waits for" span, closed by the
+                    // acquire, which opens the "holds" span the release
+                    // closes.
                     let label = self.object_label(event.source, lock);
-                    if waiting.remove(&(event.source, event.pid, lock)).is_some() {
-                        out.push(span("lock", "e", format!("waits for {label}"), lock, None));
-                    }
-                    out.push(span(
-                        "lock",
-                        "b",
-                        format!("holds {label}"),
-                        lock,
-                        Some(Args {
-                            lock: Some(lock),
-                            ..args
-                        }),
-                    ));
-                }
-                Kind::LockRelease { lock } => {
-                    let label = self.object_label(event.source, lock);
-                    out.push(span(
-                        "lock",
-                        "e",
-                        format!("holds {label}"),
-                        lock,
-                        Some(Args {
-                            lock: Some(lock),
-                            ..args
-                        }),
-                    ));
+                    let key = (event.source, event.pid, lock);
+                    let (ph, name) = match event.kind {
+                        Kind::LockWait { .. } => {
+                            waiting.insert(key, ());
+                            ("b", format!("waits for {label}"))
+                        }
+                        Kind::LockAcquire { .. } => {
+                            if waiting.remove(&key).is_some() {
+                                let name = format!("waits for {label}");
+                                out.push(span("lock", "e", name, lock, None));
+                            }
+                            ("b", format!("holds {label}"))
+                        }
+                        _ => ("e", format!("holds {label}")),
+                    };
+                    let args = Args {
+                        lock: Some(lock),
+                        ..args
+                    };
+                    out.push(span("lock", ph, name, lock, Some(args)));
                 }
                 Kind::SleepBegin { requested_ns } => out.push(ChromeEvent {
                     name: format!("sleep {}", format_ns(requested_ns)),
