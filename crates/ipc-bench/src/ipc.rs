@@ -13,7 +13,7 @@ use ipc_core::pipe::{self, Builder, Connection, Receiver, Sender};
 use ipc_core::{Barrier, Error, Event, IpcName, Queue, RawValue, Result, Semaphore, Value, fifo};
 
 use crate::measure::{
-    Ctx, Gate, Holders, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
+    Ctx, Gate, Holders, echo, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
     send_for, stream_in_workers, token_ring,
 };
 use crate::model::Measure;
@@ -259,14 +259,11 @@ pub(crate) fn mqueue_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
     let there = MessageQueue::create(&IpcName::unique("bench-there")?, capacity, size.max(1))?;
     let back = MessageQueue::create(&IpcName::unique("bench-back")?, capacity, size.max(1))?;
     let partner = ctx.partner("pong", || {
-        let mut buf = vec![0_u8; size.max(1)];
-        loop {
-            let (n, _) = there.receive(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            back.send(&buf[..n], 0)?;
-        }
+        echo(
+            &mut vec![0_u8; size.max(1)],
+            |buf| Ok(there.receive(buf)?.0),
+            |msg| back.send(msg, 0),
+        )
     })?;
     let msg = vec![7_u8; size];
     let mut buf = vec![0_u8; size.max(1)];

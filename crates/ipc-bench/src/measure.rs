@@ -140,6 +140,23 @@ pub(crate) fn latency(mut samples: Vec<u64>) -> Measure {
     }
 }
 
+/// The pong of a ping-pong: receives into `buf` with `recv` and sends
+/// back what came with `send`, until an empty message, the parent's
+/// "stop". Generic, so each side's calls are inlined as if written here.
+pub(crate) fn echo(
+    buf: &mut [u8],
+    mut recv: impl FnMut(&mut [u8]) -> Result<usize>,
+    mut send: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    loop {
+        let n = recv(buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        send(&buf[..n])?;
+    }
+}
+
 /// Runs `round_trip` again and again for `duration` (and at least
 /// [`MIN_COUNT`] times), reading the clock once per round trip.
 pub(crate) fn ping_loop(
