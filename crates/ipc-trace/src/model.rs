@@ -886,6 +886,25 @@ mod tests {
     }
 
     #[test]
+    fn each_code_reads_as_the_kind_its_label_names() {
+        let record = |kind| Record {
+            kind,
+            pid: 1,
+            t_ns: 0,
+            a: 1,
+            b: 2,
+            c: 3,
+            name: String::new(),
+            text: String::new(),
+            truncated: false,
+        };
+        for (label, code) in CODES {
+            assert_eq!(Kind::from_raw(&record(code)).map(Kind::label), Some(label));
+        }
+        assert_eq!(Kind::from_raw(&record(code::NAME)), None);
+    }
+
+    #[test]
     fn only_named_channels_pair_across_sources() {
         let named = 1 << 63 | 5;
         let trace = Trace {
