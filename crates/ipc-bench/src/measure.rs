@@ -556,17 +556,30 @@ pub(crate) fn rate(count: u64, seconds: f64) -> Measure {
 fn wait_until(mut ready: impl FnMut() -> bool) -> Result<()> {
     let mut spins = 0_u32;
     while !ready() {
-        spins = spins.wrapping_add(1);
-        if spins < 1000 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-            if spins.is_multiple_of(64) {
-                signal::check()?;
-            }
-        }
+        back_off::<1000, 64>(&mut spins)?;
     }
     Ok(())
+}
+
+/// One more empty look of a wait on memory another process writes, the
+/// `spins`-th: a spin for the first `SPINS`, a yield of the CPU after
+/// (on one core the other side cannot run otherwise) and, every `CHECK`
+/// looks, a look at the signal flag, [`Error::Interrupted`] after SIGINT
+/// or SIGTERM. True when it looked, for the caller's own checks. The
+/// bounds are constants, so each wait compiles as if written out.
+#[inline]
+pub(crate) fn back_off<const SPINS: u32, const CHECK: u32>(spins: &mut u32) -> Result<bool> {
+    *spins = spins.wrapping_add(1);
+    if *spins < SPINS {
+        std::hint::spin_loop();
+        return Ok(false);
+    }
+    std::thread::yield_now();
+    if spins.is_multiple_of(CHECK) {
+        signal::check()?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// A per-measurement time limit: when it runs out, the process gets

@@ -14,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::measure::back_off;
 use ipc_core::{Error, Result, signal};
 
 pub(crate) mod iceoryx2;
@@ -41,20 +42,13 @@ pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> 
         if let Some(value) = poll()? {
             return Ok(value);
         }
-        spins = spins.wrapping_add(1);
-        if spins < 2000 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-            if spins.is_multiple_of(256) {
-                signal::check()?;
-                let since = *since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= SILENCE {
-                    return Err(Error::Message(format!(
-                        "no message for {} s: the other side stopped sending",
-                        SILENCE.as_secs()
-                    )));
-                }
+        if back_off::<2000, 256>(&mut spins)? {
+            let since = *since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= SILENCE {
+                return Err(Error::Message(format!(
+                    "no message for {} s: the other side stopped sending",
+                    SILENCE.as_secs()
+                )));
             }
         }
     }
