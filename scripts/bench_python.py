@@ -65,6 +65,22 @@ def ping_loop(duration, round_trip):
             return latency(samples)
 
 
+def start_pong(args, target, pong_args):
+    """Starts the partner process target(*pong_args, cpu) on the pong CPU."""
+    p = CTX.Process(target=target, args=(*pong_args, args.pong_cpu), name="pong")
+    p.start()
+    return p
+
+
+def round_trips(args, pong, round_trip, stop):
+    """ping_loop over round_trip while the process `pong` answers; then
+    stop() asks it to end, and it is waited for."""
+    result = ping_loop(args.duration, round_trip)
+    stop()
+    finish(pong)
+    return result
+
+
 def batch(size):
     return max(1, min(256, (64 << 10) // max(size, 1)))
 
@@ -142,18 +158,14 @@ def queue_pong(there, back, cpu):
 
 def queue_round_trip(args, size):
     there, back = CTX.Queue(4), CTX.Queue(4)
-    p = CTX.Process(target=queue_pong, args=(there, back, args.pong_cpu), name="pong")
-    p.start()
+    p = start_pong(args, queue_pong, (there, back))
     msg = b"\x07" * size
 
     def round_trip():
         there.put(msg)
         back.get()
 
-    result = ping_loop(args.duration, round_trip)
-    there.put(None)
-    finish(p)
-    return result
+    return round_trips(args, p, round_trip, lambda: there.put(None))
 
 
 def queue_producer(q, ready, go, size, duration, cpu):
@@ -198,8 +210,7 @@ def pipe_pong(ping, pong, cpu):
 
 def pipe_round_trip(args, size):
     ping, pong = CTX.Pipe()
-    p = CTX.Process(target=pipe_pong, args=(ping, pong, args.pong_cpu), name="pong")
-    p.start()
+    p = start_pong(args, pipe_pong, (ping, pong))
     pong.close()
     msg = b"\x07" * size
 
@@ -207,9 +218,7 @@ def pipe_round_trip(args, size):
         ping.send_bytes(msg)
         ping.recv_bytes()
 
-    result = ping_loop(args.duration, round_trip)
-    ping.send_bytes(b"")
-    finish(p)
+    result = round_trips(args, p, round_trip, lambda: ping.send_bytes(b""))
     ping.close()
     return result
 
@@ -247,24 +256,21 @@ def pipe_throughput(args, size):
 # --- Value -------------------------------------------------------------
 
 
-def value_worker(i, cpu, ready, go, stop, done, value, counts):
-    pin(cpu)
-    arrive(ready, go, i)
+def value_loop(value, stop):
+    """A counting worker's loop (see counting_worker): increments of
+    `value` under its lock."""
     n = 0
     # A worker does MIN_COUNT increments at least, even if it starts late.
     while n < MIN_COUNT or not stop.value:
         with value.get_lock():
             value.value += 1
         n += 1
-    counts[i] = n
-    done[i] = 1
+    return n
 
 
 def value_increments(args, processes):
     value = CTX.Value("q", 0)
-    counts = CTX.RawArray("q", processes)
-    seconds = run_workers(args, processes, value_worker, (value, counts))
-    total = sum(counts)
+    total, seconds = count_for(args, processes, value_loop, value)
     if value.value != total:
         raise RuntimeError(f"the Value reads {value.value} after {total} increments")
     return {"per_s": total / seconds, "increments": total}
@@ -303,23 +309,37 @@ def run_workers(args, processes, target, extra):
     return seconds
 
 
-def semaphore_worker(i, cpu, ready, go, stop, done, sem, counts):
+def counting_worker(i, cpu, ready, go, stop, done, loop, obj, counts):
+    """A worker of count_for: pinned, at the gate, then loop(obj, stop),
+    the timed loop itself (MIN_COUNT operations at least, then until the
+    stop), whose count it leaves in counts[i]."""
     pin(cpu)
     arrive(ready, go, i)
+    counts[i] = loop(obj, stop)
+    done[i] = 1
+
+
+def count_for(args, processes, loop, obj):
+    """Runs `processes` counting workers of loop on obj for the duration:
+    the operations they did, and the seconds they had."""
+    counts = CTX.RawArray("q", processes)
+    seconds = run_workers(args, processes, counting_worker, (loop, obj, counts))
+    return sum(counts), seconds
+
+
+def semaphore_loop(sem, stop):
+    """A counting worker's loop: an acquire and a release of `sem`."""
     n = 0
     while n < MIN_COUNT or not stop.value:
         sem.acquire()
         sem.release()
         n += 1
-    counts[i] = n
-    done[i] = 1
+    return n
 
 
 def semaphore_pairs(args, processes):
     sem = CTX.Semaphore(1)
-    counts = CTX.RawArray("q", processes)
-    seconds = run_workers(args, processes, semaphore_worker, (sem, counts))
-    total = sum(counts)
+    total, seconds = count_for(args, processes, semaphore_loop, sem)
     return {"per_s": total / seconds, "count": total}
 
 
@@ -336,19 +356,18 @@ def event_pong(there, back, stop, cpu):
 def event_round_trip(args, _processes):
     there, back = CTX.Event(), CTX.Event()
     stop = CTX.RawValue("i", 0)
-    p = CTX.Process(target=event_pong, args=(there, back, stop, args.pong_cpu), name="pong")
-    p.start()
+    p = start_pong(args, event_pong, (there, back, stop))
 
     def round_trip():
         there.set()
         back.wait()
         back.clear()
 
-    result = ping_loop(args.duration, round_trip)
-    stop.value = 1
-    there.set()
-    finish(p)
-    return result
+    def end():
+        stop.value = 1
+        there.set()
+
+    return round_trips(args, p, round_trip, end)
 
 
 def barrier_worker(i, cpu, ready, go, stop, done, barrier, last, rounds):

@@ -13,7 +13,7 @@ use ipc_core::pipe::{self, Builder, Connection, Receiver, Sender};
 use ipc_core::{Barrier, Error, Event, IpcName, Queue, RawValue, Result, Semaphore, Value, fifo};
 
 use crate::measure::{
-    Ctx, Gate, Holders, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
+    Ctx, Gate, Holders, echo, ping_loop, rate, receive_all, repeat_in_workers, rounds_in_workers,
     send_for, stream_in_workers, token_ring,
 };
 use crate::model::Measure;
@@ -41,64 +41,44 @@ trait FrameWriter {
     fn close(&mut self);
 }
 
-impl FrameReader for Receiver<Bytes> {
-    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
-        Receiver::recv_bytes_into(self, buf)
-    }
-    fn close(&mut self) {
-        Receiver::close(self);
-    }
+/// `impl FrameReader` (`reader`) or `impl FrameWriter` (`writer`) for
+/// `$t`, each method calling the method of the same name on the value
+/// itself (its inherent method) or on its field `$field` (`via rx`): the
+/// five impls differ only in type, side and field.
+macro_rules! frames {
+    ($t:ty: reader $(via $field:ident)?) => {
+        impl FrameReader for $t {
+            fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
+                self$(.$field)?.recv_bytes_into(buf)
+            }
+            fn close(&mut self) {
+                self$(.$field)?.close();
+            }
+        }
+    };
+    ($t:ty: writer $(via $field:ident)?) => {
+        impl FrameWriter for $t {
+            fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+                self$(.$field)?.send_bytes(bytes)
+            }
+            fn close(&mut self) {
+                self$(.$field)?.close();
+            }
+        }
+    };
 }
 
-impl FrameWriter for Sender<Bytes> {
-    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        Sender::send_bytes(self, bytes)
-    }
-    fn close(&mut self) {
-        Sender::close(self);
-    }
-}
-
-impl FrameReader for Connection<Bytes> {
-    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
-        Connection::recv_bytes_into(self, buf)
-    }
-    fn close(&mut self) {
-        Connection::close(self);
-    }
-}
-
-impl FrameWriter for Connection<Bytes> {
-    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        Connection::send_bytes(self, bytes)
-    }
-    fn close(&mut self) {
-        Connection::close(self);
-    }
-}
+frames!(Receiver<Bytes>: reader);
+frames!(Sender<Bytes>: writer);
+frames!(Connection<Bytes>: reader);
+frames!(Connection<Bytes>: writer);
+frames!(Simplex: reader via rx);
+frames!(Simplex: writer via tx);
 
 /// A side's two simplex pipes: it receives on `rx` and sends on `tx`.
 struct Simplex {
     rx: Receiver<Bytes>,
     tx: Sender<Bytes>,
-}
-
-impl FrameReader for Simplex {
-    fn recv_bytes_into(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
-        self.rx.recv_bytes_into(buf)
-    }
-    fn close(&mut self) {
-        self.rx.close();
-    }
-}
-
-impl FrameWriter for Simplex {
-    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.tx.send_bytes(bytes)
-    }
-    fn close(&mut self) {
-        self.tx.close();
-    }
 }
 
 /// Closes both sides of `end`.
@@ -279,14 +259,11 @@ pub(crate) fn mqueue_round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
     let there = MessageQueue::create(&IpcName::unique("bench-there")?, capacity, size.max(1))?;
     let back = MessageQueue::create(&IpcName::unique("bench-back")?, capacity, size.max(1))?;
     let partner = ctx.partner("pong", || {
-        let mut buf = vec![0_u8; size.max(1)];
-        loop {
-            let (n, _) = there.receive(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            back.send(&buf[..n], 0)?;
-        }
+        echo(
+            &mut vec![0_u8; size.max(1)],
+            |buf| Ok(there.receive(buf)?.0),
+            |msg| back.send(msg, 0),
+        )
     })?;
     let msg = vec![7_u8; size];
     let mut buf = vec![0_u8; size.max(1)];

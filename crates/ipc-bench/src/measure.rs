@@ -140,6 +140,23 @@ pub(crate) fn latency(mut samples: Vec<u64>) -> Measure {
     }
 }
 
+/// The pong of a ping-pong: receives into `buf` with `recv` and sends
+/// back what came with `send`, until an empty message, the parent's
+/// "stop". Generic, so each side's calls are inlined as if written here.
+pub(crate) fn echo(
+    buf: &mut [u8],
+    mut recv: impl FnMut(&mut [u8]) -> Result<usize>,
+    mut send: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    loop {
+        let n = recv(buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        send(&buf[..n])?;
+    }
+}
+
 /// Runs `round_trip` again and again for `duration` (and at least
 /// [`MIN_COUNT`] times), reading the clock once per round trip.
 pub(crate) fn ping_loop(
@@ -539,17 +556,30 @@ pub(crate) fn rate(count: u64, seconds: f64) -> Measure {
 fn wait_until(mut ready: impl FnMut() -> bool) -> Result<()> {
     let mut spins = 0_u32;
     while !ready() {
-        spins = spins.wrapping_add(1);
-        if spins < 1000 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-            if spins.is_multiple_of(64) {
-                signal::check()?;
-            }
-        }
+        back_off::<1000, 64>(&mut spins)?;
     }
     Ok(())
+}
+
+/// One more empty look of a wait on memory another process writes, the
+/// `spins`-th: a spin for the first `SPINS`, a yield of the CPU after
+/// (on one core the other side cannot run otherwise) and, every `CHECK`
+/// looks, a look at the signal flag, [`Error::Interrupted`] after SIGINT
+/// or SIGTERM. True when it looked, for the caller's own checks. The
+/// bounds are constants, so each wait compiles as if written out.
+#[inline]
+pub(crate) fn back_off<const SPINS: u32, const CHECK: u32>(spins: &mut u32) -> Result<bool> {
+    *spins = spins.wrapping_add(1);
+    if *spins < SPINS {
+        std::hint::spin_loop();
+        return Ok(false);
+    }
+    std::thread::yield_now();
+    if spins.is_multiple_of(CHECK) {
+        signal::check()?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// A per-measurement time limit: when it runs out, the process gets

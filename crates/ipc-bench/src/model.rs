@@ -3,61 +3,6 @@
 
 use std::collections::BTreeMap;
 
-/// Every mechanism the bench knows, in the order the tables show them.
-///
-/// To add one: a variant here, its place in [`Mech::ALL`], its line in
-/// [`Mech::info`], a function that measures it, and a line in its
-/// family's `jobs` (see `crates/ipc-bench/README.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Mech {
-    Pipe,
-    Fifo,
-    Duplex,
-    Mqueue,
-    Queue,
-    QueueZeroCopy,
-    Value,
-    Semaphore,
-    Event,
-    Barrier,
-    ConnectionTcp,
-    ConnectionUnix,
-    PoolMap,
-    PoolMapLarge,
-    ManagerSet,
-    ManagerGet,
-    RawPipe,
-    RawSocketpair,
-    RawMq,
-    RawShmSpin,
-    RawShmFutex,
-    RawMutex,
-    RawAtomic,
-    RawSem,
-    RawSemSpin,
-    RawFlag,
-    RawBarrier,
-    RawBarrierSpin,
-    RawTcp,
-    RawSeqMap,
-    RawSeqMapLarge,
-    RawDictServer,
-    IpcChannel,
-    Interprocess,
-    Iceoryx2,
-    Nats,
-    PyQueue,
-    PyPipe,
-    PyValue,
-    PySemaphore,
-    PyEvent,
-    PyBarrier,
-    PyPoolMap,
-    PyPoolMapLarge,
-    PyManagerSet,
-    PyManagerGet,
-}
-
 /// Who wrote the code under measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Group {
@@ -159,313 +104,93 @@ const fn python(
     }
 }
 
-impl Mech {
-    pub(crate) const ALL: [Mech; 46] = [
-        Mech::Pipe,
-        Mech::Fifo,
-        Mech::Duplex,
-        Mech::Mqueue,
-        Mech::Queue,
-        Mech::QueueZeroCopy,
-        Mech::Value,
-        Mech::Semaphore,
-        Mech::Event,
-        Mech::Barrier,
-        Mech::ConnectionTcp,
-        Mech::ConnectionUnix,
-        Mech::PoolMap,
-        Mech::PoolMapLarge,
-        Mech::ManagerSet,
-        Mech::ManagerGet,
-        Mech::RawPipe,
-        Mech::RawSocketpair,
-        Mech::RawMq,
-        Mech::RawShmSpin,
-        Mech::RawShmFutex,
-        Mech::RawMutex,
-        Mech::RawAtomic,
-        Mech::RawSem,
-        Mech::RawSemSpin,
-        Mech::RawFlag,
-        Mech::RawBarrier,
-        Mech::RawBarrierSpin,
-        Mech::RawTcp,
-        Mech::RawSeqMap,
-        Mech::RawSeqMapLarge,
-        Mech::RawDictServer,
-        Mech::IpcChannel,
-        Mech::Interprocess,
-        Mech::Iceoryx2,
-        Mech::Nats,
-        Mech::PyQueue,
-        Mech::PyPipe,
-        Mech::PyValue,
-        Mech::PySemaphore,
-        Mech::PyEvent,
-        Mech::PyBarrier,
-        Mech::PyPoolMap,
-        Mech::PyPoolMapLarge,
-        Mech::PyManagerSet,
-        Mech::PyManagerGet,
-    ];
+/// Declares [`Mech`], [`Mech::ALL`] and [`Mech::info`] from one table,
+/// `Variant => its Info,` a mechanism, in the order the tables show them:
+/// each mechanism is named once, with everything about it, instead of in
+/// an enum, a list and a match that must agree. In the rows, `Raw` is
+/// [`Group::Raw`] and the other mechanisms go by their variant's name.
+macro_rules! mechanisms {
+    ($($mech:ident => $info:expr,)*) => {
+        /// Every mechanism the bench knows, in the order the tables show them.
+        ///
+        /// To add one: its row in the `mechanisms!` table (the variant, its
+        /// place in [`Mech::ALL`] and its [`Mech::info`] at once), a function
+        /// that measures it, and a line in its family's `jobs` (see
+        /// `crates/ipc-bench/README.md`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub(crate) enum Mech {
+            $($mech,)*
+        }
 
-    /// Everything about a mechanism, in one place.
-    pub(crate) fn info(self) -> &'static Info {
-        use Group::Raw;
-        match self {
-            Mech::Pipe => &const { core("pipe", "pipe (simplex)", Mech::RawPipe, None, "#0072b2") },
-            Mech::Fifo => &const { core("fifo", "FIFO", Mech::RawPipe, None, "#009e73") },
-            Mech::Duplex => {
-                &const {
-                    core(
-                        "duplex",
-                        "duplex (socketpair)",
-                        Mech::RawSocketpair,
-                        Some(Mech::PyPipe),
-                        "#d55e00",
-                    )
-                }
-            }
-            Mech::Mqueue => {
-                &const { core("mqueue", "message queue", Mech::RawMq, None, "#7f3c8d") }
-            }
-            Mech::Queue => {
-                &const {
-                    core(
-                        "queue",
-                        "Queue",
-                        Mech::RawShmSpin,
-                        Some(Mech::PyQueue),
-                        "#000000",
-                    )
-                }
-            }
-            Mech::QueueZeroCopy => {
-                &const {
-                    core(
-                        "queue-zero-copy",
-                        "Queue claim/get_ref",
-                        Mech::RawShmSpin,
-                        None,
-                        "#555555",
-                    )
-                }
-            }
-            Mech::Value => {
-                &const {
-                    core(
-                        "value",
-                        "Value + lock",
-                        Mech::RawMutex,
-                        Some(Mech::PyValue),
-                        "#666666",
-                    )
-                }
-            }
-            Mech::Semaphore => {
-                &const {
-                    core(
-                        "semaphore",
-                        "Semaphore acq+rel",
-                        Mech::RawSemSpin,
-                        Some(Mech::PySemaphore),
-                        "#0072b2",
-                    )
-                }
-            }
-            Mech::Event => {
-                &const {
-                    core(
-                        "event",
-                        "Event ping-pong",
-                        Mech::RawFlag,
-                        Some(Mech::PyEvent),
-                        "#009e73",
-                    )
-                }
-            }
-            Mech::Barrier => {
-                &const {
-                    core(
-                        "barrier",
-                        "Barrier round",
-                        Mech::RawBarrierSpin,
-                        Some(Mech::PyBarrier),
-                        "#d55e00",
-                    )
-                }
-            }
-            Mech::ConnectionTcp => {
-                &const {
-                    core(
-                        "connection-tcp",
-                        "Connection TCP",
-                        Mech::RawTcp,
-                        None,
-                        "#cc6677",
-                    )
-                }
-            }
-            Mech::ConnectionUnix => {
-                &const {
-                    core(
-                        "connection-unix",
-                        "Connection Unix",
-                        Mech::RawSocketpair,
-                        None,
-                        "#882255",
-                    )
-                }
-            }
-            Mech::PoolMap => {
-                &const {
-                    core(
-                        "pool-map",
-                        "Pool.map 10k squares",
-                        Mech::RawSeqMap,
-                        Some(Mech::PyPoolMap),
-                        "#0072b2",
-                    )
-                }
-            }
-            Mech::PoolMapLarge => {
-                &const {
-                    core(
-                        "pool-map-large",
-                        "Pool.map 8 x 1 MiB",
-                        Mech::RawSeqMapLarge,
-                        Some(Mech::PyPoolMapLarge),
-                        "#009e73",
-                    )
-                }
-            }
-            Mech::ManagerSet => {
-                &const {
-                    core(
-                        "manager-set",
-                        "Manager dict set",
-                        Mech::RawDictServer,
-                        Some(Mech::PyManagerSet),
-                        "#d55e00",
-                    )
-                }
-            }
-            Mech::ManagerGet => {
-                &const {
-                    core(
-                        "manager-get",
-                        "Manager dict get",
-                        Mech::RawDictServer,
-                        Some(Mech::PyManagerGet),
-                        "#cc79a7",
-                    )
-                }
-            }
-            Mech::RawPipe => &const { info("raw-pipe", "raw pipe", Raw, "#56b4e9") },
-            Mech::RawSocketpair => {
-                &const { info("raw-socketpair", "raw socketpair", Raw, "#e69f00") }
-            }
-            Mech::RawMq => &const { info("raw-mq", "raw mq", Raw, "#a5aa99") },
-            Mech::RawShmSpin => {
-                &const { info("raw-shm-spin", "raw shm ring spin", Raw, "#e41a1c") }
-            }
-            Mech::RawShmFutex => {
-                &const { info("raw-shm-futex", "raw shm ring futex", Raw, "#8c564b") }
-            }
-            Mech::RawMutex => &const { info("raw-mutex", "raw robust mutex", Raw, "#666666") },
-            Mech::RawAtomic => &const { info("raw-atomic", "raw atomic add", Raw, "#666666") },
-            Mech::RawSem => &const { info("raw-sem", "raw sem_t", Raw, "#56b4e9") },
-            Mech::RawSemSpin => &const { info("raw-sem-spin", "raw sem spin", Raw, "#e41a1c") },
-            Mech::RawFlag => &const { info("raw-flag-spin", "raw flag spin", Raw, "#e41a1c") },
-            Mech::RawBarrier => &const { info("raw-barrier", "raw futex barrier", Raw, "#e69f00") },
-            Mech::RawBarrierSpin => {
-                &const { info("raw-barrier-spin", "raw spin barrier", Raw, "#e41a1c") }
-            }
-            Mech::RawTcp => &const { info("raw-tcp", "raw TCP", Raw, "#ddcc77") },
-            Mech::RawSeqMap => &const { info("raw-seq-map", "raw seq. map", Raw, "#56b4e9") },
-            Mech::RawSeqMapLarge => {
-                &const { info("raw-seq-map-large", "raw seq. 1 MiB map", Raw, "#e69f00") }
-            }
-            Mech::RawDictServer => {
-                &const { info("raw-dict-server", "raw dict server", Raw, "#e41a1c") }
-            }
-            Mech::IpcChannel => {
-                &const { peer("ipc-channel", "ipc-channel", Mech::Queue, "#1f77b4") }
-            }
-            Mech::Interprocess => {
-                &const {
-                    peer(
-                        "interprocess",
-                        "interprocess socket",
-                        Mech::Queue,
-                        "#2ca02c",
-                    )
-                }
-            }
-            Mech::Iceoryx2 => {
-                &const {
-                    peer(
-                        "iceoryx2",
-                        "iceoryx2 pub/sub",
-                        Mech::QueueZeroCopy,
-                        "#9467bd",
-                    )
-                }
-            }
-            Mech::Nats => &const { net("nats", "NATS (loopback)", Mech::Duplex, "#bcbd22") },
-            Mech::PyQueue => &const { python("python-queue", "Python Queue", "Queue", "#17becf") },
-            Mech::PyPipe => &const { python("python-pipe", "Python Pipe", "Pipe", "#cc79a7") },
-            Mech::PyValue => &const { python("python-value", "Python Value", "Value", "#666666") },
-            Mech::PySemaphore => {
-                &const {
-                    python(
-                        "python-semaphore",
-                        "Python Semaphore",
-                        "Semaphore",
-                        "#56b4e9",
-                    )
-                }
-            }
-            Mech::PyEvent => &const { python("python-event", "Python Event", "Event", "#009e73") },
-            Mech::PyBarrier => {
-                &const { python("python-barrier", "Python Barrier", "Barrier", "#e69f00") }
-            }
-            Mech::PyPoolMap => {
-                &const { python("python-pool-map", "Python Pool.map", "PoolMap", "#17becf") }
-            }
-            Mech::PyPoolMapLarge => {
-                &const {
-                    python(
-                        "python-pool-map-large",
-                        "Python Pool.map large",
-                        "PoolMapLarge",
-                        "#9467bd",
-                    )
-                }
-            }
-            Mech::PyManagerSet => {
-                &const {
-                    python(
-                        "python-manager-set",
-                        "Python Manager set",
-                        "ManagerSet",
-                        "#8c564b",
-                    )
-                }
-            }
-            Mech::PyManagerGet => {
-                &const {
-                    python(
-                        "python-manager-get",
-                        "Python Manager get",
-                        "ManagerGet",
-                        "#bcbd22",
-                    )
+        impl Mech {
+            pub(crate) const ALL: [Mech; [$(Mech::$mech),*].len()] = [$(Mech::$mech),*];
+
+            /// Everything about a mechanism, in one place.
+            pub(crate) fn info(self) -> &'static Info {
+                use Group::Raw;
+                use Mech::*;
+                match self {
+                    $($mech => &const { $info },)*
                 }
             }
         }
-    }
+    };
+}
 
+mechanisms! {
+    Pipe => core("pipe", "pipe (simplex)", RawPipe, None, "#0072b2"),
+    Fifo => core("fifo", "FIFO", RawPipe, None, "#009e73"),
+    Duplex => core("duplex", "duplex (socketpair)", RawSocketpair, Some(PyPipe), "#d55e00"),
+    Mqueue => core("mqueue", "message queue", RawMq, None, "#7f3c8d"),
+    Queue => core("queue", "Queue", RawShmSpin, Some(PyQueue), "#000000"),
+    QueueZeroCopy => core("queue-zero-copy", "Queue claim/get_ref", RawShmSpin, None, "#555555"),
+    Value => core("value", "Value + lock", RawMutex, Some(PyValue), "#666666"),
+    Semaphore => core("semaphore", "Semaphore acq+rel", RawSemSpin, Some(PySemaphore), "#0072b2"),
+    Event => core("event", "Event ping-pong", RawFlag, Some(PyEvent), "#009e73"),
+    Barrier => core("barrier", "Barrier round", RawBarrierSpin, Some(PyBarrier), "#d55e00"),
+    ConnectionTcp => core("connection-tcp", "Connection TCP", RawTcp, None, "#cc6677"),
+    ConnectionUnix => core("connection-unix", "Connection Unix", RawSocketpair, None, "#882255"),
+    PoolMap => core("pool-map", "Pool.map 10k squares", RawSeqMap, Some(PyPoolMap), "#0072b2"),
+    PoolMapLarge =>
+        core("pool-map-large", "Pool.map 8 x 1 MiB", RawSeqMapLarge, Some(PyPoolMapLarge), "#009e73"),
+    ManagerSet =>
+        core("manager-set", "Manager dict set", RawDictServer, Some(PyManagerSet), "#d55e00"),
+    ManagerGet =>
+        core("manager-get", "Manager dict get", RawDictServer, Some(PyManagerGet), "#cc79a7"),
+    RawPipe => info("raw-pipe", "raw pipe", Raw, "#56b4e9"),
+    RawSocketpair => info("raw-socketpair", "raw socketpair", Raw, "#e69f00"),
+    RawMq => info("raw-mq", "raw mq", Raw, "#a5aa99"),
+    RawShmSpin => info("raw-shm-spin", "raw shm ring spin", Raw, "#e41a1c"),
+    RawShmFutex => info("raw-shm-futex", "raw shm ring futex", Raw, "#8c564b"),
+    RawMutex => info("raw-mutex", "raw robust mutex", Raw, "#666666"),
+    RawAtomic => info("raw-atomic", "raw atomic add", Raw, "#666666"),
+    RawSem => info("raw-sem", "raw sem_t", Raw, "#56b4e9"),
+    RawSemSpin => info("raw-sem-spin", "raw sem spin", Raw, "#e41a1c"),
+    RawFlag => info("raw-flag-spin", "raw flag spin", Raw, "#e41a1c"),
+    RawBarrier => info("raw-barrier", "raw futex barrier", Raw, "#e69f00"),
+    RawBarrierSpin => info("raw-barrier-spin", "raw spin barrier", Raw, "#e41a1c"),
+    RawTcp => info("raw-tcp", "raw TCP", Raw, "#ddcc77"),
+    RawSeqMap => info("raw-seq-map", "raw seq. map", Raw, "#56b4e9"),
+    RawSeqMapLarge => info("raw-seq-map-large", "raw seq. 1 MiB map", Raw, "#e69f00"),
+    RawDictServer => info("raw-dict-server", "raw dict server", Raw, "#e41a1c"),
+    IpcChannel => peer("ipc-channel", "ipc-channel", Queue, "#1f77b4"),
+    Interprocess => peer("interprocess", "interprocess socket", Queue, "#2ca02c"),
+    Iceoryx2 => peer("iceoryx2", "iceoryx2 pub/sub", QueueZeroCopy, "#9467bd"),
+    Nats => net("nats", "NATS (loopback)", Duplex, "#bcbd22"),
+    PyQueue => python("python-queue", "Python Queue", "Queue", "#17becf"),
+    PyPipe => python("python-pipe", "Python Pipe", "Pipe", "#cc79a7"),
+    PyValue => python("python-value", "Python Value", "Value", "#666666"),
+    PySemaphore => python("python-semaphore", "Python Semaphore", "Semaphore", "#56b4e9"),
+    PyEvent => python("python-event", "Python Event", "Event", "#009e73"),
+    PyBarrier => python("python-barrier", "Python Barrier", "Barrier", "#e69f00"),
+    PyPoolMap => python("python-pool-map", "Python Pool.map", "PoolMap", "#17becf"),
+    PyPoolMapLarge =>
+        python("python-pool-map-large", "Python Pool.map large", "PoolMapLarge", "#9467bd"),
+    PyManagerSet => python("python-manager-set", "Python Manager set", "ManagerSet", "#8c564b"),
+    PyManagerGet => python("python-manager-get", "Python Manager get", "ManagerGet", "#bcbd22"),
+}
+
+impl Mech {
     pub(crate) fn id(self) -> &'static str {
         self.info().id
     }

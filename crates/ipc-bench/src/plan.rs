@@ -33,22 +33,37 @@ pub(crate) struct Plan<'a> {
     pub(crate) scaling: bool,
 }
 
-/// For each size, each of the `round_trip` rows that `fits` the size, in
-/// the order given, then likewise the `throughput` rows: a floor listed
-/// right before what is held to it sees the machine in the same state.
+/// A family's row of mechanisms measured at each message size: the
+/// mechanism, how its round trip is measured, how its throughput is.
+pub(crate) type SizedRow = (Mech, Measurer, Measurer);
+
+/// A [`SizedRow`] of `$mech` whose two measurers take one more argument,
+/// the same for both (the kind of stream, of wait, of transport):
+/// `$round_trip(ctx, size, $arg)` and `$throughput(ctx, size, $arg)`.
+macro_rules! sized_row {
+    ($mech:expr, $round_trip:path, $throughput:path, $arg:expr) => {
+        (
+            $mech,
+            |c, s| $round_trip(c, s, $arg),
+            |c, s| $throughput(c, s, $arg),
+        )
+    };
+}
+pub(crate) use sized_row;
+
+/// For each size, the round trip of each of the `rows` that `fits` the
+/// size, in the order given, then likewise their throughput: a floor
+/// listed right before what is held to it sees the machine in the same
+/// state.
 pub(crate) fn by_size(
-    round_trip: &[(Mech, Measurer)],
-    throughput: &[(Mech, Measurer)],
+    rows: &[SizedRow],
     sizes: &[usize],
     fits: impl Fn(Mech, usize) -> bool,
 ) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for (section, rows) in [
-        (Section::RoundTrip, round_trip),
-        (Section::Throughput, throughput),
-    ] {
+    for section in [Section::RoundTrip, Section::Throughput] {
         for &size in sizes {
-            for &(mech, run) in rows {
+            for &(mech, round_trip, throughput) in rows {
                 if fits(mech, size) {
                     jobs.push(Job {
                         key: Key {
@@ -56,7 +71,10 @@ pub(crate) fn by_size(
                             mech,
                             param: size,
                         },
-                        run,
+                        run: match section {
+                            Section::RoundTrip => round_trip,
+                            _ => throughput,
+                        },
                     });
                 }
             }

@@ -248,22 +248,8 @@ pub fn validate(value: &Value) -> Vec<String> {
             }
             "visibility" | "stdout_visibility" => one_of(&at, value, &VISIBILITIES, &mut problems),
             "extra_data" => object(&at, value, &mut problems),
-            "tests" => match value.as_array() {
-                Some(tests) => {
-                    for (i, test) in tests.iter().enumerate() {
-                        validate_test(&format!("tests[{i}]"), test, &mut problems);
-                    }
-                }
-                None => problems.push(format!("tests: {}, not an array", kind(value))),
-            },
-            "leaderboard" => match value.as_array() {
-                Some(entries) => {
-                    for (i, entry) in entries.iter().enumerate() {
-                        validate_leader(&format!("leaderboard[{i}]"), entry, &mut problems);
-                    }
-                }
-                None => problems.push(format!("leaderboard: {}, not an array", kind(value))),
-            },
+            "tests" => each(&at, value, validate_test, &mut problems),
+            "leaderboard" => each(&at, value, validate_leader, &mut problems),
             _ => problems.push(format!("{key}: not a key of results.json")),
         }
     }
@@ -283,28 +269,57 @@ pub fn validate(value: &Value) -> Vec<String> {
     problems
 }
 
-fn validate_test(at: &str, test: &Value, problems: &mut Vec<String>) {
-    let Some(fields) = test.as_object() else {
-        problems.push(format!("{at}: {}, not an object", kind(test)));
-        return;
+/// Checks each element of the array `value` (at `at`) with `validate`,
+/// at `at[i]`.
+fn each(at: &str, value: &Value, validate: Validate, problems: &mut Vec<String>) {
+    match value.as_array() {
+        Some(items) => {
+            for (i, item) in items.iter().enumerate() {
+                validate(&format!("{at}[{i}]"), item, problems);
+            }
+        }
+        None => problems.push(format!("{at}: {}, not an array", kind(value))),
+    }
+}
+
+/// Checks the value at a place (`tests[2].status`), adding what is wrong.
+type Validate = fn(&str, &Value, &mut Vec<String>);
+
+/// Checks each field of the object `value` (at `at`) with `field`, given
+/// the field's place (`at.key`), key and value: the object, or `None` (a
+/// problem) when `value` is not one.
+fn fields<'v>(
+    at: &str,
+    value: &'v Value,
+    problems: &mut Vec<String>,
+    field: impl Fn(&str, &str, &Value, &mut Vec<String>),
+) -> Option<&'v Map<String, Value>> {
+    let Some(fields) = value.as_object() else {
+        problems.push(format!("{at}: {}, not an object", kind(value)));
+        return None;
     };
     for (key, value) in fields {
-        let at = format!("{at}.{key}");
-        match key.as_str() {
-            "score" => number(&at, value, problems),
-            "max_score" => non_negative(&at, value, problems),
-            "status" => one_of(&at, value, &STATUSES, problems),
-            "name" | "number" | "output" => string(&at, value, problems),
-            "name_format" | "output_format" => one_of(&at, value, &FORMATS, problems),
-            "tags" => match value.as_array() {
-                Some(tags) if tags.iter().all(Value::is_string) => {}
-                _ => problems.push(format!("{at}: expected an array of strings")),
-            },
-            "visibility" => one_of(&at, value, &VISIBILITIES, problems),
-            "extra_data" => object(&at, value, problems),
-            _ => problems.push(format!("{at}: not a key of a test")),
-        }
+        field(&format!("{at}.{key}"), key, value, problems);
     }
+    Some(fields)
+}
+
+fn validate_test(at: &str, test: &Value, problems: &mut Vec<String>) {
+    let fields = fields(at, test, problems, |at, key, value, problems| match key {
+        "score" => number(at, value, problems),
+        "max_score" => non_negative(at, value, problems),
+        "status" => one_of(at, value, &STATUSES, problems),
+        "name" | "number" | "output" => string(at, value, problems),
+        "name_format" | "output_format" => one_of(at, value, &FORMATS, problems),
+        "tags" => match value.as_array() {
+            Some(tags) if tags.iter().all(Value::is_string) => {}
+            _ => problems.push(format!("{at}: expected an array of strings")),
+        },
+        "visibility" => one_of(at, value, &VISIBILITIES, problems),
+        "extra_data" => object(at, value, problems),
+        _ => problems.push(format!("{at}: not a key of a test")),
+    });
+    let Some(fields) = fields else { return };
     if let (Some(score), Some(max)) = (
         fields.get("score").and_then(Value::as_f64),
         fields.get("max_score").and_then(Value::as_f64),
@@ -315,20 +330,14 @@ fn validate_test(at: &str, test: &Value, problems: &mut Vec<String>) {
 }
 
 fn validate_leader(at: &str, entry: &Value, problems: &mut Vec<String>) {
-    let Some(fields) = entry.as_object() else {
-        problems.push(format!("{at}: {}, not an object", kind(entry)));
-        return;
-    };
-    for (key, value) in fields {
-        let at = format!("{at}.{key}");
-        match key.as_str() {
-            "name" => string(&at, value, problems),
-            "value" if value.is_number() || value.is_string() => {}
-            "value" => problems.push(format!("{at}: {}, not a number or a string", kind(value))),
-            "order" => one_of(&at, value, &["asc", "desc"], problems),
-            _ => problems.push(format!("{at}: not a key of a leaderboard entry")),
-        }
-    }
+    let fields = fields(at, entry, problems, |at, key, value, problems| match key {
+        "name" => string(at, value, problems),
+        "value" if value.is_number() || value.is_string() => {}
+        "value" => problems.push(format!("{at}: {}, not a number or a string", kind(value))),
+        "order" => one_of(at, value, &["asc", "desc"], problems),
+        _ => problems.push(format!("{at}: not a key of a leaderboard entry")),
+    });
+    let Some(fields) = fields else { return };
     for key in ["name", "value"] {
         if !fields.contains_key(key) {
             problems.push(format!("{at}: no {key}"));

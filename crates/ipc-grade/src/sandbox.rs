@@ -249,9 +249,7 @@ impl Sandbox {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(clean) = &self.clean {
-            wrapped.env("IPC_LAB_CLEAN", clean);
-        }
+        self.pass_clean(&mut wrapped);
         let started = Instant::now();
         let mut child = wrapped
             .spawn()
@@ -459,9 +457,7 @@ impl Sandbox {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            if let Some(bin) = &self.clean {
-                clean.env("IPC_LAB_CLEAN", bin);
-            }
+            self.pass_clean(&mut clean);
             let _ = clean.status();
         }
         let removed = self.left_behind(audit).is_empty();
@@ -475,6 +471,14 @@ impl Sandbox {
     }
 
     /// The objects `scripts/leftovers.sh --audit` finds, as (kind, path).
+    /// Tells `command` where the clean-up helper is (`IPC_LAB_CLEAN`),
+    /// when there is one: a check and the clean-up after it use the same.
+    fn pass_clean(&self, command: &mut Command) {
+        if let Some(clean) = &self.clean {
+            command.env("IPC_LAB_CLEAN", clean);
+        }
+    }
+
     fn left_behind(&self, audit: &Path) -> Vec<(String, String)> {
         let output = Command::new("bash")
             .arg(self.scripts.join("leftovers.sh"))

@@ -53,21 +53,24 @@ fn sh_within(
     ns.run(&job).unwrap()
 }
 
-/// [`sh_within`] 30 s.
-fn sh(ns: &Namespaces, target: &Path, script: &str) -> Supervised {
+/// [`sh_within`] 30 s, with a build target of its own, in the namespaces
+/// of [`namespaces`]: those and the report, `None` where there are none
+/// (the test is skipped).
+fn sh(script: &str) -> Option<(Namespaces, Supervised)> {
+    let ns = namespaces()?;
     let root = Path::new(ROOT).canonicalize().unwrap();
-    sh_within(ns, &root, target, script, 30)
+    let target = TempDir::new("target");
+    let report = sh_within(&ns, &root, target.path(), script, 30);
+    Some((ns, report))
 }
 
 #[test]
 fn a_check_sees_only_loopback_and_its_own_user() {
-    let Some(ns) = namespaces() else { return };
-    let target = TempDir::new("target");
-    let report = sh(
-        &ns,
-        target.path(),
-        "ls /sys/class/net; id -u; cat /etc/shadow 2>&1 | head -c 40; echo; pwd",
-    );
+    let Some((ns, report)) =
+        sh("ls /sys/class/net; id -u; cat /etc/shadow 2>&1 | head -c 40; echo; pwd")
+    else {
+        return;
+    };
     assert_eq!(report.code, Some(0), "{report:?}");
     let lines: Vec<&str> = report.stdout.lines().collect();
     if ns.changes_user() {
@@ -85,17 +88,13 @@ fn a_check_sees_only_loopback_and_its_own_user() {
 
 #[test]
 fn writes_outside_the_scratch_fail_and_never_reach_the_host() {
-    let Some(ns) = namespaces() else { return };
-    let target = TempDir::new("target");
     let marker = format!("ipc-lab-grade-escape-{}", std::process::id());
-    let report = sh(
-        &ns,
-        target.path(),
-        &format!(
-            "echo x > /tmp/{marker}; echo y > /tmp/ipc-lab-grade/ws/{marker} 2>/dev/null; \
+    let Some((_, report)) = sh(&format!(
+        "echo x > /tmp/{marker}; echo y > /tmp/ipc-lab-grade/ws/{marker} 2>/dev/null; \
              echo z > $TMPDIR/fine; echo w > {ROOT}/{marker} 2>/dev/null; true"
-        ),
-    );
+    )) else {
+        return;
+    };
     assert_eq!(report.code, Some(0), "{report:?}");
     assert_eq!(
         report.troubles,
@@ -109,13 +108,11 @@ fn writes_outside_the_scratch_fail_and_never_reach_the_host() {
 
 #[test]
 fn a_daemon_is_killed_and_named_and_nothing_outlives_the_check() {
-    let Some(ns) = namespaces() else { return };
-    let target = TempDir::new("target");
-    let report = sh(
-        &ns,
-        target.path(),
-        "setsid sh -c 'sleep 317' </dev/null >/dev/null 2>&1 & echo started",
-    );
+    let Some((_, report)) =
+        sh("setsid sh -c 'sleep 317' </dev/null >/dev/null 2>&1 & echo started")
+    else {
+        return;
+    };
     assert_eq!(report.code, Some(0), "{report:?}");
     match report.troubles.as_slice() {
         [Trouble::LeftRunning(left)] => assert!(
@@ -129,9 +126,9 @@ fn a_daemon_is_killed_and_named_and_nothing_outlives_the_check() {
 
 #[test]
 fn a_fork_bomb_and_a_hang_are_stopped() {
-    let Some(ns) = namespaces() else { return };
-    let target = TempDir::new("target");
-    let bomb = sh(&ns, target.path(), "b() { b & b & }; b; sleep 60");
+    let Some((_, bomb)) = sh("b() { b & b & }; b; sleep 60") else {
+        return;
+    };
     assert!(
         bomb.troubles
             .iter()
@@ -142,13 +139,10 @@ fn a_fork_bomb_and_a_hang_are_stopped() {
 
 #[test]
 fn ipc_objects_left_in_the_namespace_are_reported() {
-    let Some(ns) = namespaces() else { return };
-    let target = TempDir::new("target");
-    let report = sh(
-        &ns,
-        target.path(),
-        "echo x > /dev/shm/ipc-lab-left; mkfifo $TMPDIR/ipc-lab-fifo",
-    );
+    let Some((_, report)) = sh("echo x > /dev/shm/ipc-lab-left; mkfifo $TMPDIR/ipc-lab-fifo")
+    else {
+        return;
+    };
     match report.troubles.as_slice() {
         [Trouble::LeftBehind(left, _)] => {
             assert!(
@@ -171,22 +165,18 @@ fn running(cmdline: &str) -> bool {
 
 #[test]
 fn another_submission_and_the_instructors_files_are_out_of_sight() {
-    let Some(ns) = namespaces() else { return };
-    let target = TempDir::new("target");
     // Another student's work, beside this one (the class), and the
     // grader's work directory inside the reference: neither is there.
     let class = TempDir::new("class");
     let victim = class.join("bob/exercises/exp7-shm/src/lib.rs");
     std::fs::create_dir_all(victim.parent().unwrap()).unwrap();
     std::fs::write(&victim, "bob's work\n").unwrap();
-    let report = sh(
-        &ns,
-        target.path(),
-        &format!(
-            "cat {} 2>&1; ls /root /home 2>&1 | head -3; echo; ls {ROOT}/target 2>&1 | head -3",
-            victim.display()
-        ),
-    );
+    let Some((_, report)) = sh(&format!(
+        "cat {} 2>&1; ls /root /home 2>&1 | head -3; echo; ls {ROOT}/target 2>&1 | head -3",
+        victim.display()
+    )) else {
+        return;
+    };
     assert!(!report.stdout.contains("bob's work"), "{report:?}");
     assert!(report.stdout.contains("No such file"), "{report:?}");
 }

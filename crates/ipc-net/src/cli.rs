@@ -37,13 +37,11 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::client::Connection;
-use crate::error::{Error, Result};
-use crate::names::{ServerUrls, Subject};
+use crate::error::Result;
+use crate::names::{Rule, ServerUrls, Subject, only_letters_and, text_name};
 
 /// The flags every NATS experiment takes besides ipc-cli's `--fast` and `--trace`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
@@ -157,31 +155,13 @@ impl RunId {
     }
 }
 
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_name!(RunId, "run id", run_id_rule);
 
-impl FromStr for RunId {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        let ok = !text.is_empty()
-            && text.len() <= 64
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-        if ok {
-            Ok(RunId(text.to_owned()))
-        } else {
-            Err(Error::invalid(
-                "run id",
-                text,
-                "only ASCII letters, digits, '-' and '_', at most 64",
-            ))
-        }
+fn run_id_rule(text: &str) -> Rule {
+    if text.is_empty() || text.len() > 64 || !only_letters_and(text, b"-_") {
+        return Err("only ASCII letters, digits, '-' and '_', at most 64".into());
     }
+    Ok(())
 }
 
 /// Parses the command line as [`ipc_cli::parse`] does, and refuses

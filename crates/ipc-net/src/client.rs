@@ -251,21 +251,32 @@ impl Connection {
     /// # Errors
     /// As [`Connection::publish`].
     pub fn publish_queued(&self, subject: &Subject, payload: &[u8]) -> Result<()> {
-        let name = subject.as_str().to_owned();
-        let publishing = match traced::sending(&name, payload) {
-            Some(headers) => Either::Left(self.client.publish_with_headers(
-                name,
-                headers,
-                payload.to_vec().into(),
-            )),
-            None => Either::Right(self.client.publish(name, payload.to_vec().into())),
-        };
+        let publishing = self.publishing(subject.as_str().to_owned(), subject.as_str(), payload);
         self.wait(
             || format!("publishing on {subject}"),
             publishing,
             Some(self.options.op_timeout),
         )?
         .map_err(|e| self.refused(format!("publish on {subject}"), e))
+    }
+
+    /// The future that publishes `payload` to `to` (a subject, or a
+    /// request's reply inbox), drawn as a send on the subject `traced_as`
+    /// when the run is traced, with the headers that carry the message's
+    /// id then.
+    fn publishing(
+        &self,
+        to: String,
+        traced_as: &str,
+        payload: &[u8],
+    ) -> impl std::future::Future<Output = std::result::Result<(), async_nats::PublishError>> + '_
+    {
+        let headers = traced::sending(traced_as, payload);
+        let payload = payload.to_vec().into();
+        match headers {
+            Some(headers) => Either::Left(self.client.publish_with_headers(to, headers, payload)),
+            None => Either::Right(self.client.publish(to, payload)),
+        }
     }
 
     /// Waits until the server has received everything published so far
@@ -506,16 +517,8 @@ impl Subscription<'_> {
         };
         // The answer is drawn on the request's subject: the reply subject
         // is an inbox of the moment, the same for nobody else.
-        let client = &self.connection.client;
-        let publishing = match traced::sending(&request.subject, payload) {
-            Some(headers) => Either::Left(client.publish_with_headers(
-                reply.clone(),
-                headers,
-                payload.to_vec().into(),
-            )),
-            None => Either::Right(client.publish(reply.clone(), payload.to_vec().into())),
-        };
         let connection = self.connection;
+        let publishing = connection.publishing(reply.clone(), &request.subject, payload);
         connection
             .wait(
                 || format!("answering on {}", request.subject),

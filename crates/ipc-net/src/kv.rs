@@ -116,19 +116,12 @@ impl<'c> Bucket<'c> {
     /// # Errors
     /// As [`Connection::flush`]; [`Error::Refused`](crate::Error::Refused).
     pub fn get(&self, key: &Key) -> Result<Option<Entry>> {
-        let connection = self.connection;
         let what = || format!("reading {key} in {}", self.name);
         // A node that has just heard of the bucket may not answer for it
         // yet: a read can be tried again.
-        let entry = connection
-            .retry_while(no_responders, || {
-                connection.wait(
-                    what,
-                    self.store.entry(key.as_str()),
-                    Some(connection.options.op_timeout),
-                )
-            })?
-            .map_err(|e| connection.refused(what(), e))?;
+        let entry = self
+            .attempt(what, no_responders, || self.store.entry(key.as_str()))?
+            .map_err(|e| self.connection.refused(what(), e))?;
         Ok(entry.map(|entry| {
             crate::traced::entry_read(
                 self.name.as_str(),
@@ -149,17 +142,12 @@ impl<'c> Bucket<'c> {
     /// # Errors
     /// As [`Bucket::get`].
     pub fn put(&self, key: &Key, value: &[u8]) -> Result<u64> {
-        let connection = self.connection;
         let what = || format!("writing {key} in {}", self.name);
-        let revision = connection
-            .retry_while(no_stream, || {
-                connection.wait(
-                    what,
-                    self.store.put(key.as_str(), value.to_vec().into()),
-                    Some(connection.options.op_timeout),
-                )
+        let revision = self
+            .attempt(what, no_stream, || {
+                self.store.put(key.as_str(), value.to_vec().into())
             })?
-            .map_err(|e| connection.refused(what(), e))?;
+            .map_err(|e| self.connection.refused(what(), e))?;
         crate::traced::entry_written(self.name.as_str(), key.as_str(), revision, value, None);
         Ok(revision)
     }
@@ -171,15 +159,10 @@ impl<'c> Bucket<'c> {
     /// # Errors
     /// As [`Bucket::get`].
     pub fn update(&self, key: &Key, value: &[u8], revision: u64) -> Result<Option<u64>> {
-        let connection = self.connection;
         let what = || format!("updating {key} in {}", self.name);
-        let outcome = connection.retry_while(no_stream, || {
-            connection.wait(
-                what,
-                self.store
-                    .update(key.as_str(), value.to_vec().into(), revision),
-                Some(connection.options.op_timeout),
-            )
+        let outcome = self.attempt(what, no_stream, || {
+            self.store
+                .update(key.as_str(), value.to_vec().into(), revision)
         })?;
         match outcome {
             Ok(written) => {
@@ -191,8 +174,28 @@ impl<'c> Bucket<'c> {
                 crate::traced::entry_refused(self.name.as_str(), key.as_str(), revision);
                 Ok(None)
             }
-            Err(e) => Err(connection.refused(what(), e)),
+            Err(e) => Err(self.connection.refused(what(), e)),
         }
+    }
+
+    /// Runs the store operation `operation` starts, each try within the
+    /// operation timeout, and tries again while it fails in a way
+    /// `transient` recognises ([`Connection::retry_while`]); `what` names
+    /// it in messages. What the store answered is the caller's to judge.
+    fn attempt<F, T, E>(
+        &self,
+        what: impl Fn() -> String,
+        transient: fn(&(dyn std::error::Error + 'static)) -> bool,
+        operation: impl Fn() -> F,
+    ) -> Result<std::result::Result<T, E>>
+    where
+        F: std::future::Future<Output = std::result::Result<T, E>>,
+        E: std::error::Error + 'static,
+    {
+        let connection = self.connection;
+        connection.retry_while(transient, || {
+            connection.wait(&what, operation(), Some(connection.options.op_timeout))
+        })
     }
 }
 

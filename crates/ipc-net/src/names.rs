@@ -12,6 +12,70 @@ use crate::error::{Error, Result};
 /// The port a NATS server listens on for clients unless told otherwise.
 pub const DEFAULT_PORT: u16 = 4222;
 
+/// What every name type here has besides its rule: `as_str`, `Display`
+/// (the text as given) and `FromStr`, which keeps the text if `$check`
+/// passes it and otherwise is [`Error::Invalid`] naming `$what` and the
+/// reason `$check` gives. `$name` is a `String` newtype.
+macro_rules! text_name {
+    ($name:ident, $what:literal, $check:expr) => {
+        impl $name {
+            /// The name as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::Error;
+
+            fn from_str(text: &str) -> $crate::Result<Self> {
+                match ($check)(text) {
+                    Ok(()) => Ok($name(text.to_owned())),
+                    Err(reason) => Err($crate::Error::invalid($what, text, reason)),
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_name;
+
+/// A name's rule: `Err` with the reason when the text breaks it.
+pub(crate) type Rule = std::result::Result<(), String>;
+
+/// The rule every name here starts with: not empty, at most `max` bytes.
+fn sized(text: &str, max: usize) -> Rule {
+    if text.is_empty() {
+        return Err("it is empty".into());
+    }
+    if text.len() > max {
+        return Err(format!("it is longer than {max} bytes"));
+    }
+    Ok(())
+}
+
+/// The rule of a plain name: [`sized`], and every byte an ASCII letter, a
+/// digit or one of `extra` (`only` says which otherwise).
+fn plain(text: &str, max: usize, extra: &[u8], only: &str) -> Rule {
+    sized(text, max)?;
+    if !only_letters_and(text, extra) {
+        return Err(only.into());
+    }
+    Ok(())
+}
+
+/// Whether every byte of `text` is an ASCII letter, a digit or one of
+/// `extra`.
+pub(crate) fn only_letters_and(text: &str, extra: &[u8]) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
 /// One or more NATS server URLs, `nats://HOST[:PORT]`, comma-separated
 /// (the nodes of one cluster; the client tries them in turn).
 ///
@@ -156,11 +220,6 @@ pub struct Subject(String);
 pub const MAX_SUBJECT_LEN: usize = 255;
 
 impl Subject {
-    /// The subject as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// `self.token`: a subject below this one. `token` must be one valid
     /// token (checked in debug builds).
     pub fn child(&self, token: &str) -> Subject {
@@ -175,39 +234,24 @@ impl Subject {
     }
 }
 
-impl fmt::Display for Subject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+text_name!(Subject, "subject", subject_rule);
 
-impl FromStr for Subject {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        let bad = |reason: &str| Err(Error::invalid("subject", text, reason));
-        if text.is_empty() {
-            return bad("it is empty");
-        }
-        if text.len() > MAX_SUBJECT_LEN {
-            return bad("it is longer than 255 bytes");
-        }
-        if text.contains(['*', '>']) {
-            return bad("wildcards (* and >) name many subjects; give one subject");
-        }
-        for token in text.split('.') {
-            if token.is_empty() {
-                return bad("it has an empty token (a leading, trailing or double dot)");
-            }
-            if !token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-            {
-                return bad("only ASCII letters, digits, '-' and '_', in tokens separated by dots");
-            }
-        }
-        Ok(Subject(text.to_owned()))
+fn subject_rule(text: &str) -> Rule {
+    sized(text, MAX_SUBJECT_LEN)?;
+    if text.contains(['*', '>']) {
+        return Err("wildcards (* and >) name many subjects; give one subject".into());
     }
+    for token in text.split('.') {
+        if token.is_empty() {
+            return Err("it has an empty token (a leading, trailing or double dot)".into());
+        }
+        if !only_letters_and(token, b"-_") {
+            return Err(
+                "only ASCII letters, digits, '-' and '_', in tokens separated by dots".into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The name of a key-value bucket: ASCII letters, digits, `-` and `_`
@@ -222,39 +266,14 @@ impl FromStr for Subject {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketName(String);
 
-impl BucketName {
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for BucketName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for BucketName {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        let bad = |reason: &str| Err(Error::invalid("bucket name", text, reason));
-        if text.is_empty() {
-            return bad("it is empty");
-        }
-        if text.len() > 64 {
-            return bad("it is longer than 64 bytes");
-        }
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-        {
-            return bad("only ASCII letters, digits, '-' and '_' are allowed");
-        }
-        Ok(BucketName(text.to_owned()))
-    }
-}
+text_name!(BucketName, "bucket name", |text| {
+    plain(
+        text,
+        64,
+        b"-_",
+        "only ASCII letters, digits, '-' and '_' are allowed",
+    )
+});
 
 /// A key in a key-value bucket: ASCII letters, digits and `-/_=.`, not
 /// starting or ending with a dot (what the NATS server accepts).
@@ -269,41 +288,19 @@ impl FromStr for BucketName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key(String);
 
-impl Key {
-    /// The key as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+text_name!(Key, "key", key_rule);
 
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+fn key_rule(text: &str) -> Rule {
+    plain(
+        text,
+        255,
+        b"-/_=.",
+        "only ASCII letters, digits and - / _ = . are allowed",
+    )?;
+    if text.starts_with('.') || text.ends_with('.') {
+        return Err("it starts or ends with a dot".into());
     }
-}
-
-impl FromStr for Key {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        let bad = |reason: &str| Err(Error::invalid("key", text, reason));
-        if text.is_empty() {
-            return bad("it is empty");
-        }
-        if text.len() > 255 {
-            return bad("it is longer than 255 bytes");
-        }
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'/' | b'_' | b'=' | b'.'))
-        {
-            return bad("only ASCII letters, digits and - / _ = . are allowed");
-        }
-        if text.starts_with('.') || text.ends_with('.') {
-            return bad("it starts or ends with a dot");
-        }
-        Ok(Key(text.to_owned()))
-    }
+    Ok(())
 }
 
 #[cfg(test)]

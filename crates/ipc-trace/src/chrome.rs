@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use ipc_core::{Error, Result};
 
-use crate::model::{Event, Kind, Source, Trace, format_ns, format_wall};
+use crate::model::{Event, Field, Fields, Kind, Source, Trace, format_ns, format_wall};
 
 /// The `otherData.format` of every trace ipc-lab writes.
 pub(crate) const FORMAT: &str = "ipc-lab trace 1";
@@ -273,13 +273,14 @@ impl Trace {
                 tid: id,
                 ..ChromeEvent::default()
             };
-            let semaphore_span =
-                |ph: &str, name: String, semaphore: u64, args: Option<Args>| ChromeEvent {
+            // A lock's or a semaphore's async span, `cat` naming which.
+            let span =
+                |cat: &str, ph: &str, name: String, object: u64, args: Option<Args>| ChromeEvent {
                     name,
-                    cat: Some("semaphore".into()),
+                    cat: Some(cat.into()),
                     ph: ph.into(),
                     id2: Some(Id2 {
-                        local: format!("semaphore {semaphore}"),
+                        local: format!("{cat} {object}"),
                     }),
                     args,
                     ts,
@@ -287,19 +288,6 @@ impl Trace {
                     tid: id,
                     ..ChromeEvent::default()
                 };
-            let lock_span = |ph: &str, name: String, lock: u64, args: Option<Args>| ChromeEvent {
-                name,
-                cat: Some("lock".into()),
-                ph: ph.into(),
-                id2: Some(Id2 {
-                    local: format!("lock {lock}"),
-                }),
-                args,
-                ts,
-                pid: id,
-                tid: id,
-                ..ChromeEvent::default()
-            };
             match event.kind {
                 Kind::Spawn { parent } => out.push(instant(
                     "spawn".into(),
@@ -359,45 +347,33 @@ impl Trace {
                         });
                     }
                 }
-                Kind::LockWait { lock } => {
-                    waiting.insert((event.source, event.pid, lock), ());
-                    let name = format!("waits for {}", self.object_label(event.source, lock));
-                    out.push(lock_span(
-                        "b",
-                        name,
-                        lock,
-                        Some(Args {
-                            lock: Some(lock),
-                            ..args
-                        }),
-                    ));
-                }
-                Kind::LockAcquire { lock } => {
+                Kind::LockWait { lock }
+                | Kind::LockAcquire { lock }
+                | Kind::LockRelease { lock } => {
+                    // A wait opens a "waits for" span, closed by the
+                    // acquire, which opens the "holds" span the release
+                    // closes.
                     let label = self.object_label(event.source, lock);
-                    if waiting.remove(&(event.source, event.pid, lock)).is_some() {
-                        out.push(lock_span("e", format!("waits for {label}"), lock, None));
-                    }
-                    out.push(lock_span(
-                        "b",
-                        format!("holds {label}"),
-                        lock,
-                        Some(Args {
-                            lock: Some(lock),
-                            ..args
-                        }),
-                    ));
-                }
-                Kind::LockRelease { lock } => {
-                    let label = self.object_label(event.source, lock);
-                    out.push(lock_span(
-                        "e",
-                        format!("holds {label}"),
-                        lock,
-                        Some(Args {
-                            lock: Some(lock),
-                            ..args
-                        }),
-                    ));
+                    let key = (event.source, event.pid, lock);
+                    let (ph, name) = match event.kind {
+                        Kind::LockWait { .. } => {
+                            waiting.insert(key, ());
+                            ("b", format!("waits for {label}"))
+                        }
+                        Kind::LockAcquire { .. } => {
+                            if waiting.remove(&key).is_some() {
+                                let name = format!("waits for {label}");
+                                out.push(span("lock", "e", name, lock, None));
+                            }
+                            ("b", format!("holds {label}"))
+                        }
+                        _ => ("e", format!("holds {label}")),
+                    };
+                    let args = Args {
+                        lock: Some(lock),
+                        ..args
+                    };
+                    out.push(span("lock", ph, name, lock, Some(args)));
                 }
                 Kind::SleepBegin { requested_ns } => out.push(ChromeEvent {
                     name: format!("sleep {}", format_ns(requested_ns)),
@@ -446,7 +422,8 @@ impl Trace {
                 Kind::SemWait { semaphore } => {
                     waiting.insert((event.source, event.pid, semaphore), ());
                     let name = format!("waits for {}", self.object_label(event.source, semaphore));
-                    out.push(semaphore_span(
+                    out.push(span(
+                        "semaphore",
                         "b",
                         name,
                         semaphore,
@@ -463,7 +440,8 @@ impl Trace {
                             .remove(&(event.source, event.pid, semaphore))
                             .is_some()
                         {
-                            out.push(semaphore_span(
+                            out.push(span(
+                                "semaphore",
                                 "e",
                                 format!("waits for {label}"),
                                 semaphore,
@@ -587,62 +565,8 @@ impl Trace {
             };
             let need = |v: Option<u64>, field: &str| v.ok_or_else(|| bad(field));
             let need_i = |v: Option<i32>, field: &str| v.ok_or_else(|| bad(field));
-            let kind = match ipc {
-                "spawn" => Kind::Spawn {
-                    parent: need_i(args.parent, "parent")?,
-                },
-                "exit" => Kind::Exit {
-                    status: need_i(args.status, "status")?,
-                },
-                "join" => Kind::Join {
-                    child: need_i(args.child, "child")?,
-                    status: need_i(args.status, "status")?,
-                },
-                "send" => Kind::Send {
-                    channel: need(args.channel, "channel")?,
-                    msg: need(args.msg, "msg")?,
-                },
-                "recv" => Kind::Recv {
-                    channel: need(args.channel, "channel")?,
-                    msg: need(args.msg, "msg")?,
-                },
-                "lock_wait" => Kind::LockWait {
-                    lock: need(args.lock, "lock")?,
-                },
-                "lock_acquire" => Kind::LockAcquire {
-                    lock: need(args.lock, "lock")?,
-                },
-                "lock_release" => Kind::LockRelease {
-                    lock: need(args.lock, "lock")?,
-                },
-                "sleep" => Kind::SleepBegin {
-                    requested_ns: need(args.requested_ns, "requested_ns")?,
-                },
-                "sleep_end" => Kind::SleepEnd,
-                "signal" => Kind::Signal {
-                    signal: need_i(args.signal, "signal")?,
-                },
-                "print" => Kind::Print,
-                "mark" => Kind::Mark,
-                "read" => Kind::Read {
-                    object: need(args.object, "object")?,
-                    index: args.index,
-                },
-                "write" => Kind::Write {
-                    object: need(args.object, "object")?,
-                    index: need(args.index, "index")?,
-                },
-                "sem_wait" => Kind::SemWait {
-                    semaphore: need(args.semaphore, "semaphore")?,
-                },
-                "sem_acquire" => Kind::SemAcquire {
-                    semaphore: need(args.semaphore, "semaphore")?,
-                },
-                "sem_release" => Kind::SemRelease {
-                    semaphore: need(args.semaphore, "semaphore")?,
-                },
-                _ => return Err(bad("ipc")),
-            };
+            let kind =
+                Kind::read(ipc, &mut ArgsFields { args: &args, bad })?.ok_or_else(|| bad("ipc"))?;
             events.push(Event {
                 t_ns: need(args.ns, "ns")?,
                 source: args.source.unwrap_or(0),
@@ -672,6 +596,48 @@ impl Trace {
             )));
         }
         Ok(trace)
+    }
+}
+
+/// A JSON event's `args` as the fields of its kind; a missing one is
+/// `bad`'s error.
+struct ArgsFields<'a, B> {
+    args: &'a Args,
+    bad: B,
+}
+
+impl<B: Fn(&str) -> Error> Fields for ArgsFields<'_, B> {
+    type Error = Error;
+
+    fn int(&mut self, field: Field) -> Result<i32> {
+        let a = self.args;
+        match field {
+            Field::Parent => a.parent,
+            Field::Child => a.child,
+            Field::Status => a.status,
+            Field::Signal => a.signal,
+            _ => None,
+        }
+        .ok_or_else(|| (self.bad)(field.name()))
+    }
+
+    fn id(&mut self, field: Field) -> Result<u64> {
+        let a = self.args;
+        match field {
+            Field::Channel => a.channel,
+            Field::Msg => a.msg,
+            Field::Lock => a.lock,
+            Field::Semaphore => a.semaphore,
+            Field::Object => a.object,
+            Field::Index => a.index,
+            Field::RequestedNs => a.requested_ns,
+            _ => None,
+        }
+        .ok_or_else(|| (self.bad)(field.name()))
+    }
+
+    fn element(&mut self) -> Result<Option<u64>> {
+        Ok(self.args.index)
     }
 }
 

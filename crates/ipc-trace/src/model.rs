@@ -134,48 +134,175 @@ impl Kind {
         }
     }
 
+    /// The kind a record says happened; `None` for a record that is no
+    /// event ([`code::NAME`]) or one this reader does not know.
     fn from_raw(raw: &Record) -> Option<Kind> {
-        let int = |v: i64| v as i32;
-        Some(match raw.kind {
-            code::SPAWN => Kind::Spawn {
-                parent: raw.a as i32,
+        let &(label, _) = CODES.iter().find(|&&(_, code)| code == raw.kind)?;
+        match Kind::read(label, &mut RecordFields(raw)) {
+            Ok(kind) => kind,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The kind labelled `label` ([`Kind::label`]), its fields read from
+    /// `fields`: the one place that says which fields make each kind, for
+    /// both the recorder's records and the JSON. `Ok(None)` for a label
+    /// no kind has.
+    pub(crate) fn read<F: Fields>(label: &str, fields: &mut F) -> Result<Option<Kind>, F::Error> {
+        use Field::*;
+        Ok(Some(match label {
+            "spawn" => Kind::Spawn {
+                parent: fields.int(Parent)?,
             },
-            code::EXIT => Kind::Exit { status: int(raw.c) },
-            code::JOIN => Kind::Join {
-                child: raw.a as i32,
-                status: int(raw.c),
+            "exit" => Kind::Exit {
+                status: fields.int(Status)?,
             },
-            code::SEND => Kind::Send {
-                channel: raw.a,
-                msg: raw.b,
+            "join" => Kind::Join {
+                child: fields.int(Child)?,
+                status: fields.int(Status)?,
             },
-            code::RECV => Kind::Recv {
-                channel: raw.a,
-                msg: raw.b,
+            "send" => Kind::Send {
+                channel: fields.id(Channel)?,
+                msg: fields.id(Msg)?,
             },
-            code::LOCK_WAIT => Kind::LockWait { lock: raw.a },
-            code::LOCK_ACQUIRE => Kind::LockAcquire { lock: raw.a },
-            code::LOCK_RELEASE => Kind::LockRelease { lock: raw.a },
-            code::SLEEP_BEGIN => Kind::SleepBegin {
-                requested_ns: raw.b,
+            "recv" => Kind::Recv {
+                channel: fields.id(Channel)?,
+                msg: fields.id(Msg)?,
             },
-            code::SLEEP_END => Kind::SleepEnd,
-            code::SIGNAL => Kind::Signal { signal: int(raw.c) },
-            code::PRINT => Kind::Print,
-            code::MARK => Kind::Mark,
-            code::READ => Kind::Read {
-                object: raw.a,
-                index: (raw.c != code::EVERY_ELEMENT).then_some(raw.b),
+            "lock_wait" => Kind::LockWait {
+                lock: fields.id(Lock)?,
             },
-            code::WRITE => Kind::Write {
-                object: raw.a,
-                index: raw.b,
+            "lock_acquire" => Kind::LockAcquire {
+                lock: fields.id(Lock)?,
             },
-            code::SEM_WAIT => Kind::SemWait { semaphore: raw.a },
-            code::SEM_ACQUIRE => Kind::SemAcquire { semaphore: raw.a },
-            code::SEM_RELEASE => Kind::SemRelease { semaphore: raw.a },
-            _ => return None,
+            "lock_release" => Kind::LockRelease {
+                lock: fields.id(Lock)?,
+            },
+            "sleep" => Kind::SleepBegin {
+                requested_ns: fields.id(RequestedNs)?,
+            },
+            "sleep_end" => Kind::SleepEnd,
+            "signal" => Kind::Signal {
+                signal: fields.int(Signal)?,
+            },
+            "print" => Kind::Print,
+            "mark" => Kind::Mark,
+            "read" => Kind::Read {
+                object: fields.id(Object)?,
+                index: fields.element()?,
+            },
+            "write" => Kind::Write {
+                object: fields.id(Object)?,
+                index: fields.id(Index)?,
+            },
+            "sem_wait" => Kind::SemWait {
+                semaphore: fields.id(Semaphore)?,
+            },
+            "sem_acquire" => Kind::SemAcquire {
+                semaphore: fields.id(Semaphore)?,
+            },
+            "sem_release" => Kind::SemRelease {
+                semaphore: fields.id(Semaphore)?,
+            },
+            _ => return Ok(None),
+        }))
+    }
+}
+
+/// Each kind's label ([`Kind::label`]) and the code of its records.
+const CODES: [(&str, u32); 18] = [
+    ("spawn", code::SPAWN),
+    ("exit", code::EXIT),
+    ("join", code::JOIN),
+    ("send", code::SEND),
+    ("recv", code::RECV),
+    ("lock_wait", code::LOCK_WAIT),
+    ("lock_acquire", code::LOCK_ACQUIRE),
+    ("lock_release", code::LOCK_RELEASE),
+    ("sleep", code::SLEEP_BEGIN),
+    ("sleep_end", code::SLEEP_END),
+    ("signal", code::SIGNAL),
+    ("print", code::PRINT),
+    ("mark", code::MARK),
+    ("read", code::READ),
+    ("write", code::WRITE),
+    ("sem_wait", code::SEM_WAIT),
+    ("sem_acquire", code::SEM_ACQUIRE),
+    ("sem_release", code::SEM_RELEASE),
+];
+
+/// A field of a [`Kind`], what [`Kind::read`] asks its [`Fields`] for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Parent,
+    Child,
+    Status,
+    Signal,
+    Channel,
+    Msg,
+    Lock,
+    Semaphore,
+    Object,
+    Index,
+    RequestedNs,
+}
+
+impl Field {
+    /// The field's name in the JSON's `args` and in its messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Field::Parent => "parent",
+            Field::Child => "child",
+            Field::Status => "status",
+            Field::Signal => "signal",
+            Field::Channel => "channel",
+            Field::Msg => "msg",
+            Field::Lock => "lock",
+            Field::Semaphore => "semaphore",
+            Field::Object => "object",
+            Field::Index => "index",
+            Field::RequestedNs => "requested_ns",
+        }
+    }
+}
+
+/// Where [`Kind::read`] finds a kind's fields: a record of the recorder,
+/// or the `args` of a JSON event.
+pub(crate) trait Fields {
+    /// Why a field could not be read.
+    type Error;
+    /// A pid, an exit status or a signal number.
+    fn int(&mut self, field: Field) -> Result<i32, Self::Error>;
+    /// An object's id, a message's id, an element or a duration.
+    fn id(&mut self, field: Field) -> Result<u64, Self::Error>;
+    /// The element a read read; `None` when it read every element.
+    fn element(&mut self) -> Result<Option<u64>, Self::Error>;
+}
+
+/// A record's fields, where [`code`] says each kind keeps them: pids and
+/// objects in `a`, message ids, elements and durations in `b`, statuses
+/// and signals in `c`.
+struct RecordFields<'a>(&'a Record);
+
+impl Fields for RecordFields<'_> {
+    type Error = std::convert::Infallible;
+
+    fn int(&mut self, field: Field) -> Result<i32, Self::Error> {
+        Ok(match field {
+            Field::Parent | Field::Child => self.0.a as i32,
+            _ => self.0.c as i32,
         })
+    }
+
+    fn id(&mut self, field: Field) -> Result<u64, Self::Error> {
+        Ok(match field {
+            Field::Msg | Field::Index | Field::RequestedNs => self.0.b,
+            _ => self.0.a,
+        })
+    }
+
+    fn element(&mut self) -> Result<Option<u64>, Self::Error> {
+        Ok((self.0.c != code::EVERY_ELEMENT).then_some(self.0.b))
     }
 }
 
@@ -759,6 +886,25 @@ mod tests {
     }
 
     #[test]
+    fn each_code_reads_as_the_kind_its_label_names() {
+        let record = |kind| Record {
+            kind,
+            pid: 1,
+            t_ns: 0,
+            a: 1,
+            b: 2,
+            c: 3,
+            name: String::new(),
+            text: String::new(),
+            truncated: false,
+        };
+        for (label, code) in CODES {
+            assert_eq!(Kind::from_raw(&record(code)).map(Kind::label), Some(label));
+        }
+        assert_eq!(Kind::from_raw(&record(code::NAME)), None);
+    }
+
+    #[test]
     fn only_named_channels_pair_across_sources() {
         let named = 1 << 63 | 5;
         let trace = Trace {
@@ -847,6 +993,16 @@ mod tests {
         trace.events.iter().map(|e| (e.kind, e.t_ns)).collect()
     }
 
+    /// Asserts that `trace` has one note for each of `starts`, each
+    /// beginning with its entry (a failure prints every note).
+    fn assert_notes(trace: &Trace, starts: &[&str]) {
+        let notes = trace.notes();
+        assert!(
+            notes.len() == starts.len() && notes.iter().zip(starts).all(|(n, s)| n.starts_with(s)),
+            "{notes:#?} should start with {starts:#?}"
+        );
+    }
+
     #[test]
     fn roles_on_one_machine_are_aligned_by_its_monotonic_clock() {
         let merged = merge(parent_and_preempted_child("boot-a"));
@@ -855,11 +1011,10 @@ mod tests {
             panic!("{merged:?}")
         };
         assert_eq!((sent, received), (3 * MS, 31 * MS / 10));
-        let notes = merged.notes();
-        assert_eq!(notes.len(), 1, "no receive before its send: {notes:?}");
-        assert!(
-            notes[0].starts_with("merged by the monotonic clock of the one machine they ran on"),
-            "{notes:?}"
+        // One note: no receive before its send.
+        assert_notes(
+            &merged,
+            &["merged by the monotonic clock of the one machine they ran on"],
         );
     }
 
@@ -869,14 +1024,12 @@ mod tests {
         // and the child's delayed reading puts its receive first.
         let merged = merge(parent_and_preempted_child("boot-b"));
         assert_eq!(offsets(&merged), [MS, 0]);
-        let notes = merged.notes();
-        assert!(
-            notes[0].starts_with("merged by wall-clock start"),
-            "{notes:?}"
-        );
-        assert!(
-            notes[1].contains("the clocks disagree by at least 2.900 ms"),
-            "{notes:?}"
+        assert_notes(
+            &merged,
+            &[
+                "merged by wall-clock start,",
+                "some receives appear before their send: the clocks disagree by at least 2.900 ms",
+            ],
         );
     }
 
@@ -900,8 +1053,9 @@ mod tests {
             .iter()
             .find(|e| matches!(e.kind, Kind::Recv { .. }));
         assert_eq!(received.map(|e| e.t_ns), Some(41 * MS / 10));
-        assert!(merged.notes()[0].starts_with(
-            "merged by wall-clock start across machines and the monotonic clock within each"
-        ));
+        assert_notes(
+            &merged,
+            &["merged by wall-clock start across machines and the monotonic clock within each"],
+        );
     }
 }

@@ -227,27 +227,14 @@ fn bad_usage_and_bad_inputs_exit_with_2_and_write_nothing() {
     ipc_testkit::run(BIN, &["svg", &a, "-o", &text]).assert_bad_usage("must end in .json");
     assert!(!Path::new(&text).exists());
     ipc_testkit::run(BIN, &["merge", &a, "-o", &path(&dir, "x.svg")]).assert_bad_usage("merge");
-    ipc_testkit::run(
-        BIN,
-        &[
-            "svg",
-            &path(&dir, "missing.json"),
-            "-o",
-            &path(&dir, "y.svg"),
-        ],
-    )
-    .assert_bad_usage("cannot read");
     std::fs::write(dir.join("foreign.json"), r#"{"traceEvents": []}"#).unwrap();
-    ipc_testkit::run(
-        BIN,
-        &[
-            "svg",
-            &path(&dir, "foreign.json"),
-            "-o",
-            &path(&dir, "z.svg"),
-        ],
-    )
-    .assert_bad_usage("not a trace ipc-lab wrote");
+    for (input, output, says) in [
+        ("missing.json", "y.svg", "cannot read"),
+        ("foreign.json", "z.svg", "not a trace ipc-lab wrote"),
+    ] {
+        let (input, output) = (path(&dir, input), path(&dir, output));
+        ipc_testkit::run(BIN, &["svg", &input, "-o", &output]).assert_bad_usage(says);
+    }
     ipc_testkit::run(BIN, &["svg", &a, "-o", "/no/such/dir/z.svg"])
         .assert_bad_usage("does not exist");
     ipc_testkit::run(BIN, &["frobnicate"]).assert_bad_usage("frobnicate");

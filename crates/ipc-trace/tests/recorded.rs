@@ -35,6 +35,28 @@ fn join(child: &mut Process) -> i32 {
     child.join().unwrap().code()
 }
 
+/// A child `name` that takes `lock` and, holding it, sends `message` and
+/// runs `then`; returned once the message arrived, so that the child holds
+/// the lock, or has let it go, from then on.
+fn lock_holder<T: ipc_core::message::Message>(
+    name: &str,
+    lock: &Lock,
+    message: T,
+    then: fn(),
+) -> Process {
+    let (mut rx, mut tx) = pipe::simplex::<T>().unwrap();
+    let child = Process::spawn(name, || {
+        let _held = lock.lock().map_err(Error::from)?;
+        tx.send(&message)?;
+        then();
+        Ok::<(), Error>(())
+    })
+    .unwrap();
+    tx.close();
+    rx.recv().unwrap();
+    child
+}
+
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -283,16 +305,7 @@ fn a_tampered_trace_is_rejected_by_the_checker() {
     let dir = TempDir::new("tamper");
     let log = trace::start("main", 256).unwrap();
     let lock = Lock::new().unwrap();
-    let (mut rx, mut tx) = pipe::simplex::<String>().unwrap();
-    let mut child = Process::spawn("sender", || {
-        let held = lock.lock().map_err(Error::from)?;
-        tx.send(&"hello".to_string())?;
-        drop(held);
-        Ok::<(), Error>(())
-    })
-    .unwrap();
-    tx.close();
-    rx.recv().unwrap();
+    let mut child = lock_holder("sender", &lock, "hello".to_string(), || {});
     join(&mut child);
     drop(lock.lock().unwrap());
     trace::exit(0);
@@ -389,17 +402,10 @@ fn a_child_killed_holding_the_lock_ends_at_its_join() {
     let dir = TempDir::new("killed");
     let log = trace::start("main", 256).unwrap();
     let lock = Lock::new().unwrap();
-    let (mut rx, mut tx) = pipe::simplex::<u8>().unwrap();
-    let mut child = Process::spawn("holder", || {
-        let _held = lock.lock().map_err(Error::from)?;
-        tx.send(&1)?;
-        // Killed in here.
-        std::thread::sleep(Duration::from_secs(60));
-        Ok::<(), Error>(())
-    })
-    .unwrap();
-    tx.close();
-    rx.recv().unwrap();
+    // Killed while it sleeps, holding the lock.
+    let mut child = lock_holder("holder", &lock, 1_u8, || {
+        std::thread::sleep(Duration::from_secs(60))
+    });
     child.signal(Signal::SIGKILL).unwrap();
     assert_eq!(join(&mut child), -9);
     match lock.lock() {

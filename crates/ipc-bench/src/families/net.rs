@@ -5,15 +5,12 @@
 
 use crate::model::Mech;
 use crate::net;
-use crate::plan::{Job, Measurer, Plan, by_size};
+use crate::plan::{Job, Plan, SizedRow, by_size};
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
     if !plan.nats {
         return Vec::new();
     }
-    const ROUND_TRIP: [(Mech, Measurer); 1] = [(Mech::Nats, net::round_trip)];
-    const THROUGHPUT: [(Mech, Measurer); 1] = [(Mech::Nats, net::throughput)];
-    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, size| {
-        size <= net::MAX_PAYLOAD
-    })
+    const ROWS: [SizedRow; 1] = [(Mech::Nats, net::round_trip, net::throughput)];
+    by_size(&ROWS, plan.sizes, |_, size| size <= net::MAX_PAYLOAD)
 }

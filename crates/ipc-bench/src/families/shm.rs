@@ -6,31 +6,31 @@
 
 use crate::ipc;
 use crate::model::Mech;
-use crate::plan::{Job, Measurer, Plan, by_size};
+use crate::plan::{Job, Plan, SizedRow, by_size, sized_row};
 use crate::raw::{self, Wait};
 
-const ROUND_TRIP: [(Mech, Measurer); 4] = [
-    (Mech::RawShmSpin, |c, s| {
-        raw::shm_round_trip(c, s, Wait::Spin)
-    }),
-    (Mech::RawShmFutex, |c, s| {
-        raw::shm_round_trip(c, s, Wait::Futex)
-    }),
-    (Mech::Queue, ipc::queue_round_trip),
-    (Mech::QueueZeroCopy, ipc::queue_zero_copy_round_trip),
-];
-
-const THROUGHPUT: [(Mech, Measurer); 4] = [
-    (Mech::RawShmSpin, |c, s| {
-        raw::shm_throughput(c, s, Wait::Spin)
-    }),
-    (Mech::RawShmFutex, |c, s| {
-        raw::shm_throughput(c, s, Wait::Futex)
-    }),
-    (Mech::Queue, ipc::queue_throughput),
-    (Mech::QueueZeroCopy, ipc::queue_zero_copy_throughput),
+/// Each mechanism's round trip and throughput, the floors first.
+const ROWS: [SizedRow; 4] = [
+    sized_row!(
+        Mech::RawShmSpin,
+        raw::shm_round_trip,
+        raw::shm_throughput,
+        Wait::Spin
+    ),
+    sized_row!(
+        Mech::RawShmFutex,
+        raw::shm_round_trip,
+        raw::shm_throughput,
+        Wait::Futex
+    ),
+    (Mech::Queue, ipc::queue_round_trip, ipc::queue_throughput),
+    (
+        Mech::QueueZeroCopy,
+        ipc::queue_zero_copy_round_trip,
+        ipc::queue_zero_copy_throughput,
+    ),
 ];
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
-    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
+    by_size(&ROWS, plan.sizes, |_, _| true)
 }

@@ -8,33 +8,31 @@
 
 use crate::ipc::{self, Transport};
 use crate::model::Mech;
-use crate::plan::{Job, Measurer, Plan, by_size};
+use crate::plan::{Job, Plan, SizedRow, by_size, sized_row};
 use crate::raw::{self, Stream};
 
-const ROUND_TRIP: [(Mech, Measurer); 3] = [
-    (Mech::RawTcp, |c, s| {
-        raw::stream_round_trip(c, s, Stream::Tcp)
-    }),
-    (Mech::ConnectionTcp, |c, s| {
-        ipc::connection_round_trip(c, s, Transport::Tcp)
-    }),
-    (Mech::ConnectionUnix, |c, s| {
-        ipc::connection_round_trip(c, s, Transport::Unix)
-    }),
-];
-
-const THROUGHPUT: [(Mech, Measurer); 3] = [
-    (Mech::RawTcp, |c, s| {
-        raw::stream_throughput(c, s, Stream::Tcp)
-    }),
-    (Mech::ConnectionTcp, |c, s| {
-        ipc::connection_throughput(c, s, Transport::Tcp)
-    }),
-    (Mech::ConnectionUnix, |c, s| {
-        ipc::connection_throughput(c, s, Transport::Unix)
-    }),
+/// Each mechanism's round trip and throughput, the floor first.
+const ROWS: [SizedRow; 3] = [
+    sized_row!(
+        Mech::RawTcp,
+        raw::stream_round_trip,
+        raw::stream_throughput,
+        Stream::Tcp
+    ),
+    sized_row!(
+        Mech::ConnectionTcp,
+        ipc::connection_round_trip,
+        ipc::connection_throughput,
+        Transport::Tcp
+    ),
+    sized_row!(
+        Mech::ConnectionUnix,
+        ipc::connection_round_trip,
+        ipc::connection_throughput,
+        Transport::Unix
+    ),
 ];
 
 pub(crate) fn jobs(plan: &Plan<'_>) -> Vec<Job> {
-    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
+    by_size(&ROWS, plan.sizes, |_, _| true)
 }

@@ -20,7 +20,7 @@ use iceoryx2::service::port_factory::publish_subscribe::PortFactory as PubSub;
 use ipc_core::{Error, IpcName, RawValue, Result};
 
 use super::{failed, poll, settle};
-use crate::measure::{Ctx, Gate, ping_loop, receive_all, send_for};
+use crate::measure::{Ctx, Gate, echo, ping_loop, receive_all, send_for};
 use crate::model::Measure;
 
 type Service = ipc::Service;
@@ -175,14 +175,11 @@ pub(crate) fn round_trip(ctx: &Ctx, size: usize) -> Result<Measure> {
         let back = service(&node, &back, 4)?;
         let rx = subscriber(&there, 4)?;
         let tx = publisher(&back, size)?;
-        let mut buf = vec![0_u8; size];
-        loop {
-            let n = receive(&rx, &mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            send(&tx, &buf[..n])?;
-        }
+        echo(
+            &mut vec![0_u8; size],
+            |buf| receive(&rx, buf),
+            |msg| send(&tx, msg),
+        )
     })?;
     let node = setup.node()?;
     let there_service = service(&node, &there, 4)?;

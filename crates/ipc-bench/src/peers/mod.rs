@@ -14,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::measure::back_off;
 use ipc_core::{Error, Result, signal};
 
 pub(crate) mod iceoryx2;
@@ -41,20 +42,13 @@ pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> 
         if let Some(value) = poll()? {
             return Ok(value);
         }
-        spins = spins.wrapping_add(1);
-        if spins < 2000 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-            if spins.is_multiple_of(256) {
-                signal::check()?;
-                let since = *since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= SILENCE {
-                    return Err(Error::Message(format!(
-                        "no message for {} s: the other side stopped sending",
-                        SILENCE.as_secs()
-                    )));
-                }
+        if back_off::<2000, 256>(&mut spins)? {
+            let since = *since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= SILENCE {
+                return Err(Error::Message(format!(
+                    "no message for {} s: the other side stopped sending",
+                    SILENCE.as_secs()
+                )));
             }
         }
     }
@@ -79,16 +73,19 @@ pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Res
 /// The peers' rows: each peer's round trip and throughput at every size.
 pub(crate) fn jobs(plan: &crate::plan::Plan<'_>) -> Vec<crate::plan::Job> {
     use crate::model::Mech;
-    use crate::plan::{Measurer, by_size};
-    const ROUND_TRIP: [(Mech, Measurer); 3] = [
-        (Mech::IpcChannel, ipc_channel::round_trip),
-        (Mech::Interprocess, interprocess::round_trip),
-        (Mech::Iceoryx2, iceoryx2::round_trip),
+    use crate::plan::{SizedRow, by_size};
+    const ROWS: [SizedRow; 3] = [
+        (
+            Mech::IpcChannel,
+            ipc_channel::round_trip,
+            ipc_channel::throughput,
+        ),
+        (
+            Mech::Interprocess,
+            interprocess::round_trip,
+            interprocess::throughput,
+        ),
+        (Mech::Iceoryx2, iceoryx2::round_trip, iceoryx2::throughput),
     ];
-    const THROUGHPUT: [(Mech, Measurer); 3] = [
-        (Mech::IpcChannel, ipc_channel::throughput),
-        (Mech::Interprocess, interprocess::throughput),
-        (Mech::Iceoryx2, iceoryx2::throughput),
-    ];
-    by_size(&ROUND_TRIP, &THROUGHPUT, plan.sizes, |_, _| true)
+    by_size(&ROWS, plan.sizes, |_, _| true)
 }
