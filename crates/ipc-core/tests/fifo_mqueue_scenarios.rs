@@ -253,30 +253,12 @@ fn a_child_dropping_the_creators_handle_removes_nothing() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "a_queue_outlives_the_process_that_filled_it",
-            a_queue_outlives_the_process_that_filled_it,
-        ),
-        (
-            "a_creator_child_unlinks_its_queue_when_it_ends",
-            a_creator_child_unlinks_its_queue_when_it_ends,
-        ),
-        (
-            "sigterm_interrupts_a_blocked_receive_and_other_signals_do_not",
-            sigterm_interrupts_a_blocked_receive_and_other_signals_do_not,
-        ),
-        (
-            "sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not",
-            sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not,
-        ),
-        (
-            "a_child_waiting_for_a_dead_peer_is_released",
-            a_child_waiting_for_a_dead_peer_is_released,
-        ),
-        (
-            "a_child_dropping_the_creators_handle_removes_nothing",
-            a_child_dropping_the_creators_handle_removes_nothing,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        a_queue_outlives_the_process_that_filled_it,
+        a_creator_child_unlinks_its_queue_when_it_ends,
+        sigterm_interrupts_a_blocked_receive_and_other_signals_do_not,
+        sigterm_interrupts_a_fifo_open_and_read_and_other_signals_do_not,
+        a_child_waiting_for_a_dead_peer_is_released,
+        a_child_dropping_the_creators_handle_removes_nothing,
     ]);
 }

@@ -133,18 +133,9 @@ fn a_consumer_killed_holding_a_task_makes_join_time_out() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "join_returns_only_after_every_task_is_done",
-            join_returns_only_after_every_task_is_done,
-        ),
-        (
-            "task_done_too_many_times_is_an_error",
-            task_done_too_many_times_is_an_error,
-        ),
-        (
-            "a_consumer_killed_holding_a_task_makes_join_time_out",
-            a_consumer_killed_holding_a_task_makes_join_time_out,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        join_returns_only_after_every_task_is_done,
+        task_done_too_many_times_is_an_error,
+        a_consumer_killed_holding_a_task_makes_join_time_out,
     ]);
 }

@@ -93,18 +93,9 @@ fn a_proxy_whose_manager_died_gets_an_error() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "every_childs_updates_are_seen",
-            every_childs_updates_are_seen,
-        ),
-        (
-            "a_client_without_the_authkey_is_refused",
-            a_client_without_the_authkey_is_refused,
-        ),
-        (
-            "a_proxy_whose_manager_died_gets_an_error",
-            a_proxy_whose_manager_died_gets_an_error,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        every_childs_updates_are_seen,
+        a_client_without_the_authkey_is_refused,
+        a_proxy_whose_manager_died_gets_an_error,
     ]);
 }

@@ -396,46 +396,16 @@ fn ctrl_c_ends_a_blocked_recv_and_a_blocked_send() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "simplex_frames_from_1_byte_to_1_mib_arrive_whole",
-            simplex_frames_from_1_byte_to_1_mib_arrive_whole,
-        ),
-        (
-            "duplex_frames_from_1_byte_to_1_mib_come_back_whole",
-            duplex_frames_from_1_byte_to_1_mib_come_back_whole,
-        ),
-        (
-            "four_writers_never_interleave_on_one_pipe",
-            four_writers_never_interleave_on_one_pipe,
-        ),
-        (
-            "four_writers_never_interleave_on_one_socket",
-            four_writers_never_interleave_on_one_socket,
-        ),
-        (
-            "writing_after_the_reader_is_gone_is_disconnected",
-            writing_after_the_reader_is_gone_is_disconnected,
-        ),
-        (
-            "a_reader_leaving_in_the_middle_of_a_large_frame_disconnects_the_writer",
-            a_reader_leaving_in_the_middle_of_a_large_frame_disconnects_the_writer,
-        ),
-        (
-            "recv_after_every_writer_is_gone_is_the_end",
-            recv_after_every_writer_is_gone_is_the_end,
-        ),
-        (
-            "an_oversized_message_is_refused_and_nothing_is_sent",
-            an_oversized_message_is_refused_and_nothing_is_sent,
-        ),
-        (
-            "poll_returns_false_after_the_bound_when_nothing_arrives",
-            poll_returns_false_after_the_bound_when_nothing_arrives,
-        ),
-        (
-            "ctrl_c_ends_a_blocked_recv_and_a_blocked_send",
-            ctrl_c_ends_a_blocked_recv_and_a_blocked_send,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        simplex_frames_from_1_byte_to_1_mib_arrive_whole,
+        duplex_frames_from_1_byte_to_1_mib_come_back_whole,
+        four_writers_never_interleave_on_one_pipe,
+        four_writers_never_interleave_on_one_socket,
+        writing_after_the_reader_is_gone_is_disconnected,
+        a_reader_leaving_in_the_middle_of_a_large_frame_disconnects_the_writer,
+        recv_after_every_writer_is_gone_is_the_end,
+        an_oversized_message_is_refused_and_nothing_is_sent,
+        poll_returns_false_after_the_bound_when_nothing_arrives,
+        ctrl_c_ends_a_blocked_recv_and_a_blocked_send,
     ]);
 }

@@ -233,27 +233,12 @@ fn close_then_join_runs_what_was_given() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "map_of_squares_equals_the_sequential_result",
-            map_of_squares_equals_the_sequential_result,
-        ),
-        (
-            "imap_unordered_yields_every_result_once",
-            imap_unordered_yields_every_result_once,
-        ),
-        ("a_panicking_task_fails_alone", a_panicking_task_fails_alone),
-        (
-            "a_worker_killed_mid_task_is_replaced",
-            a_worker_killed_mid_task_is_replaced,
-        ),
-        (
-            "drop_without_close_leaves_no_process",
-            drop_without_close_leaves_no_process,
-        ),
-        (
-            "close_then_join_runs_what_was_given",
-            close_then_join_runs_what_was_given,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        map_of_squares_equals_the_sequential_result,
+        imap_unordered_yields_every_result_once,
+        a_panicking_task_fails_alone,
+        a_worker_killed_mid_task_is_replaced,
+        drop_without_close_leaves_no_process,
+        close_then_join_runs_what_was_given,
     ]);
 }

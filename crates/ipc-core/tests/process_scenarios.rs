@@ -309,53 +309,18 @@ fn a_child_panic_prints_one_line_even_with_rust_backtrace() {
 }
 
 fn main() {
-    if std::env::var_os(PANIC_ROLE).is_some() {
-        panicking_child_role();
-    }
-    ipc_testkit::scenarios::main(&[
-        (
-            "any_timeout_is_a_bound_even_one_the_clock_cannot_hold",
-            any_timeout_is_a_bound_even_one_the_clock_cannot_hold,
-        ),
-        (
-            "a_killed_holder_is_reported_not_waited_for",
-            a_killed_holder_is_reported_not_waited_for,
-        ),
-        (
-            "a_waiter_wakes_when_the_holder_dies",
-            a_waiter_wakes_when_the_holder_dies,
-        ),
-        (
-            "a_lock_never_repaired_is_an_error_not_a_hang",
-            a_lock_never_repaired_is_an_error_not_a_hang,
-        ),
-        (
-            "a_panicking_child_exits_with_101_and_the_parent_memory_is_intact",
-            a_panicking_child_exits_with_101_and_the_parent_memory_is_intact,
-        ),
-        (
-            "an_error_returned_by_a_child_exits_with_1",
-            an_error_returned_by_a_child_exits_with_1,
-        ),
-        (
-            "dropping_an_unjoined_child_leaves_no_zombie",
-            dropping_an_unjoined_child_leaves_no_zombie,
-        ),
-        (
-            "the_signal_flag_follows_sigterm",
-            the_signal_flag_follows_sigterm,
-        ),
-        (
-            "join_all_passes_sigterm_on_to_the_children",
-            join_all_passes_sigterm_on_to_the_children,
-        ),
-        (
-            "a_child_panic_prints_one_line_even_with_rust_backtrace",
-            a_child_panic_prints_one_line_even_with_rust_backtrace,
-        ),
-        (
-            "many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie",
-            many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie,
-        ),
-    ]);
+    let scenarios = ipc_testkit::scenarios![
+        any_timeout_is_a_bound_even_one_the_clock_cannot_hold,
+        a_killed_holder_is_reported_not_waited_for,
+        a_waiter_wakes_when_the_holder_dies,
+        a_lock_never_repaired_is_an_error_not_a_hang,
+        a_panicking_child_exits_with_101_and_the_parent_memory_is_intact,
+        an_error_returned_by_a_child_exits_with_1,
+        dropping_an_unjoined_child_leaves_no_zombie,
+        the_signal_flag_follows_sigterm,
+        join_all_passes_sigterm_on_to_the_children,
+        a_child_panic_prints_one_line_even_with_rust_backtrace,
+        many_spawn_join_cycles_keep_descriptors_and_leave_no_zombie,
+    ];
+    ipc_testkit::scenarios::main_or_role(PANIC_ROLE, panicking_child_role, &scenarios);
 }

@@ -640,35 +640,14 @@ fn claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "four_producers_two_consumers_exactly_once",
-            four_producers_two_consumers_exactly_once,
-        ),
-        (
-            "capacity_two_forces_blocking_and_still_exactly_once",
-            capacity_two_forces_blocking_and_still_exactly_once,
-        ),
-        (
-            "timeouts_return_after_the_bound",
-            timeouts_return_after_the_bound,
-        ),
-        ("close_then_drain_then_end", close_then_drain_then_end),
-        (
-            "message_too_large_leaves_the_queue_unchanged",
-            message_too_large_leaves_the_queue_unchanged,
-        ),
-        (
-            "a_signal_ends_a_blocked_get_and_a_blocked_put",
-            a_signal_ends_a_blocked_get_and_a_blocked_put,
-        ),
-        (
-            "a_consumer_killed_mid_run_loses_at_most_the_message_it_held",
-            a_consumer_killed_mid_run_loses_at_most_the_message_it_held,
-        ),
-        (
-            "claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot",
-            claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        four_producers_two_consumers_exactly_once,
+        capacity_two_forces_blocking_and_still_exactly_once,
+        timeouts_return_after_the_bound,
+        close_then_drain_then_end,
+        message_too_large_leaves_the_queue_unchanged,
+        a_signal_ends_a_blocked_get_and_a_blocked_put,
+        a_consumer_killed_mid_run_loses_at_most_the_message_it_held,
+        claim_and_borrow_survive_a_producer_and_a_consumer_killed_holding_a_slot,
     ]);
 }

@@ -174,22 +174,10 @@ fn sigint_ends_a_wait_with_nothing_coming() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "the_ready_set_follows_the_order_things_become_ready",
-            the_ready_set_follows_the_order_things_become_ready,
-        ),
-        (
-            "a_timeout_gives_the_empty_set",
-            a_timeout_gives_the_empty_set,
-        ),
-        (
-            "a_closed_writer_makes_the_reader_ready",
-            a_closed_writer_makes_the_reader_ready,
-        ),
-        (
-            "sigint_ends_a_wait_with_nothing_coming",
-            sigint_ends_a_wait_with_nothing_coming,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        the_ready_set_follows_the_order_things_become_ready,
+        a_timeout_gives_the_empty_set,
+        a_closed_writer_makes_the_reader_ready,
+        sigint_ends_a_wait_with_nothing_coming,
     ]);
 }

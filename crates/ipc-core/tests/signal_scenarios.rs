@@ -220,42 +220,15 @@ fn a_traced_notification_is_a_send_and_its_receive() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "a_notification_crosses_a_fork_with_its_value_and_sender",
-            a_notification_crosses_a_fork_with_its_value_and_sender,
-        ),
-        (
-            "standard_signals_coalesce_and_real_time_ones_queue_in_order",
-            standard_signals_coalesce_and_real_time_ones_queue_in_order,
-        ),
-        (
-            "a_wait_for_a_notification_ends_at_its_deadline",
-            a_wait_for_a_notification_ends_at_its_deadline,
-        ),
-        (
-            "a_long_wait_is_one_sleep_not_a_poll",
-            a_long_wait_is_one_sleep_not_a_poll,
-        ),
-        (
-            "sigterm_before_the_wait_ends_it_but_a_pending_notice_comes_first",
-            sigterm_before_the_wait_ends_it_but_a_pending_notice_comes_first,
-        ),
-        (
-            "sigterm_interrupts_a_wait_for_a_notification",
-            sigterm_interrupts_a_wait_for_a_notification,
-        ),
-        (
-            "a_signal_sent_without_a_value_arrives_without_one",
-            a_signal_sent_without_a_value_arrives_without_one,
-        ),
-        (
-            "a_notification_to_an_ended_process_names_the_call",
-            a_notification_to_an_ended_process_names_the_call,
-        ),
-        (
-            "a_traced_notification_is_a_send_and_its_receive",
-            a_traced_notification_is_a_send_and_its_receive,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        a_notification_crosses_a_fork_with_its_value_and_sender,
+        standard_signals_coalesce_and_real_time_ones_queue_in_order,
+        a_wait_for_a_notification_ends_at_its_deadline,
+        a_long_wait_is_one_sleep_not_a_poll,
+        sigterm_before_the_wait_ends_it_but_a_pending_notice_comes_first,
+        sigterm_interrupts_a_wait_for_a_notification,
+        a_signal_sent_without_a_value_arrives_without_one,
+        a_notification_to_an_ended_process_names_the_call,
+        a_traced_notification_is_a_send_and_its_receive,
     ]);
 }

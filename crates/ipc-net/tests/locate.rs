@@ -105,20 +105,11 @@ fn the_environment_variable_wins() {
     assert!(lines[0].contains("not an executable file"), "{lines:?}");
 }
 
-/// The scenarios, each named by its function (a name typed once).
-macro_rules! named {
-    ($($scenario:ident),* $(,)?) => {
-        [$((stringify!($scenario), $scenario as fn())),*]
-    };
-}
-
 fn main() {
-    if std::env::var_os(ROLE).is_some() {
-        role();
-    }
-    ipc_testkit::scenarios::main(&named![
+    let scenarios = ipc_testkit::scenarios![
         the_current_directory_and_its_parents_come_first,
         then_the_program_s_own_location_and_its_parents,
         the_environment_variable_wins,
-    ]);
+    ];
+    ipc_testkit::scenarios::main_or_role(ROLE, role, &scenarios);
 }

@@ -19,12 +19,29 @@
 //! }
 //!
 //! fn main() {
-//!     ipc_testkit::scenarios::main(&[("frames_arrive_whole", frames_arrive_whole)]);
+//!     ipc_testkit::scenarios::main(&ipc_testkit::scenarios![frames_arrive_whole]);
 //! }
 //! ```
 
 use std::io::Write;
 use std::panic::catch_unwind;
+
+/// The scenarios of a test file, each named once: `scenarios![a, b]` is
+/// `[("a", a), ("b", b)]`, so that the name [`main`] prints and filters on
+/// is always the function's own.
+///
+/// ```
+/// fn one() {}
+/// fn two() {}
+/// let all: [ipc_testkit::scenarios::Scenario; 2] = ipc_testkit::scenarios![one, two];
+/// assert_eq!(all.map(|(name, _)| name), ["one", "two"]);
+/// ```
+#[macro_export]
+macro_rules! scenarios {
+    ($($scenario:ident),* $(,)?) => {
+        [$((stringify!($scenario), $scenario as fn())),*]
+    };
+}
 
 /// A named scenario: a function that panics when its promise breaks.
 pub type Scenario = (&'static str, fn());
@@ -58,4 +75,14 @@ pub fn main(scenarios: &[Scenario]) -> ! {
     println!("\n{passed} passed, {failed} failed");
     let _ = std::io::stdout().flush();
     std::process::exit(i32::from(failed > 0));
+}
+
+/// [`main`], unless this test program was started again, as a child of
+/// one of its scenarios, with the environment variable `role_var` set:
+/// then it plays `role` (which exits) instead of running the scenarios.
+pub fn main_or_role(role_var: &str, role: fn() -> !, scenarios: &[Scenario]) -> ! {
+    if std::env::var_os(role_var).is_some() {
+        role();
+    }
+    main(scenarios)
 }

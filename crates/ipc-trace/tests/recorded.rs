@@ -482,38 +482,14 @@ fn parts_are_written_in_a_private_directory_removed_with_the_run() {
 }
 
 fn main() {
-    ipc_testkit::scenarios::main(&[
-        (
-            "parts_are_written_in_a_private_directory_removed_with_the_run",
-            parts_are_written_in_a_private_directory_removed_with_the_run,
-        ),
-        (
-            "processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace",
-            processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace,
-        ),
-        (
-            "many_senders_and_receivers_of_one_content_pair_causally",
-            many_senders_and_receivers_of_one_content_pair_causally,
-        ),
-        (
-            "shared_data_and_semaphores_record_themselves",
-            shared_data_and_semaphores_record_themselves,
-        ),
-        (
-            "a_tampered_trace_is_rejected_by_the_checker",
-            a_tampered_trace_is_rejected_by_the_checker,
-        ),
-        (
-            "a_full_log_drops_events_and_says_so",
-            a_full_log_drops_events_and_says_so,
-        ),
-        (
-            "a_child_killed_holding_the_lock_ends_at_its_join",
-            a_child_killed_holding_the_lock_ends_at_its_join,
-        ),
-        (
-            "nothing_is_recorded_once_stopped",
-            nothing_is_recorded_once_stopped,
-        ),
+    ipc_testkit::scenarios::main(&ipc_testkit::scenarios![
+        parts_are_written_in_a_private_directory_removed_with_the_run,
+        processes_a_pipe_a_queue_and_a_lock_make_a_consistent_trace,
+        many_senders_and_receivers_of_one_content_pair_causally,
+        shared_data_and_semaphores_record_themselves,
+        a_tampered_trace_is_rejected_by_the_checker,
+        a_full_log_drops_events_and_says_so,
+        a_child_killed_holding_the_lock_ends_at_its_join,
+        nothing_is_recorded_once_stopped,
     ]);
 }
