@@ -1397,30 +1397,6 @@ mod tests {
     }
 
     #[test]
-    fn a_message_too_large_is_refused_before_anything_is_written() {
-        let q = Queue::<Bytes>::bounded(2, 16).unwrap();
-        q.put(Bytes(vec![1; 12])).unwrap();
-        let err = q.put(Bytes(vec![2; 13])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::MessageTooLarge {
-                    size: 17,
-                    limit: 16
-                }
-            ),
-            "{err}"
-        );
-        assert!(matches!(
-            q.try_put(Bytes(vec![2; 100])),
-            Err(Error::MessageTooLarge { .. })
-        ));
-        assert_eq!(q.len(), 1);
-        assert_eq!(q.get().unwrap(), Bytes(vec![1; 12]));
-        assert!(q.is_empty());
-    }
-
-    #[test]
     fn close_drains_then_ends() {
         let q = Queue::<u8>::bounded(4, 1).unwrap();
         q.put(1).unwrap();
