@@ -29,6 +29,40 @@ fn index(producer: u32, seq: u32) -> usize {
     (producer * PER_PRODUCER + seq) as usize
 }
 
+/// What one consumer saw of each producer's messages `(producer, seq)`:
+/// each must be one that was put, and each producer's must come in
+/// increasing order.
+struct InOrder {
+    last: Vec<Option<u32>>,
+    per_producer: u32,
+}
+
+impl InOrder {
+    fn new(producers: u32, per_producer: u32) -> InOrder {
+        InOrder {
+            last: vec![None; producers as usize],
+            per_producer,
+        }
+    }
+
+    /// The message `msg` the queue gave, or what is wrong with it.
+    fn check(&mut self, msg: ipc_core::Result<Msg>) -> Result<Msg, String> {
+        let (producer, seq) = msg.map_err(|e| e.to_string())?;
+        let previous = self
+            .last
+            .get_mut(producer as usize)
+            .filter(|_| seq < self.per_producer)
+            .ok_or_else(|| format!("a message that was never put: {producer}/{seq}"))?;
+        if previous.is_some_and(|p| p >= seq) {
+            return Err(format!(
+                "producer {producer}: {seq} after {previous:?} (out of order)"
+            ));
+        }
+        *previous = Some(seq);
+        Ok((producer, seq))
+    }
+}
+
 /// Every message exactly once: 4 producers × 100 000 messages through a
 /// queue of `capacity`, 2 consumers. Each consumer marks what it took in
 /// its own half of a shared array (so the marks never race) and checks
@@ -44,20 +78,10 @@ fn exactly_once(capacity: usize) {
     let mut consumers: Vec<Process> = (0..CONSUMERS)
         .map(|c| {
             Process::spawn(format!("consumer{c}"), || {
-                let mut last = [None::<u32>; PRODUCERS as usize];
+                let mut order = InOrder::new(PRODUCERS, PER_PRODUCER);
                 let (mut count, mut sum) = (0_u64, 0_u64);
                 for msg in &q {
-                    let (producer, seq) = msg.map_err(|e| e.to_string())?;
-                    if producer >= PRODUCERS || seq >= PER_PRODUCER {
-                        return Err(format!("a message that was never put: {producer}/{seq}"));
-                    }
-                    let previous = &mut last[producer as usize];
-                    if previous.is_some_and(|p| p >= seq) {
-                        return Err(format!(
-                            "producer {producer}: {seq} after {previous:?} (out of order)"
-                        ));
-                    }
-                    *previous = Some(seq);
+                    let (producer, seq) = order.check(msg)?;
                     let at = c * total + index(producer, seq);
                     marks.set(at, marks.get(at) + 1);
                     count += 1;
@@ -65,7 +89,7 @@ fn exactly_once(capacity: usize) {
                 }
                 counts.set(c, count);
                 sums.set(c, sum);
-                Ok(())
+                Ok::<_, String>(())
             })
             .unwrap()
         })
@@ -378,23 +402,15 @@ fn a_consumer_killed_mid_run_loses_at_most_the_message_it_held() {
 
     let consume = |c: usize| {
         let mut rng = StdRng::seed_from_u64(seed ^ (0xc0 + c as u64));
-        let mut last = [None::<u32>; STRESS_PRODUCERS as usize];
+        let mut order = InOrder::new(STRESS_PRODUCERS, per);
         for msg in &q {
-            let (producer, seq) = msg.map_err(|e| e.to_string())?;
-            if producer >= STRESS_PRODUCERS || seq >= per {
-                return Err(format!("a message that was never put: {producer}/{seq}"));
-            }
-            let previous = &mut last[producer as usize];
-            if previous.is_some_and(|p| p >= seq) {
-                return Err(format!("producer {producer}: {seq} after {previous:?}"));
-            }
-            *previous = Some(seq);
+            let (producer, seq) = order.check(msg)?;
             let i = c * total + at(producer, seq);
             marks.set(i, marks.get(i) + 1);
             taken.set(c, taken.get(c) + 1);
             pause(&mut rng, 20_000, 200);
         }
-        Ok(())
+        Ok::<_, String>(())
     };
     let mut victim = Process::spawn("victim", || consume(0)).unwrap();
     let mut survivor = Process::spawn("survivor", || consume(1)).unwrap();

@@ -66,6 +66,18 @@ where
     (served, client.join().expect("the client thread"))
 }
 
+/// The client sends `bytes`, and the listener's end of the connection
+/// receives them whole.
+fn assert_bytes_cross(listener: Listener, client: Client, bytes: &'static [u8]) {
+    let (got, ()) = exchange(
+        listener,
+        client,
+        |conn| conn.recv_bytes().unwrap(),
+        move |conn| conn.send_bytes(bytes).unwrap(),
+    );
+    assert_eq!(got, bytes);
+}
+
 /// Both directions, bytes and typed messages, sizes from nothing to
 /// 24 MiB (above the default limit, which both ends raise).
 fn both_ways(address: &str, key: Option<&[u8]>) {
@@ -152,13 +164,7 @@ fn the_ipv6_loopback_works_when_the_machine_has_it() {
         return;
     };
     let client = Client::new(listener.address()).authkey(b"k");
-    let (got, ()) = exchange(
-        listener.authkey(b"k"),
-        client,
-        |conn| conn.recv_bytes().unwrap(),
-        |conn| conn.send_bytes(b"six").unwrap(),
-    );
-    assert_eq!(got, b"six");
+    assert_bytes_cross(listener.authkey(b"k"), client, b"six");
 }
 
 #[test]
@@ -238,13 +244,7 @@ fn a_wrong_authkey_is_refused_on_both_sides_at_once() {
 fn an_empty_authkey_still_authenticates() {
     let listener = Listener::bind("127.0.0.1:0").unwrap().authkey(b"");
     let client = Client::new(listener.address()).authkey(b"");
-    let (got, ()) = exchange(
-        listener,
-        client,
-        |conn| conn.recv_bytes().unwrap(),
-        |conn| conn.send_bytes(b"empty").unwrap(),
-    );
-    assert_eq!(got, b"empty");
+    assert_bytes_cross(listener, client, b"empty");
 }
 
 #[test]
