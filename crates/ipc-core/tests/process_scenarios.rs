@@ -14,6 +14,10 @@ use ipc_testkit::{children_of, zombies_of};
 use nix::sys::signal::Signal;
 use nix::unistd::getpid;
 
+#[path = "support/holder.rs"]
+mod holder;
+use holder::{hold_until_killed, sleep_until_killed};
+
 /// Waits until `done()` holds, failing after ten seconds.
 fn wait_until(what: &str, done: impl Fn() -> bool) {
     let held = blocking::poll_until(
@@ -29,10 +33,7 @@ fn spawn_holder(v: &Value<i32>, holding: &RawValue<u32>) -> Process {
     Process::spawn("holder", || -> i32 {
         let guard = v.lock().expect("the first lock is clean");
         guard.set(41);
-        holding.set(1);
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
+        hold_until_killed(holding)
     })
     .unwrap()
 }
@@ -86,10 +87,7 @@ fn a_lock_never_repaired_is_an_error_not_a_hang() {
     let holding = RawValue::new(0_u32).unwrap();
     let mut holder = Process::spawn("holder", || -> i32 {
         let _guard = lock.lock().unwrap();
-        holding.set(1);
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
+        hold_until_killed(&holding)
     })
     .unwrap();
     wait_until("the holder to take the lock", || holding.get() == 1);
@@ -174,12 +172,7 @@ fn any_timeout_is_a_bound_even_one_the_clock_cannot_hold() {
 }
 
 fn dropping_an_unjoined_child_leaves_no_zombie() {
-    let child = Process::spawn("sleeper", || -> i32 {
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    })
-    .unwrap();
+    let child = Process::spawn("sleeper", || -> i32 { sleep_until_killed() }).unwrap();
     let pid = child.pid();
     assert!(children_of(getpid()).contains(&pid));
     drop(child);

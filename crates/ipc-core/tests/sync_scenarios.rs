@@ -18,6 +18,10 @@ use ipc_core::{
 use ipc_testkit::{Pid, SIGNAL_DEADLINE, shm_objects, wait_blocked};
 use nix::sys::signal::Signal;
 
+#[path = "support/holder.rs"]
+mod holder;
+use holder::hold_until_killed;
+
 /// The bound of every wait that should succeed: far above what it takes.
 const LONG: Duration = Duration::from_secs(10);
 
@@ -132,10 +136,7 @@ fn a_dead_semaphore_user_loses_its_unit_and_waiters_time_out() {
     let took = RawValue::new(0_u32).unwrap();
     let mut holder = Process::spawn("holder", || -> i32 {
         sem.acquire().unwrap();
-        took.set(1);
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
+        hold_until_killed(&took)
     })
     .unwrap();
     wait_until("the holder's acquire", || took.get() == 1);
@@ -329,10 +330,7 @@ fn a_party_killed_between_rounds_breaks_the_barrier() {
                 }
             }
             if victim {
-                working.set(1);
-                loop {
-                    std::thread::sleep(Duration::from_secs(1));
-                }
+                hold_until_killed(working)
             }
             code_of(barrier.wait_timeout(LONG))
         }
@@ -426,10 +424,7 @@ fn a_dead_rlock_holder_is_reported_not_waited_for() {
     let mut holder = Process::spawn("holder", || -> i32 {
         let _outer = rlock.lock().unwrap();
         let _inner = rlock.lock().unwrap();
-        holding.set(1);
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
+        hold_until_killed(&holding)
     })
     .unwrap();
     wait_until("the holder to take the rlock", || holding.get() == 1);
@@ -490,10 +485,7 @@ fn condition_waiters_survive_a_notifier_that_died_holding_the_lock() {
     let mut notifier = Process::spawn("notifier", || -> i32 {
         let _guard = cond.lock().unwrap();
         flag.set(1);
-        holding.set(1);
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
-        }
+        hold_until_killed(&holding)
     })
     .unwrap();
     wait_until("the notifier to hold the lock", || holding.get() == 1);
