@@ -226,6 +226,63 @@ pub fn squarable_numbers(
     )
 }
 
+/// Clients the default run of a client–server experiment forks unless
+/// `--clients` says otherwise.
+pub const DEFAULT_CLIENTS: u32 = 3;
+
+/// `--clients` and `--numbers`, the flags the two client–server
+/// experiments (exp1-sockets, exp3-clientserver) give their default run:
+/// how many clients it forks, or the number each one sends.
+///
+/// ```
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     clients: ipc_cli::Clients,
+/// }
+///
+/// let plus_five = |n: u32| i64::from(n) + 5;
+/// let default = Args::try_parse_from(["demo"]).unwrap();
+/// assert_eq!(default.clients.numbers(plus_five), [6, 7, 8]);
+/// let two = Args::try_parse_from(["demo", "--clients", "2"]).unwrap();
+/// assert_eq!(two.clients.numbers(plus_five), [6, 7]);
+/// let given = Args::try_parse_from(["demo", "--numbers", "-4,9"]).unwrap();
+/// assert_eq!(given.clients.numbers(plus_five), [-4, 9]);
+/// assert!(Args::try_parse_from(["demo", "--clients", "2", "--numbers", "1"]).is_err());
+/// let sixty_five = vec!["1"; 65].join(",");
+/// for bad in ["", "1,,2", "x", "3037000500", "1.5", &sixty_five] {
+///     assert!(Args::try_parse_from(["demo", "--numbers", bad]).is_err(), "{bad:?}");
+/// }
+/// ```
+#[derive(Debug, Clone, clap::Args)]
+pub struct Clients {
+    /// Clients the default run forks (client N sends N + 5)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CLIENTS,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub clients: u32,
+
+    /// The numbers the default run's clients send instead of N + 5, one
+    /// client each: 1 to 64 comma-separated whole numbers from -3037000499
+    /// to 3037000499 (12,-7,40)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, conflicts_with = "clients",
+          value_parser = squarable_numbers(1..=64))]
+    pub numbers: Option<List<i64>>,
+}
+
+impl Clients {
+    /// What the default run's clients send, client 1's first: the numbers
+    /// of `--numbers`, or else `number_of(n)` for each client `n` of
+    /// `--clients`.
+    pub fn numbers(&self, number_of: impl Fn(u32) -> i64) -> Vec<i64> {
+        match &self.numbers {
+            Some(numbers) => numbers.0.clone(),
+            None => (1..=self.clients).map(number_of).collect(),
+        }
+    }
+}
+
 /// A clap value parser for a comma-separated list of `count` whole numbers,
 /// each in `range` (`3,8,5`, `-7`, blanks around an item allowed), whose
 /// error states the rule in words, whatever was wrong: `expected a

@@ -1,16 +1,11 @@
 //! What exp1-sockets adds around the seed-like program: the command
-//! line's values (the numbers the clients send, the addresses, the
-//! authkey), each checked once with its rule in words, and the fresh key
-//! of a run.
+//! line's values (the addresses, the authkey; the numbers the clients
+//! send are [`ipc_cli::Clients`]), each checked once with its rule in
+//! words, and the fresh key of a run.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::ops::RangeInclusive;
 
 use ipc_core::connection::Address;
-
-/// How many numbers `--numbers` takes: as many clients as `--clients`
-/// allows.
-pub const COUNT: RangeInclusive<usize> = 1..=64;
 
 /// Where the roles listen and connect unless told: `127.0.0.1:6000`, as
 /// Python's documentation does (`('localhost', 6000)`).
@@ -22,25 +17,6 @@ pub const MAX_KEY: usize = 256;
 /// The longest Unix socket path (`sun_path` holds 108 bytes with the
 /// final NUL).
 pub const MAX_PATH: usize = 107;
-
-/// `--numbers`' parser: a comma-separated list of [`COUNT`] whole numbers
-/// from -[`MAX_NUMBER`](crate::protocol::MAX_NUMBER) to [`MAX_NUMBER`](crate::protocol::MAX_NUMBER) (their squares fit in 64 bits),
-/// or the rule in words.
-///
-/// ```
-/// use exp1_sockets::extras::numbers;
-/// use ipc_cli::List;
-/// assert_eq!(numbers("12, -7,0"), Ok(List(vec![12, -7, 0])));
-/// for bad in ["", "1,,2", "x", "3037000500", "1.5", &"1,".repeat(65)] {
-///     assert!(numbers(bad).unwrap_err().contains("from -3037000499 to 3037000499"), "{bad:?}");
-/// }
-/// ```
-///
-/// # Errors
-/// The rule, whatever was wrong.
-pub fn numbers(text: &str) -> std::result::Result<ipc_cli::List<i64>, String> {
-    ipc_cli::squarable_numbers(COUNT)(text)
-}
 
 /// `HOST:PORT` with HOST an IP address or `localhost`; `None` otherwise.
 fn ip_and_port(text: &str) -> Option<SocketAddr> {

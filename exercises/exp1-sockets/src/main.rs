@@ -28,16 +28,8 @@ use ipc_core::connection::Address;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Clients the default run forks (client N sends N + 5)
-    #[arg(long, value_name = "N", default_value_t = options::DEFAULT_CLIENTS,
-          value_parser = clap::value_parser!(u32).range(1..=64))]
-    clients: u32,
-    /// The numbers the default run's clients send instead of N + 5, one
-    /// client each: 1 to 64 comma-separated whole numbers from -3037000499
-    /// to 3037000499 (12,-7,40)
-    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, conflicts_with = "clients",
-          value_parser = extras::numbers)]
-    numbers: Option<ipc_cli::List<i64>>,
+    #[command(flatten)]
+    clients: ipc_cli::Clients,
     #[command(flatten)]
     serving: Serving,
     /// A Unix socket at PATH instead of TCP on 127.0.0.1 (@NAME: an
@@ -135,10 +127,7 @@ fn main() -> ExitCode {
             let address = args
                 .unix
                 .unwrap_or_else(|| Address::Tcp(([127, 0, 0, 1], 0).into()));
-            let numbers = args.numbers.map_or_else(
-                || (1..=args.clients).map(options::default_number).collect(),
-                |numbers| numbers.0,
-            );
+            let numbers = args.clients.numbers(options::default_number);
             ipc_cli::run("exp1-sockets", common, || {
                 exp1_sockets::run(address, &numbers, &config)
             })

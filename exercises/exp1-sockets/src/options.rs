@@ -5,9 +5,6 @@
 
 use std::time::Duration;
 
-/// Clients in the default run unless `--clients` says otherwise.
-pub const DEFAULT_CLIENTS: u32 = 3;
-
 /// How long the server works on a request unless `--delay` says otherwise.
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(200);
 

@@ -19,11 +19,10 @@
 //!
 //! [`server`] and [`client`] are the two roles; [`run`] forks a server and
 //! a few clients. Beside this file: the messages ([`protocol`]), the
-//! options ([`options`], and `--numbers` in [`extras`]), the roles for two
+//! options ([`options`]), the roles for two
 //! terminals ([`roles`]), and what keeps a run going when a process does
 //! not play its part ([`recovery`]).
 
-pub mod extras;
 pub mod options;
 pub mod protocol;
 pub mod recovery;

@@ -29,16 +29,8 @@ struct Args {
     /// with one]
     #[arg(long, value_name = "NAME", global = true)]
     name: Option<IpcName>,
-    /// Clients the default run forks (client N sends N + 5)
-    #[arg(long, value_name = "N", default_value_t = exp3_clientserver::options::DEFAULT_CLIENTS,
-          value_parser = clap::value_parser!(u32).range(1..=64))]
-    clients: u32,
-    /// The numbers the default run's clients send instead of N + 5, one
-    /// client each: 1 to 64 comma-separated whole numbers from -3037000499
-    /// to 3037000499 (12,-7,40)
-    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, conflicts_with = "clients",
-          value_parser = exp3_clientserver::extras::numbers)]
-    numbers: Option<ipc_cli::List<i64>>,
+    #[command(flatten)]
+    clients: ipc_cli::Clients,
     /// Milliseconds the server works on each request (scaled by --fast)
     #[arg(long, value_name = "MS", global = true,
           default_value_t = exp3_clientserver::options::DEFAULT_DELAY.as_millis() as u64,
@@ -79,7 +71,7 @@ fn main() -> ExitCode {
     let ipc_cli::Roles { role, common } = args.roles;
     ipc_cli::run("exp3-clientserver", &common, || match role {
         None => {
-            let numbers = options::numbers_of(args.numbers.map(|n| n.0), args.clients);
+            let numbers = args.clients.numbers(options::default_number);
             exp3_clientserver::run(args.name, &numbers, &config)
         }
         Some(Role::Server) => roles::run_server(args.name, &config),

@@ -1,7 +1,7 @@
-//! How a run goes: the well-known name, how many clients and what they
-//! send, how long the server works and how long a client waits
-//! (`--name`, `--clients`, `--delay`, `--timeout`; `--numbers` is in
-//! [`crate::extras`]), with their defaults.
+//! How a run goes: the well-known name, what a client sends unless told,
+//! how long the server works and how long a client waits (`--name`,
+//! `--delay`, `--timeout`; `--clients` and `--numbers` are
+//! [`ipc_cli::Clients`]), with their defaults.
 
 use std::time::Duration;
 
@@ -10,9 +10,6 @@ use ipc_core::{IpcName, Result};
 /// The well-known queue's name in the roles without `--name`:
 /// `/ipc-lab-exp3-clientserver`.
 pub const NAME: &str = "exp3-clientserver";
-
-/// Clients in the default run unless `--clients` says otherwise.
-pub const DEFAULT_CLIENTS: u32 = 3;
 
 /// How long the server works on a request unless `--delay` says otherwise.
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(200);
@@ -56,12 +53,6 @@ pub fn default_number(n: u32) -> i64 {
     i64::from(n) + 5
 }
 
-/// What the default run's clients send: `numbers` (`--numbers`), or `N + 5`
-/// for each of `clients` clients.
-pub fn numbers_of(numbers: Option<Vec<i64>>, clients: u32) -> Vec<i64> {
-    numbers.unwrap_or_else(|| (1..=clients).map(default_number).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,7 +61,5 @@ mod tests {
     fn the_default_name_and_numbers() {
         assert_eq!(default_name().unwrap().path(), "/ipc-lab-exp3-clientserver");
         assert_eq!(default_number(2), 7);
-        assert_eq!(numbers_of(None, 3), [6, 7, 8]);
-        assert_eq!(numbers_of(Some(vec![-4]), 3), [-4]);
     }
 }
