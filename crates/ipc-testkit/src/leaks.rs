@@ -238,12 +238,18 @@ pub fn in_use(path: &Path) -> bool {
 
 /// The entries of `dir` whose names start with [`PREFIX`].
 pub fn prefixed_entries(dir: &str) -> BTreeSet<String> {
+    entries_starting_with(Path::new(dir), PREFIX)
+}
+
+/// The names of the entries of `dir` that start with `prefix`, sorted;
+/// none where `dir` cannot be read.
+pub fn entries_starting_with(dir: &Path, prefix: &str) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with(PREFIX))
+                .filter(|name| name.starts_with(prefix))
                 .collect()
         })
         .unwrap_or_default()
@@ -309,11 +315,7 @@ mod tests {
                 crate::run("sh", &["-c", "touch /dev/shm/ipc-lab-$$-testkit; echo $$"])
             })
         });
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with("new objects in /dev/shm: [\"ipc-lab-"),
-            "{message}"
-        );
+        let message = crate::panicked_saying(outcome, "new objects in /dev/shm: [\"ipc-lab-");
         let name = message.split('"').nth(1).unwrap().to_owned();
         drop(ShmFile(Path::new("/dev/shm").join(&name)));
 

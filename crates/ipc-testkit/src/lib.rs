@@ -58,3 +58,31 @@ pub use nix::sys::signal::Signal as Sig;
 
 /// A process id, as [`children_of`] and [`Running::pid`] give them.
 pub use nix::unistd::Pid;
+
+/// For the unit tests of the helpers: the message of the panic that
+/// `outcome` caught (itself a failure if there was none).
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn panic_message<T>(outcome: std::thread::Result<T>) -> String {
+    let Err(payload) = outcome else {
+        panic!("no panic where one was expected");
+    };
+    payload
+        .downcast::<String>()
+        .map(|m| *m)
+        .or_else(|p| p.downcast::<&str>().map(|m| m.to_string()))
+        .unwrap_or_default()
+}
+
+/// As [`panic_message`], after checking that the message starts with
+/// `start` (the whole message is printed otherwise).
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn panicked_saying<T>(outcome: std::thread::Result<T>, start: &str) -> String {
+    let message = panic_message(outcome);
+    assert!(
+        message.starts_with(start),
+        "expected {start:?}…, got:\n{message}"
+    );
+    message
+}
