@@ -178,13 +178,6 @@ fn bench_command(mut command: Command) -> Run {
     run
 }
 
-fn python_exists() -> bool {
-    Command::new("python3")
-        .args(["-c", "import multiprocessing"])
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
-
 fn positive(v: &Json) -> bool {
     v.as_f64().is_some_and(|x| x.is_finite() && x > 0.0)
 }
@@ -342,7 +335,7 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         assert!(python || t["holds"].is_boolean(), "undecided: {t}\n{run}");
     }
 
-    if python_exists() {
+    if ipc_testkit::python_imports("python3", "multiprocessing") {
         assert_eq!(doc["python"]["status"], "done", "{run}");
         for id in PYTHON {
             assert!(

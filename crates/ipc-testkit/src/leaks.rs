@@ -236,6 +236,19 @@ pub fn in_use(path: &Path) -> bool {
     })
 }
 
+/// Held by each test of a test binary whose tests must not overlap: any
+/// ipc-lab program that creates a named object first sweeps what dead
+/// runs left (`ipc_core::owner`), so a test of a dead run's leftovers, of
+/// the tracker or of the sweep must not have another test's program do
+/// that work meanwhile. A test that panicked while holding it does not
+/// stop the others.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The entries of `dir` whose names start with [`PREFIX`].
 pub fn prefixed_entries(dir: &str) -> BTreeSet<String> {
     entries_starting_with(Path::new(dir), PREFIX)

@@ -322,6 +322,16 @@ pub fn run_into_full_disk(program: &str, args: &[&str]) -> Run {
     run("sh", &all)
 }
 
+/// True when `python -c "import <module>"` succeeds here: the Python
+/// (`python3`, a venv's) that a check compares with, or needs, is there
+/// with the module.
+pub fn python_imports(python: impl AsRef<std::ffi::OsStr>, module: &str) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
 /// Runs a prepared command, feeding `input` (or nothing), killing it after
 /// `timeout`. Panics with the output if the time runs out.
 pub fn run_command(command: Command, input: Option<&[u8]>, timeout: Duration) -> Run {

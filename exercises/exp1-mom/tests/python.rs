@@ -23,12 +23,7 @@ fn workspace() -> PathBuf {
 /// The venv's Python with nats-py importable, installing it if needed.
 fn python() -> PathBuf {
     let python = workspace().join(".venv/bin/python");
-    let has_client = || {
-        Command::new(&python)
-            .args(["-c", "import nats"])
-            .output()
-            .is_ok_and(|out| out.status.success())
-    };
+    let has_client = || ipc_testkit::python_imports(&python, "nats");
     if !has_client() {
         let script = workspace().join("scripts/install-nats.sh");
         let mut install = Command::new("bash");

@@ -18,23 +18,12 @@ use ipc_core::IpcName;
 use ipc_core::mqueue::MessageQueue;
 use ipc_testkit::{
     CLEAN_SH, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TRACKER, clean_sh_unavailable, command_of,
-    eventually, every_child_of, run, run_command, running_as_root, signal_pid, survivors,
-    wait_blocked,
+    eventually, every_child_of, one_at_a_time, run, run_command, running_as_root, signal_pid,
+    survivors, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Held by each test: any ipc-lab program that creates a named object
-/// first removes what dead runs left, so a test of a dead run's leftover
-/// must not have another test's program do the work meanwhile.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A well-known queue of this test alone; removed when dropped if still
 /// there.
