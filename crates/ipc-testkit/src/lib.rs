@@ -27,6 +27,7 @@
 //! | [`squares`] | the client/server contract of exp1-sockets and exp3-clientserver: clients' squares, the server's count |
 //! | [`trace`] | check `--trace` timelines for causal consistency |
 //! | [`contract`] | what every experiment keeps, one function each: its help, bad usage refused, its output to a file or a closed pipe, a killed process named, a run stopped or interrupted by a signal |
+//! | [`counter`] | the shared-counter experiments (exp11-value, exp1-dsm): the target functions and the plan they print |
 //! | [`evidence`] | graded checks: inputs chosen at run time, and the timeline's evidence that the work crossed the mechanism |
 //! | [`unfinished`] | a starter's `todo!()` reached by a run: its hint and place, said first |
 //!
@@ -34,6 +35,7 @@
 
 pub mod book;
 pub mod contract;
+pub mod counter;
 pub mod evidence;
 pub mod handout;
 pub mod leaks;
