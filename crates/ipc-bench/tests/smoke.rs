@@ -156,8 +156,7 @@ fn bench_command(mut command: Command) -> Run {
     let running = Running::start(command, false);
     let pid = running.pid();
     let run = running.finish(Duration::from_secs(120));
-    let servers = ipc_testkit::nats::server_dirs(tmp.path());
-    assert!(servers.is_empty(), "left in TMPDIR: {servers:?}\n{run}");
+    ipc_testkit::nats::assert_no_server_dir(tmp.path(), &run);
     let ours = format!("{}{}-", ipc_testkit::PREFIX, pid);
     let mut dirs = vec![
         "/dev/shm".to_string(),
@@ -627,6 +626,5 @@ fn sigterm_during_a_nats_row_stops_its_server_and_leaves_nothing() {
     let left = ipc_testkit::wait_gone(&[server], Duration::from_secs(10));
     assert!(left.is_empty(), "nats-server still there: {left:?}\n{run}");
     assert!(!dir.exists(), "{} left behind\n{run}", dir.display());
-    let left = ipc_testkit::nats::server_dirs(tmp.path());
-    assert!(left.is_empty(), "left in TMPDIR: {left:?}\n{run}");
+    ipc_testkit::nats::assert_no_server_dir(tmp.path(), &run);
 }
