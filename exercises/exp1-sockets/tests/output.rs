@@ -155,22 +155,35 @@ fn a_server_without_a_key_makes_one_and_says_it() {
     assert!(!path.exists(), "{} is left\n{run}", path.display());
 }
 
+/// Runs client 1 against the server at `address` with `authkey`, and
+/// panics unless it failed with exit code 1, no panic, and `said` on
+/// stderr. Returns the run.
+#[track_caller]
+fn client_1_fails(address: &str, authkey: &str, said: &[&str]) -> Run {
+    let failed = run(
+        BIN,
+        &["client", "1", "--connect", address, "--authkey", authkey],
+    );
+    failed
+        .assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(said);
+    failed
+}
+
 #[test]
 fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
     let (serving, address) =
         squares::start_server_role(BIN, &["--listen", "127.0.0.1:0", "--authkey", "right"]);
-    let refused = run(
-        BIN,
-        &["client", "1", "--connect", &address, "--authkey", "wrong"],
-    );
-    refused
-        .assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[
+    let refused = client_1_fails(
+        &address,
+        "wrong",
+        &[
             &format!("Client 1: the server at {address} did not let this client in"),
             "exp1-sockets: authentication failed:",
             "refused our answer to its challenge: the authkeys differ",
-        ]);
+        ],
+    );
     assert!(!refused.stdout.contains("received"), "{refused}");
     // The server said so, and goes on serving those who know the key.
     let welcome = run(
@@ -192,22 +205,15 @@ fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
 #[test]
 fn an_address_nobody_listens_on_is_named() {
     // A port that was free a moment ago: nobody listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let nobody = run(
-        BIN,
-        &["client", "1", "--connect", &address, "--authkey", "k"],
-    );
-    nobody
-        .assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[
+    let address = format!("127.0.0.1:{}", ipc_testkit::nats::unused_port());
+    client_1_fails(
+        &address,
+        "k",
+        &[
             &format!("Client 1: could not reach a server at {address}"),
             &format!("exp1-sockets: connect {address}: Connection refused"),
-        ]);
+        ],
+    );
     let dir = TempDir::new("exp1-sockets-nobody");
     let path = dir.join("nobody.sock");
     let path = path.to_str().unwrap();

@@ -141,20 +141,16 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
     all.sort_unstable();
     let taken = consumed(&evidence, sizes, &all);
 
+    // Each producer's and consumer's lines: `Producer 2 produced 201`.
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for (p, items) in &made {
-        let lines = items
-            .iter()
-            .map(|item| format!("Producer {p} produced {item}"))
-            .collect();
-        groups.push((format!("Producer {p} "), lines));
-    }
-    for (c, items) in &taken {
-        let lines = items
-            .iter()
-            .map(|item| format!("Consumer {c} consumed {item}"))
-            .collect();
-        groups.push((format!("Consumer {c} "), lines));
+    for (role, did, by) in [
+        ("Producer", "produced", &made),
+        ("Consumer", "consumed", &taken),
+    ] {
+        for (k, items) in by {
+            let lines = items.iter().map(|item| format!("{role} {k} {did} {item}"));
+            groups.push((format!("{role} {k} "), lines.collect()));
+        }
     }
     let n = sizes.items;
     let summary = format!("Produced {n}, consumed {n}, lost 0, duplicated 0");
