@@ -160,9 +160,7 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
         .map(|(prefix, lines)| Lines::of(prefix, lines))
         .collect();
     evidence.assert_interleaved(Stream::Stdout, &lines);
-    if evidence.run.stdout_lines().last() != Some(&summary.as_str()) {
-        evidence.fail("the summary comes last, once every process has ended", "");
-    }
+    evidence.assert_last_line(&summary, "the summary comes once every process has ended");
 
     let producers: Vec<String> = made.keys().map(|p| format!("producer {p}")).collect();
     let consumers: Vec<String> = taken.keys().map(|c| format!("consumer {c}")).collect();
