@@ -132,8 +132,11 @@ fn tracker_of(parent: Pid) -> Option<Pid> {
 
 /// Kills the server of `name` with SIGKILL (and first its run's tracker,
 /// with `tracker`), while a client with a 1 s timeout waits for its
-/// answer; the client's run.
-fn client_of_a_killed_server(name: &Name, tracker: bool) -> Run {
+/// answer, and panics unless the client failed at its first look saying
+/// the server is gone and `why` (what the message says after `gone (`).
+/// Returns the client's run.
+#[track_caller]
+fn client_of_a_killed_server(name: &Name, tracker: bool, why: &str) -> Run {
     let server = serving(name, &["--delay", "20000"]);
     let asking = waiting_client(name, "1");
     let tracker = tracker.then(|| {
@@ -153,6 +156,10 @@ fn client_of_a_killed_server(name: &Name, tracker: bool) -> Run {
     // not after the patience a busy server gets.
     assert!(start.elapsed() < Duration::from_secs(4), "{asked}");
     asked.assert_code(1).assert_no_panic();
+    asked.assert_stderr_contains(&[&format!(
+        "Client 1: no answer from the server at /{} within 1s: the server is gone ({why}",
+        name.0
+    )]);
     asked
 }
 
@@ -160,12 +167,8 @@ fn client_of_a_killed_server(name: &Name, tracker: bool) -> Run {
 fn a_killed_server_is_named_as_gone() {
     let _serial = one_at_a_time();
     let name = Name::new("killed");
-    let asked = client_of_a_killed_server(&name, false);
-    asked.assert_stderr_contains(&[&format!(
-        "Client 1: no answer from the server at /{0} within 1s: the server is gone \
-         (its queue /{0} has been removed)",
-        name.0
-    )]);
+    let removed = format!("its queue /{} has been removed)", name.0);
+    client_of_a_killed_server(&name, false, &removed);
     assert!(!name.exists());
 }
 
@@ -173,13 +176,9 @@ fn a_killed_server_is_named_as_gone() {
 fn a_server_killed_with_its_tracker_is_named_as_gone_and_clean_sh_removes_its_queue() {
     let _serial = one_at_a_time();
     let name = Name::new("killed-all");
-    let asked = client_of_a_killed_server(&name, true);
-    asked.assert_stderr_contains(&[&format!(
-        "Client 1: no answer from the server at /{} within 1s: the server is gone \
-         (its run has ended; the next ipc-lab program to start, or `scripts/clean.sh`, \
-         removes its queue)",
-        name.0
-    )]);
+    let ended = "its run has ended; the next ipc-lab program to start, or `scripts/clean.sh`, \
+                 removes its queue)";
+    let asked = client_of_a_killed_server(&name, true, ended);
     // No other program of this test ran meanwhile (one test at a time):
     // nobody was left to remove it.
     assert!(name.exists(), "{asked}");

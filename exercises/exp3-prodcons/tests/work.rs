@@ -167,29 +167,25 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
     let producers: Vec<&str> = producers.iter().map(String::as_str).collect();
     let consumers: Vec<&str> = consumers.iter().map(String::as_str).collect();
     let meaning = "a producer must put each item into the ring (buffer[in]) and a consumer take it from there (buffer[out]), both under the mutex";
-    for (p, items) in &made {
+    // `items` went through the ring from one of `writers` to one of
+    // `readers` (in the order taken, for a consumer's own items).
+    let assert_passed = |items: &[u64], writers: &[&str], readers: &[&str], in_order: bool| {
         let values: Vec<String> = items.iter().map(u64::to_string).collect();
         evidence.assert_values_passed(&Passed {
             object: "raw array",
             called: "the ring buffer",
             values: &values,
-            writers: &[producers[*p as usize - 1]],
-            readers: &consumers,
-            in_order: false,
+            writers,
+            readers,
+            in_order,
             meaning,
         });
+    };
+    for (p, items) in &made {
+        assert_passed(items, &[producers[*p as usize - 1]], &consumers, false);
     }
     for (c, items) in &taken {
-        let values: Vec<String> = items.iter().map(u64::to_string).collect();
-        evidence.assert_values_passed(&Passed {
-            object: "raw array",
-            called: "the ring buffer",
-            values: &values,
-            writers: &producers,
-            readers: &[consumers[*c as usize - 1]],
-            in_order: true,
-            meaning,
-        });
+        assert_passed(items, &producers, &[consumers[*c as usize - 1]], true);
     }
     let values: Vec<String> = all.iter().map(u64::to_string).collect();
     let ring = Passed {

@@ -245,13 +245,20 @@ fn a_full_dev_shm_is_an_error_not_sigbus() {
     );
 }
 
+/// exp4-counter counting for a million ticks with `args`, once it has
+/// printed `lines` of Process-2's squares.
+fn counting(args: &[&str], lines: usize) -> Running {
+    let mut command = Command::new(BIN);
+    command.args(["--ticks", "1000000"]).args(args);
+    let mut running = Running::start(command, false);
+    running.wait_for_lines(lines, WAIT, |l| l.starts_with("Process-2:"));
+    running
+}
+
 #[test]
 fn a_segment_truncated_under_a_run_is_an_error_not_sigbus() {
     let segment = Planted::new("truncated");
-    let mut command = Command::new(BIN);
-    command.args(["--fast", "--ticks", "1000000", "--name", segment.name()]);
-    let mut running = Running::start(command, false);
-    running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
+    let running = counting(&["--fast", "--name", segment.name()], 2);
     // Anybody who may write the segment can shrink it under its users.
     segment.truncate();
     let run = running.finish(WAIT);
@@ -271,14 +278,8 @@ fn a_segment_truncated_under_a_run_is_an_error_not_sigbus() {
 #[test]
 fn an_attached_segment_that_shrinks_is_an_error_not_sigbus() {
     let segment = Planted::new("shrinks");
-    let mut command = Command::new(BIN);
-    command.args(["--ticks", "1000000", "--name", segment.name()]);
-    let mut owner = Running::start(command, false);
-    owner.wait_for_lines(1, WAIT, |l| l.starts_with("Process-2:"));
-    let mut command = Command::new(BIN);
-    command.args(["--fast", "--ticks", "1000000", "--attach", segment.name()]);
-    let mut watcher = Running::start(command, false);
-    watcher.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
+    let owner = counting(&["--name", segment.name()], 1);
+    let watcher = counting(&["--fast", "--attach", segment.name()], 2);
     segment.truncate();
     let watched = watcher.finish(WAIT);
     watched
