@@ -16,9 +16,9 @@
 //! | --- | --- |
 //! | [`run`](mod@run) | run a binary with a bound, in the background or to the end; waits that fail at once when it ends; killed and reaped if a test drops it; assert on its output |
 //! | [`procfs`] | children, zombies and survivors from `/proc`; bounded waits |
-//! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories, `scripts/clean.sh` |
+//! | [`leaks`] | objects with the `ipc-lab-` prefix, files held open, self-removing temporary directories, `scripts/clean.sh`, tests kept one at a time |
 //! | [`text`] | normalise pids and numbers before comparing |
-//! | [`nats`] | private `nats-server`s and their directories, a local three-node cluster |
+//! | [`nats`] | a NATS role's command line, started and awaited until it listens; private `nats-server`s and their directories, a local three-node cluster |
 //! | [`handout`] | check an experiment's handout against a real run |
 //! | [`book`] | check the mdBook's internal links, handouts included |
 //! | [`scenarios`] | a single-threaded runner for library tests that fork |

@@ -1,6 +1,7 @@
 //! For the tests of the NATS experiments (`exp1-mom`, `exp1-rpc`,
-//! `exp1-dsm`): which processes are `nats-server`, and which private
-//! server directories a run left behind.
+//! `exp1-dsm`): a role's command line, a role started and awaited until
+//! it says it listens, which processes are `nats-server`, and which
+//! private server directories a run left behind.
 //!
 //! A test gives the program a temporary directory of its own
 //! (`TMPDIR=<TempDir>`), so that [`server_dirs`] sees only that run's
