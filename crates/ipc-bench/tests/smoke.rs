@@ -15,41 +15,49 @@ const BIN: &str = env!("CARGO_BIN_EXE_ipc-bench");
 const TINY: [&str; 3] = ["--quick", "--scale", "0.01"];
 
 /// Every mechanism measured in Rust, by its id: ipc-core's and the raw
-/// floors.
-const RUST: [&str; 32] = [
-    "pipe",
-    "fifo",
-    "duplex",
-    "mqueue",
-    "queue",
-    "queue-zero-copy",
-    "value",
-    "semaphore",
-    "event",
-    "barrier",
-    "connection-tcp",
-    "connection-unix",
-    "raw-pipe",
-    "raw-socketpair",
-    "raw-mq",
-    "raw-shm-spin",
-    "raw-shm-futex",
-    "raw-mutex",
-    "raw-atomic",
-    "raw-sem",
-    "raw-sem-spin",
-    "raw-flag-spin",
-    "raw-barrier",
-    "raw-barrier-spin",
-    "raw-tcp",
-    "pool-map",
-    "pool-map-large",
-    "manager-set",
-    "manager-get",
-    "raw-seq-map",
-    "raw-seq-map-large",
-    "raw-dict-server",
+/// floors, each with where the CSV table shows it: [`ROW`], a row of its
+/// own (ipc-core's mechanisms, the floors that stand alone, the pool and
+/// manager rows), or [`COLUMN`], a column of ipc-core's rows.
+const RUST: [(&str, bool); 32] = [
+    ("pipe", ROW),
+    ("fifo", ROW),
+    ("duplex", ROW),
+    ("mqueue", ROW),
+    ("queue", ROW),
+    ("queue-zero-copy", ROW),
+    ("value", ROW),
+    ("semaphore", ROW),
+    ("event", ROW),
+    ("barrier", ROW),
+    ("connection-tcp", COLUMN),
+    ("connection-unix", COLUMN),
+    ("raw-pipe", COLUMN),
+    ("raw-socketpair", COLUMN),
+    ("raw-mq", COLUMN),
+    ("raw-shm-spin", COLUMN),
+    ("raw-shm-futex", ROW),
+    ("raw-mutex", COLUMN),
+    ("raw-atomic", ROW),
+    ("raw-sem", ROW),
+    ("raw-sem-spin", COLUMN),
+    ("raw-flag-spin", COLUMN),
+    ("raw-barrier", ROW),
+    ("raw-barrier-spin", COLUMN),
+    ("raw-tcp", COLUMN),
+    ("pool-map", ROW),
+    ("pool-map-large", ROW),
+    ("manager-set", ROW),
+    ("manager-get", ROW),
+    ("raw-seq-map", COLUMN),
+    ("raw-seq-map-large", COLUMN),
+    ("raw-dict-server", COLUMN),
 ];
+
+/// In [`RUST`]: a row of its own in the CSV table.
+const ROW: bool = true;
+
+/// In [`RUST`]: a column of ipc-core's rows in the CSV table.
+const COLUMN: bool = false;
 
 /// The synchronisation rows and their floors, by id, with their number of
 /// processes.
@@ -102,7 +110,7 @@ const PEERS: [&str; 3] = ["ipc-channel", "interprocess", "iceoryx2"];
 
 /// The Rust mechanisms this build measures.
 fn rust() -> Vec<&'static str> {
-    let mut ids = RUST.to_vec();
+    let mut ids: Vec<&str> = RUST.iter().map(|&(id, _)| id).collect();
     if cfg!(feature = "peers") {
         ids.extend(PEERS);
     }
@@ -148,8 +156,7 @@ fn bench_command(mut command: Command) -> Run {
     let running = Running::start(command, false);
     let pid = running.pid();
     let run = running.finish(Duration::from_secs(120));
-    let servers = ipc_testkit::nats::server_dirs(tmp.path());
-    assert!(servers.is_empty(), "left in TMPDIR: {servers:?}\n{run}");
+    ipc_testkit::nats::assert_no_server_dir(tmp.path(), &run);
     let ours = format!("{}{}-", ipc_testkit::PREFIX, pid);
     let mut dirs = vec![
         "/dev/shm".to_string(),
@@ -168,13 +175,6 @@ fn bench_command(mut command: Command) -> Run {
     }
     assert!(ipc_testkit::zombies_of(pid).is_empty(), "{run}");
     run
-}
-
-fn python_exists() -> bool {
-    Command::new("python3")
-        .args(["-c", "import multiprocessing"])
-        .output()
-        .is_ok_and(|out| out.status.success())
 }
 
 fn positive(v: &Json) -> bool {
@@ -228,14 +228,18 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
             assert!(has(id, section), "no {section} figure for {id}\n{run}");
         }
     }
+    // The figure of `id` in `section` for `n` processes exists, in `unit`.
+    let assert_figure_in = |section: &str, id: &str, n: u64, unit: &str| {
+        let figure = figures
+            .iter()
+            .find(|f| f["mechanism"] == id && f["section"] == section && f["processes"] == n)
+            .unwrap_or_else(|| panic!("no {section} figure for {id} with {n} processes\n{run}"));
+        assert_eq!(figure["unit"], unit, "{figure}\n{run}");
+    };
     // Every point of every scaling curve, a rate.
     for (id, processes, unit) in SCALING {
         for &n in processes {
-            let figure = figures
-                .iter()
-                .find(|f| f["mechanism"] == id && f["section"] == "scaling" && f["processes"] == n)
-                .unwrap_or_else(|| panic!("no scaling figure for {id} with {n}\n{run}"));
-            assert_eq!(figure["unit"], unit, "{figure}\n{run}");
+            assert_figure_in("scaling", id, n, unit);
         }
     }
     // Every size of a stream, 1 MiB included, and the mq sizes that fit.
@@ -258,27 +262,19 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
     // a round trip, the others rates.
     for (id, processes) in SYNC {
         for &n in processes {
-            let figure = figures
-                .iter()
-                .find(|f| f["mechanism"] == id && f["section"] == "sync" && f["processes"] == n)
-                .unwrap_or_else(|| panic!("no {id} figure for {n} processes\n{run}"));
             let unit = match id {
                 "event" | "raw-flag-spin" => "ns",
                 "barrier" | "raw-barrier" | "raw-barrier-spin" => "rounds/s",
                 _ => "pairs/s",
             };
-            assert_eq!(figure["unit"], unit, "{figure}\n{run}");
+            assert_figure_in("sync", id, n, unit);
         }
     }
     // The pool and manager rows at their numbers of workers or clients,
     // in tasks or operations per second.
     for (id, processes, unit) in POOL {
         for &n in processes {
-            let figure = figures
-                .iter()
-                .find(|f| f["mechanism"] == id && f["section"] == "pool" && f["processes"] == n)
-                .unwrap_or_else(|| panic!("no {id} figure for {n}\n{run}"));
-            assert_eq!(figure["unit"], unit, "{figure}\n{run}");
+            assert_figure_in("pool", id, n, unit);
         }
     }
     // NATS at every size a server takes, beside the duplex socket pair;
@@ -338,7 +334,7 @@ fn json_has_a_figure_above_zero_for_every_mechanism() {
         assert!(python || t["holds"].is_boolean(), "undecided: {t}\n{run}");
     }
 
-    if python_exists() {
+    if ipc_testkit::python_imports("python3", "multiprocessing") {
         assert_eq!(doc["python"]["status"], "done", "{run}");
         for id in PYTHON {
             assert!(
@@ -383,26 +379,11 @@ fn csv_rows_all_have_the_header_s_shape() {
     }
     // A row each: ipc-core's mechanisms, the floors that stand alone and
     // the peers (the other floors are columns of ipc-core's rows).
-    let mut with_rows = vec![
-        "pipe",
-        "fifo",
-        "duplex",
-        "mqueue",
-        "queue",
-        "queue-zero-copy",
-        "value",
-        "semaphore",
-        "event",
-        "barrier",
-        "raw-shm-futex",
-        "raw-atomic",
-        "raw-sem",
-        "raw-barrier",
-        "pool-map",
-        "pool-map-large",
-        "manager-set",
-        "manager-get",
-    ];
+    let mut with_rows: Vec<&str> = RUST
+        .iter()
+        .filter(|&&(_, row)| row == ROW)
+        .map(|&(id, _)| id)
+        .collect();
     if cfg!(feature = "peers") {
         with_rows.extend(PEERS);
     }
@@ -645,6 +626,5 @@ fn sigterm_during_a_nats_row_stops_its_server_and_leaves_nothing() {
     let left = ipc_testkit::wait_gone(&[server], Duration::from_secs(10));
     assert!(left.is_empty(), "nats-server still there: {left:?}\n{run}");
     assert!(!dir.exists(), "{} left behind\n{run}", dir.display());
-    let left = ipc_testkit::nats::server_dirs(tmp.path());
-    assert!(left.is_empty(), "left in TMPDIR: {left:?}\n{run}");
+    ipc_testkit::nats::assert_no_server_dir(tmp.path(), &run);
 }

@@ -516,6 +516,18 @@ impl Evidence {
         }
     }
 
+    /// Panics unless the last line on standard output is `line`, which a
+    /// program prints once its processes have ended (`why`, in a student's
+    /// words: `the parent prints it once it joined both`); the failure
+    /// shows the inputs, the seed and the run.
+    #[track_caller]
+    pub fn assert_last_line(&self, line: &str, why: &str) -> &Self {
+        if self.run.stdout_lines().last() != Some(&line) {
+            self.fail(format!("{line:?} must be the last line: {why}"), "");
+        }
+        self
+    }
+
     /// Panics unless the program ended with exit code 0, printed exactly
     /// `lines` and nothing on standard error; the failure shows the
     /// inputs and the seed.
@@ -2147,6 +2159,21 @@ mod tests {
             .downcast_ref::<String>()
             .cloned()
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_last_line_must_be_the_one_named() {
+        let mut e = evidence(&spawns(), json!({}), json!({}));
+        e.run = crate::run("printf", &["a\\nDone\\n"]);
+        e.assert_last_line("Done", "it comes once every process ended");
+        let said = message(std::panic::catch_unwind(|| {
+            e.assert_last_line("a", "it comes once every process ended");
+        }));
+        assert!(
+            said.starts_with("\"a\" must be the last line: it comes once every process ended"),
+            "{said}"
+        );
+        assert!(said.contains("Done"), "the run is shown\n{said}");
     }
 
     fn spawns() -> Vec<(&'static str, u64, u64, Value)> {

@@ -236,14 +236,33 @@ pub fn in_use(path: &Path) -> bool {
     })
 }
 
+/// Held by each test of a test binary whose tests must not overlap: any
+/// ipc-lab program that creates a named object first sweeps what dead
+/// runs left (`ipc_core::owner`), so a test of a dead run's leftovers, of
+/// the tracker or of the sweep must not have another test's program do
+/// that work meanwhile. A test that panicked while holding it does not
+/// stop the others.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The entries of `dir` whose names start with [`PREFIX`].
 pub fn prefixed_entries(dir: &str) -> BTreeSet<String> {
+    entries_starting_with(Path::new(dir), PREFIX)
+}
+
+/// The names of the entries of `dir` that start with `prefix`, sorted;
+/// none where `dir` cannot be read.
+pub fn entries_starting_with(dir: &Path, prefix: &str) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with(PREFIX))
+                .filter(|name| name.starts_with(prefix))
                 .collect()
         })
         .unwrap_or_default()
@@ -309,11 +328,7 @@ mod tests {
                 crate::run("sh", &["-c", "touch /dev/shm/ipc-lab-$$-testkit; echo $$"])
             })
         });
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with("new objects in /dev/shm: [\"ipc-lab-"),
-            "{message}"
-        );
+        let message = crate::panicked_saying(outcome, "new objects in /dev/shm: [\"ipc-lab-");
         let name = message.split('"').nth(1).unwrap().to_owned();
         drop(ShmFile(Path::new("/dev/shm").join(&name)));
 

@@ -1,6 +1,7 @@
 //! For the tests of the NATS experiments (`exp1-mom`, `exp1-rpc`,
-//! `exp1-dsm`): which processes are `nats-server`, and which private
-//! server directories a run left behind.
+//! `exp1-dsm`): a role's command line, a role started and awaited until
+//! it says it listens, which processes are `nats-server`, and which
+//! private server directories a run left behind.
 //!
 //! A test gives the program a temporary directory of its own
 //! (`TMPDIR=<TempDir>`), so that [`server_dirs`] sees only that run's
@@ -9,8 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
 
-use crate::{DEFAULT_TIMEOUT, Pid, Run, TempDir, run_command};
+use crate::{DEFAULT_TIMEOUT, Pid, Run, Running, TempDir, run_command};
 
 /// The prefix of a private `nats-server`'s temporary directory.
 pub const DIR_PREFIX: &str = "ipc-lab-nats-";
@@ -30,17 +32,24 @@ pub fn nats_servers(pids: &[Pid]) -> Vec<Pid> {
         .collect()
 }
 
-/// The private servers' directories (`ipc-lab-nats-…`) in `dir`.
+/// The private servers' directories (`ipc-lab-nats-…`) in `dir`, sorted.
 pub fn server_dirs(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with(DIR_PREFIX))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::entries_starting_with(dir, DIR_PREFIX)
+        .into_iter()
+        .collect()
+}
+
+/// Panics, printing `run`, unless `dir` (the `TMPDIR` that `run` was
+/// given) holds no private server's directory: every server the run
+/// started removed its files.
+#[track_caller]
+pub fn assert_no_server_dir(dir: &Path, run: &Run) {
+    let left = server_dirs(dir);
+    assert!(
+        left.is_empty(),
+        "left behind in {}: {left:?}\n{run}",
+        dir.display()
+    );
 }
 
 /// Runs `bin` with `args` and a temporary directory of its own (`TMPDIR`),
@@ -52,9 +61,44 @@ pub fn run_leaving_no_server_dir(bin: &str, args: &[&str]) -> Run {
     let mut command = Command::new(bin);
     command.args(args).env("TMPDIR", tmp.path());
     let run = run_command(command, None, DEFAULT_TIMEOUT);
-    let left = server_dirs(tmp.path());
-    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
+    assert_no_server_dir(tmp.path(), &run);
     run
+}
+
+/// `program --server <server> args…`: a role of a NATS experiment, run
+/// against the server (or servers) at `server` (`nats://…`, as
+/// ipc-net's `ServerUrls` print).
+pub fn role(program: &str, server: impl std::fmt::Display, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.arg("--server").arg(server.to_string()).args(args);
+    command
+}
+
+/// How long [`start_announced`] waits for a role to say it listens.
+pub const ANNOUNCED_WITHIN: Duration = Duration::from_secs(30);
+
+/// Starts the role `program --server <server> --run <run> args…` and
+/// returns once it said it listens: `ready`, given how long it may still
+/// wait, returns `Some` once the role's message arrived on the run's ready
+/// subject (a subscription the caller made with ipc-net before the start,
+/// so the message cannot be missed). Panics at once, naming the command
+/// and with everything it printed, if the role ends first, and after
+/// [`ANNOUNCED_WITHIN`] without the message.
+#[track_caller]
+pub fn start_announced<T>(
+    program: &str,
+    server: impl std::fmt::Display,
+    run: impl std::fmt::Display,
+    args: &[&str],
+    ready: impl FnMut(Duration) -> Option<T>,
+) -> Running {
+    let run = run.to_string();
+    let mut all = vec!["--run", run.as_str()];
+    all.extend_from_slice(args);
+    let running = Running::start(role(program, server, &all), false);
+    let what = format!("{all:?} to say it listens");
+    running.wait_while_running(ANNOUNCED_WITHIN, &what, ready);
+    running
 }
 
 /// A loopback port nobody listens on (it was free a moment ago): where a

@@ -29,19 +29,45 @@ pub fn zombies_of(parent: Pid) -> Vec<String> {
         return found;
     };
     for entry in entries.filter_map(|e| e.ok()) {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        let Some(stat) = Stat::read(&entry.path()) else {
             continue;
         };
-        // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
-        let Some((head, tail)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = tail.split_whitespace().collect();
-        if fields.len() > 1 && fields[0] == "Z" && fields[1] == parent.as_raw().to_string() {
-            found.push(head.replace(" (", ":"));
+        if stat.state == "Z" && stat.parent == parent.as_raw().to_string() {
+            found.push(stat.shown);
         }
     }
     found
+}
+
+/// What a test needs of `/proc/PID/stat`.
+struct Stat {
+    /// `pid:command`, as the helpers show a process.
+    shown: String,
+    /// The state letter: `S`, `R`, `Z`, …
+    state: String,
+    /// The parent's pid, as written there.
+    parent: String,
+}
+
+impl Stat {
+    /// The stat of the process whose `/proc` directory is `dir`; `None`
+    /// once it is gone.
+    fn read(dir: &std::path::Path) -> Option<Stat> {
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+        let (head, tail) = stat.rsplit_once(')')?;
+        let mut fields = tail.split_whitespace();
+        Some(Stat {
+            shown: head.replace(" (", ":"),
+            state: fields.next()?.to_owned(),
+            parent: fields.next()?.to_owned(),
+        })
+    }
+
+    /// The stat of `pid`; `None` once it is gone.
+    fn of(pid: &Pid) -> Option<Stat> {
+        Stat::read(std::path::Path::new(&format!("/proc/{pid}")))
+    }
 }
 
 /// The command name of the tracker a run with named objects forks
@@ -76,11 +102,8 @@ pub fn every_child_of(parent: Pid) -> Vec<Pid> {
 /// `survivors` of them shows a child that outlived it or was never reaped.
 pub fn survivors(pids: &[Pid]) -> Vec<String> {
     pids.iter()
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let (head, _) = stat.rsplit_once(')')?;
-            Some(head.replace(" (", ":"))
-        })
+        .filter_map(Stat::of)
+        .map(|stat| stat.shown)
         .collect()
 }
 
@@ -88,12 +111,9 @@ pub fn survivors(pids: &[Pid]) -> Vec<String> {
 /// ended but is not reaped yet (a zombie) no longer runs.
 pub fn still_running(pids: &[Pid]) -> Vec<String> {
     pids.iter()
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let (head, tail) = stat.rsplit_once(')')?;
-            let state = tail.split_whitespace().next()?;
-            (state != "Z" && state != "X").then(|| head.replace(" (", ":"))
-        })
+        .filter_map(Stat::of)
+        .filter(|stat| stat.state != "Z" && stat.state != "X")
+        .map(|stat| stat.shown)
         .collect()
 }
 
@@ -154,13 +174,7 @@ pub fn wait_in_syscall(pid: Pid, call: nix::libc::c_long, timeout: Duration) {
 /// The state letter of `pid` in `/proc/PID/stat` (`S`, `R`, `Z`, …), or
 /// `gone`.
 fn state_of(pid: Pid) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let (_, tail) = stat.rsplit_once(')')?;
-            tail.split_whitespace().next().map(str::to_owned)
-        })
-        .unwrap_or_else(|| "gone".into())
+    Stat::of(&pid).map_or_else(|| "gone".into(), |stat| stat.state)
 }
 
 /// Waits up to `timeout` until none of `pids` runs any more (see
@@ -216,47 +230,48 @@ pub fn eventually(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
 mod tests {
     use super::*;
     use crate::*;
-    use std::process::Command;
+    use std::process::{Child, Command};
     use std::time::Instant;
+
+    /// `program args` started as a child of the test, with its pid.
+    fn spawn(program: &str, args: &[&str]) -> (Child, Pid) {
+        let child = Command::new(program).args(args).spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        (child, pid)
+    }
+
+    /// Kills `child` and reaps it.
+    fn end(mut child: Child) {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 
     #[test]
     fn ignored_signals_are_read_from_proc() {
-        let mut child = Command::new("sh")
-            .args(["-c", "trap '' QUIT; exec sleep 30"])
-            .spawn()
-            .unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
+        let (child, pid) = spawn("sh", &["-c", "trap '' QUIT; exec sleep 30"]);
         let ignores_quit = || ignored_signals(pid).contains(&nix::sys::signal::Signal::SIGQUIT);
         let seen = eventually(Duration::from_secs(10), ignores_quit);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        end(child);
         assert!(seen, "sleep does not ignore SIGQUIT");
         assert!(!ignored_signals(Pid::this()).contains(&nix::sys::signal::Signal::SIGKILL));
     }
 
     #[test]
     fn survivors_are_the_processes_that_still_exist() {
-        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
+        let (child, pid) = spawn("sleep", &["30"]);
         assert_eq!(survivors(&[pid]), [format!("{pid}:sleep")]);
         let outcome = std::panic::catch_unwind(|| {
             run("true", &[]).assert_all_ended(&[pid]);
         });
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with(&format!("still there: [\"{pid}:sleep\"]")),
-            "{message}"
-        );
-        child.kill().unwrap();
-        child.wait().unwrap();
+        crate::panicked_saying(outcome, &format!("still there: [\"{pid}:sleep\"]"));
+        end(child);
         assert!(survivors(&[pid]).is_empty());
         run("true", &[]).assert_all_ended(&[pid]);
     }
 
     #[test]
     fn a_zombie_has_ended_but_is_not_gone() {
-        let mut child = Command::new("true").spawn().unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
+        let (mut child, pid) = spawn("true", &[]);
         assert_eq!(
             wait_ended(&[pid], Duration::from_secs(10)),
             Vec::<String>::new()
@@ -268,11 +283,9 @@ mod tests {
 
     #[test]
     fn a_sleeping_process_is_blocked() {
-        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
+        let (child, pid) = spawn("sleep", &["30"]);
         wait_blocked(&[pid], Duration::from_secs(10));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        end(child);
         // Ended: it never blocks again, and the wait says so at once.
         let started = Instant::now();
         let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::from_secs(60)));
@@ -286,30 +299,19 @@ mod tests {
 
     #[test]
     fn a_busy_process_is_not_blocked() {
-        let mut child = Command::new("sh")
-            .args(["-c", "while :; do :; done"])
-            .spawn()
-            .unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
+        let (child, pid) = spawn("sh", &["-c", "while :; do :; done"]);
         let outcome = std::panic::catch_unwind(|| wait_blocked(&[pid], Duration::from_millis(50)));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with("not all blocked after 50ms: [\""),
-            "{message}"
-        );
+        end(child);
+        crate::panicked_saying(outcome, "not all blocked after 50ms: [\"");
     }
 
     #[test]
     fn a_running_process_is_still_running() {
-        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
+        let (child, pid) = spawn("sleep", &["30"]);
         assert_eq!(
             wait_ended(&[pid], Duration::from_millis(50)),
             [format!("{pid}:sleep")]
         );
-        child.kill().unwrap();
-        child.wait().unwrap();
+        end(child);
     }
 }

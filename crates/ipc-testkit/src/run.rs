@@ -322,6 +322,16 @@ pub fn run_into_full_disk(program: &str, args: &[&str]) -> Run {
     run("sh", &all)
 }
 
+/// True when `python -c "import <module>"` succeeds here: the Python
+/// (`python3`, a venv's) that a check compares with, or needs, is there
+/// with the module.
+pub fn python_imports(python: impl AsRef<std::ffi::OsStr>, module: &str) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
 /// Runs a prepared command, feeding `input` (or nothing), killing it after
 /// `timeout`. Panics with the output if the time runs out.
 pub fn run_command(command: Command, input: Option<&[u8]>, timeout: Duration) -> Run {
@@ -968,44 +978,39 @@ mod tests {
         );
     }
 
+    /// `sh -c script` started, once its `children` processes are there.
+    fn shell_with_children(script: &str, children: usize) -> (Running, Vec<Pid>) {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        let running = Running::start(command, false);
+        let forked = running.wait_for_children(children, Duration::from_secs(10));
+        (running, forked)
+    }
+
     #[test]
     fn killing_a_parent_alone_checks_its_children_end() {
         // The shell's child has no PR_SET_PDEATHSIG: it lives on, and
         // kill_alone says so.
-        let mut command = Command::new("sh");
-        command.args(["-c", "sleep 30 >/dev/null 2>&1 & wait"]);
-        let running = Running::start(command, false);
-        let children = running.wait_for_children(1, Duration::from_secs(10));
+        let (running, children) = shell_with_children("sleep 30 >/dev/null 2>&1 & wait", 1);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             running.kill_alone(&children)
         }));
         for &child in &children {
             let _ = kill(child, Signal::SIGKILL);
         }
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with("still running 3s after SIGKILL: ["),
-            "{message}"
-        );
+        crate::panicked_saying(outcome, "still running 3s after SIGKILL: [");
     }
 
     #[test]
     fn a_program_that_outlives_its_dead_peer_fails_kill_peer() {
         // The shell waits for both sleeps: killing one ends nothing.
-        let mut command = Command::new("sh");
-        command.args(["-c", "sleep 30 & sleep 30 & wait"]);
-        let running = Running::start(command, false);
-        let children = running.wait_for_children(2, Duration::from_secs(10));
+        let (running, children) = shell_with_children("sleep 30 & sleep 30 & wait", 2);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             running.kill_peer(children[0], &children)
         }));
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with(&format!(
-                "still running 4s after {} was killed",
-                children[0]
-            )),
-            "{message}"
+        crate::panicked_saying(
+            outcome,
+            &format!("still running 4s after {} was killed", children[0]),
         );
         assert!(wait_gone(&children, Duration::from_secs(10)).is_empty());
     }
@@ -1023,24 +1028,30 @@ mod tests {
     #[test]
     fn bad_usage_is_code_2_a_message_and_no_stdout() {
         run("sh", &["-c", "echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--x");
-    }
-
-    #[test]
-    #[should_panic(expected = "bad usage prints nothing on stdout")]
-    fn bad_usage_with_output_on_stdout_fails() {
-        run("sh", &["-c", "echo usage; echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--x");
-    }
-
-    #[test]
-    #[should_panic(expected = "\"--y\" missing from stderr")]
-    fn bad_usage_without_the_message_fails() {
-        run("sh", &["-c", "echo 'error: --x' >&2; exit 2"]).assert_bad_usage("--y");
-    }
-
-    #[test]
-    #[should_panic(expected = "unexpected exit status")]
-    fn bad_usage_with_another_code_fails() {
-        run("sh", &["-c", "echo 'error: --x' >&2; exit 1"]).assert_bad_usage("--x");
+        // Each fault fails it, named: (the program, the words, the message).
+        for (script, words, named) in [
+            (
+                "echo usage; echo 'error: --x' >&2; exit 2",
+                "--x",
+                "bad usage prints nothing on stdout",
+            ),
+            (
+                "echo 'error: --x' >&2; exit 2",
+                "--y",
+                "\"--y\" missing from stderr",
+            ),
+            (
+                "echo 'error: --x' >&2; exit 1",
+                "--x",
+                "unexpected exit status",
+            ),
+        ] {
+            let outcome = std::panic::catch_unwind(|| {
+                run("sh", &["-c", script]).assert_bad_usage(words);
+            });
+            let message = crate::panic_message(outcome);
+            assert!(message.contains(named), "{named:?} missing:\n{message}");
+        }
     }
 
     #[test]
@@ -1087,8 +1098,7 @@ mod tests {
             }),
         ] {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(assertion));
-            let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-            assert!(message.starts_with(first), "{message}");
+            crate::panicked_saying(outcome, first);
         }
     }
 
@@ -1097,13 +1107,10 @@ mod tests {
         let outcome = std::panic::catch_unwind(|| {
             run("printf", &["Sum: 14\\n"]).assert_prints(&["Sum: 30"]);
         });
-        let message = *outcome.unwrap_err().downcast::<String>().unwrap();
-        assert!(
-            message.starts_with(
-                "unexpected stdout: line 1: expected \"Sum: 30\", got \"Sum: 14\"\n\
-                 --- expected\n+++ got\n@@ -1 +1 @@\n-Sum: 30\n+Sum: 14\n$ printf"
-            ),
-            "{message}"
+        crate::panicked_saying(
+            outcome,
+            "unexpected stdout: line 1: expected \"Sum: 30\", got \"Sum: 14\"\n\
+                 --- expected\n+++ got\n@@ -1 +1 @@\n-Sum: 30\n+Sum: 14\n$ printf",
         );
     }
 
@@ -1189,10 +1196,7 @@ mod tests {
 
     #[test]
     fn children_can_be_awaited() {
-        let mut command = Command::new("sh");
-        command.args(["-c", "sleep 30 & sleep 30 & wait"]);
-        let running = Running::start(command, false);
-        let children = running.wait_for_children(2, Duration::from_secs(10));
+        let (running, children) = shell_with_children("sleep 30 & sleep 30 & wait", 2);
         assert_eq!(children.len(), 2);
         for &child in &children {
             kill(child, Signal::SIGTERM).unwrap();

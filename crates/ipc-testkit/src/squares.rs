@@ -60,6 +60,35 @@ pub fn assert_answered(run: &Run, line: &str) {
     assert_eq!(run.stdout_lines().last(), Some(&line), "{run}");
 }
 
+/// The roles in separate processes: while the server role `serving`
+/// runs, client 2 (sending its default, 7) and client 5 (`--number -12`),
+/// each run to its end by `client` from its role arguments (`["2"]`),
+/// get their squares ([`assert_answered`]); a second server, run by
+/// `second_server`, is refused (exit code 1, no panic, `taken` on stderr);
+/// SIGINT then stops the server, which must say so and count 2 answers
+/// ([`assert_server_interrupted`]). Returns client 2's run and the
+/// server's.
+#[track_caller]
+pub fn assert_roles_serve_and_ask(
+    serving: Running,
+    client: impl Fn(&[&str]) -> Run,
+    second_server: impl FnOnce() -> Run,
+    taken: &[&str],
+) -> (Run, Run) {
+    let first = client(&["2"]);
+    assert_answered(&first, &client_line(2, 7));
+    let second = client(&["5", "--number", "-12"]);
+    assert_answered(&second, &client_line(5, -12));
+    second_server()
+        .assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(taken);
+    serving.signal(crate::Sig::SIGINT);
+    let run = serving.finish(crate::SIGNAL_DEADLINE);
+    assert_server_interrupted(&run, crate::Sig::SIGINT, 2);
+    (first, run)
+}
+
 /// Panics unless a server role's `run`, stopped by `signal` after it
 /// answered `answered` requests, ended with exit code 0, no panic, and
 /// printed after its first line exactly that it was interrupted, then its
@@ -196,6 +225,23 @@ pub fn assert_bad_numbers_refused(program: &str) {
         crate::run(program, &["--numbers", &bad]).assert_bad_usage(NUMBERS_RULE);
     }
     crate::run(program, &["--numbers", "4", "--clients", "2"]).assert_bad_usage("--clients");
+}
+
+/// Checks the handout of the crate `crate_name` (its README beside
+/// `manifest_dir`'s Cargo.toml, [`handout::checked`](crate::handout::checked))
+/// against a real run of `program --fast`, the clients' lines compared
+/// sorted ([`clients_sorted`]: they come in any order). Returns the
+/// README, for the crate's own checks of it.
+#[track_caller]
+pub fn assert_handout_shows_a_real_run(
+    manifest_dir: &str,
+    crate_name: &str,
+    program: &str,
+) -> String {
+    let readme = crate::handout::checked(manifest_dir, crate_name);
+    let run = crate::run(program, &["--fast"]);
+    crate::handout::assert_shows_normalised(&readme, &run, clients_sorted);
+    readme
 }
 
 /// A run's lines as the handout check compares them: the clients' lines

@@ -3,13 +3,12 @@
 //! counter from "other machines", bad input, and servers that are missing
 //! or go away.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
-use ipc_testkit::contract;
-use ipc_testkit::nats::{run_leaving_no_server_dir, unused_port};
+use ipc_testkit::nats::{self, run_leaving_no_server_dir, unused_port};
 use ipc_testkit::{DEFAULT_TIMEOUT, Run, Running, handout, run_command};
+use ipc_testkit::{contract, counter};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-dsm");
 
@@ -21,31 +20,15 @@ fn run_clean(args: &[&str]) -> Run {
     run_leaving_no_server_dir(BIN, args)
 }
 
-fn role(server: &NatsServer, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--server")
-        .arg(server.urls().to_string())
-        .arg("--fast")
-        .args(args);
-    command
-}
-
-/// The plan lines every default run prints after its first line.
-const PLAN: [&str; 6] = [
-    "5 workers, 20 passes each:",
-    "p1 runs add_one: 1 update of +1 per pass",
-    "p2 runs add_two: 2 updates of +1 per pass",
-    "p3 runs add_three: 3 updates of +1 per pass",
-    "p4 runs add_four: 4 updates of +1 per pass",
-    "p5 runs add_five: 5 updates of +1 per pass",
-];
-
 /// Expected, final and lost, read from a default run's last three lines.
 fn totals(run: &Run) -> (i64, i64, i64) {
     let lines = run.stdout_lines();
     assert_eq!(lines.len(), 10, "{run}");
-    assert_eq!(lines[1..7], PLAN, "{run}");
+    assert_eq!(
+        lines[..7],
+        counter::plan(lines[0], "workers", 5, 20),
+        "{run}"
+    );
     let number = |line: &str, prefix: &str| -> i64 {
         line.strip_prefix(prefix)
             .unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}\n{run}"))
@@ -100,6 +83,7 @@ fn blind_writes_lose_updates_and_the_run_counts_them() {
 fn workers_join_a_named_counter_from_anywhere() {
     let server = NatsServer::start().unwrap();
     let place = [
+        "--fast",
         "--bucket",
         "class-7",
         "--counter",
@@ -110,7 +94,7 @@ fn workers_join_a_named_counter_from_anywhere() {
     let with = |extra: &[&str]| {
         let mut all = place.to_vec();
         all.extend_from_slice(extra);
-        role(&server, &all)
+        nats::role(BIN, server.urls(), &all)
     };
     run_command(with(&["reset"]), None, DEFAULT_TIMEOUT).assert_prints(&["votes in class-7: 0"]);
     // Two workers, as on two machines, at the same time.
@@ -195,9 +179,9 @@ fn a_worker_whose_server_goes_away_fails_with_its_url() {
     let nc = Connection::connect(server.urls()).unwrap();
     let id = RunId::fresh();
     let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let id_text = id.to_string();
-    let waiting = Running::start(role(&server, &["--run", &id_text, "worker"]), false);
-    ready.next(WAIT).unwrap();
+    let waiting = nats::start_announced(BIN, server.urls(), &id, &["--fast", "worker"], |slice| {
+        ready.next_within(slice).unwrap()
+    });
     let started = Instant::now();
     server.stop().unwrap();
     let run = waiting.finish(WAIT);

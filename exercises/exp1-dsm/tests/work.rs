@@ -12,11 +12,10 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
+use ipc_testkit::counter;
 use ipc_testkit::evidence::{Inputs, Updates};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-dsm");
-
-const TARGETS: [&str; 5] = ["add_one", "add_two", "add_three", "add_four", "add_five"];
 
 /// The counter's entry in the timeline: its subject.
 const ENTRY: &str = "$KV.ipc-lab-exp1-dsm.counter";
@@ -35,18 +34,9 @@ fn assert_updated_by_compare_and_set(inputs: &Inputs, workers: Option<u64>, pass
         args.extend(["--iterations", &n_text]);
     }
     let evidence = inputs.run(BIN, &args);
-    let total = n * k * (k + 1) / 2;
-    let mut lines = vec![
-        "Shared counter \"counter\" in the NATS key-value bucket ipc-lab-exp1-dsm, updated by compare-and-set".to_string(),
-        format!("{k} workers, {n} passes each:"),
-    ];
-    for w in 1..=k {
-        let updates = if w == 1 { "update" } else { "updates" };
-        lines.push(format!(
-            "p{w} runs {}: {w} {updates} of +1 per pass",
-            TARGETS[w as usize - 1]
-        ));
-    }
+    let total = counter::total(k, n);
+    let header = "Shared counter \"counter\" in the NATS key-value bucket ipc-lab-exp1-dsm, updated by compare-and-set";
+    let mut lines = counter::plan(header, "workers", k, n);
     lines.extend([
         format!("Expected value: {total}"),
         format!("Final value (in main program): {total}"),

@@ -2,13 +2,14 @@
 //! `scripts/nats-cluster.sh`, on free loopback ports, in a directory of
 //! the test's own; stopped by a guard when the test ends, even by a panic.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 use ipc_core::Deadline;
-use ipc_net::{Connection, RunId, ServerUrls, WorkQueue};
-use ipc_testkit::nats::Cluster;
+use ipc_net::{Connection, ServerUrls, WorkQueue};
+use ipc_testkit::nats::{self, Cluster};
 use ipc_testkit::{DEFAULT_TIMEOUT, Running, Sig, run_command, still_running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
@@ -18,37 +19,15 @@ fn urls(url: &str) -> ServerUrls {
     url.parse().unwrap()
 }
 
-fn mom(url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.arg("--server").arg(url).args(args);
-    command
-}
-
-/// Starts a role and returns once it said it listens.
-fn start_listening(cluster: &Cluster, node: u16, args: &[&str]) -> Running {
-    let nc = Connection::connect(&urls(&cluster.url(node))).unwrap();
-    let id = RunId::fresh();
-    let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let id_text = id.to_string();
-    let mut all = vec!["--run", id_text.as_str()];
-    all.extend_from_slice(args);
-    let running = Running::start(mom(&cluster.url(node), &all), false);
-    running.wait_while_running(
-        Duration::from_secs(30),
-        "the role to say it listens",
-        |slice| ready.next_within(slice).unwrap(),
-    );
-    running
-}
-
 #[test]
 fn a_sender_on_node_1_reaches_a_receiver_on_node_3() {
     let cluster = Cluster::start(SCRIPT);
     cluster.script(&["status"]).assert_code(0);
     // Plain NATS: the receiver listens on node 3 first.
-    let receiver = start_listening(&cluster, 3, &["--core", "--fast", "receive"]);
+    let receiver =
+        support::start_listening(&urls(&cluster.url(3)), &["--core", "--fast", "receive"]);
     let sent = run_command(
-        mom(&cluster.url(1), &["--core", "--fast", "send"]),
+        nats::role(BIN, cluster.url(1), &["--core", "--fast", "send"]),
         None,
         DEFAULT_TIMEOUT,
     );
@@ -59,14 +38,15 @@ fn a_sender_on_node_1_reaches_a_receiver_on_node_3() {
     // Stored, 3 replicas: sent on node 1 with nobody listening, taken on
     // node 3.
     run_command(
-        mom(&cluster.url(1), &["--replicas", "3", "--fast", "send"]),
+        nats::role(BIN, cluster.url(1), &["--replicas", "3", "--fast", "send"]),
         None,
         DEFAULT_TIMEOUT,
     )
     .assert_code(0);
     run_command(
-        mom(
-            &cluster.url(3),
+        nats::role(
+            BIN,
+            cluster.url(3),
             &["--replicas", "3", "--fast", "receive", "--timeout", "20"],
         ),
         None,
@@ -80,9 +60,8 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
     const COUNT: usize = 1000;
     let cluster = Cluster::start(SCRIPT);
     let count = COUNT.to_string();
-    let mut receiver = start_listening(
-        &cluster,
-        3,
+    let mut receiver = support::start_listening(
+        &urls(&cluster.url(3)),
         &[
             "--replicas",
             "3",
@@ -94,8 +73,9 @@ fn killing_a_node_mid_run_loses_and_duplicates_no_stored_message() {
         ],
     );
     let sender = Running::start(
-        mom(
-            &cluster.url(1),
+        nats::role(
+            BIN,
+            cluster.url(1),
             &[
                 "--replicas",
                 "3",

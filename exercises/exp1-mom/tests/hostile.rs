@@ -7,12 +7,11 @@
 //! The real binary's receiver runs against a real nats-server, and the
 //! test publishes on the subject as a hostile sender would.
 
-use std::process::Command;
 use std::time::Duration;
 
 use exp1_mom::DEFAULT_SUBJECT;
 use ipc_net::{Connection, NatsServer, RunId, Subject, WorkQueue};
-use ipc_testkit::{Running, run};
+use ipc_testkit::{nats, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
 const WAIT: Duration = Duration::from_secs(30);
@@ -48,18 +47,11 @@ fn received(
     let nc = Connection::connect(server.urls()).unwrap();
     let id = RunId::fresh();
     let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let (url, id_text, count) = (
-        server.urls().to_string(),
-        id.to_string(),
-        HOSTILE.len().to_string(),
-    );
-    let mut command = Command::new(BIN);
-    command
-        .args(["--server", &url, "--run", &id_text, "--fast"])
-        .args(extra)
-        .args(["receive", "--count", &count]);
-    let receiving = Running::start(command, false);
-    receiving.wait_while_running(WAIT, "the receiver to say it listens", |slice| {
+    let count = HOSTILE.len().to_string();
+    let mut args = vec!["--fast"];
+    args.extend_from_slice(extra);
+    args.extend(["receive", "--count", &count]);
+    let receiving = nats::start_announced(BIN, server.urls(), &id, &args, |slice| {
         ready.next_within(slice).unwrap()
     });
     publish(&nc, &DEFAULT_SUBJECT.parse().unwrap());

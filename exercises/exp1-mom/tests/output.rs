@@ -8,15 +8,19 @@
 //! run is what the run left behind. Servers a test starts itself are
 //! `NatsServer`s, stopped when the test ends, even by a panic.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_core::Deadline;
 use ipc_core::blocking::{STEP_INTERVAL, poll_until};
-use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
-use ipc_testkit::contract;
-use ipc_testkit::nats::{nats_servers, run_leaving_no_server_dir, server_dirs, unused_port};
+use ipc_net::{NatsServer, ServerUrls};
+use ipc_testkit::contract::{self, Stop};
+use ipc_testkit::nats::{
+    assert_no_server_dir, nats_servers, run_leaving_no_server_dir, server_dirs, unused_port,
+};
 use ipc_testkit::{
     DEFAULT_TIMEOUT, Run, Running, Sig, TempDir, eventually, handout, own_process_group,
     run_command,
@@ -52,23 +56,6 @@ fn role(server: &NatsServer, args: &[&str]) -> Run {
     let mut all = vec!["--server", &url, "--fast"];
     all.extend_from_slice(args);
     run_command(command(&tmp, &all), None, DEFAULT_TIMEOUT)
-}
-
-/// Starts a role against `server` and returns once it said it listens.
-fn start_listening(server: &NatsServer, args: &[&str]) -> Running {
-    let nc = Connection::connect(server.urls()).unwrap();
-    let id = RunId::fresh();
-    let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let url = server.urls().to_string();
-    let id_text = id.to_string();
-    let mut all = vec!["--server", &url, "--run", &id_text, "--fast"];
-    all.extend_from_slice(args);
-    let mut command = Command::new(BIN);
-    command.args(&all);
-    let running = Running::start(command, false);
-    let what = format!("{all:?} to say it listens");
-    running.wait_while_running(WAIT, &what, |slice| ready.next_within(slice).unwrap());
-    running
 }
 
 #[test]
@@ -112,7 +99,10 @@ fn a_core_message_reaches_who_listens_and_is_lost_for_who_comes_later() {
         ]);
     assert_eq!(late.stdout, "", "{late}");
     // Sent while a receiver listens: received.
-    let listening = start_listening(&server, &["--core", "receive", "--timeout", "10"]);
+    let listening = support::start_listening(
+        server.urls(),
+        &["--fast", "--core", "receive", "--timeout", "10"],
+    );
     role(&server, &["--core", "send"]).assert_prints(&[EXPECTED[0]]);
     listening.finish(WAIT).assert_prints(&[EXPECTED[1]]);
 }
@@ -226,7 +216,8 @@ fn an_unreachable_server_is_named_and_fails_with_1() {
 fn a_role_whose_server_goes_away_fails_with_its_url() {
     let server = NatsServer::start().unwrap();
     let url = server.urls().to_string();
-    let listening = start_listening(&server, &["receive", "--timeout", "60"]);
+    let listening =
+        support::start_listening(server.urls(), &["--fast", "receive", "--timeout", "60"]);
     let started = Instant::now();
     server.stop().unwrap();
     let run = listening.finish(WAIT);
@@ -270,34 +261,35 @@ fn a_server_killed_mid_run_ends_the_run_with_its_url() {
         "{run}"
     );
     assert!(started.elapsed() < Duration::from_secs(15), "{run}");
-    assert!(server_dirs(tmp.path()).is_empty(), "{run}");
+    assert_no_server_dir(tmp.path(), &run);
+}
+
+/// Stops the default run as `stop` says, and panics unless it failed
+/// (exit code 1, no panic) saying on stderr that it was interrupted, and
+/// its server left no directory behind. Returns the run.
+#[track_caller]
+fn assert_default_run_interrupted(stop: Stop) -> Run {
+    let tmp = TempDir::new("mom-stop");
+    let (running, children) = start_default_run(&tmp);
+    let run = running.signal_and_wait(stop.signal(), stop == Stop::CtrlC, &children);
+    run.assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(&["exp1-mom: interrupted by a signal"]);
+    assert_no_server_dir(tmp.path(), &run);
+    run
 }
 
 #[test]
 fn ctrl_c_ends_every_process_and_leaves_no_server_behind() {
-    let tmp = TempDir::new("mom-int");
-    let (running, children) = start_default_run(&tmp);
-    let run = running.signal_and_wait(Sig::SIGINT, true, &children);
-    run.assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["exp1-mom: interrupted by a signal"]);
+    let run = assert_default_run_interrupted(Stop::CtrlC);
     assert_eq!(run.stdout, "", "nothing was sent\n{run}");
-    let left = server_dirs(tmp.path());
-    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
 }
 
 #[test]
 fn sigterm_to_the_parent_alone_stops_the_roles_and_the_server() {
-    let tmp = TempDir::new("mom-term");
-    let (running, children) = start_default_run(&tmp);
-    let run = running.signal_and_wait(Sig::SIGTERM, false, &children);
-    run.assert_code(1).assert_no_panic();
-    assert!(
-        run.stderr.ends_with("exp1-mom: interrupted by a signal\n"),
-        "{run}"
-    );
-    let left = server_dirs(tmp.path());
-    assert!(left.is_empty(), "left behind: {left:?}\n{run}");
+    let run = assert_default_run_interrupted(Stop::TermParent);
+    let last = "exp1-mom: interrupted by a signal\n";
+    assert!(run.stderr.ends_with(last), "{last:?} not last\n{run}");
 }
 
 #[test]
@@ -403,5 +395,5 @@ fn a_role_that_dies_ends_the_run_at_once() {
     run.assert_all_ended(&children);
     // Not the receiver's 60 s: the run ends the receiver at once.
     assert!(started.elapsed() < Duration::from_secs(10), "{run}");
-    assert!(server_dirs(tmp.path()).is_empty(), "{run}");
+    assert_no_server_dir(tmp.path(), &run);
 }

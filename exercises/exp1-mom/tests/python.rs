@@ -3,12 +3,14 @@
 //! Rust roles exchange seed 004's message through a real `nats-server`,
 //! both ways.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_net::{Connection, NatsServer, RunId};
-use ipc_testkit::{DEFAULT_TIMEOUT, Run, Running, run_command};
+use ipc_net::NatsServer;
+use ipc_testkit::{DEFAULT_TIMEOUT, Run, nats, run_command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-mom");
 const HERE: &str = env!("CARGO_MANIFEST_DIR");
@@ -23,12 +25,7 @@ fn workspace() -> PathBuf {
 /// The venv's Python with nats-py importable, installing it if needed.
 fn python() -> PathBuf {
     let python = workspace().join(".venv/bin/python");
-    let has_client = || {
-        Command::new(&python)
-            .args(["-c", "import nats"])
-            .output()
-            .is_ok_and(|out| out.status.success())
-    };
+    let has_client = || ipc_testkit::python_imports(&python, "nats");
     if !has_client() {
         let script = workspace().join("scripts/install-nats.sh");
         let mut install = Command::new("bash");
@@ -54,16 +51,6 @@ fn script(name: &str, server: &NatsServer, extra: &[&str]) -> Command {
     command
 }
 
-fn rust(server: &NatsServer, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--server")
-        .arg(server.urls().to_string())
-        .arg("--fast")
-        .args(args);
-    command
-}
-
 fn finish(command: Command) -> Run {
     run_command(command, None, DEFAULT_TIMEOUT)
 }
@@ -73,19 +60,8 @@ fn a_python_sender_reaches_the_rust_receiver() {
     let server = NatsServer::start().unwrap();
     // The Rust receiver listens first (it makes the stream and the
     // consumer), then Python stores the message.
-    let nc = Connection::connect(server.urls()).unwrap();
-    let id = RunId::fresh();
-    let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let id_text = id.to_string();
-    let receiver = Running::start(
-        rust(&server, &["--run", &id_text, "receive", "--timeout", "30"]),
-        false,
-    );
-    receiver.wait_while_running(
-        Duration::from_secs(30),
-        "the receiver to say it listens",
-        |slice| ready.next_within(slice).unwrap(),
-    );
+    let receiver =
+        support::start_listening(server.urls(), &["--fast", "receive", "--timeout", "30"]);
     finish(script("send.py", &server, &[])).assert_prints(&[SENT]);
     receiver
         .finish(Duration::from_secs(30))
@@ -95,10 +71,14 @@ fn a_python_sender_reaches_the_rust_receiver() {
 #[test]
 fn a_message_the_rust_sender_stored_is_taken_by_python() {
     let server = NatsServer::start().unwrap();
-    finish(rust(&server, &["send"])).assert_prints(&[SENT]);
+    finish(nats::role(BIN, server.urls(), &["--fast", "send"])).assert_prints(&[SENT]);
     finish(script("receive.py", &server, &["--timeout", "10"])).assert_prints(&[RECEIVED]);
     // Taken once: the stream is empty now, for Python and for Rust.
-    let again = finish(rust(&server, &["receive", "--timeout", "0.5"]));
+    let again = finish(nats::role(
+        BIN,
+        server.urls(),
+        &["--fast", "receive", "--timeout", "0.5"],
+    ));
     again
         .assert_code(1)
         .assert_stderr_contains(&["no message arrived"]);
@@ -107,21 +87,9 @@ fn a_message_the_rust_sender_stored_is_taken_by_python() {
 #[test]
 fn core_nats_works_between_the_languages_too() {
     let server = NatsServer::start().unwrap();
-    let nc = Connection::connect(server.urls()).unwrap();
-    let id = RunId::fresh();
-    let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let id_text = id.to_string();
-    let receiver = Running::start(
-        rust(
-            &server,
-            &["--core", "--run", &id_text, "receive", "--timeout", "30"],
-        ),
-        false,
-    );
-    receiver.wait_while_running(
-        Duration::from_secs(30),
-        "the receiver to say it listens",
-        |slice| ready.next_within(slice).unwrap(),
+    let receiver = support::start_listening(
+        server.urls(),
+        &["--fast", "--core", "receive", "--timeout", "30"],
     );
     finish(script("send.py", &server, &["--core"])).assert_prints(&[SENT]);
     receiver

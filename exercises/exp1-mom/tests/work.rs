@@ -140,12 +140,7 @@ fn several_receivers_each_print_the_messages_the_broker_gave_them() {
     );
     lines.push(Lines::of("IPC ", &done));
     evidence.assert_interleaved(Stream::Stdout, &lines);
-    if evidence.run.stdout_lines().last() != Some(&DONE) {
-        evidence.fail(
-            "`IPC between processes completed.` comes last, once every role has ended",
-            "",
-        );
-    }
+    evidence.assert_last_line(DONE, "it comes once every role has ended");
     for (i, texts) in &got {
         assert_crossed(&evidence, texts, &format!("receiver {i}"), true);
     }

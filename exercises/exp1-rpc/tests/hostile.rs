@@ -15,7 +15,7 @@ use std::time::Duration;
 use exp1_rpc::{DEFAULT_SUBJECT, SERVERS, Squares, dispatch};
 use ipc_core::blocking::{self, Deadline};
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls, Subject};
-use ipc_testkit::{Running, Sig, run};
+use ipc_testkit::{Running, Sig, nats, run};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -253,11 +253,7 @@ fn a_hostile_client_s_calls_are_printed_escaped_by_the_server() {
     let nc = Connection::connect(server.urls()).unwrap();
     let id = RunId::fresh();
     let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let (url, id_text) = (server.urls().to_string(), id.to_string());
-    let mut command = Command::new(BIN);
-    command.args(["--server", &url, "--run", &id_text, "server"]);
-    let serving = Running::start(command, false);
-    serving.wait_while_running(WAIT, "the server to say it listens", |slice| {
+    let serving = nats::start_announced(BIN, server.urls(), &id, &["server"], |slice| {
         ready.next_within(slice).unwrap()
     });
     for call in [

@@ -3,12 +3,11 @@
 //! errors, several servers sharing the calls, bad input, and servers that
 //! are missing or go away.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls};
 use ipc_testkit::contract;
-use ipc_testkit::nats::{run_leaving_no_server_dir, unused_port};
+use ipc_testkit::nats::{self, run_leaving_no_server_dir, unused_port};
 use ipc_testkit::{Run, Running, Sig, handout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp1-rpc");
@@ -37,16 +36,9 @@ fn start_listening(server: &NatsServer, args: &[&str]) -> Running {
     let nc = Connection::connect(server.urls()).unwrap();
     let id = RunId::fresh();
     let mut ready = nc.subscribe(&id.ready_subject()).unwrap();
-    let url = server.urls().to_string();
-    let id_text = id.to_string();
-    let mut all = vec!["--server", url.as_str(), "--run", id_text.as_str()];
-    all.extend_from_slice(args);
-    let mut command = Command::new(BIN);
-    command.args(&all);
-    let running = Running::start(command, false);
-    let what = format!("{all:?} to say it listens");
-    running.wait_while_running(WAIT, &what, |slice| ready.next_within(slice).unwrap());
-    running
+    nats::start_announced(BIN, server.urls(), &id, args, |slice| {
+        ready.next_within(slice).unwrap()
+    })
 }
 
 #[test]

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, run, run_into_full_disk,
-    wait_blocked, wait_in_syscall,
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, run, run_into_full_disk, wait_blocked,
+    wait_in_syscall,
 };
 use ipc_testkit::{contract, squares};
 use nix::libc::SYS_clock_nanosleep;
@@ -75,11 +75,19 @@ fn the_roles_serve_and_ask_from_separate_processes() {
         BIN,
         &["--listen", "127.0.0.1:0", "--authkey", "k3y", "--fast"],
     );
-    let first = run(
-        BIN,
-        &["client", "2", "--connect", &address, "--authkey", "k3y"],
+    let client = |args: &[&str]| {
+        let mut all = vec!["client"];
+        all.extend_from_slice(args);
+        all.extend(["--connect", &address, "--authkey", "k3y"]);
+        run(BIN, &all)
+    };
+    // A second server on the same address is refused, saying why.
+    let (first, run) = squares::assert_roles_serve_and_ask(
+        serving,
+        client,
+        || run(BIN, &["server", "--listen", &address, "--authkey", "k3y"]),
+        &["Address already in use", "another server listens there"],
     );
-    first.assert_code(0).assert_no_panic();
     assert_eq!(
         first.stdout_lines(),
         [
@@ -91,29 +99,6 @@ fn the_roles_serve_and_ask_from_separate_processes() {
         ],
         "{first}"
     );
-    let second = run(
-        BIN,
-        &[
-            "client",
-            "5",
-            "--number",
-            "-12",
-            "--connect",
-            &address,
-            "--authkey",
-            "k3y",
-        ],
-    );
-    squares::assert_answered(&second, "Client 5 sent -12, received 144");
-    // A second server on the same address is refused, saying why.
-    let taken = run(BIN, &["server", "--listen", &address, "--authkey", "k3y"]);
-    taken
-        .assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["Address already in use", "another server listens there"]);
-    serving.signal(Sig::SIGINT);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    squares::assert_server_interrupted(&run, Sig::SIGINT, 2);
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -155,22 +140,35 @@ fn a_server_without_a_key_makes_one_and_says_it() {
     assert!(!path.exists(), "{} is left\n{run}", path.display());
 }
 
+/// Runs client 1 against the server at `address` with `authkey`, and
+/// panics unless it failed with exit code 1, no panic, and `said` on
+/// stderr. Returns the run.
+#[track_caller]
+fn client_1_fails(address: &str, authkey: &str, said: &[&str]) -> Run {
+    let failed = run(
+        BIN,
+        &["client", "1", "--connect", address, "--authkey", authkey],
+    );
+    failed
+        .assert_code(1)
+        .assert_no_panic()
+        .assert_stderr_contains(said);
+    failed
+}
+
 #[test]
 fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
     let (serving, address) =
         squares::start_server_role(BIN, &["--listen", "127.0.0.1:0", "--authkey", "right"]);
-    let refused = run(
-        BIN,
-        &["client", "1", "--connect", &address, "--authkey", "wrong"],
-    );
-    refused
-        .assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[
+    let refused = client_1_fails(
+        &address,
+        "wrong",
+        &[
             &format!("Client 1: the server at {address} did not let this client in"),
             "exp1-sockets: authentication failed:",
             "refused our answer to its challenge: the authkeys differ",
-        ]);
+        ],
+    );
     assert!(!refused.stdout.contains("received"), "{refused}");
     // The server said so, and goes on serving those who know the key.
     let welcome = run(
@@ -192,22 +190,15 @@ fn a_wrong_authkey_is_refused_with_exit_1_and_a_clear_message() {
 #[test]
 fn an_address_nobody_listens_on_is_named() {
     // A port that was free a moment ago: nobody listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
-    let nobody = run(
-        BIN,
-        &["client", "1", "--connect", &address, "--authkey", "k"],
-    );
-    nobody
-        .assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&[
+    let address = format!("127.0.0.1:{}", ipc_testkit::nats::unused_port());
+    client_1_fails(
+        &address,
+        "k",
+        &[
             &format!("Client 1: could not reach a server at {address}"),
             &format!("exp1-sockets: connect {address}: Connection refused"),
-        ]);
+        ],
+    );
     let dir = TempDir::new("exp1-sockets-nobody");
     let path = dir.join("nobody.sock");
     let path = path.to_str().unwrap();
@@ -448,9 +439,8 @@ fn framing_shows_requests_run_together_without_frames() {
 
 #[test]
 fn the_handout_shows_a_real_run() {
-    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp1-sockets");
-    // The clients' lines come in any order: compare them sorted.
-    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), squares::clients_sorted);
+    let manifest_dir = env!("CARGO_MANIFEST_DIR");
+    let readme = squares::assert_handout_shows_a_real_run(manifest_dir, "exp1-sockets", BIN);
     // The framing demonstration, as the handout shows it.
     let framing = run(BIN, &["framing"]);
     for line in framing.stdout_lines() {

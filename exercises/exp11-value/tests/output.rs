@@ -5,25 +5,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use ipc_testkit::contract::{self, Stop};
+use ipc_testkit::counter;
 use ipc_testkit::{
     Run, Running, assert_no_new_shm, handout, normalise_numbers, own_process_group, run,
     run_into_full_disk,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
-
-/// The lines printed before the processes start, for `passes` passes.
-fn plan(header: &str, passes: u64) -> Vec<String> {
-    vec![
-        header.to_string(),
-        format!("5 processes, {passes} passes each:"),
-        "p1 runs add_one: 1 update of +1 per pass".into(),
-        "p2 runs add_two: 2 updates of +1 per pass".into(),
-        "p3 runs add_three: 3 updates of +1 per pass".into(),
-        "p4 runs add_four: 4 updates of +1 per pass".into(),
-        "p5 runs add_five: 5 updates of +1 per pass".into(),
-    ]
-}
 
 const LOCKED: &str = "Shared Value<u64> with its lock";
 const UNLOCKED: &str = "Shared RawValue<u64> without a lock (--no-lock)";
@@ -57,7 +45,7 @@ fn fast_is_accepted_before_and_after_example() {
 
 #[test]
 fn the_default_run_prints_the_plan_and_an_exact_total() {
-    let mut expected = plan(LOCKED, 100_000);
+    let mut expected = counter::plan(LOCKED, "processes", 5, 100_000);
     expected.extend([
         "Expected value: 1500000".into(),
         "Final value (in main program): 1500000".into(),
@@ -69,7 +57,7 @@ fn the_default_run_prints_the_plan_and_an_exact_total() {
 #[test]
 fn the_locked_total_is_exact_on_every_run() {
     // 150,000 locked updates from five overlapping processes, 20 times.
-    let mut expected = plan(LOCKED, 10_000);
+    let mut expected = counter::plan(LOCKED, "processes", 5, 10_000);
     expected.extend([
         "Expected value: 150000".into(),
         "Final value (in main program): 150000".into(),
@@ -92,7 +80,11 @@ fn without_the_lock_updates_are_lost() {
         let run = run(BIN, &["--no-lock", "--iterations", &passes.to_string()]);
         run.assert_code(0).assert_no_panic();
         let lines = run.stdout_lines();
-        assert_eq!(lines[..7], plan(UNLOCKED, passes)[..], "{run}");
+        assert_eq!(
+            lines[..7],
+            counter::plan(UNLOCKED, "processes", 5, passes)[..],
+            "{run}"
+        );
         assert_eq!(lines.len(), 10, "{run}");
         let expected = number_after(&run, "Expected value: ");
         let actual = number_after(&run, "Final value (in main program): ");

@@ -11,27 +11,10 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
+use ipc_testkit::counter;
 use ipc_testkit::evidence::Inputs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp11-value");
-
-const TARGETS: [&str; 5] = ["add_one", "add_two", "add_three", "add_four", "add_five"];
-
-/// The lines printed before the processes start.
-fn plan(header: &str, processes: u64, passes: u64) -> Vec<String> {
-    let mut lines = vec![
-        header.to_string(),
-        format!("{processes} processes, {passes} passes each:"),
-    ];
-    for k in 1..=processes {
-        let updates = if k == 1 { "update" } else { "updates" };
-        lines.push(format!(
-            "p{k} runs {}: {k} {updates} of +1 per pass",
-            TARGETS[k as usize - 1]
-        ));
-    }
-    lines
-}
 
 /// The updates each process must make, pk making k per pass.
 fn updates(processes: u64, passes: u64) -> Vec<u64> {
@@ -44,8 +27,13 @@ fn updates(processes: u64, passes: u64) -> Vec<u64> {
 fn assert_updated_inside_the_lock(inputs: &Inputs, processes: u64, passes: u64) {
     let (p, n) = (processes.to_string(), passes.to_string());
     let evidence = inputs.run(BIN, &["--processes", &p, "--iterations", &n]);
-    let expected = passes * processes * (processes + 1) / 2;
-    let mut lines = plan("Shared Value<u64> with its lock", processes, passes);
+    let expected = counter::total(processes, passes);
+    let mut lines = counter::plan(
+        "Shared Value<u64> with its lock",
+        "processes",
+        processes,
+        passes,
+    );
     lines.extend([
         format!("Expected value: {expected}"),
         format!("Final value (in main program): {expected}"),
@@ -81,12 +69,13 @@ fn without_the_lock_every_process_still_reads_and_writes_the_raw_value() {
     let passes = inputs.number("--iterations", 20..=150) as u64;
     let (p, n) = (processes.to_string(), passes.to_string());
     let evidence = inputs.run(BIN, &["--no-lock", "--processes", &p, "--iterations", &n]);
-    let expected = passes * processes * (processes + 1) / 2;
+    let expected = counter::total(processes, passes);
     // The final value and the updates lost change from run to run: they
     // must add up.
     let lines = evidence.run.stdout_lines();
-    let mut wanted = plan(
+    let mut wanted = counter::plan(
         "Shared RawValue<u64> without a lock (--no-lock)",
+        "processes",
         processes,
         passes,
     );

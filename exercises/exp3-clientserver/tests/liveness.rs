@@ -18,23 +18,12 @@ use ipc_core::IpcName;
 use ipc_core::mqueue::MessageQueue;
 use ipc_testkit::{
     CLEAN_SH, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TRACKER, clean_sh_unavailable, command_of,
-    eventually, every_child_of, run, run_command, running_as_root, signal_pid, survivors,
-    wait_blocked,
+    eventually, every_child_of, one_at_a_time, run, run_command, running_as_root, signal_pid,
+    survivors, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
 const WAIT: Duration = Duration::from_secs(60);
-
-/// Held by each test: any ipc-lab program that creates a named object
-/// first removes what dead runs left, so a test of a dead run's leftover
-/// must not have another test's program do the work meanwhile.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A well-known queue of this test alone; removed when dropped if still
 /// there.
@@ -143,8 +132,11 @@ fn tracker_of(parent: Pid) -> Option<Pid> {
 
 /// Kills the server of `name` with SIGKILL (and first its run's tracker,
 /// with `tracker`), while a client with a 1 s timeout waits for its
-/// answer; the client's run.
-fn client_of_a_killed_server(name: &Name, tracker: bool) -> Run {
+/// answer, and panics unless the client failed at its first look saying
+/// the server is gone and `why` (what the message says after `gone (`).
+/// Returns the client's run.
+#[track_caller]
+fn client_of_a_killed_server(name: &Name, tracker: bool, why: &str) -> Run {
     let server = serving(name, &["--delay", "20000"]);
     let asking = waiting_client(name, "1");
     let tracker = tracker.then(|| {
@@ -164,6 +156,10 @@ fn client_of_a_killed_server(name: &Name, tracker: bool) -> Run {
     // not after the patience a busy server gets.
     assert!(start.elapsed() < Duration::from_secs(4), "{asked}");
     asked.assert_code(1).assert_no_panic();
+    asked.assert_stderr_contains(&[&format!(
+        "Client 1: no answer from the server at /{} within 1s: the server is gone ({why}",
+        name.0
+    )]);
     asked
 }
 
@@ -171,12 +167,8 @@ fn client_of_a_killed_server(name: &Name, tracker: bool) -> Run {
 fn a_killed_server_is_named_as_gone() {
     let _serial = one_at_a_time();
     let name = Name::new("killed");
-    let asked = client_of_a_killed_server(&name, false);
-    asked.assert_stderr_contains(&[&format!(
-        "Client 1: no answer from the server at /{0} within 1s: the server is gone \
-         (its queue /{0} has been removed)",
-        name.0
-    )]);
+    let removed = format!("its queue /{} has been removed)", name.0);
+    client_of_a_killed_server(&name, false, &removed);
     assert!(!name.exists());
 }
 
@@ -184,13 +176,9 @@ fn a_killed_server_is_named_as_gone() {
 fn a_server_killed_with_its_tracker_is_named_as_gone_and_clean_sh_removes_its_queue() {
     let _serial = one_at_a_time();
     let name = Name::new("killed-all");
-    let asked = client_of_a_killed_server(&name, true);
-    asked.assert_stderr_contains(&[&format!(
-        "Client 1: no answer from the server at /{} within 1s: the server is gone \
-         (its run has ended; the next ipc-lab program to start, or `scripts/clean.sh`, \
-         removes its queue)",
-        name.0
-    )]);
+    let ended = "its run has ended; the next ipc-lab program to start, or `scripts/clean.sh`, \
+                 removes its queue)";
+    let asked = client_of_a_killed_server(&name, true, ended);
     // No other program of this test ran meanwhile (one test at a time):
     // nobody was left to remove it.
     assert!(name.exists(), "{asked}");

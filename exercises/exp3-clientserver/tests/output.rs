@@ -8,9 +8,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{
-    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, handout, run, wait_in_syscall,
-};
+use ipc_testkit::{Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, run, wait_in_syscall};
 use ipc_testkit::{contract, squares};
 use nix::libc::SYS_mq_timedreceive;
 
@@ -175,22 +173,19 @@ fn the_roles_serve_and_ask_from_separate_processes() {
     let server = Server::new("roles");
     let mut serving = Running::start(command(&["server", "--fast", "--name", &server.0]), false);
     serving.wait_for_lines(1, WAIT, |l| l.starts_with("Server (pid "));
-    let first = run(BIN, &["client", "2", "--name", &server.0]);
-    squares::assert_answered(&first, "Client 2 sent 7, received 49");
-    let second = run(
-        BIN,
-        &["client", "5", "--number", "-12", "--name", &server.0],
-    );
-    squares::assert_answered(&second, "Client 5 sent -12, received 144");
+    let client = |args: &[&str]| {
+        let mut all = vec!["client"];
+        all.extend_from_slice(args);
+        all.extend(["--name", &server.0]);
+        run(BIN, &all)
+    };
     // A second server on the same name is refused.
-    let taken = run(BIN, &["server", "--name", &server.0]);
-    taken
-        .assert_code(1)
-        .assert_no_panic()
-        .assert_stderr_contains(&["File exists", "another server is running"]);
-    serving.signal(Sig::SIGINT);
-    let run = serving.finish(SIGNAL_DEADLINE);
-    squares::assert_server_interrupted(&run, Sig::SIGINT, 2);
+    let (_, run) = squares::assert_roles_serve_and_ask(
+        serving,
+        client,
+        || run(BIN, &["server", "--name", &server.0]),
+        &["File exists", "another server is running"],
+    );
     server.assert_nothing_left(&run);
 }
 
@@ -301,7 +296,5 @@ fn help_explains_the_roles_and_the_exit_codes() {
 
 #[test]
 fn the_handout_shows_a_real_run() {
-    let readme = handout::checked(env!("CARGO_MANIFEST_DIR"), "exp3-clientserver");
-    // The clients' lines come in any order: compare them sorted.
-    handout::assert_shows_normalised(&readme, &run(BIN, &["--fast"]), squares::clients_sorted);
+    squares::assert_handout_shows_a_real_run(env!("CARGO_MANIFEST_DIR"), "exp3-clientserver", BIN);
 }

@@ -141,20 +141,16 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
     all.sort_unstable();
     let taken = consumed(&evidence, sizes, &all);
 
+    // Each producer's and consumer's lines: `Producer 2 produced 201`.
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for (p, items) in &made {
-        let lines = items
-            .iter()
-            .map(|item| format!("Producer {p} produced {item}"))
-            .collect();
-        groups.push((format!("Producer {p} "), lines));
-    }
-    for (c, items) in &taken {
-        let lines = items
-            .iter()
-            .map(|item| format!("Consumer {c} consumed {item}"))
-            .collect();
-        groups.push((format!("Consumer {c} "), lines));
+    for (role, did, by) in [
+        ("Producer", "produced", &made),
+        ("Consumer", "consumed", &taken),
+    ] {
+        for (k, items) in by {
+            let lines = items.iter().map(|item| format!("{role} {k} {did} {item}"));
+            groups.push((format!("{role} {k} "), lines.collect()));
+        }
     }
     let n = sizes.items;
     let summary = format!("Produced {n}, consumed {n}, lost 0, duplicated 0");
@@ -164,38 +160,32 @@ fn assert_items_cross_the_ring(inputs: &Inputs, sizes: Option<&Sizes>, guard: Gu
         .map(|(prefix, lines)| Lines::of(prefix, lines))
         .collect();
     evidence.assert_interleaved(Stream::Stdout, &lines);
-    if evidence.run.stdout_lines().last() != Some(&summary.as_str()) {
-        evidence.fail("the summary comes last, once every process has ended", "");
-    }
+    evidence.assert_last_line(&summary, "the summary comes once every process has ended");
 
     let producers: Vec<String> = made.keys().map(|p| format!("producer {p}")).collect();
     let consumers: Vec<String> = taken.keys().map(|c| format!("consumer {c}")).collect();
     let producers: Vec<&str> = producers.iter().map(String::as_str).collect();
     let consumers: Vec<&str> = consumers.iter().map(String::as_str).collect();
     let meaning = "a producer must put each item into the ring (buffer[in]) and a consumer take it from there (buffer[out]), both under the mutex";
-    for (p, items) in &made {
+    // `items` went through the ring from one of `writers` to one of
+    // `readers` (in the order taken, for a consumer's own items).
+    let assert_passed = |items: &[u64], writers: &[&str], readers: &[&str], in_order: bool| {
         let values: Vec<String> = items.iter().map(u64::to_string).collect();
         evidence.assert_values_passed(&Passed {
             object: "raw array",
             called: "the ring buffer",
             values: &values,
-            writers: &[producers[*p as usize - 1]],
-            readers: &consumers,
-            in_order: false,
+            writers,
+            readers,
+            in_order,
             meaning,
         });
+    };
+    for (p, items) in &made {
+        assert_passed(items, &[producers[*p as usize - 1]], &consumers, false);
     }
     for (c, items) in &taken {
-        let values: Vec<String> = items.iter().map(u64::to_string).collect();
-        evidence.assert_values_passed(&Passed {
-            object: "raw array",
-            called: "the ring buffer",
-            values: &values,
-            writers: &producers,
-            readers: &[consumers[*c as usize - 1]],
-            in_order: true,
-            meaning,
-        });
+        assert_passed(items, &producers, &[consumers[*c as usize - 1]], true);
     }
     let values: Vec<String> = all.iter().map(u64::to_string).collect();
     let ring = Passed {

@@ -36,6 +36,19 @@ impl Planted {
         planted
     }
 
+    /// Runs `exp4-counter --name` on it and panics unless creating the
+    /// segment failed with exit code 1 naming it as taken; returns the run.
+    #[track_caller]
+    fn assert_create_refused(&self) -> Run {
+        let created = run(BIN, &["--fast", "--ticks", "3", "--name", self.name()]);
+        let taken = format!(
+            "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
+            self.name()
+        );
+        assert_fails_with(&created, &taken);
+        created
+    }
+
     /// The name as `--name` and `--attach` take it.
     fn name(&self) -> &str {
         &self.name
@@ -109,14 +122,7 @@ fn a_symbolic_link_planted_in_dev_shm_is_refused_and_its_target_untouched() {
 
     // Creating (O_CREAT | O_EXCL) never follows a link; attaching opens
     // with O_NOFOLLOW (glibc's shm_open), so it does not either.
-    let created = run(BIN, &["--fast", "--ticks", "3", "--name", link.name()]);
-    assert_fails_with(
-        &created,
-        &format!(
-            "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
-            link.name()
-        ),
-    );
+    link.assert_create_refused();
     let attached = run(BIN, &["--fast", "--ticks", "3", "--attach", link.name()]);
     assert_fails_with(
         &attached,
@@ -133,14 +139,7 @@ fn a_symbolic_link_planted_in_dev_shm_is_refused_and_its_target_untouched() {
     let nowhere = dir.join("nowhere");
     let dangling = Planted::new("dangling");
     std::os::unix::fs::symlink(&nowhere, dangling.path()).unwrap();
-    let created = run(BIN, &["--fast", "--ticks", "3", "--name", dangling.name()]);
-    assert_fails_with(
-        &created,
-        &format!(
-            "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
-            dangling.name()
-        ),
-    );
+    dangling.assert_create_refused();
     assert!(!nowhere.exists(), "created behind the dangling link");
 }
 
@@ -151,14 +150,7 @@ fn a_name_taken_with_another_mode_is_refused_and_left_as_it_was() {
         std::fs::write(taken.path(), "someone else's\n").unwrap();
         let before = content_and_mode(&taken.path());
         std::fs::set_permissions(taken.path(), std::fs::Permissions::from_mode(mode)).unwrap();
-        let run = run(BIN, &["--fast", "--ticks", "3", "--name", taken.name()]);
-        assert_fails_with(
-            &run,
-            &format!(
-                "shm_open /ipc-lab-{} (taken: `exp4-counter --attach",
-                taken.name()
-            ),
-        );
+        let run = taken.assert_create_refused();
         // Read back as its owner (not root, whom no mode stops) may.
         let after = std::fs::metadata(taken.path())
             .unwrap()
@@ -253,13 +245,20 @@ fn a_full_dev_shm_is_an_error_not_sigbus() {
     );
 }
 
+/// exp4-counter counting for a million ticks with `args`, once it has
+/// printed `lines` of Process-2's squares.
+fn counting(args: &[&str], lines: usize) -> Running {
+    let mut command = Command::new(BIN);
+    command.args(["--ticks", "1000000"]).args(args);
+    let mut running = Running::start(command, false);
+    running.wait_for_lines(lines, WAIT, |l| l.starts_with("Process-2:"));
+    running
+}
+
 #[test]
 fn a_segment_truncated_under_a_run_is_an_error_not_sigbus() {
     let segment = Planted::new("truncated");
-    let mut command = Command::new(BIN);
-    command.args(["--fast", "--ticks", "1000000", "--name", segment.name()]);
-    let mut running = Running::start(command, false);
-    running.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
+    let running = counting(&["--fast", "--name", segment.name()], 2);
     // Anybody who may write the segment can shrink it under its users.
     segment.truncate();
     let run = running.finish(WAIT);
@@ -279,14 +278,8 @@ fn a_segment_truncated_under_a_run_is_an_error_not_sigbus() {
 #[test]
 fn an_attached_segment_that_shrinks_is_an_error_not_sigbus() {
     let segment = Planted::new("shrinks");
-    let mut command = Command::new(BIN);
-    command.args(["--ticks", "1000000", "--name", segment.name()]);
-    let mut owner = Running::start(command, false);
-    owner.wait_for_lines(1, WAIT, |l| l.starts_with("Process-2:"));
-    let mut command = Command::new(BIN);
-    command.args(["--fast", "--ticks", "1000000", "--attach", segment.name()]);
-    let mut watcher = Running::start(command, false);
-    watcher.wait_for_lines(2, WAIT, |l| l.starts_with("Process-2:"));
+    let owner = counting(&["--name", segment.name()], 1);
+    let watcher = counting(&["--fast", "--attach", segment.name()], 2);
     segment.truncate();
     let watched = watcher.finish(WAIT);
     watched

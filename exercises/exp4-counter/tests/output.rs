@@ -416,13 +416,6 @@ fn python_snippet(name: &str) -> String {
     snippet.replace("\"ipc-lab-demo\"", &format!("\"ipc-lab-{name}\""))
 }
 
-fn python_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import multiprocessing.shared_memory"])
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
-
 /// Runs the snippet and returns the counter it printed.
 fn python_reads(snippet: &str) -> u32 {
     let mut python = Command::new("python3");
@@ -439,7 +432,7 @@ fn python_reads(snippet: &str) -> u32 {
 
 #[test]
 fn python_attaches_and_reads_the_counter() {
-    if !python_available() {
+    if !ipc_testkit::python_imports("python3", "multiprocessing.shared_memory") {
         println!("skipped: python3 with multiprocessing.shared_memory is not available");
         return;
     }

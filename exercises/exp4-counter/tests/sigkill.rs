@@ -11,22 +11,12 @@ use std::time::Duration;
 
 use ipc_testkit::{
     CLEAN_SH, Pid, Running, Sig, TRACKER, children_of, clean_sh_unavailable, command_of,
-    eventually, every_child_of, own_process_group, run, running_as_root, signal_pid, survivors,
+    eventually, every_child_of, one_at_a_time, own_process_group, run, running_as_root, signal_pid,
+    survivors,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Held by each test: any ipc-lab program that creates a named object
-/// sweeps dead runs, so a test of the tracker (or of the sweep) must not
-/// have another test's program do the work for it.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn shm(name: &str) -> PathBuf {
     Path::new("/dev/shm").join(name)

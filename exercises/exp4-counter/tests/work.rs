@@ -93,12 +93,7 @@ fn assert_counter_crosses(inputs: &Inputs, ticks: Option<u64>) {
             Lines::of("Processes ", &end),
         ],
     );
-    if evidence.run.stdout_lines().last() != Some(&end[0].as_str()) {
-        evidence.fail(
-            "the parent's `Processes Terminated !` must come last, after it joined both",
-            "",
-        );
-    }
+    evidence.assert_last_line(&end[0], "the parent prints it after it joined both");
 
     // The named segment: the object whose label is its name.
     let segment = evidence

@@ -3,6 +3,8 @@
 //! differently on every run), the burst's counts, the two-terminal roles,
 //! Ctrl-C and SIGTERM, a dead peer, and bad usage.
 
+mod support;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -19,38 +21,6 @@ const WAIT: Duration = Duration::from_secs(60);
 /// What starts each process's lines.
 const PREFIXES: [&str; 3] = ["parent: ", "writer: ", "reader: "];
 
-/// The writer's lines for `values` and a burst of `signals`.
-fn writer_lines(values: &[i32], signals: u32) -> Vec<String> {
-    let mut lines = vec!["writer: Pid: <N>".to_owned()];
-    for (i, value) in (1..).zip(values) {
-        lines.push(format!("writer: Writing {value}"));
-        if i % 6 == 0 {
-            lines.push("writer: Intentionally sleeping for 5 seconds".into());
-        }
-    }
-    lines.push("writer: Finished writing".into());
-    lines.push(format!(
-        "writer: Sending {signals} SIGUSR1, then {signals} SIGRTMIN+1, numbered 1 to {signals}"
-    ));
-    lines.push("writer: Finished sending".into());
-    lines
-}
-
-/// The reader's lines for `values` and a burst of `signals` (more than 1).
-fn reader_lines(values: &[i32], signals: u32) -> Vec<String> {
-    let mut lines = vec!["reader: Pid: <N>".to_owned()];
-    lines.extend(values.iter().map(|v| format!("reader: Read: {v}")));
-    lines.push("reader: Finished reading".into());
-    lines.push(format!(
-        "reader: SIGUSR1: {signals} sent, 1 received (value 1): {} lost",
-        signals - 1
-    ));
-    lines.push(format!(
-        "reader: SIGRTMIN+1: {signals} sent, {signals} received in order (values 1 to {signals}): every one arrived"
-    ));
-    lines
-}
-
 /// The lines of the parent, the writer and the reader, each in order,
 /// pids normalised (and any other lines, last).
 fn per_process(stdout: &str) -> Vec<Vec<String>> {
@@ -63,10 +33,18 @@ fn check_sequences(run: &Run) -> Vec<String> {
     run.assert_code(0).assert_no_panic();
     assert_eq!(run.stderr, "", "{run}");
     let groups = per_process(&run.stdout);
-    let values: Vec<i32> = (1..=10).collect();
+    let values: Vec<i64> = (1..=10).collect();
     assert_eq!(groups[0], ["parent: Pid: <N>"], "{run}");
-    assert_eq!(groups[1], writer_lines(&values, 1000), "{run}");
-    assert_eq!(groups[2], reader_lines(&values, 1000), "{run}");
+    assert_eq!(
+        groups[1],
+        support::writer_lines("<N>", &values, 1000),
+        "{run}"
+    );
+    assert_eq!(
+        groups[2],
+        support::reader_lines("<N>", &values, 1000),
+        "{run}"
+    );
     assert!(groups[3].is_empty(), "stray lines\n{run}");
     assert_eq!(
         run.stdout_lines()[0].split_once("Pid: ").map(|(p, _)| p),
@@ -99,15 +77,23 @@ fn fast_prints_the_same_lines() {
 fn the_burst_loses_standard_signals_and_keeps_real_time_ones() {
     // Whatever the count: one SIGUSR1 (the first sent) arrives, every
     // SIGRTMIN+1 arrives in order.
-    for signals in [2_u32, 37, 5000] {
+    for signals in [2_i64, 37, 5000] {
         let run = run(
             BIN,
             &["--fast", "--signals", &signals.to_string(), "--values", "8"],
         );
         run.assert_code(0).assert_no_panic();
         let groups = per_process(&run.stdout);
-        assert_eq!(groups[1], writer_lines(&[8], signals), "{run}");
-        assert_eq!(groups[2], reader_lines(&[8], signals), "{run}");
+        assert_eq!(
+            groups[1],
+            support::writer_lines("<N>", &[8], signals),
+            "{run}"
+        );
+        assert_eq!(
+            groups[2],
+            support::reader_lines("<N>", &[8], signals),
+            "{run}"
+        );
     }
 }
 
@@ -250,7 +236,11 @@ fn the_reader_and_the_writer_run_in_two_terminals() {
         let writer = run(BIN, &["writer", &pid, "--fast"]);
         writer.assert_code(0).assert_no_panic();
         let groups = per_process(&writer.stdout);
-        assert_eq!(groups[1], writer_lines(&exp4_values(), 1000), "{writer}");
+        assert_eq!(
+            groups[1],
+            support::writer_lines("<N>", &exp4_values(), 1000),
+            "{writer}"
+        );
         let reader = reader.finish(WAIT);
         reader.assert_code(0).assert_no_panic();
         let mut lines = per_process(&reader.stdout)[2].clone();
@@ -262,7 +252,11 @@ fn the_reader_and_the_writer_run_in_two_terminals() {
             normalise_numbers(&hint, "Pid: "),
             "{reader}"
         );
-        assert_eq!(lines, reader_lines(&exp4_values(), 1000), "{reader}");
+        assert_eq!(
+            lines,
+            support::reader_lines("<N>", &exp4_values(), 1000),
+            "{reader}"
+        );
         pid
     });
     assert!(
@@ -271,7 +265,7 @@ fn the_reader_and_the_writer_run_in_two_terminals() {
     );
 }
 
-fn exp4_values() -> Vec<i32> {
+fn exp4_values() -> Vec<i64> {
     (1..=10).collect()
 }
 

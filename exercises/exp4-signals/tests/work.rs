@@ -18,6 +18,8 @@
 //! `IPC_LAB_CHECK_SEED=N` repeats the inputs of a failure that printed
 //! seed N.
 
+mod support;
+
 use std::collections::BTreeMap;
 
 use ipc_testkit::evidence::{Crossing, Evidence, Inputs, Lines, Messages, Stream};
@@ -27,35 +29,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_exp4-signals");
 /// Checks the lines of a run of `values` and a burst of `signals`.
 fn assert_lines(evidence: &Evidence, values: &[i64], signals: i64) {
     let parent = [format!("parent: Pid: {}", evidence.pid_of("exp4-signals"))];
-    let mut writer = vec![format!("writer: Pid: {}", evidence.pid_of("writer"))];
-    for (i, value) in (1..).zip(values) {
-        writer.push(format!("writer: Writing {value}"));
-        if i % 6 == 0 {
-            writer.push("writer: Intentionally sleeping for 5 seconds".into());
-        }
-    }
-    writer.push("writer: Finished writing".into());
-    writer.push(format!(
-        "writer: Sending {signals} SIGUSR1, then {signals} SIGRTMIN+1, numbered 1 to {signals}"
-    ));
-    writer.push("writer: Finished sending".into());
-    let mut reader = vec![format!("reader: Pid: {}", evidence.pid_of("reader"))];
-    reader.extend(values.iter().map(|v| format!("reader: Read: {v}")));
-    reader.push("reader: Finished reading".into());
-    let usr1 = if signals == 1 {
-        "1 received (value 1): every one arrived".to_owned()
-    } else {
-        format!("1 received (value 1): {} lost", signals - 1)
-    };
-    reader.push(format!("reader: SIGUSR1: {signals} sent, {usr1}"));
-    let queued = if signals == 1 {
-        "1 received (value 1)".to_owned()
-    } else {
-        format!("{signals} received in order (values 1 to {signals})")
-    };
-    reader.push(format!(
-        "reader: SIGRTMIN+1: {signals} sent, {queued}: every one arrived"
-    ));
+    let writer = support::writer_lines(&evidence.pid_of("writer").to_string(), values, signals);
+    let reader = support::reader_lines(&evidence.pid_of("reader").to_string(), values, signals);
     let lines = Lines::of;
     evidence.assert_interleaved(
         Stream::Stdout,

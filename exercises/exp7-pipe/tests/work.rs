@@ -128,15 +128,7 @@ fn assert_two_pipes(inputs: &Inputs, messages: Option<&[String]>, extra: &[&str]
             Lines::of("Received the reply: ", &reply),
         ],
     );
-    if evidence.run.stdout_lines().last() != Some(&reply[0].as_str()) {
-        evidence.fail(
-            format!(
-                "{:?} must be the last line: p2 answers once it has read every message",
-                reply[0]
-            ),
-            "",
-        );
-    }
+    evidence.assert_last_line(&reply[0], "p2 answers once it has read every message");
     evidence
         .assert_messages_crossed(&Messages {
             channel: "pipe",
