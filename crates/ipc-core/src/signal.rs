@@ -314,7 +314,10 @@ impl Notifier {
     /// [`Error::Sys`] naming `sigqueue` and the signal and process:
     /// `ESRCH` for a process that has ended, `EPERM` for another user's,
     /// `EAGAIN` when the receiver's queue of real-time signals is full
-    /// (its `RLIMIT_SIGPENDING`).
+    /// (its `RLIMIT_SIGPENDING`). [`Error::Interrupted`] instead of
+    /// `ESRCH` once SIGINT or SIGTERM was received (after [`install`]): a
+    /// Ctrl-C reaches the whole process group, and the receiver that
+    /// stopped on it first is part of the interrupted run, not a failure.
     pub fn send(&self, value: i32) -> Result<()> {
         // The trace's id of the message rides in the upper half of the
         // value, so that the receiver records the same one.
@@ -328,9 +331,11 @@ impl Notifier {
         // it queues the signal and returns without waiting.
         let sent = unsafe { libc::sigqueue(self.pid.as_raw(), self.signal.0, sigval) };
         if sent == 0 {
-            Ok(())
-        } else {
-            Err(Error::sys("sigqueue", self.to_string(), Errno::last()))
+            return Ok(());
+        }
+        match Errno::last() {
+            Errno::ESRCH if interrupted() => Err(Error::Interrupted),
+            errno => Err(Error::sys("sigqueue", self.to_string(), errno)),
         }
     }
 }

@@ -182,6 +182,23 @@ fn a_notification_to_an_ended_process_names_the_call() {
     );
 }
 
+/// A Ctrl-C reaches the whole group: the receiver may stop on it before
+/// the sender's next notice. That notice ends the sender's part as
+/// interrupted, not as a failed call; without the interrupt it is one.
+fn a_notification_to_a_receiver_gone_on_an_interrupt_is_interrupted() {
+    signal::install().unwrap();
+    signal::clear();
+    let mut child = Process::spawn("gone", || 0).unwrap();
+    let pid = child.pid();
+    child.join().unwrap();
+    kill(getpid(), Signal::SIGINT).unwrap();
+    assert!(signal::interrupted(), "SIGINT was taken by the handler");
+    let got = Notifier::new(pid, rt(0)).send(1);
+    assert!(matches!(got, Err(Error::Interrupted)), "{got:?}");
+    signal::clear();
+    signal::uninstall().unwrap();
+}
+
 fn a_traced_notification_is_a_send_and_its_receive() {
     let log = trace::start("signals", 1024).unwrap();
     let ready = rt(5);
@@ -229,6 +246,7 @@ fn main() {
         sigterm_interrupts_a_wait_for_a_notification,
         a_signal_sent_without_a_value_arrives_without_one,
         a_notification_to_an_ended_process_names_the_call,
+        a_notification_to_a_receiver_gone_on_an_interrupt_is_interrupted,
         a_traced_notification_is_a_send_and_its_receive,
     ]);
 }
