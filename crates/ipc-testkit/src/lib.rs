@@ -21,7 +21,7 @@
 //! | [`nats`] | a NATS role's command line, started and awaited until it listens; private `nats-server`s and their directories, a local three-node cluster |
 //! | [`handout`] | check an experiment's handout against a real run |
 //! | [`book`] | check the mdBook's internal links, handouts included |
-//! | [`scenarios`] | a single-threaded runner for library tests that fork |
+//! | [`scenarios`](mod@scenarios) | a single-threaded runner for library tests that fork |
 //! | [`seed000`] | seed 000's lines: exp7-shm, exp7-queue, exp7-pipe and the exp7 menu that runs them |
 //! | [`sources`] | the workspace's Rust sources as code: `crate::` paths, the import graph of a crate, its cycles |
 //! | [`squares`] | the client/server contract of exp1-sockets and exp3-clientserver: clients' squares, the server's count |
