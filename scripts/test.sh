@@ -6,6 +6,8 @@
 #     apt-get (without strace the tests of invalid names check the exit
 #     code only; without bubblewrap the grader runs each check in a
 #     session of its own instead of namespaces; both say so);
+#   - the message queue file system on /dev/mqueue, when run as root
+#     (without it, the tests that look at a queue's file say skipped);
 #   - mdbook 0.5.4, built from crates.io into ~/.cargo/bin once per machine
 #     (3 to 8 minutes on two cores), to build the book in docs/.
 # Then: the book, `cargo test --workspace`, the instructors' loop (starters
@@ -18,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 if [ $# -gt 0 ]; then
@@ -33,6 +35,11 @@ if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; the
   # shellcheck disable=SC2086
   (apt-get update -qq && apt-get install -y -qq $missing >/dev/null) ||
     echo "test.sh: note:$missing could not be installed; some checks are skipped or run without namespaces" >&2
+fi
+
+if ! grep -q " /dev/mqueue mqueue " /proc/mounts && [ "$(id -u)" = 0 ]; then
+  (mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue) ||
+    echo "test.sh: note: /dev/mqueue could not be mounted; the tests that look at a queue's file are skipped" >&2
 fi
 
 bash scripts/install-nats.sh
