@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Pid, Run, Running, Sig, TempDir};
+use ipc_testkit::{Pid, Run, Running, Sig, TempDir, skip_unless};
 use serde_json::Value as Json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ipc-bench");
@@ -575,10 +575,10 @@ fn cmdline(pid: Pid) -> Vec<String> {
 
 #[test]
 fn sigterm_during_a_nats_row_stops_its_server_and_leaves_nothing() {
-    if !nats_exists() {
-        eprintln!("skipped: no nats-server here (scripts/install-nats.sh installs one)");
-        return;
-    }
+    skip_unless!(
+        nats_exists(),
+        "no nats-server here (scripts/install-nats.sh installs one)"
+    );
     // 10 s per measurement: the signal lands while NATS is measured.
     let tmp = TempDir::new("bench-tmp");
     let mut command = Command::new(BIN);

@@ -216,6 +216,39 @@ pub fn running_as_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
+/// True when the message queue file system is mounted on `/dev/mqueue`,
+/// where a queue can be seen, given to another user or found left over
+/// (`mq_overview(7)`); `mq_open(3)` works without it.
+pub fn mqueue_mounted() -> bool {
+    std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.contains(" /dev/mqueue mqueue "))
+}
+
+/// Ends the calling test early, as skipped, unless `$needs` holds: it
+/// prints `skipped: ` and the reason, then returns. For a test that needs
+/// what a machine may lack (root, a mounted `/dev/mqueue`, nats-server),
+/// so that every such test says the same line when it did not run.
+///
+/// ```
+/// fn check(tool_here: bool, ran: &mut bool) {
+///     ipc_testkit::skip_unless!(tool_here, "the tool {} is not installed", "x");
+///     *ran = true;
+/// }
+/// let mut ran = false;
+/// check(false, &mut ran);
+/// assert!(!ran, "skipped");
+/// check(true, &mut ran);
+/// assert!(ran);
+/// ```
+#[macro_export]
+macro_rules! skip_unless {
+    ($needs:expr, $($why:tt)+) => {
+        if !$needs {
+            println!("skipped: {}", format_args!($($why)+));
+            return;
+        }
+    };
+}
+
 /// Polls `done` every [`blocking::STEP_INTERVAL`] for up to `timeout`;
 /// true as soon as it holds, false if it never did. For what another
 /// process does in its own time (a tracker removing a dead run's objects).

@@ -19,7 +19,7 @@ use ipc_core::mqueue::MessageQueue;
 use ipc_testkit::{
     CLEAN_SH, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TRACKER, clean_sh_unavailable, command_of,
     eventually, every_child_of, one_at_a_time, run, run_command, running_as_root, signal_pid,
-    survivors, wait_blocked,
+    skip_unless, survivors, wait_blocked,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-clientserver");
@@ -256,19 +256,19 @@ fn a_leftover_name_is_removed_by_the_clean_sh_the_hint_names() {
 #[test]
 fn a_name_taken_by_another_user_is_said_so_and_left_alone() {
     let _serial = one_at_a_time();
-    if !running_as_root() {
-        println!("skipped: only root can make a queue of another user here");
-        return;
-    }
+    skip_unless!(
+        running_as_root(),
+        "only root can make a queue of another user here"
+    );
     let name = Name::new("taken-other");
     let mut theirs = MessageQueue::create(&name.0, 2, 64).unwrap();
     theirs.keep();
     drop(theirs);
     let file = format!("/dev/mqueue/{}", name.0.as_str());
-    if std::os::unix::fs::chown(&file, Some(65534), Some(65534)).is_err() {
-        println!("skipped: {file} cannot be given to uid 65534 (is /dev/mqueue mounted?)");
-        return;
-    }
+    skip_unless!(
+        std::os::unix::fs::chown(&file, Some(65534), Some(65534)).is_ok(),
+        "{file} cannot be given to uid 65534 (is /dev/mqueue mounted?)"
+    );
     let refused = run(BIN, &["server", "--name", name.typed()]);
     refused
         .assert_code(1)

@@ -8,7 +8,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, run, wait_in_syscall};
+use ipc_testkit::{
+    Pid, Run, Running, SIGNAL_DEADLINE, Sig, eventually, mqueue_mounted, run, skip_unless,
+    wait_in_syscall,
+};
 use ipc_testkit::{contract, squares};
 use nix::libc::SYS_mq_timedreceive;
 
@@ -49,10 +52,6 @@ impl Server {
         let left = self.queues();
         assert!(left.is_empty(), "left in /dev/mqueue: {left:?}\n{run}");
     }
-}
-
-fn mqueue_mounted() -> bool {
-    std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.contains(" /dev/mqueue mqueue "))
 }
 
 fn command(args: &[&str]) -> Command {
@@ -120,10 +119,10 @@ fn waiting_client(running: &Running, server: &Server, clients: usize, victim: us
 
 #[test]
 fn a_client_killed_while_waiting_does_not_stop_the_server() {
-    if !mqueue_mounted() {
-        println!("skipped: /dev/mqueue is not mounted, the victim's queue cannot be watched");
-        return;
-    }
+    skip_unless!(
+        mqueue_mounted(),
+        "/dev/mqueue is not mounted, the victim's queue cannot be watched"
+    );
     let server = Server::new("client-killed");
     let running = Running::start(
         command(&["--delay", "800", "--timeout", "20", "--name", &server.0]),

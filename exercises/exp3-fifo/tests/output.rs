@@ -12,7 +12,7 @@ use ipc_testkit::contract;
 use ipc_testkit::{
     DEFAULT_TIMEOUT, Pid, Run, Running, SIGNAL_DEADLINE, Sig, TempDir, by_prefix, eventually,
     handout, normalise_numbers, own_process_group, run, run_command, run_into_full_disk,
-    running_as_root,
+    running_as_root, skip_unless,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
@@ -238,10 +238,10 @@ fn a_fifo_others_may_open_is_refused_with_what_to_do() {
 
 #[test]
 fn a_fifo_of_another_user_is_refused_and_left_alone() {
-    if !running_as_root() {
-        eprintln!("skipped: making a FIFO of another user needs root (chown)");
-        return;
-    }
+    skip_unless!(
+        running_as_root(),
+        "making a FIFO of another user needs root (chown)"
+    );
     let dir = TempDir::new("foreign");
     // The default name in a directory of its own, as another user would
     // plant it in /tmp: 0666, owned by nobody (uid 65534).

@@ -12,17 +12,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ipc_testkit::{Running, run_command};
+use ipc_testkit::{Running, run_command, running_as_root, skip_unless};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp3-fifo");
 const WAIT: Duration = Duration::from_secs(30);
 
 /// The other user: `nobody`.
 const OTHER: u32 = 65534;
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
 
 /// A role without `$XDG_RUNTIME_DIR`, as on a server or in a container.
 fn role(args: &[&str]) -> Command {
@@ -46,15 +42,13 @@ impl Drop for Planted<'_> {
 
 #[test]
 fn a_fifo_another_user_made_at_the_shared_name_blocks_no_role() {
-    if !is_root() {
-        println!("skipped: planting another user's FIFO needs root");
-        return;
-    }
+    skip_unless!(running_as_root(), "planting another user's FIFO needs root");
     let shared = Path::new("/tmp/ipc-lab-exp3-fifo");
-    if shared.symlink_metadata().is_ok() {
-        println!("skipped: {} exists already", shared.display());
-        return;
-    }
+    skip_unless!(
+        shared.symlink_metadata().is_err(),
+        "{} exists already",
+        shared.display()
+    );
     // Another user's FIFO, mode 0666, at the name every user once shared.
     let status = Command::new("mkfifo")
         .args(["-m", "666"])
@@ -80,16 +74,14 @@ fn a_fifo_another_user_made_at_the_shared_name_blocks_no_role() {
 
 #[test]
 fn a_directory_of_the_users_name_made_by_another_is_refused_with_what_to_do() {
-    if !is_root() {
-        println!("skipped: acting as two users needs root");
-        return;
-    }
+    skip_unless!(running_as_root(), "acting as two users needs root");
     let dir = format!("/tmp/ipc-lab-user-{OTHER}");
     let dir = Path::new(&dir);
-    if dir.symlink_metadata().is_ok() {
-        println!("skipped: {} exists already", dir.display());
-        return;
-    }
+    skip_unless!(
+        dir.symlink_metadata().is_err(),
+        "{} exists already",
+        dir.display()
+    );
     // Root makes nobody's directory first, open to all.
     std::fs::create_dir(dir).unwrap();
     let _planted = Planted(dir);

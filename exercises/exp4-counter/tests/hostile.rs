@@ -14,7 +14,7 @@ use std::time::Duration;
 use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, TempDir, assert_no_new_shm, eventually, run, run_command,
-    running_as_root,
+    running_as_root, skip_unless,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -216,10 +216,10 @@ fn can_mount_a_private_tmpfs() -> bool {
 
 #[test]
 fn a_full_dev_shm_is_an_error_not_sigbus() {
-    if !can_mount_a_private_tmpfs() {
-        println!("skipped: cannot mount a small tmpfs on /dev/shm in a private mount namespace");
-        return;
-    }
+    skip_unless!(
+        can_mount_a_private_tmpfs(),
+        "cannot mount a small tmpfs on /dev/shm in a private mount namespace"
+    );
     // In a mount namespace of its own, /dev/shm is an 8 KiB tmpfs, filled
     // up before the program starts: ftruncate would succeed (it reserves
     // nothing), the first write to the mapping would raise SIGBUS;
@@ -295,10 +295,10 @@ fn an_attached_segment_that_shrinks_is_an_error_not_sigbus() {
 
 #[test]
 fn a_segment_of_another_user_is_not_attached_to() {
-    if !running_as_root() {
-        println!("skipped: making a segment of another user needs root (chown)");
-        return;
-    }
+    skip_unless!(
+        running_as_root(),
+        "making a segment of another user needs root (chown)"
+    );
     let foreign = Planted::new("foreign");
     std::fs::write(foreign.path(), [0_u8; 4]).unwrap();
     std::fs::set_permissions(foreign.path(), std::fs::Permissions::from_mode(0o666)).unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ipc_testkit::contract;
 use ipc_testkit::{
     Run, Running, SIGNAL_DEADLINE, Sig, assert_no_new_shm, by_prefix, handout, normalise_numbers,
-    own_process_group, run, run_command, run_into_full_disk, shm_objects, zombies_of,
+    own_process_group, run, run_command, run_into_full_disk, shm_objects, skip_unless, zombies_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -432,10 +432,10 @@ fn python_reads(snippet: &str) -> u32 {
 
 #[test]
 fn python_attaches_and_reads_the_counter() {
-    if !ipc_testkit::python_imports("python3", "multiprocessing.shared_memory") {
-        println!("skipped: python3 with multiprocessing.shared_memory is not available");
-        return;
-    }
+    skip_unless!(
+        ipc_testkit::python_imports("python3", "multiprocessing.shared_memory"),
+        "python3 with multiprocessing.shared_memory is not available"
+    );
     let name = test_name("python");
     let snippet = python_snippet(&name);
     let mut running = start_named(&name);

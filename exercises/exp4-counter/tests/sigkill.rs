@@ -12,7 +12,7 @@ use std::time::Duration;
 use ipc_testkit::{
     CLEAN_SH, Pid, Running, Sig, TRACKER, children_of, clean_sh_unavailable, command_of,
     eventually, every_child_of, one_at_a_time, own_process_group, run, running_as_root, signal_pid,
-    survivors,
+    skip_unless, survivors,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp4-counter");
@@ -251,10 +251,10 @@ fn two_runs_in_separate_pid_namespaces_do_not_collide() {
         .args(["-pf", "true"])
         .output()
         .is_ok_and(|out| out.status.success());
-    if !works {
-        println!("skipped: this machine does not allow new pid namespaces (unshare -pf)");
-        return;
-    }
+    skip_unless!(
+        works,
+        "this machine does not allow new pid namespaces (unshare -pf)"
+    );
     // Both programs are pid 1 in their namespaces, at the same time, on the
     // same /dev/shm: their unique names differ by a random token.
     let start = || {

@@ -3,16 +3,16 @@
 
 use ipc_core::IpcName;
 use ipc_core::mqueue::MessageQueue;
-use ipc_testkit::{run, running_as_root};
+use ipc_testkit::{run, running_as_root, skip_unless};
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
 
 #[test]
 fn a_queue_of_another_user_is_refused_and_left_as_it_was() {
-    if !running_as_root() {
-        println!("skipped: making a queue of another user needs root (fchown)");
-        return;
-    }
+    skip_unless!(
+        running_as_root(),
+        "making a queue of another user needs root (fchown)"
+    );
     let name = IpcName::unique("exp7-foreign").unwrap();
     // Made here (so that it is removed at the end), then given away, as a
     // queue planted at the name by uid 65534 would be.

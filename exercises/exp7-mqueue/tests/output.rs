@@ -10,8 +10,8 @@ use ipc_core::IpcName;
 use ipc_core::mqueue::{Limits, MSG_MAX_FILE, MSGSIZE_MAX_FILE, MessageQueue};
 use ipc_testkit::contract;
 use ipc_testkit::{
-    Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, normalise_numbers, run, run_command,
-    run_into_full_disk,
+    Run, Running, SIGNAL_DEADLINE, Sig, TempDir, handout, mqueue_mounted, normalise_numbers, run,
+    run_command, run_into_full_disk, skip_unless,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_exp7-mqueue");
@@ -344,13 +344,10 @@ fn a_name_taken_by_someone_elses_queue_is_refused_and_left_as_it_was() {
 
 #[test]
 fn clean_sh_removes_a_left_queue_only_once_nobody_holds_it() {
-    if !std::fs::read_to_string("/proc/mounts")
-        .unwrap_or_default()
-        .contains(" /dev/mqueue mqueue ")
-    {
-        println!("skipped: /dev/mqueue is not mounted, clean.sh cannot see queues");
-        return;
-    }
+    skip_unless!(
+        mqueue_mounted(),
+        "/dev/mqueue is not mounted, clean.sh cannot see queues"
+    );
     // No pid after the prefix: only the open descriptors tell clean.sh
     // that the queue is in use. The holder is a receiver waiting on the
     // empty queue, a process of its own (this test's process may be one
@@ -380,14 +377,11 @@ fn clean_sh_removes_a_left_queue_only_once_nobody_holds_it() {
 
 #[test]
 fn a_small_rlimit_msgqueue_names_the_limit_and_how_to_raise_it() {
-    if !Command::new("prlimit")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        println!("skipped: prlimit (util-linux) is not installed");
-        return;
-    }
+    let prlimit = Command::new("prlimit").arg("--version").output();
+    skip_unless!(
+        prlimit.is_ok_and(|o| o.status.success()),
+        "prlimit (util-linux) is not installed"
+    );
     // 100 bytes: less than any queue of 1 message costs the kernel.
     let q = Queue::new("exp7-rlimit");
     for role in [&[][..], &["send"]] {
@@ -446,9 +440,7 @@ fn leftovers_sh_blames_what_its_runs_left_and_nothing_foreign() {
         run_command(command, None, WAIT)
     };
     let found = check();
-    let mounted = std::fs::read_to_string("/proc/mounts")
-        .unwrap_or_default()
-        .contains(" /dev/mqueue mqueue ");
+    let mounted = mqueue_mounted();
     assert!(!found.stdout.contains("foreign"), "{found}");
     if mounted {
         found
