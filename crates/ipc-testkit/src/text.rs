@@ -1,6 +1,31 @@
 //! Normalising output that changes from run to run (pids, timings)
 //! before comparing it.
 
+/// The numbers a hostile peer tries first, as text: signs, the edges of
+/// 32 and 64 bits (and one past them), the largest number whose square
+/// fits in an `i64` (3037000499) and one past it, and what is not a whole
+/// number at all. A decoder fed these ends in a value or a clear reason.
+pub const EXTREME_NUMBERS: [&str; 18] = [
+    "0",
+    "-0",
+    "+0",
+    "-1",
+    "1",
+    "3037000499",
+    "-3037000500",
+    "4294967295",
+    "4294967296",
+    "-9223372036854775808",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1e308",
+    "-1.5",
+    "99999999999999999999999999999999999999",
+];
+
 /// Replaces every run of digits after `marker` with `<N>`:
 /// `normalise_numbers("Pid: 2796", "Pid: ")` is `"Pid: <N>"`.
 pub fn normalise_numbers(text: &str, marker: &str) -> String {

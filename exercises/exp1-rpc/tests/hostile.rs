@@ -15,7 +15,7 @@ use std::time::Duration;
 use exp1_rpc::{DEFAULT_SUBJECT, SERVERS, Squares, dispatch};
 use ipc_core::blocking::{self, Deadline};
 use ipc_net::{Connection, NatsServer, RunId, ServerUrls, Subject};
-use ipc_testkit::{Running, Sig, nats, run};
+use ipc_testkit::{EXTREME_NUMBERS, Running, Sig, nats, run};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -25,24 +25,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// How many inputs each property test feeds to the decoders.
 const INPUTS: usize = 20_000;
-
-/// The numbers a hostile peer tries first, as JSON.
-const EXTREMES: [&str; 14] = [
-    "0",
-    "-0",
-    "-1",
-    "1",
-    "3037000499",
-    "-3037000500",
-    "-9223372036854775808",
-    "9223372036854775807",
-    "9223372036854775808",
-    "18446744073709551615",
-    "18446744073709551616",
-    "1e308",
-    "-1.5",
-    "99999999999999999999999999999999999999",
-];
 
 /// A random JSON-ish text: calls, replies, extremes and junk.
 fn random_json(rng: &mut StdRng, depth: u32) -> String {
@@ -54,7 +36,7 @@ fn random_json(rng: &mut StdRng, depth: u32) -> String {
         };
         let items: Vec<String> = (0..n)
             .map(|_| match rng.random_range(0..3) {
-                0 => EXTREMES[rng.random_range(0..EXTREMES.len())].to_owned(),
+                0 => EXTREME_NUMBERS[rng.random_range(0..EXTREME_NUMBERS.len())].to_owned(),
                 1 => rng.random::<i64>().to_string(),
                 _ => rng.random_range(-5_i64..5).to_string(),
             })
@@ -74,7 +56,7 @@ fn random_json(rng: &mut StdRng, depth: u32) -> String {
         2 => format!(r#"{{"result":{}}}"#, list(rng)),
         3 => format!(
             r#"{{"result":{}}}"#,
-            EXTREMES[rng.random_range(0..EXTREMES.len())]
+            EXTREME_NUMBERS[rng.random_range(0..EXTREME_NUMBERS.len())]
         ),
         4 => r#"{"error":"\u001b]0;pwned\u0007\u0000"}"#.to_owned(),
         5 => format!(r#"{{"error":{}}}"#, list(rng)),
@@ -126,7 +108,7 @@ fn the_skeleton_answers_every_call_with_a_result_or_an_error() {
     }
     // Every extreme number in every procedure.
     for procedure in ["square_list", "sum_of_squares"] {
-        for n in EXTREMES {
+        for n in EXTREME_NUMBERS {
             let call = format!(r#"{{"procedure":"{procedure}","mylist":[{n},{n}]}}"#);
             skeleton(call.as_bytes());
         }

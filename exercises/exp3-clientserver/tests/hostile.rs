@@ -15,7 +15,7 @@ use std::time::Duration;
 use exp3_clientserver::protocol::{Reply, Request, bare, reply_name};
 use ipc_core::IpcName;
 use ipc_core::mqueue::MessageQueue;
-use ipc_testkit::{Running, SIGNAL_DEADLINE, Sig};
+use ipc_testkit::{EXTREME_NUMBERS, Running, SIGNAL_DEADLINE, Sig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -24,24 +24,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// How many inputs each property test feeds to the decoders.
 const INPUTS: usize = 50_000;
-
-/// The numbers a hostile peer tries first.
-const EXTREMES: [&str; 14] = [
-    "0",
-    "-0",
-    "+0",
-    "-1",
-    "1",
-    "3037000499",
-    "-3037000500",
-    "-9223372036854775808",
-    "9223372036854775807",
-    "9223372036854775808",
-    "-9223372036854775809",
-    "4294967295",
-    "4294967296",
-    "99999999999999999999999999999999999999",
-];
 
 fn server() -> IpcName {
     IpcName::new("exp3-clientserver").unwrap()
@@ -84,7 +66,7 @@ fn decode(bytes: &[u8]) -> usize {
 fn random_message(rng: &mut StdRng) -> Vec<u8> {
     let word = |rng: &mut StdRng| -> String {
         match rng.random_range(0..10) {
-            0 => EXTREMES[rng.random_range(0..EXTREMES.len())].to_owned(),
+            0 => EXTREME_NUMBERS[rng.random_range(0..EXTREME_NUMBERS.len())].to_owned(),
             1 => rng.random::<i64>().to_string(),
             2 => rng.random::<u32>().to_string(),
             3 => format!("ipc-lab-{}-exp3-clientserver-reply", rng.random::<u32>()),
@@ -129,8 +111,8 @@ fn random_and_extreme_messages_decode_or_are_refused_never_a_panic() {
 #[test]
 fn every_extreme_number_is_squared_or_refused_and_every_prefix_decodes() {
     let reply = reply_name(&server(), 4242).unwrap();
-    for client in EXTREMES {
-        for number in EXTREMES {
+    for client in EXTREME_NUMBERS {
+        for number in EXTREME_NUMBERS {
             let text = format!("square {client} {number} {reply}");
             for cut in 0..=text.len() {
                 if text.is_char_boundary(cut) {
