@@ -283,6 +283,47 @@ impl Clients {
     }
 }
 
+/// `--numbers`, the list seed 000's `p1` squares (exp7-shm into shared
+/// memory, exp7-queue onto a queue) instead of the seed's `mylist`: 1 to
+/// 16 whole numbers from -10000 to 10000, so that every square, and the
+/// sum of sixteen of them, fit a C `int` (1.6 × 10⁹ < 2³¹).
+///
+/// ```
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     mylist: ipc_cli::Mylist,
+/// }
+///
+/// let seed = [1, 2, 3, 4];
+/// let default = Args::try_parse_from(["demo"]).unwrap();
+/// assert_eq!(default.mylist.or_seed(&seed), [1, 2, 3, 4]);
+/// let given = Args::try_parse_from(["demo", "--numbers", "-7, 8"]).unwrap();
+/// assert_eq!(given.mylist.or_seed(&seed), [-7, 8]);
+/// let seventeen = vec!["1"; 17].join(",");
+/// for bad in ["", "1,,2", "x", "10001", "1.5", &seventeen] {
+///     let error = Args::try_parse_from(["demo", "--numbers", bad]).err().unwrap();
+///     assert!(error.to_string().contains("from -10000 to 10000"), "{bad:?}: {error}");
+/// }
+/// ```
+#[derive(Debug, Clone, clap::Args)]
+pub struct Mylist {
+    /// The list p1 squares instead of the seed's 1,2,3,4: 1 to 16
+    /// comma-separated whole numbers from -10000 to 10000 (3,8,5)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
+          value_parser = whole_numbers(1..=16, -10_000..=10_000, "their squares and the sum fit a C int"))]
+    pub numbers: Option<List<i32>>,
+}
+
+impl Mylist {
+    /// The list to square: `--numbers`, or else `seed`.
+    pub fn or_seed(&self, seed: &[i32]) -> Vec<i32> {
+        List::or_seed(self.numbers.clone(), seed)
+    }
+}
+
 /// A clap value parser for a comma-separated list of `count` whole numbers,
 /// each in `range` (`3,8,5`, `-7`, blanks around an item allowed), whose
 /// error states the rule in words, whatever was wrong: `expected a

@@ -42,7 +42,8 @@ pub mod runner;
 pub mod workers;
 
 pub use cli::{
-    Clients, Common, DEFAULT_CLIENTS, List, MAX_SQUARABLE, Roles, parse, parse_with, printable,
-    printable_text, printable_texts, seconds, squarable_numbers, whole_number, whole_numbers,
+    Clients, Common, DEFAULT_CLIENTS, List, MAX_SQUARABLE, Mylist, Roles, parse, parse_with,
+    printable, printable_text, printable_texts, seconds, squarable_numbers, whole_number,
+    whole_numbers,
 };
 pub use runner::{Failure, Signals, run, run_with};

@@ -7,9 +7,7 @@
 //! empty for a moment (the seed's `while not q.empty()` race).
 //!
 //! This file follows the seed; the option to square another list
-//! (`--numbers`) is in [`extras`].
-
-pub mod extras;
+//! (`--numbers`) is [`ipc_cli::Mylist`].
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_cli::{List, Signals};
+use ipc_cli::Signals;
 
 /// Seed 000, choice 2: process p1 puts the squares of [1, 2, 3, 4] on a
 /// shared Queue and closes it; process p2 prints every element until the
@@ -25,11 +25,8 @@ struct Args {
           value_parser = ipc_cli::whole_number(0..=60, "seconds", "p1 waits that long before each square"))]
     delay: u64,
 
-    /// The list p1 squares instead of the seed's 1,2,3,4: 1 to 16
-    /// comma-separated whole numbers from -10000 to 10000 (3,8,5)
-    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true,
-          value_parser = exp7_queue::extras::numbers)]
-    numbers: Option<List<i32>>,
+    #[command(flatten)]
+    mylist: ipc_cli::Mylist,
 
     #[command(flatten)]
     common: ipc_cli::Common,
@@ -44,7 +41,7 @@ fn main() -> ExitCode {
     } else {
         exp7_queue::Start::InTurn
     };
-    let mylist = List::or_seed(args.numbers, &exp7_queue::MYLIST);
+    let mylist = args.mylist.or_seed(&exp7_queue::MYLIST);
     ipc_cli::run_with("exp7-queue", Signals::Default, &args.common, || {
         exp7_queue::run_with(&mylist, start, Duration::from_secs(args.delay))
     })

@@ -5,9 +5,7 @@
 //! see in the shared memory.
 //!
 //! This file follows the seed: [`run`] squares its list, [`run_with`]
-//! another (`--numbers`, whose parser is in [`extras`]).
-
-pub mod extras;
+//! another (`--numbers`, [`ipc_cli::Mylist`]).
 
 use ipc_cli::{output, say};
 use ipc_core::{Array, Process, Result, Value};
@@ -39,7 +37,7 @@ pub fn run() -> Result<()> {
 }
 
 /// Runs the experiment on `mylist` (`--numbers`, checked by
-/// [`extras::numbers`]): the parent prints it, `p1` squares it into the
+/// [`ipc_cli::Mylist`]): the parent prints it, `p1` squares it into the
 /// shared memory, both print what they see there.
 ///
 /// # Errors
