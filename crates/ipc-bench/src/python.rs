@@ -6,8 +6,9 @@ use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::Deadline;
 use ipc_core::signal;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -131,10 +132,10 @@ fn run_bounded(mut command: Command, limit: Duration) -> Result<Vec<u8>, Outcome
     for stream in streams.iter().flatten() {
         let _ = fcntl(stream.as_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
     }
-    let deadline = Instant::now() + limit;
+    let deadline = Deadline::after(limit);
     let mut why_stopped = None;
     while streams.iter().any(Option::is_some) {
-        if Instant::now() >= deadline {
+        if deadline.has_passed() {
             why_stopped = Some(format!("no result within {} s", limit.as_secs()));
             break;
         }

@@ -11,8 +11,9 @@
 //!   each other in a circle (through `crate::`, `super::`, `self::` or a
 //!   child module's name).
 //!
-//! The crates still on their way (being changed on other branches) are
-//! listed with their reason; each leaves the list once it is merged.
+//! A crate still on its way to the one-wait rule (being changed on
+//! another branch) is listed with its reason; it leaves the list once it
+//! is merged.
 
 use std::path::{Path, PathBuf};
 
@@ -27,12 +28,6 @@ const BLOCKING_LAYER: &str = "crates/ipc-core/src/blocking.rs";
 const WAITS_LATER: [(&str, &str); 1] = [(
     "crates/ipc-bench",
     "its measurement harness, changed on another branch",
-)];
-
-/// Crates with an import cycle still to break, and why.
-const CYCLES_LATER: [(&str, &str); 1] = [(
-    "crates/ipc-bench",
-    "families/mod.rs and peers/mod.rs: the bench is changed on another branch",
 )];
 
 /// The crates of the workspace: every directory of `crates/` and
@@ -125,9 +120,6 @@ fn no_deadline_is_added_to_the_clock_outside_the_blocking_layer() {
 fn no_crate_has_files_that_import_each_other_in_a_circle() {
     let mut found = Vec::new();
     for krate in crates() {
-        if CYCLES_LATER.iter().any(|(later, _)| *later == krate) {
-            continue;
-        }
         let src = Path::new(ROOT).join(&krate).join("src");
         if let Some(circle) = cycle(&file_graph(&src)) {
             let names: Vec<String> = circle
@@ -152,7 +144,7 @@ fn no_crate_has_files_that_import_each_other_in_a_circle() {
 #[test]
 fn the_lists_of_crates_on_their_way_name_crates_that_exist() {
     let crates = crates();
-    for (krate, why) in WAITS_LATER.iter().chain(&CYCLES_LATER) {
+    for (krate, why) in WAITS_LATER {
         assert!(crates.contains(&krate.to_string()), "{krate} ({why})");
     }
 }

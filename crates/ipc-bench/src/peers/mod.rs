@@ -15,7 +15,8 @@
 use std::time::{Duration, Instant};
 
 use crate::measure::back_off;
-use ipc_core::{Error, Result, signal};
+use ipc_core::blocking::{self, Deadline};
+use ipc_core::{Error, Result};
 
 pub(crate) mod iceoryx2;
 pub(crate) mod interprocess;
@@ -57,17 +58,13 @@ pub(crate) fn poll<T>(mut poll: impl FnMut() -> Result<Option<T>>) -> Result<T> 
 /// Waits (bounded) until `ready`, sleeping a millisecond between looks: for
 /// the two sides of a peer to find each other before the clock starts.
 pub(crate) fn settle(what: &str, mut ready: impl FnMut() -> Result<bool>) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ready()? {
-        signal::check()?;
-        if Instant::now() >= deadline {
-            return Err(Error::Message(format!(
-                "{what}: the other side never showed up"
-            )));
+    let within = Deadline::after(Duration::from_secs(10));
+    blocking::poll(within, blocking::MOMENT, || Ok(ready()?.then_some(()))).map_err(|error| {
+        match error {
+            Error::Timeout => Error::Message(format!("{what}: the other side never showed up")),
+            other => other,
         }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    Ok(())
+    })
 }
 
 /// The peers' rows: each peer's round trip and throughput at every size.
