@@ -830,7 +830,7 @@ impl Slot<'_> {
     }
 
     /// Takes the message: the single store of `head + 1`.
-    #[inline]
+    #[inline(always)]
     fn take(self) {
         let ring = self.ring;
         let get = &ring.header().get;
@@ -967,7 +967,7 @@ impl Ring {
     /// looks full (a put) or empty (a get), so that it does not take the
     /// mutex only to find it must wait. The caller looks again under the
     /// mutex: another process may have come first.
-    #[inline]
+    #[inline(always)]
     fn enter(&self, side: Side, blocking: Blocking) -> Result<Held<'_>> {
         let mutex = match side {
             Side::Put => &self.put_mutex,

@@ -337,6 +337,7 @@ fn check(call: &'static str, code: libc::c_int) -> Result<()> {
     }
 }
 
+#[inline]
 fn acquired(call: &'static str, code: libc::c_int) -> Result<Acquired> {
     match code {
         0 => Ok(Acquired::Clean),
