@@ -33,8 +33,9 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::ptr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ipc_core::blocking::Deadline;
 use ipc_core::shm::prefetch_for_write;
 use ipc_core::sync::futex::{self, Wake};
 use ipc_core::{Error, IpcName, Result, SharedMemory, signal};
@@ -151,7 +152,7 @@ fn spin(mut ready: impl FnMut() -> bool) -> bool {
         }
         std::hint::spin_loop();
     }
-    let until = Instant::now() + SPIN;
+    let until = Deadline::after(SPIN);
     let mut looks = 0_u32;
     loop {
         if ready() {
@@ -159,7 +160,7 @@ fn spin(mut ready: impl FnMut() -> bool) -> bool {
         }
         looks = looks.wrapping_add(1);
         if looks.is_multiple_of(SPIN_LOOKS) {
-            if Instant::now() >= until {
+            if until.has_passed() {
                 return false;
             }
             std::thread::yield_now();
@@ -1490,7 +1491,7 @@ mod tests {
 
     #[test]
     fn a_spin_ends_once_ready_or_after_its_bound() {
-        let start = Instant::now();
+        let start = std::time::Instant::now();
         assert!(!spin(|| false));
         assert!(start.elapsed() >= SPIN);
         let mut looks = 0;
