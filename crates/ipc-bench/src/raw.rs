@@ -891,7 +891,12 @@ fn recv_frame(fd: &OwnedFd, buf: &mut [u8]) -> Result<Option<usize>> {
         return Ok(None);
     }
     let len = u32::from_be_bytes(head) as usize;
-    assert!(len <= buf.len(), "a frame of {len} bytes fits the buffer");
+    if len > buf.len() {
+        return Err(Error::Message(format!(
+            "raw TCP: a frame of {len} bytes announced, more than the {} sent",
+            buf.len()
+        )));
+    }
     if !recv_exact(fd, &mut buf[..len])? {
         return Err(Error::Disconnected);
     }
